@@ -1,0 +1,1 @@
+"""fairpos: an offline-first point of sale for family food fairs."""

@@ -1,0 +1,177 @@
+"""The sale being rung up: lines of products or price classes, by weight or by count.
+
+A line's amount is ``grams × price per kg ÷ 1000`` (or ``count × price``), rounded half up to the
+minor unit once per line; the total is the exact sum of the line amounts. Voided lines stay in the
+cart, marked, so the journal keeps a trace of every line removed before payment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from fractions import Fraction
+from typing import Any, Literal
+
+from fairpos.catalog import Catalog, PriceClass, Product
+from fairpos.i18n import _
+from fairpos.money import Money, Rates, round_half_up
+from fairpos.quantity import Quantity, QuantityError, check_count, check_grams
+
+MAX_LINES = 200
+
+LineKind = Literal["product", "class"]
+
+
+class CartError(ValueError):
+    """Something that cannot be rung up; the message is for a person."""
+
+
+def line_amount(unit_price: int, *, grams: int | None = None, count: int | None = None) -> int:
+    """The amount of one line in minor units: weight × price per kg, or count × price."""
+    if grams is not None:
+        return round_half_up(Fraction(grams * unit_price, 1000))
+    assert count is not None
+    return count * unit_price
+
+
+@dataclass(frozen=True)
+class Line:
+    kind: LineKind
+    code: str  # the PLU, or the price class code for a class line
+    name_es: str
+    name_en: str
+    unit_price: int  # minor units per kg (weighed) or per item (counted)
+    amount: int
+    grams: int | None = None
+    count: int | None = None
+    price_class: str | None = None
+    tags: frozenset[str] = field(default_factory=frozenset)
+    voided: bool = False
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" and self.name_en else self.name_es
+
+    def with_quantity(self, quantity: Quantity) -> Line:
+        if self.grams is not None:
+            if quantity.grams is None:
+                raise CartError(_("{name} is sold by weight: give a weight such as 1.250kg")
+                                .format(name=self.name_es))
+            grams = check_grams(quantity.grams)
+            return replace(self, grams=grams, amount=line_amount(self.unit_price, grams=grams))
+        if quantity.count is None:
+            raise CartError(_("{name} is sold by the piece: give a count such as 3").format(
+                name=self.name_es))
+        count = check_count(quantity.count)
+        return replace(self, count=count, amount=line_amount(self.unit_price, count=count))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tags"] = sorted(self.tags)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Line:
+        return cls(**{**data, "tags": frozenset(data.get("tags", ()))})
+
+
+def product_line(catalog: Catalog, product: Product, quantity: Quantity) -> Line:
+    unit_price = catalog.unit_price(product)
+    if product.unit == "kg":
+        if quantity.grams is None:
+            raise CartError(_("{name} is sold by weight: give a weight such as 1.250kg").format(
+                name=product.name_es))
+        grams = check_grams(quantity.grams)
+        return Line("product", product.plu, product.name_es, product.name_en, unit_price,
+                    line_amount(unit_price, grams=grams), grams=grams,
+                    price_class=product.price_class, tags=product.tags)
+    if quantity.count is None:
+        raise CartError(_("{name} is sold by the piece: give a count such as 3").format(
+            name=product.name_es))
+    count = check_count(quantity.count)
+    return Line("product", product.plu, product.name_es, product.name_en, unit_price,
+                line_amount(unit_price, count=count), count=count, tags=product.tags)
+
+
+def class_line(price_class: PriceClass, grams: int) -> Line:
+    grams = check_grams(grams)
+    return Line("class", price_class.code, price_class.name_es, price_class.name_en,
+                price_class.price_per_kg, line_amount(price_class.price_per_kg, grams=grams),
+                grams=grams, price_class=price_class.code)
+
+
+@dataclass
+class Cart:
+    """The lines of the sale in progress, in pricing-currency minor units."""
+
+    currency: str
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def active(self) -> list[Line]:
+        return [line for line in self.lines if not line.voided]
+
+    @property
+    def total(self) -> Money:
+        return Money(sum(line.amount for line in self.active), self.currency)
+
+    def is_empty(self) -> bool:
+        return not self.active
+
+    def _append(self, line: Line) -> Line:
+        if len(self.lines) >= MAX_LINES:
+            raise CartError(_("a sale has at most {most} lines").format(most=MAX_LINES))
+        self.lines.append(line)
+        return line
+
+    def add(self, catalog: Catalog, code: str, quantity: Quantity | None = None) -> Line:
+        """Add a PLU, barcode or price-class code. Counted items default to one."""
+        price_class = catalog.price_class(code)
+        if price_class is not None:
+            if quantity is None or quantity.grams is None:
+                raise CartError(_("{name} is sold by weight: give a weight such as 1.250kg")
+                                .format(name=price_class.name_es))
+            return self._append(class_line(price_class, quantity.grams))
+        product = catalog.product(code)
+        if product is None:
+            raise CartError(_("unknown PLU “{code}”").format(code=code.strip()))
+        if quantity is None:
+            quantity = Quantity(count=1) if product.unit == "each" else Quantity()
+        try:
+            return self._append(product_line(catalog, product, quantity))
+        except QuantityError as err:
+            raise CartError(str(err)) from None
+
+    def _index(self, number: int) -> int:
+        """A 1-based line number of a line that is not voided, as a list index."""
+        if not 1 <= number <= len(self.lines) or self.lines[number - 1].voided:
+            raise CartError(_("there is no line {number}").format(number=number))
+        return number - 1
+
+    def void(self, number: int) -> Line:
+        index = self._index(number)
+        self.lines[index] = replace(self.lines[index], voided=True)
+        return self.lines[index]
+
+    def change_quantity(self, number: int, quantity: Quantity) -> Line:
+        index = self._index(number)
+        try:
+            self.lines[index] = self.lines[index].with_quantity(quantity)
+        except QuantityError as err:
+            raise CartError(str(err)) from None
+        return self.lines[index]
+
+    def repeat_last(self) -> Line:
+        if not self.active:
+            raise CartError(_("there is no line to repeat"))
+        return self._append(replace(self.active[-1]))
+
+    def totals(self, rates: Rates, currencies: list[str]) -> dict[str, Money]:
+        """The total in the pricing currency and in each tender currency, at ``rates``."""
+        total = self.total
+        return {code: rates.express(total.minor, code) for code in currencies}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"currency": self.currency, "lines": [line.to_dict() for line in self.lines]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Cart:
+        return cls(data["currency"], [Line.from_dict(line) for line in data["lines"]])

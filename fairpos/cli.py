@@ -1,0 +1,627 @@
+"""The ``fairpos`` command: every job at the stall, scriptable.
+
+Every command takes ``--data-dir`` (or ``FAIRPOS_HOME``) so several lanes, and tests, never share a
+journal. Bad input ends with one clear line on stderr, a non-zero exit, and nothing changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, NoReturn
+
+import click
+from platformdirs import user_data_dir
+
+from fairpos import i18n
+from fairpos.cart import Cart, CartError
+from fairpos.catalog import Catalog, CatalogError, parse_catalog
+from fairpos.i18n import _, format_grams, format_money
+from fairpos.money import Money, MoneyError, check_currency, parse_amount, parse_rate
+from fairpos.quantity import QuantityError, parse_quantity
+from fairpos.reports import method_label
+from fairpos.sale import Sale
+from fairpos.settings import Settings, SettingsError, describe, parse_settings, render_toml
+from fairpos.shift import CountKey
+from fairpos.store import DB_NAME, Store, StoreError
+from fairpos.tenders import BUILTIN_METHODS, PaymentError, Tender, make_tender
+
+SETTINGS_NAME = "fairpos.toml"
+REFUSALS = (CartError, CatalogError, MoneyError, PaymentError, QuantityError, SettingsError,
+            StoreError, i18n.LanguageError)
+
+
+class Refused(click.ClickException):
+    """One clear line on stderr and exit status 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"fairpos: {self.message}", err=True)
+
+
+def refuse(message: str) -> NoReturn:
+    raise Refused(message)
+
+
+@contextmanager
+def refusing() -> Iterator[None]:
+    """Turn the domain's refusals into one-line command errors."""
+    try:
+        yield
+    except REFUSALS as err:
+        raise Refused(str(err)) from None
+
+
+@dataclass
+class Lane:
+    """What every command needs: where the data is, the settings, the journal."""
+
+    data_dir: Path
+    _settings: Settings | None = None
+    _store: Store | None = None
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            path = self.data_dir / SETTINGS_NAME
+            if not path.exists():
+                refuse(_("no {name} in {dir}; run “fairpos init” first").format(
+                    name=SETTINGS_NAME, dir=self.data_dir))
+            with refusing():
+                self._settings = parse_settings(path.read_text(encoding="utf-8"), os.environ)
+        return self._settings
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            with refusing():
+                self._store = Store.open(self.data_dir / DB_NAME)
+            self.closers.append(self._store.close)
+        return self._store
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir("fairpos", appauthor=False))
+
+
+pass_lane = click.make_pass_decorator(Lane)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="FAIRPOS_HOME", default=default_data_dir, show_default="per-user data folder",
+              help="Folder with this lane's fairpos.toml and journal (env: FAIRPOS_HOME).")
+@click.option("--lang", type=click.Choice(i18n.LANGUAGES), default=None,
+              help="Language of messages and reports (default: [ui] locale, else es).")
+@click.version_option(package_name="fairpos")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path, lang: str | None) -> None:
+    """fairpos: the point of sale for family food fairs.
+
+    Sales are written to a local journal first; nothing waits on the network.
+    """
+    lane = Lane(data_dir)
+    ctx.obj = lane
+    ctx.call_on_close(lambda: [close() for close in lane.closers])
+    language = lang or os.environ.get("FAIRPOS_UI__LOCALE")
+    if language is None and (data_dir / SETTINGS_NAME).exists():
+        # A broken fairpos.toml is reported by the command that needs it, not here.
+        with suppress(Refused):
+            language = lane.settings.ui.locale
+    with refusing():
+        i18n.use(language or i18n.DEFAULT_LANGUAGE)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+# -- init, settings, demo -------------------------------------------------------------------
+
+
+def fixtures_dir() -> Path:
+    """The fixtures shipped with the package (or beside it, in a source checkout)."""
+    packaged = Path(str(resources.files("fairpos") / "fixtures"))
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def _import_catalog(lane: Lane, path: Path) -> tuple[int, Catalog]:
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        refuse(_("cannot read {path}: {error}").format(path=path, error=err.strerror))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        refuse(_("{path} is not UTF-8 text").format(path=path))
+    fmt: Literal["csv", "json"] = "json" if path.suffix.lower() == ".json" else "csv"
+    currency = lane.settings.money.currency
+    with refusing():
+        draft = parse_catalog(text, fmt, currency)
+        version = lane.store.import_catalog(draft, currency, path.name,
+                                            hashlib.sha256(raw).hexdigest())
+        return version, lane.store.catalog()
+
+
+@main.command()
+@click.option("--fair", "fair", required=True, help="Name of the fair or market.")
+@click.option("--lane", "lane_number", type=click.IntRange(min=1), required=True,
+              help="Number of this checkout lane.")
+@click.option("--currency", default="USD", show_default=True,
+              help="Pricing currency (ISO 4217).")
+@click.option("--tender-currency", "tender_currencies", multiple=True, metavar="CUR",
+              help="Another currency accepted in payment (repeatable), e.g. VES.")
+@click.option("--catalog", "catalog_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Catalog file (CSV or JSON) to import right away.")
+@pass_lane
+def init(lane: Lane, fair: str, lane_number: int, currency: str,
+         tender_currencies: tuple[str, ...], catalog_file: Path | None) -> None:
+    """Set up a lane: write fairpos.toml and create the journal (mints the device id)."""
+    settings_path = lane.data_dir / SETTINGS_NAME
+    if settings_path.exists():
+        refuse(_("{dir} is already set up (it has a {name})").format(dir=lane.data_dir,
+                                                                     name=SETTINGS_NAME))
+    with refusing():
+        code = check_currency(currency)
+        tender = [code, *[check_currency(c) for c in tender_currencies if c.upper() != code]]
+        text = render_toml(fair, lane_number, code, tender)
+        parse_settings(text)
+    if catalog_file is not None and not catalog_file.is_file():
+        refuse(_("cannot read {path}").format(path=catalog_file))
+    lane.data_dir.mkdir(parents=True, exist_ok=True)
+    settings_path.write_text(text, encoding="utf-8")
+    with refusing():
+        lane._store = Store.create(lane.data_dir / DB_NAME)
+    lane.closers.append(lane._store.close)
+    click.echo(_("Lane {lane} of {fair} is ready in {dir} (device {device}).").format(
+        lane=lane_number, fair=fair, dir=lane.data_dir, device=lane.store.device_id))
+    if catalog_file is not None:
+        version, catalog = _import_catalog(lane, catalog_file)
+        click.echo(_("Catalog version {version}: {products} products, {classes} price classes.")
+                   .format(version=version, products=len(catalog.products),
+                           classes=len(catalog.price_classes)))
+
+
+@main.command("settings")
+def show_settings() -> None:
+    """List every setting of fairpos.toml with its default and meaning."""
+    for key, default, text in describe():
+        click.echo(f"{key} = {default!r}" if default else key)
+        click.echo(f"    {text}")
+
+
+# -- catalog --------------------------------------------------------------------------------
+
+
+@main.group()
+def catalog() -> None:
+    """Import and list the catalog (products and price classes)."""
+
+
+@catalog.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_lane
+def catalog_import(lane: Lane, file: Path) -> None:
+    """Import FILE (CSV or JSON) as a new catalog version; a bad file imports nothing.
+
+    Columns: type (class|product), code, barcode, name_es, name_en, unit (kg|each), price,
+    price_class, tags. See the README for an example.
+    """
+    version, cat = _import_catalog(lane, file)
+    click.echo(_("Catalog version {version}: {products} products, {classes} price classes.")
+               .format(version=version, products=len(cat.products),
+                       classes=len(cat.price_classes)))
+
+
+def catalog_rows(cat: Catalog) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {"kind": "class", "plu": c.code, "name": c.name_es, "name_en": c.name_en, "unit": "kg",
+         "price": Money(c.price_per_kg, cat.currency).plain(), "price_class": c.code,
+         "barcode": None, "tags": []}
+        for c in cat.price_classes.values()
+    ]
+    rows += [
+        {"kind": "product", "plu": p.plu, "name": p.name_es, "name_en": p.name_en,
+         "unit": p.unit, "price": Money(cat.unit_price(p), cat.currency).plain(),
+         "price_class": p.price_class, "barcode": p.barcode, "tags": sorted(p.tags)}
+        for p in cat.products.values()
+    ]
+    return rows
+
+
+def print_catalog(cat: Catalog, language: str, limit: int | None = None) -> None:
+    click.echo(_("Catalog version {version} ({currency})").format(version=cat.version,
+                                                                  currency=cat.currency))
+    rows = catalog_rows(cat)
+    shown = rows if limit is None else rows[:limit]
+    for row in shown:
+        unit = "/kg" if row["unit"] == "kg" else ""
+        name = row["name_en"] if language == "en" and row["name_en"] else row["name"]
+        price = format_money(parse_amount(row["price"], cat.currency), language) + unit
+        klass = f"[{row['price_class']}]" if row["price_class"] and row["kind"] == "product" \
+            else ""
+        click.echo(f"{row['plu']:>8}  {name[:34]:<34} {price:>18} {klass}")
+    if len(rows) > len(shown):
+        click.echo(_("… and {more} more (fairpos catalog list)").format(
+            more=len(rows) - len(shown)))
+
+
+@catalog.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects.")
+@pass_lane
+def catalog_list(lane: Lane, as_json: bool) -> None:
+    """List price classes and products of the current catalog version."""
+    with refusing():
+        cat = lane.store.catalog()
+    if as_json:
+        emit_json(catalog_rows(cat))
+    else:
+        print_catalog(cat, i18n.active())
+
+
+# -- rates ----------------------------------------------------------------------------------
+
+
+@main.group()
+def rate() -> None:
+    """Exchange rates from the pricing currency to tender currencies."""
+
+
+@rate.command("set")
+@click.argument("currency")
+@click.argument("amount")
+@click.option("--effective", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="First business date it applies to (default: today).")
+@click.option("--reason", default="", help="Why it was entered here (e.g. 'BCV 26/02').")
+@pass_lane
+def rate_set(lane: Lane, currency: str, amount: str, effective: Any, reason: str) -> None:
+    """Set how many CURRENCY one unit of the pricing currency buys, e.g. `rate set VES 414.04`."""
+    with refusing():
+        quote = check_currency(currency)
+        base = lane.settings.money.currency
+        if quote == base:
+            refuse(_("{currency} is the pricing currency; its rate is always 1").format(
+                currency=quote))
+        if quote not in lane.settings.money.tender_currencies:
+            refuse(_("{currency} is not a tender currency; add it to [money] "
+                     "tender_currencies").format(currency=quote))
+        value = parse_rate(amount)
+        day = effective.date() if effective else lane.store.clock().date()
+        new = lane.store.set_rate(base, quote, value, day, reason)
+    click.echo(_("1 {base} = {value} {quote} from {day} (version {version}).").format(
+        base=new.base, value=new.value, quote=new.quote, day=new.effective,
+        version=new.version))
+
+
+# -- shifts ---------------------------------------------------------------------------------
+
+
+def parse_money_arg(text: str, lane: Lane) -> Money:
+    """``CUR:AMOUNT`` (an amount in an accepted currency)."""
+    currency, sep, amount = text.partition(":")
+    if not sep:
+        refuse(_("“{text}”: write CUR:AMOUNT, e.g. USD:20.00").format(text=text))
+    with refusing():
+        code = check_currency(currency)
+        if code not in lane.settings.accepted_currencies:
+            refuse(_("{currency} is not accepted here (accepted: {accepted})").format(
+                currency=code, accepted=", ".join(lane.settings.accepted_currencies)))
+        return parse_amount(amount, code)
+
+
+@main.group()
+def shift() -> None:
+    """Open and close a volunteer's shift at this lane."""
+
+
+@shift.command("open")
+@click.option("--volunteer", required=True, help="Name of the volunteer at the lane.")
+@click.option("--float", "floats", multiple=True, metavar="CUR:AMOUNT",
+              help="Opening cash counted in the drawer, per currency (repeatable).")
+@click.option("--training", is_flag=True,
+              help="Training shift: its sales are marked and kept out of real totals.")
+@pass_lane
+def shift_open(lane: Lane, volunteer: str, floats: tuple[str, ...], training: bool) -> None:
+    """Open a shift with the float counted per currency."""
+    amounts: dict[str, int] = {}
+    for text in floats:
+        money = parse_money_arg(text, lane)
+        if money.currency in amounts:
+            refuse(_("{currency} is given twice").format(currency=money.currency))
+        amounts[money.currency] = money.minor
+    with refusing():
+        opened = lane.store.open_shift(volunteer, amounts, training)
+    label = _("Training shift") if training else _("Shift")
+    click.echo(_("{label} #{id} open for {volunteer}.").format(label=label, id=opened.id,
+                                                               volunteer=opened.volunteer))
+
+
+def parse_tender_arg(text: str, lane: Lane) -> Tender:
+    """``METHOD[:CUR]:AMOUNT[,ref=...,bank=...,phone=...,lot=...,unverified]``."""
+    spec, *options = text.split(",")
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or not all(parts):
+        refuse(_("“{text}”: write METHOD[:CUR]:AMOUNT, e.g. cash:USD:20 or "
+                 "pago_movil:VES:4140.40,ref=123456").format(text=text))
+    method = parts[0].lower()
+    vouchers = lane.settings.voucher_kinds
+    reference: dict[str, str] = {}
+    verified = True
+    for option in options:
+        key, sep, value = option.partition("=")
+        if option == "unverified":
+            verified = False
+        elif not sep or not key:
+            refuse(_("“{option}” is not key=value (write decimals with a dot)").format(
+                option=option))
+        else:
+            reference[key.strip()] = value.strip()
+    with refusing():
+        if len(parts) == 3:
+            currency = check_currency(parts[1])
+        elif method in vouchers:
+            currency = vouchers[method].currency
+        else:
+            currency = lane.settings.money.currency
+        return make_tender(method, parse_amount(parts[-1], currency), reference,
+                           verified=verified, vouchers=vouchers,
+                           accepted=lane.settings.accepted_currencies)
+
+
+def parse_count_arg(text: str, lane: Lane) -> tuple[CountKey, int]:
+    """``CUR:AMOUNT`` for cash, ``METHOD[:CUR]:AMOUNT`` for any other tender."""
+    head = text.split(":", 1)[0]
+    if len(head) == 3 and head.isupper() and head.lower() not in (*BUILTIN_METHODS,
+                                                                   *lane.settings.voucher_kinds):
+        money = parse_money_arg(text, lane)
+        return ("cash", money.currency), money.minor
+    tender = parse_tender_arg(text, lane) if ":" in text else refuse(
+        _("“{text}”: write CUR:AMOUNT or METHOD:CUR:AMOUNT").format(text=text))
+    return (tender.method, tender.amount.currency), tender.amount.minor
+
+
+@shift.command("close")
+@click.option("--count", "counts", multiple=True, metavar="[METHOD:]CUR:AMOUNT",
+              help="What was counted: cash per currency (USD:120.50), other tenders as "
+                   "METHOD:CUR:AMOUNT (card:VES:3000). Repeatable; what is not given counts 0.")
+@click.option("--reason", default=None,
+              help="Why the count differs from what was expected (needed past the tolerance).")
+@click.option("--json", "as_json", is_flag=True, help="Print the Z report as JSON.")
+@pass_lane
+def shift_close(lane: Lane, counts: tuple[str, ...], reason: str | None, as_json: bool) -> None:
+    """Close the open shift with a blind count; prints the Z report."""
+    counted: dict[CountKey, int] = {}
+    for text in counts:
+        key, amount = parse_count_arg(text, lane)
+        if key in counted:
+            refuse(_("{method} {currency} is counted twice").format(method=key[0],
+                                                                     currency=key[1]))
+        counted[key] = amount
+    with refusing():
+        result = lane.store.close_shift(counted, lane.settings, reason)
+    if as_json:
+        emit_json(result.report.to_json())
+    else:
+        click.echo("\n".join(result.report.render(i18n.active())))
+
+
+# -- selling --------------------------------------------------------------------------------
+
+
+def build_cart(lane: Lane, lines: tuple[str, ...]) -> Cart:
+    with refusing():
+        cat = lane.store.catalog()
+        cart = Cart(cat.currency)
+        for text in lines:
+            code, sep, qty = text.partition("=")
+            if not code.strip():
+                refuse(_("“{text}”: write PLU=QUANTITY, e.g. 101=1.250kg").format(text=text))
+            cart.add(cat, code, parse_quantity(qty) if sep else None)
+    return cart
+
+
+def print_sale(sale: Sale, language: str) -> None:
+    title = {"sale": _("Sale {id}"), "void": _("Void {id} of {ref}"),
+             "refund": _("Refund {id} of {ref}")}[sale.kind]
+    click.echo(title.format(id=sale.id, ref=sale.ref_id))
+    if sale.training:
+        click.echo(_("*** TRAINING ***"))
+    for n, line in enumerate(sale.lines, start=1):
+        if line.voided:
+            continue
+        qty = format_grams(line.grams, language) if line.grams is not None else f"×{line.count}"
+        amount = format_money(Money(line.amount, sale.total.currency), language)
+        click.echo(f"  {n:>2} {line.name(language)[:28]:<28} {qty:>12} {amount:>16}")
+    for total in sale.totals().values():
+        click.echo("  " + _("TOTAL {amount}").format(amount=format_money(total, language)))
+    unverified = _("unverified")
+    for tender in sale.tenders:
+        note = f" ({unverified})" if not tender.verified else ""
+        click.echo(f"  {method_label(tender.method)}: {format_money(tender.amount, language)}"
+                   f"{note}")
+    if sale.change.minor:
+        click.echo("  " + _("Change {amount}").format(
+            amount=format_money(sale.change, language)))
+
+
+@main.command()
+@click.option("--line", "lines", multiple=True, metavar="PLU=QTY",
+              help="A line: PLU, barcode or price class, and a weight (1.250kg, 850g) or a "
+                   "count (3). Counted items may leave out =QTY for one. Repeatable.")
+@click.option("--pay", "pays", multiple=True, metavar="METHOD[:CUR]:AMOUNT",
+              help="A payment: cash, card, pago_movil, biopago, other or a voucher code, e.g. "
+                   "cash:USD:20, pago_movil:VES:4140.40,ref=123456,bank=0102,phone=04141234567 "
+                   "(add ,unverified for a payment to check later). Repeatable.")
+@click.option("--change-currency", default=None, metavar="CUR",
+              help="Currency the change is given in (default: the pricing currency).")
+@click.option("--hold", is_flag=True, help="Hold the sale instead of paying it.")
+@click.option("--recall", type=int, default=None, metavar="ID",
+              help="Finish held sale ID (its lines come first).")
+@click.option("--json", "as_json", is_flag=True, help="Print the confirmed sale as JSON.")
+@pass_lane
+def sell(lane: Lane, lines: tuple[str, ...], pays: tuple[str, ...], change_currency: str | None,
+         hold: bool, recall: int | None, as_json: bool) -> None:
+    """Ring up and confirm one sale; it is in the journal before this command returns."""
+    cart = build_cart(lane, lines)
+    if hold:
+        if pays or recall is not None:
+            refuse(_("--hold takes lines only"))
+        with refusing():
+            held_id = lane.store.hold(cart)
+        click.echo(json.dumps({"held": held_id}) if as_json else
+                   _("Sale held as #{id}.").format(id=held_id))
+        return
+    if not pays:
+        refuse(_("no payment given (--pay METHOD:CUR:AMOUNT)"))
+    tenders = [parse_tender_arg(text, lane) for text in pays]
+    with refusing():
+        change = check_currency(change_currency) if change_currency else cart.currency
+        if change not in lane.settings.accepted_currencies:
+            refuse(_("{currency} is not accepted here (accepted: {accepted})").format(
+                currency=change, accepted=", ".join(lane.settings.accepted_currencies)))
+        if recall is not None:
+            held = [c for i, _at, c in lane.store.held() if i == recall]
+            if not held:
+                refuse(_("there is no held sale #{id}").format(id=recall))
+            cart = Cart(cart.currency, [*held[0].lines, *cart.lines])
+        sale = lane.store.confirm_sale(cart, tenders, change, lane.settings, held_id=recall)
+    if as_json:
+        emit_json(sale.to_json())
+    else:
+        print_sale(sale, i18n.active())
+
+
+@main.command()
+@click.argument("sale_id")
+@click.option("--reason", required=True, help="Why the sale is voided.")
+@click.option("--json", "as_json", is_flag=True, help="Print the void entry as JSON.")
+@pass_lane
+def void(lane: Lane, sale_id: str, reason: str, as_json: bool) -> None:
+    """Void a whole sale: a new entry that gives back every payment."""
+    with refusing():
+        entry = lane.store.void_sale(sale_id, reason)
+    if as_json:
+        emit_json(entry.to_json())
+    else:
+        print_sale(entry, i18n.active())
+
+
+@main.command()
+@click.argument("sale_id")
+@click.option("--line", "line_numbers", multiple=True, type=click.IntRange(min=1), metavar="N",
+              help="Line number to refund (repeatable; default: every line not yet refunded).")
+@click.option("--reason", required=True, help="Why the money is given back.")
+@click.option("--currency", default=None, metavar="CUR",
+              help="Currency of the cash given back (default: the pricing currency).")
+@click.option("--json", "as_json", is_flag=True, help="Print the refund entry as JSON.")
+@pass_lane
+def refund(lane: Lane, sale_id: str, line_numbers: tuple[int, ...], reason: str,
+           currency: str | None, as_json: bool) -> None:
+    """Refund some lines of a sale in cash: a new entry that references it."""
+    with refusing():
+        code = check_currency(currency) if currency else lane.settings.money.currency
+        if code not in lane.settings.accepted_currencies:
+            refuse(_("{currency} is not accepted here (accepted: {accepted})").format(
+                currency=code, accepted=", ".join(lane.settings.accepted_currencies)))
+        entry = lane.store.refund(sale_id, line_numbers, reason, code, lane.settings)
+    if as_json:
+        emit_json(entry.to_json())
+    else:
+        print_sale(entry, i18n.active())
+
+
+# -- reports --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--shift", "shift_id", type=int, default=None,
+              help="Report on this shift (X if open, Z if closed).")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Report on every shift of this business date (YYYY-MM-DD).")
+@click.option("--training", is_flag=True, help="With --date: the training sales instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_lane
+def report(lane: Lane, shift_id: int | None, day: Any, training: bool, as_json: bool) -> None:
+    """X report of the open shift (default), Z report of a closed one, or a day report."""
+    if shift_id is not None and day is not None:
+        refuse(_("give --shift or --date, not both"))
+    with refusing():
+        store = lane.store
+        if day is not None:
+            result = store.report(lane.settings, day=day.date().isoformat(), training=training)
+        else:
+            if shift_id is None:
+                latest = store.latest_shift()
+                if latest is None:
+                    refuse(_("there is no shift yet"))
+                shift_id = latest.id
+            result = store.report(lane.settings, shift_id=shift_id)
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        click.echo("\n".join(result.render(i18n.active())))
+
+
+# -- demo -----------------------------------------------------------------------------------
+
+DEMO_SALES = (
+    (("G=2.350kg", "M=1.100kg"), ("cash:USD:5",), "USD"),
+    (("101=1.250kg", "305=2", "G=0.800kg"), ("cash:VES:2100",), "VES"),
+    (("310", "311=3", "M=3.000kg"), ("pago_movil:VES:3000,ref=004512,bank=0102",
+                                     "cash:USD:5"), "USD"),
+    (("120=0.750kg", "G=4.200kg"), ("card:VES:2459.40,ref=778812,lot=12",), "VES"),
+)
+
+
+def _demo_setup(lane: Lane) -> None:
+    fixtures = fixtures_dir()
+    lane.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(fixtures / "feria.toml", lane.data_dir / SETTINGS_NAME)
+    lane._store = Store.create(lane.data_dir / DB_NAME)
+    lane.closers.append(lane._store.close)
+    _import_catalog(lane, fixtures / "feria-catalog.csv")
+    for base, quote, value, effective in _read_rates(fixtures / "feria-rates.csv"):
+        lane.store.set_rate(base, quote, parse_rate(value), date.fromisoformat(effective),
+                            _("demo data"))
+    with refusing():
+        lane.store.open_shift("Demo", {"USD": 2000, "VES": 1000000})
+        for lines, pays, change in DEMO_SALES:
+            cart = build_cart(lane, lines)
+            tenders = [parse_tender_arg(p, lane) for p in pays]
+            lane.store.confirm_sale(cart, tenders, change, lane.settings)
+
+
+def _read_rates(path: Path) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+        if line.strip():
+            base, quote, value, effective = (p.strip() for p in line.split(","))
+            rows.append((base, quote, value, effective))
+    return rows
+
+
+@main.command()
+@pass_lane
+def demo(lane: Lane) -> None:
+    """Set up a demo lane from the fixtures (once), then show its catalog and X report."""
+    if not (lane.data_dir / SETTINGS_NAME).exists():
+        _demo_setup(lane)
+        click.echo(_("Demo lane created in {dir}.").format(dir=lane.data_dir))
+    with refusing():
+        print_catalog(lane.store.catalog(), i18n.active(), limit=25)
+        click.echo()
+        current = lane.store.current_shift()
+        if current is not None:
+            click.echo("\n".join(lane.store.report(lane.settings, shift_id=current.id)
+                                 .render(i18n.active())))
+

@@ -1,0 +1,72 @@
+"""Translations and locale-aware formatting.
+
+Messages are written in English in the code and translated through a gettext catalog
+(``fairpos/locale/<lang>/LC_MESSAGES/fairpos.po``), read with Babel. Spanish is the default
+language; :func:`use` switches. Numbers and money are formatted with Babel for the active locale
+(Spanish: ``1.234,56``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+
+if TYPE_CHECKING:
+    from fairpos.money import Money
+
+LANGUAGES = ("es", "en")
+DEFAULT_LANGUAGE = "es"
+_active = DEFAULT_LANGUAGE
+
+
+class LanguageError(ValueError):
+    pass
+
+
+def use(language: str) -> None:
+    """Make ``language`` (``es`` or ``en``) the language of every message from now on."""
+    global _active
+    code = language.strip().lower().replace("-", "_").split("_")[0]
+    if code not in LANGUAGES:
+        raise LanguageError(f"unknown language {language!r}; choose one of {', '.join(LANGUAGES)}")
+    _active = code
+
+
+def active() -> str:
+    return _active
+
+
+@cache
+def _catalog(language: str) -> dict[str, str]:
+    if language == "en":
+        return {}
+    po = resources.files("fairpos") / "locale" / language / "LC_MESSAGES" / "fairpos.po"
+    with po.open("rb") as handle:
+        catalog = read_po(handle)
+    return {
+        str(message.id): str(message.string)
+        for message in catalog
+        if message.id and message.string and not message.fuzzy
+    }
+
+
+def _(message: str) -> str:
+    """The translation of ``message`` in the active language (the message itself if none)."""
+    return _catalog(_active).get(message, message)
+
+
+def format_money(amount: Money, language: str | None = None) -> str:
+    """``1.234,56 USD`` in Spanish, ``1,234.56 USD`` in English."""
+    return str(format_currency(amount.as_decimal(), amount.currency, format="#,##0.00 ¤¤",
+                               locale=language or _active))
+
+
+def format_grams(grams: int, language: str | None = None) -> str:
+    """A weight in kilograms with three decimals: ``1,250 kg`` in Spanish."""
+    kilos = Decimal(grams).scaleb(-3)
+    return f"{format_decimal(kilos, format='#,##0.000', locale=language or _active)} kg"

@@ -1,0 +1,1 @@
+"""Receipts: layout, ESC/POS rendering, printer connections and the print queue."""

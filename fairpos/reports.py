@@ -1,0 +1,207 @@
+"""X, Z and day reports: figures read from the journal, and how they are shown.
+
+The store adds up the journal with SQL and fills a :class:`Report`; this module turns it into
+JSON for scripts and into text for a screen or a receipt printer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from fairpos.i18n import _, format_grams, format_money
+from fairpos.money import Money
+from fairpos.shift import CountLine
+
+ReportKind = Literal["X", "Z", "day"]
+
+
+@dataclass(frozen=True)
+class ItemFigure:
+    """Kilos, pieces and amount sold of one product or one price class."""
+
+    code: str
+    name_es: str
+    name_en: str
+    grams: int
+    count: int
+    amount: int
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" and self.name_en else self.name_es
+
+
+@dataclass(frozen=True)
+class TenderFigure:
+    method: str
+    currency: str
+    amount: int
+    count: int
+    unverified: int = 0
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: ReportKind
+    currency: str
+    fair: str
+    lane: int
+    business_date: str | None
+    shift_id: int | None = None
+    volunteer: str | None = None
+    opened_at: str | None = None
+    closed_at: str | None = None
+    training: bool = False
+    sales_count: int = 0
+    gross: int = 0
+    voids_count: int = 0
+    voids_amount: int = 0
+    refunds_count: int = 0
+    refunds_amount: int = 0
+    line_voids: int = 0
+    tenders: tuple[TenderFigure, ...] = ()
+    change: dict[str, int] = field(default_factory=dict)
+    floats: dict[str, int] = field(default_factory=dict)
+    products: tuple[ItemFigure, ...] = ()
+    price_classes: tuple[ItemFigure, ...] = ()
+    counts: tuple[CountLine, ...] = ()
+    close_reason: str | None = None
+
+    @property
+    def net(self) -> int:
+        """Sales less voids and refunds, in the pricing currency."""
+        return self.gross - self.voids_amount - self.refunds_amount
+
+    @property
+    def takings(self) -> dict[str, int]:
+        """Money taken per currency: every tender in it, less the change given in it."""
+        result: dict[str, int] = {}
+        for tender in self.tenders:
+            result[tender.currency] = result.get(tender.currency, 0) + tender.amount
+        for currency, amount in self.change.items():
+            result[currency] = result.get(currency, 0) - amount
+        return dict(sorted(result.items()))
+
+    def _m(self, minor: int, currency: str | None = None) -> str:
+        return Money(minor, currency or self.currency).plain()
+
+    def to_json(self) -> dict[str, Any]:
+        def items(figures: tuple[ItemFigure, ...], key: str) -> list[dict[str, Any]]:
+            return [
+                {key: f.code, "name": f.name_es, "name_en": f.name_en, "grams": f.grams,
+                 "kg": str(Decimal(f.grams).scaleb(-3)), "count": f.count,
+                 "amount": self._m(f.amount)}
+                for f in figures
+            ]
+
+        return {
+            "kind": self.kind,
+            "fair": self.fair,
+            "lane": self.lane,
+            "business_date": self.business_date,
+            "shift": self.shift_id,
+            "volunteer": self.volunteer,
+            "opened_at": self.opened_at,
+            "closed_at": self.closed_at,
+            "training": self.training,
+            "currency": self.currency,
+            "sales_count": self.sales_count,
+            "gross": self._m(self.gross),
+            "voids": {"count": self.voids_count, "amount": self._m(self.voids_amount)},
+            "refunds": {"count": self.refunds_count, "amount": self._m(self.refunds_amount)},
+            "line_voids": self.line_voids,
+            "total": self._m(self.net),
+            "totals": {c: self._m(a, c) for c, a in self.takings.items()},
+            "tenders": [
+                {"method": t.method, "currency": t.currency,
+                 "amount": self._m(t.amount, t.currency), "count": t.count,
+                 "unverified": t.unverified}
+                for t in self.tenders
+            ],
+            "change": {c: self._m(a, c) for c, a in sorted(self.change.items())},
+            "floats": {c: self._m(a, c) for c, a in sorted(self.floats.items())},
+            "products": items(self.products, "plu"),
+            "price_classes": items(self.price_classes, "code"),
+            "counts": [
+                {"method": c.method, "currency": c.currency,
+                 "expected": self._m(c.expected, c.currency),
+                 "counted": self._m(c.counted, c.currency),
+                 "difference": self._m(c.difference, c.currency)}
+                for c in self.counts
+            ],
+            "close_reason": self.close_reason,
+        }
+
+    def render(self, language: str, width: int = 48) -> list[str]:
+        """The report as lines of text, ``width`` characters wide."""
+        def row(left: str, right: str) -> str:
+            room = width - len(right) - 1
+            return f"{left[:room]:<{room}} {right}"
+
+        def money(minor: int, currency: str | None = None) -> str:
+            return format_money(Money(minor, currency or self.currency), language)
+
+        title = {"X": _("X REPORT (shift open)"), "Z": _("Z REPORT (shift closed)"),
+                 "day": _("DAY REPORT")}[self.kind]
+        out = [title.center(width), _("{fair} · lane {lane}").format(fair=self.fair, lane=self.lane).center(width)]
+        if self.training:
+            out.append(_("*** TRAINING ***").center(width))
+        if self.business_date:
+            out.append(row(_("Business date"), self.business_date))
+        if self.shift_id is not None:
+            out.append(row(_("Shift"), f"#{self.shift_id} {self.volunteer or ''}".strip()))
+        if self.opened_at:
+            out.append(row(_("Opened"), self.opened_at[:16].replace("T", " ")))
+        if self.closed_at:
+            out.append(row(_("Closed"), self.closed_at[:16].replace("T", " ")))
+        out.append("-" * width)
+        out.append(row(_("Sales"), str(self.sales_count)))
+        out.append(row(_("Gross sales"), money(self.gross)))
+        out.append(row(_("Voids ({count})").format(count=self.voids_count),
+                       money(-self.voids_amount)))
+        out.append(row(_("Refunds ({count})").format(count=self.refunds_count),
+                       money(-self.refunds_amount)))
+        out.append(row(_("Lines removed before payment"), str(self.line_voids)))
+        out.append(row(_("NET SALES"), money(self.net)))
+        out.append("-" * width)
+        out.append(_("Payments"))
+        unverified = _("unverified")
+        for t in self.tenders:
+            note = f" ({unverified}: {t.unverified})" if t.unverified else ""
+            out.append(row(f"  {method_label(t.method)} ×{t.count}{note}",
+                           money(t.amount, t.currency)))
+        for currency, amount in sorted(self.change.items()):
+            out.append(row("  " + _("Change given"), money(-amount, currency)))
+        out.append(_("Taken per currency"))
+        for currency, amount in self.takings.items():
+            out.append(row(f"  {currency}", money(amount, currency)))
+        if self.price_classes:
+            out.append("-" * width)
+            out.append(_("Price classes"))
+            for f in self.price_classes:
+                out.append(row(f"  {f.name(language)} {format_grams(f.grams, language)}",
+                               money(f.amount)))
+        if self.products:
+            out.append("-" * width)
+            out.append(_("Products"))
+            for f in self.products:
+                qty = format_grams(f.grams, language) if f.grams else f"×{f.count}"
+                out.append(row(f"  {f.code} {f.name(language)} {qty}", money(f.amount)))
+        if self.counts:
+            out.append("-" * width)
+            out.append(_("Count: expected / counted / over-short"))
+            for c in self.counts:
+                out.append(f"  {method_label(c.method)} {c.currency}")
+                out.append(row("    " + money(c.expected, c.currency),
+                               f"{money(c.counted, c.currency)} "
+                               f"({money(c.difference, c.currency)})"))
+            if self.close_reason:
+                out.append(row(_("Reason"), self.close_reason))
+        return out
+
+
+def method_label(method: str) -> str:
+    labels = {"cash": _("Cash"), "card": _("Debit card"), "pago_movil": _("Pago móvil"),
+              "biopago": _("Biopago"), "other": _("Other")}
+    return labels.get(method, method)

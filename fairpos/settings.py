@@ -1,0 +1,267 @@
+"""The stall's settings: one typed object read from ``fairpos.toml`` in the data folder.
+
+Every scalar key can be overridden from the environment as ``FAIRPOS_<SECTION>__<KEY>``
+(``FAIRPOS_PRINTER__URL=tcp://10.0.0.5:9100``); lists are written comma-separated
+(``FAIRPOS_MONEY__TENDER_CURRENCIES=USD,VES``). Each field's documentation lives next to it as
+``metadata["doc"]``; ``fairpos settings`` prints them all.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
+from typing import Any, get_type_hints
+
+from fairpos.i18n import LANGUAGES, _
+from fairpos.money import MoneyError, check_currency, parse_amount
+from fairpos.tenders import BUILTIN_METHODS, VoucherKind
+
+ENV_PREFIX = "FAIRPOS_"
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; the message names the key."""
+
+
+def doc(text: str, default: Any = None, factory: Any = None) -> Any:
+    if factory is not None:
+        return field(default_factory=factory, metadata={"doc": text})
+    return field(default=default, metadata={"doc": text})
+
+
+@dataclass(frozen=True)
+class FairSettings:
+    name: str = doc("Name of the fair or market, printed on receipts and reports.", "Feria")
+    lane: int = doc("Number of this checkout lane (caja) at the fair, 1 or more.", 1)
+
+
+@dataclass(frozen=True)
+class MoneySettings:
+    currency: str = doc("Pricing currency: catalog prices and sale totals are in it (ISO 4217).",
+                        "USD")
+    tender_currencies: list[str] = doc(
+        "Currencies accepted in payment, pricing currency included. Each one other than the "
+        "pricing currency needs an exchange rate (`fairpos rate set`).", factory=lambda: ["USD"])
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    locale: str = doc("Language of the till and of messages: `es` (default) or `en`.", "es")
+
+
+@dataclass(frozen=True)
+class ShiftSettings:
+    tolerance: str = doc(
+        "Largest over/short at shift close, in the pricing currency, accepted without a "
+        "written reason (e.g. `0.50`). `0` asks a reason for any difference.", "0")
+
+
+@dataclass(frozen=True)
+class PrinterSettings:
+    url: str = doc("Receipt printer: `tcp://HOST:9100`, `serial:///dev/ttyUSB0?baudrate=19200`, "
+                   "`usb://VID:PID`, `file:///dev/usb/lp0`, `cups://QUEUE` or `none`.", "none")
+    profile: str = doc("python-escpos printer profile, e.g. `TM-T20II` or `default`.", "default")
+    columns: int = doc("Characters per receipt line: 32 (58 mm paper), 42 or 48 (80 mm).", 48)
+    codepage: str = doc("The one code page used for the whole receipt (CP858 covers Spanish).",
+                        "CP858")
+
+
+@dataclass(frozen=True)
+class ScaleSettings:
+    url: str = doc("Scale: a serial device path or any pyserial URL, or `none`.", "none")
+    protocol: str = doc("Scale protocol: `toledo8217`, `sics`, `cas` or `continuous`.",
+                        "toledo8217")
+    baudrate: int = doc("Serial speed in bits per second.", 9600)
+    bytesize: int = doc("Data bits per character (7 or 8).", 7)
+    parity: str = doc("Parity: `N` (none), `E` (even) or `O` (odd).", "E")
+    stopbits: int = doc("Stop bits (1 or 2).", 1)
+
+
+@dataclass(frozen=True)
+class LedgerSettings:
+    url: str = doc("Central ledger address, e.g. `https://ledger.example.org`; empty: no sync.",
+                   "")
+    token: str = doc("Bearer token this device was enrolled with at the ledger.", "")
+
+
+@dataclass(frozen=True)
+class Settings:
+    fair: FairSettings = doc("Who and where this lane is.", factory=FairSettings)
+    money: MoneySettings = doc("Currencies.", factory=MoneySettings)
+    ui: UiSettings = doc("Language.", factory=UiSettings)
+    shift: ShiftSettings = doc("Opening and closing shifts.", factory=ShiftSettings)
+    printer: PrinterSettings = doc("Receipt printer.", factory=PrinterSettings)
+    scale: ScaleSettings = doc("Weighing scale.", factory=ScaleSettings)
+    ledger: LedgerSettings = doc("Central ledger (sync).", factory=LedgerSettings)
+    vouchers: tuple[VoucherKind, ...] = doc(
+        "Vouchers and market tokens, as `[[vouchers]]` tables with `code`, `name`, `currency`, "
+        "`gives_change` (default false) and `eligible` (a product tag, or empty for any "
+        "product). Not overridable from the environment.", factory=tuple)
+
+    @property
+    def accepted_currencies(self) -> list[str]:
+        """The pricing currency first, then the other tender currencies."""
+        rest = [c for c in self.money.tender_currencies if c != self.money.currency]
+        return [self.money.currency, *rest]
+
+    @property
+    def voucher_kinds(self) -> dict[str, VoucherKind]:
+        return {v.code: v for v in self.vouchers}
+
+    @property
+    def tolerance_minor(self) -> int:
+        return parse_amount(self.shift.tolerance, self.money.currency).minor
+
+
+SECTIONS = tuple(f.name for f in fields(Settings) if f.name != "vouchers")
+
+
+def _coerce(section: str, key: str, kind: Any, value: Any, from_env: bool) -> Any:
+    name = f"[{section}] {key}"
+    if kind is int:
+        if isinstance(value, bool):
+            raise SettingsError(_("{name} must be a whole number").format(name=name))
+        if isinstance(value, int):
+            return value
+        if from_env and isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        raise SettingsError(_("{name} must be a whole number").format(name=name))
+    if kind == list[str]:
+        if from_env and isinstance(value, str):
+            value = [v for v in (p.strip() for p in value.split(",")) if v]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(_("{name} must be a list of texts").format(name=name))
+        return list(value)
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool) and key in (
+            "tolerance",):
+        return str(value)
+    if not isinstance(value, str):
+        raise SettingsError(_("{name} must be a text").format(name=name))
+    return value
+
+
+def _section(cls: type[Any], section: str, data: Mapping[str, Any], env: Mapping[str, str]
+             ) -> Any:
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    for key in data:
+        if key not in known:
+            raise SettingsError(_("unknown setting [{section}] {key}").format(
+                section=section, key=key))
+    values = {k: _coerce(section, k, hints[k], v, False) for k, v in data.items()}
+    for key in known:
+        env_name = f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
+        if env_name in env:
+            values[key] = _coerce(section, key, hints[key], env[env_name], True)
+    return cls(**values)
+
+
+def _vouchers(items: Any, currency: str) -> tuple[VoucherKind, ...]:
+    if not isinstance(items, list):
+        raise SettingsError(_("[[vouchers]] must be a list of tables"))
+    kinds = []
+    for index, item in enumerate(items, start=1):
+        where = f"[[vouchers]] #{index}"
+        if not isinstance(item, dict) or not isinstance(item.get("code"), str):
+            raise SettingsError(_("{where} needs a code").format(where=where))
+        unknown = set(item) - {"code", "name", "currency", "gives_change", "eligible"}
+        if unknown:
+            raise SettingsError(_("unknown setting {where} {key}").format(
+                where=where, key=sorted(unknown)[0]))
+        code = item["code"].strip().lower()
+        if not code.isidentifier() or code in BUILTIN_METHODS:
+            raise SettingsError(_("{where}: “{code}” cannot be a voucher code").format(
+                where=where, code=code))
+        gives_change = item.get("gives_change", False)
+        if not isinstance(gives_change, bool):
+            raise SettingsError(_("{where}: gives_change must be true or false").format(
+                where=where))
+        try:
+            voucher_currency = check_currency(str(item.get("currency", currency)))
+        except MoneyError as err:
+            raise SettingsError(f"{where}: {err}") from None
+        kinds.append(VoucherKind(code, str(item.get("name", code)), voucher_currency,
+                                 gives_change, str(item.get("eligible", "")).lower() or None))
+    if len({k.code for k in kinds}) != len(kinds):
+        raise SettingsError(_("[[vouchers]]: two vouchers have the same code"))
+    return tuple(kinds)
+
+
+def parse_settings(text: str, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the text of a ``fairpos.toml`` plus ``FAIRPOS_*`` overrides."""
+    env = env or {}
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise SettingsError(_("fairpos.toml is not valid TOML: {error}").format(error=err)) \
+            from None
+    unknown = set(data) - set(SECTIONS) - {"vouchers"}
+    if unknown:
+        raise SettingsError(_("unknown section [{section}]").format(section=sorted(unknown)[0]))
+    hints = get_type_hints(Settings)
+    sections = {}
+    for name in SECTIONS:
+        raw = data.get(name, {})
+        if not isinstance(raw, dict):
+            raise SettingsError(_("[{section}] must be a table").format(section=name))
+        sections[name] = _section(hints[name], name, raw, env)
+    settings = Settings(**sections)
+    settings = replace(settings, vouchers=_vouchers(data.get("vouchers", []),
+                                                    settings.money.currency))
+    return validate(settings)
+
+
+def validate(settings: Settings) -> Settings:
+    try:
+        currency = check_currency(settings.money.currency)
+        tender = [check_currency(c) for c in settings.money.tender_currencies]
+        parse_amount(settings.shift.tolerance, currency)
+    except MoneyError as err:
+        raise SettingsError(str(err)) from None
+    if not tender:
+        raise SettingsError(_("[money] tender_currencies cannot be empty"))
+    if settings.fair.lane < 1:
+        raise SettingsError(_("[fair] lane must be 1 or more"))
+    if not settings.fair.name.strip():
+        raise SettingsError(_("[fair] name cannot be empty"))
+    if settings.ui.locale.split("_")[0].lower() not in LANGUAGES:
+        raise SettingsError(_("[ui] locale must be one of: {choices}").format(
+            choices=", ".join(LANGUAGES)))
+    if settings.printer.columns not in (32, 42, 48):
+        raise SettingsError(_("[printer] columns must be 32, 42 or 48"))
+    return replace(settings,
+                   money=replace(settings.money, currency=currency, tender_currencies=tender))
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(key, default, documentation) for every setting, for ``fairpos settings``."""
+    rows = []
+    hints = get_type_hints(Settings)
+    for section in SECTIONS:
+        instance = hints[section]()
+        for f in fields(instance):
+            default = getattr(instance, f.name)
+            shown = ",".join(default) if isinstance(default, list) else str(default)
+            rows.append((f"{section}.{f.name}", shown, f.metadata["doc"]))
+    vouchers_doc = next(f for f in fields(Settings) if f.name == "vouchers").metadata["doc"]
+    rows.append(("vouchers", "", vouchers_doc))
+    return rows
+
+
+def render_toml(fair: str, lane: int, currency: str, tender_currencies: list[str]) -> str:
+    """A fresh ``fairpos.toml`` for ``fairpos init``."""
+    escaped = fair.replace("\\", "\\\\").replace('"', '\\"')
+    tender = ", ".join(f'"{c}"' for c in tender_currencies)
+    return (
+        "# fairpos settings; `fairpos settings` lists every key with its meaning.\n"
+        "[fair]\n"
+        f'name = "{escaped}"\n'
+        f"lane = {lane}\n\n"
+        "[money]\n"
+        f'currency = "{currency}"\n'
+        f"tender_currencies = [{tender}]\n\n"
+        "[ui]\n"
+        'locale = "es"\n'
+    )

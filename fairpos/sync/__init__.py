@@ -1,0 +1,1 @@
+"""Sync with the central ledger: wire protocol, outbox relay and bundle files."""

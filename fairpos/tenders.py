@@ -1,0 +1,165 @@
+"""How a customer pays: tenders, split payments, change in the currency they ask for.
+
+Each tender is an exact amount in its own currency. To compare it with the total (in the pricing
+currency) it is valued exactly, as a fraction, at the sale's rate. The sale is *covered* when
+nothing is left to pay, or when what is left is less than half a minor unit of a currency the
+customer paid in (they paid what the screen showed, rounded half up). Change is the overpayment
+expressed in the chosen currency and rounded half up, the one rounding rule.
+
+Vouchers and market tokens are configured per market: they may give no change, and may be limited
+to products carrying an eligibility tag (``snap``, ``fmnp``...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from fairpos.cart import Line
+from fairpos.i18n import _, format_money
+from fairpos.money import Money, MoneyError, Rates
+
+CASH = "cash"
+CARD = "card"
+PAGO_MOVIL = "pago_movil"
+BIOPAGO = "biopago"
+OTHER = "other"
+BUILTIN_METHODS = (CASH, CARD, PAGO_MOVIL, BIOPAGO, OTHER)
+ELECTRONIC = frozenset({CARD, PAGO_MOVIL, BIOPAGO})
+# What each method must carry as reference, and what it may carry.
+REQUIRED_REFERENCES: Mapping[str, tuple[str, ...]] = {CARD: ("ref",), PAGO_MOVIL: ("ref",)}
+ALLOWED_REFERENCES: Mapping[str, tuple[str, ...]] = {
+    CARD: ("ref", "lot"),
+    PAGO_MOVIL: ("ref", "bank", "phone"),
+    BIOPAGO: ("ref", "bank"),
+    OTHER: ("ref", "note"),
+}
+_REFERENCE_VALUE = re.compile(r"^[\w .+/-]{1,40}$")
+
+
+class PaymentError(ValueError):
+    """A payment that cannot be accepted; the message is for a person."""
+
+
+@dataclass(frozen=True)
+class VoucherKind:
+    """A voucher or market token accepted at this market (configured in settings)."""
+
+    code: str
+    name: str
+    currency: str
+    gives_change: bool = False
+    eligible: str | None = None  # only products with this tag can be paid with it
+
+
+@dataclass(frozen=True)
+class Tender:
+    method: str
+    amount: Money
+    reference: Mapping[str, str] = field(default_factory=dict)
+    verified: bool = True
+
+    @property
+    def is_cash(self) -> bool:
+        return self.method == CASH
+
+
+def make_tender(method: str, amount: Money, reference: Mapping[str, str] | None = None,
+                *, verified: bool = True, vouchers: Mapping[str, VoucherKind] | None = None,
+                accepted: Sequence[str] = ()) -> Tender:
+    """Check one tender as it is entered and return it."""
+    vouchers = vouchers or {}
+    reference = dict(reference or {})
+    if method not in BUILTIN_METHODS and method not in vouchers:
+        known = ", ".join([*BUILTIN_METHODS, *vouchers])
+        raise PaymentError(_("unknown payment method “{method}” (known: {known})").format(
+            method=method, known=known))
+    if amount.minor <= 0:
+        raise PaymentError(_("a payment must be more than zero"))
+    if method in vouchers:
+        if amount.currency != vouchers[method].currency:
+            raise PaymentError(_("{name} is in {currency}").format(
+                name=vouchers[method].name, currency=vouchers[method].currency))
+    elif accepted and amount.currency not in accepted:
+        raise PaymentError(_("{currency} is not accepted here (accepted: {accepted})").format(
+            currency=amount.currency, accepted=", ".join(accepted)))
+    allowed = ALLOWED_REFERENCES.get(method, ())
+    for key, value in reference.items():
+        if key not in allowed:
+            raise PaymentError(_("{method} takes no “{key}”").format(method=method, key=key))
+        if not _REFERENCE_VALUE.match(value):
+            raise PaymentError(_("“{value}” is not a valid {key}").format(value=value, key=key))
+    for key in REQUIRED_REFERENCES.get(method, ()):
+        if not reference.get(key):
+            raise PaymentError(_("{method} needs its reference number (ref)").format(
+                method=method))
+    if not verified and method not in ELECTRONIC:
+        raise PaymentError(_("only card, pago móvil and biopago can be left unverified"))
+    return Tender(method, amount, reference, verified)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Where a payment stands: what is left to pay, or the change to give."""
+
+    total: Money
+    paid: Fraction  # value of the tenders, in pricing-currency minor units
+    remaining: Fraction  # > 0: still due; < 0: overpaid
+    covered: bool
+    change: Money
+
+    def due_in(self, rates: Rates, currency: str) -> Money:
+        """What is still due, in ``currency`` (zero once covered)."""
+        if self.covered:
+            return Money.zero(currency)
+        return rates.express(self.remaining, currency)
+
+
+def settle(total: Money, tenders: Sequence[Tender], rates: Rates, change_currency: str,
+           *, lines: Sequence[Line] = (), vouchers: Mapping[str, VoucherKind] | None = None
+           ) -> Settlement:
+    """Value the tenders against the total and work out the change.
+
+    Raises PaymentError when vouchers exceed what they may pay for.
+    """
+    vouchers = vouchers or {}
+    if change_currency not in rates:
+        raise PaymentError(_("change cannot be given in {currency}: there is no rate for it")
+                           .format(currency=change_currency))
+    try:
+        values = [rates.value_of(t.amount) for t in tenders]
+    except MoneyError as err:
+        raise PaymentError(str(err)) from None
+    paid = sum(values, Fraction(0))
+    remaining = total.minor - paid
+    no_change_value = sum((v for t, v in zip(tenders, values, strict=True)
+                           if t.method in vouchers and not vouchers[t.method].gives_change),
+                          Fraction(0))
+    if no_change_value > total.minor:
+        raise PaymentError(_("vouchers give no change: they are worth more than the total"))
+    _check_eligibility(tenders, values, lines, vouchers, total.currency)
+    covered = remaining <= 0 or any(
+        rates.express(remaining, t.amount.currency).minor == 0 for t in tenders)
+    change = Money.zero(change_currency)
+    if remaining < 0:
+        change = rates.express(-remaining, change_currency)
+    return Settlement(total, paid, remaining, covered, change)
+
+
+def _check_eligibility(tenders: Sequence[Tender], values: Sequence[Fraction],
+                       lines: Sequence[Line], vouchers: Mapping[str, VoucherKind],
+                       currency: str) -> None:
+    by_tag: dict[str, Fraction] = {}
+    for tender, value in zip(tenders, values, strict=True):
+        kind = vouchers.get(tender.method)
+        if kind is not None and kind.eligible:
+            by_tag[kind.eligible] = by_tag.get(kind.eligible, Fraction(0)) + value
+    for tag, value in by_tag.items():
+        eligible = sum(line.amount for line in lines if not line.voided and tag in line.tags)
+        if value > eligible:
+            names = ", ".join(v.name for v in vouchers.values() if v.eligible == tag)
+            raise PaymentError(
+                _("{names} can only pay for eligible products ({tag}), worth {amount} here")
+                .format(names=names, tag=tag, amount=format_money(Money(eligible, currency))))
