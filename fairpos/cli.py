@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from fairpos.sale import Sale
 from fairpos.settings import Settings, SettingsError, describe, parse_settings, render_toml
 from fairpos.shift import CountKey
 from fairpos.store import DB_NAME, Store, StoreError
-from fairpos.tenders import BUILTIN_METHODS, PaymentError, Tender, make_tender
+from fairpos.tenders import BUILTIN_METHODS, CASH, PaymentError, Tender, make_tender
 
 SETTINGS_NAME = "fairpos.toml"
 REFUSALS = (CartError, CatalogError, MoneyError, PaymentError, QuantityError, SettingsError,
@@ -82,10 +83,34 @@ class Lane:
     @property
     def store(self) -> Store:
         if self._store is None:
+            self.settings  # noqa: B018 - a lane without settings has no journal to open
             with refusing():
                 self._store = Store.open(self.data_dir / DB_NAME)
             self.closers.append(self._store.close)
         return self._store
+
+
+class FairposGroup(click.Group):
+    """Like click.Group, but a usage error is one line on stderr too, not a usage dump."""
+
+    def main(self, args: Any = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as err:
+            where = err.ctx.command_path if err.ctx else "fairpos"
+            click.echo(f"fairpos: {err.format_message()} ({where} --help)", err=True)
+            sys.exit(err.exit_code)
+        except click.ClickException as err:
+            err.show()
+            sys.exit(err.exit_code)
+        except click.Abort:
+            click.echo("fairpos: aborted", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
 
 def default_data_dir() -> Path:
@@ -95,7 +120,7 @@ def default_data_dir() -> Path:
 pass_lane = click.make_pass_decorator(Lane)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=FairposGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               envvar="FAIRPOS_HOME", default=default_data_dir, show_default="per-user data folder",
               help="Folder with this lane's fairpos.toml and journal (env: FAIRPOS_HOME).")
@@ -346,7 +371,15 @@ def shift_open(lane: Lane, volunteer: str, floats: tuple[str, ...], training: bo
                                                                volunteer=opened.volunteer))
 
 
-def parse_tender_arg(text: str, lane: Lane) -> Tender:
+@dataclass(frozen=True)
+class PaymentArg:
+    method: str
+    amount: Money
+    reference: dict[str, str]
+    verified: bool
+
+
+def split_payment_arg(text: str, lane: Lane) -> PaymentArg:
     """``METHOD[:CUR]:AMOUNT[,ref=...,bank=...,phone=...,lot=...,unverified]``."""
     spec, *options = text.split(",")
     parts = spec.split(":")
@@ -373,21 +406,28 @@ def parse_tender_arg(text: str, lane: Lane) -> Tender:
             currency = vouchers[method].currency
         else:
             currency = lane.settings.money.currency
-        return make_tender(method, parse_amount(parts[-1], currency), reference,
-                           verified=verified, vouchers=vouchers,
+        return PaymentArg(method, parse_amount(parts[-1], currency), reference, verified)
+
+
+def parse_tender_arg(text: str, lane: Lane) -> Tender:
+    arg = split_payment_arg(text, lane)
+    with refusing():
+        return make_tender(arg.method, arg.amount, arg.reference, verified=arg.verified,
+                           vouchers=lane.settings.voucher_kinds,
                            accepted=lane.settings.accepted_currencies)
 
 
 def parse_count_arg(text: str, lane: Lane) -> tuple[CountKey, int]:
     """``CUR:AMOUNT`` for cash, ``METHOD[:CUR]:AMOUNT`` for any other tender."""
+    known = (*BUILTIN_METHODS, *lane.settings.voucher_kinds)
     head = text.split(":", 1)[0]
-    if len(head) == 3 and head.isupper() and head.lower() not in (*BUILTIN_METHODS,
-                                                                   *lane.settings.voucher_kinds):
+    if ":" not in text:
+        refuse(_("“{text}”: write CUR:AMOUNT or METHOD:CUR:AMOUNT").format(text=text))
+    if head.lower() not in known:
         money = parse_money_arg(text, lane)
-        return ("cash", money.currency), money.minor
-    tender = parse_tender_arg(text, lane) if ":" in text else refuse(
-        _("“{text}”: write CUR:AMOUNT or METHOD:CUR:AMOUNT").format(text=text))
-    return (tender.method, tender.amount.currency), tender.amount.minor
+        return (CASH, money.currency), money.minor
+    arg = split_payment_arg(text, lane)
+    return (arg.method, arg.amount.currency), arg.amount.minor
 
 
 @shift.command("close")

@@ -155,6 +155,8 @@ class Report:
             out.append(row(_("Opened"), self.opened_at[:16].replace("T", " ")))
         if self.closed_at:
             out.append(row(_("Closed"), self.closed_at[:16].replace("T", " ")))
+        for currency, amount in sorted(self.floats.items()):
+            out.append(row(_("Opening float"), money(amount, currency)))
         out.append("-" * width)
         out.append(row(_("Sales"), str(self.sales_count)))
         out.append(row(_("Gross sales"), money(self.gross)))

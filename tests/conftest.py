@@ -1,0 +1,98 @@
+"""Shared fixtures: a real lane in a temporary folder, driven through the real ``fairpos`` CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fairpos import i18n
+from fairpos.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Domain messages in English unless a test switches; restored after each test."""
+    i18n.use("en")
+    yield
+    i18n.use("en")
+
+
+@dataclass
+class LaneDir:
+    """A lane's data folder and the commands a script would type against it."""
+
+    path: Path
+
+    def run(self, *args: str, lang: str = "en", ok: bool = True) -> Result:
+        result = CliRunner().invoke(main, ["--data-dir", str(self.path), "--lang", lang, *args],
+                                    catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    def fail(self, *args: str, lang: str = "en") -> str:
+        """Run a command that must be refused; returns its one-line message."""
+        result = self.run(*args, lang=lang, ok=False)
+        assert result.exit_code != 0, result.output
+        assert result.stdout == "", result.stdout
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        return lines[0]
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args, "--json").stdout)
+
+    def sell(self, *args: str) -> dict[str, Any]:
+        data: dict[str, Any] = self.json("sell", *args)
+        return data
+
+    def db(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path / "fairpos.db")
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def dump(self) -> list[str]:
+        """Every row of every table: to prove a refused command changed nothing."""
+        with self.db() as conn:
+            return list(conn.iterdump())
+
+
+def make_lane(path: Path, settings: str = "feria.toml", catalog: str = "feria-catalog.csv"
+              ) -> LaneDir:
+    lane = LaneDir(path)
+    path.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(FIXTURES / settings, path / "fairpos.toml")
+    from fairpos.store import Store
+
+    Store.create(path / "fairpos.db").close()
+    lane.run("catalog", "import", str(FIXTURES / catalog))
+    return lane
+
+
+@pytest.fixture
+def feria(tmp_path: Path) -> LaneDir:
+    """A Venezuelan fair lane: USD prices, USD and VES tenders, rate 414.04, shift open."""
+    lane = make_lane(tmp_path / "feria")
+    lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
+    lane.run("shift", "open", "--volunteer", "Ana", "--float", "USD:20", "--float", "VES:10000")
+    return lane
+
+
+@pytest.fixture
+def market(tmp_path: Path) -> LaneDir:
+    """A US farmers-market stall with SNAP tokens, market tokens and FMNP checks."""
+    lane = make_lane(tmp_path / "market", "farmers-market.toml", "farmers-market-catalog.csv")
+    lane.run("shift", "open", "--volunteer", "Sam", "--float", "USD:50")
+    return lane
