@@ -34,6 +34,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from fairpos.i18n import _
@@ -63,6 +64,11 @@ def fold(text: str) -> str:
     """Lower case without accents, for searching: ``Piña`` → ``pina``."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a name: ``Pasta corta (Coop.)`` → ``['pasta', 'corta', 'coop']``."""
+    return re.findall(r"\w+", fold(text))
 
 
 @dataclass(frozen=True)
@@ -126,15 +132,21 @@ class Catalog:
     def price_class(self, code: str) -> PriceClass | None:
         return self.price_classes.get(code.strip().upper())
 
+    @cached_property
+    def _search_words(self) -> list[tuple[Product, tuple[str, ...]]]:
+        return [(p, tuple(words(f"{p.name_es} {p.name_en}"))) for p in self.products.values()]
+
     def search(self, text: str, limit: int = 20) -> list[Product]:
-        """Products whose name contains every word of ``text``, accents and case ignored."""
-        words = fold(text).split()
-        if not words:
+        """Products with a word starting with each word of ``text``, accents and case ignored.
+
+        ``pina`` finds "Piña" (not "Espinaca"); ``pasta 500`` finds every 500 g pasta.
+        """
+        wanted = words(text)
+        if not wanted:
             return []
         found = []
-        for product in self.products.values():
-            haystack = fold(f"{product.name_es} {product.name_en}")
-            if all(word in haystack for word in words):
+        for product, have in self._search_words:
+            if all(any(word.startswith(w) for word in have) for w in wanted):
                 found.append(product)
                 if len(found) >= limit:
                     break
@@ -150,8 +162,12 @@ class CatalogDraft:
 
 
 def _rows_from_csv(text: str) -> Iterator[tuple[str, dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader = csv.DictReader(io.StringIO(text), strict=True)
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as err:
+        raise CatalogError(_("line {line}").format(line=1),
+                           _("malformed CSV ({error})").format(error=err)) from None
     if not header:
         raise CatalogError(_("line {line}").format(line=1), _("the file is empty"))
     unknown = [h for h in header if h not in COLUMNS]
@@ -164,7 +180,15 @@ def _rows_from_csv(text: str) -> Iterator[tuple[str, dict[str, str]]]:
             raise CatalogError(_("line {line}").format(line=1),
                                _("missing column “{column}”").format(column=required))
     reader.fieldnames = header
-    for row in reader:
+    while True:
+        starts_at = reader.line_num + 1  # a quoted field may span lines
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise CatalogError(_("line {line}").format(line=starts_at),
+                               _("malformed CSV ({error})").format(error=err)) from None
         where = _("line {line}").format(line=reader.line_num)
         if None in row:
             raise CatalogError(where, _("more fields than columns"))

@@ -176,6 +176,10 @@ class Rates:
     def __contains__(self, currency: object) -> bool:
         return currency == self.currency or currency in self._rates
 
+    def currencies(self) -> list[str]:
+        """The pricing currency, then every currency with a rate."""
+        return [self.currency, *sorted(self._rates)]
+
     def get(self, currency: str) -> Rate | None:
         return self._rates.get(currency)
 

@@ -2,9 +2,10 @@
 
 Each tender is an exact amount in its own currency. To compare it with the total (in the pricing
 currency) it is valued exactly, as a fraction, at the sale's rate. The sale is *covered* when
-nothing is left to pay, or when what is left is less than half a minor unit of a currency the
-customer paid in (they paid what the screen showed, rounded half up). Change is the overpayment
-expressed in the chosen currency and rounded half up, the one rounding rule.
+nothing is left to pay, or when what is left rounds to zero in some accepted currency: the screen
+shows "0.00 still due" in that currency, and the customer paid what it showed, rounded half up.
+Change is the overpayment expressed in the chosen currency and rounded half up, the one rounding
+rule.
 
 Vouchers and market tokens are configured per market: they may give no change, and may be limited
 to products carrying an eligibility tag (``snap``, ``fmnp``...).
@@ -141,7 +142,7 @@ def settle(total: Money, tenders: Sequence[Tender], rates: Rates, change_currenc
         raise PaymentError(_("vouchers give no change: they are worth more than the total"))
     _check_eligibility(tenders, values, lines, vouchers, total.currency)
     covered = remaining <= 0 or any(
-        rates.express(remaining, t.amount.currency).minor == 0 for t in tenders)
+        rates.express(remaining, currency).minor == 0 for currency in rates.currencies())
     change = Money.zero(change_currency)
     if remaining < 0:
         change = rates.express(-remaining, change_currency)
