@@ -1,0 +1,47 @@
+"""Confirms random sales as fast as it can, printing each id once it is committed.
+
+Used by test_crash.py, which kills this process with SIGKILL at random moments.
+Usage: python tests/crash_worker.py DATA_DIR SEED
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+from fairpos.cart import Cart
+from fairpos.money import Money
+from fairpos.quantity import Quantity
+from fairpos.settings import parse_settings
+from fairpos.store import DB_NAME, Store
+from fairpos.tenders import Tender
+
+
+def main() -> None:
+    data_dir, seed = Path(sys.argv[1]), int(sys.argv[2])
+    rng = random.Random(seed)
+    settings = parse_settings((data_dir / "fairpos.toml").read_text())
+    store = Store.open(data_dir / DB_NAME)
+    catalog = store.catalog()
+    weighed = [p.plu for p in catalog.products.values() if p.unit == "kg"]
+    counted = [p.plu for p in catalog.products.values() if p.unit == "each"]
+    print("ready", flush=True)
+    while True:
+        cart = Cart(catalog.currency)
+        for _ in range(rng.randint(1, 8)):
+            if rng.random() < 0.4:
+                cart.add(catalog, rng.choice(weighed), Quantity(grams=rng.randint(50, 5000)))
+            else:
+                cart.add(catalog, rng.choice(counted), Quantity(count=rng.randint(1, 4)))
+        half = cart.total.minor // 2
+        tenders = [Tender("cash", Money(half, "USD")),
+                   Tender("card", Money(cart.total.minor - half + rng.randint(0, 500), "USD"),
+                          {"ref": str(rng.randint(1, 999999))})]
+        tenders = [t for t in tenders if t.amount.minor > 0]
+        sale = store.confirm_sale(cart, tenders, "USD", settings)
+        print(sale.id, flush=True)
+
+
+if __name__ == "__main__":
+    main()

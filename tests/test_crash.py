@@ -1,0 +1,69 @@
+"""Kill a process confirming sales with SIGKILL at random moments: nothing confirmed is lost."""
+
+from __future__ import annotations
+
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import LaneDir
+
+KILLS = 60
+WORKER = Path(__file__).with_name("crash_worker.py")
+ROOT = WORKER.parent.parent
+
+
+def _check_journal(path: Path, reported: set[str]) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        ids = {r[0] for r in conn.execute("SELECT id FROM sales")}
+        assert reported <= ids, sorted(reported - ids)
+        seqs = [r[0] for r in conn.execute("SELECT seq FROM sales ORDER BY seq")]
+        assert seqs == list(range(1, len(seqs) + 1))  # gapless
+        assert conn.execute("SELECT last_seq FROM device").fetchone()[0] == len(seqs)
+        partial = conn.execute(
+            """SELECT s.id FROM sales s
+               WHERE NOT EXISTS (SELECT 1 FROM sale_lines l WHERE l.sale_id = s.id)
+                  OR NOT EXISTS (SELECT 1 FROM tenders t WHERE t.sale_id = s.id)
+                  OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entry_id = s.id)
+                  OR s.total <> (SELECT SUM(amount) FROM sale_lines l
+                                 WHERE l.sale_id = s.id AND l.voided = 0)""").fetchall()
+        assert partial == []
+        orphans = conn.execute(
+            "SELECT COUNT(*) FROM sale_lines WHERE sale_id NOT IN (SELECT id FROM sales)"
+        ).fetchone()[0] + conn.execute(
+            "SELECT COUNT(*) FROM tenders WHERE sale_id NOT IN (SELECT id FROM sales)"
+        ).fetchone()[0]
+        assert orphans == 0
+        return len(ids)
+    finally:
+        conn.close()
+
+
+def test_sigkill_at_random_moments_loses_no_confirmed_sale(feria: LaneDir) -> None:
+    rng = random.Random(20261123)
+    reported: set[str] = set()
+    killed_mid_stream = 0
+    for attempt in range(KILLS):
+        proc = subprocess.Popen([sys.executable, str(WORKER), str(feria.path), str(attempt)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                cwd=ROOT)
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read() if proc.stderr \
+            else ""
+        time.sleep(rng.uniform(0.0, 0.04))
+        proc.send_signal(signal.SIGKILL)
+        out, _err = proc.communicate(timeout=10)
+        assert proc.returncode == -signal.SIGKILL
+        lines = out.split("\n")
+        complete = [line for line in lines[:-1] if line]  # the last piece may be cut short
+        reported.update(complete)
+        killed_mid_stream += bool(complete)
+        count = _check_journal(feria.path / "fairpos.db", reported)
+    assert killed_mid_stream >= KILLS // 2  # most kills landed while sales were streaming
+    assert count >= len(reported) > KILLS
