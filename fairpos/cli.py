@@ -93,7 +93,7 @@ class Lane:
 class FairposGroup(click.Group):
     """Like click.Group, but a usage error is one line on stderr too, not a usage dump."""
 
-    def main(self, args: Any = None, prog_name: str | None = None,  # type: ignore[override]
+    def main(self, args: Any = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
         if not standalone_mode:

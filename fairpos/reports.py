@@ -144,7 +144,8 @@ class Report:
 
         title = {"X": _("X REPORT (shift open)"), "Z": _("Z REPORT (shift closed)"),
                  "day": _("DAY REPORT")}[self.kind]
-        out = [title.center(width), _("{fair} · lane {lane}").format(fair=self.fair, lane=self.lane).center(width)]
+        where = _("{fair} · lane {lane}").format(fair=self.fair, lane=self.lane)
+        out = [title.center(width), where.center(width)]
         if self.training:
             out.append(_("*** TRAINING ***").center(width))
         if self.business_date:
