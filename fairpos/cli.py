@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -221,8 +222,9 @@ def init(lane: Lane, fair: str, lane_number: int, currency: str,
 def show_settings() -> None:
     """List every setting of fairpos.toml with its default and meaning."""
     for key, default, text in describe():
-        click.echo(f"{key} = {default!r}" if default else key)
-        click.echo(f"    {text}")
+        click.echo(f"{key} = {default}" if default else key)
+        click.echo(textwrap.fill(text, width=88, initial_indent="    ",
+                                 subsequent_indent="    "))
 
 
 # -- catalog --------------------------------------------------------------------------------
@@ -539,6 +541,39 @@ def sell(lane: Lane, lines: tuple[str, ...], pays: tuple[str, ...], change_curre
         emit_json(sale.to_json())
     else:
         print_sale(sale, i18n.active())
+
+
+@main.group()
+def held() -> None:
+    """Sales put on hold (sell --hold) and not finished yet."""
+
+
+@held.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@pass_lane
+def held_list(lane: Lane, as_json: bool) -> None:
+    """List held sales, oldest first."""
+    with refusing():
+        rows = lane.store.held()
+    if as_json:
+        emit_json([{"id": i, "held_at": at, "total": cart.total.plain(),
+                    "lines": len(cart.active)} for i, at, cart in rows])
+        return
+    for i, at, cart in rows:
+        click.echo(f"#{i}  {at[:16].replace('T', ' ')}  "
+                   f"{format_money(cart.total, i18n.active())}  "
+                   + _("{count} lines").format(count=len(cart.active)))
+
+
+@held.command("drop")
+@click.argument("held_id", type=int)
+@click.option("--reason", required=True, help="Why the held sale is given up.")
+@pass_lane
+def held_drop(lane: Lane, held_id: int, reason: str) -> None:
+    """Give up a held sale (the customer left); it is kept in the audit log."""
+    with refusing():
+        lane.store.drop_held(held_id, reason)
+    click.echo(_("Held sale #{id} dropped.").format(id=held_id))
 
 
 @main.command()

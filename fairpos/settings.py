@@ -235,6 +235,12 @@ def validate(settings: Settings) -> Settings:
                    money=replace(settings.money, currency=currency, tender_currencies=tender))
 
 
+def _toml(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value) if isinstance(value, int) else f'"{value}"'
+
+
 def describe() -> list[tuple[str, str, str]]:
     """(key, default, documentation) for every setting, for ``fairpos settings``."""
     rows = []
@@ -242,9 +248,8 @@ def describe() -> list[tuple[str, str, str]]:
     for section in SECTIONS:
         instance = hints[section]()
         for f in fields(instance):
-            default = getattr(instance, f.name)
-            shown = ",".join(default) if isinstance(default, list) else str(default)
-            rows.append((f"{section}.{f.name}", shown, f.metadata["doc"]))
+            rows.append((f"{section}.{f.name}", _toml(getattr(instance, f.name)),
+                         f.metadata["doc"]))
     vouchers_doc = next(f for f in fields(Settings) if f.name == "vouchers").metadata["doc"]
     rows.append(("vouchers", "", vouchers_doc))
     return rows

@@ -457,8 +457,8 @@ class Store:
                     reason: str | None = None) -> CloseResult:
         shift = self.require_shift()
         if self.held(shift.id):
-            raise StoreError(_("there are held sales; recall and finish or drop them before "
-                               "closing"))
+            raise StoreError(_("there are held sales; finish them (sell --recall ID) or drop "
+                               "them (fairpos held drop ID) before closing"))
         lines = reconcile(self.expected_counts(shift.id), counted)
         rates = self.rates(settings.money.currency, settings.accepted_currencies)
         beyond = beyond_tolerance(lines, rates, settings.tolerance_minor)
@@ -514,6 +514,18 @@ class Store:
                 raise StoreError(_("there is no held sale #{id}").format(id=held_id))
             self.db.execute("DELETE FROM held_sales WHERE id = ?", [held_id])
         return Cart.from_dict(json.loads(row["cart"]))
+
+    def drop_held(self, held_id: int, reason: str) -> None:
+        """Give up a held sale; its lines are kept in the audit log."""
+        if not reason.strip():
+            raise StoreError(_("a reason is required"))
+        with self.transaction():
+            row = self._row("SELECT * FROM held_sales WHERE id = ?", [held_id])
+            if row is None:
+                raise StoreError(_("there is no held sale #{id}").format(id=held_id))
+            self.db.execute("DELETE FROM held_sales WHERE id = ?", [held_id])
+            self._audit("held_drop", shift_id=row["shift_id"], reason=reason.strip(),
+                        cart=json.loads(row["cart"]))
 
     # -- the journal ---------------------------------------------------------------------
 

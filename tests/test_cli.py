@@ -148,6 +148,21 @@ def test_hold_and_recall(feria: LaneDir) -> None:
     feria.run("shift", "close", "--count", "USD:22.40", "--count", "VES:10000")
 
 
+def test_drop_a_held_sale_keeps_it_in_the_audit_log(feria: LaneDir) -> None:
+    held = feria.json("sell", "--line", "101=1kg", "--line", "305", "--hold")["held"]
+    [listed] = feria.json("held", "list")
+    assert (listed["id"], listed["total"], listed["lines"]) == (held, "2.40", 2)
+    assert "reason" in feria.fail("held", "drop", str(held), "--reason", " ")
+    feria.run("held", "drop", str(held), "--reason", "customer left")
+    assert feria.json("held", "list") == []
+    assert "no held sale" in feria.fail("held", "drop", str(held), "--reason", "again")
+    with feria.db() as conn:
+        detail = conn.execute("SELECT detail FROM audit_log WHERE action = 'held_drop'"
+                              ).fetchone()[0]
+    assert '"customer left"' in detail and '"101"' in detail
+    feria.run("shift", "close", "--count", "USD:20", "--count", "VES:10000")
+
+
 def test_close_shift_with_count_and_z_report(feria: LaneDir) -> None:
     feria.sell("--line", "G=2kg", "--pay", "cash:USD:5")  # 2.40, change 2.60 USD
     feria.sell("--line", "M=1kg", "--pay", "card:VES:331.23,ref=1")  # 0.80 USD = 331.23 VES
