@@ -336,3 +336,37 @@ def test_demo_is_idempotent(tmp_path: Path) -> None:
     second = lane.run("demo").stdout
     assert "Demo lane created" not in second and "X REPORT" in second
     assert lane.dump() == dump
+
+
+def test_closing_with_a_held_sale_changes_nothing(feria: LaneDir) -> None:
+    feria.run("sell", "--line", "G=1kg", "--hold")
+    before = feria.dump()
+    assert "held sales" in feria.fail("shift", "close", "--count", "USD:20", "--reason", "x")
+    assert feria.dump() == before
+
+
+def test_corrections_need_an_open_shift_of_the_same_kind(feria: LaneDir) -> None:
+    sale = feria.sell("--line", "G=1kg", "--pay", "cash:USD:1.20")
+    feria.run("shift", "close", "--count", "USD:21.20", "--count", "VES:10000")
+    before = feria.dump()
+    assert "no shift is open" in feria.fail("void", sale["id"], "--reason", "x")
+    assert "no shift is open" in feria.fail("refund", sale["id"], "--reason", "x")
+    assert feria.dump() == before
+    feria.run("shift", "open", "--volunteer", "Practice", "--training")
+    before = feria.dump()
+    assert "training sales can only be corrected" in feria.fail("void", sale["id"],
+                                                                "--reason", "x")
+    assert "a reason is required" in feria.fail("void", sale["id"], "--reason", " ")
+    assert feria.dump() == before
+
+
+def test_refund_in_a_currency_without_rate_is_refused(tmp_path: Path) -> None:
+    lane = make_lane(tmp_path / "norate")
+    lane.run("shift", "open", "--volunteer", "Ana")
+    sale = lane.sell("--line", "G=1kg", "--pay", "cash:USD:1.20")
+    before = lane.dump()
+    assert "no exchange rate for VES" in lane.fail("refund", sale["id"], "--reason", "x",
+                                                   "--currency", "VES")
+    assert "no exchange rate for VES" in lane.fail("sell", "--line", "G=1kg",
+                                                   "--pay", "cash:VES:500")
+    assert lane.dump() == before
