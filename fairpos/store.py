@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -297,8 +298,9 @@ class Store:
             [self.clock().isoformat(), shift_id, action, entry_id,
              json.dumps(detail, ensure_ascii=False, sort_keys=True)])
 
-    @property
+    @cached_property
     def device_id(self) -> str:
+        """Minted once when the journal was created; never changes."""
         return str(self.db.execute("SELECT id FROM device").fetchone()[0])
 
     # -- catalog and rates -------------------------------------------------------------------
@@ -599,7 +601,9 @@ class Store:
             if kind != "sale":
                 self._audit(kind, shift_id=shift.id, entry_id=sale_id, ref_id=ref_id,
                             reason=reason, amount=total.minor)
-        return self.sale(sale_id)
+        return Sale(sale_id, seq, kind, shift.id, shift.business_date, now, shift.volunteer,
+                    shift.training, total, tuple(lines), tuple(tenders), change,
+                    catalog_version, tuple(rates), ref_id, reason)
 
     def sale(self, sale_id: str) -> Sale:
         row = self._row("SELECT * FROM sales WHERE id = ?", [sale_id.strip().upper()])

@@ -97,3 +97,21 @@ def test_rate_in_force_follows_effective_date(feria: LaneDir) -> None:
     assert today is not None and today.value == Decimal("414.04") and today.version == 1
     later = store.rates("USD", ["USD", "VES"], on=date(2099, 1, 2)).get("VES")
     assert later is not None and later.value == Decimal("500") and later.version == 2
+
+
+def test_the_confirmed_sale_returned_is_what_the_journal_holds(feria: LaneDir) -> None:
+    store = _store(feria)
+    cart = Cart("USD")
+    cart.add(store.catalog(), "101", Quantity(grams=1250))
+    cart.add(store.catalog(), "G", Quantity(grams=800))
+    cart.add(store.catalog(), "305", Quantity(count=2))
+    cart.void(3)
+    tenders = [Tender("pago_movil", Money(100000, "VES"), {"ref": "1", "bank": "0102"}, False),
+               Tender("cash", Money(100, "USD"))]
+    sale = store.confirm_sale(cart, tenders, "VES", SETTINGS)
+    assert sale == store.sale(sale.id)
+    void = store.void_sale(sale.id, "test")
+    assert void == store.sale(void.id)
+    other = store.confirm_sale(cart, [Tender("cash", Money(500, "USD"))], "USD", SETTINGS)
+    refund = store.refund(other.id, [2], "test", "VES", SETTINGS)
+    assert refund == store.sale(refund.id)
