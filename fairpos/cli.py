@@ -532,7 +532,7 @@ def sell(lane: Lane, lines: tuple[str, ...], pays: tuple[str, ...], change_curre
             refuse(_("{currency} is not accepted here (accepted: {accepted})").format(
                 currency=change, accepted=", ".join(lane.settings.accepted_currencies)))
         if recall is not None:
-            held = [c for i, _at, c in lane.store.held() if i == recall]
+            held = [h.cart for h in lane.store.held() if h.id == recall]
             if not held:
                 refuse(_("there is no held sale #{id}").format(id=recall))
             cart = Cart(cart.currency, [*held[0].lines, *cart.lines])
@@ -556,13 +556,13 @@ def held_list(lane: Lane, as_json: bool) -> None:
     with refusing():
         rows = lane.store.held()
     if as_json:
-        emit_json([{"id": i, "held_at": at, "total": cart.total.plain(),
-                    "lines": len(cart.active)} for i, at, cart in rows])
+        emit_json([{"id": h.id, "held_at": h.held_at, "total": h.cart.total.plain(),
+                    "lines": len(h.cart.active)} for h in rows])
         return
-    for i, at, cart in rows:
-        click.echo(f"#{i}  {at[:16].replace('T', ' ')}  "
-                   f"{format_money(cart.total, i18n.active())}  "
-                   + _("{count} lines").format(count=len(cart.active)))
+    for h in rows:
+        click.echo(f"#{h.id}  {h.held_at[:16].replace('T', ' ')}  "
+                   f"{format_money(h.cart.total, i18n.active())}  "
+                   + _("{count} lines").format(count=len(h.cart.active)))
 
 
 @held.command("drop")

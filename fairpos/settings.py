@@ -99,6 +99,9 @@ class Settings:
         "Vouchers and market tokens, as `[[vouchers]]` tables with `code`, `name`, `currency`, "
         "`gives_change` (default false) and `eligible` (a product tag, or empty for any "
         "product). Not overridable from the environment.", factory=tuple)
+    keys: dict[str, str] = doc(
+        "Till key bindings by id, as a `[keys]` table, e.g. `pay = \"f2\"` or "
+        "`class_1 = \"f3,ctrl+g\"`. `fairpos till --keys` lists the ids.", factory=dict)
 
     @property
     def accepted_currencies(self) -> list[str]:
@@ -115,7 +118,7 @@ class Settings:
         return parse_amount(self.shift.tolerance, self.money.currency).minor
 
 
-SECTIONS = tuple(f.name for f in fields(Settings) if f.name != "vouchers")
+SECTIONS = tuple(f.name for f in fields(Settings) if f.name not in ("vouchers", "keys"))
 
 
 def _coerce(section: str, key: str, kind: Any, value: Any, from_env: bool) -> Any:
@@ -197,7 +200,7 @@ def parse_settings(text: str, env: Mapping[str, str] | None = None) -> Settings:
     except tomllib.TOMLDecodeError as err:
         raise SettingsError(_("fairpos.toml is not valid TOML: {error}").format(error=err)) \
             from None
-    unknown = set(data) - set(SECTIONS) - {"vouchers"}
+    unknown = set(data) - set(SECTIONS) - {"vouchers", "keys"}
     if unknown:
         raise SettingsError(_("unknown section [{section}]").format(section=sorted(unknown)[0]))
     hints = get_type_hints(Settings)
@@ -208,8 +211,11 @@ def parse_settings(text: str, env: Mapping[str, str] | None = None) -> Settings:
             raise SettingsError(_("[{section}] must be a table").format(section=name))
         sections[name] = _section(hints[name], name, raw, env)
     settings = Settings(**sections)
-    settings = replace(settings, vouchers=_vouchers(data.get("vouchers", []),
-                                                    settings.money.currency))
+    keys = data.get("keys", {})
+    if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
+        raise SettingsError(_("[keys] must map binding ids to keys, e.g. pay = \"f2\""))
+    settings = replace(settings, keys=dict(keys),
+                       vouchers=_vouchers(data.get("vouchers", []), settings.money.currency))
     return validate(settings)
 
 
@@ -250,8 +256,9 @@ def describe() -> list[tuple[str, str, str]]:
         for f in fields(instance):
             rows.append((f"{section}.{f.name}", _toml(getattr(instance, f.name)),
                          f.metadata["doc"]))
-    vouchers_doc = next(f for f in fields(Settings) if f.name == "vouchers").metadata["doc"]
-    rows.append(("vouchers", "", vouchers_doc))
+    for name in ("vouchers", "keys"):
+        rows.append((name, "", next(f for f in fields(Settings) if f.name == name)
+                     .metadata["doc"]))
     return rows
 
 

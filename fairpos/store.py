@@ -202,6 +202,11 @@ def m001_journal(db: Database) -> None:
             )
 
 
+@migrations()
+def m002_held_at_quit(db: Database) -> None:
+    db.execute("ALTER TABLE held_sales ADD COLUMN at_quit INTEGER NOT NULL DEFAULT 0")
+
+
 @dataclass(frozen=True)
 class ShiftInfo:
     id: int
@@ -210,6 +215,14 @@ class ShiftInfo:
     business_date: str
     training: bool
     closed_at: str | None
+
+
+@dataclass(frozen=True)
+class HeldSale:
+    id: int
+    held_at: str
+    cart: Cart
+    at_quit: bool
 
 
 @dataclass(frozen=True)
@@ -234,8 +247,8 @@ class Store:
     # -- opening -------------------------------------------------------------------------
 
     @staticmethod
-    def _connect(path: Path) -> Database:
-        conn = sqlite3.connect(str(path), timeout=10.0)
+    def _connect(path: Path, threads: bool) -> Database:
+        conn = sqlite3.connect(str(path), timeout=10.0, check_same_thread=not threads)
         db = Database(conn)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
@@ -244,23 +257,27 @@ class Store:
         return db
 
     @classmethod
-    def create(cls, path: Path, clock: Callable[[], datetime] = _now) -> Store:
+    def create(cls, path: Path, clock: Callable[[], datetime] = _now,
+               device_id: str | None = None) -> Store:
         """Create the journal file (and mint the device id); open it if it already exists."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        store = cls(cls._connect(path), clock)
+        store = cls(cls._connect(path, False), clock)
         migrations.apply(store.db)
         with store.transaction():
             if store.db.execute("SELECT COUNT(*) FROM device").fetchone()[0] == 0:
                 store.db.execute("INSERT INTO device (id, created_at) VALUES (?, ?)",
-                                 [mint_device_id(), store.clock().isoformat()])
+                                 [device_id or mint_device_id(), store.clock().isoformat()])
         return store
 
     @classmethod
-    def open(cls, path: Path, clock: Callable[[], datetime] = _now) -> Store:
+    def open(cls, path: Path, clock: Callable[[], datetime] = _now,
+             threads: bool = False) -> Store:
+        """Open an existing journal. ``threads``: the caller may use it from several threads,
+        one at a time (the till's workers take turns under a lock)."""
         if not path.exists():
             raise StoreError(_("there is no journal at {path}; run “fairpos init” first")
                              .format(path=path))
-        store = cls(cls._connect(path), clock)
+        store = cls(cls._connect(path, threads), clock)
         migrations.apply(store.db)
         return store
 
@@ -491,22 +508,25 @@ class Store:
 
     # -- held sales ----------------------------------------------------------------------
 
-    def hold(self, cart: Cart) -> int:
+    def hold(self, cart: Cart, at_quit: bool = False) -> int:
+        """Keep a sale in progress aside. ``at_quit``: the till was closed with it on screen,
+        so the next start brings it back."""
         shift = self.require_shift()
         if cart.is_empty():
             raise StoreError(_("the sale is empty: nothing to hold"))
         with self.transaction():
             cursor = self.db.execute(
-                "INSERT INTO held_sales (shift_id, held_at, cart) VALUES (?,?,?)",
-                [shift.id, self.clock().isoformat(), json.dumps(cart.to_dict())])
+                "INSERT INTO held_sales (shift_id, held_at, cart, at_quit) VALUES (?,?,?,?)",
+                [shift.id, self.clock().isoformat(), json.dumps(cart.to_dict()), int(at_quit)])
         return int(cursor.lastrowid or 0)
 
-    def held(self, shift_id: int | None = None) -> list[tuple[int, str, Cart]]:
-        """Held sales: (id, held at, cart), oldest first."""
+    def held(self, shift_id: int | None = None) -> list[HeldSale]:
+        """Held sales, oldest first."""
         rows = self._rows(
             "SELECT * FROM held_sales WHERE (? IS NULL OR shift_id = ?) ORDER BY id",
             [shift_id, shift_id])
-        return [(r["id"], r["held_at"], Cart.from_dict(json.loads(r["cart"]))) for r in rows]
+        return [HeldSale(r["id"], r["held_at"], Cart.from_dict(json.loads(r["cart"])),
+                         bool(r["at_quit"])) for r in rows]
 
     def recall(self, held_id: int) -> Cart:
         """Take a held sale back into the till (it is no longer held)."""

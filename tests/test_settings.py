@@ -63,7 +63,7 @@ def test_bad_settings_are_refused_by_name(text: str, env: dict[str, str], messag
 
 def test_every_field_is_documented() -> None:
     rows = describe()  # reads metadata["doc"] of every field: a missing one raises KeyError
-    assert {key.split(".")[0] for key, _d, _t in rows} == {*SECTIONS, "vouchers"}
+    assert {key.split(".")[0] for key, _d, _t in rows} == {*SECTIONS, "vouchers", "keys"}
     assert all(f.metadata["doc"] for f in fields(Settings))
     assert all(len(text) > 15 for _key, _default, text in rows)
     keys = {key for key, _d, _t in rows}

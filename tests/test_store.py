@@ -77,7 +77,7 @@ def test_recalled_sale_stops_being_held_only_with_its_confirmation(feria: LaneDi
     with pytest.raises(Exception, match="do not cover"):
         store.confirm_sale(cart, [Tender("cash", Money(1, "USD"))], "USD", SETTINGS,
                            held_id=held)
-    assert [h[0] for h in store.held()] == [held]
+    assert [h.id for h in store.held()] == [held]
     store.confirm_sale(cart, [Tender("cash", Money(120, "USD"))], "USD", SETTINGS, held_id=held)
     assert store.held() == []
 
