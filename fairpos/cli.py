@@ -121,7 +121,8 @@ def default_data_dir() -> Path:
 pass_lane = click.make_pass_decorator(Lane)
 
 
-@click.group(cls=FairposGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=FairposGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               envvar="FAIRPOS_HOME", default=default_data_dir, show_default="per-user data folder",
               help="Folder with this lane's fairpos.toml and journal (env: FAIRPOS_HOME).")
@@ -132,7 +133,8 @@ pass_lane = click.make_pass_decorator(Lane)
 def main(ctx: click.Context, data_dir: Path, lang: str | None) -> None:
     """fairpos: the point of sale for family food fairs.
 
-    Sales are written to a local journal first; nothing waits on the network.
+    With no command, opens the till. Sales are written to a local journal first; nothing
+    waits on the network.
     """
     lane = Lane(data_dir)
     ctx.obj = lane
@@ -144,6 +146,8 @@ def main(ctx: click.Context, data_dir: Path, lang: str | None) -> None:
             language = lane.settings.ui.locale
     with refusing():
         i18n.use(language or i18n.DEFAULT_LANGUAGE)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(till)
 
 
 def emit_json(data: Any) -> None:
@@ -686,12 +690,17 @@ def _read_rates(path: Path) -> list[tuple[str, str, str, str]]:
 
 
 @main.command()
+@click.option("--print", "print_only", is_flag=True,
+              help="Print the demo catalog and X report instead of opening the till.")
 @pass_lane
-def demo(lane: Lane) -> None:
-    """Set up a demo lane from the fixtures (once), then show its catalog and X report."""
+def demo(lane: Lane, print_only: bool) -> None:
+    """Set up a demo lane from the fixtures (once), then open the till on it."""
     if not (lane.data_dir / SETTINGS_NAME).exists():
         _demo_setup(lane)
         click.echo(_("Demo lane created in {dir}.").format(dir=lane.data_dir))
+    if not print_only:
+        run_till(lane)
+        return
     with refusing():
         print_catalog(lane.store.catalog(), i18n.active(), limit=25)
         click.echo()
@@ -700,3 +709,19 @@ def demo(lane: Lane) -> None:
             click.echo("\n".join(lane.store.report(lane.settings, shift_id=current.id)
                                  .render(i18n.active())))
 
+
+@main.command()
+@pass_lane
+def till(lane: Lane) -> None:
+    """Open the till (the default when no command is given)."""
+    run_till(lane)
+
+
+def run_till(lane: Lane) -> None:
+    from fairpos.tui.app import TillApp
+
+    settings = lane.settings
+    lane.store  # noqa: B018 - refuse here, in one line, if there is no journal
+    with refusing():
+        app = TillApp(lane.data_dir, settings)
+    app.run()

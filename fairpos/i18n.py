@@ -60,6 +60,11 @@ def _(message: str) -> str:
     return _catalog(_active).get(message, message)
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for translation where it is defined; translate it with ``_`` where shown."""
+    return message
+
+
 def format_money(amount: Money, language: str | None = None) -> str:
     """``1.234,56 USD`` in Spanish, ``1,234.56 USD`` in English."""
     return str(format_currency(amount.as_decimal(), amount.currency, format="#,##0.00 ¤¤",

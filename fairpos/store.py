@@ -651,6 +651,11 @@ class Store:
                     Money(row["change"], row["change_currency"]), row["catalog_version"], rates,
                     row["ref_id"], row["reason"])
 
+    def outbox_pending(self) -> int:
+        """Entries not yet acknowledged by the ledger."""
+        return int(self.db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE acked_at IS NULL").fetchone()[0])
+
     def sales(self, shift_id: int) -> list[Sale]:
         return [self.sale(r["id"]) for r in self._rows(
             "SELECT id FROM sales WHERE shift_id = ? ORDER BY seq", [shift_id])]

@@ -329,11 +329,11 @@ def test_python_dash_m_runs_the_command(tmp_path: Path) -> None:
 
 def test_demo_is_idempotent(tmp_path: Path) -> None:
     lane = LaneDir(tmp_path / "demo")
-    first = lane.run("demo").stdout
+    first = lane.run("demo", "--print").stdout
     assert "Demo lane created" in first and "X REPORT" in first
     assert "Large fair price" in first
     dump = lane.dump()
-    second = lane.run("demo").stdout
+    second = lane.run("demo", "--print").stdout
     assert "Demo lane created" not in second and "X REPORT" in second
     assert lane.dump() == dump
 

@@ -1,0 +1,188 @@
+"""The till: the Textual app a volunteer uses to ring up sales at a lane.
+
+The journal (SQLite) is only touched from worker threads, one job at a time under a lock; each
+job's result comes back to the UI thread as a :class:`~fairpos.tui.messages.JournalReply`.
+Ringing up (the cart) is pure domain code and runs on the UI thread, so a key press never waits
+on the disk.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from fairpos.cart import Cart
+from fairpos.catalog import Catalog
+from fairpos.i18n import N_, _
+from fairpos.money import Rates
+from fairpos.sale import Sale
+from fairpos.settings import Settings
+from fairpos.store import DB_NAME, ShiftInfo, Store
+from fairpos.tui.messages import CartChanged, JournalReply, Refused
+
+T = TypeVar("T")
+
+REFUSALS: tuple[type[Exception], ...] = (ValueError,)  # every domain refusal is a ValueError
+
+
+class TillScreen(Screen[Any]):
+    """Base screen: footer descriptions are translated when they are shown."""
+
+    def binding_description(self, binding: Binding) -> str:
+        return _(binding.description) if binding.description else ""
+
+    @property
+    def active_bindings(self) -> dict[str, Any]:
+        shown = {}
+        for key, active in super().active_bindings.items():
+            described = replace(active.binding, description=self.binding_description(
+                active.binding))
+            shown[key] = active._replace(binding=described)
+        return shown
+
+    @property
+    def till(self) -> TillApp:
+        app = self.app
+        assert isinstance(app, TillApp)
+        return app
+
+    def on_refused(self, message: Refused) -> None:
+        """A refused request: say why, change nothing."""
+        self.notify(message.text, severity="error")
+
+
+class TillApp(App[None]):
+    """One lane's till. ``clock`` is injectable so tests and snapshots are stable."""
+
+    CSS_PATH = "till.tcss"
+    TITLE = "fairpos"
+    BINDINGS = [
+        Binding("ctrl+q", "quit_till", N_("Quit"), id="quit", priority=True),
+    ]
+
+    def __init__(self, data_dir: Path, settings: Settings,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__()
+        self.data_dir = data_dir
+        self.settings = settings
+        self._lock = threading.Lock()
+        self.store = Store.open(data_dir / DB_NAME, threads=True,
+                                **({"clock": clock} if clock else {}))
+        self.catalog: Catalog | None = None
+        self.rates: Rates = Rates(settings.money.currency, {})
+        self.shift: ShiftInfo | None = None
+        self.cart = Cart(settings.money.currency)
+        self.last_sale: Sale | None = None
+        self.set_keymap(settings.keys)
+
+    # -- the journal, off the UI thread ----------------------------------------------------
+
+    def journal(self, job: Callable[[Store], T], done: Callable[[T], None],
+                target: Screen[Any] | None = None) -> None:
+        """Run ``job`` against the store in a worker; ``done(result)`` then runs on the UI
+        thread. A refusal is shown on ``target`` (the current screen by default)."""
+        self._journal_worker(job, done, target or self.screen)
+
+    @work(thread=True, group="journal", exit_on_error=False)
+    def _journal_worker(self, job: Callable[[Store], Any], done: Callable[[Any], None],
+                        target: Screen[Any]) -> None:
+        with self._lock:
+            try:
+                result = job(self.store)
+            except REFUSALS as err:
+                target.post_message(Refused(str(err)))
+                return
+        self.post_message(JournalReply(result, done))
+
+    @on(JournalReply)
+    def _reply(self, message: JournalReply) -> None:
+        message.done(message.result)
+
+    # -- start and quit --------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        currencies = self.settings.accepted_currencies
+        currency = self.settings.money.currency
+
+        def load(store: Store) -> tuple[Catalog, Rates, ShiftInfo | None, list[Any]]:
+            return (store.catalog(), store.rates(currency, currencies), store.current_shift(),
+                    [h for h in store.held() if h.at_quit])
+
+        self.journal(load, self._loaded)
+
+    def _loaded(self, loaded: tuple[Catalog, Rates, ShiftInfo | None, list[Any]]) -> None:
+        from fairpos.tui.screens.open_shift import OpenShiftScreen
+        from fairpos.tui.screens.ringup import RingUpScreen
+
+        self.catalog, self.rates, self.shift, at_quit = loaded
+        if self.shift is None:
+            self.push_screen(OpenShiftScreen())
+            return
+        self.push_screen(RingUpScreen())
+        if at_quit:
+            self.recall(at_quit[-1].id)
+
+    def start_over(self, screen: Screen[Any]) -> None:
+        """Leave every screen and show ``screen`` (after a shift closes or opens)."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(screen)
+
+    def refresh_rates(self) -> None:
+        currencies = self.settings.accepted_currencies
+        currency = self.settings.money.currency
+
+        def set_rates(rates: Rates) -> None:
+            self.rates = rates
+
+        self.journal(lambda store: store.rates(currency, currencies), set_rates)
+
+    def recall(self, held_id: int) -> None:
+        def recalled(cart: Cart) -> None:
+            self.cart = Cart(cart.currency, [*cart.lines, *self.cart.lines])
+            self.screen.post_message(CartChanged())
+
+        self.journal(lambda store: store.recall(held_id), recalled)
+
+    def action_quit_till(self) -> None:
+        """Quit; a sale in progress is held and comes back on the next start."""
+        if self.cart.is_empty() or self.shift is None:
+            self.exit()
+            return
+        cart = self.cart
+
+        def held(_held_id: int) -> None:
+            self.cart = Cart(cart.currency)
+            self.exit()
+
+        self.journal(lambda store: store.hold(cart, at_quit=True), held)
+
+    def on_unmount(self) -> None:
+        with self._lock:
+            self.store.close()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from fairpos.tui.screens.hardware import HardwareScreen
+        from fairpos.tui.screens.reports import CloseShiftScreen, XReportScreen
+        from fairpos.tui.screens.sales import SalesScreen
+
+        if self.shift is not None:
+            yield SystemCommand(_("X report"), _("Sales of this shift so far"),
+                                lambda: self.push_screen(XReportScreen()))
+            yield SystemCommand(_("Close shift"), _("Count the drawer and print the Z report"),
+                                lambda: self.push_screen(CloseShiftScreen()))
+            yield SystemCommand(_("Sales of this shift"), _("Find, view, void or refund"),
+                                lambda: self.push_screen(SalesScreen()))
+        yield SystemCommand(_("Hardware check"), _("Printer, scale, ledger, disk"),
+                            lambda: self.push_screen(HardwareScreen()))
+        yield SystemCommand(_("Quit"), _("A sale in progress is held for the next start"),
+                            self.action_quit_till)

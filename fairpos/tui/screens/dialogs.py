@@ -1,0 +1,123 @@
+"""Small dialogs: the receipt preview, choosing a held sale, asking a reason."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from fairpos.i18n import N_, _, active, format_money
+from fairpos.printer.layout import receipt_lines
+from fairpos.sale import Sale
+from fairpos.store import HeldSale
+from fairpos.tui.app import TillScreen
+
+
+class TextScreen(ModalScreen[None], TillScreen):
+    """A page of text (a receipt, a report) that Escape or Enter closes."""
+
+    BINDINGS = [
+        Binding("escape", "close", N_("Close"), id="close"),
+        Binding("enter", "close", show=False),
+    ]
+
+    def __init__(self, title: str, lines: list[str]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="text-dialog"):
+            yield Static(f"[b]{self.title_text}[/b]", id="text-title")
+            with VerticalScroll(id="text-body"):
+                yield Static("\n".join(self.lines), id="text", markup=False)
+        yield Footer()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ReceiptScreen(TextScreen):
+    def __init__(self, sale: Sale) -> None:
+        super().__init__(_("Receipt preview"), [])
+        self.sale = sale
+
+    def on_mount(self) -> None:
+        settings = self.till.settings
+        width = settings.printer.columns
+        self.lines = receipt_lines(self.sale, fair=settings.fair.name, lane=settings.fair.lane,
+                                   language=active(), width=width)
+        self.query_one("#text", Static).update("\n".join(self.lines))
+
+
+class RecallScreen(ModalScreen[int | None], TillScreen):
+    """Pick one of several held sales."""
+
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"), id="recall_cancel")]
+
+    def __init__(self, held: list[HeldSale]) -> None:
+        super().__init__()
+        self.held = held
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="recall"):
+            yield Static(_("Which held sale?"))
+            yield OptionList(*[
+                Option(f"#{h.id}  {h.held_at[11:16]}  {format_money(h.cart.total, active())}  "
+                       + _("{count} lines").format(count=len(h.cart.active)), id=str(h.id))
+                for h in self.held], id="held")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#held", OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(int(str(event.option.id)))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ReasonScreen(ModalScreen[tuple[str, str] | None], TillScreen):
+    """Ask for a reason (and optionally line numbers) before a correction; Enter confirms."""
+
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"), id="reason_cancel")]
+
+    def __init__(self, question: str, ask_lines: bool = False) -> None:
+        super().__init__()
+        self.question = question
+        self.ask_lines = ask_lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="reason-dialog"):
+            yield Static(self.question, id="question")
+            if self.ask_lines:
+                yield Input(id="lines", placeholder=_("Line numbers, e.g. 1,3 (empty: all)"))
+            yield Input(id="reason", placeholder=_("Reason (required), then Enter to confirm"))
+            yield Static(id="reason-message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#lines" if self.ask_lines else "#reason", Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        if event.input.id == "lines":
+            self.query_one("#reason", Input).focus()
+            return
+        reason = self.query_one("#reason", Input).value.strip()
+        lines = self.query_one("#lines", Input).value.strip() if self.ask_lines else ""
+        if not reason:
+            message = self.query_one("#reason-message", Static)
+            message.update(_("a reason is required"))
+            message.add_class("error")
+            return
+        self.dismiss((reason, lines))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,82 @@
+"""Open a shift: who is at the lane, the float counted per currency, training or not."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Checkbox, Footer, Input, Static
+
+from fairpos.i18n import N_, _
+from fairpos.money import MoneyError, parse_amount
+from fairpos.store import ShiftInfo, Store
+from fairpos.tui.app import TillScreen
+from fairpos.tui.messages import Refused
+
+
+class OpenShiftScreen(TillScreen):
+    BINDINGS = [Binding("f2", "open_shift", N_("Open shift"), id="open_shift")]
+
+    def compose(self) -> ComposeResult:
+        settings = self.till.settings
+        with Vertical(id="open-shift"):
+            yield Static(_("[b]{fair}[/b] · lane {lane}").format(
+                fair=settings.fair.name, lane=settings.fair.lane), id="open-title")
+            yield Static(_("Open a shift. Your name, then the cash counted in the drawer."))
+            yield Input(id="volunteer", placeholder=_("Volunteer's name"))
+            for currency in settings.accepted_currencies:
+                yield Input(id=f"float-{currency}",
+                            placeholder=_("Opening cash in {currency} (empty: 0)").format(
+                                currency=currency))
+            yield Checkbox(_("Training: sales are practice and do not count"), id="training")
+            yield Static(id="open-message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#volunteer", Input).focus()
+
+    def say(self, text: str) -> None:
+        message = self.query_one("#open-message", Static)
+        message.update(text)
+        message.add_class("error")
+
+    def on_refused(self, message: Refused) -> None:
+        self.say(message.text)
+
+    @on(Input.Submitted)
+    def _next(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(Input))
+        index = inputs.index(event.input)
+        if index + 1 < len(inputs):
+            inputs[index + 1].focus()
+        else:
+            self.action_open_shift()
+
+    def action_open_shift(self) -> None:
+        volunteer = self.query_one("#volunteer", Input).value.strip()
+        if not volunteer:
+            self.say(_("the volunteer's name is empty"))
+            self.query_one("#volunteer", Input).focus()
+            return
+        floats: dict[str, int] = {}
+        for currency in self.till.settings.accepted_currencies:
+            field = self.query_one(f"#float-{currency}", Input)
+            try:
+                floats[currency] = parse_amount(field.value or "0", currency).minor
+            except MoneyError as err:
+                self.say(str(err))
+                field.focus()
+                return
+        training = self.query_one("#training", Checkbox).value
+
+        def opened(shift: ShiftInfo) -> None:
+            from fairpos.tui.screens.ringup import RingUpScreen
+
+            self.till.shift = shift
+            self.till.start_over(RingUpScreen())
+
+        def open_it(store: Store) -> ShiftInfo:
+            return store.open_shift(volunteer, floats, training)
+
+        self.till.journal(open_it, opened)

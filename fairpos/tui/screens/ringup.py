@@ -1,0 +1,395 @@
+"""The main screen: an entry line, the cart, the total in every currency, and the lane's state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from fairpos.cart import Cart, Line
+from fairpos.catalog import Catalog, Product
+from fairpos.entry import AddLine, EntryError, Search, read_entry
+from fairpos.i18n import N_, _, active, format_grams, format_money
+from fairpos.money import Money
+from fairpos.quantity import Quantity, QuantityError, parse_quantity
+from fairpos.sale import Sale
+from fairpos.store import HeldSale
+from fairpos.tui.app import TillScreen
+from fairpos.tui.messages import CartChanged, Refused
+
+
+def status_line(app: Any) -> str:
+    """Fair, lane, shift, prices as of, and the device slots (printer, scale, sync)."""
+    settings = app.settings
+    shift = app.shift
+    parts = [settings.fair.name, _("lane {lane}").format(lane=settings.fair.lane)]
+    if shift is not None:
+        parts.append(_("shift #{id} {volunteer}").format(id=shift.id, volunteer=shift.volunteer))
+    if app.catalog is not None:
+        parts.append(_("prices as of v{version}").format(version=app.catalog.version))
+    not_configured = _("not configured")
+    parts.append(_("printer: {state}").format(state=not_configured))
+    parts.append(_("scale: {state}").format(state=not_configured))
+    parts.append(_("sync: {state}").format(state=not_configured))
+    return " · ".join(parts)
+
+
+def read_weight(text: str) -> int:
+    """A weight typed after a prompt: a bare number is kilos (``2`` is 2 kg)."""
+    quantity = parse_quantity(text.strip() + ("" if any(c.isalpha() for c in text) else "kg"))
+    assert quantity.grams is not None
+    return quantity.grams
+
+
+class RingUpScreen(TillScreen):
+    """Ring up a sale. Focus stays on the entry line; every key is in the footer."""
+
+    BINDINGS = [
+        Binding("f2", "pay", N_("Pay"), id="pay"),
+        Binding("f3", "price_class(0)", N_("Class 1"), id="class_1"),
+        Binding("f4", "price_class(1)", N_("Class 2"), id="class_2"),
+        Binding("f5", "repeat", N_("Repeat"), id="repeat"),
+        Binding("f6", "hold", N_("Hold"), id="hold"),
+        Binding("f7", "recall", N_("Recall"), id="recall"),
+        Binding("f8", "void_line", N_("Void line"), id="void_line"),
+        Binding("f9", "change_quantity", N_("Quantity"), id="change_quantity"),
+        Binding("f10", "sales", N_("Sales"), id="sales"),
+        Binding("f11", "receipt", N_("Receipt"), id="receipt"),
+        Binding("f12", "x_report", N_("X report"), id="x_report"),
+        Binding("escape", "cancel", N_("Cancel"), id="cancel"),
+        Binding("up", "move(-1)", show=False),
+        Binding("down", "move(1)", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        # What the next Enter completes: ("weight", code, name) or ("quantity", line number)
+        self.pending: tuple[Any, ...] | None = None
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status")
+        if self.till.shift is not None and self.till.shift.training:
+            yield Static(_("TRAINING — these sales do not count"), id="training")
+        with Horizontal(id="main"):
+            yield DataTable(id="cart", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="side"):
+                yield Static(id="totals")
+                yield OptionList(id="results")
+        yield Static(id="message")
+        yield Input(id="entry", placeholder=_("PLU, barcode or name · 3*205 · 101*1.250"))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#cart", DataTable)
+        table.add_column("#", key="n", width=3)
+        table.add_column(_("Product"), key="name")
+        table.add_column(_("Qty"), key="qty")
+        table.add_column(_("Price"), key="price")
+        table.add_column(_("Amount"), key="amount")
+        self.query_one("#results", OptionList).display = False
+        self.refresh_cart()
+        self.query_one("#entry", Input).focus()
+
+    def binding_description(self, binding: Binding) -> str:
+        catalog = self.till.catalog
+        if binding.id in ("class_1", "class_2") and catalog is not None:
+            classes = list(catalog.price_classes.values())
+            index = 0 if binding.id == "class_1" else 1
+            if index < len(classes):
+                return classes[index].name(active())
+        return super().binding_description(binding)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "price_class" and self.till.catalog is not None:
+            return int(str(parameters[0])) < len(self.till.catalog.price_classes)
+        return True
+
+    # -- showing the cart ------------------------------------------------------------------
+
+    @property
+    def cart(self) -> Cart:
+        return self.till.cart
+
+    def money(self, minor: int, currency: str | None = None) -> str:
+        return format_money(Money(minor, currency or self.cart.currency), active())
+
+    def refresh_cart(self) -> None:
+        table = self.query_one("#cart", DataTable)
+        table.clear()
+        for number, line in enumerate(self.cart.lines, start=1):
+            if line.voided:
+                continue
+            table.add_row(str(number), line.name(active()), self.quantity_text(line),
+                          self.money(line.unit_price) + ("/kg" if line.grams else ""),
+                          self.money(line.amount), key=str(number))
+        if table.row_count:
+            table.move_cursor(row=table.row_count - 1)
+        self.query_one("#totals", Static).update(self.totals_text())
+        self.query_one("#status", Static).update(status_line(self.till))
+
+    @staticmethod
+    def quantity_text(line: Line) -> str:
+        return format_grams(line.grams, active()) if line.grams is not None else f"×{line.count}"
+
+    def totals_text(self) -> str:
+        till = self.till
+        total = self.cart.total
+        rows = [_("TOTAL"), f"[b]{format_money(total, active())}[/b]"]
+        for currency in till.settings.accepted_currencies[1:]:
+            rate = till.rates.get(currency)
+            if rate is None:
+                rows.append(_("{currency}: no rate").format(currency=currency))
+                continue
+            rows.append(f"[b]{format_money(rate.convert(total), active())}[/b]")
+            rows.append(_("rate {value} ({day})").format(value=rate.value, day=rate.effective))
+        items = len(self.cart.active)
+        rows.append(_("{count} lines").format(count=items))
+        return "\n".join(rows)
+
+    def say(self, text: str, error: bool = False) -> None:
+        message = self.query_one("#message", Static)
+        message.update(text)
+        message.set_class(error, "error")
+
+    @on(CartChanged)
+    def _cart_changed(self) -> None:
+        self.refresh_cart()
+        self.say(_("Held sale recalled."))
+
+    def on_refused(self, message: Refused) -> None:
+        self.say(message.text, error=True)
+
+    # -- the entry line ----------------------------------------------------------------------
+
+    @property
+    def entry(self) -> Input:
+        return self.query_one("#entry", Input)
+
+    def prompt(self, pending: tuple[Any, ...] | None, placeholder: str | None = None) -> None:
+        self.pending = pending
+        self.entry.placeholder = placeholder or _("PLU, barcode or name · 3*205 · 101*1.250")
+        self.entry.value = ""
+
+    @on(Input.Changed, "#entry")
+    def _typing(self, event: Input.Changed) -> None:
+        results = self.query_one("#results", OptionList)
+        text = event.value.strip()
+        catalog = self.till.catalog
+        if (self.pending is None and catalog is not None and "*" not in text
+                and any(c.isalpha() for c in text) and catalog.price_class(text) is None):
+            found = catalog.search(text, limit=12)
+            results.clear_options()
+            results.add_options([Option(f"{p.plu} {p.name(active())}", id=p.plu)
+                                 for p in found])
+            results.display = bool(found)
+            if found:
+                results.highlighted = 0
+        else:
+            results.display = False
+
+    @on(Input.Submitted, "#entry")
+    def _submit(self, event: Input.Submitted) -> None:
+        catalog = self.till.catalog
+        if catalog is None:
+            return
+        try:
+            self.enter(event.value, catalog)
+        except (EntryError, QuantityError, ValueError) as err:
+            self.say(str(err), error=True)
+
+    def enter(self, text: str, catalog: Catalog) -> None:
+        results = self.query_one("#results", OptionList)
+        if self.pending is not None:
+            kind, *rest = self.pending
+            if kind == "weight":
+                code = rest[0]
+                line = self.cart.add(catalog, code, Quantity(grams=read_weight(text)))
+            else:
+                number = rest[0]
+                current = self.cart.lines[number - 1]
+                quantity = (Quantity(grams=read_weight(text)) if current.grams is not None
+                            else parse_quantity(text))
+                line = self.cart.change_quantity(number, quantity)
+            self.added(line)
+            return
+        if results.display and results.highlighted is not None:
+            option = results.get_option_at_index(results.highlighted)
+            results.display = False
+            product = catalog.product(str(option.id))
+            assert product is not None
+            self.add(catalog, product.plu, None, product)
+            return
+        action = read_entry(text, catalog)
+        if isinstance(action, Search):
+            raise EntryError(_("no product matches “{text}”").format(text=action.text))
+        assert isinstance(action, AddLine)
+        self.add(catalog, action.code, action.quantity, catalog.product(action.code))
+
+    def add(self, catalog: Catalog, code: str, quantity: Quantity | None,
+            product: Product | None) -> None:
+        if quantity is None and product is not None and product.unit == "kg":
+            self.prompt(("weight", product.plu),
+                        _("Weight of {name} (kg), then Enter").format(name=product.name(
+                            active())))
+            self.say(_("Weigh {name} and type the weight.").format(name=product.name(active())))
+            return
+        if quantity is None and catalog.price_class(code) is not None:
+            self.action_price_class_code(code)
+            return
+        self.added(self.cart.add(catalog, code, quantity))
+
+    def added(self, line: Line) -> None:
+        self.prompt(None)
+        self.refresh_cart()
+        self.say(f"+ {line.name(active())}  {self.quantity_text(line)}  "
+                 f"{self.money(line.amount)}")
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def action_move(self, step: int) -> None:
+        results = self.query_one("#results", OptionList)
+        if results.display:
+            if step < 0:
+                results.action_cursor_up()
+            else:
+                results.action_cursor_down()
+            return
+        table = self.query_one("#cart", DataTable)
+        if table.row_count:
+            table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
+
+    def action_cancel(self) -> None:
+        self.query_one("#results", OptionList).display = False
+        self.prompt(None)
+        self.say("")
+
+    def action_price_class(self, index: str | int) -> None:
+        catalog = self.till.catalog
+        if catalog is None:
+            return
+        classes = list(catalog.price_classes.values())
+        if int(index) < len(classes):
+            self.action_price_class_code(classes[int(index)].code)
+
+    def action_price_class_code(self, code: str) -> None:
+        catalog = self.till.catalog
+        assert catalog is not None
+        price_class = catalog.price_class(code)
+        assert price_class is not None
+        name = price_class.name(active())
+        self.prompt(("weight", price_class.code),
+                    _("Weight at {name} (kg), then Enter").format(name=name))
+        self.say(_("{name}: {price}/kg. Type the weight.").format(
+            name=name, price=self.money(price_class.price_per_kg)))
+        self.entry.focus()
+
+    def selected_line(self) -> int | None:
+        table = self.query_one("#cart", DataTable)
+        if not table.row_count:
+            self.say(_("the sale is empty"), error=True)
+            return None
+        row_key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key
+        return int(str(row_key.value))
+
+    def action_void_line(self) -> None:
+        number = self.selected_line()
+        if number is not None:
+            line = self.cart.void(number)
+            self.refresh_cart()
+            self.say(_("Line {n} voided: {name}").format(n=number, name=line.name(active())))
+
+    def action_change_quantity(self) -> None:
+        number = self.selected_line()
+        if number is not None:
+            line = self.cart.lines[number - 1]
+            self.prompt(("quantity", number), _("New quantity for line {n} ({name})").format(
+                n=number, name=line.name(active())))
+            self.say(_("Type the new weight or count for line {n}.").format(n=number))
+
+    def action_repeat(self) -> None:
+        try:
+            self.added(self.cart.repeat_last())
+        except ValueError as err:
+            self.say(str(err), error=True)
+
+    def action_pay(self) -> None:
+        from fairpos.tui.screens.payment import PaymentScreen
+
+        if self.cart.is_empty():
+            self.say(_("the sale is empty"), error=True)
+            return
+        self.prompt(None)
+        self.app.push_screen(PaymentScreen(self.cart), self.paid)
+
+    def paid(self, sale: Sale | None) -> None:
+        if sale is None:
+            self.say(_("Payment cancelled; the sale is still here."))
+            return
+        self.till.last_sale = sale
+        self.till.cart = Cart(self.cart.currency)
+        self.refresh_cart()
+        change = (_(" Change: {amount}").format(amount=format_money(sale.change, active()))
+                  if sale.change.minor else "")
+        self.say(_("Sale {id} confirmed.").format(id=sale.id) + change)
+
+    def action_hold(self) -> None:
+        cart = self.cart
+        if cart.is_empty():
+            self.say(_("the sale is empty: nothing to hold"), error=True)
+            return
+
+        def held(held_id: int) -> None:
+            self.till.cart = Cart(cart.currency)
+            self.refresh_cart()
+            self.say(_("Sale held as #{id}. F7 brings it back.").format(id=held_id))
+
+        self.till.journal(lambda store: store.hold(cart), held)
+
+    def action_recall(self) -> None:
+        from fairpos.tui.screens.dialogs import RecallScreen
+
+        def listed(held: list[HeldSale]) -> None:
+            if not held:
+                self.say(_("There are no held sales."), error=True)
+            elif len(held) == 1:
+                self.till.recall(held[0].id)
+            else:
+                self.app.push_screen(RecallScreen(held), self.recall_chosen)
+
+        shift = self.till.shift
+        self.till.journal(lambda store: store.held(shift.id if shift else None), listed)
+
+    def recall_chosen(self, held_id: int | None) -> None:
+        if held_id is not None:
+            self.till.recall(held_id)
+
+    def action_sales(self) -> None:
+        from fairpos.tui.screens.sales import SalesScreen
+
+        self.app.push_screen(SalesScreen())
+
+    def action_receipt(self) -> None:
+        from fairpos.tui.screens.dialogs import ReceiptScreen
+
+        if self.till.last_sale is None:
+            self.say(_("No sale confirmed yet in this session."), error=True)
+            return
+        self.app.push_screen(ReceiptScreen(self.till.last_sale))
+
+    def action_x_report(self) -> None:
+        from fairpos.tui.screens.reports import XReportScreen
+
+        self.app.push_screen(XReportScreen())
+
+    def on_screen_resume(self) -> None:
+        self.refresh_cart()
+        self.entry.focus()
+

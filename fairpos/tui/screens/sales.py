@@ -1,0 +1,152 @@
+"""Sales of this shift: find by id or time, view, void or refund with a reason, reprint."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable, Footer, Input, Static
+
+from fairpos.i18n import N_, _, active, format_money
+from fairpos.sale import Sale
+from fairpos.tui.app import TillScreen
+from fairpos.tui.messages import Refused
+from fairpos.tui.screens.dialogs import ReasonScreen, ReceiptScreen
+
+
+class SalesScreen(TillScreen):
+    BINDINGS = [
+        Binding("escape", "back", N_("Back"), id="sales_back"),
+        Binding("f2", "view", N_("View"), id="sale_view"),
+        Binding("f3", "void", N_("Void sale"), id="sale_void"),
+        Binding("f4", "refund", N_("Refund"), id="sale_refund"),
+        Binding("f5", "reprint", N_("Reprint"), id="sale_reprint"),
+        Binding("up", "move(-1)", show=False),
+        Binding("down", "move(1)", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[Sale] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(_("[b]Sales of this shift[/b]"), id="sales-title")
+        yield Input(id="find", placeholder=_("Find by sale id or time (e.g. 000123 or 10:4)"))
+        yield DataTable(id="sales", cursor_type="row", zebra_stripes=True)
+        yield Static(id="sales-message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#sales", DataTable)
+        table.add_columns(_("Sale"), _("Time"), _("Kind"), _("Total"), _("Payments"))
+        self.query_one("#find", Input).focus()
+        self.load()
+
+    def load(self) -> None:
+        shift = self.till.shift
+        if shift is None:
+            return
+
+        def loaded(entries: list[Sale]) -> None:
+            self.entries = entries
+            self.show()
+
+        self.till.journal(lambda store: store.sales(shift.id), loaded)
+
+    def show(self) -> None:
+        text = self.query_one("#find", Input).value.strip().upper()
+        table = self.query_one("#sales", DataTable)
+        table.clear()
+        kinds = {"sale": _("sale"), "void": _("void"), "refund": _("refund")}
+        for sale in reversed(self.entries):
+            time = f"{sale.confirmed_at:%H:%M}"
+            if text and text not in sale.id and text not in time:
+                continue
+            payments = ", ".join(format_money(t.amount, active()) for t in sale.tenders)
+            table.add_row(sale.id, time, kinds[sale.kind], format_money(sale.total, active()),
+                          payments, key=sale.id)
+
+    @on(Input.Changed, "#find")
+    def _find(self) -> None:
+        self.show()
+
+    @on(Input.Submitted, "#find")
+    def _view_found(self) -> None:
+        self.action_view()
+
+    def say(self, text: str, error: bool = False) -> None:
+        message = self.query_one("#sales-message", Static)
+        message.update(text)
+        message.set_class(error, "error")
+
+    def on_refused(self, message: Refused) -> None:
+        self.say(message.text, error=True)
+
+    def selected(self) -> Sale | None:
+        table = self.query_one("#sales", DataTable)
+        if not table.row_count:
+            self.say(_("No sale selected."), error=True)
+            return None
+        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
+        return next(s for s in self.entries if s.id == key)
+
+    def action_move(self, step: int) -> None:
+        table = self.query_one("#sales", DataTable)
+        if table.row_count:
+            table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
+
+    def action_view(self) -> None:
+        sale = self.selected()
+        if sale is not None:
+            self.app.push_screen(ReceiptScreen(sale))
+
+    def action_reprint(self) -> None:
+        if self.selected() is not None:
+            self.say(_("No printer is configured; F2 shows the receipt."), error=True)
+
+    def action_void(self) -> None:
+        sale = self.selected()
+        if sale is None:
+            return
+
+        def confirmed(answer: tuple[str, str] | None) -> None:
+            if answer is None:
+                return
+            reason = answer[0]
+            self.correct(lambda store: store.void_sale(sale.id, reason))
+
+        self.app.push_screen(ReasonScreen(_("Void the whole sale {id} ({total})? Every payment "
+                                            "is given back.").format(
+            id=sale.id, total=format_money(sale.total, active()))), confirmed)
+
+    def action_refund(self) -> None:
+        sale = self.selected()
+        if sale is None:
+            return
+        settings = self.till.settings
+
+        def confirmed(answer: tuple[str, str] | None) -> None:
+            if answer is None:
+                return
+            reason, text = answer
+            try:
+                numbers = [int(n) for n in text.replace(" ", "").split(",") if n]
+            except ValueError:
+                self.say(_("“{text}” is not a list of line numbers").format(text=text), True)
+                return
+            self.correct(lambda store: store.refund(sale.id, numbers, reason,
+                                                    settings.money.currency, settings))
+
+        self.app.push_screen(ReasonScreen(_("Refund lines of {id} in cash?").format(id=sale.id),
+                                          ask_lines=True), confirmed)
+
+    def correct(self, job: object) -> None:
+        def done(entry: Sale) -> None:
+            self.say(_("{id} recorded.").format(id=entry.id))
+            self.load()
+
+        self.till.journal(job, done)  # type: ignore[arg-type]
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
