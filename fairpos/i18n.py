@@ -71,6 +71,17 @@ def format_money(amount: Money, language: str | None = None) -> str:
                                locale=language or _active))
 
 
+def format_number(amount: Money, language: str | None = None) -> str:
+    """The amount without its currency code: ``1.234,56``."""
+    return str(format_currency(amount.as_decimal(), amount.currency, format="#,##0.00",
+                               locale=language or _active))
+
+
+def format_rate(value: Decimal, language: str | None = None) -> str:
+    """An exchange rate with every decimal it has: ``414,04``."""
+    return str(format_decimal(value, locale=language or _active, decimal_quantization=False))
+
+
 def format_grams(grams: int, language: str | None = None) -> str:
     """A weight in kilograms with three decimals: ``1,250 kg`` in Spanish."""
     kilos = Decimal(grams).scaleb(-3)

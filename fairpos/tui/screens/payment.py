@@ -140,7 +140,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
             if tender.reference.get("ref"):
                 label += f" #{tender.reference['ref']}"
             if not tender.verified:
-                label += f" ({_('unverified')})"
+                label += " (" + _("unverified") + ")"
             table.add_row(label, format_money(tender.amount, active()))
         state = self.settlement()
         if state.covered:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual import on
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -15,7 +16,7 @@ from textual.widgets.option_list import Option
 from fairpos.cart import Cart, Line
 from fairpos.catalog import Catalog, Product
 from fairpos.entry import AddLine, EntryError, Search, read_entry
-from fairpos.i18n import N_, _, active, format_grams, format_money
+from fairpos.i18n import N_, _, active, format_grams, format_money, format_number, format_rate
 from fairpos.money import Money
 from fairpos.quantity import Quantity, QuantityError, parse_quantity
 from fairpos.sale import Sale
@@ -25,7 +26,7 @@ from fairpos.tui.messages import CartChanged, Refused
 
 
 def status_line(app: Any) -> str:
-    """Fair, lane, shift, prices as of, and the device slots (printer, scale, sync)."""
+    """Fair, lane, shift and volunteer, and the catalog version prices come from."""
     settings = app.settings
     shift = app.shift
     parts = [settings.fair.name, _("lane {lane}").format(lane=settings.fair.lane)]
@@ -33,11 +34,15 @@ def status_line(app: Any) -> str:
         parts.append(_("shift #{id} {volunteer}").format(id=shift.id, volunteer=shift.volunteer))
     if app.catalog is not None:
         parts.append(_("prices as of v{version}").format(version=app.catalog.version))
-    not_configured = _("not configured")
-    parts.append(_("printer: {state}").format(state=not_configured))
-    parts.append(_("scale: {state}").format(state=not_configured))
-    parts.append(_("sync: {state}").format(state=not_configured))
     return " · ".join(parts)
+
+
+def device_lines() -> list[str]:
+    """The printer, scale and sync slots (their workers fill them in as they arrive)."""
+    not_configured = _("not configured")
+    return [_("Printer: {state}").format(state=not_configured),
+            _("Scale: {state}").format(state=not_configured),
+            _("Sync: {state}").format(state=not_configured)]
 
 
 def read_weight(text: str) -> int:
@@ -88,15 +93,12 @@ class RingUpScreen(TillScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#cart", DataTable)
-        table.add_column("#", key="n", width=3)
-        table.add_column(_("Product"), key="name")
-        table.add_column(_("Qty"), key="qty")
-        table.add_column(_("Price"), key="price")
-        table.add_column(_("Amount"), key="amount")
         self.query_one("#results", OptionList).display = False
         self.refresh_cart()
         self.query_one("#entry", Input).focus()
+
+    def on_resize(self) -> None:
+        self.refresh_cart()
 
     def binding_description(self, binding: Binding) -> str:
         catalog = self.till.catalog
@@ -121,15 +123,26 @@ class RingUpScreen(TillScreen):
     def money(self, minor: int, currency: str | None = None) -> str:
         return format_money(Money(minor, currency or self.cart.currency), active())
 
+    def number(self, minor: int) -> str:
+        """An amount of the pricing currency without its code, for the cart's columns."""
+        return format_number(Money(minor, self.cart.currency), active())
+
     def refresh_cart(self) -> None:
         table = self.query_one("#cart", DataTable)
-        table.clear()
+        table.clear(columns=True)
+        # The name takes whatever the fixed columns and the totals panel leave.
+        name_width = max(14, self.size.width - 24 - (2 + 9 + 8 + 10) - 2 * 5 - 3)
+        table.add_column("#", key="n", width=2)
+        table.add_column(_("Product"), key="name", width=name_width)
+        table.add_column(_("Qty"), key="qty", width=9)
+        table.add_column(_("Price"), key="price", width=8)
+        table.add_column(self.cart.currency, key="amount", width=10)
         for number, line in enumerate(self.cart.lines, start=1):
             if line.voided:
                 continue
             table.add_row(str(number), line.name(active()), self.quantity_text(line),
-                          self.money(line.unit_price) + ("/kg" if line.grams else ""),
-                          self.money(line.amount), key=str(number))
+                          Text(self.number(line.unit_price), justify="right"),
+                          Text(self.number(line.amount), justify="right"), key=str(number))
         if table.row_count:
             table.move_cursor(row=table.row_count - 1)
         self.query_one("#totals", Static).update(self.totals_text())
@@ -149,9 +162,11 @@ class RingUpScreen(TillScreen):
                 rows.append(_("{currency}: no rate").format(currency=currency))
                 continue
             rows.append(f"[b]{format_money(rate.convert(total), active())}[/b]")
-            rows.append(_("rate {value} ({day})").format(value=rate.value, day=rate.effective))
-        items = len(self.cart.active)
-        rows.append(_("{count} lines").format(count=items))
+            rows.append(_("rate {value} ({day})").format(
+                value=format_rate(rate.value, active()), day=rate.effective))
+        rows.append(_("{count} lines").format(count=len(self.cart.active)))
+        rows.append("")
+        rows.extend(device_lines())
         return "\n".join(rows)
 
     def say(self, text: str, error: bool = False) -> None:
