@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
