@@ -7,6 +7,7 @@ typed          means
 ``7591234…``   add the product with that barcode
 ``3*205``      three of PLU 205 (``205*3`` too)
 ``101*1.25``   1.250 kg of PLU 101 (``101*1250g``, ``1,25*101`` too)
+``101*2``      2 kg of PLU 101 when it is sold by weight
 ``g*2.35``     2.350 kg at price class G
 ``pina``       search names, accents and case ignored
 =============  ===========================================================
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 from fairpos.catalog import Catalog
 from fairpos.i18n import _
-from fairpos.quantity import Quantity, QuantityError, parse_quantity
+from fairpos.quantity import Quantity, QuantityError, check_grams, parse_quantity
 
 _CODE = re.compile(r"^(\d{1,14}|[A-Za-z][A-Za-z0-9_-]{0,15})$")
 _WHOLE = re.compile(r"^\d+$")
@@ -66,14 +67,23 @@ def read_entry(text: str, catalog: Catalog) -> Entry:
     if not left or not right or "*" in right:
         raise EntryError(_("write PLU*QUANTITY, e.g. 205*3 or 101*1.250"))
     try:
-        if _WHOLE.match(left) and _WHOLE.match(right):
-            if _known(catalog, left) and not _known(catalog, right):
-                return AddLine(left, parse_quantity(right))
-            return AddLine(right, parse_quantity(left))
-        if _CODE.match(left) and not _WHOLE.match(right):
-            return AddLine(left, parse_quantity(right))
-        if _CODE.match(right):
-            return AddLine(right, parse_quantity(left))
+        line = _split(left, right, catalog)
+        product = catalog.product(line.code)
+        if line.quantity and line.quantity.count is not None and product is not None \
+                and product.unit == "kg":  # a whole number of a weighed item: kilos
+            return AddLine(line.code, Quantity(grams=check_grams(line.quantity.count * 1000)))
+        return line
     except QuantityError as err:
         raise EntryError(str(err)) from None
+
+
+def _split(left: str, right: str, catalog: Catalog) -> AddLine:
+    if _WHOLE.match(left) and _WHOLE.match(right):
+        if _known(catalog, left) and not _known(catalog, right):
+            return AddLine(left, parse_quantity(right))
+        return AddLine(right, parse_quantity(left))
+    if _CODE.match(left) and not _WHOLE.match(right):
+        return AddLine(left, parse_quantity(right))
+    if _CODE.match(right):
+        return AddLine(right, parse_quantity(left))
     raise EntryError(_("write PLU*QUANTITY, e.g. 205*3 or 101*1.250"))

@@ -69,14 +69,14 @@ class LaneDir:
             return list(conn.iterdump())
 
 
-def make_lane(path: Path, settings: str = "feria.toml", catalog: str = "feria-catalog.csv"
-              ) -> LaneDir:
+def make_lane(path: Path, settings: str = "feria.toml", catalog: str = "feria-catalog.csv",
+              device_id: str | None = None) -> LaneDir:
     lane = LaneDir(path)
     path.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(FIXTURES / settings, path / "fairpos.toml")
     from fairpos.store import Store
 
-    Store.create(path / "fairpos.db").close()
+    Store.create(path / "fairpos.db", device_id=device_id).close()
     lane.run("catalog", "import", str(FIXTURES / catalog))
     return lane
 

@@ -60,6 +60,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
     """Returns the confirmed sale, or None when the volunteer goes back to the cart."""
 
     BINDINGS = [
+        Binding("f2", "confirm", N_("Confirm"), id="pay_confirm"),
         Binding("escape", "back", N_("Back to the sale"), id="pay_back"),
         Binding("up", "method(-1)", N_("Method"), id="method_up", key_display="↑↓"),
         Binding("down", "method(1)", show=False),
@@ -84,12 +85,16 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
                 yield DataTable(id="tenders", cursor_type="none")
             yield Input(id="amount")
             with Horizontal(id="references"):
-                yield Input(id="ref", placeholder=_("Reference"))
-                yield Input(id="bank", placeholder=_("Bank"))
-                yield Input(id="phone", placeholder=_("Phone"))
+                for field, label in self.reference_fields():
+                    yield Input(id=field, placeholder=label)
             yield Static(id="due")
             yield Static(id="pay-message")
         yield Footer()
+
+    @staticmethod
+    def reference_fields() -> list[tuple[str, str]]:
+        return [("ref", _("Reference")), ("bank", _("Bank")), ("phone", _("Phone")),
+                ("lot", _("Lot")), ("note", _("Note"))]
 
     def on_mount(self) -> None:
         self.methods = payment_methods(self.till)
@@ -119,7 +124,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         amount.placeholder = _("{method}: amount in {currency} (Enter alone: the exact amount)"
                                ).format(method=method.label, currency=method.currency)
         allowed = ALLOWED_REFERENCES.get(method.method, ())
-        for field in ("ref", "bank", "phone"):
+        for field, _label in self.reference_fields():
             self.query_one(f"#{field}", Input).display = field in allowed
         self.query_one("#references").display = bool(allowed)
         amount.focus()
@@ -190,6 +195,21 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
             self.tenders.pop()
             self.update_state()
 
+    def action_confirm(self) -> None:
+        if self.confirming:
+            return
+        try:
+            state = self.settlement()
+        except PaymentError as err:
+            self.say(str(err), error=True)
+            return
+        if not state.covered:
+            due = state.due_in(self.till.rates, self.method.currency)
+            self.say(_("the payments do not cover the total: {due} still due").format(
+                due=format_money(due, active())), error=True)
+            return
+        self.confirm()
+
     def action_back(self) -> None:
         if not self.confirming:
             self.dismiss(None)
@@ -225,7 +245,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
             return
         self.tenders.append(tender)
         self.verified = True
-        for field in ("amount", "ref", "bank", "phone"):
+        for field in ["amount", *(f for f, _label in self.reference_fields())]:
             self.query_one(f"#{field}", Input).value = ""
         amount_input.focus()
         self.say(_("Added {tender}.").format(tender=format_money(tender.amount, active())))

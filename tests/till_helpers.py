@@ -1,0 +1,74 @@
+"""Driving the till as a volunteer would: a real lane folder, the real app, Pilot key presses."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from fairpos import i18n
+from fairpos.settings import parse_settings
+from fairpos.tui.app import TillApp
+
+FIXED_START = datetime(2026, 11, 20, 6, 0, tzinfo=timezone(timedelta(hours=-4)))
+
+
+class Clock:
+    """A clock that advances one second per reading: stable and still ordered."""
+
+    def __init__(self) -> None:
+        self.now = FIXED_START
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def make_till(data_dir: Path, language: str = "en", **env: str) -> TillApp:
+    i18n.use(language)
+    text = (data_dir / "fairpos.toml").read_text()
+    settings = parse_settings(text, {**os.environ, **env})
+    return TillApp(data_dir, settings, clock=Clock())
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until every journal job has replied and the screen has caught up."""
+    app = pilot.app
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def type_in(pilot: Pilot[Any], text: str, *then: str) -> None:
+    await pilot.press(*text, *then)
+    await settle(pilot)
+
+
+def message(pilot: Pilot[Any], selector: str = "#message") -> str:
+    return str(pilot.app.screen.query_one(selector, Static).render())
+
+
+def is_error(pilot: Pilot[Any], selector: str = "#message") -> bool:
+    return pilot.app.screen.query_one(selector, Static).has_class("error")
+
+
+def focused_id(pilot: Pilot[Any]) -> str | None:
+    focused = pilot.app.focused
+    return focused.id if focused is not None else None
+
+
+def entry_value(pilot: Pilot[Any]) -> str:
+    return pilot.app.screen.query_one("#entry", Input).value
+
+
+def rows(data_dir: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(data_dir / "fairpos.db")
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
