@@ -1,0 +1,128 @@
+"""A volunteer's first shift, end to end, at the keyboard: open, ten sales, X, close, Z."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from textual.widgets import Input, OptionList
+
+from fairpos.money import Money
+from fairpos.settings import parse_settings
+from fairpos.store import DB_NAME, Store
+from tests.conftest import make_lane
+from tests.till_helpers import make_till, message, settle, type_in
+
+# (what is typed on the entry line, in order) and (payments: method position, amount, ref)
+SALES: list[tuple[list[str], list[tuple[int, str, str]]]] = [
+    (["101", "1.25", "305"], [(0, "5", "")]),                      # weighed + counted, USD cash
+    (["F3", "2.35", "F4", "1.1"], [(1, "", "")]),                   # two price classes, VES exact
+    (["3*310", "311*2"], [(0, "10", "")]),                          # counts
+    (["pina", "", "2", "120*850g"], [(3, "1000", "7788"), (0, "2", "")]),  # pago móvil + USD
+    (["7591234000049", "F5"], [(2, "", "55501")]),                  # barcode, repeat, card VES
+    (["F3", "4"], [(1, "1000", ""), (0, "5", "")]),                 # split, change in VES (F5)
+    (["102*2", "305"], [(0, "", "")]),
+    (["F4", "3"], [(0, "5", "")]),
+    (["330", "331"], [(1, "5000", "")]),
+    (["101*0.5", "F3", "1"], [(0, "", "")]),
+]
+
+
+async def ring(pilot: object, typed: list[str]) -> None:
+    for text in typed:
+        if text.startswith("F"):
+            await pilot.press(text.lower())  # type: ignore[attr-defined]
+            await settle(pilot)  # type: ignore[arg-type]
+        else:
+            await type_in(pilot, text, "enter")  # type: ignore[arg-type]
+
+
+async def pay(pilot: object, tenders: list[tuple[int, str, str]], change_in_ves: bool) -> None:
+    app = pilot.app  # type: ignore[attr-defined]
+    await pilot.press("f2")  # type: ignore[attr-defined]
+    await settle(pilot)  # type: ignore[arg-type]
+    for position, amount, ref in tenders:
+        screen = app.screen
+        step = position - (screen.query_one("#methods", OptionList).highlighted or 0)
+        await pilot.press(*(["down"] * step if step > 0 else ["up"] * -step))  # type: ignore
+        if ref:
+            screen.query_one("#ref", Input).value = ref
+        await type_in(pilot, amount, "enter")  # type: ignore[arg-type]
+    if change_in_ves:
+        await pilot.press("f5")  # type: ignore[attr-defined]
+    await pilot.press("f2")  # type: ignore[attr-defined]
+    await settle(pilot)  # type: ignore[arg-type]
+    assert app.screen.__class__.__name__ == "RingUpScreen", message(
+        pilot, "#pay-message") if app.screen.__class__.__name__ == "PaymentScreen" else ""
+
+
+async def test_first_shift(tmp_path: Path) -> None:
+    lane = make_lane(tmp_path / "lane", device_id="FIRST1")
+    lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
+    app = make_till(lane.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await type_in(pilot, "Carmen", "enter", *"20", "enter", *"5000", "enter")
+        await pilot.press("f2")
+        await settle(pilot)
+        for number, (typed, tenders) in enumerate(SALES, start=1):
+            await ring(pilot, typed)
+            if number == 3:  # the customer goes for more money: hold, serve the next, recall
+                await pilot.press("f6")
+                await settle(pilot)
+                await ring(pilot, ["305"])
+                await pay(pilot, [(0, "", "")], False)
+                await pilot.press("f7")
+                await settle(pilot)
+                assert [line.code for line in app.cart.lines] == ["310", "311"]
+            await pay(pilot, tenders, change_in_ves=number == 6)
+        # A void of the second sale, from the sales screen
+        await pilot.press("f10")
+        await settle(pilot)
+        await type_in(pilot, "000002")
+        await pilot.press("f3")
+        await type_in(pilot, "wrong class", "enter")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("f12")
+        await settle(pilot)
+        x_text = str(app.screen.query_one("#text").render())
+        assert "Sales" in x_text and "Voids (1)" in x_text
+        await pilot.press("escape")
+        # Close with a blind count: exactly what the journal expects, read back from SQLite
+        store = Store.open(lane.path / DB_NAME)
+        expected = store.expected_counts(1)
+        store.close()
+        await pilot.press("ctrl+p")
+        await type_in(pilot, "Close shift", "enter")
+        for (method, currency), amount in expected.items():
+            field = app.screen.query_one(f"#count-{method}-{currency}", Input)
+            field.value = Money(amount, currency).plain()
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        z_text = str(app.screen.query_one("#comparison").render())
+        assert "Z REPORT" in z_text
+    settings = parse_settings((lane.path / "fairpos.toml").read_text())
+    store = Store.open(lane.path / DB_NAME)
+    entries = store.sales(1)
+    z = store.report(settings, shift_id=1).to_json()
+    store.close()
+    assert [e.kind for e in entries].count("sale") == 11 and z["sales_count"] == 11
+    assert z["voids"]["count"] == 1 and z["kind"] == "Z"
+    assert z["total"] == Money(sum(e.total.minor for e in entries), "USD").plain()
+    by_tender: dict[tuple[str, str], int] = defaultdict(int)
+    for e in entries:
+        for t in e.tenders:
+            by_tender[(t.method, t.amount.currency)] += t.amount.minor
+    assert {(t["method"], t["currency"]): t["amount"] for t in z["tenders"]} == {
+        k: Money(v, k[1]).plain() for k, v in by_tender.items()}
+    assert z["counts"] and all(c["difference"] in ("0.00", "-0.00") for c in z["counts"])
+    sixth = next(e for e in entries if e.seq == 7)  # the split payment with change in VES
+    assert sixth.change.currency == "VES" and sixth.change.minor > 0
+    assert {t.amount.currency for t in sixth.tenders} == {"USD", "VES"}
+    kinds = {line.kind for e in entries for line in e.lines}
+    assert kinds == {"product", "class"}
+    assert {c["code"] for c in z["price_classes"]} == {"G", "M"}
+    assert z["close_reason"] is None
