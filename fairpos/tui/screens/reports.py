@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Static
 
 from fairpos.i18n import N_, _, active, format_money
@@ -68,13 +68,16 @@ class CloseShiftScreen(TillScreen):
         def fields(expected: dict[CountKey, int]) -> None:
             self.expected = expected
             self.keys = list(expected)
-            counts = self.query_one("#counts", Vertical)
+            rows, inputs = [], []
             for method, currency in self.keys:
-                counts.mount(Input(id=f"count-{method}-{currency}",
-                                   placeholder=_("{method} in {currency}: counted").format(
-                                       method=method_label(method), currency=currency)))
-            if self.keys:
-                self.query(Input).first().focus()
+                label = _("{method} in {currency}: counted").format(
+                    method=method_label(method), currency=currency)
+                inputs.append(Input(id=f"count-{method}-{currency}", placeholder="0,00"))
+                rows.append(Horizontal(Static(label, classes="count-label"), inputs[-1],
+                                       classes="count"))
+            self.query_one("#counts", Vertical).mount_all(rows)
+            if inputs:  # focus the first count once it is on screen
+                self.call_after_refresh(inputs[0].focus)
 
         self.till.journal(lambda store: store.expected_counts(shift.id), fields)
 

@@ -26,14 +26,12 @@ from fairpos.tui.messages import CartChanged, Refused
 
 
 def status_line(app: Any) -> str:
-    """Fair, lane, shift and volunteer, and the catalog version prices come from."""
+    """Fair, lane, shift and volunteer."""
     settings = app.settings
     shift = app.shift
     parts = [settings.fair.name, _("lane {lane}").format(lane=settings.fair.lane)]
     if shift is not None:
         parts.append(_("shift #{id} {volunteer}").format(id=shift.id, volunteer=shift.volunteer))
-    if app.catalog is not None:
-        parts.append(_("prices as of v{version}").format(version=app.catalog.version))
     return " · ".join(parts)
 
 
@@ -131,12 +129,12 @@ class RingUpScreen(TillScreen):
         table = self.query_one("#cart", DataTable)
         table.clear(columns=True)
         # The name takes whatever the fixed columns and the totals panel leave.
-        name_width = max(14, self.size.width - 24 - (2 + 9 + 8 + 10) - 2 * 5 - 3)
+        name_width = max(14, self.size.width - 24 - (2 + 9 + 7 + 8) - 2 * 5 - 3)
         table.add_column("#", key="n", width=2)
         table.add_column(_("Product"), key="name", width=name_width)
         table.add_column(_("Qty"), key="qty", width=9)
-        table.add_column(_("Price"), key="price", width=8)
-        table.add_column(self.cart.currency, key="amount", width=10)
+        table.add_column(_("Price"), key="price", width=7)
+        table.add_column(self.cart.currency, key="amount", width=8)
         for number, line in enumerate(self.cart.lines, start=1):
             if line.voided:
                 continue
@@ -165,6 +163,8 @@ class RingUpScreen(TillScreen):
             rows.append(_("rate {value} ({day})").format(
                 value=format_rate(rate.value, active()), day=rate.effective))
         rows.append(_("{count} lines").format(count=len(self.cart.active)))
+        if till.catalog is not None:
+            rows.append(_("prices as of v{version}").format(version=till.catalog.version))
         rows.append("")
         rows.extend(device_lines())
         return "\n".join(rows)
