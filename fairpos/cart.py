@@ -146,6 +146,10 @@ class Cart:
             raise CartError(_("there is no line {number}").format(number=number))
         return number - 1
 
+    def line(self, number: int) -> Line:
+        """Line ``number`` (1-based), if it is there and not voided."""
+        return self.lines[self._index(number)]
+
     def void(self, number: int) -> Line:
         index = self._index(number)
         self.lines[index] = replace(self.lines[index], voided=True)

@@ -176,6 +176,7 @@ class RingUpScreen(TillScreen):
 
     @on(CartChanged)
     def _cart_changed(self) -> None:
+        self.prompt(None)
         self.refresh_cart()
         self.say(_("Held sale recalled."))
 
@@ -229,7 +230,7 @@ class RingUpScreen(TillScreen):
                 line = self.cart.add(catalog, code, Quantity(grams=read_weight(text)))
             else:
                 number = rest[0]
-                current = self.cart.lines[number - 1]
+                current = self.cart.line(number)
                 quantity = (Quantity(grams=read_weight(text)) if current.grams is not None
                             else parse_quantity(text))
                 line = self.cart.change_quantity(number, quantity)
@@ -350,6 +351,7 @@ class RingUpScreen(TillScreen):
             return
         self.till.last_sale = sale
         self.till.cart = Cart(self.cart.currency)
+        self.prompt(None)
         self.refresh_cart()
         change = (_(" Change: {amount}").format(amount=format_money(sale.change, active()))
                   if sale.change.minor else "")
@@ -363,6 +365,7 @@ class RingUpScreen(TillScreen):
 
         def held(held_id: int) -> None:
             self.till.cart = Cart(cart.currency)
+            self.prompt(None)
             self.refresh_cart()
             self.say(_("Sale held as #{id}. F7 brings it back.").format(id=held_id))
 
