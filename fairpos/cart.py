@@ -16,7 +16,8 @@ from fairpos.i18n import _
 from fairpos.money import Money, Rates, round_half_up
 from fairpos.quantity import Quantity, QuantityError, check_count, check_grams
 
-MAX_LINES = 200
+MAX_LINES = 200  # lines in one sale
+MAX_LINES_WITH_VOIDED = 1000  # voided lines are kept for the journal, up to a point
 
 LineKind = Literal["product", "class"]
 
@@ -117,7 +118,7 @@ class Cart:
         return not self.active
 
     def _append(self, line: Line) -> Line:
-        if len(self.lines) >= MAX_LINES:
+        if len(self.active) >= MAX_LINES or len(self.lines) >= MAX_LINES_WITH_VOIDED:
             raise CartError(_("a sale has at most {most} lines").format(most=MAX_LINES))
         self.lines.append(line)
         return line

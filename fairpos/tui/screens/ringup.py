@@ -129,8 +129,8 @@ class RingUpScreen(TillScreen):
         table = self.query_one("#cart", DataTable)
         table.clear(columns=True)
         # The name takes whatever the fixed columns and the totals panel leave.
-        name_width = max(14, self.size.width - 24 - (2 + 9 + 7 + 8) - 2 * 5 - 3)
-        table.add_column("#", key="n", width=2)
+        name_width = max(13, self.size.width - 24 - (3 + 9 + 7 + 8) - 2 * 5 - 3)
+        table.add_column("#", key="n", width=3)
         table.add_column(_("Product"), key="name", width=name_width)
         table.add_column(_("Qty"), key="qty", width=9)
         table.add_column(_("Price"), key="price", width=7)

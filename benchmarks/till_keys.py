@@ -1,0 +1,138 @@
+"""Key to screen at the till, as a person sees it, against a bare Textual app.
+
+The till runs in a real pseudo-terminal with a 10,000-product catalog and a 40-line cart;
+pyte renders what it writes. For each of N keys (a PLU and Enter) the clock runs from the write
+until the new line and the new total are on the rendered screen; the line is then voided (F8)
+to keep the cart at 40 lines. The same is measured, in the same run, for a bare Textual app that
+adds a row to a 40-row table and updates a total. Start-up is timed to the first useful screen
+(the 40-line cart and its total) the same way.
+
+    python benchmarks/till_keys.py [--keys N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from benchmarks.terminal import Terminal
+from fairpos.cart import Cart
+from fairpos.catalog import parse_catalog
+from fairpos.quantity import Quantity
+from fairpos.store import DB_NAME, Store
+
+ROOT = Path(__file__).resolve().parent.parent
+F8 = b"\x1b[19~"
+
+
+def big_catalog(path: Path, products: int) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["type", "code", "barcode", "name_es", "name_en", "unit", "price",
+                         "price_class", "tags"])
+        writer.writerow(["class", "G", "", "Feria grande", "Large fair price", "kg", "1.20", "",
+                         ""])
+        writer.writerow(["class", "M", "", "Mini-feria", "Mini fair price", "kg", "0.80", "",
+                         ""])
+        for n in range(products):
+            if n < 60:
+                writer.writerow(["product", 101 + n, "", f"Verdura {n}", f"Vegetable {n}", "kg",
+                                 "", "G" if n % 2 else "M", ""])
+            else:
+                writer.writerow(["product", 101 + n, "", f"Víveres {n}", f"Grocery {n}", "each",
+                                 f"{1 + n % 9}.{n % 100:02d}", "", ""])
+
+
+def prepare_lane(folder: Path, products: int) -> Decimal:
+    """A lane with a big catalog, an open shift and a 40-line sale held at quit."""
+    shutil.copyfile(ROOT / "fixtures" / "feria.toml", folder / "fairpos.toml")
+    big_catalog(folder / "catalog.csv", products)
+    store = Store.create(folder / DB_NAME)
+    draft = parse_catalog((folder / "catalog.csv").read_text(), "csv", "USD")
+    store.import_catalog(draft, "USD", "bench", "0")
+    store.set_rate("USD", "VES", Decimal("414.04"), date(2026, 1, 1))
+    store.open_shift("Bench", {"USD": 2000})
+    catalog = store.catalog()
+    cart = Cart("USD")
+    for n in range(40):
+        cart.add(catalog, str(161 + n), Quantity(count=1))
+    store.hold(cart, at_quit=True)
+    store.close()
+    return cart.total.as_decimal()
+
+
+def measure(terminal: Terminal, keys: int, key: bytes, price: Decimal, base: Decimal,
+            row_label: Callable[[int], str]) -> list[float]:
+    timings = []
+    for k in range(1, keys + 1):
+        total = f"{base + price:,.2f} USD"
+        label = re.compile(rf"^\s*{row_label(k)}\s", re.MULTILINE)
+        sent = terminal.send(key)
+        seen = terminal.wait_for(lambda text, t=total, r=label: "41 lines" in text
+                                 and t in text and bool(r.search(text)))
+        timings.append((seen - sent) * 1000)
+        terminal.send(F8)
+        terminal.wait_for(lambda text: "40 lines" in text and f"{base:,.2f} USD" in text)
+    return timings
+
+
+def figures(ms: list[float]) -> tuple[float, float]:
+    ordered = sorted(ms)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keys", type=int, default=200)
+    parser.add_argument("--products", type=int, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        base = prepare_lane(folder, args.products)
+        store = Store.open(folder / DB_NAME)
+        product = store.catalog().product("305")
+        assert product is not None and product.price is not None
+        price = Decimal(product.price) / 100
+        store.close()
+
+        till = Terminal([sys.executable, "-m", "fairpos", "--data-dir", str(folder), "--lang",
+                         "en", "till"])
+        try:
+            till_start = (till.wait_for(lambda t: "40 lines" in t) - till.started) * 1000
+            # the k-th added line is number 40 + k (voided lines keep their numbers)
+            till_ms = measure(till, args.keys, b"305\r", price, base, lambda k: str(40 + k))
+        finally:
+            till.close()
+
+        bare = Terminal([sys.executable, str(ROOT / "benchmarks" / "bare_table_app.py")])
+        try:
+            bare_start = (bare.wait_for(lambda t: "40 lines" in t) - bare.started) * 1000
+            bare_ms = measure(bare, args.keys, b"\r", Decimal("1.20"), Decimal("48.00"),
+                              lambda k: "41")
+        finally:
+            bare.close()
+
+    t_median, t_p99 = figures(till_ms)
+    b_median, b_p99 = figures(bare_ms)
+    print(f"key to screen, {args.keys} keys, {args.products:,} products, 40-line cart")
+    print(f"  bare Textual table app   median {b_median:7.2f} ms   p99 {b_p99:7.2f} ms")
+    print(f"  fairpos till             median {t_median:7.2f} ms   p99 {t_p99:7.2f} ms")
+    print(f"  ratio till / bare        median {t_median / b_median:5.2f}x   "
+          f"p99 {t_p99 / b_p99:5.2f}x")
+    print("start-up to the first useful screen")
+    print(f"  bare Textual table app   {bare_start:7.0f} ms")
+    print(f"  fairpos till             {till_start:7.0f} ms")
+    print(f"  ratio till / bare        {till_start / bare_start:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()
