@@ -33,6 +33,7 @@ test: lint
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/confirm_sale.py
 	$(BIN)/python benchmarks/season_report.py
+	$(BIN)/python -m benchmarks.till_keys
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)
