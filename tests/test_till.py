@@ -428,3 +428,32 @@ async def test_spanish_by_default(lane: LaneDir) -> None:
         await type_in(pilot, "", "end", "ctrl+u", *"101*1.25", "enter")
         totals = str(app.screen.query_one("#totals").render())
         assert "1,50 USD" in totals and "621,06 VES" in totals and "tasa 414,04" in totals
+
+
+async def test_a_journal_failure_is_shown_and_the_sale_can_be_retried(
+        lane: LaneDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from fairpos.store import Store
+
+    real = Store.confirm_sale
+    failures = iter([sqlite3.OperationalError("disk I/O error")])
+
+    def flaky(self: Store, *args: object, **kwargs: object) -> object:
+        for error in failures:
+            raise error
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "confirm_sale", flaky)
+    app = make_till(lane.path)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await type_in(pilot, "305", "enter")
+        await pilot.press("f2")
+        await type_in(pilot, "", "enter", "enter")
+        assert "could not save that (disk I/O error)" in message(pilot, "#pay-message")
+        assert app.screen.__class__.__name__ == "PaymentScreen"
+        assert rows(lane.path, "SELECT COUNT(*) FROM sales") == [(0,)]
+        await type_in(pilot, "", "enter")  # try again
+        assert app.screen.__class__.__name__ == "RingUpScreen"
+    assert rows(lane.path, "SELECT COUNT(*) FROM sales") == [(1,)]

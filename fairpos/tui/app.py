@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from fairpos.cart import Cart
 from fairpos.catalog import Catalog
@@ -106,6 +107,16 @@ class TillApp(App[None]):
     @on(JournalReply)
     def _reply(self, message: JournalReply) -> None:
         message.done(message.result)
+
+    @on(Worker.StateChanged)
+    def _journal_failed(self, event: Worker.StateChanged) -> None:
+        """The one place where an unexpected journal failure (a full disk, a broken file) is
+        shown; nothing was written, and the volunteer can try again."""
+        if event.state == WorkerState.ERROR and event.worker.group == "journal":
+            self.screen.post_message(Refused(
+                _("The journal could not save that ({error}); nothing was written. "
+                  "Try again; if it keeps failing, call for help.").format(
+                    error=event.worker.error)))
 
     # -- start and quit --------------------------------------------------------------------
 

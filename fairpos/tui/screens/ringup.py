@@ -353,6 +353,7 @@ class RingUpScreen(TillScreen):
         self.till.cart = Cart(self.cart.currency)
         self.prompt(None)
         self.refresh_cart()
+        self.till.refresh_rates()  # a rate entered meanwhile shows from the next sale on
         change = (_(" Change: {amount}").format(amount=format_money(sale.change, active()))
                   if sale.change.minor else "")
         self.say(_("Sale {id} confirmed.").format(id=sale.id) + change)
