@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from fairpos.cart import Cart
@@ -59,6 +60,15 @@ class TillScreen(Screen[Any]):
     def on_refused(self, message: Refused) -> None:
         """A refused request: say why, change nothing."""
         self.notify(message.text, severity="error")
+
+    def focus_next_field(self, current: Input) -> bool:
+        """Enter in a form moves to the next shown field; False when ``current`` was the last."""
+        fields = [field for field in self.query(Input) if field.display]
+        index = fields.index(current)
+        if index + 1 < len(fields):
+            fields[index + 1].focus()
+            return True
+        return False
 
 
 class TillApp(App[None]):

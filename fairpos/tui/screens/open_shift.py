@@ -46,11 +46,7 @@ class OpenShiftScreen(TillScreen):
 
     @on(Input.Submitted)
     def _next(self, event: Input.Submitted) -> None:
-        inputs = list(self.query(Input))
-        index = inputs.index(event.input)
-        if index + 1 < len(inputs):
-            inputs[index + 1].focus()
-        else:
+        if not self.focus_next_field(event.input):
             self.action_open_shift()
 
     def action_open_shift(self) -> None:

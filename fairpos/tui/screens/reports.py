@@ -103,13 +103,7 @@ class CloseShiftScreen(TillScreen):
 
     @on(Input.Submitted)
     def _next(self, event: Input.Submitted) -> None:
-        if self.closed is not None:
-            return
-        inputs = [i for i in self.query(Input) if i.display]
-        index = inputs.index(event.input)
-        if index + 1 < len(inputs):
-            inputs[index + 1].focus()
-        else:
+        if self.closed is None and not self.focus_next_field(event.input):
             self.action_close_shift()
 
     def action_close_shift(self) -> None:
