@@ -169,10 +169,10 @@ class Cart:
             raise CartError(_("there is no line to repeat"))
         return self._append(replace(self.active[-1]))
 
-    def totals(self, rates: Rates, currencies: list[str]) -> dict[str, Money]:
-        """The total in the pricing currency and in each tender currency, at ``rates``."""
+    def totals(self, rates: Rates) -> dict[str, Money]:
+        """The total in the pricing currency and in each currency ``rates`` has a rate for."""
         total = self.total
-        return {code: rates.express(total.minor, code) for code in currencies}
+        return {code: rates.express(total.minor, code) for code in rates.currencies()}
 
     def to_dict(self) -> dict[str, Any]:
         return {"currency": self.currency, "lines": [line.to_dict() for line in self.lines]}

@@ -81,6 +81,13 @@ class Lane:
                 self._settings = parse_settings(path.read_text(encoding="utf-8"), os.environ)
         return self._settings
 
+    def create_store(self) -> Store:
+        """Create the journal (minting the device id) and keep it open for this command."""
+        with refusing():
+            self._store = Store.create(self.data_dir / DB_NAME)
+        self.closers.append(self._store.close)
+        return self._store
+
     @property
     def store(self) -> Store:
         if self._store is None:
@@ -210,9 +217,7 @@ def init(lane: Lane, fair: str, lane_number: int, currency: str,
         refuse(_("cannot read {path}").format(path=catalog_file))
     lane.data_dir.mkdir(parents=True, exist_ok=True)
     settings_path.write_text(text, encoding="utf-8")
-    with refusing():
-        lane._store = Store.create(lane.data_dir / DB_NAME)
-    lane.closers.append(lane._store.close)
+    lane.create_store()
     click.echo(_("Lane {lane} of {fair} is ready in {dir} (device {device}).").format(
         lane=lane_number, fair=fair, dir=lane.data_dir, device=lane.store.device_id))
     if catalog_file is not None:
@@ -666,8 +671,7 @@ def _demo_setup(lane: Lane) -> None:
     fixtures = fixtures_dir()
     lane.data_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(fixtures / "feria.toml", lane.data_dir / SETTINGS_NAME)
-    lane._store = Store.create(lane.data_dir / DB_NAME)
-    lane.closers.append(lane._store.close)
+    lane.create_store()
     _import_catalog(lane, fixtures / "feria-catalog.csv")
     for base, quote, value, effective in _read_rates(fixtures / "feria-rates.csv"):
         lane.store.set_rate(base, quote, parse_rate(value), date.fromisoformat(effective),

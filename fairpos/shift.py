@@ -28,9 +28,6 @@ class CountLine:
         """Positive: over (more than expected); negative: short."""
         return self.counted - self.expected
 
-    def money(self, minor: int) -> Money:
-        return Money(minor, self.currency)
-
 
 def reconcile(expected: Mapping[CountKey, int], counted: Mapping[CountKey, int]
               ) -> list[CountLine]:

@@ -152,16 +152,17 @@ class RingUpScreen(TillScreen):
 
     def totals_text(self) -> str:
         till = self.till
-        total = self.cart.total
-        rows = [_("TOTAL"), f"[b]{format_money(total, active())}[/b]"]
-        for currency in till.settings.accepted_currencies[1:]:
+        totals = self.cart.totals(till.rates)
+        rows = [_("TOTAL")]
+        for currency in till.settings.accepted_currencies:
             rate = till.rates.get(currency)
-            if rate is None:
+            if currency not in totals:
                 rows.append(_("{currency}: no rate").format(currency=currency))
                 continue
-            rows.append(f"[b]{format_money(rate.convert(total), active())}[/b]")
-            rows.append(_("rate {value} ({day})").format(
-                value=format_rate(rate.value, active()), day=rate.effective))
+            rows.append(f"[b]{format_money(totals[currency], active())}[/b]")
+            if rate is not None:
+                rows.append(_("rate {value} ({day})").format(
+                    value=format_rate(rate.value, active()), day=rate.effective))
         rows.append(_("{count} lines").format(count=len(self.cart.active)))
         if till.catalog is not None:
             rows.append(_("prices as of v{version}").format(version=till.catalog.version))
