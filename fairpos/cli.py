@@ -28,6 +28,10 @@ from fairpos.cart import Cart, CartError
 from fairpos.catalog import Catalog, CatalogError, parse_catalog
 from fairpos.i18n import _, format_grams, format_money
 from fairpos.money import Money, MoneyError, check_currency, parse_amount, parse_rate
+from fairpos.printer.connection import PrinterError, Target, connect, parse_url, state
+from fairpos.printer.layout import sale_receipt, text_receipt
+from fairpos.printer.render import RenderError, render
+from fairpos.printer.spool import print_job, print_pending
 from fairpos.quantity import QuantityError, parse_quantity
 from fairpos.reports import method_label
 from fairpos.sale import Sale
@@ -38,7 +42,7 @@ from fairpos.tenders import BUILTIN_METHODS, CASH, PaymentError, Tender, make_te
 
 SETTINGS_NAME = "fairpos.toml"
 REFUSALS = (CartError, CatalogError, MoneyError, PaymentError, QuantityError, SettingsError,
-            StoreError, i18n.LanguageError)
+            StoreError, i18n.LanguageError, PrinterError, RenderError)
 
 
 class Refused(click.ClickException):
@@ -87,6 +91,21 @@ class Lane:
             self._store = Store.create(self.data_dir / DB_NAME)
         self.closers.append(self._store.close)
         return self._store
+
+    @property
+    def printer(self) -> Target:
+        with refusing():
+            return parse_url(self.settings.printer.url)
+
+    def receipt(self, sale: Sale, reprint: bool = False) -> bytes:
+        """The receipt of ``sale`` as the configured printer's bytes."""
+        settings = self.settings
+        layout = sale_receipt(sale, fair=settings.fair.name, lane=settings.fair.lane,
+                              language=i18n.active(), width=settings.printer.columns,
+                              footer=settings.printer.footer, reprint=reprint)
+        with refusing():
+            return render(layout, profile=settings.printer.profile,
+                          codepage=settings.printer.codepage)
 
     @property
     def store(self) -> Store:
@@ -518,10 +537,11 @@ def print_sale(sale: Sale, language: str) -> None:
 @click.option("--hold", is_flag=True, help="Hold the sale instead of paying it.")
 @click.option("--recall", type=int, default=None, metavar="ID",
               help="Finish held sale ID (its lines come first).")
+@click.option("--no-print", is_flag=True, help="No receipt for this sale.")
 @click.option("--json", "as_json", is_flag=True, help="Print the confirmed sale as JSON.")
 @pass_lane
 def sell(lane: Lane, lines: tuple[str, ...], pays: tuple[str, ...], change_currency: str | None,
-         hold: bool, recall: int | None, as_json: bool) -> None:
+         hold: bool, recall: int | None, no_print: bool, as_json: bool) -> None:
     """Ring up and confirm one sale; it is in the journal before this command returns."""
     cart = build_cart(lane, lines)
     if hold:
@@ -545,11 +565,104 @@ def sell(lane: Lane, lines: tuple[str, ...], pays: tuple[str, ...], change_curre
             if not held:
                 refuse(_("there is no held sale #{id}").format(id=recall))
             cart = Cart(cart.currency, [*held[0].lines, *cart.lines])
-        sale = lane.store.confirm_sale(cart, tenders, change, lane.settings, held_id=recall)
+        printing = lane.printer.configured and not no_print
+        sale = lane.store.confirm_sale(cart, tenders, change, lane.settings, held_id=recall,
+                                       receipt=lane.receipt if printing else None)
     if as_json:
         emit_json(sale.to_json())
     else:
         print_sale(sale, i18n.active())
+    if printing:
+        print_queued(lane, sale.id)
+
+
+def print_queued(lane: Lane, sale_id: str) -> None:
+    """Print the pending jobs of one sale now; a failure is said on stderr, the job stays."""
+    for job in lane.store.print_jobs(sale_id=sale_id):
+        try:
+            print_job(lane.store, lane.printer, job)
+        except PrinterError as err:
+            click.echo("fairpos: " + _("the receipt of {id} was not printed: {reason}; it stays "
+                                       "queued (fairpos printer retry)").format(
+                id=sale_id, reason=err), err=True)
+            return
+
+
+@main.group()
+def printer() -> None:
+    """The receipt printer: its state, a test page, the queue of receipts."""
+
+
+@printer.command("status")
+@pass_lane
+def printer_status(lane: Lane) -> None:
+    """Ask the printer how it is, and count the receipts waiting."""
+    target = lane.printer
+    if not target.configured:
+        click.echo(_("No printer is configured ([printer] url)."))
+    else:
+        with refusing():
+            link = connect(target)
+            try:
+                found = state(link)
+            finally:
+                link.close()
+        click.echo(_("Printer {url}: {state}").format(url=lane.settings.printer.url,
+                                                       state=found))
+    click.echo(_("Receipts waiting: {count}").format(count=len(lane.store.print_jobs())))
+
+
+TEST_PAGE = ["Piña, Ñame, Limón, Cebollín,", "¿Algo más? ¡Gracias!",
+             "ÁÉÍÓÚ áéíóú Üü Ññ Çç € ß", "0123456789 +-*/=%$#@"]
+
+
+@printer.command("test")
+@pass_lane
+def printer_test(lane: Lane) -> None:
+    """Print a self-test page with the market's accented words."""
+    if not lane.printer.configured:
+        refuse(_("no printer is configured"))
+    settings = lane.settings.printer
+    lines = [lane.settings.fair.name, _("Printer test"), *TEST_PAGE,
+             _("Code page: {codepage}, profile: {profile}, {columns} columns").format(
+                 codepage=settings.codepage, profile=settings.profile, columns=settings.columns),
+             "-" * settings.columns]
+    with refusing():
+        data = render(text_receipt("test", lines, settings.columns), profile=settings.profile,
+                      codepage=settings.codepage)
+        job = lane.store.queue_print("test", data)
+        print_job(lane.store, lane.printer, next(j for j in lane.store.print_jobs()
+                                                 if j.id == job))
+    click.echo(_("Test page printed."))
+
+
+@printer.command("retry")
+@pass_lane
+def printer_retry(lane: Lane) -> None:
+    """Print every receipt still waiting, oldest first."""
+    if not lane.printer.configured:
+        refuse(_("no printer is configured"))
+    result = print_pending(lane.store, lane.printer)
+    click.echo(_("Printed {printed}; {pending} still waiting.").format(
+        printed=result.printed, pending=result.pending))
+    if result.failed:
+        refuse(result.failed)
+
+
+@main.command()
+@click.argument("sale_id")
+@pass_lane
+def reprint(lane: Lane, sale_id: str) -> None:
+    """Print a sale's receipt again, marked REPRINT."""
+    if not lane.printer.configured:
+        refuse(_("no printer is configured"))
+    with refusing():
+        sale = lane.store.sale(sale_id)
+        lane.store.queue_print("reprint", lane.receipt(sale, reprint=True), sale.id)
+        for job in lane.store.print_jobs(sale_id=sale.id):
+            if job.kind == "reprint":
+                print_job(lane.store, lane.printer, job)
+    click.echo(_("Receipt of {id} printed again.").format(id=sale.id))
 
 
 @main.group()

@@ -66,6 +66,8 @@ class PrinterSettings:
     columns: int = doc("Characters per receipt line: 32 (58 mm paper), 42 or 48 (80 mm).", 48)
     codepage: str = doc("The one code page used for the whole receipt (CP858 covers Spanish).",
                         "CP858")
+    footer: str = doc("Last line of every receipt; this is not a fiscal document.",
+                      "NO FISCAL")
 
 
 @dataclass(frozen=True)

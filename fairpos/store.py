@@ -207,6 +207,39 @@ def m002_held_at_quit(db: Database) -> None:
     db.execute("ALTER TABLE held_sales ADD COLUMN at_quit INTEGER NOT NULL DEFAULT 0")
 
 
+@migrations()
+def m003_print_jobs(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE print_jobs (
+            id INTEGER PRIMARY KEY,
+            sale_id TEXT REFERENCES sales(id),
+            kind TEXT NOT NULL CHECK (kind IN ('receipt', 'reprint', 'report', 'test')),
+            created_at TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'printed', 'skipped')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            printed_at TEXT
+        );
+        CREATE INDEX print_jobs_pending ON print_jobs (state, id);
+        """
+    )
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    id: int
+    sale_id: str | None
+    kind: str
+    created_at: str
+    payload: bytes
+    state: str
+    attempts: int
+    last_error: str | None
+
+
 @dataclass(frozen=True)
 class ShiftInfo:
     id: int
@@ -552,11 +585,14 @@ class Store:
     # -- the journal ---------------------------------------------------------------------
 
     def confirm_sale(self, cart: Cart, tenders: Sequence[Tender], change_currency: str,
-                     settings: Settings, held_id: int | None = None) -> Sale:
+                     settings: Settings, held_id: int | None = None,
+                     receipt: Callable[[Sale], bytes] | None = None) -> Sale:
         """Check the payment and write the sale durably; returns the confirmed sale.
 
         ``held_id``: the held sale this cart was recalled from; it stops being held in the same
         transaction, so a crash can neither lose it nor leave it to be sold twice.
+        ``receipt``: renders the sale's receipt; the print job is written in the same
+        transaction, so a confirmed sale always has its receipt queued.
         """
         shift = self.require_shift()
         if cart.is_empty():
@@ -574,14 +610,15 @@ class Store:
         return self._write_entry(
             kind="sale", shift=shift, total=cart.total, lines=cart.lines, tenders=tenders,
             change=settlement.change, catalog_version=catalog.version, rates=rates.all(),
-            held_id=held_id)
+            held_id=held_id, receipt=receipt)
 
     def _write_entry(self, *, kind: EntryKind, shift: ShiftInfo, total: Money,
                      lines: Sequence[Line], tenders: Sequence[Tender], change: Money,
                      catalog_version: int | None, rates: Sequence[Rate],
                      ref_id: str | None = None, reason: str | None = None,
                      ref_lines: Sequence[int | None] | None = None,
-                     held_id: int | None = None) -> Sale:
+                     held_id: int | None = None,
+                     receipt: Callable[[Sale], bytes] | None = None) -> Sale:
         now = self.clock()
         rates_json = json.dumps({r.quote: {"base": r.base, "value": str(r.value),
                                            "version": r.version,
@@ -621,9 +658,12 @@ class Store:
             if kind != "sale":
                 self._audit(kind, shift_id=shift.id, entry_id=sale_id, ref_id=ref_id,
                             reason=reason, amount=total.minor)
-        return Sale(sale_id, seq, kind, shift.id, shift.business_date, now, shift.volunteer,
-                    shift.training, total, tuple(lines), tuple(tenders), change,
-                    catalog_version, tuple(rates), ref_id, reason)
+            sale = Sale(sale_id, seq, kind, shift.id, shift.business_date, now,
+                        shift.volunteer, shift.training, total, tuple(lines), tuple(tenders),
+                        change, catalog_version, tuple(rates), ref_id, reason)
+            if receipt is not None:
+                self._queue_print("receipt", receipt(sale), sale_id)
+        return sale
 
     def sale(self, sale_id: str) -> Sale:
         row = self._row("SELECT * FROM sales WHERE id = ?", [sale_id.strip().upper()])
@@ -650,6 +690,48 @@ class Store:
                     bool(row["training"]), Money(row["total"], currency), lines, tenders,
                     Money(row["change"], row["change_currency"]), row["catalog_version"], rates,
                     row["ref_id"], row["reason"])
+
+    # -- print jobs ------------------------------------------------------------------------
+
+    def _queue_print(self, kind: str, payload: bytes, sale_id: str | None) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO print_jobs (sale_id, kind, created_at, payload) VALUES (?,?,?,?)",
+            [sale_id, kind, self.clock().isoformat(), payload])
+        return int(cursor.lastrowid or 0)
+
+    def queue_print(self, kind: str, payload: bytes, sale_id: str | None = None) -> int:
+        """Queue a reprint, a report or a test page."""
+        with self.transaction():
+            return self._queue_print(kind, payload, sale_id)
+
+    def print_jobs(self, *, pending_only: bool = True, sale_id: str | None = None
+                   ) -> list[PrintJob]:
+        """Print jobs, oldest first."""
+        rows = self._rows(
+            "SELECT id, sale_id, kind, created_at, payload, state, attempts, last_error "
+            "FROM print_jobs WHERE (? = 0 OR state = 'pending') AND (? IS NULL OR sale_id = ?) "
+            "ORDER BY id", [int(pending_only), sale_id, sale_id])
+        return [PrintJob(**{**r, "payload": bytes(r["payload"])}) for r in rows]
+
+    def print_done(self, job_id: int) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE print_jobs SET state = 'printed', printed_at = ?, "
+                            "attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                            [self.clock().isoformat(), job_id])
+
+    def print_failed(self, job_id: int, error: str) -> None:
+        """The job stays pending, with the reason, to be printed once the printer is back."""
+        with self.transaction():
+            self.db.execute("UPDATE print_jobs SET attempts = attempts + 1, last_error = ? "
+                            "WHERE id = ?", [error, job_id])
+
+    def skip_prints(self, before: str) -> int:
+        """Mark pending receipts created before ``before`` as not printed (reprint by id)."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "UPDATE print_jobs SET state = 'skipped' WHERE state = 'pending' AND "
+                "created_at < ?", [before])
+        return int(cursor.rowcount)
 
     def outbox_pending(self) -> int:
         """Entries not yet acknowledged by the ledger."""

@@ -1,44 +1,85 @@
 """Receipt layout as pure code: a confirmed sale → lines of text, 32 to 48 columns wide.
 
-The till shows these lines as the receipt preview; the printer renders the same lines.
+The till shows the lines as the receipt preview; :mod:`fairpos.printer.render` turns the same
+:class:`Receipt` into ESC/POS bytes. Long names wrap; amounts stay right-aligned.
 """
 
 from __future__ import annotations
 
 import textwrap
+from dataclasses import dataclass
 
-from fairpos.i18n import _, format_grams, format_money
+from fairpos.i18n import _, format_grams, format_money, format_rate
 from fairpos.money import Money
 from fairpos.reports import method_label
 from fairpos.sale import Sale
+from fairpos.tenders import CASH
 
 FOOTER = "NO FISCAL"
 
 
-def _row(left: str, right: str, width: int) -> list[str]:
+@dataclass(frozen=True)
+class PrintLine:
+    text: str
+    bold: bool = False
+    tall: bool = False  # double height, same width: for the total
+    center: bool = False
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a receipt says, before any printer command."""
+
+    width: int
+    lines: tuple[PrintLine, ...]
+    qr: str | None = None
+    open_drawer: bool = False
+    title: str = ""
+
+    def text(self) -> list[str]:
+        """The receipt as plain lines (the preview, and the readable side of golden files)."""
+        out = [line.text.center(self.width).rstrip() if line.center else line.text
+               for line in self.lines]
+        if self.qr:
+            out.append(f"[QR {self.qr}]".center(self.width).rstrip())
+        return out
+
+
+def _row(left: str, right: str, width: int, **style: bool) -> list[PrintLine]:
     """``left`` wrapped to the width, ``right`` right-aligned on the last line."""
     room = width - len(right) - 1
-    wrapped = textwrap.wrap(left, width=max(room, 8)) or [""]
+    wrapped = textwrap.wrap(left, width=width) or [""]
+    if len(wrapped[-1]) > room:
+        last = textwrap.wrap(wrapped[-1], width=max(room, 1))
+        wrapped = [*wrapped[:-1], *last]
     if len(wrapped[-1]) > room:
         wrapped.append("")
-    return [*wrapped[:-1], f"{wrapped[-1]:<{room}} {right}"]
+    head = [PrintLine(text, **style) for text in wrapped[:-1]]
+    return [*head, PrintLine(f"{wrapped[-1]:<{room}} {right}", **style)]
 
 
-def receipt_lines(sale: Sale, *, fair: str, lane: int, language: str, width: int = 48,
-                  footer: str = FOOTER) -> list[str]:
+def _centered(text: str, width: int, **style: bool) -> list[PrintLine]:
+    return [PrintLine(part, center=True, **style) for part in textwrap.wrap(text, width=width)]
+
+
+def sale_receipt(sale: Sale, *, fair: str, lane: int, language: str, width: int = 48,
+                 footer: str = FOOTER, reprint: bool = False) -> Receipt:
     currency = sale.total.currency
 
     def money(minor: int, code: str | None = None) -> str:
         return format_money(Money(minor, code or currency), language)
 
-    out = [fair[:width].center(width), _("Lane {lane}").format(lane=lane).center(width)]
+    out = [*_centered(fair, width, bold=True),
+           *_centered(_("Lane {lane}").format(lane=lane), width)]
     if sale.training:
-        out.append(_("*** TRAINING ***").center(width))
+        out += _centered(_("*** TRAINING ***"), width, bold=True)
+    if reprint:
+        out += _centered(_("*** REPRINT ***"), width, bold=True)
     title = {"sale": _("Sale {id}"), "void": _("Void {id} of {ref}"),
-             "refund": _("Refund {id} of {ref}")}[sale.kind]
-    out.append(title.format(id=sale.id, ref=sale.ref_id)[:width])
-    out.append(f"{sale.confirmed_at:%Y-%m-%d %H:%M}  {sale.volunteer}"[:width])
-    out.append("-" * width)
+             "refund": _("Refund {id} of {ref}")}[sale.kind].format(id=sale.id, ref=sale.ref_id)
+    out += [PrintLine(part) for part in textwrap.wrap(title, width=width)]
+    out.append(PrintLine(f"{sale.confirmed_at:%Y-%m-%d %H:%M}  {sale.volunteer}"[:width]))
+    out.append(PrintLine("-" * width))
     for line in sale.lines:
         if line.voided:
             continue
@@ -47,20 +88,40 @@ def receipt_lines(sale: Sale, *, fair: str, lane: int, language: str, width: int
             detail = f"  {format_grams(line.grams, language)} × {money(line.unit_price)}/kg"
         else:
             detail = f"  {line.count} × {money(line.unit_price)}"
-        out.append(detail[:width])
-    out.append("-" * width)
+        out.append(PrintLine(detail[:width]))
+    out.append(PrintLine("-" * width))
     for code, total in sale.totals().items():
-        out += _row(_("TOTAL") if code == currency else "", format_money(total, language), width)
+        label = _("TOTAL") if code == currency else ""
+        out += _row(label, format_money(total, language), width, bold=True, tall=bool(label))
     for rate in sale.rates:
-        out.append(_("Rate 1 {base} = {value} {quote} ({day})").format(
-            base=rate.base, value=rate.value, quote=rate.quote, day=rate.effective)[:width])
+        out += [PrintLine(part) for part in textwrap.wrap(
+            _("Rate 1 {base} = {value} {quote} ({day})").format(
+                base=rate.base, value=format_rate(rate.value, language), quote=rate.quote,
+                day=rate.effective),
+            width=width)]
     for tender in sale.tenders:
         label = method_label(tender.method)
         if tender.reference.get("ref"):
             label += f" #{tender.reference['ref']}"
+        if not tender.verified:
+            label += " (" + _("unverified") + ")"
         out += _row(label, format_money(tender.amount, language), width)
     if sale.change.minor:
-        out += _row(_("Change"), format_money(sale.change, language), width)
-    out.append("")
-    out.append(footer.center(width))
-    return out
+        out += _row(_("Change"), format_money(sale.change, language), width, bold=True)
+    out.append(PrintLine(""))
+    out += _centered(footer, width, bold=True)
+    drawer = sale.kind == "sale" and any(t.method == CASH for t in sale.tenders)
+    return Receipt(width, tuple(out), qr=sale.id, open_drawer=drawer, title=sale.id)
+
+
+def receipt_lines(sale: Sale, *, fair: str, lane: int, language: str, width: int = 48,
+                  footer: str = FOOTER) -> list[str]:
+    """The receipt as text, for the till's preview."""
+    return sale_receipt(sale, fair=fair, lane=lane, language=language, width=width,
+                        footer=footer).text()
+
+
+def text_receipt(title: str, lines: list[str], width: int) -> Receipt:
+    """A report or a test page as a receipt: the lines as they are, wrapped to the width."""
+    wrapped = [part for line in lines for part in (textwrap.wrap(line, width=width) or [""])]
+    return Receipt(width, tuple(PrintLine(line) for line in wrapped), title=title)

@@ -1,0 +1,221 @@
+"""Where receipts go: a printer named by ``[printer] url``, reached with short timeouts.
+
+``tcp://HOST:9100``, ``serial:///dev/ttyUSB0?baudrate=19200`` (any pyserial URL after
+``serial:``), ``file:///dev/usb/lp0``, ``none``. The printer's state is asked with ``DLE EOT``
+where it can answer (network and serial); a printer that does not answer is "unknown", never
+"online".
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+from fairpos.i18n import N_, _
+
+TIMEOUT = 3.0  # seconds; a receipt is small, and a printer that hangs must not hold anything
+ASK_TIMEOUT = 0.5  # many printers never answer DLE EOT: do not make every receipt wait for it
+DLE_EOT_PRINTER = b"\x10\x04\x01"
+DLE_EOT_OFFLINE_CAUSE = b"\x10\x04\x02"
+DLE_EOT_PAPER = b"\x10\x04\x04"
+
+State = Literal["online", "paper_out", "cover_open", "offline", "unknown"]
+
+
+class PrinterError(OSError):
+    """The receipt did not reach the printer; the message says why, for the volunteer."""
+
+
+class Link(Protocol):
+    def write(self, data: bytes) -> None: ...
+    def ask(self, query: bytes) -> int | None: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: Literal["none", "tcp", "serial", "file"]
+    address: str = ""
+    port: int = 9100
+    baudrate: int = 19200
+
+    @property
+    def configured(self) -> bool:
+        return self.kind != "none"
+
+
+def parse_url(url: str) -> Target:
+    raw = url.strip()
+    if raw in ("", "none"):
+        return Target("none")
+    parts = urlsplit(raw)
+    if parts.scheme == "tcp" and parts.hostname:
+        return Target("tcp", parts.hostname, parts.port or 9100)
+    if parts.scheme == "serial":
+        query = parse_qs(parts.query)
+        device = raw[len("serial://"):].split("?")[0]
+        try:
+            baudrate = int(query.get("baudrate", ["19200"])[0])
+        except ValueError:
+            baudrate = 0
+        if device and baudrate > 0:
+            return Target("serial", device, baudrate=baudrate)
+    if parts.scheme == "file" and parts.path:
+        return Target("file", parts.path)
+    raise PrinterError(_("“{url}” is not a printer address (tcp://HOST:9100, "
+                         "serial:///dev/ttyUSB0?baudrate=19200, file:///dev/usb/lp0 or none)")
+                       .format(url=url))
+
+
+def _status_byte(byte: int | None) -> bool:
+    """A real status byte has bit 1 and bit 4 set, bits 0 and 7 clear."""
+    return byte is not None and byte & 0x93 == 0x12
+
+
+class TcpLink:
+    def __init__(self, target: Target, timeout: float) -> None:
+        try:
+            self.sock = socket.create_connection((target.address, target.port), timeout=timeout)
+        except OSError as err:
+            raise PrinterError(_("the printer at {address} does not answer ({error})").format(
+                address=f"{target.address}:{target.port}", error=err.strerror or err)) from None
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.sock.sendall(data)
+        except OSError as err:
+            raise PrinterError(_("the connection to the printer broke ({error})").format(
+                error=err.strerror or err)) from None
+
+    def ask(self, query: bytes) -> int | None:
+        timeout = self.sock.gettimeout()
+        try:
+            self.sock.settimeout(ASK_TIMEOUT)
+            self.sock.sendall(query)
+            answer = self.sock.recv(1)
+        except OSError:
+            return None
+        finally:
+            self.sock.settimeout(timeout)
+        return answer[0] if answer else None
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class SerialLink:
+    def __init__(self, target: Target, timeout: float) -> None:
+        import serial  # only when a serial printer is configured
+
+        try:
+            self.port = serial.serial_for_url(target.address, baudrate=target.baudrate,
+                                              timeout=timeout, write_timeout=timeout)
+        except (OSError, serial.SerialException) as err:
+            raise PrinterError(_("cannot open the printer's serial port {port} ({error})")
+                               .format(port=target.address, error=err)) from None
+        self._error = serial.SerialException
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.port.write(data)
+            self.port.flush()
+        except (OSError, self._error) as err:
+            raise PrinterError(_("the connection to the printer broke ({error})").format(
+                error=err)) from None
+
+    def ask(self, query: bytes) -> int | None:
+        timeout = self.port.timeout
+        try:
+            self.port.timeout = ASK_TIMEOUT
+            self.port.reset_input_buffer()
+            self.port.write(query)
+            answer = self.port.read(1)
+        except (OSError, self._error):
+            return None
+        finally:
+            self.port.timeout = timeout
+        return answer[0] if answer else None
+
+    def close(self) -> None:
+        self.port.close()
+
+
+class FileLink:
+    def __init__(self, target: Target) -> None:
+        try:
+            # The link owns the handle until close(), like the socket and serial links.
+            self.handle = Path(target.address).open("ab", buffering=0)  # noqa: SIM115
+        except OSError as err:
+            raise PrinterError(_("cannot open the printer at {path} ({error})").format(
+                path=target.address, error=err.strerror)) from None
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.handle.write(data)
+        except OSError as err:
+            raise PrinterError(_("the connection to the printer broke ({error})").format(
+                error=err.strerror)) from None
+
+    def ask(self, query: bytes) -> int | None:
+        return None
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def connect(target: Target, timeout: float = TIMEOUT) -> Link:
+    if target.kind == "tcp":
+        return TcpLink(target, timeout)
+    if target.kind == "serial":
+        return SerialLink(target, timeout)
+    if target.kind == "file":
+        return FileLink(target)
+    raise PrinterError(_("no printer is configured"))
+
+
+def state(link: Link) -> State:
+    """Ask the printer how it is (DLE EOT); "unknown" when it does not answer properly."""
+    status = link.ask(DLE_EOT_PRINTER)
+    if not _status_byte(status):
+        return "unknown"
+    assert status is not None
+    paper = link.ask(DLE_EOT_PAPER)
+    if _status_byte(paper) and paper is not None and paper & 0x60:
+        return "paper_out"
+    if status & 0x08:
+        cause = link.ask(DLE_EOT_OFFLINE_CAUSE)
+        if _status_byte(cause) and cause is not None:
+            if cause & 0x04:
+                return "cover_open"
+            if cause & 0x20:
+                return "paper_out"
+        return "offline"
+    return "online"
+
+
+STATE_REASONS = {
+    "paper_out": N_("the printer is out of paper"),
+    "cover_open": N_("the printer's cover is open"),
+    "offline": N_("the printer is offline"),
+}
+
+
+def send(target: Target, data: bytes, timeout: float = TIMEOUT) -> State:
+    """Print ``data``: refuse when the printer says it cannot print; returns its state."""
+    link = connect(target, timeout)
+    try:
+        found = state(link)
+        if found in STATE_REASONS:
+            raise PrinterError(_(STATE_REASONS[found]))
+        link.write(data)
+        # A printer that answered before must answer after: otherwise the line broke while
+        # the receipt was on its way, and the job stays pending to be printed again.
+        if found == "online" and not _status_byte(link.ask(DLE_EOT_PRINTER)):
+            raise PrinterError(_("the connection to the printer broke ({error})").format(
+                error=_("no answer after the receipt")))
+        return found
+    finally:
+        link.close()
