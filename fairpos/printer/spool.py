@@ -6,6 +6,7 @@ pending with its reason and prints once the printer is back; the sale was safe a
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from fairpos.printer.connection import TIMEOUT, PrinterError, Target, send
@@ -19,25 +20,40 @@ class SpoolResult:
     pending: int
 
 
-def print_job(store: Store, target: Target, job: PrintJob, timeout: float = TIMEOUT) -> None:
-    """Send one job; raises PrinterError (with the job left pending and the reason saved)."""
+def print_job(store: Store, target: Target, job: PrintJob, timeout: float = TIMEOUT,
+              guard: AbstractContextManager[object] | None = None) -> None:
+    """Send one job; raises PrinterError (with the job left pending and the reason saved).
+
+    ``guard`` is held around each use of the store but never while the printer is talked to,
+    so a slow printer never holds up the journal (the till passes its journal lock).
+    """
+    guard = guard or nullcontext()
     try:
         send(target, job.payload, timeout)
     except PrinterError as err:
-        store.print_failed(job.id, str(err))
+        with guard:
+            store.print_failed(job.id, str(err))
         raise
-    store.print_done(job.id)
+    with guard:
+        store.print_done(job.id)
 
 
-def print_pending(store: Store, target: Target, timeout: float = TIMEOUT) -> SpoolResult:
+def print_pending(store: Store, target: Target, timeout: float = TIMEOUT,
+                  guard: AbstractContextManager[object] | None = None) -> SpoolResult:
     """Print every pending job, oldest first; stop when the printer fails."""
+    guard = guard or nullcontext()
     printed = 0
     failed = None
-    for job in store.print_jobs():
+    while True:
+        with guard:
+            jobs = store.print_jobs()
+        if not jobs:
+            break
         try:
-            print_job(store, target, job, timeout)
+            print_job(store, target, jobs[0], timeout, guard)
         except PrinterError as err:
             failed = str(err)
             break
         printed += 1
-    return SpoolResult(printed, failed, len(store.print_jobs()))
+    with guard:
+        return SpoolResult(printed, failed, len(store.print_jobs()))

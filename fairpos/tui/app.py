@@ -24,14 +24,19 @@ from textual.worker import Worker, WorkerState
 
 from fairpos.cart import Cart
 from fairpos.catalog import Catalog
-from fairpos.i18n import N_, _
+from fairpos.i18n import N_, _, active
 from fairpos.money import Rates
+from fairpos.printer.connection import PrinterError, Target, parse_url
+from fairpos.printer.layout import sale_receipt, text_receipt
+from fairpos.printer.render import RenderError, render
+from fairpos.printer.spool import print_pending
 from fairpos.sale import Sale
 from fairpos.settings import Settings
 from fairpos.store import DB_NAME, ShiftInfo, Store
-from fairpos.tui.messages import CartChanged, JournalReply, Refused
+from fairpos.tui.messages import CartChanged, JournalReply, PrinterChanged, Refused
 
 T = TypeVar("T")
+RETRY_PRINTING_SECONDS = 20  # while the printer is failing, try again this often
 
 REFUSALS: tuple[type[Exception], ...] = (ValueError,)  # every domain refusal is a ValueError
 
@@ -45,10 +50,10 @@ class TillScreen(Screen[Any]):
     @property
     def active_bindings(self) -> dict[str, Any]:
         shown = {}
-        for key, active in super().active_bindings.items():
-            described = replace(active.binding, description=self.binding_description(
-                active.binding))
-            shown[key] = active._replace(binding=described)
+        for key, binding in super().active_bindings.items():
+            described = replace(binding.binding, description=self.binding_description(
+                binding.binding))
+            shown[key] = binding._replace(binding=described)
         return shown
 
     @property
@@ -93,6 +98,18 @@ class TillApp(App[None]):
         self.shift: ShiftInfo | None = None
         self.cart = Cart(settings.money.currency)
         self.last_sale: Sale | None = None
+        self._printing = threading.Lock()  # one print run at a time
+        try:  # a printer setting that cannot work must not stop the selling: no printer then
+            self.printer: Target = parse_url(settings.printer.url)
+            if self.printer.configured:
+                render(text_receipt("check", [""], settings.printer.columns),
+                       profile=settings.printer.profile, codepage=settings.printer.codepage)
+            self.printer_status = _("not configured") if not self.printer.configured \
+                else _("ready")
+        except (PrinterError, RenderError) as err:
+            self.printer = Target("none")
+            self.printer_status = str(err)
+        self.printer_failed = False
         self.set_keymap(settings.keys)
 
     # -- the journal, off the UI thread ----------------------------------------------------
@@ -145,6 +162,9 @@ class TillApp(App[None]):
         from fairpos.tui.screens.ringup import RingUpScreen
 
         self.catalog, self.rates, self.shift, at_quit = loaded
+        if self.printer.configured:
+            self.print_queue()  # what was left from before
+            self.set_interval(RETRY_PRINTING_SECONDS, self._retry_printing)
         if self.shift is None:
             self.push_screen(OpenShiftScreen())
             return
@@ -186,6 +206,41 @@ class TillApp(App[None]):
             self.exit()
 
         self.journal(lambda store: store.hold(cart, at_quit=True), held)
+
+    # -- receipts, printed off the UI thread and off the journal lock ----------------------
+
+    def receipt(self, sale: Sale, reprint: bool = False) -> bytes:
+        printer = self.settings.printer
+        layout = sale_receipt(sale, fair=self.settings.fair.name, lane=self.settings.fair.lane,
+                              language=active(), width=printer.columns, footer=printer.footer,
+                              reprint=reprint)
+        return render(layout, profile=printer.profile, codepage=printer.codepage)
+
+    def receipt_renderer(self) -> Callable[[Sale], bytes] | None:
+        """What confirm_sale uses to queue the receipt with the sale (None: no printer)."""
+        return self.receipt if self.printer.configured else None
+
+    def print_queue(self) -> None:
+        """Print whatever is waiting, in a worker; the till goes on selling meanwhile."""
+        if self.printer.configured:
+            self._print_worker()
+
+    @work(thread=True, group="printer", exit_on_error=False)
+    def _print_worker(self) -> None:
+        with self._printing:
+            result = print_pending(self.store, self.printer, guard=self._lock)
+        self.post_message(PrinterChanged(result.failed, result.pending))
+
+    @on(PrinterChanged)
+    def _printer_changed(self, message: PrinterChanged) -> None:
+        self.printer_failed = message.problem is not None
+        waiting = _("{count} waiting").format(count=message.pending) if message.pending else ""
+        self.printer_status = " · ".join(p for p in (message.problem or _("ready"), waiting) if p)
+        self.screen.post_message(CartChanged(quiet=True))
+
+    def _retry_printing(self) -> None:
+        if self.printer_failed:
+            self.print_queue()
 
     def on_unmount(self) -> None:
         with self._lock:

@@ -26,4 +26,18 @@ class Refused(Message):
 
 
 class CartChanged(Message):
-    """The sale in progress changed outside the ring-up screen (e.g. a recalled sale)."""
+    """The sale in progress, or what the side panel shows, changed outside the ring-up screen
+    (a recalled sale; ``quiet``: only the printer's state)."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        super().__init__()
+        self.quiet = quiet
+
+
+class PrinterChanged(Message):
+    """A print run ended: ``problem`` is why it stopped (None when all printed)."""
+
+    def __init__(self, problem: str | None, pending: int) -> None:
+        super().__init__()
+        self.problem = problem
+        self.pending = pending

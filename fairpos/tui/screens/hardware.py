@@ -22,9 +22,10 @@ class HardwareScreen(TextScreen):
             pending = store.outbox_pending()
             not_configured = _("not configured")
             return [
-                _("Printer: {state}").format(state=settings.printer.url
-                                             if settings.printer.url != "none"
-                                             else not_configured),
+                _("Printer: {state}").format(state=f"{settings.printer.url} · "
+                                             f"{self.till.printer_status}"
+                                             if self.till.printer.configured
+                                             else self.till.printer_status),
                 _("Scale: {state}").format(state=settings.scale.url
                                            if settings.scale.url != "none" else not_configured),
                 _("Ledger: {state}").format(state=settings.ledger.url or not_configured),

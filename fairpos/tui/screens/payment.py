@@ -256,12 +256,14 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.say(_("Saving…"))
         cart, tenders, change = self.cart, list(self.tenders), self.change_currency
         settings = self.till.settings
+        receipt = self.till.receipt_renderer()
 
         def write(store: Store) -> Sale:
-            return store.confirm_sale(cart, tenders, change, settings)
+            return store.confirm_sale(cart, tenders, change, settings, receipt=receipt)
 
         def written(sale: Sale) -> None:
             self.dismiss(sale)
+            self.till.print_queue()  # the sale is safe; now the paper
 
         self.till.journal(write, written, target=self)
 

@@ -35,10 +35,10 @@ def status_line(app: Any) -> str:
     return " · ".join(parts)
 
 
-def device_lines() -> list[str]:
+def device_lines(app: Any) -> list[str]:
     """The printer, scale and sync slots (their workers fill them in as they arrive)."""
     not_configured = _("not configured")
-    return [_("Printer: {state}").format(state=not_configured),
+    return [_("Printer: {state}").format(state=app.printer_status),
             _("Scale: {state}").format(state=not_configured),
             _("Sync: {state}").format(state=not_configured)]
 
@@ -167,7 +167,7 @@ class RingUpScreen(TillScreen):
         if till.catalog is not None:
             rows.append(_("prices as of v{version}").format(version=till.catalog.version))
         rows.append("")
-        rows.extend(device_lines())
+        rows.extend(device_lines(till))
         return "\n".join(rows)
 
     def say(self, text: str, error: bool = False) -> None:
@@ -176,7 +176,10 @@ class RingUpScreen(TillScreen):
         message.set_class(error, "error")
 
     @on(CartChanged)
-    def _cart_changed(self) -> None:
+    def _cart_changed(self, message: CartChanged) -> None:
+        if message.quiet:
+            self.query_one("#totals", Static).update(self.totals_text())
+            return
         self.prompt(None)
         self.refresh_cart()
         self.say(_("Held sale recalled."))

@@ -102,8 +102,20 @@ class SalesScreen(TillScreen):
             self.app.push_screen(ReceiptScreen(sale))
 
     def action_reprint(self) -> None:
-        if self.selected() is not None:
+        sale = self.selected()
+        if sale is None:
+            return
+        till = self.till
+        if not till.printer.configured:
             self.say(_("No printer is configured; F2 shows the receipt."), error=True)
+            return
+        payload = till.receipt(sale, reprint=True)
+
+        def queued(_job: int) -> None:
+            self.say(_("Reprint of {id} sent to the printer.").format(id=sale.id))
+            till.print_queue()
+
+        till.journal(lambda store: store.queue_print("reprint", payload, sale.id), queued)
 
     def action_void(self) -> None:
         sale = self.selected()

@@ -1,0 +1,103 @@
+"""The till and the printer: receipts print in the background, a failing printer never stops
+the selling, and what waited prints once, oldest first, when the printer is back."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from tests.conftest import LaneDir, make_lane
+from tests.escpos_text import decode
+from tests.fake_printer import FakePrinter, free_port
+from tests.till_helpers import make_till, message, rows, settle, type_in
+
+
+@pytest.fixture
+def lane(tmp_path: Path) -> LaneDir:
+    lane = make_lane(tmp_path / "lane", device_id="PRNT01")
+    lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
+    lane.run("shift", "open", "--volunteer", "Ana", "--float", "USD:20")
+    return lane
+
+
+async def sell_one(pilot: object, plu: str) -> None:
+    await type_in(pilot, plu, "enter")  # type: ignore[arg-type]
+    await pilot.press("f2")  # type: ignore[attr-defined]
+    await type_in(pilot, "", "enter", "enter")  # type: ignore[arg-type]
+
+
+def side_panel(pilot: object) -> str:
+    return str(pilot.app.screen.query_one("#totals", Static).render())  # type: ignore[attr-defined]
+
+
+async def wait_printed(pilot: object, printer: FakePrinter, size: int) -> None:
+    for _ in range(200):
+        await settle(pilot)  # type: ignore[arg-type]
+        if len(printer.received) >= size:
+            return
+        time.sleep(0.01)
+
+
+async def test_a_sale_prints_its_receipt_in_the_background(lane: LaneDir) -> None:
+    printer = FakePrinter()
+    app = make_till(lane.path, FAIRPOS_PRINTER__URL=printer.url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "Printer: ready" in side_panel(pilot)
+        await sell_one(pilot, "305")
+        payload = rows(lane.path, "SELECT payload FROM print_jobs")[0][0]
+        await wait_printed(pilot, printer, len(payload))
+        assert bytes(printer.received) == payload
+        assert "PRNT01-000001" in decode(payload)
+        assert rows(lane.path, "SELECT state FROM print_jobs") == [("printed",)]
+    printer.close()
+
+
+async def test_a_printer_that_is_off_never_stops_the_selling(lane: LaneDir) -> None:
+    port = free_port()
+    app = make_till(lane.path, FAIRPOS_PRINTER__URL=f"tcp://127.0.0.1:{port}")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await sell_one(pilot, "305")
+        assert "Sale PRNT01-000001 confirmed." in message(pilot)
+        await settle(pilot)
+        assert "does not answer" in side_panel(pilot) and "1 waiting" in side_panel(pilot)
+        printer = FakePrinter(port)  # switched on again
+        await sell_one(pilot, "310")
+        payloads = [r[0] for r in rows(lane.path, "SELECT payload FROM print_jobs ORDER BY id")]
+        await wait_printed(pilot, printer, sum(len(p) for p in payloads))
+        assert bytes(printer.received) == b"".join(payloads)  # once each, oldest first
+        assert "Printer: ready" in side_panel(pilot)
+    assert rows(lane.path, "SELECT COUNT(*) FROM sales") == [(2,)]
+    printer.close()
+
+
+async def test_reprint_from_the_sales_screen(lane: LaneDir) -> None:
+    printer = FakePrinter()
+    sale = lane.sell("--line", "101=1kg", "--pay", "cash:USD:2", "--no-print")
+    app = make_till(lane.path, FAIRPOS_PRINTER__URL=printer.url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f10")
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert "sent to the printer" in message(pilot, "#sales-message")
+        await wait_printed(pilot, printer, 200)
+        text = decode(bytes(printer.received))
+        assert "REPRINT" in text and sale["id"] in text
+    printer.close()
+
+
+async def test_a_printer_setting_that_cannot_work_leaves_the_till_selling(lane: LaneDir) -> None:
+    app = make_till(lane.path, FAIRPOS_PRINTER__URL="tcp://127.0.0.1:9",
+                    FAIRPOS_PRINTER__PROFILE="NoSuchPrinter")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "unknown printer profile" in side_panel(pilot)
+        await sell_one(pilot, "305")
+        assert "confirmed" in message(pilot)
+    assert rows(lane.path, "SELECT COUNT(*) FROM print_jobs") == [(0,)]
