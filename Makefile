@@ -34,6 +34,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/confirm_sale.py
 	$(BIN)/python benchmarks/season_report.py
 	$(BIN)/python -m benchmarks.till_keys
+	$(BIN)/python -m benchmarks.till_keys --printer-backlog 200
+	$(BIN)/python -m benchmarks.receipts
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)

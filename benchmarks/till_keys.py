@@ -7,7 +7,10 @@ to keep the cart at 40 lines. The same is measured, in the same run, for a bare 
 adds a row to a 40-row table and updates a total. Start-up is timed to the first useful screen
 (the 40-line cart and its total) the same way.
 
-    python benchmarks/till_keys.py [--keys N]
+With ``--printer-backlog N`` the lane starts with N receipts waiting for a (fake, network)
+printer that takes 0.1 s per receipt, so the queue drains while the keys are measured.
+
+    python -m benchmarks.till_keys [--keys N] [--printer-backlog N]
 """
 
 from __future__ import annotations
@@ -27,8 +30,11 @@ from pathlib import Path
 from benchmarks.terminal import Terminal
 from fairpos.cart import Cart
 from fairpos.catalog import parse_catalog
+from fairpos.printer.layout import text_receipt
+from fairpos.printer.render import render
 from fairpos.quantity import Quantity
 from fairpos.store import DB_NAME, Store
+from tests.fake_printer import FakePrinter
 
 ROOT = Path(__file__).resolve().parent.parent
 F8 = b"\x1b[19~"
@@ -52,7 +58,7 @@ def big_catalog(path: Path, products: int) -> None:
                                  f"{1 + n % 9}.{n % 100:02d}", "", ""])
 
 
-def prepare_lane(folder: Path, products: int) -> Decimal:
+def prepare_lane(folder: Path, products: int, backlog: int = 0) -> Decimal:
     """A lane with a big catalog, an open shift and a 40-line sale held at quit."""
     shutil.copyfile(ROOT / "fixtures" / "feria.toml", folder / "fairpos.toml")
     big_catalog(folder / "catalog.csv", products)
@@ -66,6 +72,8 @@ def prepare_lane(folder: Path, products: int) -> Decimal:
     for n in range(40):
         cart.add(catalog, str(161 + n), Quantity(count=1))
     store.hold(cart, at_quit=True)
+    for _ in range(backlog):  # receipts still waiting for the printer
+        store.queue_print("receipt", render(text_receipt("backlog", ["Recibo"] * 25, 48)))
     store.close()
     return cart.total.as_decimal()
 
@@ -94,10 +102,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, default=200)
     parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--printer-backlog", type=int, default=0)
     args = parser.parse_args()
+    printer = FakePrinter(seconds_per_receipt=0.1) if args.printer_backlog else None
+    env = {"FAIRPOS_PRINTER__URL": printer.url} if printer else {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        base = prepare_lane(folder, args.products)
+        base = prepare_lane(folder, args.products, args.printer_backlog)
         store = Store.open(folder / DB_NAME)
         product = store.catalog().product("305")
         assert product is not None and product.price is not None
@@ -105,7 +116,7 @@ def main() -> None:
         store.close()
 
         till = Terminal([sys.executable, "-m", "fairpos", "--data-dir", str(folder), "--lang",
-                         "en", "till"])
+                         "en", "till"], env=env)
         try:
             till_start = (till.wait_for(lambda t: "40 lines" in t) - till.started) * 1000
             # the k-th added line is number 40 + k (voided lines keep their numbers)
@@ -121,6 +132,11 @@ def main() -> None:
         finally:
             bare.close()
 
+        if printer:
+            still = len(printer.received)
+            printer.close()
+            print(f"printer backlog {args.printer_backlog}: {still:,} bytes printed while the "
+                  f"keys were measured")
     t_median, t_p99 = figures(till_ms)
     b_median, b_p99 = figures(bare_ms)
     print(f"key to screen, {args.keys} keys, {args.products:,} products, 40-line cart")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 ONLINE = 0x12  # bits 1 and 4 always set
 OFFLINE = 0x12 | 0x08
@@ -15,11 +16,12 @@ COVER_OPEN = 0x12 | 0x04
 
 class FakePrinter:
     def __init__(self, port: int = 0, *, status: int = ONLINE, paper: int = ONLINE,
-                 cause: int = ONLINE, answers: bool = True, drop_after: int | None = None
-                 ) -> None:
+                 cause: int = ONLINE, answers: bool = True, drop_after: int | None = None,
+                 seconds_per_receipt: float = 0.0) -> None:
         self.status, self.paper, self.cause = status, paper, cause
         self.answers = answers
         self.drop_after = drop_after
+        self.seconds_per_receipt = seconds_per_receipt  # a real printer takes its time
         self.received = bytearray()  # everything but the status queries
         self.connections = 0
         self.server = socket.create_server(("127.0.0.1", port))
@@ -37,6 +39,7 @@ class FakePrinter:
             self.connections += 1
             with conn:
                 self._talk(conn)
+            time.sleep(self.seconds_per_receipt)
 
     def _talk(self, conn: socket.socket) -> None:
         seen = 0  # 1: after DLE, 2: after DLE EOT (the next byte says what is asked)

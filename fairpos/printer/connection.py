@@ -79,6 +79,9 @@ class TcpLink:
     def __init__(self, target: Target, timeout: float) -> None:
         try:
             self.sock = socket.create_connection((target.address, target.port), timeout=timeout)
+            # Status queries are 3 bytes: without this, Nagle and delayed ACKs hold each one
+            # ~40 ms behind the receipt it follows.
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError as err:
             raise PrinterError(_("the printer at {address} does not answer ({error})").format(
                 address=f"{target.address}:{target.port}", error=err.strerror or err)) from None

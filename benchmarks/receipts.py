@@ -1,0 +1,110 @@
+"""Receipts: layout + ESC/POS rendering per receipt, and 200 receipts through the print queue.
+
+Baselines, measured in the same run: python-escpos writing the same receipt's lines with no
+layout, styles or transliteration; and the same 200 payloads written back to back over one
+socket to the same fake printer.
+
+    python -m benchmarks.receipts
+"""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import tempfile
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from escpos.printer import Dummy
+
+from fairpos.cart import Cart
+from fairpos.catalog import parse_catalog
+from fairpos.money import Money
+from fairpos.printer.connection import parse_url
+from fairpos.printer.layout import sale_receipt
+from fairpos.printer.render import render
+from fairpos.printer.spool import print_pending
+from fairpos.quantity import Quantity
+from fairpos.settings import parse_settings
+from fairpos.store import DB_NAME, Store
+from fairpos.tenders import Tender
+from tests.fake_printer import FakePrinter
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = parse_settings((ROOT / "fixtures" / "feria.toml").read_text())
+
+
+def figures(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        store = Store.create(folder / DB_NAME)
+        text = (ROOT / "fixtures" / "feria-catalog.csv").read_text()
+        store.import_catalog(parse_catalog(text, "csv", "USD"), "USD", "bench", "0")
+        store.set_rate("USD", "VES", Decimal("414.04"), date(2026, 1, 1))
+        store.open_shift("Bench", {})
+        catalog = store.catalog()
+        sales = []
+        for size in (8, 40):
+            cart = Cart("USD")
+            for n in range(size):
+                cart.add(catalog, str(301 + n), Quantity(count=1 + n % 3))
+            sales.append(store.confirm_sale(cart, [Tender("cash", Money(50000, "USD"))], "USD",
+                                            SETTINGS))
+        print("layout + rendering per receipt (48 columns, TM-T20II, CP858), 300 runs each")
+        for sale in sales:
+            ours, base = [], []
+            for _ in range(300):
+                start = time.perf_counter()
+                layout = sale_receipt(sale, fair="Feria", lane=1, language="es", width=48)
+                render(layout, profile="TM-T20II", codepage="CP858")
+                ours.append((time.perf_counter() - start) * 1000)
+                lines = layout.text()
+                start = time.perf_counter()
+                printer = Dummy(profile="TM-T20II")
+                for line in lines:
+                    printer.text(line + "\n")
+                printer.cut()
+                base.append((time.perf_counter() - start) * 1000)
+            (om, op), (bm, bp) = figures(ours), figures(base)
+            print(f"  {len(sale.lines):>2} lines: fairpos median {om:6.2f} ms p99 {op:6.2f} ms;"
+                  f" bare python-escpos median {bm:6.2f} ms p99 {bp:6.2f} ms;"
+                  f" ratio {om / bm:4.2f}x")
+
+        payload = render(sale_receipt(sales[0], fair="Feria", lane=1, language="es", width=48),
+                         profile="TM-T20II", codepage="CP858")
+        for _ in range(200):
+            store.queue_print("receipt", payload, sales[0].id)
+        printer = FakePrinter()
+        start = time.perf_counter()
+        result = print_pending(store, parse_url(printer.url))
+        ours_s = time.perf_counter() - start
+        assert result.printed == 200 and result.failed is None
+        printer.close()
+
+        raw = FakePrinter()
+        start = time.perf_counter()
+        with socket.create_connection(("127.0.0.1", raw.port)) as sock:
+            for _ in range(200):
+                sock.sendall(payload)
+        while len(raw.received) < 200 * len(payload):
+            time.sleep(0.001)
+        base_s = time.perf_counter() - start
+        raw.close()
+        store.close()
+    print("200 receipts through the queue to a fake network printer")
+    print(f"  fairpos queue (connect, DLE EOT status, send, confirm, mark printed): "
+          f"{200 / ours_s:7.0f} receipts/s")
+    print(f"  raw socket, same bytes back to back:                                 "
+          f"{200 / base_s:7.0f} receipts/s")
+    print(f"  ratio queue / raw: {(200 / ours_s) / (200 / base_s):.3f}")
+
+
+if __name__ == "__main__":
+    main()
