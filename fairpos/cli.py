@@ -29,7 +29,7 @@ from fairpos.catalog import Catalog, CatalogError, parse_catalog
 from fairpos.i18n import _, format_grams, format_money
 from fairpos.money import Money, MoneyError, check_currency, parse_amount, parse_rate
 from fairpos.printer.connection import PrinterError, Target, connect, parse_url, state
-from fairpos.printer.layout import sale_receipt, text_receipt
+from fairpos.printer.layout import Receipt, sale_receipt, test_page, text_receipt
 from fairpos.printer.render import RenderError, render
 from fairpos.printer.spool import print_job, print_pending
 from fairpos.quantity import QuantityError, parse_quantity
@@ -612,10 +612,6 @@ def printer_status(lane: Lane) -> None:
     click.echo(_("Receipts waiting: {count}").format(count=len(lane.store.print_jobs())))
 
 
-TEST_PAGE = ["Piña, Ñame, Limón, Cebollín,", "¿Algo más? ¡Gracias!",
-             "ÁÉÍÓÚ áéíóú Üü Ññ Çç € ß", "0123456789 +-*/=%$#@"]
-
-
 @printer.command("test")
 @pass_lane
 def printer_test(lane: Lane) -> None:
@@ -623,17 +619,20 @@ def printer_test(lane: Lane) -> None:
     if not lane.printer.configured:
         refuse(_("no printer is configured"))
     settings = lane.settings.printer
-    lines = [lane.settings.fair.name, _("Printer test"), *TEST_PAGE,
-             _("Code page: {codepage}, profile: {profile}, {columns} columns").format(
-                 codepage=settings.codepage, profile=settings.profile, columns=settings.columns),
-             "-" * settings.columns]
+    page = test_page(lane.settings.fair.name, settings.codepage, settings.profile,
+                     settings.columns)
+    print_now(lane, "test", page)
+    click.echo(_("Test page printed."))
+
+
+def print_now(lane: Lane, kind: str, receipt: Receipt) -> None:
+    """Queue a page (a test page, a report) and print it; a failure leaves it queued."""
+    settings = lane.settings.printer
     with refusing():
-        data = render(text_receipt("test", lines, settings.columns), profile=settings.profile,
-                      codepage=settings.codepage)
-        job = lane.store.queue_print("test", data)
+        data = render(receipt, profile=settings.profile, codepage=settings.codepage)
+        job = lane.store.queue_print(kind, data)
         print_job(lane.store, lane.printer, next(j for j in lane.store.print_jobs()
                                                  if j.id == job))
-    click.echo(_("Test page printed."))
 
 
 @printer.command("retry")
@@ -747,11 +746,15 @@ def refund(lane: Lane, sale_id: str, line_numbers: tuple[int, ...], reason: str,
               help="Report on every shift of this business date (YYYY-MM-DD).")
 @click.option("--training", is_flag=True, help="With --date: the training sales instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--print", "on_paper", is_flag=True, help="Also print it on the receipt printer.")
 @pass_lane
-def report(lane: Lane, shift_id: int | None, day: Any, training: bool, as_json: bool) -> None:
+def report(lane: Lane, shift_id: int | None, day: Any, training: bool, as_json: bool,
+           on_paper: bool) -> None:
     """X report of the open shift (default), Z report of a closed one, or a day report."""
     if shift_id is not None and day is not None:
         refuse(_("give --shift or --date, not both"))
+    if on_paper and not lane.printer.configured:
+        refuse(_("no printer is configured"))
     with refusing():
         store = lane.store
         if day is not None:
@@ -767,6 +770,10 @@ def report(lane: Lane, shift_id: int | None, day: Any, training: bool, as_json: 
         emit_json(result.to_json())
     else:
         click.echo("\n".join(result.render(i18n.active())))
+    if on_paper:
+        width = lane.settings.printer.columns
+        print_now(lane, "report", text_receipt(result.kind, result.render(i18n.active(),
+                                                                          width), width))
 
 
 # -- demo -----------------------------------------------------------------------------------

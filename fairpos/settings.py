@@ -68,6 +68,9 @@ class PrinterSettings:
                         "CP858")
     footer: str = doc("Last line of every receipt; this is not a fiscal document.",
                       "NO FISCAL")
+    backlog_minutes: int = doc(
+        "When the till starts, receipts that have waited longer than this many minutes are "
+        "not printed (they can be reprinted by sale id); 0 prints them all.", 0)
 
 
 @dataclass(frozen=True)

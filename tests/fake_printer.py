@@ -65,8 +65,8 @@ class FakePrinter:
                         self.received.append(0x10)
                     seen = 0
                     self.received.append(byte)
-            if self.drop_after is not None and len(self.received) >= self.drop_after:
-                return  # the line drops in the middle of every receipt
+                    if self.drop_after is not None and len(self.received) >= self.drop_after:
+                        return  # the line drops in the middle of every receipt
 
     def close(self) -> None:
         """Switch the printer off: stop listening, so its port is free again at once."""

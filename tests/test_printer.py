@@ -248,3 +248,15 @@ def test_a_serial_printer_on_a_pseudo_terminal_gets_the_same_bytes(tmp_path: Pat
     assert jobs(lane) == [("receipt", "printed", None)]
     os.close(slave)
     os.close(master)
+
+
+def test_report_on_paper(tmp_path: Path) -> None:
+    printer = FakePrinter()
+    lane = lane_with_printer(tmp_path, printer.url)
+    lane.sell("--line", "G=2kg", "--pay", "cash:USD:5", "--no-print")
+    lane.run("report", "--print")
+    text = decode(bytes(printer.received))
+    assert "X REPORT" in text and "Large fair price" in text
+    printer.close()
+    assert "no printer is configured" in make_lane(tmp_path / "none").fail(
+        "report", "--date", "2026-11-23", "--print")

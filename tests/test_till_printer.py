@@ -101,3 +101,42 @@ async def test_a_printer_setting_that_cannot_work_leaves_the_till_selling(lane: 
         await sell_one(pilot, "305")
         assert "confirmed" in message(pilot)
     assert rows(lane.path, "SELECT COUNT(*) FROM print_jobs") == [(0,)]
+
+
+async def test_reports_and_the_test_page_print_from_the_till(lane: LaneDir) -> None:
+    printer = FakePrinter()
+    app = make_till(lane.path, FAIRPOS_PRINTER__URL=printer.url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f12")
+        await settle(pilot)
+        await pilot.press("f2")
+        await wait_printed(pilot, printer, 300)
+        assert "X REPORT" in decode(bytes(printer.received))
+        await pilot.press("escape", "ctrl+p")
+        await type_in(pilot, "Hardware", "enter")
+        printer.received.clear()
+        await pilot.press("f2")
+        await wait_printed(pilot, printer, 200)
+        assert "¿Algo más? ¡Gracias!" in decode(bytes(printer.received))
+    assert rows(lane.path, "SELECT kind, state FROM print_jobs ORDER BY id") == [
+        ("report", "printed"), ("test", "printed")]
+    printer.close()
+
+
+async def test_old_receipts_are_not_flooded_onto_the_printer(lane: LaneDir) -> None:
+    lane.sell("--line", "305", "--pay", "cash:USD:2", "--no-print")
+    with lane.db() as conn:  # a receipt left from yesterday, and one from a minute ago
+        conn.execute("INSERT INTO print_jobs (sale_id, kind, created_at, payload) VALUES "
+                     "(NULL, 'receipt', '2026-11-19T10:00:00-04:00', X'4f4c44'),"
+                     "(NULL, 'receipt', '2026-11-20T05:59:00-04:00', X'4e4557')")
+    printer = FakePrinter()
+    app = make_till(lane.path, FAIRPOS_PRINTER__URL=printer.url,
+                    FAIRPOS_PRINTER__BACKLOG_MINUTES="30")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await wait_printed(pilot, printer, 3)
+    assert bytes(printer.received) == b"NEW"
+    assert rows(lane.path, "SELECT state FROM print_jobs ORDER BY id") == [("skipped",),
+                                                                           ("printed",)]
+    printer.close()

@@ -125,3 +125,16 @@ def text_receipt(title: str, lines: list[str], width: int) -> Receipt:
     """A report or a test page as a receipt: the lines as they are, wrapped to the width."""
     wrapped = [part for line in lines for part in (textwrap.wrap(line, width=width) or [""])]
     return Receipt(width, tuple(PrintLine(line) for line in wrapped), title=title)
+
+
+TEST_PAGE = ["Piña, Ñame, Limón, Cebollín,", "¿Algo más? ¡Gracias!",
+             "ÁÉÍÓÚ áéíóú Üü Ññ Çç € ß", "0123456789 +-*/=%$#@"]
+
+
+def test_page(fair: str, codepage: str, profile: str, width: int) -> Receipt:
+    """The printer self-test page: the market's accented words and the code page in use."""
+    return text_receipt("test", [fair, _("Printer test"), *TEST_PAGE,
+                                 _("Code page: {codepage}, profile: {profile}, "
+                                   "{columns} columns").format(
+                                     codepage=codepage, profile=profile, columns=width),
+                                 "-" * width], width)

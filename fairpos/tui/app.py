@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,7 +27,7 @@ from fairpos.catalog import Catalog
 from fairpos.i18n import N_, _, active
 from fairpos.money import Rates
 from fairpos.printer.connection import PrinterError, Target, parse_url
-from fairpos.printer.layout import sale_receipt, text_receipt
+from fairpos.printer.layout import Receipt, sale_receipt, text_receipt
 from fairpos.printer.render import RenderError, render
 from fairpos.printer.spool import print_pending
 from fairpos.sale import Sale
@@ -163,7 +163,7 @@ class TillApp(App[None]):
 
         self.catalog, self.rates, self.shift, at_quit = loaded
         if self.printer.configured:
-            self.print_queue()  # what was left from before
+            self.start_printing()
             self.set_interval(RETRY_PRINTING_SECONDS, self._retry_printing)
         if self.shift is None:
             self.push_screen(OpenShiftScreen())
@@ -219,6 +219,26 @@ class TillApp(App[None]):
     def receipt_renderer(self) -> Callable[[Sale], bytes] | None:
         """What confirm_sale uses to queue the receipt with the sale (None: no printer)."""
         return self.receipt if self.printer.configured else None
+
+    def start_printing(self) -> None:
+        """Print what was left from before, except receipts older than the backlog limit."""
+        minutes = self.settings.printer.backlog_minutes
+        if minutes <= 0:
+            self.print_queue()
+            return
+
+        def skip_old(store: Store) -> int:
+            cutoff = store.clock() - timedelta(minutes=minutes)
+            return store.skip_prints(cutoff.isoformat())
+
+        self.journal(skip_old, lambda _skipped: self.print_queue())
+
+    def print_page(self, kind: str, receipt: Receipt) -> None:
+        """Queue a report or a test page and print it."""
+        printer = self.settings.printer
+        payload = render(receipt, profile=printer.profile, codepage=printer.codepage)
+        self.journal(lambda store: store.queue_print(kind, payload), lambda _job:
+                     self.print_queue())
 
     def print_queue(self) -> None:
         """Print whatever is waiting, in a worker; the till goes on selling meanwhile."""

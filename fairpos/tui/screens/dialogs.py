@@ -11,7 +11,7 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fairpos.i18n import N_, _, active, format_money
-from fairpos.printer.layout import receipt_lines
+from fairpos.printer.layout import Receipt, receipt_lines, text_receipt
 from fairpos.sale import Sale
 from fairpos.store import HeldSale
 from fairpos.tui.app import TillScreen
@@ -23,6 +23,7 @@ class TextScreen(ModalScreen[None], TillScreen):
     BINDINGS = [
         Binding("escape", "close", N_("Close"), id="close"),
         Binding("enter", "close", show=False),
+        Binding("f2", "print_page", N_("Print"), id="print_page"),
     ]
 
     def __init__(self, title: str, lines: list[str]) -> None:
@@ -40,6 +41,18 @@ class TextScreen(ModalScreen[None], TillScreen):
     def action_close(self) -> None:
         self.dismiss(None)
 
+    def page(self) -> Receipt:
+        """What F2 prints: these lines."""
+        return text_receipt("report", self.lines, self.till.settings.printer.columns)
+
+    def action_print_page(self) -> None:
+        if not self.till.printer.configured:
+            self.notify(_("no printer is configured"), severity="error")
+            return
+        page = self.page()
+        self.till.print_page("test" if page.title == "test" else "report", page)
+        self.notify(_("Sent to the printer."))
+
 
 class ReceiptScreen(TextScreen):
     def __init__(self, sale: Sale) -> None:
@@ -52,6 +65,17 @@ class ReceiptScreen(TextScreen):
         self.lines = receipt_lines(self.sale, fair=settings.fair.name, lane=settings.fair.lane,
                                    language=active(), width=width)
         self.query_one("#text", Static).update("\n".join(self.lines))
+
+    def action_print_page(self) -> None:
+        """F2 on a receipt reprints it, marked REPRINT."""
+        till = self.till
+        if not till.printer.configured:
+            self.notify(_("no printer is configured"), severity="error")
+            return
+        payload, sale_id = till.receipt(self.sale, reprint=True), self.sale.id
+        till.journal(lambda store: store.queue_print("reprint", payload, sale_id),
+                     lambda _job: till.print_queue())
+        self.notify(_("Sent to the printer."))
 
 
 class RecallScreen(ModalScreen[int | None], TillScreen):

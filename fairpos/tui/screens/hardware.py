@@ -5,11 +5,19 @@ from __future__ import annotations
 import shutil
 
 from fairpos.i18n import _
+from fairpos.printer.layout import Receipt, test_page
 from fairpos.store import Store
 from fairpos.tui.screens.dialogs import TextScreen
 
 
 class HardwareScreen(TextScreen):
+    """F2 prints the test page with the market's accented words."""
+
+    def page(self) -> Receipt:
+        printer = self.till.settings.printer
+        return test_page(self.till.settings.fair.name, printer.codepage, printer.profile,
+                         printer.columns)
+
     def __init__(self) -> None:
         super().__init__(_("Hardware check"), [_("Checking…")])
 
