@@ -483,6 +483,15 @@ def shift_close(lane: Lane, counts: tuple[str, ...], reason: str | None, as_json
         emit_json(result.report.to_json())
     else:
         click.echo("\n".join(result.report.render(i18n.active())))
+    if lane.printer.configured:  # the Z report goes on paper too; the shift is closed anyway
+        width = lane.settings.printer.columns
+        try:
+            print_now(lane, "report", text_receipt("Z", result.report.render(i18n.active(),
+                                                                             width), width))
+        except Refused as err:
+            click.echo("fairpos: " + _("the Z report was not printed: {reason}; it stays "
+                                       "queued (fairpos printer retry)").format(
+                reason=err.message), err=True)
 
 
 # -- selling --------------------------------------------------------------------------------

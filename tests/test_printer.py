@@ -260,3 +260,15 @@ def test_report_on_paper(tmp_path: Path) -> None:
     printer.close()
     assert "no printer is configured" in make_lane(tmp_path / "none").fail(
         "report", "--date", "2026-11-23", "--print")
+
+
+def test_closing_the_shift_prints_the_z_report(tmp_path: Path) -> None:
+    port = free_port()
+    lane = lane_with_printer(tmp_path, f"tcp://127.0.0.1:{port}")
+    closed = lane.run("shift", "close", "--count", "USD:20")  # the printer is off
+    assert closed.exit_code == 0 and "Z report was not printed" in closed.stderr
+    assert jobs(lane)[0][:2] == ("report", "pending")
+    printer = FakePrinter(port)
+    lane.run("printer", "retry")
+    assert "Z REPORT" in decode(bytes(printer.received))
+    printer.close()

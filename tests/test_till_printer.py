@@ -140,3 +140,18 @@ async def test_old_receipts_are_not_flooded_onto_the_printer(lane: LaneDir) -> N
     assert rows(lane.path, "SELECT state FROM print_jobs ORDER BY id") == [("skipped",),
                                                                            ("printed",)]
     printer.close()
+
+
+async def test_closing_the_shift_in_the_till_prints_the_z_report(lane: LaneDir) -> None:
+    printer = FakePrinter()
+    app = make_till(lane.path, FAIRPOS_PRINTER__URL=printer.url)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await type_in(pilot, "Close shift", "enter")
+        await type_in(pilot, "20", "enter")
+        await pilot.press("f2")
+        await settle(pilot)
+        await wait_printed(pilot, printer, 300)
+        assert "Z REPORT" in decode(bytes(printer.received))
+    printer.close()

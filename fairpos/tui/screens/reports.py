@@ -10,6 +10,7 @@ from textual.widgets import Footer, Input, Static
 
 from fairpos.i18n import N_, _, active, format_money
 from fairpos.money import Money, MoneyError, parse_amount
+from fairpos.printer.layout import text_receipt
 from fairpos.reports import Report, method_label
 from fairpos.shift import CountKey, beyond_tolerance, reconcile
 from fairpos.store import CloseResult, Store
@@ -153,6 +154,10 @@ class CloseShiftScreen(TillScreen):
         self.query_one("#reason", Input).display = False
         self.query_one("#comparison", Static).update(
             "\n".join(result.report.render(active(), width=48)))
+        if self.till.printer.configured:  # the Z report on paper, in the background
+            width = self.till.settings.printer.columns
+            self.till.print_page("report", text_receipt(
+                "Z", result.report.render(active(), width=width), width))
         self.say(_("Shift closed. F2 or Enter: next volunteer."), error=False)
         self.focus()
 
