@@ -272,3 +272,33 @@ def test_closing_the_shift_prints_the_z_report(tmp_path: Path) -> None:
     lane.run("printer", "retry")
     assert "Z REPORT" in decode(bytes(printer.received))
     printer.close()
+
+
+def test_a_cups_queue_gets_the_receipt_raw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    """CUPS is the far end: a stand-in ``lp`` on PATH records its arguments and the bytes."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    spool = tmp_path / "spooled"
+    lp = bin_dir / "lp"
+    lp.write_text(f'#!/bin/sh\necho "$@" > "{spool}.args"\ncat > "{spool}"\n')
+    lp.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    lane = lane_with_printer(tmp_path, "cups://Termica_80")
+    lane.sell("--line", "305", "--pay", "cash:USD:2")
+    with lane.db() as conn:
+        payload = bytes(conn.execute("SELECT payload FROM print_jobs").fetchone()[0])
+    assert spool.read_bytes() == payload
+    assert Path(f"{spool}.args").read_text().split() == ["-d", "Termica_80", "-o", "raw"]
+    lp.write_text("#!/bin/sh\necho 'lp: The printer or class does not exist.' >&2\nexit 1\n")
+    result = lane.run("sell", "--line", "305", "--pay", "cash:USD:2")
+    assert "does not exist" in result.stderr and jobs(lane)[-1][1] == "pending"
+
+
+def test_a_usb_printer_that_is_not_there_says_so(tmp_path: Path) -> None:
+    lane = lane_with_printer(tmp_path, "usb://04b8:0e15")
+    result = lane.run("sell", "--line", "305", "--pay", "cash:USD:2")
+    assert result.exit_code == 0 and "cannot open the USB printer 04b8:0e15" in result.stderr
+    assert jobs(lane)[0][1] == "pending"
+    assert "is not a printer address" in lane_with_printer(tmp_path / "x", "usb://epson").fail(
+        "printer", "status")

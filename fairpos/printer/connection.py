@@ -1,14 +1,17 @@
 """Where receipts go: a printer named by ``[printer] url``, reached with short timeouts.
 
 ``tcp://HOST:9100``, ``serial:///dev/ttyUSB0?baudrate=19200`` (any pyserial URL after
-``serial:``), ``file:///dev/usb/lp0``, ``none``. The printer's state is asked with ``DLE EOT``
-where it can answer (network and serial); a printer that does not answer is "unknown", never
-"online".
+``serial:``), ``usb://VID:PID`` (hex, via python-escpos and pyusb), ``file:///dev/usb/lp0``,
+``cups://QUEUE`` (raw, through the ``lp`` command), ``none``. The printer's state is asked
+with ``DLE EOT`` where it can answer (network, serial, USB); a printer that does not answer is
+"unknown", never "online".
 """
 
 from __future__ import annotations
 
+import re
 import socket
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -37,7 +40,7 @@ class Link(Protocol):
 
 @dataclass(frozen=True)
 class Target:
-    kind: Literal["none", "tcp", "serial", "file"]
+    kind: Literal["none", "tcp", "serial", "file", "usb", "cups"]
     address: str = ""
     port: int = 9100
     baudrate: int = 19200
@@ -65,9 +68,13 @@ def parse_url(url: str) -> Target:
             return Target("serial", device, baudrate=baudrate)
     if parts.scheme == "file" and parts.path:
         return Target("file", parts.path)
+    if parts.scheme == "usb" and re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", parts.netloc):
+        return Target("usb", parts.netloc.lower())
+    if parts.scheme == "cups" and re.fullmatch(r"[\w.-]+", parts.netloc):
+        return Target("cups", parts.netloc)
     raise PrinterError(_("“{url}” is not a printer address (tcp://HOST:9100, "
-                         "serial:///dev/ttyUSB0?baudrate=19200, file:///dev/usb/lp0 or none)")
-                       .format(url=url))
+                         "serial:///dev/ttyUSB0?baudrate=19200, usb://VID:PID, "
+                         "file:///dev/usb/lp0, cups://QUEUE or none)").format(url=url))
 
 
 def _status_byte(byte: int | None) -> bool:
@@ -169,6 +176,64 @@ class FileLink:
         self.handle.close()
 
 
+class UsbLink:
+    """A USB printer through python-escpos (pyusb and the system's libusb)."""
+
+    def __init__(self, target: Target, timeout: float) -> None:
+        vendor, product = (int(part, 16) for part in target.address.split(":"))
+        try:
+            from escpos.printer import Usb
+
+            self.printer = Usb(vendor, product, timeout=int(timeout * 1000))
+            self.printer.open()
+        except Exception as err:  # pyusb raises NoBackendError, USBError, DeviceNotFound...
+            raise PrinterError(_("cannot open the USB printer {id} ({error})").format(
+                id=target.address, error=err)) from None
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.printer._raw(data)
+        except Exception as err:
+            raise PrinterError(_("the connection to the printer broke ({error})").format(
+                error=err)) from None
+
+    def ask(self, query: bytes) -> int | None:
+        try:
+            self.printer._raw(query)
+            answer = self.printer._read()
+        except Exception:
+            return None
+        return answer[0] if answer else None
+
+    def close(self) -> None:
+        self.printer.close()
+
+
+class CupsLink:
+    """A CUPS queue, printed raw with ``lp`` (the queue must accept raw jobs)."""
+
+    def __init__(self, target: Target, timeout: float) -> None:
+        self.queue = target.address
+        self.timeout = timeout
+
+    def write(self, data: bytes) -> None:
+        try:
+            done = subprocess.run(["lp", "-d", self.queue, "-o", "raw"], input=data,
+                                  capture_output=True, timeout=self.timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise PrinterError(_("cannot print through CUPS queue {queue} ({error})").format(
+                queue=self.queue, error=err)) from None
+        if done.returncode != 0:
+            raise PrinterError(_("cannot print through CUPS queue {queue} ({error})").format(
+                queue=self.queue, error=done.stderr.decode(errors="replace").strip()))
+
+    def ask(self, query: bytes) -> int | None:
+        return None  # CUPS does not pass printer status back
+
+    def close(self) -> None:
+        pass
+
+
 def connect(target: Target, timeout: float = TIMEOUT) -> Link:
     if target.kind == "tcp":
         return TcpLink(target, timeout)
@@ -176,6 +241,10 @@ def connect(target: Target, timeout: float = TIMEOUT) -> Link:
         return SerialLink(target, timeout)
     if target.kind == "file":
         return FileLink(target)
+    if target.kind == "usb":
+        return UsbLink(target, timeout)
+    if target.kind == "cups":
+        return CupsLink(target, timeout)
     raise PrinterError(_("no printer is configured"))
 
 
