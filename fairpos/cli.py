@@ -33,7 +33,7 @@ from fairpos.printer.layout import Receipt, sale_receipt, test_page, text_receip
 from fairpos.printer.render import RenderError, render
 from fairpos.printer.spool import print_job, print_pending
 from fairpos.quantity import QuantityError, parse_quantity
-from fairpos.reports import method_label
+from fairpos.reports import tender_label
 from fairpos.sale import Sale
 from fairpos.settings import Settings, SettingsError, describe, parse_settings, render_toml
 from fairpos.shift import CountKey
@@ -523,11 +523,8 @@ def print_sale(sale: Sale, language: str) -> None:
         click.echo(f"  {n:>2} {line.name(language)[:28]:<28} {qty:>12} {amount:>16}")
     for total in sale.totals().values():
         click.echo("  " + _("TOTAL {amount}").format(amount=format_money(total, language)))
-    unverified = _("unverified")
     for tender in sale.tenders:
-        note = f" ({unverified})" if not tender.verified else ""
-        click.echo(f"  {method_label(tender.method)}: {format_money(tender.amount, language)}"
-                   f"{note}")
+        click.echo(f"  {tender_label(tender)}: {format_money(tender.amount, language)}")
     if sale.change.minor:
         click.echo("  " + _("Change {amount}").format(
             amount=format_money(sale.change, language)))

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from fairpos.i18n import _, format_grams, format_money
 from fairpos.money import Money
 from fairpos.shift import CountLine
+from fairpos.tenders import Tender
 
 ReportKind = Literal["X", "Z", "day"]
 
@@ -202,6 +203,16 @@ class Report:
             if self.close_reason:
                 out.append(row(_("Reason"), self.close_reason))
         return out
+
+
+def tender_label(tender: Tender) -> str:
+    """How a payment is named on screen and on paper: method, reference, unverified."""
+    label = method_label(tender.method)
+    if tender.reference.get("ref"):
+        label += f" #{tender.reference['ref']}"
+    if not tender.verified:
+        label += " (" + _("unverified") + ")"
+    return label
 
 
 def method_label(method: str) -> str:

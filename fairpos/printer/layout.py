@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from fairpos.i18n import _, format_grams, format_money, format_rate
 from fairpos.money import Money
-from fairpos.reports import method_label
+from fairpos.reports import tender_label
 from fairpos.sale import Sale
 from fairpos.tenders import CASH
 
@@ -100,12 +100,7 @@ def sale_receipt(sale: Sale, *, fair: str, lane: int, language: str, width: int 
                 day=rate.effective),
             width=width)]
     for tender in sale.tenders:
-        label = method_label(tender.method)
-        if tender.reference.get("ref"):
-            label += f" #{tender.reference['ref']}"
-        if not tender.verified:
-            label += " (" + _("unverified") + ")"
-        out += _row(label, format_money(tender.amount, language), width)
+        out += _row(tender_label(tender), format_money(tender.amount, language), width)
     if sale.change.minor:
         out += _row(_("Change"), format_money(sale.change, language), width, bold=True)
     out.append(PrintLine(""))

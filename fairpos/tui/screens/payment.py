@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 from fairpos.cart import Cart
 from fairpos.i18n import N_, _, active, format_money
 from fairpos.money import MoneyError, parse_amount
-from fairpos.reports import method_label
+from fairpos.reports import method_label, tender_label
 from fairpos.sale import Sale
 from fairpos.store import Store
 from fairpos.tenders import (
@@ -141,12 +141,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         table = self.query_one("#tenders", DataTable)
         table.clear()
         for tender in self.tenders:
-            label = method_label(tender.method)
-            if tender.reference.get("ref"):
-                label += f" #{tender.reference['ref']}"
-            if not tender.verified:
-                label += " (" + _("unverified") + ")"
-            table.add_row(label, format_money(tender.amount, active()))
+            table.add_row(tender_label(tender), format_money(tender.amount, active()))
         state = self.settlement()
         if state.covered:
             text = _("Paid. Change: [b]{change}[/b] (F5 changes the currency). Enter confirms."
