@@ -671,6 +671,45 @@ def reprint(lane: Lane, sale_id: str) -> None:
 
 
 @main.group()
+def scale() -> None:
+    """The weighing scale on its serial line."""
+
+
+@scale.command("read")
+@click.option("--watch", is_flag=True, help="Keep reading until Ctrl+C.")
+@click.option("--count", type=click.IntRange(min=1), default=1, show_default=True,
+              help="How many readings (with --watch: unlimited).")
+@pass_lane
+def scale_read(lane: Lane, watch: bool, count: int) -> None:
+    """Print readings: weight, state, and when a weight is stable enough to price."""
+    from fairpos.scale.frames import StableWeight
+    from fairpos.scale.port import Scale, ScaleError
+
+    settings = lane.settings.scale
+    if settings.url in ("", "none"):
+        refuse(_("no scale is configured ([scale] url)"))
+    try:
+        device = Scale(settings)
+    except ScaleError as err:
+        refuse(str(err))
+    rule = StableWeight(settings.stable_readings)
+    done = 0
+    try:
+        while watch or done < count:
+            reading = device.read()
+            accepted = rule.feed(reading)
+            weight = format_grams(reading.grams, i18n.active()) if reading.grams is not None \
+                else "-"
+            mark = "  " + _("accepted") if accepted is not None else ""
+            click.echo(f"{reading.state:<12} {weight:>12}{mark}")
+            done += 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        device.close()
+
+
+@main.group()
 def held() -> None:
     """Sales put on hold (sell --hold) and not finished yet."""
 

@@ -82,6 +82,8 @@ class ScaleSettings:
     bytesize: int = doc("Data bits per character (7 or 8).", 7)
     parity: str = doc("Parity: `N` (none), `E` (even) or `O` (odd).", "E")
     stopbits: int = doc("Stop bits (1 or 2).", 1)
+    stable_readings: int = doc(
+        "How many stable readings of the same weight in a row before it is used for pricing.", 3)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ HEADLESS = sorted(
 )
 # Device and network packages may use their own library; the command line uses them all.
 DEVICES = ("fairpos.printer.", "fairpos.scale.", "fairpos.sync.", "fairpos.ledger.")
-PURE = ("fairpos.printer.layout",)  # receipt layout is domain code inside the printer package
+PURE = ("fairpos.printer.layout", "fairpos.scale.frames")  # pure code in device packages
 DOMAIN = [m for m in HEADLESS
           if (not m.startswith(DEVICES) or m in PURE) and m != "fairpos.cli"]
 

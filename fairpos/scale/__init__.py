@@ -1,0 +1,1 @@
+"""Serial scales: one parser per protocol, a stable-weight rule, and the serial line."""

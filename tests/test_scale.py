@@ -1,0 +1,159 @@
+"""Scales: each protocol against a fake scale on a pseudo-terminal; frames and the stable rule
+under noise; unplug and replug."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fairpos.scale.frames import PARSERS, Reading, StableWeight, to_grams
+from fairpos.scale.port import Scale
+from fairpos.settings import ScaleSettings
+from tests.conftest import make_lane
+from tests.fake_scale import FRAMES, FakeScale
+
+LINE = {"toledo8217": (9600, 7, "E", 1), "sics": (9600, 8, "N", 1), "cas": (9600, 8, "N", 1),
+        "continuous": (4800, 8, "N", 1)}
+
+
+def scale_settings(protocol: str, url: str) -> ScaleSettings:
+    baud, bits, parity, stop = LINE[protocol]
+    return ScaleSettings(url=url, protocol=protocol, baudrate=baud, bytesize=bits,
+                         parity=parity, stopbits=stop)
+
+
+@pytest.mark.parametrize("protocol", sorted(FRAMES))
+def test_each_protocol_against_a_fake_scale(protocol: str) -> None:
+    fake = FakeScale(protocol, grams=1250)
+    scale = Scale(scale_settings(protocol, fake.path))
+    try:
+        reading = scale.read()
+        assert (reading.state, reading.grams) == ("stable", 1250)
+        baud, bits, parity, stop = LINE[protocol]
+        # Linux ptys keep the speed and stop bits but force 8N (pty_set_termios), so data bits
+        # and parity are checked on the port as the program opened it.
+        assert (fake.line_settings()[0], fake.line_settings()[3]) == (baud, stop)
+        assert scale.port is not None
+        assert (scale.port.baudrate, scale.port.bytesize, scale.port.parity,
+                scale.port.stopbits) == (baud, bits, parity, stop)
+        fake.state = "unstable"
+        assert scale.read().state == "unstable" or protocol == "continuous"
+        for state in ("overload", "under_zero"):
+            if protocol == "cas" and state == "under_zero":
+                continue
+            fake.state = state
+            readings = [scale.read() for _ in range(3)]
+            assert readings[-1].state == state and readings[-1].grams is None
+        assert scale.command(1)  # tare
+    finally:
+        scale.close()
+        fake.unplug()
+
+
+def test_a_timeout_is_never_a_weight() -> None:
+    fake = FakeScale("toledo8217")
+    fake.protocol = "silent"  # answers nothing
+    scale = Scale(scale_settings("toledo8217", fake.path), timeout=0.1)
+    try:
+        reading = scale.read()
+        assert reading.state == "error" and reading.grams is None
+    finally:
+        scale.close()
+        fake.unplug()
+
+
+def test_unplug_and_replug_without_a_restart(tmp_path: Path) -> None:
+    link = tmp_path / "ttyUSB0"  # what udev would name the adapter
+    fake = FakeScale("sics", grams=800)
+    link.symlink_to(fake.path)
+    scale = Scale(scale_settings("sics", str(link)), timeout=0.2)
+    assert scale.read().grams == 800
+    fake.unplug()
+    assert scale.read().state in ("disconnected", "error")
+    assert scale.read().state == "disconnected"  # and not a stale 800 g
+    again = FakeScale("sics", grams=950)
+    link.unlink()
+    link.symlink_to(again.path)
+    assert scale.read().grams == 950
+    scale.close()
+    again.unplug()
+
+
+def test_stable_rule_needs_the_same_weight_n_times() -> None:
+    rule = StableWeight(3)
+    stable = Reading("stable", 1250)
+    assert rule.feed(stable) is None and rule.feed(stable) is None
+    assert rule.feed(stable) == stable
+    assert rule.feed(Reading("stable", 1255)) is None  # moved: count again
+    assert rule.feed(Reading("unstable", 1255)) is None
+    assert rule.feed(Reading("stable", 0)) is None  # an empty scale is never a weight
+
+
+@settings(max_examples=300)
+@given(protocol=st.sampled_from(sorted(FRAMES)), grams=st.integers(1, 60_000),
+       state=st.sampled_from(["stable", "unstable"]))
+def test_a_valid_frame_is_always_read(protocol: str, grams: int, state: str) -> None:
+    reading = PARSERS[protocol](FRAMES[protocol](grams, state))
+    if protocol == "toledo8217" and state == "unstable":
+        assert reading.state == "unstable" and reading.grams is None
+    else:
+        assert (reading.state, reading.grams) == (state, grams)
+
+
+@settings(max_examples=500)
+@given(protocol=st.sampled_from(sorted(FRAMES)), grams=st.integers(1, 60_000),
+       cut=st.integers(0, 30), noise=st.binary(max_size=20), flip=st.integers(0, 40))
+def test_a_corrupt_or_partial_frame_never_gives_a_weight(protocol: str, grams: int, cut: int,
+                                                         noise: bytes, flip: int) -> None:
+    parse = PARSERS[protocol]
+    good = FRAMES[protocol](grams, "stable")
+    damaged = [good[:cut] if cut < len(good) else good[:-1], noise]
+    if flip < len(good):
+        changed = bytearray(good)
+        changed[flip] ^= 0x40  # one bit wrong on the line
+        damaged.append(bytes(changed))
+    for frame in damaged:
+        if frame != good:
+            assert parse(frame).state != "stable", frame
+    # Garbage around a frame never makes up a weight: if it still reads, it reads the truth.
+    for frame in (noise + good[1:], good[:-1] + noise, noise + good):
+        reading = parse(frame)
+        assert reading.state != "stable" or reading.grams == grams, frame
+
+
+@given(readings=st.lists(st.tuples(st.sampled_from(["stable", "unstable", "error"]),
+                                   st.sampled_from([0, 1250, 1300])), max_size=30))
+def test_flapping_never_accepts_an_unstable_or_changing_weight(
+        readings: list[tuple[str, int]]) -> None:
+    rule = StableWeight(3)
+    history: list[Reading] = []
+    for state, grams in readings:
+        reading = Reading(state, grams if state != "error" else None)  # type: ignore[arg-type]
+        history.append(reading)
+        accepted = rule.feed(reading)
+        if accepted is not None:
+            assert accepted.grams and all(r.state == "stable" and r.grams == accepted.grams
+                                          for r in history[-3:])
+
+
+def test_to_grams() -> None:
+    assert to_grams(" 1.250") == 1250 and to_grams("850", "g") == 850
+    assert to_grams("1.2345") is None and to_grams("1,25") is None and to_grams("") is None
+
+
+def test_scale_read_command(tmp_path: Path) -> None:
+    fake = FakeScale("continuous", grams=2350)
+    lane = make_lane(tmp_path / "lane")
+    text = (lane.path / "fairpos.toml").read_text().replace(
+        '[scale]\nurl = "none"\nprotocol = "toledo8217"\nbaudrate = 9600\nbytesize = 7\n'
+        'parity = "E"', f'[scale]\nurl = "{fake.path}"\nprotocol = "continuous"\n'
+                       'baudrate = 4800\nbytesize = 8\nparity = "N"')
+    (lane.path / "fairpos.toml").write_text(text)
+    out = lane.run("scale", "read", "--count", "4").stdout.splitlines()
+    assert out[0].split() == ["stable", "2.350", "kg"]
+    assert out[2].endswith("accepted")
+    fake.unplug()
+    assert "no scale is configured" in make_lane(tmp_path / "none").fail("scale", "read")
