@@ -90,15 +90,22 @@ def parse_toledo(frame: bytes) -> Reading:
     return Reading("stable", grams, frame)
 
 
+def _line(frame: bytes) -> str | None:
+    """The text of a CR LF terminated ASCII line; None for anything else."""
+    if not frame.endswith(b"\r\n"):
+        return None
+    try:
+        return frame[:-2].decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
 _SICS = re.compile(r"^S([I]?) ([SD]) +(-?[\d.]+) +(kg|g)$")
 
 
 def parse_sics(frame: bytes) -> Reading:
-    if not frame.endswith(b"\r\n"):
-        return error(frame)
-    try:
-        text = frame[:-2].decode("ascii")
-    except UnicodeDecodeError:
+    text = _line(frame)
+    if text is None:
         return error(frame)
     if text in ("S +", "SI +"):
         return Reading("overload", None, frame)
@@ -151,11 +158,8 @@ _CONTINUOUS = re.compile(r"^(ST|US|OL),(GS|NT),([+-]?) *([\d.]+) *(kg|g)$")
 
 
 def parse_continuous(frame: bytes) -> Reading:
-    if not frame.endswith(b"\r\n"):
-        return error(frame)
-    try:
-        text = frame[:-2].decode("ascii")
-    except UnicodeDecodeError:
+    text = _line(frame)
+    if text is None:
         return error(frame)
     if text.startswith("OL,"):
         return Reading("overload", None, frame)
