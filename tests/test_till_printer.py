@@ -155,3 +155,23 @@ async def test_closing_the_shift_in_the_till_prints_the_z_report(lane: LaneDir) 
         await wait_printed(pilot, printer, 300)
         assert "Z REPORT" in decode(bytes(printer.received))
     printer.close()
+
+
+async def test_an_unexpected_print_failure_is_shown_and_selling_goes_on(
+        lane: LaneDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fairpos.tui.app as till_app
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("printer driver crashed")
+
+    monkeypatch.setattr(till_app, "print_pending", broken)
+    printer = FakePrinter()
+    app = make_till(lane.path, FAIRPOS_PRINTER__URL=printer.url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await sell_one(pilot, "305")
+        await settle(pilot)
+        assert "printer driver crashed" in side_panel(pilot)
+        assert "confirmed" in message(pilot)
+    assert rows(lane.path, "SELECT state FROM print_jobs") == [("pending",)]
+    printer.close()

@@ -136,14 +136,19 @@ class TillApp(App[None]):
         message.done(message.result)
 
     @on(Worker.StateChanged)
-    def _journal_failed(self, event: Worker.StateChanged) -> None:
-        """The one place where an unexpected journal failure (a full disk, a broken file) is
-        shown; nothing was written, and the volunteer can try again."""
-        if event.state == WorkerState.ERROR and event.worker.group == "journal":
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """The one place where an unexpected worker failure is shown. A journal job wrote
+        nothing (a full disk, a broken file) and can be tried again; a print run that failed
+        leaves its jobs pending, to be tried again."""
+        if event.state != WorkerState.ERROR:
+            return
+        if event.worker.group == "journal":
             self.screen.post_message(Refused(
                 _("The journal could not save that ({error}); nothing was written. "
                   "Try again; if it keeps failing, call for help.").format(
                     error=event.worker.error)))
+        elif event.worker.group == "printer":
+            self.post_message(PrinterChanged(str(event.worker.error), -1))
 
     # -- start and quit --------------------------------------------------------------------
 
@@ -254,7 +259,8 @@ class TillApp(App[None]):
     @on(PrinterChanged)
     def _printer_changed(self, message: PrinterChanged) -> None:
         self.printer_failed = message.problem is not None
-        waiting = _("{count} waiting").format(count=message.pending) if message.pending else ""
+        waiting = (_("{count} waiting").format(count=message.pending)
+                   if message.pending > 0 else "")
         self.printer_status = " · ".join(p for p in (message.problem or _("ready"), waiting) if p)
         self.screen.post_message(CartChanged(quiet=True))
 

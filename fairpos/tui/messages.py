@@ -35,7 +35,8 @@ class CartChanged(Message):
 
 
 class PrinterChanged(Message):
-    """A print run ended: ``problem`` is why it stopped (None when all printed)."""
+    """A print run ended: ``problem`` is why it stopped (None when all printed); ``pending``
+    is how many jobs wait (-1: not known)."""
 
     def __init__(self, problem: str | None, pending: int) -> None:
         super().__init__()
