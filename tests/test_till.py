@@ -154,8 +154,8 @@ async def test_bad_weight_after_the_prompt(lane: LaneDir) -> None:
     async with app.run_test() as pilot:
         await settle(pilot)
         await type_in(pilot, "101", "enter")
-        for typed, expected in [("0", "more than zero"), ("abc", "not a quantity"),
-                                ("900", "too heavy")]:
+        for typed, expected in [("", "type the weight"), ("0", "more than zero"),
+                                ("abc", "not a quantity"), ("900", "too heavy")]:
             await pilot.press("end", "ctrl+u")
             await type_in(pilot, typed, "enter")
             assert expected in message(pilot) and is_error(pilot)

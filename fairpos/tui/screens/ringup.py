@@ -18,7 +18,7 @@ from fairpos.catalog import Catalog, Product
 from fairpos.entry import AddLine, EntryError, Search, read_entry
 from fairpos.i18n import N_, _, active, format_grams, format_money, format_number, format_rate
 from fairpos.money import Money
-from fairpos.quantity import Quantity, QuantityError, parse_quantity
+from fairpos.quantity import Quantity, parse_quantity
 from fairpos.sale import Sale
 from fairpos.store import HeldSale
 from fairpos.tui.app import TillScreen
@@ -45,6 +45,8 @@ def device_lines(app: Any) -> list[str]:
 
 def read_weight(text: str) -> int:
     """A weight typed after a prompt: a bare number is kilos (``2`` is 2 kg)."""
+    if not text.strip():
+        raise EntryError(_("type the weight, e.g. 1.250"))
     quantity = parse_quantity(text.strip() + ("" if any(c.isalpha() for c in text) else "kg"))
     assert quantity.grams is not None
     return quantity.grams
@@ -222,7 +224,7 @@ class RingUpScreen(TillScreen):
             return
         try:
             self.enter(event.value, catalog)
-        except (EntryError, QuantityError, ValueError) as err:
+        except ValueError as err:  # every refusal of the domain (entry, quantity, cart)
             self.say(str(err), error=True)
 
     def enter(self, text: str, catalog: Catalog) -> None:
