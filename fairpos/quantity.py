@@ -28,10 +28,6 @@ class Quantity:
     grams: int | None = None
     count: int | None = None
 
-    @property
-    def is_weight(self) -> bool:
-        return self.grams is not None
-
     def __str__(self) -> str:
         return f"{self.grams}g" if self.grams is not None else str(self.count)
 

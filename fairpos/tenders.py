@@ -62,10 +62,6 @@ class Tender:
     reference: Mapping[str, str] = field(default_factory=dict)
     verified: bool = True
 
-    @property
-    def is_cash(self) -> bool:
-        return self.method == CASH
-
 
 def make_tender(method: str, amount: Money, reference: Mapping[str, str] | None = None,
                 *, verified: bool = True, vouchers: Mapping[str, VoucherKind] | None = None,

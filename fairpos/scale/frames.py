@@ -28,9 +28,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 State = Literal["stable", "unstable", "overload", "under_zero", "error", "disconnected"]
-PROTOCOLS = ("toledo8217", "sics", "cas", "continuous")
 
-STX, ETX, EOT, ENQ, ACK, SOH, DC1, CR, LF = 0x02, 0x03, 0x04, 0x05, 0x06, 0x01, 0x11, 0x0D, 0x0A
+STX, ETX, EOT, ENQ, ACK, SOH, DC1, CR = 0x02, 0x03, 0x04, 0x05, 0x06, 0x01, 0x11, 0x0D
 MAX_GRAMS = 1_000_000  # no market scale weighs a tonne: a bigger number is a broken frame
 
 

@@ -44,10 +44,6 @@ class Scale:
         self.parse = PARSERS[settings.protocol]
         self.port: serial.Serial | None = None
 
-    @property
-    def connected(self) -> bool:
-        return self.port is not None
-
     def _open(self) -> serial.Serial:
         if self.port is None:
             s = self.settings
