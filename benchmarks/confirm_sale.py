@@ -86,7 +86,7 @@ def bench_baseline(folder: Path, template: Path, sales: int) -> list[float]:
             "training, currency, total, change_currency, change, catalog_version, rates) "
             "VALUES (?, ?, 'sale', 1, '2026-11-23', '2026-11-23T10:00:00', 'Bench', 0, 'USD', "
             "?, 'USD', 0, 1, '{}')", [sale_id, seq, cart.total.minor])
-        conn.executemany("INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?,?,?,?,0,NULL,'')",
+        conn.executemany("INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?,?,?,?,0,NULL,'',NULL)",
                          [(sale_id, *line) for line in lines])
         conn.executemany("INSERT INTO tenders VALUES (?,?,?,?,?,'{}',1)",
                          [(sale_id, 1, "cash", "USD", 2000), (sale_id, 2, "card", "USD", 500)])

@@ -66,12 +66,12 @@ def build_season(path: Path, sales: int) -> int:
                 amount = count * price
             total += amount
             lines.append((sale_id, n, "product", p.plu, p.name_es, p.name_en, p.price_class,
-                          grams, count, price, amount, 0, None, ""))
+                          grams, count, price, amount, 0, None, "", None))
         tenders.append((sale_id, 1, "cash", "USD", total, "{}", 1))
         rows.append((sale_id, seq, "sale", None, shift, dates[shift], f"{dates[shift]}T08:00:00",
                      "V", 0, "USD", total, "USD", 0, 1, "{}", None))
     conn.executemany("INSERT INTO sales VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-    conn.executemany("INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", lines)
+    conn.executemany("INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", lines)
     conn.executemany("INSERT INTO tenders VALUES (?,?,?,?,?,?,?)", tenders)
     conn.execute("UPDATE device SET last_seq = ?", [sales])
     conn.execute("COMMIT")

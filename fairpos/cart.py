@@ -47,17 +47,21 @@ class Line:
     price_class: str | None = None
     tags: frozenset[str] = field(default_factory=frozenset)
     voided: bool = False
+    # The scale's frame (hex) the weight was read from; None on a weight typed by hand
+    scale_frame: str | None = None
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name_es
 
-    def with_quantity(self, quantity: Quantity) -> Line:
+    def with_quantity(self, quantity: Quantity, scale_frame: str | None = None) -> Line:
+        """This line with another quantity (``scale_frame``: the weight came from the scale)."""
         if self.grams is not None:
             if quantity.grams is None:
                 raise CartError(_("{name} is sold by weight: give a weight such as 1.250kg")
                                 .format(name=self.name_es))
             grams = check_grams(quantity.grams)
-            return replace(self, grams=grams, amount=line_amount(self.unit_price, grams=grams))
+            return replace(self, grams=grams, amount=line_amount(self.unit_price, grams=grams),
+                           scale_frame=scale_frame)
         if quantity.count is None:
             raise CartError(_("{name} is sold by the piece: give a count such as 3").format(
                 name=self.name_es))
@@ -123,23 +127,29 @@ class Cart:
         self.lines.append(line)
         return line
 
-    def add(self, catalog: Catalog, code: str, quantity: Quantity | None = None) -> Line:
-        """Add a PLU, barcode or price-class code. Counted items default to one."""
+    def add(self, catalog: Catalog, code: str, quantity: Quantity | None = None,
+            scale_frame: str | None = None) -> Line:
+        """Add a PLU, barcode or price-class code. Counted items default to one.
+        ``scale_frame`` is the scale's frame a weight was read from (None: typed by hand)."""
         price_class = catalog.price_class(code)
         if price_class is not None:
             if quantity is None or quantity.grams is None:
                 raise CartError(_("{name} is sold by weight: give a weight such as 1.250kg")
                                 .format(name=price_class.name_es))
-            return self._append(class_line(price_class, quantity.grams))
+            line = class_line(price_class, quantity.grams)
+            return self._append(replace(line, scale_frame=scale_frame))
         product = catalog.product(code)
         if product is None:
             raise CartError(_("unknown PLU “{code}”").format(code=code.strip()))
         if quantity is None:
             quantity = Quantity(count=1) if product.unit == "each" else Quantity()
         try:
-            return self._append(product_line(catalog, product, quantity))
+            line = product_line(catalog, product, quantity)
         except QuantityError as err:
             raise CartError(str(err)) from None
+        if line.grams is not None:
+            line = replace(line, scale_frame=scale_frame)
+        return self._append(line)
 
     def _index(self, number: int) -> int:
         """A 1-based line number of a line that is not voided, as a list index."""
@@ -156,10 +166,11 @@ class Cart:
         self.lines[index] = replace(self.lines[index], voided=True)
         return self.lines[index]
 
-    def change_quantity(self, number: int, quantity: Quantity) -> Line:
+    def change_quantity(self, number: int, quantity: Quantity,
+                        scale_frame: str | None = None) -> Line:
         index = self._index(number)
         try:
-            self.lines[index] = self.lines[index].with_quantity(quantity)
+            self.lines[index] = self.lines[index].with_quantity(quantity, scale_frame)
         except QuantityError as err:
             raise CartError(str(err)) from None
         return self.lines[index]
@@ -167,7 +178,8 @@ class Cart:
     def repeat_last(self) -> Line:
         if not self.active:
             raise CartError(_("there is no line to repeat"))
-        return self._append(replace(self.active[-1]))
+        # The same weight again was not read from the scale: it counts as typed by hand.
+        return self._append(replace(self.active[-1], scale_frame=None))
 
     def totals(self, rates: Rates) -> dict[str, Money]:
         """The total in the pricing currency and in each currency ``rates`` has a rate for."""

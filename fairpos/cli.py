@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import click
 from platformdirs import user_data_dir
@@ -39,6 +39,9 @@ from fairpos.settings import Settings, SettingsError, describe, parse_settings, 
 from fairpos.shift import CountKey
 from fairpos.store import DB_NAME, Store, StoreError
 from fairpos.tenders import BUILTIN_METHODS, CASH, PaymentError, Tender, make_tender
+
+if TYPE_CHECKING:  # pyserial is imported only by the commands that use the scale
+    from fairpos.scale.port import Scale
 
 SETTINGS_NAME = "fairpos.toml"
 REFUSALS = (CartError, CatalogError, MoneyError, PaymentError, QuantityError, SettingsError,
@@ -683,16 +686,9 @@ def scale() -> None:
 def scale_read(lane: Lane, watch: bool, count: int) -> None:
     """Print readings: weight, state, and when a weight is stable enough to price."""
     from fairpos.scale.frames import StableWeight
-    from fairpos.scale.port import Scale, ScaleError
 
-    settings = lane.settings.scale
-    if settings.url in ("", "none"):
-        refuse(_("no scale is configured ([scale] url)"))
-    try:
-        device = Scale(settings)
-    except ScaleError as err:
-        refuse(str(err))
-    rule = StableWeight(settings.stable_readings)
+    device = open_scale(lane)
+    rule = StableWeight(lane.settings.scale.stable_readings)
     done = 0
     try:
         while watch or done < count:
@@ -707,6 +703,49 @@ def scale_read(lane: Lane, watch: bool, count: int) -> None:
         pass
     finally:
         device.close()
+
+
+def open_scale(lane: Lane) -> Scale:
+    from fairpos.scale.port import Scale, ScaleError
+
+    settings = lane.settings.scale
+    if settings.url in ("", "none"):
+        refuse(_("no scale is configured ([scale] url)"))
+    try:
+        return Scale(settings)
+    except ScaleError as err:
+        refuse(str(err))
+
+
+def scale_command(lane: Lane, which: int, done: str) -> None:
+    device = open_scale(lane)
+    try:
+        if not device.command(which):
+            refuse(_("the scale is not connected ({url})").format(url=lane.settings.scale.url))
+    finally:
+        device.close()
+    click.echo(done)
+
+
+@scale.command("zero")
+@pass_lane
+def scale_zero(lane: Lane) -> None:
+    """Set the scale to zero (nothing on it)."""
+    scale_command(lane, 0, _("Zero sent to the scale."))
+
+
+@scale.command("tare")
+@pass_lane
+def scale_tare(lane: Lane) -> None:
+    """Take what is on the scale (a crate, a bag) as the tare."""
+    scale_command(lane, 1, _("Tare sent to the scale."))
+
+
+@scale.command("clear-tare")
+@pass_lane
+def scale_clear_tare(lane: Lane) -> None:
+    """Clear the tare."""
+    scale_command(lane, 2, _("Clear tare sent to the scale."))
 
 
 @main.group()

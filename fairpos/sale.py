@@ -71,6 +71,9 @@ class Sale:
                     "unit_price": Money(line.unit_price, self.total.currency).plain(),
                     "amount": Money(line.amount, self.total.currency).plain(),
                     "voided": line.voided,
+                    "weighed": (None if line.grams is None
+                                else "scale" if line.scale_frame else "manual"),
+                    "scale_frame": line.scale_frame,
                 }
                 for n, line in enumerate(self.lines, start=1)
             ],

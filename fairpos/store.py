@@ -228,6 +228,12 @@ def m003_print_jobs(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_scale_frame(db: Database) -> None:
+    # The scale's frame (hex) a line's weight was read from; NULL: typed by hand, or counted
+    db.execute("ALTER TABLE sale_lines ADD COLUMN scale_frame TEXT")
+
+
 @dataclass(frozen=True)
 class PrintJob:
     id: int
@@ -639,11 +645,13 @@ class Store:
                  shift.volunteer, int(shift.training), total.currency, total.minor,
                  change.currency, change.minor, catalog_version, rates_json, reason])
             self.db.conn.executemany(
-                "INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO sale_lines (sale_id, line_no, kind, code, name_es, name_en, "
+                "price_class, grams, count, unit_price, amount, voided, ref_line, tags, "
+                "scale_frame) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(sale_id, n, line.kind, line.code, line.name_es, line.name_en,
                   line.price_class, line.grams, line.count, line.unit_price, line.amount,
                   int(line.voided), ref_lines[n - 1] if ref_lines else None,
-                  "|".join(sorted(line.tags)))
+                  "|".join(sorted(line.tags)), line.scale_frame)
                  for n, line in enumerate(lines, start=1)])
             self.db.conn.executemany(
                 "INSERT INTO tenders VALUES (?,?,?,?,?,?,?)",
@@ -673,7 +681,8 @@ class Store:
         lines = tuple(
             Line(r["kind"], r["code"], r["name_es"], r["name_en"], r["unit_price"], r["amount"],
                  r["grams"], r["count"], r["price_class"],
-                 frozenset(t for t in r["tags"].split("|") if t), bool(r["voided"]))
+                 frozenset(t for t in r["tags"].split("|") if t), bool(r["voided"]),
+                 r["scale_frame"])
             for r in self._rows("SELECT * FROM sale_lines WHERE sale_id = ? ORDER BY line_no",
                                 [row["id"]]))
         tenders = tuple(

@@ -8,6 +8,7 @@ import select
 import termios
 import threading
 import tty
+from pathlib import Path
 
 from fairpos.scale.frames import ACK, CR, DC1, ENQ, EOT, ETX, SOH, STX, cas_bcc
 
@@ -46,13 +47,19 @@ FRAMES = {"toledo8217": toledo_frame, "sics": sics_frame, "cas": cas_frame,
 
 
 class FakeScale:
-    def __init__(self, protocol: str, grams: int = 1250, state: str = "stable") -> None:
+    def __init__(self, protocol: str, grams: int = 1250, state: str = "stable",
+                 link: Path | None = None) -> None:
+        """``link``: a path made to point at the pty, as udev names a USB-serial adapter
+        (``/dev/ttyUSB0``); unplugging removes it, so a reused pty number is never found."""
         self.protocol = protocol
         self.grams, self.state = grams, state
         self.commands = bytearray()
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         self.path = os.ttyname(self.slave)
+        self.link = link
+        if link is not None:
+            link.symlink_to(self.path)
         self._running = True
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
@@ -77,16 +84,16 @@ class FakeScale:
             self._answer(data)
 
     def _answer(self, data: bytes) -> None:
+        """Answer a request for a weight; any other bytes are commands (zero, tare…)."""
         reply = b""
         asked = {"toledo8217": b"W", "sics": b"SI\r\n"}.get(self.protocol)
         if asked is not None and asked in data:
-            reply = self.frame()
+            reply, data = self.frame(), data.replace(asked, b"")
         elif self.protocol == "cas" and bytes([ENQ]) in data:
-            reply = bytes([ACK])
+            reply, data = bytes([ACK]), data.replace(bytes([ENQ]), b"")
         elif self.protocol == "cas" and bytes([DC1]) in data:
-            reply = self.frame()
-        else:
-            self.commands += data
+            reply, data = self.frame(), data.replace(bytes([DC1]), b"")
+        self.commands += data
         if reply:
             os.write(self.master, reply)
 
@@ -99,8 +106,13 @@ class FakeScale:
         return bauds[ispeed], bits, parity, 2 if cflag & termios.CSTOPB else 1
 
     def unplug(self) -> None:
+        if self.master < 0:
+            return  # already unplugged: its descriptor numbers may belong to others by now
+        if self.link is not None:
+            self.link.unlink(missing_ok=True)
         self._running = False
         self._thread.join(timeout=1)
         for fd in (self.master, self.slave):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        self.master = self.slave = -1

@@ -154,3 +154,17 @@ def test_cart_operations() -> None:
     assert Cart.from_dict(cart.to_dict()) == cart
     with pytest.raises(CartError, match="no line to repeat"):
         Cart("USD").repeat_last()
+
+
+def test_a_weight_from_the_scale_keeps_its_frame_and_a_typed_one_none() -> None:
+    draft = parse_catalog((FIXTURES / "feria-catalog.csv").read_text(), "csv", "USD")
+    catalog = Catalog.build(1, "USD", draft.price_classes, draft.products)
+    cart = Cart("USD")
+    frame = b"S S      1.250 kg\r\n".hex()
+    assert cart.add(catalog, "101", Quantity(grams=1250), scale_frame=frame).scale_frame == frame
+    assert cart.add(catalog, "G", Quantity(grams=900), scale_frame=frame).scale_frame == frame
+    assert cart.add(catalog, "305", scale_frame=frame).scale_frame is None  # counted
+    assert cart.repeat_last().scale_frame is None
+    assert cart.change_quantity(2, Quantity(grams=800)).scale_frame is None  # typed again
+    assert cart.change_quantity(1, Quantity(grams=700), scale_frame=frame).grams == 700
+    assert Cart.from_dict(cart.to_dict()) == cart

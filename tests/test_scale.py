@@ -3,6 +3,7 @@ under noise; unplug and replug."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -67,16 +68,13 @@ def test_a_timeout_is_never_a_weight() -> None:
 
 def test_unplug_and_replug_without_a_restart(tmp_path: Path) -> None:
     link = tmp_path / "ttyUSB0"  # what udev would name the adapter
-    fake = FakeScale("sics", grams=800)
-    link.symlink_to(fake.path)
+    fake = FakeScale("sics", grams=800, link=link)
     scale = Scale(scale_settings("sics", str(link)), timeout=0.2)
     assert scale.read().grams == 800
     fake.unplug()
     assert scale.read().state in ("disconnected", "error")
     assert scale.read().state == "disconnected"  # and not a stale 800 g
-    again = FakeScale("sics", grams=950)
-    link.unlink()
-    link.symlink_to(again.path)
+    again = FakeScale("sics", grams=950, link=link)
     assert scale.read().grams == 950
     scale.close()
     again.unplug()
@@ -157,3 +155,24 @@ def test_scale_read_command(tmp_path: Path) -> None:
     assert out[2].endswith("accepted")
     fake.unplug()
     assert "no scale is configured" in make_lane(tmp_path / "none").fail("scale", "read")
+
+
+def test_scale_zero_and_tare_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # SICS at 8N1: a Linux pty refuses a second open at 7E1 (it forces 8N), USB adapters do not
+    fake = FakeScale("sics", grams=0, link=tmp_path / "ttyUSB0")
+    lane = make_lane(tmp_path / "lane")
+    for key, value in (("URL", str(fake.link)), ("PROTOCOL", "sics"), ("BYTESIZE", "8"),
+                       ("PARITY", "N")):
+        monkeypatch.setenv(f"FAIRPOS_SCALE__{key}", value)
+    try:
+        assert "Zero sent" in lane.run("scale", "zero").stdout
+        assert "Tare sent" in lane.run("scale", "tare").stdout
+        assert "Clear tare sent" in lane.run("scale", "clear-tare").stdout
+        for _ in range(100):
+            if bytes(fake.commands) == b"Z\r\nT\r\nTAC\r\n":
+                break
+            time.sleep(0.01)
+        assert bytes(fake.commands) == b"Z\r\nT\r\nTAC\r\n"
+    finally:
+        fake.unplug()
+    assert f"the scale is not connected ({fake.link})" in lane.fail("scale", "zero")

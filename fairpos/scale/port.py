@@ -7,9 +7,13 @@ is picked up without a restart.
 
 from __future__ import annotations
 
+import queue
+import threading
+from collections.abc import Callable
+
 import serial
 
-from fairpos.scale.frames import ACK, DC1, ENQ, PARSERS, Reading
+from fairpos.scale.frames import ACK, DC1, ENQ, PARSERS, Reading, StableWeight
 from fairpos.settings import ScaleSettings
 
 try:  # a pty or USB adapter that went away fails with termios.error, not an OSError
@@ -109,3 +113,63 @@ class Scale:
             self.close()
             return False
         return True
+
+
+RECONNECT_SECONDS = 1.0  # how often a disconnected scale is looked for again
+POLL_SECONDS = 0.1  # how often a scale that answers requests is asked
+
+
+class ScaleWatch:
+    """Read the scale over and over in a thread of its own.
+
+    ``report(reading, accepted)`` is called from that thread whenever what the scale shows
+    changes: the newest reading and, once the stable-weight rule accepts it, that same reading
+    as ``accepted`` (else None). ``command`` queues zero, tare or clear tare for the thread to
+    send between readings; ``commanded(which, ok)`` says whether it went out.
+    """
+
+    def __init__(self, scale: Scale, report: Callable[[Reading, Reading | None], object],
+                 commanded: Callable[[int, bool], object] | None = None,
+                 poll: float = POLL_SECONDS) -> None:
+        self.scale = scale
+        self.report = report
+        self.commanded = commanded
+        self.poll = poll
+        self._stop = threading.Event()
+        self._commands: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="scale", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def command(self, which: int) -> None:
+        self._commands.put(which)
+
+    def _run(self) -> None:
+        stable = StableWeight(self.scale.settings.stable_readings)
+        shown: tuple[object, ...] | None = None
+        streams = self.scale.settings.protocol == "continuous"
+        try:
+            while not self._stop.is_set():
+                while not self._commands.empty():
+                    which = self._commands.get()
+                    ok = self.scale.command(which)
+                    if self.commanded is not None:
+                        self.commanded(which, ok)
+                reading = self.scale.read()
+                accepted = stable.feed(reading)
+                now = (reading.state, reading.grams, accepted is not None)
+                if now != shown:
+                    shown = now
+                    self.report(reading, accepted)
+                if reading.state == "disconnected":
+                    self._stop.wait(RECONNECT_SECONDS)
+                elif not streams:
+                    self._stop.wait(self.poll)
+        finally:
+            self.scale.close()

@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from fairpos.cart import Cart
 from fairpos.catalog import Catalog
+from fairpos.entry import EntryError
 from fairpos.i18n import N_, _, active
 from fairpos.money import Rates
 from fairpos.printer.connection import PrinterError, Target, parse_url
@@ -31,14 +32,24 @@ from fairpos.printer.layout import Receipt, sale_receipt, text_receipt
 from fairpos.printer.render import RenderError, render
 from fairpos.printer.spool import print_pending
 from fairpos.sale import Sale
+from fairpos.scale.frames import Reading
+from fairpos.scale.port import Scale, ScaleError, ScaleWatch
 from fairpos.settings import Settings
 from fairpos.store import DB_NAME, ShiftInfo, Store
-from fairpos.tui.messages import CartChanged, JournalReply, PrinterChanged, Refused
+from fairpos.tui.messages import (
+    CartChanged,
+    JournalReply,
+    PrinterChanged,
+    Refused,
+    ScaleCommanded,
+    ScaleReading,
+)
 
 T = TypeVar("T")
 RETRY_PRINTING_SECONDS = 20  # while the printer is failing, try again this often
 
 REFUSALS: tuple[type[Exception], ...] = (ValueError,)  # every domain refusal is a ValueError
+SCALE_COMMANDS = (N_("Zero"), N_("Tare"), N_("Clear tare"))
 
 
 class TillScreen(Screen[Any]):
@@ -75,6 +86,10 @@ class TillScreen(Screen[Any]):
             return True
         return False
 
+    def scale_changed(self) -> None:
+        """The scale shows something new (``till.scale_reading``); screens that show it
+        redraw it."""
+
 
 class TillApp(App[None]):
     """One lane's till. ``clock`` is injectable so tests and snapshots are stable."""
@@ -110,6 +125,19 @@ class TillApp(App[None]):
             self.printer = Target("none")
             self.printer_status = str(err)
         self.printer_failed = False
+        self.scale_watch: ScaleWatch | None = None
+        self.scale_problem: str | None = None  # a scale setting that cannot work
+        self.scale_reading: Reading | None = None  # the newest reading
+        self.scale_accepted: Reading | None = None  # that reading, once accepted for pricing
+        self.scale_used = False  # the accepted weight is already on the sale
+        if settings.scale.url != "none":
+            try:
+                self.scale_watch = ScaleWatch(
+                    Scale(settings.scale),
+                    lambda reading, accepted: self.post_message(ScaleReading(reading, accepted)),
+                    lambda which, ok: self.post_message(ScaleCommanded(which, ok)))
+            except ScaleError as err:
+                self.scale_problem = str(err)
         self.set_keymap(settings.keys)
 
     # -- the journal, off the UI thread ----------------------------------------------------
@@ -161,6 +189,8 @@ class TillApp(App[None]):
                     [h for h in store.held() if h.at_quit])
 
         self.journal(load, self._loaded)
+        if self.scale_watch is not None:
+            self.scale_watch.start()
 
     def _loaded(self, loaded: tuple[Catalog, Rates, ShiftInfo | None, list[Any]]) -> None:
         from fairpos.tui.screens.open_shift import OpenShiftScreen
@@ -269,8 +299,85 @@ class TillApp(App[None]):
             self.print_queue()
 
     def on_unmount(self) -> None:
+        if self.scale_watch is not None:
+            self.scale_watch.stop()
         with self._lock:
             self.store.close()
+
+    # -- the scale, read in a thread of its own ----------------------------------------------
+
+    @on(ScaleReading)
+    def _scale_read(self, message: ScaleReading) -> None:
+        if message.accepted is None:
+            self.scale_used = False  # the goods came off, or are moving: the next weight is new
+        self.scale_reading, self.scale_accepted = message.reading, message.accepted
+        screen = self.screen
+        if isinstance(screen, TillScreen):
+            screen.scale_changed()
+
+    @on(ScaleCommanded)
+    def _scale_commanded(self, message: ScaleCommanded) -> None:
+        what = _(SCALE_COMMANDS[message.which])
+        if message.ok:
+            self.notify(_("{what}: sent to the scale.").format(what=what))
+        else:
+            self.notify(_("{what}: the scale is not connected.").format(what=what),
+                        severity="error")
+
+    def scale_command(self, which: int) -> None:
+        """Zero (0), tare (1) or clear tare (2), sent by the scale's thread."""
+        if self.scale_watch is None:
+            self.notify(_("no scale is configured ([scale] url)"), severity="error")
+            return
+        self.scale_watch.command(which)
+
+    def scale_status(self) -> str:
+        """The scale's slot in the side panel and the hardware check."""
+        if self.scale_watch is None:
+            return self.scale_problem or _("not configured")
+        if self.scale_reading is None:
+            return _("connecting…")
+        if self.scale_reading.state == "disconnected":
+            return _("disconnected")
+        return _("connected")
+
+    def scale_state(self) -> str:
+        """What the scale shows, in words: the weight and whether it can be priced."""
+        reading = self.scale_reading
+        if reading is None:
+            return _("connecting…")
+        words = {"stable": _("steady"), "unstable": _("moving"),
+                 "overload": _("over capacity"), "under_zero": _("below zero"),
+                 "error": _("unreadable"), "disconnected": _("disconnected")}[reading.state]
+        if reading.state == "stable" and self.scale_accepted is None and reading.grams:
+            words = _("settling")
+        if self.scale_accepted is not None and self.scale_used:
+            words = _("already on the sale")
+        return words
+
+    def scale_weight(self) -> Reading:
+        """The weight the scale gives for pricing now, accepted by the stable-weight rule;
+        otherwise an :class:`EntryError` that says why not and what to do."""
+        if self.scale_watch is None:
+            raise EntryError(self.scale_problem or _("no scale is configured: type the weight"))
+        accepted = self.scale_accepted
+        if accepted is None:
+            state = self.scale_reading.state if self.scale_reading else "disconnected"
+            if state == "stable":
+                raise EntryError(_("nothing on the scale") if not self.scale_reading or
+                                 not self.scale_reading.grams
+                                 else _("the weight is settling: press again in a moment"))
+            raise EntryError({
+                "unstable": _("the weight is still moving: wait until it settles"),
+                "overload": _("the scale is over capacity: take some off"),
+                "under_zero": _("the scale is below zero: zero it (Ctrl+Z) with nothing on it"),
+                "error": _("the scale sent something unreadable: try again or type the weight"),
+                "disconnected": _("the scale is disconnected: type the weight"),
+            }[state])
+        if self.scale_used:
+            raise EntryError(_("that weight is already on the sale: put the next goods on the "
+                               "scale"))
+        return accepted
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from fairpos.tui.screens.hardware import HardwareScreen

@@ -7,6 +7,8 @@ from typing import Any
 
 from textual.message import Message
 
+from fairpos.scale.frames import Reading
+
 
 class JournalReply(Message):
     """A journal job finished; ``done(result)`` updates the screen on the UI thread."""
@@ -42,3 +44,28 @@ class PrinterChanged(Message):
         super().__init__()
         self.problem = problem
         self.pending = pending
+
+
+class ScaleReading(Message):
+    """What the scale shows now (from the scale's thread); a newer one replaces it unread.
+    ``accepted`` is the same reading once the stable-weight rule accepts it for pricing."""
+
+    def __init__(self, reading: Reading, accepted: Reading | None) -> None:
+        super().__init__()
+        self.reading = reading
+        self.accepted = accepted
+
+    def can_replace(self, message: Message) -> bool:
+        # A reading with no accepted weight is never skipped for an accepted one: it is what
+        # tells the till that the goods came off and the next weight is a new one.
+        return isinstance(message, ScaleReading) and (
+            self.accepted is not None or message.accepted is None)
+
+
+class ScaleCommanded(Message):
+    """Zero (0), tare (1) or clear tare (2) went out to the scale (``ok``) or could not."""
+
+    def __init__(self, which: int, ok: bool) -> None:
+        super().__init__()
+        self.which = which
+        self.ok = ok

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 
-from fairpos.i18n import _
+from textual.widgets import Static
+
+from fairpos.i18n import _, active, format_grams
 from fairpos.printer.layout import Receipt, test_page
 from fairpos.store import Store
 from fairpos.tui.screens.dialogs import TextScreen
@@ -21,6 +23,23 @@ class HardwareScreen(TextScreen):
     def __init__(self) -> None:
         super().__init__(_("Hardware check"), [_("Checking…")])
 
+    def scale_line(self) -> str:
+        till = self.till
+        if till.scale_watch is None:
+            return _("Scale: {state}").format(state=till.scale_status())
+        reading = till.scale_reading
+        weight = (format_grams(reading.grams, active())
+                  if reading is not None and reading.grams is not None else "—")
+        return _("Scale: {state}").format(state=" · ".join((
+            f"{till.settings.scale.url} ({till.settings.scale.protocol})", till.scale_status(),
+            weight, till.scale_state())))
+
+    def scale_changed(self) -> None:
+        """The live reading, on the scale's line."""
+        if len(self.lines) > 1:
+            self.lines[1] = self.scale_line()
+            self.query_one("#text", Static).update("\n".join(self.lines))
+
     def on_mount(self) -> None:
         settings = self.till.settings
         data_dir = self.till.data_dir
@@ -34,8 +53,6 @@ class HardwareScreen(TextScreen):
                                              f"{self.till.printer_status}"
                                              if self.till.printer.configured
                                              else self.till.printer_status),
-                _("Scale: {state}").format(state=settings.scale.url
-                                           if settings.scale.url != "none" else not_configured),
                 _("Ledger: {state}").format(state=settings.ledger.url or not_configured),
                 _("Free disk: {mb} MB").format(mb=free // 1_000_000),
                 _("Waiting to sync: {count} entries").format(count=pending),
@@ -43,9 +60,7 @@ class HardwareScreen(TextScreen):
             ]
 
         def show(lines: list[str]) -> None:
-            from textual.widgets import Static
-
-            self.lines = lines
-            self.query_one("#text", Static).update("\n".join(lines))
+            self.lines = [lines[0], self.scale_line(), *lines[1:]]
+            self.query_one("#text", Static).update("\n".join(self.lines))
 
         self.till.journal(check, show)

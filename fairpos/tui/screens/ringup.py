@@ -39,7 +39,7 @@ def device_lines(app: Any) -> list[str]:
     """The printer, scale and sync slots (their workers fill them in as they arrive)."""
     not_configured = _("not configured")
     return [_("Printer: {state}").format(state=app.printer_status),
-            _("Scale: {state}").format(state=not_configured),
+            _("Scale: {state}").format(state=app.scale_status()),
             _("Sync: {state}").format(state=not_configured)]
 
 
@@ -56,6 +56,7 @@ class RingUpScreen(TillScreen):
     """Ring up a sale. Focus stays on the entry line; every key is in the footer."""
 
     BINDINGS = [
+        Binding("f1", "weigh", N_("Weigh"), id="weigh"),
         Binding("f2", "pay", N_("Pay"), id="pay"),
         Binding("f3", "price_class(0)", N_("Class 1"), id="class_1"),
         Binding("f4", "price_class(1)", N_("Class 2"), id="class_2"),
@@ -68,6 +69,8 @@ class RingUpScreen(TillScreen):
         Binding("f11", "receipt", N_("Receipt"), id="receipt"),
         Binding("f12", "x_report", N_("X report"), id="x_report"),
         Binding("escape", "cancel", N_("Cancel"), id="cancel"),
+        Binding("ctrl+z", "scale_command(0)", N_("Zero"), id="zero"),
+        Binding("ctrl+t", "scale_command(1)", N_("Tare"), id="tare"),
         Binding("up", "move(-1)", show=False),
         Binding("down", "move(1)", show=False),
     ]
@@ -86,6 +89,7 @@ class RingUpScreen(TillScreen):
         with Horizontal(id="main"):
             yield DataTable(id="cart", cursor_type="row", zebra_stripes=True)
             with Vertical(id="side"):
+                yield Static(id="weight")
                 yield Static(id="totals")
                 yield OptionList(id="results")
         yield Static(id="message")
@@ -94,6 +98,8 @@ class RingUpScreen(TillScreen):
 
     def on_mount(self) -> None:
         self.query_one("#results", OptionList).display = False
+        self.query_one("#weight", Static).display = self.till.scale_watch is not None
+        self.scale_changed()
         self.refresh_cart()
         self.query_one("#entry", Input).focus()
 
@@ -112,6 +118,8 @@ class RingUpScreen(TillScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "price_class" and self.till.catalog is not None:
             return int(str(parameters[0])) < len(self.till.catalog.price_classes)
+        if action in ("weigh", "scale_command"):
+            return self.till.scale_watch is not None
         return True
 
     # -- showing the cart ------------------------------------------------------------------
@@ -172,6 +180,20 @@ class RingUpScreen(TillScreen):
         rows.extend(device_lines(till))
         return "\n".join(rows)
 
+    def scale_changed(self) -> None:
+        """The live weight panel: the newest reading only; moving is greyed, trouble in red."""
+        till = self.till
+        reading = till.scale_reading
+        weight = self.query_one("#weight", Static)
+        grams = reading.grams if reading is not None else None
+        shown = format_grams(grams, active()) if grams is not None else "—"
+        weight.update(f"[b]{shown}[/b]\n{till.scale_state()}")
+        state = reading.state if reading is not None else "disconnected"
+        weight.set_class(state == "unstable" or (state == "stable" and
+                                                 till.scale_accepted is None), "moving")
+        weight.set_class(state not in ("stable", "unstable"), "error")
+        self.query_one("#totals", Static).update(self.totals_text())
+
     def say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#message", Static)
         message.update(text)
@@ -231,6 +253,9 @@ class RingUpScreen(TillScreen):
         results = self.query_one("#results", OptionList)
         if self.pending is not None:
             kind, *rest = self.pending
+            if not text.strip() and self.till.scale_watch is not None:
+                self.action_weigh()  # Enter alone at a weight prompt takes the scale's weight
+                return
             if kind == "weight":
                 code = rest[0]
                 line = self.cart.add(catalog, code, Quantity(grams=read_weight(text)))
@@ -258,10 +283,15 @@ class RingUpScreen(TillScreen):
     def add(self, catalog: Catalog, code: str, quantity: Quantity | None,
             product: Product | None) -> None:
         if quantity is None and product is not None and product.unit == "kg":
+            name = product.name(active())
             self.prompt(("weight", product.plu),
-                        _("Weight of {name} (kg), then Enter").format(name=product.name(
-                            active())))
-            self.say(_("Weigh {name} and type the weight.").format(name=product.name(active())))
+                        _("Weight of {name} (kg), then Enter").format(name=name)
+                        if self.till.scale_watch is None
+                        else _("Weight of {name}: F1 takes the scale's, or type it").format(
+                            name=name))
+            self.say(_("Weigh {name} and type the weight.").format(name=name)
+                     if self.till.scale_watch is None
+                     else _("Put {name} on the scale and press F1.").format(name=name))
             return
         if quantity is None and catalog.price_class(code) is not None:
             self.action_price_class_code(code)
@@ -271,8 +301,25 @@ class RingUpScreen(TillScreen):
     def added(self, line: Line) -> None:
         self.prompt(None)
         self.refresh_cart()
-        self.say(f"+ {line.name(active())}  {self.quantity_text(line)}  "
+        typed = (_(" (typed)") if line.grams is not None and line.scale_frame is None
+                 and self.till.scale_watch is not None else "")
+        self.say(f"+ {line.name(active())}  {self.quantity_text(line)}{typed}  "
                  f"{self.money(line.amount)}")
+
+    def weigh(self, code: str | None = None, number: int | None = None) -> Line:
+        """Add ``code`` (or change line ``number``) with the scale's accepted weight."""
+        catalog = self.till.catalog
+        assert catalog is not None
+        reading = self.till.scale_weight()
+        quantity, frame = Quantity(grams=reading.grams), reading.raw.hex()
+        if number is not None:
+            line = self.cart.change_quantity(number, quantity, scale_frame=frame)
+        else:
+            assert code is not None
+            line = self.cart.add(catalog, code, quantity, scale_frame=frame)
+        self.till.scale_used = True
+        self.scale_changed()
+        return line
 
     # -- keys --------------------------------------------------------------------------------
 
@@ -287,6 +334,55 @@ class RingUpScreen(TillScreen):
         table = self.query_one("#cart", DataTable)
         if table.row_count:
             table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
+
+    def action_weigh(self) -> None:
+        """The scale's steady weight for the product waiting for a weight, the line whose
+        quantity is being changed, or the PLU or class typed on the entry line."""
+        catalog = self.till.catalog
+        if catalog is None:
+            return
+        try:
+            if self.pending is not None:
+                kind, target = self.pending
+                line = (self.weigh(code=target) if kind == "weight"
+                        else self.weigh(number=self.weighed_line(target)))
+            else:
+                line = self.weigh(code=self.weighed_code(catalog))
+        except ValueError as err:  # the scale has no weight to give, or the entry is wrong
+            self.say(str(err), error=True)
+            return
+        self.query_one("#results", OptionList).display = False
+        self.added(line)
+
+    def weighed_line(self, number: int) -> int:
+        if self.cart.line(number).grams is None:
+            raise EntryError(_("line {n} is counted, not weighed: type the count").format(
+                n=number))
+        return number
+
+    def weighed_code(self, catalog: Catalog) -> str:
+        """The product or class on the entry line (or picked in the results) to weigh."""
+        results = self.query_one("#results", OptionList)
+        if results.display and results.highlighted is not None:
+            code = str(results.get_option_at_index(results.highlighted).id)
+        elif not self.entry.value.strip():
+            raise EntryError(_("type the product's PLU (or press its class key), then F1"))
+        else:
+            action = read_entry(self.entry.value, catalog)
+            if isinstance(action, Search):
+                raise EntryError(_("no product matches “{text}”").format(text=action.text))
+            assert isinstance(action, AddLine)
+            if action.quantity is not None:
+                raise EntryError(_("a quantity was typed: press Enter to add it"))
+            code = action.code
+        product = catalog.product(code)
+        if product is not None and product.unit != "kg":
+            raise EntryError(_("{name} is sold by the piece: press Enter").format(
+                name=product.name(active())))
+        return code
+
+    def action_scale_command(self, which: int) -> None:
+        self.till.scale_command(int(which))
 
     def action_cancel(self) -> None:
         self.query_one("#results", OptionList).display = False
@@ -307,8 +403,14 @@ class RingUpScreen(TillScreen):
         price_class = catalog.price_class(code)
         assert price_class is not None
         name = price_class.name(active())
+        if self.till.scale_accepted is not None and not self.till.scale_used:
+            self.added(self.weigh(price_class.code))  # one key: the class at the scale's weight
+            return
         self.prompt(("weight", price_class.code),
-                    _("Weight at {name} (kg), then Enter").format(name=name))
+                    _("Weight at {name} (kg), then Enter").format(name=name)
+                    if self.till.scale_watch is None
+                    else _("Weight at {name}: F1 takes the scale's, or type it").format(
+                        name=name))
         self.say(_("{name}: {price}/kg. Type the weight.").format(
             name=name, price=self.money(price_class.price_per_kg)))
         self.entry.focus()

@@ -1,0 +1,194 @@
+"""The till and the scale: a live weight, one key to weigh, nothing taken from a moving, used or
+missing weight, manual entry when the scale is gone, and the scale picked up again by itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from tests.conftest import LaneDir, make_lane
+from tests.fake_scale import FakeScale
+from tests.till_helpers import is_error, make_till, message, rows, settle, type_in
+
+SICS = {"FAIRPOS_SCALE__PROTOCOL": "sics", "FAIRPOS_SCALE__BAUDRATE": "9600",
+        "FAIRPOS_SCALE__BYTESIZE": "8", "FAIRPOS_SCALE__PARITY": "N"}
+
+
+@pytest.fixture
+def lane(tmp_path: Path) -> LaneDir:
+    lane = make_lane(tmp_path / "lane", device_id="SCALE1")
+    lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
+    lane.run("shift", "open", "--volunteer", "Ana", "--float", "USD:20")
+    return lane
+
+
+@pytest.fixture
+def scale(tmp_path: Path) -> Any:
+    """A SICS scale behind a link, as udev names a USB-serial adapter: unplug, plug back."""
+    fake = FakeScale("sics", grams=1250, link=tmp_path / "ttyUSB0")
+    yield fake
+    fake.unplug()
+
+
+def panel(pilot: Pilot[Any], selector: str) -> str:
+    return str(pilot.app.screen.query_one(selector, Static).render())
+
+
+async def until(pilot: Pilot[Any], check: Callable[[], bool], seconds: float = 8.0) -> None:
+    """Wait (the scale's thread reads on its own clock) until ``check()`` holds."""
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the till never showed what the scale said")
+
+
+def cart_lines(pilot: Pilot[Any]) -> list[Any]:
+    return pilot.app.cart.active  # type: ignore[attr-defined, no-any-return]
+
+
+def steady(pilot: Pilot[Any], grams: int) -> Callable[[], bool]:
+    app: Any = pilot.app
+    return lambda: app.scale_accepted is not None and app.scale_accepted.grams == grams
+
+
+async def test_weigh_key_adds_the_steady_weight(lane: LaneDir, scale: FakeScale) -> None:
+    app = make_till(lane.path, FAIRPOS_SCALE__URL=str(scale.link), **SICS)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await until(pilot, steady(pilot, 1250))
+        assert "1.250 kg" in panel(pilot, "#weight")
+        assert "Scale: connected" in panel(pilot, "#totals")
+        await type_in(pilot, "101", "f1")  # Tomato, 1.20/kg
+        [line] = cart_lines(pilot)
+        assert (line.code, line.grams, line.amount) == ("101", 1250, 150)
+        assert "1.250 kg" in message(pilot) and "1.50 USD" in message(pilot)
+        assert "typed" not in message(pilot)
+        assert "already on the sale" in panel(pilot, "#weight")
+        await pilot.press("f2")
+        await type_in(pilot, "", "enter", "enter")
+        assert rows(lane.path, "SELECT grams, amount, scale_frame FROM sale_lines") == [
+            (1250, 150, scale.frame().hex())]
+
+
+async def test_nothing_is_added_while_the_weight_moves(lane: LaneDir, scale: FakeScale) -> None:
+    scale.state = "unstable"
+    app = make_till(lane.path, FAIRPOS_SCALE__URL=str(scale.link), **SICS)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await until(pilot, lambda: "moving" in panel(pilot, "#weight"))
+        assert pilot.app.screen.query_one("#weight").has_class("moving")
+        await type_in(pilot, "101", "f1")
+        assert cart_lines(pilot) == []
+        assert is_error(pilot) and "still moving" in message(pilot)
+        await type_in(pilot, "", "f3")  # a price class waits for a weight instead
+        assert cart_lines(pilot) == []
+        scale.state = "stable"
+        await until(pilot, steady(pilot, 1250))
+        await type_in(pilot, "", "f1")  # the class asked for a weight; F1 takes the scale's
+        [line] = cart_lines(pilot)
+        assert (line.kind, line.code, line.grams, line.amount) == ("class", "G", 1250, 150)
+
+
+async def test_a_weight_is_used_once_and_a_class_key_takes_it(lane: LaneDir,
+                                                               scale: FakeScale) -> None:
+    app = make_till(lane.path, FAIRPOS_SCALE__URL=str(scale.link), **SICS)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await until(pilot, steady(pilot, 1250))
+        await type_in(pilot, "", "f4")  # Mini fair price, 0.80/kg: one key
+        assert [(x.code, x.grams, x.amount) for x in cart_lines(pilot)] == [("M", 1250, 100)]
+        await type_in(pilot, "", "f4")  # the same goods again: refused, a weight is asked for
+        await type_in(pilot, "", "f1")
+        assert len(cart_lines(pilot)) == 1
+        assert "already on the sale" in message(pilot)
+        scale.grams = 0  # goods off, the next goods on
+        await until(pilot, lambda: not pilot.app.scale_used)  # type: ignore[attr-defined]
+        scale.grams = 2000
+        await until(pilot, steady(pilot, 2000))
+        await type_in(pilot, "", "f1")
+        assert [(x.code, x.grams) for x in cart_lines(pilot)] == [("M", 1250), ("M", 2000)]
+
+
+async def test_unplugged_scale_manual_entry_and_replug(lane: LaneDir, scale: FakeScale) -> None:
+    app = make_till(lane.path, FAIRPOS_SCALE__URL=str(scale.link), **SICS)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await until(pilot, steady(pilot, 1250))
+        scale.unplug()
+        await until(pilot, lambda: "Scale: disconnected" in panel(pilot, "#totals"))
+        assert "1.250" not in panel(pilot, "#weight")  # never the stale weight
+        assert pilot.app.screen.query_one("#weight").has_class("error")
+        await type_in(pilot, "101", "f1")
+        assert cart_lines(pilot) == [] and "disconnected" in message(pilot)
+        await type_in(pilot, "", "enter")  # the product asks for its weight: type it by hand
+        await type_in(pilot, "1.5", "enter")
+        [line] = cart_lines(pilot)
+        assert (line.grams, line.amount, line.scale_frame) == (1500, 180, None)
+        assert "(typed)" in message(pilot)
+        again = FakeScale("sics", grams=700, link=scale.link)
+        try:
+            await until(pilot, steady(pilot, 700))
+            assert "Scale: connected" in panel(pilot, "#totals")
+            await type_in(pilot, "101", "f1")
+            assert [x.grams for x in cart_lines(pilot)] == [1500, 700]
+            await pilot.press("f2")
+            await type_in(pilot, "", "enter", "enter")
+        finally:
+            again.unplug()
+    assert rows(lane.path, "SELECT grams, scale_frame IS NULL FROM sale_lines") == [
+        (1500, 1), (700, 0)]
+
+
+async def test_zero_and_tare_keys_reach_the_scale(lane: LaneDir, scale: FakeScale) -> None:
+    app = make_till(lane.path, FAIRPOS_SCALE__URL=str(scale.link), **SICS)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await until(pilot, steady(pilot, 1250))
+        await pilot.press("ctrl+z", "ctrl+t")
+        await until(pilot, lambda: b"Z\r\nT\r\n" in bytes(scale.commands))
+        await until(pilot, lambda: any("Tare: sent" in str(n.message)
+                                       for n in pilot.app._notifications))
+        scale.unplug()
+        await until(pilot, lambda: "disconnected" in panel(pilot, "#totals"))
+        await pilot.press("ctrl+z")
+        await until(pilot, lambda: any("not connected" in str(n.message)
+                                       for n in pilot.app._notifications))
+
+
+async def test_hardware_check_shows_the_live_reading(lane: LaneDir, scale: FakeScale) -> None:
+    app = make_till(lane.path, FAIRPOS_SCALE__URL=str(scale.link), **SICS)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await until(pilot, steady(pilot, 1250))
+        pilot.app.action_command_palette()
+        await type_in(pilot, *"Hardware", "enter")
+        await until(pilot, lambda: "1.250 kg" in panel(pilot, "#text"))
+        assert f"{scale.link} (sics) · connected" in panel(pilot, "#text")
+        scale.grams = 3400
+        await until(pilot, lambda: "3.400 kg · steady" in panel(pilot, "#text"))
+
+
+async def test_a_scale_setting_that_cannot_work_leaves_the_till_selling(lane: LaneDir) -> None:
+    app = make_till(lane.path, FAIRPOS_SCALE__URL="/dev/null", FAIRPOS_SCALE__PROTOCOL="dibal")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "unknown scale protocol" in panel(pilot, "#totals")
+        await type_in(pilot, "101", "enter")
+        await type_in(pilot, "1", "enter")
+        assert [x.grams for x in cart_lines(pilot)] == [1000]
+
+
+async def test_no_scale_configured_hides_the_scale_keys(lane: LaneDir) -> None:
+    app = make_till(lane.path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert not pilot.app.screen.query_one("#weight").display
+        await type_in(pilot, "101", "f1")
+        assert cart_lines(pilot) == []  # F1 does nothing without a scale
+        assert "Scale: not configured" in panel(pilot, "#totals")
