@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 from platformdirs import user_data_dir
@@ -33,6 +33,7 @@ from fairpos.printer.layout import Receipt, sale_receipt, test_page, text_receip
 from fairpos.printer.render import RenderError, render
 from fairpos.printer.spool import print_job, print_pending
 from fairpos.quantity import QuantityError, parse_quantity
+from fairpos.refusal import Refused, emit_json, refuse
 from fairpos.reports import tender_label
 from fairpos.sale import Sale
 from fairpos.settings import Settings, SettingsError, describe, parse_settings, render_toml
@@ -46,17 +47,6 @@ if TYPE_CHECKING:  # pyserial is imported only by the commands that use the scal
 SETTINGS_NAME = "fairpos.toml"
 REFUSALS = (CartError, CatalogError, MoneyError, PaymentError, QuantityError, SettingsError,
             StoreError, i18n.LanguageError, PrinterError, RenderError)
-
-
-class Refused(click.ClickException):
-    """One clear line on stderr and exit status 1."""
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"fairpos: {self.message}", err=True)
-
-
-def refuse(message: str) -> NoReturn:
-    raise Refused(message)
 
 
 @contextmanager
@@ -177,10 +167,6 @@ def main(ctx: click.Context, data_dir: Path, lang: str | None) -> None:
         i18n.use(language or i18n.DEFAULT_LANGUAGE)
     if ctx.invoked_subcommand is None:
         ctx.invoke(till)
-
-
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 # -- init, settings, demo -------------------------------------------------------------------
@@ -871,6 +857,187 @@ DEMO_SALES = (
 )
 
 
+# -- sync with the central ledger --------------------------------------------------------
+
+
+@main.command("connect")
+@click.argument("url")
+@click.option("--token", required=True, help="The token `fairpos ledger enrol` printed.")
+@pass_lane
+def connect_ledger(lane: Lane, url: str, token: str) -> None:
+    """Check URL and TOKEN against the ledger, then keep them in this lane's settings."""
+    from fairpos.settings import with_ledger
+    from fairpos.sync.relay import LedgerClient, SyncError
+
+    path = lane.data_dir / SETTINGS_NAME
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    lane.settings  # noqa: B018 - refuse here if the lane has no settings
+    if not url.startswith(("http://", "https://")):
+        refuse(_("the ledger's address starts with http:// or https://"))
+    with LedgerClient(url, token.strip(), timeout=httpx_timeout(10)) as client:
+        try:
+            client.json("GET", "/v1/health")
+            where = client.claim(lane.store.device_id)
+        except SyncError as err:
+            refuse(_("not connected, settings unchanged: {reason}").format(reason=err))
+    new = with_ledger(old, url.rstrip("/"), token.strip())
+    with refusing():
+        parse_settings(new)
+    tmp = path.with_name(path.name + ".new")
+    tmp.write_text(new, encoding="utf-8")
+    tmp.replace(path)
+    click.echo(_("Connected: device {device} is {fair}, lane {lane}, at {url}.").format(
+        device=where.get("device_id"), fair=where.get("fair"), lane=where.get("lane"), url=url))
+
+
+def httpx_timeout(seconds: float) -> Any:
+    import httpx
+
+    return httpx.Timeout(seconds, connect=min(seconds, 10.0))
+
+
+def ledger_client(lane: Lane) -> Any:
+    from fairpos.sync.relay import LedgerClient
+
+    ledger = lane.settings.ledger
+    if not ledger.url or not ledger.token:
+        refuse(_("this lane is not connected to a ledger (fairpos connect URL --token TOKEN)"))
+    return LedgerClient(ledger.url, ledger.token)
+
+
+@main.command()
+@click.option("--date", "day", default=None,
+              help="Business date to close (YYYY-MM-DD); default: the open shift's, else the "
+                   "newest with entries.")
+@click.option("--tries", type=click.IntRange(min=1), default=6, show_default=True,
+              help="Sends to try while the outcome is unknown (timeouts, resets), with "
+                   "growing pauses between them.")
+@pass_lane
+def sync(lane: Lane, day: str | None, tries: int) -> None:
+    """End of day: push every entry, pull a newer catalog and rates, close the day with the
+    ledger and print the reconciliation.
+
+    Exit status: 0 the day matched; 2 pending (entries not on the ledger yet: run again);
+    3 mismatch (the figures differ: call the treasurer); 1 the ledger refused or is
+    unreachable.
+    """
+    import time
+
+    from fairpos.sync.relay import Backoff, SyncError, day_figures, pull, push
+
+    store = lane.store
+    business_date = day or _closing_date(store)
+    if day is not None:
+        try:
+            business_date = date.fromisoformat(day).isoformat()
+        except ValueError:
+            refuse(_("“{day}” is not a date (YYYY-MM-DD)").format(day=day))
+    backoff = Backoff(base=0.5, cap=8.0)
+    with ledger_client(lane) as client:
+        for attempt in range(tries):
+            report = push(store, client)
+            click.echo(_("Sent {sent} entries: {accepted} new, {duplicate} already there.")
+                       .format(sent=report.sent, accepted=report.accepted,
+                               duplicate=report.duplicate))
+            for entry_id, reason in report.quarantined:
+                click.echo(_("Quarantined {id}: {reason}").format(id=entry_id, reason=reason))
+            if report.ok or (report.error is not None and not report.error.unknown):
+                break
+            if attempt + 1 < tries:
+                click.echo(_("Outcome unknown ({error}); trying again.").format(
+                    error=report.error), err=True)
+                time.sleep(backoff.failed())
+        if report.error is not None:
+            click.echo(f"fairpos: {report.error}", err=True)
+            sys.exit(2 if report.error.unknown else 1)
+        try:
+            for what in pull(store, client, lane.settings.money.currency):
+                click.echo(_("Applied {what} from the ledger.").format(what=what))
+            result = client.day_close(store.device_id, day_figures(store, business_date))
+            if result.get("result") == "pending" and store.outbox_resend(result["missing"]):
+                # the ledger lost entries it had acknowledged: send them again, close again
+                again = push(store, client)
+                click.echo(_("Sent again {count} entries the ledger lacked.").format(
+                    count=again.sent))
+                result = client.day_close(store.device_id, day_figures(store, business_date))
+        except SyncError as err:
+            click.echo(f"fairpos: {err}", err=True)
+            sys.exit(2 if err.unknown else 1)
+    quarantined = store.outbox_summary().quarantined
+    _print_day_close(business_date, result, quarantined)
+    sys.exit({"match": 0, "pending": 2}.get(result.get("result", ""), 3))
+
+
+def _closing_date(store: Store) -> str:
+    shift = store.current_shift()
+    if shift is not None:
+        return shift.business_date
+    return store.latest_business_date() or store.clock().date().isoformat()
+
+
+def _print_day_close(business_date: str, result: dict[str, Any], quarantined: int) -> None:
+    mine = result.get("stall", {})
+    totals = ", ".join(format_money(Money(v, c), i18n.active())
+                       for c, v in mine.get("totals", {}).items()) or "0"
+    verdict = result.get("result")
+    if verdict == "match":
+        click.echo(_("Day {day}: matched — {count} entries, {totals}.").format(
+            day=business_date, count=mine.get("count", 0), totals=totals))
+    elif verdict == "pending":
+        missing = result.get("missing", [])
+        click.echo(_("Day {day}: pending — the ledger still lacks {count}: {ids}").format(
+            day=business_date, count=len(missing), ids=", ".join(missing[:20])))
+    else:
+        ledger = result.get("ledger", {})
+        click.echo(_("Day {day}: MISMATCH — stall {stall}, ledger {ledger}").format(
+            day=business_date, stall=json.dumps(mine, sort_keys=True),
+            ledger=json.dumps(ledger, sort_keys=True)))
+    if quarantined:
+        click.echo(_("{count} entries are quarantined at the ledger; see "
+                     "fairpos sync-status.").format(count=quarantined))
+
+
+@main.command()
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The bundle file to write (e.g. on a USB stick).")
+@pass_lane
+def export(lane: Lane, out: Path) -> None:
+    """Write every entry not yet on the ledger to a bundle for `fairpos ledger import`."""
+    from fairpos.sync.bundle import write_bundle
+    from fairpos.sync.relay import next_payloads
+
+    store = lane.store
+    sales = next_payloads(store, store.outbox_summary().pending)
+    try:
+        manifest = write_bundle(out, store.device_id, sales)
+    except OSError as err:
+        refuse(_("cannot write {path}: {error}").format(path=out, error=err.strerror or err))
+    click.echo(_("Wrote {count} entries ({first} … {last}) to {path}.").format(
+        count=manifest["entries"], first=manifest["first"] or "-",
+        last=manifest["last"] or "-", path=out))
+
+
+@main.command("sync-status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_lane
+def sync_status(lane: Lane, as_json: bool) -> None:
+    """What waits to go to the ledger, since when, and what the ledger set aside."""
+    store = lane.store
+    summary = store.outbox_summary()
+    quarantined = store.quarantined()
+    if as_json:
+        emit_json({"pending": summary.pending, "oldest": summary.oldest,
+                   "quarantined": [{"id": i, "reason": r} for i, r in quarantined],
+                   "last_sync": summary.last_sync, "ledger": lane.settings.ledger.url})
+        return
+    click.echo(_("Ledger: {url}").format(url=lane.settings.ledger.url or _("not connected")))
+    click.echo(_("Waiting to sync: {count} entries").format(count=summary.pending)
+               + (_(" (oldest {at})").format(at=summary.oldest[:16]) if summary.oldest else ""))
+    click.echo(_("Last sync: {at}").format(at=(summary.last_sync or _("never"))[:19]))
+    for entry_id, reason in quarantined:
+        click.echo(_("Quarantined {id}: {reason}").format(id=entry_id, reason=reason))
+
+
 def _demo_setup(lane: Lane) -> None:
     fixtures = fixtures_dir()
     lane.data_dir.mkdir(parents=True, exist_ok=True)
@@ -933,3 +1100,8 @@ def run_till(lane: Lane) -> None:
     with refusing():
         app = TillApp(lane.data_dir, settings)
     app.run()
+
+
+from fairpos.ledger.commands import ledger  # noqa: E402 - the ledger's own command group
+
+main.add_command(ledger)

@@ -284,3 +284,25 @@ def render_toml(fair: str, lane: int, currency: str, tender_currencies: list[str
         "[ui]\n"
         'locale = "es"\n'
     )
+
+
+def with_ledger(text: str, url: str, token: str) -> str:
+    """``fairpos.toml`` with ``[ledger] url`` and ``token`` set, everything else as it was."""
+
+    def quoted(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == "[ledger]"), None)
+    if start is None:
+        lines += ["", "[ledger]"]
+        start = len(lines) - 1
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")),
+               len(lines))
+    section = [line for line in lines[start + 1:end]
+               if line.split("=", 1)[0].strip() not in ("url", "token")]
+    while section and not section[-1].strip():
+        section.pop()
+    new = [f"url = {quoted(url)}", f"token = {quoted(token)}"]
+    rest = lines[end:]
+    return "\n".join([*lines[:start + 1], *new, *section, *([""] if rest else []), *rest]) + "\n"

@@ -234,6 +234,32 @@ def m004_scale_frame(db: Database) -> None:
     db.execute("ALTER TABLE sale_lines ADD COLUMN scale_frame TEXT")
 
 
+@migrations()
+def m005_sync(db: Database) -> None:
+    # The outbox keeps the exact payload first sent (a resend is byte-identical), and whether
+    # the ledger took it (acked) or set it aside for people to look at (quarantined).
+    db.executescript(
+        """
+        ALTER TABLE outbox ADD COLUMN payload TEXT;
+        ALTER TABLE outbox ADD COLUMN state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'acked', 'quarantined'));
+        ALTER TABLE outbox ADD COLUMN reason TEXT;
+        CREATE INDEX outbox_state ON outbox (state);
+        CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """
+    )
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    """What the sync slot shows: entries waiting, the oldest one's time, quarantined ones."""
+
+    pending: int
+    oldest: str | None  # created_at of the oldest entry not yet on the ledger
+    quarantined: int
+    last_sync: str | None
+
+
 @dataclass(frozen=True)
 class PrintJob:
     id: int
@@ -367,21 +393,28 @@ class Store:
         with self.transaction():
             version = int(self.db.execute(
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM catalog_versions").fetchone()[0])
-            self.db.execute(
-                "INSERT INTO catalog_versions (version, currency, imported_at, source, sha256) "
-                "VALUES (?,?,?,?,?)", [version, currency, self.clock().isoformat(), source, sha256])
-            self.db.conn.executemany(
-                "INSERT INTO price_classes VALUES (?,?,?,?,?)",
-                [(version, c.code, c.name_es, c.name_en, c.price_per_kg)
-                 for c in draft.price_classes])
-            self.db.conn.executemany(
-                "INSERT INTO products VALUES (?,?,?,?,?,?,?,?,?)",
-                [(version, p.plu, p.barcode, p.name_es, p.name_en, p.unit, p.price, p.price_class,
-                  "|".join(sorted(p.tags))) for p in draft.products])
-            self._audit("catalog_import", version=version, source=source,
-                        products=len(draft.products), price_classes=len(draft.price_classes))
+            self._insert_catalog(version, draft, currency, source, sha256)
         self._catalog = None
         return version
+
+    def _insert_catalog(self, version: int, draft: CatalogDraft, currency: str, source: str,
+                        sha256: str) -> None:
+        self.db.execute(
+            "INSERT INTO catalog_versions (version, currency, imported_at, source, sha256) "
+            "VALUES (?,?,?,?,?)", [version, currency, self.clock().isoformat(), source, sha256])
+        self.db.conn.executemany(
+            "INSERT INTO price_classes VALUES (?,?,?,?,?)",
+            [(version, c.code, c.name_es, c.name_en, c.price_per_kg)
+             for c in draft.price_classes])
+        self.db.conn.executemany(
+            "INSERT INTO products VALUES (?,?,?,?,?,?,?,?,?)",
+            [(version, p.plu, p.barcode, p.name_es, p.name_en, p.unit, p.price, p.price_class,
+              "|".join(sorted(p.tags))) for p in draft.products])
+        self._audit("catalog_import", version=version, source=source,
+                    products=len(draft.products), price_classes=len(draft.price_classes))
+
+    def has_catalog(self) -> bool:
+        return self.db.execute("SELECT 1 FROM catalog_versions LIMIT 1").fetchone() is not None
 
     def catalog(self, version: int | None = None) -> Catalog:
         """A catalog version (the newest by default); cached for the till."""
@@ -411,16 +444,20 @@ class Store:
     def set_rate(self, base: str, quote: str, value: Decimal, effective: date,
                  reason: str = "") -> Rate:
         with self.transaction():
-            version = int(self.db.execute(
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM rates WHERE base = ? AND quote = ?",
-                [base, quote]).fetchone()[0])
-            self.db.execute(
-                "INSERT INTO rates (base, quote, value, version, effective, entered_at, reason) "
-                "VALUES (?,?,?,?,?,?,?)",
-                [base, quote, str(value), version, effective.isoformat(),
-                 self.clock().isoformat(), reason])
-            self._audit("rate_set", base=base, quote=quote, value=str(value), version=version,
-                        effective=effective.isoformat(), reason=reason)
+            return self._insert_rate(base, quote, value, effective, reason)
+
+    def _insert_rate(self, base: str, quote: str, value: Decimal, effective: date,
+                     reason: str) -> Rate:
+        version = int(self.db.execute(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM rates WHERE base = ? AND quote = ?",
+            [base, quote]).fetchone()[0])
+        self.db.execute(
+            "INSERT INTO rates (base, quote, value, version, effective, entered_at, reason) "
+            "VALUES (?,?,?,?,?,?,?)",
+            [base, quote, str(value), version, effective.isoformat(),
+             self.clock().isoformat(), reason])
+        self._audit("rate_set", base=base, quote=quote, value=str(value), version=version,
+                    effective=effective.isoformat(), reason=reason)
         return Rate(base, quote, value, version, effective)
 
     def rates(self, currency: str, currencies: Sequence[str], on: date | None = None) -> Rates:
@@ -743,9 +780,113 @@ class Store:
         return int(cursor.rowcount)
 
     def outbox_pending(self) -> int:
-        """Entries not yet acknowledged by the ledger."""
+        """Entries not yet acknowledged by the ledger (quarantined ones included)."""
         return int(self.db.execute(
             "SELECT COUNT(*) FROM outbox WHERE acked_at IS NULL").fetchone()[0])
+
+    # -- sync with the ledger ------------------------------------------------------------------
+
+    def outbox_next(self, limit: int) -> list[tuple[str, str | None]]:
+        """The oldest entries still to send: (entry id, the payload kept from the first send,
+        or None when it has never been sent)."""
+        return [(r["entry_id"], r["payload"]) for r in self._rows(
+            "SELECT o.entry_id, o.payload FROM outbox o JOIN sales s ON s.id = o.entry_id "
+            "WHERE o.state = 'pending' ORDER BY s.seq LIMIT ?", [limit])]
+
+    def keep_payloads(self, payloads: Sequence[tuple[str, str]]) -> None:
+        """Keep (entry id, payload) as sent the first time, so that a resend is the same."""
+        with self.transaction():
+            self.db.conn.executemany(
+                "UPDATE outbox SET payload = ? WHERE entry_id = ? AND payload IS NULL",
+                [(payload, entry_id) for entry_id, payload in payloads])
+
+    def outbox_settled(self, acked: Sequence[str], quarantined: Sequence[tuple[str, str]],
+                       ) -> None:
+        """The ledger's full reply, written in one transaction: ``acked`` (stored, or already
+        there) and ``quarantined`` (id, reason: rejected or in conflict, for a person)."""
+        now = self.clock().isoformat()
+        with self.transaction():
+            self.db.conn.executemany(
+                "UPDATE outbox SET state = 'acked', acked_at = ?, last_error = NULL "
+                "WHERE entry_id = ? AND state = 'pending'", [(now, i) for i in acked])
+            self.db.conn.executemany(
+                "UPDATE outbox SET state = 'quarantined', reason = ? "
+                "WHERE entry_id = ? AND state = 'pending'",
+                [(reason, i) for i, reason in quarantined])
+            self._set_sync("last_sync", now)
+
+    def outbox_resend(self, entry_ids: Sequence[str]) -> int:
+        """Entries the ledger says it lacks although they were acknowledged (its copy was lost,
+        or restored from an old backup): send them again. Returns how many."""
+        with self.transaction():
+            return sum(self.db.execute(
+                "UPDATE outbox SET state = 'pending', acked_at = NULL "
+                "WHERE entry_id = ? AND state = 'acked'", [i]).rowcount for i in entry_ids)
+
+    def outbox_failed(self, entry_ids: Sequence[str], error: str) -> None:
+        """A send whose outcome is unknown: the entries stay pending, unchanged."""
+        with self.transaction():
+            self.db.conn.executemany(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE entry_id = ?",
+                [(error, i) for i in entry_ids])
+
+    def outbox_summary(self) -> OutboxSummary:
+        row = self._row(
+            "SELECT SUM(state = 'pending') AS pending, MIN(CASE WHEN state = 'pending' "
+            "THEN created_at END) AS oldest, SUM(state = 'quarantined') AS quarantined "
+            "FROM outbox")
+        assert row is not None
+        return OutboxSummary(int(row["pending"] or 0), row["oldest"],
+                             int(row["quarantined"] or 0), self.sync_value("last_sync"))
+
+    def quarantined(self) -> list[tuple[str, str]]:
+        """(entry id, the ledger's reason) of every quarantined entry."""
+        return [(r["entry_id"], r["reason"] or "") for r in self._rows(
+            "SELECT entry_id, reason FROM outbox WHERE state = 'quarantined' "
+            "ORDER BY entry_id")]
+
+    def sync_value(self, key: str) -> str | None:
+        row = self._row("SELECT value FROM sync_state WHERE key = ?", [key])
+        return None if row is None else str(row["value"])
+
+    def _set_sync(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO sync_state VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                        "SET value = excluded.value", [key, value])
+
+    def latest_business_date(self) -> str | None:
+        """The newest business date with entries."""
+        row = self._row("SELECT MAX(business_date) AS day FROM sales")
+        return None if row is None else row["day"]
+
+    def entry_ids(self, business_date: str) -> list[str]:
+        """Every entry of a business date, in order."""
+        return [r["id"] for r in self._rows(
+            "SELECT id FROM sales WHERE business_date = ? ORDER BY seq", [business_date])]
+
+    def apply_catalog(self, draft: CatalogDraft, currency: str, version: int, source: str,
+                      sha256: str) -> bool:
+        """A catalog published by the ledger, stored under the ledger's version number, in
+        one transaction; only if it is newer than every version here."""
+        with self.transaction():
+            newest = int(self.db.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM catalog_versions").fetchone()[0])
+            if version <= newest:
+                return False
+            self._insert_catalog(version, draft, currency, source, sha256)
+        self._catalog = None
+        return True
+
+    def apply_rates(self, rates: Sequence[tuple[str, str, Decimal, date]], version: int
+                    ) -> bool:
+        """A set of rates published by the ledger, in one transaction, if newer than the
+        last set applied."""
+        with self.transaction():
+            if version <= int(self.sync_value("rates_version") or 0):
+                return False
+            for base, quote, value, effective in rates:
+                self._insert_rate(base, quote, value, effective, f"ledger rates v{version}")
+            self._set_sync("rates_version", str(version))
+        return True
 
     def sales(self, shift_id: int) -> list[Sale]:
         return [self.sale(r["id"]) for r in self._rows(

@@ -1,1 +1,1 @@
-"""Sync with the central ledger: wire protocol, outbox relay and bundle files."""
+"""Sync with the central ledger: the wire protocol, the relay that pushes the outbox, bundles."""

@@ -9,6 +9,7 @@ on the disk.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -35,7 +36,7 @@ from fairpos.sale import Sale
 from fairpos.scale.frames import Reading
 from fairpos.scale.port import Scale, ScaleError, ScaleWatch
 from fairpos.settings import Settings
-from fairpos.store import DB_NAME, ShiftInfo, Store
+from fairpos.store import DB_NAME, OutboxSummary, ShiftInfo, Store
 from fairpos.tui.messages import (
     CartChanged,
     JournalReply,
@@ -43,10 +44,12 @@ from fairpos.tui.messages import (
     Refused,
     ScaleCommanded,
     ScaleReading,
+    SyncChanged,
 )
 
 T = TypeVar("T")
 RETRY_PRINTING_SECONDS = 20  # while the printer is failing, try again this often
+SYNC_SECONDS = 30  # how often the sync worker looks for entries to send
 
 REFUSALS: tuple[type[Exception], ...] = (ValueError,)  # every domain refusal is a ValueError
 SCALE_COMMANDS = (N_("Zero"), N_("Tare"), N_("Clear tare"))
@@ -138,6 +141,13 @@ class TillApp(App[None]):
                     lambda which, ok: self.post_message(ScaleCommanded(which, ok)))
             except ScaleError as err:
                 self.scale_problem = str(err)
+        self.sync_status = _("not configured")
+        self.sync_summary: OutboxSummary | None = None
+        self._syncing = threading.Lock()  # one sync run at a time
+        self._sync_again = False  # an entry was written while a run was under way
+        self._sync_client: Any = None
+        self._sync_backoff: Any = None
+        self._sync_next = 0.0  # monotonic time before which the tick does not sync
         self.set_keymap(settings.keys)
 
     # -- the journal, off the UI thread ----------------------------------------------------
@@ -177,6 +187,9 @@ class TillApp(App[None]):
                     error=event.worker.error)))
         elif event.worker.group == "printer":
             self.post_message(PrinterChanged(str(event.worker.error), -1))
+        elif event.worker.group == "sync":
+            self._sync_next = time.monotonic() + SYNC_SECONDS
+            self.post_message(SyncChanged(str(event.worker.error), None))
 
     # -- start and quit --------------------------------------------------------------------
 
@@ -200,6 +213,10 @@ class TillApp(App[None]):
         if self.printer.configured:
             self.start_printing()
             self.set_interval(RETRY_PRINTING_SECONDS, self._retry_printing)
+        if self.sync_configured:
+            self.sync_status = _("connecting…")
+            self.sync_now()
+            self.set_interval(SYNC_SECONDS, self._sync_tick)
         if self.shift is None:
             self.push_screen(OpenShiftScreen())
             return
@@ -301,8 +318,70 @@ class TillApp(App[None]):
     def on_unmount(self) -> None:
         if self.scale_watch is not None:
             self.scale_watch.stop()
+        if self._sync_client is not None:
+            self._sync_client.close()
         with self._lock:
             self.store.close()
+
+    # -- sync with the ledger, in a worker: the till never waits on the network ------------
+
+    @property
+    def sync_configured(self) -> bool:
+        return bool(self.settings.ledger.url and self.settings.ledger.token)
+
+    def sync_now(self) -> None:
+        """Send what waits (after a sale, and every SYNC_SECONDS while the link is up)."""
+        if self.sync_configured:
+            self._sync_worker()
+
+    def _sync_tick(self) -> None:
+        if time.monotonic() >= self._sync_next:
+            self.sync_now()
+
+    @work(thread=True, group="sync", exit_on_error=False)
+    def _sync_worker(self) -> None:
+        from fairpos.sync.relay import TILL_TIMEOUT, Backoff, LedgerClient, push
+
+        if not self._syncing.acquire(blocking=False):
+            self._sync_again = True  # the run under way sends it, or goes round once more
+            return
+        try:
+            if self._sync_client is None:
+                ledger = self.settings.ledger
+                self._sync_client = LedgerClient(ledger.url, ledger.token, timeout=TILL_TIMEOUT)
+                self._sync_backoff = Backoff(base=2.0, cap=300.0)
+            while True:
+                self._sync_again = False
+                report = push(self.store, self._sync_client, guard=self._lock)
+                if report.error is not None or not self._sync_again:
+                    break
+            with self._lock:
+                summary = self.store.outbox_summary()
+            if report.error is None:
+                self._sync_backoff.succeeded()
+                self._sync_next = 0.0
+            else:
+                self._sync_next = time.monotonic() + self._sync_backoff.failed()
+        finally:
+            self._syncing.release()
+        self.post_message(SyncChanged(str(report.error) if report.error else None, summary))
+
+    @on(SyncChanged)
+    def _sync_changed(self, message: SyncChanged) -> None:
+        if message.summary is not None:
+            self.sync_summary = message.summary
+        state = _("offline ({reason})").format(reason=message.problem) if message.problem \
+            else _("online")
+        parts = [state]
+        summary = self.sync_summary
+        if summary is not None and summary.pending:
+            parts.append(_("{count} waiting").format(count=summary.pending))
+            if summary.oldest is not None:
+                parts.append(_("oldest {age}").format(age=age(summary.oldest, self.store.clock())))
+        if summary is not None and summary.quarantined:
+            parts.append(_("{count} quarantined").format(count=summary.quarantined))
+        self.sync_status = " · ".join(parts)
+        self.screen.post_message(CartChanged(quiet=True))
 
     # -- the scale, read in a thread of its own ----------------------------------------------
 
@@ -395,3 +474,15 @@ class TillApp(App[None]):
                             lambda: self.push_screen(HardwareScreen()))
         yield SystemCommand(_("Quit"), _("A sale in progress is held for the next start"),
                             self.action_quit_till)
+
+
+def age(then: str, now: datetime) -> str:
+    """How long ago ``then`` (ISO) was, in the largest unit that fits: 40 s, 12 min, 3 h, 2 d."""
+    try:
+        seconds = max(0, int((now - datetime.fromisoformat(then)).total_seconds()))
+    except (TypeError, ValueError):
+        return "?"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"

@@ -8,6 +8,7 @@ from typing import Any
 from textual.message import Message
 
 from fairpos.scale.frames import Reading
+from fairpos.store import OutboxSummary
 
 
 class JournalReply(Message):
@@ -69,3 +70,13 @@ class ScaleCommanded(Message):
         super().__init__()
         self.which = which
         self.ok = ok
+
+
+class SyncChanged(Message):
+    """A sync run ended: ``problem`` is why it stopped (None: all sent); ``summary`` is what
+    waits now (None: not known)."""
+
+    def __init__(self, problem: str | None, summary: OutboxSummary | None) -> None:
+        super().__init__()
+        self.problem = problem
+        self.summary = summary

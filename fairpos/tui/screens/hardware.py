@@ -46,17 +46,21 @@ class HardwareScreen(TextScreen):
 
         def check(store: Store) -> list[str]:
             free = shutil.disk_usage(data_dir).free
-            pending = store.outbox_pending()
+            summary = store.outbox_summary()
             not_configured = _("not configured")
             return [
                 _("Printer: {state}").format(state=f"{settings.printer.url} · "
                                              f"{self.till.printer_status}"
                                              if self.till.printer.configured
                                              else self.till.printer_status),
-                _("Ledger: {state}").format(state=settings.ledger.url or not_configured),
+                _("Ledger: {state}").format(state=f"{settings.ledger.url} · "
+                                            f"{self.till.sync_status}"
+                                            if self.till.sync_configured else not_configured),
                 _("Free disk: {mb} MB").format(mb=free // 1_000_000),
-                _("Waiting to sync: {count} entries").format(count=pending),
-                _("Last sync: never"),
+                _("Waiting to sync: {count} entries").format(count=summary.pending),
+                _("Quarantined at the ledger: {count}").format(count=summary.quarantined),
+                _("Last sync: {at}").format(at=summary.last_sync[:19] if summary.last_sync
+                                            else _("never")),
             ]
 
         def show(lines: list[str]) -> None:

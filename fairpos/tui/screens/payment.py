@@ -259,6 +259,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         def written(sale: Sale) -> None:
             self.dismiss(sale)
             self.till.print_queue()  # the sale is safe; now the paper
+            self.till.sync_now()  # and the ledger
 
         self.till.journal(write, written, target=self)
 

@@ -37,10 +37,9 @@ def status_line(app: Any) -> str:
 
 def device_lines(app: Any) -> list[str]:
     """The printer, scale and sync slots (their workers fill them in as they arrive)."""
-    not_configured = _("not configured")
     return [_("Printer: {state}").format(state=app.printer_status),
             _("Scale: {state}").format(state=app.scale_status()),
-            _("Sync: {state}").format(state=not_configured)]
+            _("Sync: {state}").format(state=app.sync_status)]
 
 
 def read_weight(text: str) -> int:

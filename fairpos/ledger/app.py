@@ -1,0 +1,220 @@
+"""The ledger's web app (Starlette): the sync API for stalls and the pages for people.
+
+Every stall request carries ``Authorization: Bearer <device token>``; the device is the token's,
+never the body's. Pages need an admin token (``fairpos ledger admin-token``), given once at
+``/login?token=...`` (kept in a cookie) or as a bearer token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from fairpos.ledger import pages
+from fairpos.ledger.store import Device, LedgerError, LedgerStore, SqliteLedger
+from fairpos.sync.wire import MAX_BATCH, MAX_BODY, BodyTooLarge, WireError, decode_body, split_id
+
+ADMIN_COOKIE = "fairpos_admin"
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
+    """The request's JSON (gzip or plain), reading at most ``limit`` bytes off the wire."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"the body is larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge(f"the body is larger than {limit} bytes")
+    gzipped = request.headers.get("content-encoding", "").lower() == "gzip"
+    return decode_body(bytes(body), gzipped, limit)
+
+
+def create_app(store: LedgerStore) -> Starlette:
+    """The ledger app over ``store``."""
+
+    async def device_of(request: Request) -> Device | JSONResponse:
+        token = bearer(request)
+        if token is None:
+            return error(401, "a device token is needed (Authorization: Bearer …)")
+        device = await run_in_threadpool(store.device_for_token, token)
+        if device is None:
+            return error(401, "unknown or revoked token")
+        return device
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    async def claim(request: Request) -> Response:
+        device = await device_of(request)
+        if isinstance(device, JSONResponse):
+            return device
+        try:
+            body = await read_json(request, 4096)
+            device_id = body["device_id"] if isinstance(body, dict) else None
+            if not isinstance(device_id, str):
+                return error(400, "device_id is needed")
+            claimed = await run_in_threadpool(store.claim, device.enrolment, device_id)
+        except BodyTooLarge as err:
+            return error(413, str(err))
+        except WireError as err:
+            return error(400, str(err))
+        except LedgerError as err:
+            return error(403, str(err))
+        return JSONResponse({"device_id": claimed.device_id, "fair": claimed.fair,
+                             "lane": claimed.lane})
+
+    async def batch(request: Request) -> Response:
+        device = await device_of(request)
+        if isinstance(device, JSONResponse):
+            return device
+        if device.device_id is None:
+            return error(403, "this token has not been connected to a device yet "
+                              "(fairpos connect)")
+        try:
+            body = await read_json(request)
+        except BodyTooLarge as err:
+            return error(413, str(err))
+        except WireError as err:
+            return error(400, str(err))
+        sales = body.get("sales") if isinstance(body, dict) else None
+        if not isinstance(sales, list):
+            return error(400, "the body needs a list of sales")
+        if len(sales) > MAX_BATCH:
+            return error(413, f"at most {MAX_BATCH} sales per batch")
+        if body.get("device_id", device.device_id) != device.device_id:
+            return error(403, f"this token is device {device.device_id}, "
+                              f"not {body.get('device_id')}")
+        for sale in sales:
+            sale_id = sale.get("id") if isinstance(sale, dict) else None
+            try:
+                owner = split_id(sale_id)[0] if isinstance(sale_id, str) else device.device_id
+            except WireError:
+                continue  # rejected on its own, with the others accepted
+            if owner != device.device_id:
+                return error(403, f"sale {sale_id} is not device {device.device_id}'s")
+        result = await run_in_threadpool(store.ingest, device.device_id, sales)
+        return JSONResponse(result.to_json())
+
+    async def own_device(request: Request) -> Device | JSONResponse:
+        device = await device_of(request)
+        if isinstance(device, JSONResponse):
+            return device
+        if device.device_id != request.path_params["device"]:
+            return error(403, "a token can only see its own device")
+        return device
+
+    async def sync_state(request: Request) -> Response:
+        device = await own_device(request)
+        if isinstance(device, JSONResponse):
+            return device
+        assert device.device_id is not None
+        return JSONResponse(await run_in_threadpool(store.sync_state, device.device_id))
+
+    async def day_close(request: Request) -> Response:
+        device = await own_device(request)
+        if isinstance(device, JSONResponse):
+            return device
+        assert device.device_id is not None
+        try:
+            figures = await read_json(request, 65536)
+            if not isinstance(figures, dict):
+                return error(400, "day-close needs the day's figures")
+            result = await run_in_threadpool(store.day_close, device.device_id, figures)
+        except BodyTooLarge as err:
+            return error(413, str(err))
+        except (WireError, LedgerError) as err:
+            return error(400, str(err))
+        return JSONResponse(result)
+
+    def published(getter: Callable[[], Any]) -> Handler:
+        async def handler(request: Request) -> Response:
+            device = await device_of(request)
+            if isinstance(device, JSONResponse):
+                return device
+            current = await run_in_threadpool(getter)
+            if current is None:
+                return error(404, "nothing has been published yet")
+            if request.headers.get("if-none-match") == current.etag:
+                return Response(status_code=304, headers={"ETag": current.etag})
+            return JSONResponse(current.body, headers={"ETag": current.etag})
+        return handler
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def is_admin(request: Request) -> bool:
+        token = bearer(request) or request.cookies.get(ADMIN_COOKIE)
+        return token is not None and store.is_admin(token)
+
+    def admin(page: Callable[[Request], Response]) -> Handler:
+        async def handler(request: Request) -> Response:
+            if not await run_in_threadpool(is_admin, request):
+                return HTMLResponse(pages.login_page(), status_code=401)
+            return await run_in_threadpool(page, request)
+        return handler
+
+    async def login(request: Request) -> Response:
+        token = request.query_params.get("token", "")
+        if not token or not await run_in_threadpool(store.is_admin, token):
+            return HTMLResponse(pages.login_page(failed=bool(token)), status_code=401)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(ADMIN_COOKIE, token, httponly=True, samesite="strict",
+                            max_age=30 * 86400)
+        return response
+
+    def index(request: Request) -> Response:
+        return HTMLResponse(pages.index_page(store.business_dates(), store.devices(),
+                                             store.quarantined()))
+
+    def day(request: Request) -> Response:
+        fair = request.query_params.get("fair") or None
+        report = store.report(request.path_params["day"], fair)
+        return HTMLResponse(pages.day_page(report, store.devices(), store.quarantined(fair)))
+
+    def day_csv(request: Request) -> Response:
+        fair = request.query_params.get("fair") or None
+        table = request.path_params["table"]
+        report = store.report(request.path_params["day"], fair)
+        rows = pages.csv_rows(report, table, store.devices(), store.quarantined(fair))
+        if rows is None:
+            return error(404, f"there is no table {table}")
+        name = f"{request.path_params['day']}-{table}.csv"
+        return Response(rows, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    return Starlette(routes=[
+        Route("/v1/health", health),
+        Route("/v1/devices/claim", claim, methods=["POST"]),
+        Route("/v1/sales/batch", batch, methods=["POST"]),
+        Route("/v1/devices/{device}/sync-state", sync_state),
+        Route("/v1/devices/{device}/day-close", day_close, methods=["POST"]),
+        Route("/v1/catalog", published(store.catalog)),
+        Route("/v1/rates", published(store.rates)),
+        Route("/login", login),
+        Route("/", admin(index)),
+        Route("/day/{day}", admin(day)),
+        Route("/day/{day}/{table}.csv", admin(day_csv)),
+    ])
+
+
+def app_for(db: Path) -> Starlette:
+    return create_app(SqliteLedger(db))

@@ -1,0 +1,172 @@
+"""``fairpos ledger …``: run the central ledger and look after it.
+
+Every command takes ``--db`` (env ``FAIRPOS_LEDGER_DB``) with the same value as ``serve``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import click
+from platformdirs import user_data_dir
+
+from fairpos.ledger.store import LedgerError, SqliteLedger
+from fairpos.money import Money
+from fairpos.refusal import emit_json, refuse
+from fairpos.sync.bundle import BundleError, read_bundle
+
+
+def default_db() -> Path:
+    return Path(user_data_dir("fairpos", appauthor=False)) / "ledger" / "ledger.db"
+
+
+db_option = click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), envvar="FAIRPOS_LEDGER_DB",
+    default=default_db, show_default="per-user data folder",
+    help="The ledger's SQLite file (env: FAIRPOS_LEDGER_DB); the same for every command.")
+
+
+@contextmanager
+def opened(db: Path) -> Iterator[SqliteLedger]:
+    try:
+        store = SqliteLedger(db)
+    except (sqlite3.Error, OSError) as err:
+        refuse(f"cannot open the ledger at {db}: {err}")
+    try:
+        yield store
+    except LedgerError as err:
+        refuse(str(err))
+    finally:
+        store.close()
+
+
+@click.group()
+def ledger() -> None:
+    """The central ledger: every stall's sales once, reports, catalog and rates."""
+
+
+@ledger.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8040, show_default=True,
+              help="Port to listen on.")
+@db_option
+def serve(host: str, port: int, db: Path) -> None:
+    """Serve the sync API for stalls and the report pages (Ctrl+C stops)."""
+    import uvicorn
+
+    from fairpos.ledger.app import create_app
+
+    store = SqliteLedger(db)
+    click.echo(f"fairpos ledger on http://{host}:{port} (database {db})", err=True)
+    try:
+        uvicorn.run(create_app(store), host=host, port=port, log_level="warning",
+                    timeout_graceful_shutdown=5)
+    finally:
+        store.close()
+
+
+@ledger.command()
+@click.option("--fair", required=True, help="The fair (market) the lane belongs to.")
+@click.option("--lane", type=click.IntRange(min=1), required=True, help="The lane's number.")
+@db_option
+def enrol(fair: str, lane: int, db: Path) -> None:
+    """Enrol a lane; prints its token once, alone on the last line (only its hash is kept)."""
+    with opened(db) as store:
+        enrolment, token = store.enrol(fair, lane)
+    click.echo(f"Enrolled {fair}, lane {lane} as #{enrolment}. Give the stall this token "
+               f"(fairpos connect URL --token TOKEN); it is not shown again:")
+    click.echo(token)
+
+
+@ledger.command()
+@click.argument("device")
+@db_option
+def revoke(device: str, db: Path) -> None:
+    """Revoke a device's token: DEVICE is its id, or #N (its enrolment) if never connected."""
+    with opened(db) as store:
+        found = store.revoke(device)
+    click.echo(f"Revoked {found.device_id or '#' + str(found.enrolment)} "
+               f"({found.fair}, lane {found.lane}).")
+
+
+@ledger.command("admin-token")
+@db_option
+def admin_token(db: Path) -> None:
+    """Make a token for the report pages; printed once, alone on the last line."""
+    with opened(db) as store:
+        token = store.admin_token()
+    click.echo("Admin token for the pages (open /login?token=TOKEN once); not shown again:")
+    click.echo(token)
+
+
+@ledger.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--currency", default="USD", show_default=True,
+              help="Pricing currency of a catalog file.")
+@db_option
+def publish(file: Path, currency: str, db: Path) -> None:
+    """Publish a catalog (CSV/JSON) or a rates file (base,quote,rate,effective) as a new
+    version for the stalls."""
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        refuse(f"cannot read {file}: {err}")
+    with opened(db) as store:
+        kind, version = store.publish(text, file.name, currency.strip().upper())
+    click.echo(f"Published {kind} version {version} from {file.name}.")
+
+
+@ledger.command("import")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+def import_bundle(bundle: Path, db: Path) -> None:
+    """Import a stall's bundle (fairpos export), with the same idempotency as a sync."""
+    try:
+        device_id, batches = read_bundle(bundle)
+    except BundleError as err:
+        refuse(str(err))
+    with opened(db) as store:
+        if not any(d["device_id"] == device_id and not d["revoked_at"]
+                   for d in store.devices()):
+            refuse(f"device {device_id} is not enrolled and connected at this ledger")
+        totals = {"accepted": 0, "duplicate": 0, "rejected": 0, "conflict": 0}
+        for sales in batches:
+            result = store.ingest(device_id, sales)
+            for key in totals:
+                totals[key] += len(getattr(result, key))
+    click.echo(f"{bundle.name}: device {device_id}, " + ", ".join(
+        f"{value} {key}" for key, value in totals.items()) + ".")
+
+
+@ledger.command()
+@click.option("--date", "day", default=None, help="Business date (YYYY-MM-DD); today if left out.")
+@click.option("--fair", default=None, help="Only this fair.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON (amounts in minor units of their currency).")
+@db_option
+def report(day: str | None, fair: str | None, as_json: bool, db: Path) -> None:
+    """A business date's sales: counts and totals per currency and tender, per lane and in all."""
+    try:
+        business_date = date.fromisoformat(day).isoformat() if day else date.today().isoformat()
+    except ValueError:
+        refuse(f"“{day}” is not a date (YYYY-MM-DD)")
+    with opened(db) as store:
+        figures = store.report(business_date, fair)
+    if as_json:
+        emit_json(figures)
+        return
+    click.echo(f"{fair or 'All fairs'} · {business_date}: {figures['sales_count']} sales")
+    for currency, minor in figures["totals"].items():
+        click.echo(f"  total {Money(minor, currency).plain():>14} {currency}")
+    for tender in figures["tenders"]:
+        click.echo(f"  {tender['method']:<14} {Money(tender['amount'], tender['currency']).plain():>14}"  # noqa: E501
+                   f" {tender['currency']}")
+    for lane in figures["lanes"]:
+        click.echo(f"  {lane['fair']} lane {lane['lane']} ({lane['device_id']}): "
+                   f"{lane['sales_count']} sales, "
+                   f"{Money(lane['total'], lane['currency']).plain()} {lane['currency']}")
+

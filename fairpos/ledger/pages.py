@@ -1,0 +1,175 @@
+"""The ledger's pages: plain server-rendered HTML, readable on a phone, charts as inline SVG.
+
+Amounts are integer minor units in the data; they are shown with two decimals (the currencies
+the fairs use) and exported to CSV as they are stored, so a spreadsheet adds them up exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+from urllib.parse import quote
+
+from fairpos.money import Money
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:.5rem 1rem;
+line-height:1.4}table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}
+th,td{padding:.25rem .5rem;border-bottom:1px solid #ddd;text-align:left}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+.warn{color:#a40000;font-weight:bold}small a{margin-right:.75rem}
+svg{max-width:100%;height:auto}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.5rem}
+"""
+
+
+def money(minor: int | None, currency: str) -> str:
+    return Money(int(minor or 0), currency).plain()
+
+
+def kilos(grams: int | None) -> str:
+    return f"{(grams or 0) / 1000:.3f}"
+
+
+def page(title: str, body: str) -> str:
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)} · fairpos ledger</title><style>{STYLE}</style></head>"
+            f"<body><h1>{escape(title)}</h1>{body}</body></html>")
+
+
+class Safe(str):
+    """Markup made here, not to be escaped again."""
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()
+          ) -> str:
+    if not rows:
+        return "<p>None.</p>"
+    head = "".join(f'<th{" class=n" if i in numeric else ""}>{escape(h)}</th>'
+                   for i, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(
+        f'<td{" class=n" if i in numeric else ""}>{cell if isinstance(cell, Safe) else escape(str(cell))}</td>'  # noqa: E501
+        for i, cell in enumerate(row)) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def bars(labels: Sequence[str], values: Sequence[int], caption: str) -> str:
+    """A horizontal bar chart as inline SVG."""
+    if not values:
+        return ""
+    top = max(max(values), 1)
+    height = 22 * len(values) + 4
+    items = []
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        width = 300 * max(value, 0) / top
+        y = 22 * i + 2
+        items.append(f'<text x="0" y="{y + 15}" font-size="13">{escape(label)}</text>'
+                     f'<rect x="90" y="{y + 3}" width="{width:.1f}" height="16" fill="#2a6f97">'
+                     f"<title>{escape(label)}: {value}</title></rect>"
+                     f'<text x="{95 + width:.1f}" y="{y + 15}" font-size="12">{value}</text>')
+    return (f'<figure><svg viewBox="0 0 460 {height}" width="460" height="{height}" '
+            f'role="img" aria-label="{escape(caption)}">{"".join(items)}</svg>'
+            f"<figcaption>{escape(caption)}</figcaption></figure>")
+
+
+def login_page(failed: bool = False) -> str:
+    note = '<p class="warn">That token is not an admin token.</p>' if failed else ""
+    return page("Sign in", f"{note}<p>Open <code>/login?token=…</code> with an admin token "
+                           f"(<code>fairpos ledger admin-token</code> makes one).</p>")
+
+
+def index_page(dates: Sequence[tuple[str, str]], devices: Sequence[dict[str, Any]],
+               quarantined: Sequence[dict[str, Any]]) -> str:
+    days = table(["Fair", "Business date"], [
+        (fair, Safe(f'<a href="/day/{quote(day)}?fair={quote(fair)}">{escape(day)}</a>'))
+        for fair, day in dates])
+    return page("Ledger", "<h2>Days</h2>" + days + "<h2>Lanes</h2>" + lanes_table(devices)
+                + f"<h2>Quarantine ({len(quarantined)})</h2>" + quarantine_table(quarantined))
+
+
+def lanes_table(devices: Sequence[dict[str, Any]]) -> str:
+    return table(["Fair", "Lane", "Device", "Synced up to", "Missing", "Last sync", "State"], [
+        (d["fair"], d["lane"], d["device_id"] or "—", d["max_contiguous_seq"],
+         Safe(f'<span class="warn">{escape(", ".join(map(str, d["missing"][:20])))}'
+              f'{" …" if len(d["missing"]) > 20 else ""}</span>') if d["missing"] else "",
+         d["last_sync_at"] or "never",
+         "revoked" if d["revoked_at"] else ("enrolled" if not d["device_id"] else "active"))
+        for d in devices], numeric=(1, 3))
+
+
+def quarantine_table(rows: Sequence[dict[str, Any]]) -> str:
+    return table(["Device", "Lane", "Sale", "Kind", "Reason", "Received"], [
+        (q["device_id"], q["lane"] or "", q["sale_id"], q["kind"], q["reason"],
+         q["received_at"]) for q in rows])
+
+
+def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
+             quarantined: Sequence[dict[str, Any]]) -> str:
+    day, fair = report["business_date"], report["fair"]
+    suffix = f"?fair={quote(fair)}" if fair else ""
+    currency = next(iter(report["totals"]), "USD")
+
+    def csv_link(name: str) -> str:
+        return f'<small><a href="/day/{quote(day)}/{name}.csv{suffix}">CSV</a></small>'
+
+    totals = ", ".join(f"{money(v, c)} {escape(c)}" for c, v in report["totals"].items())
+    parts = [
+        f'<p><a href="/">All days</a> · {report["sales_count"]} sales '
+        f'({report["entries"]} entries with voids and refunds) · {totals or "no sales"}</p>',
+        "<h2>Tenders</h2>", csv_link("tenders"),
+        table(["Method", "Currency", "Amount"],
+              [(t["method"], t["currency"], money(t["amount"], t["currency"]))
+               for t in report["tenders"]], numeric=(2,)),
+        "<h2>Lanes</h2>", csv_link("lanes"),
+        table(["Fair", "Lane", "Device", "Sales", "Total"],
+              [(lane["fair"], lane["lane"], lane["device_id"], lane["sales_count"],
+                f'{money(lane["total"], lane["currency"])} {lane["currency"]}')
+               for lane in report["lanes"]], numeric=(1, 3, 4)),
+        "<h2>Sales by hour</h2>", csv_link("hours"),
+        bars([f'{h["hour"]}:00' for h in report["hours"]],
+             [h["sales_count"] for h in report["hours"]], "Sales per hour"),
+        "<h2>Price classes</h2>", csv_link("price_classes"),
+        table(["Class", "Kilos", f"Amount ({currency})"],
+              [(c["price_class"], kilos(c["grams"]), money(c["amount"], currency))
+               for c in report["price_classes"]], numeric=(1, 2)),
+        "<h2>Products</h2>", csv_link("products"),
+        bars([p["code"] for p in report["products"][:12]],
+             [p["amount"] for p in report["products"][:12]],
+             f"Top products by amount (minor units of {currency})"),
+        table(["PLU", "Product", "Kilos", "Pieces", f"Amount ({currency})"],
+              [(p["code"], p["name"], kilos(p["grams"]) if p["grams"] else "",
+                p["count"] or "", money(p["amount"], currency))
+               for p in report["products"]], numeric=(2, 3, 4)),
+        "<h2>Lanes' sync</h2>", csv_link("sync"),
+        lanes_table([d for d in devices if not fair or d["fair"] == fair]),
+        f"<h2>Quarantine ({len(quarantined)})</h2>", csv_link("quarantine"),
+        quarantine_table(quarantined),
+    ]
+    return page(f"{fair or 'All fairs'} · {day}", "".join(parts))
+
+
+def csv_rows(report: dict[str, Any], name: str, devices: Sequence[dict[str, Any]],
+             quarantined: Sequence[dict[str, Any]]) -> str | None:
+    """One of the page's tables as CSV (amounts in minor units, weights in grams)."""
+    tables: dict[str, list[dict[str, Any]]] = {
+        "tenders": report["tenders"],
+        "lanes": [{k: v for k, v in lane.items() if k != "tenders"} for lane in report["lanes"]],
+        "hours": report["hours"],
+        "price_classes": report["price_classes"],
+        "products": report["products"],
+        "sync": [{k: (" ".join(map(str, v)) if k == "missing" else v) for k, v in d.items()}
+                 for d in devices],
+        "quarantine": list(quarantined),
+    }
+    rows = tables.get(name)
+    if rows is None:
+        return None
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue()

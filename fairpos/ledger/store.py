@@ -1,0 +1,603 @@
+"""The ledger's storage: every stall's entries once, the quarantine, published catalogs and rates.
+
+:class:`LedgerStore` is the interface the web app and the commands use; :class:`SqliteLedger`
+keeps it in one SQLite file (WAL, ``synchronous=FULL``). The SQL is plain (``ON CONFLICT DO
+NOTHING``, ``RETURNING``) so that a PostgreSQL store can follow with the same statements.
+
+A batch is stored in one transaction: each sale is inserted once; the same id with the same
+payload hash is a duplicate, with another hash a conflict (the original stays untouched);
+a sale that does not add up is rejected. Rejected and conflicting sales are kept in the
+quarantine for people to look at. Stored sales cannot be updated or deleted (triggers).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from fairpos.catalog import CatalogError, parse_catalog
+from fairpos.money import MoneyError, check_currency, parse_rate
+from fairpos.sync.wire import (
+    DayFigures,
+    WireError,
+    check_sale,
+    payload_hash,
+    sale_from_wire,
+    split_id,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS devices (
+    enrolment INTEGER PRIMARY KEY,
+    device_id TEXT UNIQUE,
+    fair TEXT NOT NULL,
+    lane INTEGER NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    enrolled_at TEXT NOT NULL,
+    claimed_at TEXT,
+    revoked_at TEXT,
+    max_contiguous_seq INTEGER NOT NULL DEFAULT 0,
+    last_sync_at TEXT
+);
+CREATE TABLE IF NOT EXISTS admin_tokens (
+    token_hash TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sales (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    ref_id TEXT,
+    business_date TEXT NOT NULL,
+    confirmed_at TEXT NOT NULL,
+    training INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    catalog_version INTEGER,
+    payload TEXT NOT NULL,
+    payload_hash TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    UNIQUE (device_id, seq)
+);
+CREATE INDEX IF NOT EXISTS sales_day ON sales (business_date, device_id);
+CREATE TABLE IF NOT EXISTS sale_lines (
+    sale_id TEXT NOT NULL REFERENCES sales(id),
+    line_no INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    price_class TEXT,
+    grams INTEGER,
+    count INTEGER,
+    amount INTEGER NOT NULL,
+    voided INTEGER NOT NULL,
+    PRIMARY KEY (sale_id, line_no)
+);
+CREATE TABLE IF NOT EXISTS sale_tenders (
+    sale_id TEXT NOT NULL REFERENCES sales(id),
+    tender_no INTEGER NOT NULL,
+    method TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    PRIMARY KEY (sale_id, tender_no)
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    sale_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('rejected', 'conflict')),
+    reason TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    payload_hash TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    UNIQUE (device_id, sale_id, payload_hash)
+);
+CREATE TABLE IF NOT EXISTS catalogs (
+    version INTEGER PRIMARY KEY,
+    published_at TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    format TEXT NOT NULL,
+    body TEXT NOT NULL,
+    sha256 TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rate_sets (
+    version INTEGER PRIMARY KEY,
+    published_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS day_closes (
+    id INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    business_date TEXT NOT NULL,
+    figures TEXT NOT NULL,
+    result TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+APPEND_ONLY = ("sales", "sale_lines", "sale_tenders", "catalogs", "rate_sets")
+
+
+class LedgerError(ValueError):
+    """A request the ledger refuses; the message is for a person."""
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Device:
+    enrolment: int
+    device_id: str | None
+    fair: str
+    lane: int
+    revoked: bool
+
+
+@dataclass
+class BatchResult:
+    accepted: list[str] = field(default_factory=list)
+    duplicate: list[str] = field(default_factory=list)
+    rejected: list[dict[str, str]] = field(default_factory=list)
+    conflict: list[dict[str, str]] = field(default_factory=list)
+    max_contiguous_seq: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicate": self.duplicate,
+                "rejected": self.rejected, "conflict": self.conflict,
+                "max_contiguous_seq": self.max_contiguous_seq}
+
+
+@dataclass(frozen=True)
+class Published:
+    version: int
+    published_at: str
+    body: dict[str, Any]  # what GET /v1/catalog or /v1/rates answers
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+class LedgerStore(Protocol):
+    """What the web app and the commands need from the ledger's storage."""
+
+    def close(self) -> None: ...
+    def enrol(self, fair: str, lane: int) -> tuple[int, str]: ...
+    def revoke(self, device: str) -> Device: ...
+    def admin_token(self) -> str: ...
+    def is_admin(self, token: str) -> bool: ...
+    def device_for_token(self, token: str) -> Device | None: ...
+    def claim(self, enrolment: int, device_id: str) -> Device: ...
+    def ingest(self, device_id: str, sales: Sequence[Any]) -> BatchResult: ...
+    def sync_state(self, device_id: str) -> dict[str, Any]: ...
+    def day_close(self, device_id: str, figures: dict[str, Any]) -> dict[str, Any]: ...
+    def publish(self, text: str, name: str, currency: str) -> tuple[str, int]: ...
+    def catalog(self) -> Published | None: ...
+    def rates(self) -> Published | None: ...
+    def report(self, business_date: str, fair: str | None = None) -> dict[str, Any]: ...
+    def devices(self) -> list[dict[str, Any]]: ...
+    def quarantined(self, fair: str | None = None) -> list[dict[str, Any]]: ...
+    def business_dates(self) -> list[tuple[str, str]]: ...
+
+
+class SqliteLedger:
+    """The ledger in one SQLite file. Safe to share between threads (one writer at a time)."""
+
+    def __init__(self, path: Path, clock: Callable[[], str] = _now) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.clock = clock
+        self.conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False,
+                                    isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.lock = threading.RLock()
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
+                       "busy_timeout=30000"):
+            self.conn.execute(f"PRAGMA {pragma}")
+        with self.transaction():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self.conn.execute(statement)
+            for table in APPEND_ONLY:
+                for action in ("UPDATE", "DELETE"):
+                    self.conn.execute(
+                        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} "
+                        f"BEFORE {action} ON {table} BEGIN SELECT RAISE(ABORT, "
+                        f"'the ledger is append-only: {table} cannot be changed'); END")
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            return self.conn.execute(sql, list(params)).fetchall()
+
+    # -- devices and tokens ----------------------------------------------------------------
+
+    def enrol(self, fair: str, lane: int) -> tuple[int, str]:
+        """A new device place (fair, lane) and its token; only the token's hash is kept."""
+        if not fair.strip():
+            raise LedgerError("the fair needs a name")
+        if lane < 1:
+            raise LedgerError("the lane is a number from 1")
+        token = secrets.token_urlsafe(32)
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO devices (fair, lane, token_hash, enrolled_at) VALUES (?,?,?,?)",
+                [fair.strip(), lane, token_hash(token), self.clock()])
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid, token
+
+    def _device(self, row: sqlite3.Row | None) -> Device | None:
+        if row is None:
+            return None
+        return Device(row["enrolment"], row["device_id"], row["fair"], row["lane"],
+                      row["revoked_at"] is not None)
+
+    def revoke(self, device: str) -> Device:
+        """Revoke by device id, or by enrolment number (``#3``) before the device claimed it."""
+        key = device.strip().upper()
+        with self.transaction() as conn:
+            if key.startswith("#") and key[1:].isdigit():
+                row = conn.execute("SELECT * FROM devices WHERE enrolment = ?",
+                                   [int(key[1:])]).fetchone()
+            else:
+                row = conn.execute("SELECT * FROM devices WHERE device_id = ?",
+                                   [key]).fetchone()
+            found = self._device(row)
+            if found is None:
+                raise LedgerError(f"there is no device {device}")
+            conn.execute("UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) "
+                         "WHERE enrolment = ?", [self.clock(), found.enrolment])
+        return Device(found.enrolment, found.device_id, found.fair, found.lane, True)
+
+    def admin_token(self) -> str:
+        token = secrets.token_urlsafe(32)
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO admin_tokens VALUES (?, ?)",
+                         [token_hash(token), self.clock()])
+        return token
+
+    def is_admin(self, token: str) -> bool:
+        return bool(self._all("SELECT 1 FROM admin_tokens WHERE token_hash = ?",
+                              [token_hash(token)]))
+
+    def device_for_token(self, token: str) -> Device | None:
+        rows = self._all("SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL",
+                         [token_hash(token)])
+        return self._device(rows[0]) if rows else None
+
+    def claim(self, enrolment: int, device_id: str) -> Device:
+        """Bind a stall's device id to its enrolment (once; the same id again is fine)."""
+        split_id(f"{device_id}-000001")  # a well-formed device id
+        with self.transaction() as conn:
+            row = conn.execute("SELECT * FROM devices WHERE enrolment = ?",
+                               [enrolment]).fetchone()
+            found = self._device(row)
+            if found is None or found.revoked:
+                raise LedgerError("this token is not enrolled")
+            if found.device_id not in (None, device_id):
+                raise LedgerError(f"this token belongs to device {found.device_id}")
+            taken = conn.execute("SELECT enrolment FROM devices WHERE device_id = ?",
+                                 [device_id]).fetchone()
+            if taken is not None and taken[0] != enrolment:
+                raise LedgerError(f"device {device_id} is enrolled with another token")
+            if found.device_id is None:
+                conn.execute("UPDATE devices SET device_id = ?, claimed_at = ? "
+                             "WHERE enrolment = ?", [device_id, self.clock(), enrolment])
+        return Device(found.enrolment, device_id, found.fair, found.lane, False)
+
+    # -- sales -------------------------------------------------------------------------------
+
+    def _known(self, conn: sqlite3.Connection) -> tuple[set[str] | None, set[int] | None]:
+        """Currencies and catalog versions the ledger has published (None: none yet)."""
+        catalogs = conn.execute("SELECT version, currency FROM catalogs").fetchall()
+        rate_sets = conn.execute("SELECT body FROM rate_sets").fetchall()
+        if not catalogs and not rate_sets:
+            return None, None
+        currencies = {row["currency"] for row in catalogs}
+        for row in rate_sets:
+            for rate in json.loads(row["body"])["rates"]:
+                currencies.update((rate["base"], rate["quote"]))
+        return currencies, ({row["version"] for row in catalogs} if catalogs else None)
+
+    def ingest(self, device_id: str, sales: Sequence[Any]) -> BatchResult:
+        """Store a batch of one device's sales, all in one transaction."""
+        result = BatchResult()
+        now = self.clock()
+        with self.transaction() as conn:
+            currencies, versions = self._known(conn)
+            for data in sales:
+                self._ingest_one(conn, device_id, data, now, currencies, versions, result)
+            result.max_contiguous_seq = self._advance(conn, device_id)
+            conn.execute("UPDATE devices SET last_sync_at = ? WHERE device_id = ?",
+                         [now, device_id])
+        return result
+
+    def _ingest_one(self, conn: sqlite3.Connection, device_id: str, data: Any, now: str,
+                    currencies: set[str] | None, versions: set[int] | None,
+                    result: BatchResult) -> None:
+        digest = payload_hash(data)
+        sale_id = data.get("id") if isinstance(data, dict) else None
+        sale_id = sale_id if isinstance(sale_id, str) else "?"
+        try:
+            sale = sale_from_wire(data)
+            reason = check_sale(sale, currencies, versions)
+        except WireError as err:
+            reason = str(err)
+        if reason is not None:
+            self._quarantine(conn, device_id, sale_id, "rejected", reason, data, digest, now)
+            result.rejected.append({"id": sale_id, "reason": reason})
+            return
+        inserted = conn.execute(
+            "INSERT INTO sales (id, device_id, seq, kind, ref_id, business_date, confirmed_at, "
+            "training, currency, total, catalog_version, payload, payload_hash, received_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
+            [sale.id, device_id, sale.seq, sale.kind, sale.ref_id, sale.business_date,
+             sale.confirmed_at.isoformat(), int(sale.training), sale.total.currency,
+             sale.total.minor, sale.catalog_version, json.dumps(data, sort_keys=True),
+             digest, now]).fetchone()
+        if inserted is None:
+            row = conn.execute("SELECT payload_hash FROM sales WHERE id = ?",
+                               [sale.id]).fetchone()
+            if row is not None and row[0] == digest:
+                result.duplicate.append(sale.id)
+                return
+            reason = "another sale with this id is already on the ledger"
+            self._quarantine(conn, device_id, sale.id, "conflict", reason, data, digest, now)
+            result.conflict.append({"id": sale.id, "reason": reason})
+            return
+        self._insert_details(conn, sale.id, data)
+        result.accepted.append(sale.id)
+
+    def _insert_details(self, conn: sqlite3.Connection, sale_id: str, data: dict[str, Any]
+                        ) -> None:
+        conn.executemany(
+            "INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [(sale_id, n, line["kind"], line["code"], line["name_es"], line["price_class"],
+              line["grams"], line["count"], line["amount"], int(line["voided"]))
+             for n, line in enumerate(data["lines"], start=1)])
+        tenders = [(t["method"], t["currency"], t["amount"]) for t in data["tenders"]]
+        if data["change"]["amount"]:  # change goes out of the drawer as cash
+            tenders.append(("cash", data["change"]["currency"], -data["change"]["amount"]))
+        conn.executemany("INSERT INTO sale_tenders VALUES (?,?,?,?,?)",
+                         [(sale_id, n, *t) for n, t in enumerate(tenders, start=1)])
+
+    @staticmethod
+    def _quarantine(conn: sqlite3.Connection, device_id: str, sale_id: str, kind: str,
+                    reason: str, data: Any, digest: str, now: str) -> None:
+        conn.execute(
+            "INSERT INTO quarantine (device_id, sale_id, kind, reason, payload, payload_hash, "
+            "received_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            [device_id, sale_id, kind, reason, json.dumps(data, sort_keys=True), digest, now])
+
+    @staticmethod
+    def _advance(conn: sqlite3.Connection, device_id: str) -> int:
+        """Move the device's contiguous resume point past every seq now present."""
+        current = int(conn.execute("SELECT max_contiguous_seq FROM devices WHERE device_id = ?",
+                                   [device_id]).fetchone()[0])
+        for (seq,) in conn.execute("SELECT seq FROM sales WHERE device_id = ? AND seq > ? "
+                                   "ORDER BY seq", [device_id, current]):
+            if seq != current + 1:
+                break
+            current = seq
+        conn.execute("UPDATE devices SET max_contiguous_seq = ? WHERE device_id = ?",
+                     [current, device_id])
+        return current
+
+    def _missing(self, device_id: str) -> list[int]:
+        seqs = [row[0] for row in self._all(
+            "SELECT seq FROM sales WHERE device_id = ? ORDER BY seq", [device_id])]
+        present, missing = set(seqs), []
+        for seq in range(1, (seqs[-1] if seqs else 0) + 1):
+            if seq not in present:
+                missing.append(seq)
+        return missing
+
+    def _figures(self, device_id: str, business_date: str) -> DayFigures:
+        rows = self._all("SELECT payload FROM sales WHERE device_id = ? AND business_date = ? "
+                         "ORDER BY seq", [device_id, business_date])
+        return DayFigures.of(business_date, (json.loads(row[0]) for row in rows))
+
+    def sync_state(self, device_id: str) -> dict[str, Any]:
+        row = self._all("SELECT max_contiguous_seq, last_sync_at FROM devices "
+                        "WHERE device_id = ?", [device_id])[0]
+        dates = [r[0] for r in self._all("SELECT DISTINCT business_date FROM sales WHERE "
+                                         "device_id = ? ORDER BY 1", [device_id])]
+        count = self._all("SELECT COUNT(*) FROM sales WHERE device_id = ?", [device_id])[0][0]
+        quarantined = self._all("SELECT COUNT(*) FROM quarantine WHERE device_id = ?",
+                                [device_id])[0][0]
+        return {"device_id": device_id, "max_contiguous_seq": row[0],
+                "last_sync_at": row[1], "count": count, "missing_seqs": self._missing(device_id),
+                "quarantined": quarantined,
+                "days": [self._figures(device_id, day).to_json() for day in dates]}
+
+    def day_close(self, device_id: str, figures: dict[str, Any]) -> dict[str, Any]:
+        """The stall's figures for a business date against the ledger's: ``match``,
+        ``pending`` (entries still to come: their ids) or ``mismatch``."""
+        try:
+            day = date.fromisoformat(str(figures["business_date"])).isoformat()
+            max_seq = int(figures["max_seq"])
+        except (KeyError, TypeError, ValueError):
+            raise LedgerError("day-close needs business_date and max_seq") from None
+        mine = self._figures(device_id, day).to_json()
+        theirs = {"business_date": day, "count": figures.get("count"), "max_seq": max_seq,
+                  "totals": figures.get("totals", {}), "tenders": figures.get("tenders", {})}
+        missing = [seq for seq in self._missing(device_id) if seq <= max_seq]
+        top = self._all("SELECT COALESCE(MAX(seq), 0) FROM sales WHERE device_id = ?",
+                        [device_id])[0][0]
+        missing += list(range(top + 1, max_seq + 1))
+        held = {split_id(r[0])[1] for r in self._all(
+            "SELECT sale_id FROM quarantine WHERE device_id = ? AND sale_id != '?'",
+            [device_id])}
+        # entries in quarantine are not on their way: only a person can settle them
+        waiting = [seq for seq in missing if seq not in held]
+        if mine == theirs:
+            result = "match"
+        elif waiting:
+            result = "pending"
+        else:
+            result = "mismatch"
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO day_closes (device_id, business_date, figures, result, at)"
+                         " VALUES (?,?,?,?,?)",
+                         [device_id, day, json.dumps(theirs, sort_keys=True), result,
+                          self.clock()])
+        return {"result": result, "ledger": mine, "stall": theirs,
+                "missing": [f"{device_id}-{seq:06d}" for seq in waiting],
+                "quarantined": [f"{device_id}-{seq:06d}" for seq in missing
+                                if seq in held]}
+
+    # -- catalog and rates ---------------------------------------------------------------------
+
+    def publish(self, text: str, name: str, currency: str) -> tuple[str, int]:
+        """Publish a catalog (CSV or JSON, as the stalls import) or a rates file (CSV with
+        ``base,quote,rate,effective``) as a new immutable version: ("catalog"|"rates", n)."""
+        first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+        if first.replace(" ", "").lower().startswith("base,quote"):
+            return "rates", self._publish_rates(text)
+        fmt: Literal["csv", "json"] = "json" if name.lower().endswith(".json") else "csv"
+        try:
+            parse_catalog(text, fmt, check_currency(currency))
+        except (CatalogError, MoneyError) as err:
+            raise LedgerError(f"{name}: {err}") from None
+        with self.transaction() as conn:
+            version = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM catalogs"
+                                   ).fetchone()[0]
+            conn.execute("INSERT INTO catalogs VALUES (?,?,?,?,?,?)",
+                         [version, self.clock(), currency, fmt, text,
+                          hashlib.sha256(text.encode()).hexdigest()])
+        return "catalog", int(version)
+
+    def _publish_rates(self, text: str) -> int:
+        rates = []
+        for n, row in enumerate(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))), start=2):
+            try:
+                rates.append({"base": check_currency(row["base"]),
+                              "quote": check_currency(row["quote"]),
+                              "value": str(parse_rate(row["rate"])),
+                              "effective": date.fromisoformat(row["effective"].strip())
+                              .isoformat()})
+            except (KeyError, AttributeError, ValueError) as err:
+                raise LedgerError(f"rates line {n}: {err}") from None
+        if not rates:
+            raise LedgerError("the rates file has no rates")
+        with self.transaction() as conn:
+            version = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM rate_sets"
+                                   ).fetchone()[0]
+            conn.execute("INSERT INTO rate_sets VALUES (?,?,?)",
+                         [version, self.clock(), json.dumps({"rates": rates})])
+        return int(version)
+
+    def catalog(self) -> Published | None:
+        rows = self._all("SELECT * FROM catalogs ORDER BY version DESC LIMIT 1")
+        if not rows:
+            return None
+        row = rows[0]
+        return Published(row["version"], row["published_at"], {
+            "version": row["version"], "published_at": row["published_at"],
+            "currency": row["currency"], "format": row["format"], "sha256": row["sha256"],
+            "body": row["body"]})
+
+    def rates(self) -> Published | None:
+        rows = self._all("SELECT * FROM rate_sets ORDER BY version DESC LIMIT 1")
+        if not rows:
+            return None
+        row = rows[0]
+        return Published(row["version"], row["published_at"], {
+            "version": row["version"], "published_at": row["published_at"],
+            **json.loads(row["body"])})
+
+    # -- reports ---------------------------------------------------------------------------
+
+    def devices(self) -> list[dict[str, Any]]:
+        return [dict(row) | {"missing": self._missing(row["device_id"])
+                             if row["device_id"] else []}
+                for row in self._all(
+                    "SELECT enrolment, device_id, fair, lane, enrolled_at, claimed_at, "
+                    "revoked_at, max_contiguous_seq, last_sync_at FROM devices "
+                    "ORDER BY fair, lane")]
+
+    def quarantined(self, fair: str | None = None) -> list[dict[str, Any]]:
+        return [dict(row) for row in self._all(
+            "SELECT q.id, q.device_id, d.fair, d.lane, q.sale_id, q.kind, q.reason, "
+            "q.received_at FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
+            "WHERE ? IS NULL OR d.fair = ? ORDER BY q.id", [fair, fair])]
+
+    def business_dates(self) -> list[tuple[str, str]]:
+        """(fair, business date) pairs that have sales, newest first."""
+        return [(row[0], row[1]) for row in self._all(
+            "SELECT DISTINCT d.fair, s.business_date FROM sales s JOIN devices d "
+            "ON d.device_id = s.device_id ORDER BY s.business_date DESC, d.fair")]
+
+    def report(self, business_date: str, fair: str | None = None) -> dict[str, Any]:
+        """A business date's figures, for one fair or all: counts and totals per currency
+        and tender, per lane and in all, kilos and amount per product and price class, and
+        sales by hour. Training entries are left out; voids and refunds count negatively."""
+        where = ("s.business_date = ? AND s.training = 0 AND (? IS NULL OR d.fair = ?)")
+        params = [business_date, fair, fair]
+        base = f"FROM sales s JOIN devices d ON d.device_id = s.device_id WHERE {where}"
+        totals = {r[0]: r[1] for r in self._all(
+            f"SELECT s.currency, SUM(s.total) {base} GROUP BY 1 ORDER BY 1", params)}
+        count = self._all(f"SELECT COUNT(*) {base} AND s.kind = 'sale'", params)[0][0]
+        entries = self._all(f"SELECT COUNT(*) {base}", params)[0][0]
+        tenders = [dict(r) for r in self._all(
+            f"SELECT t.method, t.currency, SUM(t.amount) AS amount FROM sale_tenders t JOIN "
+            f"sales s ON s.id = t.sale_id JOIN devices d ON d.device_id = s.device_id "
+            f"WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2", params)]
+        lanes = [dict(r) for r in self._all(
+            f"SELECT d.fair, d.lane, s.device_id, SUM(s.kind = 'sale') AS sales_count, "
+            f"s.currency, SUM(s.total) AS total {base} GROUP BY d.fair, d.lane, s.device_id, "
+            f"s.currency ORDER BY d.fair, d.lane", params)]
+        for lane in lanes:
+            lane["tenders"] = [dict(r) for r in self._all(
+                f"SELECT t.method, t.currency, SUM(t.amount) AS amount FROM sale_tenders t "
+                f"JOIN sales s ON s.id = t.sale_id JOIN devices d ON d.device_id = s.device_id "
+                f"WHERE {where} AND s.device_id = ? GROUP BY 1, 2 ORDER BY 1, 2",
+                [*params, lane["device_id"]])]
+        line_where = f"FROM sale_lines l JOIN sales s ON s.id = l.sale_id JOIN devices d " \
+                     f"ON d.device_id = s.device_id WHERE {where} AND l.voided = 0"
+        products = [dict(r) for r in self._all(
+            f"SELECT l.code, l.name, SUM(COALESCE(l.grams, 0)) AS grams, "
+            f"SUM(COALESCE(l.count, 0)) AS count, SUM(l.amount) AS amount {line_where} "
+            f"AND l.kind = 'product' GROUP BY l.code, l.name ORDER BY SUM(l.amount) DESC",
+            params)]
+        classes = [dict(r) for r in self._all(
+            f"SELECT l.price_class, SUM(COALESCE(l.grams, 0)) AS grams, SUM(l.amount) AS amount "
+            f"{line_where} AND l.price_class IS NOT NULL GROUP BY 1 ORDER BY 1", params)]
+        hours = [dict(r) for r in self._all(
+            f"SELECT substr(s.confirmed_at, 12, 2) AS hour, COUNT(*) AS sales_count, "
+            f"SUM(s.total) AS total {base} AND s.kind = 'sale' GROUP BY 1 ORDER BY 1", params)]
+        return {"business_date": business_date, "fair": fair, "sales_count": count,
+                "entries": entries, "totals": totals, "tenders": tenders, "lanes": lanes,
+                "products": products, "price_classes": classes, "hours": hours}
+

@@ -1,0 +1,263 @@
+"""The stall's side of sync: push the outbox to the ledger, pull catalog and rates, close the day.
+
+The relay reads the outbox oldest first and sends batches of at most 200 entries with the
+device's token. Entries are marked acknowledged only after the ledger's whole reply has been
+read and checked; a timeout, a reset, a cut reply or a 5xx is an *unknown outcome*: the same
+entries are sent again, unchanged, later (the ledger answers ``duplicate`` for what it already
+has). Rejected and conflicting entries are quarantined on the stall and shown; they never
+block the rest of the queue.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+import httpx
+
+from fairpos.catalog import CatalogError, parse_catalog
+from fairpos.money import MoneyError, check_currency, parse_rate
+from fairpos.store import Store
+from fairpos.sync.wire import MAX_BATCH, DayFigures, encode_body, sale_to_wire
+
+TIMEOUT = httpx.Timeout(30.0, connect=10.0, pool=5.0)
+TILL_TIMEOUT = httpx.Timeout(20.0, connect=5.0, pool=5.0)  # the till tries again soon anyway
+
+
+class SyncError(Exception):
+    """Sync could not go on; ``unknown``: the ledger may or may not have what was sent (a
+    timeout, a reset, a 5xx) — send again later. Otherwise the ledger refused (4xx)."""
+
+    def __init__(self, message: str, unknown: bool = True) -> None:
+        super().__init__(message)
+        self.unknown = unknown
+
+
+class LedgerClient:
+    """The ledger's HTTP API, as one device (its token)."""
+
+    def __init__(self, url: str, token: str, *, timeout: httpx.Timeout = TIMEOUT,
+                 transport: httpx.BaseTransport | None = None, keepalive: bool = True) -> None:
+        limits = httpx.Limits(max_keepalive_connections=None if keepalive else 0)
+        self.http = httpx.Client(base_url=url.rstrip("/"), timeout=timeout,
+                                 headers={"Authorization": f"Bearer {token}"},
+                                 transport=transport, limits=limits)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> LedgerClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as err:  # timeouts, resets, refused connections, cut replies
+            raise SyncError(f"{type(err).__name__}: {err}" if str(err)
+                            else type(err).__name__) from None
+        if response.status_code >= 500:
+            raise SyncError(f"the ledger failed ({response.status_code})")
+        if response.status_code >= 400 and response.status_code != 404:
+            try:
+                reason = response.json().get("error", response.text)
+            except ValueError:
+                reason = response.text[:200]
+            raise SyncError(f"the ledger refused ({response.status_code}): {reason}",
+                            unknown=False)
+        return response
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
+        if response.status_code == 404:
+            raise SyncError("the ledger does not know that (404)", unknown=False)
+        try:
+            return response.json()
+        except ValueError:
+            raise SyncError("the ledger's reply was cut or is not JSON") from None
+
+    def claim(self, device_id: str) -> dict[str, Any]:
+        reply = self.json("POST", "/v1/devices/claim", json={"device_id": device_id})
+        return dict(reply)
+
+    def push(self, device_id: str, sales: list[dict[str, Any]]) -> dict[str, Any]:
+        body = encode_body({"device_id": device_id, "sales": sales})
+        reply = self.json("POST", "/v1/sales/batch", content=body,
+                          headers={"Content-Encoding": "gzip",
+                                   "Content-Type": "application/json"})
+        return check_reply(reply, [s["id"] for s in sales])
+
+    def sync_state(self, device_id: str) -> dict[str, Any]:
+        return dict(self.json("GET", f"/v1/devices/{device_id}/sync-state"))
+
+    def day_close(self, device_id: str, figures: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.json("POST", f"/v1/devices/{device_id}/day-close", json=figures))
+
+    def published(self, what: str, version: int | None) -> dict[str, Any] | None:
+        """The newest catalog or rates, or None when the ledger has nothing newer (304) or
+        nothing at all (404)."""
+        headers = {"If-None-Match": f'"{version}"'} if version else {}
+        response = self.request("GET", f"/v1/{what}", headers=headers)
+        if response.status_code in (304, 404):
+            return None
+        try:
+            return dict(response.json())
+        except ValueError:
+            raise SyncError(f"the {what} reply was cut or is not JSON") from None
+
+
+def check_reply(reply: Any, sent: list[str]) -> dict[str, Any]:
+    """The batch reply, only if it is whole and speaks of what was sent."""
+    try:
+        accepted = [str(i) for i in reply["accepted"]]
+        duplicate = [str(i) for i in reply["duplicate"]]
+        rejected = [(str(r["id"]), str(r["reason"])) for r in reply["rejected"]]
+        conflict = [(str(r["id"]), str(r["reason"])) for r in reply["conflict"]]
+        int(reply["max_contiguous_seq"])
+    except (KeyError, TypeError, ValueError):
+        raise SyncError("the ledger's reply is incomplete") from None
+    named = {*accepted, *duplicate, *(i for i, _r in rejected), *(i for i, _r in conflict)}
+    if not named <= set(sent):
+        raise SyncError("the ledger's reply names entries that were not sent")
+    return {"accepted": accepted, "duplicate": duplicate, "rejected": rejected,
+            "conflict": conflict, "max_contiguous_seq": int(reply["max_contiguous_seq"])}
+
+
+@dataclass
+class PushReport:
+    sent: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    quarantined: list[tuple[str, str]] = field(default_factory=list)
+    batches: int = 0
+    error: SyncError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _guarded(guard: threading.Lock | None) -> Any:
+    return guard if guard is not None else nullcontext()
+
+
+def next_payloads(store: Store, limit: int) -> list[dict[str, Any]]:
+    """The next entries to send as wire payloads; a payload is made once and kept."""
+    entries = store.outbox_next(limit)
+    fresh = [(entry_id, json.dumps(sale_to_wire(store.sale(entry_id)), sort_keys=True))
+             for entry_id, payload in entries if payload is None]
+    if fresh:
+        store.keep_payloads(fresh)
+    made = dict(fresh)
+    return [json.loads(payload or made[entry_id]) for entry_id, payload in entries]
+
+
+def push(store: Store, client: LedgerClient, *, batch_size: int = MAX_BATCH,
+         guard: threading.Lock | None = None,
+         after_reply: Callable[[], None] | None = None) -> PushReport:
+    """Send everything pending, batch after batch, until the outbox is empty or a send fails.
+
+    ``guard`` is held around each use of the store (the till shares it with its workers) and
+    never while waiting on the network. ``after_reply`` runs between the reply and the acks
+    (tests crash the stall there).
+    """
+    report = PushReport()
+    device_id = store.device_id
+    while True:
+        with _guarded(guard):
+            sales = next_payloads(store, batch_size)
+        if not sales:
+            return report
+        ids = [s["id"] for s in sales]
+        try:
+            reply = client.push(device_id, sales)
+        except SyncError as err:
+            with _guarded(guard):
+                store.outbox_failed(ids, str(err))
+            report.error = err
+            return report
+        if after_reply is not None:
+            after_reply()
+        quarantined = [*reply["rejected"], *reply["conflict"]]
+        with _guarded(guard):
+            store.outbox_settled([*reply["accepted"], *reply["duplicate"]], quarantined)
+        report.sent += len(sales)
+        report.batches += 1
+        report.accepted += len(reply["accepted"])
+        report.duplicate += len(reply["duplicate"])
+        report.quarantined += quarantined
+        if len(reply["accepted"]) + len(reply["duplicate"]) + len(quarantined) == 0:
+            report.error = SyncError("the ledger took none of the batch")
+            return report
+
+
+def pull(store: Store, client: LedgerClient, currency: str,
+         guard: threading.Lock | None = None) -> list[str]:
+    """Apply a newer catalog and newer rates from the ledger; what was applied, in words."""
+    applied = []
+    with _guarded(guard):
+        current = store.catalog().version if store.has_catalog() else None
+    catalog = client.published("catalog", current)
+    if catalog is not None:
+        try:
+            fmt: Literal["csv", "json"] = "json" if catalog["format"] == "json" else "csv"
+            draft = parse_catalog(catalog["body"], fmt, check_currency(catalog["currency"]))
+            version = int(catalog["version"])
+        except (KeyError, TypeError, ValueError, CatalogError, MoneyError) as err:
+            raise SyncError(f"the ledger's catalog cannot be used: {err}", unknown=False
+                            ) from None
+        with _guarded(guard):
+            if store.apply_catalog(draft, catalog["currency"], version, "ledger",
+                                   str(catalog.get("sha256", ""))):
+                applied.append(f"catalog v{version}")
+    with _guarded(guard):
+        seen = int(store.sync_value("rates_version") or 0)
+    rates = client.published("rates", seen or None)
+    if rates is not None:
+        try:
+            version = int(rates["version"])
+            values = [(check_currency(r["base"]), check_currency(r["quote"]),
+                       parse_rate(str(r["value"])), date.fromisoformat(r["effective"]))
+                      for r in rates["rates"] if r["base"] == currency]
+        except (KeyError, TypeError, ValueError, MoneyError) as err:
+            raise SyncError(f"the ledger's rates cannot be used: {err}", unknown=False
+                            ) from None
+        with _guarded(guard):
+            if store.apply_rates([(b, q, Decimal(v), e) for b, q, v, e in values], version):
+                applied.append(f"rates v{version}")
+    return applied
+
+
+def day_figures(store: Store, business_date: str) -> dict[str, Any]:
+    """This device's entries of a business date, figured as the ledger figures them."""
+    return DayFigures.of(business_date, (sale_to_wire(store.sale(i))
+                                         for i in store.entry_ids(business_date))).to_json()
+
+
+class Backoff:
+    """Exponential backoff with full jitter: wait a random time up to base·2ⁿ, capped."""
+
+    def __init__(self, base: float = 1.0, cap: float = 60.0,
+                 rng: random.Random | None = None) -> None:
+        self.base, self.cap = base, cap
+        self.failures = 0
+        self.rng = rng or random.Random()
+
+    def failed(self) -> float:
+        """Note a failure; the seconds to wait before the next try."""
+        delay = self.rng.uniform(0, min(self.cap, self.base * 2 ** self.failures))
+        self.failures += 1
+        return delay
+
+    def succeeded(self) -> None:
+        self.failures = 0
+

@@ -1,0 +1,171 @@
+"""A real ledger (uvicorn in its own process, on 127.0.0.1) and stalls with sales to send."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from fairpos.cart import Cart
+from fairpos.ledger.store import SqliteLedger
+from fairpos.money import Money
+from fairpos.settings import Settings, parse_settings
+from fairpos.store import DB_NAME, Store
+from fairpos.tenders import Tender
+from tests.conftest import FIXTURES, ROOT, LaneDir, make_lane
+from tests.fake_printer import free_port
+
+ITEMS = ["101", "G", "M", "305", "402", "110", "7591234000049"]
+
+
+class LedgerServer:
+    """``fairpos ledger serve`` as a real process; ``kill()`` is SIGKILL, ``start()`` again."""
+
+    def __init__(self, db: Path, port: int | None = None, publish: bool = True) -> None:
+        self.db = db
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        if publish:
+            with self.store() as ledger:
+                ledger.publish((FIXTURES / "feria-catalog.csv").read_text(),
+                               "feria-catalog.csv", "USD")
+                ledger.publish((FIXTURES / "feria-rates.csv").read_text(), "feria-rates.csv",
+                               "USD")
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def store(self) -> _Opened:
+        return _Opened(self.db)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "fairpos", "ledger", "serve", "--port", str(self.port),
+             "--db", str(self.db)], cwd=ROOT, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError("the ledger did not start")
+            time.sleep(0.05)
+        raise RuntimeError("the ledger did not answer in 20 s")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush — as a power cut."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def enrol(self, fair: str = "Feria Centro", lane: int = 1) -> str:
+        with self.store() as ledger:
+            return ledger.enrol(fair, lane)[1]
+
+
+class _Opened:
+    def __init__(self, db: Path) -> None:
+        self.db = db
+
+    def __enter__(self) -> SqliteLedger:
+        self.ledger = SqliteLedger(self.db)
+        return self.ledger
+
+    def __exit__(self, *_exc: object) -> None:
+        self.ledger.close()
+
+
+def lane_settings(lane: LaneDir) -> Settings:
+    return parse_settings((lane.path / "fairpos.toml").read_text(), {})
+
+
+def stall(path: Path, device_id: str, sales: int = 0, seed: int = 0) -> LaneDir:
+    """A lane (feria catalog, a VES rate, a shift open) with ``sales`` sales rung up."""
+    lane = make_lane(path, device_id=device_id)
+    lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
+    lane.run("shift", "open", "--volunteer", "Ana", "--float", "USD:20")
+    ring(lane, sales, seed)
+    return lane
+
+
+def ring(lane: LaneDir, count: int, seed: int = 0) -> list[str]:
+    """Ring up ``count`` sales of one to four random lines, paid in cash; their ids."""
+    settings = lane_settings(lane)
+    store = Store.open(lane.path / DB_NAME)
+    rng = random.Random(seed)
+    ids = []
+    try:
+        catalog = store.catalog()
+        for _ in range(count):
+            cart = Cart("USD")
+            for _ in range(rng.randint(1, 4)):
+                code = rng.choice(ITEMS)
+                product = catalog.product(code)
+                if product is not None and product.unit == "each":
+                    cart.add(catalog, code)
+                else:
+                    from fairpos.quantity import Quantity
+
+                    cart.add(catalog, code, Quantity(grams=rng.randint(100, 5000)))
+            sale = store.confirm_sale(cart, [Tender("cash", Money(cart.total.minor, "USD"))],
+                                      "USD", settings)
+            ids.append(sale.id)
+    finally:
+        store.close()
+    return ids
+
+
+def connect(lane: LaneDir, server: LedgerServer, fair: str = "Feria Centro",
+            number: int = 1) -> str:
+    token = server.enrol(fair, number)
+    lane.run("connect", server.url, "--token", token)
+    return token
+
+
+def stall_sums(lane: LaneDir) -> tuple[int, int]:
+    """(entries, sum of totals) in the stall's journal."""
+    store = Store.open(lane.path / DB_NAME)
+    try:
+        row = store.db.execute("SELECT COUNT(*), COALESCE(SUM(total), 0) FROM sales").fetchone()
+        return int(row[0]), int(row[1])
+    finally:
+        store.close()
+
+
+def ledger_sums(db: Path, device_id: str) -> tuple[int, int]:
+    with _Opened(db) as ledger:
+        row = ledger.conn.execute("SELECT COUNT(*), COALESCE(SUM(total), 0) FROM sales "
+                                  "WHERE device_id = ?", [device_id]).fetchone()
+        return int(row[0]), int(row[1])
+
+
+def payloads(lane: LaneDir) -> list[dict[str, Any]]:
+    """Every entry of the stall as the wire carries it."""
+    from fairpos.sync.wire import sale_to_wire
+
+    store = Store.open(lane.path / DB_NAME)
+    try:
+        ids = [r[0] for r in store.db.execute("SELECT id FROM sales ORDER BY seq")]
+        return [sale_to_wire(store.sale(i)) for i in ids]
+    finally:
+        store.close()

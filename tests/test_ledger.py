@@ -1,0 +1,250 @@
+"""The ledger's contract, against a real uvicorn server on 127.0.0.1 and a real SQLite file."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fairpos.ledger.store import SqliteLedger
+from fairpos.sync.wire import canonical
+from tests.conftest import FIXTURES, LaneDir
+from tests.sync_helpers import LedgerServer, connect, payloads, stall
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerServer]:
+    running = LedgerServer(tmp_path_factory.mktemp("ledger") / "ledger.db")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def lane(tmp_path: Path, server: LedgerServer, request: pytest.FixtureRequest) -> LaneDir:
+    """A stall with 5 sales, connected to the ledger under a device id of its own."""
+    device = "T" + format(abs(hash(request.node.name)) % 36**5, "05d")[:5].upper()
+    lane = stall(tmp_path / "stall", device, sales=5, seed=len(request.node.name))
+    connect(lane, server)
+    return lane
+
+
+def token_of(lane: LaneDir) -> str:
+    text = (lane.path / "fairpos.toml").read_text()
+    return text.split('token = "', 1)[1].split('"', 1)[0]
+
+
+def post(server: LedgerServer, token: str | None, body: Any, *, gzipped: bool = True,
+         raw: bytes | None = None) -> httpx.Response:
+    data = raw if raw is not None else canonical(body)
+    headers = {"Content-Type": "application/json"}
+    if gzipped:
+        data = gzip.compress(data)
+        headers["Content-Encoding"] = "gzip"
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.post(f"{server.url}/v1/sales/batch", content=data, headers=headers, timeout=10)
+
+
+def ledger_rows(server: LedgerServer, table: str = "sales") -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(server.db)
+    try:
+        return conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+    finally:
+        conn.close()
+
+
+def device_of(lane: LaneDir) -> str:
+    return str(payloads(lane)[0]["id"]).split("-")[0]
+
+
+def test_a_batch_is_stored_once_and_a_replay_is_all_duplicate(server: LedgerServer,
+                                                               lane: LaneDir) -> None:
+    sales = payloads(lane)
+    token = token_of(lane)
+    first = post(server, token, {"device_id": device_of(lane), "sales": sales})
+    assert first.status_code == 200, first.text
+    assert first.json()["accepted"] == [s["id"] for s in sales]
+    assert first.json()["max_contiguous_seq"] == 5
+    before = ledger_rows(server)
+    again = post(server, token, {"sales": sales}, gzipped=False)  # plain JSON is fine too
+    assert again.json() == {"accepted": [], "duplicate": [s["id"] for s in sales],
+                            "rejected": [], "conflict": [], "max_contiguous_seq": 5}
+    assert ledger_rows(server) == before
+
+
+def test_same_id_with_another_body_is_a_conflict(server: LedgerServer, lane: LaneDir) -> None:
+    sales = payloads(lane)
+    token = token_of(lane)
+    post(server, token, {"sales": sales[:2]})
+    original = [r for r in ledger_rows(server) if r[0] == sales[0]["id"]]
+    changed = copy.deepcopy(sales[0])
+    changed["volunteer"] = "Mallory"
+    reply = post(server, token, {"sales": [changed, sales[2]]}).json()
+    assert reply["conflict"] == [{"id": sales[0]["id"],
+                                  "reason": "another sale with this id is already on the "
+                                            "ledger"}]
+    assert reply["accepted"] == [sales[2]["id"]]
+    assert [r for r in ledger_rows(server) if r[0] == sales[0]["id"]] == original
+    quarantine = [r for r in ledger_rows(server, "quarantine") if r[2] == sales[0]["id"]]
+    assert [(r[3], json.loads(r[5])["volunteer"]) for r in quarantine] == [
+        ("conflict", "Mallory")]
+
+
+def test_tokens(server: LedgerServer, lane: LaneDir, tmp_path: Path) -> None:
+    sales = payloads(lane)
+    assert post(server, None, {"sales": sales}).status_code == 401
+    assert post(server, "not-a-token", {"sales": sales}).status_code == 401
+    other = stall(tmp_path / "other", "OTHER9", sales=1)
+    connect(other, server, number=2)
+    # another device's token posting this device's sales, or claiming to be it
+    forged = post(server, token_of(other), {"sales": sales})
+    assert forged.status_code == 403 and "not device OTHER9" in forged.json()["error"]
+    claimed = post(server, token_of(other), {"device_id": device_of(lane), "sales": []})
+    assert claimed.status_code == 403
+    state = httpx.get(f"{server.url}/v1/devices/{device_of(lane)}/sync-state",
+                      headers={"Authorization": f"Bearer {token_of(other)}"})
+    assert state.status_code == 403
+    assert not [r for r in ledger_rows(server) if r[1] == device_of(lane)]
+
+
+def test_bad_bodies_write_nothing(server: LedgerServer, lane: LaneDir) -> None:
+    token = token_of(lane)
+    before = ledger_rows(server)
+    bomb = gzip.compress(b"[" + b" " * 40_000_000 + b"]")  # 40 MB of JSON in ~40 KB
+    reply = httpx.post(f"{server.url}/v1/sales/batch", content=bomb, timeout=30,
+                       headers={"Authorization": f"Bearer {token}", "Content-Encoding": "gzip"})
+    assert reply.status_code == 413
+    assert post(server, token, None, raw=b'{"sales": [', gzipped=False).status_code == 400
+    assert post(server, token, None, raw=b"\x1f\x8b garbage", gzipped=False).status_code == 400
+    assert post(server, token, {"sales": "all of them"}).status_code == 400
+    assert post(server, token, {"sales": payloads(lane) * 41}).status_code == 413  # 205
+    assert ledger_rows(server) == before
+
+
+def test_a_sale_that_does_not_add_up_is_rejected_and_the_rest_accepted(
+        server: LedgerServer, lane: LaneDir) -> None:
+    sales = payloads(lane)
+    bad = copy.deepcopy(sales[1])
+    bad["lines"][0]["amount"] += 1
+    bad["total"] += 1
+    unpaid = copy.deepcopy(sales[3])
+    unpaid["tenders"][0]["amount"] -= 5
+    unknown = copy.deepcopy(sales[4])
+    unknown["catalog_version"] = 99
+    reply = post(server, token_of(lane), {"sales": [sales[0], bad, sales[2], unpaid,
+                                                    unknown]}).json()
+    assert reply["accepted"] == [sales[0]["id"], sales[2]["id"]]
+    reasons = {r["id"]: r["reason"] for r in reply["rejected"]}
+    assert "line 1:" in reasons[sales[1]["id"]]
+    assert "do not pay the total" in reasons[sales[3]["id"]]
+    assert reasons[sales[4]["id"]] == "unknown catalog version 99"
+    assert reply["max_contiguous_seq"] == 1
+    state = httpx.get(f"{server.url}/v1/devices/{device_of(lane)}/sync-state",
+                      headers={"Authorization": f"Bearer {token_of(lane)}"}).json()
+    assert state["missing_seqs"] == [2] and state["quarantined"] == 3
+
+
+def test_a_failure_inside_a_batch_rolls_the_whole_batch_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lane = stall(tmp_path / "stall", "ROLLBK", sales=4)
+    ledger = SqliteLedger(tmp_path / "ledger.db")
+    enrolment, _token = ledger.enrol("Feria", 1)
+    ledger.claim(enrolment, "ROLLBK")
+    calls = []
+    original = SqliteLedger._insert_details
+
+    def failing(self: SqliteLedger, conn: Any, sale_id: str, data: Any) -> None:
+        calls.append(sale_id)
+        if len(calls) == 3:
+            raise sqlite3.OperationalError("disk I/O error")
+        original(self, conn, sale_id, data)
+
+    monkeypatch.setattr(SqliteLedger, "_insert_details", failing)
+    with pytest.raises(sqlite3.OperationalError):
+        ledger.ingest("ROLLBK", payloads(lane))
+    assert ledger.conn.execute("SELECT COUNT(*) FROM sales").fetchone()[0] == 0
+    assert ledger.conn.execute("SELECT COUNT(*) FROM sale_lines").fetchone()[0] == 0
+    monkeypatch.setattr(SqliteLedger, "_insert_details", original)
+    assert len(ledger.ingest("ROLLBK", payloads(lane)).accepted) == 4
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        ledger.conn.execute("UPDATE sales SET total = 0")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        ledger.conn.execute("DELETE FROM sale_lines")
+    ledger.close()
+
+
+def test_catalog_and_rates_with_etags(server: LedgerServer, lane: LaneDir) -> None:
+    auth = {"Authorization": f"Bearer {token_of(lane)}"}
+    catalog = httpx.get(f"{server.url}/v1/catalog", headers=auth)
+    assert catalog.status_code == 200 and catalog.headers["etag"] == '"1"'
+    assert catalog.json()["body"] == (FIXTURES / "feria-catalog.csv").read_text()
+    again = httpx.get(f"{server.url}/v1/catalog", headers={**auth, "If-None-Match": '"1"'})
+    assert again.status_code == 304 and again.content == b""
+    rates = httpx.get(f"{server.url}/v1/rates", headers=auth).json()
+    assert rates["rates"][-1] == {"base": "USD", "quote": "VES", "value": "414.04",
+                                  "effective": "2026-02-26"}
+    assert httpx.get(f"{server.url}/v1/rates").status_code == 401
+
+
+def test_day_close_match_pending_and_mismatch(server: LedgerServer, lane: LaneDir) -> None:
+    sales = payloads(lane)
+    auth = {"Authorization": f"Bearer {token_of(lane)}"}
+    device = device_of(lane)
+    post(server, token_of(lane), {"sales": [s for s in sales if s["seq"] != 3]})
+    from fairpos.sync.wire import DayFigures
+
+    figures = DayFigures.of(sales[0]["business_date"], sales).to_json()
+    url = f"{server.url}/v1/devices/{device}/day-close"
+    pending = httpx.post(url, json=figures, headers=auth).json()
+    assert pending["result"] == "pending" and pending["missing"] == [f"{device}-000003"]
+    post(server, token_of(lane), {"sales": sales})
+    assert httpx.post(url, json=figures, headers=auth).json()["result"] == "match"
+    wrong = {**figures, "totals": {"USD": figures["totals"]["USD"] + 1}}
+    assert httpx.post(url, json=wrong, headers=auth).json()["result"] == "mismatch"
+    assert httpx.post(url, content=b"nope", headers=auth).status_code == 400
+
+
+def test_pages_need_an_admin_token_and_export_csv(server: LedgerServer, lane: LaneDir) -> None:
+    sales = payloads(lane)
+    post(server, token_of(lane), {"sales": sales})
+    day = sales[0]["business_date"]
+    assert httpx.get(f"{server.url}/").status_code == 401
+    assert httpx.get(f"{server.url}/day/{day}/tenders.csv").status_code == 401
+    assert httpx.get(f"{server.url}/login?token=nope").status_code == 401
+    with server.store() as ledger:
+        admin = ledger.admin_token()
+    with httpx.Client(base_url=server.url) as browser:
+        login = browser.get(f"/login?token={admin}")
+        assert login.status_code == 303 and "fairpos_admin" in login.headers["set-cookie"]
+        index = browser.get("/")
+        assert index.status_code == 200 and f'href="/day/{day}?fair=Feria%20Centro"' in index.text
+        page = browser.get(f"/day/{day}", params={"fair": "Feria Centro"})
+        assert page.status_code == 200
+        assert "<svg" in page.text and device_of(lane) in page.text
+        for table in ("tenders", "lanes", "hours", "price_classes", "products", "sync",
+                      "quarantine"):
+            csv = browser.get(f"/day/{day}/{table}.csv", params={"fair": "Feria Centro"})
+            assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+        tenders = browser.get(f"/day/{day}/tenders.csv").text.splitlines()
+        assert tenders[0] == "method,currency,amount"
+        assert browser.get(f"/day/{day}/nothing.csv").status_code == 404
+    bearer = httpx.get(f"{server.url}/", headers={"Authorization": f"Bearer {admin}"})
+    assert bearer.status_code == 200
+
+
+def test_revoked_token_is_refused(server: LedgerServer, lane: LaneDir) -> None:
+    from click.testing import CliRunner
+
+    from fairpos.cli import main
+
+    result = CliRunner().invoke(main, ["ledger", "revoke", device_of(lane), "--db",
+                                       str(server.db)])
+    assert result.exit_code == 0 and "Revoked" in result.output
+    assert post(server, token_of(lane), {"sales": payloads(lane)}).status_code == 401

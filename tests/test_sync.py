@@ -1,0 +1,190 @@
+"""The stall's side of sync, through the real ``fairpos`` commands, against a real ledger."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fairpos.store import DB_NAME, Store
+from fairpos.sync.relay import LedgerClient, push
+from tests.conftest import FIXTURES, LaneDir
+from tests.sync_helpers import (
+    LedgerServer,
+    connect,
+    ledger_sums,
+    ring,
+    stall,
+    stall_sums,
+)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LedgerServer]:
+    running = LedgerServer(tmp_path / "ledger.db")
+    yield running
+    running.stop()
+
+
+def outbox(lane: LaneDir) -> list[tuple[str, str, int]]:
+    conn = sqlite3.connect(lane.path / DB_NAME)
+    try:
+        return conn.execute("SELECT entry_id, state, attempts FROM outbox ORDER BY entry_id"
+                            ).fetchall()
+    finally:
+        conn.close()
+
+
+def test_connect_checks_before_it_keeps_anything(tmp_path: Path, server: LedgerServer) -> None:
+    lane = stall(tmp_path / "stall", "CONN01")
+    settings = (lane.path / "fairpos.toml").read_bytes()
+    wrong = lane.fail("connect", server.url, "--token", "wrong")
+    assert "not connected, settings unchanged" in wrong and "401" in wrong
+    down = lane.fail("connect", "http://127.0.0.1:9", "--token", "x")
+    assert "not connected, settings unchanged" in down
+    assert lane.fail("connect", "ledger.example.org", "--token", "x").startswith(
+        "fairpos: the ledger's address")
+    assert (lane.path / "fairpos.toml").read_bytes() == settings
+    token = server.enrol("Feria Centro", 4)
+    out = lane.run("connect", server.url, "--token", token).stdout
+    assert "device CONN01 is Feria Centro, lane 4" in out
+    text = (lane.path / "fairpos.toml").read_text()
+    assert f'url = "{server.url}"' in text and f'token = "{token}"' in text
+    assert text.replace(f'url = "{server.url}"\ntoken = "{token}"', 'url = ""\ntoken = ""') \
+        == settings.decode()
+    # the same token cannot be taken by another device
+    other = stall(tmp_path / "other", "CONN02")
+    assert "belongs to device CONN01" in other.fail("connect", server.url, "--token", token)
+
+
+def test_sync_sends_everything_and_the_day_matches(tmp_path: Path,
+                                                   server: LedgerServer) -> None:
+    lane = stall(tmp_path / "stall", "SYNC01", sales=450)  # three batches
+    connect(lane, server)
+    result = lane.run("sync")
+    assert "Sent 450 entries: 450 new, 0 already there." in result.stdout
+    assert "matched — 450 entries" in result.stdout
+    assert ledger_sums(server.db, "SYNC01") == stall_sums(lane)
+    assert {state for _id, state, _n in outbox(lane)} == {"acked"}
+    again = lane.run("sync")
+    assert "Sent 0 entries" in again.stdout and "matched" in again.stdout
+    report = lane.json("sync-status", "--json")
+    assert report["pending"] == 0 and report["last_sync"]
+
+
+def test_a_ledger_that_is_down_loses_nothing(tmp_path: Path, server: LedgerServer) -> None:
+    lane = stall(tmp_path / "stall", "DOWN01", sales=20)
+    connect(lane, server)
+    server.kill()
+    result = lane.run("sync", "--tries", "2", ok=False)
+    assert result.exit_code == 2 and "ConnectError" in result.stderr
+    assert [(state, attempts) for _i, state, attempts in outbox(lane)] == [("pending", 2)] * 20
+    server.start()
+    assert lane.run("sync").exit_code == 0
+    assert ledger_sums(server.db, "DOWN01") == stall_sums(lane)
+
+
+def test_crash_between_reply_and_acks_resends_as_duplicates(tmp_path: Path,
+                                                            server: LedgerServer) -> None:
+    lane = stall(tmp_path / "stall", "CRASH1", sales=30)
+    token = connect(lane, server)
+
+    class Crash(BaseException):
+        """The power goes between the ledger's reply and the acks."""
+
+    def crash() -> None:
+        raise Crash
+
+    store = Store.open(lane.path / DB_NAME)
+    with LedgerClient(server.url, token) as client, pytest.raises(Crash):
+        push(store, client, after_reply=crash)
+    store.close()
+    assert ledger_sums(server.db, "CRASH1") == stall_sums(lane)  # the ledger has them …
+    assert {state for _i, state, _n in outbox(lane)} == {"pending"}  # … the stall does not know
+    result = lane.run("sync")
+    assert "Sent 30 entries: 0 new, 30 already there." in result.stdout
+    assert ledger_sums(server.db, "CRASH1") == stall_sums(lane)
+
+
+def test_quarantined_entries_never_block_the_queue(tmp_path: Path,
+                                                   server: LedgerServer) -> None:
+    lane = stall(tmp_path / "stall", "QUAR01", sales=3)
+    connect(lane, server)
+    # the stall's catalog is newer than anything the ledger published: rejected there
+    lane.run("catalog", "import", str(FIXTURES / "feria-catalog.csv"))
+    ring(lane, 2, seed=5)
+    result = lane.run("sync", ok=False)
+    assert "Sent 5 entries: 3 new" in result.stdout
+    assert result.stdout.count("Quarantined QUAR01-00000") == 2
+    assert "unknown catalog version 2" in result.stdout
+    assert result.exit_code == 3  # the figures cannot match while two are set aside
+    status = lane.json("sync-status", "--json")
+    assert status["pending"] == 0 and [q["id"] for q in status["quarantined"]] == [
+        "QUAR01-000004", "QUAR01-000005"]
+    ring(lane, 1, seed=6)  # quarantined too, and nothing waits behind the first two
+    later = lane.run("sync", ok=False)
+    assert "Sent 1 entries: 0 new" in later.stdout and "MISMATCH" in later.stdout
+    assert lane.json("sync-status", "--json")["pending"] == 0
+
+
+def test_newer_catalog_and_rates_are_pulled_once(tmp_path: Path, server: LedgerServer) -> None:
+    lane = stall(tmp_path / "stall", "PULL01", sales=1)
+    connect(lane, server)
+    first = lane.run("sync").stdout
+    assert "Applied rates v1" in first and "catalog" not in first  # v1 is already here
+    text = (FIXTURES / "feria-catalog.csv").read_text().replace("class,G,,Feria grande,"
+                                                                "Large fair price,kg,1.20",
+                                                                "class,G,,Feria grande,"
+                                                                "Large fair price,kg,1.35")
+    (tmp_path / "week48.csv").write_text(text)
+    lane.run("ledger", "publish", str(tmp_path / "week48.csv"), "--db", str(server.db))
+    second = lane.run("sync").stdout
+    assert "Applied catalog v2 from the ledger." in second and "rates" not in second
+    assert "Sent 0 entries" in second
+    store = Store.open(lane.path / DB_NAME)
+    assert store.catalog().version == 2
+    assert store.catalog().price_class("G").price_per_kg == 135  # type: ignore[union-attr]
+    store.close()
+    ring(lane, 1, seed=9)  # sold at the new price, on v2, which the ledger knows
+    assert "matched — 2 entries" in lane.run("sync").stdout
+
+
+def test_export_and_import_a_bundle(tmp_path: Path, server: LedgerServer) -> None:
+    lane = stall(tmp_path / "stall", "USB001", sales=250)
+    connect(lane, server)
+    bundle = tmp_path / "stick" / "usb001.zip"
+    bundle.parent.mkdir()
+    assert "Wrote 250 entries (USB001-000001 … USB001-000250)" in lane.run(
+        "export", "--out", str(bundle)).stdout
+    db = ["--db", str(server.db)]
+    assert "250 accepted, 0 duplicate" in lane.run("ledger", "import", str(bundle), *db).stdout
+    assert "0 accepted, 250 duplicate" in lane.run("ledger", "import", str(bundle), *db).stdout
+    assert ledger_sums(server.db, "USB001") == stall_sums(lane)
+    assert "0 new, 250 already there" in lane.run("sync").stdout
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(bundle.read_bytes()[:-300])
+    assert "cannot be read as a bundle" in lane.fail("ledger", "import", str(damaged), *db)
+    stranger = stall(tmp_path / "stranger", "NOBODY", sales=1)
+    stranger.run("export", "--out", str(tmp_path / "nobody.zip"))
+    assert "not enrolled" in lane.fail("ledger", "import", str(tmp_path / "nobody.zip"), *db)
+
+
+def test_ledger_report_json(tmp_path: Path, server: LedgerServer) -> None:
+    one = stall(tmp_path / "one", "REPT01", sales=10, seed=1)
+    two = stall(tmp_path / "two", "REPT02", sales=7, seed=2)
+    connect(one, server, number=1)
+    connect(two, server, number=2)
+    one.run("sync")
+    two.run("sync")
+    day = one.json("report", "--json")["business_date"]
+    report = one.json("ledger", "report", "--date", day, "--json", "--db", str(server.db))
+    assert report["sales_count"] == 17
+    assert report["totals"]["USD"] == stall_sums(one)[1] + stall_sums(two)[1]
+    assert [(lane["lane"], lane["sales_count"]) for lane in report["lanes"]] == [(1, 10), (2, 7)]
+    assert sum(t["amount"] for t in report["tenders"]) == report["totals"]["USD"]
+    text = one.run("ledger", "report", "--date", day, "--db", str(server.db)).stdout
+    assert "17 sales" in text and "lane 2 (REPT02): 7 sales" in text
+    assert "is not a date" in one.fail("ledger", "report", "--date", "friday", "--db",
+                                       str(server.db))
