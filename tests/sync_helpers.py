@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import httpx
 from fairpos.cart import Cart
 from fairpos.ledger.store import SqliteLedger
 from fairpos.money import Money
+from fairpos.quantity import Quantity
 from fairpos.settings import Settings, parse_settings
 from fairpos.store import DB_NAME, Store
 from fairpos.tenders import Tender
@@ -108,10 +111,11 @@ def stall(path: Path, device_id: str, sales: int = 0, seed: int = 0) -> LaneDir:
     return lane
 
 
-def ring(lane: LaneDir, count: int, seed: int = 0) -> list[str]:
+def ring(lane: LaneDir, count: int, seed: int = 0,
+         clock: Callable[[], datetime] | None = None) -> list[str]:
     """Ring up ``count`` sales of one to four random lines, paid in cash; their ids."""
     settings = lane_settings(lane)
-    store = Store.open(lane.path / DB_NAME)
+    store = Store.open(lane.path / DB_NAME, **({"clock": clock} if clock else {}))
     rng = random.Random(seed)
     ids = []
     try:
@@ -124,8 +128,6 @@ def ring(lane: LaneDir, count: int, seed: int = 0) -> list[str]:
                 if product is not None and product.unit == "each":
                     cart.add(catalog, code)
                 else:
-                    from fairpos.quantity import Quantity
-
                     cart.add(catalog, code, Quantity(grams=rng.randint(100, 5000)))
             sale = store.confirm_sale(cart, [Tender("cash", Money(cart.total.minor, "USD"))],
                                       "USD", settings)
@@ -136,9 +138,10 @@ def ring(lane: LaneDir, count: int, seed: int = 0) -> list[str]:
 
 
 def connect(lane: LaneDir, server: LedgerServer, fair: str = "Feria Centro",
-            number: int = 1) -> str:
+            number: int = 1, url: str | None = None) -> str:
+    """Enrol the lane at the ledger and connect it (through ``url``, a proxy, if given)."""
     token = server.enrol(fair, number)
-    lane.run("connect", server.url, "--token", token)
+    lane.run("connect", url or server.url, "--token", token)
     return token
 
 
@@ -169,3 +172,24 @@ def payloads(lane: LaneDir) -> list[dict[str, Any]]:
         return [sale_to_wire(store.sale(i)) for i in ids]
     finally:
         store.close()
+
+
+def ring_days(lane: LaneDir, days: int, per_day: int, start: date) -> None:
+    """``days`` business days of ``per_day`` sales each, one shift a day, counted and closed."""
+    settings = lane_settings(lane)
+    for offset in range(days):
+        moment = datetime.combine(start + timedelta(days=offset), datetime.min.time(),
+                                  tzinfo=timezone(timedelta(hours=-4))) + timedelta(hours=6)
+        store = Store.open(lane.path / DB_NAME, clock=lambda m=moment: m)
+        try:
+            if store.current_shift() is None:
+                store.open_shift("Ana", {"USD": 2000})
+        finally:
+            store.close()
+        ring(lane, per_day, seed=offset, clock=lambda m=moment: m)
+        store = Store.open(lane.path / DB_NAME, clock=lambda m=moment: m)
+        try:
+            shift = store.require_shift()
+            store.close_shift(store.expected_counts(shift.id), settings)
+        finally:
+            store.close()

@@ -148,6 +148,7 @@ class TillApp(App[None]):
         self._sync_client: Any = None
         self._sync_backoff: Any = None
         self._sync_next = 0.0  # monotonic time before which the tick does not sync
+        self.sync_seconds: float = SYNC_SECONDS
         self.set_keymap(settings.keys)
 
     # -- the journal, off the UI thread ----------------------------------------------------
@@ -188,7 +189,7 @@ class TillApp(App[None]):
         elif event.worker.group == "printer":
             self.post_message(PrinterChanged(str(event.worker.error), -1))
         elif event.worker.group == "sync":
-            self._sync_next = time.monotonic() + SYNC_SECONDS
+            self._sync_next = time.monotonic() + self.sync_seconds
             self.post_message(SyncChanged(str(event.worker.error), None))
 
     # -- start and quit --------------------------------------------------------------------
@@ -216,7 +217,7 @@ class TillApp(App[None]):
         if self.sync_configured:
             self.sync_status = _("connecting…")
             self.sync_now()
-            self.set_interval(SYNC_SECONDS, self._sync_tick)
+            self.set_interval(self.sync_seconds, self._sync_tick)
         if self.shift is None:
             self.push_screen(OpenShiftScreen())
             return
@@ -349,7 +350,8 @@ class TillApp(App[None]):
             if self._sync_client is None:
                 ledger = self.settings.ledger
                 self._sync_client = LedgerClient(ledger.url, ledger.token, timeout=TILL_TIMEOUT)
-                self._sync_backoff = Backoff(base=2.0, cap=300.0)
+                self._sync_backoff = Backoff(base=self.sync_seconds / 10,
+                                             cap=self.sync_seconds * 10)
             while True:
                 self._sync_again = False
                 report = push(self.store, self._sync_client, guard=self._lock)

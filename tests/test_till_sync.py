@@ -1,0 +1,110 @@
+"""The till syncs in the background: online, offline, a fortnight's backlog — selling goes on."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from tests.conftest import LaneDir
+from tests.fault_proxy import FaultProxy
+from tests.sync_helpers import (
+    LedgerServer,
+    connect,
+    ledger_sums,
+    ring_days,
+    stall,
+    stall_sums,
+)
+from tests.till_helpers import make_till, message, settle, type_in
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LedgerServer]:
+    running = LedgerServer(tmp_path / "ledger.db")
+    yield running
+    running.stop()
+
+
+def side(pilot: Pilot[Any]) -> str:
+    return str(pilot.app.screen.query_one("#totals", Static).render())
+
+
+async def until(pilot: Pilot[Any], check: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"not seen in {seconds} s; side panel:\n{side(pilot)}")
+
+
+async def sell(pilot: Pilot[Any], plu: str) -> None:
+    await type_in(pilot, plu, "enter")
+    await pilot.press("f2")
+    await type_in(pilot, "", "enter", "enter")
+    assert "confirmed" in message(pilot), message(pilot)
+
+
+def till(lane: LaneDir) -> Any:
+    app = make_till(lane.path)
+    app.sync_seconds = 0.3  # a market's link would take 30 s between tries
+    return app
+
+
+async def test_sales_reach_the_ledger_while_the_till_sells(tmp_path: Path,
+                                                           server: LedgerServer) -> None:
+    lane = stall(tmp_path / "stall", "TILL01", sales=3)
+    connect(lane, server)
+    app = till(lane)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await until(pilot, lambda: "Sync: online" in side(pilot))
+        await sell(pilot, "305")
+        await until(pilot, lambda: ledger_sums(server.db, "TILL01") == stall_sums(lane))
+        assert ledger_sums(server.db, "TILL01")[0] == 4
+        server.kill()
+        await sell(pilot, "305")  # the ledger is gone: the sale is not
+        await until(pilot, lambda: "offline" in side(pilot) and "1 waiting" in side(pilot))
+        assert "oldest" in side(pilot)
+        await sell(pilot, "402")
+        await until(pilot, lambda: "2 waiting" in side(pilot))
+        server.start()
+        await until(pilot, lambda: "Sync: online" in side(pilot) and "waiting" not in
+                    side(pilot))
+    assert ledger_sums(server.db, "TILL01") == stall_sums(lane) == (6, stall_sums(lane)[1])
+
+
+async def test_a_fortnight_offline_syncs_in_one_go_without_stopping_the_till(
+        tmp_path: Path, server: LedgerServer) -> None:
+    lane = stall(tmp_path / "stall", "OFF014")
+    lane.run("shift", "close", "--count", "USD:20")
+    ring_days(lane, days=14, per_day=358, start=date(2026, 11, 2))  # 5,012 sales
+    lane.run("shift", "open", "--volunteer", "Ana", "--float", "USD:20")
+    link = FaultProxy(server.port, latency=0.15)  # a slow link: ~0.3 s a round trip
+    connect(lane, server, url=link.url)
+    app = till(lane)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        on_ledger_at_each_sale = []
+        for plu in ("305", "402", "305"):
+            started = time.monotonic()
+            await sell(pilot, plu)
+            assert time.monotonic() - started < 5, "a sale waited on the sync"
+            on_ledger_at_each_sale.append(ledger_sums(server.db, "OFF014")[0])
+        await until(pilot, lambda: ledger_sums(server.db, "OFF014") == stall_sums(lane), 120)
+        await until(pilot, lambda: "Sync: online" in side(pilot) and "waiting" not in
+                    side(pilot))
+    link.close()
+    assert stall_sums(lane)[0] == 5015
+    # the three sales were rung up while the backlog was still on its way
+    assert on_ledger_at_each_sale[-1] < 5012, on_ledger_at_each_sale
+    with server.store() as ledger:
+        assert ledger.sync_state("OFF014")["missing_seqs"] == []
+        assert len(ledger.sync_state("OFF014")["days"]) == 15
