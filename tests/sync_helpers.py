@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -50,11 +51,14 @@ class LedgerServer:
     def store(self) -> _Opened:
         return _Opened(self.db)
 
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", "fairpos", "ledger", "serve", "--port", str(self.port),
+                "--db", str(self.db)]
+
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "fairpos", "ledger", "serve", "--port", str(self.port),
-             "--db", str(self.db)], cwd=ROOT, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            self.argv(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "NAIVE_LEDGER_DB": str(self.db)})
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -84,6 +88,27 @@ class LedgerServer:
     def enrol(self, fair: str = "Feria Centro", lane: int = 1) -> str:
         with self.store() as ledger:
             return ledger.enrol(fair, lane)[1]
+
+
+class NaiveLedger(LedgerServer):
+    """``tests/naive_ledger.py`` (no uniqueness rule) as a real process, for the controls."""
+
+    def __init__(self, db: Path) -> None:
+        super().__init__(db, publish=False)
+
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", "uvicorn", "tests.naive_ledger:app", "--port",
+                str(self.port), "--log-level", "warning"]
+
+    def sums(self, device_id: str) -> tuple[int, int, int]:
+        """(rows, distinct ids, sum of totals) stored for a device."""
+        conn = sqlite3.connect(self.db)
+        try:
+            row = conn.execute("SELECT COUNT(*), COUNT(DISTINCT id), COALESCE(SUM(total), 0) "
+                               "FROM sales WHERE device_id = ?", [device_id]).fetchone()
+            return int(row[0]), int(row[1]), int(row[2])
+        finally:
+            conn.close()
 
 
 class _Opened:
