@@ -10,8 +10,10 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -1055,6 +1057,56 @@ def _demo_setup(lane: Lane) -> None:
             lane.store.confirm_sale(cart, tenders, change, lane.settings)
 
 
+def _demo_ledger(lane: Lane) -> subprocess.Popen[bytes] | None:
+    """A ledger for the demo lane, in its folder, on a free port of 127.0.0.1: published
+    catalog and rates, the lane enrolled and connected. None (and a word why) if it cannot
+    start: the till does not need it."""
+    import socket
+
+    import httpx
+
+    from fairpos.ledger.store import SqliteLedger
+    from fairpos.settings import with_ledger
+
+    db = lane.data_dir / "demo-ledger" / "ledger.db"
+    fresh = not db.exists()
+    ledger = SqliteLedger(db)
+    try:
+        if fresh:
+            fixtures = fixtures_dir()
+            for name in ("feria-catalog.csv", "feria-rates.csv"):
+                ledger.publish((fixtures / name).read_text(encoding="utf-8"), name,
+                               lane.settings.money.currency)
+        token = lane.settings.ledger.token
+        if fresh or not token:
+            enrolment, token = ledger.enrol(lane.settings.fair.name, lane.settings.fair.lane)
+            ledger.claim(enrolment, lane.store.device_id)
+    finally:
+        ledger.close()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fairpos", "ledger", "serve", "--port", str(port), "--db",
+         str(db)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _attempt in range(200):
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=0.5).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    else:
+        process.terminate()
+        click.echo(_("The demo ledger did not start; the till works without it."), err=True)
+        return None
+    path = lane.data_dir / SETTINGS_NAME
+    path.write_text(with_ledger(path.read_text(encoding="utf-8"), url, token),
+                    encoding="utf-8")
+    lane._settings = None  # read again, with the ledger's address
+    return process
+
+
 def _read_rates(path: Path) -> list[tuple[str, str, str, str]]:
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines()[1:]:
@@ -1067,14 +1119,22 @@ def _read_rates(path: Path) -> list[tuple[str, str, str, str]]:
 @main.command()
 @click.option("--print", "print_only", is_flag=True,
               help="Print the demo catalog and X report instead of opening the till.")
+@click.option("--no-ledger", is_flag=True, help="Do not start the local demo ledger.")
 @pass_lane
-def demo(lane: Lane, print_only: bool) -> None:
-    """Set up a demo lane from the fixtures (once), then open the till on it."""
+def demo(lane: Lane, print_only: bool, no_ledger: bool) -> None:
+    """Set up a demo lane from the fixtures (once), start a local ledger on 127.0.0.1 with
+    the lane connected to it, then open the till on it."""
     if not (lane.data_dir / SETTINGS_NAME).exists():
         _demo_setup(lane)
         click.echo(_("Demo lane created in {dir}.").format(dir=lane.data_dir))
     if not print_only:
-        run_till(lane)
+        ledger = None if no_ledger else _demo_ledger(lane)
+        try:
+            run_till(lane)
+        finally:
+            if ledger is not None:
+                ledger.terminate()
+                ledger.wait(timeout=10)
         return
     with refusing():
         print_catalog(lane.store.catalog(), i18n.active(), limit=25)

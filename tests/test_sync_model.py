@@ -1,0 +1,193 @@
+"""A stateful model of stalls, the ledger and a lossy link (hypothesis).
+
+Stalls ring up sales and sync through a transport that loses requests, loses replies after the
+ledger has committed, delivers twice, or answers 500; the ledger restarts; stalls crash (their
+journal reopened from the file) — also between the reply and the acks. Invariants at every
+step: the ledger holds nothing no stall sold, and every entry a stall has acknowledged is on the
+ledger with the same body. After healing, every stall's count and sum equal the ledger's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from fairpos.ledger.app import create_app
+from fairpos.ledger.store import SqliteLedger
+from fairpos.store import DB_NAME, Store
+from fairpos.sync.relay import LedgerClient, push
+from fairpos.sync.wire import payload_hash
+from tests.conftest import FIXTURES, LaneDir
+from tests.sync_helpers import payloads, ring, stall
+
+STALLS = 3
+FAULTS = ("none", "lost_request", "lost_reply", "duplicate", "server_error")
+
+
+class Crash(BaseException):
+    """The stall loses power between the ledger's reply and writing the acks."""
+
+
+class InProcess(httpx.BaseTransport):
+    """The ledger's ASGI app called in this process, for a plain (sync) httpx client."""
+
+    def __init__(self, app: Any) -> None:
+        self.asgi = httpx.ASGITransport(app=app)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def deliver() -> httpx.Response:
+            response = await self.asgi.handle_async_request(request)
+            body = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers,
+                                  content=body, request=request)
+
+        return asyncio.run(deliver())
+
+
+class LossyTransport(httpx.BaseTransport):
+    """Delivers to the in-process ledger app, with the fault chosen for the next request."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.fault = "none"
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        fault, self.fault = self.fault, "none"
+        if fault == "lost_request":
+            raise httpx.ConnectError("lost on the way", request=request)
+        if fault == "server_error":
+            return httpx.Response(500, request=request)
+        response = self.inner.handle_request(request)
+        response.read()
+        if fault == "duplicate":
+            response = self.inner.handle_request(request)
+            response.read()
+        if fault == "lost_reply":
+            raise httpx.ReadTimeout("the reply never came", request=request)
+        return response
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> list[LaneDir]:
+    """One ready stall per device id (catalog, rate, shift), copied for every example."""
+    base = tmp_path_factory.mktemp("templates")
+    return [stall(base / f"s{n}", f"MODEL{n}") for n in range(STALLS)]
+
+
+class SyncModel(RuleBasedStateMachine):
+    templates: list[LaneDir] = []
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dir = Path(tempfile.mkdtemp(prefix="fairpos-model-"))
+        self.lanes = []
+        for n, template in enumerate(self.templates):
+            shutil.copytree(template.path, self.dir / f"s{n}")
+            self.lanes.append(LaneDir(self.dir / f"s{n}"))
+        self.db = self.dir / "ledger.db"
+        ledger = SqliteLedger(self.db)
+        ledger.publish((FIXTURES / "feria-catalog.csv").read_text(), "catalog.csv", "USD")
+        ledger.publish((FIXTURES / "feria-rates.csv").read_text(), "rates.csv", "USD")
+        self.tokens = []
+        for n in range(STALLS):
+            enrolment, token = ledger.enrol("Feria", n + 1)
+            ledger.claim(enrolment, f"MODEL{n}")
+            self.tokens.append(token)
+        ledger.close()
+        self.seed = 0
+        self.start_ledger()
+
+    def start_ledger(self) -> None:
+        self.ledger = SqliteLedger(self.db)
+        self.transport = LossyTransport(InProcess(create_app(self.ledger)))
+
+    def stop_ledger(self) -> None:
+        self.ledger.close()
+
+    def teardown(self) -> None:
+        try:
+            self.transport.fault = "none"
+            for n in range(STALLS):  # heal: sync until quiet
+                report = self.sync(n)
+                assert report.ok, report.error
+            for n, lane in enumerate(self.lanes):
+                mine = payloads(lane)
+                theirs = self.ledger_rows(f"MODEL{n}")
+                assert len(theirs) == len(mine)
+                assert sum(t for t, _h in theirs.values()) == sum(p["total"] for p in mine)
+                assert {p["id"]: payload_hash(p) for p in mine} == {
+                    i: h for i, (_t, h) in theirs.items()}
+        finally:
+            self.stop_ledger()
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def ledger_rows(self, device: str) -> dict[str, tuple[int, str]]:
+        rows = self.ledger.conn.execute(
+            "SELECT id, total, payload_hash FROM sales WHERE device_id = ?", [device])
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def sync(self, n: int, crash_after_reply: bool = False) -> Any:
+        store = Store.open(self.lanes[n].path / DB_NAME)
+
+        def crash() -> None:
+            raise Crash
+
+        try:
+            with LedgerClient("http://ledger", self.tokens[n], transport=self.transport
+                              ) as client:
+                return push(store, client, batch_size=4,
+                            after_reply=crash if crash_after_reply else None)
+        finally:
+            store.close()  # a crashed stall's journal is reopened from the file next time
+
+    @rule(n=st.integers(0, STALLS - 1), count=st.integers(1, 6))
+    def ring_up(self, n: int, count: int) -> None:
+        self.seed += 1
+        ring(self.lanes[n], count, seed=self.seed)
+
+    @rule(n=st.integers(0, STALLS - 1), fault=st.sampled_from(FAULTS))
+    def sync_over_a_lossy_link(self, n: int, fault: str) -> None:
+        self.transport.fault = fault
+        self.sync(n)
+
+    @rule(n=st.integers(0, STALLS - 1))
+    def stall_crashes_between_reply_and_acks(self, n: int) -> None:
+        try:
+            self.sync(n, crash_after_reply=True)
+        except Crash:
+            pass
+
+    @rule()
+    def ledger_restarts(self) -> None:
+        self.stop_ledger()
+        self.start_ledger()
+
+    @invariant()
+    def no_phantoms_and_acks_are_true(self) -> None:
+        for n, lane in enumerate(self.lanes):
+            mine = {p["id"]: payload_hash(p) for p in payloads(lane)}
+            theirs = self.ledger_rows(f"MODEL{n}")
+            assert set(theirs) <= set(mine)  # nothing no stall sold
+            assert all(mine[i] == h for i, (_t, h) in theirs.items())
+            store = Store.open(lane.path / DB_NAME)
+            try:
+                acked = [r[0] for r in store.db.execute(
+                    "SELECT entry_id FROM outbox WHERE state = 'acked'")]
+            finally:
+                store.close()
+            assert set(acked) <= set(theirs)  # acknowledged ⇒ on the ledger
+
+
+def test_stalls_ledger_and_a_lossy_link(templates: list[LaneDir]) -> None:
+    SyncModel.templates = templates
+    run = settings(max_examples=40, stateful_step_count=15, deadline=None)(SyncModel).TestCase
+    run().runTest()
