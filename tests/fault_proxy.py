@@ -56,11 +56,15 @@ class FaultProxy:
         self.loop.run_forever()
 
     def close(self) -> None:
-        def stop() -> None:
+        async def shutdown() -> None:
             self.server.close()
-            self.loop.stop()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
-        self.loop.call_soon_threadsafe(stop)
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
 
     def _pick(self) -> str:
