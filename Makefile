@@ -36,6 +36,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.till_keys
 	$(BIN)/python -m benchmarks.till_keys --printer-backlog 200
 	$(BIN)/python -m benchmarks.receipts
+	$(BIN)/python -m benchmarks.scale_weight
+	$(BIN)/python -m benchmarks.sync
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)
