@@ -52,8 +52,8 @@ class LedgerServer:
         return _Opened(self.db)
 
     def argv(self) -> list[str]:
-        return [sys.executable, "-m", "fairpos", "ledger", "serve", "--port", str(self.port),
-                "--db", str(self.db)]
+        return [sys.executable, "-m", "fairpos", "--lang", "en", "ledger", "serve", "--port",
+                str(self.port), "--db", str(self.db)]
 
     def start(self) -> None:
         self.process = subprocess.Popen(

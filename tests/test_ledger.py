@@ -244,7 +244,23 @@ def test_revoked_token_is_refused(server: LedgerServer, lane: LaneDir) -> None:
 
     from fairpos.cli import main
 
-    result = CliRunner().invoke(main, ["ledger", "revoke", device_of(lane), "--db",
-                                       str(server.db)])
+    result = CliRunner().invoke(main, ["--lang", "en", "ledger", "revoke", device_of(lane),
+                                       "--db", str(server.db)])
     assert result.exit_code == 0 and "Revoked" in result.output
     assert post(server, token_of(lane), {"sales": payloads(lane)}).status_code == 401
+
+
+def test_pages_speak_the_ledgers_language() -> None:
+    from fairpos import i18n
+    from fairpos.ledger.pages import day_page, login_page
+
+    report = {"business_date": "2026-11-21", "fair": None, "sales_count": 0, "entries": 0,
+              "totals": {}, "tenders": [], "lanes": [], "products": [], "price_classes": [],
+              "hours": [{"hour": "07", "sales_count": 3, "total": 420}]}
+    i18n.use("es")
+    spanish = day_page(report, [], [])
+    assert '<html lang="es">' in spanish and "Ventas por hora" in spanish
+    assert "Todas las ferias · 2026-11-21" in spanish and "<svg" in spanish
+    assert "token de administración" in login_page()
+    i18n.use("en")
+    assert "Sales by hour" in day_page(report, [], [])

@@ -74,6 +74,21 @@ def test_sync_sends_everything_and_the_day_matches(tmp_path: Path,
     assert report["pending"] == 0 and report["last_sync"]
 
 
+def test_voids_refunds_split_tenders_and_change_are_accepted(tmp_path: Path,
+                                                             server: LedgerServer) -> None:
+    lane = stall(tmp_path / "stall", "MIXED1", sales=4)
+    connect(lane, server)
+    paid = lane.sell("--line", "101=1.250kg", "--line", "G=2.35kg", "--pay", "cash:VES:2000",
+                     "--pay", "card:USD:1.00,ref=7781", "--change-currency", "USD", "--no-print")
+    lane.run("void", "MIXED1-000001", "--reason", "wrong customer")
+    lane.run("refund", "MIXED1-000002", "--line", "1", "--reason", "bruised",
+             "--currency", "VES")
+    result = lane.run("sync")
+    assert "Sent 7 entries: 7 new" in result.stdout and "matched — 7 entries" in result.stdout
+    assert ledger_sums(server.db, "MIXED1") == stall_sums(lane)
+    assert paid["id"] == "MIXED1-000005"
+
+
 def test_a_ledger_that_is_down_loses_nothing(tmp_path: Path, server: LedgerServer) -> None:
     lane = stall(tmp_path / "stall", "DOWN01", sales=20)
     connect(lane, server)

@@ -14,9 +14,12 @@ from pathlib import Path
 import click
 from platformdirs import user_data_dir
 
+from fairpos import i18n
+from fairpos.i18n import N_, _, format_money
 from fairpos.ledger.store import LedgerError, SqliteLedger
 from fairpos.money import Money
 from fairpos.refusal import emit_json, refuse
+from fairpos.reports import method_label
 from fairpos.sync.bundle import BundleError, read_bundle
 
 
@@ -35,13 +38,16 @@ def opened(db: Path) -> Iterator[SqliteLedger]:
     try:
         store = SqliteLedger(db)
     except (sqlite3.Error, OSError) as err:
-        refuse(f"cannot open the ledger at {db}: {err}")
+        refuse(_("cannot open the ledger at {db}: {error}").format(db=db, error=err))
     try:
         yield store
     except LedgerError as err:
         refuse(str(err))
     finally:
         store.close()
+
+
+KINDS = (N_("catalog"), N_("rates"))
 
 
 @click.group()
@@ -61,7 +67,8 @@ def serve(host: str, port: int, db: Path) -> None:
     from fairpos.ledger.app import create_app
 
     store = SqliteLedger(db)
-    click.echo(f"fairpos ledger on http://{host}:{port} (database {db})", err=True)
+    click.echo(_("fairpos ledger on http://{host}:{port} (database {db})").format(
+        host=host, port=port, db=db), err=True)
     try:
         uvicorn.run(create_app(store), host=host, port=port, log_level="warning",
                     timeout_graceful_shutdown=5)
@@ -77,8 +84,9 @@ def enrol(fair: str, lane: int, db: Path) -> None:
     """Enrol a lane; prints its token once, alone on the last line (only its hash is kept)."""
     with opened(db) as store:
         enrolment, token = store.enrol(fair, lane)
-    click.echo(f"Enrolled {fair}, lane {lane} as #{enrolment}. Give the stall this token "
-               f"(fairpos connect URL --token TOKEN); it is not shown again:")
+    click.echo(_("Enrolled {fair}, lane {lane} as #{enrolment}. Give the stall this token "
+                 "(fairpos connect URL --token TOKEN); it is not shown again:").format(
+        fair=fair, lane=lane, enrolment=enrolment))
     click.echo(token)
 
 
@@ -89,8 +97,8 @@ def revoke(device: str, db: Path) -> None:
     """Revoke a device's token: DEVICE is its id, or #N (its enrolment) if never connected."""
     with opened(db) as store:
         found = store.revoke(device)
-    click.echo(f"Revoked {found.device_id or '#' + str(found.enrolment)} "
-               f"({found.fair}, lane {found.lane}).")
+    click.echo(_("Revoked {device} ({fair}, lane {lane}).").format(
+        device=found.device_id or f"#{found.enrolment}", fair=found.fair, lane=found.lane))
 
 
 @ledger.command("admin-token")
@@ -99,7 +107,8 @@ def admin_token(db: Path) -> None:
     """Make a token for the report pages; printed once, alone on the last line."""
     with opened(db) as store:
         token = store.admin_token()
-    click.echo("Admin token for the pages (open /login?token=TOKEN once); not shown again:")
+    click.echo(_("Admin token for the pages (open /login?token=TOKEN once); not shown "
+                 "again:"))
     click.echo(token)
 
 
@@ -114,10 +123,11 @@ def publish(file: Path, currency: str, db: Path) -> None:
     try:
         text = file.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
-        refuse(f"cannot read {file}: {err}")
+        refuse(_("cannot read {path}: {error}").format(path=file, error=err))
     with opened(db) as store:
         kind, version = store.publish(text, file.name, currency.strip().upper())
-    click.echo(f"Published {kind} version {version} from {file.name}.")
+    click.echo(_("Published {kind} version {version} from {name}.").format(
+        kind=_(kind), version=version, name=file.name))
 
 
 @ledger.command("import")
@@ -132,14 +142,16 @@ def import_bundle(bundle: Path, db: Path) -> None:
     with opened(db) as store:
         if not any(d["device_id"] == device_id and not d["revoked_at"]
                    for d in store.devices()):
-            refuse(f"device {device_id} is not enrolled and connected at this ledger")
+            refuse(_("device {device} is not enrolled and connected at this ledger").format(
+                device=device_id))
         totals = {"accepted": 0, "duplicate": 0, "rejected": 0, "conflict": 0}
         for sales in batches:
             result = store.ingest(device_id, sales)
             for key in totals:
                 totals[key] += len(getattr(result, key))
-    click.echo(f"{bundle.name}: device {device_id}, " + ", ".join(
-        f"{value} {key}" for key, value in totals.items()) + ".")
+    click.echo(_("{name}: device {device}, {accepted} accepted, {duplicate} duplicate, "
+                 "{rejected} rejected, {conflict} in conflict.").format(
+        name=bundle.name, device=device_id, **totals))
 
 
 @ledger.command()
@@ -153,20 +165,24 @@ def report(day: str | None, fair: str | None, as_json: bool, db: Path) -> None:
     try:
         business_date = date.fromisoformat(day).isoformat() if day else date.today().isoformat()
     except ValueError:
-        refuse(f"“{day}” is not a date (YYYY-MM-DD)")
+        refuse(_("“{day}” is not a date (YYYY-MM-DD)").format(day=day))
     with opened(db) as store:
         figures = store.report(business_date, fair)
     if as_json:
         emit_json(figures)
         return
-    click.echo(f"{fair or 'All fairs'} · {business_date}: {figures['sales_count']} sales")
+    language = i18n.active()
+    click.echo(_("{fair} · {day}: {count} sales").format(
+        fair=fair or _("All fairs"), day=business_date, count=figures["sales_count"]))
+    total = _("Total")
     for currency, minor in figures["totals"].items():
-        click.echo(f"  total {Money(minor, currency).plain():>14} {currency}")
+        click.echo(f"  {total:<16} {format_money(Money(minor, currency), language):>18}")
     for tender in figures["tenders"]:
-        click.echo(f"  {tender['method']:<14} {Money(tender['amount'], tender['currency']).plain():>14}"  # noqa: E501
-                   f" {tender['currency']}")
+        amount = format_money(Money(tender["amount"], tender["currency"]), language)
+        click.echo(f"  {method_label(tender['method']):<16} {amount:>18}")
     for lane in figures["lanes"]:
-        click.echo(f"  {lane['fair']} lane {lane['lane']} ({lane['device_id']}): "
-                   f"{lane['sales_count']} sales, "
-                   f"{Money(lane['total'], lane['currency']).plain()} {lane['currency']}")
+        click.echo("  " + _("{fair} lane {lane} ({device}): {count} sales, {total}").format(
+            fair=lane["fair"], lane=lane["lane"], device=lane["device_id"],
+            count=lane["sales_count"],
+            total=format_money(Money(lane["total"], lane["currency"]), language)))
 

@@ -13,6 +13,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from fairpos.i18n import _, active
 from fairpos.money import Money
 
 STYLE = """
@@ -34,9 +35,9 @@ def kilos(grams: int | None) -> str:
 
 
 def page(title: str, body: str) -> str:
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    return (f'<!doctype html><html lang="{active()}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)} · fairpos ledger</title><style>{STYLE}</style></head>"
+            f"<title>{escape(title)} · fairpos</title><style>{STYLE}</style></head>"
             f"<body><h1>{escape(title)}</h1>{body}</body></html>")
 
 
@@ -47,7 +48,7 @@ class Safe(str):
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()
           ) -> str:
     if not rows:
-        return "<p>None.</p>"
+        return "<p>" + escape(_("None.")) + "</p>"
     head = "".join(f'<th{" class=n" if i in numeric else ""}>{escape(h)}</th>'
                    for i, h in enumerate(headers))
     body = "".join("<tr>" + "".join(
@@ -75,33 +76,43 @@ def bars(labels: Sequence[str], values: Sequence[int], caption: str) -> str:
             f"<figcaption>{escape(caption)}</figcaption></figure>")
 
 
+def h2(title: str) -> str:
+    return f"<h2>{escape(title)}</h2>"
+
+
 def login_page(failed: bool = False) -> str:
-    note = '<p class="warn">That token is not an admin token.</p>' if failed else ""
-    return page("Sign in", f"{note}<p>Open <code>/login?token=…</code> with an admin token "
-                           f"(<code>fairpos ledger admin-token</code> makes one).</p>")
+    warning = _("That token is not an admin token.")
+    note = f'<p class="warn">{escape(warning)}</p>' if failed else ""
+    return page(_("Sign in"), note + "<p>" + escape(_(
+        "Open /login?token=… with an admin token (fairpos ledger admin-token makes one)."))
+        + "</p>")
 
 
 def index_page(dates: Sequence[tuple[str, str]], devices: Sequence[dict[str, Any]],
                quarantined: Sequence[dict[str, Any]]) -> str:
-    days = table(["Fair", "Business date"], [
+    days = table([_("Fair"), _("Business date")], [
         (fair, Safe(f'<a href="/day/{quote(day)}?fair={quote(fair)}">{escape(day)}</a>'))
         for fair, day in dates])
-    return page("Ledger", "<h2>Days</h2>" + days + "<h2>Lanes</h2>" + lanes_table(devices)
-                + f"<h2>Quarantine ({len(quarantined)})</h2>" + quarantine_table(quarantined))
+    return page(_("Ledger"), h2(_("Days")) + days + h2(_("Lanes")) + lanes_table(devices)
+                + h2(_("Quarantine ({count})").format(count=len(quarantined)))
+                + quarantine_table(quarantined))
 
 
 def lanes_table(devices: Sequence[dict[str, Any]]) -> str:
-    return table(["Fair", "Lane", "Device", "Synced up to", "Missing", "Last sync", "State"], [
+    return table([_("Fair"), _("Lane"), _("Device"), _("Synced up to"), _("Missing"),
+                  _("Last sync"), _("State")], [
         (d["fair"], d["lane"], d["device_id"] or "—", d["max_contiguous_seq"],
          Safe(f'<span class="warn">{escape(", ".join(map(str, d["missing"][:20])))}'
               f'{" …" if len(d["missing"]) > 20 else ""}</span>') if d["missing"] else "",
-         d["last_sync_at"] or "never",
-         "revoked" if d["revoked_at"] else ("enrolled" if not d["device_id"] else "active"))
+         d["last_sync_at"] or _("never"),
+         _("revoked") if d["revoked_at"] else (_("enrolled") if not d["device_id"]
+                                               else _("active")))
         for d in devices], numeric=(1, 3))
 
 
 def quarantine_table(rows: Sequence[dict[str, Any]]) -> str:
-    return table(["Device", "Lane", "Sale", "Kind", "Reason", "Received"], [
+    return table([_("Device"), _("Lane"), _("Sale"), _("Kind"), _("Reason"), _("Received")],
+                 [
         (q["device_id"], q["lane"] or "", q["sale_id"], q["kind"], q["reason"],
          q["received_at"]) for q in rows])
 
@@ -116,39 +127,44 @@ def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
         return f'<small><a href="/day/{quote(day)}/{name}.csv{suffix}">CSV</a></small>'
 
     totals = ", ".join(f"{money(v, c)} {escape(c)}" for c, v in report["totals"].items())
+    summary = _("{sales} sales ({entries} entries with voids and refunds)").format(
+        sales=report["sales_count"], entries=report["entries"])
+    back, nothing = _("All days"), _("no sales")
     parts = [
-        f'<p><a href="/">All days</a> · {report["sales_count"]} sales '
-        f'({report["entries"]} entries with voids and refunds) · {totals or "no sales"}</p>',
-        "<h2>Tenders</h2>", csv_link("tenders"),
-        table(["Method", "Currency", "Amount"],
+        f'<p><a href="/">{escape(back)}</a> · {escape(summary)} · '
+        f"{totals or escape(nothing)}</p>",
+        h2(_("Tenders")), csv_link("tenders"),
+        table([_("Method"), _("Currency"), _("Amount")],
               [(t["method"], t["currency"], money(t["amount"], t["currency"]))
                for t in report["tenders"]], numeric=(2,)),
-        "<h2>Lanes</h2>", csv_link("lanes"),
-        table(["Fair", "Lane", "Device", "Sales", "Total"],
+        h2(_("Lanes")), csv_link("lanes"),
+        table([_("Fair"), _("Lane"), _("Device"), _("Sales"), _("Total")],
               [(lane["fair"], lane["lane"], lane["device_id"], lane["sales_count"],
                 f'{money(lane["total"], lane["currency"])} {lane["currency"]}')
                for lane in report["lanes"]], numeric=(1, 3, 4)),
-        "<h2>Sales by hour</h2>", csv_link("hours"),
+        h2(_("Sales by hour")), csv_link("hours"),
         bars([f'{h["hour"]}:00' for h in report["hours"]],
-             [h["sales_count"] for h in report["hours"]], "Sales per hour"),
-        "<h2>Price classes</h2>", csv_link("price_classes"),
-        table(["Class", "Kilos", f"Amount ({currency})"],
+             [h["sales_count"] for h in report["hours"]], _("Sales per hour")),
+        h2(_("Price classes")), csv_link("price_classes"),
+        table([_("Class"), _("Kilos"), _("Amount ({currency})").format(currency=currency)],
               [(c["price_class"], kilos(c["grams"]), money(c["amount"], currency))
                for c in report["price_classes"]], numeric=(1, 2)),
-        "<h2>Products</h2>", csv_link("products"),
+        h2(_("Products")), csv_link("products"),
         bars([p["code"] for p in report["products"][:12]],
              [p["amount"] for p in report["products"][:12]],
-             f"Top products by amount (minor units of {currency})"),
-        table(["PLU", "Product", "Kilos", "Pieces", f"Amount ({currency})"],
+             _("Top products by amount (minor units of {currency})").format(
+                 currency=currency)),
+        table([_("PLU"), _("Product"), _("Kilos"), _("Pieces"),
+               _("Amount ({currency})").format(currency=currency)],
               [(p["code"], p["name"], kilos(p["grams"]) if p["grams"] else "",
                 p["count"] or "", money(p["amount"], currency))
                for p in report["products"]], numeric=(2, 3, 4)),
-        "<h2>Lanes' sync</h2>", csv_link("sync"),
+        h2(_("Lanes' sync")), csv_link("sync"),
         lanes_table([d for d in devices if not fair or d["fair"] == fair]),
-        f"<h2>Quarantine ({len(quarantined)})</h2>", csv_link("quarantine"),
+        h2(_("Quarantine ({count})").format(count=len(quarantined))), csv_link("quarantine"),
         quarantine_table(quarantined),
     ]
-    return page(f"{fair or 'All fairs'} · {day}", "".join(parts))
+    return page(" · ".join((fair or _("All fairs"), day)), "".join(parts))
 
 
 def csv_rows(report: dict[str, Any], name: str, devices: Sequence[dict[str, Any]],

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from fairpos.catalog import CatalogError, parse_catalog
+from fairpos.i18n import _
 from fairpos.money import MoneyError, check_currency, parse_rate
 from fairpos.sync.wire import (
     DayFigures,
@@ -246,9 +247,9 @@ class SqliteLedger:
     def enrol(self, fair: str, lane: int) -> tuple[int, str]:
         """A new device place (fair, lane) and its token; only the token's hash is kept."""
         if not fair.strip():
-            raise LedgerError("the fair needs a name")
+            raise LedgerError(_("the fair needs a name"))
         if lane < 1:
-            raise LedgerError("the lane is a number from 1")
+            raise LedgerError(_("the lane is a number from 1"))
         token = secrets.token_urlsafe(32)
         with self.transaction() as conn:
             cursor = conn.execute(
@@ -275,7 +276,7 @@ class SqliteLedger:
                                    [key]).fetchone()
             found = self._device(row)
             if found is None:
-                raise LedgerError(f"there is no device {device}")
+                raise LedgerError(_("there is no device {device}").format(device=device))
             conn.execute("UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) "
                          "WHERE enrolment = ?", [self.clock(), found.enrolment])
         return Device(found.enrolment, found.device_id, found.fair, found.lane, True)
@@ -304,13 +305,15 @@ class SqliteLedger:
                                [enrolment]).fetchone()
             found = self._device(row)
             if found is None or found.revoked:
-                raise LedgerError("this token is not enrolled")
+                raise LedgerError(_("this token is not enrolled"))
             if found.device_id not in (None, device_id):
-                raise LedgerError(f"this token belongs to device {found.device_id}")
+                raise LedgerError(_("this token belongs to device {device}").format(
+                    device=found.device_id))
             taken = conn.execute("SELECT enrolment FROM devices WHERE device_id = ?",
                                  [device_id]).fetchone()
             if taken is not None and taken[0] != enrolment:
-                raise LedgerError(f"device {device_id} is enrolled with another token")
+                raise LedgerError(_("device {device} is enrolled with another token").format(
+                    device=device_id))
             if found.device_id is None:
                 conn.execute("UPDATE devices SET device_id = ?, claimed_at = ? "
                              "WHERE enrolment = ?", [device_id, self.clock(), enrolment])
@@ -448,7 +451,7 @@ class SqliteLedger:
             day = date.fromisoformat(str(figures["business_date"])).isoformat()
             max_seq = int(figures["max_seq"])
         except (KeyError, TypeError, ValueError):
-            raise LedgerError("day-close needs business_date and max_seq") from None
+            raise LedgerError(_("day-close needs business_date and max_seq")) from None
         mine = self._figures(device_id, day).to_json()
         theirs = {"business_date": day, "count": figures.get("count"), "max_seq": max_seq,
                   "totals": figures.get("totals", {}), "tenders": figures.get("tenders", {})}
@@ -508,9 +511,9 @@ class SqliteLedger:
                               "effective": date.fromisoformat(row["effective"].strip())
                               .isoformat()})
             except (KeyError, AttributeError, ValueError) as err:
-                raise LedgerError(f"rates line {n}: {err}") from None
+                raise LedgerError(_("rates line {n}: {error}").format(n=n, error=err)) from None
         if not rates:
-            raise LedgerError("the rates file has no rates")
+            raise LedgerError(_("the rates file has no rates"))
         with self.transaction() as conn:
             version = conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM rate_sets"
                                    ).fetchone()[0]
