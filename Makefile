@@ -35,6 +35,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/season_report.py
 	$(BIN)/python -m benchmarks.till_keys
 	$(BIN)/python -m benchmarks.till_keys --printer-backlog 200
+	$(BIN)/python -m benchmarks.till_keys --sync-backlog 5000
 	$(BIN)/python -m benchmarks.receipts
 	$(BIN)/python -m benchmarks.scale_weight
 	$(BIN)/python -m benchmarks.sync

@@ -10,7 +10,10 @@ adds a row to a 40-row table and updates a total. Start-up is timed to the first
 With ``--printer-backlog N`` the lane starts with N receipts waiting for a (fake, network)
 printer that takes 0.1 s per receipt, so the queue drains while the keys are measured.
 
-    python -m benchmarks.till_keys [--keys N] [--printer-backlog N]
+With ``--sync-backlog N`` the lane starts with N sales not yet on the ledger, connected to a
+real ledger through a slow link (0.15 s each way), so they sync while the keys are measured.
+
+    python -m benchmarks.till_keys [--keys N] [--printer-backlog N] [--sync-backlog N]
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from benchmarks.terminal import Terminal
 from fairpos.cart import Cart
@@ -78,6 +82,36 @@ def prepare_lane(folder: Path, products: int, backlog: int = 0) -> Decimal:
     return cart.total.as_decimal()
 
 
+def sync_backlog(folder: Path, sales: int) -> tuple[Any, Any, dict[str, str]]:
+    """Ring up ``sales`` sales and connect the lane to a real ledger behind a slow link."""
+    from fairpos.ledger.store import SqliteLedger
+    from fairpos.money import Money
+    from fairpos.settings import parse_settings
+    from fairpos.tenders import Tender
+    from tests.fault_proxy import FaultProxy
+    from tests.sync_helpers import LedgerServer
+
+    settings = parse_settings((folder / "fairpos.toml").read_text())
+    store = Store.open(folder / DB_NAME)
+    catalog = store.catalog()
+    for n in range(sales):
+        cart = Cart("USD")
+        cart.add(catalog, str(161 + n % 40), Quantity(count=1 + n % 3))
+        store.confirm_sale(cart, [Tender("cash", Money(cart.total.minor, "USD"))], "USD",
+                           settings)
+    device = store.device_id
+    store.close()
+    ledger = SqliteLedger(folder / "ledger.db")
+    ledger.publish((folder / "catalog.csv").read_text(), "catalog.csv", "USD")
+    ledger.publish((ROOT / "fixtures" / "feria-rates.csv").read_text(), "rates.csv", "USD")
+    enrolment, token = ledger.enrol("Bench", 1)
+    ledger.claim(enrolment, device)
+    ledger.close()
+    server = LedgerServer(folder / "ledger.db", publish=False)
+    link = FaultProxy(server.port, latency=0.15)
+    return server, link, {"FAIRPOS_LEDGER__URL": link.url, "FAIRPOS_LEDGER__TOKEN": token}
+
+
 def measure(terminal: Terminal, keys: int, key: bytes, price: Decimal, base: Decimal,
             row_label: Callable[[int], str]) -> list[float]:
     timings = []
@@ -103,12 +137,17 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=200)
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--printer-backlog", type=int, default=0)
+    parser.add_argument("--sync-backlog", type=int, default=0)
     args = parser.parse_args()
     printer = FakePrinter(seconds_per_receipt=0.1) if args.printer_backlog else None
     env = {"FAIRPOS_PRINTER__URL": printer.url} if printer else {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         base = prepare_lane(folder, args.products, args.printer_backlog)
+        ledger = link = None
+        if args.sync_backlog:
+            ledger, link, sync_env = sync_backlog(folder, args.sync_backlog)
+            env = {**env, **sync_env}
         store = Store.open(folder / DB_NAME)
         product = store.catalog().product("305")
         assert product is not None and product.price is not None
@@ -132,6 +171,17 @@ def main() -> None:
         finally:
             bare.close()
 
+        if ledger is not None and link is not None:
+            from tests.sync_helpers import ledger_sums
+
+            store = Store.open(folder / DB_NAME)
+            device = store.device_id
+            store.close()
+            synced = ledger_sums(folder / "ledger.db", device)[0]
+            link.close()
+            ledger.stop()
+            print(f"sync backlog {args.sync_backlog:,}: {synced:,} sales on the ledger when the "
+                  f"keys had been measured")
         if printer:
             still = len(printer.received)
             printer.close()

@@ -50,6 +50,7 @@ from fairpos.tui.messages import (
 T = TypeVar("T")
 RETRY_PRINTING_SECONDS = 20  # while the printer is failing, try again this often
 SYNC_SECONDS = 30  # how often the sync worker looks for entries to send
+SYNC_BATCH = 50  # entries per request from the till: short turns on the journal lock
 
 REFUSALS: tuple[type[Exception], ...] = (ValueError,)  # every domain refusal is a ValueError
 SCALE_COMMANDS = (N_("Zero"), N_("Tare"), N_("Clear tare"))
@@ -354,7 +355,8 @@ class TillApp(App[None]):
                                              cap=self.sync_seconds * 10)
             while True:
                 self._sync_again = False
-                report = push(self.store, self._sync_client, guard=self._lock)
+                report = push(self.store, self._sync_client, guard=self._lock,
+                              batch_size=SYNC_BATCH)
                 if report.error is not None or not self._sync_again:
                     break
             with self._lock:
