@@ -15,12 +15,13 @@ from urllib.parse import quote
 
 from fairpos.i18n import _, active
 from fairpos.money import Money
+from fairpos.reports import method_label
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:.5rem 1rem;
 line-height:1.4}table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}
 th,td{padding:.25rem .5rem;border-bottom:1px solid #ddd;text-align:left}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.wide{overflow-x:auto}
 .warn{color:#a40000;font-weight:bold}small a{margin-right:.75rem}
 svg{max-width:100%;height:auto}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.5rem}
 """
@@ -54,26 +55,30 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequen
     body = "".join("<tr>" + "".join(
         f'<td{" class=n" if i in numeric else ""}>{cell if isinstance(cell, Safe) else escape(str(cell))}</td>'  # noqa: E501
         for i, cell in enumerate(row)) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+            f"</table></div>")
 
 
-def bars(labels: Sequence[str], values: Sequence[int], caption: str) -> str:
-    """A horizontal bar chart as inline SVG."""
+def bars(labels: Sequence[str], values: Sequence[int], caption: str,
+         shown: Sequence[str] | None = None) -> str:
+    """A horizontal bar chart as inline SVG; ``shown``: how each value is written."""
     if not values:
         return ""
+    shown = shown or [str(v) for v in values]
     top = max(max(values), 1)
-    height = 22 * len(values) + 4
+    height = 26 * len(values) + 4
     items = []
-    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
-        width = 300 * max(value, 0) / top
-        y = 22 * i + 2
-        items.append(f'<text x="0" y="{y + 15}" font-size="13">{escape(label)}</text>'
-                     f'<rect x="90" y="{y + 3}" width="{width:.1f}" height="16" fill="#2a6f97">'
-                     f"<title>{escape(label)}: {value}</title></rect>"
-                     f'<text x="{95 + width:.1f}" y="{y + 15}" font-size="12">{value}</text>')
-    return (f'<figure><svg viewBox="0 0 460 {height}" width="460" height="{height}" '
-            f'role="img" aria-label="{escape(caption)}">{"".join(items)}</svg>'
-            f"<figcaption>{escape(caption)}</figcaption></figure>")
+    for i, (label, value, text) in enumerate(zip(labels, values, shown, strict=True)):
+        width = 190 * max(value, 0) / top
+        y = 26 * i + 2
+        items.append(f'<text x="0" y="{y + 17}" font-size="15">{escape(label)}</text>'
+                     f'<rect x="70" y="{y + 3}" width="{width:.1f}" height="20" fill="#2a6f97">'
+                     f"<title>{escape(label)}: {escape(text)}</title></rect>"
+                     f'<text x="{75 + width:.1f}" y="{y + 17}" font-size="14">'
+                     f"{escape(text)}</text>")
+    return (f'<figure style="margin:0"><svg viewBox="0 0 340 {height}" width="340" '
+            f'height="{height}" role="img" aria-label="{escape(caption)}">{"".join(items)}'
+            f"</svg><figcaption>{escape(caption)}</figcaption></figure>")
 
 
 def h2(title: str) -> str:
@@ -135,7 +140,7 @@ def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
         f"{totals or escape(nothing)}</p>",
         h2(_("Tenders")), csv_link("tenders"),
         table([_("Method"), _("Currency"), _("Amount")],
-              [(t["method"], t["currency"], money(t["amount"], t["currency"]))
+              [(method_label(t["method"]), t["currency"], money(t["amount"], t["currency"]))
                for t in report["tenders"]], numeric=(2,)),
         h2(_("Lanes")), csv_link("lanes"),
         table([_("Fair"), _("Lane"), _("Device"), _("Sales"), _("Total")],
@@ -152,8 +157,8 @@ def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
         h2(_("Products")), csv_link("products"),
         bars([p["code"] for p in report["products"][:12]],
              [p["amount"] for p in report["products"][:12]],
-             _("Top products by amount (minor units of {currency})").format(
-                 currency=currency)),
+             _("Top products by amount ({currency})").format(currency=currency),
+             [money(p["amount"], currency) for p in report["products"][:12]]),
         table([_("PLU"), _("Product"), _("Kilos"), _("Pieces"),
                _("Amount ({currency})").format(currency=currency)],
               [(p["code"], p["name"], kilos(p["grams"]) if p["grams"] else "",
