@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -108,3 +109,29 @@ async def test_a_fortnight_offline_syncs_in_one_go_without_stopping_the_till(
     with server.store() as ledger:
         assert ledger.sync_state("OFF014")["missing_seqs"] == []
         assert len(ledger.sync_state("OFF014")["days"]) == 15
+
+
+def test_quitting_never_waits_for_a_hung_ledger(tmp_path: Path, server: LedgerServer) -> None:
+    """The link hangs mid-request (the ledger never answers): Ctrl+Q still closes the till at
+    once — a real process in a real terminal — and the entries wait in the outbox."""
+    from benchmarks.terminal import Terminal
+
+    lane = stall(tmp_path / "stall", "HUNG01", sales=20)
+    hung = FaultProxy(server.port, faults={"stall": 1.0}, stall_seconds=120)
+    connect(lane, server)
+    text = (lane.path / "fairpos.toml").read_text().replace(server.url, hung.url)
+    (lane.path / "fairpos.toml").write_text(text)
+    till = Terminal([sys.executable, "-m", "fairpos", "--data-dir", str(lane.path), "--lang",
+                     "en", "till"], columns=100, lines=30)
+    try:
+        till.wait_for(lambda screen: "Sync: connecting" in screen)
+        time.sleep(0.5)  # the first batch is on its way, and will not come back
+        assert hung.counts["stall"] >= 1
+        started = time.monotonic()
+        till.send(b"\x11")  # Ctrl+Q
+        till.process.wait(timeout=10)
+        assert time.monotonic() - started < 5
+    finally:
+        till.close()
+        hung.close()
+    assert lane.json("sync-status", "--json")["pending"] == 20

@@ -20,7 +20,7 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -459,9 +459,11 @@ class SqliteLedger:
         top = self._all("SELECT COALESCE(MAX(seq), 0) FROM sales WHERE device_id = ?",
                         [device_id])[0][0]
         missing += list(range(top + 1, max_seq + 1))
-        held = {split_id(r[0])[1] for r in self._all(
-            "SELECT sale_id FROM quarantine WHERE device_id = ? AND sale_id != '?'",
-            [device_id])}
+        held = set()
+        for (sale_id,) in self._all("SELECT sale_id FROM quarantine WHERE device_id = ?",
+                                    [device_id]):
+            with suppress(WireError):  # a malformed id was rejected; it has no seq
+                held.add(split_id(sale_id)[1])
         # entries in quarantine are not on their way: only a person can settle them
         waiting = [seq for seq in missing if seq not in held]
         if mine == theirs:

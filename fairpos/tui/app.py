@@ -189,9 +189,6 @@ class TillApp(App[None]):
                     error=event.worker.error)))
         elif event.worker.group == "printer":
             self.post_message(PrinterChanged(str(event.worker.error), -1))
-        elif event.worker.group == "sync":
-            self._sync_next = time.monotonic() + self.sync_seconds
-            self.post_message(SyncChanged(str(event.worker.error), None))
 
     # -- start and quit --------------------------------------------------------------------
 
@@ -332,21 +329,27 @@ class TillApp(App[None]):
         return bool(self.settings.ledger.url and self.settings.ledger.token)
 
     def sync_now(self) -> None:
-        """Send what waits (after a sale, and every SYNC_SECONDS while the link is up)."""
-        if self.sync_configured:
-            self._sync_worker()
+        """Send what waits (after a sale, and every SYNC_SECONDS while the link is up).
+
+        A run is a daemon thread of its own, not a Textual worker: a link that hangs must never
+        hold the till open when the volunteer quits (the entries simply wait in the outbox).
+        """
+        if not self.sync_configured:
+            return
+        if not self._syncing.acquire(blocking=False):
+            self._sync_again = True  # the run under way goes round once more
+            return
+        threading.Thread(target=self._sync_run, name="sync", daemon=True).start()
 
     def _sync_tick(self) -> None:
         if time.monotonic() >= self._sync_next:
             self.sync_now()
 
-    @work(thread=True, group="sync", exit_on_error=False)
-    def _sync_worker(self) -> None:
+    def _sync_run(self) -> None:
+        """One sync run, in its thread; ``_syncing`` is held (taken by :meth:`sync_now`)."""
         from fairpos.sync.relay import TILL_TIMEOUT, Backoff, LedgerClient, push
 
-        if not self._syncing.acquire(blocking=False):
-            self._sync_again = True  # the run under way sends it, or goes round once more
-            return
+        summary: OutboxSummary | None = None
         try:
             if self._sync_client is None:
                 ledger = self.settings.ledger
@@ -361,14 +364,18 @@ class TillApp(App[None]):
                     break
             with self._lock:
                 summary = self.store.outbox_summary()
-            if report.error is None:
-                self._sync_backoff.succeeded()
-                self._sync_next = 0.0
-            else:
-                self._sync_next = time.monotonic() + self._sync_backoff.failed()
+            problem = str(report.error) if report.error else None
+        except Exception as err:  # any failure of a run is shown; the entries stay waiting
+            problem = str(err) or type(err).__name__
         finally:
             self._syncing.release()
-        self.post_message(SyncChanged(str(report.error) if report.error else None, summary))
+        if problem is None:
+            self._sync_backoff.succeeded()
+            self._sync_next = 0.0
+        else:
+            delay = self._sync_backoff.failed() if self._sync_backoff else self.sync_seconds
+            self._sync_next = time.monotonic() + delay
+        self.post_message(SyncChanged(problem, summary))
 
     @on(SyncChanged)
     def _sync_changed(self, message: SyncChanged) -> None:
