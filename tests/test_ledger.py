@@ -139,8 +139,10 @@ def test_a_sale_that_does_not_add_up_is_rejected_and_the_rest_accepted(
     unknown = copy.deepcopy(sales[4])
     unknown["catalog_version"] = 99
     reply = post(server, token_of(lane), {"sales": [sales[0], bad, sales[2], unpaid,
-                                                    unknown]}).json()
+                                                    unknown, {"id": "garbage"}, "not a sale",
+                                                    {"seq": 3}]}).json()
     assert reply["accepted"] == [sales[0]["id"], sales[2]["id"]]
+    assert [r["id"] for r in reply["rejected"][3:]] == ["garbage", "?", "?"]
     reasons = {r["id"]: r["reason"] for r in reply["rejected"]}
     assert "line 1:" in reasons[sales[1]["id"]]
     assert "do not pay the total" in reasons[sales[3]["id"]]
@@ -148,7 +150,14 @@ def test_a_sale_that_does_not_add_up_is_rejected_and_the_rest_accepted(
     assert reply["max_contiguous_seq"] == 1
     state = httpx.get(f"{server.url}/v1/devices/{device_of(lane)}/sync-state",
                       headers={"Authorization": f"Bearer {token_of(lane)}"}).json()
-    assert state["missing_seqs"] == [2] and state["quarantined"] == 3
+    assert state["missing_seqs"] == [2] and state["quarantined"] == 6
+    from fairpos.sync.wire import DayFigures
+
+    close = httpx.post(f"{server.url}/v1/devices/{device_of(lane)}/day-close",
+                       json=DayFigures.of(sales[0]["business_date"], sales).to_json(),
+                       headers={"Authorization": f"Bearer {token_of(lane)}"}).json()
+    assert close["result"] == "mismatch" and close["missing"] == []  # all in quarantine
+    assert len(close["quarantined"]) == 3
 
 
 def test_a_failure_inside_a_batch_rolls_the_whole_batch_back(
