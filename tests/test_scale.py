@@ -176,3 +176,31 @@ def test_scale_zero_and_tare_commands(tmp_path: Path, monkeypatch: pytest.Monkey
     finally:
         fake.unplug()
     assert f"the scale is not connected ({fake.link})" in lane.fail("scale", "zero")
+
+
+def test_the_watch_survives_a_driver_fault_and_reports_changes_only(tmp_path: Path) -> None:
+    from fairpos.scale.port import ScaleWatch
+
+    fake = FakeScale("sics", grams=500, link=tmp_path / "ttyUSB0")
+    scale = Scale(scale_settings("sics", str(fake.link)), timeout=0.2)
+    real_read, faults = scale.read, [RuntimeError("driver bug")]
+
+    def read() -> Reading:
+        if faults:
+            raise faults.pop()
+        return real_read()
+
+    scale.read = read  # type: ignore[method-assign]
+    seen: list[tuple[str, int | None, bool]] = []
+    watch = ScaleWatch(scale, lambda r, a: seen.append((r.state, r.grams, a is not None)),
+                       poll=0.01)
+    watch.start()
+    try:
+        for _ in range(300):
+            if (seen and seen[-1] == ("stable", 500, True)):
+                break
+            time.sleep(0.01)
+    finally:
+        watch.stop()
+        fake.unplug()
+    assert seen == [("error", None, False), ("stable", 500, False), ("stable", 500, True)]

@@ -161,7 +161,11 @@ class ScaleWatch:
                     ok = self.scale.command(which)
                     if self.commanded is not None:
                         self.commanded(which, ok)
-                reading = self.scale.read()
+                try:
+                    reading = self.scale.read()
+                except Exception:  # a driver fault must not end the watch: say "error", retry
+                    self.scale.close()
+                    reading = Reading("error")
                 accepted = stable.feed(reading)
                 now = (reading.state, reading.grams, accepted is not None)
                 if now != shown:
