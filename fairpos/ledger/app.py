@@ -8,7 +8,6 @@ never the body's. Pages need an admin token (``fairpos ledger admin-token``), gi
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -18,7 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from fairpos.ledger import pages
-from fairpos.ledger.store import Device, LedgerError, LedgerStore, SqliteLedger
+from fairpos.ledger.store import Device, LedgerError, LedgerStore
 from fairpos.sync.wire import MAX_BATCH, MAX_BODY, BodyTooLarge, WireError, decode_body, split_id
 
 ADMIN_COOKIE = "fairpos_admin"
@@ -215,6 +214,3 @@ def create_app(store: LedgerStore) -> Starlette:
         Route("/day/{day}/{table}.csv", admin(day_csv)),
     ])
 
-
-def app_for(db: Path) -> Starlette:
-    return create_app(SqliteLedger(db))

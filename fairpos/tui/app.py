@@ -322,7 +322,7 @@ class TillApp(App[None]):
         with self._lock:
             self.store.close()
 
-    # -- sync with the ledger, in a worker: the till never waits on the network ------------
+    # -- sync with the ledger, in a thread: the till never waits on the network ------------
 
     @property
     def sync_configured(self) -> bool:
