@@ -32,8 +32,8 @@ from fairpos.money import MoneyError, check_currency, parse_rate
 from fairpos.sync.wire import (
     DayFigures,
     WireError,
+    canonical,
     check_sale,
-    payload_hash,
     sale_from_wire,
     split_id,
 )
@@ -349,7 +349,8 @@ class SqliteLedger:
     def _ingest_one(self, conn: sqlite3.Connection, device_id: str, data: Any, now: str,
                     currencies: set[str] | None, versions: set[int] | None,
                     result: BatchResult) -> None:
-        digest = payload_hash(data)
+        payload = canonical(data)  # serialised once: stored as it is hashed
+        digest = hashlib.sha256(payload).hexdigest()
         sale_id = data.get("id") if isinstance(data, dict) else None
         sale_id = sale_id if isinstance(sale_id, str) else "?"
         try:
@@ -358,7 +359,7 @@ class SqliteLedger:
         except WireError as err:
             reason = str(err)
         if reason is not None:
-            self._quarantine(conn, device_id, sale_id, "rejected", reason, data, digest, now)
+            self._quarantine(conn, device_id, sale_id, "rejected", reason, payload, digest, now)
             result.rejected.append({"id": sale_id, "reason": reason})
             return
         inserted = conn.execute(
@@ -367,8 +368,7 @@ class SqliteLedger:
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
             [sale.id, device_id, sale.seq, sale.kind, sale.ref_id, sale.business_date,
              sale.confirmed_at.isoformat(), int(sale.training), sale.total.currency,
-             sale.total.minor, sale.catalog_version, json.dumps(data, sort_keys=True),
-             digest, now]).fetchone()
+             sale.total.minor, sale.catalog_version, payload.decode(), digest, now]).fetchone()
         if inserted is None:
             row = conn.execute("SELECT payload_hash FROM sales WHERE id = ?",
                                [sale.id]).fetchone()
@@ -376,7 +376,7 @@ class SqliteLedger:
                 result.duplicate.append(sale.id)
                 return
             reason = "another sale with this id is already on the ledger"
-            self._quarantine(conn, device_id, sale.id, "conflict", reason, data, digest, now)
+            self._quarantine(conn, device_id, sale.id, "conflict", reason, payload, digest, now)
             result.conflict.append({"id": sale.id, "reason": reason})
             return
         self._insert_details(conn, sale.id, data)
@@ -397,11 +397,11 @@ class SqliteLedger:
 
     @staticmethod
     def _quarantine(conn: sqlite3.Connection, device_id: str, sale_id: str, kind: str,
-                    reason: str, data: Any, digest: str, now: str) -> None:
+                    reason: str, payload: bytes, digest: str, now: str) -> None:
         conn.execute(
             "INSERT INTO quarantine (device_id, sale_id, kind, reason, payload, payload_hash, "
             "received_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-            [device_id, sale_id, kind, reason, json.dumps(data, sort_keys=True), digest, now])
+            [device_id, sale_id, kind, reason, payload.decode(), digest, now])
 
     @staticmethod
     def _advance(conn: sqlite3.Connection, device_id: str) -> int:
