@@ -203,3 +203,11 @@ def test_ledger_report_json(tmp_path: Path, server: LedgerServer) -> None:
     assert "17 sales" in text and "lane 2 (REPT02): 7 sales" in text
     assert "is not a date" in one.fail("ledger", "report", "--date", "friday", "--db",
                                        str(server.db))
+
+
+def test_sync_without_a_ledger_says_how_to_connect(tmp_path: Path) -> None:
+    lane = stall(tmp_path / "stall", "ALONE1", sales=2)
+    assert "not connected to a ledger (fairpos connect URL --token TOKEN)" in lane.fail("sync")
+    status = lane.json("sync-status", "--json")
+    assert status["pending"] == 2 and status["ledger"] == "" and status["last_sync"] is None
+    assert "“friday” is not a date" in lane.fail("sync", "--date", "friday")
