@@ -211,3 +211,25 @@ def test_sync_without_a_ledger_says_how_to_connect(tmp_path: Path) -> None:
     status = lane.json("sync-status", "--json")
     assert status["pending"] == 2 and status["ledger"] == "" and status["last_sync"] is None
     assert "“friday” is not a date" in lane.fail("sync", "--date", "friday")
+
+
+def test_an_entry_the_ledger_lost_is_sent_again(tmp_path: Path, server: LedgerServer) -> None:
+    """The ledger loses a row it had acknowledged (a restored backup): the day-close says
+    pending with its id, the stall sends it again, and the day matches."""
+    lane = stall(tmp_path / "stall", "LOST01", sales=10)
+    connect(lane, server)
+    lane.run("sync")
+    conn = sqlite3.connect(server.db)
+    with conn:
+        for table in ("sales", "sale_lines", "sale_tenders"):
+            conn.execute(f"DROP TRIGGER {table}_no_delete")
+        for table, key in (("sale_lines", "sale_id"), ("sale_tenders", "sale_id"),
+                           ("sales", "id")):
+            conn.execute(f"DELETE FROM {table} WHERE {key} = 'LOST01-000005'")
+    conn.close()
+    assert ledger_sums(server.db, "LOST01")[0] == 9
+    result = lane.run("sync")
+    assert "Sent 0 entries" in result.stdout
+    assert "Sent again 1 entries the ledger lacked." in result.stdout
+    assert "matched — 10 entries" in result.stdout
+    assert ledger_sums(server.db, "LOST01") == stall_sums(lane)
