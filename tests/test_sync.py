@@ -181,6 +181,14 @@ def test_export_and_import_a_bundle(tmp_path: Path, server: LedgerServer) -> Non
     damaged = tmp_path / "damaged.zip"
     damaged.write_bytes(bundle.read_bytes()[:-300])
     assert "cannot be read as a bundle" in lane.fail("ledger", "import", str(damaged), *db)
+    forged = tmp_path / "forged.zip"  # USB001's manifest around another stall's entries
+    other = stall(tmp_path / "other", "OTHER1", sales=2)
+    from fairpos.sync.bundle import write_bundle
+    from tests.sync_helpers import payloads
+
+    write_bundle(forged, "USB001", payloads(other))
+    assert "0 accepted, 0 duplicate, 2 rejected" in lane.run("ledger", "import", str(forged),
+                                                             *db).stdout
     stranger = stall(tmp_path / "stranger", "NOBODY", sales=1)
     stranger.run("export", "--out", str(tmp_path / "nobody.zip"))
     assert "not enrolled" in lane.fail("ledger", "import", str(tmp_path / "nobody.zip"), *db)

@@ -356,6 +356,8 @@ class SqliteLedger:
         try:
             sale = sale_from_wire(data)
             reason = check_sale(sale, currencies, versions)
+            if split_id(sale.id)[0] != device_id:  # (a bundle names its device itself)
+                reason = f"{sale.id} is not device {device_id}'s"
         except WireError as err:
             reason = str(err)
         if reason is not None:
