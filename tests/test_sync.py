@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from fairpos.store import DB_NAME, Store
+from fairpos.sync.bundle import write_bundle
 from fairpos.sync.relay import LedgerClient, push
 from tests.conftest import FIXTURES, LaneDir
 from tests.sync_helpers import (
     LedgerServer,
     connect,
     ledger_sums,
+    payloads,
     ring,
     stall,
     stall_sums,
@@ -183,9 +185,6 @@ def test_export_and_import_a_bundle(tmp_path: Path, server: LedgerServer) -> Non
     assert "cannot be read as a bundle" in lane.fail("ledger", "import", str(damaged), *db)
     forged = tmp_path / "forged.zip"  # USB001's manifest around another stall's entries
     other = stall(tmp_path / "other", "OTHER1", sales=2)
-    from fairpos.sync.bundle import write_bundle
-    from tests.sync_helpers import payloads
-
     write_bundle(forged, "USB001", payloads(other))
     assert "0 accepted, 0 duplicate, 2 rejected" in lane.run("ledger", "import", str(forged),
                                                              *db).stdout
