@@ -233,6 +233,8 @@ def test_an_entry_the_ledger_lost_is_sent_again(tmp_path: Path, server: LedgerSe
         for table, key in (("sale_lines", "sale_id"), ("sale_tenders", "sale_id"),
                            ("sales", "id")):
             conn.execute(f"DELETE FROM {table} WHERE {key} = 'LOST01-000005'")
+        # as a backup from before it would: the resume point is back below the lost entry
+        conn.execute("UPDATE devices SET max_contiguous_seq = 4 WHERE device_id = 'LOST01'")
     conn.close()
     assert ledger_sums(server.db, "LOST01")[0] == 9
     result = lane.run("sync")

@@ -10,17 +10,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from platformdirs import user_data_dir
 
 from fairpos import i18n
 from fairpos.i18n import N_, _, format_money
-from fairpos.ledger.store import LedgerError, SqliteLedger
 from fairpos.money import Money
 from fairpos.refusal import emit_json, refuse
 from fairpos.reports import method_label
-from fairpos.sync.bundle import BundleError, read_bundle
+
+if TYPE_CHECKING:  # the ledger's storage is loaded by the commands that use it
+    from fairpos.ledger.store import SqliteLedger
 
 
 def default_db() -> Path:
@@ -35,6 +37,8 @@ db_option = click.option(
 
 @contextmanager
 def opened(db: Path) -> Iterator[SqliteLedger]:
+    from fairpos.ledger.store import LedgerError, SqliteLedger
+
     try:
         store = SqliteLedger(db)
     except (sqlite3.Error, OSError) as err:
@@ -65,6 +69,7 @@ def serve(host: str, port: int, db: Path) -> None:
     import uvicorn
 
     from fairpos.ledger.app import create_app
+    from fairpos.ledger.store import SqliteLedger
 
     store = SqliteLedger(db)
     click.echo(_("fairpos ledger on http://{host}:{port} (database {db})").format(
@@ -135,6 +140,8 @@ def publish(file: Path, currency: str, db: Path) -> None:
 @db_option
 def import_bundle(bundle: Path, db: Path) -> None:
     """Import a stall's bundle (fairpos export), with the same idempotency as a sync."""
+    from fairpos.sync.bundle import BundleError, read_bundle
+
     try:
         device_id, batches = read_bundle(bundle)
     except BundleError as err:

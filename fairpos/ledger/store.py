@@ -168,7 +168,6 @@ class BatchResult:
 @dataclass(frozen=True)
 class Published:
     version: int
-    published_at: str
     body: dict[str, Any]  # what GET /v1/catalog or /v1/rates answers
 
     @property
@@ -419,14 +418,15 @@ class SqliteLedger:
                      [current, device_id])
         return current
 
-    def _missing(self, device_id: str) -> list[int]:
-        seqs = [row[0] for row in self._all(
-            "SELECT seq FROM sales WHERE device_id = ? ORDER BY seq", [device_id])]
-        present, missing = set(seqs), []
-        for seq in range(1, (seqs[-1] if seqs else 0) + 1):
-            if seq not in present:
-                missing.append(seq)
-        return missing
+    def _missing(self, device_id: str, upto: int | None = None) -> list[int]:
+        """Sequence numbers not here: the gaps above the device's resume point (everything up
+        to it is here), to its highest entry here or to ``upto``."""
+        start = int(self._all("SELECT max_contiguous_seq FROM devices WHERE device_id = ?",
+                              [device_id])[0][0])
+        present = {row[0] for row in self._all(
+            "SELECT seq FROM sales WHERE device_id = ? AND seq > ?", [device_id, start])}
+        end = max(present, default=start) if upto is None else upto
+        return [seq for seq in range(start + 1, end + 1) if seq not in present]
 
     def _figures(self, device_id: str, business_date: str) -> DayFigures:
         rows = self._all("SELECT payload FROM sales WHERE device_id = ? AND business_date = ? "
@@ -457,10 +457,7 @@ class SqliteLedger:
         mine = self._figures(device_id, day).to_json()
         theirs = {"business_date": day, "count": figures.get("count"), "max_seq": max_seq,
                   "totals": figures.get("totals", {}), "tenders": figures.get("tenders", {})}
-        missing = [seq for seq in self._missing(device_id) if seq <= max_seq]
-        top = self._all("SELECT COALESCE(MAX(seq), 0) FROM sales WHERE device_id = ?",
-                        [device_id])[0][0]
-        missing += list(range(top + 1, max_seq + 1))
+        missing = self._missing(device_id, upto=max_seq)
         held = set()
         for (sale_id,) in self._all("SELECT sale_id FROM quarantine WHERE device_id = ?",
                                     [device_id]):
@@ -525,24 +522,22 @@ class SqliteLedger:
                          [version, self.clock(), json.dumps({"rates": rates})])
         return int(version)
 
+    def _newest(self, table: str) -> dict[str, Any] | None:
+        rows = self._all(f"SELECT * FROM {table} ORDER BY version DESC LIMIT 1")
+        return dict(rows[0]) if rows else None
+
     def catalog(self) -> Published | None:
-        rows = self._all("SELECT * FROM catalogs ORDER BY version DESC LIMIT 1")
-        if not rows:
-            return None
-        row = rows[0]
-        return Published(row["version"], row["published_at"], {
-            "version": row["version"], "published_at": row["published_at"],
-            "currency": row["currency"], "format": row["format"], "sha256": row["sha256"],
-            "body": row["body"]})
+        """The newest catalog: version, published_at, currency, format, body, sha256."""
+        row = self._newest("catalogs")
+        return None if row is None else Published(row["version"], row)
 
     def rates(self) -> Published | None:
-        rows = self._all("SELECT * FROM rate_sets ORDER BY version DESC LIMIT 1")
-        if not rows:
+        """The newest rates: version, published_at and the list of rates."""
+        row = self._newest("rate_sets")
+        if row is None:
             return None
-        row = rows[0]
-        return Published(row["version"], row["published_at"], {
-            "version": row["version"], "published_at": row["published_at"],
-            **json.loads(row["body"])})
+        rates = json.loads(row.pop("body"))
+        return Published(row["version"], {**row, **rates})
 
     # -- reports ---------------------------------------------------------------------------
 
