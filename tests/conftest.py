@@ -81,6 +81,24 @@ def make_lane(path: Path, settings: str = "feria.toml", catalog: str = "feria-ca
     return lane
 
 
+def open_lane(path: Path, device_id: str | None = None) -> LaneDir:
+    """A lane on the feria catalog with a VES rate and Ana's shift open (float USD 20)."""
+    lane = make_lane(path, device_id=device_id)
+    lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
+    lane.run("shift", "open", "--volunteer", "Ana", "--float", "USD:20")
+    return lane
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Any]:
+    """A real ledger (``fairpos ledger serve``) on 127.0.0.1, catalog and rates published."""
+    from tests.sync_helpers import LedgerServer
+
+    running = LedgerServer(tmp_path / "ledger.db")
+    yield running
+    running.stop()
+
+
 @pytest.fixture
 def feria(tmp_path: Path) -> LaneDir:
     """A Venezuelan fair lane: USD prices, USD and VES tenders, rate 414.04, shift open."""

@@ -23,7 +23,7 @@ from fairpos.quantity import Quantity
 from fairpos.settings import Settings, parse_settings
 from fairpos.store import DB_NAME, Store
 from fairpos.tenders import Tender
-from tests.conftest import FIXTURES, ROOT, LaneDir, make_lane
+from tests.conftest import FIXTURES, ROOT, LaneDir, open_lane
 from tests.fake_printer import free_port
 
 ITEMS = ["101", "G", "M", "305", "402", "110", "7591234000049"]
@@ -129,9 +129,7 @@ def lane_settings(lane: LaneDir) -> Settings:
 
 def stall(path: Path, device_id: str, sales: int = 0, seed: int = 0) -> LaneDir:
     """A lane (feria catalog, a VES rate, a shift open) with ``sales`` sales rung up."""
-    lane = make_lane(path, device_id=device_id)
-    lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
-    lane.run("shift", "open", "--volunteer", "Ana", "--float", "USD:20")
+    lane = open_lane(path, device_id)
     ring(lane, sales, seed)
     return lane
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,6 @@ from tests.sync_helpers import (
     stall,
     stall_sums,
 )
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LedgerServer]:
-    running = LedgerServer(tmp_path / "ledger.db")
-    yield running
-    running.stop()
 
 
 def outbox(lane: LaneDir) -> list[tuple[str, str, int]]:
@@ -242,3 +234,21 @@ def test_an_entry_the_ledger_lost_is_sent_again(tmp_path: Path, server: LedgerSe
     assert "Sent again 1 entries the ledger lacked." in result.stdout
     assert "matched — 10 entries" in result.stdout
     assert ledger_sums(server.db, "LOST01") == stall_sums(lane)
+
+
+def test_a_bundle_that_cannot_be_written_and_files_the_ledger_cannot_publish(
+        tmp_path: Path, server: LedgerServer) -> None:
+    lane = stall(tmp_path / "stall", "BADF01", sales=1)
+    assert "cannot write" in lane.fail("export", "--out", str(tmp_path / "no" / "such.zip"))
+    assert not list(tmp_path.glob("**/*.partial"))
+    db = ["--db", str(server.db)]
+    broken = tmp_path / "broken.csv"
+    broken.write_text("type,code,barcode,name_es,name_en,unit,price,price_class,tags\n"
+                      "product,101,,Tomate,Tomato,kg,abc,,\n")
+    assert "broken.csv: line 2" in lane.fail("ledger", "publish", str(broken), *db)
+    rates = tmp_path / "rates.csv"
+    rates.write_text("base,quote,rate,effective\nUSD,VES,-3,2026-01-01\n")
+    assert "rates line 2" in lane.fail("ledger", "publish", str(rates), *db)
+    with server.store() as ledger:  # nothing new was published
+        assert ledger.catalog().version == 1  # type: ignore[union-attr]
+        assert ledger.rates().version == 1  # type: ignore[union-attr]

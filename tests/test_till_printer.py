@@ -7,30 +7,22 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static
 
-from tests.conftest import LaneDir, make_lane
+from tests.conftest import LaneDir, open_lane
 from tests.escpos_text import decode
 from tests.fake_printer import FakePrinter, free_port
-from tests.till_helpers import make_till, message, rows, settle, type_in
+from tests.till_helpers import make_till, message, rows, settle, side_panel, type_in
 
 
 @pytest.fixture
 def lane(tmp_path: Path) -> LaneDir:
-    lane = make_lane(tmp_path / "lane", device_id="PRNT01")
-    lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
-    lane.run("shift", "open", "--volunteer", "Ana", "--float", "USD:20")
-    return lane
+    return open_lane(tmp_path / "lane", "PRNT01")
 
 
 async def sell_one(pilot: object, plu: str) -> None:
     await type_in(pilot, plu, "enter")  # type: ignore[arg-type]
     await pilot.press("f2")  # type: ignore[attr-defined]
     await type_in(pilot, "", "enter", "enter")  # type: ignore[arg-type]
-
-
-def side_panel(pilot: object) -> str:
-    return str(pilot.app.screen.query_one("#totals", Static).render())  # type: ignore[attr-defined]
 
 
 async def wait_printed(pilot: object, printer: FakePrinter, size: int) -> None:

@@ -9,11 +9,19 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Static
 
-from tests.conftest import LaneDir, make_lane
+from tests.conftest import LaneDir, open_lane
 from tests.fake_scale import FakeScale
-from tests.till_helpers import is_error, make_till, message, rows, settle, type_in
+from tests.till_helpers import (
+    is_error,
+    make_till,
+    message,
+    rows,
+    settle,
+    side_panel,
+    type_in,
+    until,
+)
 
 SICS = {"FAIRPOS_SCALE__PROTOCOL": "sics", "FAIRPOS_SCALE__BAUDRATE": "9600",
         "FAIRPOS_SCALE__BYTESIZE": "8", "FAIRPOS_SCALE__PARITY": "N"}
@@ -21,10 +29,7 @@ SICS = {"FAIRPOS_SCALE__PROTOCOL": "sics", "FAIRPOS_SCALE__BAUDRATE": "9600",
 
 @pytest.fixture
 def lane(tmp_path: Path) -> LaneDir:
-    lane = make_lane(tmp_path / "lane", device_id="SCALE1")
-    lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
-    lane.run("shift", "open", "--volunteer", "Ana", "--float", "USD:20")
-    return lane
+    return open_lane(tmp_path / "lane", "SCALE1")
 
 
 @pytest.fixture
@@ -33,19 +38,6 @@ def scale(tmp_path: Path) -> Any:
     fake = FakeScale("sics", grams=1250, link=tmp_path / "ttyUSB0")
     yield fake
     fake.unplug()
-
-
-def panel(pilot: Pilot[Any], selector: str) -> str:
-    return str(pilot.app.screen.query_one(selector, Static).render())
-
-
-async def until(pilot: Pilot[Any], check: Callable[[], bool], seconds: float = 8.0) -> None:
-    """Wait (the scale's thread reads on its own clock) until ``check()`` holds."""
-    for _ in range(int(seconds / 0.05)):
-        if check():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the till never showed what the scale said")
 
 
 def cart_lines(pilot: Pilot[Any]) -> list[Any]:
@@ -62,14 +54,15 @@ async def test_weigh_key_adds_the_steady_weight(lane: LaneDir, scale: FakeScale)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await until(pilot, steady(pilot, 1250))
-        assert "1.250 kg" in panel(pilot, "#weight")
-        assert "Scale: connected" in panel(pilot, "#totals")
+        assert all(pilot.app.screen.check_action(a, ()) for a in ("weigh", "scale_command"))
+        assert "1.250 kg" in message(pilot, "#weight")
+        assert "Scale: connected" in side_panel(pilot)
         await type_in(pilot, "101", "f1")  # Tomato, 1.20/kg
         [line] = cart_lines(pilot)
         assert (line.code, line.grams, line.amount) == ("101", 1250, 150)
         assert "1.250 kg" in message(pilot) and "1.50 USD" in message(pilot)
         assert "typed" not in message(pilot)
-        assert "already on the sale" in panel(pilot, "#weight")
+        assert "already on the sale" in message(pilot, "#weight")
         await pilot.press("f2")
         await type_in(pilot, "", "enter", "enter")
         assert rows(lane.path, "SELECT grams, amount, scale_frame FROM sale_lines") == [
@@ -81,7 +74,7 @@ async def test_nothing_is_added_while_the_weight_moves(lane: LaneDir, scale: Fak
     app = make_till(lane.path, FAIRPOS_SCALE__URL=str(scale.link), **SICS)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await until(pilot, lambda: "moving" in panel(pilot, "#weight"))
+        await until(pilot, lambda: "moving" in message(pilot, "#weight"))
         assert pilot.app.screen.query_one("#weight").has_class("moving")
         await type_in(pilot, "101", "f1")
         assert cart_lines(pilot) == []
@@ -121,8 +114,8 @@ async def test_unplugged_scale_manual_entry_and_replug(lane: LaneDir, scale: Fak
         await settle(pilot)
         await until(pilot, steady(pilot, 1250))
         scale.unplug()
-        await until(pilot, lambda: "Scale: disconnected" in panel(pilot, "#totals"))
-        assert "1.250" not in panel(pilot, "#weight")  # never the stale weight
+        await until(pilot, lambda: "Scale: disconnected" in side_panel(pilot))
+        assert "1.250" not in message(pilot, "#weight")  # never the stale weight
         assert pilot.app.screen.query_one("#weight").has_class("error")
         await type_in(pilot, "101", "f1")
         assert cart_lines(pilot) == [] and "disconnected" in message(pilot)
@@ -134,7 +127,7 @@ async def test_unplugged_scale_manual_entry_and_replug(lane: LaneDir, scale: Fak
         again = FakeScale("sics", grams=700, link=scale.link)
         try:
             await until(pilot, steady(pilot, 700))
-            assert "Scale: connected" in panel(pilot, "#totals")
+            assert "Scale: connected" in side_panel(pilot)
             await type_in(pilot, "101", "f1")
             assert [x.grams for x in cart_lines(pilot)] == [1500, 700]
             await pilot.press("f2")
@@ -155,7 +148,7 @@ async def test_zero_and_tare_keys_reach_the_scale(lane: LaneDir, scale: FakeScal
         await until(pilot, lambda: any("Tare: sent" in str(n.message)
                                        for n in pilot.app._notifications))
         scale.unplug()
-        await until(pilot, lambda: "disconnected" in panel(pilot, "#totals"))
+        await until(pilot, lambda: "disconnected" in side_panel(pilot))
         await pilot.press("ctrl+z")
         await until(pilot, lambda: any("not connected" in str(n.message)
                                        for n in pilot.app._notifications))
@@ -168,17 +161,17 @@ async def test_hardware_check_shows_the_live_reading(lane: LaneDir, scale: FakeS
         await until(pilot, steady(pilot, 1250))
         pilot.app.action_command_palette()
         await type_in(pilot, *"Hardware", "enter")
-        await until(pilot, lambda: "1.250 kg" in panel(pilot, "#text"))
-        assert f"{scale.link} (sics) · connected" in panel(pilot, "#text")
+        await until(pilot, lambda: "1.250 kg" in message(pilot, "#text"))
+        assert f"{scale.link} (sics) · connected" in message(pilot, "#text")
         scale.grams = 3400
-        await until(pilot, lambda: "3.400 kg · steady" in panel(pilot, "#text"))
+        await until(pilot, lambda: "3.400 kg · steady" in message(pilot, "#text"))
 
 
 async def test_a_scale_setting_that_cannot_work_leaves_the_till_selling(lane: LaneDir) -> None:
     app = make_till(lane.path, FAIRPOS_SCALE__URL="/dev/null", FAIRPOS_SCALE__PROTOCOL="dibal")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        assert "unknown scale protocol" in panel(pilot, "#totals")
+        assert "unknown scale protocol" in side_panel(pilot)
         await type_in(pilot, "101", "enter")
         await type_in(pilot, "1", "enter")
         assert [x.grams for x in cart_lines(pilot)] == [1000]
@@ -189,6 +182,9 @@ async def test_no_scale_configured_hides_the_scale_keys(lane: LaneDir) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert not pilot.app.screen.query_one("#weight").display
+        screen = pilot.app.screen
+        assert not any(screen.check_action(action, ()) for action in ("weigh", "scale_command"))
         await type_in(pilot, "101", "f1")
         assert cart_lines(pilot) == []  # F1 does nothing without a scale
-        assert "Scale: not configured" in panel(pilot, "#totals")
+        assert message(pilot) == ""  # not even a refusal: the key is not there
+        assert "Scale: not configured" in side_panel(pilot)

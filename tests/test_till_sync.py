@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 from textual.pilot import Pilot
-from textual.widgets import Static
 
 from tests.conftest import LaneDir
 from tests.fault_proxy import FaultProxy
@@ -23,27 +20,7 @@ from tests.sync_helpers import (
     stall,
     stall_sums,
 )
-from tests.till_helpers import make_till, message, settle, type_in
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LedgerServer]:
-    running = LedgerServer(tmp_path / "ledger.db")
-    yield running
-    running.stop()
-
-
-def side(pilot: Pilot[Any]) -> str:
-    return str(pilot.app.screen.query_one("#totals", Static).render())
-
-
-async def until(pilot: Pilot[Any], check: Callable[[], bool], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"not seen in {seconds} s; side panel:\n{side(pilot)}")
+from tests.till_helpers import make_till, message, settle, side_panel, type_in, until
 
 
 async def sell(pilot: Pilot[Any], plu: str) -> None:
@@ -66,19 +43,20 @@ async def test_sales_reach_the_ledger_while_the_till_sells(tmp_path: Path,
     app = till(lane)
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot)
-        await until(pilot, lambda: "Sync: online" in side(pilot))
+        await until(pilot, lambda: "Sync: online" in side_panel(pilot), 30)
         await sell(pilot, "305")
-        await until(pilot, lambda: ledger_sums(server.db, "TILL01") == stall_sums(lane))
+        await until(pilot, lambda: ledger_sums(server.db, "TILL01") == stall_sums(lane), 30)
         assert ledger_sums(server.db, "TILL01")[0] == 4
         server.kill()
         await sell(pilot, "305")  # the ledger is gone: the sale is not
-        await until(pilot, lambda: "offline" in side(pilot) and "1 waiting" in side(pilot))
-        assert "oldest" in side(pilot)
+        await until(pilot, lambda: "offline" in side_panel(pilot)
+                    and "1 waiting" in side_panel(pilot), 30)
+        assert "oldest" in side_panel(pilot)
         await sell(pilot, "402")
-        await until(pilot, lambda: "2 waiting" in side(pilot))
+        await until(pilot, lambda: "2 waiting" in side_panel(pilot), 30)
         server.start()
-        await until(pilot, lambda: "Sync: online" in side(pilot) and "waiting" not in
-                    side(pilot))
+        await until(pilot, lambda: "Sync: online" in side_panel(pilot) and "waiting" not in
+                    side_panel(pilot), 30)
     assert ledger_sums(server.db, "TILL01") == stall_sums(lane) == (6, stall_sums(lane)[1])
 
 
@@ -100,8 +78,8 @@ async def test_a_fortnight_offline_syncs_in_one_go_without_stopping_the_till(
             assert time.monotonic() - started < 5, "a sale waited on the sync"
             on_ledger_at_each_sale.append(ledger_sums(server.db, "OFF014")[0])
         await until(pilot, lambda: ledger_sums(server.db, "OFF014") == stall_sums(lane), 120)
-        await until(pilot, lambda: "Sync: online" in side(pilot) and "waiting" not in
-                    side(pilot))
+        await until(pilot, lambda: "Sync: online" in side_panel(pilot) and "waiting" not in
+                    side_panel(pilot), 30)
     link.close()
     assert stall_sums(lane)[0] == 5015
     # the three sales were rung up while the backlog was still on its way

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,22 @@ async def type_in(pilot: Pilot[Any], text: str, *then: str) -> None:
 
 def message(pilot: Pilot[Any], selector: str = "#message") -> str:
     return str(pilot.app.screen.query_one(selector, Static).render())
+
+
+def side_panel(pilot: Pilot[Any]) -> str:
+    """The totals and the printer, scale and sync slots."""
+    return message(pilot, "#totals")
+
+
+async def until(pilot: Pilot[Any], check: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait until ``check()`` holds, for what the till's own threads bring (the scale's
+    readings, sync runs) on their own clock."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"not seen in {seconds} s; side panel:\n{side_panel(pilot)}")
 
 
 def is_error(pilot: Pilot[Any], selector: str = "#message") -> bool:
