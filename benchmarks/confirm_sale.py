@@ -18,10 +18,10 @@ from pathlib import Path
 
 from fairpos.cart import Cart
 from fairpos.catalog import Catalog, parse_catalog
+from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Money
 from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
-from fairpos.store import DB_NAME, Store
 from fairpos.tenders import Tender
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,8 +38,8 @@ def build_cart(catalog: Catalog) -> Cart:
     return cart
 
 
-def fresh_store(folder: Path) -> tuple[Store, Catalog]:
-    store = Store.create(folder / DB_NAME)
+def fresh_store(folder: Path) -> tuple[Journal, Catalog]:
+    store = Journal.create(folder / DB_NAME)
     text = (FIXTURES / "feria-catalog.csv").read_text()
     store.import_catalog(parse_catalog(text, "csv", "USD"), "USD", "bench", "0")
     store.open_shift("Bench", {"USD": 2000})
@@ -69,7 +69,7 @@ def bench_baseline(folder: Path, template: Path, sales: int) -> list[float]:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
-    store = Store.open(template)
+    store = Journal.open(template)
     cart = build_cart(store.catalog())
     store.close()
     lines = [(n, line.kind, line.code, line.name_es, line.name_en, line.price_class, line.grams,

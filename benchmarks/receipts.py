@@ -21,6 +21,7 @@ from escpos.printer import Dummy
 
 from fairpos.cart import Cart
 from fairpos.catalog import parse_catalog
+from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Money
 from fairpos.printer.connection import parse_url
 from fairpos.printer.layout import sale_receipt
@@ -28,7 +29,6 @@ from fairpos.printer.render import render
 from fairpos.printer.spool import print_pending
 from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
-from fairpos.store import DB_NAME, Store
 from fairpos.tenders import Tender
 from tests.fake_printer import FakePrinter
 
@@ -44,7 +44,7 @@ def figures(samples: list[float]) -> tuple[float, float]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        store = Store.create(folder / DB_NAME)
+        store = Journal.create(folder / DB_NAME)
         text = (ROOT / "fixtures" / "feria-catalog.csv").read_text()
         store.import_catalog(parse_catalog(text, "csv", "USD"), "USD", "bench", "0")
         store.set_rate("USD", "VES", Decimal("414.04"), date(2026, 1, 1))

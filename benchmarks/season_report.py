@@ -20,8 +20,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from fairpos.catalog import parse_catalog
+from fairpos.journal import DB_NAME, Journal
 from fairpos.settings import parse_settings
-from fairpos.store import DB_NAME, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -30,7 +30,7 @@ SALES_PER_SHIFT = 300
 
 def build_season(path: Path, sales: int) -> int:
     """Write ``sales`` sales of ~6 lines each; returns the number of shifts."""
-    store = Store.create(path)
+    store = Journal.create(path)
     text = (FIXTURES / "feria-catalog.csv").read_text()
     store.import_catalog(parse_catalog(text, "csv", "USD"), "USD", "bench", "0")
     catalog = store.catalog()
@@ -101,7 +101,7 @@ def main() -> None:
         started = time.perf_counter()
         shifts = build_season(path, args.sales)
         print(f"built in {time.perf_counter() - started:.1f} s")
-        store = Store.open(path)
+        store = Journal.open(path)
         last = store.shift(shifts)
         closed = store.shift(shifts - 1)
         plain = sqlite3.connect(path)

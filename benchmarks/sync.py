@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from fairpos.store import DB_NAME, Store
+from fairpos.journal import DB_NAME, Journal
 from fairpos.sync.relay import LedgerClient, next_payloads, push
 from fairpos.sync.wire import MAX_BATCH, encode_body
 from tests.fault_proxy import FaultProxy
@@ -47,7 +47,7 @@ def enrolled(server: LedgerServer, device: str, lane_no: int) -> str:
 def bodies(path: Path, batch: int = MAX_BATCH) -> tuple[list[bytes], int]:
     """The gzip bodies a sync would send, and how many sales they hold (the outbox is left
     as it was: payloads are kept, nothing is acknowledged)."""
-    store = Store.open(path / DB_NAME)
+    store = Journal.open(path / DB_NAME)
     try:
         sales = next_payloads(store, 1_000_000)
         device = store.device_id
@@ -76,7 +76,7 @@ class Timed:
 
 def push_all(path: Path, url: str, token: str, latencies: list[float] | None = None,
              timeout: float = 30.0) -> int:
-    store = Store.open(path / DB_NAME)
+    store = Journal.open(path / DB_NAME)
     try:
         with LedgerClient(url, token, timeout=httpx.Timeout(timeout)) as client:
             timed = Timed(client)

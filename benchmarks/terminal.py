@@ -1,7 +1,10 @@
 """A program in a real pseudo-terminal, its output rendered by a terminal emulator (pyte).
 
-Used by the till benchmarks: the clock stops when text is on the *rendered* screen, as a person
-would see it, not when the program thinks it has drawn it.
+Used by the till benchmarks and by tests of the real process: the clock stops when text is on
+the *rendered* screen, as a person would see it, not when the program thinks it has drawn it.
+
+One thread does everything: waiting reads the pty (``select``), feeds pyte and checks the screen
+in one loop, so the measuring never competes with itself for the interpreter.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import signal
 import struct
 import subprocess
 import termios
-import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -25,7 +27,6 @@ class Terminal:
                  env: dict[str, str] | None = None) -> None:
         self.screen = pyte.Screen(columns, lines)
         self.stream = pyte.ByteStream(self.screen)
-        self._lock = threading.Lock()
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
         self.started = time.perf_counter()
@@ -36,49 +37,57 @@ class Terminal:
                  "LINES": str(lines), **(env or {})})
         os.close(slave)
         self.master = master
-        self._running = True
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self.closed = False  # the program closed its end (it exited)
 
-    def _read(self) -> None:
-        while self._running:
-            ready, _w, _x = select.select([self.master], [], [], 0.05)
-            if not ready:
-                continue
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            with self._lock:
-                self.stream.feed(data)
+    def _pump(self, timeout: float) -> bool:
+        """Read what the program wrote within ``timeout`` and render it; True if anything."""
+        if self.closed:
+            time.sleep(timeout)
+            return False
+        ready, _w, _x = select.select([self.master], [], [], timeout)
+        if not ready:
+            return False
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:
+            data = b""
+        if not data:
+            self.closed = True
+            return False
+        self.stream.feed(data)
+        return True
 
     def text(self) -> str:
-        with self._lock:
-            return "\n".join(self.screen.display)
+        while self._pump(0):
+            pass
+        return "\n".join(self.screen.display)
 
     def send(self, data: bytes) -> float:
         """Write keys; returns the moment they were sent."""
         os.write(self.master, data)
         return time.perf_counter()
 
-    def wait_for(self, seen: Callable[[str], bool], timeout: float = 20.0) -> float:
-        """Poll the rendered screen until ``seen(text)``; returns that moment."""
+    def wait_for(self, seen: Callable[[str], bool], timeout: float = 60.0) -> float:
+        """Read and render until ``seen(screen text)``; returns the moment it was so. The
+        screen is checked after everything written so far is rendered, and every 50 ms while
+        nothing comes (``seen`` may also look at something else than the screen)."""
         deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            if seen(self.text()):
+        while True:
+            if seen("\n".join(self.screen.display)):
                 return time.perf_counter()
-            time.sleep(0.0005)
-        raise TimeoutError(f"not on screen after {timeout} s:\n{self.text()}")
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise TimeoutError(f"not on screen after {timeout} s:\n{self.text()}")
+            if self._pump(min(left, 0.05)):
+                while self._pump(0):
+                    pass
 
     def close(self) -> None:
-        self._running = False
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
-        self._reader.join(timeout=2)
+                self.process.wait(timeout=5)
         os.close(self.master)

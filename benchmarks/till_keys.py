@@ -34,10 +34,10 @@ from typing import Any
 from benchmarks.terminal import Terminal
 from fairpos.cart import Cart
 from fairpos.catalog import parse_catalog
+from fairpos.journal import DB_NAME, Journal
 from fairpos.printer.layout import text_receipt
 from fairpos.printer.render import render
 from fairpos.quantity import Quantity
-from fairpos.store import DB_NAME, Store
 from tests.fake_printer import FakePrinter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +66,7 @@ def prepare_lane(folder: Path, products: int, backlog: int = 0) -> Decimal:
     """A lane with a big catalog, an open shift and a 40-line sale held at quit."""
     shutil.copyfile(ROOT / "fixtures" / "feria.toml", folder / "fairpos.toml")
     big_catalog(folder / "catalog.csv", products)
-    store = Store.create(folder / DB_NAME)
+    store = Journal.create(folder / DB_NAME)
     draft = parse_catalog((folder / "catalog.csv").read_text(), "csv", "USD")
     store.import_catalog(draft, "USD", "bench", "0")
     store.set_rate("USD", "VES", Decimal("414.04"), date(2026, 1, 1))
@@ -92,7 +92,7 @@ def sync_backlog(folder: Path, sales: int) -> tuple[Any, Any, dict[str, str]]:
     from tests.sync_helpers import LedgerServer
 
     settings = parse_settings((folder / "fairpos.toml").read_text())
-    store = Store.open(folder / DB_NAME)
+    store = Journal.open(folder / DB_NAME)
     catalog = store.catalog()
     for n in range(sales):
         cart = Cart("USD")
@@ -148,7 +148,7 @@ def main() -> None:
         if args.sync_backlog:
             ledger, link, sync_env = sync_backlog(folder, args.sync_backlog)
             env = {**env, **sync_env}
-        store = Store.open(folder / DB_NAME)
+        store = Journal.open(folder / DB_NAME)
         product = store.catalog().product("305")
         assert product is not None and product.price is not None
         price = Decimal(product.price) / 100
@@ -174,7 +174,7 @@ def main() -> None:
         if ledger is not None and link is not None:
             from tests.sync_helpers import ledger_sums
 
-            store = Store.open(folder / DB_NAME)
+            store = Journal.open(folder / DB_NAME)
             device = store.device_id
             store.close()
             synced = ledger_sums(folder / "ledger.db", device)[0]

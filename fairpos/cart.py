@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from fairpos.catalog import Catalog, PriceClass, Product
+from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.money import Money, Rates, round_half_up
 from fairpos.quantity import Quantity, QuantityError, check_count, check_grams
@@ -22,7 +23,7 @@ MAX_LINES_WITH_VOIDED = 1000  # voided lines are kept for the journal, up to a p
 LineKind = Literal["product", "class"]
 
 
-class CartError(ValueError):
+class CartError(FairposError, ValueError):
     """Something that cannot be rung up; the message is for a person."""
 
 

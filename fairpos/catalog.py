@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
+from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.money import MoneyError, parse_amount
 
@@ -51,7 +52,7 @@ _TAG = re.compile(r"^[a-z0-9_-]{1,32}$")
 MAX_ROWS = 100_000
 
 
-class CatalogError(ValueError):
+class CatalogError(FairposError, ValueError):
     """A catalog file that cannot be imported; ``where`` says which line or item."""
 
     def __init__(self, where: str, reason: str) -> None:

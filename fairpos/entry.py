@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from fairpos.catalog import Catalog
+from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.quantity import Quantity, QuantityError, check_grams, parse_quantity
 
@@ -29,7 +30,7 @@ _CODE = re.compile(r"^(\d{1,14}|[A-Za-z][A-Za-z0-9_-]{0,15})$")
 _WHOLE = re.compile(r"^\d+$")
 
 
-class EntryError(ValueError):
+class EntryError(FairposError, ValueError):
     """Something typed that cannot be read; the message is for the volunteer."""
 
 

@@ -11,20 +11,27 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
-if TYPE_CHECKING:
-    from fairpos.money import Money
+from fairpos.errors import FairposError
 
 LANGUAGES = ("es", "en")
 DEFAULT_LANGUAGE = "es"
 _active = DEFAULT_LANGUAGE
 
 
-class LanguageError(ValueError):
+class Amount(Protocol):
+    """An amount of money as the formatters need it (a :class:`fairpos.money.Money`)."""
+
+    @property
+    def currency(self) -> str: ...
+    def as_decimal(self) -> Decimal: ...
+
+
+class LanguageError(FairposError, ValueError):
     pass
 
 
@@ -65,13 +72,13 @@ def N_(message: str) -> str:
     return message
 
 
-def format_money(amount: Money, language: str | None = None) -> str:
+def format_money(amount: Amount, language: str | None = None) -> str:
     """``1.234,56 USD`` in Spanish, ``1,234.56 USD`` in English."""
     return str(format_currency(amount.as_decimal(), amount.currency, format="#,##0.00 ¤¤",
                                locale=language or _active))
 
 
-def format_number(amount: Money, language: str | None = None) -> str:
+def format_number(amount: Amount, language: str | None = None) -> str:
     """The amount without its currency code: ``1.234,56``."""
     return str(format_currency(amount.as_decimal(), amount.currency, format="#,##0.00",
                                locale=language or _active))

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from babel.numbers import get_currency_precision
 
+from fairpos.errors import FairposError
 from fairpos.i18n import _
 
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
@@ -25,7 +26,7 @@ _AMOUNT = re.compile(r"^(?P<int>\d+)(?:[.,](?P<frac>\d*))?$")
 MAX_MAJOR_UNITS = 10**12
 
 
-class MoneyError(ValueError):
+class MoneyError(FairposError, ValueError):
     """Raised for an amount or currency that cannot be used; the message is for a person."""
 
 

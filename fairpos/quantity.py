@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from fairpos.errors import FairposError
 from fairpos.i18n import _
 
 MAX_LINE_GRAMS = 100_000  # 100 kg on one line is not a market sale; it is a typing mistake
@@ -17,7 +18,7 @@ MAX_COUNT = 999
 _WEIGHT = re.compile(r"^(?P<int>\d+)(?:[.,](?P<frac>\d*))?\s*(?P<unit>kg|g)?$", re.IGNORECASE)
 
 
-class QuantityError(ValueError):
+class QuantityError(FairposError, ValueError):
     """A quantity that cannot be sold; the message is for a person."""
 
 

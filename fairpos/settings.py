@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from typing import Any, get_type_hints
 
+from fairpos.errors import FairposError
 from fairpos.i18n import LANGUAGES, _
 from fairpos.money import MoneyError, check_currency, parse_amount
 from fairpos.tenders import BUILTIN_METHODS, VoucherKind
@@ -21,7 +22,7 @@ from fairpos.tenders import BUILTIN_METHODS, VoucherKind
 ENV_PREFIX = "FAIRPOS_"
 
 
-class SettingsError(ValueError):
+class SettingsError(FairposError, ValueError):
     """Settings that cannot be used; the message names the key."""
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from fairpos.cart import Line
+from fairpos.errors import FairposError
 from fairpos.i18n import _, format_money
 from fairpos.money import Money, MoneyError, Rates
 
@@ -40,7 +41,7 @@ ALLOWED_REFERENCES: Mapping[str, tuple[str, ...]] = {
 _REFERENCE_VALUE = re.compile(r"^[\w .+/-]{1,40}$")
 
 
-class PaymentError(ValueError):
+class PaymentError(FairposError, ValueError):
     """A payment that cannot be accepted; the message is for a person."""
 
 

@@ -74,9 +74,9 @@ def make_lane(path: Path, settings: str = "feria.toml", catalog: str = "feria-ca
     lane = LaneDir(path)
     path.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(FIXTURES / settings, path / "fairpos.toml")
-    from fairpos.store import Store
+    from fairpos.journal import Journal
 
-    Store.create(path / "fairpos.db", device_id=device_id).close()
+    Journal.create(path / "fairpos.db", device_id=device_id).close()
     lane.run("catalog", "import", str(FIXTURES / catalog))
     return lane
 

@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 from fairpos.cart import Cart
+from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Money
 from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
-from fairpos.store import DB_NAME, Store
 from fairpos.tenders import Tender
 
 
@@ -22,7 +22,7 @@ def main() -> None:
     data_dir, seed = Path(sys.argv[1]), int(sys.argv[2])
     rng = random.Random(seed)
     settings = parse_settings((data_dir / "fairpos.toml").read_text())
-    store = Store.open(data_dir / DB_NAME)
+    store = Journal.open(data_dir / DB_NAME)
     catalog = store.catalog()
     weighed = [p.plu for p in catalog.products.values() if p.unit == "kg"]
     counted = [p.plu for p in catalog.products.values() if p.unit == "each"]

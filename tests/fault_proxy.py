@@ -36,6 +36,7 @@ class FaultProxy:
         self.stall_seconds = stall_seconds
         self.rng = random.Random(seed)
         self.counts: Counter[str] = Counter()
+        self.stalling = 0
         self.bytes_up = 0  # stall → ledger, as on the wire
         self.port = free_port()
         self.loop = asyncio.new_event_loop()
@@ -128,7 +129,11 @@ class FaultProxy:
                 client_w.write(answer[:max(1, len(answer) // 2)])
                 await client_w.drain()
             elif mode == "stall":
-                await asyncio.sleep(self.stall_seconds)
+                self.stalling += 1  # an answer held back right now
+                try:
+                    await asyncio.sleep(self.stall_seconds)
+                finally:
+                    self.stalling -= 1
             client_w.transport.abort()
             ledger_w.transport.abort()
         except ConnectionError:

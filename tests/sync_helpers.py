@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 
 from fairpos.cart import Cart
+from fairpos.journal import DB_NAME, Journal
 from fairpos.ledger.store import SqliteLedger
 from fairpos.money import Money
 from fairpos.quantity import Quantity
 from fairpos.settings import Settings, parse_settings
-from fairpos.store import DB_NAME, Store
 from fairpos.tenders import Tender
 from tests.conftest import FIXTURES, ROOT, LaneDir, open_lane
 from tests.fake_printer import free_port
@@ -138,7 +138,7 @@ def ring(lane: LaneDir, count: int, seed: int = 0,
          clock: Callable[[], datetime] | None = None) -> list[str]:
     """Ring up ``count`` sales of one to four random lines, paid in cash; their ids."""
     settings = lane_settings(lane)
-    store = Store.open(lane.path / DB_NAME, **({"clock": clock} if clock else {}))
+    store = Journal.open(lane.path / DB_NAME, **({"clock": clock} if clock else {}))
     rng = random.Random(seed)
     ids = []
     try:
@@ -170,7 +170,7 @@ def connect(lane: LaneDir, server: LedgerServer, fair: str = "Feria Centro",
 
 def stall_sums(lane: LaneDir) -> tuple[int, int]:
     """(entries, sum of totals) in the stall's journal."""
-    store = Store.open(lane.path / DB_NAME)
+    store = Journal.open(lane.path / DB_NAME)
     try:
         row = store.db.execute("SELECT COUNT(*), COALESCE(SUM(total), 0) FROM sales").fetchone()
         return int(row[0]), int(row[1])
@@ -189,7 +189,7 @@ def payloads(lane: LaneDir) -> list[dict[str, Any]]:
     """Every entry of the stall as the wire carries it."""
     from fairpos.sync.wire import sale_to_wire
 
-    store = Store.open(lane.path / DB_NAME)
+    store = Journal.open(lane.path / DB_NAME)
     try:
         ids = [r[0] for r in store.db.execute("SELECT id FROM sales ORDER BY seq")]
         return [sale_to_wire(store.sale(i)) for i in ids]
@@ -203,14 +203,14 @@ def ring_days(lane: LaneDir, days: int, per_day: int, start: date) -> None:
     for offset in range(days):
         moment = datetime.combine(start + timedelta(days=offset), datetime.min.time(),
                                   tzinfo=timezone(timedelta(hours=-4))) + timedelta(hours=6)
-        store = Store.open(lane.path / DB_NAME, clock=lambda m=moment: m)
+        store = Journal.open(lane.path / DB_NAME, clock=lambda m=moment: m)
         try:
             if store.current_shift() is None:
                 store.open_shift("Ana", {"USD": 2000})
         finally:
             store.close()
         ring(lane, per_day, seed=offset, clock=lambda m=moment: m)
-        store = Store.open(lane.path / DB_NAME, clock=lambda m=moment: m)
+        store = Journal.open(lane.path / DB_NAME, clock=lambda m=moment: m)
         try:
             shift = store.require_shift()
             store.close_shift(store.expected_counts(shift.id), settings)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import httpx
 
-from fairpos.store import DB_NAME, Store
-from fairpos.sync.relay import Backoff, LedgerClient, push
+from fairpos.journal import DB_NAME, Journal
+from fairpos.sync.loop import Backoff
+from fairpos.sync.relay import LedgerClient, push
 from fairpos.sync.wire import payload_hash
 from tests.conftest import LaneDir
 from tests.fault_proxy import FaultProxy
@@ -73,7 +74,7 @@ def ledger_rows(db: Path, device: str, naive: bool = False) -> list[tuple[str, i
 def relay_until_quiet(lane: LaneDir, url: str, token: str, stop: threading.Event,
                       stats: dict[str, int]) -> None:
     """A stall's relay: push, back off on unknown outcomes, until its outbox is empty."""
-    store = Store.open(lane.path / DB_NAME)
+    store = Journal.open(lane.path / DB_NAME)
     backoff = Backoff(base=0.02, cap=0.3)
     try:
         with LedgerClient(url, token, timeout=TIMEOUT, keepalive=False) as client:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from textual.widgets import Input, OptionList
 
+from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Money
 from fairpos.settings import parse_settings
-from fairpos.store import DB_NAME, Store
 from tests.conftest import make_lane
 from tests.till_helpers import make_till, message, settle, type_in
 
@@ -90,7 +90,7 @@ async def test_first_shift(tmp_path: Path) -> None:
         assert "Sales" in x_text and "Voids (1)" in x_text
         await pilot.press("escape")
         # Close with a blind count: exactly what the journal expects, read back from SQLite
-        store = Store.open(lane.path / DB_NAME)
+        store = Journal.open(lane.path / DB_NAME)
         expected = store.expected_counts(1)
         store.close()
         await pilot.press("ctrl+p")
@@ -105,7 +105,7 @@ async def test_first_shift(tmp_path: Path) -> None:
         z_text = str(app.screen.query_one("#comparison").render())
         assert "Z REPORT" in z_text
     settings = parse_settings((lane.path / "fairpos.toml").read_text())
-    store = Store.open(lane.path / DB_NAME)
+    store = Journal.open(lane.path / DB_NAME)
     entries = store.sales(1)
     z = store.report(settings, shift_id=1).to_json()
     store.close()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Rates
-from fairpos.store import DB_NAME, Store
 from fairpos.tenders import settle as settle_payment
 from tests.conftest import make_lane
 from tests.till_helpers import make_till, settle
@@ -22,7 +22,7 @@ KEYS = (list("0123456789") * 4 + ["enter"] * 12 + list(".*,gkpina") + ["backspac
 
 
 def assert_journal_balanced(data_dir: Path) -> int:
-    store = Store.open(data_dir / DB_NAME)
+    store = Journal.open(data_dir / DB_NAME)
     try:
         count = 0
         for shift_id in range(1, 5):

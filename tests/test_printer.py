@@ -12,13 +12,13 @@ import pytest
 
 from fairpos import i18n
 from fairpos.cart import Cart
+from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Money
 from fairpos.printer.layout import sale_receipt
 from fairpos.printer.render import printable, render
 from fairpos.quantity import Quantity
 from fairpos.sale import Sale
 from fairpos.settings import parse_settings
-from fairpos.store import DB_NAME, Store
 from fairpos.tenders import Tender
 from tests.conftest import FIXTURES, LaneDir, make_lane
 from tests.escpos_text import decode
@@ -31,9 +31,9 @@ SETTINGS = parse_settings((FIXTURES / "feria.toml").read_text())
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Store]:
+def journal(tmp_path: Path) -> Iterator[Journal]:
     lane = make_lane(tmp_path / "golden", device_id="GOLD01")
-    store = Store.open(lane.path / DB_NAME, clock=Clock())
+    store = Journal.open(lane.path / DB_NAME, clock=Clock())
     from datetime import date
     from decimal import Decimal
 
@@ -42,7 +42,7 @@ def journal(tmp_path: Path) -> Iterator[Store]:
     store.close()
 
 
-def sell(store: Store, lines: list[tuple[str, Quantity | None]], tenders: list[Tender],
+def sell(store: Journal, lines: list[tuple[str, Quantity | None]], tenders: list[Tender],
          change: str = "USD") -> Sale:
     cart = Cart("USD")
     for code, quantity in lines:
@@ -69,7 +69,7 @@ def receipt_bytes(sale: Sale, width: int, reprint: bool = False) -> bytes:
                   profile="TM-T20II", codepage="CP858")
 
 
-def test_golden_receipts(journal: Store) -> None:
+def test_golden_receipts(journal: Journal) -> None:
     i18n.use("es")
     journal.open_shift("Ana", {"USD": 2000})
     plain = sell(journal, [("101", Quantity(grams=1250)), ("305", Quantity(count=2)),
@@ -91,7 +91,7 @@ def test_golden_receipts(journal: Store) -> None:
     check_golden("training-32", receipt_bytes(training, 32))
 
 
-def test_receipt_layout_keeps_amounts_right_aligned(journal: Store) -> None:
+def test_receipt_layout_keeps_amounts_right_aligned(journal: Journal) -> None:
     i18n.use("es")
     journal.open_shift("Ana", {})
     sale = sell(journal, [("442", Quantity(count=1)), ("101", Quantity(grams=1000))],

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from fairpos.store import DB_NAME, Store
+from fairpos.journal import DB_NAME, Journal
 from tests.conftest import make_lane
 from tests.till_helpers import Clock, make_till, settle, type_in
 
@@ -23,7 +23,7 @@ SIZES = [(80, 24), (120, 40)]
 def till(tmp_path: Path) -> Any:
     lane = make_lane(tmp_path / "lane", device_id="SNAP01")
     lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
-    store = Store.open(lane.path / DB_NAME, clock=Clock())  # opened at a fixed time
+    store = Journal.open(lane.path / DB_NAME, clock=Clock())  # opened at a fixed time
     store.open_shift("Ana", {"USD": 2000, "VES": 1000000})
     store.close()
     return make_till(lane.path, language="es")

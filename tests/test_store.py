@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 
 from fairpos.cart import Cart
+from fairpos.journal import APPEND_ONLY, DB_NAME, Journal, JournalError
 from fairpos.money import Money
 from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
-from fairpos.store import APPEND_ONLY, DB_NAME, Store, StoreError
 from fairpos.tenders import Tender
 from tests.conftest import FIXTURES, LaneDir
 
 SETTINGS = parse_settings((FIXTURES / "feria.toml").read_text())
 
 
-def _store(lane: LaneDir) -> Store:
-    return Store.open(lane.path / DB_NAME)
+def _store(lane: LaneDir) -> Journal:
+    return Journal.open(lane.path / DB_NAME)
 
 
 def test_pragmas_and_device(feria: LaneDir) -> None:
@@ -29,7 +29,7 @@ def test_pragmas_and_device(feria: LaneDir) -> None:
     assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     device = store.device_id
     store.close()
-    assert Store.create(feria.path / DB_NAME).device_id == device  # minted once
+    assert Journal.create(feria.path / DB_NAME).device_id == device  # minted once
 
 
 @pytest.mark.parametrize("table", ["sales", "sale_lines", "tenders", "audit_log"])
@@ -76,15 +76,15 @@ def test_recalled_sale_stops_being_held_only_with_its_confirmation(feria: LaneDi
     held = store.hold(cart)
     with pytest.raises(Exception, match="do not cover"):
         store.confirm_sale(cart, [Tender("cash", Money(1, "USD"))], "USD", SETTINGS,
-                           held_id=held)
+                           held=[held])
     assert [h.id for h in store.held()] == [held]
-    store.confirm_sale(cart, [Tender("cash", Money(120, "USD"))], "USD", SETTINGS, held_id=held)
+    store.confirm_sale(cart, [Tender("cash", Money(120, "USD"))], "USD", SETTINGS, held=[held])
     assert store.held() == []
 
 
 def test_opening_a_missing_journal_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="fairpos init"):
-        Store.open(tmp_path / DB_NAME)
+    with pytest.raises(JournalError, match="fairpos init"):
+        Journal.open(tmp_path / DB_NAME)
 
 
 def test_rate_in_force_follows_effective_date(feria: LaneDir) -> None:

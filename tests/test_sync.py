@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fairpos.store import DB_NAME, Store
+from fairpos.journal import DB_NAME, Journal
 from fairpos.sync.bundle import write_bundle
 from fairpos.sync.relay import LedgerClient, push
 from tests.conftest import FIXTURES, LaneDir
@@ -106,7 +106,7 @@ def test_crash_between_reply_and_acks_resends_as_duplicates(tmp_path: Path,
     def crash() -> None:
         raise Crash
 
-    store = Store.open(lane.path / DB_NAME)
+    store = Journal.open(lane.path / DB_NAME)
     with LedgerClient(server.url, token) as client, pytest.raises(Crash):
         push(store, client, after_reply=crash)
     store.close()
@@ -152,7 +152,7 @@ def test_newer_catalog_and_rates_are_pulled_once(tmp_path: Path, server: LedgerS
     second = lane.run("sync").stdout
     assert "Applied catalog v2 from the ledger." in second and "rates" not in second
     assert "Sent 0 entries" in second
-    store = Store.open(lane.path / DB_NAME)
+    store = Journal.open(lane.path / DB_NAME)
     assert store.catalog().version == 2
     assert store.catalog().price_class("G").price_per_kg == 135  # type: ignore[union-attr]
     store.close()

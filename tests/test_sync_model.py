@@ -22,9 +22,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from fairpos.journal import DB_NAME, Journal
 from fairpos.ledger.app import create_app
 from fairpos.ledger.store import SqliteLedger
-from fairpos.store import DB_NAME, Store
 from fairpos.sync.relay import LedgerClient, push
 from fairpos.sync.wire import payload_hash
 from tests.conftest import FIXTURES, LaneDir
@@ -137,7 +137,7 @@ class SyncModel(RuleBasedStateMachine):
         return {r[0]: (r[1], r[2]) for r in rows}
 
     def sync(self, n: int, crash_after_reply: bool = False) -> Any:
-        store = Store.open(self.lanes[n].path / DB_NAME)
+        store = Journal.open(self.lanes[n].path / DB_NAME)
 
         def crash() -> None:
             raise Crash
@@ -177,7 +177,7 @@ class SyncModel(RuleBasedStateMachine):
             theirs = self.ledger_rows(f"MODEL{n}")
             assert set(theirs) <= set(mine)  # nothing no stall sold
             assert all(mine[i] == h for i, (_t, h) in theirs.items())
-            store = Store.open(lane.path / DB_NAME)
+            store = Journal.open(lane.path / DB_NAME)
             try:
                 acked = [r[0] for r in store.db.execute(
                     "SELECT entry_id FROM outbox WHERE state = 'acked'")]

@@ -284,7 +284,19 @@ async def test_hold_and_recall(lane: LaneDir) -> None:
         await settle(pilot)
         assert [line.code for line in app.cart.lines] == ["305"]
         assert "recalled" in message(pilot)
-    assert rows(lane.path, "SELECT id FROM held_sales") == [(2,)]
+        # on screen, yet still held: a power cut now loses nothing
+        assert rows(lane.path, "SELECT id FROM held_sales") == [(1,), (2,)]
+        await pilot.press("f7")  # the one left to recall is #2, added after #1's lines
+        await settle(pilot)
+        assert [line.code for line in app.cart.lines] == ["310", "305"]
+        await pilot.press("f7")
+        await settle(pilot)
+        assert "no held sales" in message(pilot)
+        await pilot.press("f2")
+        await type_in(pilot, "", "enter", "enter")
+        assert "confirmed" in message(pilot)
+    assert rows(lane.path, "SELECT id FROM held_sales") == []
+    assert rows(lane.path, "SELECT COUNT(*) FROM sale_lines") == [(2,)]
 
 
 async def test_quitting_holds_the_sale_and_the_next_start_brings_it_back(lane: LaneDir) -> None:
@@ -300,7 +312,16 @@ async def test_quitting_holds_the_sale_and_the_next_start_brings_it_back(lane: L
         await settle(pilot)
         assert [(line.code, line.grams) for line in again.cart.lines] == [("101", 1500)]
         assert [r[1] for r in cart_rows(pilot)] == ["Tomato"]
-    assert rows(lane.path, "SELECT COUNT(*) FROM held_sales") == [(0,)]
+    # closed without quitting (a power cut): the sale is still held, once
+    assert rows(lane.path, "SELECT id, at_quit FROM held_sales") == [(1, 1)]
+    third = make_till(lane.path)
+    async with third.run_test() as pilot:
+        await settle(pilot)
+        await type_in(pilot, "305", "enter")
+        await pilot.press("ctrl+q")  # held again, in place of the one it came from
+        await settle(pilot)
+    held = rows(lane.path, "SELECT at_quit, json_array_length(cart, '$.lines') FROM held_sales")
+    assert held == [(1, 2)]
 
 
 async def test_receipt_preview(lane: LaneDir) -> None:
@@ -434,17 +455,17 @@ async def test_a_journal_failure_is_shown_and_the_sale_can_be_retried(
         lane: LaneDir, monkeypatch: pytest.MonkeyPatch) -> None:
     import sqlite3
 
-    from fairpos.store import Store
+    from fairpos.journal import Journal
 
-    real = Store.confirm_sale
+    real = Journal.confirm_sale
     failures = iter([sqlite3.OperationalError("disk I/O error")])
 
-    def flaky(self: Store, *args: object, **kwargs: object) -> object:
+    def flaky(self: Journal, *args: object, **kwargs: object) -> object:
         for error in failures:
             raise error
         return real(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Store, "confirm_sale", flaky)
+    monkeypatch.setattr(Journal, "confirm_sale", flaky)
     app = make_till(lane.path)
     async with app.run_test() as pilot:
         await settle(pilot)

@@ -151,12 +151,12 @@ async def test_closing_the_shift_in_the_till_prints_the_z_report(lane: LaneDir) 
 
 async def test_an_unexpected_print_failure_is_shown_and_selling_goes_on(
         lane: LaneDir, monkeypatch: pytest.MonkeyPatch) -> None:
-    import fairpos.tui.app as till_app
+    import fairpos.lane
 
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("printer driver crashed")
 
-    monkeypatch.setattr(till_app, "print_pending", broken)
+    monkeypatch.setattr(fairpos.lane, "print_pending", broken)
     printer = FakePrinter()
     app = make_till(lane.path, FAIRPOS_PRINTER__URL=printer.url)
     async with app.run_test(size=(100, 30)) as pilot:

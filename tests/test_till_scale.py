@@ -46,7 +46,7 @@ def cart_lines(pilot: Pilot[Any]) -> list[Any]:
 
 def steady(pilot: Pilot[Any], grams: int) -> Callable[[], bool]:
     app: Any = pilot.app
-    return lambda: app.scale_accepted is not None and app.scale_accepted.grams == grams
+    return lambda: app.weighing.accepted is not None and app.weighing.accepted.grams == grams
 
 
 async def test_weigh_key_adds_the_steady_weight(lane: LaneDir, scale: FakeScale) -> None:
@@ -101,7 +101,7 @@ async def test_a_weight_is_used_once_and_a_class_key_takes_it(lane: LaneDir,
         assert len(cart_lines(pilot)) == 1
         assert "already on the sale" in message(pilot)
         scale.grams = 0  # goods off, the next goods on
-        await until(pilot, lambda: not pilot.app.scale_used)  # type: ignore[attr-defined]
+        await until(pilot, lambda: not pilot.app.weighing.used)  # type: ignore[attr-defined]
         scale.grams = 2000
         await until(pilot, steady(pilot, 2000))
         await type_in(pilot, "", "f1")

@@ -16,8 +16,11 @@ from textual.widgets import Input, Static
 from textual.worker import WorkerFailed
 
 from fairpos import i18n
+from fairpos.journal import DB_NAME, Journal
+from fairpos.lane import Lane
 from fairpos.settings import parse_settings
 from fairpos.tui.app import TillApp
+from fairpos.tui.app import make_till as till_for
 
 FIXED_START = datetime(2026, 11, 20, 6, 0, tzinfo=timezone(timedelta(hours=-4)))
 
@@ -33,11 +36,16 @@ class Clock:
         return self.now
 
 
-def make_till(data_dir: Path, language: str = "en", **env: str) -> TillApp:
+def make_till(data_dir: Path, language: str = "en", clock: Callable[[], datetime] | None = None,
+              **env: str) -> TillApp:
+    """The till on a lane folder, as ``fairpos till`` makes it, with a clock that starts at a
+    fixed time (or ``clock``) and a steady cursor (what the screen shows never depends on the
+    moment)."""
     i18n.use(language)
     text = (data_dir / "fairpos.toml").read_text()
     settings = parse_settings(text, {**os.environ, **env})
-    return TillApp(data_dir, settings, clock=Clock())
+    lane = Lane(data_dir, settings, Journal.open(data_dir / DB_NAME, clock=clock or Clock()))
+    return till_for(lane, cursor_blink=False)
 
 
 async def settle(pilot: Pilot[Any]) -> None:

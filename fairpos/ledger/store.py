@@ -18,16 +18,17 @@ import io
 import json
 import secrets
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from fairpos.catalog import CatalogError, parse_catalog
+from fairpos.errors import FairposError
 from fairpos.i18n import _
+from fairpos.journal.db import Database, append_only
 from fairpos.money import MoneyError, check_currency, parse_rate
 from fairpos.sync.wire import (
     DayFigures,
@@ -130,7 +131,7 @@ CREATE TABLE IF NOT EXISTS day_closes (
 APPEND_ONLY = ("sales", "sale_lines", "sale_tenders", "catalogs", "rate_sets")
 
 
-class LedgerError(ValueError):
+class LedgerError(FairposError, ValueError):
     """A request the ledger refuses; the message is for a person."""
 
 
@@ -204,38 +205,20 @@ class SqliteLedger:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.clock = clock
-        self.conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False,
-                                    isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        self.lock = threading.RLock()
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
-                       "busy_timeout=30000"):
-            self.conn.execute(f"PRAGMA {pragma}")
-        with self.transaction():
+        self.db = Database(path, timeout=30.0)
+        self.conn = self.db.conn
+        self.lock = self.db.lock
+        with self.transaction() as conn:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
-                    self.conn.execute(statement)
-            for table in APPEND_ONLY:
-                for action in ("UPDATE", "DELETE"):
-                    self.conn.execute(
-                        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} "
-                        f"BEFORE {action} ON {table} BEGIN SELECT RAISE(ABORT, "
-                        f"'the ledger is append-only: {table} cannot be changed'); END")
+                    conn.execute(statement)
+            append_only(conn, APPEND_ONLY, "the ledger")
 
     def close(self) -> None:
-        with self.lock:
-            self.conn.close()
+        self.db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self.db.transaction()
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self.lock:

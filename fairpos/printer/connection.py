@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import parse_qs, urlsplit
 
+from fairpos.errors import FairposError
 from fairpos.i18n import N_, _
 
 TIMEOUT = 3.0  # seconds; a receipt is small, and a printer that hangs must not hold anything
@@ -28,7 +29,7 @@ DLE_EOT_PAPER = b"\x10\x04\x04"
 State = Literal["online", "paper_out", "cover_open", "offline", "unknown"]
 
 
-class PrinterError(OSError):
+class PrinterError(FairposError, OSError):
     """The receipt did not reach the printer; the message says why, for the volunteer."""
 
 

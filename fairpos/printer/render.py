@@ -12,6 +12,7 @@ import unicodedata
 
 from escpos.printer import Dummy
 
+from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.printer.layout import Receipt
 
@@ -23,7 +24,7 @@ _FALLBACK = {"“": '"', "”": '"', "‘": "'", "’": "'", "«": '"', "»": '"
              "ª": "a", "€": "EUR", "¿": "?", "¡": "!", "œ": "oe", "Œ": "OE"}
 
 
-class RenderError(ValueError):
+class RenderError(FairposError, ValueError):
     """A printer setting that cannot be used (unknown profile or code page)."""
 
 

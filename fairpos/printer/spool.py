@@ -6,11 +6,10 @@ pending with its reason and prints once the printer is back; the sale was safe a
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
+from fairpos.journal import Journal, PrintJob
 from fairpos.printer.connection import TIMEOUT, PrinterError, Target, send
-from fairpos.store import PrintJob, Store
 
 
 @dataclass(frozen=True)
@@ -20,40 +19,27 @@ class SpoolResult:
     pending: int
 
 
-def print_job(store: Store, target: Target, job: PrintJob, timeout: float = TIMEOUT,
-              guard: AbstractContextManager[object] | None = None) -> None:
+def print_job(journal: Journal, target: Target, job: PrintJob, timeout: float = TIMEOUT
+              ) -> None:
     """Send one job; raises PrinterError (with the job left pending and the reason saved).
-
-    ``guard`` is held around each use of the store but never while the printer is talked to,
-    so a slow printer never holds up the journal (the till passes its journal lock).
-    """
-    guard = guard or nullcontext()
+    The journal is not held while the printer is talked to: a slow printer holds up nothing."""
     try:
         send(target, job.payload, timeout)
     except PrinterError as err:
-        with guard:
-            store.print_failed(job.id, str(err))
+        journal.print_failed(job.id, str(err))
         raise
-    with guard:
-        store.print_done(job.id)
+    journal.print_done(job.id)
 
 
-def print_pending(store: Store, target: Target, timeout: float = TIMEOUT,
-                  guard: AbstractContextManager[object] | None = None) -> SpoolResult:
+def print_pending(journal: Journal, target: Target, timeout: float = TIMEOUT) -> SpoolResult:
     """Print every pending job, oldest first; stop when the printer fails."""
-    guard = guard or nullcontext()
     printed = 0
     failed = None
-    while True:
-        with guard:
-            jobs = store.print_jobs()
-        if not jobs:
-            break
+    while jobs := journal.print_jobs():
         try:
-            print_job(store, target, jobs[0], timeout, guard)
+            print_job(journal, target, jobs[0], timeout)
         except PrinterError as err:
             failed = str(err)
             break
         printed += 1
-    with guard:
-        return SpoolResult(printed, failed, len(store.print_jobs()))
+    return SpoolResult(printed, failed, len(journal.print_jobs()))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import serial
 
+from fairpos.errors import FairposError
 from fairpos.scale.frames import ACK, DC1, ENQ, PARSERS, Reading, StableWeight
 from fairpos.settings import ScaleSettings
 
@@ -34,7 +35,7 @@ COMMANDS = {  # protocol -> (zero, tare, clear tare)
 }
 
 
-class ScaleError(ValueError):
+class ScaleError(FairposError, ValueError):
     """A scale setting that cannot work; the message is for a person."""
 
 

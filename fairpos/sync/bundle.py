@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fairpos.errors import FairposError
 from fairpos.sync.wire import MAX_BATCH, MAX_BODY, WireError, decode_body, encode_body
 
 FORMAT = "fairpos-bundle/1"
 
 
-class BundleError(ValueError):
+class BundleError(FairposError, ValueError):
     """A bundle that cannot be read; the message says why."""
 
 

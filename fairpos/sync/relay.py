@@ -11,10 +11,7 @@ block the rest of the queue.
 from __future__ import annotations
 
 import json
-import random
-import threading
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -23,12 +20,17 @@ from typing import Any, Literal
 import httpx
 
 from fairpos.catalog import CatalogError, parse_catalog
+from fairpos.journal import Journal
 from fairpos.money import MoneyError, check_currency, parse_rate
-from fairpos.store import Store
 from fairpos.sync.wire import MAX_BATCH, DayFigures, encode_body, sale_to_wire
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0, pool=5.0)
 TILL_TIMEOUT = httpx.Timeout(20.0, connect=5.0, pool=5.0)  # the till tries again soon anyway
+
+
+def timeout_of(seconds: float) -> httpx.Timeout:
+    """A timeout of ``seconds`` per read, connecting in at most 10 s."""
+    return httpx.Timeout(seconds, connect=min(seconds, 10.0))
 
 
 class SyncError(Exception):
@@ -146,50 +148,41 @@ class PushReport:
         return self.error is None
 
 
-def _guarded(guard: threading.Lock | None) -> Any:
-    return guard if guard is not None else nullcontext()
-
-
-def next_payloads(store: Store, limit: int) -> list[dict[str, Any]]:
+def next_payloads(journal: Journal, limit: int) -> list[dict[str, Any]]:
     """The next entries to send as wire payloads; a payload is made once and kept."""
-    entries = store.outbox_next(limit)
-    fresh = [(entry_id, json.dumps(sale_to_wire(store.sale(entry_id)), sort_keys=True))
+    entries = journal.outbox_next(limit)
+    fresh = [(entry_id, json.dumps(sale_to_wire(journal.sale(entry_id)), sort_keys=True))
              for entry_id, payload in entries if payload is None]
     if fresh:
-        store.keep_payloads(fresh)
+        journal.keep_payloads(fresh)
     made = dict(fresh)
     return [json.loads(payload or made[entry_id]) for entry_id, payload in entries]
 
 
-def push(store: Store, client: LedgerClient, *, batch_size: int = MAX_BATCH,
-         guard: threading.Lock | None = None,
+def push(journal: Journal, client: LedgerClient, *, batch_size: int = MAX_BATCH,
          after_reply: Callable[[], None] | None = None) -> PushReport:
     """Send everything pending, batch after batch, until the outbox is empty or a send fails.
 
-    ``guard`` is held around each use of the store (the till shares it with its workers) and
-    never while waiting on the network. ``after_reply`` runs between the reply and the acks
-    (tests crash the stall there).
+    The journal is never held while waiting on the network. ``after_reply`` runs between the
+    reply and the acks (tests crash the stall there).
     """
     report = PushReport()
-    device_id = store.device_id
+    device_id = journal.device_id
     while True:
-        with _guarded(guard):
-            sales = next_payloads(store, batch_size)
+        sales = next_payloads(journal, batch_size)
         if not sales:
             return report
         ids = [s["id"] for s in sales]
         try:
             reply = client.push(device_id, sales)
         except SyncError as err:
-            with _guarded(guard):
-                store.outbox_failed(ids, str(err))
+            journal.outbox_failed(ids, str(err))
             report.error = err
             return report
         if after_reply is not None:
             after_reply()
         quarantined = [*reply["rejected"], *reply["conflict"]]
-        with _guarded(guard):
-            store.outbox_settled([*reply["accepted"], *reply["duplicate"]], quarantined)
+        journal.outbox_settled([*reply["accepted"], *reply["duplicate"]], quarantined)
         report.sent += len(sales)
         report.batches += 1
         report.accepted += len(reply["accepted"])
@@ -200,12 +193,10 @@ def push(store: Store, client: LedgerClient, *, batch_size: int = MAX_BATCH,
             return report
 
 
-def pull(store: Store, client: LedgerClient, currency: str,
-         guard: threading.Lock | None = None) -> list[str]:
+def pull(journal: Journal, client: LedgerClient, currency: str) -> list[str]:
     """Apply a newer catalog and newer rates from the ledger; what was applied, in words."""
     applied = []
-    with _guarded(guard):
-        current = store.catalog().version if store.has_catalog() else None
+    current = journal.catalog().version if journal.has_catalog() else None
     catalog = client.published("catalog", current)
     if catalog is not None:
         try:
@@ -215,12 +206,10 @@ def pull(store: Store, client: LedgerClient, currency: str,
         except (KeyError, TypeError, ValueError, CatalogError, MoneyError) as err:
             raise SyncError(f"the ledger's catalog cannot be used: {err}", unknown=False
                             ) from None
-        with _guarded(guard):
-            if store.apply_catalog(draft, catalog["currency"], version, "ledger",
-                                   str(catalog.get("sha256", ""))):
-                applied.append(f"catalog v{version}")
-    with _guarded(guard):
-        seen = int(store.sync_value("rates_version") or 0)
+        if journal.apply_catalog(draft, catalog["currency"], version, "ledger",
+                               str(catalog.get("sha256", ""))):
+            applied.append(f"catalog v{version}")
+    seen = int(journal.sync_value("rates_version") or 0)
     rates = client.published("rates", seen or None)
     if rates is not None:
         try:
@@ -231,33 +220,12 @@ def pull(store: Store, client: LedgerClient, currency: str,
         except (KeyError, TypeError, ValueError, MoneyError) as err:
             raise SyncError(f"the ledger's rates cannot be used: {err}", unknown=False
                             ) from None
-        with _guarded(guard):
-            if store.apply_rates([(b, q, Decimal(v), e) for b, q, v, e in values], version):
-                applied.append(f"rates v{version}")
+        if journal.apply_rates([(b, q, Decimal(v), e) for b, q, v, e in values], version):
+            applied.append(f"rates v{version}")
     return applied
 
 
-def day_figures(store: Store, business_date: str) -> dict[str, Any]:
+def day_figures(journal: Journal, business_date: str) -> dict[str, Any]:
     """This device's entries of a business date, figured as the ledger figures them."""
-    return DayFigures.of(business_date, (sale_to_wire(store.sale(i))
-                                         for i in store.entry_ids(business_date))).to_json()
-
-
-class Backoff:
-    """Exponential backoff with full jitter: wait a random time up to base·2ⁿ, capped."""
-
-    def __init__(self, base: float = 1.0, cap: float = 60.0,
-                 rng: random.Random | None = None) -> None:
-        self.base, self.cap = base, cap
-        self.failures = 0
-        self.rng = rng or random.Random()
-
-    def failed(self) -> float:
-        """Note a failure; the seconds to wait before the next try."""
-        delay = self.rng.uniform(0, min(self.cap, self.base * 2 ** self.failures))
-        self.failures += 1
-        return delay
-
-    def succeeded(self) -> None:
-        self.failures = 0
-
+    return DayFigures.of(business_date, (sale_to_wire(journal.sale(i))
+                                         for i in journal.entry_ids(business_date))).to_json()

@@ -27,6 +27,7 @@ from fractions import Fraction
 from typing import Any
 
 from fairpos.cart import Line, line_amount
+from fairpos.errors import FairposError
 from fairpos.money import Money, MoneyError, Rate, Rates, check_currency
 from fairpos.sale import Sale
 from fairpos.tenders import Tender
@@ -37,7 +38,7 @@ MAX_BODY = 16 * 1024 * 1024  # bytes of JSON a request may decompress to
 SALE_ID = re.compile(r"^([0-9A-Z]{1,16})-(\d{6,})$")
 
 
-class WireError(ValueError):
+class WireError(FairposError, ValueError):
     """A payload that is not a well-formed sale or request; the message says what is wrong."""
 
 

@@ -1,23 +1,24 @@
-"""Messages the till's workers and screens send each other."""
+"""Typed messages: what the till's workers tell the screens, and what screens tell each other.
+
+A journal job runs in a worker thread and answers with one of these, posted to the screen
+that asked (tests can watch them with ``run_test(message_hook=...)``). A refusal is
+:class:`Refused`; anything else that goes wrong is a bug and is shown as one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
 
 from textual.message import Message
 
+from fairpos.catalog import Catalog
+from fairpos.journal import HeldSale, OutboxSummary, ShiftInfo
+from fairpos.lane import CloseResult
+from fairpos.money import Rates
+from fairpos.reports import Report
+from fairpos.sale import Sale
 from fairpos.scale.frames import Reading
-from fairpos.store import OutboxSummary
-
-
-class JournalReply(Message):
-    """A journal job finished; ``done(result)`` updates the screen on the UI thread."""
-
-    def __init__(self, result: Any, done: Callable[[Any], None]) -> None:
-        super().__init__()
-        self.result = result
-        self.done = done
+from fairpos.shift import CountKey
 
 
 class Refused(Message):
@@ -28,9 +29,94 @@ class Refused(Message):
         self.text = text
 
 
+@dataclass
+class Loaded(Message):
+    """The lane as the till starts: catalog, rates, the open shift, a sale held at quit."""
+
+    catalog: Catalog
+    rates: Rates
+    shift: ShiftInfo | None
+    held_at_quit: HeldSale | None
+
+
+@dataclass
+class RatesLoaded(Message):
+    rates: Rates
+
+
+@dataclass
+class ShiftOpened(Message):
+    shift: ShiftInfo
+
+
+@dataclass
+class ShiftClosed(Message):
+    result: CloseResult
+
+
+@dataclass
+class CountsExpected(Message):
+    """What the drawer and the slips should hold (never shown before the count)."""
+
+    expected: dict[CountKey, int]
+
+
+@dataclass
+class SaleConfirmed(Message):
+    """A sale is in the journal (with its receipt queued)."""
+
+    sale: Sale
+
+
+@dataclass
+class SaleHeld(Message):
+    held_id: int
+    at_quit: bool = False
+
+
+@dataclass
+class SaleRecalled(Message):
+    """A held sale, read to be brought back onto the screen (it stays held until sold)."""
+
+    held: HeldSale
+
+
+@dataclass
+class HeldListed(Message):
+    held: list[HeldSale]
+
+
+@dataclass
+class SalesListed(Message):
+    entries: list[Sale]
+
+
+@dataclass
+class EntryRecorded(Message):
+    """A void or a refund is in the journal."""
+
+    entry: Sale
+
+
+@dataclass
+class ReportReady(Message):
+    report: Report
+
+
+@dataclass
+class PrintQueued(Message):
+    job_id: int
+    sale_id: str | None = None
+
+
+@dataclass
+class HardwareChecked(Message):
+    lines: list[str] = field(default_factory=list)
+
+
 class CartChanged(Message):
     """The sale in progress, or what the side panel shows, changed outside the ring-up screen
-    (a recalled sale; ``quiet``: only the printer's state)."""
+    (``quiet``: only the devices' state)."""
 
     def __init__(self, quiet: bool = False) -> None:
         super().__init__()

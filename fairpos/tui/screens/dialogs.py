@@ -5,53 +5,17 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fairpos.i18n import N_, _, active, format_money
-from fairpos.printer.layout import Receipt, receipt_lines, text_receipt
+from fairpos.journal import HeldSale
+from fairpos.printer.layout import receipt_lines
 from fairpos.sale import Sale
-from fairpos.store import HeldSale
-from fairpos.tui.app import TillScreen
-
-
-class TextScreen(ModalScreen[None], TillScreen):
-    """A page of text (a receipt, a report) that Escape or Enter closes."""
-
-    BINDINGS = [
-        Binding("escape", "close", N_("Close"), id="close"),
-        Binding("enter", "close", show=False),
-        Binding("f2", "print_page", N_("Print"), id="print_page"),
-    ]
-
-    def __init__(self, title: str, lines: list[str]) -> None:
-        super().__init__()
-        self.title_text = title
-        self.lines = lines
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="text-dialog"):
-            yield Static(f"[b]{self.title_text}[/b]", id="text-title")
-            with VerticalScroll(id="text-body"):
-                yield Static("\n".join(self.lines), id="text", markup=False)
-        yield Footer()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-    def page(self) -> Receipt:
-        """What F2 prints: these lines."""
-        return text_receipt("report", self.lines, self.till.settings.printer.columns)
-
-    def action_print_page(self) -> None:
-        if not self.till.printer.configured:
-            self.notify(_("no printer is configured"), severity="error")
-            return
-        page = self.page()
-        self.till.print_page("test" if page.title == "test" else "report", page)
-        self.notify(_("Sent to the printer."))
+from fairpos.tui.base import TextScreen, TillScreen
+from fairpos.tui.messages import PrintQueued
 
 
 class ReceiptScreen(TextScreen):
@@ -62,20 +26,16 @@ class ReceiptScreen(TextScreen):
     def on_mount(self) -> None:
         settings = self.till.settings
         width = settings.printer.columns
-        self.lines = receipt_lines(self.sale, fair=settings.fair.name, lane=settings.fair.lane,
-                                   language=active(), width=width)
-        self.query_one("#text", Static).update("\n".join(self.lines))
+        self.show_lines(receipt_lines(self.sale, fair=settings.fair.name,
+                                      lane=settings.fair.lane, language=active(), width=width))
 
     def action_print_page(self) -> None:
         """F2 on a receipt reprints it, marked REPRINT."""
-        till = self.till
-        if not till.printer.configured:
+        if not self.till.can_print:
             self.notify(_("no printer is configured"), severity="error")
             return
-        payload, sale_id = till.receipt(self.sale, reprint=True), self.sale.id
-        till.journal(lambda store: store.queue_print("reprint", payload, sale_id),
-                     lambda _job: till.print_queue())
-        self.notify(_("Sent to the printer."))
+        sale = self.sale
+        self.till.run_job(lambda lane: PrintQueued(lane.queue_reprint(sale), sale.id), self)
 
 
 class RecallScreen(ModalScreen[int | None], TillScreen):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 
-from textual.widgets import Static
+from textual import on
 
 from fairpos.i18n import _, active, format_grams
+from fairpos.lane import Lane
 from fairpos.printer.layout import Receipt, test_page
-from fairpos.store import Store
-from fairpos.tui.screens.dialogs import TextScreen
+from fairpos.tui.base import TextScreen
+from fairpos.tui.messages import HardwareChecked
 
 
 class HardwareScreen(TextScreen):
@@ -25,46 +26,46 @@ class HardwareScreen(TextScreen):
 
     def scale_line(self) -> str:
         till = self.till
-        if till.scale_watch is None:
-            return _("Scale: {state}").format(state=till.scale_status())
-        reading = till.scale_reading
+        weighing = till.weighing
+        if not weighing.configured:
+            return _("Scale: {state}").format(state=weighing.status())
+        reading = weighing.reading
         weight = (format_grams(reading.grams, active())
                   if reading is not None and reading.grams is not None else "—")
         return _("Scale: {state}").format(state=" · ".join((
-            f"{till.settings.scale.url} ({till.settings.scale.protocol})", till.scale_status(),
-            weight, till.scale_state())))
+            f"{till.settings.scale.url} ({till.settings.scale.protocol})", weighing.status(),
+            weight, weighing.state())))
 
     def scale_changed(self) -> None:
         """The live reading, on the scale's line."""
         if len(self.lines) > 1:
             self.lines[1] = self.scale_line()
-            self.query_one("#text", Static).update("\n".join(self.lines))
+            self.show_lines(self.lines)
 
     def on_mount(self) -> None:
-        settings = self.till.settings
-        data_dir = self.till.data_dir
+        till = self.till
+        settings = till.settings
+        printer = (f"{settings.printer.url} · {till.printer_status}" if till.can_print
+                   else till.printer_status)
+        ledger = (f"{settings.ledger.url} · {till.sync_status}" if till.lane.connected
+                  else _("not configured"))
 
-        def check(store: Store) -> list[str]:
-            free = shutil.disk_usage(data_dir).free
-            summary = store.outbox_summary()
-            not_configured = _("not configured")
-            return [
-                _("Printer: {state}").format(state=f"{settings.printer.url} · "
-                                             f"{self.till.printer_status}"
-                                             if self.till.printer.configured
-                                             else self.till.printer_status),
-                _("Ledger: {state}").format(state=f"{settings.ledger.url} · "
-                                            f"{self.till.sync_status}"
-                                            if self.till.sync_configured else not_configured),
+        def check(lane: Lane) -> HardwareChecked:
+            free = shutil.disk_usage(lane.data_dir).free
+            summary = lane.journal.outbox_summary()
+            return HardwareChecked([
+                _("Printer: {state}").format(state=printer),
+                _("Ledger: {state}").format(state=ledger),
                 _("Free disk: {mb} MB").format(mb=free // 1_000_000),
                 _("Waiting to sync: {count} entries").format(count=summary.pending),
                 _("Quarantined at the ledger: {count}").format(count=summary.quarantined),
                 _("Last sync: {at}").format(at=summary.last_sync[:19] if summary.last_sync
                                             else _("never")),
-            ]
+            ])
 
-        def show(lines: list[str]) -> None:
-            self.lines = [lines[0], self.scale_line(), *lines[1:]]
-            self.query_one("#text", Static).update("\n".join(self.lines))
+        self.till.run_job(check, self)
 
-        self.till.journal(check, show)
+    @on(HardwareChecked)
+    def _checked(self, message: HardwareChecked) -> None:
+        lines = message.lines
+        self.show_lines([lines[0], self.scale_line(), *lines[1:]])

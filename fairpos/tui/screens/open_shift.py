@@ -10,9 +10,8 @@ from textual.widgets import Checkbox, Footer, Input, Static
 
 from fairpos.i18n import N_, _
 from fairpos.money import MoneyError, parse_amount
-from fairpos.store import ShiftInfo, Store
-from fairpos.tui.app import TillScreen
-from fairpos.tui.messages import Refused
+from fairpos.tui.base import TillScreen
+from fairpos.tui.messages import Refused, ShiftOpened
 
 
 class OpenShiftScreen(TillScreen):
@@ -66,13 +65,10 @@ class OpenShiftScreen(TillScreen):
                 return
         training = self.query_one("#training", Checkbox).value
 
-        def opened(shift: ShiftInfo) -> None:
-            from fairpos.tui.screens.ringup import RingUpScreen
+        self.till.run_job(lambda lane: ShiftOpened(lane.journal.open_shift(volunteer, floats,
+                                                                           training)), self)
 
-            self.till.shift = shift
-            self.till.start_over(RingUpScreen())
-
-        def open_it(store: Store) -> ShiftInfo:
-            return store.open_shift(volunteer, floats, training)
-
-        self.till.journal(open_it, opened)
+    @on(ShiftOpened)
+    def _opened(self, message: ShiftOpened) -> None:
+        self.till.shift = message.shift
+        self.till.start_over("ring_up")

@@ -14,10 +14,11 @@ from textual.widgets.option_list import Option
 
 from fairpos.cart import Cart
 from fairpos.i18n import N_, _, active, format_money
+from fairpos.lane import Lane
 from fairpos.money import MoneyError, parse_amount
 from fairpos.reports import method_label, tender_label
 from fairpos.sale import Sale
-from fairpos.store import Store
+from fairpos.settings import Settings
 from fairpos.tenders import (
     ALLOWED_REFERENCES,
     BIOPAGO,
@@ -32,8 +33,8 @@ from fairpos.tenders import (
     make_tender,
     settle,
 )
-from fairpos.tui.app import TillApp, TillScreen
-from fairpos.tui.messages import Refused
+from fairpos.tui.base import TillScreen
+from fairpos.tui.messages import Refused, SaleConfirmed
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,8 @@ class Method:
     label: str
 
 
-def payment_methods(app: TillApp) -> list[Method]:
+def payment_methods(settings: Settings) -> list[Method]:
     """Cash in each accepted currency, then electronic payments, vouchers, other."""
-    settings = app.settings
     currencies = settings.accepted_currencies
     local = currencies[1] if len(currencies) > 1 else currencies[0]
     methods = [Method(CASH, c, f"{method_label(CASH)} {c}") for c in currencies]
@@ -97,7 +97,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
                 ("lot", _("Lot")), ("note", _("Note"))]
 
     def on_mount(self) -> None:
-        self.methods = payment_methods(self.till)
+        self.methods = payment_methods(self.till.settings)
         options = self.query_one("#methods", OptionList)
         options.add_options([Option(m.label, id=str(i)) for i, m in enumerate(self.methods)])
         options.highlighted = 0
@@ -250,16 +250,16 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.confirming = True
         self.say(_("Saving…"))
         cart, tenders, change = self.cart, list(self.tenders), self.change_currency
-        settings = self.till.settings
-        receipt = self.till.receipt_renderer()
+        holding, printing = self.till.holding, self.till.can_print
 
-        def write(store: Store) -> Sale:
-            return store.confirm_sale(cart, tenders, change, settings, receipt=receipt)
+        def write(lane: Lane) -> SaleConfirmed:
+            return SaleConfirmed(lane.sell(cart, tenders, change, held=holding,
+                                           print_receipt=printing))
 
-        def written(sale: Sale) -> None:
-            self.dismiss(sale)
-            self.till.print_queue()  # the sale is safe; now the paper
-            self.till.sync_now()  # and the ledger
+        self.till.run_job(write, self)
 
-        self.till.journal(write, written, target=self)
-
+    @on(SaleConfirmed)
+    def _confirmed(self, message: SaleConfirmed) -> None:
+        self.dismiss(message.sale)
+        self.till.print_queue()  # the sale is safe; now the paper
+        self.till.sync_now()  # and the ledger

@@ -9,14 +9,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Static
 
 from fairpos.i18n import N_, _, active, format_money
+from fairpos.lane import CloseResult
 from fairpos.money import Money, MoneyError, parse_amount
-from fairpos.printer.layout import text_receipt
-from fairpos.reports import Report, method_label
+from fairpos.reports import method_label
 from fairpos.shift import CountKey, beyond_tolerance, reconcile
-from fairpos.store import CloseResult, Store
-from fairpos.tui.app import TillScreen
-from fairpos.tui.messages import Refused
-from fairpos.tui.screens.dialogs import TextScreen
+from fairpos.tui.base import TextScreen, TillScreen
+from fairpos.tui.messages import CountsExpected, PrintQueued, Refused, ReportReady, ShiftClosed
 
 
 class XReportScreen(TextScreen):
@@ -25,15 +23,12 @@ class XReportScreen(TextScreen):
 
     def on_mount(self) -> None:
         shift = self.till.shift
-        settings = self.till.settings
-        if shift is None:
-            return
+        if shift is not None:
+            self.till.run_job(lambda lane: ReportReady(lane.report(shift.id)), self)
 
-        def show(report: Report) -> None:
-            self.lines = report.render(active(), width=48)
-            self.query_one("#text", Static).update("\n".join(self.lines))
-
-        self.till.journal(lambda store: store.report(settings, shift_id=shift.id), show)
+    @on(ReportReady)
+    def _ready(self, message: ReportReady) -> None:
+        self.show_lines(message.report.render(active(), width=48))
 
 
 class CloseShiftScreen(TillScreen):
@@ -65,22 +60,23 @@ class CloseShiftScreen(TillScreen):
         self.query_one("#reason", Input).display = False
         shift = self.till.shift
         assert shift is not None
+        self.till.run_job(lambda lane: CountsExpected(lane.journal.expected_counts(shift.id)),
+                          self)
 
-        def fields(expected: dict[CountKey, int]) -> None:
-            self.expected = expected
-            self.keys = list(expected)
-            rows, inputs = [], []
-            for method, currency in self.keys:
-                label = _("{method} in {currency}: counted").format(
-                    method=method_label(method), currency=currency)
-                inputs.append(Input(id=f"count-{method}-{currency}", placeholder="0,00"))
-                rows.append(Horizontal(Static(label, classes="count-label"), inputs[-1],
-                                       classes="count"))
-            self.query_one("#counts", Vertical).mount_all(rows)
-            if inputs:  # focus the first count once it is on screen
-                self.call_after_refresh(inputs[0].focus)
-
-        self.till.journal(lambda store: store.expected_counts(shift.id), fields)
+    @on(CountsExpected)
+    def _fields(self, message: CountsExpected) -> None:
+        self.expected = message.expected
+        self.keys = list(message.expected)
+        rows, inputs = [], []
+        for method, currency in self.keys:
+            label = _("{method} in {currency}: counted").format(
+                method=method_label(method), currency=currency)
+            inputs.append(Input(id=f"count-{method}-{currency}", placeholder="0,00"))
+            rows.append(Horizontal(Static(label, classes="count-label"), inputs[-1],
+                                   classes="count"))
+        self.query_one("#counts", Vertical).mount_all(rows)
+        if inputs:  # focus the first count once it is on screen
+            self.call_after_refresh(inputs[0].focus)
 
     def say(self, text: str, error: bool = True) -> None:
         message = self.query_one("#close-message", Static)
@@ -142,10 +138,11 @@ class CloseShiftScreen(TillScreen):
             self.say(_("a reason is required"))
             return
 
-        def close(store: Store) -> CloseResult:
-            return store.close_shift(counted, settings, reason)
+        self.till.run_job(lambda lane: ShiftClosed(lane.close_shift(counted, reason)), self)
 
-        self.till.journal(close, self.show_z)
+    @on(ShiftClosed)
+    def _shift_closed(self, message: ShiftClosed) -> None:
+        self.show_z(message.result)
 
     def show_z(self, result: CloseResult) -> None:
         self.closed = result
@@ -154,17 +151,19 @@ class CloseShiftScreen(TillScreen):
         self.query_one("#reason", Input).display = False
         self.query_one("#comparison", Static).update(
             "\n".join(result.report.render(active(), width=48)))
-        if self.till.printer.configured:  # the Z report on paper, in the background
-            width = self.till.settings.printer.columns
-            self.till.print_page("report", text_receipt(
-                "Z", result.report.render(active(), width=width), width))
+        if self.till.can_print:  # the Z report on paper, in the background
+            report = result.report
+            self.till.run_job(lambda lane: PrintQueued(lane.queue_page(
+                "report", lane.report_receipt(report, "Z"))), self)
         self.say(_("Shift closed. F2 or Enter: next volunteer."), error=False)
         self.focus()
 
-    def next_shift(self) -> None:
-        from fairpos.tui.screens.open_shift import OpenShiftScreen
+    @on(PrintQueued)
+    def _printing(self, _message: PrintQueued) -> None:
+        self.till.print_queue()
 
-        self.till.start_over(OpenShiftScreen())
+    def next_shift(self) -> None:
+        self.till.start_over("open_shift")
 
     def key_enter(self) -> None:
         if self.closed is not None:

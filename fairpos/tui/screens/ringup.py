@@ -16,13 +16,14 @@ from textual.widgets.option_list import Option
 from fairpos.cart import Cart, Line
 from fairpos.catalog import Catalog, Product
 from fairpos.entry import AddLine, EntryError, Search, read_entry
+from fairpos.errors import FairposError
 from fairpos.i18n import N_, _, active, format_grams, format_money, format_number, format_rate
+from fairpos.journal import HeldSale
 from fairpos.money import Money
 from fairpos.quantity import Quantity, parse_quantity
 from fairpos.sale import Sale
-from fairpos.store import HeldSale
-from fairpos.tui.app import TillScreen
-from fairpos.tui.messages import CartChanged, Refused
+from fairpos.tui.base import TillScreen
+from fairpos.tui.messages import CartChanged, HeldListed, Refused, SaleHeld
 
 
 def status_line(app: Any) -> str:
@@ -38,7 +39,7 @@ def status_line(app: Any) -> str:
 def device_lines(app: Any) -> list[str]:
     """The printer, scale and sync slots (their workers fill them in as they arrive)."""
     return [_("Printer: {state}").format(state=app.printer_status),
-            _("Scale: {state}").format(state=app.scale_status()),
+            _("Scale: {state}").format(state=app.weighing.status()),
             _("Sync: {state}").format(state=app.sync_status)]
 
 
@@ -97,7 +98,7 @@ class RingUpScreen(TillScreen):
 
     def on_mount(self) -> None:
         self.query_one("#results", OptionList).display = False
-        self.query_one("#weight", Static).display = self.till.scale_watch is not None
+        self.query_one("#weight", Static).display = self.till.weighing.configured
         self.scale_changed()
         self.refresh_cart()
         self.query_one("#entry", Input).focus()
@@ -118,7 +119,7 @@ class RingUpScreen(TillScreen):
         if action == "price_class" and self.till.catalog is not None:
             return int(str(parameters[0])) < len(self.till.catalog.price_classes)
         if action in ("weigh", "scale_command"):
-            return self.till.scale_watch is not None
+            return self.till.weighing.configured
         return True
 
     # -- showing the cart ------------------------------------------------------------------
@@ -181,16 +182,17 @@ class RingUpScreen(TillScreen):
 
     def scale_changed(self) -> None:
         """The live weight panel: the newest reading only; moving is greyed, trouble in red."""
-        till = self.till
-        reading = till.scale_reading
+        weighing = self.till.weighing
+        reading = weighing.reading
         weight = self.query_one("#weight", Static)
         grams = reading.grams if reading is not None else None
         shown = format_grams(grams, active()) if grams is not None else "—"
-        weight.update(f"[b]{shown}[/b]\n{till.scale_state()}")
-        state = reading.state if reading is not None else "disconnected"
-        weight.set_class(state == "unstable" or (state == "stable" and
-                                                 till.scale_accepted is None), "moving")
-        weight.set_class(state not in ("stable", "unstable"), "error")
+        weight.update(f"[b]{shown}[/b]\n{weighing.state()}")
+        weight.set_class(weighing.moving, "moving")
+        weight.set_class(weighing.trouble, "error")
+        self.devices_changed()
+
+    def devices_changed(self) -> None:
         self.query_one("#totals", Static).update(self.totals_text())
 
     def say(self, text: str, error: bool = False) -> None:
@@ -201,7 +203,7 @@ class RingUpScreen(TillScreen):
     @on(CartChanged)
     def _cart_changed(self, message: CartChanged) -> None:
         if message.quiet:
-            self.query_one("#totals", Static).update(self.totals_text())
+            self.devices_changed()
             return
         self.prompt(None)
         self.refresh_cart()
@@ -245,14 +247,14 @@ class RingUpScreen(TillScreen):
             return
         try:
             self.enter(event.value, catalog)
-        except ValueError as err:  # every refusal of the domain (entry, quantity, cart)
+        except FairposError as err:  # every refusal of the domain (entry, quantity, cart)
             self.say(str(err), error=True)
 
     def enter(self, text: str, catalog: Catalog) -> None:
         results = self.query_one("#results", OptionList)
         if self.pending is not None:
             kind, *rest = self.pending
-            if not text.strip() and self.till.scale_watch is not None:
+            if not text.strip() and self.till.weighing.configured:
                 self.action_weigh()  # Enter alone at a weight prompt takes the scale's weight
                 return
             if kind == "weight":
@@ -285,11 +287,11 @@ class RingUpScreen(TillScreen):
             name = product.name(active())
             self.prompt(("weight", product.plu),
                         _("Weight of {name} (kg), then Enter").format(name=name)
-                        if self.till.scale_watch is None
+                        if not self.till.weighing.configured
                         else _("Weight of {name}: F1 takes the scale's, or type it").format(
                             name=name))
             self.say(_("Weigh {name} and type the weight.").format(name=name)
-                     if self.till.scale_watch is None
+                     if not self.till.weighing.configured
                      else _("Put {name} on the scale and press F1.").format(name=name))
             return
         if quantity is None and catalog.price_class(code) is not None:
@@ -301,7 +303,7 @@ class RingUpScreen(TillScreen):
         self.prompt(None)
         self.refresh_cart()
         typed = (_(" (typed)") if line.grams is not None and line.scale_frame is None
-                 and self.till.scale_watch is not None else "")
+                 and self.till.weighing.configured else "")
         self.say(f"+ {line.name(active())}  {self.quantity_text(line)}{typed}  "
                  f"{self.money(line.amount)}")
 
@@ -309,14 +311,14 @@ class RingUpScreen(TillScreen):
         """Add ``code`` (or change line ``number``) with the scale's accepted weight."""
         catalog = self.till.catalog
         assert catalog is not None
-        reading = self.till.scale_weight()
+        reading = self.till.weighing.weight()
         quantity, frame = Quantity(grams=reading.grams), reading.raw.hex()
         if number is not None:
             line = self.cart.change_quantity(number, quantity, scale_frame=frame)
         else:
             assert code is not None
             line = self.cart.add(catalog, code, quantity, scale_frame=frame)
-        self.till.scale_used = True
+        self.till.weighing.put_on_sale()
         self.scale_changed()
         return line
 
@@ -347,7 +349,7 @@ class RingUpScreen(TillScreen):
                         else self.weigh(number=self.weighed_line(target)))
             else:
                 line = self.weigh(code=self.weighed_code(catalog))
-        except ValueError as err:  # the scale has no weight to give, or the entry is wrong
+        except FairposError as err:  # the scale has no weight to give, or the entry is wrong
             self.say(str(err), error=True)
             return
         self.query_one("#results", OptionList).display = False
@@ -402,12 +404,12 @@ class RingUpScreen(TillScreen):
         price_class = catalog.price_class(code)
         assert price_class is not None
         name = price_class.name(active())
-        if self.till.scale_accepted is not None and not self.till.scale_used:
+        if self.till.weighing.ready:
             self.added(self.weigh(price_class.code))  # one key: the class at the scale's weight
             return
         self.prompt(("weight", price_class.code),
                     _("Weight at {name} (kg), then Enter").format(name=name)
-                    if self.till.scale_watch is None
+                    if not self.till.weighing.configured
                     else _("Weight at {name}: F1 takes the scale's, or type it").format(
                         name=name))
         self.say(_("{name}: {price}/kg. Type the weight.").format(
@@ -440,24 +442,22 @@ class RingUpScreen(TillScreen):
     def action_repeat(self) -> None:
         try:
             self.added(self.cart.repeat_last())
-        except ValueError as err:
+        except FairposError as err:
             self.say(str(err), error=True)
 
     def action_pay(self) -> None:
-        from fairpos.tui.screens.payment import PaymentScreen
-
         if self.cart.is_empty():
             self.say(_("the sale is empty"), error=True)
             return
         self.prompt(None)
-        self.app.push_screen(PaymentScreen(self.cart), self.paid)
+        self.till.show("payment", self.cart, callback=self.paid)
 
     def paid(self, sale: Sale | None) -> None:
         if sale is None:
             self.say(_("Payment cancelled; the sale is still here."))
             return
         self.till.last_sale = sale
-        self.till.cart = Cart(self.cart.currency)
+        self.till.new_sale()
         self.prompt(None)
         self.refresh_cart()
         self.till.refresh_rates()  # a rate entered meanwhile shows from the next sale on
@@ -466,54 +466,49 @@ class RingUpScreen(TillScreen):
         self.say(_("Sale {id} confirmed.").format(id=sale.id) + change)
 
     def action_hold(self) -> None:
-        cart = self.cart
+        cart, holding = self.cart, self.till.holding
         if cart.is_empty():
             self.say(_("the sale is empty: nothing to hold"), error=True)
             return
+        self.till.run_job(lambda lane: SaleHeld(lane.hold(cart, replacing=holding)), self)
 
-        def held(held_id: int) -> None:
-            self.till.cart = Cart(cart.currency)
-            self.prompt(None)
-            self.refresh_cart()
-            self.say(_("Sale held as #{id}. F7 brings it back.").format(id=held_id))
-
-        self.till.journal(lambda store: store.hold(cart), held)
+    @on(SaleHeld)
+    def _held(self, message: SaleHeld) -> None:
+        self.till.new_sale()
+        self.prompt(None)
+        self.refresh_cart()
+        self.say(_("Sale held as #{id}. F7 brings it back.").format(id=message.held_id))
 
     def action_recall(self) -> None:
-        from fairpos.tui.screens.dialogs import RecallScreen
-
-        def listed(held: list[HeldSale]) -> None:
-            if not held:
-                self.say(_("There are no held sales."), error=True)
-            elif len(held) == 1:
-                self.till.recall(held[0].id)
-            else:
-                self.app.push_screen(RecallScreen(held), self.recall_chosen)
-
         shift = self.till.shift
-        self.till.journal(lambda store: store.held(shift.id if shift else None), listed)
+        self.till.run_job(lambda lane: HeldListed(lane.journal.held(shift.id if shift else None)),
+                          self)
+
+    @on(HeldListed)
+    def _held_listed(self, message: HeldListed) -> None:
+        held: list[HeldSale] = [h for h in message.held if h.id not in self.till.holding]
+        if not held:
+            self.say(_("There are no held sales."), error=True)
+        elif len(held) == 1:
+            self.till.recall(held[0].id)
+        else:
+            self.till.show("recall", held, callback=self.recall_chosen)
 
     def recall_chosen(self, held_id: int | None) -> None:
         if held_id is not None:
             self.till.recall(held_id)
 
     def action_sales(self) -> None:
-        from fairpos.tui.screens.sales import SalesScreen
-
-        self.app.push_screen(SalesScreen())
+        self.till.show("sales")
 
     def action_receipt(self) -> None:
-        from fairpos.tui.screens.dialogs import ReceiptScreen
-
         if self.till.last_sale is None:
             self.say(_("No sale confirmed yet in this session."), error=True)
             return
-        self.app.push_screen(ReceiptScreen(self.till.last_sale))
+        self.till.show("receipt", self.till.last_sale)
 
     def action_x_report(self) -> None:
-        from fairpos.tui.screens.reports import XReportScreen
-
-        self.app.push_screen(XReportScreen())
+        self.till.show("x_report")
 
     def on_screen_resume(self) -> None:
         self.refresh_cart()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,10 +11,10 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Input, Static
 
 from fairpos.i18n import N_, _, active, format_money
+from fairpos.lane import Lane
 from fairpos.sale import Sale
-from fairpos.tui.app import TillScreen
-from fairpos.tui.messages import Refused
-from fairpos.tui.screens.dialogs import ReasonScreen, ReceiptScreen
+from fairpos.tui.base import TillScreen
+from fairpos.tui.messages import EntryRecorded, PrintQueued, Refused, SalesListed
 
 
 class SalesScreen(TillScreen):
@@ -45,14 +47,13 @@ class SalesScreen(TillScreen):
 
     def load(self) -> None:
         shift = self.till.shift
-        if shift is None:
-            return
+        if shift is not None:
+            self.till.run_job(lambda lane: SalesListed(lane.journal.sales(shift.id)), self)
 
-        def loaded(entries: list[Sale]) -> None:
-            self.entries = entries
-            self.show()
-
-        self.till.journal(lambda store: store.sales(shift.id), loaded)
+    @on(SalesListed)
+    def _listed(self, message: SalesListed) -> None:
+        self.entries = message.entries
+        self.show()
 
     def show(self) -> None:
         text = self.query_one("#find", Input).value.strip().upper()
@@ -99,23 +100,21 @@ class SalesScreen(TillScreen):
     def action_view(self) -> None:
         sale = self.selected()
         if sale is not None:
-            self.app.push_screen(ReceiptScreen(sale))
+            self.till.show("receipt", sale)
 
     def action_reprint(self) -> None:
         sale = self.selected()
         if sale is None:
             return
-        till = self.till
-        if not till.printer.configured:
+        if not self.till.can_print:
             self.say(_("No printer is configured; F2 shows the receipt."), error=True)
             return
-        payload = till.receipt(sale, reprint=True)
+        self.till.run_job(lambda lane: PrintQueued(lane.queue_reprint(sale), sale.id), self)
 
-        def queued(_job: int) -> None:
-            self.say(_("Reprint of {id} sent to the printer.").format(id=sale.id))
-            till.print_queue()
-
-        till.journal(lambda store: store.queue_print("reprint", payload, sale.id), queued)
+    @on(PrintQueued)
+    def _queued(self, message: PrintQueued) -> None:
+        self.say(_("Reprint of {id} sent to the printer.").format(id=message.sale_id))
+        self.till.print_queue()
 
     def action_void(self) -> None:
         sale = self.selected()
@@ -126,11 +125,11 @@ class SalesScreen(TillScreen):
             if answer is None:
                 return
             reason = answer[0]
-            self.correct(lambda store: store.void_sale(sale.id, reason))
+            self.correct(lambda lane: lane.journal.void_sale(sale.id, reason))
 
-        self.app.push_screen(ReasonScreen(_("Void the whole sale {id} ({total})? Every payment "
-                                            "is given back.").format(
-            id=sale.id, total=format_money(sale.total, active()))), confirmed)
+        self.till.show("reason", _("Void the whole sale {id} ({total})? Every payment "
+                                   "is given back.").format(
+            id=sale.id, total=format_money(sale.total, active())), callback=confirmed)
 
     def action_refund(self) -> None:
         sale = self.selected()
@@ -147,18 +146,19 @@ class SalesScreen(TillScreen):
             except ValueError:
                 self.say(_("“{text}” is not a list of line numbers").format(text=text), True)
                 return
-            self.correct(lambda store: store.refund(sale.id, numbers, reason,
-                                                    settings.money.currency, settings))
+            self.correct(lambda lane: lane.journal.refund(sale.id, numbers, reason,
+                                                          settings.money.currency, settings))
 
-        self.app.push_screen(ReasonScreen(_("Refund lines of {id} in cash?").format(id=sale.id),
-                                          ask_lines=True), confirmed)
+        self.till.show("reason", _("Refund lines of {id} in cash?").format(id=sale.id), True,
+                       callback=confirmed)
 
-    def correct(self, job: object) -> None:
-        def done(entry: Sale) -> None:
-            self.say(_("{id} recorded.").format(id=entry.id))
-            self.load()
+    def correct(self, job: Callable[[Lane], Sale]) -> None:
+        self.till.run_job(lambda lane: EntryRecorded(job(lane)), self)
 
-        self.till.journal(job, done)  # type: ignore[arg-type]
+    @on(EntryRecorded)
+    def _recorded(self, message: EntryRecorded) -> None:
+        self.say(_("{id} recorded.").format(id=message.entry.id))
+        self.load()
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -16,9 +16,9 @@ import click
 from platformdirs import user_data_dir
 
 from fairpos import i18n
+from fairpos.cli.base import emit_json, refuse
 from fairpos.i18n import N_, _, format_money
 from fairpos.money import Money
-from fairpos.refusal import emit_json, refuse
 from fairpos.reports import method_label
 
 if TYPE_CHECKING:  # the ledger's storage is loaded by the commands that use it

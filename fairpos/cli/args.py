@@ -1,0 +1,100 @@
+"""Reading the arguments a script types: money, payments, counts and sale lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fairpos.cart import Cart
+from fairpos.cli.base import refuse
+from fairpos.i18n import _
+from fairpos.lane import Lane
+from fairpos.money import Money, check_currency, parse_amount
+from fairpos.quantity import parse_quantity
+from fairpos.shift import CountKey
+from fairpos.tenders import BUILTIN_METHODS, CASH, Tender, make_tender
+
+
+def accepted_currency(text: str, lane: Lane) -> str:
+    """A currency this lane accepts, or a refusal that lists them."""
+    code = check_currency(text)
+    if code not in lane.settings.accepted_currencies:
+        refuse(_("{currency} is not accepted here (accepted: {accepted})").format(
+            currency=code, accepted=", ".join(lane.settings.accepted_currencies)))
+    return code
+
+
+def parse_money_arg(text: str, lane: Lane) -> Money:
+    """``CUR:AMOUNT`` (an amount in an accepted currency)."""
+    currency, sep, amount = text.partition(":")
+    if not sep:
+        refuse(_("“{text}”: write CUR:AMOUNT, e.g. USD:20.00").format(text=text))
+    return parse_amount(amount, accepted_currency(currency, lane))
+
+
+@dataclass(frozen=True)
+class PaymentArg:
+    method: str
+    amount: Money
+    reference: dict[str, str]
+    verified: bool
+
+
+def split_payment_arg(text: str, lane: Lane) -> PaymentArg:
+    """``METHOD[:CUR]:AMOUNT[,ref=...,bank=...,phone=...,lot=...,unverified]``."""
+    spec, *options = text.split(",")
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or not all(parts):
+        refuse(_("“{text}”: write METHOD[:CUR]:AMOUNT, e.g. cash:USD:20 or "
+                 "pago_movil:VES:4140.40,ref=123456").format(text=text))
+    method = parts[0].lower()
+    vouchers = lane.settings.voucher_kinds
+    reference: dict[str, str] = {}
+    verified = True
+    for option in options:
+        key, sep, value = option.partition("=")
+        if option == "unverified":
+            verified = False
+        elif not sep or not key:
+            refuse(_("“{option}” is not key=value (write decimals with a dot)").format(
+                option=option))
+        else:
+            reference[key.strip()] = value.strip()
+    if len(parts) == 3:
+        currency = check_currency(parts[1])
+    elif method in vouchers:
+        currency = vouchers[method].currency
+    else:
+        currency = lane.settings.money.currency
+    return PaymentArg(method, parse_amount(parts[-1], currency), reference, verified)
+
+
+def parse_tender_arg(text: str, lane: Lane) -> Tender:
+    arg = split_payment_arg(text, lane)
+    return make_tender(arg.method, arg.amount, arg.reference, verified=arg.verified,
+                       vouchers=lane.settings.voucher_kinds,
+                       accepted=lane.settings.accepted_currencies)
+
+
+def parse_count_arg(text: str, lane: Lane) -> tuple[CountKey, int]:
+    """``CUR:AMOUNT`` for cash, ``METHOD[:CUR]:AMOUNT`` for any other tender."""
+    known = (*BUILTIN_METHODS, *lane.settings.voucher_kinds)
+    head = text.split(":", 1)[0]
+    if ":" not in text:
+        refuse(_("“{text}”: write CUR:AMOUNT or METHOD:CUR:AMOUNT").format(text=text))
+    if head.lower() not in known:
+        money = parse_money_arg(text, lane)
+        return (CASH, money.currency), money.minor
+    arg = split_payment_arg(text, lane)
+    return (arg.method, arg.amount.currency), arg.amount.minor
+
+
+def build_cart(lane: Lane, lines: tuple[str, ...]) -> Cart:
+    """``PLU=QTY`` lines, rung up on the current catalog."""
+    cat = lane.journal.catalog()
+    cart = Cart(cat.currency)
+    for text in lines:
+        code, sep, qty = text.partition("=")
+        if not code.strip():
+            refuse(_("“{text}”: write PLU=QUANTITY, e.g. 101=1.250kg").format(text=text))
+        cart.add(cat, code, parse_quantity(qty) if sep else None)
+    return cart

@@ -1,0 +1,151 @@
+"""The lane's devices: ``printer status|test|retry``, ``reprint``, ``scale read|zero|tare|
+clear-tare``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from fairpos import i18n
+from fairpos.cli.base import main, pass_lane, refuse
+from fairpos.i18n import _, format_grams
+from fairpos.lane import Lane
+from fairpos.printer.connection import connect, state
+from fairpos.printer.layout import test_page
+
+if TYPE_CHECKING:  # pyserial is imported only by the commands that use the scale
+    from fairpos.scale.port import Scale
+
+
+def require_printer(lane: Lane) -> None:
+    if not lane.printing:
+        refuse(_("no printer is configured"))
+
+
+@main.group()
+def printer() -> None:
+    """The receipt printer: its state, a test page, the queue of receipts."""
+
+
+@printer.command("status")
+@pass_lane
+def printer_status(lane: Lane) -> None:
+    """Ask the printer how it is, and count the receipts waiting."""
+    if not lane.printing:
+        click.echo(_("No printer is configured ([printer] url)."))
+    else:
+        link = connect(lane.printer)
+        try:
+            found = state(link)
+        finally:
+            link.close()
+        click.echo(_("Printer {url}: {state}").format(url=lane.settings.printer.url,
+                                                       state=found))
+    click.echo(_("Receipts waiting: {count}").format(count=len(lane.journal.print_jobs())))
+
+
+@printer.command("test")
+@pass_lane
+def printer_test(lane: Lane) -> None:
+    """Print a self-test page with the market's accented words."""
+    require_printer(lane)
+    settings = lane.settings.printer
+    lane.print_page("test", test_page(lane.settings.fair.name, settings.codepage,
+                                      settings.profile, settings.columns))
+    click.echo(_("Test page printed."))
+
+
+@printer.command("retry")
+@pass_lane
+def printer_retry(lane: Lane) -> None:
+    """Print every receipt still waiting, oldest first."""
+    require_printer(lane)
+    result = lane.print_pending()
+    click.echo(_("Printed {printed}; {pending} still waiting.").format(
+        printed=result.printed, pending=result.pending))
+    if result.failed:
+        refuse(result.failed)
+
+
+@main.command()
+@click.argument("sale_id")
+@pass_lane
+def reprint(lane: Lane, sale_id: str) -> None:
+    """Print a sale's receipt again, marked REPRINT."""
+    require_printer(lane)
+    sale = lane.journal.sale(sale_id)
+    lane.print_now(lane.queue_reprint(sale))
+    click.echo(_("Receipt of {id} printed again.").format(id=sale.id))
+
+
+@main.group()
+def scale() -> None:
+    """The weighing scale on its serial line."""
+
+
+@scale.command("read")
+@click.option("--watch", is_flag=True, help="Keep reading until Ctrl+C.")
+@click.option("--count", type=click.IntRange(min=1), default=1, show_default=True,
+              help="How many readings (with --watch: unlimited).")
+@pass_lane
+def scale_read(lane: Lane, watch: bool, count: int) -> None:
+    """Print readings: weight, state, and when a weight is stable enough to price."""
+    from fairpos.scale.frames import StableWeight
+
+    device = open_scale(lane)
+    rule = StableWeight(lane.settings.scale.stable_readings)
+    done = 0
+    try:
+        while watch or done < count:
+            reading = device.read()
+            accepted = rule.feed(reading)
+            weight = format_grams(reading.grams, i18n.active()) if reading.grams is not None \
+                else "-"
+            mark = "  " + _("accepted") if accepted is not None else ""
+            click.echo(f"{reading.state:<12} {weight:>12}{mark}")
+            done += 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        device.close()
+
+
+def open_scale(lane: Lane) -> Scale:
+    from fairpos.scale.port import Scale
+
+    settings = lane.settings.scale
+    if settings.url in ("", "none"):
+        refuse(_("no scale is configured ([scale] url)"))
+    return Scale(settings)
+
+
+def scale_command(lane: Lane, which: int, done: str) -> None:
+    device = open_scale(lane)
+    try:
+        if not device.command(which):
+            refuse(_("the scale is not connected ({url})").format(url=lane.settings.scale.url))
+    finally:
+        device.close()
+    click.echo(done)
+
+
+@scale.command("zero")
+@pass_lane
+def scale_zero(lane: Lane) -> None:
+    """Set the scale to zero (nothing on it)."""
+    scale_command(lane, 0, _("Zero sent to the scale."))
+
+
+@scale.command("tare")
+@pass_lane
+def scale_tare(lane: Lane) -> None:
+    """Take what is on the scale (a crate, a bag) as the tare."""
+    scale_command(lane, 1, _("Tare sent to the scale."))
+
+
+@scale.command("clear-tare")
+@pass_lane
+def scale_clear_tare(lane: Lane) -> None:
+    """Clear the tare."""
+    scale_command(lane, 2, _("Clear tare sent to the scale."))

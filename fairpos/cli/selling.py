@@ -1,0 +1,149 @@
+"""Selling from the command line: ``sell`` (with ``--hold`` and ``--recall``), ``held``,
+``void``, ``refund``. The same lane service the till uses confirms every entry."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from fairpos import i18n
+from fairpos.cli.args import accepted_currency, build_cart, parse_tender_arg
+from fairpos.cli.base import emit_json, main, pass_lane, refuse
+from fairpos.i18n import _, format_grams, format_money
+from fairpos.lane import Lane
+from fairpos.money import Money
+from fairpos.printer.connection import PrinterError
+from fairpos.reports import tender_label
+from fairpos.sale import Sale
+
+
+def print_sale(sale: Sale, language: str) -> None:
+    title = {"sale": _("Sale {id}"), "void": _("Void {id} of {ref}"),
+             "refund": _("Refund {id} of {ref}")}[sale.kind]
+    click.echo(title.format(id=sale.id, ref=sale.ref_id))
+    if sale.training:
+        click.echo(_("*** TRAINING ***"))
+    for n, line in enumerate(sale.lines, start=1):
+        if line.voided:
+            continue
+        qty = format_grams(line.grams, language) if line.grams is not None else f"×{line.count}"
+        amount = format_money(Money(line.amount, sale.total.currency), language)
+        click.echo(f"  {n:>2} {line.name(language)[:28]:<28} {qty:>12} {amount:>16}")
+    for total in sale.totals().values():
+        click.echo("  " + _("TOTAL {amount}").format(amount=format_money(total, language)))
+    for tender in sale.tenders:
+        click.echo(f"  {tender_label(tender)}: {format_money(tender.amount, language)}")
+    if sale.change.minor:
+        click.echo("  " + _("Change {amount}").format(
+            amount=format_money(sale.change, language)))
+
+
+def show_entry(sale: Sale, as_json: bool) -> None:
+    if as_json:
+        emit_json(sale.to_json())
+    else:
+        print_sale(sale, i18n.active())
+
+
+@main.command()
+@click.option("--line", "lines", multiple=True, metavar="PLU=QTY",
+              help="A line: PLU, barcode or price class, and a weight (1.250kg, 850g) or a "
+                   "count (3). Counted items may leave out =QTY for one. Repeatable.")
+@click.option("--pay", "pays", multiple=True, metavar="METHOD[:CUR]:AMOUNT",
+              help="A payment: cash, card, pago_movil, biopago, other or a voucher code, e.g. "
+                   "cash:USD:20, pago_movil:VES:4140.40,ref=123456,bank=0102,phone=04141234567 "
+                   "(add ,unverified for a payment to check later). Repeatable.")
+@click.option("--change-currency", default=None, metavar="CUR",
+              help="Currency the change is given in (default: the pricing currency).")
+@click.option("--hold", is_flag=True, help="Hold the sale instead of paying it.")
+@click.option("--recall", type=int, default=None, metavar="ID",
+              help="Finish held sale ID (its lines come first).")
+@click.option("--no-print", is_flag=True, help="No receipt for this sale.")
+@click.option("--json", "as_json", is_flag=True, help="Print the confirmed sale as JSON.")
+@pass_lane
+def sell(lane: Lane, lines: tuple[str, ...], pays: tuple[str, ...], change_currency: str | None,
+         hold: bool, recall: int | None, no_print: bool, as_json: bool) -> None:
+    """Ring up and confirm one sale; it is in the journal before this command returns."""
+    cart = build_cart(lane, lines)
+    if hold:
+        if pays or recall is not None:
+            refuse(_("--hold takes lines only"))
+        held_id = lane.hold(cart)
+        click.echo(json.dumps({"held": held_id}) if as_json else
+                   _("Sale held as #{id}.").format(id=held_id))
+        return
+    if not pays:
+        refuse(_("no payment given (--pay METHOD:CUR:AMOUNT)"))
+    tenders = [parse_tender_arg(text, lane) for text in pays]
+    change = accepted_currency(change_currency, lane) if change_currency else cart.currency
+    held: tuple[int, ...] = ()
+    if recall is not None:
+        recalled = lane.recall(recall, cart)
+        cart, held = recalled.cart, recalled.held
+    sale = lane.sell(cart, tenders, change, held=held, print_receipt=not no_print)
+    show_entry(sale, as_json)
+    if lane.printing and not no_print:
+        try:
+            lane.print_receipts(sale.id)
+        except PrinterError as err:
+            click.echo("fairpos: " + _("the receipt of {id} was not printed: {reason}; it stays "
+                                       "queued (fairpos printer retry)").format(
+                id=sale.id, reason=err), err=True)
+
+
+@main.group()
+def held() -> None:
+    """Sales put on hold (sell --hold) and not finished yet."""
+
+
+@held.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@pass_lane
+def held_list(lane: Lane, as_json: bool) -> None:
+    """List held sales, oldest first."""
+    rows = lane.journal.held()
+    if as_json:
+        emit_json([{"id": h.id, "held_at": h.held_at, "total": h.cart.total.plain(),
+                    "lines": len(h.cart.active)} for h in rows])
+        return
+    for h in rows:
+        click.echo(f"#{h.id}  {h.held_at[:16].replace('T', ' ')}  "
+                   f"{format_money(h.cart.total, i18n.active())}  "
+                   + _("{count} lines").format(count=len(h.cart.active)))
+
+
+@held.command("drop")
+@click.argument("held_id", type=int)
+@click.option("--reason", required=True, help="Why the held sale is given up.")
+@pass_lane
+def held_drop(lane: Lane, held_id: int, reason: str) -> None:
+    """Give up a held sale (the customer left); it is kept in the audit log."""
+    lane.journal.drop_held(held_id, reason)
+    click.echo(_("Held sale #{id} dropped.").format(id=held_id))
+
+
+@main.command()
+@click.argument("sale_id")
+@click.option("--reason", required=True, help="Why the sale is voided.")
+@click.option("--json", "as_json", is_flag=True, help="Print the void entry as JSON.")
+@pass_lane
+def void(lane: Lane, sale_id: str, reason: str, as_json: bool) -> None:
+    """Void a whole sale: a new entry that gives back every payment."""
+    show_entry(lane.journal.void_sale(sale_id, reason), as_json)
+
+
+@main.command()
+@click.argument("sale_id")
+@click.option("--line", "line_numbers", multiple=True, type=click.IntRange(min=1), metavar="N",
+              help="Line number to refund (repeatable; default: every line not yet refunded).")
+@click.option("--reason", required=True, help="Why the money is given back.")
+@click.option("--currency", default=None, metavar="CUR",
+              help="Currency of the cash given back (default: the pricing currency).")
+@click.option("--json", "as_json", is_flag=True, help="Print the refund entry as JSON.")
+@pass_lane
+def refund(lane: Lane, sale_id: str, line_numbers: tuple[int, ...], reason: str,
+           currency: str | None, as_json: bool) -> None:
+    """Refund some lines of a sale in cash: a new entry that references it."""
+    code = accepted_currency(currency, lane) if currency else lane.settings.money.currency
+    show_entry(lane.journal.refund(sale_id, line_numbers, reason, code, lane.settings), as_json)

@@ -1,0 +1,192 @@
+"""The lane and the central ledger: ``connect``, ``sync``, ``sync-status``, ``export``, and the
+till's own sync process (``sync-worker``, not for people)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fairpos import i18n
+from fairpos.cli.base import emit_json, main, pass_lane, refuse
+from fairpos.i18n import _, format_money
+from fairpos.journal import Journal
+from fairpos.lane import Lane
+from fairpos.money import Money
+from fairpos.settings import parse_settings, with_ledger
+
+
+@main.command("connect")
+@click.argument("url")
+@click.option("--token", required=True, help="The token `fairpos ledger enrol` printed.")
+@pass_lane
+def connect_ledger(lane: Lane, url: str, token: str) -> None:
+    """Check URL and TOKEN against the ledger, then keep them in this lane's settings."""
+    from fairpos.sync.relay import LedgerClient, SyncError, timeout_of
+
+    lane.settings  # noqa: B018 - refuse here if the lane has no settings
+    old = lane.settings_path.read_text(encoding="utf-8")
+    if not url.startswith(("http://", "https://")):
+        refuse(_("the ledger's address starts with http:// or https://"))
+    with LedgerClient(url, token.strip(), timeout=timeout_of(10)) as client:
+        try:
+            client.json("GET", "/v1/health")
+            where = client.claim(lane.journal.device_id)
+        except SyncError as err:
+            refuse(_("not connected, settings unchanged: {reason}").format(reason=err))
+    new = with_ledger(old, url.rstrip("/"), token.strip())
+    parse_settings(new)
+    tmp = lane.settings_path.with_name(lane.settings_path.name + ".new")
+    tmp.write_text(new, encoding="utf-8")
+    tmp.replace(lane.settings_path)
+    click.echo(_("Connected: device {device} is {fair}, lane {lane}, at {url}.").format(
+        device=where.get("device_id"), fair=where.get("fair"), lane=where.get("lane"), url=url))
+
+
+@main.command()
+@click.option("--date", "day", default=None,
+              help="Business date to close (YYYY-MM-DD); default: the open shift's, else the "
+                   "newest with entries.")
+@click.option("--tries", type=click.IntRange(min=1), default=6, show_default=True,
+              help="Sends to try while the outcome is unknown (timeouts, resets), with "
+                   "growing pauses between them.")
+@pass_lane
+def sync(lane: Lane, day: str | None, tries: int) -> None:
+    """End of day: push every entry, pull a newer catalog and rates, close the day with the
+    ledger and print the reconciliation.
+
+    Exit status: 0 the day matched; 2 pending (entries not on the ledger yet: run again);
+    3 mismatch (the figures differ: call the treasurer); 1 the ledger refused or is
+    unreachable.
+    """
+    from fairpos.sync.loop import Backoff, push_until_settled
+    from fairpos.sync.relay import PushReport, SyncError, day_figures, pull, push
+
+    journal = lane.journal
+    business_date = day or _closing_date(journal)
+    if day is not None:
+        try:
+            business_date = date.fromisoformat(day).isoformat()
+        except ValueError:
+            refuse(_("“{day}” is not a date (YYYY-MM-DD)").format(day=day))
+
+    def pushed(report: PushReport, again: bool) -> None:
+        click.echo(_("Sent {sent} entries: {accepted} new, {duplicate} already there.")
+                   .format(sent=report.sent, accepted=report.accepted,
+                           duplicate=report.duplicate))
+        for entry_id, reason in report.quarantined:
+            click.echo(_("Quarantined {id}: {reason}").format(id=entry_id, reason=reason))
+        if again:
+            click.echo(_("Outcome unknown ({error}); trying again.").format(
+                error=report.error), err=True)
+
+    with lane.ledger_client() as client:
+        report = push_until_settled(journal, client, tries=tries,
+                                    backoff=Backoff(base=0.5, cap=8.0), pushed=pushed)
+        if report.error is not None:
+            click.echo(f"fairpos: {report.error}", err=True)
+            sys.exit(2 if report.error.unknown else 1)
+        try:
+            for what in pull(journal, client, lane.settings.money.currency):
+                click.echo(_("Applied {what} from the ledger.").format(what=what))
+            result = client.day_close(journal.device_id, day_figures(journal, business_date))
+            if result.get("result") == "pending" and journal.outbox_resend(result["missing"]):
+                # the ledger lost entries it had acknowledged: send them again, close again
+                again = push(journal, client)
+                click.echo(_("Sent again {count} entries the ledger lacked.").format(
+                    count=again.sent))
+                result = client.day_close(journal.device_id,
+                                          day_figures(journal, business_date))
+        except SyncError as err:
+            click.echo(f"fairpos: {err}", err=True)
+            sys.exit(2 if err.unknown else 1)
+    _print_day_close(business_date, result, journal.outbox_summary().quarantined)
+    sys.exit({"match": 0, "pending": 2}.get(result.get("result", ""), 3))
+
+
+def _closing_date(journal: Journal) -> str:
+    shift = journal.current_shift()
+    if shift is not None:
+        return shift.business_date
+    return journal.latest_business_date() or journal.clock().date().isoformat()
+
+
+def _print_day_close(business_date: str, result: dict[str, Any], quarantined: int) -> None:
+    mine = result.get("stall", {})
+    totals = ", ".join(format_money(Money(v, c), i18n.active())
+                       for c, v in mine.get("totals", {}).items()) or "0"
+    verdict = result.get("result")
+    if verdict == "match":
+        click.echo(_("Day {day}: matched — {count} entries, {totals}.").format(
+            day=business_date, count=mine.get("count", 0), totals=totals))
+    elif verdict == "pending":
+        missing = result.get("missing", [])
+        click.echo(_("Day {day}: pending — the ledger still lacks {count}: {ids}").format(
+            day=business_date, count=len(missing), ids=", ".join(missing[:20])))
+    else:
+        ledger = result.get("ledger", {})
+        click.echo(_("Day {day}: MISMATCH — stall {stall}, ledger {ledger}").format(
+            day=business_date, stall=json.dumps(mine, sort_keys=True),
+            ledger=json.dumps(ledger, sort_keys=True)))
+    if quarantined:
+        click.echo(_("{count} entries are quarantined at the ledger; see "
+                     "fairpos sync-status.").format(count=quarantined))
+
+
+@main.command()
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The bundle file to write (e.g. on a USB stick).")
+@pass_lane
+def export(lane: Lane, out: Path) -> None:
+    """Write every entry not yet on the ledger to a bundle for `fairpos ledger import`."""
+    from fairpos.sync.bundle import write_bundle
+    from fairpos.sync.relay import next_payloads
+
+    journal = lane.journal
+    sales = next_payloads(journal, journal.outbox_summary().pending)
+    try:
+        manifest = write_bundle(out, journal.device_id, sales)
+    except OSError as err:
+        refuse(_("cannot write {path}: {error}").format(path=out, error=err.strerror or err))
+    click.echo(_("Wrote {count} entries ({first} … {last}) to {path}.").format(
+        count=manifest["entries"], first=manifest["first"] or "-",
+        last=manifest["last"] or "-", path=out))
+
+
+@main.command("sync-status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_lane
+def sync_status(lane: Lane, as_json: bool) -> None:
+    """What waits to go to the ledger, since when, and what the ledger set aside."""
+    journal = lane.journal
+    summary = journal.outbox_summary()
+    quarantined = journal.quarantined()
+    if as_json:
+        emit_json({"pending": summary.pending, "oldest": summary.oldest,
+                   "quarantined": [{"id": i, "reason": r} for i, r in quarantined],
+                   "last_sync": summary.last_sync, "ledger": lane.settings.ledger.url})
+        return
+    click.echo(_("Ledger: {url}").format(url=lane.settings.ledger.url or _("not connected")))
+    click.echo(_("Waiting to sync: {count} entries").format(count=summary.pending)
+               + (_(" (oldest {at})").format(at=summary.oldest[:16]) if summary.oldest else ""))
+    click.echo(_("Last sync: {at}").format(at=(summary.last_sync or _("never"))[:19]))
+    for entry_id, reason in quarantined:
+        click.echo(_("Quarantined {id}: {reason}").format(id=entry_id, reason=reason))
+
+
+@main.command("sync-worker", hidden=True)
+@click.option("--period", type=click.FloatRange(min=0.05), default=30.0, show_default=True,
+              help="Seconds between runs while the link is up.")
+@pass_lane
+def sync_worker(lane: Lane, period: float) -> None:
+    """The till's sync process: syncs until its standard input closes (a line wakes it);
+    prints one JSON line per run. The till starts it; people use `fairpos sync`."""
+    from fairpos.sync.relay import TILL_TIMEOUT
+    from fairpos.sync.worker import serve
+
+    with lane.ledger_client(timeout=TILL_TIMEOUT) as client:
+        serve(lane.journal, client, period, sys.stdin, sys.stdout)

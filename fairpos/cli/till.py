@@ -1,0 +1,20 @@
+"""``fairpos till`` (and plain ``fairpos``): the till a volunteer uses."""
+
+from __future__ import annotations
+
+from fairpos.cli.base import main, pass_lane
+from fairpos.lane import Lane
+
+
+@main.command()
+@pass_lane
+def till(lane: Lane) -> None:
+    """Open the till (the default when no command is given)."""
+    run_till(lane)
+
+
+def run_till(lane: Lane) -> None:
+    from fairpos.tui.app import make_till
+
+    lane.journal  # noqa: B018 - refuse here, in one line, if there is no journal
+    make_till(lane).run()

@@ -1,0 +1,25 @@
+"""The stall's journal: one SQLite file per device (WAL, ``synchronous=FULL``), split by market
+concept — catalog and rates, shifts, held sales, sales and corrections, the print queue, the
+outbox, reports — over one :class:`~fairpos.journal.db.Database` that owns the single writer.
+
+Confirming a sale writes the sale, its lines, its tenders, its outbox row and its receipt in one
+transaction. Confirmed entries are never updated or deleted: triggers refuse it.
+"""
+
+from __future__ import annotations
+
+from fairpos.journal.base import DB_NAME, JournalError, mint_device_id
+from fairpos.journal.held import HeldSale
+from fairpos.journal.outbox import Outbox, OutboxSummary
+from fairpos.journal.print_queue import PrintJob
+from fairpos.journal.reports import Reports
+from fairpos.journal.schema import APPEND_ONLY
+from fairpos.journal.shifts import ClosedShift, ShiftInfo
+
+
+class Journal(Outbox, Reports):
+    """The journal of one device: every part of it, on one file."""
+
+
+__all__ = ["APPEND_ONLY", "DB_NAME", "ClosedShift", "HeldSale", "Journal", "JournalError",
+           "OutboxSummary", "PrintJob", "ShiftInfo", "mint_device_id"]

@@ -1,0 +1,87 @@
+"""One SQLite file, one connection per process, one writer at a time.
+
+Both the stall's journal and the ledger's SQLite store open their file here: WAL,
+``synchronous=FULL`` (a committed transaction survives a power cut), foreign keys on. The
+:class:`Database` owns its write serialisation: every statement runs under its lock, and a
+write transaction (``BEGIN IMMEDIATE``) holds it to the end, so the till's workers, the
+command line and the ledger's request threads never pass a lock around. Other processes wait
+for the file's write lock (``busy_timeout``) instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON")
+
+
+class Database:
+    """A SQLite file shared by every thread of this process, one statement at a time."""
+
+    def __init__(self, path: Path, timeout: float = 10.0) -> None:
+        self.path = path
+        self.conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False,
+                                    isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.lock = threading.RLock()
+        for pragma in (*PRAGMAS, f"busy_timeout={int(timeout * 1000)}"):
+            self.conn.execute(f"PRAGMA {pragma}")
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; ``BEGIN IMMEDIATE`` so that writers queue instead of failing.
+        Nested use joins the transaction already open on this thread."""
+        with self.lock:
+            if self.conn.in_transaction:
+                yield self.conn
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self.lock:
+            return self.conn.execute(sql, list(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self.lock:
+            self.conn.executemany(sql, rows)
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        with self.lock:
+            row: sqlite3.Row | None = self.conn.execute(sql, list(params)).fetchone()
+            return row
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            return self.conn.execute(sql, list(params)).fetchall()
+
+    def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row (None when there is no row)."""
+        row = self.one(sql, params)
+        return None if row is None else row[0]
+
+
+def append_only(conn: sqlite3.Connection, tables: Sequence[str], what: str) -> None:
+    """Triggers that refuse any UPDATE or DELETE of ``tables`` (``what``: the journal, the
+    ledger — said in the refusal)."""
+    for table in tables:
+        for action in ("UPDATE", "DELETE"):
+            done = "updated" if action == "UPDATE" else "deleted"
+            conn.execute(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} "
+                f"ON {table} BEGIN SELECT RAISE(ABORT, '{what} is append-only: {table} cannot "
+                f"be {done}'); END")

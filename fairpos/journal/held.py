@@ -1,0 +1,76 @@
+"""Held sales: a sale in progress put aside (the customer forgot their wallet, the till was
+closed with it on screen). A held sale stops being held only in the transaction that confirms
+it or holds it again, so a crash can neither lose it nor leave it to be sold twice."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fairpos.cart import Cart
+from fairpos.i18n import _
+from fairpos.journal.base import JournalError
+from fairpos.journal.shifts import ShiftBook
+
+
+@dataclass(frozen=True)
+class HeldSale:
+    id: int
+    held_at: str
+    cart: Cart
+    at_quit: bool
+
+
+class HeldSales(ShiftBook):
+    def hold(self, cart: Cart, at_quit: bool = False, replacing: Sequence[int] = ()) -> int:
+        """Keep a sale in progress aside; returns its number. ``at_quit``: the till was closed
+        with it on screen, so the next start brings it back. ``replacing``: the held sales
+        this cart was recalled from; they stop being held in the same transaction."""
+        shift = self.require_shift()
+        if cart.is_empty():
+            raise JournalError(_("the sale is empty: nothing to hold"))
+        with self.transaction():
+            self.release_held(replacing)
+            cursor = self.db.execute(
+                "INSERT INTO held_sales (shift_id, held_at, cart, at_quit) VALUES (?,?,?,?)",
+                [shift.id, self.clock().isoformat(), json.dumps(cart.to_dict()), int(at_quit)])
+        return int(cursor.lastrowid or 0)
+
+    def release_held(self, held_ids: Sequence[int]) -> None:
+        """Within a write transaction: these held sales are finished (sold or held again)."""
+        for held_id in held_ids:
+            if self.db.execute("DELETE FROM held_sales WHERE id = ?", [held_id]).rowcount != 1:
+                raise JournalError(_("there is no held sale #{id}").format(id=held_id))
+
+    def held(self, shift_id: int | None = None) -> list[HeldSale]:
+        """Held sales, oldest first."""
+        return [self._held(r) for r in self.db.all(
+            "SELECT * FROM held_sales WHERE (? IS NULL OR shift_id = ?) ORDER BY id",
+            [shift_id, shift_id])]
+
+    def held_sale(self, held_id: int) -> HeldSale:
+        """One held sale, to bring back into the till; it stays held until it is sold or held
+        again."""
+        row = self.db.one("SELECT * FROM held_sales WHERE id = ?", [held_id])
+        if row is None:
+            raise JournalError(_("there is no held sale #{id}").format(id=held_id))
+        return self._held(row)
+
+    @staticmethod
+    def _held(row: sqlite3.Row) -> HeldSale:
+        return HeldSale(row["id"], row["held_at"], Cart.from_dict(json.loads(row["cart"])),
+                        bool(row["at_quit"]))
+
+    def drop_held(self, held_id: int, reason: str) -> None:
+        """Give up a held sale; its lines are kept in the audit log."""
+        if not reason.strip():
+            raise JournalError(_("a reason is required"))
+        with self.transaction():
+            row = self.db.one("SELECT * FROM held_sales WHERE id = ?", [held_id])
+            if row is None:
+                raise JournalError(_("there is no held sale #{id}").format(id=held_id))
+            self.db.execute("DELETE FROM held_sales WHERE id = ?", [held_id])
+            self._audit("held_drop", shift_id=row["shift_id"], reason=reason.strip(),
+                        cart=json.loads(row["cart"]))

@@ -1,0 +1,95 @@
+"""The outbox: every entry waits here until the ledger has it. The payload is kept as first
+sent, so a resend is byte-identical; an entry is acknowledged only after the ledger's whole
+reply was read, and quarantined (for a person) when the ledger rejects it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fairpos.journal.sales import SalesBook
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    """What the sync slot shows: entries waiting, the oldest one's time, quarantined ones."""
+
+    pending: int
+    oldest: str | None  # created_at of the oldest entry not yet on the ledger
+    quarantined: int
+    last_sync: str | None
+
+
+class Outbox(SalesBook):
+    def outbox_pending(self) -> int:
+        """Entries not yet acknowledged by the ledger (quarantined ones included)."""
+        return int(self.db.value("SELECT COUNT(*) FROM outbox WHERE acked_at IS NULL"))
+
+    def outbox_next(self, limit: int) -> list[tuple[str, str | None]]:
+        """The oldest entries still to send: (entry id, the payload kept from the first send,
+        or None when it has never been sent)."""
+        return [(r["entry_id"], r["payload"]) for r in self.db.all(
+            "SELECT o.entry_id, o.payload FROM outbox o JOIN sales s ON s.id = o.entry_id "
+            "WHERE o.state = 'pending' ORDER BY s.seq LIMIT ?", [limit])]
+
+    def keep_payloads(self, payloads: Sequence[tuple[str, str]]) -> None:
+        """Keep (entry id, payload) as sent the first time, so that a resend is the same."""
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE outbox SET payload = ? WHERE entry_id = ? AND payload IS NULL",
+                [(payload, entry_id) for entry_id, payload in payloads])
+
+    def outbox_settled(self, acked: Sequence[str], quarantined: Sequence[tuple[str, str]],
+                       ) -> None:
+        """The ledger's full reply, written in one transaction: ``acked`` (stored, or already
+        there) and ``quarantined`` (id, reason: rejected or in conflict, for a person)."""
+        now = self.clock().isoformat()
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE outbox SET state = 'acked', acked_at = ?, last_error = NULL "
+                "WHERE entry_id = ? AND state = 'pending'", [(now, i) for i in acked])
+            self.db.executemany(
+                "UPDATE outbox SET state = 'quarantined', reason = ? "
+                "WHERE entry_id = ? AND state = 'pending'",
+                [(reason, i) for i, reason in quarantined])
+            self._set_sync("last_sync", now)
+
+    def outbox_resend(self, entry_ids: Sequence[str]) -> int:
+        """Entries the ledger says it lacks although they were acknowledged (its copy was lost,
+        or restored from an old backup): send them again. Returns how many."""
+        with self.transaction():
+            return sum(self.db.execute(
+                "UPDATE outbox SET state = 'pending', acked_at = NULL "
+                "WHERE entry_id = ? AND state = 'acked'", [i]).rowcount for i in entry_ids)
+
+    def outbox_failed(self, entry_ids: Sequence[str], error: str) -> None:
+        """A send whose outcome is unknown: the entries stay pending, unchanged."""
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE entry_id = ?",
+                [(error, i) for i in entry_ids])
+
+    def outbox_summary(self) -> OutboxSummary:
+        row = self.db.one(
+            "SELECT SUM(state = 'pending') AS pending, MIN(CASE WHEN state = 'pending' "
+            "THEN created_at END) AS oldest, SUM(state = 'quarantined') AS quarantined "
+            "FROM outbox")
+        assert row is not None
+        return OutboxSummary(int(row["pending"] or 0), row["oldest"],
+                             int(row["quarantined"] or 0), self.sync_value("last_sync"))
+
+    def quarantined(self) -> list[tuple[str, str]]:
+        """(entry id, the ledger's reason) of every quarantined entry."""
+        return [(r["entry_id"], r["reason"] or "") for r in self.db.all(
+            "SELECT entry_id, reason FROM outbox WHERE state = 'quarantined' "
+            "ORDER BY entry_id")]
+
+    def latest_business_date(self) -> str | None:
+        """The newest business date with entries."""
+        day = self.db.value("SELECT MAX(business_date) FROM sales")
+        return None if day is None else str(day)
+
+    def entry_ids(self, business_date: str) -> list[str]:
+        """Every entry of a business date, in order."""
+        return [r["id"] for r in self.db.all(
+            "SELECT id FROM sales WHERE business_date = ? ORDER BY seq", [business_date])]

@@ -1,0 +1,212 @@
+"""Sales, voids and refunds: each confirmed in one transaction with its lines, tenders, outbox
+row and receipt, under a gapless per-device sequence. Nothing confirmed is changed again: a
+correction is a new entry that references the original and lands in the audit log too."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from fairpos.cart import Cart, Line
+from fairpos.i18n import _, format_money
+from fairpos.journal.base import JournalError
+from fairpos.journal.held import HeldSales
+from fairpos.journal.print_queue import PrintQueue
+from fairpos.journal.shifts import ShiftInfo
+from fairpos.money import Money, Rate
+from fairpos.sale import EntryKind, Sale
+from fairpos.settings import Settings
+from fairpos.tenders import CASH, PaymentError, Tender, settle
+
+
+class SalesBook(HeldSales, PrintQueue):
+    def confirm_sale(self, cart: Cart, tenders: Sequence[Tender], change_currency: str,
+                     settings: Settings, held: Sequence[int] = (),
+                     receipt: Callable[[Sale], bytes] | None = None) -> Sale:
+        """Check the payment and write the sale durably; returns the confirmed sale.
+
+        ``held``: the held sales this cart was recalled from; they stop being held in the same
+        transaction, so a crash can neither lose them nor leave them to be sold twice.
+        ``receipt``: renders the sale's receipt; the print job is written in the same
+        transaction, so a confirmed sale always has its receipt queued.
+        """
+        shift = self.require_shift()
+        if cart.is_empty():
+            raise JournalError(_("the sale is empty"))
+        catalog = self.catalog()
+        if cart.currency != catalog.currency:
+            raise JournalError(_("the sale is in {cart} but the catalog is in {catalog}").format(
+                cart=cart.currency, catalog=catalog.currency))
+        rates = self.rates(cart.currency, settings.accepted_currencies)
+        settlement = settle(cart.total, tenders, rates, change_currency, lines=cart.lines,
+                            vouchers=settings.voucher_kinds)
+        if not settlement.covered:
+            raise PaymentError(_("the payments do not cover the total: {due} still due").format(
+                due=format_money(settlement.due_in(rates, change_currency))))
+        return self._write_entry(
+            kind="sale", shift=shift, total=cart.total, lines=cart.lines, tenders=tenders,
+            change=settlement.change, catalog_version=catalog.version, rates=rates.all(),
+            held=held, receipt=receipt)
+
+    def _write_entry(self, *, kind: EntryKind, shift: ShiftInfo, total: Money,
+                     lines: Sequence[Line], tenders: Sequence[Tender], change: Money,
+                     catalog_version: int | None, rates: Sequence[Rate],
+                     ref_id: str | None = None, reason: str | None = None,
+                     ref_lines: Sequence[int | None] | None = None,
+                     held: Sequence[int] = (),
+                     receipt: Callable[[Sale], bytes] | None = None) -> Sale:
+        now = self.clock()
+        rates_json = json.dumps({r.quote: {"base": r.base, "value": str(r.value),
+                                           "version": r.version,
+                                           "effective": r.effective.isoformat()}
+                                 for r in rates}, sort_keys=True)
+        with self.transaction():
+            if self.db.one("SELECT id FROM shifts WHERE id = ? AND closed_at IS NULL",
+                           [shift.id]) is None:
+                raise JournalError(_("the shift was closed meanwhile"))
+            seq = int(self.db.value(
+                "UPDATE device SET last_seq = last_seq + 1 RETURNING last_seq"))
+            sale_id = f"{self.device_id}-{seq:06d}"
+            self.db.execute(
+                "INSERT INTO sales (id, seq, kind, ref_id, shift_id, business_date, confirmed_at, "
+                "volunteer, training, currency, total, change_currency, change, catalog_version, "
+                "rates, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [sale_id, seq, kind, ref_id, shift.id, shift.business_date, now.isoformat(),
+                 shift.volunteer, int(shift.training), total.currency, total.minor,
+                 change.currency, change.minor, catalog_version, rates_json, reason])
+            self.db.executemany(
+                "INSERT INTO sale_lines (sale_id, line_no, kind, code, name_es, name_en, "
+                "price_class, grams, count, unit_price, amount, voided, ref_line, tags, "
+                "scale_frame) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(sale_id, n, line.kind, line.code, line.name_es, line.name_en,
+                  line.price_class, line.grams, line.count, line.unit_price, line.amount,
+                  int(line.voided), ref_lines[n - 1] if ref_lines else None,
+                  "|".join(sorted(line.tags)), line.scale_frame)
+                 for n, line in enumerate(lines, start=1)])
+            self.db.executemany(
+                "INSERT INTO tenders VALUES (?,?,?,?,?,?,?)",
+                [(sale_id, n, t.method, t.amount.currency, t.amount.minor,
+                  json.dumps(dict(t.reference), sort_keys=True), int(t.verified))
+                 for n, t in enumerate(tenders, start=1)])
+            self.db.execute("INSERT INTO outbox (entry_id, created_at) VALUES (?, ?)",
+                            [sale_id, now.isoformat()])
+            self.release_held(held)
+            if kind != "sale":
+                self._audit(kind, shift_id=shift.id, entry_id=sale_id, ref_id=ref_id,
+                            reason=reason, amount=total.minor)
+            sale = Sale(sale_id, seq, kind, shift.id, shift.business_date, now,
+                        shift.volunteer, shift.training, total, tuple(lines), tuple(tenders),
+                        change, catalog_version, tuple(rates), ref_id, reason)
+            if receipt is not None:
+                self._queue_print("receipt", receipt(sale), sale_id)
+        return sale
+
+    def sale(self, sale_id: str) -> Sale:
+        row = self.db.one("SELECT * FROM sales WHERE id = ?", [sale_id.strip().upper()])
+        if row is None:
+            raise JournalError(_("there is no sale {id}").format(id=sale_id))
+        return self._sale(row)
+
+    def sales(self, shift_id: int) -> list[Sale]:
+        return [self._sale(r) for r in self.db.all(
+            "SELECT * FROM sales WHERE shift_id = ? ORDER BY seq", [shift_id])]
+
+    def _sale(self, row: sqlite3.Row) -> Sale:
+        currency = row["currency"]
+        lines = tuple(
+            Line(r["kind"], r["code"], r["name_es"], r["name_en"], r["unit_price"], r["amount"],
+                 r["grams"], r["count"], r["price_class"],
+                 frozenset(t for t in r["tags"].split("|") if t), bool(r["voided"]),
+                 r["scale_frame"])
+            for r in self.db.all("SELECT * FROM sale_lines WHERE sale_id = ? ORDER BY line_no",
+                                 [row["id"]]))
+        tenders = tuple(
+            Tender(r["method"], Money(r["amount"], r["currency"]), json.loads(r["reference"]),
+                   bool(r["verified"]))
+            for r in self.db.all("SELECT * FROM tenders WHERE sale_id = ? ORDER BY tender_no",
+                                 [row["id"]]))
+        rates = tuple(
+            Rate(v["base"], quote, Decimal(v["value"]), v["version"],
+                 date.fromisoformat(v["effective"]))
+            for quote, v in sorted(json.loads(row["rates"]).items()))
+        return Sale(row["id"], row["seq"], row["kind"], row["shift_id"], row["business_date"],
+                    datetime.fromisoformat(row["confirmed_at"]), row["volunteer"],
+                    bool(row["training"]), Money(row["total"], currency), lines, tenders,
+                    Money(row["change"], row["change_currency"]), row["catalog_version"], rates,
+                    row["ref_id"], row["reason"])
+
+    # -- corrections -------------------------------------------------------------------------
+
+    def _correctable(self, sale_id: str, shift: ShiftInfo, reason: str) -> Sale:
+        if not reason.strip():
+            raise JournalError(_("a reason is required"))
+        original = self.sale(sale_id)
+        if original.kind != "sale":
+            raise JournalError(_("{id} is a {kind}, not a sale").format(id=original.id,
+                                                                         kind=original.kind))
+        if original.training != shift.training:
+            raise JournalError(_("training sales can only be corrected in a training shift, "
+                                 "and real sales only in a real shift"))
+        if self.db.one("SELECT id FROM sales WHERE ref_id = ? AND kind = 'void'",
+                       [original.id]):
+            raise JournalError(_("{id} is already voided").format(id=original.id))
+        return original
+
+    def void_sale(self, sale_id: str, reason: str) -> Sale:
+        """A new entry that reverses the whole sale: lines, tenders and change."""
+        shift = self.require_shift()
+        original = self._correctable(sale_id, shift, reason)
+        if self.db.one("SELECT id FROM sales WHERE ref_id = ? AND kind = 'refund'",
+                       [original.id]):
+            raise JournalError(_("{id} already has refunds; refund the remaining lines instead")
+                               .format(id=original.id))
+        lines = [line for line in original.lines if not line.voided]
+        return self._write_entry(
+            kind="void", shift=shift, total=-original.total,
+            lines=[_negated(line) for line in lines],
+            tenders=[Tender(t.method, -t.amount, t.reference, t.verified)
+                     for t in original.tenders],
+            change=-original.change, catalog_version=original.catalog_version,
+            rates=original.rates, ref_id=original.id, reason=reason.strip(),
+            ref_lines=[n for n, line in enumerate(original.lines, start=1) if not line.voided])
+
+    def refund(self, sale_id: str, line_numbers: Sequence[int], reason: str, currency: str,
+               settings: Settings) -> Sale:
+        """A new entry that gives back the amount of some lines (all if none), in cash."""
+        shift = self.require_shift()
+        original = self._correctable(sale_id, shift, reason)
+        refunded = {r["ref_line"] for r in self.db.all(
+            "SELECT l.ref_line FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
+            "WHERE s.ref_id = ? AND s.kind = 'refund'", [original.id])}
+        numbers = list(line_numbers) or [n for n, line in enumerate(original.lines, start=1)
+                                          if not line.voided and n not in refunded]
+        if not numbers:
+            raise JournalError(_("every line of {id} is already refunded").format(
+                id=original.id))
+        if len(set(numbers)) != len(numbers):
+            raise JournalError(_("a line number is repeated"))
+        for n in numbers:
+            if not 1 <= n <= len(original.lines) or original.lines[n - 1].voided:
+                raise JournalError(_("{id} has no line {n}").format(id=original.id, n=n))
+            if n in refunded:
+                raise JournalError(_("line {n} of {id} is already refunded").format(
+                    n=n, id=original.id))
+        lines = [_negated(original.lines[n - 1]) for n in numbers]
+        total = Money(sum(line.amount for line in lines), original.total.currency)
+        rates = self.rates(original.total.currency, settings.accepted_currencies)
+        paid_out = rates.express(-total.minor, currency)  # no rate: a MoneyError says so
+        return self._write_entry(
+            kind="refund", shift=shift, total=total, lines=lines,
+            tenders=[Tender(CASH, -paid_out)], change=Money.zero(currency),
+            catalog_version=original.catalog_version,
+            rates=[r for r in rates.all() if r.quote == currency], ref_id=original.id,
+            reason=reason.strip(), ref_lines=numbers)
+
+
+def _negated(line: Line) -> Line:
+    return Line(line.kind, line.code, line.name_es, line.name_en, line.unit_price, -line.amount,
+                -line.grams if line.grams is not None else None,
+                -line.count if line.count is not None else None, line.price_class, line.tags)

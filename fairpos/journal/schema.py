@@ -1,0 +1,213 @@
+"""The journal's tables, one migration per change (sqlite-utils ``Migrations``).
+
+Confirmed entries, their lines and tenders, the catalog versions, rates, counts and the audit
+log are append-only: triggers refuse any UPDATE or DELETE.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database as Migratable
+from sqlite_utils.migrations import Migrations
+
+from fairpos.journal.db import append_only
+
+APPEND_ONLY = ("sales", "sale_lines", "tenders", "audit_log", "catalog_versions", "products",
+               "price_classes", "rates", "shift_counts")
+
+migrations = Migrations("fairpos")
+
+
+@migrations()
+def m001_journal(db: Migratable) -> None:
+    db.executescript(
+        """
+        CREATE TABLE device (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            last_seq INTEGER NOT NULL DEFAULT 0,
+            one INTEGER NOT NULL DEFAULT 1 UNIQUE CHECK (one = 1)
+        );
+        CREATE TABLE settings_kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE catalog_versions (
+            version INTEGER PRIMARY KEY,
+            currency TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            source TEXT NOT NULL,
+            sha256 TEXT NOT NULL
+        );
+        CREATE TABLE price_classes (
+            version INTEGER NOT NULL REFERENCES catalog_versions(version),
+            code TEXT NOT NULL,
+            name_es TEXT NOT NULL,
+            name_en TEXT NOT NULL,
+            price_per_kg INTEGER NOT NULL CHECK (price_per_kg > 0),
+            PRIMARY KEY (version, code)
+        );
+        CREATE TABLE products (
+            version INTEGER NOT NULL REFERENCES catalog_versions(version),
+            plu TEXT NOT NULL,
+            barcode TEXT,
+            name_es TEXT NOT NULL,
+            name_en TEXT NOT NULL,
+            unit TEXT NOT NULL CHECK (unit IN ('kg', 'each')),
+            price INTEGER CHECK (price > 0),
+            price_class TEXT,
+            tags TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (version, plu),
+            FOREIGN KEY (version, price_class) REFERENCES price_classes(version, code),
+            CHECK ((price IS NULL) <> (price_class IS NULL))
+        );
+        CREATE TABLE rates (
+            id INTEGER PRIMARY KEY,
+            base TEXT NOT NULL,
+            quote TEXT NOT NULL,
+            value TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            effective TEXT NOT NULL,
+            entered_at TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            UNIQUE (base, quote, version)
+        );
+        CREATE TABLE shifts (
+            id INTEGER PRIMARY KEY,
+            volunteer TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            business_date TEXT NOT NULL,
+            training INTEGER NOT NULL DEFAULT 0,
+            closed_at TEXT,
+            close_reason TEXT
+        );
+        CREATE UNIQUE INDEX shifts_one_open ON shifts ((closed_at IS NULL))
+            WHERE closed_at IS NULL;
+        CREATE TABLE shift_counts (
+            shift_id INTEGER NOT NULL REFERENCES shifts(id),
+            stage TEXT NOT NULL CHECK (stage IN ('float', 'close')),
+            method TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            expected INTEGER,
+            PRIMARY KEY (shift_id, stage, method, currency)
+        );
+        CREATE TABLE sales (
+            id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('sale', 'void', 'refund')),
+            ref_id TEXT REFERENCES sales(id),
+            shift_id INTEGER NOT NULL REFERENCES shifts(id),
+            business_date TEXT NOT NULL,
+            confirmed_at TEXT NOT NULL,
+            volunteer TEXT NOT NULL,
+            training INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            total INTEGER NOT NULL,
+            change_currency TEXT NOT NULL,
+            change INTEGER NOT NULL,
+            catalog_version INTEGER REFERENCES catalog_versions(version),
+            rates TEXT NOT NULL,
+            reason TEXT,
+            CHECK ((kind = 'sale') = (ref_id IS NULL))
+        );
+        CREATE INDEX sales_shift ON sales (shift_id, kind);
+        CREATE INDEX sales_date ON sales (business_date, kind);
+        CREATE INDEX sales_ref ON sales (ref_id);
+        CREATE UNIQUE INDEX sales_one_void ON sales (ref_id) WHERE kind = 'void';
+        CREATE TABLE sale_lines (
+            sale_id TEXT NOT NULL REFERENCES sales(id),
+            line_no INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('product', 'class')),
+            code TEXT NOT NULL,
+            name_es TEXT NOT NULL,
+            name_en TEXT NOT NULL,
+            price_class TEXT,
+            grams INTEGER,
+            count INTEGER,
+            unit_price INTEGER NOT NULL,
+            amount INTEGER NOT NULL,
+            voided INTEGER NOT NULL DEFAULT 0,
+            ref_line INTEGER,
+            tags TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (sale_id, line_no),
+            CHECK ((grams IS NULL) <> (count IS NULL))
+        );
+        CREATE TABLE tenders (
+            sale_id TEXT NOT NULL REFERENCES sales(id),
+            tender_no INTEGER NOT NULL,
+            method TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            reference TEXT NOT NULL DEFAULT '{}',
+            verified INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (sale_id, tender_no)
+        );
+        CREATE TABLE outbox (
+            entry_id TEXT PRIMARY KEY REFERENCES sales(id),
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            acked_at TEXT
+        );
+        CREATE TABLE held_sales (
+            id INTEGER PRIMARY KEY,
+            shift_id INTEGER NOT NULL REFERENCES shifts(id),
+            held_at TEXT NOT NULL,
+            cart TEXT NOT NULL
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            shift_id INTEGER,
+            action TEXT NOT NULL,
+            entry_id TEXT,
+            detail TEXT NOT NULL DEFAULT '{}'
+        );
+        """
+    )
+    append_only(db.conn, APPEND_ONLY, "the journal")
+
+
+@migrations()
+def m002_held_at_quit(db: Migratable) -> None:
+    db.execute("ALTER TABLE held_sales ADD COLUMN at_quit INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m003_print_jobs(db: Migratable) -> None:
+    db.executescript(
+        """
+        CREATE TABLE print_jobs (
+            id INTEGER PRIMARY KEY,
+            sale_id TEXT REFERENCES sales(id),
+            kind TEXT NOT NULL CHECK (kind IN ('receipt', 'reprint', 'report', 'test')),
+            created_at TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'printed', 'skipped')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            printed_at TEXT
+        );
+        CREATE INDEX print_jobs_pending ON print_jobs (state, id);
+        """
+    )
+
+
+@migrations()
+def m004_scale_frame(db: Migratable) -> None:
+    # The scale's frame (hex) a line's weight was read from; NULL: typed by hand, or counted
+    db.execute("ALTER TABLE sale_lines ADD COLUMN scale_frame TEXT")
+
+
+@migrations()
+def m005_sync(db: Migratable) -> None:
+    # The outbox keeps the exact payload first sent (a resend is byte-identical), and whether
+    # the ledger took it (acked) or set it aside for people to look at (quarantined).
+    db.executescript(
+        """
+        ALTER TABLE outbox ADD COLUMN payload TEXT;
+        ALTER TABLE outbox ADD COLUMN state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'acked', 'quarantined'));
+        ALTER TABLE outbox ADD COLUMN reason TEXT;
+        CREATE INDEX outbox_state ON outbox (state);
+        CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """
+    )

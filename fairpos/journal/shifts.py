@@ -1,0 +1,143 @@
+"""Shifts: a volunteer opens the lane with a float counted per currency and closes it with a
+blind count per currency and tender; over/short is recorded, never "fixed"."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fairpos.i18n import _, format_money
+from fairpos.journal.base import JournalError
+from fairpos.journal.catalog import CatalogBook
+from fairpos.money import Money
+from fairpos.settings import Settings
+from fairpos.shift import CountKey, CountLine, beyond_tolerance, reconcile
+from fairpos.tenders import CASH
+
+
+@dataclass(frozen=True)
+class ShiftInfo:
+    id: int
+    volunteer: str
+    opened_at: str
+    business_date: str
+    training: bool
+    closed_at: str | None
+
+
+@dataclass(frozen=True)
+class ClosedShift:
+    shift: ShiftInfo
+    counts: list[CountLine]
+
+
+class ShiftBook(CatalogBook):
+    """Opening and closing shifts, and what the drawer should hold."""
+
+    def current_shift(self) -> ShiftInfo | None:
+        row = self.db.one("SELECT * FROM shifts WHERE closed_at IS NULL")
+        return self._shift(row) if row else None
+
+    def latest_shift(self) -> ShiftInfo | None:
+        """The open shift, or else the last one closed."""
+        row = self.db.one(
+            "SELECT * FROM shifts ORDER BY closed_at IS NULL DESC, id DESC LIMIT 1")
+        return self._shift(row) if row else None
+
+    def shift(self, shift_id: int) -> ShiftInfo:
+        row = self.db.one("SELECT * FROM shifts WHERE id = ?", [shift_id])
+        if row is None:
+            raise JournalError(_("there is no shift #{id}").format(id=shift_id))
+        return self._shift(row)
+
+    @staticmethod
+    def _shift(row: sqlite3.Row) -> ShiftInfo:
+        return ShiftInfo(row["id"], row["volunteer"], row["opened_at"], row["business_date"],
+                         bool(row["training"]), row["closed_at"])
+
+    def require_shift(self) -> ShiftInfo:
+        shift = self.current_shift()
+        if shift is None:
+            raise JournalError(_("no shift is open; open one with “fairpos shift open”"))
+        return shift
+
+    def open_shift(self, volunteer: str, floats: Mapping[str, int], training: bool = False
+                   ) -> ShiftInfo:
+        volunteer = volunteer.strip()
+        if not volunteer:
+            raise JournalError(_("the volunteer's name is empty"))
+        if any(amount < 0 for amount in floats.values()):
+            raise JournalError(_("an opening float cannot be negative"))
+        now = self.clock()
+        with self.transaction():
+            if self.current_shift() is not None:
+                raise JournalError(_("a shift is already open; close it first"))
+            cursor = self.db.execute(
+                "INSERT INTO shifts (volunteer, opened_at, business_date, training) "
+                "VALUES (?,?,?,?)", [volunteer, now.isoformat(), now.date().isoformat(),
+                                      int(training)])
+            shift_id = int(cursor.lastrowid or 0)
+            self.db.executemany(
+                "INSERT INTO shift_counts (shift_id, stage, method, currency, amount) "
+                "VALUES (?, 'float', 'cash', ?, ?)",
+                [(shift_id, currency, amount) for currency, amount in sorted(floats.items())])
+            self._audit("shift_open", shift_id=shift_id, volunteer=volunteer, training=training,
+                        floats=dict(floats))
+        return self.shift(shift_id)
+
+    def floats(self, shift_id: int) -> dict[str, int]:
+        return {r["currency"]: r["amount"] for r in self.db.all(
+            "SELECT currency, amount FROM shift_counts WHERE shift_id = ? AND stage = 'float'",
+            [shift_id])}
+
+    def expected_counts(self, shift_id: int) -> dict[CountKey, int]:
+        """What should be in the drawer and on the slips: float + tenders − change given."""
+        expected: dict[CountKey, int] = {("cash", c): a for c, a in self.floats(shift_id).items()}
+        for row in self.db.all(
+                "SELECT t.method, t.currency, SUM(t.amount) AS amount FROM tenders t "
+                "JOIN sales s ON s.id = t.sale_id WHERE s.shift_id = ? "
+                "GROUP BY t.method, t.currency", [shift_id]):
+            key = (row["method"], row["currency"])
+            expected[key] = expected.get(key, 0) + row["amount"]
+        for row in self.db.all(
+                "SELECT change_currency, SUM(change) AS amount FROM sales WHERE shift_id = ? "
+                "GROUP BY change_currency", [shift_id]):
+            key = (CASH, row["change_currency"])
+            expected[key] = expected.get(key, 0) - row["amount"]
+        return {k: v for k, v in expected.items() if v != 0 or k[0] == CASH}
+
+    def close_shift(self, counted: Mapping[CountKey, int], settings: Settings,
+                    reason: str | None = None) -> ClosedShift:
+        """Keep the blind count and close the open shift (refused while sales are held, and
+        past the tolerance without a reason)."""
+        shift = self.require_shift()
+        if self.db.one("SELECT 1 FROM held_sales WHERE shift_id = ?", [shift.id]):
+            raise JournalError(_("there are held sales; finish them (sell --recall ID) or drop "
+                                 "them (fairpos held drop ID) before closing"))
+        lines = reconcile(self.expected_counts(shift.id), counted)
+        rates = self.rates(settings.money.currency, settings.accepted_currencies)
+        beyond = beyond_tolerance(lines, rates, settings.tolerance_minor)
+        reason = (reason or "").strip() or None
+        if beyond and reason is None:
+            worst = beyond[0]
+            raise JournalError(
+                _("the count differs from what is expected ({method} {currency}: "
+                  "{difference}); give a reason with --reason").format(
+                    method=worst.method, currency=worst.currency,
+                    difference=format_money(Money(worst.difference, worst.currency))))
+        now = self.clock().isoformat()
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO shift_counts (shift_id, stage, method, currency, amount, expected) "
+                "VALUES (?, 'close', ?, ?, ?, ?)",
+                [(shift.id, c.method, c.currency, c.counted, c.expected) for c in lines])
+            cursor = self.db.execute(
+                "UPDATE shifts SET closed_at = ?, close_reason = ? WHERE id = ? AND "
+                "closed_at IS NULL", [now, reason, shift.id])
+            if cursor.rowcount != 1:
+                raise JournalError(_("the shift was closed meanwhile"))
+            self._audit("shift_close", shift_id=shift.id, reason=reason,
+                        differences={f"{c.method}:{c.currency}": c.difference for c in lines
+                                     if c.difference})
+        return ClosedShift(self.shift(shift.id), lines)

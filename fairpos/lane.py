@@ -1,0 +1,220 @@
+"""The lane service: one lane's settings, journal and printer, and the one path for a sale.
+
+The till and the command line both ring up a :class:`~fairpos.cart.Cart` their own way (keys,
+or arguments) and then call the same methods here: :meth:`Lane.sell` confirms it (with its
+receipt queued in the same transaction, and the held sales it came from released in it too),
+:meth:`Lane.hold` puts it aside, :meth:`Lane.recall` brings a held sale back without letting go
+of it, :meth:`Lane.receipt` renders a receipt, :meth:`Lane.ledger_client` reaches the ledger.
+
+Every method may be called from any thread: the journal serialises its own writes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fairpos import i18n
+from fairpos.cart import Cart
+from fairpos.errors import FairposError
+from fairpos.i18n import _
+from fairpos.journal import DB_NAME, HeldSale, Journal, ShiftInfo
+from fairpos.printer.connection import Target, parse_url
+from fairpos.printer.layout import Receipt, sale_receipt, text_receipt
+from fairpos.printer.render import render
+from fairpos.printer.spool import SpoolResult, print_job, print_pending
+from fairpos.reports import Report
+from fairpos.sale import Sale
+from fairpos.settings import Settings, parse_settings
+from fairpos.shift import CountKey, CountLine
+from fairpos.tenders import Tender
+
+if TYPE_CHECKING:  # httpx is loaded only by the lanes that sync
+    import httpx
+
+    from fairpos.sync.relay import LedgerClient
+
+SETTINGS_NAME = "fairpos.toml"
+
+
+class LaneError(FairposError, ValueError):
+    """A lane that is not set up, or a request it refuses."""
+
+
+@dataclass(frozen=True)
+class CloseResult:
+    shift: ShiftInfo
+    counts: list[CountLine]
+    report: Report
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """A held sale brought back into the till: the cart on screen now, and the held sales it
+    holds (they stay held until the cart is sold or held again)."""
+
+    cart: Cart
+    held: tuple[int, ...]
+
+
+def recalled_into(held: HeldSale, cart: Cart | None = None, holding: Sequence[int] = ()
+                  ) -> Recalled:
+    """A held sale brought back: its lines first, then those of ``cart`` (the sale already
+    on screen, itself holding ``holding``)."""
+    if held.id in holding:
+        raise LaneError(_("held sale #{id} is already on screen").format(id=held.id))
+    lines = [*held.cart.lines, *(cart.lines if cart is not None else ())]
+    return Recalled(Cart(held.cart.currency, lines), (*holding, held.id))
+
+
+class Lane:
+    """One lane's data folder. Settings and journal are read when first needed."""
+
+    def __init__(self, data_dir: Path, settings: Settings | None = None,
+                 journal: Journal | None = None) -> None:
+        self.data_dir = data_dir
+        self._settings = settings
+        self._journal = journal
+
+    # -- what the lane is made of ----------------------------------------------------------
+
+    @property
+    def settings_path(self) -> Path:
+        return self.data_dir / SETTINGS_NAME
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            if not self.settings_path.exists():
+                raise LaneError(_("no {name} in {dir}; run “fairpos init” first").format(
+                    name=SETTINGS_NAME, dir=self.data_dir))
+            self._settings = parse_settings(self.settings_path.read_text(encoding="utf-8"),
+                                            os.environ)
+        return self._settings
+
+    def reload_settings(self) -> None:
+        """Read fairpos.toml again (after a command changed it)."""
+        self._settings = None
+
+    @property
+    def journal(self) -> Journal:
+        if self._journal is None:
+            self.settings  # noqa: B018 - a lane without settings has no journal to open
+            self._journal = Journal.open(self.data_dir / DB_NAME)
+        return self._journal
+
+    def create_journal(self) -> Journal:
+        """Create the journal (minting the device id) and keep it open."""
+        self._journal = Journal.create(self.data_dir / DB_NAME)
+        return self._journal
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    @cached_property
+    def printer(self) -> Target:
+        """Where receipts go (``none``: nowhere); a setting that cannot work is refused."""
+        return parse_url(self.settings.printer.url)
+
+    @property
+    def printing(self) -> bool:
+        return self.printer.configured
+
+    # -- the sale ----------------------------------------------------------------------------
+
+    def sell(self, cart: Cart, tenders: Sequence[Tender], change_currency: str,
+             held: Sequence[int] = (), print_receipt: bool = True) -> Sale:
+        """Confirm a sale: it is in the journal, with its receipt queued (when there is a
+        printer) and the held sales it came from no longer held, before this returns."""
+        printing = print_receipt and self.printing
+        return self.journal.confirm_sale(cart, tenders, change_currency, self.settings,
+                                         held=held, receipt=self.receipt if printing else None)
+
+    def hold(self, cart: Cart, at_quit: bool = False, replacing: Sequence[int] = ()) -> int:
+        """Put a sale in progress aside (in place of the held sales it was recalled from)."""
+        return self.journal.hold(cart, at_quit=at_quit, replacing=replacing)
+
+    def recall(self, held_id: int, cart: Cart | None = None,
+               holding: Sequence[int] = ()) -> Recalled:
+        """Bring held sale ``held_id`` back (see :func:`recalled_into`); it stays held until
+        the cart is sold or held again."""
+        return recalled_into(self.journal.held_sale(held_id), cart, holding)
+
+    def receipt(self, sale: Sale, reprint: bool = False) -> bytes:
+        """The receipt of ``sale`` as the configured printer's bytes, in the language in use."""
+        return self.render(sale_receipt(
+            sale, fair=self.settings.fair.name, lane=self.settings.fair.lane,
+            language=i18n.active(), width=self.settings.printer.columns,
+            footer=self.settings.printer.footer, reprint=reprint))
+
+    def render(self, receipt: Receipt) -> bytes:
+        printer = self.settings.printer
+        return render(receipt, profile=printer.profile, codepage=printer.codepage)
+
+    def close_shift(self, counted: Mapping[CountKey, int], reason: str | None = None
+                    ) -> CloseResult:
+        """Close the open shift with a blind count; the Z report comes with it."""
+        closed = self.journal.close_shift(counted, self.settings, reason)
+        return CloseResult(closed.shift, closed.counts,
+                           self.journal.report(self.settings, shift_id=closed.shift.id))
+
+    def report(self, shift_id: int) -> Report:
+        return self.journal.report(self.settings, shift_id=shift_id)
+
+    # -- paper -------------------------------------------------------------------------------
+
+    def queue_page(self, kind: str, receipt: Receipt, sale_id: str | None = None) -> int:
+        """Queue a report, a test page or a reprint; printed with the rest of the queue."""
+        return self.journal.queue_print(kind, self.render(receipt), sale_id)
+
+    def queue_reprint(self, sale: Sale) -> int:
+        return self.journal.queue_print("reprint", self.receipt(sale, reprint=True), sale.id)
+
+    def report_receipt(self, report: Report, title: str | None = None) -> Receipt:
+        """A report as the printer's page, at the paper's width."""
+        width = self.settings.printer.columns
+        return text_receipt(title or report.kind, report.render(i18n.active(), width), width)
+
+    def print_now(self, job_id: int) -> None:
+        """Print one queued job now; a PrinterError says why it stays queued."""
+        print_job(self.journal, self.printer, self.journal.print_job(job_id))
+
+    def print_page(self, kind: str, receipt: Receipt) -> None:
+        """Queue a page and print it now; a PrinterError says why it stays queued."""
+        self.print_now(self.queue_page(kind, receipt))
+
+    def print_receipts(self, sale_id: str) -> None:
+        """Print the waiting jobs of one sale now (PrinterError: they stay queued)."""
+        for job in self.journal.print_jobs(sale_id=sale_id):
+            print_job(self.journal, self.printer, job)
+
+    def print_pending(self) -> SpoolResult:
+        """Print everything waiting, oldest first, until the printer fails."""
+        return print_pending(self.journal, self.printer)
+
+    # -- the ledger --------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.settings.ledger.url and self.settings.ledger.token)
+
+    def ledger_client(self, timeout: httpx.Timeout | None = None) -> LedgerClient:
+        """A client of the lane's ledger (refused when the lane is not connected)."""
+        from fairpos.sync.relay import TIMEOUT, LedgerClient
+
+        ledger = self.settings.ledger
+        if not self.connected:
+            raise LaneError(_("this lane is not connected to a ledger "
+                              "(fairpos connect URL --token TOKEN)"))
+        return LedgerClient(ledger.url, ledger.token,
+                            timeout=timeout or TIMEOUT)
+
+    def now(self) -> datetime:
+        return self.journal.clock()

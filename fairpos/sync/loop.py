@@ -1,0 +1,100 @@
+"""One sync loop and one backoff policy, for ``fairpos sync`` and for the till's sync process.
+
+``fairpos sync`` pushes until the outcome is known (:func:`push_until_settled`); the till's sync
+process pushes all day (:func:`keep_syncing`): after each run it says how things stand, then
+waits a period — or a growing, jittered pause while the link is down — unless a new sale
+wakes it first.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fairpos.journal import Journal, OutboxSummary
+from fairpos.sync.relay import LedgerClient, PushReport, push
+from fairpos.sync.wire import MAX_BATCH
+
+
+class Backoff:
+    """Exponential backoff with full jitter: wait a random time up to base·2ⁿ, capped."""
+
+    def __init__(self, base: float = 1.0, cap: float = 60.0,
+                 rng: random.Random | None = None) -> None:
+        self.base, self.cap = base, cap
+        self.failures = 0
+        self.rng = rng or random.Random()
+
+    def failed(self) -> float:
+        """Note a failure; the seconds to wait before the next try."""
+        delay = self.rng.uniform(0, min(self.cap, self.base * 2 ** self.failures))
+        self.failures += 1
+        return delay
+
+    def succeeded(self) -> None:
+        self.failures = 0
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """How a sync run ended: ``problem`` (None: everything sent) and what waits now."""
+
+    problem: str | None
+    summary: OutboxSummary | None
+
+    def to_json(self) -> dict[str, Any]:
+        summary = self.summary
+        return {"problem": self.problem, "summary": None if summary is None else {
+            "pending": summary.pending, "oldest": summary.oldest,
+            "quarantined": summary.quarantined, "last_sync": summary.last_sync}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SyncStatus:
+        summary = data.get("summary")
+        return cls(data.get("problem"), None if summary is None else OutboxSummary(
+            int(summary["pending"]), summary["oldest"], int(summary["quarantined"]),
+            summary["last_sync"]))
+
+
+def push_until_settled(journal: Journal, client: LedgerClient, *, tries: int,
+                       backoff: Backoff, pushed: Callable[[PushReport, bool], None],
+                       sleep: Callable[[float], None] = time.sleep) -> PushReport:
+    """Push; while the outcome is unknown (a timeout, a reset, a 5xx), push again after a
+    growing pause, ``tries`` times at most. ``pushed(report, again)`` hears of each push."""
+    for attempt in range(tries):
+        report = push(journal, client)
+        again = (report.error is not None and report.error.unknown and attempt + 1 < tries)
+        pushed(report, again)
+        if not again:
+            return report
+        sleep(backoff.failed())
+    raise AssertionError("tries is at least 1")
+
+
+def keep_syncing(journal: Journal, client: LedgerClient, *, period: float,
+                 wait: Callable[[float], bool], tell: Callable[[SyncStatus], None],
+                 batch_size: int = MAX_BATCH) -> None:
+    """Push, tell, wait; again and again until ``wait(seconds)`` says stop (returns False).
+    Any failure of a run is told and tried again later: the entries stay in the outbox."""
+    backoff = Backoff(base=period / 10, cap=period * 10)
+    while True:
+        try:
+            report = push(journal, client, batch_size=batch_size)
+            problem = None if report.error is None else str(report.error)
+        except Exception as err:  # a run that failed in any way is reported, never fatal
+            problem = str(err) or type(err).__name__
+        try:
+            summary: OutboxSummary | None = journal.outbox_summary()
+        except Exception:
+            summary = None
+        tell(SyncStatus(problem, summary))
+        if problem is None:
+            backoff.succeeded()
+            delay = period
+        else:
+            delay = backoff.failed()
+        if not wait(delay):
+            return

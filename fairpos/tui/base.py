@@ -1,0 +1,139 @@
+"""What every screen of the till shares; screens import this, never the app or each other."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, Protocol, cast
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Static
+
+from fairpos.cart import Cart
+from fairpos.catalog import Catalog
+from fairpos.i18n import N_, _
+from fairpos.journal import ShiftInfo
+from fairpos.lane import Lane
+from fairpos.money import Rates
+from fairpos.printer.layout import Receipt, text_receipt
+from fairpos.sale import Sale
+from fairpos.scale.weighing import Weighing
+from fairpos.settings import Settings
+from fairpos.tui.messages import PrintQueued, Refused
+
+
+class Till(Protocol):
+    """What a screen may use of the till app: its state, and the few things it does for
+    screens (run a job on the lane, open a screen by name, print, sync, weigh)."""
+
+    lane: Lane
+    settings: Settings
+    catalog: Catalog | None
+    rates: Rates
+    shift: ShiftInfo | None
+    cart: Cart
+    holding: tuple[int, ...]
+    last_sale: Sale | None
+    weighing: Weighing
+    can_print: bool
+    printer_status: str
+    sync_status: str
+
+    def run_job(self, job: Callable[[Lane], Any], target: Any = None) -> None: ...
+    def show(self, name: str, *args: Any, callback: Callable[[Any], None] | None = None
+             ) -> None: ...
+    def start_over(self, name: str) -> None: ...
+    def recall(self, held_id: int) -> None: ...
+    def new_sale(self) -> None: ...
+    def refresh_rates(self) -> None: ...
+    def print_queue(self) -> None: ...
+    def sync_now(self) -> None: ...
+    def scale_command(self, which: int) -> None: ...
+
+
+
+class TillScreen(Screen[Any]):
+    """Base screen: footer descriptions are translated when they are shown."""
+
+    def binding_description(self, binding: Binding) -> str:
+        return _(binding.description) if binding.description else ""
+
+    @property
+    def active_bindings(self) -> dict[str, Any]:
+        shown = {}
+        for key, binding in super().active_bindings.items():
+            described = replace(binding.binding, description=self.binding_description(
+                binding.binding))
+            shown[key] = binding._replace(binding=described)
+        return shown
+
+    @property
+    def till(self) -> Till:
+        return cast(Till, self.app)
+
+    def on_refused(self, message: Refused) -> None:
+        """A refused request: say why, change nothing."""
+        self.notify(message.text, severity="error")
+
+    def focus_next_field(self, current: Input) -> bool:
+        """Enter in a form moves to the next shown field; False when ``current`` was the last."""
+        fields = [field for field in self.query(Input) if field.display]
+        index = fields.index(current)
+        if index + 1 < len(fields):
+            fields[index + 1].focus()
+            return True
+        return False
+
+    def scale_changed(self) -> None:
+        """The scale shows something new (``till.weighing``); screens that show it redraw it."""
+
+    def devices_changed(self) -> None:
+        """The printer, scale or sync slot changed; screens that show them redraw them."""
+
+
+class TextScreen(ModalScreen[None], TillScreen):
+    """A page of text (a receipt, a report) that Escape or Enter closes; F2 prints it."""
+
+    BINDINGS = [
+        Binding("escape", "close", N_("Close"), id="close"),
+        Binding("enter", "close", show=False),
+        Binding("f2", "print_page", N_("Print"), id="print_page"),
+    ]
+
+    def __init__(self, title: str, lines: list[str]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="text-dialog"):
+            yield Static(f"[b]{self.title_text}[/b]", id="text-title")
+            with VerticalScroll(id="text-body"):
+                yield Static("\n".join(self.lines), id="text", markup=False)
+        yield Footer()
+
+    def show_lines(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.query_one("#text", Static).update("\n".join(lines))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def page(self) -> Receipt:
+        """What F2 prints: these lines."""
+        return text_receipt("report", self.lines, self.till.lane.settings.printer.columns)
+
+    def action_print_page(self) -> None:
+        if not self.till.can_print:
+            self.notify(_("no printer is configured"), severity="error")
+            return
+        page = self.page()
+        kind = "test" if page.title == "test" else "report"
+        self.till.run_job(lambda lane: PrintQueued(lane.queue_page(kind, page)), self)
+
+    def on_print_queued(self, message: PrintQueued) -> None:
+        self.notify(_("Sent to the printer."))
+        self.till.print_queue()
