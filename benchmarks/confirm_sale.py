@@ -1,4 +1,5 @@
-"""Confirming an 8-line sale durably, against plain sqlite3 writing the same rows.
+"""Confirming an 8-line sale durably with the lane service, against plain sqlite3 writing the
+same rows.
 
 Both write to a file with WAL, synchronous=FULL and foreign keys on, one transaction per sale,
 into the same schema. The figure that counts is the ratio of fairpos to the baseline.
@@ -19,6 +20,7 @@ from pathlib import Path
 from fairpos.cart import Cart
 from fairpos.catalog import Catalog, parse_catalog
 from fairpos.journal import DB_NAME, Journal
+from fairpos.lane import Lane
 from fairpos.money import Money
 from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
@@ -47,17 +49,19 @@ def fresh_store(folder: Path) -> tuple[Journal, Catalog]:
 
 
 def bench_fairpos(folder: Path, sales: int) -> list[float]:
+    """The lane service's sale, as the till and ``fairpos sell`` confirm it."""
     settings = parse_settings((FIXTURES / "feria.toml").read_text())
     store, catalog = fresh_store(folder)
+    lane = Lane(folder, settings, store)
     timings = []
     for _ in range(sales):
         cart = build_cart(catalog)  # ring-up happens before the volunteer presses Enter
         tenders = [Tender("cash", Money(2000, "USD")), Tender("card", Money(500, "USD"),
                                                                {"ref": "1"})]
         start = time.perf_counter()
-        store.confirm_sale(cart, tenders, "USD", settings)
+        lane.sell(cart, tenders, "USD")
         timings.append(time.perf_counter() - start)
-    store.close()
+    lane.close()
     return timings
 
 
@@ -124,7 +128,7 @@ def main() -> None:
         base += bench_baseline(folder / "base2", template, half)
         ours += bench_fairpos(folder / "ours2", half)
     base_median, base_p99 = describe("plain sqlite3 (baseline)", base)
-    median, p99 = describe("fairpos confirm_sale", ours)
+    median, p99 = describe("fairpos Lane.sell", ours)
     print(f"ratio fairpos / baseline: median {median / base_median:.2f}x, "
           f"p99 {p99 / base_p99:.2f}x")
 

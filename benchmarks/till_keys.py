@@ -88,7 +88,7 @@ def sync_backlog(folder: Path, sales: int) -> tuple[Any, Any, dict[str, str]]:
     from fairpos.money import Money
     from fairpos.settings import parse_settings
     from fairpos.tenders import Tender
-    from tests.fault_proxy import FaultProxy
+    from tests.fault_proxy import ProxyProcess
     from tests.sync_helpers import LedgerServer
 
     settings = parse_settings((folder / "fairpos.toml").read_text())
@@ -108,7 +108,7 @@ def sync_backlog(folder: Path, sales: int) -> tuple[Any, Any, dict[str, str]]:
     ledger.claim(enrolment, device)
     ledger.close()
     server = LedgerServer(folder / "ledger.db", publish=False)
-    link = FaultProxy(server.port, latency=0.15)
+    link = ProxyProcess(server.port, latency=0.15)
     return server, link, {"FAIRPOS_LEDGER__URL": link.url, "FAIRPOS_LEDGER__TOKEN": token}
 
 

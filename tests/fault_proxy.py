@@ -28,7 +28,7 @@ MODES = ("ok", "reset_before", "drop_response", "truncate_response", "stall")
 class FaultProxy:
     def __init__(self, target_port: int, *, faults: dict[str, float] | None = None,
                  latency: float = 0.0, jitter: float = 0.0, bandwidth: int | None = None,
-                 stall_seconds: float = 3.0, seed: int = 0) -> None:
+                 stall_seconds: float = 3.0, seed: int = 0, port: int | None = None) -> None:
         self.target_port = target_port
         self.faults = dict(faults or {})
         self.latency, self.jitter = latency, jitter
@@ -38,7 +38,7 @@ class FaultProxy:
         self.counts: Counter[str] = Counter()
         self.stalling = 0
         self.bytes_up = 0  # stall → ledger, as on the wire
-        self.port = free_port()
+        self.port = port or free_port()
         self.loop = asyncio.new_event_loop()
         ready = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
@@ -140,3 +140,37 @@ class FaultProxy:
             client_w.transport.abort()
         finally:
             upstream.cancel()
+
+
+class ProxyProcess:
+    """A latency-only :class:`FaultProxy` in a process of its own, for benchmarks: its work
+    never competes with the measuring process for the interpreter."""
+
+    def __init__(self, target_port: int, latency: float) -> None:
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        self.port = free_port()
+        root = Path(__file__).resolve().parent.parent
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.fault_proxy", str(target_port), str(self.port),
+             str(latency)], cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.process.stdout is not None
+        self.process.stdout.readline()  # "ready"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
+if __name__ == "__main__":  # python -m tests.fault_proxy TARGET_PORT PORT LATENCY
+    import sys
+
+    proxy = FaultProxy(int(sys.argv[1]), latency=float(sys.argv[3]), port=int(sys.argv[2]))
+    print("ready", flush=True)
+    sys.stdin.read()  # until the parent goes

@@ -71,7 +71,7 @@ def message(pilot: Pilot[Any], selector: str = "#message") -> str:
 
 def side_panel(pilot: Pilot[Any]) -> str:
     """The totals and the printer, scale and sync slots."""
-    return message(pilot, "#totals")
+    return message(pilot, "#totals") + "\n" + message(pilot, "#devices")
 
 
 async def until(pilot: Pilot[Any], check: Callable[[], bool], seconds: float = 10.0) -> None:

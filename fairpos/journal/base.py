@@ -11,12 +11,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Self
 
-from sqlite_utils import Database as Migratable
-
 from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal.db import Database
-from fairpos.journal.schema import migrations
+from fairpos.journal.schema import migrate
 
 DB_NAME = "fairpos.db"
 _DEVICE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud, typed by hand
@@ -69,7 +67,7 @@ class JournalBase:
     def _migrated(path: Path) -> Database:
         db = Database(path)
         with db.lock:
-            migrations.apply(Migratable(db.conn))
+            migrate(db.conn)
         return db
 
     def close(self) -> None:

@@ -33,23 +33,25 @@ class SalesBook(HeldSales, PrintQueue):
         ``receipt``: renders the sale's receipt; the print job is written in the same
         transaction, so a confirmed sale always has its receipt queued.
         """
-        shift = self.require_shift()
         if cart.is_empty():
             raise JournalError(_("the sale is empty"))
         catalog = self.catalog()
         if cart.currency != catalog.currency:
             raise JournalError(_("the sale is in {cart} but the catalog is in {catalog}").format(
                 cart=cart.currency, catalog=catalog.currency))
-        rates = self.rates(cart.currency, settings.accepted_currencies)
-        settlement = settle(cart.total, tenders, rates, change_currency, lines=cart.lines,
-                            vouchers=settings.voucher_kinds)
-        if not settlement.covered:
-            raise PaymentError(_("the payments do not cover the total: {due} still due").format(
-                due=format_money(settlement.due_in(rates, change_currency))))
-        return self._write_entry(
-            kind="sale", shift=shift, total=cart.total, lines=cart.lines, tenders=tenders,
-            change=settlement.change, catalog_version=catalog.version, rates=rates.all(),
-            held=held, receipt=receipt)
+        with self.transaction():  # the shift and the rates as they are when it is written
+            shift = self.require_shift()
+            rates = self.rates(cart.currency, settings.accepted_currencies)
+            settlement = settle(cart.total, tenders, rates, change_currency, lines=cart.lines,
+                                vouchers=settings.voucher_kinds)
+            if not settlement.covered:
+                raise PaymentError(_("the payments do not cover the total: {due} still due")
+                                   .format(due=format_money(settlement.due_in(
+                                       rates, change_currency))))
+            return self._write_entry(
+                kind="sale", shift=shift, total=cart.total, lines=cart.lines, tenders=tenders,
+                change=settlement.change, catalog_version=catalog.version, rates=rates.all(),
+                held=held, receipt=receipt)
 
     def _write_entry(self, *, kind: EntryKind, shift: ShiftInfo, total: Money,
                      lines: Sequence[Line], tenders: Sequence[Tender], change: Money,
@@ -58,15 +60,14 @@ class SalesBook(HeldSales, PrintQueue):
                      ref_lines: Sequence[int | None] | None = None,
                      held: Sequence[int] = (),
                      receipt: Callable[[Sale], bytes] | None = None) -> Sale:
+        """Write one entry; called inside the write transaction in which ``shift`` was found
+        open, so that it cannot have closed meanwhile."""
         now = self.clock()
         rates_json = json.dumps({r.quote: {"base": r.base, "value": str(r.value),
                                            "version": r.version,
                                            "effective": r.effective.isoformat()}
                                  for r in rates}, sort_keys=True)
         with self.transaction():
-            if self.db.one("SELECT id FROM shifts WHERE id = ? AND closed_at IS NULL",
-                           [shift.id]) is None:
-                raise JournalError(_("the shift was closed meanwhile"))
             seq = int(self.db.value(
                 "UPDATE device SET last_seq = last_seq + 1 RETURNING last_seq"))
             sale_id = f"{self.device_id}-{seq:06d}"
@@ -157,6 +158,10 @@ class SalesBook(HeldSales, PrintQueue):
 
     def void_sale(self, sale_id: str, reason: str) -> Sale:
         """A new entry that reverses the whole sale: lines, tenders and change."""
+        with self.transaction():
+            return self._void(sale_id, reason)
+
+    def _void(self, sale_id: str, reason: str) -> Sale:
         shift = self.require_shift()
         original = self._correctable(sale_id, shift, reason)
         if self.db.one("SELECT id FROM sales WHERE ref_id = ? AND kind = 'refund'",
@@ -176,6 +181,11 @@ class SalesBook(HeldSales, PrintQueue):
     def refund(self, sale_id: str, line_numbers: Sequence[int], reason: str, currency: str,
                settings: Settings) -> Sale:
         """A new entry that gives back the amount of some lines (all if none), in cash."""
+        with self.transaction():
+            return self._refund(sale_id, line_numbers, reason, currency, settings)
+
+    def _refund(self, sale_id: str, line_numbers: Sequence[int], reason: str, currency: str,
+                settings: Settings) -> Sale:
         shift = self.require_shift()
         original = self._correctable(sale_id, shift, reason)
         refunded = {r["ref_line"] for r in self.db.all(

@@ -6,18 +6,28 @@ log are append-only: triggers refuse any UPDATE or DELETE.
 
 from __future__ import annotations
 
-from sqlite_utils import Database as Migratable
-from sqlite_utils.migrations import Migrations
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from fairpos.journal.db import append_only
+
+if TYPE_CHECKING:  # sqlite-utils is loaded only when a migration is due
+    from sqlite_utils import Database as Migratable
 
 APPEND_ONLY = ("sales", "sale_lines", "tenders", "audit_log", "catalog_versions", "products",
                "price_classes", "rates", "shift_counts")
 
-migrations = Migrations("fairpos")
+MIGRATION_SET = "fairpos"
+STEPS: list[Callable[[Migratable], None]] = []
 
 
-@migrations()
+def migration(step: Callable[[Migratable], None]) -> Callable[[Migratable], None]:
+    STEPS.append(step)
+    return step
+
+
+@migration
 def m001_journal(db: Migratable) -> None:
     db.executescript(
         """
@@ -165,12 +175,12 @@ def m001_journal(db: Migratable) -> None:
     append_only(db.conn, APPEND_ONLY, "the journal")
 
 
-@migrations()
+@migration
 def m002_held_at_quit(db: Migratable) -> None:
     db.execute("ALTER TABLE held_sales ADD COLUMN at_quit INTEGER NOT NULL DEFAULT 0")
 
 
-@migrations()
+@migration
 def m003_print_jobs(db: Migratable) -> None:
     db.executescript(
         """
@@ -191,13 +201,13 @@ def m003_print_jobs(db: Migratable) -> None:
     )
 
 
-@migrations()
+@migration
 def m004_scale_frame(db: Migratable) -> None:
     # The scale's frame (hex) a line's weight was read from; NULL: typed by hand, or counted
     db.execute("ALTER TABLE sale_lines ADD COLUMN scale_frame TEXT")
 
 
-@migrations()
+@migration
 def m005_sync(db: Migratable) -> None:
     # The outbox keeps the exact payload first sent (a resend is byte-identical), and whether
     # the ledger took it (acked) or set it aside for people to look at (quarantined).
@@ -211,3 +221,22 @@ def m005_sync(db: Migratable) -> None:
         CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """
     )
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the journal's tables up to date, each step once, in order (sqlite-utils
+    ``Migrations``; it is loaded only when a step is due, so opening a journal stays quick)."""
+    try:
+        done = {row[0] for row in conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET])}
+    except sqlite3.OperationalError:  # a new file: no migrations table yet
+        done = set()
+    if all(step.__name__ in done for step in STEPS):
+        return
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+    for step in STEPS:
+        migrations()(step)
+    migrations.apply(Database(conn))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import codecs
 import unicodedata
-
-from escpos.printer import Dummy
+from typing import TYPE_CHECKING
 
 from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.printer.layout import Receipt
+
+if TYPE_CHECKING:  # python-escpos takes a quarter of a second to load: only when printing
+    from escpos.printer import Dummy
 
 INIT = b"\x1b@"
 SELECT_CODE_PAGE = b"\x1bt"
@@ -48,6 +50,8 @@ def printable(text: str, codepage: str) -> str:
 
 
 def printer_for(profile: str) -> Dummy:
+    from escpos.printer import Dummy
+
     try:
         return Dummy(profile=None if profile == "default" else profile)
     except Exception as err:  # python-escpos raises its own NotSupported for unknown profiles

@@ -52,6 +52,7 @@ from fairpos.tui.screens import SCREENS
 
 RETRY_PRINTING_SECONDS = 20  # while the printer is failing, try again this often
 SYNC_SECONDS = 30  # how often the sync process looks for entries to send
+SYNC_START_SECONDS = 1.0  # the sync process starts this long after the till
 SCALE_COMMANDS = (N_("Zero"), N_("Tare"), N_("Clear tare"))
 
 Job = Callable[[Lane], Message | None]
@@ -194,9 +195,9 @@ class TillApp(App[None]):
         if self.can_print:
             self.start_printing()
             self.set_interval(RETRY_PRINTING_SECONDS, self._retry_printing)
-        if self.lane.connected:
+        if self.lane.connected:  # a moment after the till is up: the first screen comes first
             self.sync_status = _("connecting…")
-            self.call_after_refresh(self.start_sync)
+            self.set_timer(SYNC_START_SECONDS, self.start_sync)
 
     def refresh_rates(self) -> None:
         settings = self.settings

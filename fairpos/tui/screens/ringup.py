@@ -43,6 +43,25 @@ def device_lines(app: Any) -> list[str]:
             _("Sync: {state}").format(state=app.sync_status)]
 
 
+class Panel(Static):
+    """Lines that change at every key (the totals) or now and then (the devices): the screen
+    is laid out again only when the panel's shape may have changed — another number of
+    lines, or a line too long for one row."""
+
+    text = ""
+
+    def show(self, text: str) -> None:
+        if text == self.text:
+            return
+        width = max(1, self.content_size.width)
+        old, new = self.text.split("\n"), text.split("\n")
+        reshaped = len(old) != len(new) or any(
+            len(Text.from_markup(a).plain) > width or len(Text.from_markup(b).plain) > width
+            for a, b in zip(old, new, strict=True) if a != b)
+        self.text = text
+        self.update(text, layout=reshaped)
+
+
 def read_weight(text: str) -> int:
     """A weight typed after a prompt: a bare number is kilos (``2`` is 2 kg)."""
     if not text.strip():
@@ -90,7 +109,8 @@ class RingUpScreen(TillScreen):
             yield DataTable(id="cart", cursor_type="row", zebra_stripes=True)
             with Vertical(id="side"):
                 yield Static(id="weight")
-                yield Static(id="totals")
+                yield Panel(id="totals")
+                yield Panel(id="devices")
                 yield OptionList(id="results")
         yield Static(id="message")
         yield Input(id="entry", placeholder=_("PLU, barcode or name · 3*205 · 101*1.250"))
@@ -136,6 +156,7 @@ class RingUpScreen(TillScreen):
         return format_number(Money(minor, self.cart.currency), active())
 
     def refresh_cart(self) -> None:
+        """Draw the whole cart again: a new or recalled sale, another width."""
         table = self.query_one("#cart", DataTable)
         table.clear(columns=True)
         # The name takes whatever the fixed columns and the totals panel leave.
@@ -146,15 +167,38 @@ class RingUpScreen(TillScreen):
         table.add_column(_("Price"), key="price", width=7)
         table.add_column(self.cart.currency, key="amount", width=8)
         for number, line in enumerate(self.cart.lines, start=1):
-            if line.voided:
-                continue
-            table.add_row(str(number), line.name(active()), self.quantity_text(line),
-                          Text(self.number(line.unit_price), justify="right"),
-                          Text(self.number(line.amount), justify="right"), key=str(number))
+            if not line.voided:
+                table.add_row(*self.cells(number, line), key=str(number))
         if table.row_count:
             table.move_cursor(row=table.row_count - 1)
-        self.query_one("#totals", Static).update(self.totals_text())
+        self.show_totals()
+        self.devices_changed()
         self.query_one("#status", Static).update(status_line(self.till))
+
+    def cells(self, number: int, line: Line) -> tuple[str | Text, ...]:
+        return (str(number), line.name(active()), self.quantity_text(line),
+                Text(self.number(line.unit_price), justify="right"),
+                Text(self.number(line.amount), justify="right"))
+
+    def show_line(self, line: Line) -> None:
+        """One line was added or changed: only its row is drawn (a key costs one row)."""
+        lines = self.cart.lines
+        number = next(n for n in range(len(lines), 0, -1) if lines[n - 1] is line)
+        table = self.query_one("#cart", DataTable)
+        key = str(number)
+        if key in table.rows:
+            for column, value in zip(("n", "name", "qty", "price", "amount"),
+                                     self.cells(number, line), strict=True):
+                table.update_cell(key, column, value)
+            table.move_cursor(row=table.get_row_index(key))
+        else:
+            table.add_row(*self.cells(number, line), key=key)
+            table.move_cursor(row=table.row_count - 1)
+        self.show_totals()
+
+    def drop_line(self, number: int) -> None:
+        self.query_one("#cart", DataTable).remove_row(str(number))
+        self.show_totals()
 
     @staticmethod
     def quantity_text(line: Line) -> str:
@@ -176,9 +220,12 @@ class RingUpScreen(TillScreen):
         rows.append(_("{count} lines").format(count=len(self.cart.active)))
         if till.catalog is not None:
             rows.append(_("prices as of v{version}").format(version=till.catalog.version))
-        rows.append("")
-        rows.extend(device_lines(till))
         return "\n".join(rows)
+
+    def show_totals(self) -> None:
+        """The totals in every currency; the panel is laid out again only if its shape may
+        have changed (another number of lines, or a line too long for one row)."""
+        self.query_one("#totals", Panel).show(self.totals_text())
 
     def scale_changed(self) -> None:
         """The live weight panel: the newest reading only; moving is greyed, trouble in red."""
@@ -193,11 +240,11 @@ class RingUpScreen(TillScreen):
         self.devices_changed()
 
     def devices_changed(self) -> None:
-        self.query_one("#totals", Static).update(self.totals_text())
+        self.query_one("#devices", Panel).show("\n".join(["", *device_lines(self.till)]))
 
     def say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#message", Static)
-        message.update(text)
+        message.update(text, layout=False)  # one row, always
         message.set_class(error, "error")
 
     @on(CartChanged)
@@ -301,7 +348,7 @@ class RingUpScreen(TillScreen):
 
     def added(self, line: Line) -> None:
         self.prompt(None)
-        self.refresh_cart()
+        self.show_line(line)
         typed = (_(" (typed)") if line.grams is not None and line.scale_frame is None
                  and self.till.weighing.configured else "")
         self.say(f"+ {line.name(active())}  {self.quantity_text(line)}{typed}  "
@@ -428,7 +475,7 @@ class RingUpScreen(TillScreen):
         number = self.selected_line()
         if number is not None:
             line = self.cart.void(number)
-            self.refresh_cart()
+            self.drop_line(number)
             self.say(_("Line {n} voided: {name}").format(n=number, name=line.name(active())))
 
     def action_change_quantity(self) -> None:
