@@ -21,6 +21,17 @@ FIXTURES = ROOT / "fixtures"
 
 
 @pytest.fixture(autouse=True)
+def quick_pilot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pilot sleeps 20 ms twice after every key to see whether the app went idle; a till
+    answers a key in a few milliseconds, so look every 2 ms instead (the screen is still
+    waited for after every key, and ``settle`` waits for the workers)."""
+    import textual._wait
+
+    monkeypatch.setattr(textual._wait, "SLEEP_GRANULARITY", 0.002)
+    monkeypatch.setattr(textual._wait, "SLEEP_IDLE", 0.0001)
+
+
+@pytest.fixture(autouse=True)
 def english() -> Iterator[None]:
     """Domain messages in English unless a test switches; restored after each test."""
     i18n.use("en")

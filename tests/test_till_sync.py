@@ -65,7 +65,7 @@ async def test_a_fortnight_offline_syncs_in_one_go_without_stopping_the_till(
     lane.run("shift", "close", "--count", "USD:20")
     ring_days(lane, days=14, per_day=358, start=date(2026, 11, 2))  # 5,012 sales
     lane.run("shift", "open", "--volunteer", "Ana", "--float", "USD:20")
-    link = FaultProxy(server.port, latency=0.15)  # a slow link: ~0.3 s a round trip
+    link = FaultProxy(server.port, latency=0.05)  # a slow link: ~0.1 s a round trip
     connect(lane, server, url=link.url)
     app = till(lane)
     async with app.run_test(size=(100, 32)) as pilot:

@@ -98,6 +98,7 @@ class RingUpScreen(TillScreen):
         super().__init__()
         # What the next Enter completes: ("weight", code, name) or ("quantity", line number)
         self.pending: tuple[Any, ...] | None = None
+        self.drawn = False  # on_mount has run: the widgets are there
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -117,6 +118,7 @@ class RingUpScreen(TillScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.drawn = True
         self.query_one("#results", OptionList).display = False
         self.query_one("#weight", Static).display = self.till.weighing.configured
         self.scale_changed()
@@ -229,6 +231,8 @@ class RingUpScreen(TillScreen):
 
     def scale_changed(self) -> None:
         """The live weight panel: the newest reading only; moving is greyed, trouble in red."""
+        if not self.drawn:  # a reading can come before the screen's widgets are there
+            return
         weighing = self.till.weighing
         reading = weighing.reading
         weight = self.query_one("#weight", Static)
@@ -240,6 +244,8 @@ class RingUpScreen(TillScreen):
         self.devices_changed()
 
     def devices_changed(self) -> None:
+        if not self.drawn:
+            return
         self.query_one("#devices", Panel).show("\n".join(["", *device_lines(self.till)]))
 
     def say(self, text: str, error: bool = False) -> None:
