@@ -8,8 +8,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from textual.message import Message
 
 import fairpos.journal.base
+from fairpos.tui.messages import SaleConfirmed, SaleHeld, SaleRecalled
 from tests.conftest import LaneDir, make_lane
 from tests.till_helpers import make_till, message, settle, type_in, until
 
@@ -54,7 +56,8 @@ async def test_the_till_and_the_command_line_write_the_same_sales(
     till = lane_at(tmp_path / "till")
     till_paper = tmp_path / "till-printer.bin"
     app = make_till(till.path, clock=lambda: STILL, FAIRPOS_PRINTER__URL=f"file://{till_paper}")
-    async with app.run_test(size=(100, 32)) as pilot:
+    told: list[Message] = []
+    async with app.run_test(size=(100, 32), message_hook=told.append) as pilot:
         await settle(pilot)
         await type_in(pilot, "101*1.25", "enter")
         await type_in(pilot, "3*305", "enter")
@@ -73,6 +76,11 @@ async def test_the_till_and_the_command_line_write_the_same_sales(
         await until(pilot, lambda: "ready" in app.printer_status and "waiting" not in
                     app.printer_status)
 
+    # what the till's workers told the screens, as typed messages
+    assert [m.held_id for m in told if isinstance(m, SaleHeld)] == [1]
+    assert [m.held.id for m in told if isinstance(m, SaleRecalled)] == [1]
+    assert [m.sale.id for m in told if isinstance(m, SaleConfirmed)] == [
+        "PATH01-000001", "PATH01-000002"]
     assert journal_rows(till) == journal_rows(cli)
     assert rows_of(cli, "SELECT COUNT(*) FROM sales") == [(2,)]
     assert rows_of(cli, "SELECT COUNT(*) FROM held_sales") == [(0,)]

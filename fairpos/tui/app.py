@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
@@ -49,6 +49,10 @@ from fairpos.tui.messages import (
     SyncChanged,
 )
 from fairpos.tui.screens import SCREENS
+
+if TYPE_CHECKING:  # pyserial and the sync process are loaded only when configured
+    from fairpos.scale.port import ScaleWatch
+    from fairpos.sync.worker import SyncProcess
 
 RETRY_PRINTING_SECONDS = 20  # while the printer is failing, try again this often
 SYNC_SECONDS = 30  # how often the sync process looks for entries to send
@@ -96,11 +100,11 @@ class TillApp(App[None]):
             self.can_print = False
             self.printer_status = str(err)
         self.printer_failed = False
-        self.scale_watch: Any = None  # a ScaleWatch, when a scale is configured
+        self.scale_watch: ScaleWatch | None = None
         self.weighing = Weighing(configured=False)
         if self.settings.scale.url != "none":
             self.weighing = self._watch_scale()
-        self.sync: Any = None  # a SyncProcess, when the lane is connected to a ledger
+        self.sync: SyncProcess | None = None  # when the lane is connected to a ledger
         self.sync_status = _("not configured")
         self.sync_summary: OutboxSummary | None = None
         self.sync_seconds: float = SYNC_SECONDS

@@ -1,7 +1,8 @@
 """Typed messages: what the till's workers tell the screens, and what screens tell each other.
 
 A journal job runs in a worker thread and answers with one of these, posted to the screen
-that asked (tests can watch them with ``run_test(message_hook=...)``). A refusal is
+that asked and to no one else (they do not bubble; tests watch them with
+``run_test(message_hook=...)``). A refusal is
 :class:`Refused`; anything else that goes wrong is a bug and is shown as one.
 """
 
@@ -21,7 +22,7 @@ from fairpos.scale.frames import Reading
 from fairpos.shift import CountKey
 
 
-class Refused(Message):
+class Refused(Message, bubble=False):
     """The journal or the domain refused a request; ``text`` says why, for the volunteer."""
 
     def __init__(self, text: str) -> None:
@@ -30,7 +31,7 @@ class Refused(Message):
 
 
 @dataclass
-class Loaded(Message):
+class Loaded(Message, bubble=False):
     """The lane as the till starts: catalog, rates, the open shift, a sale held at quit."""
 
     catalog: Catalog
@@ -40,77 +41,77 @@ class Loaded(Message):
 
 
 @dataclass
-class RatesLoaded(Message):
+class RatesLoaded(Message, bubble=False):
     rates: Rates
 
 
 @dataclass
-class ShiftOpened(Message):
+class ShiftOpened(Message, bubble=False):
     shift: ShiftInfo
 
 
 @dataclass
-class ShiftClosed(Message):
+class ShiftClosed(Message, bubble=False):
     result: CloseResult
 
 
 @dataclass
-class CountsExpected(Message):
+class CountsExpected(Message, bubble=False):
     """What the drawer and the slips should hold (never shown before the count)."""
 
     expected: dict[CountKey, int]
 
 
 @dataclass
-class SaleConfirmed(Message):
+class SaleConfirmed(Message, bubble=False):
     """A sale is in the journal (with its receipt queued)."""
 
     sale: Sale
 
 
 @dataclass
-class SaleHeld(Message):
+class SaleHeld(Message, bubble=False):
     held_id: int
     at_quit: bool = False
 
 
 @dataclass
-class SaleRecalled(Message):
+class SaleRecalled(Message, bubble=False):
     """A held sale, read to be brought back onto the screen (it stays held until sold)."""
 
     held: HeldSale
 
 
 @dataclass
-class HeldListed(Message):
+class HeldListed(Message, bubble=False):
     held: list[HeldSale]
 
 
 @dataclass
-class SalesListed(Message):
+class SalesListed(Message, bubble=False):
     entries: list[Sale]
 
 
 @dataclass
-class EntryRecorded(Message):
+class EntryRecorded(Message, bubble=False):
     """A void or a refund is in the journal."""
 
     entry: Sale
 
 
 @dataclass
-class ReportReady(Message):
+class ReportReady(Message, bubble=False):
     report: Report
 
 
 @dataclass
-class PrintQueued(Message):
+class PrintQueued(Message, bubble=False):
     job_id: int
     sale_id: str | None = None
 
 
 @dataclass
-class HardwareChecked(Message):
+class HardwareChecked(Message, bubble=False):
     lines: list[str] = field(default_factory=list)
 
 
