@@ -25,7 +25,7 @@ import time
 import tty
 from pathlib import Path
 
-from benchmarks.terminal import Terminal
+from benchmarks.terminal import Terminal, compile_sources
 from benchmarks.till_keys import prepare_lane
 
 F1, F8, ENTER, BACKSPACE = b"\x1bOP", b"\x1b[19~", b"\r", b"\x7f"
@@ -79,6 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=100)
     args = parser.parse_args()
+    compile_sources()
     scale = Indicator()
     env = {"FAIRPOS_SCALE__URL": scale.path, "FAIRPOS_SCALE__PROTOCOL": "continuous",
            "FAIRPOS_SCALE__BYTESIZE": "8", "FAIRPOS_SCALE__PARITY": "N"}

@@ -22,6 +22,16 @@ from collections.abc import Callable, Sequence
 import pyte
 
 
+def compile_sources() -> None:
+    """Compile fairpos's modules, as installing a package does: a Python told not to write
+    them (PYTHONDONTWRITEBYTECODE) would otherwise compile the till at every start, while the
+    baseline's libraries come compiled."""
+    import compileall
+    from pathlib import Path
+
+    compileall.compile_dir(Path(__file__).resolve().parent.parent / "fairpos", quiet=1)
+
+
 class Terminal:
     def __init__(self, argv: Sequence[str], columns: int = 120, lines: int = 40,
                  env: dict[str, str] | None = None) -> None:

@@ -370,3 +370,18 @@ def test_refund_in_a_currency_without_rate_is_refused(tmp_path: Path) -> None:
     assert "no exchange rate for VES" in lane.fail("sell", "--line", "G=1kg",
                                                    "--pay", "cash:VES:500")
     assert lane.dump() == before
+
+
+def test_every_command_is_found_where_the_group_looks_for_it() -> None:
+    """Commands are loaded on first use, each from the module ``COMMANDS`` names."""
+    import importlib
+    import pkgutil
+
+    import fairpos.cli
+    from fairpos.cli.base import COMMANDS
+
+    for module in pkgutil.iter_modules(fairpos.cli.__path__):
+        importlib.import_module(f"fairpos.cli.{module.name}")
+    assert set(main.commands) == set(COMMANDS)
+    for name, module in COMMANDS.items():
+        assert main.commands[name].callback.__module__ == f"fairpos.cli.{module}", name

@@ -478,3 +478,10 @@ async def test_a_journal_failure_is_shown_and_the_sale_can_be_retried(
         await type_in(pilot, "", "enter")  # try again
         assert app.screen.__class__.__name__ == "RingUpScreen"
     assert rows(lane.path, "SELECT COUNT(*) FROM sales") == [(1,)]
+
+
+def test_every_screen_name_opens_a_till_screen() -> None:
+    from fairpos.tui.base import TillScreen
+    from fairpos.tui.screens import SCREENS, screen_class
+
+    assert all(issubclass(screen_class(name), TillScreen) for name in SCREENS)

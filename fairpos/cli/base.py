@@ -7,6 +7,7 @@ exception is a bug and is shown as one.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -38,8 +39,30 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+# Which module adds each command: a command's module is loaded only when it runs (or when
+# --help lists them all), so that the till, and every command, starts quickly.
+COMMANDS = {
+    "init": "catalog", "settings": "catalog", "catalog": "catalog", "rate": "catalog",
+    "shift": "shifts", "report": "shifts",
+    "sell": "selling", "held": "selling", "void": "selling", "refund": "selling",
+    "printer": "devices", "reprint": "devices", "scale": "devices",
+    "connect": "sync", "sync": "sync", "sync-status": "sync", "export": "sync",
+    "sync-worker": "sync",
+    "demo": "demo", "till": "till", "ledger": "ledger",
+}
+
+
 class FairposGroup(click.Group):
-    """Like click.Group, but a usage error or a refusal is one line on stderr, not a dump."""
+    """Like click.Group, but a usage error or a refusal is one line on stderr, not a dump;
+    commands are loaded when first used (see ``COMMANDS``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(f"fairpos.cli.{COMMANDS[cmd_name]}")
+        return self.commands.get(cmd_name)
 
     def main(self, args: Any = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
@@ -104,4 +127,6 @@ def main(ctx: click.Context, data_dir: Path, lang: str | None) -> None:
             language = lane.settings.ui.locale
     i18n.use(language or i18n.DEFAULT_LANGUAGE)
     if ctx.invoked_subcommand is None:
-        ctx.invoke(main.commands["till"])
+        till = main.get_command(ctx, "till")
+        assert till is not None
+        ctx.invoke(till)

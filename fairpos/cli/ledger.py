@@ -16,7 +16,7 @@ import click
 from platformdirs import user_data_dir
 
 from fairpos import i18n
-from fairpos.cli.base import emit_json, refuse
+from fairpos.cli.base import emit_json, main, refuse
 from fairpos.i18n import N_, _, format_money
 from fairpos.money import Money
 from fairpos.reports import method_label
@@ -54,7 +54,7 @@ def opened(db: Path) -> Iterator[SqliteLedger]:
 KINDS = (N_("catalog"), N_("rates"))
 
 
-@click.group()
+@main.group()
 def ledger() -> None:
     """The central ledger: every stall's sales once, reports, catalog and rates."""
 

@@ -11,6 +11,8 @@ from fairpos.i18n import _
 from fairpos.journal.base import JournalBase, JournalError
 from fairpos.money import Rate, Rates
 
+_NO_TAGS: frozenset[str] = frozenset()
+
 
 class CatalogBook(JournalBase):
     """The catalog versions and rates this lane prices with."""
@@ -72,12 +74,13 @@ class CatalogBook(JournalBase):
         classes = [PriceClass(r["code"], r["name_es"], r["name_en"], r["price_per_kg"])
                    for r in self.db.all("SELECT * FROM price_classes WHERE version = ?",
                                         [row["version"]])]
-        products = [
-            Product(r["plu"], r["name_es"], r["name_en"], r["unit"], r["price"],
-                    r["price_class"], r["barcode"],
-                    frozenset(t for t in r["tags"].split("|") if t))
-            for r in self.db.all("SELECT * FROM products WHERE version = ? ORDER BY "
-                                 "CAST(plu AS INTEGER)", [row["version"]])
+        products = [  # thousands of rows, read as the till starts: plain tuples
+            Product(plu, name_es, name_en, unit, price, price_class, barcode,
+                    frozenset(t for t in tags.split("|") if t) if tags else _NO_TAGS)
+            for plu, name_es, name_en, unit, price, price_class, barcode, tags in self.db.tuples(
+                "SELECT plu, name_es, name_en, unit, price, price_class, barcode, tags "
+                "FROM products WHERE version = ? ORDER BY CAST(plu AS INTEGER)",
+                [row["version"]])
         ]
         catalog = Catalog.build(row["version"], row["currency"], classes, products)
         if version is None:

@@ -69,6 +69,13 @@ class Database:
         with self.lock:
             return self.conn.execute(sql, list(params)).fetchall()
 
+    def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples: quicker than rows by name when there are thousands."""
+        with self.lock:
+            cursor = self.conn.cursor()
+            cursor.row_factory = None
+            return cursor.execute(sql, list(params)).fetchall()
+
     def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row (None when there is no row)."""
         row = self.one(sql, params)

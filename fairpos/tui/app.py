@@ -48,7 +48,7 @@ from fairpos.tui.messages import (
     ScaleReading,
     SyncChanged,
 )
-from fairpos.tui.screens import SCREENS
+from fairpos.tui.screens import screen_class
 
 if TYPE_CHECKING:  # pyserial and the sync process are loaded only when configured
     from fairpos.scale.port import ScaleWatch
@@ -131,7 +131,7 @@ class TillApp(App[None]):
     def show(self, name: str, *args: Any, callback: Callable[[Any], None] | None = None
              ) -> None:
         """Open the screen called ``name`` (see :data:`fairpos.tui.screens.SCREENS`)."""
-        self.push_screen(SCREENS[name](*args), callback)
+        self.push_screen(screen_class(name)(*args), callback)
 
     def start_over(self, name: str) -> None:
         """Leave every screen and show ``name`` (after a shift closes or opens)."""

@@ -1,27 +1,31 @@
 """Every screen of the till, by name: screens open each other through
-:meth:`TillApp.show(name, ...) <fairpos.tui.app.TillApp.show>`, never by importing each other."""
+:meth:`TillApp.show(name, ...) <fairpos.tui.app.TillApp.show>`, never by importing each other.
+
+A screen's module is loaded the first time it is shown, so the till starts with only the one
+it opens on.
+"""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from fairpos.tui.screens.dialogs import ReasonScreen, RecallScreen, ReceiptScreen
-from fairpos.tui.screens.hardware import HardwareScreen
-from fairpos.tui.screens.open_shift import OpenShiftScreen
-from fairpos.tui.screens.payment import PaymentScreen
-from fairpos.tui.screens.reports import CloseShiftScreen, XReportScreen
-from fairpos.tui.screens.ringup import RingUpScreen
-from fairpos.tui.screens.sales import SalesScreen
-
-SCREENS: dict[str, type[Any]] = {
-    "open_shift": OpenShiftScreen,
-    "ring_up": RingUpScreen,
-    "payment": PaymentScreen,
-    "recall": RecallScreen,
-    "reason": ReasonScreen,
-    "receipt": ReceiptScreen,
-    "sales": SalesScreen,
-    "x_report": XReportScreen,
-    "close_shift": CloseShiftScreen,
-    "hardware": HardwareScreen,
+SCREENS = {
+    "open_shift": "open_shift:OpenShiftScreen",
+    "ring_up": "ringup:RingUpScreen",
+    "payment": "payment:PaymentScreen",
+    "recall": "dialogs:RecallScreen",
+    "reason": "dialogs:ReasonScreen",
+    "receipt": "dialogs:ReceiptScreen",
+    "sales": "sales:SalesScreen",
+    "x_report": "reports:XReportScreen",
+    "close_shift": "reports:CloseShiftScreen",
+    "hardware": "hardware:HardwareScreen",
 }
+
+
+def screen_class(name: str) -> type[Any]:
+    """The class of the screen called ``name``."""
+    module, _, cls = SCREENS[name].partition(":")
+    found: type[Any] = getattr(importlib.import_module(f"fairpos.tui.screens.{module}"), cls)
+    return found
