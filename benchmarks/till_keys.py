@@ -12,7 +12,8 @@ With ``--printer-backlog N`` the lane starts with N receipts waiting for a (fake
 printer that takes 0.1 s per receipt, so the queue drains while the keys are measured.
 
 With ``--sync-backlog N`` the lane starts with N sales not yet on the ledger, connected to a
-real ledger through a slow link (0.15 s each way), so they sync while the keys are measured.
+real ledger through a slow link (0.15 s each way, in a process of its own), so they sync while
+the keys are measured. The ledger stands for another machine: it runs at a low priority.
 
     python -m benchmarks.till_keys [--keys N] [--printer-backlog N] [--sync-backlog N]
 """
@@ -108,7 +109,7 @@ def sync_backlog(folder: Path, sales: int) -> tuple[Any, Any, dict[str, str]]:
     enrolment, token = ledger.enrol("Bench", 1)
     ledger.claim(enrolment, device)
     ledger.close()
-    server = LedgerServer(folder / "ledger.db", publish=False)
+    server = LedgerServer(folder / "ledger.db", publish=False, elsewhere=True)
     link = ProxyProcess(server.port, latency=0.15)
     return server, link, {"FAIRPOS_LEDGER__URL": link.url, "FAIRPOS_LEDGER__TOKEN": token}
 
@@ -144,7 +145,7 @@ def figures(ms: list[float]) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keys", type=int, default=200)
+    parser.add_argument("--keys", type=int, default=500)
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--printer-backlog", type=int, default=0)
     parser.add_argument("--sync-backlog", type=int, default=0)

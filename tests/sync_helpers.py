@@ -32,8 +32,11 @@ ITEMS = ["101", "G", "M", "305", "402", "110", "7591234000049"]
 class LedgerServer:
     """``fairpos ledger serve`` as a real process; ``kill()`` is SIGKILL, ``start()`` again."""
 
-    def __init__(self, db: Path, port: int | None = None, publish: bool = True) -> None:
+    def __init__(self, db: Path, port: int | None = None, publish: bool = True,
+                 elsewhere: bool = False) -> None:
         self.db = db
+        # ``elsewhere``: the ledger stands for another machine; here it yields the processor
+        self.prefix = ["nice", "-n", "15"] if elsewhere else []
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
         if publish:
@@ -52,8 +55,8 @@ class LedgerServer:
         return _Opened(self.db)
 
     def argv(self) -> list[str]:
-        return [sys.executable, "-m", "fairpos", "--lang", "en", "ledger", "serve", "--port",
-                str(self.port), "--db", str(self.db)]
+        return [*self.prefix, sys.executable, "-m", "fairpos", "--lang", "en", "ledger",
+                "serve", "--port", str(self.port), "--db", str(self.db)]
 
     def start(self) -> None:
         self.process = subprocess.Popen(

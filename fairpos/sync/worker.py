@@ -25,11 +25,15 @@ from fairpos.sync.loop import SyncStatus, keep_syncing
 from fairpos.sync.relay import LedgerClient
 
 SYNC_BATCH = 50  # entries per request from a till: short turns on the journal
+NICENESS = 10  # the sync process yields the processor to the till
 
 
 def serve(journal: Journal, client: LedgerClient, period: float, commands: IO[str],
           statuses: IO[str]) -> None:
-    """The child's side: sync until ``commands`` closes; each line on it wakes a run now."""
+    """The child's side: sync until ``commands`` closes; each line on it wakes a run now.
+    It runs at a lower priority than the till: on a busy machine the keys come first."""
+    if hasattr(os, "nice"):
+        os.nice(NICENESS)
     woken = threading.Event()
 
     def listen() -> None:

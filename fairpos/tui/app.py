@@ -9,6 +9,7 @@ scale is read in a thread of its own, and sync runs in a child process.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -190,6 +191,10 @@ class TillApp(App[None]):
     @on(Loaded)
     def _loaded(self, loaded: Loaded) -> None:
         self.catalog, self.rates, self.shift = loaded.catalog, loaded.rates, loaded.shift
+        # The catalog (thousands of products) and the app live as long as the till: keep them
+        # out of the garbage collector's full passes, which would otherwise stall a key now
+        # and then to look at every one of them.
+        gc.freeze()
         if self.shift is None:
             self.show("open_shift")
         else:
