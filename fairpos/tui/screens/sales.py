@@ -159,6 +159,7 @@ class SalesScreen(TillScreen):
     def _recorded(self, message: EntryRecorded) -> None:
         self.say(_("{id} recorded.").format(id=message.entry.id))
         self.load()
+        self.till.sync_now()  # the correction goes to the ledger like a sale
 
     def action_back(self) -> None:
         self.app.pop_screen()
