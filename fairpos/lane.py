@@ -24,6 +24,7 @@ from fairpos.cart import Cart
 from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal import DB_NAME, HeldSale, Journal, ShiftInfo
+from fairpos.money import Money
 from fairpos.printer.connection import Target, parse_url
 from fairpos.printer.layout import Receipt, sale_receipt, text_receipt
 from fairpos.printer.render import render
@@ -32,7 +33,7 @@ from fairpos.reports import Report
 from fairpos.sale import Sale
 from fairpos.settings import Settings, parse_settings
 from fairpos.shift import CountKey, CountLine
-from fairpos.tenders import Tender
+from fairpos.tenders import Tender, default_change_currency
 
 if TYPE_CHECKING:  # httpx is loaded only by the lanes that sync
     import httpx
@@ -130,12 +131,20 @@ class Lane:
     # -- the sale ----------------------------------------------------------------------------
 
     def sell(self, cart: Cart, tenders: Sequence[Tender], change_currency: str,
-             held: Sequence[int] = (), print_receipt: bool = True) -> Sale:
+             held: Sequence[int] = (), print_receipt: bool = True,
+             change_ok: Money | None = None) -> Sale:
         """Confirm a sale: it is in the journal, with its receipt queued (when there is a
-        printer) and the held sales it came from no longer held, before this returns."""
+        printer) and the held sales it came from no longer held, before this returns.
+        Change above the limit needs ``change_ok``: the amount the volunteer confirmed."""
         printing = print_receipt and self.printing
         return self.journal.confirm_sale(cart, tenders, change_currency, self.settings,
-                                         held=held, receipt=self.receipt if printing else None)
+                                         held=held, receipt=self.receipt if printing else None,
+                                         change_ok=change_ok)
+
+    def change_currency(self, tenders: Sequence[Tender]) -> str:
+        """The currency change is given in unless the volunteer chooses another."""
+        return default_change_currency(tenders, self.settings.money.change_currency,
+                                       self.settings.money.currency)
 
     def hold(self, cart: Cart, at_quit: bool = False, replacing: Sequence[int] = ()) -> int:
         """Put a sale in progress aside (in place of the held sales it was recalled from)."""

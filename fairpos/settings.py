@@ -45,6 +45,14 @@ class MoneySettings:
     tender_currencies: list[str] = doc(
         "Currencies accepted in payment, pricing currency included. Each one other than the "
         "pricing currency needs an exchange rate (`fairpos rate set`).", factory=lambda: ["USD"])
+    change_currency: str = doc(
+        "Currency change is given in unless the volunteer chooses another; empty: the "
+        "currency of the last cash payment, else the pricing currency.", "")
+    max_change: list[str] = doc(
+        "Largest cash change given without a second confirmation that names the amount, per "
+        "currency as `CUR:AMOUNT`, e.g. `[\"USD:20\", \"VES:10000\"]`. The pricing currency "
+        "defaults to 20; a currency not listed takes the pricing currency's limit at the "
+        "day's rate.", factory=list)
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,16 @@ class Settings:
     @property
     def voucher_kinds(self) -> dict[str, VoucherKind]:
         return {v.code: v for v in self.vouchers}
+
+    @property
+    def change_limits(self) -> dict[str, int]:
+        """``[money] max_change`` in minor units per currency (the pricing currency always)."""
+        limits = {self.money.currency: parse_amount("20", self.money.currency).minor}
+        for item in self.money.max_change:
+            code, _sep, amount = item.partition(":")
+            currency = check_currency(code)
+            limits[currency] = parse_amount(amount, currency).minor
+        return limits
 
     @property
     def tolerance_minor(self) -> int:
@@ -232,6 +250,13 @@ def validate(settings: Settings) -> Settings:
         currency = check_currency(settings.money.currency)
         tender = [check_currency(c) for c in settings.money.tender_currencies]
         parse_amount(settings.shift.tolerance, currency)
+        for item in settings.money.max_change:
+            code, sep, amount = item.partition(":")
+            if not sep:
+                raise SettingsError(_("[money] max_change: write CUR:AMOUNT, e.g. USD:20"))
+            parse_amount(amount, check_currency(code))
+        if settings.money.change_currency:
+            check_currency(settings.money.change_currency)
     except MoneyError as err:
         raise SettingsError(str(err)) from None
     if not tender:
@@ -245,8 +270,11 @@ def validate(settings: Settings) -> Settings:
             choices=", ".join(LANGUAGES)))
     if settings.printer.columns not in (32, 42, 48):
         raise SettingsError(_("[printer] columns must be 32, 42 or 48"))
-    return replace(settings,
-                   money=replace(settings.money, currency=currency, tender_currencies=tender))
+    change = settings.money.change_currency.strip().upper()
+    if change and change not in [currency, *tender]:
+        raise SettingsError(_("[money] change_currency must be one of the tender currencies"))
+    return replace(settings, money=replace(settings.money, currency=currency,
+                                           tender_currencies=tender, change_currency=change))
 
 
 def _toml(value: Any) -> str:

@@ -9,6 +9,10 @@ rule.
 
 Vouchers and market tokens are configured per market: they may give no change, and may be limited
 to products carrying an eligibility tag (``snap``, ``fmnp``...).
+
+No change is ever given out of an electronic payment: a card, pago móvil or biopago payment can
+never be more than what is still due when it is entered. Cash change above the market's limit
+(``[money] max_change``) is given only once the volunteer has confirmed that very amount.
 """
 
 from __future__ import annotations
@@ -43,6 +47,11 @@ _REFERENCE_VALUE = re.compile(r"^[\w .+/-]{1,40}$")
 
 class PaymentError(FairposError, ValueError):
     """A payment that cannot be accepted; the message is for a person."""
+
+
+class ReferenceRefused(PaymentError):
+    """The payment's reference (``ref``, bank, phone…) is missing or cannot be used; the
+    amount itself was fine."""
 
 
 @dataclass(frozen=True)
@@ -86,12 +95,14 @@ def make_tender(method: str, amount: Money, reference: Mapping[str, str] | None 
     allowed = ALLOWED_REFERENCES.get(method, ())
     for key, value in reference.items():
         if key not in allowed:
-            raise PaymentError(_("{method} takes no “{key}”").format(method=method, key=key))
+            raise ReferenceRefused(_("{method} takes no “{key}”").format(method=method,
+                                                                         key=key))
         if not _REFERENCE_VALUE.match(value):
-            raise PaymentError(_("“{value}” is not a valid {key}").format(value=value, key=key))
+            raise ReferenceRefused(_("“{value}” is not a valid {key}").format(value=value,
+                                                                              key=key))
     for key in REQUIRED_REFERENCES.get(method, ()):
         if not reference.get(key):
-            raise PaymentError(_("{method} needs its reference number (ref)").format(
+            raise ReferenceRefused(_("{method} needs its reference number (ref)").format(
                 method=method))
     if not verified and method not in ELECTRONIC:
         raise PaymentError(_("only card, pago móvil and biopago can be left unverified"))
@@ -123,13 +134,14 @@ def settle(total: Money, tenders: Sequence[Tender], rates: Rates, change_currenc
     Raises PaymentError when vouchers exceed what they may pay for.
     """
     vouchers = vouchers or {}
-    if change_currency not in rates:
-        raise PaymentError(_("change cannot be given in {currency}: there is no rate for it")
-                           .format(currency=change_currency))
     try:
         values = [rates.value_of(t.amount) for t in tenders]
     except MoneyError as err:
         raise PaymentError(str(err)) from None
+    if change_currency not in rates:
+        raise PaymentError(_("change cannot be given in {currency}: there is no rate for it")
+                           .format(currency=change_currency))
+    _check_electronic(total, tenders, values, rates)
     paid = sum(values, Fraction(0))
     remaining = total.minor - paid
     no_change_value = sum((v for t, v in zip(tenders, values, strict=True)
@@ -144,6 +156,63 @@ def settle(total: Money, tenders: Sequence[Tender], rates: Rates, change_currenc
     if remaining < 0:
         change = rates.express(-remaining, change_currency)
     return Settlement(total, paid, remaining, covered, change)
+
+
+def _check_electronic(total: Money, tenders: Sequence[Tender], values: Sequence[Fraction],
+                      rates: Rates) -> None:
+    """An electronic payment is at most what is due when it comes (as shown, rounded half up
+    in its own currency): no change comes out of it."""
+    remaining = Fraction(total.minor)
+    for tender, value in zip(tenders, values, strict=True):
+        if tender.method in ELECTRONIC:
+            due = rates.express(max(remaining, Fraction(0)), tender.amount.currency)
+            if tender.amount.minor > due.minor:
+                raise PaymentError(
+                    _("{method} cannot be more than what is due ({due}): no change is given "
+                      "from it").format(method=method_name(tender.method),
+                                        due=format_money(due)))
+        remaining -= value
+
+
+def method_name(method: str) -> str:
+    """A payment method in words, for a refusal."""
+    return {CARD: _("a card payment"), PAGO_MOVIL: _("a pago móvil"),
+            BIOPAGO: _("a biopago")}.get(method, method)
+
+
+def default_change_currency(tenders: Sequence[Tender], configured: str, pricing: str) -> str:
+    """The currency change is given in unless the volunteer chooses: ``configured`` if set,
+    else that of the last cash payment, else the pricing currency."""
+    if configured:
+        return configured
+    cash = [t.amount.currency for t in tenders if t.method == CASH]
+    return cash[-1] if cash else pricing
+
+
+def change_limit(currency: str, limits: Mapping[str, int], pricing: str, rates: Rates) -> Money:
+    """The largest change given without confirming the amount: the limit set for
+    ``currency``, else the pricing currency's at the rate."""
+    if currency in limits:
+        return Money(limits[currency], currency)
+    return rates.express(limits[pricing], currency)
+
+
+def check_change(settlement: Settlement, limit: Money, confirmed: Money | None) -> None:
+    """Change above ``limit`` is refused unless ``confirmed`` is that very amount."""
+    change = settlement.change
+    if change.minor > limit.minor and confirmed != change:
+        raise LargeChange(change, limit)
+
+
+class LargeChange(PaymentError):
+    """Change above the limit that nobody confirmed; ``change`` is the amount to confirm."""
+
+    def __init__(self, change: Money, limit: Money) -> None:
+        super().__init__(_("the change is {change}, more than {limit}: confirm that amount "
+                           "to give it").format(change=format_money(change),
+                                                limit=format_money(limit)))
+        self.change = change
+        self.limit = limit
 
 
 def _check_eligibility(tenders: Sequence[Tender], values: Sequence[Fraction],

@@ -27,7 +27,9 @@ from tests.till_helpers import Clock
 
 GOLDEN = Path(__file__).with_name("golden")
 UPDATE = os.environ.get("FAIRPOS_UPDATE_GOLDEN") == "1"
-SETTINGS = parse_settings((FIXTURES / "feria.toml").read_text())
+# These sales give large change on purpose: no second confirmation up to 1,000 USD here.
+SETTINGS = parse_settings((FIXTURES / "feria.toml").read_text(),
+                          {"FAIRPOS_MONEY__MAX_CHANGE": "USD:1000"})
 
 
 @pytest.fixture

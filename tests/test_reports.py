@@ -13,7 +13,9 @@ from fairpos.settings import parse_settings
 from fairpos.tenders import Tender
 from tests.conftest import FIXTURES, LaneDir
 
-SETTINGS = parse_settings((FIXTURES / "feria.toml").read_text())
+# These sales give large change on purpose: no second confirmation up to 1,000 USD here.
+SETTINGS = parse_settings((FIXTURES / "feria.toml").read_text(),
+                          {"FAIRPOS_MONEY__MAX_CHANGE": "USD:1000"})
 
 
 def _ring_up(store: Journal, rng: random.Random, count: int) -> None:

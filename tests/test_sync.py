@@ -72,8 +72,9 @@ def test_voids_refunds_split_tenders_and_change_are_accepted(tmp_path: Path,
                                                              server: LedgerServer) -> None:
     lane = stall(tmp_path / "stall", "MIXED1", sales=4)
     connect(lane, server)
-    paid = lane.sell("--line", "101=1.250kg", "--line", "G=2.35kg", "--pay", "cash:VES:2000",
-                     "--pay", "card:USD:1.00,ref=7781", "--change-currency", "USD", "--no-print")
+    paid = lane.sell("--line", "101=1.250kg", "--line", "G=2.35kg", "--pay",
+                     "card:USD:1.00,ref=7781", "--pay", "cash:VES:2000", "--change-currency",
+                     "USD", "--no-print")
     lane.run("void", "MIXED1-000001", "--reason", "wrong customer")
     lane.run("refund", "MIXED1-000002", "--line", "1", "--reason", "bruised",
              "--currency", "VES")

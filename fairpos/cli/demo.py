@@ -23,8 +23,8 @@ from fairpos.money import parse_rate
 DEMO_SALES = (
     (("G=2.350kg", "M=1.100kg"), ("cash:USD:5",), "USD"),
     (("101=1.250kg", "305=2", "G=0.800kg"), ("cash:VES:2100",), "VES"),
-    (("310", "311=3", "M=3.000kg"), ("pago_movil:VES:3000,ref=004512,bank=0102",
-                                     "cash:USD:5"), "USD"),
+    (("310", "311=3", "M=3.000kg"), ("cash:USD:5",
+                                     "pago_movil:VES:459.58,ref=004512,bank=0102"), "USD"),
     (("120=0.750kg", "G=4.200kg"), ("card:VES:2459.40,ref=778812,lot=12",), "VES"),
 )
 
@@ -38,11 +38,13 @@ def _demo_setup(lane: Lane) -> None:
     for base, quote, value, effective in _read_rates(fixtures / "feria-rates.csv"):
         journal.set_rate(base, quote, parse_rate(value), date.fromisoformat(effective),
                          _("demo data"))
-    journal.open_shift("Demo", {"USD": 2000, "VES": 1000000})
+    shift = journal.open_shift("Demo", {"USD": 2000, "VES": 1000000})
     for lines, pays, change in DEMO_SALES:
         cart = build_cart(lane, lines)
         tenders = [parse_tender_arg(p, lane) for p in pays]
         lane.sell(cart, tenders, change, print_receipt=False)
+    # The sample shift is counted and closed: the demo opens where a volunteer's day opens.
+    lane.close_shift(journal.expected_counts(shift.id))
 
 
 def _demo_ledger(lane: Lane) -> subprocess.Popen[bytes] | None:
@@ -105,7 +107,8 @@ def _read_rates(path: Path) -> list[tuple[str, str, str, str]]:
 
 @main.command()
 @click.option("--print", "print_only", is_flag=True,
-              help="Print the demo catalog and X report instead of opening the till.")
+              help="Print the demo catalog and the report of the newest shift instead of "
+                   "opening the till.")
 @click.option("--no-ledger", is_flag=True, help="Do not start the local demo ledger.")
 @pass_lane
 def demo(lane: Lane, print_only: bool, no_ledger: bool) -> None:
@@ -125,6 +128,6 @@ def demo(lane: Lane, print_only: bool, no_ledger: bool) -> None:
         return
     print_catalog(lane.journal.catalog(), i18n.active(), limit=25)
     click.echo()
-    current = lane.journal.current_shift()
-    if current is not None:
-        click.echo("\n".join(lane.report(current.id).render(i18n.active())))
+    latest = lane.journal.latest_shift()
+    if latest is not None:
+        click.echo("\n".join(lane.report(latest.id).render(i18n.active())))

@@ -12,10 +12,11 @@ from fairpos.cli.args import accepted_currency, build_cart, parse_tender_arg
 from fairpos.cli.base import emit_json, main, pass_lane, refuse
 from fairpos.i18n import _, format_grams, format_money
 from fairpos.lane import Lane
-from fairpos.money import Money
+from fairpos.money import Money, parse_amount
 from fairpos.printer.connection import PrinterError
 from fairpos.reports import tender_label
 from fairpos.sale import Sale
+from fairpos.tenders import LargeChange
 
 
 def print_sale(sale: Sale, language: str) -> None:
@@ -55,7 +56,11 @@ def show_entry(sale: Sale, as_json: bool) -> None:
                    "cash:USD:20, pago_movil:VES:4140.40,ref=123456,bank=0102,phone=04141234567 "
                    "(add ,unverified for a payment to check later). Repeatable.")
 @click.option("--change-currency", default=None, metavar="CUR",
-              help="Currency the change is given in (default: the pricing currency).")
+              help="Currency the change is given in (default: [money] change_currency, else "
+                   "that of the last cash payment, else the pricing currency).")
+@click.option("--confirm-change", default=None, metavar="AMOUNT",
+              help="Change above [money] max_change is given only when this names that very "
+                   "amount, e.g. 35.00 (a second confirmation).")
 @click.option("--hold", is_flag=True, help="Hold the sale instead of paying it.")
 @click.option("--recall", type=int, default=None, metavar="ID",
               help="Finish held sale ID (its lines come first).")
@@ -63,7 +68,8 @@ def show_entry(sale: Sale, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the confirmed sale as JSON.")
 @pass_lane
 def sell(lane: Lane, lines: tuple[str, ...], pays: tuple[str, ...], change_currency: str | None,
-         hold: bool, recall: int | None, no_print: bool, as_json: bool) -> None:
+         confirm_change: str | None, hold: bool, recall: int | None, no_print: bool,
+         as_json: bool) -> None:
     """Ring up and confirm one sale; it is in the journal before this command returns."""
     cart = build_cart(lane, lines)
     if hold:
@@ -76,12 +82,19 @@ def sell(lane: Lane, lines: tuple[str, ...], pays: tuple[str, ...], change_curre
     if not pays:
         refuse(_("no payment given (--pay METHOD:CUR:AMOUNT)"))
     tenders = [parse_tender_arg(text, lane) for text in pays]
-    change = accepted_currency(change_currency, lane) if change_currency else cart.currency
+    change = (accepted_currency(change_currency, lane) if change_currency
+              else lane.change_currency(tenders))
+    change_ok = parse_amount(confirm_change, change) if confirm_change else None
     held: tuple[int, ...] = ()
     if recall is not None:
         recalled = lane.recall(recall, cart)
         cart, held = recalled.cart, recalled.held
-    sale = lane.sell(cart, tenders, change, held=held, print_receipt=not no_print)
+    try:
+        sale = lane.sell(cart, tenders, change, held=held, print_receipt=not no_print,
+                         change_ok=change_ok)
+    except LargeChange as err:
+        refuse(_("{refusal} (--confirm-change {amount})").format(
+            refusal=err, amount=err.change.plain()))
     show_entry(sale, as_json)
     if lane.printing and not no_print:
         try:

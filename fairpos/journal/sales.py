@@ -19,14 +19,18 @@ from fairpos.journal.shifts import ShiftInfo
 from fairpos.money import Money, Rate
 from fairpos.sale import EntryKind, Sale
 from fairpos.settings import Settings
-from fairpos.tenders import CASH, PaymentError, Tender, settle
+from fairpos.tenders import CASH, PaymentError, Tender, change_limit, check_change, settle
 
 
 class SalesBook(HeldSales, PrintQueue):
     def confirm_sale(self, cart: Cart, tenders: Sequence[Tender], change_currency: str,
                      settings: Settings, held: Sequence[int] = (),
-                     receipt: Callable[[Sale], bytes] | None = None) -> Sale:
+                     receipt: Callable[[Sale], bytes] | None = None,
+                     change_ok: Money | None = None) -> Sale:
         """Check the payment and write the sale durably; returns the confirmed sale.
+
+        Change above ``[money] max_change`` is refused (:class:`LargeChange`) unless
+        ``change_ok`` is that very amount, confirmed by the volunteer.
 
         ``held``: the held sales this cart was recalled from; they stop being held in the same
         transaction, so a crash can neither lose them nor leave them to be sold twice.
@@ -48,6 +52,8 @@ class SalesBook(HeldSales, PrintQueue):
                 raise PaymentError(_("the payments do not cover the total: {due} still due")
                                    .format(due=format_money(settlement.due_in(
                                        rates, change_currency))))
+            check_change(settlement, change_limit(change_currency, settings.change_limits,
+                                                  cart.currency, rates), change_ok)
             return self._write_entry(
                 kind="sale", shift=shift, total=cart.total, lines=cart.lines, tenders=tenders,
                 change=settlement.change, catalog_version=catalog.version, rates=rates.all(),

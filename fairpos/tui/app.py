@@ -36,6 +36,7 @@ from fairpos.printer.layout import text_receipt
 from fairpos.printer.render import RenderError
 from fairpos.sale import Sale
 from fairpos.scale.weighing import Weighing
+from fairpos.tenders import Tender
 from fairpos.tui.base import Till, TillScreen
 from fairpos.tui.messages import (
     CartChanged,
@@ -90,6 +91,7 @@ class TillApp(App[None]):
         self.shift: ShiftInfo | None = None
         self.cart = Cart(self.settings.money.currency)
         self.holding: tuple[int, ...] = ()  # the held sales the cart on screen came from
+        self.payments: list[Tender] = []  # entered for the cart on screen, not confirmed yet
         self.last_sale: Sale | None = None
         self._printing = threading.Lock()  # one print run at a time
         try:  # a printer setting that cannot work must not stop the selling: no printer then
@@ -235,6 +237,7 @@ class TillApp(App[None]):
         """The sale on screen was sold or held: start the next one."""
         self.cart = Cart(self.settings.money.currency)
         self.holding = ()
+        self.payments = []
 
     def action_quit_till(self) -> None:
         """Quit; a sale in progress is held and comes back on the next start."""

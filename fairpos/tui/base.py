@@ -22,6 +22,7 @@ from fairpos.printer.layout import Receipt, text_receipt
 from fairpos.sale import Sale
 from fairpos.scale.weighing import Weighing
 from fairpos.settings import Settings
+from fairpos.tenders import Tender
 from fairpos.tui.messages import PrintQueued, Refused
 
 
@@ -36,6 +37,7 @@ class Till(Protocol):
     shift: ShiftInfo | None
     cart: Cart
     holding: tuple[int, ...]
+    payments: list[Tender]
     last_sale: Sale | None
     weighing: Weighing
     can_print: bool

@@ -14,6 +14,7 @@ SCREENS = {
     "open_shift": "open_shift:OpenShiftScreen",
     "ring_up": "ringup:RingUpScreen",
     "payment": "payment:PaymentScreen",
+    "confirm_change": "dialogs:ConfirmChangeScreen",
     "recall": "dialogs:RecallScreen",
     "reason": "dialogs:ReasonScreen",
     "receipt": "dialogs:ReceiptScreen",

@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 
 from fairpos.i18n import N_, _, active, format_money
 from fairpos.journal import HeldSale
+from fairpos.money import Money
 from fairpos.printer.layout import receipt_lines
 from fairpos.sale import Sale
 from fairpos.tui.base import TextScreen, TillScreen
@@ -104,4 +105,34 @@ class ReasonScreen(ModalScreen[tuple[str, str] | None], TillScreen):
         self.dismiss((reason, lines))
 
     def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmChangeScreen(ModalScreen[Money | None], TillScreen):
+    """Large change: named, and given only with its own key (Enter does not give it)."""
+
+    BINDINGS = [
+        Binding("f2", "give", N_("Give the change"), id="change_give"),
+        Binding("escape", "back", N_("Back to the payments"), id="change_back"),
+    ]
+
+    def __init__(self, change: Money, limit: Money) -> None:
+        super().__init__()
+        self.change = change
+        self.limit = limit
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="reason-dialog"):
+            yield Static(_("[b]Change: {change}[/b]").format(
+                change=format_money(self.change, active())), id="change-amount")
+            yield Static(_("That is more than {limit}. Check the payments; if they are right, "
+                           "count out {change} and press F2. Escape goes back.").format(
+                limit=format_money(self.limit, active()),
+                change=format_money(self.change, active())))
+        yield Footer()
+
+    def action_give(self) -> None:
+        self.dismiss(self.change)
+
+    def action_back(self) -> None:
         self.dismiss(None)

@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 from fairpos.cart import Cart
 from fairpos.i18n import N_, _, active, format_money
 from fairpos.lane import Lane
-from fairpos.money import MoneyError, parse_amount
+from fairpos.money import Money, MoneyError, parse_amount
 from fairpos.reports import method_label, tender_label
 from fairpos.sale import Sale
 from fairpos.settings import Settings
@@ -28,8 +28,10 @@ from fairpos.tenders import (
     OTHER,
     PAGO_MOVIL,
     PaymentError,
+    ReferenceRefused,
     Settlement,
     Tender,
+    change_limit,
     make_tender,
     settle,
 )
@@ -69,12 +71,14 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         Binding("f8", "remove_tender", N_("Remove payment"), id="remove_tender"),
     ]
 
-    def __init__(self, cart: Cart) -> None:
+    def __init__(self, cart: Cart, tenders: list[Tender] | None = None) -> None:
         super().__init__()
         self.cart = cart
-        self.tenders: list[Tender] = []
+        # the payments entered so far: the till's own list, kept if the volunteer goes back
+        self.tenders: list[Tender] = tenders if tenders is not None else []
         self.verified = True
         self.confirming = False
+        self.change_chosen = False  # F5 was pressed: the volunteer's choice stands
         self.change_currency = cart.currency
 
     def compose(self) -> ComposeResult:
@@ -104,8 +108,11 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         options.can_focus = False
         table = self.query_one("#tenders", DataTable)
         table.add_columns(_("Payment"), _("Amount"))
+        self.change_currency = self.till.lane.change_currency(self.tenders)
         self.show_method()
         self.update_state()
+        if self.tenders:
+            self.say(_("The payments entered before are still here (F8 removes the last)."))
 
     # -- state ---------------------------------------------------------------------------
 
@@ -146,12 +153,29 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         if state.covered:
             text = _("Paid. Change: [b]{change}[/b] (F5 changes the currency). Enter confirms."
                      ).format(change=format_money(state.change, active()))
+            others = self.change_elsewhere(state)
+            if others:
+                text += "\n" + _("The same change in {others}").format(others=" · ".join(
+                    format_money(m, active()) for m in others))
+            if state.change.minor == 0 and any(m.minor for m in others):
+                text += "\n" + _("[b]Careful:[/b] the change rounds to {zero}, but it is not "
+                                  "nothing in another currency (F5).").format(
+                    zero=format_money(state.change, active()))
         else:
             due = state.due_in(rates, self.method.currency)
             text = _("Still due: [b]{due}[/b]").format(due=format_money(due, active()))
         if not self.verified:
             text += "  " + _("[next payment: unverified]")
         self.query_one("#due", Static).update(text)
+
+    def change_elsewhere(self, state: Settlement) -> list[Money]:
+        """The change in every other accepted currency with a rate."""
+        if state.remaining >= 0:
+            return []
+        rates = self.till.rates
+        return [rates.express(-state.remaining, currency)
+                for currency in self.till.settings.accepted_currencies
+                if currency != state.change.currency and currency in rates]
 
     def say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#pay-message", Static)
@@ -176,6 +200,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         index = currencies.index(self.change_currency) if self.change_currency in currencies \
             else -1
         self.change_currency = currencies[(index + 1) % len(currencies)]
+        self.change_chosen = True
         self.update_state()
 
     def action_unverified(self) -> None:
@@ -188,7 +213,13 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
     def action_remove_tender(self) -> None:
         if self.tenders:
             self.tenders.pop()
+            self.follow_cash()
             self.update_state()
+
+    def follow_cash(self) -> None:
+        """Unless the volunteer chose it, change goes in the currency of the last cash."""
+        if not self.change_chosen:
+            self.change_currency = self.till.lane.change_currency(self.tenders)
 
     def action_confirm(self) -> None:
         if self.confirming:
@@ -206,6 +237,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.confirm()
 
     def action_back(self) -> None:
+        """Back to the sale; the payments entered stay with it for the next F2."""
         if not self.confirming:
             self.dismiss(None)
 
@@ -233,12 +265,17 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
             settle(self.cart.total, [*self.tenders, tender], self.till.rates,
                    self.change_currency, lines=self.cart.lines,
                    vouchers=self.till.settings.voucher_kinds)
+        except ReferenceRefused as err:  # the amount stands; the reference is to fix
+            self.say(str(err), error=True)
+            self.query_one("#ref", Input).focus()
+            return
         except (MoneyError, PaymentError) as err:
             self.say(str(err), error=True)
-            if "ref" in str(err):
-                self.query_one("#ref", Input).focus()
+            amount_input.value = ""  # a refused amount is not the start of the next one
+            amount_input.focus()
             return
         self.tenders.append(tender)
+        self.follow_cash()
         self.verified = True
         for field in ["amount", *(f for f, _label in self.reference_fields())]:
             self.query_one(f"#{field}", Input).value = ""
@@ -246,7 +283,14 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.say(_("Added {tender}.").format(tender=format_money(tender.amount, active())))
         self.update_state()
 
-    def confirm(self) -> None:
+    def confirm(self, change_ok: Money | None = None) -> None:
+        state = self.settlement()
+        settings = self.till.settings
+        limit = change_limit(self.change_currency, settings.change_limits, self.cart.currency,
+                             self.till.rates)
+        if state.change.minor > limit.minor and change_ok != state.change:
+            self.till.show("confirm_change", state.change, limit, callback=self.change_answered)
+            return
         self.confirming = True
         self.say(_("Saving…"))
         cart, tenders, change = self.cart, list(self.tenders), self.change_currency
@@ -254,9 +298,16 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
 
         def write(lane: Lane) -> SaleConfirmed:
             return SaleConfirmed(lane.sell(cart, tenders, change, held=holding,
-                                           print_receipt=printing))
+                                           print_receipt=printing, change_ok=change_ok))
 
         self.till.run_job(write, self)
+
+    def change_answered(self, confirmed: Money | None) -> None:
+        if confirmed is None:
+            self.say(_("The change was not given: correct the payments, or confirm it."),
+                     error=True)
+            return
+        self.confirm(change_ok=confirmed)
 
     @on(SaleConfirmed)
     def _confirmed(self, message: SaleConfirmed) -> None:

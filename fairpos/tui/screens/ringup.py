@@ -503,11 +503,14 @@ class RingUpScreen(TillScreen):
             self.say(_("the sale is empty"), error=True)
             return
         self.prompt(None)
-        self.till.show("payment", self.cart, callback=self.paid)
+        self.till.show("payment", self.cart, self.till.payments, callback=self.paid)
 
     def paid(self, sale: Sale | None) -> None:
         if sale is None:
-            self.say(_("Payment cancelled; the sale is still here."))
+            kept = len(self.till.payments)
+            self.say(_("Payment paused; the sale is still here.") if not kept else
+                     _("Payment paused: the {count} payments entered are kept; F2 goes on.")
+                     .format(count=kept))
             return
         self.till.last_sale = sale
         self.till.new_sale()
@@ -522,6 +525,10 @@ class RingUpScreen(TillScreen):
         cart, holding = self.cart, self.till.holding
         if cart.is_empty():
             self.say(_("the sale is empty: nothing to hold"), error=True)
+            return
+        if self.till.payments:
+            self.say(_("payments were entered: finish paying (F2), or remove them there (F8) "
+                       "before holding the sale"), error=True)
             return
         self.till.run_job(lambda lane: SaleHeld(lane.hold(cart, replacing=holding)), self)
 
