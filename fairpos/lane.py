@@ -167,9 +167,10 @@ class Lane:
         printer = self.settings.printer
         return render(receipt, profile=printer.profile, codepage=printer.codepage)
 
-    def close_shift(self, counted: Mapping[CountKey, int], reason: str | None = None
+    def close_shift(self, counted: Mapping[CountKey, int] | None, reason: str | None = None
                     ) -> CloseResult:
-        """Close the open shift with a blind count; the Z report comes with it."""
+        """Close the open shift on its newest blind count (``counted``: count now); the Z
+        report comes with it."""
         closed = self.journal.close_shift(counted, self.settings, reason)
         return CloseResult(closed.shift, closed.counts,
                            self.journal.report(self.settings, shift_id=closed.shift.id))

@@ -68,6 +68,8 @@ class Report:
     price_classes: tuple[ItemFigure, ...] = ()
     counts: tuple[CountLine, ...] = ()
     close_reason: str | None = None
+    earlier_counts: tuple[tuple[CountLine, ...], ...] = ()  # counts before a recount
+    drawer: dict[str, int] = field(default_factory=dict)  # cash expected now (X report)
 
     @property
     def net(self) -> int:
@@ -132,6 +134,13 @@ class Report:
                 for c in self.counts
             ],
             "close_reason": self.close_reason,
+            "earlier_counts": [
+                [{"method": c.method, "currency": c.currency,
+                  "counted": self._m(c.counted, c.currency),
+                  "difference": self._m(c.difference, c.currency)} for c in lines]
+                for lines in self.earlier_counts
+            ],
+            "drawer": {c: self._m(a, c) for c, a in sorted(self.drawer.items())},
         }
 
     def render(self, language: str, width: int = 48) -> list[str]:
@@ -180,9 +189,14 @@ class Report:
         out.append(_("Taken per currency"))
         for currency, amount in self.takings.items():
             out.append(row(f"  {currency}", money(amount, currency)))
+        if self.drawer:
+            out.append(_("Cash expected in the drawer now"))
+            for currency, amount in sorted(self.drawer.items()):
+                out.append(row(f"  {currency}", money(amount, currency)))
         if self.price_classes:
             out.append("-" * width)
             out.append(_("Price classes"))
+            out.append(_("(their products are also in the list of products)"))
             for f in self.price_classes:
                 out.append(row(f"  {f.name(language)} {format_grams(f.grams, language)}",
                                money(f.amount)))
@@ -200,6 +214,13 @@ class Report:
                 out.append(row("    " + money(c.expected, c.currency),
                                f"{money(c.counted, c.currency)} "
                                f"({money(c.difference, c.currency)})"))
+            for number, lines in enumerate(self.earlier_counts, start=1):
+                out.append(_("Count {n}, before the recount: counted (over-short)").format(
+                    n=number))
+                for c in lines:
+                    out.append(row(f"  {method_label(c.method)} {c.currency}",
+                                   f"{money(c.counted, c.currency)} "
+                                   f"({money(c.difference, c.currency)})"))
             if self.close_reason:
                 out.append(row(_("Reason"), self.close_reason))
         return out

@@ -14,12 +14,13 @@ from fairpos.journal.outbox import Outbox, OutboxSummary
 from fairpos.journal.print_queue import PrintJob
 from fairpos.journal.reports import Reports
 from fairpos.journal.schema import APPEND_ONLY
-from fairpos.journal.shifts import ClosedShift, ShiftInfo
+from fairpos.journal.shifts import ClosedShift, CountRound, ShiftInfo
 
 
 class Journal(Outbox, Reports):
     """The journal of one device: every part of it, on one file."""
 
 
-__all__ = ["APPEND_ONLY", "DB_NAME", "ClosedShift", "HeldSale", "Journal", "JournalError",
+__all__ = ["APPEND_ONLY", "DB_NAME", "ClosedShift", "CountRound", "HeldSale", "Journal",
+           "JournalError",
            "OutboxSummary", "PrintJob", "ShiftInfo", "mint_device_id"]

@@ -10,6 +10,7 @@ from fairpos.journal.shifts import ShiftBook, ShiftInfo
 from fairpos.reports import ItemFigure, Report, ReportKind, TenderFigure
 from fairpos.settings import Settings
 from fairpos.shift import CountLine
+from fairpos.tenders import CASH
 
 
 class Reports(ShiftBook):
@@ -71,6 +72,8 @@ class Reports(ShiftBook):
             filter="l.price_class IS NOT NULL", order="l.price_class"), params))
         counts: tuple[CountLine, ...] = ()
         close_reason = None
+        earlier: tuple[tuple[CountLine, ...], ...] = ()
+        drawer: dict[str, int] = {}
         if shift is not None and shift.closed_at is not None:
             counts = tuple(CountLine(r["method"], r["currency"], r["expected"], r["amount"])
                            for r in self.db.all(
@@ -78,6 +81,10 @@ class Reports(ShiftBook):
                 "ORDER BY method <> 'cash', method, currency", [shift.id]))
             row = self.db.one("SELECT close_reason FROM shifts WHERE id = ?", [shift.id])
             close_reason = row["close_reason"] if row else None
+            earlier = tuple(tuple(r.lines) for r in self.count_rounds(shift.id)[:-1])
+        elif shift is not None:  # X: what a volunteer taking over should find in the drawer
+            drawer = {currency: amount for (method, currency), amount
+                      in self.expected_counts(shift.id).items() if method == CASH}
         return Report(
             kind=kind, currency=settings.money.currency, fair=settings.fair.name,
             lane=settings.fair.lane, business_date=shift.business_date if shift else day,
@@ -88,4 +95,5 @@ class Reports(ShiftBook):
             voids_amount=totals["voided"], refunds_count=totals["refunds"],
             refunds_amount=totals["refunded"], line_voids=int(line_voids), tenders=tenders,
             change=change, floats=self.floats(shift.id) if shift else {},
-            products=products, price_classes=classes, counts=counts, close_reason=close_reason)
+            products=products, price_classes=classes, counts=counts, close_reason=close_reason,
+            earlier_counts=earlier, drawer=drawer)

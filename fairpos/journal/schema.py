@@ -15,8 +15,9 @@ from fairpos.journal.db import append_only
 if TYPE_CHECKING:  # sqlite-utils is loaded only when a migration is due
     from sqlite_utils import Database as Migratable
 
-APPEND_ONLY = ("sales", "sale_lines", "tenders", "audit_log", "catalog_versions", "products",
-               "price_classes", "rates", "shift_counts")
+_FIRST_APPEND_ONLY = ("sales", "sale_lines", "tenders", "audit_log", "catalog_versions",
+                      "products", "price_classes", "rates", "shift_counts")
+APPEND_ONLY = (*_FIRST_APPEND_ONLY, "count_rounds")
 
 MIGRATION_SET = "fairpos"
 STEPS: list[Callable[[Migratable], None]] = []
@@ -172,7 +173,7 @@ def m001_journal(db: Migratable) -> None:
         );
         """
     )
-    append_only(db.conn, APPEND_ONLY, "the journal")
+    append_only(db.conn, _FIRST_APPEND_ONLY, "the journal")
 
 
 @migration
@@ -222,6 +223,27 @@ def m005_sync(db: Migratable) -> None:
         """
     )
 
+
+
+@migration
+def m006_count_rounds(db: Migratable) -> None:
+    # Each blind count of a shift is kept as it was submitted; a recount is a new round beside
+    # it. The shift closes on its newest round.
+    db.executescript(
+        """
+        CREATE TABLE count_rounds (
+            shift_id INTEGER NOT NULL REFERENCES shifts(id),
+            round INTEGER NOT NULL CHECK (round >= 1),
+            method TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            expected INTEGER NOT NULL,
+            counted_at TEXT NOT NULL,
+            PRIMARY KEY (shift_id, round, method, currency)
+        );
+        """
+    )
+    append_only(db.conn, ("count_rounds",), "the journal")
 
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the journal's tables up to date, each step once, in order (sqlite-utils

@@ -27,6 +27,15 @@ class ShiftInfo:
 
 
 @dataclass(frozen=True)
+class CountRound:
+    """One blind count of a shift, as it was submitted (``number`` 1, then recounts)."""
+
+    number: int
+    counted_at: str
+    lines: list[CountLine]
+
+
+@dataclass(frozen=True)
 class ClosedShift:
     shift: ShiftInfo
     counts: list[CountLine]
@@ -107,15 +116,60 @@ class ShiftBook(CatalogBook):
             expected[key] = expected.get(key, 0) - row["amount"]
         return {k: v for k, v in expected.items() if v != 0 or k[0] == CASH}
 
-    def close_shift(self, counted: Mapping[CountKey, int], settings: Settings,
+    def submit_count(self, counted: Mapping[CountKey, int]) -> CountRound:
+        """Keep a blind count of the open shift as it was submitted, before anything
+        expected is shown; a second one is a recount, kept beside the first."""
+        now = self.clock().isoformat()
+        with self.transaction():
+            shift = self.require_shift()
+            lines = reconcile(self.expected_counts(shift.id), counted)
+            number = int(self.db.value(
+                "SELECT COALESCE(MAX(round), 0) + 1 FROM count_rounds WHERE shift_id = ?",
+                [shift.id]))
+            self.db.executemany(
+                "INSERT INTO count_rounds (shift_id, round, method, currency, amount, expected, "
+                "counted_at) VALUES (?,?,?,?,?,?,?)",
+                [(shift.id, number, c.method, c.currency, c.counted, c.expected, now)
+                 for c in lines])
+            self._audit("count" if number == 1 else "recount", shift_id=shift.id,
+                        round=number, differences={f"{c.method}:{c.currency}": c.difference
+                                                   for c in lines if c.difference})
+        return CountRound(number, now, lines)
+
+    def count_rounds(self, shift_id: int) -> list[CountRound]:
+        """Every count of a shift, first to last."""
+        rounds: dict[int, CountRound] = {}
+        for r in self.db.all(
+                "SELECT * FROM count_rounds WHERE shift_id = ? "
+                "ORDER BY round, method <> 'cash', method, currency", [shift_id]):
+            found = rounds.setdefault(r["round"], CountRound(r["round"], r["counted_at"], []))
+            found.lines.append(CountLine(r["method"], r["currency"], r["expected"], r["amount"]))
+        return list(rounds.values())
+
+    def close_shift(self, counted: Mapping[CountKey, int] | None, settings: Settings,
                     reason: str | None = None) -> ClosedShift:
-        """Keep the blind count and close the open shift (refused while sales are held, and
-        past the tolerance without a reason)."""
+        """Close the open shift on its newest count (``counted``: count now, as a new round,
+        in the same transaction: a refusal keeps nothing). Refused while sales are held,
+        after a sale made since the count, and past the tolerance without a reason."""
+        with self.transaction():
+            if counted is not None:
+                self.submit_count(counted)
+            return self._close(settings, reason)
+
+    def _close(self, settings: Settings, reason: str | None) -> ClosedShift:
         shift = self.require_shift()
         if self.db.one("SELECT 1 FROM held_sales WHERE shift_id = ?", [shift.id]):
             raise JournalError(_("there are held sales; finish them (sell --recall ID) or drop "
                                  "them (fairpos held drop ID) before closing"))
-        lines = reconcile(self.expected_counts(shift.id), counted)
+        rounds = self.count_rounds(shift.id)
+        if not rounds:
+            raise JournalError(_("count the drawer first (--count)"))
+        lines = rounds[-1].lines
+        now_expected = reconcile(self.expected_counts(shift.id),
+                                 {(c.method, c.currency): c.counted for c in lines})
+        if [(c.method, c.currency, c.expected) for c in now_expected] != [
+                (c.method, c.currency, c.expected) for c in lines]:
+            raise JournalError(_("there were sales after the count: count again"))
         rates = self.rates(settings.money.currency, settings.accepted_currencies)
         beyond = beyond_tolerance(lines, rates, settings.tolerance_minor)
         reason = (reason or "").strip() or None
@@ -126,18 +180,13 @@ class ShiftBook(CatalogBook):
                   "{difference}); give a reason with --reason").format(
                     method=worst.method, currency=worst.currency,
                     difference=format_money(Money(worst.difference, worst.currency))))
-        now = self.clock().isoformat()
-        with self.transaction():
-            self.db.executemany(
-                "INSERT INTO shift_counts (shift_id, stage, method, currency, amount, expected) "
-                "VALUES (?, 'close', ?, ?, ?, ?)",
-                [(shift.id, c.method, c.currency, c.counted, c.expected) for c in lines])
-            cursor = self.db.execute(
-                "UPDATE shifts SET closed_at = ?, close_reason = ? WHERE id = ? AND "
-                "closed_at IS NULL", [now, reason, shift.id])
-            if cursor.rowcount != 1:
-                raise JournalError(_("the shift was closed meanwhile"))
-            self._audit("shift_close", shift_id=shift.id, reason=reason,
-                        differences={f"{c.method}:{c.currency}": c.difference for c in lines
-                                     if c.difference})
+        self.db.executemany(
+            "INSERT INTO shift_counts (shift_id, stage, method, currency, amount, expected) "
+            "VALUES (?, 'close', ?, ?, ?, ?)",
+            [(shift.id, c.method, c.currency, c.counted, c.expected) for c in lines])
+        self.db.execute("UPDATE shifts SET closed_at = ?, close_reason = ? WHERE id = ?",
+                        [self.clock().isoformat(), reason, shift.id])
+        self._audit("shift_close", shift_id=shift.id, reason=reason, round=len(rounds),
+                    differences={f"{c.method}:{c.currency}": c.difference for c in lines
+                                 if c.difference})
         return ClosedShift(self.shift(shift.id), lines)

@@ -14,6 +14,7 @@ from textual.message import Message
 
 from fairpos.catalog import Catalog
 from fairpos.journal import HeldSale, OutboxSummary, ShiftInfo
+from fairpos.journal.shifts import CountRound
 from fairpos.lane import CloseResult
 from fairpos.money import Rates
 from fairpos.reports import Report
@@ -57,9 +58,18 @@ class ShiftClosed(Message, bubble=False):
 
 @dataclass
 class CountsExpected(Message, bubble=False):
-    """What the drawer and the slips should hold (never shown before the count)."""
+    """What the drawer and the slips should hold (never shown before the count), and the
+    counts kept so far this shift."""
 
     expected: dict[CountKey, int]
+    rounds: list[CountRound]
+
+
+@dataclass
+class CountSubmitted(Message, bubble=False):
+    """A blind count is kept in the journal, as it was typed."""
+
+    counted: CountRound
 
 
 @dataclass

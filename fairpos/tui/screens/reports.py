@@ -9,12 +9,20 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Static
 
 from fairpos.i18n import N_, _, active, format_money
-from fairpos.lane import CloseResult
+from fairpos.journal.shifts import CountRound
+from fairpos.lane import CloseResult, Lane
 from fairpos.money import Money, MoneyError, parse_amount
 from fairpos.reports import method_label
-from fairpos.shift import CountKey, beyond_tolerance, reconcile
+from fairpos.shift import CountKey, beyond_tolerance
 from fairpos.tui.base import TextScreen, TillScreen
-from fairpos.tui.messages import CountsExpected, PrintQueued, Refused, ReportReady, ShiftClosed
+from fairpos.tui.messages import (
+    CountsExpected,
+    CountSubmitted,
+    PrintQueued,
+    Refused,
+    ReportReady,
+    ShiftClosed,
+)
 
 
 class XReportScreen(TextScreen):
@@ -32,18 +40,21 @@ class XReportScreen(TextScreen):
 
 
 class CloseShiftScreen(TillScreen):
-    """Count every currency and tender without seeing what is expected; then compare."""
+    """A blind count: every currency and tender counted without seeing what is expected; the
+    count is kept in the journal as submitted, and only then compared. A recount (F4) is a new
+    count beside the first; the shift closes (F2) on the newest."""
 
     BINDINGS = [
         Binding("escape", "back", N_("Back"), id="close_back"),
         Binding("f2", "close_shift", N_("Close shift"), id="close_shift"),
+        Binding("f4", "recount", N_("Count again"), id="recount"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.keys: list[CountKey] = []
-        self.expected: dict[CountKey, int] = {}
-        self.compared = False
+        self.rounds: list[CountRound] = []
+        self.counting = True  # the fields are open for a (new) count
         self.closed: CloseResult | None = None
 
     def compose(self) -> ComposeResult:
@@ -60,13 +71,26 @@ class CloseShiftScreen(TillScreen):
         self.query_one("#reason", Input).display = False
         shift = self.till.shift
         assert shift is not None
-        self.till.run_job(lambda lane: CountsExpected(lane.journal.expected_counts(shift.id)),
-                          self)
+
+        def expected(lane: Lane) -> CountsExpected:
+            journal = lane.journal
+            return CountsExpected(journal.expected_counts(shift.id),
+                                  journal.count_rounds(shift.id))
+
+        self.till.run_job(expected, self)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "recount":
+            return bool(self.rounds) and self.closed is None and not self.counting
+        return True
 
     @on(CountsExpected)
     def _fields(self, message: CountsExpected) -> None:
-        self.expected = message.expected
-        self.keys = list(message.expected)
+        keys = list(message.expected)
+        for counted in message.rounds:  # a count kept before (the till was closed meanwhile)
+            keys += [(c.method, c.currency) for c in counted.lines
+                     if (c.method, c.currency) not in keys]
+        self.keys = keys
         rows, inputs = [], []
         for method, currency in self.keys:
             label = _("{method} in {currency}: counted").format(
@@ -75,7 +99,9 @@ class CloseShiftScreen(TillScreen):
             rows.append(Horizontal(Static(label, classes="count-label"), inputs[-1],
                                    classes="count"))
         self.query_one("#counts", Vertical).mount_all(rows)
-        if inputs:  # focus the first count once it is on screen
+        if message.rounds:
+            self.call_after_refresh(self.show_rounds, message.rounds)
+        elif inputs:  # focus the first count once it is on screen
             self.call_after_refresh(inputs[0].focus)
 
     def say(self, text: str, error: bool = True) -> None:
@@ -86,10 +112,13 @@ class CloseShiftScreen(TillScreen):
     def on_refused(self, message: Refused) -> None:
         self.say(message.text)
 
+    def fields(self) -> list[Input]:
+        return [self.query_one(f"#count-{method}-{currency}", Input)
+                for method, currency in self.keys]
+
     def counted(self) -> dict[CountKey, int] | None:
         counted = {}
-        for method, currency in self.keys:
-            field = self.query_one(f"#count-{method}-{currency}", Input)
+        for (method, currency), field in zip(self.keys, self.fields(), strict=True):
             try:
                 counted[(method, currency)] = parse_amount(field.value or "0", currency).minor
             except MoneyError as err:
@@ -106,39 +135,88 @@ class CloseShiftScreen(TillScreen):
     def action_close_shift(self) -> None:
         if self.closed is not None:
             self.next_shift()
-            return
+        elif self.counting:
+            self.submit_count()
+        else:
+            self.close_it()
+
+    def submit_count(self) -> None:
+        """Keep the count as typed, before anything expected is shown."""
         if not self.till.cart.is_empty():
             self.say(_("A sale is in progress: finish or hold it first (Escape goes back)."))
             return
         counted = self.counted()
         if counted is None:
             return
+        self.till.run_job(lambda lane: CountSubmitted(lane.journal.submit_count(counted)), self)
+
+    @on(CountSubmitted)
+    def _submitted(self, message: CountSubmitted) -> None:
+        self.show_rounds([*self.rounds, message.counted])
+
+    def show_rounds(self, rounds: list[CountRound]) -> None:
+        """The counts kept so far, read-only, the newest compared with what was expected."""
+        self.rounds = rounds
+        self.counting = False
+        newest = rounds[-1]
+        by_key = {(c.method, c.currency): c for c in newest.lines}
+        for key, field in zip(self.keys, self.fields(), strict=True):
+            line = by_key.get(key)
+            field.value = format_money(Money(line.counted if line else 0, key[1]), active())
+            field.disabled = True
+        rows = []
+        for number, counted in enumerate(rounds[:-1], start=1):
+            rows.append(_("Count {n} (kept; counted again after it):").format(n=number))
+            rows += [f"  {method_label(c.method)} {c.currency}: "
+                     f"{format_money(Money(c.counted, c.currency), active())}"
+                     for c in counted.lines]
+        rows.append(_("Expected / counted / over-short:"))
+        for line in newest.lines:
+            rows.append(f"  {method_label(line.method)} {line.currency}: "
+                        f"{format_money(Money(line.expected, line.currency), active())} / "
+                        f"{format_money(Money(line.counted, line.currency), active())} / "
+                        f"{format_money(Money(line.difference, line.currency), active())}")
+        self.query_one("#comparison", Static).update("\n".join(rows))
         settings = self.till.settings
-        lines = reconcile(self.expected, counted)
-        beyond = beyond_tolerance(lines, self.till.rates, settings.tolerance_minor)
-        if not self.compared:
-            self.compared = True
-            rows = [_("Expected / counted / over-short:")]
-            for line in lines:
-                rows.append(f"  {method_label(line.method)} {line.currency}: "
-                            f"{format_money(Money(line.expected, line.currency), active())} / "
-                            f"{format_money(Money(line.counted, line.currency), active())} / "
-                            f"{format_money(Money(line.difference, line.currency), active())}")
-            self.query_one("#comparison", Static).update("\n".join(rows))
-            if beyond:
-                field = self.query_one("#reason", Input)
-                field.display = True
-                field.focus()
-                self.say(_("The count differs; write the reason, then Enter."), error=False)
-            else:
-                self.say(_("Enter (or F2) closes the shift."), error=False)
+        beyond = beyond_tolerance(newest.lines, self.till.rates, settings.tolerance_minor)
+        reason = self.query_one("#reason", Input)
+        reason.display = bool(beyond)
+        if beyond:
+            reason.focus()
+            self.say(_("The count is kept. It differs: write the reason, then Enter (F4 counts "
+                       "again; both counts are kept)."), error=False)
+        else:
+            self.focus()
+            self.say(_("The count is kept. Enter (or F2) closes the shift; F4 counts again."),
+                     error=False)
+        self.refresh_bindings()
+
+    def action_recount(self) -> None:
+        """A new count, beside the one kept: the fields open again, empty."""
+        if not self.rounds or self.closed is not None:
             return
+        self.counting = True
+        self.query_one("#reason", Input).display = False
+        self.query_one("#comparison", Static).update("")
+        fields = self.fields()
+        for field in fields:
+            field.disabled = False
+            field.value = ""
+        if fields:
+            fields[0].focus()
+        self.say(_("Count again; the first count stays on record."), error=False)
+        self.refresh_bindings()
+
+    def close_it(self) -> None:
+        newest = self.rounds[-1]
+        beyond = beyond_tolerance(newest.lines, self.till.rates,
+                                  self.till.settings.tolerance_minor)
         reason = self.query_one("#reason", Input).value.strip() or None
         if beyond and reason is None:
             self.say(_("a reason is required"))
+            self.query_one("#reason", Input).focus()
             return
-
-        self.till.run_job(lambda lane: ShiftClosed(lane.close_shift(counted, reason)), self)
+        self.till.run_job(lambda lane: ShiftClosed(lane.close_shift(None, reason)), self)
 
     @on(ShiftClosed)
     def _shift_closed(self, message: ShiftClosed) -> None:
@@ -157,6 +235,7 @@ class CloseShiftScreen(TillScreen):
                 "report", lane.report_receipt(report, "Z"))), self)
         self.say(_("Shift closed. F2 or Enter: next volunteer."), error=False)
         self.focus()
+        self.refresh_bindings()
 
     @on(PrintQueued)
     def _printing(self, _message: PrintQueued) -> None:
@@ -168,7 +247,12 @@ class CloseShiftScreen(TillScreen):
     def key_enter(self) -> None:
         if self.closed is not None:
             self.next_shift()
+        elif not self.counting and not self.query_one("#reason", Input).display:
+            self.close_it()
 
     def action_back(self) -> None:
+        """Back to the sale; once the shift is closed, on to the next volunteer."""
         if self.closed is None:
             self.app.pop_screen()
+        else:
+            self.next_shift()

@@ -1,0 +1,92 @@
+"""The blind count is blind: kept as typed before anything expected is shown, then read-only;
+a recount is a new count beside the first, and both are on the Z report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from tests.conftest import LaneDir, make_lane
+from tests.till_helpers import make_till, message, rows, settle, type_in
+
+
+@pytest.fixture
+def lane(tmp_path: Path) -> LaneDir:
+    lane = make_lane(tmp_path / "lane", device_id="COUNT1")
+    lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
+    lane.run("shift", "open", "--volunteer", "Ana", "--float", "USD:20")
+    lane.run("sell", "--line", "305", "--pay", "cash:USD:1.20")  # 21.20 USD in the drawer
+    return lane
+
+
+async def test_the_count_is_kept_before_it_is_compared_and_cannot_be_changed(
+        lane: LaneDir) -> None:
+    app = make_till(lane.path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await type_in(pilot, "Close shift", "enter")
+        assert "Expected" not in message(pilot, "#comparison")  # blind
+        await type_in(pilot, "42", "enter")  # the only field: the count is submitted
+        # kept as typed, in the journal, before the expected figures were shown
+        assert rows(lane.path, "SELECT round, method, currency, amount, expected "
+                               "FROM count_rounds") == [(1, "cash", "USD", 4200, 2120)]
+        assert "21.20 USD / 42.00 USD / 20.80 USD" in message(pilot, "#comparison")
+        usd = app.screen.query_one("#count-cash-USD", Input)
+        assert usd.disabled and usd.value == "42.00 USD"
+        usd.focus()  # the trial changed 42,00 to 42,87 here; now the field takes no keys
+        await type_in(pilot, "87")
+        assert usd.value == "42.00 USD"
+        await pilot.press("f4")  # count again
+        await settle(pilot)
+        assert not usd.disabled and usd.value == ""
+        await type_in(pilot, "21.20", "enter")
+        assert "21.20 USD / 21.20 USD / 0.00 USD" in message(pilot, "#comparison")
+        assert "Count 1" in message(pilot, "#comparison")  # the first one, still shown
+        await type_in(pilot, "", "enter")  # no reason needed now: close
+        z = message(pilot, "#comparison")
+        assert "Z REPORT" in z and "Count 1, before the recount" in z and "42.00 USD" in z
+    assert rows(lane.path, "SELECT round, amount FROM count_rounds WHERE currency = 'USD'") == [
+        (1, 4200), (2, 2120)]
+    assert rows(lane.path, "SELECT amount FROM shift_counts WHERE stage = 'close' AND "
+                           "currency = 'USD'") == [(2120,)]
+    assert [r[0] for r in rows(lane.path, "SELECT action FROM audit_log WHERE action IN "
+                                          "('count', 'recount', 'shift_close') ORDER BY id")] \
+        == ["count", "recount", "shift_close"]
+    report = lane.json("report")
+    assert report["earlier_counts"][0][0]["counted"] == "42.00"
+
+
+async def test_a_difference_needs_a_reason_on_the_count_that_closes(lane: LaneDir) -> None:
+    app = make_till(lane.path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await type_in(pilot, "Close shift", "enter")
+        await type_in(pilot, "19", "enter")  # 2.20 USD short
+        await type_in(pilot, "", "f2")
+        assert "a reason is required" in message(pilot, "#close-message")
+        assert rows(lane.path, "SELECT closed_at IS NULL FROM shifts") == [(1,)]
+        await type_in(pilot, "coins fell behind the drawer", "enter")
+        assert "Z REPORT" in message(pilot, "#comparison")
+        await type_in(pilot, "", "escape")  # after the Z report, Escape goes on too
+        assert app.screen.__class__.__name__ == "OpenShiftScreen"
+    assert rows(lane.path, "SELECT close_reason FROM shifts") == [
+        ("coins fell behind the drawer",)]
+
+
+def test_the_x_report_says_what_cash_should_be_in_the_drawer(lane: LaneDir) -> None:
+    report = lane.json("report")
+    assert report["drawer"] == {"USD": "21.20"}
+    assert "Cash expected in the drawer now" in lane.run("report").stdout
+
+
+def test_a_count_refused_from_the_command_line_keeps_nothing(lane: LaneDir) -> None:
+    before = lane.dump()
+    assert "give a reason" in lane.fail("shift", "close", "--count", "USD:42")
+    assert lane.dump() == before
+    closed = json.loads(lane.run("shift", "close", "--count", "USD:21.20", "--json").stdout)
+    assert closed["kind"] == "Z" and closed["earlier_counts"] == []
