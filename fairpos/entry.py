@@ -1,19 +1,21 @@
-"""What a volunteer types on the till's entry line, read into one action.
+"""What a volunteer types on the till's entry line (and ``fairpos sell --line``), read into one
+action. One grammar for both.
 
 =============  ===========================================================
 typed          means
 =============  ===========================================================
 ``101``        add PLU 101 (a counted item adds one; a weighed one asks)
 ``7591234…``   add the product with that barcode
-``3*205``      three of PLU 205 (``205*3`` too)
-``101*1.25``   1.250 kg of PLU 101 (``101*1250g``, ``1,25*101`` too)
-``101*2``      2 kg of PLU 101 when it is sold by weight
+``3*205``      three of PLU 205 (``205*3`` too), when 205 is sold by the piece
+``101*1.25``   1.250 kg of PLU 101 (``101*1,25``, ``101*500g``, ``0.5kg*101`` too)
 ``g*2.35``     2.350 kg at price class G
 ``pina``       search names, accents and case ignored
 =============  ===========================================================
 
-When both sides of ``A*B`` are whole numbers and both are PLUs, the first is the count
-(``3*12`` is three of PLU 12), as on most tills.
+A weight is always written with a decimal or a unit; a plain whole number is a count. ``A*B``
+is read both ways — A of B, and B of A — and accepted only when exactly one way names a known
+product (or class) with a quantity it can be sold by. Anything that reads two ways is refused,
+with both readings named; ``101*500`` (500 g meant, or 101 packs of PLU 500?) is never guessed.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from dataclasses import dataclass
 
 from fairpos.catalog import Catalog
 from fairpos.errors import FairposError
-from fairpos.i18n import _
-from fairpos.quantity import Quantity, QuantityError, check_grams, parse_quantity
+from fairpos.i18n import _, active
+from fairpos.quantity import Quantity, QuantityError, parse_quantity
 
 _CODE = re.compile(r"^(\d{1,14}|[A-Za-z][A-Za-z0-9_-]{0,15})$")
 _WHOLE = re.compile(r"^\d+$")
@@ -52,6 +54,49 @@ def _known(catalog: Catalog, code: str) -> bool:
     return catalog.product(code) is not None or catalog.price_class(code) is not None
 
 
+@dataclass(frozen=True)
+class Reading:
+    """One way to read ``A*B``: ``code`` with ``quantity``; ``fits`` when the product (or
+    class) is sold that way (a count of a counted product, a weight of a weighed one)."""
+
+    code: str
+    quantity: Quantity
+    name: str
+    fits: bool
+
+    def words(self) -> str:
+        """The reading as the volunteer would say it."""
+        if not self.fits and self.quantity.count is not None:
+            return _("{name} by weight ({count} without a decimal or a unit is not a weight)"
+                     ).format(name=self.name, count=self.quantity.count)
+        if not self.fits:
+            return _("{name}, which is sold by the piece").format(name=self.name)
+        if self.quantity.count is not None:
+            return _("{count} × {name}").format(count=self.quantity.count, name=self.name)
+        assert self.quantity.grams is not None
+        return _("{kilos} kg of {name}").format(kilos=f"{self.quantity.grams / 1000:.3f}",
+                                                name=self.name)
+
+
+def _reading(code: str, quantity: str, catalog: Catalog) -> Reading | None:
+    """``code`` with ``quantity``, if ``code`` is known and ``quantity`` reads as one."""
+    if not _CODE.match(code) or not _known(catalog, code):
+        return None
+    try:
+        parsed = parse_quantity(quantity)
+    except QuantityError:
+        return None
+    product = catalog.product(code)
+    if product is None:  # a price class: a weight, always
+        price_class = catalog.price_class(code)
+        assert price_class is not None
+        return Reading(price_class.code, parsed, price_class.name(active()),
+                       parsed.grams is not None)
+    weighed = product.unit == "kg"
+    return Reading(product.plu, parsed, product.name(active()),
+                   weighed == (parsed.grams is not None))
+
+
 def read_entry(text: str, catalog: Catalog) -> Entry:
     raw = text.strip()
     if not raw:
@@ -67,24 +112,35 @@ def read_entry(text: str, catalog: Catalog) -> Entry:
     left, _star, right = (part.strip() for part in raw.partition("*"))
     if not left or not right or "*" in right:
         raise EntryError(_("write PLU*QUANTITY, e.g. 205*3 or 101*1.250"))
-    try:
-        line = _split(left, right, catalog)
-        product = catalog.product(line.code)
-        if line.quantity and line.quantity.count is not None and product is not None \
-                and product.unit == "kg":  # a whole number of a weighed item: kilos
-            return AddLine(line.code, Quantity(grams=check_grams(line.quantity.count * 1000)))
-        return line
-    except QuantityError as err:
-        raise EntryError(str(err)) from None
+    readings = sorted({r for r in (_reading(left, right, catalog),
+                                    _reading(right, left, catalog)) if r is not None},
+                      key=lambda r: (not r.fits, r.code))  # the same both ways is one
+    if len(readings) == 2:
+        raise EntryError(_("“{text}” reads two ways: {first}, or {second}; write a weight "
+                           "with a decimal or a unit (1.25, 500g)").format(
+            text=raw, first=readings[0].words(), second=readings[1].words()))
+    if not readings:
+        for side in (left, right):
+            try:  # the quantity side may be what is wrong (too heavy, zero…)
+                parse_quantity(side)
+            except QuantityError as err:
+                if _known(catalog, left if side == right else right):
+                    raise EntryError(str(err)) from None
+        raise EntryError(_("no product matches “{text}” (write PLU*QUANTITY, e.g. 205*3 or "
+                           "101*1.250)").format(text=raw))
+    found = readings[0]
+    if not found.fits:
+        if found.quantity.count is not None:
+            raise EntryError(_("{name} is sold by weight: write the weight with a decimal or "
+                               "a unit, e.g. {code}*1.250 or {code}*500g").format(
+                name=found.name, code=found.code))
+        raise EntryError(_("{name} is sold by the piece: write a whole count, e.g. 3*{code}")
+                         .format(name=found.name, code=found.code))
+    return AddLine(found.code, found.quantity)
 
 
-def _split(left: str, right: str, catalog: Catalog) -> AddLine:
-    if _WHOLE.match(left) and _WHOLE.match(right):
-        if _known(catalog, left) and not _known(catalog, right):
-            return AddLine(left, parse_quantity(right))
-        return AddLine(right, parse_quantity(left))
-    if _CODE.match(left) and not _WHOLE.match(right):
-        return AddLine(left, parse_quantity(right))
-    if _CODE.match(right):
-        return AddLine(right, parse_quantity(left))
-    raise EntryError(_("write PLU*QUANTITY, e.g. 205*3 or 101*1.250"))
+def entry_text(code: str, quantity: Quantity) -> str:
+    """How a line is typed: what :func:`read_entry` reads back to the same line."""
+    if quantity.count is not None:
+        return f"{quantity.count}*{code}"
+    return f"{code}*{quantity.grams}g"

@@ -104,7 +104,7 @@ async def test_void_change_quantity_and_repeat(lane: LaneDir) -> None:
     async with app.run_test() as pilot:
         await settle(pilot)
         await type_in(pilot, "305", "enter")
-        await type_in(pilot, "101*1", "enter")
+        await type_in(pilot, "101*1kg", "enter")
         await pilot.press("f5")  # repeat the last line
         await settle(pilot)
         assert [r[1] for r in cart_rows(pilot)] == ["White rice grade I 1 kg", "Tomato",
@@ -216,7 +216,7 @@ async def test_payment_refusals(lane: LaneDir) -> None:
         await pilot.press("f2")
         await settle(pilot)
         assert "the sale is empty" in message(pilot) and is_error(pilot)
-        await type_in(pilot, "101*2", "enter")
+        await type_in(pilot, "101*2kg", "enter")
         await pilot.press("f2")
         await settle(pilot)
         await type_in(pilot, "abc", "enter")

@@ -30,7 +30,7 @@ async def test_an_electronic_payment_never_exceeds_what_is_due(lane: LaneDir) ->
     app = make_till(lane.path, language="es")
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot)
-        await type_in(pilot, "101*1", "enter")  # 1.20 USD = 496,85 VES
+        await type_in(pilot, "101*1kg", "enter")  # 1.20 USD = 496,85 VES
         await pilot.press("f2")
         await settle(pilot)
         await pilot.press("down", "down", "down")  # pago móvil VES

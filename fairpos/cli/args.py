@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fairpos.cart import Cart
 from fairpos.cli.base import refuse
+from fairpos.entry import Search, read_entry
 from fairpos.i18n import _
 from fairpos.lane import Lane
 from fairpos.money import Money, check_currency, parse_amount
@@ -89,12 +90,19 @@ def parse_count_arg(text: str, lane: Lane) -> tuple[CountKey, int]:
 
 
 def build_cart(lane: Lane, lines: tuple[str, ...]) -> Cart:
-    """``PLU=QTY`` lines, rung up on the current catalog."""
+    """``PLU=QTY`` lines, or lines typed as at the till (``3*305``, ``101*1.25``), rung up on
+    the current catalog."""
     cat = lane.journal.catalog()
     cart = Cart(cat.currency)
     for text in lines:
         code, sep, qty = text.partition("=")
-        if not code.strip():
-            refuse(_("“{text}”: write PLU=QUANTITY, e.g. 101=1.250kg").format(text=text))
-        cart.add(cat, code, parse_quantity(qty) if sep else None)
+        if sep:
+            if not code.strip():
+                refuse(_("“{text}”: write PLU=QUANTITY, e.g. 101=1.250kg").format(text=text))
+            cart.add(cat, code, parse_quantity(qty))
+            continue
+        action = read_entry(text, cat)  # the till's entry line, the same grammar
+        if isinstance(action, Search):
+            refuse(_("no product matches “{text}”").format(text=action.text))
+        cart.add(cat, action.code, action.quantity)
     return cart

@@ -99,6 +99,7 @@ class RingUpScreen(TillScreen):
         # What the next Enter completes: ("weight", code, name) or ("quantity", line number)
         self.pending: tuple[Any, ...] | None = None
         self.drawn = False  # on_mount has run: the widgets are there
+        self._hint: str | None = None
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -114,8 +115,26 @@ class RingUpScreen(TillScreen):
                 yield Panel(id="devices")
                 yield OptionList(id="results")
         yield Static(id="message")
-        yield Input(id="entry", placeholder=_("PLU, barcode or name · 3*205 · 101*1.250"))
+        yield Input(id="entry", placeholder=self.hint())
         yield Footer()
+
+    def hint(self) -> str:
+        """What the entry line takes, with PLUs of this lane's own catalog."""
+        if self._hint is None:
+            self._hint = self.make_hint()
+        return self._hint
+
+    def make_hint(self) -> str:
+        catalog = self.till.catalog
+        products = list(catalog.products.values()) if catalog is not None else []
+        counted = next((p.plu for p in products if p.unit == "each"), None)
+        weighed = next((p.plu for p in products if p.unit == "kg"), None)
+        examples = [_("PLU, barcode or name")]
+        if counted is not None:
+            examples.append(f"3*{counted}")
+        if weighed is not None:
+            examples.append(f"{weighed}*1.250")
+        return " · ".join(examples)
 
     def on_mount(self) -> None:
         self.drawn = True
@@ -273,7 +292,7 @@ class RingUpScreen(TillScreen):
 
     def prompt(self, pending: tuple[Any, ...] | None, placeholder: str | None = None) -> None:
         self.pending = pending
-        self.entry.placeholder = placeholder or _("PLU, barcode or name · 3*205 · 101*1.250")
+        self.entry.placeholder = placeholder or self.hint()
         self.entry.value = ""
 
     @on(Input.Changed, "#entry")

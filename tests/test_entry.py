@@ -1,0 +1,99 @@
+"""The entry line's grammar: one reading or a refusal that names both, never a guess."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fairpos.catalog import Catalog, parse_catalog
+from fairpos.entry import AddLine, EntryError, Search, entry_text, read_entry
+from fairpos.quantity import Quantity, QuantityError, parse_quantity
+from tests.conftest import FIXTURES
+
+DRAFT = parse_catalog((FIXTURES / "feria-catalog.csv").read_text(), "csv", "USD")
+CATALOG = Catalog.build(1, "USD", DRAFT.price_classes, DRAFT.products)
+COUNTED = [p.plu for p in CATALOG.products.values() if p.unit == "each"]
+WEIGHED = [p.plu for p in CATALOG.products.values() if p.unit == "kg"]
+BARCODES = [p.barcode for p in CATALOG.products.values() if p.barcode]
+
+
+@pytest.mark.parametrize(("typed", "code", "quantity"), [
+    ("3*305", "305", Quantity(count=3)),
+    ("305*3", "305", Quantity(count=3)),
+    ("101*1.25", "101", Quantity(grams=1250)),
+    ("101*1,25", "101", Quantity(grams=1250)),
+    ("101*500g", "101", Quantity(grams=500)),
+    ("0.5kg*101", "101", Quantity(grams=500)),
+    ("g*2.35", "G", Quantity(grams=2350)),
+    ("2*7591234000049", "305", Quantity(count=2)),
+])
+def test_one_reading_is_taken(typed: str, code: str, quantity: Quantity) -> None:
+    assert read_entry(typed, CATALOG) == AddLine(code, quantity)
+
+
+@pytest.mark.parametrize(("typed", "said"), [
+    # the trial's two mistakes: each reads two ways, and both are named
+    ("101*500", ["101 × Ground black pepper", "Tomato by weight"]),
+    ("305*101", ["101 × White rice", "Tomato by weight"]),
+    ("101*2", ["Tomato is sold by weight", "101*500g"]),
+    ("305*1.5", ["sold by the piece", "3*305"]),
+    ("101*0", ["more than zero"]),
+    ("3*12", ["no product matches"]),
+    ("305*abc", ["is not a quantity"]),
+])
+def test_anything_else_is_refused_with_its_readings(typed: str, said: list[str]) -> None:
+    with pytest.raises(EntryError) as refused:
+        read_entry(typed, CATALOG)
+    assert all(words in str(refused.value) for words in said), str(refused.value)
+
+
+def fits(code: str, quantity: Quantity) -> bool:
+    product = CATALOG.product(code)
+    if product is None:
+        return CATALOG.price_class(code) is not None and quantity.grams is not None
+    return (product.unit == "kg") == (quantity.grams is not None)
+
+
+def as_quantity(text: str) -> Quantity | None:
+    try:
+        return parse_quantity(text)
+    except QuantityError:
+        return None
+
+
+codes = st.sampled_from([*COUNTED[:30], *WEIGHED[:30], "G", "M", "g", *BARCODES[:5], "2", "12",
+                         "999", "abc"])
+numbers = st.one_of(
+    st.integers(1, 1200).map(str),
+    st.builds(lambda k, g, sep: f"{k}{sep}{g:03d}", st.integers(0, 30), st.integers(0, 999),
+              st.sampled_from([".", ","])),
+    st.integers(1, 5000).map(lambda g: f"{g}g"),
+    st.integers(1, 50).map(lambda k: f"{k}kg"),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(a=st.one_of(codes, numbers), b=st.one_of(codes, numbers))
+def test_no_input_is_taken_two_ways_and_every_one_taken_reads_back(a: str, b: str) -> None:
+    typed = f"{a}*{b}"
+    try:
+        found = read_entry(typed, CATALOG)
+    except EntryError:
+        return
+    assert not isinstance(found, Search)
+    assert found.quantity is not None and fits(found.code, found.quantity)
+    # the other way round cannot have been meant: it names no product sold that way
+    ways = [(x, as_quantity(y)) for x, y in ((a, b), (b, a))]
+    meant = {(known.plu if (known := CATALOG.product(x)) else x.upper(), q) for x, q in ways
+             if q is not None and (CATALOG.product(x) is not None or
+                                   CATALOG.price_class(x) is not None)}
+    assert len(meant) == 1, (typed, meant)
+    # what the line shows, typed again, is the same line — or, when the count is itself a
+    # PLU (no way to write it that reads one way only), a refusal: never another line
+    again = entry_text(found.code, found.quantity)
+    try:
+        assert read_entry(again, CATALOG) == found
+    except EntryError:
+        assert found.quantity.count is not None and \
+            CATALOG.product(str(found.quantity.count)) is not None, again
