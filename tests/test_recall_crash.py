@@ -29,7 +29,7 @@ def query(lane: LaneDir, sql: str) -> list[tuple[object, ...]]:
 def till(lane: LaneDir) -> Terminal:
     terminal = Terminal([sys.executable, "-m", "fairpos", "--data-dir", str(lane.path), "--lang",
                          "en", "till"], columns=100, lines=30)
-    terminal.wait_for(lambda screen: "TOTAL" in screen and "F7" in screen.upper())
+    terminal.wait_for(lambda screen: "TOTAL" in screen and "Void line" in screen)
     return terminal
 
 

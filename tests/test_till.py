@@ -109,7 +109,17 @@ async def test_void_change_quantity_and_repeat(lane: LaneDir) -> None:
         await settle(pilot)
         assert [r[1] for r in cart_rows(pilot)] == ["White rice grade I 1 kg", "Tomato",
                                                     "Tomato"]
-        await pilot.press("up", "f8")  # select line 2, void it
+        await pilot.press("up")  # select line 2: the screen says which line it is
+        await settle(pilot)
+        assert "Line 2 selected: Tomato" in message(pilot)
+        await pilot.press("f8")  # F8 names the line and asks once
+        await settle(pilot)
+        assert "Void line 2, Tomato (1.20 USD)?" in message(pilot)
+        await pilot.press("f11", "escape")  # any other key keeps the line
+        await pilot.press("f8")
+        await settle(pilot)
+        assert "Void line 2" in message(pilot) and not app.cart.lines[1].voided
+        await pilot.press("f8")  # F8 again: voided
         await settle(pilot)
         assert "Line 2 voided" in message(pilot)
         assert [r[0] for r in cart_rows(pilot)] == ["1", "3"]
@@ -485,3 +495,23 @@ def test_every_screen_name_opens_a_till_screen() -> None:
     from fairpos.tui.screens import SCREENS, screen_class
 
     assert all(issubclass(screen_class(name), TillScreen) for name in SCREENS)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_every_key_can_be_found_on_the_screen(lane: LaneDir, size: tuple[int, int]
+                                                    ) -> None:
+    app = make_till(lane.path, language="es")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        footer = " ".join(str(key.render()) for key in app.screen.query("FooterKey")
+                          if key.region.right <= size[0])
+        for shown in ("Teclas", "Cobrar", "En espera", "Anular línea"):  # in view, not cut off
+            assert shown in footer, footer
+        await type_in(pilot, "?")  # "?" on the empty entry line: every key, in Spanish
+        assert app.screen.__class__.__name__ == "KeysScreen"
+        keys = str(app.screen.query_one("#text").render())
+        for name in ("Repetir", "Cantidad", "Ventas", "Recibo", "Reporte X", "Cancelar",
+                     "Elegir una línea", "Recuperar", "Ctrl+P", "Salir"):
+            assert name in keys, keys
+        await type_in(pilot, "", "escape")
+        assert app.screen.__class__.__name__ == "RingUpScreen" and entry_value(pilot) == ""

@@ -16,6 +16,7 @@ SCREENS = {
     "payment": "payment:PaymentScreen",
     "confirm_change": "dialogs:ConfirmChangeScreen",
     "recall": "dialogs:RecallScreen",
+    "keys": "dialogs:KeysScreen",
     "reason": "dialogs:ReasonScreen",
     "receipt": "dialogs:ReceiptScreen",
     "sales": "sales:SalesScreen",

@@ -39,6 +39,21 @@ class ReceiptScreen(TextScreen):
         self.till.run_job(lambda lane: PrintQueued(lane.queue_reprint(sale), sale.id), self)
 
 
+class KeysScreen(TextScreen, inherit_bindings=False):
+    """Every key of the screen the volunteer came from, with its name."""
+
+    BINDINGS = [
+        Binding("escape", "close", N_("Close"), id="close"),
+        Binding("enter", "close", show=False),
+    ]
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(_("Keys"), lines)
+
+    def action_print_page(self) -> None:
+        """Nothing to print here."""
+
+
 class RecallScreen(ModalScreen[int | None], TillScreen):
     """Pick one of several held sales."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -72,25 +72,27 @@ def read_weight(text: str) -> int:
 
 
 class RingUpScreen(TillScreen):
-    """Ring up a sale. Focus stays on the entry line; every key is in the footer."""
+    """Ring up a sale. Focus stays on the entry line. The footer shows the keys used most;
+    Ctrl+A (ayuda), or ``?`` on the empty entry line, shows every key with its name."""
 
     BINDINGS = [
+        Binding("ctrl+a", "keys", N_("Keys"), id="keys", priority=True),
         Binding("f1", "weigh", N_("Weigh"), id="weigh"),
         Binding("f2", "pay", N_("Pay"), id="pay"),
         Binding("f3", "price_class(0)", N_("Class 1"), id="class_1"),
         Binding("f4", "price_class(1)", N_("Class 2"), id="class_2"),
-        Binding("f5", "repeat", N_("Repeat"), id="repeat"),
+        Binding("f5", "repeat", N_("Repeat"), id="repeat", show=False),
         Binding("f6", "hold", N_("Hold"), id="hold"),
-        Binding("f7", "recall", N_("Recall"), id="recall"),
+        Binding("f7", "recall", N_("Recall"), id="recall", show=False),
         Binding("f8", "void_line", N_("Void line"), id="void_line"),
-        Binding("f9", "change_quantity", N_("Quantity"), id="change_quantity"),
-        Binding("f10", "sales", N_("Sales"), id="sales"),
-        Binding("f11", "receipt", N_("Receipt"), id="receipt"),
-        Binding("f12", "x_report", N_("X report"), id="x_report"),
-        Binding("escape", "cancel", N_("Cancel"), id="cancel"),
-        Binding("ctrl+z", "scale_command(0)", N_("Zero"), id="zero"),
-        Binding("ctrl+t", "scale_command(1)", N_("Tare"), id="tare"),
-        Binding("up", "move(-1)", show=False),
+        Binding("f9", "change_quantity", N_("Quantity"), id="change_quantity", show=False),
+        Binding("f10", "sales", N_("Sales"), id="sales", show=False),
+        Binding("f11", "receipt", N_("Receipt"), id="receipt", show=False),
+        Binding("f12", "x_report", N_("X report"), id="x_report", show=False),
+        Binding("escape", "cancel", N_("Cancel"), id="cancel", show=False),
+        Binding("ctrl+z", "scale_command(0)", N_("Zero"), id="zero", show=False),
+        Binding("ctrl+t", "scale_command(1)", N_("Tare"), id="tare", show=False),
+        Binding("up", "move(-1)", N_("Select a line"), show=False, key_display="↑↓"),
         Binding("down", "move(1)", show=False),
     ]
 
@@ -99,6 +101,7 @@ class RingUpScreen(TillScreen):
         # What the next Enter completes: ("weight", code, name) or ("quantity", line number)
         self.pending: tuple[Any, ...] | None = None
         self.drawn = False  # on_mount has run: the widgets are there
+        self.voiding: int | None = None  # F8 asked about this line; F8 again voids it
         self._hint: str | None = None
 
     # -- layout ----------------------------------------------------------------------------
@@ -116,7 +119,8 @@ class RingUpScreen(TillScreen):
                 yield OptionList(id="results")
         yield Static(id="message")
         yield Input(id="entry", placeholder=self.hint())
-        yield Footer()
+        # compact, and the palette's key is in the keys window: F8 fits at 80 columns
+        yield Footer(compact=True, show_command_palette=False)
 
     def hint(self) -> str:
         """What the entry line takes, with PLUs of this lane's own catalog."""
@@ -297,6 +301,11 @@ class RingUpScreen(TillScreen):
 
     @on(Input.Changed, "#entry")
     def _typing(self, event: Input.Changed) -> None:
+        self.voiding = None  # typing is an answer too: the line stays
+        if event.value == "?" and self.pending is None:  # the keys, from the entry line
+            self.entry.value = ""
+            self.action_keys()
+            return
         results = self.query_one("#results", OptionList)
         text = event.value.strip()
         catalog = self.till.catalog
@@ -407,6 +416,35 @@ class RingUpScreen(TillScreen):
         table = self.query_one("#cart", DataTable)
         if table.row_count:
             table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
+            number = self.selected_line()
+            if number is not None:
+                self.voiding = None
+                self.say(_("Line {n} selected: {name} (F8 voids it, F9 changes its quantity)")
+                         .format(n=number, name=self.cart.line(number).name(active())))
+
+    def on_key(self, event: events.Key) -> None:
+        """Any key but the one that voids is an answer to "void this line?": it stays."""
+        bound = self.active_bindings.get(event.key)
+        if bound is None or bound.binding.action != "void_line":
+            self.voiding = None
+
+    def action_keys(self) -> None:
+        """Every key of this screen and of the till, with its name."""
+        lines = []
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            if binding.action in ("weigh", "scale_command(0)", "scale_command(1)") and \
+                    not self.till.weighing.configured:
+                continue
+            if binding.action.startswith("price_class") and not self.check_action(
+                    "price_class", (binding.action[-2],)):
+                continue
+            shown = binding.key_display or self.app.get_key_display(binding)
+            lines.append(f"{shown:>8}  {self.binding_description(binding)}")
+        lines += [f"{'Ctrl+P':>8}  " + _("More: X report, close shift, sales, hardware check"),
+                  f"{'Ctrl+Q':>8}  " + _("Quit (a sale in progress is held)")]
+        self.till.show("keys", lines)
 
     def action_weigh(self) -> None:
         """The scale's steady weight for the product waiting for a weight, the line whose
@@ -497,11 +535,21 @@ class RingUpScreen(TillScreen):
         return int(str(row_key.value))
 
     def action_void_line(self) -> None:
+        """F8 names the line it would void; F8 again voids it, anything else keeps it."""
         number = self.selected_line()
-        if number is not None:
-            line = self.cart.void(number)
-            self.drop_line(number)
-            self.say(_("Line {n} voided: {name}").format(n=number, name=line.name(active())))
+        if number is None:
+            return
+        if self.voiding != number:
+            self.voiding = number
+            line = self.cart.line(number)
+            self.say(_("Void line {n}, {name} ({amount})? F8 again voids it; any other key "
+                       "keeps it.").format(n=number, name=line.name(active()),
+                                           amount=self.money(line.amount)), error=True)
+            return
+        self.voiding = None
+        line = self.cart.void(number)
+        self.drop_line(number)
+        self.say(_("Line {n} voided: {name}").format(n=number, name=line.name(active())))
 
     def action_change_quantity(self) -> None:
         number = self.selected_line()
