@@ -132,23 +132,26 @@ class Lane:
 
     def sell(self, cart: Cart, tenders: Sequence[Tender], change_currency: str,
              held: Sequence[int] = (), print_receipt: bool = True,
-             change_ok: Money | None = None) -> Sale:
+             change_ok: Money | None = None, draft: int | None = None) -> Sale:
         """Confirm a sale: it is in the journal, with its receipt queued (when there is a
-        printer) and the held sales it came from no longer held, before this returns.
-        Change above the limit needs ``change_ok``: the amount the volunteer confirmed."""
+        printer), the held sales it came from no longer held and the till's draft (up to
+        version ``draft``) cleared, before this returns. Change above the limit needs
+        ``change_ok``: the amount the volunteer confirmed."""
         printing = print_receipt and self.printing
         return self.journal.confirm_sale(cart, tenders, change_currency, self.settings,
                                          held=held, receipt=self.receipt if printing else None,
-                                         change_ok=change_ok)
+                                         change_ok=change_ok, draft=draft)
 
     def change_currency(self, tenders: Sequence[Tender]) -> str:
         """The currency change is given in unless the volunteer chooses another."""
         return default_change_currency(tenders, self.settings.money.change_currency,
                                        self.settings.money.currency)
 
-    def hold(self, cart: Cart, at_quit: bool = False, replacing: Sequence[int] = ()) -> int:
-        """Put a sale in progress aside (in place of the held sales it was recalled from)."""
-        return self.journal.hold(cart, at_quit=at_quit, replacing=replacing)
+    def hold(self, cart: Cart, at_quit: bool = False, replacing: Sequence[int] = (),
+             draft: int | None = None) -> int:
+        """Put a sale in progress aside (in place of the held sales it was recalled from, and
+        of the till's draft up to version ``draft``)."""
+        return self.journal.hold(cart, at_quit=at_quit, replacing=replacing, draft=draft)
 
     def recall(self, held_id: int, cart: Cart | None = None,
                holding: Sequence[int] = ()) -> Recalled:

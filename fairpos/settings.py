@@ -58,6 +58,9 @@ class MoneySettings:
 @dataclass(frozen=True)
 class UiSettings:
     locale: str = doc("Language of the till and of messages: `es` (default) or `en`.", "es")
+    keep_draft: bool = doc(
+        "Write the sale being rung up to the journal after every change, so that a power cut "
+        "loses nothing that was on screen. Turn it off only to measure what it costs.", True)
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,12 @@ SECTIONS = tuple(f.name for f in fields(Settings) if f.name not in ("vouchers", 
 
 def _coerce(section: str, key: str, kind: Any, value: Any, from_env: bool) -> Any:
     name = f"[{section}] {key}"
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if from_env and isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise SettingsError(_("{name} must be true or false").format(name=name))
     if kind is int:
         if isinstance(value, bool):
             raise SettingsError(_("{name} must be a whole number").format(name=name))
@@ -280,6 +289,8 @@ def validate(settings: Settings) -> Settings:
 def _toml(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return str(value) if isinstance(value, int) else f'"{value}"'
 
 

@@ -9,7 +9,7 @@ transaction. Confirmed entries are never updated or deleted: triggers refuse it.
 from __future__ import annotations
 
 from fairpos.journal.base import DB_NAME, JournalError, mint_device_id
-from fairpos.journal.held import HeldSale
+from fairpos.journal.held import Draft, HeldSale
 from fairpos.journal.outbox import Outbox, OutboxSummary
 from fairpos.journal.print_queue import PrintJob
 from fairpos.journal.reports import Reports
@@ -21,6 +21,6 @@ class Journal(Outbox, Reports):
     """The journal of one device: every part of it, on one file."""
 
 
-__all__ = ["APPEND_ONLY", "DB_NAME", "ClosedShift", "CountRound", "HeldSale", "Journal",
+__all__ = ["APPEND_ONLY", "DB_NAME", "ClosedShift", "CountRound", "Draft", "HeldSale", "Journal",
            "JournalError",
            "OutboxSummary", "PrintJob", "ShiftInfo", "mint_device_id"]

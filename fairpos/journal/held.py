@@ -1,6 +1,13 @@
-"""Held sales: a sale in progress put aside (the customer forgot their wallet, the till was
-closed with it on screen). A held sale stops being held only in the transaction that confirms
-it or holds it again, so a crash can neither lose it nor leave it to be sold twice."""
+"""Sales not sold yet: held sales, and the draft of the sale on screen.
+
+A held sale is a sale in progress put aside (the customer forgot their wallet, the till was
+closed with it on screen). It stops being held only in the transaction that confirms it or
+holds it again, so a crash can neither lose it nor leave it to be sold twice.
+
+The draft is the sale being rung up, rewritten after every change; it is cleared in the
+transaction that sells or holds it. Each write carries a version that only grows, and a write
+older than the last clearing is ignored: a late write never brings back a sale already sold.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,17 @@ from fairpos.journal.shifts import ShiftBook
 
 
 @dataclass(frozen=True)
+class Draft:
+    """The sale that was on screen: its cart and the held sales it came from."""
+
+    version: int
+    shift_id: int | None
+    cart: Cart | None  # None: nothing was on screen
+    holding: tuple[int, ...]
+    saved_at: str
+
+
+@dataclass(frozen=True)
 class HeldSale:
     id: int
     held_at: str
@@ -24,15 +42,19 @@ class HeldSale:
 
 
 class HeldSales(ShiftBook):
-    def hold(self, cart: Cart, at_quit: bool = False, replacing: Sequence[int] = ()) -> int:
+    def hold(self, cart: Cart, at_quit: bool = False, replacing: Sequence[int] = (),
+             draft: int | None = None) -> int:
         """Keep a sale in progress aside; returns its number. ``at_quit``: the till was closed
         with it on screen, so the next start brings it back. ``replacing``: the held sales
-        this cart was recalled from; they stop being held in the same transaction."""
+        this cart was recalled from; they stop being held in the same transaction, and so
+        does the draft up to version ``draft``."""
         shift = self.require_shift()
         if cart.is_empty():
             raise JournalError(_("the sale is empty: nothing to hold"))
         with self.transaction():
             self.release_held(replacing)
+            if draft is not None:
+                self.clear_draft(draft)
             cursor = self.db.execute(
                 "INSERT INTO held_sales (shift_id, held_at, cart, at_quit) VALUES (?,?,?,?)",
                 [shift.id, self.clock().isoformat(), json.dumps(cart.to_dict()), int(at_quit)])
@@ -74,3 +96,38 @@ class HeldSales(ShiftBook):
             self.db.execute("DELETE FROM held_sales WHERE id = ?", [held_id])
             self._audit("held_drop", shift_id=row["shift_id"], reason=reason.strip(),
                         cart=json.loads(row["cart"]))
+
+    # -- the draft of the sale on screen ----------------------------------------------------
+
+    def save_draft(self, cart: Cart, holding: Sequence[int], version: int) -> bool:
+        """Keep the sale on screen as it is now (version ``version``); False when a newer
+        version, or a clearing, is already kept."""
+        shift = self.current_shift()
+        with self.transaction():
+            return self._put_draft(version, shift.id if shift else None,
+                                   json.dumps(cart.to_dict()), holding)
+
+    def clear_draft(self, version: int) -> None:
+        """Within a write transaction: the sale on screen up to ``version`` is sold or held."""
+        self._put_draft(version, None, None, ())
+
+    def _put_draft(self, version: int, shift_id: int | None, cart: str | None,
+                   holding: Sequence[int]) -> bool:
+        cursor = self.db.execute(
+            "INSERT INTO draft (one, version, shift_id, cart, holding, saved_at) "
+            "VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (one) DO UPDATE SET "
+            "version = excluded.version, shift_id = excluded.shift_id, cart = excluded.cart, "
+            "holding = excluded.holding, saved_at = excluded.saved_at "
+            "WHERE excluded.version > draft.version OR (excluded.cart IS NULL AND "
+            "excluded.version >= draft.version)",
+            [version, shift_id, cart, json.dumps(list(holding)), self.clock().isoformat()])
+        return cursor.rowcount == 1
+
+    def draft(self) -> Draft | None:
+        """The sale that was on screen, as last kept (None: none ever)."""
+        row = self.db.one("SELECT * FROM draft")
+        if row is None:
+            return None
+        return Draft(row["version"], row["shift_id"],
+                     Cart.from_dict(json.loads(row["cart"])) if row["cart"] else None,
+                     tuple(json.loads(row["holding"])), row["saved_at"])

@@ -26,8 +26,11 @@ class SalesBook(HeldSales, PrintQueue):
     def confirm_sale(self, cart: Cart, tenders: Sequence[Tender], change_currency: str,
                      settings: Settings, held: Sequence[int] = (),
                      receipt: Callable[[Sale], bytes] | None = None,
-                     change_ok: Money | None = None) -> Sale:
+                     change_ok: Money | None = None, draft: int | None = None) -> Sale:
         """Check the payment and write the sale durably; returns the confirmed sale.
+
+        ``draft``: the version of the till's draft this cart is; the draft is cleared in the
+        same transaction, so a crash can never bring back a sale already sold.
 
         Change above ``[money] max_change`` is refused (:class:`LargeChange`) unless
         ``change_ok`` is that very amount, confirmed by the volunteer.
@@ -54,6 +57,8 @@ class SalesBook(HeldSales, PrintQueue):
                                        rates, change_currency))))
             check_change(settlement, change_limit(change_currency, settings.change_limits,
                                                   cart.currency, rates), change_ok)
+            if draft is not None:
+                self.clear_draft(draft)
             return self._write_entry(
                 kind="sale", shift=shift, total=cart.total, lines=cart.lines, tenders=tenders,
                 change=settlement.change, catalog_version=catalog.version, rates=rates.all(),

@@ -245,6 +245,25 @@ def m006_count_rounds(db: Migratable) -> None:
     )
     append_only(db.conn, ("count_rounds",), "the journal")
 
+
+@migration
+def m007_draft(db: Migratable) -> None:
+    # The sale being rung up, rewritten after every change so that a power cut loses nothing
+    # on screen. One row; ``version`` only grows, so a late write never brings back a cart
+    # that was already sold or held (its version was cleared with it).
+    db.executescript(
+        """
+        CREATE TABLE draft (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            version INTEGER NOT NULL,
+            shift_id INTEGER REFERENCES shifts(id),
+            cart TEXT,
+            holding TEXT NOT NULL DEFAULT '[]',
+            saved_at TEXT NOT NULL
+        );
+        """
+    )
+
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the journal's tables up to date, each step once, in order (sqlite-utils
     ``Migrations``; it is loaded only when a step is due, so opening a journal stays quick)."""

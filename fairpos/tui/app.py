@@ -91,6 +91,7 @@ class TillApp(App[None]):
         self.shift: ShiftInfo | None = None
         self.cart = Cart(self.settings.money.currency)
         self.holding: tuple[int, ...] = ()  # the held sales the cart on screen came from
+        self.draft_version = 0  # of the cart on screen, as kept on disk
         self.payments: list[Tender] = []  # entered for the cart on screen, not confirmed yet
         self.last_sale: Sale | None = None
         self._printing = threading.Lock()  # one print run at a time
@@ -173,6 +174,10 @@ class TillApp(App[None]):
                     error=event.worker.error)))
         elif event.worker.group == "printer":
             self.post_message(PrinterChanged(str(event.worker.error), -1))
+        elif event.worker.group == "draft":
+            self.screen.post_message(Refused(
+                _("The sale on screen could not be kept on disk ({error}); it is still here. "
+                  "If it keeps failing, call for help.").format(error=event.worker.error)))
 
     # -- start and quit --------------------------------------------------------------------
 
@@ -184,7 +189,8 @@ class TillApp(App[None]):
             at_quit = [h for h in journal.held() if h.at_quit]
             return Loaded(journal.catalog(),
                           journal.rates(settings.money.currency, settings.accepted_currencies),
-                          journal.current_shift(), at_quit[-1] if at_quit else None)
+                          journal.current_shift(), at_quit[-1] if at_quit else None,
+                          journal.draft())
 
         self.run_job(load, self)
         if self.scale_watch is not None:
@@ -197,8 +203,19 @@ class TillApp(App[None]):
         # out of the garbage collector's full passes, which would otherwise stall a key now
         # and then to look at every one of them.
         gc.freeze()
+        draft = loaded.draft
+        if draft is not None:
+            self.draft_version = draft.version
         if self.shift is None:
             self.show("open_shift")
+        elif draft is not None and draft.cart is not None and draft.shift_id == self.shift.id \
+                and not draft.cart.is_empty():
+            # the power went with a sale on screen: it is back, as it was
+            self.cart, self.holding = draft.cart, draft.holding
+            self.show("ring_up")
+            self.screen.post_message(CartChanged(said=_(
+                "The sale that was on screen when the till stopped is back ({count} lines)."
+            ).format(count=len(draft.cart.active))))
         else:
             self.show("ring_up")
             if loaded.held_at_quit is not None:
@@ -231,7 +248,20 @@ class TillApp(App[None]):
             self.screen.post_message(Refused(str(err)))
             return
         self.cart, self.holding = recalled.cart, recalled.held
-        self.screen.post_message(CartChanged())
+        self.cart_changed()
+        self.screen.post_message(CartChanged(said=_("Held sale recalled.")))
+
+    def cart_changed(self) -> None:
+        """The sale on screen changed: keep it on disk, off the UI thread (a power cut loses
+        nothing); each change has a newer version, so only the newest is ever kept."""
+        self.draft_version += 1
+        if self.settings.ui.keep_draft:
+            self._save_draft(Cart(self.cart.currency, list(self.cart.lines)), self.holding,
+                             self.draft_version)
+
+    @work(thread=True, group="draft", exclusive=True, exit_on_error=False)
+    def _save_draft(self, cart: Cart, holding: tuple[int, ...], version: int) -> None:
+        self.lane.journal.save_draft(cart, holding, version)
 
     def new_sale(self) -> None:
         """The sale on screen was sold or held: start the next one."""
@@ -244,9 +274,9 @@ class TillApp(App[None]):
         if self.cart.is_empty() or self.shift is None:
             self.exit()
             return
-        cart, holding = self.cart, self.holding
-        self.run_job(lambda lane: SaleHeld(lane.hold(cart, at_quit=True, replacing=holding),
-                                           at_quit=True), self)
+        cart, holding, draft = self.cart, self.holding, self.draft_version
+        self.run_job(lambda lane: SaleHeld(lane.hold(cart, at_quit=True, replacing=holding,
+                                                     draft=draft), at_quit=True), self)
 
     @on(SaleHeld)
     def _held_at_quit(self, message: SaleHeld) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from textual.message import Message
 
 from fairpos.catalog import Catalog
-from fairpos.journal import HeldSale, OutboxSummary, ShiftInfo
+from fairpos.journal import Draft, HeldSale, OutboxSummary, ShiftInfo
 from fairpos.journal.shifts import CountRound
 from fairpos.lane import CloseResult
 from fairpos.money import Rates
@@ -39,6 +39,7 @@ class Loaded(Message, bubble=False):
     rates: Rates
     shift: ShiftInfo | None
     held_at_quit: HeldSale | None
+    draft: Draft | None
 
 
 @dataclass
@@ -127,11 +128,12 @@ class HardwareChecked(Message, bubble=False):
 
 class CartChanged(Message):
     """The sale in progress, or what the side panel shows, changed outside the ring-up screen
-    (``quiet``: only the devices' state)."""
+    (``quiet``: only the devices' state); ``said``: what to tell the volunteer about it."""
 
-    def __init__(self, quiet: bool = False) -> None:
+    def __init__(self, quiet: bool = False, said: str = "") -> None:
         super().__init__()
         self.quiet = quiet
+        self.said = said
 
 
 class PrinterChanged(Message):

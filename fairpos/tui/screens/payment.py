@@ -295,10 +295,12 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.say(_("Saving…"))
         cart, tenders, change = self.cart, list(self.tenders), self.change_currency
         holding, printing = self.till.holding, self.till.can_print
+        draft = self.till.draft_version
 
         def write(lane: Lane) -> SaleConfirmed:
             return SaleConfirmed(lane.sell(cart, tenders, change, held=holding,
-                                           print_receipt=printing, change_ok=change_ok))
+                                           print_receipt=printing, change_ok=change_ok,
+                                           draft=draft))
 
         self.till.run_job(write, self)
 

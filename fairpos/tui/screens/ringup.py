@@ -283,7 +283,7 @@ class RingUpScreen(TillScreen):
             return
         self.prompt(None)
         self.refresh_cart()
-        self.say(_("Held sale recalled."))
+        self.say(message.said)
 
     def on_refused(self, message: Refused) -> None:
         self.say(message.text, error=True)
@@ -383,6 +383,7 @@ class RingUpScreen(TillScreen):
     def added(self, line: Line) -> None:
         self.prompt(None)
         self.show_line(line)
+        self.till.cart_changed()
         typed = (_(" (typed)") if line.grams is not None and line.scale_frame is None
                  and self.till.weighing.configured else "")
         self.say(f"+ {line.name(active())}  {self.quantity_text(line)}{typed}  "
@@ -549,6 +550,7 @@ class RingUpScreen(TillScreen):
         self.voiding = None
         line = self.cart.void(number)
         self.drop_line(number)
+        self.till.cart_changed()
         self.say(_("Line {n} voided: {name}").format(n=number, name=line.name(active())))
 
     def action_change_quantity(self) -> None:
@@ -589,7 +591,7 @@ class RingUpScreen(TillScreen):
         self.say(_("Sale {id} confirmed.").format(id=sale.id) + change)
 
     def action_hold(self) -> None:
-        cart, holding = self.cart, self.till.holding
+        cart, holding, draft = self.cart, self.till.holding, self.till.draft_version
         if cart.is_empty():
             self.say(_("the sale is empty: nothing to hold"), error=True)
             return
@@ -597,7 +599,8 @@ class RingUpScreen(TillScreen):
             self.say(_("payments were entered: finish paying (F2), or remove them there (F8) "
                        "before holding the sale"), error=True)
             return
-        self.till.run_job(lambda lane: SaleHeld(lane.hold(cart, replacing=holding)), self)
+        self.till.run_job(lambda lane: SaleHeld(lane.hold(cart, replacing=holding,
+                                                          draft=draft)), self)
 
     @on(SaleHeld)
     def _held(self, message: SaleHeld) -> None:

@@ -1,0 +1,124 @@
+"""A power cut loses nothing that was on screen: the sale being rung up is kept on disk after
+every change, comes back after a crash, and is cleared with the sale that sells or holds it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.terminal import Terminal
+from fairpos.cart import Cart
+from fairpos.journal import DB_NAME, Journal
+from tests.conftest import LaneDir, make_lane
+from tests.till_helpers import make_till, message, rows, settle, type_in
+
+
+@pytest.fixture
+def lane(tmp_path: Path) -> LaneDir:
+    lane = make_lane(tmp_path / "lane", device_id="DRAFT1")
+    lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
+    lane.run("shift", "open", "--volunteer", "Ana", "--float", "USD:20")
+    return lane
+
+
+def kept(lane: LaneDir) -> list[tuple[str, int | None, int | None]]:
+    """The lines of the draft on disk: (code, grams, count)."""
+    journal = Journal.open(lane.path / DB_NAME)
+    try:
+        draft = journal.draft()
+    finally:
+        journal.close()
+    if draft is None or draft.cart is None:
+        return []
+    return [(line.code, line.grams, line.count) for line in draft.cart.active]
+
+
+async def test_every_change_is_kept_and_comes_back_after_a_stop(lane: LaneDir) -> None:
+    app = make_till(lane.path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await type_in(pilot, "101*1.25", "enter")
+        assert kept(lane) == [("101", 1250, None)]
+        await type_in(pilot, "3*305", "enter")
+        await type_in(pilot, "g*2.35", "enter")
+        await pilot.press("up", "f8", "f8")  # void the rice
+        await settle(pilot)
+        assert kept(lane) == [("101", 1250, None), ("G", 2350, None)]
+    # the till stopped without a word (no Ctrl+Q, nothing held): the sale is back
+    again = make_till(lane.path)
+    async with again.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        assert [(line.code, line.grams) for line in again.cart.active] == [
+            ("101", 1250), ("G", 2350)]
+        assert "is back (2 lines)" in message(pilot)
+        await pilot.press("f2")
+        await type_in(pilot, "", "enter", "enter")
+        assert "confirmed" in message(pilot)
+    assert kept(lane) == []  # cleared with the sale, in its transaction
+    third = make_till(lane.path)
+    async with third.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        assert third.cart.is_empty()  # a sale already sold never comes back
+    assert rows(lane.path, "SELECT COUNT(*) FROM sales") == [(1,)]
+
+
+async def test_holding_clears_the_draft_too(lane: LaneDir) -> None:
+    app = make_till(lane.path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await type_in(pilot, "305", "enter")
+        await type_in(pilot, "", "f6")
+        assert "held as #1" in message(pilot)
+    assert kept(lane) == []
+    again = make_till(lane.path)
+    async with again.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        assert again.cart.is_empty()  # held, not on screen: F7 brings it back
+
+
+def test_a_late_write_never_brings_back_a_sold_sale(lane: LaneDir) -> None:
+    journal = Journal.open(lane.path / DB_NAME)
+    try:
+        cart = Cart("USD")
+        cart.add(journal.catalog(), "305")
+        assert journal.save_draft(cart, (), 5)
+        with journal.transaction():
+            journal.clear_draft(5)  # what confirming version 5 does
+        assert not journal.save_draft(cart, (), 5)  # a save of version 5, arriving late
+        assert not journal.save_draft(cart, (), 4)
+        draft = journal.draft()
+        assert draft is not None and draft.cart is None and draft.version == 5
+        assert journal.save_draft(cart, (), 6)  # the next sale
+    finally:
+        journal.close()
+
+
+def test_kill_9_mid_sale_then_restart_shows_the_same_lines(lane: LaneDir) -> None:
+    argv = [sys.executable, "-m", "fairpos", "--data-dir", str(lane.path), "--lang", "en",
+            "till"]
+    first = Terminal(argv, columns=100, lines=30)
+    try:
+        first.wait_for(lambda screen: "Void line" in screen)
+        for count, typed in enumerate(("101*1.25", "3*305", "120*850g"), start=1):
+            first.send(typed.encode())
+            first.wait_for(lambda screen, t=typed: t in screen)
+            first.send(b"\r")
+            first.wait_for(lambda screen, n=count: f"{n} lines" in screen)
+        first.wait_for(lambda _screen: len(kept(lane)) == 3)  # on disk, off the UI thread
+        os.killpg(first.process.pid, signal.SIGKILL)
+        first.process.wait(timeout=30)
+    finally:
+        first.close()
+    before = rows(lane.path, "SELECT COUNT(*) FROM sales")
+    second = Terminal(argv, columns=100, lines=30)
+    try:
+        screen = second.wait_for(lambda text: "is back (3 lines)" in text) and second.text()
+        assert "Tomato" in screen and "White rice" in screen and "Aubergine" in screen
+        assert "3 lines" in screen
+    finally:
+        second.close()
+    assert rows(lane.path, "SELECT COUNT(*) FROM sales") == before == [(0,)]
