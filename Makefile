@@ -34,7 +34,7 @@ test: lint
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/confirm_sale.py
 	$(BIN)/python benchmarks/season_report.py
-	$(BIN)/python -m benchmarks.till_keys
+	$(BIN)/python -m benchmarks.till_keys --compare-draft
 	$(BIN)/python -m benchmarks.till_keys --printer-backlog 200
 	$(BIN)/python -m benchmarks.till_keys --sync-backlog 5000
 	$(BIN)/python -m benchmarks.receipts

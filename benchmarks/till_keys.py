@@ -115,7 +115,7 @@ def sync_backlog(folder: Path, sales: int) -> tuple[Any, Any, dict[str, str]]:
 
 
 def measure(terminal: Terminal, keys: int, key: bytes, price: Decimal, base: Decimal,
-            row_label: Callable[[int], str]) -> list[float]:
+            row_label: Callable[[int], str], remove: bytes = F8) -> list[float]:
     timings = []
     for k in range(1, keys + 1):
         total = f"{base + price:,.2f} USD"
@@ -124,7 +124,7 @@ def measure(terminal: Terminal, keys: int, key: bytes, price: Decimal, base: Dec
         seen = terminal.wait_for(lambda text, t=total, r=label: "41 lines" in text
                                  and t in text and bool(r.search(text)))
         timings.append((seen - sent) * 1000)
-        terminal.send(F8)
+        terminal.send(remove)
         terminal.wait_for(lambda text: "40 lines" in text and f"{base:,.2f} USD" in text)
     return timings
 
@@ -150,6 +150,8 @@ def main() -> None:
     parser.add_argument("--printer-backlog", type=int, default=0)
     parser.add_argument("--sync-backlog", type=int, default=0)
     parser.add_argument("--starts", type=int, default=11)
+    parser.add_argument("--compare-draft", action="store_true",
+                        help="also measure the till without its durable draft cart")
     args = parser.parse_args()
     compile_sources()
     printer = FakePrinter(seconds_per_receipt=0.1) if args.printer_backlog else None
@@ -178,13 +180,20 @@ def main() -> None:
         till_start = statistics.median(starts["till"])
         bare_start = statistics.median(starts["bare"])
 
-        till = Terminal(till_argv, env=env)
-        try:
-            till.wait_for(lambda t: "40 lines" in t)
-            # the k-th added line is number 40 + k (voided lines keep their numbers)
-            till_ms = measure(till, args.keys, b"305\r", price, base, lambda k: str(40 + k))
-        finally:
-            till.close()
+        def till_keys(extra: dict[str, str]) -> list[float]:
+            till = Terminal(till_argv, env={**env, **extra})
+            try:
+                till.wait_for(lambda t: "40 lines" in t)
+                # the k-th added line is number 40 + k (voided lines keep their numbers); F8
+                # names the line, F8 again voids it
+                return measure(till, args.keys, b"305\r", price, base, lambda k: str(40 + k),
+                               remove=F8 + F8)
+            finally:
+                till.close()
+
+        till_ms = till_keys({})
+        undrafted_ms = till_keys({"FAIRPOS_UI__KEEP_DRAFT": "false"}) if args.compare_draft \
+            else []
 
         bare = Terminal(bare_argv)
         try:
@@ -217,6 +226,11 @@ def main() -> None:
     print(f"  fairpos till             median {t_median:7.2f} ms   p99 {t_p99:7.2f} ms")
     print(f"  ratio till / bare        median {t_median / b_median:5.2f}x   "
           f"p99 {t_p99 / b_p99:5.2f}x")
+    if undrafted_ms:
+        u_median, u_p99 = figures(undrafted_ms)
+        print(f"  till without the draft   median {u_median:7.2f} ms   p99 {u_p99:7.2f} ms")
+        print(f"  ratio draft / no draft   median {t_median / u_median:5.2f}x   "
+              f"p99 {t_p99 / u_p99:5.2f}x")
     print(f"start-up to the first useful screen, median of {args.starts} starts each")
     print(f"  bare Textual table app   {bare_start:7.0f} ms")
     print(f"  fairpos till             {till_start:7.0f} ms")

@@ -138,6 +138,19 @@ async def test_unplugged_scale_manual_entry_and_replug(lane: LaneDir, scale: Fak
         (1500, 1), (700, 0)]
 
 
+async def test_a_reading_while_the_till_closes_is_dropped(lane: LaneDir, scale: FakeScale) -> None:
+    """The scale's thread keeps reading while the till shuts down and its widgets go away."""
+    app = make_till(lane.path, FAIRPOS_SCALE__URL=str(scale.link), **SICS)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await until(pilot, steady(pilot, 1250))
+        screen = pilot.app.screen
+        await screen.query("#side").remove()  # as on the way out: the panels are gone first
+        screen.scale_changed()  # nothing to draw on, and no traceback
+        screen.devices_changed()
+        assert not screen.query("#weight")
+
+
 async def test_zero_and_tare_keys_reach_the_scale(lane: LaneDir, scale: FakeScale) -> None:
     app = make_till(lane.path, FAIRPOS_SCALE__URL=str(scale.link), **SICS)
     async with app.run_test(size=(100, 30)) as pilot:

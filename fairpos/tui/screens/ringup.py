@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -121,6 +122,9 @@ class RingUpScreen(TillScreen):
         yield Input(id="entry", placeholder=self.hint())
         # compact, and the palette's key is in the keys window: F8 fits at 80 columns
         yield Footer(compact=True, show_command_palette=False)
+
+    def on_unmount(self) -> None:
+        self.drawn = False
 
     def hint(self) -> str:
         """What the entry line takes, with PLUs of this lane's own catalog."""
@@ -254,11 +258,14 @@ class RingUpScreen(TillScreen):
 
     def scale_changed(self) -> None:
         """The live weight panel: the newest reading only; moving is greyed, trouble in red."""
-        if not self.drawn:  # a reading can come before the screen's widgets are there
+        if not self.drawn:  # a reading can come before the widgets are there, or after
             return
         weighing = self.till.weighing
         reading = weighing.reading
-        weight = self.query_one("#weight", Static)
+        try:
+            weight = self.query_one("#weight", Static)
+        except NoMatches:  # the till is closing: its widgets are being removed
+            return
         grams = reading.grams if reading is not None else None
         shown = format_grams(grams, active()) if grams is not None else "—"
         weight.update(f"[b]{shown}[/b]\n{weighing.state()}")
@@ -269,7 +276,11 @@ class RingUpScreen(TillScreen):
     def devices_changed(self) -> None:
         if not self.drawn:
             return
-        self.query_one("#devices", Panel).show("\n".join(["", *device_lines(self.till)]))
+        try:
+            devices = self.query_one("#devices", Panel)
+        except NoMatches:
+            return
+        devices.show("\n".join(["", *device_lines(self.till)]))
 
     def say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#message", Static)
