@@ -187,6 +187,14 @@ class Rates:
     def all(self) -> list[Rate]:
         return [self._rates[code] for code in sorted(self._rates)]
 
+    def older_than(self, days: int, today: date) -> dict[str, int]:
+        """How many days old each rate is that came into force more than ``days`` days
+        before ``today`` (none when ``days`` is 0: ages are not watched)."""
+        if days <= 0:
+            return {}
+        ages = {code: (today - rate.effective).days for code, rate in self._rates.items()}
+        return {code: age for code, age in sorted(ages.items()) if age > days}
+
     def _rate(self, currency: str) -> Rate:
         try:
             return self._rates[currency]

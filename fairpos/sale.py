@@ -6,6 +6,7 @@ journal gives the real figures without ever changing a confirmed sale.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -95,3 +96,12 @@ class Sale:
                 for r in self.rates
             ],
         }
+
+
+def corrections(entries: Iterable[Sale]) -> dict[str, list[Sale]]:
+    """The voids and refunds among ``entries``, by the id of the sale each one corrects."""
+    found: dict[str, list[Sale]] = {}
+    for entry in entries:
+        if entry.kind != "sale" and entry.ref_id is not None:
+            found.setdefault(entry.ref_id, []).append(entry)
+    return found

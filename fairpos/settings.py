@@ -53,6 +53,9 @@ class MoneySettings:
         "currency as `CUR:AMOUNT`, e.g. `[\"USD:20\", \"VES:10000\"]`. The pricing currency "
         "defaults to 20; a currency not listed takes the pricing currency's limit at the "
         "day's rate.", factory=list)
+    rate_max_age_days: int = doc(
+        "An exchange rate in force for more than this many days is shown as old on the till, "
+        "with how to update it (a sync with the ledger, or `fairpos rate set`). 0: never.", 3)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ SIZES = [(80, 24), (120, 40)]
 @pytest.fixture
 def till(tmp_path: Path) -> Any:
     lane = make_lane(tmp_path / "lane", device_id="SNAP01")
-    lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
+    lane.run("rate", "set", "VES", "414.04", "--effective", "2026-11-19")
     store = Journal.open(lane.path / DB_NAME, clock=Clock())  # opened at a fixed time
     store.open_shift("Ana", {"USD": 2000, "VES": 1000000})
     store.close()

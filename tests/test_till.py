@@ -52,7 +52,11 @@ async def test_open_shift_screen(tmp_path: Path) -> None:
         assert "is not an amount" in message(pilot, "#open-message")
         assert focused_id(pilot) == "float-VES"
         app.screen.query_one("#float-VES", Input).value = "1000"
-        app.screen.query_one("#training", Checkbox).value = True
+        await pilot.press("tab", "space")  # the training box, by its label
+        box = app.screen.query_one("#training", Checkbox)
+        assert box.value and box.has_focus
+        assert "Training: sales are practice" in str(box.render()) and box.size.height >= 1
+        assert box.region.height == box.outer_size.height >= 3  # its border and label are shown
         await pilot.press("f2")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "RingUpScreen"
@@ -97,6 +101,29 @@ async def test_entry_line_adds_weighed_counted_and_class_lines(lane: LaneDir) ->
         totals = str(app.screen.query_one("#totals").render())
         assert "17.26 USD" in totals and "7,146.33 VES" in totals
         assert "rate 414.04 (2026-01-01)" in totals
+
+
+async def test_an_old_rate_is_marked_with_how_to_update_it(lane: LaneDir) -> None:
+    """The rate came into force on 2026-01-01; the till's day is 2026-11-20."""
+    app = make_till(lane.path, FAIRPOS_MONEY__RATE_MAX_AGE_DAYS="3")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        totals = str(app.screen.query_one("#totals").render())
+        assert "OLD rate: 323 days" in totals
+        [told] = [str(n.message) for n in app._notifications]
+        assert "VES rate is 323 days old" in told and "fairpos rate set VES" in told
+        lane.run("rate", "set", "VES", "420", "--effective", "2026-11-19")
+        app.refresh_rates()  # as after a sync brings the day's rate
+        await settle(pilot)
+        await type_in(pilot, "305", "enter")
+        totals = str(app.screen.query_one("#totals").render())
+        assert "rate 420 (2026-11-19)" in totals and "OLD" not in totals
+    watched_not = make_till(lane.path, FAIRPOS_MONEY__RATE_MAX_AGE_DAYS="0")
+    lane.run("rate", "set", "VES", "421", "--effective", "2026-01-02")
+    async with watched_not.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "OLD" not in str(watched_not.screen.query_one("#totals").render())
+        assert not watched_not._notifications
 
 
 async def test_void_change_quantity_and_repeat(lane: LaneDir) -> None:
@@ -386,6 +413,18 @@ async def test_sales_screen_void_and_refund(lane: LaneDir) -> None:
         await pilot.press("f5")
         await settle(pilot)
         assert "No printer is configured" in message(pilot, "#sales-message")
+        await pilot.press("end", "ctrl+u")  # the whole list: what happened to each sale
+        await settle(pilot)
+        kinds = {table.get_row_at(n)[0]: table.get_row_at(n)[2] for n in range(table.row_count)}
+        assert kinds == {first["id"]: "sale · VOIDED", second["id"]: "sale · refunded in part",
+                         first["id"][:-1] + "3": f"void of {first['id']}",
+                         first["id"][:-1] + "4": f"refund of {second['id']}"}
+        await type_in(pilot, "000001")
+        await pilot.press("f2")  # the sale view says it was voided, by what and why
+        await settle(pilot)
+        title = str(app.screen.query_one("#text-title").render())
+        assert f"VOIDED by {first['id'][:-1]}3 at " in title and "customer left" in title
+        await pilot.press("escape")
     assert rows(lane.path, "SELECT kind, ref_id, reason FROM sales WHERE kind <> 'sale' "
                            "ORDER BY seq") == [("void", first["id"], "customer left"),
                                                ("refund", second["id"], "bruised")]

@@ -88,6 +88,7 @@ class TillApp(App[None]):
         self.settings = lane.settings
         self.catalog: Catalog | None = None
         self.rates: Rates = Rates(self.settings.money.currency, {})
+        self.old_rates: dict[str, int] = {}  # currency → days, past [money] rate_max_age_days
         self.shift: ShiftInfo | None = None
         self.cart = Cart(self.settings.money.currency)
         self.holding: tuple[int, ...] = ()  # the held sales the cart on screen came from
@@ -199,6 +200,7 @@ class TillApp(App[None]):
     @on(Loaded)
     def _loaded(self, loaded: Loaded) -> None:
         self.catalog, self.rates, self.shift = loaded.catalog, loaded.rates, loaded.shift
+        self.watch_rate_ages()
         # The catalog (thousands of products) and the app live as long as the till: keep them
         # out of the garbage collector's full passes, which would otherwise stall a key now
         # and then to look at every one of them.
@@ -235,6 +237,20 @@ class TillApp(App[None]):
     @on(RatesLoaded)
     def _rates_loaded(self, message: RatesLoaded) -> None:
         self.rates = message.rates
+        self.watch_rate_ages()
+
+    def watch_rate_ages(self) -> None:
+        """Rates in force for longer than ``[money] rate_max_age_days``: the side panel marks
+        them, and the volunteer is told once how to bring a new one."""
+        days = self.settings.money.rate_max_age_days
+        old = self.rates.older_than(days, self.lane.now().date())
+        for currency, age in old.items():
+            if self.old_rates.get(currency) is None:
+                self.notify(_("The {currency} rate is {age} days old (more than {days}). "
+                              "Sync with the ledger, or ask for it to be set: "
+                              "fairpos rate set {currency} VALUE").format(
+                    currency=currency, age=age, days=days), severity="warning", timeout=30)
+        self.old_rates = old
 
     def recall(self, held_id: int) -> None:
         """Bring a held sale back onto the screen (it stays held until sold or held again)."""

@@ -34,6 +34,7 @@ class Till(Protocol):
     settings: Settings
     catalog: Catalog | None
     rates: Rates
+    old_rates: dict[str, int]
     shift: ShiftInfo | None
     cart: Cart
     holding: tuple[int, ...]

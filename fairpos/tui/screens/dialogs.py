@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,15 +21,21 @@ from fairpos.tui.messages import PrintQueued
 
 
 class ReceiptScreen(TextScreen):
-    def __init__(self, sale: Sale) -> None:
+    def __init__(self, sale: Sale, notes: list[str] | None = None) -> None:
         super().__init__(_("Receipt preview"), [])
         self.sale = sale
+        self.notes = notes or []  # said above the receipt: a void or refund of this sale
 
     def on_mount(self) -> None:
         settings = self.till.settings
         width = settings.printer.columns
         self.show_lines(receipt_lines(self.sale, fair=settings.fair.name,
                                       lane=settings.fair.lane, language=active(), width=width))
+        if self.notes:
+            self.query_one("#text-title", Static).update(
+                f"[b]{self.title_text}[/b]\n" + "\n".join(
+                    escape(note) for note in self.notes))
+            self.query_one("#text-title", Static).add_class("error")
 
     def action_print_page(self) -> None:
         """F2 on a receipt reprints it, marked REPRINT."""

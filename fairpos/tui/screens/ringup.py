@@ -246,6 +246,9 @@ class RingUpScreen(TillScreen):
             if rate is not None:
                 rows.append(_("rate {value} ({day})").format(
                     value=format_rate(rate.value, active()), day=rate.effective))
+                if currency in till.old_rates:
+                    rows.append("[b red]" + _("OLD rate: {age} days").format(
+                        age=till.old_rates[currency]) + "[/]")
         rows.append(_("{count} lines").format(count=len(self.cart.active)))
         if till.catalog is not None:
             rows.append(_("prices as of v{version}").format(version=till.catalog.version))

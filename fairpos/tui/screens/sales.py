@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from fairpos.i18n import N_, _, active, format_money
 from fairpos.lane import Lane
-from fairpos.sale import Sale
+from fairpos.sale import Sale, corrections
 from fairpos.tui.base import TillScreen
 from fairpos.tui.messages import EntryRecorded, PrintQueued, Refused, SalesListed
 
@@ -59,14 +59,14 @@ class SalesScreen(TillScreen):
         text = self.query_one("#find", Input).value.strip().upper()
         table = self.query_one("#sales", DataTable)
         table.clear()
-        kinds = {"sale": _("sale"), "void": _("void"), "refund": _("refund")}
+        corrected = corrections(self.entries)
         for sale in reversed(self.entries):
             time = f"{sale.confirmed_at:%H:%M}"
             if text and text not in sale.id and text not in time:
                 continue
             payments = ", ".join(format_money(t.amount, active()) for t in sale.tenders)
-            table.add_row(sale.id, time, kinds[sale.kind], format_money(sale.total, active()),
-                          payments, key=sale.id)
+            table.add_row(sale.id, time, kind_text(sale, corrected.get(sale.id, [])),
+                          format_money(sale.total, active()), payments, key=sale.id)
 
     @on(Input.Changed, "#find")
     def _find(self) -> None:
@@ -100,7 +100,8 @@ class SalesScreen(TillScreen):
     def action_view(self) -> None:
         sale = self.selected()
         if sale is not None:
-            self.till.show("receipt", sale)
+            notes = [correction_note(c) for c in corrections(self.entries).get(sale.id, [])]
+            self.till.show("receipt", sale, notes)
 
     def action_reprint(self) -> None:
         sale = self.selected()
@@ -163,3 +164,25 @@ class SalesScreen(TillScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def kind_text(entry: Sale, corrected_by: list[Sale]) -> str:
+    """What an entry is, and for a sale whether it was voided or partly refunded since."""
+    if entry.kind == "void":
+        return _("void of {id}").format(id=entry.ref_id)
+    if entry.kind == "refund":
+        return _("refund of {id}").format(id=entry.ref_id)
+    if any(c.kind == "void" for c in corrected_by):
+        return _("sale · VOIDED")
+    if corrected_by:
+        return _("sale · refunded in part")
+    return _("sale")
+
+
+def correction_note(correction: Sale) -> str:
+    """One line above a sale's receipt: which entry voided or refunded it, when and why."""
+    text = _("VOIDED by {id} at {time}: {reason}") if correction.kind == "void" else \
+        _("Refund {id} at {time} ({total}): {reason}")
+    return text.format(id=correction.id, time=f"{correction.confirmed_at:%H:%M}",
+                       total=format_money(correction.total, active()),
+                       reason=correction.reason or "")
