@@ -22,6 +22,7 @@ from fairpos.catalog import Catalog, parse_catalog
 from fairpos.journal import DB_NAME, Journal
 from fairpos.lane import Lane
 from fairpos.money import Money
+from fairpos.presets import example
 from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
 from fairpos.tenders import Tender
@@ -50,7 +51,7 @@ def fresh_store(folder: Path) -> tuple[Journal, Catalog]:
 
 def bench_fairpos(folder: Path, sales: int) -> list[float]:
     """The lane service's sale, as the till and ``fairpos sell`` confirm it."""
-    settings = parse_settings((FIXTURES / "feria.toml").read_text())
+    settings = parse_settings(example("feria"))
     store, catalog = fresh_store(folder)
     lane = Lane(folder, settings, store)
     timings = []

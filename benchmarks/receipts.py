@@ -23,6 +23,7 @@ from fairpos.cart import Cart
 from fairpos.catalog import parse_catalog
 from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Money
+from fairpos.presets import example
 from fairpos.printer.connection import parse_url
 from fairpos.printer.layout import sale_receipt
 from fairpos.printer.render import render
@@ -33,7 +34,7 @@ from fairpos.tenders import Tender
 from tests.fake_printer import FakePrinter
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = parse_settings((ROOT / "fixtures" / "feria.toml").read_text())
+SETTINGS = parse_settings(example("feria"))
 
 
 def figures(samples: list[float]) -> tuple[float, float]:

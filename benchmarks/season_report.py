@@ -21,6 +21,7 @@ from pathlib import Path
 
 from fairpos.catalog import parse_catalog
 from fairpos.journal import DB_NAME, Journal
+from fairpos.presets import example
 from fairpos.settings import parse_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +96,7 @@ def main() -> None:
     parser.add_argument("--sales", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
-    settings = parse_settings((FIXTURES / "feria.toml").read_text())
+    settings = parse_settings(example("feria"))
     with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
         path = Path(tmp) / DB_NAME
         started = time.perf_counter()

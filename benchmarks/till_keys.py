@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import csv
 import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from benchmarks.terminal import Terminal, compile_sources
 from fairpos.cart import Cart
 from fairpos.catalog import parse_catalog
 from fairpos.journal import DB_NAME, Journal
+from fairpos.presets import example
 from fairpos.printer.layout import text_receipt
 from fairpos.printer.render import render
 from fairpos.quantity import Quantity
@@ -66,7 +66,7 @@ def big_catalog(path: Path, products: int) -> None:
 
 def prepare_lane(folder: Path, products: int, backlog: int = 0) -> Decimal:
     """A lane with a big catalog, an open shift and a 40-line sale held at quit."""
-    shutil.copyfile(ROOT / "fixtures" / "feria.toml", folder / "fairpos.toml")
+    (folder / "fairpos.toml").write_text(example("feria"), encoding="utf-8")
     big_catalog(folder / "catalog.csv", products)
     store = Journal.create(folder / DB_NAME)
     draft = parse_catalog((folder / "catalog.csv").read_text(), "csv", "USD")

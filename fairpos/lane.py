@@ -159,12 +159,17 @@ class Lane:
         the cart is sold or held again."""
         return recalled_into(self.journal.held_sale(held_id), cart, holding)
 
+    def receipt_of(self, sale: Sale, reprint: bool = False) -> Receipt:
+        """The receipt of ``sale`` as this lane prints it, in the language in use."""
+        settings = self.settings
+        return sale_receipt(sale, fair=settings.fair.name, lane=settings.fair.lane,
+                            language=i18n.active(), width=settings.printer.columns,
+                            footer=settings.printer.footer, reprint=reprint,
+                            names=settings.method_names)
+
     def receipt(self, sale: Sale, reprint: bool = False) -> bytes:
-        """The receipt of ``sale`` as the configured printer's bytes, in the language in use."""
-        return self.render(sale_receipt(
-            sale, fair=self.settings.fair.name, lane=self.settings.fair.lane,
-            language=i18n.active(), width=self.settings.printer.columns,
-            footer=self.settings.printer.footer, reprint=reprint))
+        """The receipt of ``sale`` as the configured printer's bytes."""
+        return self.render(self.receipt_of(sale, reprint))
 
     def render(self, receipt: Receipt) -> bytes:
         printer = self.settings.printer

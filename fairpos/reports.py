@@ -6,6 +6,8 @@ JSON for scripts and into text for a screen or a receipt printer.
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -13,7 +15,7 @@ from typing import Any, Literal
 from fairpos.i18n import _, format_grams, format_money
 from fairpos.money import Money
 from fairpos.shift import CountLine
-from fairpos.tenders import Tender
+from fairpos.tenders import Tender, method_label
 
 ReportKind = Literal["X", "Z", "day"]
 
@@ -70,6 +72,7 @@ class Report:
     close_reason: str | None = None
     earlier_counts: tuple[tuple[CountLine, ...], ...] = ()  # counts before a recount
     drawer: dict[str, int] = field(default_factory=dict)  # cash expected now (X report)
+    method_names: dict[str, str] = field(default_factory=dict)  # voucher names by code
 
     @property
     def net(self) -> int:
@@ -145,90 +148,106 @@ class Report:
 
     def render(self, language: str, width: int = 48) -> list[str]:
         """The report as lines of text, ``width`` characters wide."""
-        def row(left: str, right: str) -> str:
-            room = width - len(right) - 1
-            return f"{left[:room]:<{room}} {right}"
+        out: list[str] = []
+
+        def row(left: str, right: str) -> None:
+            out.extend(two_columns(left, right, width))
+
+        def name(method: str) -> str:
+            return method_label(method, self.method_names)
 
         def money(minor: int, currency: str | None = None) -> str:
             return format_money(Money(minor, currency or self.currency), language)
 
         title = {"X": _("X REPORT (shift open)"), "Z": _("Z REPORT (shift closed)"),
                  "day": _("DAY REPORT")}[self.kind]
-        where = _("{fair} · lane {lane}").format(fair=self.fair, lane=self.lane)
-        out = [title.center(width), where.center(width)]
-        if self.training:
-            out.append(_("*** TRAINING ***").center(width))
+        where = [_("{fair} · lane {lane}").format(fair=self.fair, lane=self.lane)]
+        if len(where[0]) > width:  # the lane number on a line of its own, never cut apart
+            where = [self.fair, _("lane {lane}").format(lane=self.lane)]
+        for heading in (title, *where, *([_("*** TRAINING ***")] if self.training else [])):
+            out += [part.center(width) for part in textwrap.wrap(heading, width=width)]
         if self.business_date:
-            out.append(row(_("Business date"), self.business_date))
+            row(_("Business date"), self.business_date)
         if self.shift_id is not None:
-            out.append(row(_("Shift"), f"#{self.shift_id} {self.volunteer or ''}".strip()))
+            row(_("Shift"), f"#{self.shift_id} {self.volunteer or ''}".strip())
         if self.opened_at:
-            out.append(row(_("Opened"), self.opened_at[:16].replace("T", " ")))
+            row(_("Opened"), self.opened_at[:16].replace("T", " "))
         if self.closed_at:
-            out.append(row(_("Closed"), self.closed_at[:16].replace("T", " ")))
+            row(_("Closed"), self.closed_at[:16].replace("T", " "))
         for currency, amount in sorted(self.floats.items()):
-            out.append(row(_("Opening float"), money(amount, currency)))
+            row(_("Opening float"), money(amount, currency))
         out.append("-" * width)
-        out.append(row(_("Sales"), str(self.sales_count)))
-        out.append(row(_("Gross sales"), money(self.gross)))
-        out.append(row(_("Voids ({count})").format(count=self.voids_count),
-                       money(-self.voids_amount)))
-        out.append(row(_("Refunds ({count})").format(count=self.refunds_count),
-                       money(-self.refunds_amount)))
-        out.append(row(_("Lines removed before payment"), str(self.line_voids)))
-        out.append(row(_("NET SALES"), money(self.net)))
+        row(_("Sales"), str(self.sales_count))
+        row(_("Gross sales"), money(self.gross))
+        row(_("Voids ({count})").format(count=self.voids_count), money(-self.voids_amount))
+        row(_("Refunds ({count})").format(count=self.refunds_count), money(-self.refunds_amount))
+        row(_("Lines removed before payment"), str(self.line_voids))
+        row(_("NET SALES"), money(self.net))
         out.append("-" * width)
         out.append(_("Payments"))
         unverified = _("unverified")
         for t in self.tenders:
             note = f" ({unverified}: {t.unverified})" if t.unverified else ""
-            out.append(row(f"  {method_label(t.method)} ×{t.count}{note}",
-                           money(t.amount, t.currency)))
+            row(f"  {name(t.method)} ×{t.count}{note}", money(t.amount, t.currency))
         for currency, amount in sorted(self.change.items()):
-            out.append(row("  " + _("Change given"), money(-amount, currency)))
+            row("  " + _("Change given"), money(-amount, currency))
         out.append(_("Taken per currency"))
         for currency, amount in self.takings.items():
-            out.append(row(f"  {currency}", money(amount, currency)))
+            row(f"  {currency}", money(amount, currency))
         if self.drawer:
             out.append(_("Cash expected in the drawer now"))
             for currency, amount in sorted(self.drawer.items()):
-                out.append(row(f"  {currency}", money(amount, currency)))
+                row(f"  {currency}", money(amount, currency))
         if self.price_classes:
             out.append("-" * width)
             out.append(_("Price classes"))
             out.append(_("(their products are also in the list of products)"))
             for f in self.price_classes:
-                out.append(row(f"  {f.name(language)} {format_grams(f.grams, language)}",
-                               money(f.amount)))
+                row(f"  {f.name(language)} {format_grams(f.grams, language)}", money(f.amount))
         if self.products:
             out.append("-" * width)
             out.append(_("Products"))
             for f in self.products:
                 qty = format_grams(f.grams, language) if f.grams else f"×{f.count}"
-                out.append(row(f"  {f.code} {f.name(language)} {qty}", money(f.amount)))
+                row(f"  {f.code} {f.name(language)} {qty}", money(f.amount))
         if self.counts:
             out.append("-" * width)
             out.append(_("Count: expected / counted / over-short"))
             for c in self.counts:
-                out.append(f"  {method_label(c.method)} {c.currency}")
-                out.append(row("    " + money(c.expected, c.currency),
-                               f"{money(c.counted, c.currency)} "
-                               f"({money(c.difference, c.currency)})"))
+                out.append(f"  {name(c.method)} {c.currency}")
+                row("    " + money(c.expected, c.currency),
+                    f"{money(c.counted, c.currency)} ({money(c.difference, c.currency)})")
             for number, lines in enumerate(self.earlier_counts, start=1):
                 out.append(_("Count {n}, before the recount: counted (over-short)").format(
                     n=number))
                 for c in lines:
-                    out.append(row(f"  {method_label(c.method)} {c.currency}",
-                                   f"{money(c.counted, c.currency)} "
-                                   f"({money(c.difference, c.currency)})"))
+                    row(f"  {name(c.method)} {c.currency}",
+                        f"{money(c.counted, c.currency)} ({money(c.difference, c.currency)})")
             if self.close_reason:
-                out.append(row(_("Reason"), self.close_reason))
+                row(_("Reason"), self.close_reason)
         return out
 
 
-def tender_label(tender: Tender) -> str:
-    """How a payment is named on screen and on paper: method, reference, unverified."""
-    label = method_label(tender.method)
+def two_columns(left: str, right: str, width: int) -> list[str]:
+    """``left`` wrapped to the width with ``right`` right-aligned on its last line, or on a
+    line of its own when they do not fit side by side: nothing is ever cut off."""
+    room = width - len(right) - 1
+    wrapped = textwrap.wrap(left, width=width, subsequent_indent=" " * min(
+        len(left) - len(left.lstrip()), width // 2)) or [""]
+    if wrapped == [""] and left:  # only spaces
+        wrapped = [left[:width]]
+    if len(wrapped[-1]) > room:
+        wrapped.append("")
+    last = wrapped.pop()
+    if room < 0:  # the right-hand side alone is wider than the paper
+        return [*wrapped, *([last] if last else []), *textwrap.wrap(right, width=width)]
+    return [*wrapped, f"{last:<{room}} {right}"]
+
+
+def tender_label(tender: Tender, names: Mapping[str, str] | None = None) -> str:
+    """How a payment is named on screen and on paper: method (``names``: the vouchers' names
+    by code), reference, unverified."""
+    label = method_label(tender.method, names)
     if tender.reference.get("ref"):
         label += f" #{tender.reference['ref']}"
     if not tender.verified:
@@ -236,7 +255,3 @@ def tender_label(tender: Tender) -> str:
     return label
 
 
-def method_label(method: str) -> str:
-    labels = {"cash": _("Cash"), "card": _("Debit card"), "pago_movil": _("Pago móvil"),
-              "biopago": _("Biopago"), "other": _("Other")}
-    return labels.get(method, method)

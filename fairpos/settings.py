@@ -17,7 +17,7 @@ from typing import Any, get_type_hints
 from fairpos.errors import FairposError
 from fairpos.i18n import LANGUAGES, _
 from fairpos.money import MoneyError, check_currency, parse_amount
-from fairpos.tenders import BUILTIN_METHODS, VoucherKind
+from fairpos.tenders import BUILTIN_METHODS, CASH, VoucherKind
 
 ENV_PREFIX = "FAIRPOS_"
 
@@ -53,6 +53,10 @@ class MoneySettings:
         "currency as `CUR:AMOUNT`, e.g. `[\"USD:20\", \"VES:10000\"]`. The pricing currency "
         "defaults to 20; a currency not listed takes the pricing currency's limit at the "
         "day's rate.", factory=list)
+    methods: list[str] = doc(
+        "Payment methods offered besides the vouchers, in the order the till lists them: "
+        "`cash` (always), `card`, `pago_movil`, `biopago`, `other`. A US market leaves out "
+        "`pago_movil` and `biopago`.", factory=lambda: list(BUILTIN_METHODS))
     rate_max_age_days: int = doc(
         "An exchange rate in force for more than this many days is shown as old on the till, "
         "with how to update it (a sync with the ledger, or `fairpos rate set`). 0: never.", 3)
@@ -81,8 +85,8 @@ class PrinterSettings:
     columns: int = doc("Characters per receipt line: 32 (58 mm paper), 42 or 48 (80 mm).", 48)
     codepage: str = doc("The one code page used for the whole receipt (CP858 covers Spanish).",
                         "CP858")
-    footer: str = doc("Last line of every receipt; this is not a fiscal document.",
-                      "NO FISCAL")
+    footer: str = doc("Last line of every receipt, e.g. `NO FISCAL` where the law asks a "
+                      "receipt to say it is not a fiscal document; empty: none.", "")
     backlog_minutes: int = doc(
         "When the till starts, receipts that have waited longer than this many minutes are "
         "not printed (they can be reprinted by sale id); 0 prints them all.", 0)
@@ -134,6 +138,16 @@ class Settings:
     @property
     def voucher_kinds(self) -> dict[str, VoucherKind]:
         return {v.code: v for v in self.vouchers}
+
+    @property
+    def offered_methods(self) -> list[str]:
+        """Every way to pay at this lane: ``[money] methods``, then the vouchers."""
+        return [*self.money.methods, *(v.code for v in self.vouchers)]
+
+    @property
+    def method_names(self) -> dict[str, str]:
+        """The name of each voucher by its code (built-in methods name themselves)."""
+        return {v.code: v.name for v in self.vouchers}
 
     @property
     def change_limits(self) -> dict[str, int]:
@@ -273,6 +287,13 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError(str(err)) from None
     if not tender:
         raise SettingsError(_("[money] tender_currencies cannot be empty"))
+    methods = [m.strip().lower() for m in settings.money.methods]
+    unknown = [m for m in methods if m not in BUILTIN_METHODS]
+    if unknown:
+        raise SettingsError(_("[money] methods: “{method}” is not one of {known}").format(
+            method=unknown[0], known=", ".join(BUILTIN_METHODS)))
+    if CASH not in methods or len(set(methods)) != len(methods):
+        raise SettingsError(_("[money] methods must list cash, and each method once"))
     if settings.fair.lane < 1:
         raise SettingsError(_("[fair] lane must be 1 or more"))
     if not settings.fair.name.strip():
@@ -286,7 +307,8 @@ def validate(settings: Settings) -> Settings:
     if change and change not in [currency, *tender]:
         raise SettingsError(_("[money] change_currency must be one of the tender currencies"))
     return replace(settings, money=replace(settings.money, currency=currency,
-                                           tender_currencies=tender, change_currency=change))
+                                           tender_currencies=tender, change_currency=change,
+                                           methods=methods))
 
 
 def _toml(value: Any) -> str:
@@ -310,23 +332,6 @@ def describe() -> list[tuple[str, str, str]]:
         rows.append((name, "", next(f for f in fields(Settings) if f.name == name)
                      .metadata["doc"]))
     return rows
-
-
-def render_toml(fair: str, lane: int, currency: str, tender_currencies: list[str]) -> str:
-    """A fresh ``fairpos.toml`` for ``fairpos init``."""
-    escaped = fair.replace("\\", "\\\\").replace('"', '\\"')
-    tender = ", ".join(f'"{c}"' for c in tender_currencies)
-    return (
-        "# fairpos settings; `fairpos settings` lists every key with its meaning.\n"
-        "[fair]\n"
-        f'name = "{escaped}"\n'
-        f"lane = {lane}\n\n"
-        "[money]\n"
-        f'currency = "{currency}"\n'
-        f"tender_currencies = [{tender}]\n\n"
-        "[ui]\n"
-        'locale = "es"\n'
-    )
 
 
 def with_ledger(text: str, url: str, token: str) -> str:

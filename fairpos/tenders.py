@@ -73,16 +73,25 @@ class Tender:
     verified: bool = True
 
 
+def method_label(method: str, names: Mapping[str, str] | None = None) -> str:
+    """A payment method as people call it: a built-in method in the volunteer's language,
+    a voucher by the name the market gave it (``names``: code → name)."""
+    labels = {CASH: _("Cash"), CARD: _("Debit card"), PAGO_MOVIL: _("Pago móvil"),
+              BIOPAGO: _("Biopago"), OTHER: _("Other")}
+    return labels.get(method) or (names or {}).get(method, method)
+
+
 def make_tender(method: str, amount: Money, reference: Mapping[str, str] | None = None,
                 *, verified: bool = True, vouchers: Mapping[str, VoucherKind] | None = None,
-                accepted: Sequence[str] = ()) -> Tender:
-    """Check one tender as it is entered and return it."""
+                accepted: Sequence[str] = (), offered: Sequence[str] = ()) -> Tender:
+    """Check one tender as it is entered and return it (``offered``: the methods taken at
+    this lane, vouchers included; empty: every built-in method and voucher)."""
     vouchers = vouchers or {}
     reference = dict(reference or {})
-    if method not in BUILTIN_METHODS and method not in vouchers:
-        known = ", ".join([*BUILTIN_METHODS, *vouchers])
-        raise PaymentError(_("unknown payment method “{method}” (known: {known})").format(
-            method=method, known=known))
+    known_methods = list(offered) or [*BUILTIN_METHODS, *vouchers]
+    if method not in known_methods or (method not in BUILTIN_METHODS and method not in vouchers):
+        raise PaymentError(_("“{method}” is not a payment method taken here (taken: {known})"
+                             ).format(method=method, known=", ".join(known_methods)))
     if amount.minor <= 0:
         raise PaymentError(_("a payment must be more than zero"))
     if method in vouchers:

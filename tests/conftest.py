@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -80,11 +79,14 @@ class LaneDir:
             return list(conn.iterdump())
 
 
-def make_lane(path: Path, settings: str = "feria.toml", catalog: str = "feria-catalog.csv",
+def make_lane(path: Path, preset: str = "feria", catalog: str = "feria-catalog.csv",
               device_id: str | None = None) -> LaneDir:
+    """A lane on the example settings of ``preset`` with ``catalog`` imported."""
+    from fairpos.presets import example
+
     lane = LaneDir(path)
     path.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(FIXTURES / settings, path / "fairpos.toml")
+    (path / "fairpos.toml").write_text(example(preset), encoding="utf-8")
     from fairpos.journal import Journal
 
     Journal.create(path / "fairpos.db", device_id=device_id).close()
@@ -122,6 +124,6 @@ def feria(tmp_path: Path) -> LaneDir:
 @pytest.fixture
 def market(tmp_path: Path) -> LaneDir:
     """A US farmers-market stall with SNAP tokens, market tokens and FMNP checks."""
-    lane = make_lane(tmp_path / "market", "farmers-market.toml", "farmers-market-catalog.csv")
+    lane = make_lane(tmp_path / "market", "farmers-market", "farmers-market-catalog.csv")
     lane.run("shift", "open", "--volunteer", "Sam", "--float", "USD:50")
     return lane

@@ -14,13 +14,14 @@ from fairpos import i18n
 from fairpos.cart import Cart
 from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Money
+from fairpos.presets import example
 from fairpos.printer.layout import sale_receipt
 from fairpos.printer.render import printable, render
 from fairpos.quantity import Quantity
 from fairpos.sale import Sale
 from fairpos.settings import parse_settings
 from fairpos.tenders import Tender
-from tests.conftest import FIXTURES, LaneDir, make_lane
+from tests.conftest import LaneDir, make_lane
 from tests.escpos_text import decode
 from tests.fake_printer import COVER_OPEN, PAPER_OUT, FakePrinter, free_port
 from tests.till_helpers import Clock
@@ -28,7 +29,7 @@ from tests.till_helpers import Clock
 GOLDEN = Path(__file__).with_name("golden")
 UPDATE = os.environ.get("FAIRPOS_UPDATE_GOLDEN") == "1"
 # These sales give large change on purpose: no second confirmation up to 1,000 USD here.
-SETTINGS = parse_settings((FIXTURES / "feria.toml").read_text(),
+SETTINGS = parse_settings(example("feria"),
                           {"FAIRPOS_MONEY__MAX_CHANGE": "USD:1000"})
 
 
@@ -67,7 +68,8 @@ def check_golden(name: str, data: bytes) -> None:
 
 def receipt_bytes(sale: Sale, width: int, reprint: bool = False) -> bytes:
     return render(sale_receipt(sale, fair=SETTINGS.fair.name, lane=SETTINGS.fair.lane,
-                               language="es", width=width, reprint=reprint),
+                               language="es", width=width, reprint=reprint,
+                               footer=SETTINGS.printer.footer),
                   profile="TM-T20II", codepage="CP858")
 
 
@@ -100,7 +102,7 @@ def test_receipt_layout_keeps_amounts_right_aligned(journal: Journal) -> None:
                 [Tender("cash", Money(500, "USD"))])
     for width in (32, 42, 48):
         receipt = sale_receipt(sale, fair="Feria de Consumo Familiar del Centro", lane=1,
-                               language="es", width=width)
+                               language="es", width=width, footer="NO FISCAL")
         lines = receipt.text()
         assert all(len(line) <= width for line in lines), width
         amounts = [line for line in lines if line.endswith(" USD") and line[0] != " "]

@@ -8,13 +8,14 @@ from collections import Counter, defaultdict
 from fairpos.cart import Cart
 from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Money
+from fairpos.presets import example
 from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
 from fairpos.tenders import Tender
-from tests.conftest import FIXTURES, LaneDir
+from tests.conftest import LaneDir
 
 # These sales give large change on purpose: no second confirmation up to 1,000 USD here.
-SETTINGS = parse_settings((FIXTURES / "feria.toml").read_text(),
+SETTINGS = parse_settings(example("feria"),
                           {"FAIRPOS_MONEY__MAX_CHANGE": "USD:1000"})
 
 

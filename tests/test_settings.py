@@ -6,8 +6,9 @@ from dataclasses import fields
 
 import pytest
 
+from fairpos.presets import example
 from fairpos.settings import SECTIONS, Settings, SettingsError, describe, parse_settings
-from tests.conftest import FIXTURES, LaneDir
+from tests.conftest import LaneDir
 
 
 def test_defaults() -> None:
@@ -17,9 +18,9 @@ def test_defaults() -> None:
 
 
 def test_example_files_load() -> None:
-    feria = parse_settings((FIXTURES / "feria.toml").read_text())
+    feria = parse_settings(example("feria"))
     assert feria.accepted_currencies == ["USD", "VES"] and feria.tolerance_minor == 50
-    market = parse_settings((FIXTURES / "farmers-market.toml").read_text())
+    market = parse_settings(example("farmers-market"))
     assert set(market.voucher_kinds) == {"snap", "token", "fmnp"}
     assert market.voucher_kinds["snap"].gives_change is False
     assert market.voucher_kinds["token"].gives_change is True

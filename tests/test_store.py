@@ -10,12 +10,13 @@ import pytest
 from fairpos.cart import Cart
 from fairpos.journal import APPEND_ONLY, DB_NAME, Journal, JournalError
 from fairpos.money import Money
+from fairpos.presets import example
 from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
 from fairpos.tenders import Tender
-from tests.conftest import FIXTURES, LaneDir
+from tests.conftest import LaneDir
 
-SETTINGS = parse_settings((FIXTURES / "feria.toml").read_text())
+SETTINGS = parse_settings(example("feria"))
 
 
 def _store(lane: LaneDir) -> Journal:

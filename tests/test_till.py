@@ -17,6 +17,7 @@ from tests.till_helpers import (
     rows,
     settle,
     type_in,
+    until,
 )
 
 
@@ -475,6 +476,28 @@ async def test_hardware_check_and_command_palette(lane: LaneDir) -> None:
         text = str(app.screen.query_one("#text").render())
         assert "Printer: not configured" in text and "Free disk:" in text
         assert "Waiting to sync: 0 entries" in text
+
+
+async def test_the_command_palette_speaks_the_lane_language(lane: LaneDir) -> None:
+    app = make_till(lane.path, language="es")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f10")  # a screen whose footer shows the palette's key
+        await settle(pilot)
+        footer = " ".join(str(key.render()) for key in app.screen.query("FooterKey"))
+        assert "Más" in footer and "palette" not in footer
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        search = app.screen.query_one("CommandInput")
+        assert str(search.placeholder) == "Buscar una orden…"
+        await type_in(pilot, *"zzzqqq")
+
+        def listed() -> str:
+            return " ".join(str(getattr(o.prompt, "renderable", o.prompt))
+                            for o in app.screen.query_one("CommandList").options)
+        await until(pilot, lambda: "Ninguna orden coincide" in listed())
+        assert "No matches" not in listed()
+        await pilot.press("escape")
 
 
 async def test_keys_can_be_remapped_in_settings(lane: LaneDir) -> None:

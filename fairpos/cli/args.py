@@ -73,7 +73,8 @@ def parse_tender_arg(text: str, lane: Lane) -> Tender:
     arg = split_payment_arg(text, lane)
     return make_tender(arg.method, arg.amount, arg.reference, verified=arg.verified,
                        vouchers=lane.settings.voucher_kinds,
-                       accepted=lane.settings.accepted_currencies)
+                       accepted=lane.settings.accepted_currencies,
+                       offered=lane.settings.offered_methods)
 
 
 def parse_count_arg(text: str, lane: Lane) -> tuple[CountKey, int]:

@@ -16,7 +16,8 @@ from fairpos.cli.base import emit_json, main, pass_lane, refuse
 from fairpos.i18n import _, format_money
 from fairpos.lane import SETTINGS_NAME, Lane
 from fairpos.money import Money, check_currency, parse_amount, parse_rate
-from fairpos.settings import describe, parse_settings, render_toml
+from fairpos.presets import PRESETS, render_preset
+from fairpos.settings import describe, parse_settings
 
 
 def import_catalog(lane: Lane, path: Path) -> Catalog:
@@ -46,22 +47,30 @@ def say_imported(cat: Catalog) -> None:
 @click.option("--fair", "fair", required=True, help="Name of the fair or market.")
 @click.option("--lane", "lane_number", type=click.IntRange(min=1), required=True,
               help="Number of this checkout lane.")
-@click.option("--currency", default="USD", show_default=True,
-              help="Pricing currency (ISO 4217).")
+@click.option("--preset", type=click.Choice(list(PRESETS)), default="lane", show_default=True,
+              help="What the settings start from: feria (a Venezuelan family fair: USD and "
+                   "VES, pago móvil, biopago, NO FISCAL receipts), farmers-market (a US market: "
+                   "USD, cash and card, SNAP and market tokens, English) or lane (the least).")
+@click.option("--currency", default=None,
+              help="Pricing currency (ISO 4217); default: the preset's (USD).")
 @click.option("--tender-currency", "tender_currencies", multiple=True, metavar="CUR",
-              help="Another currency accepted in payment (repeatable), e.g. VES.")
+              help="Another currency accepted in payment (repeatable), e.g. VES; default: "
+                   "the preset's.")
 @click.option("--catalog", "catalog_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Catalog file (CSV or JSON) to import right away.")
 @pass_lane
-def init(lane: Lane, fair: str, lane_number: int, currency: str,
+def init(lane: Lane, fair: str, lane_number: int, preset: str, currency: str | None,
          tender_currencies: tuple[str, ...], catalog_file: Path | None) -> None:
-    """Set up a lane: write fairpos.toml and create the journal (mints the device id)."""
+    """Set up a lane: write fairpos.toml from a preset and create the journal (mints the
+    device id). The language is --lang's, else the preset's."""
     if lane.settings_path.exists():
         refuse(_("{dir} is already set up (it has a {name})").format(dir=lane.data_dir,
                                                                      name=SETTINGS_NAME))
-    code = check_currency(currency)
-    tender = [code, *[check_currency(c) for c in tender_currencies if c.upper() != code]]
-    text = render_toml(fair, lane_number, code, tender)
+    code = check_currency(currency) if currency else None
+    others = [check_currency(c) for c in tender_currencies] if tender_currencies else None
+    language = click.get_current_context().find_root().params.get("lang")
+    text = render_preset(preset, fair, lane_number, locale=language, currency=code,
+                         tender_currencies=others)
     parse_settings(text)
     if catalog_file is not None and not catalog_file.is_file():
         refuse(_("cannot read {path}").format(path=catalog_file))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from fairpos.cli.till import run_till
 from fairpos.i18n import _
 from fairpos.lane import Lane
 from fairpos.money import parse_rate
+from fairpos.presets import example
 
 DEMO_SALES = (
     (("G=2.350kg", "M=1.100kg"), ("cash:USD:5",), "USD"),
@@ -32,7 +32,7 @@ DEMO_SALES = (
 def _demo_setup(lane: Lane) -> None:
     fixtures = fixtures_dir()
     lane.data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(fixtures / "feria.toml", lane.settings_path)
+    lane.settings_path.write_text(example("feria"), encoding="utf-8")
     journal = lane.create_journal()
     import_catalog(lane, fixtures / "feria-catalog.csv")
     for base, quote, value, effective in _read_rates(fixtures / "feria-rates.csv"):

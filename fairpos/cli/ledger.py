@@ -19,7 +19,7 @@ from fairpos import i18n
 from fairpos.cli.base import emit_json, main, refuse
 from fairpos.i18n import N_, _, format_money
 from fairpos.money import Money
-from fairpos.reports import method_label
+from fairpos.tenders import method_label
 
 if TYPE_CHECKING:  # the ledger's storage is loaded by the commands that use it
     from fairpos.ledger.store import SqliteLedger

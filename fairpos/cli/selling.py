@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import click
 
@@ -19,7 +20,7 @@ from fairpos.sale import Sale
 from fairpos.tenders import LargeChange
 
 
-def print_sale(sale: Sale, language: str) -> None:
+def print_sale(sale: Sale, language: str, names: Mapping[str, str]) -> None:
     title = {"sale": _("Sale {id}"), "void": _("Void {id} of {ref}"),
              "refund": _("Refund {id} of {ref}")}[sale.kind]
     click.echo(title.format(id=sale.id, ref=sale.ref_id))
@@ -34,17 +35,17 @@ def print_sale(sale: Sale, language: str) -> None:
     for total in sale.totals().values():
         click.echo("  " + _("TOTAL {amount}").format(amount=format_money(total, language)))
     for tender in sale.tenders:
-        click.echo(f"  {tender_label(tender)}: {format_money(tender.amount, language)}")
+        click.echo(f"  {tender_label(tender, names)}: {format_money(tender.amount, language)}")
     if sale.change.minor:
         click.echo("  " + _("Change {amount}").format(
             amount=format_money(sale.change, language)))
 
 
-def show_entry(sale: Sale, as_json: bool) -> None:
+def show_entry(lane: Lane, sale: Sale, as_json: bool) -> None:
     if as_json:
         emit_json(sale.to_json())
     else:
-        print_sale(sale, i18n.active())
+        print_sale(sale, i18n.active(), lane.settings.method_names)
 
 
 @main.command()
@@ -95,7 +96,7 @@ def sell(lane: Lane, lines: tuple[str, ...], pays: tuple[str, ...], change_curre
     except LargeChange as err:
         refuse(_("{refusal} (--confirm-change {amount})").format(
             refusal=err, amount=err.change.plain()))
-    show_entry(sale, as_json)
+    show_entry(lane, sale, as_json)
     if lane.printing and not no_print:
         try:
             lane.print_receipts(sale.id)
@@ -143,7 +144,7 @@ def held_drop(lane: Lane, held_id: int, reason: str) -> None:
 @pass_lane
 def void(lane: Lane, sale_id: str, reason: str, as_json: bool) -> None:
     """Void a whole sale: a new entry that gives back every payment."""
-    show_entry(lane.journal.void_sale(sale_id, reason), as_json)
+    show_entry(lane, lane.journal.void_sale(sale_id, reason), as_json)
 
 
 @main.command()
@@ -159,4 +160,5 @@ def refund(lane: Lane, sale_id: str, line_numbers: tuple[int, ...], reason: str,
            currency: str | None, as_json: bool) -> None:
     """Refund some lines of a sale in cash: a new entry that references it."""
     code = accepted_currency(currency, lane) if currency else lane.settings.money.currency
-    show_entry(lane.journal.refund(sale_id, line_numbers, reason, code, lane.settings), as_json)
+    refund = lane.journal.refund(sale_id, line_numbers, reason, code, lane.settings)
+    show_entry(lane, refund, as_json)

@@ -96,4 +96,4 @@ class Reports(ShiftBook):
             refunds_amount=totals["refunded"], line_voids=int(line_voids), tenders=tenders,
             change=change, floats=self.floats(shift.id) if shift else {},
             products=products, price_classes=classes, counts=counts, close_reason=close_reason,
-            earlier_counts=earlier, drawer=drawer)
+            earlier_counts=earlier, drawer=drawer, method_names=settings.method_names)

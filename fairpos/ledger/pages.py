@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from fairpos.i18n import _, active
 from fairpos.money import Money
-from fairpos.reports import method_label
+from fairpos.tenders import method_label
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:.5rem 1rem;

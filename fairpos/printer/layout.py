@@ -7,6 +7,7 @@ The till shows the lines as the receipt preview; :mod:`fairpos.printer.render` t
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fairpos.i18n import _, format_grams, format_money, format_rate
@@ -14,8 +15,6 @@ from fairpos.money import Money
 from fairpos.reports import tender_label
 from fairpos.sale import Sale
 from fairpos.tenders import CASH
-
-FOOTER = "NO FISCAL"
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,10 @@ def _centered(text: str, width: int, **style: bool) -> list[PrintLine]:
 
 
 def sale_receipt(sale: Sale, *, fair: str, lane: int, language: str, width: int = 48,
-                 footer: str = FOOTER, reprint: bool = False) -> Receipt:
+                 footer: str = "", reprint: bool = False,
+                 names: Mapping[str, str] | None = None) -> Receipt:
+    """A sale's receipt (``names``: the vouchers' names by code; ``footer``: the last line,
+    none when empty)."""
     currency = sale.total.currency
 
     def money(minor: int, code: str | None = None) -> str:
@@ -100,20 +102,14 @@ def sale_receipt(sale: Sale, *, fair: str, lane: int, language: str, width: int 
                 day=rate.effective),
             width=width)]
     for tender in sale.tenders:
-        out += _row(tender_label(tender), format_money(tender.amount, language), width)
+        out += _row(tender_label(tender, names), format_money(tender.amount, language), width)
     if sale.change.minor:
         out += _row(_("Change"), format_money(sale.change, language), width, bold=True)
-    out.append(PrintLine(""))
-    out += _centered(footer, width, bold=True)
+    if footer:
+        out.append(PrintLine(""))
+        out += _centered(footer, width, bold=True)
     drawer = sale.kind == "sale" and any(t.method == CASH for t in sale.tenders)
     return Receipt(width, tuple(out), qr=sale.id, open_drawer=drawer, title=sale.id)
-
-
-def receipt_lines(sale: Sale, *, fair: str, lane: int, language: str, width: int = 48,
-                  footer: str = FOOTER) -> list[str]:
-    """The receipt as text, for the till's preview."""
-    return sale_receipt(sale, fair=fair, lane=lane, language=language, width=width,
-                        footer=footer).text()
 
 
 def text_receipt(title: str, lines: list[str], width: int) -> Receipt:

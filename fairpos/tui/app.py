@@ -50,6 +50,7 @@ from fairpos.tui.messages import (
     ScaleReading,
     SyncChanged,
 )
+from fairpos.tui.palette import Commands
 from fairpos.tui.screens import screen_class
 
 if TYPE_CHECKING:  # pyserial and the sync process are loaded only when configured
@@ -77,6 +78,9 @@ class TillApp(App[None]):
     TITLE = "fairpos"
     BINDINGS = [
         Binding("ctrl+q", "quit_till", N_("Quit"), id="quit", priority=True),
+        # named here so that the footer says it in the lane's language
+        Binding("ctrl+p", "command_palette", N_("More"), show=False, priority=True,
+                id="palette"),
     ]
 
     def __init__(self, lane: Lane, cursor_blink: bool = True) -> None:
@@ -401,6 +405,10 @@ class TillApp(App[None]):
             self.notify(_("no scale is configured ([scale] url)"), severity="error")
             return
         self.scale_watch.command(which)
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not isinstance(self.screen, Commands):
+            self.push_screen(Commands())
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         if self.shift is not None:

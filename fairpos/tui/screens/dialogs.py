@@ -14,7 +14,6 @@ from textual.widgets.option_list import Option
 from fairpos.i18n import N_, _, active, format_money
 from fairpos.journal import HeldSale
 from fairpos.money import Money
-from fairpos.printer.layout import receipt_lines
 from fairpos.sale import Sale
 from fairpos.tui.base import TextScreen, TillScreen
 from fairpos.tui.messages import PrintQueued
@@ -27,10 +26,7 @@ class ReceiptScreen(TextScreen):
         self.notes = notes or []  # said above the receipt: a void or refund of this sale
 
     def on_mount(self) -> None:
-        settings = self.till.settings
-        width = settings.printer.columns
-        self.show_lines(receipt_lines(self.sale, fair=settings.fair.name,
-                                      lane=settings.fair.lane, language=active(), width=width))
+        self.show_lines(self.till.lane.receipt_of(self.sale).text())
         if self.notes:
             self.query_one("#text-title", Static).update(
                 f"[b]{self.title_text}[/b]\n" + "\n".join(

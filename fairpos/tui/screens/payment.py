@@ -16,7 +16,7 @@ from fairpos.cart import Cart
 from fairpos.i18n import N_, _, active, format_money
 from fairpos.lane import Lane
 from fairpos.money import Money, MoneyError, parse_amount
-from fairpos.reports import method_label, tender_label
+from fairpos.reports import tender_label
 from fairpos.sale import Sale
 from fairpos.settings import Settings
 from fairpos.tenders import (
@@ -33,6 +33,7 @@ from fairpos.tenders import (
     Tender,
     change_limit,
     make_tender,
+    method_label,
     settle,
 )
 from fairpos.tui.base import TillScreen
@@ -47,14 +48,17 @@ class Method:
 
 
 def payment_methods(settings: Settings) -> list[Method]:
-    """Cash in each accepted currency, then electronic payments, vouchers, other."""
+    """Cash in each accepted currency, then the electronic payments, the vouchers and other,
+    as far as ``[money] methods`` offers them."""
     currencies = settings.accepted_currencies
+    offered = settings.money.methods
     local = currencies[1] if len(currencies) > 1 else currencies[0]
     methods = [Method(CASH, c, f"{method_label(CASH)} {c}") for c in currencies]
-    methods += [Method(m, local, f"{method_label(m)} {local}") for m in (CARD, PAGO_MOVIL,
-                                                                          BIOPAGO)]
+    methods += [Method(m, local, f"{method_label(m)} {local}")
+                for m in (CARD, PAGO_MOVIL, BIOPAGO) if m in offered]
     methods += [Method(v.code, v.currency, v.name) for v in settings.vouchers]
-    methods.append(Method(OTHER, currencies[0], f"{method_label(OTHER)} {currencies[0]}"))
+    if OTHER in offered:
+        methods.append(Method(OTHER, currencies[0], f"{method_label(OTHER)} {currencies[0]}"))
     return methods
 
 
@@ -148,7 +152,8 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         table = self.query_one("#tenders", DataTable)
         table.clear()
         for tender in self.tenders:
-            table.add_row(tender_label(tender), format_money(tender.amount, active()))
+            table.add_row(tender_label(tender, self.till.settings.method_names),
+                          format_money(tender.amount, active()))
         state = self.settlement()
         if state.covered:
             text = _("Paid. Change: [b]{change}[/b] (F5 changes the currency). Enter confirms."
@@ -261,7 +266,8 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
                                  {k: v for k, v in reference.items() if v},
                                  verified=self.verified,
                                  vouchers=self.till.settings.voucher_kinds,
-                                 accepted=self.till.settings.accepted_currencies)
+                                 accepted=self.till.settings.accepted_currencies,
+                                 offered=self.till.settings.offered_methods)
             settle(self.cart.total, [*self.tenders, tender], self.till.rates,
                    self.change_currency, lines=self.cart.lines,
                    vouchers=self.till.settings.voucher_kinds)

@@ -12,8 +12,8 @@ from fairpos.i18n import N_, _, active, format_money
 from fairpos.journal.shifts import CountRound
 from fairpos.lane import CloseResult, Lane
 from fairpos.money import Money, MoneyError, parse_amount
-from fairpos.reports import method_label
 from fairpos.shift import CountKey, beyond_tolerance
+from fairpos.tenders import method_label
 from fairpos.tui.base import TextScreen, TillScreen
 from fairpos.tui.messages import (
     CountsExpected,
@@ -94,7 +94,7 @@ class CloseShiftScreen(TillScreen):
         rows, inputs = [], []
         for method, currency in self.keys:
             label = _("{method} in {currency}: counted").format(
-                method=method_label(method), currency=currency)
+                method=method_label(method, self.till.settings.method_names), currency=currency)
             inputs.append(Input(id=f"count-{method}-{currency}", placeholder="0,00"))
             rows.append(Horizontal(Static(label, classes="count-label"), inputs[-1],
                                    classes="count"))
@@ -160,6 +160,7 @@ class CloseShiftScreen(TillScreen):
         self.counting = False
         newest = rounds[-1]
         by_key = {(c.method, c.currency): c for c in newest.lines}
+        names = self.till.settings.method_names
         for key, field in zip(self.keys, self.fields(), strict=True):
             line = by_key.get(key)
             field.value = format_money(Money(line.counted if line else 0, key[1]), active())
@@ -167,12 +168,12 @@ class CloseShiftScreen(TillScreen):
         rows = []
         for number, counted in enumerate(rounds[:-1], start=1):
             rows.append(_("Count {n} (kept; counted again after it):").format(n=number))
-            rows += [f"  {method_label(c.method)} {c.currency}: "
+            rows += [f"  {method_label(c.method, names)} {c.currency}: "
                      f"{format_money(Money(c.counted, c.currency), active())}"
                      for c in counted.lines]
         rows.append(_("Expected / counted / over-short:"))
         for line in newest.lines:
-            rows.append(f"  {method_label(line.method)} {line.currency}: "
+            rows.append(f"  {method_label(line.method, names)} {line.currency}: "
                         f"{format_money(Money(line.expected, line.currency), active())} / "
                         f"{format_money(Money(line.counted, line.currency), active())} / "
                         f"{format_money(Money(line.difference, line.currency), active())}")
