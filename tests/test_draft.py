@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from benchmarks.terminal import Terminal
 from fairpos.cart import Cart
 from fairpos.journal import DB_NAME, Journal
+from fairpos.quantity import Quantity
 from tests.conftest import LaneDir, make_lane
 from tests.till_helpers import make_till, message, rows, settle, type_in
 
@@ -93,6 +95,66 @@ def test_a_late_write_never_brings_back_a_sold_sale(lane: LaneDir) -> None:
         draft = journal.draft()
         assert draft is not None and draft.cart is None and draft.version == 5
         assert journal.save_draft(cart, (), 6)  # the next sale
+    finally:
+        journal.close()
+
+
+def test_a_save_writes_only_the_lines_that_changed(lane: LaneDir) -> None:
+    journal = Journal.open(lane.path / DB_NAME)
+    try:
+        catalog = journal.catalog()
+        cart = Cart("USD")
+        for plu in ("305", "310", "311", "330"):
+            cart.add(catalog, plu)
+        conn = journal.db.conn
+        assert journal.save_draft(cart, (), 1)
+        before = conn.total_changes
+        cart.void(2)
+        assert journal.save_draft(cart, (), 2)
+        assert conn.total_changes - before == 2  # the draft's header and the voided line
+        saved = journal.draft()
+        assert saved is not None and saved.cart is not None
+        assert saved.cart.lines == cart.lines and saved.cart.lines[1].voided
+        with journal.transaction():
+            journal.clear_draft(2)  # sold
+        smaller = Cart("USD")
+        smaller.add(catalog, "101", Quantity(grams=500))
+        assert journal.save_draft(smaller, (), 3)  # the next sale: nothing of the last one
+        saved = journal.draft()
+        assert saved is not None and saved.cart is not None
+        assert saved.cart.lines == smaller.lines
+    finally:
+        journal.close()
+    reopened = Journal.open(lane.path / DB_NAME)  # after a restart: it knows nothing written
+    try:
+        fewer = Cart("USD")
+        fewer.add(reopened.catalog(), "305")
+        fewer.add(reopened.catalog(), "305")
+        assert reopened.save_draft(fewer, (), 4)
+        saved = reopened.draft()
+        assert saved is not None and saved.cart is not None
+        assert [line.code for line in saved.cart.lines] == ["305", "305"]
+    finally:
+        reopened.close()
+
+
+def test_a_failed_save_is_written_whole_the_next_time(lane: LaneDir) -> None:
+    journal = Journal.open(lane.path / DB_NAME)
+    try:
+        catalog = journal.catalog()
+        cart = Cart("USD")
+        cart.add(catalog, "305")
+        cart.add(catalog, "310")
+        assert journal.save_draft(cart, (), 1)
+        cart.add(catalog, "311")
+        journal.db.conn.execute("PRAGMA query_only = ON")  # as a full disk refuses writes
+        with pytest.raises(sqlite3.Error):
+            journal.save_draft(cart, (), 2)
+        journal.db.conn.execute("PRAGMA query_only = OFF")
+        cart.void(1)
+        assert journal.save_draft(cart, (), 3)
+        saved = journal.draft()
+        assert saved is not None and saved.cart is not None and saved.cart.lines == cart.lines
     finally:
         journal.close()
 

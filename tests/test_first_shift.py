@@ -1,4 +1,5 @@
-"""A volunteer's first shift, end to end, at the keyboard: open, ten sales, X, close, Z."""
+"""A volunteer's first shift, end to end, at the keyboard: open, ten sales (one with a mistyped
+card amount), X, a blind count that is off, a recount, close, Z."""
 
 from __future__ import annotations
 
@@ -56,6 +57,22 @@ async def pay(pilot: object, tenders: list[tuple[int, str, str]], change_in_ves:
         pilot, "#pay-message") if app.screen.__class__.__name__ == "PaymentScreen" else ""
 
 
+async def overpay_by_card(pilot: object) -> None:
+    app = pilot.app  # type: ignore[attr-defined]
+    before = len(app.lane.journal.sales(1))
+    await pilot.press("f2", "down", "down")  # type: ignore[attr-defined]  # debit card VES
+    await settle(pilot)  # type: ignore[arg-type]
+    app.screen.query_one("#ref", Input).value = "55501"
+    await type_in(pilot, "2484240", "enter")  # type: ignore[arg-type]
+    said = message(pilot, "#pay-message")  # type: ignore[arg-type]
+    assert "cannot be more than what is due" in said and "no change is given" in said
+    assert app.screen.query_one("#amount", Input).value == ""
+    assert not app.screen.query_one("#tenders").row_count
+    await pilot.press("escape")  # type: ignore[attr-defined]
+    await settle(pilot)  # type: ignore[arg-type]
+    assert len(app.lane.journal.sales(1)) == before  # nothing was sold
+
+
 async def test_first_shift(tmp_path: Path) -> None:
     lane = make_lane(tmp_path / "lane", device_id="FIRST1")
     lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
@@ -75,6 +92,8 @@ async def test_first_shift(tmp_path: Path) -> None:
                 await pilot.press("f7")
                 await settle(pilot)
                 assert [line.code for line in app.cart.lines] == ["310", "311"]
+            if number == 5:  # a card amount typed with three zeros too many: refused, cleared
+                await overpay_by_card(pilot)
             await pay(pilot, tenders, change_in_ves=number == 6)
         # A void of the second sale, from the sales screen
         await pilot.press("f10")
@@ -95,6 +114,20 @@ async def test_first_shift(tmp_path: Path) -> None:
         store.close()
         await pilot.press("ctrl+p")
         await type_in(pilot, "Close shift", "enter")
+        # the first count misses a 10-dollar bill; the figures it is compared with show it
+        for (method, currency), amount in expected.items():
+            field = app.screen.query_one(f"#count-{method}-{currency}", Input)
+            short = 1000 if (method, currency) == ("cash", "USD") else 0
+            field.value = Money(amount - short, currency).plain()
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "-10.00 USD" in message(pilot, "#comparison")
+        await pilot.press("f2")  # past the tolerance: no close without a reason
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "CloseShiftScreen"
+        assert "Z REPORT" not in message(pilot, "#comparison")
+        await pilot.press("f4")  # the bill was under the tray: count again
+        await settle(pilot)
         for (method, currency), amount in expected.items():
             field = app.screen.query_one(f"#count-{method}-{currency}", Input)
             field.value = Money(amount, currency).plain()
@@ -103,7 +136,7 @@ async def test_first_shift(tmp_path: Path) -> None:
         await pilot.press("f2")
         await settle(pilot)
         z_text = str(app.screen.query_one("#comparison").render())
-        assert "Z REPORT" in z_text
+        assert "Z REPORT" in z_text and "Count 1, before the recount" in z_text
     settings = parse_settings((lane.path / "fairpos.toml").read_text())
     store = Journal.open(lane.path / DB_NAME)
     entries = store.sales(1)
@@ -126,3 +159,6 @@ async def test_first_shift(tmp_path: Path) -> None:
     assert kinds == {"product", "class"}
     assert {c["code"] for c in z["price_classes"]} == {"G", "M"}
     assert z["close_reason"] is None
+    [first_count] = z["earlier_counts"]  # the count that was off stays beside the recount
+    assert [c["difference"] for c in first_count if c["method"] == "cash"
+            and c["currency"] == "USD"] == ["-10.00"]

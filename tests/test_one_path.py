@@ -38,7 +38,7 @@ def journal_rows(lane: LaneDir) -> list[str]:
     conn = sqlite3.connect(lane.path / "fairpos.db")
     try:
         return [line for line in conn.iterdump()
-                if "_sqlite_migrations" not in line and 'INSERT INTO "draft"' not in line]
+                if "_sqlite_migrations" not in line and 'INSERT INTO "draft' not in line]
     finally:
         conn.close()
 

@@ -4,9 +4,10 @@ A held sale is a sale in progress put aside (the customer forgot their wallet, t
 closed with it on screen). It stops being held only in the transaction that confirms it or
 holds it again, so a crash can neither lose it nor leave it to be sold twice.
 
-The draft is the sale being rung up, rewritten after every change; it is cleared in the
-transaction that sells or holds it. Each write carries a version that only grows, and a write
-older than the last clearing is ignored: a late write never brings back a sale already sold.
+The draft is the sale being rung up, kept after every change (the lines that changed, one row
+each, in one small transaction); it is cleared in the transaction that sells or holds it. Each
+write carries a version that only grows, and a write older than the last clearing is ignored: a
+late write never brings back a sale already sold.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fairpos.cart import Cart
+from fairpos.cart import Cart, Line
 from fairpos.i18n import _
 from fairpos.journal.base import JournalError
 from fairpos.journal.shifts import ShiftBook
@@ -99,17 +100,43 @@ class HeldSales(ShiftBook):
 
     # -- the draft of the sale on screen ----------------------------------------------------
 
+    # The draft's lines as this journal last wrote them (None: not known, rewrite them all).
+    # Read and set only under the write lock, inside the transaction that wrote them.
+    _draft_base: list[Line] | None = None
+
     def save_draft(self, cart: Cart, holding: Sequence[int], version: int) -> bool:
-        """Keep the sale on screen as it is now (version ``version``); False when a newer
-        version, or a clearing, is already kept."""
-        shift = self.current_shift()
-        with self.transaction():
-            return self._put_draft(version, shift.id if shift else None,
-                                   json.dumps(cart.to_dict()), holding)
+        """Keep the sale on screen as it is now (version ``version``): only the lines that
+        changed since the last save are written. False when a newer version, or a clearing, is
+        already kept."""
+        lines = list(cart.lines)
+        header = json.dumps({"currency": cart.currency, "lines": len(lines)})
+        try:
+            with self.transaction():
+                shift = self.current_shift()
+                if not self._put_draft(version, shift.id if shift else None, header, holding):
+                    return False
+                base = self._draft_base
+                if base is None:
+                    self.db.execute("DELETE FROM draft_lines")
+                    base = []
+                self.db.executemany(
+                    "INSERT INTO draft_lines (number, line) VALUES (?, ?) "
+                    "ON CONFLICT (number) DO UPDATE SET line = excluded.line",
+                    [(n, json.dumps(line.to_dict())) for n, line in enumerate(lines)
+                     if n >= len(base) or base[n] is not line])
+                if len(base) > len(lines):
+                    self.db.execute("DELETE FROM draft_lines WHERE number >= ?", [len(lines)])
+                self._draft_base = lines
+        except BaseException:
+            self._draft_base = None  # whatever is on disk now, the next save rewrites it all
+            raise
+        return True
 
     def clear_draft(self, version: int) -> None:
         """Within a write transaction: the sale on screen up to ``version`` is sold or held."""
-        self._put_draft(version, None, None, ())
+        if self._put_draft(version, None, None, ()):
+            self.db.execute("DELETE FROM draft_lines")
+            self._draft_base = None  # (the transaction may yet be rolled back)
 
     def _put_draft(self, version: int, shift_id: int | None, cart: str | None,
                    holding: Sequence[int]) -> bool:
@@ -125,9 +152,16 @@ class HeldSales(ShiftBook):
 
     def draft(self) -> Draft | None:
         """The sale that was on screen, as last kept (None: none ever)."""
-        row = self.db.one("SELECT * FROM draft")
-        if row is None:
-            return None
-        return Draft(row["version"], row["shift_id"],
-                     Cart.from_dict(json.loads(row["cart"])) if row["cart"] else None,
-                     tuple(json.loads(row["holding"])), row["saved_at"])
+        with self.db.lock:  # the header and its lines as one save left them
+            row = self.db.one("SELECT * FROM draft")
+            if row is None:
+                return None
+            cart = None
+            if row["cart"]:
+                header = json.loads(row["cart"])
+                lines = [Line.from_dict(json.loads(r["line"])) for r in self.db.all(
+                    "SELECT line FROM draft_lines WHERE number < ? ORDER BY number",
+                    [header["lines"]])]
+                cart = Cart(header["currency"], lines)
+        return Draft(row["version"], row["shift_id"], cart, tuple(json.loads(row["holding"])),
+                     row["saved_at"])

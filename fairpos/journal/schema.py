@@ -264,6 +264,20 @@ def m007_draft(db: Migratable) -> None:
         """
     )
 
+@migration
+def m008_draft_lines(db: Migratable) -> None:
+    # The draft's lines, one row each: a change to the sale on screen rewrites only the lines
+    # it changed (``draft.cart`` keeps the currency and how many lines there are).
+    db.executescript(
+        """
+        CREATE TABLE draft_lines (
+            number INTEGER PRIMARY KEY,
+            line TEXT NOT NULL
+        );
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the journal's tables up to date, each step once, in order (sqlite-utils
     ``Migrations``; it is loaded only when a step is due, so opening a journal stays quick)."""
