@@ -144,3 +144,18 @@ def entry_text(code: str, quantity: Quantity) -> str:
     if quantity.count is not None:
         return f"{quantity.count}*{code}"
     return f"{code}*{quantity.grams}g"
+
+
+def count_example(catalog: Catalog) -> str | None:
+    """``N*PLU`` for a product of ``catalog`` sold by the piece that reads only one way (for
+    the hint on the entry line: an example that would be refused teaches nothing)."""
+    counted = [p.plu for p in catalog.products.values() if p.unit == "each"][:50]
+    for count in (3, 2, 4, 5, 6, 7, 8, 9):
+        for plu in counted:
+            try:
+                entry = read_entry(f"{count}*{plu}", catalog)
+            except EntryError:
+                continue
+            if isinstance(entry, AddLine) and entry.code == plu:
+                return f"{count}*{plu}"
+    return None

@@ -93,3 +93,8 @@ def format_grams(grams: int, language: str | None = None) -> str:
     """A weight in kilograms with three decimals: ``1,250 kg`` in Spanish."""
     kilos = Decimal(grams).scaleb(-3)
     return f"{format_decimal(kilos, format='#,##0.000', locale=language or _active)} kg"
+
+
+def lines_text(count: int) -> str:
+    """"1 line", "3 lines", in the active language."""
+    return _("1 line") if count == 1 else _("{count} lines").format(count=count)

@@ -169,7 +169,8 @@ def test_kill_9_mid_sale_then_restart_shows_the_same_lines(lane: LaneDir) -> Non
             first.send(typed.encode())
             first.wait_for(lambda screen, t=typed: t in screen)
             first.send(b"\r")
-            first.wait_for(lambda screen, n=count: f"{n} lines" in screen)
+            first.wait_for(lambda screen, n=count: (f"{n} lines" if n > 1 else "1 line")
+                           in screen)
         first.wait_for(lambda _screen: len(kept(lane)) == 3)  # on disk, off the UI thread
         os.killpg(first.process.pid, signal.SIGKILL)
         first.process.wait(timeout=30)

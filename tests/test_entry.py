@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fairpos.catalog import Catalog, parse_catalog
-from fairpos.entry import AddLine, EntryError, Search, entry_text, read_entry
+from fairpos.entry import AddLine, EntryError, Search, count_example, entry_text, read_entry
 from fairpos.quantity import Quantity, QuantityError, parse_quantity
 from tests.conftest import FIXTURES
 
@@ -97,3 +99,34 @@ def test_no_input_is_taken_two_ways_and_every_one_taken_reads_back(a: str, b: st
     except EntryError:
         assert found.quantity.count is not None and \
             CATALOG.product(str(found.quantity.count)) is not None, again
+
+
+@pytest.mark.parametrize("catalog_file", ["feria-catalog.csv", "farmers-market-catalog.csv"])
+def test_the_hint_shows_a_count_that_reads_one_way(catalog_file: str) -> None:
+    """On the farmers market's catalog "3*4" reads two ways (PLUs 3 and 4 are both sold by
+    the piece): the hint must not teach it."""
+    draft = parse_catalog((FIXTURES / catalog_file).read_text(), "csv", "USD")
+    catalog = Catalog.build(1, "USD", draft.price_classes, draft.products)
+    example = count_example(catalog)
+    assert example is not None
+    count, plu = example.split("*")
+    assert read_entry(example, catalog) == AddLine(plu, Quantity(count=int(count)))
+    if catalog_file.startswith("farmers"):
+        with pytest.raises(EntryError, match="reads two ways"):
+            read_entry("3*4", catalog)
+        assert example != "3*4"
+
+
+async def test_the_till_hint_uses_that_example(tmp_path: Path) -> None:
+    from tests.conftest import make_lane
+    from tests.till_helpers import make_till, settle
+
+    lane = make_lane(tmp_path / "market", "farmers-market", "farmers-market-catalog.csv")
+    lane.run("shift", "open", "--volunteer", "Sam")
+    app = make_till(lane.path)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        hint = str(app.screen.query_one("#entry").placeholder)
+        catalog = app.catalog
+        assert catalog is not None
+        assert hint == f"PLU, barcode or name · {count_example(catalog)} · 1*1.250"

@@ -71,7 +71,9 @@ def init(lane: Lane, fair: str, lane_number: int, preset: str, currency: str | N
     language = click.get_current_context().find_root().params.get("lang")
     text = render_preset(preset, fair, lane_number, locale=language, currency=code,
                          tender_currencies=others)
-    parse_settings(text)
+    settings = parse_settings(text)
+    if language is None:  # from here on, the new lane's own language
+        i18n.use(settings.ui.locale)
     if catalog_file is not None and not catalog_file.is_file():
         refuse(_("cannot read {path}").format(path=catalog_file))
     lane.data_dir.mkdir(parents=True, exist_ok=True)

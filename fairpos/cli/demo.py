@@ -35,9 +35,14 @@ def _demo_setup(lane: Lane) -> None:
     lane.settings_path.write_text(example("feria"), encoding="utf-8")
     journal = lane.create_journal()
     import_catalog(lane, fixtures / "feria-catalog.csv")
-    for base, quote, value, effective in _read_rates(fixtures / "feria-rates.csv"):
+    rates = _read_rates(fixtures / "feria-rates.csv")
+    for base, quote, value, effective in rates:
         journal.set_rate(base, quote, parse_rate(value), date.fromisoformat(effective),
                          _("demo data"))
+    today = journal.clock().date()
+    base, quote, value, effective = rates[-1]
+    if date.fromisoformat(effective) < today:  # the day's rate, as the morning's sync brings
+        journal.set_rate(base, quote, parse_rate(value), today, _("demo data"))
     shift = journal.open_shift("Demo", {"USD": 2000, "VES": 1000000})
     for lines, pays, change in DEMO_SALES:
         cart = build_cart(lane, lines)

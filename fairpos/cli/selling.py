@@ -11,7 +11,7 @@ import click
 from fairpos import i18n
 from fairpos.cli.args import accepted_currency, build_cart, parse_tender_arg
 from fairpos.cli.base import emit_json, main, pass_lane, refuse
-from fairpos.i18n import _, format_grams, format_money
+from fairpos.i18n import _, format_grams, format_money, lines_text
 from fairpos.lane import Lane
 from fairpos.money import Money, parse_amount
 from fairpos.printer.connection import PrinterError
@@ -124,7 +124,7 @@ def held_list(lane: Lane, as_json: bool) -> None:
     for h in rows:
         click.echo(f"#{h.id}  {h.held_at[:16].replace('T', ' ')}  "
                    f"{format_money(h.cart.total, i18n.active())}  "
-                   + _("{count} lines").format(count=len(h.cart.active)))
+                   + lines_text(len(h.cart.active)))
 
 
 @held.command("drop")

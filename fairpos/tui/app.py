@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 from fairpos.cart import Cart
 from fairpos.catalog import Catalog
 from fairpos.errors import FairposError
-from fairpos.i18n import N_, _, active
+from fairpos.i18n import N_, _, active, lines_text
 from fairpos.journal import OutboxSummary, ShiftInfo
 from fairpos.lane import Lane, recalled_into
 from fairpos.money import Rates
@@ -220,8 +220,8 @@ class TillApp(App[None]):
             self.cart, self.holding = draft.cart, draft.holding
             self.show("ring_up")
             self.screen.post_message(CartChanged(said=_(
-                "The sale that was on screen when the till stopped is back ({count} lines)."
-            ).format(count=len(draft.cart.active))))
+                "The sale that was on screen when the till stopped is back ({lines})."
+            ).format(lines=lines_text(len(draft.cart.active)))))
         else:
             self.show("ring_up")
             if loaded.held_at_quit is not None:

@@ -88,7 +88,7 @@ class TillScreen(Screen[Any]):
         fields = [field for field in self.query(Input) if field.display]
         index = fields.index(current)
         if index + 1 < len(fields):
-            fields[index + 1].focus()
+            self.set_focus(fields[index + 1])  # at once: the next keys typed go there
             return True
         return False
 

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from fairpos.i18n import N_, _, active, format_money
+from fairpos.i18n import N_, _, active, format_money, lines_text
 from fairpos.journal import HeldSale
 from fairpos.money import Money
 from fairpos.sale import Sale
@@ -71,7 +71,7 @@ class RecallScreen(ModalScreen[int | None], TillScreen):
             yield Static(_("Which held sale?"))
             yield OptionList(*[
                 Option(f"#{h.id}  {h.held_at[11:16]}  {format_money(h.cart.total, active())}  "
-                       + _("{count} lines").format(count=len(h.cart.active)), id=str(h.id))
+                       + lines_text(len(h.cart.active)), id=str(h.id))
                 for h in self.held], id="held")
         yield Footer()
 

@@ -16,9 +16,18 @@ from textual.widgets.option_list import Option
 
 from fairpos.cart import Cart, Line
 from fairpos.catalog import Catalog, Product
-from fairpos.entry import AddLine, EntryError, Search, read_entry
+from fairpos.entry import AddLine, EntryError, Search, count_example, read_entry
 from fairpos.errors import FairposError
-from fairpos.i18n import N_, _, active, format_grams, format_money, format_number, format_rate
+from fairpos.i18n import (
+    N_,
+    _,
+    active,
+    format_grams,
+    format_money,
+    format_number,
+    format_rate,
+    lines_text,
+)
 from fairpos.journal import HeldSale
 from fairpos.money import Money
 from fairpos.quantity import Quantity, parse_quantity
@@ -134,12 +143,13 @@ class RingUpScreen(TillScreen):
 
     def make_hint(self) -> str:
         catalog = self.till.catalog
-        products = list(catalog.products.values()) if catalog is not None else []
-        counted = next((p.plu for p in products if p.unit == "each"), None)
-        weighed = next((p.plu for p in products if p.unit == "kg"), None)
         examples = [_("PLU, barcode or name")]
+        if catalog is None:
+            return examples[0]
+        counted = count_example(catalog)
+        weighed = next((p.plu for p in catalog.products.values() if p.unit == "kg"), None)
         if counted is not None:
-            examples.append(f"3*{counted}")
+            examples.append(counted)
         if weighed is not None:
             examples.append(f"{weighed}*1.250")
         return " · ".join(examples)
@@ -249,7 +259,7 @@ class RingUpScreen(TillScreen):
                 if currency in till.old_rates:
                     rows.append("[b red]" + _("OLD rate: {age} days").format(
                         age=till.old_rates[currency]) + "[/]")
-        rows.append(_("{count} lines").format(count=len(self.cart.active)))
+        rows.append(lines_text(len(self.cart.active)))
         if till.catalog is not None:
             rows.append(_("prices as of v{version}").format(version=till.catalog.version))
         return "\n".join(rows)
