@@ -25,10 +25,10 @@ from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal import DB_NAME, HeldSale, Journal, ShiftInfo
 from fairpos.money import Money
-from fairpos.printer.connection import Target, parse_url
+from fairpos.printer.connection import PrinterError, Target, parse_url
 from fairpos.printer.layout import Receipt, sale_receipt, text_receipt
 from fairpos.printer.render import render
-from fairpos.printer.spool import SpoolResult, print_job, print_pending
+from fairpos.printer.spool import SpoolResult, print_pending
 from fairpos.reports import Report
 from fairpos.sale import Sale
 from fairpos.settings import Settings, parse_settings
@@ -193,7 +193,11 @@ class Lane:
         return self.journal.queue_print(kind, self.render(receipt), sale_id)
 
     def queue_reprint(self, sale: Sale) -> int:
-        return self.journal.queue_print("reprint", self.receipt(sale, reprint=True), sale.id)
+        """A receipt marked REPRINT; the sale's receipts that may have printed are settled by
+        it."""
+        job = self.journal.queue_print("reprint", self.receipt(sale, reprint=True), sale.id)
+        self.journal.settle_uncertain(sale.id)
+        return job
 
     def report_receipt(self, report: Report, title: str | None = None) -> Receipt:
         """A report as the printer's page, at the paper's width."""
@@ -201,8 +205,11 @@ class Lane:
         return text_receipt(title or report.kind, report.render(i18n.active(), width), width)
 
     def print_now(self, job_id: int) -> None:
-        """Print one queued job now; a PrinterError says why it stays queued."""
-        print_job(self.journal, self.printer, self.journal.print_job(job_id))
+        """Print one queued job now (unless another drainer is printing it); a PrinterError
+        says why it stays queued."""
+        result = print_pending(self.journal, self.printer, job_id=job_id)
+        if result.failed is not None:
+            raise PrinterError(result.failed)
 
     def print_page(self, kind: str, receipt: Receipt) -> None:
         """Queue a page and print it now; a PrinterError says why it stays queued."""
@@ -210,8 +217,9 @@ class Lane:
 
     def print_receipts(self, sale_id: str) -> None:
         """Print the waiting jobs of one sale now (PrinterError: they stay queued)."""
-        for job in self.journal.print_jobs(sale_id=sale_id):
-            print_job(self.journal, self.printer, job)
+        result = print_pending(self.journal, self.printer, sale_id=sale_id)
+        if result.failed is not None:
+            raise PrinterError(result.failed)
 
     def print_pending(self) -> SpoolResult:
         """Print everything waiting, oldest first, until the printer fails."""

@@ -67,6 +67,37 @@ async def test_a_printer_that_is_off_never_stops_the_selling(lane: LaneDir) -> N
     printer.close()
 
 
+async def test_a_receipt_cut_off_mid_way_is_for_the_volunteer_to_check(lane: LaneDir) -> None:
+    port = free_port()
+    faulty = FakePrinter(port, drop_after=40)  # the line drops after 40 bytes of a receipt
+    app = make_till(lane.path, FAIRPOS_PRINTER__URL=f"tcp://127.0.0.1:{port}")
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await sell_one(pilot, "305")
+            for _ in range(200):  # the printer worker reports back
+                await settle(pilot)
+                if "1 to check" in side_panel(pilot):
+                    break
+                time.sleep(0.01)
+            assert "1 to check" in side_panel(pilot)
+            assert any("may not have printed in full" in str(n.message)
+                       for n in app._notifications)
+            assert rows(lane.path, "SELECT state FROM print_jobs") == [("uncertain",)]
+            faulty.close()
+            printer = FakePrinter(port)  # the volunteer looks, and the receipt is not there
+            await pilot.press("f10")
+            await settle(pilot)
+            await pilot.press("f5")
+            await wait_printed(pilot, printer, 200)
+            assert "REPRINT" in decode(bytes(printer.received))
+            assert rows(lane.path, "SELECT kind, state FROM print_jobs ORDER BY id") == [
+                ("receipt", "skipped"), ("reprint", "printed")]
+            printer.close()
+    finally:
+        faulty.close()
+
+
 async def test_reprint_from_the_sales_screen(lane: LaneDir) -> None:
     printer = FakePrinter()
     sale = lane.sell("--line", "101=1kg", "--pay", "cash:USD:2", "--no-print")

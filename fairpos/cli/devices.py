@@ -43,6 +43,16 @@ def printer_status(lane: Lane) -> None:
         click.echo(_("Printer {url}: {state}").format(url=lane.settings.printer.url,
                                                        state=found))
     click.echo(_("Receipts waiting: {count}").format(count=len(lane.journal.print_jobs())))
+    say_uncertain(lane)
+
+
+def say_uncertain(lane: Lane) -> None:
+    """Receipts whose line broke after they were sent: only the paper says if they printed."""
+    uncertain = lane.journal.uncertain_prints()
+    if uncertain:
+        click.echo(_("Receipts that may have printed: {ids}. Look at the paper; if one is "
+                     "missing: fairpos reprint ID").format(
+            ids=", ".join(j.sale_id or f"#{j.id}" for j in uncertain)))
 
 
 @printer.command("test")
@@ -64,6 +74,7 @@ def printer_retry(lane: Lane) -> None:
     result = lane.print_pending()
     click.echo(_("Printed {printed}; {pending} still waiting.").format(
         printed=result.printed, pending=result.pending))
+    say_uncertain(lane)
     if result.failed:
         refuse(result.failed)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fairpos.journal.base import DB_NAME, JournalError, mint_device_id
 from fairpos.journal.held import Draft, HeldSale
 from fairpos.journal.outbox import Outbox, OutboxSummary
-from fairpos.journal.print_queue import PrintJob
+from fairpos.journal.print_queue import ClaimLost, PrintJob, drainer_name
 from fairpos.journal.reports import Reports
 from fairpos.journal.schema import APPEND_ONLY
 from fairpos.journal.shifts import ClosedShift, CountRound, ShiftInfo
@@ -21,6 +21,6 @@ class Journal(Outbox, Reports):
     """The journal of one device: every part of it, on one file."""
 
 
-__all__ = ["APPEND_ONLY", "DB_NAME", "ClosedShift", "CountRound", "Draft", "HeldSale", "Journal",
-           "JournalError",
-           "OutboxSummary", "PrintJob", "ShiftInfo", "mint_device_id"]
+__all__ = ["APPEND_ONLY", "DB_NAME", "ClaimLost", "ClosedShift", "CountRound", "Draft", "HeldSale",
+           "Journal", "JournalError", "OutboxSummary", "PrintJob", "ShiftInfo", "drainer_name",
+           "mint_device_id"]

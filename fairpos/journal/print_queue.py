@@ -1,10 +1,21 @@
 """Print jobs: every receipt is written with its sale, so the sale is safe before any paper
-moves; a job that fails stays pending, with its reason, until the printer is back."""
+moves; a job that fails stays pending, with its reason, until the printer is back.
+
+Any process may drain the queue (the till's printer worker, ``fairpos printer retry``, a
+reprint): a drainer claims one job at a time, with its name and an expiry, in the transaction
+that picks it, so no two drainers print the same job. Just before the bytes go out the job is
+marked sent; from then on it may have printed, and if the drainer fails or dies the job becomes
+'uncertain' — shown to the volunteer, who reprints it (marked REPRINT) if the paper says so —
+instead of being printed again blindly. A drainer that dies before sending leaves its job to be
+claimed again once the claim expires."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from fairpos.journal.base import JournalBase
 
@@ -19,6 +30,22 @@ class PrintJob:
     state: str
     attempts: int
     last_error: str | None
+
+
+CLAIM_SECONDS = 120  # how long a claim holds: longer than any one receipt takes to send
+
+
+class ClaimLost(RuntimeError):
+    """This drainer's claim on a job was taken over (it had expired): it must not send it."""
+
+
+def drainer_name() -> str:
+    """A name for one drainer, unique across processes and runs."""
+    return f"{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 _SELECT_JOB = ("SELECT id, sale_id, kind, created_at, payload, state, attempts, last_error "
@@ -53,17 +80,69 @@ class PrintQueue(JournalBase):
         assert row is not None, job_id
         return _job(row)
 
-    def print_done(self, job_id: int) -> None:
+    def uncertain_prints(self) -> list[PrintJob]:
+        """Jobs that may have printed when their drainer failed: the paper says whether."""
+        return [_job(r) for r in self.db.all(
+            f"{_SELECT_JOB} WHERE state = 'uncertain' ORDER BY id")]
+
+    def claim_print(self, owner: str, *, job_id: int | None = None, sale_id: str | None = None
+                    ) -> PrintJob | None:
+        """The oldest pending job no live drainer holds (``job_id``: that one only;
+        ``sale_id``: that sale's), now held by ``owner``; None when there is none."""
+        now = self.clock()
+        with self.transaction():
+            # a drainer died after its bytes went out: that job may have printed
+            self.db.execute(
+                "UPDATE print_jobs SET state = 'uncertain', claimed_by = NULL, "
+                "claim_until = NULL WHERE state = 'pending' AND claim_until < ? "
+                "AND sent_at IS NOT NULL", [_utc(now)])
+            row = self.db.one(
+                f"{_SELECT_JOB} WHERE state = 'pending' AND (claim_until IS NULL OR "
+                "claim_until < ?) AND (? IS NULL OR id = ?) AND (? IS NULL OR sale_id = ?) "
+                "ORDER BY id LIMIT 1", [_utc(now), job_id, job_id, sale_id, sale_id])
+            if row is None:
+                return None
+            self.db.execute(
+                "UPDATE print_jobs SET claimed_by = ?, claim_until = ?, sent_at = NULL "
+                "WHERE id = ?", [owner, _utc(now + timedelta(seconds=CLAIM_SECONDS)),
+                                 row["id"]])
+        return _job(row)
+
+    def print_sending(self, job_id: int, owner: str) -> None:
+        """The bytes of ``job_id`` are about to go out; ClaimLost if another drainer took it."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "UPDATE print_jobs SET sent_at = ? WHERE id = ? AND claimed_by = ? "
+                "AND state = 'pending'", [_utc(self.clock()), job_id, owner])
+            if cursor.rowcount != 1:
+                raise ClaimLost(job_id)
+
+    def print_done(self, job_id: int, owner: str) -> None:
         with self.transaction():
             self.db.execute("UPDATE print_jobs SET state = 'printed', printed_at = ?, "
-                            "attempts = attempts + 1, last_error = NULL WHERE id = ?",
-                            [self.clock().isoformat(), job_id])
+                            "attempts = attempts + 1, last_error = NULL, claimed_by = NULL, "
+                            "claim_until = NULL WHERE id = ? AND claimed_by = ?",
+                            [self.clock().isoformat(), job_id, owner])
 
-    def print_failed(self, job_id: int, error: str) -> None:
-        """The job stays pending, with the reason, to be printed once the printer is back."""
+    def print_failed(self, job_id: int, owner: str, error: str, *, uncertain: bool = False
+                     ) -> None:
+        """Nothing went out: the job is pending again, with the reason, to be printed once the
+        printer is back. ``uncertain``: bytes went out before it failed, so it may have
+        printed; it waits for the volunteer instead."""
         with self.transaction():
-            self.db.execute("UPDATE print_jobs SET attempts = attempts + 1, last_error = ? "
-                            "WHERE id = ?", [error, job_id])
+            self.db.execute(
+                "UPDATE print_jobs SET attempts = attempts + 1, last_error = ?, state = ?, "
+                "claimed_by = NULL, claim_until = NULL, sent_at = NULL "
+                "WHERE id = ? AND claimed_by = ?",
+                [error, "uncertain" if uncertain else "pending", job_id, owner])
+
+    def settle_uncertain(self, sale_id: str) -> int:
+        """A reprint of ``sale_id`` was queued: its uncertain receipts need no more thought."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "UPDATE print_jobs SET state = 'skipped' WHERE state = 'uncertain' AND "
+                "sale_id = ?", [sale_id])
+        return int(cursor.rowcount)
 
     def skip_prints(self, before: str) -> int:
         """Mark pending receipts created before ``before`` as not printed (reprint by id)."""

@@ -278,6 +278,39 @@ def m008_draft_lines(db: Migratable) -> None:
     )
 
 
+@migration
+def m009_print_claims(db: Migratable) -> None:
+    # A job is claimed by one drainer at a time (an owner and an expiry, set in the transaction
+    # that picks it); ``sent_at`` says bytes may have gone out, and a job that may have printed
+    # is 'uncertain': shown to the volunteer, never printed again blindly.
+    db.executescript(
+        """
+        CREATE TABLE print_jobs_claimed (
+            id INTEGER PRIMARY KEY,
+            sale_id TEXT REFERENCES sales(id),
+            kind TEXT NOT NULL CHECK (kind IN ('receipt', 'reprint', 'report', 'test')),
+            created_at TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'printed', 'skipped', 'uncertain')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            printed_at TEXT,
+            claimed_by TEXT,
+            claim_until TEXT,
+            sent_at TEXT
+        );
+        INSERT INTO print_jobs_claimed (id, sale_id, kind, created_at, payload, state, attempts,
+                                        last_error, printed_at)
+            SELECT id, sale_id, kind, created_at, payload, state, attempts, last_error,
+                   printed_at FROM print_jobs;
+        DROP TABLE print_jobs;
+        ALTER TABLE print_jobs_claimed RENAME TO print_jobs;
+        CREATE INDEX print_jobs_pending ON print_jobs (state, id);
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the journal's tables up to date, each step once, in order (sqlite-utils
     ``Migrations``; it is loaded only when a step is due, so opening a journal stays quick)."""

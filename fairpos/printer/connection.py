@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -31,6 +32,14 @@ State = Literal["online", "paper_out", "cover_open", "offline", "unknown"]
 
 class PrinterError(FairposError, OSError):
     """The receipt did not reach the printer; the message says why, for the volunteer."""
+
+
+class PrintUncertain(PrinterError):
+    """The line failed after the receipt's bytes started to go out: it may have printed."""
+
+
+class NotSent(PrinterError):
+    """Refused before anything reached the printer (a CUPS queue that does not take it)."""
 
 
 class Link(Protocol):
@@ -221,11 +230,14 @@ class CupsLink:
         try:
             done = subprocess.run(["lp", "-d", self.queue, "-o", "raw"], input=data,
                                   capture_output=True, timeout=self.timeout, check=False)
-        except (OSError, subprocess.TimeoutExpired) as err:
+        except OSError as err:  # no lp command: nothing was handed over
+            raise NotSent(_("cannot print through CUPS queue {queue} ({error})").format(
+                queue=self.queue, error=err)) from None
+        except subprocess.TimeoutExpired as err:  # lp may have taken it
             raise PrinterError(_("cannot print through CUPS queue {queue} ({error})").format(
                 queue=self.queue, error=err)) from None
-        if done.returncode != 0:
-            raise PrinterError(_("cannot print through CUPS queue {queue} ({error})").format(
+        if done.returncode != 0:  # lp refused the job
+            raise NotSent(_("cannot print through CUPS queue {queue} ({error})").format(
                 queue=self.queue, error=done.stderr.decode(errors="replace").strip()))
 
     def ask(self, query: bytes) -> int | None:
@@ -276,19 +288,29 @@ STATE_REASONS = {
 }
 
 
-def send(target: Target, data: bytes, timeout: float = TIMEOUT) -> State:
-    """Print ``data``: refuse when the printer says it cannot print; returns its state."""
+def send(target: Target, data: bytes, timeout: float = TIMEOUT,
+         sending: Callable[[], None] | None = None) -> State:
+    """Print ``data``: refuse when the printer says it cannot print; returns its state.
+    ``sending`` is called just before the first byte goes out; a failure after that is a
+    PrintUncertain (the receipt may have printed)."""
     link = connect(target, timeout)
     try:
         found = state(link)
         if found in STATE_REASONS:
             raise PrinterError(_(STATE_REASONS[found]))
-        link.write(data)
-        # A printer that answered before must answer after: otherwise the line broke while
-        # the receipt was on its way, and the job stays pending to be printed again.
-        if found == "online" and not _status_byte(link.ask(DLE_EOT_PRINTER)):
-            raise PrinterError(_("the connection to the printer broke ({error})").format(
-                error=_("no answer after the receipt")))
+        if sending is not None:
+            sending()
+        try:
+            link.write(data)
+            # A printer that answered before must answer after: otherwise the line broke
+            # while the receipt was on its way.
+            if found == "online" and not _status_byte(link.ask(DLE_EOT_PRINTER)):
+                raise PrinterError(_("the connection to the printer broke ({error})").format(
+                    error=_("no answer after the receipt")))
+        except NotSent:
+            raise
+        except PrinterError as err:
+            raise PrintUncertain(str(err)) from None
         return found
     finally:
         link.close()

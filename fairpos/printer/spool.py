@@ -1,15 +1,18 @@
 """Print queued jobs: oldest first, one at a time, stopping at the first failure.
 
-Every receipt is a print job in the journal file, written with its sale. A job that fails stays
-pending with its reason and prints once the printer is back; the sale was safe all along.
+Every receipt is a print job in the journal file, written with its sale. A job that fails
+before any byte went out stays pending with its reason and prints once the printer is back;
+one that failed after (it may have printed) waits for the volunteer. Each job is claimed by one
+drainer, so two drainers at once — the till and ``fairpos printer retry`` — never print the same
+job twice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fairpos.journal import Journal, PrintJob
-from fairpos.printer.connection import TIMEOUT, PrinterError, Target, send
+from fairpos.journal import ClaimLost, Journal, PrintJob, drainer_name
+from fairpos.printer.connection import TIMEOUT, PrinterError, PrintUncertain, Target, send
 
 
 @dataclass(frozen=True)
@@ -17,29 +20,41 @@ class SpoolResult:
     printed: int
     failed: str | None  # why the first job that could not print did not
     pending: int
+    uncertain: int = 0  # jobs that may have printed, for the volunteer to check
 
 
-def print_job(journal: Journal, target: Target, job: PrintJob, timeout: float = TIMEOUT
-              ) -> None:
-    """Send one job; raises PrinterError (with the job left pending and the reason saved).
-    The journal is not held while the printer is talked to: a slow printer holds up nothing."""
+def print_job(journal: Journal, target: Target, job: PrintJob, owner: str,
+              timeout: float = TIMEOUT) -> bool:
+    """Send one job ``owner`` has claimed; raises PrinterError (the job left pending with the
+    reason saved, or uncertain if bytes had gone out). False when another drainer took the job
+    over before anything was sent. The journal is not held while the printer is talked to: a
+    slow printer holds up nothing."""
     try:
-        send(target, job.payload, timeout)
-    except PrinterError as err:
-        journal.print_failed(job.id, str(err))
+        send(target, job.payload, timeout, sending=lambda: journal.print_sending(job.id, owner))
+    except ClaimLost:
+        return False
+    except PrintUncertain as err:
+        journal.print_failed(job.id, owner, str(err), uncertain=True)
         raise
-    journal.print_done(job.id)
+    except PrinterError as err:
+        journal.print_failed(job.id, owner, str(err))
+        raise
+    journal.print_done(job.id, owner)
+    return True
 
 
-def print_pending(journal: Journal, target: Target, timeout: float = TIMEOUT) -> SpoolResult:
-    """Print every pending job, oldest first; stop when the printer fails."""
+def print_pending(journal: Journal, target: Target, timeout: float = TIMEOUT, *,
+                  sale_id: str | None = None, job_id: int | None = None) -> SpoolResult:
+    """Print every pending job no other drainer holds (``sale_id``/``job_id``: only those),
+    oldest first; stop when the printer fails."""
+    owner = drainer_name()
     printed = 0
     failed = None
-    while jobs := journal.print_jobs():
+    while (job := journal.claim_print(owner, sale_id=sale_id, job_id=job_id)) is not None:
         try:
-            print_job(journal, target, jobs[0], timeout)
+            printed += print_job(journal, target, job, owner, timeout)
         except PrinterError as err:
             failed = str(err)
             break
-        printed += 1
-    return SpoolResult(printed, failed, len(journal.print_jobs()))
+    return SpoolResult(printed, failed, len(journal.print_jobs()),
+                       len(journal.uncertain_prints()))

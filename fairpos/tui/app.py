@@ -93,6 +93,7 @@ class TillApp(App[None]):
         self.catalog: Catalog | None = None
         self.rates: Rates = Rates(self.settings.money.currency, {})
         self.old_rates: dict[str, int] = {}  # currency → days, past [money] rate_max_age_days
+        self.uncertain_prints = 0  # receipts that may have printed, for the volunteer to check
         self.shift: ShiftInfo | None = None
         self.cart = Cart(self.settings.money.currency)
         self.holding: tuple[int, ...] = ()  # the held sales the cart on screen came from
@@ -329,14 +330,22 @@ class TillApp(App[None]):
             if skip_older_than is not None:  # only reprintable by sale id from now on
                 self.lane.journal.skip_prints((self.lane.now() - skip_older_than).isoformat())
             result = self.lane.print_pending()
-        self.post_message(PrinterChanged(result.failed, result.pending))
+        self.post_message(PrinterChanged(result.failed, result.pending, result.uncertain))
 
     @on(PrinterChanged)
     def _printer_changed(self, message: PrinterChanged) -> None:
         self.printer_failed = message.problem is not None
         waiting = (_("{count} waiting").format(count=message.pending)
                    if message.pending > 0 else "")
-        self.printer_status = " · ".join(p for p in (message.problem or _("ready"), waiting) if p)
+        check = (_("{count} to check").format(count=message.uncertain)
+                 if message.uncertain > 0 else "")
+        if message.uncertain > self.uncertain_prints:
+            self.notify(_("A receipt may not have printed in full: look at the paper. If it is "
+                          "missing, F10 finds the sale and F5 prints it again."),
+                        severity="warning", timeout=30)
+        self.uncertain_prints = max(message.uncertain, 0)
+        self.printer_status = " · ".join(
+            p for p in (message.problem or _("ready"), waiting, check) if p)
         self._devices_changed()
 
     def _retry_printing(self) -> None:

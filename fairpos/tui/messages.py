@@ -138,12 +138,13 @@ class CartChanged(Message):
 
 class PrinterChanged(Message):
     """A print run ended: ``problem`` is why it stopped (None when all printed); ``pending``
-    is how many jobs wait (-1: not known)."""
+    is how many jobs wait (-1: not known); ``uncertain`` how many may have printed."""
 
-    def __init__(self, problem: str | None, pending: int) -> None:
+    def __init__(self, problem: str | None, pending: int, uncertain: int = 0) -> None:
         super().__init__()
         self.problem = problem
         self.pending = pending
+        self.uncertain = uncertain
 
 
 class ScaleReading(Message):
