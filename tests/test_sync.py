@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -163,7 +164,7 @@ def test_newer_catalog_and_rates_are_pulled_once(tmp_path: Path, server: LedgerS
 
 def test_export_and_import_a_bundle(tmp_path: Path, server: LedgerServer) -> None:
     lane = stall(tmp_path / "stall", "USB001", sales=250)
-    connect(lane, server)
+    token = connect(lane, server)
     bundle = tmp_path / "stick" / "usb001.zip"
     bundle.parent.mkdir()
     assert "Wrote 250 entries (USB001-000001 … USB001-000250)" in lane.run(
@@ -178,12 +179,46 @@ def test_export_and_import_a_bundle(tmp_path: Path, server: LedgerServer) -> Non
     assert "cannot be read as a bundle" in lane.fail("ledger", "import", str(damaged), *db)
     forged = tmp_path / "forged.zip"  # USB001's manifest around another stall's entries
     other = stall(tmp_path / "other", "OTHER1", sales=2)
-    write_bundle(forged, "USB001", payloads(other))
+    write_bundle(forged, "USB001", payloads(other), token)
     assert "0 accepted, 0 duplicate, 2 rejected" in lane.run("ledger", "import", str(forged),
                                                              *db).stdout
+    unsigned = tmp_path / "unsigned.zip"  # USB001's entries, signed without its token
+    write_bundle(unsigned, "USB001", payloads(lane), "a guess")
+    assert "does not prove an enrolment" in lane.fail("ledger", "import", str(unsigned), *db)
     stranger = stall(tmp_path / "stranger", "NOBODY", sales=1)
+    assert "needs this lane's enrolment" in stranger.fail("export", "--out",
+                                                           str(tmp_path / "nobody.zip"))
+    stranger.run("connect", server.url, "--token", "never-enrolled", "--offline")
     stranger.run("export", "--out", str(tmp_path / "nobody.zip"))
-    assert "not enrolled" in lane.fail("ledger", "import", str(tmp_path / "nobody.zip"), *db)
+    assert "does not prove an enrolment" in lane.fail("ledger", "import",
+                                                      str(tmp_path / "nobody.zip"), *db)
+
+
+def test_a_lane_that_was_never_online_reaches_the_ledger_by_usb_stick(
+        tmp_path: Path, server: LedgerServer) -> None:
+    lane = stall(tmp_path / "stall", "NEVER1", sales=40)
+    token = server.enrol("Feria Oeste", 7)  # handed over on paper
+    kept = lane.run("connect", server.url, "--token", token, "--offline").stdout
+    assert "not checked" in kept and "NEVER1" in kept
+    stick = tmp_path / "stick.zip"
+    lane.run("export", "--out", str(stick))
+    with zipfile.ZipFile(stick) as archive:
+        manifest = archive.read("manifest.json").decode()
+    assert token not in manifest  # a lost stick does not give the token away
+    db = ["--db", str(server.db)]
+    assert "40 accepted, 0 duplicate" in lane.run("ledger", "import", str(stick), *db).stdout
+    with server.store() as ledger:  # the bundle claimed the device for its enrolment
+        assert [(d["fair"], d["lane"]) for d in ledger.devices()
+                if d["device_id"] == "NEVER1"] == [("Feria Oeste", 7)]
+    assert ledger_sums(server.db, "NEVER1") == stall_sums(lane)
+    ring(lane, 5, seed=3)  # later the fair gets a connection: the same lane syncs
+    result = lane.run("sync")
+    assert "40 already there" in result.stdout and "matched — 45 entries" in result.stdout
+    assert ledger_sums(server.db, "NEVER1") == stall_sums(lane)  # nothing counted twice
+    # a lane enrolled offline whose first contact is a sync, not a stick
+    other = stall(tmp_path / "other", "NEVER2", sales=3)
+    other.run("connect", server.url, "--token", server.enrol("Feria Oeste", 8), "--offline")
+    assert "matched — 3 entries" in other.run("sync").stdout
 
 
 def test_ledger_report_json(tmp_path: Path, server: LedgerServer) -> None:
@@ -240,6 +275,7 @@ def test_an_entry_the_ledger_lost_is_sent_again(tmp_path: Path, server: LedgerSe
 def test_a_bundle_that_cannot_be_written_and_files_the_ledger_cannot_publish(
         tmp_path: Path, server: LedgerServer) -> None:
     lane = stall(tmp_path / "stall", "BADF01", sales=1)
+    lane.run("connect", server.url, "--token", server.enrol("Feria", 1), "--offline")
     assert "cannot write" in lane.fail("export", "--out", str(tmp_path / "no" / "such.zip"))
     assert not list(tmp_path.glob("**/*.partial"))
     db = ["--db", str(server.db)]

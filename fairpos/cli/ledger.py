@@ -143,16 +143,18 @@ def import_bundle(bundle: Path, db: Path) -> None:
     from fairpos.sync.bundle import BundleError, read_bundle
 
     try:
-        device_id, batches = read_bundle(bundle)
+        read = read_bundle(bundle)
     except BundleError as err:
         refuse(str(err))
+    device_id = read.device_id
     with opened(db) as store:
-        if not any(d["device_id"] == device_id and not d["revoked_at"]
-                   for d in store.devices()):
-            refuse(_("device {device} is not enrolled and connected at this ledger").format(
-                device=device_id))
+        if read.proof is None or store.claim_with_proof(device_id, read.proof,
+                                                        read.hashes) is None:
+            refuse(_("{name} does not prove an enrolment at this ledger for device {device} "
+                     "(enrolled with fairpos ledger enrol, and not revoked?)").format(
+                name=bundle.name, device=device_id))
         totals = {"accepted": 0, "duplicate": 0, "rejected": 0, "conflict": 0}
-        for sales in batches:
+        for sales in read.batches:
             result = store.ingest(device_id, sales)
             for key in totals:
                 totals[key] += len(getattr(result, key))

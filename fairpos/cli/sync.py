@@ -23,8 +23,11 @@ from fairpos.settings import parse_settings, with_ledger
 @main.command("connect")
 @click.argument("url")
 @click.option("--token", required=True, help="The token `fairpos ledger enrol` printed.")
+@click.option("--offline", is_flag=True,
+              help="Keep URL and TOKEN without reaching the ledger (a lane that is never "
+                   "online: its bundles carry proof of this enrolment).")
 @pass_lane
-def connect_ledger(lane: Lane, url: str, token: str) -> None:
+def connect_ledger(lane: Lane, url: str, token: str, offline: bool) -> None:
     """Check URL and TOKEN against the ledger, then keep them in this lane's settings."""
     from fairpos.sync.relay import LedgerClient, SyncError, timeout_of
 
@@ -32,17 +35,26 @@ def connect_ledger(lane: Lane, url: str, token: str) -> None:
     old = lane.settings_path.read_text(encoding="utf-8")
     if not url.startswith(("http://", "https://")):
         refuse(_("the ledger's address starts with http:// or https://"))
-    with LedgerClient(url, token.strip(), timeout=timeout_of(10)) as client:
-        try:
-            client.json("GET", "/v1/health")
-            where = client.claim(lane.journal.device_id)
-        except SyncError as err:
-            refuse(_("not connected, settings unchanged: {reason}").format(reason=err))
+    if not token.strip():
+        refuse(_("the token is empty"))
+    where: dict[str, object] = {}
+    if not offline:
+        with LedgerClient(url, token.strip(), timeout=timeout_of(10)) as client:
+            try:
+                client.json("GET", "/v1/health")
+                where = client.claim(lane.journal.device_id)
+            except SyncError as err:
+                refuse(_("not connected, settings unchanged: {reason}").format(reason=err))
     new = with_ledger(old, url.rstrip("/"), token.strip())
     parse_settings(new)
     tmp = lane.settings_path.with_name(lane.settings_path.name + ".new")
     tmp.write_text(new, encoding="utf-8")
     tmp.replace(lane.settings_path)
+    if offline:
+        click.echo(_("Enrolment kept for {url}, not checked: device {device} is claimed when "
+                     "its first bundle is imported or it first syncs.").format(
+            url=url, device=lane.journal.device_id))
+        return
     click.echo(_("Connected: device {device} is {fair}, lane {lane}, at {url}.").format(
         device=where.get("device_id"), fair=where.get("fair"), lane=where.get("lane"), url=url))
 
@@ -146,10 +158,14 @@ def export(lane: Lane, out: Path) -> None:
     from fairpos.sync.bundle import write_bundle
     from fairpos.sync.relay import next_payloads
 
+    token = lane.settings.ledger.token
+    if not token:
+        refuse(_("a bundle needs this lane's enrolment: fairpos connect URL --token TOKEN "
+                 "(add --offline where the ledger cannot be reached)"))
     journal = lane.journal
     sales = next_payloads(journal, journal.outbox_summary().pending)
     try:
-        manifest = write_bundle(out, journal.device_id, sales)
+        manifest = write_bundle(out, journal.device_id, sales, token)
     except OSError as err:
         refuse(_("cannot write {path}: {error}").format(path=out, error=err.strerror or err))
     click.echo(_("Wrote {count} entries ({first} … {last}) to {path}.").format(

@@ -24,8 +24,13 @@ ADMIN_COOKIE = "fairpos_admin"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+NOT_CLAIMED = "not_claimed"  # a token enrolled, whose device has not said who it is yet
+
+
+def error(status: int, message: str, code: str | None = None) -> JSONResponse:
+    """A refusal: ``message`` for a person, ``code`` (when given) for the client to act on."""
+    body = {"error": message} if code is None else {"error": message, "code": code}
+    return JSONResponse(body, status_code=status)
 
 
 def bearer(request: Request) -> str | None:
@@ -88,7 +93,7 @@ def create_app(store: LedgerStore) -> Starlette:
             return device
         if device.device_id is None:
             return error(403, "this token has not been connected to a device yet "
-                              "(fairpos connect)")
+                              "(fairpos connect)", code=NOT_CLAIMED)
         try:
             body = await read_json(request)
         except BodyTooLarge as err:

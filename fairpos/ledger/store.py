@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import json
 import secrets
@@ -37,6 +38,7 @@ from fairpos.sync.wire import (
     check_sale,
     sale_from_wire,
     split_id,
+    token_hash,
 )
 
 SCHEMA = """
@@ -135,10 +137,6 @@ class LedgerError(FairposError, ValueError):
     """A request the ledger refuses; the message is for a person."""
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -186,6 +184,8 @@ class LedgerStore(Protocol):
     def is_admin(self, token: str) -> bool: ...
     def device_for_token(self, token: str) -> Device | None: ...
     def claim(self, enrolment: int, device_id: str) -> Device: ...
+    def claim_with_proof(self, device_id: str, proof: str, hashes: list[str]
+                         ) -> Device | None: ...
     def ingest(self, device_id: str, sales: Sequence[Any]) -> BatchResult: ...
     def sync_state(self, device_id: str) -> dict[str, Any]: ...
     def day_close(self, device_id: str, figures: dict[str, Any]) -> dict[str, Any]: ...
@@ -278,6 +278,18 @@ class SqliteLedger:
         rows = self._all("SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL",
                          [token_hash(token)])
         return self._device(rows[0]) if rows else None
+
+    def claim_with_proof(self, device_id: str, proof: str, hashes: list[str]) -> Device | None:
+        """The enrolment a bundle proves (its HMAC, keyed with an enrolment's token hash), the
+        device claimed for it if it was not yet; None when no live enrolment fits."""
+        from fairpos.sync.bundle import bundle_proof
+
+        rows = self._all("SELECT * FROM devices WHERE revoked_at IS NULL AND "
+                         "(device_id IS NULL OR device_id = ?) ORDER BY enrolment", [device_id])
+        for row in rows:
+            if hmac.compare_digest(bundle_proof(row["token_hash"], device_id, hashes), proof):
+                return self.claim(row["enrolment"], device_id)
+        return None
 
     def claim(self, enrolment: int, device_id: str) -> Device:
         """Bind a stall's device id to its enrolment (once; the same id again is fine)."""

@@ -4,20 +4,36 @@ A bundle is a zip file: ``manifest.json`` (device, when, how many entries, each 
 SHA-256) and ``batches/0001.json.gz``… — each batch the same gzip body a sync would POST. The
 ledger imports it with the same idempotency as a sync, so a bundle imported twice, or imported
 after the stall synced anyway, counts nothing twice.
+
+The manifest carries a proof of enrolment: an HMAC of the device id and the batches' hashes,
+keyed with what the ledger keeps of the lane's token (its SHA-256). The ledger checks it, and
+claims the device for that enrolment when the lane has never been online. The bundle holds
+neither the token nor anything that could stand for it: a lost stick lets no one sync as the
+lane, and its proof fits only its own batches.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import hmac
 import json
 import zipfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fairpos.errors import FairposError
-from fairpos.sync.wire import MAX_BATCH, MAX_BODY, WireError, decode_body, encode_body
+from fairpos.sync.wire import (
+    MAX_BATCH,
+    MAX_BODY,
+    WireError,
+    canonical,
+    decode_body,
+    encode_body,
+    token_hash,
+)
 
 FORMAT = "fairpos-bundle/1"
 
@@ -26,8 +42,25 @@ class BundleError(FairposError, ValueError):
     """A bundle that cannot be read; the message says why."""
 
 
-def write_bundle(path: Path, device_id: str, sales: list[dict[str, Any]]) -> dict[str, Any]:
-    """Write ``sales`` (wire payloads, oldest first) as a bundle; returns its manifest."""
+@dataclass(frozen=True)
+class Bundle:
+    device_id: str
+    batches: list[list[Any]]
+    hashes: list[str]  # each batch's SHA-256, as the manifest lists them
+    proof: str | None  # proof of enrolment (None: an old bundle without one)
+
+
+def bundle_proof(token_digest: str, device_id: str, hashes: list[str]) -> str:
+    """The HMAC that ties a bundle's batches to the enrolment whose token hashes to
+    ``token_digest``."""
+    message = canonical({"device_id": device_id, "batches": hashes})
+    return hmac.new(token_digest.encode(), message, hashlib.sha256).hexdigest()
+
+
+def write_bundle(path: Path, device_id: str, sales: list[dict[str, Any]], token: str
+                 ) -> dict[str, Any]:
+    """Write ``sales`` (wire payloads, oldest first) as a bundle signed for the enrolment of
+    ``token``; returns its manifest."""
     batches = [sales[i:i + MAX_BATCH] for i in range(0, len(sales), MAX_BATCH)]
     manifest: dict[str, Any] = {
         "format": FORMAT, "device_id": device_id,
@@ -42,13 +75,15 @@ def write_bundle(path: Path, device_id: str, sales: list[dict[str, Any]]) -> dic
             archive.writestr(name, body)
             manifest["batches"].append({"name": name, "entries": len(batch),
                                         "sha256": hashlib.sha256(body).hexdigest()})
+        manifest["proof"] = bundle_proof(token_hash(token), device_id,
+                                         [item["sha256"] for item in manifest["batches"]])
         archive.writestr("manifest.json", json.dumps(manifest, indent=2))
     tmp.replace(path)  # a bundle is whole or not there
     return manifest
 
 
-def read_bundle(path: Path) -> tuple[str, list[list[Any]]]:
-    """(device id, batches of sales) from a bundle, every batch checked against the manifest."""
+def read_bundle(path: Path) -> Bundle:
+    """A bundle's device id, batches and proof, every batch checked against the manifest."""
     try:
         with zipfile.ZipFile(path) as archive:
             manifest = json.loads(archive.read("manifest.json"))
@@ -67,7 +102,10 @@ def read_bundle(path: Path) -> tuple[str, list[list[Any]]]:
                 if data.get("device_id") != manifest["device_id"]:
                     raise BundleError(f"{item['name']} is another device's")
                 batches.append(list(data["sales"]))
-            return str(manifest["device_id"]), batches
+            proof = manifest.get("proof")
+            return Bundle(str(manifest["device_id"]), batches,
+                          [str(item["sha256"]) for item in manifest["batches"]],
+                          proof if isinstance(proof, str) else None)
     except (zipfile.BadZipFile, KeyError, TypeError, AttributeError, json.JSONDecodeError,
             gzip.BadGzipFile, WireError, OSError) as err:
         raise BundleError(f"{path.name} cannot be read as a bundle ({err})") from None

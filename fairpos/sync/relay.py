@@ -37,9 +37,10 @@ class SyncError(Exception):
     """Sync could not go on; ``unknown``: the ledger may or may not have what was sent (a
     timeout, a reset, a 5xx) — send again later. Otherwise the ledger refused (4xx)."""
 
-    def __init__(self, message: str, unknown: bool = True) -> None:
+    def __init__(self, message: str, unknown: bool = True, code: str | None = None) -> None:
         super().__init__(message)
         self.unknown = unknown
+        self.code = code  # the ledger's code for a refusal, when it gives one
 
 
 class LedgerClient:
@@ -70,12 +71,15 @@ class LedgerClient:
         if response.status_code >= 500:
             raise SyncError(f"the ledger failed ({response.status_code})")
         if response.status_code >= 400 and response.status_code != 404:
+            code = None
             try:
-                reason = response.json().get("error", response.text)
-            except ValueError:
+                body = response.json()
+                reason = body.get("error", response.text)
+                code = body.get("code") if isinstance(body.get("code"), str) else None
+            except (ValueError, AttributeError):
                 reason = response.text[:200]
             raise SyncError(f"the ledger refused ({response.status_code}): {reason}",
-                            unknown=False)
+                            unknown=False, code=code)
         return response
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -93,9 +97,19 @@ class LedgerClient:
 
     def push(self, device_id: str, sales: list[dict[str, Any]]) -> dict[str, Any]:
         body = encode_body({"device_id": device_id, "sales": sales})
-        reply = self.json("POST", "/v1/sales/batch", content=body,
-                          headers={"Content-Encoding": "gzip",
-                                   "Content-Type": "application/json"})
+
+        def send() -> Any:
+            return self.json("POST", "/v1/sales/batch", content=body,
+                             headers={"Content-Encoding": "gzip",
+                                      "Content-Type": "application/json"})
+        try:
+            reply = send()
+        except SyncError as err:
+            if err.code != "not_claimed":
+                raise
+            # enrolled offline (fairpos connect --offline): this is the lane's first contact
+            self.claim(device_id)
+            reply = send()
         return check_reply(reply, [s["id"] for s in sales])
 
     def sync_state(self, device_id: str) -> dict[str, Any]:

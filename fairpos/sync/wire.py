@@ -50,6 +50,11 @@ def canonical(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def token_hash(token: str) -> str:
+    """What the ledger keeps of a device's token (the token itself is never stored)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def payload_hash(data: Any) -> str:
     return hashlib.sha256(canonical(data)).hexdigest()
 
