@@ -18,7 +18,9 @@ import gzip
 import hashlib
 import hmac
 import json
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,19 +95,26 @@ def read_bundle(path: Path) -> Bundle:
             for item in manifest["batches"]:
                 info = archive.getinfo(item["name"])
                 if info.file_size > MAX_BODY:
-                    raise BundleError(f"{item['name']} is too large")
+                    raise BundleError(f"{path.name}: {item['name']} is too large")
                 body = archive.read(info)
                 if hashlib.sha256(body).hexdigest() != item["sha256"]:
-                    raise BundleError(f"{item['name']} does not match the manifest "
-                                      f"(a damaged copy?)")
+                    raise BundleError(f"{path.name}: {item['name']} does not match the "
+                                      f"manifest (a damaged copy?)")
                 data = decode_body(body, gzipped=True)
                 if data.get("device_id") != manifest["device_id"]:
-                    raise BundleError(f"{item['name']} is another device's")
+                    raise BundleError(f"{path.name}: {item['name']} is another device's")
                 batches.append(list(data["sales"]))
             proof = manifest.get("proof")
             return Bundle(str(manifest["device_id"]), batches,
                           [str(item["sha256"]) for item in manifest["batches"]],
                           proof if isinstance(proof, str) else None)
-    except (zipfile.BadZipFile, KeyError, TypeError, AttributeError, json.JSONDecodeError,
-            gzip.BadGzipFile, WireError, OSError) as err:
-        raise BundleError(f"{path.name} cannot be read as a bundle ({err})") from None
+    except BundleError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, IndexError, TypeError,
+            AttributeError, ValueError, EOFError, NotImplementedError, RuntimeError,
+            OverflowError, struct.error, zlib.error, gzip.BadGzipFile, WireError,
+            OSError) as err:
+        # whatever a damaged or foreign file makes the zip, gzip or JSON readers say
+        # (a bad CRC, an "encrypted" flag, an unknown compression method, a cut stream…)
+        raise BundleError(f"{path.name} cannot be read as a bundle "
+                          f"({type(err).__name__}: {err})".replace("\n", " ")) from None
