@@ -33,8 +33,9 @@ class LedgerServer:
     """``fairpos ledger serve`` as a real process; ``kill()`` is SIGKILL, ``start()`` again."""
 
     def __init__(self, db: Path, port: int | None = None, publish: bool = True,
-                 elsewhere: bool = False) -> None:
+                 elsewhere: bool = False, log: Path | None = None) -> None:
         self.db = db
+        self.log = log  # where its stderr goes (None: nowhere)
         # ``elsewhere``: the ledger stands for another machine; here it yields the processor
         self.prefix = ["nice", "-n", "15"] if elsewhere else []
         self.port = port or free_port()
@@ -59,9 +60,12 @@ class LedgerServer:
                 "serve", "--port", str(self.port), "--db", str(self.db)]
 
     def start(self) -> None:
+        stderr = self.log.open("ab") if self.log is not None else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            self.argv(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            self.argv(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
             env={**os.environ, "PYTHONPATH": str(ROOT), "NAIVE_LEDGER_DB": str(self.db)})
+        if self.log is not None:
+            stderr.close()  # type: ignore[union-attr]
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:

@@ -273,3 +273,27 @@ def test_pages_speak_the_ledgers_language() -> None:
     assert "token de administración" in login_page()
     i18n.use("en")
     assert "Sales by hour" in day_page(report, [], [])
+
+
+def test_a_client_that_hangs_up_mid_body_leaves_no_traceback(tmp_path: Path) -> None:
+    import socket
+
+    from tests.sync_helpers import LedgerServer
+
+    log = tmp_path / "ledger.log"
+    server = LedgerServer(tmp_path / "ledger.db", log=log)
+    try:
+        with server.store() as ledger:  # a device that reads batch bodies
+            enrolment, token = ledger.enrol("Feria Centro", 1)
+            ledger.claim(enrolment, "HANG01")
+        for _ in range(3):  # a stall whose link drops while it sends a batch
+            with socket.create_connection(("127.0.0.1", server.port)) as conn:
+                conn.sendall(b"POST /v1/sales/batch HTTP/1.1\r\nHost: ledger\r\n"
+                             b"Authorization: Bearer " + token.encode() + b"\r\n"
+                             b"Content-Type: application/json\r\n"
+                             b"Content-Length: 100000\r\n\r\n{\"sales\": [")
+        assert httpx.get(f"{server.url}/v1/health").status_code == 200  # still serving
+    finally:
+        server.stop()
+    text = log.read_text()
+    assert "Traceback" not in text and "ClientDisconnect" not in text, text

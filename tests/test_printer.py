@@ -212,14 +212,36 @@ def test_a_printer_that_never_answers_status_still_prints(tmp_path: Path) -> Non
     lane = lane_with_printer(tmp_path, printer.url)
     lane.sell("--line", "305", "--pay", "cash:USD:2")
     assert jobs(lane) == [("receipt", "printed", None)]
-    assert "unknown" in lane.run("printer", "status").stdout
+    assert "it does not say how it is" in lane.run("printer", "status").stdout
     printer.close()
+
+
+@pytest.mark.parametrize(("paper", "status", "english", "spanish"), [
+    (0x12, 0x12, "ready", "lista"),
+    (0x12 | 0x0C, 0x12, "little paper is left", "queda poco papel"),
+    (PAPER_OUT, 0x12, "out of paper", "sin papel"),
+], ids=["ready", "near-end", "out"])
+def test_printer_status_speaks_the_volunteers_language(
+        tmp_path: Path, paper: int, status: int, english: str, spanish: str) -> None:
+    printer = FakePrinter(paper=paper, status=status)
+    try:
+        lane = lane_with_printer(tmp_path, printer.url)
+        said_en = lane.run("printer", "status").stdout
+        said_es = lane.run("printer", "status", lang="es").stdout
+        assert english in said_en and spanish in said_es
+        for word in ("online", "paper_out", "paper_low", "cover_open"):
+            assert word not in said_es and word not in said_en
+        if paper & 0x0C:  # near the end of the roll it still prints
+            lane.sell("--line", "305", "--pay", "cash:USD:2")
+            assert jobs(lane) == [("receipt", "printed", None)]
+    finally:
+        printer.close()
 
 
 def test_test_page_status_and_reprint(tmp_path: Path) -> None:
     printer = FakePrinter()
     lane = lane_with_printer(tmp_path, printer.url)
-    assert "online" in lane.run("printer", "status").stdout
+    assert "ready" in lane.run("printer", "status").stdout
     lane.run("printer", "test")
     page = decode(bytes(printer.received))
     assert "Piña, Ñame, Limón, Cebollín," in page and "¿Algo más? ¡Gracias!" in page

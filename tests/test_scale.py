@@ -151,10 +151,50 @@ def test_scale_read_command(tmp_path: Path) -> None:
                        'baudrate = 4800\nbytesize = 8\nparity = "N"')
     (lane.path / "fairpos.toml").write_text(text)
     out = lane.run("scale", "read", "--count", "4").stdout.splitlines()
-    assert out[0].split() == ["stable", "2.350", "kg"]
+    assert out[0].split() == ["steady", "2.350", "kg"]
     assert out[2].endswith("accepted")
     fake.unplug()
     assert "no scale is configured" in make_lane(tmp_path / "none").fail("scale", "read")
+
+
+def test_scale_read_watch_says_once_that_the_scale_is_gone(tmp_path: Path) -> None:
+    """Unplugged, the scale is looked for twice a second and said to be gone once — not
+    thousands of lines a second — and its readings come back when it is plugged in."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    link = tmp_path / "ttyUSB0"
+    lane = make_lane(tmp_path / "lane")
+    text = (lane.path / "fairpos.toml").read_text().replace(
+        '[scale]\nurl = "none"\nprotocol = "toledo8217"\nbaudrate = 9600\nbytesize = 7\n'
+        'parity = "E"', f'[scale]\nurl = "{link}"\nprotocol = "continuous"\n'
+                       'baudrate = 4800\nbytesize = 8\nparity = "N"')
+    (lane.path / "fairpos.toml").write_text(text)
+    out = tmp_path / "watch.txt"
+    with out.open("wb") as sink:
+        watch = subprocess.Popen([sys.executable, "-m", "fairpos", "--data-dir", str(lane.path),
+                                  "--lang", "es", "scale", "read", "--watch"], stdout=sink)
+    fake = None
+    try:
+        deadline = time.monotonic() + 60
+        while "no está conectada" not in out.read_text():
+            assert time.monotonic() < deadline and watch.poll() is None
+            time.sleep(0.05)
+        fake = FakeScale("continuous", grams=2350, link=link)
+        while out.read_text().count("2,350 kg") < 3:  # plugged in: readings again
+            assert time.monotonic() < deadline and watch.poll() is None
+            time.sleep(0.05)
+    finally:
+        watch.send_signal(signal.SIGINT)
+        watch.wait(timeout=30)
+        if fake is not None:
+            fake.unplug()
+    lines = out.read_text().splitlines()
+    assert sum("no está conectada" in line for line in lines) == 1
+    assert lines[0].startswith("la balanza no está conectada")
+    assert all(line.split()[:3] == ["estable", "2,350", "kg"] for line in lines[1:4])
 
 
 def test_scale_zero_and_tare_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ from fairpos import i18n
 from fairpos.cli.base import main, pass_lane, refuse
 from fairpos.i18n import _, format_grams
 from fairpos.lane import Lane
-from fairpos.printer.connection import connect, state
+from fairpos.printer.connection import STATE_WORDS, connect, state
 from fairpos.printer.layout import test_page
 
 if TYPE_CHECKING:  # pyserial is imported only by the commands that use the scale
@@ -41,7 +41,7 @@ def printer_status(lane: Lane) -> None:
         finally:
             link.close()
         click.echo(_("Printer {url}: {state}").format(url=lane.settings.printer.url,
-                                                       state=found))
+                                                       state=_(STATE_WORDS[found])))
     click.echo(_("Receipts waiting: {count}").format(count=len(lane.journal.print_jobs())))
     say_uncertain(lane)
 
@@ -90,6 +90,9 @@ def reprint(lane: Lane, sale_id: str) -> None:
     click.echo(_("Receipt of {id} printed again.").format(id=sale.id))
 
 
+RECONNECT_SECONDS = 0.5  # while the scale is gone, how often ``scale read`` looks for it
+
+
 @main.group()
 def scale() -> None:
     """The weighing scale on its serial line."""
@@ -101,21 +104,36 @@ def scale() -> None:
               help="How many readings (with --watch: unlimited).")
 @pass_lane
 def scale_read(lane: Lane, watch: bool, count: int) -> None:
-    """Print readings: weight, state, and when a weight is stable enough to price."""
+    """Print readings: weight, state, and when a weight is stable enough to price. While the
+    scale is gone it says so once, and looks for it again twice a second."""
+    import time
+
     from fairpos.scale.frames import StableWeight
+    from fairpos.scale.weighing import STATE_WORDS
 
     device = open_scale(lane)
     rule = StableWeight(lane.settings.scale.stable_readings)
     done = 0
+    gone = False
     try:
         while watch or done < count:
             reading = device.read()
+            done += 1
+            if reading.state == "disconnected":
+                if not gone:
+                    click.echo(_("the scale is not connected ({url}); looking for it…").format(
+                        url=lane.settings.scale.url))
+                gone = True
+                if watch or done < count:
+                    time.sleep(RECONNECT_SECONDS)
+                continue
+            gone = False
             accepted = rule.feed(reading)
             weight = format_grams(reading.grams, i18n.active()) if reading.grams is not None \
                 else "-"
             mark = "  " + _("accepted") if accepted is not None else ""
-            click.echo(f"{reading.state:<12} {weight:>12}{mark}")
-            done += 1
+            words = _(STATE_WORDS[reading.state])
+            click.echo(f"{words:<14} {weight:>12}{mark}")
     except KeyboardInterrupt:
         pass
     finally:

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
@@ -205,7 +205,12 @@ def create_app(store: LedgerStore) -> Starlette:
         return Response(rows, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    return Starlette(routes=[
+    async def gone(request: Request, exc: Exception) -> Response:
+        """The client hung up mid-request (a stall losing its link): nothing was stored from
+        a body never read whole, and it is not the ledger's fault — no traceback."""
+        return Response(status_code=400)
+
+    return Starlette(exception_handlers={ClientDisconnect: gone}, routes=[
         Route("/v1/health", health),
         Route("/v1/devices/claim", claim, methods=["POST"]),
         Route("/v1/sales/batch", batch, methods=["POST"]),

@@ -27,7 +27,7 @@ DLE_EOT_PRINTER = b"\x10\x04\x01"
 DLE_EOT_OFFLINE_CAUSE = b"\x10\x04\x02"
 DLE_EOT_PAPER = b"\x10\x04\x04"
 
-State = Literal["online", "paper_out", "cover_open", "offline", "unknown"]
+State = Literal["online", "paper_low", "paper_out", "cover_open", "offline", "unknown"]
 
 
 class PrinterError(FairposError, OSError):
@@ -270,6 +270,7 @@ def state(link: Link) -> State:
     paper = link.ask(DLE_EOT_PAPER)
     if _status_byte(paper) and paper is not None and paper & 0x60:
         return "paper_out"
+    low = _status_byte(paper) and paper is not None and bool(paper & 0x0C)  # near-end sensor
     if status & 0x08:
         cause = link.ask(DLE_EOT_OFFLINE_CAUSE)
         if _status_byte(cause) and cause is not None:
@@ -278,8 +279,18 @@ def state(link: Link) -> State:
             if cause & 0x20:
                 return "paper_out"
         return "offline"
-    return "online"
+    return "paper_low" if low else "online"
 
+
+STATE_WORDS = {  # how each state is said to a volunteer
+    "online": N_("ready"),
+    "paper_low": N_("ready, but little paper is left: have a roll at hand"),
+    "paper_out": N_("out of paper"),
+    "cover_open": N_("the cover is open"),
+    "offline": N_("offline"),
+    "unknown": N_("it does not say how it is (many printers never answer); a test page "
+                  "shows whether it prints"),
+}
 
 STATE_REASONS = {
     "paper_out": N_("the printer is out of paper"),
@@ -304,7 +315,8 @@ def send(target: Target, data: bytes, timeout: float = TIMEOUT,
             link.write(data)
             # A printer that answered before must answer after: otherwise the line broke
             # while the receipt was on its way.
-            if found == "online" and not _status_byte(link.ask(DLE_EOT_PRINTER)):
+            if found in ("online", "paper_low") and \
+                    not _status_byte(link.ask(DLE_EOT_PRINTER)):
                 raise PrinterError(_("the connection to the printer broke ({error})").format(
                     error=_("no answer after the receipt")))
         except NotSent:

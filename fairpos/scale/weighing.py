@@ -9,9 +9,13 @@ accepted). Every refusal says why, and what to do, in the volunteer's words.
 from __future__ import annotations
 
 from fairpos.entry import EntryError
-from fairpos.i18n import _
+from fairpos.i18n import N_, _
 from fairpos.scale.frames import Reading
 
+# What each reading's state is called on screen and by ``fairpos scale read``.
+STATE_WORDS = {"stable": N_("steady"), "unstable": N_("moving"),
+               "overload": N_("over capacity"), "under_zero": N_("below zero"),
+               "error": N_("unreadable"), "disconnected": N_("disconnected")}
 
 class Weighing:
     """What the scale shows now, and whether its weight can go on the sale.
@@ -81,9 +85,7 @@ class Weighing:
         reading = self.reading
         if reading is None:
             return _("connecting…")
-        words = {"stable": _("steady"), "unstable": _("moving"),
-                 "overload": _("over capacity"), "under_zero": _("below zero"),
-                 "error": _("unreadable"), "disconnected": _("disconnected")}[reading.state]
+        words = _(STATE_WORDS[reading.state])
         if reading.state == "stable" and self.accepted is None and reading.grams:
             words = _("settling")
         if self.accepted is not None and self.used:
