@@ -98,3 +98,8 @@ def format_grams(grams: int, language: str | None = None) -> str:
 def lines_text(count: int) -> str:
     """"1 line", "3 lines", in the active language."""
     return _("1 line") if count == 1 else _("{count} lines").format(count=count)
+
+
+def entries_text(count: int) -> str:
+    """"1 entry", "3 entries", in the active language."""
+    return _("1 entry") if count == 1 else _("{count} entries").format(count=count)

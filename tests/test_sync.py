@@ -90,7 +90,13 @@ def test_a_ledger_that_is_down_loses_nothing(tmp_path: Path, server: LedgerServe
     connect(lane, server)
     server.kill()
     result = lane.run("sync", "--tries", "2", ok=False)
-    assert result.exit_code == 2 and "ConnectError" in result.stderr
+    assert result.exit_code == 1  # unreachable: nothing could be sent (README)
+    tries = [line for line in result.stderr.splitlines() if line.startswith("Try ")]
+    assert [t.split(":")[0] for t in tries] == ["Try 1 of 2", "Try 2 of 2"]
+    assert all("cannot be reached" in t and "nothing was sent" in t for t in tries)
+    assert result.stderr.splitlines()[-1].startswith(
+        "fairpos: not synced: the ledger cannot be reached. 20 entries wait on this lane")
+    assert "Sent 0" not in result.stdout
     assert [(state, attempts) for _i, state, attempts in outbox(lane)] == [("pending", 2)] * 20
     server.start()
     assert lane.run("sync").exit_code == 0
@@ -136,7 +142,7 @@ def test_quarantined_entries_never_block_the_queue(tmp_path: Path,
         "QUAR01-000004", "QUAR01-000005"]
     ring(lane, 1, seed=6)  # quarantined too, and nothing waits behind the first two
     later = lane.run("sync", ok=False)
-    assert "Sent 1 entries: 0 new" in later.stdout and "MISMATCH" in later.stdout
+    assert "Sent 1 entry: 0 new" in later.stdout and "MISMATCH" in later.stdout
     assert lane.json("sync-status", "--json")["pending"] == 0
 
 
@@ -160,6 +166,60 @@ def test_newer_catalog_and_rates_are_pulled_once(tmp_path: Path, server: LedgerS
     store.close()
     ring(lane, 1, seed=9)  # sold at the new price, on v2, which the ledger knows
     assert "matched — 2 entries" in lane.run("sync").stdout
+
+
+class Failing:
+    """A "ledger" that answers every request with 503, as a proxy in front of a dead one."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _addr = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                             b"Connection: close\r\n\r\n")
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def test_sync_exit_codes_and_words(tmp_path: Path, server: LedgerServer) -> None:
+    """0 matched · 2 pending (run again) · 3 mismatch · 1 refused or unreachable, each with
+    one line per try and one summary, in the volunteer's language."""
+    lane = stall(tmp_path / "stall", "EXIT01", sales=1)
+    connect(lane, server)
+    matched = lane.run("sync", lang="es")
+    assert matched.exit_code == 0
+    assert "Envío de 1 registro: nuevos 1, ya estaban 0." in matched.stdout
+    failing = Failing()  # the outcome of every send is unknown
+    try:
+        settings = (lane.path / "fairpos.toml").read_text()
+        (lane.path / "fairpos.toml").write_text(settings.replace(server.url, failing.url))
+        ring(lane, 2, seed=4)
+        unknown = lane.run("sync", "--tries", "2", ok=False)
+        assert unknown.exit_code == 2
+        assert unknown.stderr.count("went out but no answer came back") == 2
+        assert "2 entries went out" in unknown.stderr
+        assert "not settled: no answer came back after 2 tries" in unknown.stderr
+    finally:
+        failing.close()
+        (lane.path / "fairpos.toml").write_text(settings)
+    with server.store() as ledger:  # the ledger's keeper revokes the lane
+        ledger.revoke("EXIT01")
+    refused = lane.run("sync", ok=False)
+    assert refused.exit_code == 1 and "The ledger refused" in refused.stderr
+    assert refused.stderr.splitlines()[-1].startswith("fairpos: not synced: the ledger refused")
 
 
 def test_export_and_import_a_bundle(tmp_path: Path, server: LedgerServer) -> None:
@@ -267,7 +327,7 @@ def test_an_entry_the_ledger_lost_is_sent_again(tmp_path: Path, server: LedgerSe
     assert ledger_sums(server.db, "LOST01")[0] == 9
     result = lane.run("sync")
     assert "Sent 0 entries" in result.stdout
-    assert "Sent again 1 entries the ledger lacked." in result.stdout
+    assert "Sent again 1 entry the ledger lacked." in result.stdout
     assert "matched — 10 entries" in result.stdout
     assert ledger_sums(server.db, "LOST01") == stall_sums(lane)
 

@@ -13,7 +13,7 @@ import click
 
 from fairpos import i18n
 from fairpos.cli.base import emit_json, main, pass_lane, refuse
-from fairpos.i18n import _, format_money
+from fairpos.i18n import _, entries_text, format_money
 from fairpos.journal import Journal
 from fairpos.lane import Lane
 from fairpos.money import Money
@@ -71,9 +71,9 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
     """End of day: push every entry, pull a newer catalog and rates, close the day with the
     ledger and print the reconciliation.
 
-    Exit status: 0 the day matched; 2 pending (entries not on the ledger yet: run again);
-    3 mismatch (the figures differ: call the treasurer); 1 the ledger refused or is
-    unreachable.
+    Exit status: 0 the day matched; 2 pending (entries not on the ledger yet, or sent with no
+    answer after every try: run again); 3 mismatch (the figures differ: call the treasurer);
+    1 the ledger refused or cannot be reached (nothing was sent).
     """
     from fairpos.sync.loop import Backoff, push_until_settled
     from fairpos.sync.relay import PushReport, SyncError, day_figures, pull, push
@@ -86,22 +86,50 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
         except ValueError:
             refuse(_("“{day}” is not a date (YYYY-MM-DD)").format(day=day))
 
+    tried = 0
+
     def pushed(report: PushReport, again: bool) -> None:
-        click.echo(_("Sent {sent} entries: {accepted} new, {duplicate} already there.")
-                   .format(sent=report.sent, accepted=report.accepted,
-                           duplicate=report.duplicate))
+        nonlocal tried
+        tried += 1
+        if report.sent or report.error is None:
+            click.echo(_("Sent {entries}: {accepted} new, {duplicate} already there.").format(
+                entries=entries_text(report.sent), accepted=report.accepted,
+                duplicate=report.duplicate))
         for entry_id, reason in report.quarantined:
             click.echo(_("Quarantined {id}: {reason}").format(id=entry_id, reason=reason))
-        if again:
-            click.echo(_("Outcome unknown ({error}); trying again.").format(
-                error=report.error), err=True)
+        error = report.error
+        if error is None:
+            return
+        if error.unreachable:
+            said = _("Try {n} of {tries}: the ledger cannot be reached ({reason}); nothing "
+                     "was sent.")
+        elif error.unknown:
+            said = _("Try {n} of {tries}: {entries} went out but no answer came back "
+                     "({reason}); they go again, and the ledger counts nothing twice.")
+        else:
+            said = _("The ledger refused: {reason}")
+        click.echo(said.format(n=tried, tries=tries, entries=entries_text(report.unsettled),
+                               reason=error), err=True)
 
     with lane.ledger_client() as client:
         report = push_until_settled(journal, client, tries=tries,
                                     backoff=Backoff(base=0.5, cap=8.0), pushed=pushed)
         if report.error is not None:
-            click.echo(f"fairpos: {report.error}", err=True)
-            sys.exit(2 if report.error.unknown else 1)
+            waiting = journal.outbox_summary().pending
+            if report.error.unreachable:
+                refuse(_("not synced: the ledger cannot be reached. {entries} wait on this "
+                         "lane, safe; run fairpos sync again when the connection is back, or "
+                         "take them on a USB stick (fairpos export).").format(
+                    entries=entries_text(waiting)))
+            if report.error.unknown:
+                click.echo("fairpos: " + _(
+                    "not settled: no answer came back after {tries} tries. {entries} wait on "
+                    "this lane and go again with the next fairpos sync (nothing is counted "
+                    "twice).").format(tries=tried, entries=entries_text(waiting)), err=True)
+                sys.exit(2)
+            refuse(_("not synced: the ledger refused ({reason}). {entries} wait on this lane; "
+                     "ask the ledger's keeper.").format(reason=report.error,
+                                                       entries=entries_text(waiting)))
         try:
             for what in pull(journal, client, lane.settings.money.currency):
                 click.echo(_("Applied {what} from the ledger.").format(what=what))
@@ -109,13 +137,18 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
             if result.get("result") == "pending" and journal.outbox_resend(result["missing"]):
                 # the ledger lost entries it had acknowledged: send them again, close again
                 again = push(journal, client)
-                click.echo(_("Sent again {count} entries the ledger lacked.").format(
-                    count=again.sent))
+                click.echo(_("Sent again {entries} the ledger lacked.").format(
+                    entries=entries_text(again.sent)))
                 result = client.day_close(journal.device_id,
                                           day_figures(journal, business_date))
         except SyncError as err:
-            click.echo(f"fairpos: {err}", err=True)
-            sys.exit(2 if err.unknown else 1)
+            if err.unknown:
+                click.echo("fairpos: " + _(
+                    "the entries are sent; closing the day got no answer ({reason}): run "
+                    "fairpos sync again.").format(reason=err), err=True)
+                sys.exit(2)
+            refuse(_("the entries are sent; closing the day failed ({reason}): run fairpos "
+                     "sync again when the connection is back.").format(reason=err))
     _print_day_close(business_date, result, journal.outbox_summary().quarantined)
     sys.exit({"match": 0, "pending": 2}.get(result.get("result", ""), 3))
 

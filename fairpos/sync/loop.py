@@ -62,11 +62,12 @@ class SyncStatus:
 def push_until_settled(journal: Journal, client: LedgerClient, *, tries: int,
                        backoff: Backoff, pushed: Callable[[PushReport, bool], None],
                        sleep: Callable[[float], None] = time.sleep) -> PushReport:
-    """Push; while the outcome is unknown (a timeout, a reset, a 5xx), push again after a
-    growing pause, ``tries`` times at most. ``pushed(report, again)`` hears of each push."""
+    """Push; while the outcome is unknown (a timeout, a reset, a 5xx) or the ledger cannot be
+    reached, push again after a growing pause, ``tries`` times at most. ``pushed(report,
+    again)`` hears of each push."""
     for attempt in range(tries):
         report = push(journal, client)
-        again = (report.error is not None and report.error.unknown and attempt + 1 < tries)
+        again = (report.error is not None and report.error.transient and attempt + 1 < tries)
         pushed(report, again)
         if not again:
             return report

@@ -37,10 +37,17 @@ class SyncError(Exception):
     """Sync could not go on; ``unknown``: the ledger may or may not have what was sent (a
     timeout, a reset, a 5xx) — send again later. Otherwise the ledger refused (4xx)."""
 
-    def __init__(self, message: str, unknown: bool = True, code: str | None = None) -> None:
+    def __init__(self, message: str, unknown: bool = True, code: str | None = None,
+                 unreachable: bool = False) -> None:
         super().__init__(message)
-        self.unknown = unknown
+        self.unknown = unknown and not unreachable
+        self.unreachable = unreachable  # no connection was made: nothing was sent
         self.code = code  # the ledger's code for a refusal, when it gives one
+
+    @property
+    def transient(self) -> bool:
+        """Worth trying again soon: the link may come back, or the reply may get through."""
+        return self.unknown or self.unreachable
 
 
 class LedgerClient:
@@ -65,7 +72,10 @@ class LedgerClient:
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self.http.request(method, path, **kwargs)
-        except httpx.HTTPError as err:  # timeouts, resets, refused connections, cut replies
+        except (httpx.ConnectError, httpx.ConnectTimeout) as err:  # nothing went out
+            raise SyncError(f"{type(err).__name__}: {err}" if str(err)
+                            else type(err).__name__, unreachable=True) from None
+        except httpx.HTTPError as err:  # timeouts, resets, cut replies: it may have arrived
             raise SyncError(f"{type(err).__name__}: {err}" if str(err)
                             else type(err).__name__) from None
         if response.status_code >= 500:
@@ -156,6 +166,7 @@ class PushReport:
     quarantined: list[tuple[str, str]] = field(default_factory=list)
     batches: int = 0
     error: SyncError | None = None
+    unsettled: int = 0  # entries of a batch that went out with no answer (sent again later)
 
     @property
     def ok(self) -> bool:
@@ -192,6 +203,7 @@ def push(journal: Journal, client: LedgerClient, *, batch_size: int = MAX_BATCH,
         except SyncError as err:
             journal.outbox_failed(ids, str(err))
             report.error = err
+            report.unsettled = len(sales) if err.unknown else 0
             return report
         if after_reply is not None:
             after_reply()
