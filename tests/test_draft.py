@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 
 from benchmarks.terminal import Terminal
 from fairpos.cart import Cart
-from fairpos.journal import DB_NAME, Journal
+from fairpos.journal import DB_NAME, DiskError, Journal
 from fairpos.quantity import Quantity
 from tests.conftest import LaneDir, make_lane
 from tests.till_helpers import make_till, message, rows, settle, type_in
@@ -148,7 +147,7 @@ def test_a_failed_save_is_written_whole_the_next_time(lane: LaneDir) -> None:
         assert journal.save_draft(cart, (), 1)
         cart.add(catalog, "311")
         journal.db.conn.execute("PRAGMA query_only = ON")  # as a full disk refuses writes
-        with pytest.raises(sqlite3.Error):
+        with pytest.raises(DiskError, match="read-only"):
             journal.save_draft(cart, (), 2)
         journal.db.conn.execute("PRAGMA query_only = OFF")
         cart.void(1)

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from fairpos.journal import DiskError
 from fairpos.ledger.store import SqliteLedger
 from fairpos.sync.wire import canonical
 from tests.conftest import FIXTURES, LaneDir
@@ -176,7 +177,7 @@ def test_a_failure_inside_a_batch_rolls_the_whole_batch_back(
         original(self, conn, sale_id, data)
 
     monkeypatch.setattr(SqliteLedger, "_insert_details", failing)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(DiskError, match="disk I/O error"):  # said in one line, rolled back
         ledger.ingest("ROLLBK", payloads(lane))
     assert ledger.conn.execute("SELECT COUNT(*) FROM sales").fetchone()[0] == 0
     assert ledger.conn.execute("SELECT COUNT(*) FROM sale_lines").fetchone()[0] == 0

@@ -9,6 +9,7 @@ transaction. Confirmed entries are never updated or deleted: triggers refuse it.
 from __future__ import annotations
 
 from fairpos.journal.base import DB_NAME, JournalError, mint_device_id
+from fairpos.journal.db import DiskError
 from fairpos.journal.held import Draft, HeldSale
 from fairpos.journal.outbox import Outbox, OutboxSummary
 from fairpos.journal.print_queue import ClaimLost, PrintJob, drainer_name
@@ -21,6 +22,7 @@ class Journal(Outbox, Reports):
     """The journal of one device: every part of it, on one file."""
 
 
-__all__ = ["APPEND_ONLY", "DB_NAME", "ClaimLost", "ClosedShift", "CountRound", "Draft", "HeldSale",
+__all__ = ["APPEND_ONLY", "DB_NAME", "ClaimLost", "ClosedShift", "CountRound", "DiskError",
+           "Draft", "HeldSale",
            "Journal", "JournalError", "OutboxSummary", "PrintJob", "ShiftInfo", "drainer_name",
            "mint_device_id"]

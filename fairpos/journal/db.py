@@ -13,11 +13,47 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from fairpos.errors import FairposError
+from fairpos.i18n import _
+
 PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON")
+
+
+class DiskError(FairposError, OSError):
+    """The file could not be written (a full disk, a read-only one, a failing one): nothing of
+    the transaction was kept. The message says what to do, in one line."""
+
+
+def _disk_error(err: sqlite3.Error, path: Path) -> DiskError | None:
+    """``err`` as a volunteer's line when it is the disk's doing (None: a bug, or a rule)."""
+    name = getattr(err, "sqlite_errorname", "") or ""
+    folder = path.parent
+    if name.startswith("SQLITE_FULL") or "disk is full" in str(err):
+        return DiskError(_("the journal's disk is full: free space on {folder} — nothing was "
+                           "written").format(folder=folder))
+    if name.startswith("SQLITE_READONLY") or "readonly database" in str(err):
+        return DiskError(_("the journal cannot be written (read-only: {path}) — nothing was "
+                           "written; reports and reprints still work").format(path=path))
+    if name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")) or "disk I/O error" in str(err):
+        return DiskError(_("the journal's disk failed ({error}): check the disk and the free "
+                           "space on {folder} — nothing was written").format(
+            error=err, folder=folder))
+    return None
+
+
+@contextmanager
+def _disk_errors(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as err:
+        said = _disk_error(err, path)
+        if said is None:
+            raise
+        raise said from None
 
 
 class Database:
@@ -25,12 +61,13 @@ class Database:
 
     def __init__(self, path: Path, timeout: float = 10.0) -> None:
         self.path = path
-        self.conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False,
-                                    isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        self.lock = threading.RLock()
-        for pragma in (*PRAGMAS, f"busy_timeout={int(timeout * 1000)}"):
-            self.conn.execute(f"PRAGMA {pragma}")
+        with _disk_errors(path):
+            self.conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False,
+                                        isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            self.lock = threading.RLock()
+            for pragma in (*PRAGMAS, f"busy_timeout={int(timeout * 1000)}"):
+                self.conn.execute(f"PRAGMA {pragma}")
 
     def close(self) -> None:
         with self.lock:
@@ -44,34 +81,49 @@ class Database:
             if self.conn.in_transaction:
                 yield self.conn
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
+            with _disk_errors(self.path):
+                self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
+            except BaseException as err:
+                self._roll_back()
+                said = _disk_error(err, self.path) if isinstance(err, sqlite3.Error) else None
+                if said is not None:
+                    raise said from None
                 raise
-            self.conn.execute("COMMIT")
+            try:
+                with _disk_errors(self.path):
+                    self.conn.execute("COMMIT")
+            except BaseException:
+                self._roll_back()
+                raise
+
+    def _roll_back(self) -> None:
+        """Undo the open transaction, if SQLite has not already (it does on some I/O errors)."""
+        if self.conn.in_transaction:
+            with suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        with self.lock:
+        with self.lock, _disk_errors(self.path):
             return self.conn.execute(sql, list(params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self.lock:
+        with self.lock, _disk_errors(self.path):
             self.conn.executemany(sql, rows)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        with self.lock:
+        with self.lock, _disk_errors(self.path):
             row: sqlite3.Row | None = self.conn.execute(sql, list(params)).fetchone()
             return row
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self.lock:
+        with self.lock, _disk_errors(self.path):
             return self.conn.execute(sql, list(params)).fetchall()
 
     def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows as plain tuples: quicker than rows by name when there are thousands."""
-        with self.lock:
+        with self.lock, _disk_errors(self.path):
             cursor = self.conn.cursor()
             cursor.row_factory = None
             return cursor.execute(sql, list(params)).fetchall()

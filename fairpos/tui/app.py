@@ -28,7 +28,7 @@ from fairpos.cart import Cart
 from fairpos.catalog import Catalog
 from fairpos.errors import FairposError
 from fairpos.i18n import N_, _, active, lines_text
-from fairpos.journal import OutboxSummary, ShiftInfo
+from fairpos.journal import DiskError, OutboxSummary, ShiftInfo
 from fairpos.lane import Lane, recalled_into
 from fairpos.money import Rates
 from fairpos.printer.connection import PrinterError
@@ -94,6 +94,7 @@ class TillApp(App[None]):
         self.rates: Rates = Rates(self.settings.money.currency, {})
         self.old_rates: dict[str, int] = {}  # currency → days, past [money] rate_max_age_days
         self.uncertain_prints = 0  # receipts that may have printed, for the volunteer to check
+        self.journal_problem: str | None = None  # why the last write failed (a full disk…)
         self.shift: ShiftInfo | None = None
         self.cart = Cart(self.settings.money.currency)
         self.holding: tuple[int, ...] = ()  # the held sales the cart on screen came from
@@ -160,11 +161,21 @@ class TillApp(App[None]):
     def _job_worker(self, job: Job, target: MessagePump) -> None:
         try:
             message = job(self.lane)
+        except DiskError as err:  # the side panel keeps saying it until a write works again
+            self.call_from_thread(self._journal_trouble, str(err))
+            target.post_message(Refused(str(err)))
+            return
         except FairposError as err:
             target.post_message(Refused(str(err)))
             return
+        if self.journal_problem is not None:
+            self.call_from_thread(self._journal_trouble, None)
         if message is not None:
             target.post_message(message)
+
+    def _journal_trouble(self, problem: str | None) -> None:
+        self.journal_problem = problem
+        self._devices_changed()
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -181,6 +192,8 @@ class TillApp(App[None]):
         elif event.worker.group == "printer":
             self.post_message(PrinterChanged(str(event.worker.error), -1))
         elif event.worker.group == "draft":
+            if isinstance(event.worker.error, DiskError):
+                self._journal_trouble(str(event.worker.error))
             self.screen.post_message(Refused(
                 _("The sale on screen could not be kept on disk ({error}); it is still here. "
                   "If it keeps failing, call for help.").format(error=event.worker.error)))

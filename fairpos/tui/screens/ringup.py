@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -47,10 +48,15 @@ def status_line(app: Any) -> str:
 
 
 def device_lines(app: Any) -> list[str]:
-    """The printer, scale and sync slots (their workers fill them in as they arrive)."""
-    return [_("Printer: {state}").format(state=app.printer_status),
-            _("Scale: {state}").format(state=app.weighing.status()),
-            _("Sync: {state}").format(state=app.sync_status)]
+    """The printer, scale and sync slots (their workers fill them in as they arrive), and the
+    journal's when a write failed."""
+    lines = [_("Printer: {state}").format(state=app.printer_status),
+             _("Scale: {state}").format(state=app.weighing.status()),
+             _("Sync: {state}").format(state=app.sync_status)]
+    if app.journal_problem is not None:
+        lines.append("[b red]" + escape(_("Journal: {problem}").format(
+            problem=app.journal_problem)) + "[/]")
+    return lines
 
 
 class Panel(Static):
