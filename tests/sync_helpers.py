@@ -213,7 +213,7 @@ def ring_days(lane: LaneDir, days: int, per_day: int, start: date) -> None:
         store = Journal.open(lane.path / DB_NAME, clock=lambda m=moment: m)
         try:
             if store.current_shift() is None:
-                store.open_shift("Ana", {"USD": 2000})
+                store.open_shift("Ana", {"USD": 2000}, earlier_date_ok=True)  # history
         finally:
             store.close()
         ring(lane, per_day, seed=offset, clock=lambda m=moment: m)

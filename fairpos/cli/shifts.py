@@ -10,6 +10,7 @@ from fairpos import i18n
 from fairpos.cli.args import parse_count_arg, parse_money_arg
 from fairpos.cli.base import emit_json, main, pass_lane, refuse
 from fairpos.i18n import _
+from fairpos.journal import ClockBehind
 from fairpos.lane import Lane
 from fairpos.printer.connection import PrinterError
 from fairpos.shift import CountKey
@@ -26,16 +27,24 @@ def shift() -> None:
               help="Opening cash counted in the drawer, per currency (repeatable).")
 @click.option("--training", is_flag=True,
               help="Training shift: its sales are marked and kept out of real totals.")
+@click.option("--earlier-date", is_flag=True,
+              help="Open it even though the clock's date is before the last shift's (the "
+                   "clock was checked and is right).")
 @pass_lane
-def shift_open(lane: Lane, volunteer: str, floats: tuple[str, ...], training: bool) -> None:
-    """Open a shift with the float counted per currency."""
+def shift_open(lane: Lane, volunteer: str, floats: tuple[str, ...], training: bool,
+               earlier_date: bool) -> None:
+    """Open a shift with the float counted per currency, on the clock's date."""
     amounts: dict[str, int] = {}
     for text in floats:
         money = parse_money_arg(text, lane)
         if money.currency in amounts:
             refuse(_("{currency} is given twice").format(currency=money.currency))
         amounts[money.currency] = money.minor
-    opened = lane.journal.open_shift(volunteer, amounts, training)
+    try:
+        opened = lane.journal.open_shift(volunteer, amounts, training,
+                                         earlier_date_ok=earlier_date)
+    except ClockBehind as err:
+        refuse(str(err) + " " + _("with --earlier-date."))
     label = _("Training shift") if training else _("Shift")
     click.echo(_("{label} #{id} open for {volunteer}.").format(label=label, id=opened.id,
                                                                volunteer=opened.volunteer))

@@ -214,11 +214,16 @@ def sync_status(lane: Lane, as_json: bool) -> None:
     journal = lane.journal
     summary = journal.outbox_summary()
     quarantined = journal.quarantined()
+    behind = journal.clock_behind()
     if as_json:
         emit_json({"pending": summary.pending, "oldest": summary.oldest,
                    "quarantined": [{"id": i, "reason": r} for i, r in quarantined],
-                   "last_sync": summary.last_sync, "ledger": lane.settings.ledger.url})
+                   "last_sync": summary.last_sync, "ledger": lane.settings.ledger.url,
+                   "clock_behind_seconds": int(behind.total_seconds()) if behind else None})
         return
+    if behind is not None:
+        click.echo(_("The clock is behind the last entry of this lane by {minutes} min: check "
+                     "the date and time.").format(minutes=int(behind.total_seconds() // 60)))
     click.echo(_("Ledger: {url}").format(url=lane.settings.ledger.url or _("not connected")))
     click.echo(_("Waiting to sync: {count} entries").format(count=summary.pending)
                + (_(" (oldest {at})").format(at=summary.oldest[:16]) if summary.oldest else ""))

@@ -15,14 +15,13 @@ from fairpos.journal.outbox import Outbox, OutboxSummary
 from fairpos.journal.print_queue import ClaimLost, PrintJob, drainer_name
 from fairpos.journal.reports import Reports
 from fairpos.journal.schema import APPEND_ONLY
-from fairpos.journal.shifts import ClosedShift, CountRound, ShiftInfo
+from fairpos.journal.shifts import ClockBehind, ClosedShift, CountRound, ShiftInfo
 
 
 class Journal(Outbox, Reports):
     """The journal of one device: every part of it, on one file."""
 
 
-__all__ = ["APPEND_ONLY", "DB_NAME", "ClaimLost", "ClosedShift", "CountRound", "DiskError",
-           "Draft", "HeldSale",
-           "Journal", "JournalError", "OutboxSummary", "PrintJob", "ShiftInfo", "drainer_name",
-           "mint_device_id"]
+__all__ = ["APPEND_ONLY", "DB_NAME", "ClaimLost", "ClockBehind", "ClosedShift", "CountRound",
+           "DiskError", "Draft", "HeldSale", "Journal", "JournalError", "OutboxSummary",
+           "PrintJob", "ShiftInfo", "drainer_name", "mint_device_id"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from fairpos.i18n import _, format_money
 from fairpos.journal.base import JournalError
@@ -14,6 +15,12 @@ from fairpos.money import Money
 from fairpos.settings import Settings
 from fairpos.shift import CountKey, CountLine, beyond_tolerance, reconcile
 from fairpos.tenders import CASH
+
+CLOCK_SLACK = timedelta(minutes=5)  # a clock this much behind the last entry is wrong
+
+
+class ClockBehind(JournalError):
+    """The clock says a day earlier than the lane's last shift: the volunteer confirms it."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +78,32 @@ class ShiftBook(CatalogBook):
             raise JournalError(_("no shift is open; open one with “fairpos shift open”"))
         return shift
 
-    def open_shift(self, volunteer: str, floats: Mapping[str, int], training: bool = False
-                   ) -> ShiftInfo:
+    def latest_moment(self) -> datetime | None:
+        """When the newest entry of this journal was written (a sale, a shift opened or
+        closed), as its clock said then."""
+        stamps = [self.db.value("SELECT confirmed_at FROM sales ORDER BY seq DESC LIMIT 1"),
+                  self.db.value("SELECT opened_at FROM shifts ORDER BY id DESC LIMIT 1"),
+                  self.db.value("SELECT closed_at FROM shifts WHERE closed_at IS NOT NULL "
+                                "ORDER BY id DESC LIMIT 1")]
+        moments = [datetime.fromisoformat(s) for s in stamps if s]
+        return max(moments) if moments else None
+
+    def clock_behind(self) -> timedelta | None:
+        """How far the clock is behind this journal's newest entry (None: it is not)."""
+        latest = self.latest_moment()
+        if latest is None:
+            return None
+        behind = latest - self.clock()
+        return behind if behind > CLOCK_SLACK else None
+
+    def last_business_date(self) -> date | None:
+        day = self.db.value("SELECT MAX(business_date) FROM shifts")
+        return None if day is None else date.fromisoformat(str(day))
+
+    def open_shift(self, volunteer: str, floats: Mapping[str, int], training: bool = False,
+                   *, earlier_date_ok: bool = False) -> ShiftInfo:
+        """Open a shift on the clock's date; a date earlier than the last shift's is refused
+        (ClockBehind) unless the volunteer confirmed it (``earlier_date_ok``)."""
         volunteer = volunteer.strip()
         if not volunteer:
             raise JournalError(_("the volunteer's name is empty"))
@@ -82,6 +113,12 @@ class ShiftBook(CatalogBook):
         with self.transaction():
             if self.current_shift() is not None:
                 raise JournalError(_("a shift is already open; close it first"))
+            last = self.last_business_date()
+            if last is not None and now.date() < last and not earlier_date_ok:
+                raise ClockBehind(_(
+                    "the clock says {today}, before the last shift's business date {last}: "
+                    "check the date and time. If today really is {today}, confirm it").format(
+                    today=now.date().isoformat(), last=last.isoformat()))
             cursor = self.db.execute(
                 "INSERT INTO shifts (volunteer, opened_at, business_date, training) "
                 "VALUES (?,?,?,?)", [volunteer, now.isoformat(), now.date().isoformat(),
@@ -92,7 +129,9 @@ class ShiftBook(CatalogBook):
                 "VALUES (?, 'float', 'cash', ?, ?)",
                 [(shift_id, currency, amount) for currency, amount in sorted(floats.items())])
             self._audit("shift_open", shift_id=shift_id, volunteer=volunteer, training=training,
-                        floats=dict(floats))
+                        floats=dict(floats),
+                        **({"earlier_date": last.isoformat()} if last is not None
+                           and now.date() < last else {}))
         return self.shift(shift_id)
 
     def floats(self, shift_id: int) -> dict[str, int]:

@@ -28,7 +28,7 @@ from fairpos.cart import Cart
 from fairpos.catalog import Catalog
 from fairpos.errors import FairposError
 from fairpos.i18n import N_, _, active, lines_text
-from fairpos.journal import DiskError, OutboxSummary, ShiftInfo
+from fairpos.journal import ClockBehind, DiskError, OutboxSummary, ShiftInfo
 from fairpos.lane import Lane, recalled_into
 from fairpos.money import Rates
 from fairpos.printer.connection import PrinterError
@@ -95,6 +95,7 @@ class TillApp(App[None]):
         self.old_rates: dict[str, int] = {}  # currency → days, past [money] rate_max_age_days
         self.uncertain_prints = 0  # receipts that may have printed, for the volunteer to check
         self.journal_problem: str | None = None  # why the last write failed (a full disk…)
+        self.clock_problem: str | None = None  # the clock is behind the journal
         self.shift: ShiftInfo | None = None
         self.cart = Cart(self.settings.money.currency)
         self.holding: tuple[int, ...] = ()  # the held sales the cart on screen came from
@@ -166,7 +167,7 @@ class TillApp(App[None]):
             target.post_message(Refused(str(err)))
             return
         except FairposError as err:
-            target.post_message(Refused(str(err)))
+            target.post_message(Refused(str(err), isinstance(err, ClockBehind)))
             return
         if self.journal_problem is not None:
             self.call_from_thread(self._journal_trouble, None)
@@ -209,7 +210,7 @@ class TillApp(App[None]):
             return Loaded(journal.catalog(),
                           journal.rates(settings.money.currency, settings.accepted_currencies),
                           journal.current_shift(), at_quit[-1] if at_quit else None,
-                          journal.draft())
+                          journal.draft(), journal.clock_behind())
 
         self.run_job(load, self)
         if self.scale_watch is not None:
@@ -219,6 +220,11 @@ class TillApp(App[None]):
     def _loaded(self, loaded: Loaded) -> None:
         self.catalog, self.rates, self.shift = loaded.catalog, loaded.rates, loaded.shift
         self.watch_rate_ages()
+        if loaded.clock_behind is not None:
+            self.clock_problem = _("behind by {age}").format(age=age_text(loaded.clock_behind))
+            self.notify(_("This till's clock is {age} behind the last entry of its journal: "
+                          "check the date and time before selling.").format(
+                age=age_text(loaded.clock_behind)), severity="warning", timeout=60)
         # The catalog (thousands of products) and the app live as long as the till: keep them
         # out of the garbage collector's full passes, which would otherwise stall a key now
         # and then to look at every one of them.
@@ -452,9 +458,14 @@ _THE_TILL_IS_WHAT_SCREENS_USE: type[Till] = TillApp  # mypy checks that it is
 def age(then: str, now: datetime) -> str:
     """How long ago ``then`` (ISO) was, in the largest unit that fits: 40 s, 12 min, 3 h, 2 d."""
     try:
-        seconds = max(0, int((now - datetime.fromisoformat(then)).total_seconds()))
+        return age_text(now - datetime.fromisoformat(then))
     except (TypeError, ValueError):
         return "?"
+
+
+def age_text(span: timedelta) -> str:
+    """A span in the largest unit that fits: 40 s, 12 min, 3 h, 2 d."""
+    seconds = max(0, int(span.total_seconds()))
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
             return f"{seconds // size} {unit}"

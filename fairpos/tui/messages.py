@@ -9,6 +9,7 @@ that asked and to no one else (they do not bubble; tests watch them with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from textual.message import Message
 
@@ -26,9 +27,10 @@ from fairpos.shift import CountKey
 class Refused(Message, bubble=False):
     """The journal or the domain refused a request; ``text`` says why, for the volunteer."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, clock_behind: bool = False) -> None:
         super().__init__()
         self.text = text
+        self.clock_behind = clock_behind  # refused because the clock is behind the journal
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Loaded(Message, bubble=False):
     shift: ShiftInfo | None
     held_at_quit: HeldSale | None
     draft: Draft | None
+    clock_behind: timedelta | None = None  # how far the clock is behind the last entry
 
 
 @dataclass

@@ -33,6 +33,7 @@ class OpenShiftScreen(TillScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.earlier_date_ok = False  # the volunteer confirmed a date before the last shift's
         self.query_one("#volunteer", Input).focus()
 
     def say(self, text: str) -> None:
@@ -41,6 +42,10 @@ class OpenShiftScreen(TillScreen):
         message.add_class("error")
 
     def on_refused(self, message: Refused) -> None:
+        if message.clock_behind:  # F2 again is the confirmation
+            self.earlier_date_ok = True
+            self.say(message.text + " " + _("with F2 again."))
+            return
         self.say(message.text)
 
     @on(Input.Submitted)
@@ -64,9 +69,9 @@ class OpenShiftScreen(TillScreen):
                 field.focus()
                 return
         training = self.query_one("#training", Checkbox).value
-
-        self.till.run_job(lambda lane: ShiftOpened(lane.journal.open_shift(volunteer, floats,
-                                                                           training)), self)
+        confirmed = self.earlier_date_ok
+        self.till.run_job(lambda lane: ShiftOpened(lane.journal.open_shift(
+            volunteer, floats, training, earlier_date_ok=confirmed)), self)
 
     @on(ShiftOpened)
     def _opened(self, message: ShiftOpened) -> None:

@@ -1,0 +1,98 @@
+"""A clock set back: the lane notices it is behind its own newest entry, says so, and never
+books a new shift to an earlier business date unless the volunteer confirms it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from fairpos.journal import DB_NAME, ClockBehind, Journal
+from fairpos.settings import Settings, parse_settings
+from tests.conftest import LaneDir, make_lane
+from tests.till_helpers import FIXED_START, make_till, message, rows, settle, side_panel, type_in
+
+
+def clock_at(start: datetime) -> Callable[[], datetime]:
+    moments = iter(start + timedelta(seconds=n) for n in range(10**6))
+    return lambda: next(moments)
+
+
+@pytest.fixture
+def lane(tmp_path: Path) -> LaneDir:
+    """A lane whose last shift ran on 2026-11-20, closed."""
+    lane = make_lane(tmp_path / "lane")
+    journal = Journal.open(lane.path / DB_NAME, clock=clock_at(FIXED_START))
+    try:
+        shift = journal.open_shift("Ana", {"USD": 2000})
+        journal.close_shift(journal.expected_counts(shift.id), journal_settings(lane), None)
+    finally:
+        journal.close()
+    return lane
+
+
+def journal_settings(lane: LaneDir) -> Settings:
+    return parse_settings((lane.path / "fairpos.toml").read_text())
+
+
+def test_the_journal_notices_and_refuses_an_earlier_date(lane: LaneDir) -> None:
+    back = Journal.open(lane.path / DB_NAME, clock=clock_at(FIXED_START - timedelta(days=1)))
+    try:
+        behind = back.clock_behind()
+        assert behind is not None and timedelta(hours=23) < behind < timedelta(hours=25)
+        with pytest.raises(ClockBehind, match="2026-11-19, before the last shift's"):
+            back.open_shift("Beto", {})
+        assert back.current_shift() is None  # nothing was opened
+        opened = back.open_shift("Beto", {}, earlier_date_ok=True)
+        assert opened.business_date == "2026-11-19"
+    finally:
+        back.close()
+    [detail] = [json.loads(r[0]) for r in rows(
+        lane.path, "SELECT detail FROM audit_log WHERE action = 'shift_open' ORDER BY id")][1:]
+    assert detail["earlier_date"] == "2026-11-20"  # the confirmation is on record
+    right = Journal.open(lane.path / DB_NAME, clock=clock_at(FIXED_START + timedelta(hours=1)))
+    try:
+        assert right.clock_behind() is None
+    finally:
+        right.close()
+
+
+async def test_the_till_says_its_clock_is_behind_and_asks_before_an_earlier_date(
+        lane: LaneDir) -> None:
+    app = make_till(lane.path, clock=clock_at(FIXED_START - timedelta(days=1)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert any("clock is 1 d behind" in str(n.message) for n in app._notifications)
+        await type_in(pilot, "Beto", "enter")
+        await pilot.press("f2")
+        await settle(pilot)
+        said = message(pilot, "#open-message")
+        assert "the clock says 2026-11-19" in said and "F2 again" in said
+        assert app.screen.__class__.__name__ == "OpenShiftScreen"
+        await pilot.press("f2")  # the volunteer checked: today is the 19th
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "RingUpScreen"
+        assert "Clock: behind by 1 d" in side_panel(pilot)
+    assert rows(lane.path, "SELECT volunteer, business_date FROM shifts ORDER BY id") == [
+        ("Ana", "2026-11-20"), ("Beto", "2026-11-19")]
+
+
+def test_the_command_line_refuses_an_earlier_date_until_confirmed(tmp_path: Path) -> None:
+    lane = make_lane(tmp_path / "lane")
+    ahead = datetime.now().astimezone() + timedelta(days=2)  # the last entry, from a clock
+    journal = Journal.open(lane.path / DB_NAME, clock=clock_at(ahead))  # that ran ahead
+    try:
+        shift = journal.open_shift("Ana", {"USD": 1000})
+        journal.close_shift(journal.expected_counts(shift.id), journal_settings(lane), None)
+    finally:
+        journal.close()
+    refused = lane.fail("shift", "open", "--volunteer", "Beto")
+    assert "before the last shift's business date" in refused and "--earlier-date" in refused
+    status = lane.run("sync-status").stdout
+    assert "The clock is behind the last entry of this lane" in status
+    assert lane.json("sync-status", "--json")["clock_behind_seconds"] > 86400
+    lane.run("shift", "open", "--volunteer", "Beto", "--earlier-date")
+    assert rows(lane.path, "SELECT volunteer FROM shifts ORDER BY id") == [("Ana",), ("Beto",)]
