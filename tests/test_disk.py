@@ -82,3 +82,17 @@ def test_the_till_on_a_full_disk_keeps_the_cart_and_says_why(lane: LaneDir) -> N
     finally:
         till.close()
     assert rows(lane.path, "SELECT COUNT(*) FROM sales") == [(0,)]
+
+
+def test_a_journal_made_writable_again_works_at_once(lane: LaneDir) -> None:
+    """While the journal was read-only, a reader left its shared-memory file read-only too;
+    once the journal is writable again, so is that file, and the next sale goes through."""
+    journal = lane.path / "fairpos.db"
+    shm = lane.path / "fairpos.db-shm"
+    assert shm.exists()  # (the fixture's reader holds it)
+    journal.chmod(0o444)
+    shm.chmod(0o444)  # what SQLite does for a reader of a read-only file
+    journal.chmod(0o644)  # the file is fixed by hand; its side file is not
+    sale = lane.sell("--line", "305", "--pay", "cash:USD:2")
+    assert sale["id"] == "FULL01-000001"
+    assert shm.stat().st_mode & 0o222 == 0o200  # writable like the journal again

@@ -10,7 +10,9 @@ for the file's write lock (``busy_timeout``) instead of failing.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -45,6 +47,24 @@ def _disk_error(err: sqlite3.Error, path: Path) -> DiskError | None:
     return None
 
 
+def _writable_like(path: Path) -> None:
+    """The WAL's side files as writable as the journal itself. A process that opened the
+    journal while its file was read-only left them read-only (SQLite copies the file's mode),
+    and every write would fail long after the file was made writable again."""
+    try:
+        want = stat.S_IMODE(path.stat().st_mode) & 0o222
+    except OSError:
+        return  # a new file: nothing to match
+    for end in ("-shm", "-wal"):
+        side = path.with_name(path.name + end)
+        try:
+            mode = stat.S_IMODE(side.stat().st_mode)
+            if mode & want != want:
+                os.chmod(side, mode | want)
+        except OSError:
+            continue  # not there, or not ours: SQLite says so when it writes
+
+
 @contextmanager
 def _disk_errors(path: Path) -> Iterator[None]:
     try:
@@ -61,6 +81,7 @@ class Database:
 
     def __init__(self, path: Path, timeout: float = 10.0) -> None:
         self.path = path
+        _writable_like(path)
         with _disk_errors(path):
             self.conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False,
                                         isolation_level=None)
