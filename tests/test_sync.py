@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import zipfile
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -169,9 +171,11 @@ def test_newer_catalog_and_rates_are_pulled_once(tmp_path: Path, server: LedgerS
 
 
 class Failing:
-    """A "ledger" that answers every request with 503, as a proxy in front of a dead one."""
+    """A "ledger" that answers every request with 503, as a proxy in front of a dead one; its
+    ``Date`` header is ``date`` (an HTTP date) when given."""
 
-    def __init__(self) -> None:
+    def __init__(self, date: str | None = None) -> None:
+        self.date = date
         import socket
         import threading
 
@@ -187,8 +191,9 @@ class Failing:
                 return
             with conn:
                 conn.recv(65536)
+                dated = f"Date: {self.date}\r\n".encode() if self.date else b""
                 conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
-                             b"Connection: close\r\n\r\n")
+                             + dated + b"Connection: close\r\n\r\n")
 
     def close(self) -> None:
         self.server.close()
@@ -202,7 +207,9 @@ def test_sync_exit_codes_and_words(tmp_path: Path, server: LedgerServer) -> None
     matched = lane.run("sync", lang="es")
     assert matched.exit_code == 0
     assert "Envío de 1 registro: nuevos 1, ya estaban 0." in matched.stdout
-    failing = Failing()  # the outcome of every send is unknown
+    # the outcome of every send is unknown; and the ledger's clock says two days ago
+    two_days_ago = format_datetime(datetime.now(UTC) - timedelta(days=2), usegmt=True)
+    failing = Failing(date=two_days_ago)
     try:
         settings = (lane.path / "fairpos.toml").read_text()
         (lane.path / "fairpos.toml").write_text(settings.replace(server.url, failing.url))
@@ -212,6 +219,8 @@ def test_sync_exit_codes_and_words(tmp_path: Path, server: LedgerServer) -> None
         assert unknown.stderr.count("went out but no answer came back") == 2
         assert "2 entries went out" in unknown.stderr
         assert "not settled: no answer came back after 2 tries" in unknown.stderr
+        [skew] = [line for line in unknown.stderr.splitlines() if "clock" in line]
+        assert "min ahead of the ledger's" in skew and "check the date and time" in skew
     finally:
         failing.close()
         (lane.path / "fairpos.toml").write_text(settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from fairpos.journal import Journal
 from fairpos.lane import Lane
 from fairpos.money import Money
 from fairpos.settings import parse_settings, with_ledger
+
+CLOCK_SKEW = timedelta(minutes=10)  # a lane clock this far from the ledger's is pointed out
 
 
 @main.command("connect")
@@ -87,10 +89,19 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
             refuse(_("“{day}” is not a date (YYYY-MM-DD)").format(day=day))
 
     tried = 0
+    skew_told = False
 
     def pushed(report: PushReport, again: bool) -> None:
-        nonlocal tried
+        nonlocal tried, skew_told
         tried += 1
+        skew = client.clock_skew
+        if not skew_told and skew is not None and abs(skew) > CLOCK_SKEW:
+            skew_told = True
+            said = (_("This lane's clock is {minutes} min ahead of the ledger's: check the "
+                      "date and time.") if skew > timedelta(0) else
+                    _("This lane's clock is {minutes} min behind the ledger's: check the date "
+                      "and time."))
+            click.echo(said.format(minutes=int(abs(skew).total_seconds() // 60)), err=True)
         if report.sent or report.error is None:
             click.echo(_("Sent {entries}: {accepted} new, {duplicate} already there.").format(
                 entries=entries_text(report.sent), accepted=report.accepted,

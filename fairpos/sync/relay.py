@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 import httpx
@@ -59,6 +60,8 @@ class LedgerClient:
         self.http = httpx.Client(base_url=url.rstrip("/"), timeout=timeout,
                                  headers={"Authorization": f"Bearer {token}"},
                                  transport=transport, limits=limits)
+        # this machine's clock less the ledger's, as its last reply's Date said (to a second)
+        self.clock_skew: timedelta | None = None
 
     def close(self) -> None:
         self.http.close()
@@ -72,6 +75,7 @@ class LedgerClient:
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self.http.request(method, path, **kwargs)
+            self._note_date(response)
         except (httpx.ConnectError, httpx.ConnectTimeout) as err:  # nothing went out
             raise SyncError(f"{type(err).__name__}: {err}" if str(err)
                             else type(err).__name__, unreachable=True) from None
@@ -91,6 +95,14 @@ class LedgerClient:
             raise SyncError(f"the ledger refused ({response.status_code}): {reason}",
                             unknown=False, code=code)
         return response
+
+    def _note_date(self, response: httpx.Response) -> None:
+        try:
+            theirs = parsedate_to_datetime(response.headers["date"])
+        except (KeyError, TypeError, ValueError, IndexError):
+            return
+        if theirs.tzinfo is not None:
+            self.clock_skew = datetime.now(UTC) - theirs
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.request(method, path, **kwargs)
