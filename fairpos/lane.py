@@ -195,8 +195,10 @@ class Lane:
     def queue_reprint(self, sale: Sale) -> int:
         """A receipt marked REPRINT; the sale's receipts that may have printed are settled by
         it."""
-        job = self.journal.queue_print("reprint", self.receipt(sale, reprint=True), sale.id)
-        self.journal.settle_uncertain(sale.id)
+        payload = self.receipt(sale, reprint=True)
+        with self.journal.transaction():  # both, or neither
+            job = self.journal.queue_print("reprint", payload, sale.id)
+            self.journal.settle_uncertain(sale.id)
         return job
 
     def report_receipt(self, report: Report, title: str | None = None) -> Receipt:

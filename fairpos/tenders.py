@@ -102,9 +102,10 @@ def make_tender(method: str, amount: Money, reference: Mapping[str, str] | None 
         raise PaymentError(_("{currency} is not accepted here (accepted: {accepted})").format(
             currency=amount.currency, accepted=", ".join(accepted)))
     allowed = ALLOWED_REFERENCES.get(method, ())
+    label = method_label(method, {code: kind.name for code, kind in vouchers.items()})
     for key, value in reference.items():
         if key not in allowed:
-            raise ReferenceRefused(_("{method} takes no “{key}”").format(method=method,
+            raise ReferenceRefused(_("{method} takes no “{key}”").format(method=label,
                                                                          key=key))
         if not _REFERENCE_VALUE.match(value):
             raise ReferenceRefused(_("“{value}” is not a valid {key}").format(value=value,
@@ -112,7 +113,7 @@ def make_tender(method: str, amount: Money, reference: Mapping[str, str] | None 
     for key in REQUIRED_REFERENCES.get(method, ()):
         if not reference.get(key):
             raise ReferenceRefused(_("{method} needs its reference number (ref)").format(
-                method=method))
+                method=label))
     if not verified and method not in ELECTRONIC:
         raise PaymentError(_("only card, pago móvil and biopago can be left unverified"))
     return Tender(method, amount, reference, verified)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,13 @@ def market(tmp_path: Path) -> LaneDir:
     lane = make_lane(tmp_path / "market", "farmers-market", "farmers-market-catalog.csv")
     lane.run("shift", "open", "--volunteer", "Sam", "--float", "USD:50")
     return lane
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; a generous ``timeout`` only keeps a broken test from
+    hanging (it is a guard, not a measure: nothing asserts how long it took)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: still not so after {timeout} s")
+        time.sleep(0.02)

@@ -12,14 +12,13 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from fairpos.journal import DB_NAME, Journal
 from fairpos.printer.connection import parse_url
 from fairpos.printer.spool import print_pending
-from tests.conftest import LaneDir, make_lane
+from tests.conftest import LaneDir, make_lane, wait_until
 from tests.fake_printer import FakePrinter
 from tests.till_helpers import make_till, settle, until
 
@@ -59,13 +58,6 @@ def retry(lane: LaneDir) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "fairpos", "--data-dir", str(lane.path),
                              "--lang", "en", "printer", "retry"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def wait(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
 
 
 def test_two_command_line_drainers_print_each_job_once(tmp_path: Path) -> None:
@@ -143,7 +135,7 @@ def test_a_drainer_killed_mid_receipt_leaves_it_uncertain(tmp_path: Path) -> Non
     lane = lane_printing_to(tmp_path, f"file://{fifo}")
     queue_jobs(lane, 2, size=256 * 1024)  # more than a pipe holds: the write blocks
     drainer = retry(lane)
-    wait(lambda: len(got) >= 1000 and sent_at(lane)[0] is not None, "the first job is sent")
+    wait_until(lambda: len(got) >= 1000 and sent_at(lane)[0] is not None, "the first job is sent")
     os.kill(drainer.pid, signal.SIGKILL)
     drainer.wait(timeout=30)
     assert states(lane) == ["pending", "pending"]  # claimed, and its claim still holds
@@ -171,7 +163,7 @@ def test_a_drainer_killed_before_sending_leaves_the_job_to_be_claimed_again(
         with lane.db() as conn:
             return conn.execute("SELECT claimed_by FROM print_jobs WHERE id = 1"
                                 ).fetchone()[0] is not None
-    wait(claimed, "the first job is claimed")
+    wait_until(claimed, "the first job is claimed")
     os.kill(drainer.pid, signal.SIGKILL)
     drainer.wait(timeout=30)
     assert sent_at(lane) == [None, None]

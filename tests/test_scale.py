@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from fairpos.scale.frames import PARSERS, Reading, StableWeight, to_grams
 from fairpos.scale.port import Scale
 from fairpos.settings import ScaleSettings
-from tests.conftest import make_lane
+from tests.conftest import make_lane, wait_until
 from tests.fake_scale import FRAMES, FakeScale
 
 LINE = {"toledo8217": (9600, 7, "E", 1), "sics": (9600, 8, "N", 1), "cas": (9600, 8, "N", 1),
@@ -163,7 +163,6 @@ def test_scale_read_watch_says_once_that_the_scale_is_gone(tmp_path: Path) -> No
     import signal
     import subprocess
     import sys
-    import time
 
     link = tmp_path / "ttyUSB0"
     lane = make_lane(tmp_path / "lane")
@@ -178,14 +177,13 @@ def test_scale_read_watch_says_once_that_the_scale_is_gone(tmp_path: Path) -> No
                                   "--lang", "es", "scale", "read", "--watch"], stdout=sink)
     fake = None
     try:
-        deadline = time.monotonic() + 60
-        while "no está conectada" not in out.read_text():
-            assert time.monotonic() < deadline and watch.poll() is None
-            time.sleep(0.05)
+        wait_until(lambda: "no está conectada" in out.read_text() or watch.poll() is not None,
+                   "the watch says the scale is gone")
+        assert watch.poll() is None, out.read_text()
         fake = FakeScale("continuous", grams=2350, link=link)
-        while out.read_text().count("2,350 kg") < 3:  # plugged in: readings again
-            assert time.monotonic() < deadline and watch.poll() is None
-            time.sleep(0.05)
+        wait_until(lambda: out.read_text().count("2,350 kg") >= 3 or watch.poll() is not None,
+                   "readings once the scale is plugged in")  # plugged in: readings again
+        assert watch.poll() is None, out.read_text()
     finally:
         watch.send_signal(signal.SIGINT)
         watch.wait(timeout=30)

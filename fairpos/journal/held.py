@@ -100,8 +100,8 @@ class HeldSales(ShiftBook):
 
     # -- the draft of the sale on screen ----------------------------------------------------
 
-    # The draft's lines as this journal last wrote them (None: not known, rewrite them all).
-    # Read and set only under the write lock, inside the transaction that wrote them.
+    # The draft's lines as this journal last committed them (None: not known, rewrite them
+    # all). Read and set only under the database's lock.
     _draft_base: list[Line] | None = None
 
     def save_draft(self, cart: Cart, holding: Sequence[int], version: int) -> bool:
@@ -110,26 +110,29 @@ class HeldSales(ShiftBook):
         already kept."""
         lines = list(cart.lines)
         header = json.dumps({"currency": cart.currency, "lines": len(lines)})
-        try:
-            with self.transaction():
-                shift = self.current_shift()
-                if not self._put_draft(version, shift.id if shift else None, header, holding):
-                    return False
-                base = self._draft_base
-                if base is None:
-                    self.db.execute("DELETE FROM draft_lines")
-                    base = []
-                self.db.executemany(
-                    "INSERT INTO draft_lines (number, line) VALUES (?, ?) "
-                    "ON CONFLICT (number) DO UPDATE SET line = excluded.line",
-                    [(n, json.dumps(line.to_dict())) for n, line in enumerate(lines)
-                     if n >= len(base) or base[n] is not line])
-                if len(base) > len(lines):
-                    self.db.execute("DELETE FROM draft_lines WHERE number >= ?", [len(lines)])
-                self._draft_base = lines
-        except BaseException:
-            self._draft_base = None  # whatever is on disk now, the next save rewrites it all
-            raise
+        with self.db.lock:  # the base changes only with what is committed, one save at a time
+            try:
+                with self.transaction():
+                    shift = self.current_shift()
+                    if not self._put_draft(version, shift.id if shift else None, header,
+                                           holding):
+                        return False
+                    base = self._draft_base
+                    if base is None:
+                        self.db.execute("DELETE FROM draft_lines")
+                        base = []
+                    self.db.executemany(
+                        "INSERT INTO draft_lines (number, line) VALUES (?, ?) "
+                        "ON CONFLICT (number) DO UPDATE SET line = excluded.line",
+                        [(n, json.dumps(line.to_dict())) for n, line in enumerate(lines)
+                         if n >= len(base) or base[n] is not line])
+                    if len(base) > len(lines):
+                        self.db.execute("DELETE FROM draft_lines WHERE number >= ?",
+                                        [len(lines)])
+            except BaseException:
+                self._draft_base = None  # whatever is on disk now, the next save rewrites it
+                raise
+            self._draft_base = lines
         return True
 
     def clear_draft(self, version: int) -> None:
