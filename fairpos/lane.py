@@ -25,7 +25,7 @@ from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal import DB_NAME, HeldSale, Journal, ShiftInfo
 from fairpos.money import Money
-from fairpos.printer.connection import PrinterError, Target, parse_url
+from fairpos.printer.connection import PrinterError, Target, parse_url, send
 from fairpos.printer.layout import Receipt, sale_receipt, text_receipt
 from fairpos.printer.render import render
 from fairpos.printer.spool import SpoolResult, print_pending
@@ -188,14 +188,23 @@ class Lane:
 
     # -- paper -------------------------------------------------------------------------------
 
-    def queue_page(self, kind: str, receipt: Receipt, sale_id: str | None = None) -> int:
-        """Queue a report, a test page or a reprint; printed with the rest of the queue."""
-        return self.journal.queue_print(kind, self.render(receipt), sale_id)
+    def queue_page(self, kind: str, receipt: Receipt) -> int | None:
+        """Queue a report or a test page; printed with the rest of the queue. On a journal
+        that cannot be written (a read-only disk) there is no queue: the page is sent now, not
+        recorded, and None returned (PrinterError: it did not print)."""
+        payload = self.render(receipt)
+        if self.journal.read_only:
+            send(self.printer, payload)
+            return None
+        return self.journal.queue_print(kind, payload, None)
 
-    def queue_reprint(self, sale: Sale) -> int:
+    def queue_reprint(self, sale: Sale) -> int | None:
         """A receipt marked REPRINT; the sale's receipts that may have printed are settled by
-        it."""
+        it. On a read-only journal it is sent now, like a page (None)."""
         payload = self.receipt(sale, reprint=True)
+        if self.journal.read_only:
+            send(self.printer, payload)
+            return None
         with self.journal.transaction():  # both, or neither
             job = self.journal.queue_print("reprint", payload, sale.id)
             self.journal.settle_uncertain(sale.id)
@@ -215,7 +224,9 @@ class Lane:
 
     def print_page(self, kind: str, receipt: Receipt) -> None:
         """Queue a page and print it now; a PrinterError says why it stays queued."""
-        self.print_now(self.queue_page(kind, receipt))
+        job = self.queue_page(kind, receipt)
+        if job is not None:
+            self.print_now(job)
 
     def print_receipts(self, sale_id: str) -> None:
         """Print the waiting jobs of one sale now (PrinterError: they stay queued)."""

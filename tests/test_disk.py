@@ -7,6 +7,7 @@ journal open meanwhile (as the till does), so its shared-memory file is already 
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -96,3 +97,117 @@ def test_a_journal_made_writable_again_works_at_once(lane: LaneDir) -> None:
     sale = lane.sell("--line", "305", "--pay", "cash:USD:2")
     assert sale["id"] == "FULL01-000001"
     assert shm.stat().st_mode & 0o222 == 0o200  # writable like the journal again
+
+
+# -- a read-only disk ---------------------------------------------------------------------------
+# The journal is copied to a small tmpfs that is then remounted read-only, inside a user and
+# mount namespace of its own (``unshare``): a real read-only filesystem, no privileges needed.
+
+MOUNT_READ_ONLY = ('mount -t tmpfs -o size=8m fairpos "$1" && cp -a "$2" "$1/lane" && '
+                   'mount -o remount,ro "$1" && shift 2 && exec "$@"')
+
+
+def _namespaces_work() -> bool:
+    try:
+        return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "true"],
+                              capture_output=True, timeout=30).returncode == 0
+    except OSError:
+        return False
+
+
+read_only_disk = pytest.mark.skipif(not _namespaces_work(),
+                                    reason="this kernel lets no user mount a filesystem")
+
+
+def on_a_read_only_disk(lane: LaneDir, mount: Path, *args: str) -> list[str]:
+    """The argv that runs ``fairpos ARGS`` on a read-only copy of ``lane`` at ``mount``."""
+    mount.mkdir(exist_ok=True)
+    return ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", MOUNT_READ_ONLY,
+            "sh", str(mount), str(lane.path), sys.executable, "-m", "fairpos", "--data-dir",
+            str(mount / "lane"), *args]
+
+
+def read_only_lane(path: Path, paper: Path, keep_wal: bool) -> LaneDir:
+    """A lane with one sale and a printer that is a file outside the read-only disk. With
+    ``keep_wal``, the sale is only in the WAL (another connection kept it from being folded
+    into the file), as after a power cut; else the journal was closed cleanly."""
+    lane = open_lane(path, "READ01")
+    settings = lane.path / "fairpos.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        'url = "none"', f'url = "file://{paper}"', 1), encoding="utf-8")
+    paper.write_bytes(b"")
+    holder = sqlite3.connect(lane.path / "fairpos.db") if keep_wal else None
+    if holder is not None:
+        holder.execute("SELECT COUNT(*) FROM sales").fetchone()
+    lane.sell("--line", "305", "--pay", "cash:USD:2")
+    if holder is None:
+        assert not (lane.path / "fairpos.db-wal").exists()
+        return lane
+    assert (lane.path / "fairpos.db-wal").stat().st_size > 0
+    cut = LaneDir(path.with_name(path.name + "-cut"))  # the folder as a power cut leaves it
+    shutil.copytree(lane.path, cut.path)
+    holder.close()
+    return cut
+
+
+@read_only_disk
+@pytest.mark.parametrize("keep_wal", [False, True], ids=["closed cleanly", "WAL left"])
+def test_the_command_line_on_a_read_only_disk(tmp_path: Path, keep_wal: bool) -> None:
+    paper = tmp_path / "paper.bin"
+    lane = read_only_lane(tmp_path / "lane", paper, keep_wal)
+
+    def run(*args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(on_a_read_only_disk(lane, tmp_path / "ro", "--lang", lang, *args),
+                              capture_output=True, text=True, timeout=120)
+
+    report = run("report")
+    assert report.returncode == 0, report.stderr
+    assert "X REPORT" in report.stdout and "1.20" in report.stdout  # the sale is read
+    status = run("sync-status")
+    assert status.returncode == 0 and "Waiting to sync: 1 entry " in status.stdout, status
+    reprint = run("reprint", "READ01-000001")
+    assert reprint.returncode == 0, reprint.stderr
+    assert "not recorded" in reprint.stdout
+    assert b"REPRINT" in paper.read_bytes() and b"White rice" in paper.read_bytes()
+    for args in (("sell", "--line", "305", "--pay", "cash:USD:5"),
+                 ("shift", "close", "--count", "USD:21.20"), ("printer", "retry")):
+        refused = run(*args)
+        assert refused.returncode == 1, refused
+        assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+        assert "read-only" in refused.stderr and "nothing was written" in refused.stderr
+    spanish = run("sell", "--line", "305", "--pay", "cash:USD:5", lang="es")
+    assert "solo lectura" in spanish.stderr and spanish.stderr.count("\n") == 1
+
+
+@read_only_disk
+def test_the_till_on_a_read_only_disk_lists_reprints_and_refuses_to_sell(
+        tmp_path: Path) -> None:
+    paper = tmp_path / "paper.bin"
+    lane = read_only_lane(tmp_path / "lane", paper, keep_wal=False)
+    till = Terminal(on_a_read_only_disk(lane, tmp_path / "ro", "--lang", "en", "till"),
+                    columns=110, lines=32)
+    try:
+        till.wait_for(lambda screen: "Void line" in screen and "Journal: read-only" in screen)
+        till.send(b"\x1b[21~")  # F10: the sales of this shift
+        till.wait_for(lambda screen: "READ01-000001" in screen)
+        till.send(b"\x1b[15~")  # F5: reprint it
+        till.wait_for(lambda screen: "not recorded" in screen)
+        till.send(b"\x1b")  # back to the sale
+        till.wait_for(lambda screen: "PLU, barcode or name" in screen)
+        till.send(b"305\r")
+        till.wait_for(lambda screen: "1 line" in screen)
+        till.send(b"\x1bOQ")  # F2: pay
+        till.wait_for(lambda screen: "Still due" in screen)
+        till.send(b"\r")
+        till.wait_for(lambda screen: "Paid." in screen or "Change" in screen)
+        till.send(b"\r")  # confirm: refused, the cart is kept
+        till.wait_for(lambda screen: "cannot be written" in screen)
+        assert "Traceback" not in till.text()
+        till.send(b"\x1b")
+        till.wait_for(lambda screen: "White rice" in screen and "1.20 USD" in screen)
+        till.send(b"\x11")  # Ctrl+Q: nothing can be held on this disk; the till just ends
+        till.wait_for(lambda _screen: till.process.poll() is not None)
+        assert till.process.returncode == 0
+    finally:
+        till.close()
+    assert paper.read_bytes().count(b"REPRINT") == 1

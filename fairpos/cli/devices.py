@@ -86,7 +86,12 @@ def reprint(lane: Lane, sale_id: str) -> None:
     """Print a sale's receipt again, marked REPRINT."""
     require_printer(lane)
     sale = lane.journal.sale(sale_id)
-    lane.print_now(lane.queue_reprint(sale))
+    job = lane.queue_reprint(sale)
+    if job is None:
+        click.echo(_("Receipt of {id} printed again; not recorded: the journal is read-only.")
+                   .format(id=sale.id))
+        return
+    lane.print_now(job)
     click.echo(_("Receipt of {id} printed again.").format(id=sale.id))
 
 

@@ -236,7 +236,7 @@ def sync_status(lane: Lane, as_json: bool) -> None:
         click.echo(_("The clock is behind the last entry of this lane by {minutes} min: check "
                      "the date and time.").format(minutes=int(behind.total_seconds() // 60)))
     click.echo(_("Ledger: {url}").format(url=lane.settings.ledger.url or _("not connected")))
-    click.echo(_("Waiting to sync: {count} entries").format(count=summary.pending)
+    click.echo(_("Waiting to sync: {entries}").format(entries=entries_text(summary.pending))
                + (_(" (oldest {at})").format(at=summary.oldest[:16]) if summary.oldest else ""))
     click.echo(_("Last sync: {at}").format(at=(summary.last_sync or _("never"))[:19]))
     for entry_id, reason in quarantined:

@@ -66,9 +66,14 @@ class JournalBase:
     @staticmethod
     def _migrated(path: Path) -> Database:
         db = Database(path)
-        with db.lock:
-            migrate(db.conn)
+        db.on_connection(migrate)
         return db
+
+    @property
+    def read_only(self) -> bool:
+        """The file could only be opened for reading (its disk is read-only): reports and the
+        sales list work, every write is refused with one line."""
+        return self.db.read_only
 
     def close(self) -> None:
         self.db.close()

@@ -14,10 +14,11 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fairpos.errors import FairposError
 from fairpos.i18n import _
@@ -81,14 +82,60 @@ class Database:
 
     def __init__(self, path: Path, timeout: float = 10.0) -> None:
         self.path = path
+        self.lock = threading.RLock()
+        self.read_only = False
         _writable_like(path)
-        with _disk_errors(path):
-            self.conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False,
-                                        isolation_level=None)
-            self.conn.row_factory = sqlite3.Row
-            self.lock = threading.RLock()
-            for pragma in (*PRAGMAS, f"busy_timeout={int(timeout * 1000)}"):
-                self.conn.execute(f"PRAGMA {pragma}")
+        try:
+            self.conn = self._connect(str(path), timeout, PRAGMAS)
+            # SQLite opens a file it cannot write for reading only, when the WAL's side files
+            # are there to read it with: say so, as when it had to be asked for reading
+            self.read_only = path.exists() and not os.access(path, os.W_OK)
+        except sqlite3.Error as err:
+            said = _disk_error(err, path)
+            if said is None:
+                raise
+            if not path.exists():
+                raise said from None
+            self.conn = self._read_only(timeout, said)
+
+    @staticmethod
+    def _connect(target: str, timeout: float, pragmas: Sequence[str], uri: bool = False
+                 ) -> sqlite3.Connection:
+        conn = sqlite3.connect(target, timeout=timeout, check_same_thread=False,
+                               isolation_level=None, uri=uri)
+        try:
+            conn.row_factory = sqlite3.Row
+            for pragma in (*pragmas, f"busy_timeout={int(timeout * 1000)}"):
+                conn.execute(f"PRAGMA {pragma}")
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error:
+            conn.close()
+            raise
+        return conn
+
+    def _read_only(self, timeout: float, said: DiskError) -> sqlite3.Connection:
+        """The file on a disk that cannot be written (mounted read-only, a folder not ours):
+        opened for reading, so that reports and the sales list still work. With the WAL's side
+        files there, SQLite reads through them; without them (the journal was closed cleanly,
+        so the file holds everything), the file is read as it is — nobody can change it."""
+        self.read_only = True
+        target = "file:" + quote(str(self.path.resolve())) + "?mode=ro"
+        wal = self.path.with_name(self.path.name + "-wal")
+        try:
+            return self._connect(target, timeout, ("foreign_keys=ON",), uri=True)
+        except sqlite3.Error:
+            if wal.exists() and wal.stat().st_size > 0:
+                raise said from None  # its last transactions are only in the WAL: not without it
+        try:
+            return self._connect(target + "&immutable=1", timeout, (), uri=True)
+        except sqlite3.Error:
+            raise said from None
+
+    def on_connection(self, step: Callable[[sqlite3.Connection], None]) -> None:
+        """Run ``step`` (e.g. migrations) on the connection itself, under the lock, a disk that
+        refuses it said in one line."""
+        with self.lock, _disk_errors(self.path):
+            step(self.conn)
 
     def close(self) -> None:
         with self.lock:

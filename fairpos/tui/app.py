@@ -95,6 +95,9 @@ class TillApp(App[None]):
         self.old_rates: dict[str, int] = {}  # currency → days, past [money] rate_max_age_days
         self.uncertain_prints = 0  # receipts that may have printed, for the volunteer to check
         self.journal_problem: str | None = None  # why the last write failed (a full disk…)
+        if lane.journal.read_only:
+            self.journal_problem = _("read-only: sales cannot be saved; reports and reprints "
+                                     "work")
         self.clock_problem: str | None = None  # the clock is behind the journal
         self.shift: ShiftInfo | None = None
         self.cart = Cart(self.settings.money.currency)
@@ -169,7 +172,7 @@ class TillApp(App[None]):
         except FairposError as err:
             target.post_message(Refused(str(err), isinstance(err, ClockBehind)))
             return
-        if self.journal_problem is not None:
+        if self.journal_problem is not None and not self.lane.journal.read_only:
             self.call_from_thread(self._journal_trouble, None)
         if message is not None:
             target.post_message(message)
@@ -295,7 +298,7 @@ class TillApp(App[None]):
         """The sale on screen changed: keep it on disk, off the UI thread (a power cut loses
         nothing); each change has a newer version, so only the newest is ever kept."""
         self.draft_version += 1
-        if self.settings.ui.keep_draft:
+        if self.settings.ui.keep_draft and not self.lane.journal.read_only:
             self._save_draft(Cart(self.cart.currency, list(self.cart.lines)), self.holding,
                              self.draft_version)
 
@@ -311,8 +314,8 @@ class TillApp(App[None]):
 
     def action_quit_till(self) -> None:
         """Quit; a sale in progress is held and comes back on the next start."""
-        if self.cart.is_empty() or self.shift is None:
-            self.exit()
+        if self.cart.is_empty() or self.shift is None or self.lane.journal.read_only:
+            self.exit()  # (a read-only journal cannot hold the cart: it was never saved)
             return
         cart, holding, draft = self.cart, self.holding, self.draft_version
         self.run_job(lambda lane: SaleHeld(lane.hold(cart, at_quit=True, replacing=holding,
@@ -345,6 +348,10 @@ class TillApp(App[None]):
 
     @work(thread=True, group="printer", exit_on_error=False)
     def _print_worker(self, skip_older_than: timedelta | None = None) -> None:
+        if self.lane.journal.read_only:  # what waits stays queued, for a writable journal
+            self.post_message(PrinterChanged(None, len(self.lane.journal.print_jobs()),
+                                             len(self.lane.journal.uncertain_prints())))
+            return
         with self._printing:
             if skip_older_than is not None:  # only reprintable by sale id from now on
                 self.lane.journal.skip_prints((self.lane.now() - skip_older_than).isoformat())

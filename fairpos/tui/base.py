@@ -140,5 +140,8 @@ class TextScreen(ModalScreen[None], TillScreen):
         self.till.run_job(lambda lane: PrintQueued(lane.queue_page(kind, page)), self)
 
     def on_print_queued(self, message: PrintQueued) -> None:
+        if message.job_id is None:
+            self.notify(_("Printed; not recorded: the journal is read-only."))
+            return
         self.notify(_("Sent to the printer."))
         self.till.print_queue()

@@ -120,7 +120,7 @@ class ReportReady(Message, bubble=False):
 
 @dataclass
 class PrintQueued(Message, bubble=False):
-    job_id: int
+    job_id: int | None  # None: printed at once, not queued (the journal is read-only)
     sale_id: str | None = None
 
 

@@ -6,7 +6,7 @@ import shutil
 
 from textual import on
 
-from fairpos.i18n import _, active, format_grams
+from fairpos.i18n import _, active, entries_text, format_grams
 from fairpos.lane import Lane
 from fairpos.printer.layout import Receipt, test_page
 from fairpos.tui.base import TextScreen
@@ -57,7 +57,7 @@ class HardwareScreen(TextScreen):
                 _("Printer: {state}").format(state=printer),
                 _("Ledger: {state}").format(state=ledger),
                 _("Free disk: {mb} MB").format(mb=free // 1_000_000),
-                _("Waiting to sync: {count} entries").format(count=summary.pending),
+                _("Waiting to sync: {entries}").format(entries=entries_text(summary.pending)),
                 _("Quarantined at the ledger: {count}").format(count=summary.quarantined),
                 _("Last sync: {at}").format(at=summary.last_sync[:19] if summary.last_sync
                                             else _("never")),

@@ -114,6 +114,10 @@ class SalesScreen(TillScreen):
 
     @on(PrintQueued)
     def _queued(self, message: PrintQueued) -> None:
+        if message.job_id is None:
+            self.say(_("Reprint of {id} printed; not recorded: the journal is read-only.")
+                     .format(id=message.sale_id))
+            return
         self.say(_("Reprint of {id} sent to the printer.").format(id=message.sale_id))
         self.till.print_queue()
 
