@@ -223,3 +223,32 @@ def ring_days(lane: LaneDir, days: int, per_day: int, start: date) -> None:
             store.close_shift(store.expected_counts(shift.id), settings)
         finally:
             store.close()
+
+
+class Failing:
+    """A "ledger" that answers every request with 503, as a proxy in front of a dead one; its
+    ``Date`` header is ``date`` (an HTTP date) when given."""
+
+    def __init__(self, date: str | None = None) -> None:
+        self.date = date
+        import socket
+        import threading
+
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _addr = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                dated = f"Date: {self.date}\r\n".encode() if self.date else b""
+                conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                             + dated + b"Connection: close\r\n\r\n")
+
+    def close(self) -> None:
+        self.server.close()

@@ -5,15 +5,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
 from fairpos.journal import DB_NAME, ClockBehind, Journal
 from fairpos.settings import Settings, parse_settings
-from tests.conftest import LaneDir, make_lane
-from tests.till_helpers import FIXED_START, make_till, message, rows, settle, side_panel, type_in
+from tests.conftest import LaneDir, make_lane, open_lane
+from tests.sync_helpers import Failing
+from tests.till_helpers import (
+    FIXED_START,
+    make_till,
+    message,
+    rows,
+    settle,
+    side_panel,
+    type_in,
+    until,
+)
 
 
 def clock_at(start: datetime) -> Callable[[], datetime]:
@@ -96,3 +107,31 @@ def test_the_command_line_refuses_an_earlier_date_until_confirmed(tmp_path: Path
     assert lane.json("sync-status", "--json")["clock_behind_seconds"] is not None
     lane.run("shift", "open", "--volunteer", "Beto", "--earlier-date")
     assert rows(lane.path, "SELECT volunteer FROM shifts ORDER BY id") == [("Ana",), ("Beto",)]
+
+
+async def test_the_till_says_when_its_clock_is_far_from_the_ledgers(tmp_path: Path) -> None:
+    """The till's sync process reads the ledger's clock from its replies (here a ledger two
+    days behind, every reply a 503): the till says so once, keeps it in the side panel, and
+    sync-status remembers it."""
+    lane = open_lane(tmp_path / "lane", "SKEW01")
+    ledger = Failing(date=format_datetime(datetime.now(UTC) - timedelta(days=2), usegmt=True))
+    try:
+        lane.run("connect", ledger.url, "--token", "a-token", "--offline")
+        app = make_till(lane.path)
+        app.sync_seconds = 0.3
+        async with app.run_test(size=(100, 32)) as pilot:
+            await settle(pilot)
+            assert "ledger's" not in side_panel(pilot)  # nothing heard yet
+            await type_in(pilot, "305", "enter")
+            await pilot.press("f2")
+            await type_in(pilot, "", "enter", "enter")  # sold: the sync process wakes
+            await until(pilot, lambda: "Clock: 48 h ahead of the ledger's" in side_panel(pilot),
+                        30)
+            said = [n.message for n in app._notifications]
+            assert sum("48 h ahead of the ledger's" in text for text in said) == 1
+    finally:
+        ledger.close()
+    status = lane.run("sync-status").stdout
+    assert "At the last sync, this lane's clock was 48 h ahead of the ledger's" in status
+    spanish = lane.run("sync-status", lang="es").stdout
+    assert "48 h adelantado respecto del libro central" in spanish

@@ -15,6 +15,7 @@ from fairpos.sync.bundle import write_bundle
 from fairpos.sync.relay import LedgerClient, push
 from tests.conftest import FIXTURES, LaneDir
 from tests.sync_helpers import (
+    Failing,
     LedgerServer,
     connect,
     ledger_sums,
@@ -170,35 +171,6 @@ def test_newer_catalog_and_rates_are_pulled_once(tmp_path: Path, server: LedgerS
     assert "matched — 2 entries" in lane.run("sync").stdout
 
 
-class Failing:
-    """A "ledger" that answers every request with 503, as a proxy in front of a dead one; its
-    ``Date`` header is ``date`` (an HTTP date) when given."""
-
-    def __init__(self, date: str | None = None) -> None:
-        self.date = date
-        import socket
-        import threading
-
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _addr = self.server.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                dated = f"Date: {self.date}\r\n".encode() if self.date else b""
-                conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
-                             + dated + b"Connection: close\r\n\r\n")
-
-    def close(self) -> None:
-        self.server.close()
-
-
 def test_sync_exit_codes_and_words(tmp_path: Path, server: LedgerServer) -> None:
     """0 matched · 2 pending (run again) · 3 mismatch · 1 refused or unreachable, each with
     one line per try and one summary, in the volunteer's language."""
@@ -220,7 +192,10 @@ def test_sync_exit_codes_and_words(tmp_path: Path, server: LedgerServer) -> None
         assert "2 entries went out" in unknown.stderr
         assert "not settled: no answer came back after 2 tries" in unknown.stderr
         [skew] = [line for line in unknown.stderr.splitlines() if "clock" in line]
-        assert "min ahead of the ledger's" in skew and "check the date and time" in skew
+        assert "48 h ahead of the ledger's" in skew and "check the date and time" in skew
+        status = lane.run("sync-status").stdout  # and it is remembered
+        assert "At the last sync, this lane's clock was 48 h ahead of the ledger's" in status
+        assert lane.json("sync-status")["ledger_clock_skew_seconds"] // 3600 == 48
     finally:
         failing.close()
         (lane.path / "fairpos.toml").write_text(settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +13,12 @@ import click
 
 from fairpos import i18n
 from fairpos.cli.base import emit_json, main, pass_lane, refuse
+from fairpos.clock import far_from_ledger, skew_words
 from fairpos.i18n import _, entries_text, format_money
 from fairpos.journal import Journal
 from fairpos.lane import Lane
 from fairpos.money import Money
 from fairpos.settings import parse_settings, with_ledger
-
-CLOCK_SKEW = timedelta(minutes=10)  # a lane clock this far from the ledger's is pointed out
 
 
 @main.command("connect")
@@ -95,13 +94,10 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
         nonlocal tried, skew_told
         tried += 1
         skew = client.clock_skew
-        if not skew_told and skew is not None and abs(skew) > CLOCK_SKEW:
+        if not skew_told and skew is not None and far_from_ledger(skew):
             skew_told = True
-            said = (_("This lane's clock is {minutes} min ahead of the ledger's: check the "
-                      "date and time.") if skew > timedelta(0) else
-                    _("This lane's clock is {minutes} min behind the ledger's: check the date "
-                      "and time."))
-            click.echo(said.format(minutes=int(abs(skew).total_seconds() // 60)), err=True)
+            click.echo(_("This lane's clock is {far}: check the date and time.").format(
+                far=skew_words(skew)), err=True)
         if report.sent or report.error is None:
             click.echo(_("Sent {entries}: {accepted} new, {duplicate} already there.").format(
                 entries=entries_text(report.sent), accepted=report.accepted,
@@ -226,15 +222,22 @@ def sync_status(lane: Lane, as_json: bool) -> None:
     summary = journal.outbox_summary()
     quarantined = journal.quarantined()
     behind = journal.clock_behind()
+    skew = journal.ledger_clock_skew()
     if as_json:
         emit_json({"pending": summary.pending, "oldest": summary.oldest,
                    "quarantined": [{"id": i, "reason": r} for i, r in quarantined],
                    "last_sync": summary.last_sync, "ledger": lane.settings.ledger.url,
-                   "clock_behind_seconds": int(behind.total_seconds()) if behind else None})
+                   "clock_behind_seconds": int(behind.total_seconds()) if behind else None,
+                   "ledger_clock_skew_seconds":
+                       None if skew is None else int(skew.total_seconds())})
         return
     if behind is not None:
         click.echo(_("The clock is behind the last entry of this lane by {minutes} min: check "
                      "the date and time.").format(minutes=int(behind.total_seconds() // 60)))
+    if far_from_ledger(skew):
+        assert skew is not None
+        click.echo(_("At the last sync, this lane's clock was {far}: check the date and "
+                     "time.").format(far=skew_words(skew)))
     click.echo(_("Ledger: {url}").format(url=lane.settings.ledger.url or _("not connected")))
     click.echo(_("Waiting to sync: {entries}").format(entries=entries_text(summary.pending))
                + (_(" (oldest {at})").format(at=summary.oldest[:16]) if summary.oldest else ""))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fairpos.journal.sales import SalesBook
 
@@ -40,9 +41,10 @@ class Outbox(SalesBook):
                 [(payload, entry_id) for entry_id, payload in payloads])
 
     def outbox_settled(self, acked: Sequence[str], quarantined: Sequence[tuple[str, str]],
-                       ) -> None:
+                       clock_skew: timedelta | None = None) -> None:
         """The ledger's full reply, written in one transaction: ``acked`` (stored, or already
-        there) and ``quarantined`` (id, reason: rejected or in conflict, for a person)."""
+        there) and ``quarantined`` (id, reason: rejected or in conflict, for a person);
+        ``clock_skew``: this clock less the ledger's, as the reply's Date said."""
         now = self.clock().isoformat()
         with self.transaction():
             self.db.executemany(
@@ -53,6 +55,13 @@ class Outbox(SalesBook):
                 "WHERE entry_id = ? AND state = 'pending'",
                 [(reason, i) for i, reason in quarantined])
             self._set_sync("last_sync", now)
+            if clock_skew is not None:
+                self._set_sync("clock_skew", str(int(clock_skew.total_seconds())))
+
+    def ledger_clock_skew(self) -> timedelta | None:
+        """This clock less the ledger's at the last sync (None: never heard)."""
+        seconds = self.sync_value("clock_skew")
+        return None if seconds is None else timedelta(seconds=int(seconds))
 
     def outbox_resend(self, entry_ids: Sequence[str]) -> int:
         """Entries the ledger says it lacks although they were acknowledged (its copy was lost,
@@ -62,12 +71,16 @@ class Outbox(SalesBook):
                 "UPDATE outbox SET state = 'pending', acked_at = NULL "
                 "WHERE entry_id = ? AND state = 'acked'", [i]).rowcount for i in entry_ids)
 
-    def outbox_failed(self, entry_ids: Sequence[str], error: str) -> None:
-        """A send whose outcome is unknown: the entries stay pending, unchanged."""
+    def outbox_failed(self, entry_ids: Sequence[str], error: str,
+                      clock_skew: timedelta | None = None) -> None:
+        """A send that failed, or whose outcome is unknown: the entries stay pending,
+        unchanged (``clock_skew``: as in :meth:`outbox_settled`, if a reply came)."""
         with self.transaction():
             self.db.executemany(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE entry_id = ?",
                 [(error, i) for i in entry_ids])
+            if clock_skew is not None:
+                self._set_sync("clock_skew", str(int(clock_skew.total_seconds())))
 
     def outbox_summary(self) -> OutboxSummary:
         row = self.db.one(

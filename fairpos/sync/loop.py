@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from fairpos.journal import Journal, OutboxSummary
@@ -44,19 +45,23 @@ class SyncStatus:
 
     problem: str | None
     summary: OutboxSummary | None
+    clock_skew: timedelta | None = None  # this clock less the ledger's (its last reply's Date)
 
     def to_json(self) -> dict[str, Any]:
         summary = self.summary
+        skew = self.clock_skew
         return {"problem": self.problem, "summary": None if summary is None else {
             "pending": summary.pending, "oldest": summary.oldest,
-            "quarantined": summary.quarantined, "last_sync": summary.last_sync}}
+            "quarantined": summary.quarantined, "last_sync": summary.last_sync},
+            "clock_skew": None if skew is None else int(skew.total_seconds())}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SyncStatus:
         summary = data.get("summary")
+        skew = data.get("clock_skew")
         return cls(data.get("problem"), None if summary is None else OutboxSummary(
             int(summary["pending"]), summary["oldest"], int(summary["quarantined"]),
-            summary["last_sync"]))
+            summary["last_sync"]), None if skew is None else timedelta(seconds=int(skew)))
 
 
 def push_until_settled(journal: Journal, client: LedgerClient, *, tries: int,
@@ -91,7 +96,7 @@ def keep_syncing(journal: Journal, client: LedgerClient, *, period: float,
             summary: OutboxSummary | None = journal.outbox_summary()
         except Exception:
             summary = None
-        tell(SyncStatus(problem, summary))
+        tell(SyncStatus(problem, summary, client.clock_skew))
         if problem is None:
             backoff.succeeded()
             delay = period

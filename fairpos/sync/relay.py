@@ -213,14 +213,15 @@ def push(journal: Journal, client: LedgerClient, *, batch_size: int = MAX_BATCH,
         try:
             reply = client.push(device_id, sales)
         except SyncError as err:
-            journal.outbox_failed(ids, str(err))
+            journal.outbox_failed(ids, str(err), client.clock_skew)
             report.error = err
             report.unsettled = len(sales) if err.unknown else 0
             return report
         if after_reply is not None:
             after_reply()
         quarantined = [*reply["rejected"], *reply["conflict"]]
-        journal.outbox_settled([*reply["accepted"], *reply["duplicate"]], quarantined)
+        journal.outbox_settled([*reply["accepted"], *reply["duplicate"]], quarantined,
+                               client.clock_skew)
         report.sent += len(sales)
         report.batches += 1
         report.accepted += len(reply["accepted"])

@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from fairpos.cart import Cart
 from fairpos.catalog import Catalog
+from fairpos.clock import far_from_ledger, skew_words
 from fairpos.errors import FairposError
 from fairpos.i18n import N_, _, active, lines_text
 from fairpos.journal import ClockBehind, DiskError, OutboxSummary, ShiftInfo
@@ -99,6 +100,7 @@ class TillApp(App[None]):
             self.journal_problem = _("read-only: sales cannot be saved; reports and reprints "
                                      "work")
         self.clock_problem: str | None = None  # the clock is behind the journal
+        self.ledger_clock_problem: str | None = None  # … or far from the ledger's
         self.shift: ShiftInfo | None = None
         self.cart = Cart(self.settings.money.currency)
         self.holding: tuple[int, ...] = ()  # the held sales the cart on screen came from
@@ -391,7 +393,8 @@ class TillApp(App[None]):
         ledger = self.settings.ledger
         self.sync = SyncProcess(
             self.lane.data_dir, ledger.url, ledger.token, self.sync_seconds, active(),
-            lambda status: self.post_message(SyncChanged(status.problem, status.summary)))
+            lambda status: self.post_message(SyncChanged(status.problem, status.summary,
+                                                         status.clock_skew)))
         self.sync.start()
 
     def sync_now(self) -> None:
@@ -403,6 +406,8 @@ class TillApp(App[None]):
     def _sync_changed(self, message: SyncChanged) -> None:
         if message.summary is not None:
             self.sync_summary = message.summary
+        if message.clock_skew is not None:
+            self._heard_ledger_clock(message.clock_skew)
         state = _("offline ({reason})").format(reason=message.problem) if message.problem \
             else _("online")
         parts = [state]
@@ -415,6 +420,14 @@ class TillApp(App[None]):
             parts.append(_("{count} quarantined").format(count=summary.quarantined))
         self.sync_status = " · ".join(parts)
         self._devices_changed()
+
+    def _heard_ledger_clock(self, skew: timedelta) -> None:
+        """Say it once when this clock is far from the ledger's; stop saying it once not."""
+        far = skew_words(skew) if far_from_ledger(skew) else None
+        if far is not None and self.ledger_clock_problem is None:
+            self.notify(_("This till's clock is {far}: check the date and time.").format(
+                far=far), severity="warning", timeout=60)
+        self.ledger_clock_problem = far
 
     # -- the scale, read in a thread of its own --------------------------------------------
 

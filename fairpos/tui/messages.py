@@ -179,7 +179,9 @@ class SyncChanged(Message):
     """A sync run ended: ``problem`` is why it stopped (None: all sent); ``summary`` is what
     waits now (None: not known)."""
 
-    def __init__(self, problem: str | None, summary: OutboxSummary | None) -> None:
+    def __init__(self, problem: str | None, summary: OutboxSummary | None,
+                 clock_skew: timedelta | None = None) -> None:
         super().__init__()
         self.problem = problem
         self.summary = summary
+        self.clock_skew = clock_skew  # this clock less the ledger's, when it answered

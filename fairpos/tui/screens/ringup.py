@@ -53,9 +53,10 @@ def device_lines(app: Any) -> list[str]:
     lines = [_("Printer: {state}").format(state=app.printer_status),
              _("Scale: {state}").format(state=app.weighing.status()),
              _("Sync: {state}").format(state=app.sync_status)]
-    if app.clock_problem is not None:
-        lines.append("[b red]" + escape(_("Clock: {problem}").format(
-            problem=app.clock_problem)) + "[/]")
+    for problem in (app.clock_problem, app.ledger_clock_problem):
+        if problem is not None:
+            lines.append("[b red]" + escape(_("Clock: {problem}").format(problem=problem))
+                         + "[/]")
     if app.journal_problem is not None:
         lines.append("[b red]" + escape(_("Journal: {problem}").format(
             problem=app.journal_problem)) + "[/]")
