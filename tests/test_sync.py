@@ -203,6 +203,8 @@ def test_sync_exit_codes_and_words(tmp_path: Path, server: LedgerServer) -> None
         ledger.revoke("EXIT01")
     refused = lane.run("sync", ok=False)
     assert refused.exit_code == 1 and "The ledger refused" in refused.stderr
+    spanish = lane.run("sync", lang="es", ok=False).stderr
+    assert "el libro central rechazó (401)" in spanish and "refused" not in spanish
     assert refused.stderr.splitlines()[-1].startswith("fairpos: not synced: the ledger refused")
 
 
@@ -221,6 +223,8 @@ def test_export_and_import_a_bundle(tmp_path: Path, server: LedgerServer) -> Non
     damaged = tmp_path / "damaged.zip"
     damaged.write_bytes(bundle.read_bytes()[:-300])
     assert "cannot be read as a bundle" in lane.fail("ledger", "import", str(damaged), *db)
+    assert "no se puede leer como paquete" in lane.fail("ledger", "import", str(damaged), *db,
+                                                        lang="es")
     forged = tmp_path / "forged.zip"  # USB001's manifest around another stall's entries
     other = stall(tmp_path / "other", "OTHER1", sales=2)
     write_bundle(forged, "USB001", payloads(other), token)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from fairpos.errors import FairposError
+from fairpos.i18n import _
 from fairpos.sync.wire import (
     MAX_BATCH,
     MAX_BODY,
@@ -90,19 +91,22 @@ def read_bundle(path: Path) -> Bundle:
         with zipfile.ZipFile(path) as archive:
             manifest = json.loads(archive.read("manifest.json"))
             if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-                raise BundleError(f"{path.name} is not a fairpos bundle")
+                raise BundleError(_("{file} is not a fairpos bundle").format(file=path.name))
             batches = []
             for item in manifest["batches"]:
                 info = archive.getinfo(item["name"])
                 if info.file_size > MAX_BODY:
-                    raise BundleError(f"{path.name}: {item['name']} is too large")
+                    raise BundleError(_("{file}: {part} is too large").format(
+                        file=path.name, part=item["name"]))
                 body = archive.read(info)
                 if hashlib.sha256(body).hexdigest() != item["sha256"]:
-                    raise BundleError(f"{path.name}: {item['name']} does not match the "
-                                      f"manifest (a damaged copy?)")
+                    raise BundleError(_("{file}: {part} does not match the manifest (a "
+                                        "damaged copy?)").format(file=path.name,
+                                                                 part=item["name"]))
                 data = decode_body(body, gzipped=True)
                 if data.get("device_id") != manifest["device_id"]:
-                    raise BundleError(f"{path.name}: {item['name']} is another device's")
+                    raise BundleError(_("{file}: {part} is another device's").format(
+                        file=path.name, part=item["name"]))
                 batches.append(list(data["sales"]))
             proof = manifest.get("proof")
             return Bundle(str(manifest["device_id"]), batches,
@@ -116,5 +120,6 @@ def read_bundle(path: Path) -> Bundle:
             OSError) as err:
         # whatever a damaged or foreign file makes the zip, gzip or JSON readers say
         # (a bad CRC, an "encrypted" flag, an unknown compression method, a cut stream…)
-        raise BundleError(f"{path.name} cannot be read as a bundle "
-                          f"({type(err).__name__}: {err})".replace("\n", " ")) from None
+        said = " ".join(f"{type(err).__name__}: {err}".split())
+        raise BundleError(_("{file} cannot be read as a bundle ({error})").format(
+            file=path.name, error=said)) from None

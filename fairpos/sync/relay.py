@@ -21,6 +21,7 @@ from typing import Any, Literal
 import httpx
 
 from fairpos.catalog import CatalogError, parse_catalog
+from fairpos.i18n import _
 from fairpos.journal import Journal
 from fairpos.money import MoneyError, check_currency, parse_rate
 from fairpos.sync.wire import MAX_BATCH, DayFigures, encode_body, sale_to_wire
@@ -32,6 +33,12 @@ TILL_TIMEOUT = httpx.Timeout(20.0, connect=5.0, pool=5.0)  # the till tries agai
 def timeout_of(seconds: float) -> httpx.Timeout:
     """A timeout of ``seconds`` per read, connecting in at most 10 s."""
     return httpx.Timeout(seconds, connect=min(seconds, 10.0))
+
+
+def _http_error(err: httpx.HTTPError) -> str:
+    """What httpx said, in one line: its words if any, else the kind of failure."""
+    said = " ".join(str(err).split())
+    return said or type(err).__name__
 
 
 class SyncError(Exception):
@@ -77,13 +84,14 @@ class LedgerClient:
             response = self.http.request(method, path, **kwargs)
             self._note_date(response)
         except (httpx.ConnectError, httpx.ConnectTimeout) as err:  # nothing went out
-            raise SyncError(f"{type(err).__name__}: {err}" if str(err)
-                            else type(err).__name__, unreachable=True) from None
+            raise SyncError(_("no connection ({error})").format(error=_http_error(err)),
+                            unreachable=True) from None
         except httpx.HTTPError as err:  # timeouts, resets, cut replies: it may have arrived
-            raise SyncError(f"{type(err).__name__}: {err}" if str(err)
-                            else type(err).__name__) from None
+            raise SyncError(_("the link broke ({error})").format(error=_http_error(err))
+                            ) from None
         if response.status_code >= 500:
-            raise SyncError(f"the ledger failed ({response.status_code})")
+            raise SyncError(_("the ledger failed ({status})").format(
+                status=response.status_code))
         if response.status_code >= 400 and response.status_code != 404:
             code = None
             try:
@@ -92,8 +100,8 @@ class LedgerClient:
                 code = body.get("code") if isinstance(body.get("code"), str) else None
             except (ValueError, AttributeError):
                 reason = response.text[:200]
-            raise SyncError(f"the ledger refused ({response.status_code}): {reason}",
-                            unknown=False, code=code)
+            raise SyncError(_("the ledger refused ({status}): {reason}").format(
+                status=response.status_code, reason=reason), unknown=False, code=code)
         return response
 
     def _note_date(self, response: httpx.Response) -> None:
@@ -107,11 +115,11 @@ class LedgerClient:
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.request(method, path, **kwargs)
         if response.status_code == 404:
-            raise SyncError("the ledger does not know that (404)", unknown=False)
+            raise SyncError(_("the ledger does not know that (404)"), unknown=False)
         try:
             return response.json()
         except ValueError:
-            raise SyncError("the ledger's reply was cut or is not JSON") from None
+            raise SyncError(_("the ledger's reply was cut or is not JSON")) from None
 
     def claim(self, device_id: str) -> dict[str, Any]:
         reply = self.json("POST", "/v1/devices/claim", json={"device_id": device_id})
@@ -150,7 +158,7 @@ class LedgerClient:
         try:
             return dict(response.json())
         except ValueError:
-            raise SyncError(f"the {what} reply was cut or is not JSON") from None
+            raise SyncError(_("the ledger's reply was cut or is not JSON")) from None
 
 
 def check_reply(reply: Any, sent: list[str]) -> dict[str, Any]:
@@ -162,10 +170,10 @@ def check_reply(reply: Any, sent: list[str]) -> dict[str, Any]:
         conflict = [(str(r["id"]), str(r["reason"])) for r in reply["conflict"]]
         int(reply["max_contiguous_seq"])
     except (KeyError, TypeError, ValueError):
-        raise SyncError("the ledger's reply is incomplete") from None
+        raise SyncError(_("the ledger's reply is incomplete")) from None
     named = {*accepted, *duplicate, *(i for i, _r in rejected), *(i for i, _r in conflict)}
     if not named <= set(sent):
-        raise SyncError("the ledger's reply names entries that were not sent")
+        raise SyncError(_("the ledger's reply names entries that were not sent"))
     return {"accepted": accepted, "duplicate": duplicate, "rejected": rejected,
             "conflict": conflict, "max_contiguous_seq": int(reply["max_contiguous_seq"])}
 
@@ -228,7 +236,7 @@ def push(journal: Journal, client: LedgerClient, *, batch_size: int = MAX_BATCH,
         report.duplicate += len(reply["duplicate"])
         report.quarantined += quarantined
         if len(reply["accepted"]) + len(reply["duplicate"]) + len(quarantined) == 0:
-            report.error = SyncError("the ledger took none of the batch")
+            report.error = SyncError(_("the ledger took none of the batch"))
             return report
 
 
@@ -243,8 +251,8 @@ def pull(journal: Journal, client: LedgerClient, currency: str) -> list[str]:
             draft = parse_catalog(catalog["body"], fmt, check_currency(catalog["currency"]))
             version = int(catalog["version"])
         except (KeyError, TypeError, ValueError, CatalogError, MoneyError) as err:
-            raise SyncError(f"the ledger's catalog cannot be used: {err}", unknown=False
-                            ) from None
+            raise SyncError(_("the ledger's catalog cannot be used: {error}").format(
+                error=err), unknown=False) from None
         if journal.apply_catalog(draft, catalog["currency"], version, "ledger",
                                str(catalog.get("sha256", ""))):
             applied.append(f"catalog v{version}")
@@ -257,8 +265,8 @@ def pull(journal: Journal, client: LedgerClient, currency: str) -> list[str]:
                        parse_rate(str(r["value"])), date.fromisoformat(r["effective"]))
                       for r in rates["rates"] if r["base"] == currency]
         except (KeyError, TypeError, ValueError, MoneyError) as err:
-            raise SyncError(f"the ledger's rates cannot be used: {err}", unknown=False
-                            ) from None
+            raise SyncError(_("the ledger's rates cannot be used: {error}").format(
+                error=err), unknown=False) from None
         if journal.apply_rates([(b, q, Decimal(v), e) for b, q, v, e in values], version):
             applied.append(f"rates v{version}")
     return applied
