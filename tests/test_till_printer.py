@@ -48,6 +48,40 @@ async def test_a_sale_prints_its_receipt_in_the_background(lane: LaneDir) -> Non
     printer.close()
 
 
+async def test_the_till_says_when_the_paper_runs_low(lane: LaneDir) -> None:
+    """The paper's near-end sensor (DLE EOT 4, bits 2-3) is read as each receipt prints: the
+    till says so once and keeps it in the side panel; a new roll (the sensor clear at the next
+    receipt) takes it away."""
+    printer = FakePrinter(paper=0x12 | 0x0C)
+    app = make_till(lane.path, FAIRPOS_PRINTER__URL=printer.url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "Printer: ready" in side_panel(pilot)  # nothing printed yet: it did not say
+        await sell_one(pilot, "305")
+        for _ in range(200):
+            await settle(pilot)
+            if "little paper left" in side_panel(pilot):
+                break
+            time.sleep(0.01)
+        assert "Printer: little paper left" in side_panel(pilot)
+        said = [n.message for n in app._notifications]
+        assert sum("little paper left" in text for text in said) == 1
+        await sell_one(pilot, "402")  # still low: not said again
+        await settle(pilot)
+        printer.paper = 0x12  # a new roll
+        await sell_one(pilot, "305")
+        for _ in range(200):
+            await settle(pilot)
+            if "Printer: ready" in side_panel(pilot):
+                break
+            time.sleep(0.01)
+        assert "Printer: ready" in side_panel(pilot)
+        said = [n.message for n in app._notifications]
+        assert sum("little paper left" in text for text in said) == 1
+    assert rows(lane.path, "SELECT state FROM print_jobs") == [("printed",)] * 3
+    printer.close()
+
+
 async def test_a_printer_that_is_off_never_stops_the_selling(lane: LaneDir) -> None:
     port = free_port()
     app = make_till(lane.path, FAIRPOS_PRINTER__URL=f"tcp://127.0.0.1:{port}")

@@ -12,7 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fairpos.journal import ClaimLost, Journal, PrintJob, drainer_name
-from fairpos.printer.connection import TIMEOUT, PrinterError, PrintUncertain, Target, send
+from fairpos.printer.connection import (
+    TIMEOUT,
+    PrinterError,
+    PrintUncertain,
+    State,
+    Target,
+    send,
+)
 
 
 @dataclass(frozen=True)
@@ -21,18 +28,20 @@ class SpoolResult:
     failed: str | None  # why the first job that could not print did not
     pending: int
     uncertain: int = 0  # jobs that may have printed, for the volunteer to check
+    paper_low: bool = False  # the printer said, at the last job, that little paper is left
 
 
 def print_job(journal: Journal, target: Target, job: PrintJob, owner: str,
-              timeout: float = TIMEOUT) -> bool:
-    """Send one job ``owner`` has claimed; raises PrinterError (the job left pending with the
-    reason saved, or uncertain if bytes had gone out). False when another drainer took the job
-    over before anything was sent. The journal is not held while the printer is talked to: a
-    slow printer holds up nothing."""
+              timeout: float = TIMEOUT) -> State | None:
+    """Send one job ``owner`` has claimed; returns the printer's state as it printed, or None
+    when another drainer took the job over before anything was sent. Raises PrinterError (the
+    job left pending with the reason saved, or uncertain if bytes had gone out). The journal
+    is not held while the printer is talked to: a slow printer holds up nothing."""
     try:
-        send(target, job.payload, timeout, sending=lambda: journal.print_sending(job.id, owner))
+        found = send(target, job.payload, timeout,
+                     sending=lambda: journal.print_sending(job.id, owner))
     except ClaimLost:
-        return False
+        return None
     except PrintUncertain as err:
         journal.print_failed(job.id, owner, str(err), uncertain=True)
         raise
@@ -40,7 +49,7 @@ def print_job(journal: Journal, target: Target, job: PrintJob, owner: str,
         journal.print_failed(job.id, owner, str(err))
         raise
     journal.print_done(job.id, owner)
-    return True
+    return found
 
 
 def print_pending(journal: Journal, target: Target, timeout: float = TIMEOUT, *,
@@ -50,11 +59,15 @@ def print_pending(journal: Journal, target: Target, timeout: float = TIMEOUT, *,
     owner = drainer_name()
     printed = 0
     failed = None
+    paper_low = False
     while (job := journal.claim_print(owner, sale_id=sale_id, job_id=job_id)) is not None:
         try:
-            printed += print_job(journal, target, job, owner, timeout)
+            found = print_job(journal, target, job, owner, timeout)
         except PrinterError as err:
             failed = str(err)
             break
+        if found is not None:
+            printed += 1
+            paper_low = found == "paper_low"
     return SpoolResult(printed, failed, len(journal.print_jobs()),
-                       len(journal.uncertain_prints()))
+                       len(journal.uncertain_prints()), paper_low)

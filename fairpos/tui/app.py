@@ -117,6 +117,7 @@ class TillApp(App[None]):
             self.can_print = False
             self.printer_status = str(err)
         self.printer_failed = False
+        self.paper_low = False  # the printer said so at the last receipt
         self.scale_watch: ScaleWatch | None = None
         self.weighing = Weighing(configured=False)
         if self.settings.scale.url != "none":
@@ -358,7 +359,8 @@ class TillApp(App[None]):
             if skip_older_than is not None:  # only reprintable by sale id from now on
                 self.lane.journal.skip_prints((self.lane.now() - skip_older_than).isoformat())
             result = self.lane.print_pending()
-        self.post_message(PrinterChanged(result.failed, result.pending, result.uncertain))
+        self.post_message(PrinterChanged(result.failed, result.pending, result.uncertain,
+                                         result.paper_low if result.printed else None))
 
     @on(PrinterChanged)
     def _printer_changed(self, message: PrinterChanged) -> None:
@@ -372,8 +374,14 @@ class TillApp(App[None]):
                           "missing, F10 finds the sale and F5 prints it again."),
                         severity="warning", timeout=30)
         self.uncertain_prints = max(message.uncertain, 0)
+        if message.paper_low and not self.paper_low:
+            self.notify(_("The printer has little paper left: have a roll at hand."),
+                        severity="warning", timeout=30)
+        if message.paper_low is not None:
+            self.paper_low = message.paper_low
+        ready = _("little paper left") if self.paper_low else _("ready")
         self.printer_status = " · ".join(
-            p for p in (message.problem or _("ready"), waiting, check) if p)
+            p for p in (message.problem or ready, waiting, check) if p)
         self._devices_changed()
 
     def _retry_printing(self) -> None:

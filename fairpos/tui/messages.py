@@ -141,13 +141,17 @@ class CartChanged(Message):
 
 class PrinterChanged(Message):
     """A print run ended: ``problem`` is why it stopped (None when all printed); ``pending``
-    is how many jobs wait (-1: not known); ``uncertain`` how many may have printed."""
+    is how many jobs wait (-1: not known); ``uncertain`` how many may have printed;
+    ``paper_low``: whether the printer said little paper is left (None: nothing printed, so
+    it did not say)."""
 
-    def __init__(self, problem: str | None, pending: int, uncertain: int = 0) -> None:
+    def __init__(self, problem: str | None, pending: int, uncertain: int = 0,
+                 paper_low: bool | None = None) -> None:
         super().__init__()
         self.problem = problem
         self.pending = pending
         self.uncertain = uncertain
+        self.paper_low = paper_low
 
 
 class ScaleReading(Message):
