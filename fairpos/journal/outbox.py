@@ -41,7 +41,7 @@ class Outbox(SalesBook):
                 [(payload, entry_id) for entry_id, payload in payloads])
 
     def outbox_settled(self, acked: Sequence[str], quarantined: Sequence[tuple[str, str]],
-                       clock_skew: timedelta | None = None) -> None:
+                       clock_skew: timedelta | None = None, *, synced: bool = True) -> None:
         """The ledger's full reply, written in one transaction: ``acked`` (stored, or already
         there) and ``quarantined`` (id, reason: rejected or in conflict, for a person);
         ``clock_skew``: this clock less the ledger's, as the reply's Date said."""
@@ -54,7 +54,8 @@ class Outbox(SalesBook):
                 "UPDATE outbox SET state = 'quarantined', reason = ? "
                 "WHERE entry_id = ? AND state = 'pending'",
                 [(reason, i) for i, reason in quarantined])
-            self._set_sync("last_sync", now)
+            if synced:  # (not: entries set aside by this lane's own check)
+                self._set_sync("last_sync", now)
             if clock_skew is not None:
                 self._set_sync("clock_skew", str(int(clock_skew.total_seconds())))
 

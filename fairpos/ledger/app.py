@@ -18,7 +18,8 @@ from starlette.routing import Route
 
 from fairpos.ledger import pages
 from fairpos.ledger.store import Device, LedgerError, LedgerStore
-from fairpos.sync.wire import MAX_BATCH, MAX_BODY, BodyTooLarge, WireError, decode_body, split_id
+from fairpos.sync.schema import split_id
+from fairpos.sync.wire import MAX_BATCH, MAX_BODY, BodyTooLarge, WireError, decode_body
 
 ADMIN_COOKIE = "fairpos_admin"
 Handler = Callable[[Request], Awaitable[Response]]
@@ -39,8 +40,16 @@ def bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+class NotJson(WireError):
+    """A body sent as something else than application/json."""
+
+
 async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
-    """The request's JSON (gzip or plain), reading at most ``limit`` bytes off the wire."""
+    """The request's JSON (gzip or plain), reading at most ``limit`` bytes off the wire;
+    inflated and parsed in a worker thread (a big body never holds up the other requests)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise NotJson("the body must be sent as application/json")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(f"the body is larger than {limit} bytes")
@@ -50,7 +59,13 @@ async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
         if len(body) > limit:
             raise BodyTooLarge(f"the body is larger than {limit} bytes")
     gzipped = request.headers.get("content-encoding", "").lower() == "gzip"
-    return decode_body(bytes(body), gzipped, limit)
+    return await run_in_threadpool(decode_body, bytes(body), gzipped, limit)
+
+
+def refused(err: WireError) -> JSONResponse:
+    """A body the ledger cannot take: too large (413), not JSON (415), or malformed (400)."""
+    status = 413 if isinstance(err, BodyTooLarge) else 415 if isinstance(err, NotJson) else 400
+    return error(status, str(err))
 
 
 def create_app(store: LedgerStore) -> Starlette:
@@ -78,10 +93,8 @@ def create_app(store: LedgerStore) -> Starlette:
             if not isinstance(device_id, str):
                 return error(400, "device_id is needed")
             claimed = await run_in_threadpool(store.claim, device.enrolment, device_id)
-        except BodyTooLarge as err:
-            return error(413, str(err))
         except WireError as err:
-            return error(400, str(err))
+            return refused(err)
         except LedgerError as err:
             return error(403, str(err))
         return JSONResponse({"device_id": claimed.device_id, "fair": claimed.fair,
@@ -96,10 +109,8 @@ def create_app(store: LedgerStore) -> Starlette:
                               "(fairpos connect)", code=NOT_CLAIMED)
         try:
             body = await read_json(request)
-        except BodyTooLarge as err:
-            return error(413, str(err))
         except WireError as err:
-            return error(400, str(err))
+            return refused(err)
         sales = body.get("sales") if isinstance(body, dict) else None
         if not isinstance(sales, list):
             return error(400, "the body needs a list of sales")
@@ -144,9 +155,9 @@ def create_app(store: LedgerStore) -> Starlette:
             if not isinstance(figures, dict):
                 return error(400, "day-close needs the day's figures")
             result = await run_in_threadpool(store.day_close, device.device_id, figures)
-        except BodyTooLarge as err:
-            return error(413, str(err))
-        except (WireError, LedgerError) as err:
+        except WireError as err:
+            return refused(err)
+        except LedgerError as err:
             return error(400, str(err))
         return JSONResponse(result)
 

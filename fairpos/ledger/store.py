@@ -31,15 +31,10 @@ from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal.db import Database, append_only
 from fairpos.money import MoneyError, check_currency, parse_rate
-from fairpos.sync.wire import (
-    DayFigures,
-    WireError,
-    canonical,
-    check_sale,
-    sale_from_wire,
-    split_id,
-    token_hash,
-)
+from fairpos.sale import Sale
+from fairpos.sync.schema import MAX_SEQ, Known, check_device_id, check_entry, split_id
+from fairpos.sync.wire import DayFigures, WireError, canonical, token_hash
+from fairpos.tenders import BUILTIN_METHODS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (
@@ -121,6 +116,17 @@ CREATE TABLE IF NOT EXISTS rate_sets (
     published_at TEXT NOT NULL,
     body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS vouchers (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    added_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS admin_sessions (
+    session_hash TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS day_closes (
     id INTEGER PRIMARY KEY,
     device_id TEXT NOT NULL,
@@ -131,6 +137,8 @@ CREATE TABLE IF NOT EXISTS day_closes (
 );
 """
 APPEND_ONLY = ("sales", "sale_lines", "sale_tenders", "catalogs", "rate_sets")
+SEQ_AHEAD = 100_000  # how far past a device's resume point an entry's seq may be
+MISSING_SHOWN = 1_000  # missing seqs listed in a reply (the count says how many in all)
 
 
 class LedgerError(FairposError, ValueError):
@@ -187,6 +195,8 @@ class LedgerStore(Protocol):
     def claim_with_proof(self, device_id: str, proof: str, hashes: list[str]
                          ) -> Device | None: ...
     def ingest(self, device_id: str, sales: Sequence[Any]) -> BatchResult: ...
+    def add_voucher(self, code: str, name: str) -> None: ...
+    def vouchers(self) -> dict[str, str]: ...
     def sync_state(self, device_id: str) -> dict[str, Any]: ...
     def day_close(self, device_id: str, figures: dict[str, Any]) -> dict[str, Any]: ...
     def publish(self, text: str, name: str, currency: str) -> tuple[str, int]: ...
@@ -201,10 +211,13 @@ class LedgerStore(Protocol):
 class SqliteLedger:
     """The ledger in one SQLite file. Safe to share between threads (one writer at a time)."""
 
-    def __init__(self, path: Path, clock: Callable[[], str] = _now) -> None:
+    def __init__(self, path: Path, clock: Callable[[], str] = _now,
+                 seq_ahead: int = SEQ_AHEAD) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.clock = clock
+        self.seq_ahead = seq_ahead
+        self._known: tuple[tuple[Any, ...], Known] | None = None
         self.db = Database(path, timeout=30.0)
         self.conn = self.db.conn
         self.lock = self.db.lock
@@ -293,7 +306,7 @@ class SqliteLedger:
 
     def claim(self, enrolment: int, device_id: str) -> Device:
         """Bind a stall's device id to its enrolment (once; the same id again is fine)."""
-        split_id(f"{device_id}-000001")  # a well-formed device id
+        check_device_id(device_id)
         with self.transaction() as conn:
             row = conn.execute("SELECT * FROM devices WHERE enrolment = ?",
                                [enrolment]).fetchone()
@@ -315,48 +328,64 @@ class SqliteLedger:
 
     # -- sales -------------------------------------------------------------------------------
 
-    def _known(self, conn: sqlite3.Connection) -> tuple[set[str] | None, set[int] | None]:
-        """Currencies and catalog versions the ledger has published (None: none yet)."""
-        catalogs = conn.execute("SELECT version, currency FROM catalogs").fetchall()
-        rate_sets = conn.execute("SELECT body FROM rate_sets").fetchall()
-        if not catalogs and not rate_sets:
-            return None, None
+    def known(self) -> Known:
+        """What entries are checked against: the payment methods (built in, and the vouchers
+        added here), and — once anything is published — its currencies, catalog versions and
+        price classes. Read again only when something was published or added since."""
+        mark = tuple(self._all(
+            "SELECT (SELECT COUNT(*) FROM catalogs), (SELECT COUNT(*) FROM rate_sets), "
+            "(SELECT group_concat(code || '=' || name) FROM vouchers)")[0])
+        cached = self._known
+        if cached is not None and cached[0] == mark:
+            return cached[1]
+        known = self._read_known()
+        self._known = (mark, known)
+        return known
+
+    def _read_known(self) -> Known:
+        methods = frozenset({*BUILTIN_METHODS, *self.vouchers()})
+        catalogs = self._all("SELECT version, currency, format, body FROM catalogs")
+        rate_sets = self._all("SELECT body FROM rate_sets")
         currencies = {row["currency"] for row in catalogs}
         for row in rate_sets:
             for rate in json.loads(row["body"])["rates"]:
                 currencies.update((rate["base"], rate["quote"]))
-        return currencies, ({row["version"] for row in catalogs} if catalogs else None)
+        classes: set[str] = set()
+        for row in catalogs:
+            with suppress(CatalogError, MoneyError):
+                classes.update(c.code for c in parse_catalog(
+                    row["body"], "json" if row["format"] == "json" else "csv",
+                    row["currency"]).price_classes)
+        return Known(methods, frozenset(currencies), frozenset(classes),
+                     frozenset(row["version"] for row in catalogs))
 
     def ingest(self, device_id: str, sales: Sequence[Any]) -> BatchResult:
-        """Store a batch of one device's sales, all in one transaction."""
+        """Store a batch of one device's sales, all in one transaction. Every entry is read
+        and checked first, outside the store's lock; whatever fails is quarantined with its
+        reason, the rest stored."""
+        known = self.known()
+        resume = self._all("SELECT max_contiguous_seq FROM devices WHERE device_id = ?",
+                           [device_id])
+        furthest = (int(resume[0][0]) if resume else 0) + self.seq_ahead
+        checked = [_checked(device_id, data, known, furthest) for data in sales]
         result = BatchResult()
         now = self.clock()
         with self.transaction() as conn:
-            currencies, versions = self._known(conn)
-            for data in sales:
-                self._ingest_one(conn, device_id, data, now, currencies, versions, result)
+            for entry in checked:
+                self._store_one(conn, device_id, entry, now, result)
             result.max_contiguous_seq = self._advance(conn, device_id)
             conn.execute("UPDATE devices SET last_sync_at = ? WHERE device_id = ?",
                          [now, device_id])
         return result
 
-    def _ingest_one(self, conn: sqlite3.Connection, device_id: str, data: Any, now: str,
-                    currencies: set[str] | None, versions: set[int] | None,
-                    result: BatchResult) -> None:
-        payload = canonical(data)  # serialised once: stored as it is hashed
-        digest = hashlib.sha256(payload).hexdigest()
-        sale_id = data.get("id") if isinstance(data, dict) else None
-        sale_id = sale_id if isinstance(sale_id, str) else "?"
-        try:
-            sale = sale_from_wire(data)
-            reason = check_sale(sale, currencies, versions)
-            if split_id(sale.id)[0] != device_id:  # (a bundle names its device itself)
-                reason = f"{sale.id} is not device {device_id}'s"
-        except WireError as err:
-            reason = str(err)
-        if reason is not None:
-            self._quarantine(conn, device_id, sale_id, "rejected", reason, payload, digest, now)
-            result.rejected.append({"id": sale_id, "reason": reason})
+    def _store_one(self, conn: sqlite3.Connection, device_id: str, entry: Checked, now: str,
+                   result: BatchResult) -> None:
+        sale = entry.sale
+        if sale is None:
+            assert entry.reason is not None
+            self._quarantine(conn, device_id, entry.sale_id, "rejected", entry.reason,
+                             entry.payload, entry.digest, now)
+            result.rejected.append({"id": entry.sale_id, "reason": entry.reason})
             return
         inserted = conn.execute(
             "INSERT INTO sales (id, device_id, seq, kind, ref_id, business_date, confirmed_at, "
@@ -364,19 +393,41 @@ class SqliteLedger:
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
             [sale.id, device_id, sale.seq, sale.kind, sale.ref_id, sale.business_date,
              sale.confirmed_at.isoformat(), int(sale.training), sale.total.currency,
-             sale.total.minor, sale.catalog_version, payload.decode(), digest, now]).fetchone()
+             sale.total.minor, sale.catalog_version, entry.payload.decode(), entry.digest,
+             now]).fetchone()
         if inserted is None:
             row = conn.execute("SELECT payload_hash FROM sales WHERE id = ?",
                                [sale.id]).fetchone()
-            if row is not None and row[0] == digest:
+            if row is not None and row[0] == entry.digest:
                 result.duplicate.append(sale.id)
                 return
             reason = "another sale with this id is already on the ledger"
-            self._quarantine(conn, device_id, sale.id, "conflict", reason, payload, digest, now)
+            self._quarantine(conn, device_id, sale.id, "conflict", reason, entry.payload,
+                             entry.digest, now)
             result.conflict.append({"id": sale.id, "reason": reason})
             return
-        self._insert_details(conn, sale.id, data)
+        self._insert_details(conn, sale.id, entry.data)
         result.accepted.append(sale.id)
+
+    def add_voucher(self, code: str, name: str) -> None:
+        """A voucher or market token the lanes take (its code as in their ``[[vouchers]]``):
+        from now on a tender of it is a known payment method here."""
+        from fairpos.sync.schema import METHOD, check_text
+
+        if METHOD.fullmatch(code) is None or code in BUILTIN_METHODS:
+            raise LedgerError(_("“{code}” cannot be a voucher code (lower-case letters, digits "
+                                "and _)").format(code=code))
+        try:
+            check_text(name, "name", 120, empty=False)
+        except WireError as err:
+            raise LedgerError(str(err)) from None
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO vouchers VALUES (?,?,?) ON CONFLICT (code) DO UPDATE "
+                         "SET name = excluded.name", [code, name.strip(), self.clock()])
+
+    def vouchers(self) -> dict[str, str]:
+        return {row[0]: row[1] for row in self._all("SELECT code, name FROM vouchers "
+                                                     "ORDER BY code")}
 
     def _insert_details(self, conn: sqlite3.Connection, sale_id: str, data: dict[str, Any]
                         ) -> None:
@@ -413,15 +464,28 @@ class SqliteLedger:
                      [current, device_id])
         return current
 
-    def _missing(self, device_id: str, upto: int | None = None) -> list[int]:
+    def _missing(self, device_id: str, upto: int | None = None,
+                 shown: int = MISSING_SHOWN) -> tuple[list[int], int]:
         """Sequence numbers not here: the gaps above the device's resume point (everything up
-        to it is here), to its highest entry here or to ``upto``."""
+        to it is here), to its highest entry here or to ``upto``; the first ``shown`` of them,
+        and how many in all. Entries above the resume point are bounded (``seq_ahead``), so
+        this walks the entries, never the gaps."""
         start = int(self._all("SELECT max_contiguous_seq FROM devices WHERE device_id = ?",
                               [device_id])[0][0])
-        present = {row[0] for row in self._all(
-            "SELECT seq FROM sales WHERE device_id = ? AND seq > ?", [device_id, start])}
-        end = max(present, default=start) if upto is None else upto
-        return [seq for seq in range(start + 1, end + 1) if seq not in present]
+        present = [row[0] for row in self._all(
+            "SELECT seq FROM sales WHERE device_id = ? AND seq > ? ORDER BY seq",
+            [device_id, start])]
+        end = max(present, default=start) if upto is None else min(upto, MAX_SEQ)
+        missing: list[int] = []
+        count = 0
+        before = start
+        for seq in [*(p for p in present if p <= end), end + 1]:
+            gap = seq - before - 1
+            if gap > 0:
+                missing.extend(range(before + 1, min(seq, before + 1 + shown - len(missing))))
+                count += gap
+            before = seq
+        return missing, count
 
     def _figures(self, device_id: str, business_date: str) -> DayFigures:
         rows = self._all("SELECT payload FROM sales WHERE device_id = ? AND business_date = ? "
@@ -436,9 +500,10 @@ class SqliteLedger:
         count = self._all("SELECT COUNT(*) FROM sales WHERE device_id = ?", [device_id])[0][0]
         quarantined = self._all("SELECT COUNT(*) FROM quarantine WHERE device_id = ?",
                                 [device_id])[0][0]
+        missing, missing_count = self._missing(device_id)
         return {"device_id": device_id, "max_contiguous_seq": row[0],
-                "last_sync_at": row[1], "count": count, "missing_seqs": self._missing(device_id),
-                "quarantined": quarantined,
+                "last_sync_at": row[1], "count": count, "missing_seqs": missing,
+                "missing_count": missing_count, "quarantined": quarantined,
                 "days": [self._figures(device_id, day).to_json() for day in dates]}
 
     def day_close(self, device_id: str, figures: dict[str, Any]) -> dict[str, Any]:
@@ -452,7 +517,7 @@ class SqliteLedger:
         mine = self._figures(device_id, day).to_json()
         theirs = {"business_date": day, "count": figures.get("count"), "max_seq": max_seq,
                   "totals": figures.get("totals", {}), "tenders": figures.get("tenders", {})}
-        missing = self._missing(device_id, upto=max_seq)
+        missing, missing_count = self._missing(device_id, upto=max_seq)
         held = set()
         for (sale_id,) in self._all("SELECT sale_id FROM quarantine WHERE device_id = ?",
                                     [device_id]):
@@ -462,7 +527,7 @@ class SqliteLedger:
         waiting = [seq for seq in missing if seq not in held]
         if mine == theirs:
             result = "match"
-        elif waiting:
+        elif waiting or missing_count > len(missing):
             result = "pending"
         else:
             result = "mismatch"
@@ -537,8 +602,10 @@ class SqliteLedger:
     # -- reports ---------------------------------------------------------------------------
 
     def devices(self) -> list[dict[str, Any]]:
-        return [dict(row) | {"missing": self._missing(row["device_id"])
-                             if row["device_id"] else []}
+        return [dict(row) | {"missing": self._missing(row["device_id"])[0]
+                             if row["device_id"] else [],
+                             "missing_count": self._missing(row["device_id"])[1]
+                             if row["device_id"] else 0}
                 for row in self._all(
                     "SELECT enrolment, device_id, fair, lane, enrolled_at, claimed_at, "
                     "revoked_at, max_contiguous_seq, last_sync_at FROM devices "
@@ -598,3 +665,42 @@ class SqliteLedger:
                 "entries": entries, "totals": totals, "tenders": tenders, "lanes": lanes,
                 "products": products, "price_classes": classes, "hours": hours}
 
+
+@dataclass(frozen=True)
+class Checked:
+    """An entry of a batch, read and checked outside the store's lock: the sale, or why not."""
+
+    sale_id: str  # as the entry names itself ("?" when it does not, or not legibly)
+    data: Any
+    payload: bytes  # canonical JSON, stored as it is hashed
+    digest: str
+    sale: Sale | None
+    reason: str | None
+
+
+def _checked(device_id: str, data: Any, known: Known, furthest: int) -> Checked:
+    """One entry of ``device_id``'s batch against the schema; never raises for the entry's
+    sake: whatever is wrong with it, however unexpected, is its reason to be quarantined."""
+    try:
+        payload = canonical(data)
+    except (UnicodeEncodeError, ValueError, RecursionError):  # e.g. a lone surrogate
+        payload = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    digest = hashlib.sha256(payload).hexdigest()
+    named = data.get("id") if isinstance(data, dict) else None
+    try:
+        sale_id = f"{split_id(named)[0]}-{split_id(named)[1]:06d}"
+    except WireError:
+        sale_id = "?"
+    try:
+        sale = check_entry(data, known)
+        if split_id(sale.id)[0] != device_id:  # (a bundle names its device itself)
+            raise WireError(f"{sale.id} is not device {device_id}'s")
+        if sale.seq > furthest:
+            raise WireError(f"seq {sale.seq} is too far past this device's last entry "
+                            f"on the ledger (at most {furthest})")
+    except WireError as err:
+        return Checked(sale_id, data, payload, digest, None, str(err))
+    except Exception as err:  # any entry the checks did not foresee
+        return Checked(sale_id, data, payload, digest, None,
+                       f"the ledger could not read this entry ({type(err).__name__})")
+    return Checked(sale.id, data, payload, digest, sale, None)

@@ -24,7 +24,8 @@ from fairpos.catalog import CatalogError, parse_catalog
 from fairpos.i18n import _
 from fairpos.journal import Journal
 from fairpos.money import MoneyError, check_currency, parse_rate
-from fairpos.sync.wire import MAX_BATCH, DayFigures, encode_body, sale_to_wire
+from fairpos.sync.schema import check_entry
+from fairpos.sync.wire import MAX_BATCH, DayFigures, WireError, encode_body, sale_to_wire
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0, pool=5.0)
 TILL_TIMEOUT = httpx.Timeout(20.0, connect=5.0, pool=5.0)  # the till tries again soon anyway
@@ -194,14 +195,31 @@ class PushReport:
 
 
 def next_payloads(journal: Journal, limit: int) -> list[dict[str, Any]]:
-    """The next entries to send as wire payloads; a payload is made once and kept."""
-    entries = journal.outbox_next(limit)
-    fresh = [(entry_id, json.dumps(sale_to_wire(journal.sale(entry_id)), sort_keys=True))
-             for entry_id, payload in entries if payload is None]
-    if fresh:
-        journal.keep_payloads(fresh)
-    made = dict(fresh)
-    return [json.loads(payload or made[entry_id]) for entry_id, payload in entries]
+    """The next entries to send as wire payloads; a payload is made once, checked against
+    the wire schema (as the ledger will), and kept. An entry that fails the check is set
+    aside here, with the reason, instead of being sent (sync-status lists it)."""
+    while True:
+        entries = journal.outbox_next(limit)
+        fresh = []
+        failed = []
+        for entry_id, payload in entries:
+            if payload is not None:
+                continue
+            wire = sale_to_wire(journal.sale(entry_id))
+            try:
+                check_entry(wire)
+            except WireError as err:
+                failed.append((entry_id, _("this lane's own check: {reason}").format(
+                    reason=err)))
+                continue
+            fresh.append((entry_id, json.dumps(wire, sort_keys=True)))
+        if fresh:
+            journal.keep_payloads(fresh)
+        if failed:
+            journal.outbox_settled([], failed, synced=False)
+            continue  # the next ones take their places
+        made = dict(fresh)
+        return [json.loads(payload or made[entry_id]) for entry_id, payload in entries]
 
 
 def push(journal: Journal, client: LedgerClient, *, batch_size: int = MAX_BATCH,

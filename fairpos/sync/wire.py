@@ -2,7 +2,7 @@
 
 A sale travels as canonical JSON (sorted keys, no spaces, UTF-8) with integer minor units and
 integer grams; its SHA-256 is what the ledger compares when the same id arrives again. The
-ledger checks every sale with :func:`check_sale` before it stores it.
+ledger checks every sale against :mod:`fairpos.sync.schema` before it stores it.
 
     POST /v1/sales/batch      {"device_id": "...", "sales": [sale, ...]}  (gzip accepted)
       → {"accepted": [id], "duplicate": [id], "rejected": [{"id", "reason"}],
@@ -21,21 +21,15 @@ import re
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 from typing import Any
 
-from fairpos.cart import Line, line_amount
 from fairpos.errors import FairposError
-from fairpos.money import Money, MoneyError, Rate, Rates, check_currency
 from fairpos.sale import Sale
-from fairpos.tenders import Tender
 
 WIRE_VERSION = 1
 MAX_BATCH = 200  # sales per request
 MAX_BODY = 16 * 1024 * 1024  # bytes of JSON a request may decompress to
-SALE_ID = re.compile(r"^([0-9A-Z]{1,16})-(\d{6,})$")
+MAX_DEPTH = 8  # levels of nesting in a request (a batch of sales with lines needs 5)
 
 
 class WireError(FairposError, ValueError):
@@ -76,18 +70,30 @@ def decode_body(body: bytes, gzipped: bool, limit: int = MAX_BODY) -> Any:
             raise BodyTooLarge(f"the body is larger than {limit} bytes")
     elif len(body) > limit:
         raise BodyTooLarge(f"the body is larger than {limit} bytes")
+    if too_deep(body):
+        raise WireError(f"the body nests deeper than {MAX_DEPTH} levels")
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise WireError(f"the body is not JSON ({err})") from None
+    except (ValueError, RecursionError) as err:  # e.g. an integer of thousands of digits
+        raise WireError(f"the body cannot be read ({str(err)[:80]})") from None
 
 
-def split_id(sale_id: str) -> tuple[str, int]:
-    """``'K7Q2XM-000123'`` → (``'K7Q2XM'``, 123)."""
-    match = SALE_ID.match(sale_id) if isinstance(sale_id, str) else None
-    if match is None:
-        raise WireError(f"{sale_id!r} is not a sale id (DEVICE-000123)")
-    return match.group(1), int(match.group(2))
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def too_deep(body: bytes, limit: int = 0) -> bool:
+    """Whether the JSON in ``body`` nests deeper than ``limit`` (default MAX_DEPTH), found
+    before parsing it: strings left out, only brackets kept, innermost pairs taken away one
+    level a pass — each pass at the speed of ``bytes.replace``."""
+    brackets = _STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    for _level in range(limit or MAX_DEPTH):
+        if not brackets:
+            return False
+        brackets = brackets.replace(b"[]", b"").replace(b"{}", b"")
+    return bool(brackets)
 
 
 # -- a sale, both ways ---------------------------------------------------------------------
@@ -128,116 +134,6 @@ def sale_to_wire(sale: Sale) -> dict[str, Any]:
             for r in sale.rates
         ],
     }
-
-
-def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...],
-         optional: bool = False) -> Any:
-    value = data.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-        raise WireError(f"{key!r} is missing or not a {getattr(kind, '__name__', kind)}")
-    return value
-
-
-def sale_from_wire(data: Any) -> Sale:
-    """A sale from its wire form; :class:`WireError` says what is malformed."""
-    if not isinstance(data, dict):
-        raise WireError("a sale must be a JSON object")
-    try:
-        currency = check_currency(_get(data, "currency", str))
-        lines = []
-        for item in _get(data, "lines", list):
-            if not isinstance(item, dict):
-                raise WireError("a line must be a JSON object")
-            kind = _get(item, "kind", str)
-            if kind not in ("product", "class"):
-                raise WireError(f"unknown line kind {kind!r}")
-            lines.append(Line(
-                kind, _get(item, "code", str), _get(item, "name_es", str),
-                _get(item, "name_en", str), _get(item, "unit_price", int),
-                _get(item, "amount", int), _get(item, "grams", int, optional=True),
-                _get(item, "count", int, optional=True),
-                _get(item, "price_class", str, optional=True),
-                frozenset(_get(item, "tags", list)), bool(_get(item, "voided", bool)),
-                _get(item, "scale_frame", str, optional=True)))
-        tenders = [
-            Tender(_get(t, "method", str),
-                   Money(_get(t, "amount", int), check_currency(_get(t, "currency", str))),
-                   dict(_get(t, "reference", dict)), bool(_get(t, "verified", bool)))
-            for t in _get(data, "tenders", list)
-        ]
-        change = _get(data, "change", dict)
-        rates = tuple(
-            Rate(check_currency(_get(r, "base", str)), check_currency(_get(r, "quote", str)),
-                 Decimal(_get(r, "value", str)), _get(r, "version", int),
-                 date.fromisoformat(_get(r, "effective", str)))
-            for r in _get(data, "rates", list))
-        kind = _get(data, "kind", str)
-        if kind not in ("sale", "void", "refund"):
-            raise WireError(f"unknown entry kind {kind!r}")
-        sale = Sale(
-            _get(data, "id", str), _get(data, "seq", int), kind, _get(data, "shift", int),
-            date.fromisoformat(_get(data, "business_date", str)).isoformat(),
-            datetime.fromisoformat(_get(data, "confirmed_at", str)),
-            _get(data, "volunteer", str), bool(_get(data, "training", bool)),
-            Money(_get(data, "total", int), currency), tuple(lines), tuple(tenders),
-            Money(_get(change, "amount", int), check_currency(_get(change, "currency", str))),
-            _get(data, "catalog_version", int, optional=True), rates,
-            _get(data, "ref_id", str, optional=True), _get(data, "reason", str, optional=True))
-    except (MoneyError, InvalidOperation, TypeError, AttributeError) as err:
-        raise WireError(f"malformed sale ({err})") from None
-    except ValueError as err:  # dates and times
-        raise WireError(str(err)) from None
-    if split_id(sale.id)[1] != sale.seq:
-        raise WireError(f"sale {sale.id} says seq {sale.seq}")
-    return sale
-
-
-def check_sale(sale: Sale, currencies: Iterable[str] | None = None,
-               catalog_versions: Iterable[int] | None = None) -> str | None:
-    """Why the ledger must not count this sale (None: it adds up).
-
-    Each line's amount is its weight or count times its price, rounded half up; the total is
-    the sum of the lines that are not voided; the tenders, less the change, pay the total to
-    within half a minor unit of the coarsest currency of the sale (the till's own rule).
-    ``currencies`` and ``catalog_versions``: what the ledger knows (None: not checked).
-    """
-    sign = -1 if sale.kind in ("void", "refund") else 1
-    for n, line in enumerate(sale.lines, start=1):
-        if (line.grams is None) == (line.count is None):
-            return f"line {n} has both or neither of grams and count"
-        quantity = line.grams if line.grams is not None else line.count
-        assert quantity is not None
-        if quantity * sign <= 0 or line.unit_price < 0:
-            return f"line {n} has a quantity or price of the wrong sign"
-        expected = line_amount(line.unit_price, grams=abs(line.grams)) \
-            if line.grams is not None else line_amount(line.unit_price, count=abs(quantity))
-        if line.amount != sign * expected:
-            return (f"line {n}: {abs(quantity)} × {line.unit_price} is {expected}, "
-                    f"not {abs(line.amount)}")
-    total = sum(line.amount for line in sale.lines if not line.voided)
-    if total != sale.total.minor:
-        return f"the lines add up to {total}, not to the total {sale.total.minor}"
-    used = {sale.total.currency, sale.change.currency,
-            *(t.amount.currency for t in sale.tenders)}
-    if currencies is not None and not used <= set(currencies):
-        return f"unknown currency {', '.join(sorted(used - set(currencies)))}"
-    if (catalog_versions is not None and sale.catalog_version is not None
-            and sale.catalog_version not in set(catalog_versions)):
-        return f"unknown catalog version {sale.catalog_version}"
-    rates = Rates(sale.total.currency, {r.quote: r for r in sale.rates
-                                        if r.base == sale.total.currency})
-    try:
-        paid = sum((rates.value_of(t.amount) for t in sale.tenders), Fraction(0))
-        change = rates.value_of(sale.change)
-        coarsest = max(rates.value_of(Money(1, c)) for c in rates.currencies())
-    except MoneyError:
-        return "a tender is in a currency the sale has no rate for"
-    if abs(paid - change - sale.total.minor) > coarsest / 2:
-        return (f"the tenders less the change ({float(paid - change):.2f}) do not pay the "
-                f"total ({sale.total.minor})")
-    return None
 
 
 # -- figures of a day, computed the same way at both ends ---------------------------------
