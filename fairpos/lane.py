@@ -98,6 +98,22 @@ class Lane:
                                             os.environ)
         return self._settings
 
+    def write_settings(self, text: str) -> None:
+        """Replace fairpos.toml with ``text`` whole (a crash leaves the old file or the new),
+        readable by this user alone once it holds the ledger's token."""
+        holds_token = bool(parse_settings(text, {}).ledger.token)
+        mode = 0o600 if holds_token else 0o644
+        tmp = self.settings_path.with_name(SETTINGS_NAME + ".new")
+        tmp.unlink(missing_ok=True)
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, mode)  # (whatever the umask left)
+        tmp.replace(self.settings_path)
+        self._settings = None
+
     def reload_settings(self) -> None:
         """Read fairpos.toml again (after a command changed it)."""
         self._settings = None

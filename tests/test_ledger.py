@@ -234,12 +234,15 @@ def test_pages_need_an_admin_token_and_export_csv(server: LedgerServer, lane: La
     day = sales[0]["business_date"]
     assert httpx.get(f"{server.url}/").status_code == 401
     assert httpx.get(f"{server.url}/day/{day}/tenders.csv").status_code == 401
-    assert httpx.get(f"{server.url}/login?token=nope").status_code == 401
+    assert httpx.post(f"{server.url}/login", data={"token": "nope"}).status_code == 401
     with server.store() as ledger:
         admin = ledger.admin_token()
     with httpx.Client(base_url=server.url) as browser:
-        login = browser.get(f"/login?token={admin}")
-        assert login.status_code == 303 and "fairpos_admin" in login.headers["set-cookie"]
+        assert browser.get(f"/login?token={admin}").status_code == 200  # only the form
+        assert "fairpos_session" not in browser.cookies
+        login = browser.post("/login", data={"token": admin})
+        assert login.status_code == 303 and "fairpos_session" in login.headers["set-cookie"]
+        assert admin not in login.headers["set-cookie"]
         index = browser.get("/")
         assert index.status_code == 200 and f'href="/day/{day}?fair=Feria%20Centro"' in index.text
         page = browser.get(f"/day/{day}", params={"fair": "Feria Centro"})
@@ -278,7 +281,7 @@ def test_pages_speak_the_ledgers_language() -> None:
     spanish = day_page(report, [], [])
     assert '<html lang="es">' in spanish and "Ventas por hora" in spanish
     assert "Todas las ferias · 2026-11-21" in spanish and "<svg" in spanish
-    assert "token de administración" in login_page()
+    assert "Token de administración" in login_page() and 'method="post"' in login_page()
     i18n.use("en")
     assert "Sales by hour" in day_page(report, [], [])
 

@@ -95,9 +95,7 @@ def _demo_ledger(lane: Lane) -> subprocess.Popen[bytes] | None:
         process.terminate()
         click.echo(_("The demo ledger did not start; the till works without it."), err=True)
         return None
-    lane.settings_path.write_text(with_ledger(lane.settings_path.read_text(encoding="utf-8"),
-                                              url, token), encoding="utf-8")
-    lane.reload_settings()  # read again, with the ledger's address
+    lane.write_settings(with_ledger(lane.settings_path.read_text(encoding="utf-8"), url, token))
     return process
 
 

@@ -18,6 +18,7 @@ from platformdirs import user_data_dir
 from fairpos import i18n
 from fairpos.cli.base import emit_json, main, refuse
 from fairpos.i18n import N_, _, format_money
+from fairpos.ledger.limits import IDLE_SECONDS, MAX_CONNECTIONS, REQUEST_SECONDS, SEQ_AHEAD
 from fairpos.money import Money
 from fairpos.tenders import method_label
 
@@ -63,20 +64,43 @@ def ledger() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8040, show_default=True,
               help="Port to listen on.")
+@click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Serve https with this certificate (PEM; with --ssl-keyfile).")
+@click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The certificate's private key (PEM).")
+@click.option("--request-timeout", type=click.FloatRange(min=0.1), default=REQUEST_SECONDS,
+              show_default=True,
+              help="Seconds for a request to arrive whole (headers and body); a slower "
+                   "client is cut off.")
+@click.option("--idle-timeout", type=click.IntRange(min=1), default=IDLE_SECONDS,
+              show_default=True, help="Seconds a kept-alive connection may sit idle.")
+@click.option("--max-connections", type=click.IntRange(min=1), default=MAX_CONNECTIONS,
+              show_default=True, help="Connections at once; past it, requests get 503.")
+@click.option("--seq-ahead", type=click.IntRange(min=1), default=SEQ_AHEAD, show_default=True,
+              help="How far past a lane's last entry on the ledger a new entry's number may "
+                   "be; further is refused, not stored.")
 @db_option
-def serve(host: str, port: int, db: Path) -> None:
+def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | None,
+          request_timeout: float, idle_timeout: int, max_connections: int, seq_ahead: int,
+          db: Path) -> None:
     """Serve the sync API for stalls and the report pages (Ctrl+C stops)."""
-    import uvicorn
-
     from fairpos.ledger.app import create_app
+    from fairpos.ledger.server import run
     from fairpos.ledger.store import SqliteLedger
 
-    store = SqliteLedger(db)
-    click.echo(_("fairpos ledger on http://{host}:{port} (database {db})").format(
-        host=host, port=port, db=db), err=True)
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        refuse(_("https needs both --ssl-certfile and --ssl-keyfile"))
     try:
-        uvicorn.run(create_app(store), host=host, port=port, log_level="warning",
-                    timeout_graceful_shutdown=5)
+        store = SqliteLedger(db, seq_ahead=seq_ahead)
+    except (sqlite3.Error, OSError) as err:
+        refuse(_("cannot open the ledger at {db}: {error}").format(db=db, error=err))
+    scheme = "https" if ssl_certfile else "http"
+    click.echo(_("fairpos ledger on {scheme}://{host}:{port} (database {db})").format(
+        scheme=scheme, host=host, port=port, db=db), err=True)
+    try:
+        run(create_app(store), host, port, request_seconds=request_timeout,
+            idle_seconds=idle_timeout, max_connections=max_connections,
+            ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
     finally:
         store.close()
 
@@ -107,13 +131,20 @@ def revoke(device: str, db: Path) -> None:
 
 
 @ledger.command("admin-token")
+@click.option("--revoke", "revoked", metavar="TOKEN", default=None,
+              help="Revoke this admin token instead, and end every session signed in "
+                   "with it.")
 @db_option
-def admin_token(db: Path) -> None:
+def admin_token(revoked: str | None, db: Path) -> None:
     """Make a token for the report pages; printed once, alone on the last line."""
     with opened(db) as store:
+        if revoked is not None:
+            if not store.revoke_admin(revoked.strip()):
+                refuse(_("that is not an admin token of this ledger"))
+            click.echo(_("Admin token revoked; its sessions are signed out."))
+            return
         token = store.admin_token()
-    click.echo(_("Admin token for the pages (open /login?token=TOKEN once); not shown "
-                 "again:"))
+    click.echo(_("Admin token for the pages (sign in with it at /login); not shown again:"))
     click.echo(token)
 
 

@@ -48,9 +48,7 @@ def connect_ledger(lane: Lane, url: str, token: str, offline: bool) -> None:
                 refuse(_("not connected, settings unchanged: {reason}").format(reason=err))
     new = with_ledger(old, url.rstrip("/"), token.strip())
     parse_settings(new)
-    tmp = lane.settings_path.with_name(lane.settings_path.name + ".new")
-    tmp.write_text(new, encoding="utf-8")
-    tmp.replace(lane.settings_path)
+    lane.write_settings(new)
     if offline:
         click.echo(_("Enrolment kept for {url}, not checked: device {device} is claimed when "
                      "its first bundle is imported or it first syncs.").format(

@@ -1,14 +1,17 @@
 """The ledger's web app (Starlette): the sync API for stalls and the pages for people.
 
 Every stall request carries ``Authorization: Bearer <device token>``; the device is the token's,
-never the body's. Pages need an admin token (``fairpos ledger admin-token``), given once at
-``/login?token=...`` (kept in a cookie) or as a bearer token.
+never the body's. Pages need an admin: signed in at ``/login`` with an admin token (``fairpos
+ledger admin-token``), which gives a session cookie (a random id, only its hash kept, for
+``SESSION_HOURS``; ``HttpOnly``, ``SameSite=Strict``, ``Secure`` over https), or a script with
+the admin token as its bearer token.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -17,11 +20,12 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from fairpos.ledger import pages
+from fairpos.ledger.limits import SESSION_HOURS
 from fairpos.ledger.store import Device, LedgerError, LedgerStore
 from fairpos.sync.schema import split_id
 from fairpos.sync.wire import MAX_BATCH, MAX_BODY, BodyTooLarge, WireError, decode_body
 
-ADMIN_COOKIE = "fairpos_admin"
+SESSION_COOKIE = "fairpos_session"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -60,6 +64,20 @@ async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
             raise BodyTooLarge(f"the body is larger than {limit} bytes")
     gzipped = request.headers.get("content-encoding", "").lower() == "gzip"
     return await run_in_threadpool(decode_body, bytes(body), gzipped, limit)
+
+
+async def read_form(request: Request, limit: int = 4096) -> dict[str, str]:
+    """A small url-encoded form (the sign-in form): its fields, the first of each name."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge(f"the form is larger than {limit} bytes")
+    try:
+        fields = parse_qs(body.decode("ascii"), max_num_fields=8, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError):
+        raise WireError("the form cannot be read") from None
+    return {name: values[0] for name, values in fields.items()}
 
 
 def refused(err: WireError) -> JSONResponse:
@@ -177,7 +195,11 @@ def create_app(store: LedgerStore) -> Starlette:
     # -- pages -------------------------------------------------------------------------------
 
     def is_admin(request: Request) -> bool:
-        token = bearer(request) or request.cookies.get(ADMIN_COOKIE)
+        """Signed in (a session cookie), or a script with an admin token as its bearer."""
+        session = request.cookies.get(SESSION_COOKIE)
+        if session is not None and store.in_session(session):
+            return True
+        token = bearer(request)
         return token is not None and store.is_admin(token)
 
     def admin(page: Callable[[Request], Response]) -> Handler:
@@ -188,12 +210,31 @@ def create_app(store: LedgerStore) -> Starlette:
         return handler
 
     async def login(request: Request) -> Response:
-        token = request.query_params.get("token", "")
-        if not token or not await run_in_threadpool(store.is_admin, token):
-            return HTMLResponse(pages.login_page(failed=bool(token)), status_code=401)
+        """GET: the sign-in form. POST: the admin token from it, for a session cookie (the
+        token itself never goes in a URL or a cookie)."""
+        if request.method == "GET":
+            return HTMLResponse(pages.login_page())
+        try:
+            form = await read_form(request)
+        except WireError:
+            return HTMLResponse(pages.login_page(failed=True), status_code=400)
+        token = form.get("token", "").strip()
+        session = await run_in_threadpool(store.sign_in, token) if token else None
+        if session is None:
+            return HTMLResponse(pages.login_page(failed=True), status_code=401)
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(ADMIN_COOKIE, token, httponly=True, samesite="strict",
-                            max_age=30 * 86400)
+        response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_HOURS * 3600,
+                            httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
+        return response
+
+    async def logout(request: Request) -> Response:
+        session = request.cookies.get(SESSION_COOKIE)
+        if session is not None:
+            await run_in_threadpool(store.sign_out, session)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict",
+                               secure=request.url.scheme == "https")
         return response
 
     def index(request: Request) -> Response:
@@ -229,7 +270,8 @@ def create_app(store: LedgerStore) -> Starlette:
         Route("/v1/devices/{device}/day-close", day_close, methods=["POST"]),
         Route("/v1/catalog", published(store.catalog)),
         Route("/v1/rates", published(store.rates)),
-        Route("/login", login),
+        Route("/login", login, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
         Route("/", admin(index)),
         Route("/day/{day}", admin(day)),
         Route("/day/{day}/{table}.csv", admin(day_csv)),

@@ -24,6 +24,7 @@ th,td{padding:.25rem .5rem;border-bottom:1px solid #ddd;text-align:left}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.wide{overflow-x:auto}
 .warn{color:#a40000;font-weight:bold}small a{margin-right:.75rem}
 svg{max-width:100%;height:auto}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.5rem}
+td{overflow-wrap:anywhere;max-width:24rem}.out{float:right;margin-top:.5rem}
 """
 
 
@@ -35,11 +36,14 @@ def kilos(grams: int | None) -> str:
     return f"{(grams or 0) / 1000:.3f}"
 
 
-def page(title: str, body: str) -> str:
+def page(title: str, body: str, signed_in: bool = True) -> str:
+    sign_out = escape(_("Sign out"))
+    out = (f'<form method="post" action="/logout" class="out"><button type="submit">'
+           f"{sign_out}</button></form>") if signed_in else ""
     return (f'<!doctype html><html lang="{active()}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{escape(title)} · fairpos</title><style>{STYLE}</style></head>"
-            f"<body><h1>{escape(title)}</h1>{body}</body></html>")
+            f"<body>{out}<h1>{escape(title)}</h1>{body}</body></html>")
 
 
 class Safe(str):
@@ -87,10 +91,14 @@ def h2(title: str) -> str:
 
 def login_page(failed: bool = False) -> str:
     warning = _("That token is not an admin token.")
-    note = f'<p class="warn">{escape(warning)}</p>' if failed else ""
-    return page(_("Sign in"), note + "<p>" + escape(_(
-        "Open /login?token=… with an admin token (fairpos ledger admin-token makes one)."))
-        + "</p>")
+    note = f'<p class="warn" role="alert">{escape(warning)}</p>' if failed else ""
+    return page(_("Sign in"), note + (
+        '<form method="post" action="/login"><p><label for="token">{label}</label><br>'
+        '<input id="token" name="token" type="password" autocomplete="current-password" '
+        'required size="44" autofocus></p><p><button type="submit">{sign_in}</button></p>'
+        "</form><p><small>{hint}</small></p>").format(
+        label=escape(_("Admin token")), sign_in=escape(_("Sign in")),
+        hint=escape(_("fairpos ledger admin-token makes one."))), signed_in=False)
 
 
 def index_page(dates: Sequence[tuple[str, str]], devices: Sequence[dict[str, Any]],

@@ -22,7 +22,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -30,6 +30,7 @@ from fairpos.catalog import CatalogError, parse_catalog
 from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal.db import Database, append_only
+from fairpos.ledger.limits import MISSING_SHOWN, SEQ_AHEAD, SESSION_HOURS
 from fairpos.money import MoneyError, check_currency, parse_rate
 from fairpos.sale import Sale
 from fairpos.sync.schema import MAX_SEQ, Known, check_device_id, check_entry, split_id
@@ -137,8 +138,6 @@ CREATE TABLE IF NOT EXISTS day_closes (
 );
 """
 APPEND_ONLY = ("sales", "sale_lines", "sale_tenders", "catalogs", "rate_sets")
-SEQ_AHEAD = 100_000  # how far past a device's resume point an entry's seq may be
-MISSING_SHOWN = 1_000  # missing seqs listed in a reply (the count says how many in all)
 
 
 class LedgerError(FairposError, ValueError):
@@ -190,6 +189,10 @@ class LedgerStore(Protocol):
     def revoke(self, device: str) -> Device: ...
     def admin_token(self) -> str: ...
     def is_admin(self, token: str) -> bool: ...
+    def revoke_admin(self, token: str) -> bool: ...
+    def sign_in(self, token: str) -> str | None: ...
+    def in_session(self, session: str) -> bool: ...
+    def sign_out(self, session: str) -> None: ...
     def device_for_token(self, token: str) -> Device | None: ...
     def claim(self, enrolment: int, device_id: str) -> Device: ...
     def claim_with_proof(self, device_id: str, proof: str, hashes: list[str]
@@ -286,6 +289,41 @@ class SqliteLedger:
     def is_admin(self, token: str) -> bool:
         return bool(self._all("SELECT 1 FROM admin_tokens WHERE token_hash = ?",
                               [token_hash(token)]))
+
+    def revoke_admin(self, token: str) -> bool:
+        """Revoke an admin token and end every session signed in with it; False when it was
+        not an admin token."""
+        digest = token_hash(token)
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM admin_sessions WHERE token_hash = ?", [digest])
+            return conn.execute("DELETE FROM admin_tokens WHERE token_hash = ?",
+                                [digest]).rowcount > 0
+
+    def sign_in(self, token: str) -> str | None:
+        """A new session for an admin token (None: not one): a random id, of which only the
+        hash is kept, good for SESSION_HOURS."""
+        if not self.is_admin(token):
+            return None
+        session = secrets.token_urlsafe(32)
+        now = datetime.fromisoformat(self.clock())
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM admin_sessions WHERE expires_at <= ?", [now.isoformat()])
+            conn.execute("INSERT INTO admin_sessions VALUES (?,?,?,?)",
+                         [token_hash(session), token_hash(token), now.isoformat(),
+                          (now + timedelta(hours=SESSION_HOURS)).isoformat()])
+        return session
+
+    def in_session(self, session: str) -> bool:
+        """A session that is signed in, not expired, its admin token not revoked."""
+        return bool(self._all(
+            "SELECT 1 FROM admin_sessions s JOIN admin_tokens t ON t.token_hash = s.token_hash "
+            "WHERE s.session_hash = ? AND s.expires_at > ?",
+            [token_hash(session), datetime.fromisoformat(self.clock()).isoformat()]))
+
+    def sign_out(self, session: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM admin_sessions WHERE session_hash = ?",
+                         [token_hash(session)])
 
     def device_for_token(self, token: str) -> Device | None:
         rows = self._all("SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL",

@@ -1,0 +1,71 @@
+"""The ledger's HTTP server: uvicorn, with the limits a ledger facing many lanes needs.
+
+uvicorn closes a connection that sits idle *between* requests (``timeout_keep_alive``), but not
+one that opens and sends nothing, or sends its headers or body a byte at a time. Here every
+request must arrive whole — headers and body — within ``request_seconds`` of the connection
+opening or of the previous reply; a client that is slower is cut off (a stall's sync sends its
+batch again, unchanged, later). The number of connections is capped: past it, new requests get
+503, which a stall retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from fairpos.ledger.limits import IDLE_SECONDS, MAX_CONNECTIONS, REQUEST_SECONDS
+
+
+class GuardedH11(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline for each request to arrive whole."""
+
+    request_seconds = REQUEST_SECONDS
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE and self.conn.their_state is not h11.SEND_BODY:
+            self._disarm()  # the request is in: the time the ledger takes is its own
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()  # the next request's time starts now
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.request_seconds, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def run(app: Any, host: str, port: int, *, request_seconds: float = REQUEST_SECONDS,
+        idle_seconds: int = IDLE_SECONDS, max_connections: int = MAX_CONNECTIONS,
+        ssl_certfile: str | None = None, ssl_keyfile: str | None = None) -> None:
+    """Serve ``app`` until interrupted."""
+    import uvicorn
+
+    protocol = type("LedgerH11", (GuardedH11,), {"request_seconds": request_seconds})
+    uvicorn.run(app, host=host, port=port, http=protocol, log_level="warning",
+                timeout_keep_alive=idle_seconds, limit_concurrency=max_connections,
+                timeout_graceful_shutdown=5, ssl_certfile=ssl_certfile,
+                ssl_keyfile=ssl_keyfile, proxy_headers=False)

@@ -1,0 +1,471 @@
+"""The ledger against a hostile or broken lane, as a real process: strict entries, bounded work,
+slow clients cut off, sessions and tokens, https — and a property-based fuzz of the batch API.
+
+``FAIRPOS_FUZZ_EXAMPLES`` sets how many bodies the fuzz sends (the suite's default is short).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import gzip
+import itertools
+import json
+import os
+import socket
+import sqlite3
+import ssl
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fairpos.ledger.store import SqliteLedger
+from fairpos.sync.schema import check_entry
+from tests.conftest import LaneDir, wait_until
+from tests.sync_helpers import LedgerServer, connect, payloads, stall
+
+DEVICE = "HOST01"
+FUZZ_EXAMPLES = int(os.environ.get("FAIRPOS_FUZZ_EXAMPLES", "120"))
+
+
+class Lane:
+    """A connected stall's token and a template sale; fresh ids from a counter."""
+
+    def __init__(self, server: LedgerServer, lane: LaneDir, token: str) -> None:
+        self.server = server
+        self.token = token
+        self.sales = payloads(lane)
+        self.device = self.sales[0]["id"].split("-")[0]
+        self.seqs = itertools.count(len(self.sales) + 1)
+
+    def fresh(self, template: int = 0) -> dict[str, Any]:
+        sale = copy.deepcopy(self.sales[template])
+        seq = next(self.seqs)
+        sale["id"], sale["seq"] = f"{self.device}-{seq:06d}", seq
+        return sale
+
+    def post(self, body: Any, *, raw: bytes | None = None, gzipped: bool = False,
+             content_type: str = "application/json", path: str = "/v1/sales/batch",
+             token: str | None = "own") -> httpx.Response:
+        data = raw if raw is not None else json.dumps(body).encode()
+        headers = {"Content-Type": content_type}
+        if gzipped:
+            data = gzip.compress(data)
+            headers["Content-Encoding"] = "gzip"
+        if token is not None:
+            headers["Authorization"] = f"Bearer {self.token if token == 'own' else token}"
+        return httpx.post(self.server.url + path, content=data, headers=headers, timeout=30)
+
+    def batch(self, *sales: Any) -> dict[str, Any]:
+        reply = self.post({"device_id": self.device, "sales": list(sales)})
+        assert reply.status_code == 200, reply.text
+        result: dict[str, Any] = reply.json()
+        return result
+
+
+def stored_payloads(db: Path) -> list[Any]:
+    conn = sqlite3.connect(db)
+    try:
+        return [json.loads(row[0]) for row in conn.execute("SELECT payload FROM sales")]
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerServer]:
+    running = LedgerServer(tmp_path_factory.mktemp("ledger") / "ledger.db",
+                           options=["--request-timeout", "1.5", "--idle-timeout", "1",
+                                    "--seq-ahead", "5000"])
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def lane(tmp_path_factory: pytest.TempPathFactory, server: LedgerServer) -> Lane:
+    stall_dir = stall(tmp_path_factory.mktemp("stall") / "stall", DEVICE, sales=3, seed=5)
+    token = connect(stall_dir, server)
+    return Lane(server, stall_dir, token)
+
+
+def rejected_for(reply: dict[str, Any]) -> list[str]:
+    assert reply["accepted"] == [], reply
+    return [r["reason"] for r in reply["rejected"]]
+
+
+# -- the findings, one by one ---------------------------------------------------------------
+
+
+def test_a_huge_sequence_number_is_refused_and_the_pages_stay_small(lane: Lane) -> None:
+    lane.batch(*lane.sales)
+    huge = lane.fresh()
+    huge["id"], huge["seq"] = f"{lane.device}-1000000000000", 10**12
+    far = lane.fresh()
+    far["id"], far["seq"] = f"{lane.device}-{10**7:06d}", 10**7
+    reasons = rejected_for(lane.batch(huge, far))
+    assert "out of range" in reasons[0]
+    assert "too far past this device's last entry" in reasons[1]
+    gap = lane.fresh()  # within the window: stored, the gap listed in bounded form
+    gap["id"], gap["seq"] = f"{lane.device}-{4000:06d}", 4000
+    assert lane.batch(gap)["accepted"] == [gap["id"]]
+    state = httpx.get(f"{lane.server.url}/v1/devices/{lane.device}/sync-state",
+                      headers={"Authorization": f"Bearer {lane.token}"})
+    assert state.status_code == 200 and len(state.content) < 100_000
+    assert len(state.json()["missing_seqs"]) == 1000
+    assert state.json()["missing_count"] == 4000 - len(lane.sales) - 1
+
+
+def test_amounts_that_would_overflow_a_day_are_refused(lane: Lane, tmp_path: Path) -> None:
+    big = lane.fresh()
+    big["total"] = big["lines"][0]["amount"] = 2**62
+    reasons = rejected_for(lane.batch(big, copy.deepcopy(big)))
+    assert all("out of range" in reason for reason in reasons)
+    with lane.server.store() as ledger:
+        assert ledger.report(big["business_date"])["totals"]  # the day still adds up
+
+
+@pytest.mark.parametrize("value", ["1e15999999", "0", "0.0", "NaN", "Infinity", "-3", ""])
+def test_a_rate_that_is_not_a_plain_positive_decimal_is_refused(lane: Lane,
+                                                                 value: str) -> None:
+    sale = lane.fresh()
+    sale["rates"] = [{**sale["rates"][0], "value": value}] if sale["rates"] else [
+        {"base": "USD", "quote": "VES", "value": value, "version": 1,
+         "effective": "2026-01-01"}]
+    [reason] = rejected_for(lane.batch(sale))
+    assert "value" in reason or "rate" in reason
+
+
+def test_bodies_that_used_to_be_500s(lane: Lane) -> None:
+    deep = b'{"device_id":"x","sales":[' + b"[" * 1000 + b"]" * 1000 + b"]}"
+    assert lane.post(None, raw=deep).status_code == 400
+    digits = b'{"sales":[' + b"9" * 5000 + b"]}"
+    assert lane.post(None, raw=digits).status_code == 400
+    wide = lane.fresh()
+    wide["lines"][0]["count"] = 2**70
+    surrogate = lane.fresh()
+    raw_surrogate = json.dumps({"device_id": lane.device, "sales": [surrogate]}).replace(
+        '"volunteer": "', '"volunteer": "\\ud800', 1).encode()
+    assert lane.post(None, raw=raw_surrogate).status_code == 200
+    assert lane.batch(wide)["rejected"]
+    valid = lane.fresh()
+    assert lane.batch(valid)["accepted"] == [valid["id"]]  # the lane is not blocked
+    conn = sqlite3.connect(lane.server.db)
+    try:
+        held = conn.execute("SELECT reason FROM quarantine WHERE sale_id = ?",
+                            [surrogate["id"]]).fetchall()
+    finally:
+        conn.close()
+    assert held and "control or invalid character (U+D800)" in held[0][0]
+
+
+def mutated(lane: Lane, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    sale = lane.fresh(1)
+    change(sale)
+    return sale
+
+
+def _negative_card(sale: dict[str, Any]) -> None:
+    cash = sale["tenders"][0]
+    sale["tenders"] = [{**cash, "amount": cash["amount"] + 500},
+                       {**cash, "method": "card", "amount": -500, "reference": {"ref": "1"}}]
+
+
+SEMANTIC = {
+    "invented method": (lambda s: s["tenders"][0].update(method="bitcoin"),
+                        "unknown payment method"),
+    "negative card balanced by cash": (_negative_card, "wrong sign"),
+    "no lines": (lambda s: s.update(lines=[]), "lines must have 1 to"),
+    "unknown price class": (lambda s: s["lines"][0].update(price_class="ZZ"),
+                            "unknown price class"),
+    "id with a newline": (lambda s: s.update(id=s["id"] + "\n"), "not an entry id"),
+    "Arabic-Indic digits": (lambda s: s.update(id=s["id"][:-1] + "\u0663"), "not an entry id"),
+    "another wire version": (lambda s: s.update(v=2), "unknown wire version"),
+    "a long volunteer name": (lambda s: s.update(volunteer="A" * 100_000), "longer than 80"),
+    "a right-to-left override": (lambda s: s.update(volunteer="Ana\u202e"), "U+202E"),
+    "an unknown field": (lambda s: s.update(extra=1), "unknown fields"),
+    "true for a number": (lambda s: s.update(shift=True), "whole number"),
+}
+
+
+@pytest.mark.parametrize("case", list(SEMANTIC))
+def test_entries_outside_the_schema_are_quarantined_with_the_reason(lane: Lane,
+                                                                     case: str) -> None:
+    change, said = SEMANTIC[case]
+    sale = mutated(lane, change)
+    [reason] = rejected_for(lane.batch(sale))
+    assert said in reason, reason
+
+
+def test_a_body_that_is_not_declared_json_is_refused(lane: Lane) -> None:
+    body = {"device_id": lane.device, "sales": [lane.fresh()]}
+    assert lane.post(body, content_type="text/plain").status_code == 415
+    assert lane.post(body, content_type="application/json; charset=utf-8").status_code == 200
+
+
+# -- slow and idle clients ----------------------------------------------------------------
+
+
+def closed_by_the_ledger(conn: socket.socket) -> bool:
+    """Whether the ledger has closed ``conn`` (it reads as the end, or is reset)."""
+    conn.settimeout(0.05)
+    try:
+        while chunk := conn.recv(4096):
+            if not chunk:
+                break
+        return True
+    except TimeoutError:
+        return False
+    except OSError:
+        return True
+
+
+def test_slow_and_idle_connections_are_cut_off_while_others_sync(lane: Lane) -> None:
+    host, port = "127.0.0.1", lane.server.port
+    silent = [socket.create_connection((host, port)) for _ in range(5)]
+    slow_headers = socket.create_connection((host, port))
+    slow_headers.sendall(b"POST /v1/sales/batch HTTP/1.1\r\nHost: x\r\n")
+    slow_body = socket.create_connection((host, port))
+    slow_body.sendall(b"POST /v1/sales/batch HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                      b"application/json\r\nContent-Length: 100000\r\n\r\n{")
+    idle = socket.create_connection((host, port))
+    idle.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    idle.recv(4096)  # answered; now it says nothing more
+    valid = lane.fresh()
+    assert lane.batch(valid)["accepted"] == [valid["id"]]  # others sync meanwhile
+    held = [*silent, slow_headers, slow_body, idle]
+
+    def trickle() -> bool:  # a byte now and then does not buy more time
+        for conn in (slow_headers, slow_body):
+            with contextlib.suppress(OSError):
+                conn.sendall(b"x")
+        return all(closed_by_the_ledger(conn) for conn in held)
+
+    wait_until(trickle, "slow and idle connections closed")  # (the ledger's limit: 1.5 s)
+    for conn in held:
+        conn.close()
+    again = lane.fresh()
+    assert lane.batch(again)["accepted"] == [again["id"]]
+
+
+def test_a_client_that_goes_away_leaves_no_traceback(tmp_path: Path) -> None:
+    log = tmp_path / "ledger.log"
+    ledger = LedgerServer(tmp_path / "ledger.db", log=log, options=["--request-timeout", "1"])
+    try:
+        for _ in range(3):
+            conn = socket.create_connection(("127.0.0.1", ledger.port))
+            conn.sendall(b"POST /v1/sales/batch HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n"
+                         b"\r\n{")
+            conn.close()
+        slow = socket.create_connection(("127.0.0.1", ledger.port))
+        slow.sendall(b"GET /v1/health HTTP/1.1\r\n")
+        wait_until(lambda: closed_by_the_ledger(slow), "a slow client cut off")
+        slow.close()
+        assert httpx.get(f"{ledger.url}/v1/health").status_code == 200
+    finally:
+        ledger.stop()
+    assert "Traceback" not in log.read_text()
+
+
+# -- who may do what ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def credentials(server: LedgerServer, lane: Lane,
+                tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
+    """Each kind of caller, as the headers it sends."""
+    other_dir = stall(tmp_path_factory.mktemp("other") / "other", "OTHR01", sales=1)
+    other = connect(other_dir, server, number=2)
+    revoked_dir = stall(tmp_path_factory.mktemp("revoked") / "revoked", "GONE01", sales=1)
+    revoked = connect(revoked_dir, server, number=3)
+    with server.store() as ledger:
+        ledger.revoke("GONE01")
+        admin = ledger.admin_token()
+        session = ledger.sign_in(admin)
+    old = SqliteLedger(server.db, clock=lambda: "2020-01-01T00:00:00+00:00")
+    try:
+        expired = old.sign_in(admin)  # signed in long ago: expired now
+    finally:
+        old.close()
+    assert session is not None and expired is not None
+    return {
+        "none": {},
+        "malformed": {"Authorization": "Bearer"},
+        "garbage": {"Authorization": "Bearer not-a-token"},
+        "revoked": {"Authorization": f"Bearer {revoked}"},
+        "other lane": {"Authorization": f"Bearer {other}"},
+        "own lane": {"Authorization": f"Bearer {lane.token}"},
+        "admin token": {"Authorization": f"Bearer {admin}"},
+        "session": {"Cookie": f"fairpos_session={session}"},
+        "expired session": {"Cookie": f"fairpos_session={expired}"},
+    }
+
+
+CALLERS = ["none", "malformed", "garbage", "revoked", "other lane", "own lane", "admin token",
+           "session", "expired session"]
+# endpoint → the callers it lets in (every other caller is refused with 401 or 403)
+ALLOWED = {
+    ("POST", "/v1/sales/batch"): {"own lane", "other lane"},  # each for its own entries
+    ("GET", "/v1/devices/{own}/sync-state"): {"own lane"},
+    ("POST", "/v1/devices/{own}/day-close"): {"own lane"},
+    ("GET", "/v1/catalog"): {"own lane", "other lane"},
+    ("GET", "/v1/rates"): {"own lane", "other lane"},
+    ("GET", "/"): {"admin token", "session"},
+    ("GET", "/day/{day}"): {"admin token", "session"},
+    ("GET", "/day/{day}/tenders.csv"): {"admin token", "session"},
+}
+
+
+def test_the_auth_matrix(lane: Lane, credentials: dict[str, dict[str, str]]) -> None:
+    day = lane.sales[0]["business_date"]
+    seen = {}
+    for (method, template), allowed in ALLOWED.items():
+        path = template.format(own=lane.device, day=day)
+        for caller in CALLERS:
+            headers = {**credentials[caller], "Content-Type": "application/json"}
+            body = None
+            if path == "/v1/sales/batch":  # the own lane's entries, whoever sends them
+                body = json.dumps({"device_id": lane.device, "sales": [lane.fresh()]})
+            elif path.endswith("day-close"):
+                body = json.dumps({"business_date": day, "max_seq": 1})
+            status = httpx.request(method, lane.server.url + path, headers=headers,
+                                   content=body, timeout=30).status_code
+            seen[(method, template, caller)] = status
+            if caller in allowed and not (caller == "other lane" and body is not None):
+                assert status in (200, 304), (method, path, caller, status)
+            else:
+                assert status in (401, 403), (method, path, caller, status)
+
+
+def test_sign_in_sign_out_and_revoking_an_admin_token(lane: Lane) -> None:
+    with lane.server.store() as ledger:
+        admin = ledger.admin_token()
+    with httpx.Client(base_url=lane.server.url) as browser:
+        form = browser.get("/login")
+        assert form.status_code == 200 and 'name="token"' in form.text
+        assert browser.post("/login", data={"token": "wrong"}).status_code == 401
+        signed_in = browser.post("/login", data={"token": admin})
+        cookie = signed_in.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+        assert "Secure" not in cookie  # (plain http here: see the https test)
+        assert browser.get("/").status_code == 200
+        assert browser.post("/logout").status_code == 303
+        assert browser.get("/").status_code == 401  # the session is over
+        browser.post("/login", data={"token": admin})
+        assert browser.get("/").status_code == 200
+        revoked = subprocess.run(
+            [sys.executable, "-m", "fairpos", "--lang", "en",
+             "ledger", "admin-token", "--revoke", admin, "--db", str(lane.server.db)],
+            capture_output=True, text=True, timeout=60)
+        assert revoked.returncode == 0 and "revoked" in revoked.stdout
+        assert browser.get("/").status_code == 401  # every session of it ended
+
+
+def test_the_ledger_over_https(tmp_path: Path) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=120)
+    ledger = LedgerServer(tmp_path / "ledger.db", scheme="https",
+                          options=["--ssl-certfile", str(cert), "--ssl-keyfile", str(key)])
+    try:
+        with ledger.store() as store:
+            admin = store.admin_token()
+        trusted = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(base_url=ledger.url, verify=trusted) as browser:
+            signed_in = browser.post("/login", data={"token": admin})
+            assert signed_in.status_code == 303 and "Secure" in signed_in.headers["set-cookie"]
+            assert browser.get("/").status_code == 200
+    finally:
+        ledger.stop()
+
+
+def test_a_stall_keeps_its_token_readable_by_its_user_alone(tmp_path: Path,
+                                                           server: LedgerServer) -> None:
+    stall_dir = stall(tmp_path / "stall", "MODE01")
+    settings = stall_dir.path / "fairpos.toml"
+    connect(stall_dir, server, number=9)
+    assert settings.stat().st_mode & 0o777 == 0o600
+    assert "token" in settings.read_text()
+
+
+# -- the fuzz ----------------------------------------------------------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats()
+    | st.text(st.characters(exclude_categories=()), max_size=12),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12)
+
+
+def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from paths(child, (*prefix, index))
+
+
+def mutate(sale: dict[str, Any], data: st.DataObject) -> Any:
+    """One to three changes anywhere in the sale: a value replaced, a key dropped or added."""
+    for _ in range(data.draw(st.integers(1, 3))):
+        where = data.draw(st.sampled_from(list(paths(sale))[1:]))
+        parent: Any = sale
+        for step in where[:-1]:
+            parent = parent[step]
+        how = data.draw(st.sampled_from(["replace", "drop", "add"]))
+        if how == "replace":
+            parent[where[-1]] = data.draw(JSON)
+        elif how == "drop" and isinstance(parent, dict):
+            del parent[where[-1]]
+        elif isinstance(parent, dict):
+            parent[data.draw(st.text(max_size=10))] = data.draw(JSON)
+    return sale
+
+
+def test_fuzz_the_batch_api(tmp_path: Path) -> None:
+    ledger = LedgerServer(tmp_path / "ledger.db")
+    try:
+        stall_dir = stall(tmp_path / "stall", "FUZZ01", sales=3, seed=9)
+        fuzzed = Lane(ledger, stall_dir, connect(stall_dir, ledger))
+        assert fuzzed.batch(*fuzzed.sales)["accepted"]
+        statuses: dict[int, int] = {}
+
+        @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(st.data())
+        def send(data: st.DataObject) -> None:
+            kind = data.draw(st.sampled_from(["mutated", "random sale", "random body"]))
+            if kind == "random body":
+                body: Any = data.draw(JSON)
+            else:
+                sales = [mutate(fuzzed.fresh(data.draw(st.integers(0, 2))), data)
+                         if kind == "mutated" else data.draw(JSON)
+                         for _ in range(data.draw(st.integers(1, 3)))]
+                body = {"device_id": fuzzed.device, "sales": sales}
+            raw = json.dumps(body, ensure_ascii=data.draw(st.booleans())).encode(
+                "utf-8", "surrogatepass")
+            reply = fuzzed.post(None, raw=raw, gzipped=data.draw(st.booleans()))
+            statuses[reply.status_code] = statuses.get(reply.status_code, 0) + 1
+            assert reply.status_code < 500, (reply.status_code, reply.text[:300])
+
+        send()
+        assert ledger.process is not None and ledger.process.poll() is None  # alive
+        with ledger.store() as store:
+            known = store.known()
+        for payload in stored_payloads(ledger.db):  # nothing stored outside the schema
+            check_entry(payload, known)
+        after = fuzzed.fresh()
+        assert fuzzed.batch(after)["accepted"] == [after["id"]]
+        print(f"fuzz: {FUZZ_EXAMPLES} examples, replies {dict(sorted(statuses.items()))}")
+    finally:
+        ledger.stop()
