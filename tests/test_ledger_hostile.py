@@ -208,6 +208,48 @@ def test_a_body_that_is_not_declared_json_is_refused(lane: Lane) -> None:
     assert lane.post(body, content_type="application/json; charset=utf-8").status_code == 200
 
 
+def test_the_pages_survive_hostile_data(lane: Lane) -> None:
+    """A flood of quarantined entries is listed by its newest few and a count; long text
+    wraps; numbers are written the page's way."""
+    flood = []
+    for _ in range(30):
+        sale = lane.fresh()
+        sale["volunteer"] = "Ñ" * 81  # one too many
+        flood.append(sale)
+    assert len(lane.batch(*flood)["rejected"]) == 30
+    big = lane.fresh()
+    big["lines"] = [{**big["lines"][0], "kind": "product", "count": 1000, "grams": None,
+                     "unit_price": 123456, "amount": 123456000, "price_class": None,
+                     "tags": [], "scale_frame": None}]
+    big["total"] = 123456000
+    big["tenders"] = [{"method": "cash", "currency": big["currency"], "amount": 123456000,
+                       "reference": {}, "verified": False}]
+    big["change"] = {"currency": big["currency"], "amount": 0}
+    assert lane.batch(big)["accepted"] == [big["id"]]
+    with lane.server.store() as ledger:
+        admin = ledger.admin_token()
+    auth = {"Authorization": f"Bearer {admin}"}
+    home = httpx.get(lane.server.url + "/", headers=auth).text
+    assert home.count("<tr><td>HOST01</td>") == 20  # the newest 20 of them
+    assert "more are in the CSV" in home
+    assert "overflow-wrap:anywhere" in home
+    day = big["business_date"]
+    spanish = subprocess.run(  # the page in Spanish, from the ledger's own renderer
+        [sys.executable, "-c",
+         "import sys, json; from fairpos import i18n; from fairpos.ledger.pages import "
+         "day_page; from tests.sync_helpers import _Opened; from pathlib import Path\n"
+         "i18n.use('es')\n"
+         "with _Opened(Path(sys.argv[1])) as l:\n"
+         "    print(day_page(l.report(sys.argv[2]), l.devices(), "
+         "l.quarantined(newest=20), l.quarantine_count()))",
+         str(lane.server.db), day], capture_output=True, text=True, timeout=60, check=True)
+    assert "1.234.560,00" in spanish.stdout  # the big sale, the Spanish way
+    english = httpx.get(f"{lane.server.url}/day/{day}", headers=auth).text
+    assert "1,234,560.00" in english
+    csv = httpx.get(f"{lane.server.url}/day/{day}/quarantine.csv", headers=auth).text
+    assert csv.count("HOST01") >= 30  # the CSV has them all
+
+
 # -- slow and idle clients ----------------------------------------------------------------
 
 

@@ -238,13 +238,16 @@ def create_app(store: LedgerStore) -> Starlette:
         return response
 
     def index(request: Request) -> Response:
-        return HTMLResponse(pages.index_page(store.business_dates(), store.devices(),
-                                             store.quarantined()))
+        return HTMLResponse(pages.index_page(
+            store.business_dates(), store.devices(),
+            store.quarantined(newest=pages.QUARANTINE_SHOWN), store.quarantine_count()))
 
     def day(request: Request) -> Response:
         fair = request.query_params.get("fair") or None
         report = store.report(request.path_params["day"], fair)
-        return HTMLResponse(pages.day_page(report, store.devices(), store.quarantined(fair)))
+        return HTMLResponse(pages.day_page(
+            report, store.devices(), store.quarantined(fair, newest=pages.QUARANTINE_SHOWN),
+            store.quarantine_count(fair)))
 
     def day_csv(request: Request) -> Response:
         fair = request.query_params.get("fair") or None

@@ -9,11 +9,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from decimal import Decimal
 from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from fairpos.i18n import _, active
+from babel.numbers import format_decimal
+
+from fairpos.i18n import _, active, format_number
 from fairpos.money import Money
 from fairpos.tenders import method_label
 
@@ -29,11 +32,18 @@ td{overflow-wrap:anywhere;max-width:24rem}.out{float:right;margin-top:.5rem}
 
 
 def money(minor: int | None, currency: str) -> str:
-    return Money(int(minor or 0), currency).plain()
+    """An amount in the page's language: ``1.234,56`` in Spanish, ``1,234.56`` in English."""
+    return format_number(Money(int(minor or 0), currency))
 
 
 def kilos(grams: int | None) -> str:
-    return f"{(grams or 0) / 1000:.3f}"
+    """Kilograms with three decimals, in the page's language (``327,049`` in Spanish)."""
+    return str(format_decimal(Decimal(int(grams or 0)).scaleb(-3), format="#,##0.000",
+                              locale=active()))
+
+
+def count(value: int | None) -> str:
+    return str(format_decimal(int(value or 0), locale=active()))
 
 
 def page(title: str, body: str, signed_in: bool = True) -> str:
@@ -101,26 +111,48 @@ def login_page(failed: bool = False) -> str:
         hint=escape(_("fairpos ledger admin-token makes one."))), signed_in=False)
 
 
+QUARANTINE_SHOWN = 20  # the newest entries in quarantine a page lists (the CSV has them all)
+
+
 def index_page(dates: Sequence[tuple[str, str]], devices: Sequence[dict[str, Any]],
-               quarantined: Sequence[dict[str, Any]]) -> str:
+               quarantined: Sequence[dict[str, Any]], in_quarantine: int | None = None) -> str:
     days = table([_("Fair"), _("Business date")], [
         (fair, Safe(f'<a href="/day/{quote(day)}?fair={quote(fair)}">{escape(day)}</a>'))
         for fair, day in dates])
     return page(_("Ledger"), h2(_("Days")) + days + h2(_("Lanes")) + lanes_table(devices)
-                + h2(_("Quarantine ({count})").format(count=len(quarantined)))
-                + quarantine_table(quarantined))
+                + quarantine_part(quarantined, in_quarantine))
+
+
+def quarantine_part(shown: Sequence[dict[str, Any]], total: int | None) -> str:
+    """The quarantine's heading, its newest entries, and how many more there are."""
+    total = len(shown) if total is None else total
+    more = ""
+    if total > len(shown):
+        more = "<p>" + escape(_("The {shown} newest are shown; {more} more are in the CSV.")
+                              .format(shown=count(len(shown)), more=count(total - len(shown)))
+                              ) + "</p>"
+    return (h2(_("Quarantine ({count})").format(count=count(total)))
+            + quarantine_table(shown) + more)
 
 
 def lanes_table(devices: Sequence[dict[str, Any]]) -> str:
     return table([_("Fair"), _("Lane"), _("Device"), _("Synced up to"), _("Missing"),
                   _("Last sync"), _("State")], [
-        (d["fair"], d["lane"], d["device_id"] or "—", d["max_contiguous_seq"],
+        (d["fair"], d["lane"], d["device_id"] or "—", count(d["max_contiguous_seq"]),
          Safe(f'<span class="warn">{escape(", ".join(map(str, d["missing"][:20])))}'
-              f'{" …" if len(d["missing"]) > 20 else ""}</span>') if d["missing"] else "",
+              f'{missing_more(d)}</span>') if d["missing"] else "",
          d["last_sync_at"] or _("never"),
          _("revoked") if d["revoked_at"] else (_("enrolled") if not d["device_id"]
                                                else _("active")))
         for d in devices], numeric=(1, 3))
+
+
+def missing_more(device: dict[str, Any]) -> str:
+    """" … (1.234 in all)" after the first missing numbers, when there are more."""
+    total = device.get("missing_count", len(device["missing"]))
+    if total <= 20:
+        return ""
+    return " … " + escape(_("({count} in all)").format(count=count(total)))
 
 
 def quarantine_table(rows: Sequence[dict[str, Any]]) -> str:
@@ -131,7 +163,7 @@ def quarantine_table(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
-             quarantined: Sequence[dict[str, Any]]) -> str:
+             quarantined: Sequence[dict[str, Any]], in_quarantine: int | None = None) -> str:
     day, fair = report["business_date"], report["fair"]
     suffix = f"?fair={quote(fair)}" if fair else ""
     currency = next(iter(report["totals"]), "USD")
@@ -141,7 +173,7 @@ def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
 
     totals = ", ".join(f"{money(v, c)} {escape(c)}" for c, v in report["totals"].items())
     summary = _("{sales} sales ({entries} entries with voids and refunds)").format(
-        sales=report["sales_count"], entries=report["entries"])
+        sales=count(report["sales_count"]), entries=count(report["entries"]))
     back, nothing = _("All days"), _("no sales")
     parts = [
         f'<p><a href="/">{escape(back)}</a> · {escape(summary)} · '
@@ -152,7 +184,7 @@ def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
                for t in report["tenders"]], numeric=(2,)),
         h2(_("Lanes")), csv_link("lanes"),
         table([_("Fair"), _("Lane"), _("Device"), _("Sales"), _("Total")],
-              [(lane["fair"], lane["lane"], lane["device_id"], lane["sales_count"],
+              [(lane["fair"], lane["lane"], lane["device_id"], count(lane["sales_count"]),
                 f'{money(lane["total"], lane["currency"])} {lane["currency"]}')
                for lane in report["lanes"]], numeric=(1, 3, 4)),
         h2(_("Sales by hour")), csv_link("hours"),
@@ -170,12 +202,11 @@ def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
         table([_("PLU"), _("Product"), _("Kilos"), _("Pieces"),
                _("Amount ({currency})").format(currency=currency)],
               [(p["code"], p["name"], kilos(p["grams"]) if p["grams"] else "",
-                p["count"] or "", money(p["amount"], currency))
+                count(p["count"]) if p["count"] else "", money(p["amount"], currency))
                for p in report["products"]], numeric=(2, 3, 4)),
         h2(_("Lanes' sync")), csv_link("sync"),
         lanes_table([d for d in devices if not fair or d["fair"] == fair]),
-        h2(_("Quarantine ({count})").format(count=len(quarantined))), csv_link("quarantine"),
-        quarantine_table(quarantined),
+        quarantine_part(quarantined, in_quarantine), csv_link("quarantine"),
     ]
     return page(" · ".join((fair or _("All fairs"), day)), "".join(parts))
 

@@ -207,7 +207,9 @@ class LedgerStore(Protocol):
     def rates(self) -> Published | None: ...
     def report(self, business_date: str, fair: str | None = None) -> dict[str, Any]: ...
     def devices(self) -> list[dict[str, Any]]: ...
-    def quarantined(self, fair: str | None = None) -> list[dict[str, Any]]: ...
+    def quarantined(self, fair: str | None = None, newest: int | None = None
+                    ) -> list[dict[str, Any]]: ...
+    def quarantine_count(self, fair: str | None = None) -> int: ...
     def business_dates(self) -> list[tuple[str, str]]: ...
 
 
@@ -649,11 +651,20 @@ class SqliteLedger:
                     "revoked_at, max_contiguous_seq, last_sync_at FROM devices "
                     "ORDER BY fair, lane")]
 
-    def quarantined(self, fair: str | None = None) -> list[dict[str, Any]]:
+    def quarantined(self, fair: str | None = None, newest: int | None = None
+                    ) -> list[dict[str, Any]]:
+        """The quarantine (of one fair), oldest first; ``newest``: only that many of the
+        newest, newest first (what a page shows)."""
+        order = "ORDER BY q.id" if newest is None else f"ORDER BY q.id DESC LIMIT {int(newest)}"
         return [dict(row) for row in self._all(
             "SELECT q.id, q.device_id, d.fair, d.lane, q.sale_id, q.kind, q.reason, "
             "q.received_at FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
-            "WHERE ? IS NULL OR d.fair = ? ORDER BY q.id", [fair, fair])]
+            f"WHERE ? IS NULL OR d.fair = ? {order}", [fair, fair])]
+
+    def quarantine_count(self, fair: str | None = None) -> int:
+        return int(self._all(
+            "SELECT COUNT(*) FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
+            "WHERE ? IS NULL OR d.fair = ?", [fair, fair])[0][0])
 
     def business_dates(self) -> list[tuple[str, str]]:
         """(fair, business date) pairs that have sales, newest first."""
