@@ -198,12 +198,13 @@ def ledger_sums(db: Path, device_id: str) -> tuple[int, int]:
 
 def payloads(lane: LaneDir) -> list[dict[str, Any]]:
     """Every entry of the stall as the wire carries it."""
+    from fairpos.sync.relay import with_origins
     from fairpos.sync.wire import sale_to_wire
 
     store = Journal.open(lane.path / DB_NAME)
     try:
         ids = [r[0] for r in store.db.execute("SELECT id FROM sales ORDER BY seq")]
-        return [sale_to_wire(store.sale(i)) for i in ids]
+        return [with_origins(store, sale_to_wire(store.sale(i))) for i in ids]
     finally:
         store.close()
 

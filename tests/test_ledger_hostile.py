@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fairpos.cart import line_amount
 from fairpos.ledger.store import SqliteLedger
 from fairpos.sync.schema import check_entry
 from tests.conftest import LaneDir, wait_until
@@ -141,6 +142,45 @@ def test_a_rate_that_is_not_a_plain_positive_decimal_is_refused(lane: Lane,
     assert "value" in reason or "rate" in reason
 
 
+def test_rates_and_prices_are_checked_against_what_was_published(lane: Lane) -> None:
+    """A rate is never taken on the sale's word: one marked published must be the ledger's;
+    one set at the lane must agree with what the lane said before; a catalog marked published
+    must have priced each line."""
+    def published_rate(sale: dict[str, Any], value: str) -> None:
+        sale["rates"][0].pop("reason", None)
+        sale["rates"][0].update(published=1, value=value, effective="2026-02-26")
+
+    wrong = mutated(lane, lambda s: published_rate(s, "500"))
+    [reason] = rejected_for(lane.batch(wrong))
+    assert "is not rates v1's (414.04)" in reason
+    never = mutated(lane, lambda s: published_rate(s, "414.04") or s["rates"][0].update(
+        published=7))
+    assert "has not published" in rejected_for(lane.batch(never))[0]
+    first = lane.fresh(1)  # the lane's own rate, as it said it (with its other sales)
+    assert lane.batch(first)["accepted"] == [first["id"]]
+    other = mutated(lane, lambda s: s["rates"][0].update(value="999"))
+    [reason] = rejected_for(lane.batch(other))
+    assert "the lane's rate USD→VES v1 is 414.04 in" in reason and "not 999" in reason
+
+    def priced_otherwise(sale: dict[str, Any]) -> None:
+        sale["catalog_published"] = True
+        line = sale["lines"][0]
+        line["unit_price"] += 1
+        quantity = line["grams"] if line["grams"] is not None else line["count"]
+        line["amount"] = (line_amount(line["unit_price"], grams=quantity)
+                          if line["grams"] is not None
+                          else line_amount(line["unit_price"], count=quantity))
+        sale["total"] = sum(x["amount"] for x in sale["lines"] if not x["voided"])
+        sale["tenders"] = [{**sale["tenders"][0], "amount": sale["total"]}]
+        sale["change"] = {**sale["change"], "amount": 0}
+
+    cheap = mutated(lane, priced_otherwise)
+    [reason] = rejected_for(lane.batch(cheap))
+    assert "is not catalog v1's price" in reason
+    honest = mutated(lane, lambda s: s.update(catalog_published=True))
+    assert lane.batch(honest)["accepted"] == [honest["id"]]
+
+
 def test_bodies_that_used_to_be_500s(lane: Lane) -> None:
     deep = b'{"device_id":"x","sales":[' + b"[" * 1000 + b"]" * 1000 + b"]}"
     assert lane.post(None, raw=deep).status_code == 400
@@ -218,7 +258,8 @@ def test_the_pages_survive_hostile_data(lane: Lane) -> None:
         flood.append(sale)
     assert len(lane.batch(*flood)["rejected"]) == 30
     big = lane.fresh()
-    big["lines"] = [{**big["lines"][0], "kind": "product", "count": 1000, "grams": None,
+    big["lines"] = [{**big["lines"][0], "kind": "product", "code": "BIG", "name_es": "Lote",
+                     "name_en": "Lot", "count": 1000, "grams": None,
                      "unit_price": 123456, "amount": 123456000, "price_class": None,
                      "tags": [], "scale_frame": None}]
     big["total"] = 123456000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -12,6 +13,10 @@ from fairpos.journal.base import JournalBase, JournalError
 from fairpos.money import Rate, Rates
 
 _NO_TAGS: frozenset[str] = frozenset()
+
+
+LEDGER_RATES = "ledger rates v{version}"  # the reason of every rate the ledger published
+LEDGER_RATES_PATTERN = re.compile(r"ledger rates v([0-9]+)")
 
 
 class CatalogBook(JournalBase):
@@ -100,7 +105,8 @@ class CatalogBook(JournalBase):
             if version <= int(self.sync_value("rates_version") or 0):
                 return False
             for base, quote, value, effective in rates:
-                self._insert_rate(base, quote, value, effective, f"ledger rates v{version}")
+                self._insert_rate(base, quote, value, effective,
+                                  LEDGER_RATES.format(version=version))
             self._set_sync("rates_version", str(version))
         return True
 
@@ -117,6 +123,22 @@ class CatalogBook(JournalBase):
         self._audit("rate_set", base=base, quote=quote, value=str(value), version=version,
                     effective=effective.isoformat(), reason=reason)
         return Rate(base, quote, value, version, effective)
+
+    def catalog_source(self, version: int) -> str | None:
+        """Where a catalog version came from: ``ledger``, or the file it was imported from."""
+        value = self.db.value("SELECT source FROM catalog_versions WHERE version = ?",
+                              [version])
+        return None if value is None else str(value)
+
+    def rate_origin(self, base: str, quote: str, version: int) -> int | str | None:
+        """Where a rate came from: the ledger's rates version (an int), or the reason it was
+        set here with (a str); None when there is no such rate."""
+        reason = self.db.value("SELECT reason FROM rates WHERE base = ? AND quote = ? AND "
+                               "version = ?", [base, quote, version])
+        if reason is None:
+            return None
+        match = LEDGER_RATES_PATTERN.fullmatch(str(reason))
+        return int(match.group(1)) if match else str(reason)
 
     def rates(self, currency: str, currencies: Sequence[str], on: date | None = None) -> Rates:
         """The newest rate effective on ``on`` (today) for each other currency that has one."""

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -117,6 +118,16 @@ CREATE TABLE IF NOT EXISTS rate_sets (
     published_at TEXT NOT NULL,
     body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS lane_rates (
+    device_id TEXT NOT NULL,
+    base TEXT NOT NULL,
+    quote TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    first_sale TEXT NOT NULL,
+    PRIMARY KEY (device_id, base, quote, version)
+);
 CREATE TABLE IF NOT EXISTS vouchers (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -137,7 +148,7 @@ CREATE TABLE IF NOT EXISTS day_closes (
     at TEXT NOT NULL
 );
 """
-APPEND_ONLY = ("sales", "sale_lines", "sale_tenders", "catalogs", "rate_sets")
+APPEND_ONLY = ("sales", "sale_lines", "sale_tenders", "catalogs", "rate_sets", "lane_rates")
 
 
 class LedgerError(FairposError, ValueError):
@@ -385,19 +396,31 @@ class SqliteLedger:
     def _read_known(self) -> Known:
         methods = frozenset({*BUILTIN_METHODS, *self.vouchers()})
         catalogs = self._all("SELECT version, currency, format, body FROM catalogs")
-        rate_sets = self._all("SELECT body FROM rate_sets")
         currencies = {row["currency"] for row in catalogs}
-        for row in rate_sets:
-            for rate in json.loads(row["body"])["rates"]:
+        rate_sets: dict[int, dict[tuple[str, str, date], Decimal]] = {}
+        for row in self._all("SELECT version, body FROM rate_sets"):
+            rates = json.loads(row["body"])["rates"]
+            rate_sets[row["version"]] = {
+                (r["base"], r["quote"], date.fromisoformat(r["effective"])): Decimal(r["value"])
+                for r in rates}
+            for rate in rates:
                 currencies.update((rate["base"], rate["quote"]))
         classes: set[str] = set()
+        prices: dict[int, dict[tuple[str, str], int]] = {}
         for row in catalogs:
-            with suppress(CatalogError, MoneyError):
-                classes.update(c.code for c in parse_catalog(
-                    row["body"], "json" if row["format"] == "json" else "csv",
-                    row["currency"]).price_classes)
+            try:
+                draft = parse_catalog(row["body"], "json" if row["format"] == "json" else "csv",
+                                      row["currency"])
+            except (CatalogError, MoneyError):
+                continue  # (checked when published: not reached)
+            per_kg = {c.code: c.price_per_kg for c in draft.price_classes}
+            classes.update(per_kg)
+            prices[row["version"]] = {
+                **{("class", code): price for code, price in per_kg.items()},
+                **{("product", p.plu): p.price if p.price is not None
+                   else per_kg[str(p.price_class).upper()] for p in draft.products}}
         return Known(methods, frozenset(currencies), frozenset(classes),
-                     frozenset(row["version"] for row in catalogs))
+                     frozenset(row["version"] for row in catalogs), rate_sets, prices)
 
     def ingest(self, device_id: str, sales: Sequence[Any]) -> BatchResult:
         """Store a batch of one device's sales, all in one transaction. Every entry is read
@@ -421,11 +444,13 @@ class SqliteLedger:
     def _store_one(self, conn: sqlite3.Connection, device_id: str, entry: Checked, now: str,
                    result: BatchResult) -> None:
         sale = entry.sale
-        if sale is None:
-            assert entry.reason is not None
-            self._quarantine(conn, device_id, entry.sale_id, "rejected", entry.reason,
+        reason = entry.reason
+        if sale is not None and reason is None:
+            reason = self._lane_rates_differ(conn, device_id, sale, entry.data)
+        if sale is None or reason is not None:
+            self._quarantine(conn, device_id, entry.sale_id, "rejected", str(reason),
                              entry.payload, entry.digest, now)
-            result.rejected.append({"id": entry.sale_id, "reason": entry.reason})
+            result.rejected.append({"id": entry.sale_id, "reason": str(reason)})
             return
         inserted = conn.execute(
             "INSERT INTO sales (id, device_id, seq, kind, ref_id, business_date, confirmed_at, "
@@ -447,7 +472,31 @@ class SqliteLedger:
             result.conflict.append({"id": sale.id, "reason": reason})
             return
         self._insert_details(conn, sale.id, entry.data)
+        conn.executemany(
+            "INSERT INTO lane_rates VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            [(device_id, rate.base, rate.quote, rate.version, str(rate.value),
+              str(item.get("reason") or ""), sale.id)
+             for rate, item in zip(sale.rates, entry.data["rates"], strict=True)
+             if item.get("published") is None])
         result.accepted.append(sale.id)
+
+    @staticmethod
+    def _lane_rates_differ(conn: sqlite3.Connection, device_id: str, sale: Sale,
+                           data: dict[str, Any]) -> str | None:
+        """A rate the lane set itself (not published here) is kept the first time a sale of
+        the lane uses it; a later sale that gives the same rate version another value is
+        refused (None: they agree)."""
+        for rate, item in zip(sale.rates, data["rates"], strict=True):
+            if item.get("published") is not None:
+                continue
+            row = conn.execute(
+                "SELECT value, first_sale FROM lane_rates WHERE device_id = ? AND base = ? "
+                "AND quote = ? AND version = ?",
+                [device_id, rate.base, rate.quote, rate.version]).fetchone()
+            if row is not None and Decimal(row[0]) != rate.value:
+                return (f"the lane's rate {rate.base}→{rate.quote} v{rate.version} is "
+                        f"{row[0]} in {row[1]}, not {rate.value}")
+        return None
 
     def add_voucher(self, code: str, name: str) -> None:
         """A voucher or market token the lanes take (its code as in their ``[[vouchers]]``):

@@ -194,6 +194,22 @@ class PushReport:
         return self.error is None
 
 
+def with_origins(journal: Journal, wire: dict[str, Any]) -> dict[str, Any]:
+    """Say where the entry's prices and rates came from, for the ledger to check: a catalog
+    it published (``catalog_published``), each rate's published version (``published``) or
+    the reason it was set at this lane (``reason``)."""
+    version = wire.get("catalog_version")
+    if version is not None and journal.catalog_source(version) == "ledger":
+        wire["catalog_published"] = True
+    for rate in wire["rates"]:
+        origin = journal.rate_origin(rate["base"], rate["quote"], rate["version"])
+        if isinstance(origin, int):
+            rate["published"] = origin
+        else:
+            rate["reason"] = origin or ""
+    return wire
+
+
 def next_payloads(journal: Journal, limit: int) -> list[dict[str, Any]]:
     """The next entries to send as wire payloads; a payload is made once, checked against
     the wire schema (as the ledger will), and kept. An entry that fails the check is set
@@ -205,7 +221,7 @@ def next_payloads(journal: Journal, limit: int) -> list[dict[str, Any]]:
         for entry_id, payload in entries:
             if payload is not None:
                 continue
-            wire = sale_to_wire(journal.sale(entry_id))
+            wire = with_origins(journal, sale_to_wire(journal.sale(entry_id)))
             try:
                 check_entry(wire)
             except WireError as err:

@@ -65,12 +65,15 @@ BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 SALE_KEYS = frozenset({"v", "id", "seq", "kind", "ref_id", "reason", "shift", "business_date",
                        "confirmed_at", "volunteer", "training", "currency", "total", "lines",
-                       "tenders", "change", "catalog_version", "rates"})
+                       "tenders", "change", "catalog_version", "catalog_published", "rates"})
+SALE_OPTIONAL = frozenset({"ref_id", "reason", "catalog_version", "catalog_published"})
 LINE_KEYS = frozenset({"kind", "code", "name_es", "name_en", "price_class", "grams", "count",
                        "unit_price", "amount", "voided", "tags", "scale_frame"})
 TENDER_KEYS = frozenset({"method", "currency", "amount", "reference", "verified"})
 CHANGE_KEYS = frozenset({"currency", "amount"})
-RATE_KEYS = frozenset({"base", "quote", "value", "version", "effective"})
+RATE_KEYS = frozenset({"base", "quote", "value", "version", "effective", "published",
+                       "reason"})
+RATE_OPTIONAL = frozenset({"published", "reason"})  # published: the ledger's rates version
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,11 @@ class Known:
     currencies: frozenset[str] = frozenset()
     price_classes: frozenset[str] = frozenset()
     catalog_versions: frozenset[int] = frozenset()
-    rate_sets: Mapping[int, Mapping[tuple[str, str], Decimal]] = field(default_factory=dict)
+    # published rates: version → (base, quote, effective date) → value
+    rate_sets: Mapping[int, Mapping[tuple[str, str, date], Decimal]] = field(
+        default_factory=dict)
+    # published catalogs: version → (line kind, PLU or class code) → price per kg or per item
+    catalog_prices: Mapping[int, Mapping[tuple[str, str], int]] = field(default_factory=dict)
 
 
 def split_id(sale_id: Any) -> tuple[str, int]:
@@ -241,10 +248,14 @@ def _tender(item: Any, n: int, known: Known) -> Tender:
 
 
 def _rate(item: Any, n: int, known: Known) -> Rate:
-    data = _object(item, RATE_KEYS, f"rate {n}")
+    data = _object(item, RATE_KEYS, f"rate {n}", required=RATE_KEYS - RATE_OPTIONAL)
     value = Decimal(_pattern(data, "value", RATE_VALUE))
     if value <= 0:
         raise WireError(f"rate {n} must be more than zero")
+    published = _int(data, "published", 1, MAX_SMALL, optional=True)
+    reason = _text(data, "reason", TEXT_LIMITS["reason"], optional=True)
+    if published is not None and reason is not None:
+        raise WireError(f"rate {n} is either published by the ledger or set at the lane")
     return Rate(_currency(data, "base", known), _currency(data, "quote", known), value,
                 _int(data, "version", 1, MAX_SMALL), _date(data, "effective"))
 
@@ -253,8 +264,9 @@ def sale_from_wire(data: Any, known: Known | None = None) -> Sale:
     """An entry from its wire form, checked against the whole schema (see the module's
     docstring); WireError says what is wrong, in one line."""
     known = known or Known()
-    data = _object(data, SALE_KEYS, "an entry",
-                   required=SALE_KEYS - {"ref_id", "reason", "catalog_version"})
+    data = _object(data, SALE_KEYS, "an entry", required=SALE_KEYS - SALE_OPTIONAL)
+    if "catalog_published" in data:
+        _bool(data, "catalog_published")
     if type(data["v"]) is not int or data["v"] != WIRE_VERSION:
         raise WireError(f"unknown wire version {_shown(data['v'])}")
     sale_id = data["id"]
@@ -343,10 +355,44 @@ def check_sale(sale: Sale) -> str | None:
     return None
 
 
+def check_published(sale: Sale, data: Mapping[str, Any], known: Known) -> str | None:
+    """Why the entry's prices or rates are not what the ledger published (None: they are,
+    or they are the lane's own). A rate marked ``published: N`` must be rates vN's; when the
+    catalog is marked published, each line's price must be that catalog version's. (A checker
+    that knows no published rates or catalogs — the lane's own — checks neither.)"""
+    for n, (rate, item) in enumerate(zip(sale.rates, data["rates"], strict=True), start=1):
+        version = item.get("published")
+        if version is None or not known.rate_sets:
+            continue
+        published = known.rate_sets.get(version)
+        if published is None:
+            return f"rate {n} names rates v{version}, which the ledger has not published"
+        value = published.get((rate.base, rate.quote, rate.effective))
+        if value != rate.value:
+            theirs = "none" if value is None else value
+            return (f"rate {n}: {rate.base}→{rate.quote} {rate.value} from {rate.effective} "
+                    f"is not rates v{version}'s ({theirs})")
+    if data.get("catalog_published") and sale.catalog_version is not None and \
+            known.catalog_prices:
+        prices = known.catalog_prices.get(sale.catalog_version)
+        if prices is None:
+            return (f"the entry names catalog v{sale.catalog_version}, which the ledger has "
+                    f"not published")
+        for n, line in enumerate(sale.lines, start=1):
+            price = prices.get((line.kind, line.code))
+            if price != line.unit_price:
+                listed = "none" if price is None else price
+                return (f"line {n}: {line.code} at {line.unit_price} is not catalog "
+                        f"v{sale.catalog_version}'s price ({listed})")
+    return None
+
+
 def check_entry(data: Any, known: Known | None = None) -> Sale:
-    """The entry, well-formed and adding up; WireError with the reason otherwise."""
+    """The entry, well-formed, adding up, at the published prices and rates it names;
+    WireError with the reason otherwise."""
+    known = known or Known()
     sale = sale_from_wire(data, known)
-    reason = check_sale(sale)
+    reason = check_sale(sale) or check_published(sale, data, known)
     if reason is not None:
         raise WireError(reason)
     return sale
