@@ -8,8 +8,10 @@
 3. Bytes on the wire per sale (gzip), and the time to sync a 300-sale day through a proxy set
    to 800 ms ± 400 ms latency and 4 KB/s, against the same bytes POSTed raw through the same
    proxy to the bare endpoint.
+4. With ``--against COMMIT``: figure 1 for this tree and for COMMIT, in turns (what a change
+   to the ledger cost).
 
-    python -m benchmarks.sync [--sales N] [--stalls N]
+    python -m benchmarks.sync [--sales N] [--stalls N] [--against COMMIT [--rounds N]]
 """
 
 from __future__ import annotations
@@ -181,16 +183,58 @@ def slow_link(tmp: Path) -> None:
     print(f"   ratio                          {ours / bare:9.2f}x")
 
 
+RELAY_ONLY = ("import sys, tempfile; from pathlib import Path; from benchmarks.sync import "
+              "one_stall\nwith tempfile.TemporaryDirectory() as t: one_stall(Path(t), "
+              "int(sys.argv[1]))")
+
+
+def against(commit: str, sales: int, rounds: int) -> None:
+    """Figure 1 for this tree and for ``commit`` (checked out beside it), in turns, so that
+    both meet the same machine: what a change to the ledger cost in sync throughput."""
+    import re
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base"
+        subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", "-q", str(base),
+                        commit], check=True)
+        try:
+            rates: dict[str, list[float]] = {"base": [], "this": []}
+            for _ in range(rounds):
+                for name, tree in (("base", base), ("this", root)):
+                    out = subprocess.run([sys.executable, "-c", RELAY_ONLY, str(sales)],
+                                         cwd=tree, capture_output=True, text=True,
+                                         check=True).stdout
+                    found = re.search(r"relay → ledger\s+([\d,]+) sales/s", out)
+                    assert found is not None, out
+                    rates[name].append(float(found.group(1).replace(",", "")))
+        finally:
+            subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(base)],
+                           check=True)
+    mine, theirs = statistics.median(rates["this"]), statistics.median(rates["base"])
+    print(f"4. figure 1 against {commit}, median of {rounds} turns each")
+    print(f"   {commit:<30} {theirs:9,.0f} sales/s")
+    print(f"   {'this tree':<30} {mine:9,.0f} sales/s")
+    print(f"   ratio (throughput)             {mine / theirs:9.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sales", type=int, default=5000)
     parser.add_argument("--stalls", type=int, default=30)
     parser.add_argument("--per-stall", type=int, default=400)
+    parser.add_argument("--against", metavar="COMMIT",
+                        help="also measure figure 1 at COMMIT, in turns with this tree")
+    parser.add_argument("--rounds", type=int, default=5, help="turns each, with --against")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         one_stall(Path(tmp), args.sales)
         many_stalls(Path(tmp), args.stalls, args.per_stall)
         slow_link(Path(tmp))
+    if args.against:
+        against(args.against, args.sales, args.rounds)
 
 
 if __name__ == "__main__":

@@ -148,6 +148,35 @@ def admin_token(revoked: str | None, db: Path) -> None:
     click.echo(token)
 
 
+@ledger.group()
+def voucher() -> None:
+    """Vouchers and market tokens the lanes take: a tender of any other method is refused."""
+
+
+@voucher.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="Its name on the pages (e.g. 'SNAP token').")
+@db_option
+def voucher_add(code: str, name: str, db: Path) -> None:
+    """Accept CODE (as in the lanes' [[vouchers]]) as a payment method from now on."""
+    with opened(db) as store:
+        store.add_voucher(code.strip(), name)
+    click.echo(_("Voucher {code} ({name}) is accepted from now on.").format(
+        code=code.strip(), name=name.strip()))
+
+
+@voucher.command("list")
+@db_option
+def voucher_list(db: Path) -> None:
+    """The vouchers this ledger accepts."""
+    with opened(db) as store:
+        vouchers = store.vouchers()
+    if not vouchers:
+        click.echo(_("No vouchers: only cash, card, pago móvil, biopago and other."))
+    for code, name in vouchers.items():
+        click.echo(f"{code}\t{name}")
+
+
 @ledger.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--currency", default="USD", show_default=True,

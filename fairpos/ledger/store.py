@@ -434,19 +434,22 @@ class SqliteLedger:
         result = BatchResult()
         now = self.clock()
         with self.transaction() as conn:
+            rates = {(r[0], r[1], r[2]): (Decimal(r[3]), r[4]) for r in conn.execute(
+                "SELECT base, quote, version, value, first_sale FROM lane_rates "
+                "WHERE device_id = ?", [device_id])}
             for entry in checked:
-                self._store_one(conn, device_id, entry, now, result)
+                self._store_one(conn, device_id, entry, now, result, rates)
             result.max_contiguous_seq = self._advance(conn, device_id)
             conn.execute("UPDATE devices SET last_sync_at = ? WHERE device_id = ?",
                          [now, device_id])
         return result
 
     def _store_one(self, conn: sqlite3.Connection, device_id: str, entry: Checked, now: str,
-                   result: BatchResult) -> None:
+                   result: BatchResult, rates: LaneRates) -> None:
         sale = entry.sale
         reason = entry.reason
         if sale is not None and reason is None:
-            reason = self._lane_rates_differ(conn, device_id, sale, entry.data)
+            reason = _lane_rates_differ(rates, sale, entry.data)
         if sale is None or reason is not None:
             self._quarantine(conn, device_id, entry.sale_id, "rejected", str(reason),
                              entry.payload, entry.digest, now)
@@ -472,31 +475,14 @@ class SqliteLedger:
             result.conflict.append({"id": sale.id, "reason": reason})
             return
         self._insert_details(conn, sale.id, entry.data)
-        conn.executemany(
-            "INSERT INTO lane_rates VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-            [(device_id, rate.base, rate.quote, rate.version, str(rate.value),
-              str(item.get("reason") or ""), sale.id)
-             for rate, item in zip(sale.rates, entry.data["rates"], strict=True)
-             if item.get("published") is None])
+        for rate, item in zip(sale.rates, entry.data["rates"], strict=True):
+            key = (rate.base, rate.quote, rate.version)
+            if item.get("published") is None and key not in rates:
+                conn.execute("INSERT INTO lane_rates VALUES (?,?,?,?,?,?,?)",
+                             [device_id, *key, str(rate.value), str(item.get("reason") or ""),
+                              sale.id])
+                rates[key] = (rate.value, sale.id)
         result.accepted.append(sale.id)
-
-    @staticmethod
-    def _lane_rates_differ(conn: sqlite3.Connection, device_id: str, sale: Sale,
-                           data: dict[str, Any]) -> str | None:
-        """A rate the lane set itself (not published here) is kept the first time a sale of
-        the lane uses it; a later sale that gives the same rate version another value is
-        refused (None: they agree)."""
-        for rate, item in zip(sale.rates, data["rates"], strict=True):
-            if item.get("published") is not None:
-                continue
-            row = conn.execute(
-                "SELECT value, first_sale FROM lane_rates WHERE device_id = ? AND base = ? "
-                "AND quote = ? AND version = ?",
-                [device_id, rate.base, rate.quote, rate.version]).fetchone()
-            if row is not None and Decimal(row[0]) != rate.value:
-                return (f"the lane's rate {rate.base}→{rate.quote} v{rate.version} is "
-                        f"{row[0]} in {row[1]}, not {rate.value}")
-        return None
 
     def add_voucher(self, code: str, name: str) -> None:
         """A voucher or market token the lanes take (its code as in their ``[[vouchers]]``):
@@ -802,3 +788,20 @@ def _checked(device_id: str, data: Any, known: Known, furthest: int) -> Checked:
         return Checked(sale_id, data, payload, digest, None,
                        f"the ledger could not read this entry ({type(err).__name__})")
     return Checked(sale.id, data, payload, digest, sale, None)
+
+
+LaneRates = dict[tuple[str, str, int], tuple[Decimal, str]]  # (base, quote, version) → value, sale
+
+
+def _lane_rates_differ(rates: LaneRates, sale: Sale, data: dict[str, Any]) -> str | None:
+    """A rate the lane set itself (not published here) is kept the first time a sale of the
+    lane uses it; a later sale that gives the same rate version another value is refused
+    (None: they agree)."""
+    for rate, item in zip(sale.rates, data["rates"], strict=True):
+        if item.get("published") is not None:
+            continue
+        kept = rates.get((rate.base, rate.quote, rate.version))
+        if kept is not None and kept[0] != rate.value:
+            return (f"the lane's rate {rate.base}→{rate.quote} v{rate.version} is "
+                    f"{kept[0]} in {kept[1]}, not {rate.value}")
+    return None

@@ -60,6 +60,7 @@ SCALE_FRAME = re.compile(r"[0-9a-f]{0,512}", re.ASCII)
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,15}([+-][0-9]{2}:[0-9]{2}|Z)?",
                     re.ASCII)
+ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # bidirectional overrides and isolates: they turn a name around on a treasurer's page
 BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -160,7 +161,15 @@ def check_text(value: Any, what: str, limit: int, empty: bool = True) -> str:
         raise WireError(f"{what} is longer than {limit} characters")
     if not empty and not value.strip():
         raise WireError(f"{what} is empty")
+    if value.isascii():  # most text: only the control characters to look for
+        control = ASCII_CONTROL.search(value)
+        if control is not None:
+            raise WireError(f"{what} holds a control or invalid character "
+                            f"(U+{ord(control.group()):04X})")
+        return value
     for char in value:
+        if char < "\x80" and ASCII_CONTROL.match(char) is None:
+            continue
         category = unicodedata.category(char)
         if category in ("Cc", "Cs", "Co", "Cn") or char in BIDI:
             raise WireError(f"{what} holds a control or invalid character "
@@ -341,6 +350,14 @@ def check_sale(sale: Sale) -> str | None:
                 "refund gives them back)")
     if sum(abs(amount) for amount in given) > MAX_MINOR:
         return "the tenders and the change are too large"
+    pricing = sale.total.currency
+    if sale.change.currency == pricing and all(t.amount.currency == pricing
+                                               for t in sale.tenders):
+        paid_minor = sum(t.amount.minor for t in sale.tenders) - sale.change.minor
+        if paid_minor != sale.total.minor:  # (one currency: to the minor unit)
+            return (f"the tenders less the change ({paid_minor}) do not pay the total "
+                    f"({sale.total.minor})")
+        return None
     rates = Rates(sale.total.currency, {r.quote: r for r in sale.rates
                                         if r.base == sale.total.currency})
     try:
