@@ -242,6 +242,23 @@ def test_entries_outside_the_schema_are_quarantined_with_the_reason(lane: Lane,
     assert said in reason, reason
 
 
+def test_a_voucher_is_a_payment_method_once_the_ledger_knows_it(lane: Lane) -> None:
+    def in_snap(sale: dict[str, Any]) -> None:
+        sale["tenders"][0]["method"] = "snap"
+
+    early = mutated(lane, in_snap)
+    assert "unknown payment method 'snap'" in rejected_for(lane.batch(early))[0]
+    command = [sys.executable, "-m", "fairpos", "--lang", "en", "ledger", "voucher", "add",
+               "snap", "--name", "SNAP token", "--db", str(lane.server.db)]
+    added = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0 and "snap (SNAP token) is accepted" in added.stdout
+    bad = subprocess.run([*command[:8], "Cash", "--name", "x", "--db", str(lane.server.db)],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "cannot be a voucher code" in bad.stderr
+    later = mutated(lane, in_snap)
+    assert lane.batch(later)["accepted"] == [later["id"]]
+
+
 def test_a_body_that_is_not_declared_json_is_refused(lane: Lane) -> None:
     body = {"device_id": lane.device, "sales": [lane.fresh()]}
     assert lane.post(body, content_type="text/plain").status_code == 415
@@ -273,7 +290,9 @@ def test_the_pages_survive_hostile_data(lane: Lane) -> None:
     home = httpx.get(lane.server.url + "/", headers=auth).text
     assert home.count("<tr><td>HOST01</td>") == 20  # the newest 20 of them
     assert "more are in the CSV" in home
-    assert "overflow-wrap:anywhere" in home
+    assert "overflow-wrap:anywhere" in home and "<td class=t>volunteer is longer" in home
+    everything = httpx.get(lane.server.url + "/quarantine.csv", headers=auth).text
+    assert everything.count("volunteer is longer than 80") == 30
     day = big["business_date"]
     spanish = subprocess.run(  # the page in Spanish, from the ledger's own renderer
         [sys.executable, "-c",

@@ -260,6 +260,12 @@ def create_app(store: LedgerStore) -> Starlette:
         return Response(rows, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
+    def quarantine_csv(request: Request) -> Response:
+        fair = request.query_params.get("fair") or None
+        rows = pages.to_csv(store.quarantined(fair))
+        return Response(rows, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="quarantine.csv"'})
+
     async def gone(request: Request, exc: Exception) -> Response:
         """The client hung up mid-request (a stall losing its link): nothing was stored from
         a body never read whole, and it is not the ledger's fault — no traceback."""
@@ -278,5 +284,6 @@ def create_app(store: LedgerStore) -> Starlette:
         Route("/", admin(index)),
         Route("/day/{day}", admin(day)),
         Route("/day/{day}/{table}.csv", admin(day_csv)),
+        Route("/quarantine.csv", admin(quarantine_csv)),
     ])
 

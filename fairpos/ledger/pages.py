@@ -27,7 +27,7 @@ th,td{padding:.25rem .5rem;border-bottom:1px solid #ddd;text-align:left}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.wide{overflow-x:auto}
 .warn{color:#a40000;font-weight:bold}small a{margin-right:.75rem}
 svg{max-width:100%;height:auto}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.5rem}
-td{overflow-wrap:anywhere;max-width:24rem}.out{float:right;margin-top:.5rem}
+td.t{overflow-wrap:anywhere;min-width:8rem;max-width:24rem}.out{float:right;margin-top:.5rem}
 """
 
 
@@ -60,14 +60,19 @@ class Safe(str):
     """Markup made here, not to be escaped again."""
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()
-          ) -> str:
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = (),
+          free: Sequence[int] = ()) -> str:
+    """``numeric`` columns align right; ``free`` columns hold free text (names, reasons),
+    which wraps anywhere however long it is; the table scrolls sideways on a narrow screen."""
     if not rows:
         return "<p>" + escape(_("None.")) + "</p>"
-    head = "".join(f'<th{" class=n" if i in numeric else ""}>{escape(h)}</th>'
-                   for i, h in enumerate(headers))
+
+    def kind(i: int) -> str:
+        return " class=n" if i in numeric else " class=t" if i in free else ""
+
+    head = "".join(f"<th{kind(i)}>{escape(h)}</th>" for i, h in enumerate(headers))
     body = "".join("<tr>" + "".join(
-        f'<td{" class=n" if i in numeric else ""}>{cell if isinstance(cell, Safe) else escape(str(cell))}</td>'  # noqa: E501
+        f"<td{kind(i)}>{cell if isinstance(cell, Safe) else escape(str(cell))}</td>"
         for i, cell in enumerate(row)) + "</tr>" for row in rows)
     return (f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
             f"</table></div>")
@@ -120,7 +125,8 @@ def index_page(dates: Sequence[tuple[str, str]], devices: Sequence[dict[str, Any
         (fair, Safe(f'<a href="/day/{quote(day)}?fair={quote(fair)}">{escape(day)}</a>'))
         for fair, day in dates])
     return page(_("Ledger"), h2(_("Days")) + days + h2(_("Lanes")) + lanes_table(devices)
-                + quarantine_part(quarantined, in_quarantine))
+                + quarantine_part(quarantined, in_quarantine)
+                + '<small><a href="/quarantine.csv">CSV</a></small>')
 
 
 def quarantine_part(shown: Sequence[dict[str, Any]], total: int | None) -> str:
@@ -156,10 +162,11 @@ def missing_more(device: dict[str, Any]) -> str:
 
 
 def quarantine_table(rows: Sequence[dict[str, Any]]) -> str:
+    kinds = {"rejected": _("rejected"), "conflict": _("in conflict")}
     return table([_("Device"), _("Lane"), _("Sale"), _("Kind"), _("Reason"), _("Received")],
                  [
-        (q["device_id"], q["lane"] or "", q["sale_id"], q["kind"], q["reason"],
-         q["received_at"]) for q in rows])
+        (q["device_id"], q["lane"] or "", q["sale_id"], kinds.get(q["kind"], q["kind"]),
+         q["reason"], q["received_at"]) for q in rows], free=(4,))
 
 
 def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
@@ -203,7 +210,7 @@ def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
                _("Amount ({currency})").format(currency=currency)],
               [(p["code"], p["name"], kilos(p["grams"]) if p["grams"] else "",
                 count(p["count"]) if p["count"] else "", money(p["amount"], currency))
-               for p in report["products"]], numeric=(2, 3, 4)),
+               for p in report["products"]], numeric=(2, 3, 4), free=(1,)),
         h2(_("Lanes' sync")), csv_link("sync"),
         lanes_table([d for d in devices if not fair or d["fair"] == fair]),
         quarantine_part(quarantined, in_quarantine), csv_link("quarantine"),
@@ -225,8 +232,10 @@ def csv_rows(report: dict[str, Any], name: str, devices: Sequence[dict[str, Any]
         "quarantine": list(quarantined),
     }
     rows = tables.get(name)
-    if rows is None:
-        return None
+    return None if rows is None else to_csv(rows)
+
+
+def to_csv(rows: Sequence[dict[str, Any]]) -> str:
     out = io.StringIO()
     if rows:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
