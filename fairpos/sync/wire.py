@@ -80,20 +80,22 @@ def decode_body(body: bytes, gzipped: bool, limit: int = MAX_BODY) -> Any:
         raise WireError(f"the body cannot be read ({str(err)[:80]})") from None
 
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"\\')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_INNERMOST = re.compile(rb"\[\]|\{\}")
 
 
 def too_deep(body: bytes, limit: int = 0) -> bool:
     """Whether the JSON in ``body`` nests deeper than ``limit`` (default MAX_DEPTH), found
-    before parsing it: only brackets, quotes and backslashes kept, the strings then left out,
-    and innermost pairs taken away one level a pass — each step at the speed of
-    ``bytes.translate`` and ``bytes.replace``."""
-    brackets = _STRING.sub(b"", body.translate(None, _NOT_STRUCTURE))
+    before parsing it: escaped backslashes and quotes taken out, the strings then left out
+    (every other piece between quotes), only brackets kept, and innermost pairs taken away one
+    level a pass — each step at C speed (``replace``, ``split``, ``translate``, a regex)."""
+    unescaped = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside = b"".join(unescaped.split(b'"')[::2])
+    brackets = outside.translate(None, _NOT_BRACKETS)
     for _level in range(limit or MAX_DEPTH):
         if not brackets:
             return False
-        brackets = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        brackets = _INNERMOST.sub(b"", brackets)  # (one level: both kinds in one scan)
     return bool(brackets)
 
 
