@@ -12,7 +12,9 @@ Every method may be called from any thread: the journal serialises its own write
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -94,8 +96,10 @@ class Lane:
             if not self.settings_path.exists():
                 raise LaneError(_("no {name} in {dir}; run “fairpos init” first").format(
                     name=SETTINGS_NAME, dir=self.data_dir))
-            self._settings = parse_settings(self.settings_path.read_text(encoding="utf-8"),
-                                            os.environ)
+            text = self.settings_path.read_text(encoding="utf-8")
+            self._settings = parse_settings(text, os.environ)
+            if "token" in text and self._settings.ledger.token:
+                _readable_by_owner_alone(self.settings_path)
         return self._settings
 
     def write_settings(self, text: str) -> None:
@@ -273,3 +277,12 @@ class Lane:
 
     def now(self) -> datetime:
         return self.journal.clock()
+
+
+def _readable_by_owner_alone(path: Path) -> None:
+    """A settings file that holds the ledger's token, written before the lane kept it so (or
+    copied in by hand), is made readable by its owner alone."""
+    with suppress(OSError):  # not ours to change: the lane still works
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            os.chmod(path, mode & 0o700)

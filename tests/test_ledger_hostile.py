@@ -496,6 +496,9 @@ def test_a_stall_keeps_its_token_readable_by_its_user_alone(tmp_path: Path,
     connect(stall_dir, server, number=9)
     assert settings.stat().st_mode & 0o777 == 0o600
     assert "token" in settings.read_text()
+    settings.chmod(0o644)  # copied in by hand, say: the next command tightens it
+    stall_dir.run("sync-status")
+    assert settings.stat().st_mode & 0o777 == 0o600
 
 
 # -- the fuzz ----------------------------------------------------------------------------------
