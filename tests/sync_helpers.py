@@ -191,8 +191,8 @@ def stall_sums(lane: LaneDir) -> tuple[int, int]:
 
 def ledger_sums(db: Path, device_id: str) -> tuple[int, int]:
     with _Opened(db) as ledger:
-        row = ledger.conn.execute("SELECT COUNT(*), COALESCE(SUM(total), 0) FROM sales "
-                                  "WHERE device_id = ?", [device_id]).fetchone()
+        row = ledger.all("SELECT COUNT(*), COALESCE(SUM(total), 0) FROM sales "
+                         "WHERE device_id = ?", [device_id])[0]
         return int(row[0]), int(row[1])
 
 

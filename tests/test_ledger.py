@@ -184,14 +184,16 @@ def test_a_failure_inside_a_batch_rolls_the_whole_batch_back(
     monkeypatch.setattr(SqliteLedger, "_insert_details", failing)
     with pytest.raises(DiskError, match="disk I/O error"):  # said in one line, rolled back
         ledger.ingest("ROLLBK", payloads(lane))
-    assert ledger.conn.execute("SELECT COUNT(*) FROM sales").fetchone()[0] == 0
-    assert ledger.conn.execute("SELECT COUNT(*) FROM sale_lines").fetchone()[0] == 0
+    assert ledger.all("SELECT COUNT(*) FROM sales")[0][0] == 0
+    assert ledger.all("SELECT COUNT(*) FROM sale_lines")[0][0] == 0
     monkeypatch.setattr(SqliteLedger, "_insert_details", original)
     assert len(ledger.ingest("ROLLBK", payloads(lane)).accepted) == 4
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        ledger.conn.execute("UPDATE sales SET total = 0")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        ledger.conn.execute("DELETE FROM sale_lines")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"), \
+            ledger.transaction() as conn:
+        conn.execute("UPDATE sales SET total = 0")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"), \
+            ledger.transaction() as conn:
+        conn.execute("DELETE FROM sale_lines")
     ledger.close()
 
 

@@ -132,7 +132,7 @@ class SyncModel(RuleBasedStateMachine):
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def ledger_rows(self, device: str) -> dict[str, tuple[int, str]]:
-        rows = self.ledger.conn.execute(
+        rows = self.ledger.all(
             "SELECT id, total, payload_hash FROM sales WHERE device_id = ?", [device])
         return {r[0]: (r[1], r[2]) for r in rows}
 

@@ -23,27 +23,51 @@ from fairpos.money import Money
 from fairpos.tenders import method_label
 
 if TYPE_CHECKING:  # the ledger's storage is loaded by the commands that use it
-    from fairpos.ledger.store import SqliteLedger
+    from fairpos.ledger.store import SqlLedger
 
 
-def default_db() -> Path:
-    return Path(user_data_dir("fairpos", appauthor=False)) / "ledger" / "ledger.db"
+def default_db() -> str:
+    return str(Path(user_data_dir("fairpos", appauthor=False)) / "ledger" / "ledger.db")
 
 
 db_option = click.option(
-    "--db", type=click.Path(dir_okay=False, path_type=Path), envvar="FAIRPOS_LEDGER_DB",
-    default=default_db, show_default="per-user data folder",
-    help="The ledger's SQLite file (env: FAIRPOS_LEDGER_DB); the same for every command.")
+    "--db", envvar="FAIRPOS_LEDGER_DB", default=default_db, show_default="per-user data folder",
+    help="The ledger's database: a SQLite file, or postgresql://USER@HOST/DB (env: "
+         "FAIRPOS_LEDGER_DB); the same for every command.")
+
+
+def open_store(db: str, seq_ahead: int | None = None) -> SqlLedger:
+    """The ledger at ``db``, or one line saying why it cannot be opened."""
+
+    from fairpos.ledger.store import open_ledger
+
+    try:
+        return open_ledger(db, seq_ahead=seq_ahead or SEQ_AHEAD)
+    except (sqlite3.Error, OSError) as err:
+        refuse(_("cannot open the ledger at {db}: {error}").format(db=shown(db), error=err))
+    except Exception as err:  # psycopg's errors (loaded only with PostgreSQL)
+        if type(err).__module__.startswith(("psycopg", "psycopg_pool")):
+            refuse(_("cannot open the ledger at {db}: {error}").format(
+                db=shown(db), error=" ".join(str(err).split())))
+        raise
+
+
+def shown(db: str) -> str:
+    """``db`` as it can be printed: a URL's password left out."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(db)
+    if parts.password is None:
+        return db
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @contextmanager
-def opened(db: Path) -> Iterator[SqliteLedger]:
-    from fairpos.ledger.store import LedgerError, SqliteLedger
+def opened(db: str) -> Iterator[SqlLedger]:
+    from fairpos.ledger.store import LedgerError
 
-    try:
-        store = SqliteLedger(db)
-    except (sqlite3.Error, OSError) as err:
-        refuse(_("cannot open the ledger at {db}: {error}").format(db=db, error=err))
+    store = open_store(db)
     try:
         yield store
     except LedgerError as err:
@@ -82,21 +106,17 @@ def ledger() -> None:
 @db_option
 def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | None,
           request_timeout: float, idle_timeout: int, max_connections: int, seq_ahead: int,
-          db: Path) -> None:
+          db: str) -> None:
     """Serve the sync API for stalls and the report pages (Ctrl+C stops)."""
     from fairpos.ledger.app import create_app
     from fairpos.ledger.server import run
-    from fairpos.ledger.store import SqliteLedger
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         refuse(_("https needs both --ssl-certfile and --ssl-keyfile"))
-    try:
-        store = SqliteLedger(db, seq_ahead=seq_ahead)
-    except (sqlite3.Error, OSError) as err:
-        refuse(_("cannot open the ledger at {db}: {error}").format(db=db, error=err))
+    store = open_store(db, seq_ahead)
     scheme = "https" if ssl_certfile else "http"
     click.echo(_("fairpos ledger on {scheme}://{host}:{port} (database {db})").format(
-        scheme=scheme, host=host, port=port, db=db), err=True)
+        scheme=scheme, host=host, port=port, db=shown(db)), err=True)
     try:
         run(create_app(store), host, port, request_seconds=request_timeout,
             idle_seconds=idle_timeout, max_connections=max_connections,
@@ -109,7 +129,7 @@ def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | Non
 @click.option("--fair", required=True, help="The fair (market) the lane belongs to.")
 @click.option("--lane", type=click.IntRange(min=1), required=True, help="The lane's number.")
 @db_option
-def enrol(fair: str, lane: int, db: Path) -> None:
+def enrol(fair: str, lane: int, db: str) -> None:
     """Enrol a lane; prints its token once, alone on the last line (only its hash is kept)."""
     with opened(db) as store:
         enrolment, token = store.enrol(fair, lane)
@@ -122,7 +142,7 @@ def enrol(fair: str, lane: int, db: Path) -> None:
 @ledger.command()
 @click.argument("device")
 @db_option
-def revoke(device: str, db: Path) -> None:
+def revoke(device: str, db: str) -> None:
     """Revoke a device's token: DEVICE is its id, or #N (its enrolment) if never connected."""
     with opened(db) as store:
         found = store.revoke(device)
@@ -135,7 +155,7 @@ def revoke(device: str, db: Path) -> None:
               help="Revoke this admin token instead, and end every session signed in "
                    "with it.")
 @db_option
-def admin_token(revoked: str | None, db: Path) -> None:
+def admin_token(revoked: str | None, db: str) -> None:
     """Make a token for the report pages; printed once, alone on the last line."""
     with opened(db) as store:
         if revoked is not None:
@@ -157,7 +177,7 @@ def voucher() -> None:
 @click.argument("code")
 @click.option("--name", required=True, help="Its name on the pages (e.g. 'SNAP token').")
 @db_option
-def voucher_add(code: str, name: str, db: Path) -> None:
+def voucher_add(code: str, name: str, db: str) -> None:
     """Accept CODE (as in the lanes' [[vouchers]]) as a payment method from now on."""
     with opened(db) as store:
         store.add_voucher(code.strip(), name)
@@ -167,7 +187,7 @@ def voucher_add(code: str, name: str, db: Path) -> None:
 
 @voucher.command("list")
 @db_option
-def voucher_list(db: Path) -> None:
+def voucher_list(db: str) -> None:
     """The vouchers this ledger accepts."""
     with opened(db) as store:
         vouchers = store.vouchers()
@@ -182,7 +202,7 @@ def voucher_list(db: Path) -> None:
 @click.option("--currency", default="USD", show_default=True,
               help="Pricing currency of a catalog file.")
 @db_option
-def publish(file: Path, currency: str, db: Path) -> None:
+def publish(file: Path, currency: str, db: str) -> None:
     """Publish a catalog (CSV/JSON) or a rates file (base,quote,rate,effective) as a new
     version for the stalls."""
     try:
@@ -198,7 +218,7 @@ def publish(file: Path, currency: str, db: Path) -> None:
 @ledger.command("import")
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @db_option
-def import_bundle(bundle: Path, db: Path) -> None:
+def import_bundle(bundle: Path, db: str) -> None:
     """Import a stall's bundle (fairpos export), with the same idempotency as a sync."""
     from fairpos.sync.bundle import BundleError, read_bundle
 
@@ -229,7 +249,7 @@ def import_bundle(bundle: Path, db: Path) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON (amounts in minor units of their currency).")
 @db_option
-def report(day: str | None, fair: str | None, as_json: bool, db: Path) -> None:
+def report(day: str | None, fair: str | None, as_json: bool, db: str) -> None:
     """A business date's sales: counts and totals per currency and tender, per lane and in all."""
     try:
         business_date = date.fromisoformat(day).isoformat() if day else date.today().isoformat()

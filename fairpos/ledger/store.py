@@ -1,8 +1,9 @@
 """The ledger's storage: every stall's entries once, the quarantine, published catalogs and rates.
 
-:class:`LedgerStore` is the interface the web app and the commands use; :class:`SqliteLedger`
-keeps it in one SQLite file (WAL, ``synchronous=FULL``). The SQL is plain (``ON CONFLICT DO
-NOTHING``, ``RETURNING``) so that a PostgreSQL store can follow with the same statements.
+:class:`LedgerStore` is the interface the web app and the commands use; :class:`SqlLedger`
+keeps it in one SQL that both engines take (``ON CONFLICT DO NOTHING``, ``RETURNING``, sums
+cast to 64-bit integers): :class:`SqliteLedger` in one SQLite file (WAL, ``synchronous=FULL``),
+:class:`PostgresLedger` in a PostgreSQL database shared by any number of ledger processes.
 
 A batch is stored in one transaction: each sale is inserted once; the same id with the same
 payload hash is a duplicate, with another hash a conflict (the original stays untouched);
@@ -18,7 +19,6 @@ import hmac
 import io
 import json
 import secrets
-import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
@@ -30,125 +30,14 @@ from typing import Any, Literal, Protocol
 from fairpos.catalog import CatalogError, parse_catalog
 from fairpos.errors import FairposError
 from fairpos.i18n import _
-from fairpos.journal.db import Database, append_only
+from fairpos.ledger.backends import Backend, PostgresBackend, SqliteBackend, is_postgresql
 from fairpos.ledger.limits import MISSING_SHOWN, SEQ_AHEAD, SESSION_HOURS
+from fairpos.ledger.migrations import migrate
 from fairpos.money import MoneyError, check_currency, parse_rate
 from fairpos.sale import Sale
 from fairpos.sync.schema import MAX_SEQ, Known, check_device_id, check_entry, split_id
 from fairpos.sync.wire import DayFigures, WireError, canonical, token_hash
 from fairpos.tenders import BUILTIN_METHODS
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS devices (
-    enrolment INTEGER PRIMARY KEY,
-    device_id TEXT UNIQUE,
-    fair TEXT NOT NULL,
-    lane INTEGER NOT NULL,
-    token_hash TEXT NOT NULL UNIQUE,
-    enrolled_at TEXT NOT NULL,
-    claimed_at TEXT,
-    revoked_at TEXT,
-    max_contiguous_seq INTEGER NOT NULL DEFAULT 0,
-    last_sync_at TEXT
-);
-CREATE TABLE IF NOT EXISTS admin_tokens (
-    token_hash TEXT PRIMARY KEY,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sales (
-    id TEXT PRIMARY KEY,
-    device_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    ref_id TEXT,
-    business_date TEXT NOT NULL,
-    confirmed_at TEXT NOT NULL,
-    training INTEGER NOT NULL,
-    currency TEXT NOT NULL,
-    total INTEGER NOT NULL,
-    catalog_version INTEGER,
-    payload TEXT NOT NULL,
-    payload_hash TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    UNIQUE (device_id, seq)
-);
-CREATE INDEX IF NOT EXISTS sales_day ON sales (business_date, device_id);
-CREATE TABLE IF NOT EXISTS sale_lines (
-    sale_id TEXT NOT NULL REFERENCES sales(id),
-    line_no INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    code TEXT NOT NULL,
-    name TEXT NOT NULL,
-    price_class TEXT,
-    grams INTEGER,
-    count INTEGER,
-    amount INTEGER NOT NULL,
-    voided INTEGER NOT NULL,
-    PRIMARY KEY (sale_id, line_no)
-);
-CREATE TABLE IF NOT EXISTS sale_tenders (
-    sale_id TEXT NOT NULL REFERENCES sales(id),
-    tender_no INTEGER NOT NULL,
-    method TEXT NOT NULL,
-    currency TEXT NOT NULL,
-    amount INTEGER NOT NULL,
-    PRIMARY KEY (sale_id, tender_no)
-);
-CREATE TABLE IF NOT EXISTS quarantine (
-    id INTEGER PRIMARY KEY,
-    device_id TEXT NOT NULL,
-    sale_id TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('rejected', 'conflict')),
-    reason TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    payload_hash TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    UNIQUE (device_id, sale_id, payload_hash)
-);
-CREATE TABLE IF NOT EXISTS catalogs (
-    version INTEGER PRIMARY KEY,
-    published_at TEXT NOT NULL,
-    currency TEXT NOT NULL,
-    format TEXT NOT NULL,
-    body TEXT NOT NULL,
-    sha256 TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rate_sets (
-    version INTEGER PRIMARY KEY,
-    published_at TEXT NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS lane_rates (
-    device_id TEXT NOT NULL,
-    base TEXT NOT NULL,
-    quote TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    value TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    first_sale TEXT NOT NULL,
-    PRIMARY KEY (device_id, base, quote, version)
-);
-CREATE TABLE IF NOT EXISTS vouchers (
-    code TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    added_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS admin_sessions (
-    session_hash TEXT PRIMARY KEY,
-    token_hash TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS day_closes (
-    id INTEGER PRIMARY KEY,
-    device_id TEXT NOT NULL,
-    business_date TEXT NOT NULL,
-    figures TEXT NOT NULL,
-    result TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-"""
-APPEND_ONLY = ("sales", "sale_lines", "sale_tenders", "catalogs", "rate_sets", "lane_rates")
 
 
 class LedgerError(FairposError, ValueError):
@@ -224,34 +113,33 @@ class LedgerStore(Protocol):
     def business_dates(self) -> list[tuple[str, str]]: ...
 
 
-class SqliteLedger:
-    """The ledger in one SQLite file. Safe to share between threads (one writer at a time)."""
+class SqlLedger:
+    """The ledger on a backend (SQLite or PostgreSQL), in one SQL. Safe to share between
+    threads; on PostgreSQL, between processes and hosts too."""
 
-    def __init__(self, path: Path, clock: Callable[[], str] = _now,
+    def __init__(self, backend: Backend, clock: Callable[[], str] = _now,
                  seq_ahead: int = SEQ_AHEAD) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+        self.backend = backend
         self.clock = clock
         self.seq_ahead = seq_ahead
         self._known: tuple[tuple[Any, ...], Known] | None = None
-        self.db = Database(path, timeout=30.0)
-        self.conn = self.db.conn
-        self.lock = self.db.lock
-        with self.transaction() as conn:
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            append_only(conn, APPEND_ONLY, "the ledger")
+        try:
+            migrate(backend)
+        except BaseException:
+            backend.close()
+            raise
 
     def close(self) -> None:
-        self.db.close()
+        self.backend.close()
 
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        return self.db.transaction()
+    def transaction(self) -> AbstractContextManager[Any]:
+        return self.backend.transaction()
 
-    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self.lock:
-            return self.conn.execute(sql, list(params)).fetchall()
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows of one read (by position or by column name), on either engine."""
+        return self.backend.all(sql, params)
+
+    _all = all
 
     # -- devices and tokens ----------------------------------------------------------------
 
@@ -263,13 +151,13 @@ class SqliteLedger:
             raise LedgerError(_("the lane is a number from 1"))
         token = secrets.token_urlsafe(32)
         with self.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO devices (fair, lane, token_hash, enrolled_at) VALUES (?,?,?,?)",
-                [fair.strip(), lane, token_hash(token), self.clock()])
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid, token
+            enrolment = conn.execute(
+                "INSERT INTO devices (fair, lane, token_hash, enrolled_at) VALUES (?,?,?,?) "
+                "RETURNING enrolment", [fair.strip(), lane, token_hash(token), self.clock()]
+            ).fetchone()[0]
+        return int(enrolment), token
 
-    def _device(self, row: sqlite3.Row | None) -> Device | None:
+    def _device(self, row: Any) -> Device | None:
         if row is None:
             return None
         return Device(row["enrolment"], row["device_id"], row["fair"], row["lane"],
@@ -309,8 +197,9 @@ class SqliteLedger:
         digest = token_hash(token)
         with self.transaction() as conn:
             conn.execute("DELETE FROM admin_sessions WHERE token_hash = ?", [digest])
-            return conn.execute("DELETE FROM admin_tokens WHERE token_hash = ?",
-                                [digest]).rowcount > 0
+            deleted: int = conn.execute("DELETE FROM admin_tokens WHERE token_hash = ?",
+                                        [digest]).rowcount
+            return deleted > 0
 
     def sign_in(self, token: str) -> str | None:
         """A new session for an admin token (None: not one): a random id, of which only the
@@ -385,7 +274,7 @@ class SqliteLedger:
         price classes. Read again only when something was published or added since."""
         mark = tuple(self._all(
             "SELECT (SELECT COUNT(*) FROM catalogs), (SELECT COUNT(*) FROM rate_sets), "
-            "(SELECT group_concat(code || '=' || name) FROM vouchers)")[0])
+            "(SELECT COUNT(*) FROM vouchers)")[0])
         cached = self._known
         if cached is not None and cached[0] == mark:
             return cached[1]
@@ -444,7 +333,7 @@ class SqliteLedger:
                          [now, device_id])
         return result
 
-    def _store_one(self, conn: sqlite3.Connection, device_id: str, entry: Checked, now: str,
+    def _store_one(self, conn: Any, device_id: str, entry: Checked, now: str,
                    result: BatchResult, rates: LaneRates) -> None:
         sale = entry.sale
         reason = entry.reason
@@ -504,7 +393,7 @@ class SqliteLedger:
         return {row[0]: row[1] for row in self._all("SELECT code, name FROM vouchers "
                                                      "ORDER BY code")}
 
-    def _insert_details(self, conn: sqlite3.Connection, sale_id: str, data: dict[str, Any]
+    def _insert_details(self, conn: Any, sale_id: str, data: dict[str, Any]
                         ) -> None:
         conn.executemany(
             "INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -518,7 +407,7 @@ class SqliteLedger:
                          [(sale_id, n, *t) for n, t in enumerate(tenders, start=1)])
 
     @staticmethod
-    def _quarantine(conn: sqlite3.Connection, device_id: str, sale_id: str, kind: str,
+    def _quarantine(conn: Any, device_id: str, sale_id: str, kind: str,
                     reason: str, payload: bytes, digest: str, now: str) -> None:
         conn.execute(
             "INSERT INTO quarantine (device_id, sale_id, kind, reason, payload, payload_hash, "
@@ -526,7 +415,7 @@ class SqliteLedger:
             [device_id, sale_id, kind, reason, payload.decode(), digest, now])
 
     @staticmethod
-    def _advance(conn: sqlite3.Connection, device_id: str) -> int:
+    def _advance(conn: Any, device_id: str) -> int:
         """Move the device's contiguous resume point past every seq now present."""
         current = int(conn.execute("SELECT max_contiguous_seq FROM devices WHERE device_id = ?",
                                    [device_id]).fetchone()[0])
@@ -694,12 +583,12 @@ class SqliteLedger:
         return [dict(row) for row in self._all(
             "SELECT q.id, q.device_id, d.fair, d.lane, q.sale_id, q.kind, q.reason, "
             "q.received_at FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
-            f"WHERE ? IS NULL OR d.fair = ? {order}", [fair, fair])]
+            f"WHERE CAST(? AS TEXT) IS NULL OR d.fair = ? {order}", [fair, fair])]
 
     def quarantine_count(self, fair: str | None = None) -> int:
         return int(self._all(
             "SELECT COUNT(*) FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
-            "WHERE ? IS NULL OR d.fair = ?", [fair, fair])[0][0])
+            "WHERE CAST(? AS TEXT) IS NULL OR d.fair = ?", [fair, fair])[0][0])
 
     def business_dates(self) -> list[tuple[str, str]]:
         """(fair, business date) pairs that have sales, newest first."""
@@ -710,44 +599,77 @@ class SqliteLedger:
     def report(self, business_date: str, fair: str | None = None) -> dict[str, Any]:
         """A business date's figures, for one fair or all: counts and totals per currency
         and tender, per lane and in all, kilos and amount per product and price class, and
-        sales by hour. Training entries are left out; voids and refunds count negatively."""
-        where = ("s.business_date = ? AND s.training = 0 AND (? IS NULL OR d.fair = ?)")
+        sales by hour. Training entries are left out; voids and refunds count negatively.
+        (Sums are cast to 64-bit integers: PostgreSQL would make them numeric.)"""
+        where = ("s.business_date = ? AND s.training = 0 "
+                 "AND (CAST(? AS TEXT) IS NULL OR d.fair = ?)")
         params = [business_date, fair, fair]
         base = f"FROM sales s JOIN devices d ON d.device_id = s.device_id WHERE {where}"
+        tender_sums = (f"SELECT t.method, t.currency, {_sum('t.amount')} AS amount "
+                       f"FROM sale_tenders t JOIN sales s ON s.id = t.sale_id "
+                       f"JOIN devices d ON d.device_id = s.device_id WHERE {where}")
         totals = {r[0]: r[1] for r in self._all(
-            f"SELECT s.currency, SUM(s.total) {base} GROUP BY 1 ORDER BY 1", params)}
+            f"SELECT s.currency, {_sum('s.total')} {base} GROUP BY 1 ORDER BY 1", params)}
         count = self._all(f"SELECT COUNT(*) {base} AND s.kind = 'sale'", params)[0][0]
         entries = self._all(f"SELECT COUNT(*) {base}", params)[0][0]
         tenders = [dict(r) for r in self._all(
-            f"SELECT t.method, t.currency, SUM(t.amount) AS amount FROM sale_tenders t JOIN "
-            f"sales s ON s.id = t.sale_id JOIN devices d ON d.device_id = s.device_id "
-            f"WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2", params)]
+            f"{tender_sums} GROUP BY 1, 2 ORDER BY 1, 2", params)]
+        sales_count = _sum("CASE WHEN s.kind = 'sale' THEN 1 ELSE 0 END")
         lanes = [dict(r) for r in self._all(
-            f"SELECT d.fair, d.lane, s.device_id, SUM(s.kind = 'sale') AS sales_count, "
-            f"s.currency, SUM(s.total) AS total {base} GROUP BY d.fair, d.lane, s.device_id, "
+            f"SELECT d.fair, d.lane, s.device_id, {sales_count} AS sales_count, s.currency, "
+            f"{_sum('s.total')} AS total {base} GROUP BY d.fair, d.lane, s.device_id, "
             f"s.currency ORDER BY d.fair, d.lane", params)]
         for lane in lanes:
             lane["tenders"] = [dict(r) for r in self._all(
-                f"SELECT t.method, t.currency, SUM(t.amount) AS amount FROM sale_tenders t "
-                f"JOIN sales s ON s.id = t.sale_id JOIN devices d ON d.device_id = s.device_id "
-                f"WHERE {where} AND s.device_id = ? GROUP BY 1, 2 ORDER BY 1, 2",
+                f"{tender_sums} AND s.device_id = ? GROUP BY 1, 2 ORDER BY 1, 2",
                 [*params, lane["device_id"]])]
         line_where = f"FROM sale_lines l JOIN sales s ON s.id = l.sale_id JOIN devices d " \
                      f"ON d.device_id = s.device_id WHERE {where} AND l.voided = 0"
+        grams, amount = _sum("COALESCE(l.grams, 0)"), _sum("l.amount")
         products = [dict(r) for r in self._all(
-            f"SELECT l.code, l.name, SUM(COALESCE(l.grams, 0)) AS grams, "
-            f"SUM(COALESCE(l.count, 0)) AS count, SUM(l.amount) AS amount {line_where} "
-            f"AND l.kind = 'product' GROUP BY l.code, l.name ORDER BY SUM(l.amount) DESC",
-            params)]
+            f"SELECT l.code, l.name, {grams} AS grams, {_sum('COALESCE(l.count, 0)')} AS count, "
+            f"{amount} AS amount {line_where} AND l.kind = 'product' GROUP BY l.code, l.name "
+            f"ORDER BY {amount} DESC", params)]
         classes = [dict(r) for r in self._all(
-            f"SELECT l.price_class, SUM(COALESCE(l.grams, 0)) AS grams, SUM(l.amount) AS amount "
+            f"SELECT l.price_class, {grams} AS grams, {amount} AS amount "
             f"{line_where} AND l.price_class IS NOT NULL GROUP BY 1 ORDER BY 1", params)]
         hours = [dict(r) for r in self._all(
             f"SELECT substr(s.confirmed_at, 12, 2) AS hour, COUNT(*) AS sales_count, "
-            f"SUM(s.total) AS total {base} AND s.kind = 'sale' GROUP BY 1 ORDER BY 1", params)]
+            f"{_sum('s.total')} AS total {base} AND s.kind = 'sale' GROUP BY 1 ORDER BY 1",
+            params)]
         return {"business_date": business_date, "fair": fair, "sales_count": count,
                 "entries": entries, "totals": totals, "tenders": tenders, "lanes": lanes,
                 "products": products, "price_classes": classes, "hours": hours}
+
+
+def _sum(expression: str) -> str:
+    return f"CAST(SUM({expression}) AS BIGINT)"
+
+
+class SqliteLedger(SqlLedger):
+    """The ledger in one SQLite file (WAL, ``synchronous=FULL``)."""
+
+    def __init__(self, path: Path, clock: Callable[[], str] = _now,
+                 seq_ahead: int = SEQ_AHEAD) -> None:
+        self.path = path
+        super().__init__(SqliteBackend(path), clock, seq_ahead)
+
+
+class PostgresLedger(SqlLedger):
+    """The ledger in a PostgreSQL database (several processes and hosts may share it)."""
+
+    def __init__(self, url: str, clock: Callable[[], str] = _now,
+                 seq_ahead: int = SEQ_AHEAD, max_connections: int = 8) -> None:
+        self.url = url
+        super().__init__(PostgresBackend(url, max_size=max_connections), clock, seq_ahead)
+
+
+def open_ledger(db: str | Path, clock: Callable[[], str] = _now,
+                seq_ahead: int = SEQ_AHEAD) -> SqlLedger:
+    """The ledger at ``db``: a ``postgresql://`` URL, or a SQLite file's path."""
+    if is_postgresql(db):
+        return PostgresLedger(str(db), clock, seq_ahead)
+    return SqliteLedger(Path(db), clock, seq_ahead)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,123 @@
+"""Where the ledger's tables live: one SQLite file, or a PostgreSQL database.
+
+The store speaks one SQL through a backend: ``transaction()`` gives a connection to run
+statements on (``?`` placeholders; PostgreSQL gets them as ``%s``), ``all()`` one read. Rows
+are read both by position and by name on either engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class Conn(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
+
+
+class Backend(Protocol):
+    dialect: str  # "sqlite" or "postgresql"
+
+    def transaction(self) -> AbstractContextManager[Conn]: ...
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
+    def close(self) -> None: ...
+
+
+def is_postgresql(db: str | Path) -> bool:
+    return str(db).startswith(("postgresql://", "postgres://"))
+
+
+class SqliteBackend:
+    """One SQLite file (WAL, ``synchronous=FULL``), one writer at a time."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path, timeout: float = 30.0) -> None:
+        from fairpos.journal.db import Database
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = Database(path, timeout=timeout)
+
+    def transaction(self) -> AbstractContextManager[Conn]:
+        return self.db.transaction()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self.db.lock:
+            return self.db.conn.execute(sql, list(params)).fetchall()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class Row(tuple[Any, ...]):
+    """A PostgreSQL row read as SQLite's are: by position or by column name."""
+
+    names: tuple[str, ...] = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self.names.index(key))
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> tuple[str, ...]:
+        return self.names
+
+
+def _rows(cursor: Any) -> Any:
+    names = tuple(column.name for column in cursor.description or ())
+    kind = type("Row", (Row,), {"names": names})
+    return lambda values: kind(values)
+
+
+@cache
+def _pg(sql: str) -> str:
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PgConn:
+    """A PostgreSQL connection inside a transaction, taking the store's SQL."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        if params is None:
+            return self.conn.execute(sql.encode())  # (as it is: no placeholders to read)
+        return self.conn.execute(_pg(sql), list(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        cursor = self.conn.cursor()
+        cursor.executemany(_pg(sql), [list(row) for row in rows])
+        return cursor
+
+
+class PostgresBackend:
+    """A PostgreSQL database through a pool of connections (psycopg 3)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, min_size: int = 1, max_size: int = 8) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self.url = url
+        self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=True,
+                                   kwargs={"autocommit": True, "row_factory": _rows},
+                                   timeout=30.0)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Conn]:
+        with self.pool.connection() as conn, conn.transaction():
+            yield PgConn(conn)
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self.pool.connection() as conn:
+            rows: list[Any] = conn.execute(_pg(sql), list(params)).fetchall()
+            return rows
+
+    def close(self) -> None:
+        self.pool.close()
