@@ -103,6 +103,28 @@ def open_lane(path: Path, device_id: str | None = None) -> LaneDir:
     return lane
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A PostgreSQL server for this test process (each test gets a database of its own with
+    ``ledger_db``)."""
+    from tests.postgres import Postgres
+
+    running = Postgres()
+    yield running
+    running.remove()
+
+
+STORES = ["sqlite", "postgresql"]
+
+
+def ledger_db(store: str, folder: Path, request: pytest.FixtureRequest) -> str:
+    """Where a ledger keeps its tables for a test: a SQLite file in ``folder``, or a new
+    database on the test process's PostgreSQL server."""
+    if store == "sqlite":
+        return str(folder / "ledger.db")
+    return str(request.getfixturevalue("postgres").create())
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Any]:
     """A real ledger (``fairpos ledger serve``) on 127.0.0.1, catalog and rates published."""

@@ -18,7 +18,7 @@ import httpx
 
 from fairpos.cart import Cart
 from fairpos.journal import DB_NAME, Journal
-from fairpos.ledger.store import SqliteLedger
+from fairpos.ledger.store import SqlLedger, open_ledger
 from fairpos.money import Money
 from fairpos.quantity import Quantity
 from fairpos.settings import Settings, parse_settings
@@ -32,7 +32,7 @@ ITEMS = ["101", "G", "M", "305", "402", "110", "7591234000049"]
 class LedgerServer:
     """``fairpos ledger serve`` as a real process; ``kill()`` is SIGKILL, ``start()`` again."""
 
-    def __init__(self, db: Path, port: int | None = None, publish: bool = True,
+    def __init__(self, db: Path | str, port: int | None = None, publish: bool = True,
                  elsewhere: bool = False, log: Path | None = None,
                  options: Sequence[str] = (), scheme: str = "http") -> None:
         self.db = db
@@ -123,11 +123,11 @@ class NaiveLedger(LedgerServer):
 
 
 class _Opened:
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path | str) -> None:
         self.db = db
 
-    def __enter__(self) -> SqliteLedger:
-        self.ledger = SqliteLedger(self.db)
+    def __enter__(self) -> SqlLedger:
+        self.ledger = open_ledger(self.db)
         return self.ledger
 
     def __exit__(self, *_exc: object) -> None:
@@ -189,7 +189,7 @@ def stall_sums(lane: LaneDir) -> tuple[int, int]:
         store.close()
 
 
-def ledger_sums(db: Path, device_id: str) -> tuple[int, int]:
+def ledger_sums(db: Path | str, device_id: str) -> tuple[int, int]:
     with _Opened(db) as ledger:
         row = ledger.all("SELECT COUNT(*), COALESCE(SUM(total), 0) FROM sales "
                          "WHERE device_id = ?", [device_id])[0]

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
 from fairpos.journal import DB_NAME, Journal
 from fairpos.sync.loop import Backoff
 from fairpos.sync.relay import LedgerClient, push
 from fairpos.sync.wire import payload_hash
-from tests.conftest import LaneDir
+from tests.conftest import STORES, LaneDir, ledger_db
 from tests.fault_proxy import FaultProxy
 from tests.sync_helpers import LedgerServer, NaiveLedger, payloads, stall
 
@@ -57,8 +58,13 @@ def verdict(lane: LaneDir, device: str, rows: list[tuple[str, int, str]]) -> Ver
         changed=sum(1 for i, _t, h in rows if i in mine and mine[i][1] != h))
 
 
-def ledger_rows(db: Path, device: str, naive: bool = False) -> list[tuple[str, int, str]]:
-    conn = sqlite3.connect(db)
+def ledger_rows(server: LedgerServer, device: str, naive: bool = False
+                ) -> list[tuple[str, int, str]]:
+    if not naive:
+        with server.store() as ledger:
+            return [(r[0], r[1], r[2]) for r in ledger.all(
+                "SELECT id, total, payload_hash FROM sales WHERE device_id = ?", [device])]
+    conn = sqlite3.connect(server.db)
     try:
         if naive:
             import json
@@ -130,7 +136,7 @@ def scenario(tmp_path: Path, server: LedgerServer, naive: bool = False
                     ledger.claim(found.enrolment, device)
             lanes.append((lane, token))
         stats = run_chaos(lanes, proxy.url, server, kills=2)
-        verdicts = [verdict(lane, f"CHAOS{n}", ledger_rows(server.db, f"CHAOS{n}", naive))
+        verdicts = [verdict(lane, f"CHAOS{n}", ledger_rows(server, f"CHAOS{n}", naive))
                     for n, (lane, _token) in enumerate(lanes)]
     finally:
         proxy.close()
@@ -142,8 +148,11 @@ def scenario(tmp_path: Path, server: LedgerServer, naive: bool = False
     return verdicts, stats, faults
 
 
-def test_chaos_nothing_lost_nothing_twice(tmp_path: Path) -> None:
-    verdicts, stats, faults = scenario(tmp_path, LedgerServer(tmp_path / "ledger.db"))
+@pytest.mark.parametrize("store", STORES)
+def test_chaos_nothing_lost_nothing_twice(tmp_path: Path, store: str,
+                                          request: pytest.FixtureRequest) -> None:
+    verdicts, stats, faults = scenario(
+        tmp_path, LedgerServer(ledger_db(store, tmp_path, request)))
     assert sum(v.stall[0] for v in verdicts) == 3000
     assert all(v.ok for v in verdicts), verdicts
     assert stats["kills"] == 2 and stats["failed"] >= 5

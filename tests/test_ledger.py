@@ -14,15 +14,18 @@ import httpx
 import pytest
 
 from fairpos.journal import DiskError
-from fairpos.ledger.store import SqliteLedger
+from fairpos.ledger.store import SqlLedger, open_ledger
 from fairpos.sync.wire import canonical
-from tests.conftest import FIXTURES, LaneDir
+from tests.conftest import FIXTURES, STORES, LaneDir, ledger_db
 from tests.sync_helpers import LedgerServer, connect, payloads, stall
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerServer]:
-    running = LedgerServer(tmp_path_factory.mktemp("ledger") / "ledger.db")
+@pytest.fixture(scope="module", params=STORES)
+def server(tmp_path_factory: pytest.TempPathFactory,
+           request: pytest.FixtureRequest) -> Iterator[LedgerServer]:
+    """The ledger's contract holds on both stores: one real ledger process on each."""
+    running = LedgerServer(ledger_db(request.param, tmp_path_factory.mktemp("ledger"),
+                                     request))
     yield running
     running.stop()
 
@@ -54,11 +57,8 @@ def post(server: LedgerServer, token: str | None, body: Any, *, gzipped: bool = 
 
 
 def ledger_rows(server: LedgerServer, table: str = "sales") -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(server.db)
-    try:
-        return conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-    finally:
-        conn.close()
+    with server.store() as ledger:
+        return [tuple(row) for row in ledger.all(f"SELECT * FROM {table} ORDER BY 1")]
 
 
 def device_of(lane: LaneDir) -> str:
@@ -166,34 +166,47 @@ def test_a_sale_that_does_not_add_up_is_rejected_and_the_rest_accepted(
     assert len(close["quarantined"]) == 3
 
 
+@pytest.mark.parametrize("store", STORES)
 def test_a_failure_inside_a_batch_rolls_the_whole_batch_back(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: str,
+        request: pytest.FixtureRequest) -> None:
     lane = stall(tmp_path / "stall", "ROLLBK", sales=4)
-    ledger = SqliteLedger(tmp_path / "ledger.db")
+    ledger = open_ledger(ledger_db(store, tmp_path, request))
     enrolment, _token = ledger.enrol("Feria", 1)
     ledger.claim(enrolment, "ROLLBK")
     calls = []
-    original = SqliteLedger._insert_details
+    original = SqlLedger._insert_details
+    if store == "sqlite":
+        fault: Exception = sqlite3.OperationalError("disk I/O error")
+        said: type[Exception] = DiskError  # said in one line
+        refused: type[Exception] = sqlite3.IntegrityError
+    else:
+        import psycopg
 
-    def failing(self: SqliteLedger, conn: Any, sale_id: str, data: Any) -> None:
+        fault = psycopg.OperationalError("disk I/O error")
+        said = refused = psycopg.Error
+
+    def failing(self: SqlLedger, conn: Any, sale_id: str, data: Any) -> None:
         calls.append(sale_id)
         if len(calls) == 3:
-            raise sqlite3.OperationalError("disk I/O error")
+            raise fault
         original(self, conn, sale_id, data)
 
-    monkeypatch.setattr(SqliteLedger, "_insert_details", failing)
-    with pytest.raises(DiskError, match="disk I/O error"):  # said in one line, rolled back
+    monkeypatch.setattr(SqlLedger, "_insert_details", failing)
+    with pytest.raises(said, match="disk I/O error"):  # rolled back
         ledger.ingest("ROLLBK", payloads(lane))
     assert ledger.all("SELECT COUNT(*) FROM sales")[0][0] == 0
     assert ledger.all("SELECT COUNT(*) FROM sale_lines")[0][0] == 0
-    monkeypatch.setattr(SqliteLedger, "_insert_details", original)
+    monkeypatch.setattr(SqlLedger, "_insert_details", original)
     assert len(ledger.ingest("ROLLBK", payloads(lane)).accepted) == 4
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"), \
-            ledger.transaction() as conn:
-        conn.execute("UPDATE sales SET total = 0")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"), \
-            ledger.transaction() as conn:
-        conn.execute("DELETE FROM sale_lines")
+    for statement in ("UPDATE sales SET total = 0", "DELETE FROM sale_lines",
+                      "UPDATE lane_rates SET value = '1'"):
+        with pytest.raises(refused, match="append-only"), ledger.transaction() as conn:
+            conn.execute(statement)
+    if store == "postgresql":
+        with pytest.raises(refused, match="append-only"), ledger.transaction() as conn:
+            conn.execute("TRUNCATE sales CASCADE")
+    assert ledger.all("SELECT COUNT(*) FROM sales")[0][0] == 4
     ledger.close()
 
 

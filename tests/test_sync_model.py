@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,10 +25,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from fairpos.journal import DB_NAME, Journal
 from fairpos.ledger.app import create_app
-from fairpos.ledger.store import SqliteLedger
+from fairpos.ledger.store import open_ledger
 from fairpos.sync.relay import LedgerClient, push
 from fairpos.sync.wire import payload_hash
-from tests.conftest import FIXTURES, LaneDir
+from tests.conftest import FIXTURES, STORES, LaneDir, ledger_db
 from tests.sync_helpers import payloads, ring, stall
 
 STALLS = 3
@@ -86,6 +87,8 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> list[LaneDir]:
 
 class SyncModel(RuleBasedStateMachine):
     templates: ClassVar[list[LaneDir]] = []
+    # where each example's ledger keeps its tables (the test sets it per store)
+    new_db: ClassVar[list[Callable[[Path], str]]] = [lambda folder: str(folder / "l.db")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -94,8 +97,8 @@ class SyncModel(RuleBasedStateMachine):
         for n, template in enumerate(self.templates):
             shutil.copytree(template.path, self.dir / f"s{n}")
             self.lanes.append(LaneDir(self.dir / f"s{n}"))
-        self.db = self.dir / "ledger.db"
-        ledger = SqliteLedger(self.db)
+        self.db = self.new_db[0](self.dir)
+        ledger = open_ledger(self.db)
         ledger.publish((FIXTURES / "feria-catalog.csv").read_text(), "catalog.csv", "USD")
         ledger.publish((FIXTURES / "feria-rates.csv").read_text(), "rates.csv", "USD")
         self.tokens = []
@@ -108,7 +111,7 @@ class SyncModel(RuleBasedStateMachine):
         self.start_ledger()
 
     def start_ledger(self) -> None:
-        self.ledger = SqliteLedger(self.db)
+        self.ledger = open_ledger(self.db)
         self.transport = LossyTransport(InProcess(create_app(self.ledger)))
 
     def stop_ledger(self) -> None:
@@ -186,7 +189,11 @@ class SyncModel(RuleBasedStateMachine):
             assert set(acked) <= set(theirs)  # acknowledged ⇒ on the ledger
 
 
-def test_stalls_ledger_and_a_lossy_link(templates: list[LaneDir]) -> None:
+@pytest.mark.parametrize("store", STORES)
+def test_stalls_ledger_and_a_lossy_link(templates: list[LaneDir], store: str,
+                                        request: pytest.FixtureRequest) -> None:
     SyncModel.templates = templates
-    run = settings(max_examples=40, stateful_step_count=15, deadline=None)(SyncModel).TestCase
+    SyncModel.new_db = [lambda folder: ledger_db(store, folder, request)]
+    machine = type(f"SyncModel{store.title()}", (SyncModel,), {})  # (settings once a class)
+    run = settings(max_examples=40, stateful_step_count=15, deadline=None)(machine).TestCase
     run().runTest()
