@@ -36,13 +36,12 @@ db_option = click.option(
          "FAIRPOS_LEDGER_DB); the same for every command.")
 
 
-def open_store(db: str, seq_ahead: int | None = None) -> SqlLedger:
+def open_store(db: str, seq_ahead: int | None = None, migrate: bool = True) -> SqlLedger:
     """The ledger at ``db``, or one line saying why it cannot be opened."""
-
     from fairpos.ledger.store import open_ledger
 
     try:
-        return open_ledger(db, seq_ahead=seq_ahead or SEQ_AHEAD)
+        return open_ledger(db, seq_ahead=seq_ahead or SEQ_AHEAD, migrate=migrate)
     except (sqlite3.Error, OSError) as err:
         refuse(_("cannot open the ledger at {db}: {error}").format(db=shown(db), error=err))
     except Exception as err:  # psycopg's errors (loaded only with PostgreSQL)
@@ -103,26 +102,32 @@ def ledger() -> None:
 @click.option("--seq-ahead", type=click.IntRange(min=1), default=SEQ_AHEAD, show_default=True,
               help="How far past a lane's last entry on the ledger a new entry's number may "
                    "be; further is refused, not stored.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes serving on the one port (more than one: PostgreSQL).")
+@click.option("--read-db", default=None, envvar="FAIRPOS_LEDGER_READ_DB",
+              help="A replica (postgresql://…) for the pages, CSV and reports; writes go to "
+                   "--db (env: FAIRPOS_LEDGER_READ_DB).")
 @db_option
 def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | None,
           request_timeout: float, idle_timeout: int, max_connections: int, seq_ahead: int,
-          db: str) -> None:
+          workers: int, read_db: str | None, db: str) -> None:
     """Serve the sync API for stalls and the report pages (Ctrl+C stops)."""
-    from fairpos.ledger.app import create_app
+    from fairpos.ledger.backends import is_postgresql
     from fairpos.ledger.server import run
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         refuse(_("https needs both --ssl-certfile and --ssl-keyfile"))
-    store = open_store(db, seq_ahead)
+    if read_db and not is_postgresql(read_db):
+        refuse(_("--read-db is a PostgreSQL replica (postgresql://…)"))
+    open_store(db, seq_ahead).close()  # the tables made, or one line saying why not
+    if read_db:
+        open_store(read_db, seq_ahead, migrate=False).close()
     scheme = "https" if ssl_certfile else "http"
     click.echo(_("fairpos ledger on {scheme}://{host}:{port} (database {db})").format(
         scheme=scheme, host=host, port=port, db=shown(db)), err=True)
-    try:
-        run(create_app(store), host, port, request_seconds=request_timeout,
-            idle_seconds=idle_timeout, max_connections=max_connections,
-            ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
-    finally:
-        store.close()
+    run(db, host, port, read_db=read_db, workers=workers, seq_ahead=seq_ahead,
+        request_seconds=request_timeout, idle_seconds=idle_timeout,
+        max_connections=max_connections, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
 
 
 @ledger.command()

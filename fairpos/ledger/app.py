@@ -9,7 +9,8 @@ the admin token as its bearer token.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -86,8 +87,10 @@ def refused(err: WireError) -> JSONResponse:
     return error(status, str(err))
 
 
-def create_app(store: LedgerStore) -> Starlette:
-    """The ledger app over ``store``."""
+def create_app(store: LedgerStore, reads: LedgerStore | None = None) -> Starlette:
+    """The ledger app over ``store``; pages, CSV and reports read from ``reads`` (a replica)
+    when given. Both are closed when the app shuts down."""
+    view = reads or store
 
     async def device_of(request: Request) -> Device | JSONResponse:
         token = bearer(request)
@@ -239,21 +242,21 @@ def create_app(store: LedgerStore) -> Starlette:
 
     def index(request: Request) -> Response:
         return HTMLResponse(pages.index_page(
-            store.business_dates(), store.devices(),
-            store.quarantined(newest=pages.QUARANTINE_SHOWN), store.quarantine_count()))
+            view.business_dates(), view.devices(),
+            view.quarantined(newest=pages.QUARANTINE_SHOWN), view.quarantine_count()))
 
     def day(request: Request) -> Response:
         fair = request.query_params.get("fair") or None
-        report = store.report(request.path_params["day"], fair)
+        report = view.report(request.path_params["day"], fair)
         return HTMLResponse(pages.day_page(
-            report, store.devices(), store.quarantined(fair, newest=pages.QUARANTINE_SHOWN),
-            store.quarantine_count(fair)))
+            report, view.devices(), view.quarantined(fair, newest=pages.QUARANTINE_SHOWN),
+            view.quarantine_count(fair)))
 
     def day_csv(request: Request) -> Response:
         fair = request.query_params.get("fair") or None
         table = request.path_params["table"]
-        report = store.report(request.path_params["day"], fair)
-        rows = pages.csv_rows(report, table, store.devices(), store.quarantined(fair))
+        report = view.report(request.path_params["day"], fair)
+        rows = pages.csv_rows(report, table, view.devices(), view.quarantined(fair))
         if rows is None:
             return error(404, f"there is no table {table}")
         name = f"{request.path_params['day']}-{table}.csv"
@@ -262,7 +265,7 @@ def create_app(store: LedgerStore) -> Starlette:
 
     def quarantine_csv(request: Request) -> Response:
         fair = request.query_params.get("fair") or None
-        rows = pages.to_csv(store.quarantined(fair))
+        rows = pages.to_csv(view.quarantined(fair))
         return Response(rows, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="quarantine.csv"'})
 
@@ -271,7 +274,14 @@ def create_app(store: LedgerStore) -> Starlette:
         a body never read whole, and it is not the ledger's fault — no traceback."""
         return Response(status_code=400)
 
-    return Starlette(exception_handlers={ClientDisconnect: gone}, routes=[
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        store.close()
+        if reads is not None:
+            reads.close()
+
+    return Starlette(exception_handlers={ClientDisconnect: gone}, lifespan=lifespan, routes=[
         Route("/v1/health", health),
         Route("/v1/devices/claim", claim, methods=["POST"]),
         Route("/v1/sales/batch", batch, methods=["POST"]),

@@ -105,9 +105,11 @@ class PostgresBackend:
         from psycopg_pool import ConnectionPool
 
         self.url = url
+        # each connection is checked as it is taken: after the server restarted, or a
+        # failover, a dead one is replaced instead of failing a request
         self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=True,
                                    kwargs={"autocommit": True, "row_factory": _rows},
-                                   timeout=30.0)
+                                   timeout=10.0, check=ConnectionPool.check_connection)
 
     @contextmanager
     def transaction(self) -> Iterator[Conn]:

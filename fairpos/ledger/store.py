@@ -32,7 +32,7 @@ from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.ledger.backends import Backend, PostgresBackend, SqliteBackend, is_postgresql
 from fairpos.ledger.limits import MISSING_SHOWN, SEQ_AHEAD, SESSION_HOURS
-from fairpos.ledger.migrations import migrate
+from fairpos.ledger.migrations import migrate as apply_migrations
 from fairpos.money import MoneyError, check_currency, parse_rate
 from fairpos.sale import Sale
 from fairpos.sync.schema import MAX_SEQ, Known, check_device_id, check_entry, split_id
@@ -118,13 +118,15 @@ class SqlLedger:
     threads; on PostgreSQL, between processes and hosts too."""
 
     def __init__(self, backend: Backend, clock: Callable[[], str] = _now,
-                 seq_ahead: int = SEQ_AHEAD) -> None:
+                 seq_ahead: int = SEQ_AHEAD, migrate: bool = True) -> None:
         self.backend = backend
         self.clock = clock
         self.seq_ahead = seq_ahead
         self._known: tuple[tuple[Any, ...], Known] | None = None
+        if not migrate:  # (a replica: read only, its tables the primary's)
+            return
         try:
-            migrate(backend)
+            apply_migrations(backend)
         except BaseException:
             backend.close()
             raise
@@ -323,6 +325,10 @@ class SqlLedger:
         result = BatchResult()
         now = self.clock()
         with self.transaction() as conn:
+            if self.backend.dialect == "postgresql":  # one batch of a device at a time, in
+                # whichever process it arrives (SQLite has one writer anyway)
+                conn.execute("SELECT 1 FROM devices WHERE device_id = ? FOR UPDATE",
+                             [device_id])
             rates = {(r[0], r[1], r[2]): (Decimal(r[3]), r[4]) for r in conn.execute(
                 "SELECT base, quote, version, value, first_sale FROM lane_rates "
                 "WHERE device_id = ?", [device_id])}
@@ -367,7 +373,8 @@ class SqlLedger:
         for rate, item in zip(sale.rates, entry.data["rates"], strict=True):
             key = (rate.base, rate.quote, rate.version)
             if item.get("published") is None and key not in rates:
-                conn.execute("INSERT INTO lane_rates VALUES (?,?,?,?,?,?,?)",
+                conn.execute("INSERT INTO lane_rates VALUES (?,?,?,?,?,?,?) "
+                             "ON CONFLICT DO NOTHING",
                              [device_id, *key, str(rate.value), str(item.get("reason") or ""),
                               sale.id])
                 rates[key] = (rate.value, sale.id)
@@ -650,26 +657,28 @@ class SqliteLedger(SqlLedger):
     """The ledger in one SQLite file (WAL, ``synchronous=FULL``)."""
 
     def __init__(self, path: Path, clock: Callable[[], str] = _now,
-                 seq_ahead: int = SEQ_AHEAD) -> None:
+                 seq_ahead: int = SEQ_AHEAD, migrate: bool = True) -> None:
         self.path = path
-        super().__init__(SqliteBackend(path), clock, seq_ahead)
+        super().__init__(SqliteBackend(path), clock, seq_ahead, migrate)
 
 
 class PostgresLedger(SqlLedger):
     """The ledger in a PostgreSQL database (several processes and hosts may share it)."""
 
     def __init__(self, url: str, clock: Callable[[], str] = _now,
-                 seq_ahead: int = SEQ_AHEAD, max_connections: int = 8) -> None:
+                 seq_ahead: int = SEQ_AHEAD, migrate: bool = True,
+                 max_connections: int = 8) -> None:
         self.url = url
-        super().__init__(PostgresBackend(url, max_size=max_connections), clock, seq_ahead)
+        super().__init__(PostgresBackend(url, max_size=max_connections), clock, seq_ahead,
+                         migrate)
 
 
 def open_ledger(db: str | Path, clock: Callable[[], str] = _now,
-                seq_ahead: int = SEQ_AHEAD) -> SqlLedger:
+                seq_ahead: int = SEQ_AHEAD, migrate: bool = True) -> SqlLedger:
     """The ledger at ``db``: a ``postgresql://`` URL, or a SQLite file's path."""
     if is_postgresql(db):
-        return PostgresLedger(str(db), clock, seq_ahead)
-    return SqliteLedger(Path(db), clock, seq_ahead)
+        return PostgresLedger(str(db), clock, seq_ahead, migrate)
+    return SqliteLedger(Path(db), clock, seq_ahead, migrate)
 
 
 @dataclass(frozen=True)

