@@ -5,7 +5,9 @@ over — all against real servers the tests start themselves."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import itertools
+import json
 import threading
 from collections import Counter
 from pathlib import Path
@@ -17,7 +19,7 @@ import pytest
 from fairpos.journal import DB_NAME, Journal
 from fairpos.sync.relay import LedgerClient, push
 from fairpos.sync.wire import canonical
-from tests.conftest import wait_until
+from tests.conftest import LaneDir, wait_until
 from tests.postgres import Postgres
 from tests.sync_helpers import LedgerServer, connect, ledger_sums, payloads, stall, stall_sums
 
@@ -145,3 +147,75 @@ def test_postgresql_restarted_in_the_middle_of_a_sync(tmp_path: Path) -> None:
     finally:
         pg.remove()
 
+
+
+def normal(report: dict[str, Any]) -> str:
+    """A report with its lists in one order (engines break ties in ORDER BY their own way)."""
+    return json.dumps({key: sorted(json.dumps(item, sort_keys=True) for item in value)
+                       if isinstance(value, list) else value
+                       for key, value in report.items()}, sort_keys=True)
+
+
+def test_a_sqlite_ledger_of_100000_sales_moves_to_postgresql(tmp_path: Path,
+                                                             postgres: Postgres) -> None:
+    """Every table copied, counted, summed and hashed; every report the same after."""
+    from fairpos.ledger.store import SqliteLedger, open_ledger
+
+    templates = payloads(stall(tmp_path / "s", "TMPL01", sales=40, seed=11))
+    source = SqliteLedger(tmp_path / "ledger.db")
+    devices = []
+    for n, fair in enumerate(("Feria Centro", "Feria Norte", "Feria Centro")):
+        enrolment, _token = source.enrol(fair, n + 1)
+        devices.append(source.claim(enrolment, f"BIG{n:03d}").device_id)
+    source.add_voucher("snap", "SNAP token")
+    admin = source.admin_token()
+    assert source.sign_in(admin) is not None
+    days = ["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23", "2026-11-24"]
+    sales, lines, tenders = [], [], []
+    for n in range(100_000):
+        device = devices[n % 3]
+        seq = n // 3 + 1
+        sale = {**templates[n % len(templates)], "id": f"{device}-{seq:06d}", "seq": seq,
+                "business_date": days[n % 5]}
+        payload = canonical(sale)
+        sales.append((sale["id"], device, seq, sale["kind"], None, sale["business_date"],
+                      sale["confirmed_at"], 0, sale["currency"], sale["total"],
+                      sale["catalog_version"], payload.decode(),
+                      hashlib.sha256(payload).hexdigest(), "2026-11-25T00:00:00+00:00"))
+        lines.extend((sale["id"], k, x["kind"], x["code"], x["name_es"], x["price_class"],
+                      x["grams"], x["count"], x["amount"], int(x["voided"]))
+                     for k, x in enumerate(sale["lines"], start=1))
+        tenders.extend((sale["id"], k, t["method"], t["currency"], t["amount"])
+                       for k, t in enumerate(sale["tenders"], start=1))
+    with source.transaction() as conn:
+        conn.executemany("INSERT INTO sales (id, device_id, seq, kind, ref_id, business_date, "
+                         "confirmed_at, training, currency, total, catalog_version, payload, "
+                         "payload_hash, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                         sales)
+        conn.executemany("INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?,?,?)", lines)
+        conn.executemany("INSERT INTO sale_tenders VALUES (?,?,?,?,?)", tenders)
+    bad = {**templates[0], "id": f"{devices[0]}-{40000:06d}", "seq": 40000, "total": 1}
+    assert source.ingest(devices[0], [bad]).rejected  # a quarantined entry moves too
+    assert source.day_close(devices[1], {"business_date": days[0], "max_seq": 1})
+    before = {(day, fair): normal(source.report(day, fair))
+              for day in days for fair in (None, "Feria Centro", "Feria Norte")}
+    source.close()
+
+    db = postgres.create()
+    moved = LaneDir(tmp_path).run("ledger", "migrate", "--from", str(tmp_path / "ledger.db"),
+                                  "--to", db)
+    assert "every table the same" in moved.stdout and "≠" not in moved.stdout
+    assert "100,000" in moved.stdout  # the sales, counted on both sides
+    target = open_ledger(db)
+    try:
+        after = {(day, fair): normal(target.report(day, fair))
+                 for day in days for fair in (None, "Feria Centro", "Feria Norte")}
+        assert after == before
+        assert target.is_admin(admin) and target.vouchers() == {"snap": "SNAP token"}
+        enrolment, _token = target.enrol("Feria Sur", 1)  # numbering carries on
+        assert enrolment == 4
+    finally:
+        target.close()
+    again = LaneDir(tmp_path).run("ledger", "migrate", "--from", str(tmp_path / "ledger.db"),
+                                  "--to", db, ok=False)
+    assert again.exit_code == 1 and "already holds a ledger" in again.stderr

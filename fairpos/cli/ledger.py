@@ -173,6 +173,50 @@ def admin_token(revoked: str | None, db: str) -> None:
     click.echo(token)
 
 
+@ledger.command("migrate")
+@click.option("--from", "source", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The SQLite ledger to move (its file).")
+@click.option("--to", "target", required=True,
+              help="An empty PostgreSQL database: postgresql://USER@HOST/DB.")
+def migrate_ledger(source: Path, target: str) -> None:
+    """Move a SQLite ledger into PostgreSQL, whole, in one transaction; then count, sum and
+    hash every table on both sides and print them (exit 1 if anything differs)."""
+    from fairpos.ledger.backends import is_postgresql
+    from fairpos.ledger.move import move
+    from fairpos.ledger.store import LedgerError, PostgresLedger, SqliteLedger
+
+    if not is_postgresql(target):
+        refuse(_("--to is a PostgreSQL database (postgresql://…)"))
+    old = open_store(str(source))
+    new = open_store(target)
+    try:
+        assert isinstance(old, SqliteLedger) and isinstance(new, PostgresLedger)
+        compared = move(old, new)
+    except LedgerError as err:
+        refuse(str(err))
+    finally:
+        old.close()
+        new.close()
+    same = True
+    heads = (_("table"), _("rows"), _("sum"), _("hash of the rows"))
+    click.echo(f"{heads[0]:<16} {heads[1]:>10} {heads[2]:>18}  {heads[3]}")
+    for mine, theirs in compared:
+        agree = mine == theirs
+        same = same and agree
+        click.echo(f"{mine.table:<16} {mine.rows:>10,} "
+                   f"{'' if mine.total is None else f'{mine.total:,}':>18}  "
+                   f"{mine.digest[:16]}  {'=' if agree else '≠'}")
+        if not agree:
+            click.echo(_("  in PostgreSQL: {rows:,} rows, sum {total}, hash {digest}").format(
+                rows=theirs.rows, total=theirs.total, digest=theirs.digest[:16]))
+    if not same:
+        refuse(_("the copy differs from the original: keep using {source}").format(
+            source=source))
+    click.echo(_("Moved {source} to {target}: every table the same.").format(
+        source=source, target=shown(target)))
+
+
 @ledger.group()
 def voucher() -> None:
     """Vouchers and market tokens the lanes take: a tender of any other method is refused."""
