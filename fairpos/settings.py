@@ -113,6 +113,15 @@ class LedgerSettings:
 
 
 @dataclass(frozen=True)
+class SyncSettings:
+    keep_days: int = doc(
+        "Days the exact payload of each entry is kept after the ledger matched its business "
+        "day: until then every `fairpos sync` closes that day again, and sends again whatever "
+        "the ledger has lost (a backup restored, a failover to a replica that was behind).",
+        14)
+
+
+@dataclass(frozen=True)
 class Settings:
     fair: FairSettings = doc("Who and where this lane is.", factory=FairSettings)
     money: MoneySettings = doc("Currencies.", factory=MoneySettings)
@@ -121,6 +130,7 @@ class Settings:
     printer: PrinterSettings = doc("Receipt printer.", factory=PrinterSettings)
     scale: ScaleSettings = doc("Weighing scale.", factory=ScaleSettings)
     ledger: LedgerSettings = doc("Central ledger (sync).", factory=LedgerSettings)
+    sync: SyncSettings = doc("Keeping what was sent.", factory=SyncSettings)
     vouchers: tuple[VoucherKind, ...] = doc(
         "Vouchers and market tokens, as `[[vouchers]]` tables with `code`, `name`, `currency`, "
         "`gives_change` (default false) and `eligible` (a product tag, or empty for any "

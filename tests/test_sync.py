@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -21,9 +21,11 @@ from tests.sync_helpers import (
     ledger_sums,
     payloads,
     ring,
+    ring_days,
     stall,
     stall_sums,
 )
+from tests.till_helpers import rows
 
 
 def outbox(lane: LaneDir) -> list[tuple[str, str, int]]:
@@ -315,9 +317,34 @@ def test_an_entry_the_ledger_lost_is_sent_again(tmp_path: Path, server: LedgerSe
     assert ledger_sums(server.db, "LOST01")[0] == 9
     result = lane.run("sync")
     assert "Sent 0 entries" in result.stdout
-    assert "Sent again 1 entry the ledger lacked." in result.stdout
+    assert "Sent again 1 entry the ledger lacked (" in result.stdout
     assert "matched — 10 entries" in result.stdout
     assert ledger_sums(server.db, "LOST01") == stall_sums(lane)
+
+
+def test_matched_days_are_closed_again_until_keep_days_then_let_go(
+        tmp_path: Path, server: LedgerServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Yesterday matched; today's sync closes yesterday again too (within [sync] keep_days),
+    quietly while it matches; past keep_days its payloads are let go and it is not asked."""
+    lane = stall(tmp_path / "stall", "KEEP01")
+    lane.run("shift", "close", "--count", "USD:20")
+    ring_days(lane, days=2, per_day=5, start=date(2026, 11, 20))
+    connect(lane, server)
+    first = lane.run("sync")
+    assert first.stdout.count("matched") == 1  # the closing date said; the other quietly
+    with server.store() as ledger:
+        closes = ledger.all("SELECT business_date FROM day_closes ORDER BY id")
+    assert [r[0] for r in closes] == ["2026-11-20", "2026-11-21"]
+    lane.run("sync")
+    with server.store() as ledger:  # asked again: within keep_days
+        assert len(ledger.all("SELECT * FROM day_closes")) == 4
+    kept = rows(lane.path, "SELECT COUNT(*) FROM outbox WHERE payload IS NOT NULL")
+    assert kept == [(10,)]
+    monkeypatch.setenv("FAIRPOS_SYNC__KEEP_DAYS", "0")
+    lane.run("sync")
+    with server.store() as ledger:  # only the closing date now
+        assert len(ledger.all("SELECT * FROM day_closes")) == 5
+    assert rows(lane.path, "SELECT COUNT(*) FROM outbox WHERE payload IS NOT NULL") == [(0,)]
 
 
 def test_a_bundle_that_cannot_be_written_and_files_the_ledger_cannot_publish(

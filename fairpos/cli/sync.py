@@ -135,17 +135,27 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
             refuse(_("not synced: the ledger refused ({reason}). {entries} wait on this lane; "
                      "ask the ledger's keeper.").format(reason=report.error,
                                                        entries=entries_text(waiting)))
+        keep_days = lane.settings.sync.keep_days
+        days = [business_date] if day is not None else sorted(
+            {*journal.days_to_close(keep_days), business_date})
+        results: dict[str, dict[str, Any]] = {}
         try:
             for what in pull(journal, client, lane.settings.money.currency):
                 click.echo(_("Applied {what} from the ledger.").format(what=what))
-            result = client.day_close(journal.device_id, day_figures(journal, business_date))
-            if result.get("result") == "pending" and journal.outbox_resend(result["missing"]):
-                # the ledger lost entries it had acknowledged: send them again, close again
-                again = push(journal, client)
-                click.echo(_("Sent again {entries} the ledger lacked.").format(
-                    entries=entries_text(again.sent)))
-                result = client.day_close(journal.device_id,
-                                          day_figures(journal, business_date))
+            for closing in days:
+                result = client.day_close(journal.device_id, day_figures(journal, closing))
+                if result.get("result") == "pending" and \
+                        journal.outbox_resend(result["missing"]):
+                    # the ledger lost entries it had acknowledged (a backup restored, a
+                    # failover): send them again, close again
+                    again = push(journal, client)
+                    click.echo(_("Sent again {entries} the ledger lacked ({day}).").format(
+                        entries=entries_text(again.sent), day=closing))
+                    result = client.day_close(journal.device_id,
+                                              day_figures(journal, closing))
+                if result.get("result") == "match":
+                    journal.day_matched(closing)
+                results[closing] = result
         except SyncError as err:
             if err.unknown:
                 click.echo("fairpos: " + _(
@@ -154,8 +164,16 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
                 sys.exit(2)
             refuse(_("the entries are sent; closing the day failed ({reason}): run fairpos "
                      "sync again when the connection is back.").format(reason=err))
-    _print_day_close(business_date, result, journal.outbox_summary().quarantined)
-    sys.exit({"match": 0, "pending": 2}.get(result.get("result", ""), 3))
+    for closing, result in results.items():  # the day asked for, and any other not matched
+        if closing == business_date or result.get("result") != "match":
+            _print_day_close(closing, result)
+    quarantined = journal.outbox_summary().quarantined
+    if quarantined:
+        click.echo(_("{count} entries are quarantined at the ledger; see "
+                     "fairpos sync-status.").format(count=quarantined))
+    journal.prune_payloads(keep_days)
+    sys.exit(max({"match": 0, "pending": 2}.get(r.get("result", ""), 3)
+                 for r in results.values()))
 
 
 def _closing_date(journal: Journal) -> str:
@@ -165,7 +183,7 @@ def _closing_date(journal: Journal) -> str:
     return journal.latest_business_date() or journal.clock().date().isoformat()
 
 
-def _print_day_close(business_date: str, result: dict[str, Any], quarantined: int) -> None:
+def _print_day_close(business_date: str, result: dict[str, Any]) -> None:
     mine = result.get("stall", {})
     totals = ", ".join(format_money(Money(v, c), i18n.active())
                        for c, v in mine.get("totals", {}).items()) or "0"
@@ -182,9 +200,6 @@ def _print_day_close(business_date: str, result: dict[str, Any], quarantined: in
         click.echo(_("Day {day}: MISMATCH — stall {stall}, ledger {ledger}").format(
             day=business_date, stall=json.dumps(mine, sort_keys=True),
             ledger=json.dumps(ledger, sort_keys=True)))
-    if quarantined:
-        click.echo(_("{count} entries are quarantined at the ledger; see "
-                     "fairpos sync-status.").format(count=quarantined))
 
 
 @main.command()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fairpos.journal.sales import SalesBook
 
@@ -97,6 +97,44 @@ class Outbox(SalesBook):
         return [(r["entry_id"], r["reason"] or "") for r in self.db.all(
             "SELECT entry_id, reason FROM outbox WHERE state = 'quarantined' "
             "ORDER BY entry_id")]
+
+    def business_dates(self) -> list[str]:
+        """Every business date with entries, oldest first."""
+        return [str(r[0]) for r in self.db.tuples(
+            "SELECT DISTINCT business_date FROM sales ORDER BY 1")]
+
+    def day_matched(self, business_date: str) -> None:
+        """The ledger matched this business date (its day close): noted with the moment."""
+        with self.transaction():
+            self._set_sync(f"matched {business_date}", self.clock().isoformat())
+
+    def days_to_close(self, keep_days: int) -> list[str]:
+        """The business dates a sync closes with the ledger: every one with entries not
+        matched yet, and those matched less than ``keep_days`` ago (a ledger may lose what
+        it had: it is asked again until then)."""
+        now = self.clock()
+        due = []
+        for day in self.business_dates():
+            matched = self.sync_value(f"matched {day}")
+            if matched is None or now - datetime.fromisoformat(matched) < timedelta(
+                    days=keep_days):
+                due.append(day)
+        return due
+
+    def prune_payloads(self, keep_days: int) -> int:
+        """Let go of the kept payloads of business dates the ledger matched more than
+        ``keep_days`` ago (their entries stay in the journal); how many."""
+        now = self.clock()
+        old = [day for day in self.business_dates()
+               if (matched := self.sync_value(f"matched {day}")) is not None
+               and now - datetime.fromisoformat(matched) >= timedelta(days=keep_days)]
+        if not old:
+            return 0
+        with self.transaction():
+            return sum(self.db.execute(
+                "UPDATE outbox SET payload = NULL WHERE state = 'acked' AND payload IS NOT "
+                "NULL AND entry_id IN (SELECT id FROM sales WHERE business_date = ?)",
+                [day]).rowcount for day in old)
 
     def latest_business_date(self) -> str | None:
         """The newest business date with entries."""
