@@ -45,6 +45,7 @@ class Postgres:
 
     def __init__(self, root: Path | None = None, port: int | None = None,
                  data: Path | None = None) -> None:
+        """A new server (``initdb``), or one on an existing data folder (``data``)."""
         self.root = root or Path(tempfile.mkdtemp(prefix="fairpos-pg-"))
         self.root.chmod(0o755)
         self.data = data or self.root / "data"
@@ -58,6 +59,24 @@ class Postgres:
                      "-E", "UTF8", "--locale=C", "--no-sync")
         self.start()
 
+    @classmethod
+    def replica_of(cls, primary: Postgres) -> Postgres:
+        """A streaming replica of ``primary`` (``pg_basebackup -R``), started, read-only."""
+        root = Path(tempfile.mkdtemp(prefix="fairpos-pg-replica-"))
+        root.chmod(0o755)
+        if os.geteuid() == 0:
+            shutil.chown(root, "postgres", "postgres")
+        data = root / "data"
+        primary.run("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U",
+                    "postgres", "-D", str(data), "-R", "-X", "stream", "--no-sync",
+                    "--checkpoint=fast")
+        return cls(root, data=data)
+
+    def sql(self, statement: str, db: str = "postgres") -> list[tuple[object, ...]]:
+        with psycopg.connect(self.url(db), autocommit=True) as conn:
+            cursor = conn.execute(statement.encode())
+            return cursor.fetchall() if cursor.description else []
+
     def run(self, program: str, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(as_server_user([str(self.bin / program), *args]), check=True,
                               capture_output=True, text=True, timeout=120, cwd=self.root)
@@ -66,8 +85,16 @@ class Postgres:
         settings = " ".join([f"-p {self.port}", f"-k {self.root}",
                              "-c listen_addresses=127.0.0.1", "-c fsync=off",
                              "-c max_connections=200", *options])
-        self.run("pg_ctl", "-D", str(self.data), "-o", settings, "-l",
-                 str(self.root / f"log-{self.port}.txt"), "-w", "-t", "60", "start")
+        deadline = time.monotonic() + 60
+        while True:  # after a kill, its last backends may hold the shared memory a moment
+            try:
+                self.run("pg_ctl", "-D", str(self.data), "-o", settings, "-l",
+                         str(self.root / f"log-{self.port}.txt"), "-w", "-t", "60", "start")
+                return
+            except subprocess.CalledProcessError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def url(self, db: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
@@ -85,19 +112,28 @@ class Postgres:
 
     def kill(self) -> None:
         """SIGKILL the server: no shutdown, no checkpoint."""
-        os.kill(self.pid(), signal.SIGKILL)
+        pid = self.pid()
+        os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                os.kill(self.pid(), 0)
-                time.sleep(0.05)
-                continue
-            return
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if not alive(self.pid()):
+                return  # killed: nothing to stop (pg_ctl would wait on its pid file)
         with contextlib.suppress(subprocess.CalledProcessError, FileNotFoundError):
             self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie nobody reaped — no init in a container — does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

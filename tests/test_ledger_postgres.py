@@ -21,7 +21,15 @@ from fairpos.sync.relay import LedgerClient, push
 from fairpos.sync.wire import canonical
 from tests.conftest import LaneDir, wait_until
 from tests.postgres import Postgres
-from tests.sync_helpers import LedgerServer, connect, ledger_sums, payloads, stall, stall_sums
+from tests.sync_helpers import (
+    LedgerServer,
+    connect,
+    ledger_sums,
+    payloads,
+    ring,
+    stall,
+    stall_sums,
+)
 
 
 def batch_body(device: str, sales: list[dict[str, Any]]) -> bytes:
@@ -219,3 +227,51 @@ def test_a_sqlite_ledger_of_100000_sales_moves_to_postgresql(tmp_path: Path,
     again = LaneDir(tmp_path).run("ledger", "migrate", "--from", str(tmp_path / "ledger.db"),
                                   "--to", db, ok=False)
     assert again.exit_code == 1 and "already holds a ledger" in again.stderr
+
+
+def test_a_failover_to_a_replica_that_was_behind_loses_nothing(tmp_path: Path) -> None:
+    """Asynchronous streaming replication; the replica stops receiving; the primary
+    acknowledges more batches and is killed; the replica is promoted and the ledger restarted
+    on it. The stalls' next day close finds what the new primary lacks, sends it again, and
+    every day matches: lost 0, duplicated 0."""
+    primary = Postgres()
+    replica: Postgres | None = None
+    try:
+        db = primary.create()
+        name = db.rsplit("/", 1)[1]
+        server = LedgerServer(db)
+        lanes = [stall(tmp_path / f"s{n}", f"FAIL0{n}", sales=30, seed=n) for n in range(2)]
+        for n, lane in enumerate(lanes):
+            connect(lane, server, number=n + 1)
+            assert lane.run("sync").exit_code == 0  # on the primary, replicated
+        replica = Postgres.replica_of(primary)
+        wait_until(lambda: replica.sql("SELECT COUNT(*) FROM sales", name)[0][0] == 60,
+                   "the replica caught up")
+        replica.sql("ALTER SYSTEM SET primary_conninfo = ''")  # it stops receiving
+        replica.sql("SELECT pg_reload_conf()")
+        wait_until(lambda: not replica.sql("SELECT 1 FROM pg_stat_wal_receiver"),
+                   "the replica's WAL receiver gone")
+        for n, lane in enumerate(lanes):
+            ring(lane, 25, seed=10 + n)
+            assert lane.run("sync").exit_code == 0  # acknowledged by the primary alone
+        assert primary.sql("SELECT COUNT(*) FROM sales", name)[0][0] == 110
+        assert replica.sql("SELECT COUNT(*) FROM sales", name)[0][0] == 60  # behind
+        server.stop()
+        primary.kill()
+        replica.run("pg_ctl", "-D", str(replica.data), "-w", "promote")
+        server = LedgerServer(replica.url(name), port=server.port, publish=False)
+        try:
+            for n, lane in enumerate(lanes):
+                healed = lane.run("sync")
+                assert healed.exit_code == 0, healed.output
+                assert "Sent again 25 entries the ledger lacked" in healed.stdout
+                assert ledger_sums(replica.url(name), f"FAIL0{n}") == stall_sums(lane)
+            with server.store() as ledger:
+                count, distinct = ledger.all("SELECT COUNT(*), COUNT(DISTINCT id) FROM sales")[0]
+            assert count == distinct == 110  # lost 0, duplicated 0
+        finally:
+            server.stop()
+    finally:
+        primary.remove()
+        if replica is not None:
+            replica.remove()
