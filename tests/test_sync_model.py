@@ -195,5 +195,5 @@ def test_stalls_ledger_and_a_lossy_link(templates: list[LaneDir], store: str,
     SyncModel.templates = templates
     SyncModel.new_db = [lambda folder: ledger_db(store, folder, request)]
     machine = type(f"SyncModel{store.title()}", (SyncModel,), {})  # (settings once a class)
-    run = settings(max_examples=40, stateful_step_count=15, deadline=None)(machine).TestCase
+    run = settings(max_examples=30, stateful_step_count=15, deadline=None)(machine).TestCase
     run().runTest()
