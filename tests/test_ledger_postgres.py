@@ -275,3 +275,11 @@ def test_a_failover_to_a_replica_that_was_behind_loses_nothing(tmp_path: Path) -
         primary.remove()
         if replica is not None:
             replica.remove()
+
+
+def test_a_database_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
+    from tests.fake_printer import free_port
+
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/ledger"
+    said = LaneDir(tmp_path).fail("ledger", "report", "--db", url)
+    assert said.startswith("fairpos: cannot open the ledger at ") and "refused" in said

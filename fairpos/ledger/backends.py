@@ -7,6 +7,7 @@ are read both by position and by name on either engine.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import cache
@@ -102,8 +103,13 @@ class PostgresBackend:
     dialect = "postgresql"
 
     def __init__(self, url: str, min_size: int = 1, max_size: int = 8) -> None:
+        import psycopg
         from psycopg_pool import ConnectionPool
 
+        # reach the server once first: a wrong address or a server that is down is one
+        # clear error now, not a pool retrying in the background
+        psycopg.connect(url, connect_timeout=10).close()
+        logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())  # said by us
         self.url = url
         # each connection is checked as it is taken: after the server restarted, or a
         # failover, a dead one is replaced instead of failing a request
