@@ -104,7 +104,9 @@ def test_the_command_line_refuses_an_earlier_date_until_confirmed(tmp_path: Path
     assert "before the last shift's business date" in refused and "--earlier-date" in refused
     status = lane.run("sync-status").stdout
     assert "The clock is behind the last entry of this lane" in status
-    assert lane.json("sync-status", "--json")["clock_behind_seconds"] is not None
+    # two days behind when the entry was written; however slow the machine, more than one
+    behind = lane.json("sync-status", "--json")["clock_behind_seconds"]
+    assert behind is not None and behind > 86400
     lane.run("shift", "open", "--volunteer", "Beto", "--earlier-date")
     assert rows(lane.path, "SELECT volunteer FROM shifts ORDER BY id") == [("Ana",), ("Beto",)]
 

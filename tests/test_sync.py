@@ -197,7 +197,8 @@ def test_sync_exit_codes_and_words(tmp_path: Path, server: LedgerServer) -> None
         assert "48 h ahead of the ledger's" in skew and "check the date and time" in skew
         status = lane.run("sync-status").stdout  # and it is remembered
         assert "At the last sync, this lane's clock was 48 h ahead of the ledger's" in status
-        assert lane.json("sync-status")["ledger_clock_skew_seconds"] // 3600 == 48
+        # the ledger's Date said two days ago; a slow run only adds to it
+        assert lane.json("sync-status")["ledger_clock_skew_seconds"] >= 48 * 3600
     finally:
         failing.close()
         (lane.path / "fairpos.toml").write_text(settings)

@@ -108,26 +108,27 @@ class Outbox(SalesBook):
         with self.transaction():
             self._set_sync(f"matched {business_date}", self.clock().isoformat())
 
+    def _matched_ages(self) -> dict[str, timedelta | None]:
+        """Each business date with entries: how long ago the ledger matched it (None: not)."""
+        now = self.clock()
+        ages: dict[str, timedelta | None] = {}
+        for day in self.business_dates():
+            matched = self.sync_value(f"matched {day}")
+            ages[day] = None if matched is None else now - datetime.fromisoformat(matched)
+        return ages
+
     def days_to_close(self, keep_days: int) -> list[str]:
         """The business dates a sync closes with the ledger: every one with entries not
         matched yet, and those matched less than ``keep_days`` ago (a ledger may lose what
         it had: it is asked again until then)."""
-        now = self.clock()
-        due = []
-        for day in self.business_dates():
-            matched = self.sync_value(f"matched {day}")
-            if matched is None or now - datetime.fromisoformat(matched) < timedelta(
-                    days=keep_days):
-                due.append(day)
-        return due
+        return [day for day, age in self._matched_ages().items()
+                if age is None or age < timedelta(days=keep_days)]
 
     def prune_payloads(self, keep_days: int) -> int:
         """Let go of the kept payloads of business dates the ledger matched more than
         ``keep_days`` ago (their entries stay in the journal); how many."""
-        now = self.clock()
-        old = [day for day in self.business_dates()
-               if (matched := self.sync_value(f"matched {day}")) is not None
-               and now - datetime.fromisoformat(matched) >= timedelta(days=keep_days)]
+        old = [day for day, age in self._matched_ages().items()
+               if age is not None and age >= timedelta(days=keep_days)]
         if not old:
             return 0
         with self.transaction():
