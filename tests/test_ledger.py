@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from fairpos.journal import DiskError
-from fairpos.ledger.store import SqlLedger, open_ledger
+from fairpos.ledger.store import open_ledger
 from fairpos.sync.wire import canonical
 from tests.conftest import FIXTURES, STORES, LaneDir, ledger_db
 from tests.sync_helpers import LedgerServer, connect, payloads, stall
@@ -174,8 +174,8 @@ def test_a_failure_inside_a_batch_rolls_the_whole_batch_back(
     ledger = open_ledger(ledger_db(store, tmp_path, request))
     enrolment, _token = ledger.enrol("Feria", 1)
     ledger.claim(enrolment, "ROLLBK")
-    calls = []
-    original = SqlLedger._insert_details
+    original = ledger.backend.write_rows
+    tables = []
     if store == "sqlite":
         fault: Exception = sqlite3.OperationalError("disk I/O error")
         said: type[Exception] = DiskError  # said in one line
@@ -186,18 +186,19 @@ def test_a_failure_inside_a_batch_rolls_the_whole_batch_back(
         fault = psycopg.OperationalError("disk I/O error")
         said = refused = psycopg.Error
 
-    def failing(self: SqlLedger, conn: Any, sale_id: str, data: Any) -> None:
-        calls.append(sale_id)
-        if len(calls) == 3:
+    def failing(conn: Any, table: str, columns: str, rows: Any) -> None:
+        tables.append(table)
+        if table == "sale_tenders":  # the sales and their lines are written by now
             raise fault
-        original(self, conn, sale_id, data)
+        original(conn, table, columns, rows)
 
-    monkeypatch.setattr(SqlLedger, "_insert_details", failing)
+    monkeypatch.setattr(ledger.backend, "write_rows", failing)
     with pytest.raises(said, match="disk I/O error"):  # rolled back
         ledger.ingest("ROLLBK", payloads(lane))
+    assert tables == ["sales", "sale_lines", "sale_tenders"]
     assert ledger.all("SELECT COUNT(*) FROM sales")[0][0] == 0
     assert ledger.all("SELECT COUNT(*) FROM sale_lines")[0][0] == 0
-    monkeypatch.setattr(SqlLedger, "_insert_details", original)
+    monkeypatch.setattr(ledger.backend, "write_rows", original)
     assert len(ledger.ingest("ROLLBK", payloads(lane)).accepted) == 4
     for statement in ("UPDATE sales SET total = 0", "DELETE FROM sale_lines",
                       "UPDATE lane_rates SET value = '1'"):

@@ -24,6 +24,8 @@ class Backend(Protocol):
     dialect: str  # "sqlite" or "postgresql"
 
     def transaction(self) -> AbstractContextManager[Conn]: ...
+    def write_rows(self, conn: Conn, table: str, columns: str,
+                   rows: Sequence[Sequence[Any]]) -> None: ...
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
     def close(self) -> None: ...
 
@@ -46,6 +48,13 @@ class SqliteBackend:
 
     def transaction(self) -> AbstractContextManager[Conn]:
         return self.db.transaction()
+
+    def write_rows(self, conn: Conn, table: str, columns: str,
+                   rows: Sequence[Sequence[Any]]) -> None:
+        """Plain inserts, inside ``conn``'s transaction (a key already there fails it)."""
+        if rows:
+            conn.executemany(f"INSERT INTO {table} ({columns}) "
+                             f"VALUES ({','.join('?' * len(rows[0]))})", rows)
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self.db.lock:
@@ -96,6 +105,12 @@ class PgConn:
         cursor.executemany(_pg(sql), [list(row) for row in rows])
         return cursor
 
+    def copy(self, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cursor, cursor.copy(
+                f"COPY {table} ({columns}) FROM STDIN".encode()) as copy:
+            for row in rows:
+                copy.write_row(row)
+
 
 class PostgresBackend:
     """A PostgreSQL database through a pool of connections (psycopg 3)."""
@@ -121,6 +136,14 @@ class PostgresBackend:
     def transaction(self) -> Iterator[Conn]:
         with self.pool.connection() as conn, conn.transaction():
             yield PgConn(conn)
+
+    def write_rows(self, conn: Conn, table: str, columns: str,
+                   rows: Sequence[Sequence[Any]]) -> None:
+        """``COPY``, inside ``conn``'s transaction (a key already there fails it): one round
+        trip for a whole batch, however many rows."""
+        if rows:
+            assert isinstance(conn, PgConn)
+            conn.copy(table, columns, rows)
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self.pool.connection() as conn:
