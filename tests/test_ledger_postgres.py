@@ -8,6 +8,9 @@ import gzip
 import hashlib
 import itertools
 import json
+import os
+import signal
+import socket
 import threading
 from collections import Counter
 from pathlib import Path
@@ -101,14 +104,75 @@ def test_several_ledger_processes_on_one_database(tmp_path: Path, postgres: Post
             server.stop()
 
 
-def test_workers_serve_one_port(tmp_path: Path, postgres: Postgres) -> None:
+def held_sockets(port: int) -> dict[int, dict[str, int]]:
+    """Each process holding a TCP socket on local ``port``: how many it has listening and
+    established (read from /proc, as ``ss -tp`` does)."""
+    states = {"0A": "listening", "01": "established"}
+    kinds: dict[str, str] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] in states:
+                kinds[fields[9]] = states[fields[3]]
+    held: dict[int, dict[str, int]] = {}
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue  # (gone meanwhile)
+        kind = kinds.get(target[8:-1]) if target.startswith("socket:[") else None
+        if kind is not None:
+            counts = held.setdefault(int(fd.parts[2]), {"listening": 0, "established": 0})
+            counts[kind] += 1
+    return held
+
+
+def test_workers_share_one_port_and_the_connections(tmp_path: Path, postgres: Postgres) -> None:
+    """Each worker listens on its own socket: 40 stalls connecting at once are shared out
+    among them (on one shared socket the first to wake would take them all); a worker that
+    dies is started again, and the ledger keeps taking syncs."""
     db = postgres.create()
     server = LedgerServer(db, options=["--workers", "2"])
+    clients: list[socket.socket] = []
     try:
         lane = stall(tmp_path / "s", "WORK01", sales=60, seed=3)
         connect(lane, server)
         assert "matched — 60 entries" in lane.run("sync").stdout
         assert ledger_sums(db, "WORK01") == stall_sums(lane)
+        workers = {pid for pid, held in held_sockets(server.port).items() if held["listening"]}
+        assert len(workers) == 2
+        clients = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(40)]
+        for client in clients:  # each kept alive after its reply, as a stall's relay does
+            client.sendall(b"GET /v1/health HTTP/1.1\r\nHost: ledger\r\n\r\n")
+        for client in clients:
+            assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        shared = {pid: held["established"] for pid, held in held_sockets(server.port).items()
+                  if pid in workers}
+        assert sum(shared.values()) == 40
+        assert min(shared.values()) >= 5, shared  # (all on one: the bug this guards)
+        victim = max(workers)
+        os.kill(victim, signal.SIGKILL)
+        wait_until(lambda: len({pid for pid, held in held_sockets(server.port).items()
+                                if held["listening"]} - {victim}) == 2,
+                   "a worker started in the dead one's place")
+        ring(lane, 5, seed=4)
+        assert "matched — 65 entries" in lane.run("sync").stdout
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
+
+
+def test_a_ledger_will_not_share_its_port(tmp_path: Path, postgres: Postgres) -> None:
+    """A second ledger on a port in use — another ledger's workers included — is refused in
+    one line instead of quietly taking a share of the first one's stalls."""
+    db = postgres.create()
+    server = LedgerServer(db, options=["--workers", "2"])
+    try:
+        lane = stall(tmp_path / "s", "PORT01")
+        said = lane.fail("ledger", "serve", "--port", str(server.port), "--workers", "2",
+                         "--db", db)
+        assert f"cannot listen on 127.0.0.1:{server.port} (Address already in use)" in said
     finally:
         server.stop()
 

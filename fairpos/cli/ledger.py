@@ -113,12 +113,17 @@ def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | Non
           workers: int, read_db: str | None, db: str) -> None:
     """Serve the sync API for stalls and the report pages (Ctrl+C stops)."""
     from fairpos.ledger.backends import is_postgresql
-    from fairpos.ledger.server import run
+    from fairpos.ledger.server import check_port, run
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         refuse(_("https needs both --ssl-certfile and --ssl-keyfile"))
     if read_db and not is_postgresql(read_db):
         refuse(_("--read-db is a PostgreSQL replica (postgresql://…)"))
+    try:
+        check_port(host, port)
+    except OSError as err:
+        refuse(_("cannot listen on {host}:{port} ({reason})").format(
+            host=host, port=port, reason=err.strerror or err))
     open_store(db, seq_ahead).close()  # the tables made, or one line saying why not
     if read_db:
         open_store(read_db, seq_ahead, migrate=False).close()

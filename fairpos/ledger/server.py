@@ -7,16 +7,24 @@ opening or of the previous reply; a client that is slower is cut off (a stall's 
 batch again, unchanged, later). The number of connections is capped: past it, new requests get
 503, which a stall retries.
 
-With ``workers`` above 1 the ledger runs as that many processes on one port (uvicorn's
-supervisor); each opens the database itself, from the environment (:func:`app_from_env`).
-Several processes need PostgreSQL, where each batch locks only its own device's row; SQLite
-takes them too, one writer at a time.
+With ``workers`` above 1 the ledger runs as that many processes on one port; each opens the
+database itself, from the environment (:func:`app_from_env`), and listens on its own socket
+(``SO_REUSEPORT``), so that the kernel shares the connections out among them evenly. (On one
+shared socket, the first process to wake takes every connection waiting — in a reconnection
+wave, nearly every stall's, each kept alive for the stall's whole push — and the others sit
+idle.) A worker that dies is started again. Several processes need PostgreSQL, where each
+batch locks only its own device's row; SQLite takes them too, one writer at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
+import signal
+import socket
+import sys
+import threading
 from typing import Any
 
 import h11
@@ -82,8 +90,6 @@ def run(db: str, host: str, port: int, *, read_db: str | None = None, workers: i
         idle_seconds: int = IDLE_SECONDS, max_connections: int = MAX_CONNECTIONS,
         ssl_certfile: str | None = None, ssl_keyfile: str | None = None) -> None:
     """Serve the ledger at ``db`` until interrupted, in ``workers`` processes."""
-    import uvicorn
-
     os.environ["FAIRPOS_LEDGER_DB"] = db
     if read_db:
         os.environ["FAIRPOS_LEDGER_READ_DB"] = read_db
@@ -91,8 +97,89 @@ def run(db: str, host: str, port: int, *, read_db: str | None = None, workers: i
         os.environ["FAIRPOS_LEDGER_SEQ_AHEAD"] = str(seq_ahead)
     os.environ["FAIRPOS_LEDGER_REQUEST_SECONDS"] = str(request_seconds)
     GuardedH11.request_seconds = request_seconds
-    uvicorn.run("fairpos.ledger.server:app_from_env", factory=True, host=host, port=port,
-                workers=workers, http=GuardedH11, log_level="warning",
-                timeout_keep_alive=idle_seconds, limit_concurrency=max_connections,
-                timeout_graceful_shutdown=5, ssl_certfile=ssl_certfile,
-                ssl_keyfile=ssl_keyfile, proxy_headers=False)
+    options = {"timeout_keep_alive": idle_seconds, "limit_concurrency": max_connections,
+               "ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile}
+    if workers == 1:
+        import uvicorn
+
+        uvicorn.run("fairpos.ledger.server:app_from_env", factory=True, host=host, port=port,
+                    **_uvicorn_options(options))
+        return
+    supervise(workers, (_address(host, port), options))
+
+
+def check_port(host: str, port: int) -> None:
+    """OSError if ``host:port`` cannot be listened on — held by anything, another ledger's
+    workers included (their ``SO_REUSEPORT`` would otherwise let ours join them)."""
+    address = _address(host, port)
+    with socket.socket(address[0], socket.SOCK_STREAM) as probe:
+        # (as uvicorn does: connections of a ledger just stopped, in TIME_WAIT, do not count;
+        # on Linux a socket listening there still does)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(address[1])
+
+
+def _uvicorn_options(options: dict[str, Any]) -> dict[str, Any]:
+    return {"http": GuardedH11, "log_level": "warning", "timeout_graceful_shutdown": 5,
+            "proxy_headers": False, **options}
+
+
+def _address(host: str, port: int) -> tuple[socket.AddressFamily, Any]:
+    family, _type, _proto, _name, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    return family, address
+
+
+def serve_worker(address: tuple[socket.AddressFamily, Any], options: dict[str, Any]) -> None:
+    """One worker process: its own socket on the shared port, and the ledger app on it."""
+    import uvicorn
+
+    sock = socket.socket(address[0], socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind(address[1])
+    except OSError as err:
+        print(f"fairpos ledger: {err}", file=sys.stderr)
+        sys.exit(STARTUP_FAILED)
+    config = uvicorn.Config("fairpos.ledger.server:app_from_env", factory=True,
+                            **_uvicorn_options(options))
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+STARTUP_FAILED = 3  # a worker's exit status when it could not start (uvicorn's own, too)
+
+
+def supervise(count: int, args: tuple[Any, ...]) -> None:
+    """``count`` worker processes until SIGINT or SIGTERM; one that dies is started again,
+    unless it could not start at all (then every worker is stopped: it would fail again)."""
+    context = multiprocessing.get_context("spawn")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def started() -> Any:
+        process = context.Process(target=serve_worker, args=args)
+        process.start()
+        return process
+
+    processes = [started() for _ in range(count)]
+    failed = False
+    while not stop.wait(0.5):
+        for n, process in enumerate(processes):
+            if not process.is_alive() and not stop.is_set():
+                if process.exitcode == STARTUP_FAILED:
+                    failed = True
+                    stop.set()
+                    break
+                processes[n] = started()
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(10)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    if failed:
+        sys.exit(STARTUP_FAILED)
