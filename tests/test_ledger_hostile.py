@@ -1,5 +1,7 @@
 """The ledger against a hostile or broken lane, as a real process: strict entries, bounded work,
 slow clients cut off, sessions and tokens, https — and a property-based fuzz of the batch API.
+What reaches the store runs on both stores (SQLite and PostgreSQL); what only the HTTP server
+sees (slow clients, https) on one.
 
 ``FAIRPOS_FUZZ_EXAMPLES`` sets how many bodies the fuzz sends (the suite's default is short).
 """
@@ -13,7 +15,6 @@ import itertools
 import json
 import os
 import socket
-import sqlite3
 import ssl
 import subprocess
 import sys
@@ -27,11 +28,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fairpos.cart import line_amount
-from fairpos.ledger.store import SqliteLedger
+from fairpos.ledger.store import open_ledger
 from fairpos.sync.schema import check_entry
 from fairpos.sync.wire import too_deep
-from tests.conftest import LaneDir, wait_until
-from tests.sync_helpers import LedgerServer, connect, payloads, stall
+from tests.conftest import STORES, LaneDir, ledger_db, wait_until
+from tests.sync_helpers import LedgerServer, _Opened, connect, payloads, stall
 
 DEVICE = "HOST01"
 FUZZ_EXAMPLES = int(os.environ.get("FAIRPOS_FUZZ_EXAMPLES", "120"))
@@ -72,17 +73,15 @@ class Lane:
         return result
 
 
-def stored_payloads(db: Path) -> list[Any]:
-    conn = sqlite3.connect(db)
-    try:
-        return [json.loads(row[0]) for row in conn.execute("SELECT payload FROM sales")]
-    finally:
-        conn.close()
+def stored_payloads(db: Path | str) -> list[Any]:
+    with _Opened(db) as ledger:
+        return [json.loads(row[0]) for row in ledger.all("SELECT payload FROM sales")]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerServer]:
-    running = LedgerServer(tmp_path_factory.mktemp("ledger") / "ledger.db",
+@pytest.fixture(scope="module", params=STORES)
+def server(tmp_path_factory: pytest.TempPathFactory,
+           request: pytest.FixtureRequest) -> Iterator[LedgerServer]:
+    running = LedgerServer(ledger_db(request.param, tmp_path_factory.mktemp("ledger"), request),
                            options=["--request-timeout", "1.5", "--idle-timeout", "1",
                                     "--seq-ahead", "5000"])
     yield running
@@ -124,6 +123,7 @@ def test_a_huge_sequence_number_is_refused_and_the_pages_stay_small(lane: Lane) 
 
 
 def test_amounts_that_would_overflow_a_day_are_refused(lane: Lane, tmp_path: Path) -> None:
+    lane.batch(*lane.sales)  # the day has sales (again, if another test sent them: duplicates)
     big = lane.fresh()
     big["total"] = big["lines"][0]["amount"] = 2**62
     reasons = rejected_for(lane.batch(big, copy.deepcopy(big)))
@@ -196,12 +196,8 @@ def test_bodies_that_used_to_be_500s(lane: Lane) -> None:
     assert lane.batch(wide)["rejected"]
     valid = lane.fresh()
     assert lane.batch(valid)["accepted"] == [valid["id"]]  # the lane is not blocked
-    conn = sqlite3.connect(lane.server.db)
-    try:
-        held = conn.execute("SELECT reason FROM quarantine WHERE sale_id = ?",
-                            [surrogate["id"]]).fetchall()
-    finally:
-        conn.close()
+    with lane.server.store() as ledger:
+        held = ledger.all("SELECT reason FROM quarantine WHERE sale_id = ?", [surrogate["id"]])
     assert held and "control or invalid character (U+D800)" in held[0][0]
 
 
@@ -298,9 +294,9 @@ def test_the_pages_survive_hostile_data(lane: Lane) -> None:
     spanish = subprocess.run(  # the page in Spanish, from the ledger's own renderer
         [sys.executable, "-c",
          "import sys, json; from fairpos import i18n; from fairpos.ledger.pages import "
-         "day_page; from tests.sync_helpers import _Opened; from pathlib import Path\n"
+         "day_page; from tests.sync_helpers import _Opened\n"
          "i18n.use('es')\n"
-         "with _Opened(Path(sys.argv[1])) as l:\n"
+         "with _Opened(sys.argv[1]) as l:\n"
          "    print(day_page(l.report(sys.argv[2]), l.devices(), "
          "l.quarantined(newest=20), l.quarantine_count()))",
          str(lane.server.db), day], capture_output=True, text=True, timeout=60, check=True)
@@ -328,6 +324,7 @@ def closed_by_the_ledger(conn: socket.socket) -> bool:
         return True
 
 
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)  # (the HTTP server's own)
 def test_slow_and_idle_connections_are_cut_off_while_others_sync(lane: Lane) -> None:
     host, port = "127.0.0.1", lane.server.port
     silent = [socket.create_connection((host, port)) for _ in range(5)]
@@ -390,7 +387,7 @@ def credentials(server: LedgerServer, lane: Lane,
         ledger.revoke("GONE01")
         admin = ledger.admin_token()
         session = ledger.sign_in(admin)
-    old = SqliteLedger(server.db, clock=lambda: "2020-01-01T00:00:00+00:00")
+    old = open_ledger(server.db, clock=lambda: "2020-01-01T00:00:00+00:00")
     try:
         expired = old.sign_in(admin)  # signed in long ago: expired now
     finally:
@@ -561,8 +558,9 @@ def test_the_depth_is_found_before_parsing(value: Any, ascii_only: bool) -> None
     assert too_deep(body, 4) == (depth(value) > 4)
 
 
-def test_fuzz_the_batch_api(tmp_path: Path) -> None:
-    ledger = LedgerServer(tmp_path / "ledger.db")
+@pytest.mark.parametrize("store", STORES)
+def test_fuzz_the_batch_api(tmp_path: Path, store: str, request: pytest.FixtureRequest) -> None:
+    ledger = LedgerServer(ledger_db(store, tmp_path, request))
     try:
         stall_dir = stall(tmp_path / "stall", "FUZZ01", sales=3, seed=9)
         fuzzed = Lane(ledger, stall_dir, connect(stall_dir, ledger))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from fairpos.journal import DB_NAME, Journal
 from fairpos.sync.bundle import write_bundle
 from fairpos.sync.relay import LedgerClient, push
-from tests.conftest import FIXTURES, LaneDir
+from tests.conftest import FIXTURES, STORES, LaneDir, ledger_db
 from tests.sync_helpers import (
     Failing,
     LedgerServer,
@@ -211,7 +212,16 @@ def test_sync_exit_codes_and_words(tmp_path: Path, server: LedgerServer) -> None
     assert refused.stderr.splitlines()[-1].startswith("fairpos: not synced: the ledger refused")
 
 
-def test_export_and_import_a_bundle(tmp_path: Path, server: LedgerServer) -> None:
+@pytest.fixture(params=STORES)
+def any_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LedgerServer]:
+    """A real ledger on either store."""
+    running = LedgerServer(ledger_db(request.param, tmp_path, request))
+    yield running
+    running.stop()
+
+
+def test_export_and_import_a_bundle(tmp_path: Path, any_server: LedgerServer) -> None:
+    server = any_server
     lane = stall(tmp_path / "stall", "USB001", sales=250)
     token = connect(lane, server)
     bundle = tmp_path / "stick" / "usb001.zip"
@@ -246,7 +256,8 @@ def test_export_and_import_a_bundle(tmp_path: Path, server: LedgerServer) -> Non
 
 
 def test_a_lane_that_was_never_online_reaches_the_ledger_by_usb_stick(
-        tmp_path: Path, server: LedgerServer) -> None:
+        tmp_path: Path, any_server: LedgerServer) -> None:
+    server = any_server
     lane = stall(tmp_path / "stall", "NEVER1", sales=40)
     token = server.enrol("Feria Oeste", 7)  # handed over on paper
     kept = lane.run("connect", server.url, "--token", token, "--offline").stdout
@@ -365,3 +376,62 @@ def test_a_bundle_that_cannot_be_written_and_files_the_ledger_cannot_publish(
     with server.store() as ledger:  # nothing new was published
         assert ledger.catalog().version == 1  # type: ignore[union-attr]
         assert ledger.rates().version == 1  # type: ignore[union-attr]
+
+
+def test_the_tills_sync_closes_the_days_before_the_shift_and_heals_a_ledger_that_lost_some(
+        tmp_path: Path, server: LedgerServer) -> None:
+    """A lane whose volunteers never run ``fairpos sync``: the till's sync process closes the
+    days before the open shift's (not the one still selling) once every ``close_every``
+    seconds, and sends again what a ledger lost after acknowledging it."""
+    from fairpos.sync.loop import SyncStatus, keep_syncing
+
+    lane = stall(tmp_path / "stall", "TILL01")
+    lane.run("shift", "close", "--count", "USD:20")
+    ring_days(lane, days=2, per_day=5, start=date(2026, 11, 20))
+    lane.run("shift", "open", "--volunteer", "Ana", "--float", "USD:20")
+    ring(lane, 3, seed=9)
+    token = connect(lane, server)
+    conn = sqlite3.connect(server.db)  # a sale of the first day was sent, then lost
+    with conn:
+        for table in ("sales", "sale_lines", "sale_tenders"):
+            conn.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+    conn.close()
+
+    def closes() -> list[str]:
+        with server.store() as ledger:
+            return [r[0] for r in ledger.all("SELECT business_date FROM day_closes "
+                                             "WHERE device_id = 'TILL01' ORDER BY id")]
+
+    journal = Journal.open(lane.path / DB_NAME)
+    told: list[SyncStatus] = []
+    moments = iter([0.0, 10.0, 3700.0, 3700.0])  # the process's monotonic clock, as read
+    runs = 0
+
+    def wait(_seconds: float) -> bool:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            lost = "TILL01-000001"
+            conn = sqlite3.connect(server.db)
+            with conn:
+                for table, key in (("sale_lines", "sale_id"), ("sale_tenders", "sale_id"),
+                                   ("sales", "id")):
+                    conn.execute(f"DELETE FROM {table} WHERE {key} = ?", [lost])
+                conn.execute("UPDATE devices SET max_contiguous_seq = 0 "
+                             "WHERE device_id = 'TILL01'")
+            conn.close()
+        return runs < 3
+
+    try:
+        with LedgerClient(server.url, token) as client:
+            keep_syncing(journal, client, period=0.01, wait=wait, tell=told.append,
+                         keep_days=14, close_every=3600, monotonic=lambda: next(moments))
+    finally:
+        journal.close()
+    assert [status.problem for status in told] == [None, None, None]
+    # the first run closed both past days; the second was too soon to close again; the
+    # third, an hour on, closed them again, found the lost sale, sent it, and they match
+    assert closes() == ["2026-11-20", "2026-11-21", "2026-11-20", "2026-11-20", "2026-11-21"]
+    assert ledger_sums(server.db, "TILL01") == stall_sums(lane)
+    status = lane.json("sync-status", "--json")
+    assert status["pending"] == 0

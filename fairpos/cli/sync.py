@@ -74,8 +74,8 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
     answer after every try: run again); 3 mismatch (the figures differ: call the treasurer);
     1 the ledger refused or cannot be reached (nothing was sent).
     """
-    from fairpos.sync.loop import Backoff, push_until_settled
-    from fairpos.sync.relay import PushReport, SyncError, day_figures, pull, push
+    from fairpos.sync.loop import Backoff, close_days, push_until_settled
+    from fairpos.sync.relay import PushReport, SyncError, pull
 
     journal = lane.journal
     business_date = day or _closing_date(journal)
@@ -139,23 +139,15 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
         days = [business_date] if day is not None else sorted(
             {*journal.days_to_close(keep_days), business_date})
         results: dict[str, dict[str, Any]] = {}
+
+        def resent(closing: str, again: PushReport) -> None:
+            click.echo(_("Sent again {entries} the ledger lacked ({day}).").format(
+                entries=entries_text(again.sent), day=closing))
+
         try:
             for what in pull(journal, client, lane.settings.money.currency):
                 click.echo(_("Applied {what} from the ledger.").format(what=what))
-            for closing in days:
-                result = client.day_close(journal.device_id, day_figures(journal, closing))
-                if result.get("result") == "pending" and \
-                        journal.outbox_resend(result["missing"]):
-                    # the ledger lost entries it had acknowledged (a backup restored, a
-                    # failover): send them again, close again
-                    again = push(journal, client)
-                    click.echo(_("Sent again {entries} the ledger lacked ({day}).").format(
-                        entries=entries_text(again.sent), day=closing))
-                    result = client.day_close(journal.device_id,
-                                              day_figures(journal, closing))
-                if result.get("result") == "match":
-                    journal.day_matched(closing)
-                results[closing] = result
+            results = close_days(journal, client, days, resent)
         except SyncError as err:
             if err.unknown:
                 click.echo("fairpos: " + _(
@@ -270,4 +262,5 @@ def sync_worker(lane: Lane, period: float) -> None:
     from fairpos.sync.worker import serve
 
     with lane.ledger_client(timeout=TILL_TIMEOUT) as client:
-        serve(lane.journal, client, period, sys.stdin, sys.stdout)
+        serve(lane.journal, client, period, sys.stdin, sys.stdout,
+              keep_days=lane.settings.sync.keep_days)

@@ -3,7 +3,11 @@
 ``fairpos sync`` pushes until the outcome is known (:func:`push_until_settled`); the till's sync
 process pushes all day (:func:`keep_syncing`): after each run it says how things stand, then
 waits a period — or a growing, jittered pause while the link is down — unless a new sale
-wakes it first.
+wakes it first. Both close days with the ledger the same way (:func:`close_days`): ``fairpos
+sync`` every day due each time it runs, the till's process the days before the open shift's,
+once every ``close_every`` seconds — so that entries a ledger lost after acknowledging them (a
+backup restored, a failover) come back even from a lane whose volunteers never run
+``fairpos sync``.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from fairpos.journal import Journal, OutboxSummary
-from fairpos.sync.relay import LedgerClient, PushReport, push
+from fairpos.sync.relay import LedgerClient, PushReport, day_figures, push
 from fairpos.sync.wire import MAX_BATCH
 
 
@@ -80,16 +84,54 @@ def push_until_settled(journal: Journal, client: LedgerClient, *, tries: int,
     raise AssertionError("tries is at least 1")
 
 
+def close_days(journal: Journal, client: LedgerClient, days: list[str],
+               resent: Callable[[str, PushReport], None] = lambda *_: None
+               ) -> dict[str, dict[str, Any]]:
+    """Close each of ``days`` with the ledger (its reply, by day). A day the ledger lacks
+    entries of — entries it had acknowledged, lost with a backup restored or a failover — is
+    sent again (``resent(day, report)`` hears of it) and closed again; a day that matches is
+    noted. SyncError as the client raises it."""
+    results: dict[str, dict[str, Any]] = {}
+    for closing in days:
+        result = client.day_close(journal.device_id, day_figures(journal, closing))
+        if result.get("result") == "pending" and journal.outbox_resend(result["missing"]):
+            resent(closing, push(journal, client))
+            result = client.day_close(journal.device_id, day_figures(journal, closing))
+        if result.get("result") == "match":
+            journal.day_matched(closing)
+        results[closing] = result
+    return results
+
+
+def days_before_the_shift(journal: Journal, keep_days: int) -> list[str]:
+    """The days due a close (:meth:`Journal.days_to_close`) but the open shift's, still
+    selling."""
+    shift = journal.current_shift()
+    return [day for day in journal.days_to_close(keep_days)
+            if shift is None or day != shift.business_date]
+
+
 def keep_syncing(journal: Journal, client: LedgerClient, *, period: float,
                  wait: Callable[[float], bool], tell: Callable[[SyncStatus], None],
-                 batch_size: int = MAX_BATCH) -> None:
+                 batch_size: int = MAX_BATCH, keep_days: int | None = None,
+                 close_every: float = 3600.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
     """Push, tell, wait; again and again until ``wait(seconds)`` says stop (returns False).
-    Any failure of a run is told and tried again later: the entries stay in the outbox."""
+    Any failure of a run is told and tried again later: the entries stay in the outbox.
+    With ``keep_days``, a run that sent everything also closes the days before the open
+    shift's (:func:`days_before_the_shift`), at most once every ``close_every`` seconds, and
+    lets go of the payloads kept long enough."""
     backoff = Backoff(base=period / 10, cap=period * 10)
+    closed_at: float | None = None
     while True:
         try:
             report = push(journal, client, batch_size=batch_size)
             problem = None if report.error is None else str(report.error)
+            if problem is None and keep_days is not None and (
+                    closed_at is None or monotonic() - closed_at >= close_every):
+                close_days(journal, client, days_before_the_shift(journal, keep_days))
+                journal.prune_payloads(keep_days)
+                closed_at = monotonic()
         except Exception as err:  # a run that failed in any way is reported, never fatal
             problem = str(err) or type(err).__name__
         try:

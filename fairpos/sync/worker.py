@@ -29,7 +29,7 @@ NICENESS = 10  # the sync process yields the processor to the till
 
 
 def serve(journal: Journal, client: LedgerClient, period: float, commands: IO[str],
-          statuses: IO[str]) -> None:
+          statuses: IO[str], keep_days: int | None = None) -> None:
     """The child's side: sync until ``commands`` closes; each line on it wakes a run now.
     It runs at a lower priority than the till: on a busy machine the keys come first."""
     if hasattr(os, "nice"):
@@ -54,7 +54,8 @@ def serve(journal: Journal, client: LedgerClient, period: float, commands: IO[st
         statuses.write(json.dumps(status.to_json()) + "\n")
         statuses.flush()
 
-    keep_syncing(journal, client, period=period, wait=wait, tell=tell, batch_size=SYNC_BATCH)
+    keep_syncing(journal, client, period=period, wait=wait, tell=tell, batch_size=SYNC_BATCH,
+                 keep_days=keep_days)
 
 
 class SyncProcess:
