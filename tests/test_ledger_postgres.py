@@ -341,6 +341,41 @@ def test_a_failover_to_a_replica_that_was_behind_loses_nothing(tmp_path: Path) -
             replica.remove()
 
 
+def test_a_ledger_given_every_node_follows_a_promotion_without_a_restart(
+        tmp_path: Path) -> None:
+    """The ledger's URL names the primary and its standby with
+    ``target_session_attrs=read-write`` (as with Patroni or pg_auto_failover): the primary
+    dies, the standby is promoted, and the same ledger process takes the next sync there."""
+    primary = Postgres()
+    replica: Postgres | None = None
+    server: LedgerServer | None = None
+    try:
+        name = primary.create().rsplit("/", 1)[1]
+        replica = Postgres.replica_of(primary)
+        both = (f"postgresql://postgres@127.0.0.1:{primary.port},127.0.0.1:{replica.port}/"
+                f"{name}?target_session_attrs=read-write")
+        server = LedgerServer(both)
+        lane = stall(tmp_path / "s", "NODES1", sales=20, seed=2)
+        connect(lane, server)
+        assert "matched — 20 entries" in lane.run("sync").stdout
+        wait_until(lambda: replica.sql("SELECT COUNT(*) FROM sales", name)[0][0] == 20,
+                   "the standby caught up")
+        primary.kill()
+        replica.run("pg_ctl", "-D", str(replica.data), "-w", "promote")
+        ring(lane, 5, seed=3)
+        after = lane.run("sync")
+        assert after.exit_code == 0, after.output
+        assert "matched — 25 entries" in after.stdout
+        assert server.process is not None and server.process.poll() is None  # the same one
+        assert ledger_sums(replica.url(name), "NODES1") == stall_sums(lane)
+    finally:
+        if server is not None:
+            server.stop()
+        primary.remove()
+        if replica is not None:
+            replica.remove()
+
+
 def test_a_database_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
     from tests.fake_printer import free_port
 
