@@ -317,8 +317,8 @@ class SqlLedger:
         """Store a batch of one device's sales, all in one transaction. Every entry is read
         and checked first, outside the store's lock; whatever fails is quarantined with its
         reason, the rest stored. The batch is sorted in memory, entry by entry in its order,
-        against what the ledger already holds of it (read in one query), then written with a
-        few multi-row statements: a batch costs the same few round trips however many
+        against what the ledger already holds of it (read in one query), then written all at
+        once (``COPY`` on PostgreSQL): a batch costs the same few round trips however many
         sales it carries."""
         known = self.known()
         resume = self._all("SELECT max_contiguous_seq FROM devices WHERE device_id = ?",
