@@ -18,7 +18,13 @@ from platformdirs import user_data_dir
 from fairpos import i18n
 from fairpos.cli.base import emit_json, main, refuse
 from fairpos.i18n import N_, _, format_money
-from fairpos.ledger.limits import IDLE_SECONDS, MAX_CONNECTIONS, REQUEST_SECONDS, SEQ_AHEAD
+from fairpos.ledger.limits import (
+    IDLE_SECONDS,
+    MAX_CONNECTIONS,
+    REQUEST_SECONDS,
+    SEQ_AHEAD,
+    UPSTREAM_PERIOD,
+)
 from fairpos.money import Money
 from fairpos.tenders import method_label
 
@@ -107,16 +113,30 @@ def ledger() -> None:
 @click.option("--read-db", default=None, envvar="FAIRPOS_LEDGER_READ_DB",
               help="A replica (postgresql://…) for the pages, CSV and reports; writes go to "
                    "--db (env: FAIRPOS_LEDGER_READ_DB).")
+@click.option("--upstream", default=None, envvar="FAIRPOS_LEDGER_UPSTREAM",
+              help="Run as a fair site's hub: the central ledger's URL, to relay this site's "
+                   "entries to and learn its lanes, catalog and rates from "
+                   "(env: FAIRPOS_LEDGER_UPSTREAM).")
+@click.option("--upstream-token", default=None, envvar="FAIRPOS_LEDGER_UPSTREAM_TOKEN",
+              help="The hub's token from fairpos ledger enrol-hub at the centre "
+                   "(env: FAIRPOS_LEDGER_UPSTREAM_TOKEN).")
+@click.option("--upstream-period", type=click.FloatRange(min=0.05), default=UPSTREAM_PERIOD,
+              show_default=True, help="Seconds between rounds with the centre while the "
+                                      "uplink answers.")
 @db_option
 def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | None,
           request_timeout: float, idle_timeout: int, max_connections: int, seq_ahead: int,
-          workers: int, read_db: str | None, db: str) -> None:
-    """Serve the sync API for stalls and the report pages (Ctrl+C stops)."""
+          workers: int, read_db: str | None, upstream: str | None,
+          upstream_token: str | None, upstream_period: float, db: str) -> None:
+    """Serve the sync API for stalls and the report pages (Ctrl+C stops); with --upstream,
+    as a fair site's hub."""
     from fairpos.ledger.backends import is_postgresql
     from fairpos.ledger.server import check_port, run
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         refuse(_("https needs both --ssl-certfile and --ssl-keyfile"))
+    if (upstream is None) != (upstream_token is None):
+        refuse(_("a hub needs both --upstream and --upstream-token"))
     if read_db and not is_postgresql(read_db):
         refuse(_("--read-db is a PostgreSQL replica (postgresql://…)"))
     try:
@@ -128,11 +148,18 @@ def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | Non
     if read_db:
         open_store(read_db, seq_ahead, migrate=False).close()
     scheme = "https" if ssl_certfile else "http"
-    click.echo(_("fairpos ledger on {scheme}://{host}:{port} (database {db})").format(
-        scheme=scheme, host=host, port=port, db=shown(db)), err=True)
+    if upstream:
+        click.echo(_("fairpos hub on {scheme}://{host}:{port} (database {db}), relaying to "
+                     "{upstream}").format(scheme=scheme, host=host, port=port, db=shown(db),
+                                          upstream=shown(upstream)), err=True)
+    else:
+        click.echo(_("fairpos ledger on {scheme}://{host}:{port} (database {db})").format(
+            scheme=scheme, host=host, port=port, db=shown(db)), err=True)
     run(db, host, port, read_db=read_db, workers=workers, seq_ahead=seq_ahead,
         request_seconds=request_timeout, idle_seconds=idle_timeout,
-        max_connections=max_connections, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
+        max_connections=max_connections, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+        upstream=None if upstream is None or upstream_token is None else
+        (upstream, upstream_token, upstream_period))
 
 
 @ledger.command()
@@ -146,6 +173,20 @@ def enrol(fair: str, lane: int, db: str) -> None:
     click.echo(_("Enrolled {fair}, lane {lane} as #{enrolment}. Give the stall this token "
                  "(fairpos connect URL --token TOKEN); it is not shown again:").format(
         fair=fair, lane=lane, enrolment=enrolment))
+    click.echo(token)
+
+
+@ledger.command("enrol-hub")
+@click.option("--fair", required=True, help="The fair (site) the hub serves.")
+@db_option
+def enrol_hub(fair: str, db: str) -> None:
+    """Enrol a fair site's hub; prints its token once, alone on the last line. The hub relays
+    that fair's lanes (fairpos ledger serve --upstream URL --upstream-token TOKEN)."""
+    with opened(db) as store:
+        hub, token = store.enrol_hub(fair)
+    click.echo(_("Enrolled a hub for {fair} as hub #{hub}. Start it with fairpos ledger serve "
+                 "--upstream URL --upstream-token TOKEN; the token is not shown again:").format(
+        fair=fair, hub=hub))
     click.echo(token)
 
 

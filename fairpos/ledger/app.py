@@ -1,8 +1,12 @@
 """The ledger's web app (Starlette): the sync API for stalls and the pages for people.
 
 Every stall request carries ``Authorization: Bearer <device token>``; the device is the token's,
-never the body's. Pages need an admin: signed in at ``/login`` with an admin token (``fairpos
-ledger admin-token``), which gives a session cookie (a random id, only its hash kept, for
+never the body's. A fair's hub (its site's ledger) calls the same API with its hub token on
+behalf of its fair's lanes — and of no other fair's: it names the device, and the ledger
+refuses one of another fair (403) — and learns the fair's lanes at ``/v1/hub/lanes``.
+
+Pages need an admin: signed in at ``/login`` with an admin token (``fairpos ledger
+admin-token``), which gives a session cookie (a random id, only its hash kept, for
 ``SESSION_HOURS``; ``HttpOnly``, ``SameSite=Strict``, ``Secure`` over https), or a script with
 the admin token as its bearer token.
 """
@@ -22,7 +26,7 @@ from starlette.routing import Route
 
 from fairpos.ledger import pages
 from fairpos.ledger.limits import SESSION_HOURS
-from fairpos.ledger.store import Device, LedgerError, LedgerStore
+from fairpos.ledger.store import Device, Hub, LedgerError, LedgerStore
 from fairpos.sync.schema import split_id
 from fairpos.sync.wire import MAX_BATCH, MAX_BODY, BodyTooLarge, WireError, decode_body
 
@@ -92,28 +96,57 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None) -> Starlett
     when given. Both are closed when the app shuts down."""
     view = reads or store
 
-    async def device_of(request: Request) -> Device | JSONResponse:
+    async def caller_of(request: Request) -> Device | Hub | JSONResponse:
+        """A lane's device, or a hub, by its token."""
         token = bearer(request)
         if token is None:
             return error(401, "a device token is needed (Authorization: Bearer …)")
         device = await run_in_threadpool(store.device_for_token, token)
-        if device is None:
-            return error(401, "unknown or revoked token")
+        if device is not None:
+            return device
+        hub = await run_in_threadpool(store.hub_for_token, token)
+        return hub if hub is not None else error(401, "unknown or revoked token")
+
+    async def lane_of_hub(hub: Hub, device_id: Any) -> Device | JSONResponse:
+        """The device a hub speaks for: a live, claimed device of the hub's fair."""
+        device = await run_in_threadpool(store.device_by_id, device_id) \
+            if isinstance(device_id, str) else None
+        if device is None or device.revoked:
+            return error(403, f"there is no live device {str(device_id)[:40]!r}")
+        if device.fair != hub.fair:
+            return error(403, f"device {device.device_id} is not of fair {hub.fair}")
         return device
+
+    async def hub_lanes(request: Request) -> Response:
+        caller = await caller_of(request)
+        if isinstance(caller, JSONResponse):
+            return caller
+        if not isinstance(caller, Hub):
+            return error(403, "only a hub may list its fair's lanes")
+        lanes = await run_in_threadpool(store.fair_lanes, caller.fair)
+        return JSONResponse({"fair": caller.fair, "lanes": lanes})
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
     async def claim(request: Request) -> Response:
-        device = await device_of(request)
-        if isinstance(device, JSONResponse):
-            return device
+        caller = await caller_of(request)
+        if isinstance(caller, JSONResponse):
+            return caller
         try:
             body = await read_json(request, 4096)
             device_id = body["device_id"] if isinstance(body, dict) else None
             if not isinstance(device_id, str):
                 return error(400, "device_id is needed")
-            claimed = await run_in_threadpool(store.claim, device.enrolment, device_id)
+            if isinstance(caller, Hub):  # for one of its fair's enrolments
+                enrolment = body.get("enrolment")
+                lanes = await run_in_threadpool(store.fair_lanes, caller.fair)
+                if not any(lane["enrolment"] == enrolment for lane in lanes):
+                    return error(403, f"enrolment {str(enrolment)[:20]} is not of fair "
+                                      f"{caller.fair}")
+            else:
+                enrolment = caller.enrolment
+            claimed = await run_in_threadpool(store.claim, enrolment, device_id)
         except WireError as err:
             return refused(err)
         except LedgerError as err:
@@ -122,9 +155,12 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None) -> Starlett
                              "lane": claimed.lane})
 
     async def batch(request: Request) -> Response:
-        device = await device_of(request)
-        if isinstance(device, JSONResponse):
-            return device
+        caller = await caller_of(request)
+        if isinstance(caller, JSONResponse):
+            return caller
+        if isinstance(caller, Hub):
+            return await hub_batch(request, caller)
+        device = caller
         if device.device_id is None:
             return error(403, "this token has not been connected to a device yet "
                               "(fairpos connect)", code=NOT_CLAIMED)
@@ -135,11 +171,31 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None) -> Starlett
         sales = body.get("sales") if isinstance(body, dict) else None
         if not isinstance(sales, list):
             return error(400, "the body needs a list of sales")
-        if len(sales) > MAX_BATCH:
-            return error(413, f"at most {MAX_BATCH} sales per batch")
         if body.get("device_id", device.device_id) != device.device_id:
             return error(403, f"this token is device {device.device_id}, "
                               f"not {body.get('device_id')}")
+        return await ingested(device, sales, "direct")
+
+    async def hub_batch(request: Request, hub: Hub) -> Response:
+        """A hub's batch: one device of its fair, named in the body."""
+        try:
+            body = await read_json(request)
+        except WireError as err:
+            return refused(err)
+        if not isinstance(body, dict):
+            return error(400, "the body needs a device_id and a list of sales")
+        device = await lane_of_hub(hub, body.get("device_id"))
+        if isinstance(device, JSONResponse):
+            return device
+        sales = body.get("sales")
+        if not isinstance(sales, list):
+            return error(400, "the body needs a list of sales")
+        return await ingested(device, sales, "hub")
+
+    async def ingested(device: Device, sales: list[Any], path: str) -> Response:
+        """``sales`` stored for ``device``: at most a batch, every one of its own."""
+        if len(sales) > MAX_BATCH:
+            return error(413, f"at most {MAX_BATCH} sales per batch")
         for sale in sales:
             sale_id = sale.get("id") if isinstance(sale, dict) else None
             try:
@@ -148,16 +204,20 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None) -> Starlett
                 continue  # rejected on its own, with the others accepted
             if owner != device.device_id:
                 return error(403, f"sale {sale_id} is not device {device.device_id}'s")
-        result = await run_in_threadpool(store.ingest, device.device_id, sales)
+        assert device.device_id is not None
+        result = await run_in_threadpool(store.ingest, device.device_id, sales, path)
         return JSONResponse(result.to_json())
 
     async def own_device(request: Request) -> Device | JSONResponse:
-        device = await device_of(request)
-        if isinstance(device, JSONResponse):
-            return device
-        if device.device_id != request.path_params["device"]:
+        """The device of the path: the caller's own, or one of its fair's for a hub."""
+        caller = await caller_of(request)
+        if isinstance(caller, JSONResponse):
+            return caller
+        if isinstance(caller, Hub):
+            return await lane_of_hub(caller, request.path_params["device"])
+        if caller.device_id != request.path_params["device"]:
             return error(403, "a token can only see its own device")
-        return device
+        return caller
 
     async def sync_state(request: Request) -> Response:
         device = await own_device(request)
@@ -184,9 +244,9 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None) -> Starlett
 
     def published(getter: Callable[[], Any]) -> Handler:
         async def handler(request: Request) -> Response:
-            device = await device_of(request)
-            if isinstance(device, JSONResponse):
-                return device
+            caller = await caller_of(request)
+            if isinstance(caller, JSONResponse):
+                return caller
             current = await run_in_threadpool(getter)
             if current is None:
                 return error(404, "nothing has been published yet")
@@ -287,6 +347,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None) -> Starlett
         Route("/v1/sales/batch", batch, methods=["POST"]),
         Route("/v1/devices/{device}/sync-state", sync_state),
         Route("/v1/devices/{device}/day-close", day_close, methods=["POST"]),
+        Route("/v1/hub/lanes", hub_lanes),
         Route("/v1/catalog", published(store.catalog)),
         Route("/v1/rates", published(store.rates)),
         Route("/login", login, methods=["GET", "POST"]),

@@ -7,3 +7,4 @@ MAX_CONNECTIONS = 1000  # at once; past it, requests get 503 (a stall retries)
 SEQ_AHEAD = 100_000  # how far past a device's resume point an entry's seq may be
 MISSING_SHOWN = 1_000  # missing seqs listed in a reply (a count says how many in all)
 SESSION_HOURS = 12  # an admin's sign-in lasts this long
+UPSTREAM_PERIOD = 10.0  # seconds between a hub's rounds with the centre while the uplink answers

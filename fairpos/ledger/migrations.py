@@ -142,6 +142,27 @@ CREATE TABLE IF NOT EXISTS day_closes (
     at TEXT NOT NULL
 );
 """, APPEND_ONLY),
+    Step(2, "hubs", """
+CREATE TABLE IF NOT EXISTS hubs (
+    hub {serial},
+    fair TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    enrolled_at TEXT NOT NULL,
+    revoked_at TEXT,
+    last_contact TEXT
+);
+CREATE TABLE IF NOT EXISTS upstream_acks (
+    sale_id TEXT PRIMARY KEY,
+    outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'duplicate', 'rejected', 'conflict')),
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS upstream_state (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+ALTER TABLE devices ADD COLUMN last_path TEXT;
+""", ("upstream_acks",)),
 )
 
 

@@ -88,8 +88,13 @@ def app_from_env() -> Any:
 def run(db: str, host: str, port: int, *, read_db: str | None = None, workers: int = 1,
         seq_ahead: int | None = None, request_seconds: float = REQUEST_SECONDS,
         idle_seconds: int = IDLE_SECONDS, max_connections: int = MAX_CONNECTIONS,
-        ssl_certfile: str | None = None, ssl_keyfile: str | None = None) -> None:
-    """Serve the ledger at ``db`` until interrupted, in ``workers`` processes."""
+        ssl_certfile: str | None = None, ssl_keyfile: str | None = None,
+        upstream: tuple[str, str, float] | None = None) -> None:
+    """Serve the ledger at ``db`` until interrupted, in ``workers`` processes; with
+    ``upstream`` (the centre's URL, this hub's token, the seconds between rounds), as a hub,
+    its link to the centre in a thread of this process."""
+    if upstream is not None:
+        start_relay(db, *upstream)
     os.environ["FAIRPOS_LEDGER_DB"] = db
     if read_db:
         os.environ["FAIRPOS_LEDGER_READ_DB"] = read_db
@@ -106,6 +111,26 @@ def run(db: str, host: str, port: int, *, read_db: str | None = None, workers: i
                     **_uvicorn_options(options))
         return
     supervise(workers, (_address(host, port), options))
+
+
+def start_relay(db: str, url: str, token: str, period: float) -> threading.Event:
+    """The hub's rounds with the centre, in a thread of their own (set the event to stop)."""
+    from fairpos.ledger.store import open_ledger
+    from fairpos.ledger.upstream import keep_relaying
+    from fairpos.sync.relay import LedgerClient
+
+    stop = threading.Event()
+
+    def relay() -> None:
+        store = open_ledger(db, migrate=False)
+        try:
+            with LedgerClient(url, token) as client:
+                keep_relaying(store, client, stop, store.clock, period)
+        finally:
+            store.close()
+
+    threading.Thread(target=relay, name="upstream", daemon=True).start()
+    return stop
 
 
 def check_port(host: str, port: int) -> None:

@@ -36,7 +36,7 @@ from fairpos.ledger.migrations import migrate as apply_migrations
 from fairpos.money import MoneyError, check_currency, parse_rate
 from fairpos.sale import Sale
 from fairpos.sync.schema import MAX_SEQ, Known, check_device_id, check_entry, split_id
-from fairpos.sync.wire import DayFigures, WireError, canonical, token_hash
+from fairpos.sync.wire import MAX_BATCH, DayFigures, WireError, canonical, token_hash
 from fairpos.tenders import BUILTIN_METHODS
 
 
@@ -55,6 +55,14 @@ class Device:
     fair: str
     lane: int
     revoked: bool
+
+
+@dataclass(frozen=True)
+class Hub:
+    """A fair site's ledger, relaying its lanes' entries to this one."""
+
+    hub: int
+    fair: str
 
 
 @dataclass
@@ -97,7 +105,11 @@ class LedgerStore(Protocol):
     def claim(self, enrolment: int, device_id: str) -> Device: ...
     def claim_with_proof(self, device_id: str, proof: str, hashes: list[str]
                          ) -> Device | None: ...
-    def ingest(self, device_id: str, sales: Sequence[Any]) -> BatchResult: ...
+    def ingest(self, device_id: str, sales: Sequence[Any], path: str = "direct"
+               ) -> BatchResult: ...
+    def hub_for_token(self, token: str) -> Hub | None: ...
+    def device_by_id(self, device_id: str) -> Device | None: ...
+    def fair_lanes(self, fair: str) -> list[dict[str, Any]]: ...
     def add_voucher(self, code: str, name: str) -> None: ...
     def vouchers(self) -> dict[str, str]: ...
     def sync_state(self, device_id: str) -> dict[str, Any]: ...
@@ -268,6 +280,124 @@ class SqlLedger:
                              "WHERE enrolment = ?", [device_id, self.clock(), enrolment])
         return Device(found.enrolment, device_id, found.fair, found.lane, False)
 
+    def device_by_id(self, device_id: str) -> Device | None:
+        rows = self._all("SELECT * FROM devices WHERE device_id = ?", [device_id])
+        return self._device(rows[0]) if rows else None
+
+    # -- hubs: a fair site's ledger between its lanes and this one ----------------------------
+
+    def enrol_hub(self, fair: str) -> tuple[int, str]:
+        """A hub for ``fair`` and its token (only the hash is kept): it may relay the entries
+        of that fair's lanes, and learns their token hashes, catalog and rates from here."""
+        if not fair.strip():
+            raise LedgerError(_("the fair needs a name"))
+        token = secrets.token_urlsafe(32)
+        with self.transaction() as conn:
+            hub = conn.execute(
+                "INSERT INTO hubs (fair, token_hash, enrolled_at) VALUES (?,?,?) RETURNING hub",
+                [fair.strip(), token_hash(token), self.clock()]).fetchone()[0]
+        return int(hub), token
+
+    def hub_for_token(self, token: str) -> Hub | None:
+        """The live hub of ``token`` (its contact noted), or None."""
+        rows = self._all("SELECT hub, fair FROM hubs WHERE token_hash = ? AND "
+                         "revoked_at IS NULL", [token_hash(token)])
+        if not rows:
+            return None  # (read only: a stranger's token writes nothing)
+        with self.transaction() as conn:
+            conn.execute("UPDATE hubs SET last_contact = ? WHERE hub = ?",
+                         [self.clock(), rows[0][0]])
+        return Hub(int(rows[0][0]), str(rows[0][1]))
+
+    def fair_lanes(self, fair: str) -> list[dict[str, Any]]:
+        """Every enrolment of ``fair`` as a hub needs it: to know its lanes' tokens (by hash),
+        who they are and whether they were revoked."""
+        return [{"enrolment": int(r[0]), "device_id": r[1], "lane": int(r[2]),
+                 "token_hash": r[3], "revoked": r[4] is not None}
+                for r in self._all("SELECT enrolment, device_id, lane, token_hash, revoked_at "
+                                   "FROM devices WHERE fair = ? ORDER BY enrolment", [fair])]
+
+    def adopt_lanes(self, fair: str, lanes: list[dict[str, Any]]) -> list[tuple[int, str]]:
+        """At a hub: the fair's enrolments as the centre has them (their numbers, token
+        hashes, devices, revocations). The enrolments claimed here that the centre does not
+        know the device of yet: (enrolment, device id), for the hub to tell it."""
+        untold = []
+        with self.transaction() as conn:
+            for lane in lanes:
+                row = conn.execute("SELECT device_id, revoked_at FROM devices "
+                                   "WHERE enrolment = ?", [lane["enrolment"]]).fetchone()
+                revoked = self.clock() if lane["revoked"] else None
+                if row is None:
+                    conn.execute(
+                        "INSERT INTO devices (enrolment, device_id, fair, lane, token_hash, "
+                        "enrolled_at, claimed_at, revoked_at) VALUES (?,?,?,?,?,?,?,?)",
+                        [lane["enrolment"], lane["device_id"], fair, lane["lane"],
+                         lane["token_hash"], self.clock(),
+                         self.clock() if lane["device_id"] else None, revoked])
+                    continue
+                if lane["device_id"] is None and row[0] is not None:
+                    untold.append((int(lane["enrolment"]), str(row[0])))
+                conn.execute(
+                    "UPDATE devices SET device_id = COALESCE(device_id, ?), "
+                    "revoked_at = CASE WHEN ? THEN COALESCE(revoked_at, ?) ELSE NULL END "
+                    "WHERE enrolment = ?",
+                    [lane["device_id"], bool(lane["revoked"]), revoked, lane["enrolment"]])
+        return untold
+
+    def adopt_published(self, what: str, body: dict[str, Any]) -> bool:
+        """At a hub: a catalog or rates version as the centre published it (same number,
+        same body); False when it was here already."""
+        with self.transaction() as conn:
+            if what == "catalog":
+                row = [body["version"], body["published_at"], body["currency"],
+                       body["format"], body["body"], body["sha256"]]
+                sql = "INSERT INTO catalogs VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING"
+            else:
+                row = [body["version"], body["published_at"],
+                       json.dumps({"rates": body["rates"]})]
+                sql = "INSERT INTO rate_sets VALUES (?,?,?) ON CONFLICT DO NOTHING"
+            return bool(conn.execute(sql + " RETURNING version", row).fetchone())
+
+    def upstream_backlog(self, batch: int = MAX_BATCH) -> list[tuple[str, list[str]]]:
+        """At a hub: the entries the centre has not answered for yet, by device, oldest
+        first, at most ``batch`` of each device: (device id, stored payloads)."""
+        backlog: dict[str, list[str]] = {}
+        for device_id, payload in self._all(
+                "SELECT s.device_id, s.payload FROM sales s LEFT JOIN upstream_acks a "
+                "ON a.sale_id = s.id WHERE a.sale_id IS NULL ORDER BY s.device_id, s.seq"):
+            kept = backlog.setdefault(device_id, [])
+            if len(kept) < batch:
+                kept.append(payload)
+        return list(backlog.items())
+
+    def upstream_answered(self, outcomes: list[tuple[str, str, str]]) -> None:
+        """At a hub: what the centre answered for each entry (accepted, duplicate, rejected,
+        conflict, with its reason): none of them is sent again."""
+        if outcomes:
+            now = self.clock()
+            with self.transaction() as conn:
+                conn.executemany("INSERT INTO upstream_acks VALUES (?,?,?,?) "
+                                 "ON CONFLICT DO NOTHING",
+                                 [(sale_id, outcome, reason, now)
+                                  for sale_id, outcome, reason in outcomes])
+
+    def upstream_note(self, **values: str) -> None:
+        """At a hub: how its link upstream stands (last contact, the last problem)."""
+        with self.transaction() as conn:
+            for name, value in values.items():
+                conn.execute("INSERT INTO upstream_state VALUES (?, ?) ON CONFLICT (name) "
+                             "DO UPDATE SET value = excluded.value", [name, value])
+
+    def upstream_summary(self) -> dict[str, Any]:
+        """At a hub: what waits to go upstream (how many, since when) and how the link
+        stands; ``None`` values when this ledger has never been a hub."""
+        pending, oldest = self._all(
+            "SELECT COUNT(*), MIN(s.received_at) FROM sales s LEFT JOIN upstream_acks a "
+            "ON a.sale_id = s.id WHERE a.sale_id IS NULL")[0]
+        state = {r[0]: r[1] for r in self._all("SELECT name, value FROM upstream_state")}
+        return {"pending": int(pending), "oldest": oldest,
+                "last_contact": state.get("last_contact"), "problem": state.get("problem")}
+
     # -- sales -------------------------------------------------------------------------------
 
     def known(self) -> Known:
@@ -313,8 +443,10 @@ class SqlLedger:
         return Known(methods, frozenset(currencies), frozenset(classes),
                      frozenset(row["version"] for row in catalogs), rate_sets, prices)
 
-    def ingest(self, device_id: str, sales: Sequence[Any]) -> BatchResult:
-        """Store a batch of one device's sales, all in one transaction. Every entry is read
+    def ingest(self, device_id: str, sales: Sequence[Any], path: str = "direct"
+               ) -> BatchResult:
+        """Store a batch of one device's sales, all in one transaction (``path``: how it
+        came, "direct" from the lane or through its fair's "hub"). Every entry is read
         and checked first, outside the store's lock; whatever fails is quarantined with its
         reason, the rest stored. The batch is sorted in memory, entry by entry in its order,
         against what the ledger already holds of it (read in one query), then written all at
@@ -342,7 +474,7 @@ class SqlLedger:
             for entry in checked:
                 _sort_one(device_id, entry, now, result, rates, held, rows)
             rows.write(self.backend, conn)
-            result.max_contiguous_seq = self._advance(conn, device_id, current, now)
+            result.max_contiguous_seq = self._advance(conn, device_id, current, now, path)
         return result
 
     @staticmethod
@@ -377,7 +509,7 @@ class SqlLedger:
                                                      "ORDER BY code")}
 
     @staticmethod
-    def _advance(conn: Any, device_id: str, current: int, now: str) -> int:
+    def _advance(conn: Any, device_id: str, current: int, now: str, path: str) -> int:
         """Move the device's contiguous resume point from ``current`` past every seq now
         present (to the first one after it whose next is missing), and note the sync."""
         current = int(conn.execute(
@@ -386,8 +518,8 @@ class SqlLedger:
             "(SELECT 1 FROM sales n WHERE n.device_id = s.device_id AND n.seq = s.seq + 1) "
             "ORDER BY s.seq LIMIT 1) ELSE ? END",
             [device_id, current + 1, device_id, current, current]).fetchone()[0])
-        conn.execute("UPDATE devices SET max_contiguous_seq = ?, last_sync_at = ? "
-                     "WHERE device_id = ?", [current, now, device_id])
+        conn.execute("UPDATE devices SET max_contiguous_seq = ?, last_sync_at = ?, "
+                     "last_path = ? WHERE device_id = ?", [current, now, path, device_id])
         return current
 
     def _missing(self, device_id: str, upto: int | None = None,
@@ -534,7 +666,7 @@ class SqlLedger:
                              if row["device_id"] else 0}
                 for row in self._all(
                     "SELECT enrolment, device_id, fair, lane, enrolled_at, claimed_at, "
-                    "revoked_at, max_contiguous_seq, last_sync_at FROM devices "
+                    "revoked_at, max_contiguous_seq, last_sync_at, last_path FROM devices "
                     "ORDER BY fair, lane")]
 
     def quarantined(self, fair: str | None = None, newest: int | None = None

@@ -122,8 +122,12 @@ class LedgerClient:
         except ValueError:
             raise SyncError(_("the ledger's reply was cut or is not JSON")) from None
 
-    def claim(self, device_id: str) -> dict[str, Any]:
-        reply = self.json("POST", "/v1/devices/claim", json={"device_id": device_id})
+    def claim(self, device_id: str, enrolment: int | None = None) -> dict[str, Any]:
+        """Say which device this token is (a hub says it of one of its fair's enrolments)."""
+        body: dict[str, Any] = {"device_id": device_id}
+        if enrolment is not None:
+            body["enrolment"] = enrolment
+        reply = self.json("POST", "/v1/devices/claim", json=body)
         return dict(reply)
 
     def push(self, device_id: str, sales: list[dict[str, Any]]) -> dict[str, Any]:

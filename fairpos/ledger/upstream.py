@@ -1,0 +1,92 @@
+"""A hub's link to the centre: the fair site's ledger relays its lanes' entries upstream.
+
+A hub is the same ledger program at a fair site (``fairpos ledger serve --upstream URL
+--upstream-token TOKEN``): its lanes sync to it over the site's own network, and it keeps the
+site's day whole while the uplink is down. Each round, while the uplink answers, it
+
+1. learns its fair's lanes from the centre — their enrolments, token hashes, devices and
+   revocations — so that a lane connects to the hub with the token the centre gave it, and a
+   token revoked at the centre stops working here at the next round (and tells the centre the
+   devices claimed here first);
+2. takes the centre's newest catalog and rates, the same versions (the hub serves them to
+   its lanes, and the last it has while the uplink is down);
+3. pushes what the centre has not answered for, device by device in batches, each entry as
+   the lane sent it (its device id, its stored payload), with the stall's own client: an
+   entry counts as upstream only once the centre's whole reply is read. A timeout or a cut
+   reply sends the same entries again next round; the centre answers them as duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fairpos.ledger.limits import UPSTREAM_PERIOD
+from fairpos.ledger.store import SqlLedger
+from fairpos.sync.loop import Backoff
+from fairpos.sync.relay import LedgerClient, SyncError
+
+
+@dataclass
+class UpstreamReport:
+    sent: int = 0  # entries the centre answered for this round
+    lanes_told: int = 0  # devices claimed here that the centre learnt of
+
+
+def relay_once(store: SqlLedger, client: LedgerClient, fair: str | None = None
+               ) -> UpstreamReport:
+    """One round with the centre (see the module's docstring); SyncError as the client
+    raises it, with whatever was answered before it kept."""
+    report = UpstreamReport()
+    lanes = client.json("GET", "/v1/hub/lanes")
+    for enrolment, device_id in store.adopt_lanes(fair or str(lanes["fair"]), lanes["lanes"]):
+        client.claim(device_id, enrolment)
+        report.lanes_told += 1
+    for what, current in (("catalog", store.catalog()), ("rates", store.rates())):
+        newer = client.published(what, current.version if current else None)
+        if newer is not None:
+            store.adopt_published(what, newer)
+    while backlog := store.upstream_backlog():
+        answered = 0
+        for device_id, payloads in backlog:
+            reply = client.push(device_id, [json.loads(p) for p in payloads])
+            outcomes = [(i, "accepted", "") for i in reply["accepted"]] + \
+                [(i, "duplicate", "") for i in reply["duplicate"]] + \
+                [(i, "rejected", r) for i, r in reply["rejected"]] + \
+                [(i, "conflict", r) for i, r in reply["conflict"]]
+            store.upstream_answered(outcomes)
+            answered += len(outcomes)
+        report.sent += answered
+        if not answered:  # (a centre that answers for nothing: try again next round)
+            break
+    return report
+
+
+def keep_relaying(store: SqlLedger, client: LedgerClient, stop: threading.Event,
+                  clock: Callable[[], str], period: float = UPSTREAM_PERIOD) -> None:
+    """Rounds until ``stop`` is set: every ``period`` while the uplink answers, after a
+    growing pause while it does not. How the link stands is noted for the hub's pages."""
+    backoff = Backoff(base=period / 10, cap=period * 30)
+    while not stop.is_set():
+        try:
+            relay_once(store, client)
+            problem = ""
+        except SyncError as err:
+            problem = str(err)
+        except Exception as err:  # a round that failed in any way is noted, never fatal
+            problem = str(err) or type(err).__name__
+        try:
+            if problem:
+                store.upstream_note(problem=problem)
+            else:
+                store.upstream_note(last_contact=clock(), problem="")
+        except Exception:  # (the hub's own database failing: its requests say so)
+            pass
+        if problem:
+            delay = backoff.failed()
+        else:
+            backoff.succeeded()
+            delay = period
+        stop.wait(delay)

@@ -1,0 +1,141 @@
+"""A fair site's hub between its lanes and the centre: real ledgers (the centre and the hub,
+each ``fairpos ledger serve``) and real lanes (``fairpos`` commands), on 127.0.0.1."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fairpos.sync.wire import canonical
+from tests.conftest import LaneDir, wait_until
+from tests.sync_helpers import LedgerServer, ledger_sums, payloads, ring, stall, stall_sums
+
+FAIR = "Feria Centro"
+
+
+class Site:
+    """The centre, a hub for ``FAIR`` relaying to it, and lanes enrolled at the centre."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.centre = LedgerServer(folder / "centre.db")
+        with self.centre.store() as ledger:
+            self.hub_token = ledger.enrol_hub(FAIR)[1]
+        self.hub = LedgerServer(folder / "hub.db", publish=False, options=[
+            "--upstream", self.centre.url, "--upstream-token", self.hub_token,
+            "--upstream-period", "0.2"])
+        self.lanes: list[LaneDir] = []
+        self.tokens: list[str] = []
+
+    def lane(self, device: str, sales: int = 0, fair: str = FAIR) -> LaneDir:
+        """A lane enrolled at the centre, connected to the hub once the hub knows it."""
+        token = self.centre.enrol(fair, len(self.lanes) + 1)
+        lane = stall(self.folder / device, device, sales=sales, seed=len(self.lanes))
+        wait_until(lambda: self.hub_knows(token), "the hub learnt the lane from the centre")
+        lane.run("connect", self.hub.url, "--token", token)
+        self.lanes.append(lane)
+        self.tokens.append(token)
+        return lane
+
+    def hub_knows(self, token: str) -> bool:
+        with self.hub.store() as ledger:
+            return ledger.device_for_token(token) is not None and ledger.catalog() is not None
+
+    def centre_knows(self, device: str) -> None:
+        """Wait until the centre knows ``device`` (claimed at the hub: told next round)."""
+        def known() -> bool:
+            with self.centre.store() as ledger:
+                return ledger.device_by_id(device) is not None
+        wait_until(known, f"the centre heard of {device}")
+
+    def upstream(self) -> dict[str, object]:
+        with self.hub.store() as ledger:
+            return ledger.upstream_summary()
+
+    def stop(self) -> None:
+        self.hub.stop()
+        self.centre.stop()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    running = Site(tmp_path)
+    yield running
+    running.stop()
+
+
+def test_three_lanes_through_a_hub_that_is_killed_twice_reach_the_centre_once(
+        site: Site) -> None:
+    lanes = [site.lane(f"HUBL0{n}", sales=20) for n in range(3)]
+    for lane in lanes:  # the lane's day closes against the hub, at once
+        assert "matched — 20 entries" in lane.run("sync").stdout
+    for round_ in range(2):  # the hub dies (SIGKILL) mid-relay and comes back
+        for n, lane in enumerate(lanes):
+            ring(lane, 15, seed=10 * round_ + n)
+        site.hub.kill()
+        assert lanes[0].run("sync", "--tries", "1", ok=False).exit_code == 1  # not reachable
+        site.hub.start()
+        for lane in lanes:
+            assert lane.run("sync").exit_code == 0
+    wait_until(lambda: site.upstream()["pending"] == 0, "everything upstream", timeout=60)
+    for lane in lanes:  # at all three levels the same: lost 0, duplicated 0, changed 0
+        device = lane.path.name
+        assert ledger_sums(site.hub.db, device) == stall_sums(lane) == \
+            ledger_sums(site.centre.db, device)
+    with site.centre.store() as centre, site.hub.store() as hub:
+        count, distinct = centre.all("SELECT COUNT(*), COUNT(DISTINCT id) FROM sales")[0]
+        assert count == distinct == 3 * 50
+        mine = {r[0]: r[1] for r in hub.all("SELECT id, payload_hash FROM sales")}
+        theirs = {r[0]: r[1] for r in centre.all("SELECT id, payload_hash FROM sales")}
+        assert mine == theirs  # every entry as the lane sent it
+        paths = {r[0]: r[1] for r in centre.all("SELECT device_id, last_path FROM devices")}
+        assert {paths[lane.path.name] for lane in lanes} == {"hub"}
+
+
+def test_the_centre_takes_a_hubs_batch_only_for_its_own_fairs_lanes(site: Site) -> None:
+    ours = site.lane("OURS01", sales=2)
+    theirs = stall(site.folder / "THEIR1", "THEIR1", sales=2)
+    token = site.centre.enrol("Feria Oeste", 1)
+    theirs.run("connect", site.centre.url, "--token", token)
+
+    def relayed(lane: LaneDir) -> httpx.Response:
+        device = lane.path.name
+        return httpx.post(f"{site.centre.url}/v1/sales/batch", timeout=30, content=gzip.compress(
+            canonical({"device_id": device, "sales": payloads(lane)})), headers={
+            "Authorization": f"Bearer {site.hub_token}", "Content-Encoding": "gzip",
+            "Content-Type": "application/json"})
+
+    refused = relayed(theirs)
+    assert refused.status_code == 403
+    assert "not of fair Feria Centro" in refused.json()["error"]
+    assert ledger_sums(site.centre.db, "THEIR1") == (0, 0)
+    site.centre_knows("OURS01")
+    taken = relayed(ours)
+    assert taken.status_code == 200
+    assert len(taken.json()["accepted"]) == 2
+    listed = httpx.get(f"{site.centre.url}/v1/hub/lanes", timeout=30,
+                       headers={"Authorization": f"Bearer {site.hub_token}"}).json()
+    assert [lane["device_id"] for lane in listed["lanes"]] == ["OURS01"]
+    assert httpx.get(f"{site.centre.url}/v1/hub/lanes", timeout=30, headers={
+        "Authorization": f"Bearer {token}"}).status_code == 403  # a lane is not a hub
+
+
+def test_a_token_revoked_at_the_centre_stops_working_at_the_hub(site: Site) -> None:
+    lane = site.lane("GONE02", sales=3)
+    assert "matched — 3 entries" in lane.run("sync").stdout
+    site.centre_knows("GONE02")
+    with site.centre.store() as centre:
+        centre.revoke("GONE02")
+
+    def revoked_at_hub() -> bool:
+        with site.hub.store() as hub:
+            return hub.device_for_token(site.tokens[0]) is None
+
+    wait_until(revoked_at_hub, "the hub's next round brought the revocation")
+    ring(lane, 1, seed=5)
+    refused = lane.run("sync", ok=False)
+    assert refused.exit_code == 1 and "unknown or revoked token" in refused.stderr
