@@ -12,9 +12,11 @@ import pytest
 
 from fairpos.sync.wire import canonical
 from tests.conftest import LaneDir, wait_until
+from tests.fault_proxy import FaultProxy
 from tests.sync_helpers import LedgerServer, ledger_sums, payloads, ring, stall, stall_sums
 
 FAIR = "Feria Centro"
+DOWN = {"reset_before": 1.0}  # every connection through the uplink reset: nothing gets through
 
 
 class Site:
@@ -25,8 +27,10 @@ class Site:
         self.centre = LedgerServer(folder / "centre.db")
         with self.centre.store() as ledger:
             self.hub_token = ledger.enrol_hub(FAIR)[1]
+        # the site's uplink: ``uplink.faults = DOWN`` cuts it, ``{}`` brings it back
+        self.uplink = FaultProxy(self.centre.port)
         self.hub = LedgerServer(folder / "hub.db", publish=False, options=[
-            "--upstream", self.centre.url, "--upstream-token", self.hub_token,
+            "--upstream", self.uplink.url, "--upstream-token", self.hub_token,
             "--upstream-period", "0.2"])
         self.lanes: list[LaneDir] = []
         self.tokens: list[str] = []
@@ -58,6 +62,7 @@ class Site:
 
     def stop(self) -> None:
         self.hub.stop()
+        self.uplink.close()
         self.centre.stop()
 
 
@@ -139,3 +144,42 @@ def test_a_token_revoked_at_the_centre_stops_working_at_the_hub(site: Site) -> N
     ring(lane, 1, seed=5)
     refused = lane.run("sync", ok=False)
     assert refused.exit_code == 1 and "unknown or revoked token" in refused.stderr
+
+
+def test_a_lane_tells_at_the_hub_from_at_the_centre(site: Site) -> None:
+    lane = site.lane("STAT01")
+    site.uplink.faults = DOWN  # the site's uplink is cut; its own network works
+    ring(lane, 4, seed=1)
+    assert "matched — 4 entries" in lane.run("sync").stdout  # the day, at the hub
+    assert lane.json("sync-status")["at_hub"] == 4
+    said = lane.run("sync-status").stdout
+    assert "Waiting to sync: 0 entries" in said
+    assert "At the hub, not at the centre yet: 4 entries" in said
+    assert "En el concentrador, aún no en la central: 4 registros" in lane.run(
+        "sync-status", lang="es").stdout
+    assert ledger_sums(site.centre.db, "STAT01") == (0, 0)
+    site.uplink.faults = {}  # back
+    wait_until(lambda: site.upstream()["pending"] == 0, "the backlog reached the centre")
+    lane.run("sync")  # nothing to send: the lane asks the hub how its entries stand
+    assert lane.json("sync-status")["at_hub"] == 0
+    assert "Everything at the hub has reached the centre" in lane.run("sync-status").stdout
+    assert ledger_sums(site.centre.db, "STAT01") == stall_sums(lane)
+
+
+async def test_the_tills_side_panel_says_what_is_at_the_hub_only(site: Site) -> None:
+    from tests.test_till_sync import sell, till
+    from tests.till_helpers import settle, side_panel, until
+
+    lane = site.lane("PANEL1")
+    site.uplink.faults = DOWN
+    app = till(lane)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot)
+        await sell(pilot, "305")
+        await sell(pilot, "402")
+        await until(pilot, lambda: "Sync: online" in side_panel(pilot)
+                    and "2 at the hub only" in side_panel(pilot), 30)
+        site.uplink.faults = {}
+        await until(pilot, lambda: "at the hub only" not in side_panel(pilot), 30)
+        assert "Sync: online" in side_panel(pilot)
+    assert ledger_sums(site.centre.db, "PANEL1") == stall_sums(lane)

@@ -234,7 +234,8 @@ def sync_status(lane: Lane, as_json: bool) -> None:
                    "last_sync": summary.last_sync, "ledger": lane.settings.ledger.url,
                    "clock_behind_seconds": int(behind.total_seconds()) if behind else None,
                    "ledger_clock_skew_seconds":
-                       None if skew is None else int(skew.total_seconds())})
+                       None if skew is None else int(skew.total_seconds()),
+                   "at_hub": summary.at_hub, "hub_contact": summary.hub_contact})
         return
     if behind is not None:
         click.echo(_("The clock is behind the last entry of this lane by {minutes} min: check "
@@ -247,6 +248,15 @@ def sync_status(lane: Lane, as_json: bool) -> None:
     click.echo(_("Waiting to sync: {entries}").format(entries=entries_text(summary.pending))
                + (_(" (oldest {at})").format(at=summary.oldest[:16]) if summary.oldest else ""))
     click.echo(_("Last sync: {at}").format(at=(summary.last_sync or _("never"))[:19]))
+    if summary.at_hub is not None:  # synced through a fair's hub, which said how it stands
+        contact = (summary.hub_contact or _("never"))[:19]
+        if summary.at_hub:
+            click.echo(_("At the hub, not at the centre yet: {entries} (the hub last reached "
+                         "the centre: {at})").format(entries=entries_text(summary.at_hub),
+                                                     at=contact))
+        else:
+            click.echo(_("Everything at the hub has reached the centre (the hub last reached "
+                         "it: {at})").format(at=contact))
     for entry_id, reason in quarantined:
         click.echo(_("Quarantined {id}: {reason}").format(id=entry_id, reason=reason))
 

@@ -4,9 +4,11 @@ reply was read, and quarantined (for a person) when the ledger rejects it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from fairpos.journal.sales import SalesBook
 
@@ -19,6 +21,10 @@ class OutboxSummary:
     oldest: str | None  # created_at of the oldest entry not yet on the ledger
     quarantined: int
     last_sync: str | None
+    # through a fair's hub: this lane's entries at the hub not yet at the centre, and when
+    # the hub last reached the centre (None, None: the lane syncs with the centre itself)
+    at_hub: int | None = None
+    hub_contact: str | None = None
 
 
 class Outbox(SalesBook):
@@ -59,6 +65,13 @@ class Outbox(SalesBook):
             if clock_skew is not None:
                 self._set_sync("clock_skew", str(int(clock_skew.total_seconds())))
 
+    def note_upstream(self, upstream: dict[str, Any] | None) -> None:
+        """What the ledger said of its own link upstream: a fair's hub says how many of this
+        lane's entries have not reached the centre yet, and when it last reached it (None:
+        the ledger is the centre)."""
+        with self.transaction():
+            self._set_sync("upstream", json.dumps(upstream) if upstream else "")
+
     def ledger_clock_skew(self) -> timedelta | None:
         """This clock less the ledger's at the last sync (None: never heard)."""
         seconds = self.sync_value("clock_skew")
@@ -89,8 +102,11 @@ class Outbox(SalesBook):
             "THEN created_at END) AS oldest, SUM(state = 'quarantined') AS quarantined "
             "FROM outbox")
         assert row is not None
+        upstream = json.loads(self.sync_value("upstream") or "null")
         return OutboxSummary(int(row["pending"] or 0), row["oldest"],
-                             int(row["quarantined"] or 0), self.sync_value("last_sync"))
+                             int(row["quarantined"] or 0), self.sync_value("last_sync"),
+                             None if upstream is None else int(upstream["pending"]),
+                             None if upstream is None else upstream.get("last_contact"))
 
     def quarantined(self) -> list[tuple[str, str]]:
         """(entry id, the ledger's reason) of every quarantined entry."""

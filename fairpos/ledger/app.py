@@ -91,10 +91,15 @@ def refused(err: WireError) -> JSONResponse:
     return error(status, str(err))
 
 
-def create_app(store: LedgerStore, reads: LedgerStore | None = None) -> Starlette:
+def create_app(store: LedgerStore, reads: LedgerStore | None = None,
+               hub: bool = False) -> Starlette:
     """The ledger app over ``store``; pages, CSV and reports read from ``reads`` (a replica)
-    when given. Both are closed when the app shuts down."""
+    when given. Both are closed when the app shuts down. A ``hub`` tells each lane, with
+    every batch reply and sync state, how many of its entries have not reached the centre."""
     view = reads or store
+
+    def with_upstream(device_id: str, reply: dict[str, Any]) -> dict[str, Any]:
+        return {**reply, "upstream": store.upstream_of(device_id)} if hub else reply
 
     async def caller_of(request: Request) -> Device | Hub | JSONResponse:
         """A lane's device, or a hub, by its token."""
@@ -206,7 +211,8 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None) -> Starlett
                 return error(403, f"sale {sale_id} is not device {device.device_id}'s")
         assert device.device_id is not None
         result = await run_in_threadpool(store.ingest, device.device_id, sales, path)
-        return JSONResponse(result.to_json())
+        return JSONResponse(await run_in_threadpool(with_upstream, device.device_id,
+                                                    result.to_json()))
 
     async def own_device(request: Request) -> Device | JSONResponse:
         """The device of the path: the caller's own, or one of its fair's for a hub."""
@@ -224,7 +230,8 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None) -> Starlett
         if isinstance(device, JSONResponse):
             return device
         assert device.device_id is not None
-        return JSONResponse(await run_in_threadpool(store.sync_state, device.device_id))
+        state = await run_in_threadpool(store.sync_state, device.device_id)
+        return JSONResponse(await run_in_threadpool(with_upstream, device.device_id, state))
 
     async def day_close(request: Request) -> Response:
         device = await own_device(request)

@@ -74,7 +74,8 @@ class GuardedH11(H11Protocol):
 
 def app_from_env() -> Any:
     """The ledger app of one worker process: its store (and read store) opened from
-    ``FAIRPOS_LEDGER_DB``, ``FAIRPOS_LEDGER_READ_DB`` and ``FAIRPOS_LEDGER_SEQ_AHEAD``."""
+    ``FAIRPOS_LEDGER_DB``, ``FAIRPOS_LEDGER_READ_DB`` and ``FAIRPOS_LEDGER_SEQ_AHEAD``; a
+    hub's when ``FAIRPOS_LEDGER_HUB`` is set."""
     from fairpos.ledger.app import create_app
     from fairpos.ledger.store import open_ledger
 
@@ -82,7 +83,7 @@ def app_from_env() -> Any:
     store = open_ledger(os.environ["FAIRPOS_LEDGER_DB"], seq_ahead=seq_ahead)
     read_db = os.environ.get("FAIRPOS_LEDGER_READ_DB")
     reads = open_ledger(read_db, seq_ahead=seq_ahead, migrate=False) if read_db else None
-    return create_app(store, reads)
+    return create_app(store, reads, hub=bool(os.environ.get("FAIRPOS_LEDGER_HUB")))
 
 
 def run(db: str, host: str, port: int, *, read_db: str | None = None, workers: int = 1,
@@ -94,6 +95,7 @@ def run(db: str, host: str, port: int, *, read_db: str | None = None, workers: i
     ``upstream`` (the centre's URL, this hub's token, the seconds between rounds), as a hub,
     its link to the centre in a thread of this process."""
     if upstream is not None:
+        os.environ["FAIRPOS_LEDGER_HUB"] = "1"
         start_relay(db, *upstream)
     os.environ["FAIRPOS_LEDGER_DB"] = db
     if read_db:

@@ -110,6 +110,7 @@ class LedgerStore(Protocol):
     def hub_for_token(self, token: str) -> Hub | None: ...
     def device_by_id(self, device_id: str) -> Device | None: ...
     def fair_lanes(self, fair: str) -> list[dict[str, Any]]: ...
+    def upstream_of(self, device_id: str) -> dict[str, Any]: ...
     def add_voucher(self, code: str, name: str) -> None: ...
     def vouchers(self) -> dict[str, str]: ...
     def sync_state(self, device_id: str) -> dict[str, Any]: ...
@@ -387,6 +388,15 @@ class SqlLedger:
             for name, value in values.items():
                 conn.execute("INSERT INTO upstream_state VALUES (?, ?) ON CONFLICT (name) "
                              "DO UPDATE SET value = excluded.value", [name, value])
+
+    def upstream_of(self, device_id: str) -> dict[str, Any]:
+        """At a hub: how many of ``device_id``'s entries have not reached the centre, and
+        when the hub last reached it (None: never)."""
+        pending = self._all(
+            "SELECT COUNT(*) FROM sales s LEFT JOIN upstream_acks a ON a.sale_id = s.id "
+            "WHERE s.device_id = ? AND a.sale_id IS NULL", [device_id])[0][0]
+        contact = self._all("SELECT value FROM upstream_state WHERE name = 'last_contact'")
+        return {"pending": int(pending), "last_contact": contact[0][0] if contact else None}
 
     def upstream_summary(self) -> dict[str, Any]:
         """At a hub: what waits to go upstream (how many, since when) and how the link

@@ -56,16 +56,19 @@ class SyncStatus:
         skew = self.clock_skew
         return {"problem": self.problem, "summary": None if summary is None else {
             "pending": summary.pending, "oldest": summary.oldest,
-            "quarantined": summary.quarantined, "last_sync": summary.last_sync},
+            "quarantined": summary.quarantined, "last_sync": summary.last_sync,
+            "at_hub": summary.at_hub, "hub_contact": summary.hub_contact},
             "clock_skew": None if skew is None else int(skew.total_seconds())}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SyncStatus:
         summary = data.get("summary")
         skew = data.get("clock_skew")
+        at_hub = None if summary is None else summary.get("at_hub")
         return cls(data.get("problem"), None if summary is None else OutboxSummary(
             int(summary["pending"]), summary["oldest"], int(summary["quarantined"]),
-            summary["last_sync"]), None if skew is None else timedelta(seconds=int(skew)))
+            summary["last_sync"], None if at_hub is None else int(at_hub),
+            summary.get("hub_contact")), None if skew is None else timedelta(seconds=int(skew)))
 
 
 def push_until_settled(journal: Journal, client: LedgerClient, *, tries: int,

@@ -180,7 +180,21 @@ def check_reply(reply: Any, sent: list[str]) -> dict[str, Any]:
     if not named <= set(sent):
         raise SyncError(_("the ledger's reply names entries that were not sent"))
     return {"accepted": accepted, "duplicate": duplicate, "rejected": rejected,
-            "conflict": conflict, "max_contiguous_seq": int(reply["max_contiguous_seq"])}
+            "conflict": conflict, "max_contiguous_seq": int(reply["max_contiguous_seq"]),
+            "upstream": upstream_of(reply)}
+
+
+def upstream_of(reply: Any) -> dict[str, Any] | None:
+    """What a fair's hub said of its link to the centre, for this lane: how many of its
+    entries have not reached the centre yet, and when the hub last reached it (None: the
+    reply came from the centre, or said nothing readable of it)."""
+    upstream = reply.get("upstream") if isinstance(reply, dict) else None
+    if not isinstance(upstream, dict):
+        return None
+    pending, contact = upstream.get("pending"), upstream.get("last_contact")
+    if type(pending) is not int or pending < 0 or not isinstance(contact, str | None):
+        return None
+    return {"pending": pending, "last_contact": None if contact is None else contact[:40]}
 
 
 @dataclass
@@ -254,6 +268,13 @@ def push(journal: Journal, client: LedgerClient, *, batch_size: int = MAX_BATCH,
     while True:
         sales = next_payloads(journal, batch_size)
         if not sales:
+            if report.batches == 0 and journal.outbox_summary().at_hub:
+                # nothing to send, but the hub had some of ours not at the centre yet:
+                # ask how that stands now
+                try:
+                    journal.note_upstream(upstream_of(client.sync_state(device_id)))
+                except SyncError as err:
+                    report.error = err
             return report
         ids = [s["id"] for s in sales]
         try:
@@ -268,6 +289,7 @@ def push(journal: Journal, client: LedgerClient, *, batch_size: int = MAX_BATCH,
         quarantined = [*reply["rejected"], *reply["conflict"]]
         journal.outbox_settled([*reply["accepted"], *reply["duplicate"]], quarantined,
                                client.clock_skew)
+        journal.note_upstream(reply["upstream"])
         report.sent += len(sales)
         report.batches += 1
         report.accepted += len(reply["accepted"])

@@ -424,6 +424,8 @@ class TillApp(App[None]):
             parts.append(_("{count} waiting").format(count=summary.pending))
             if summary.oldest is not None:
                 parts.append(_("oldest {age}").format(age=age(summary.oldest, self.lane.now())))
+        if summary is not None and summary.at_hub:  # at the fair's hub, not at the centre
+            parts.append(_("{count} at the hub only").format(count=summary.at_hub))
         if summary is not None and summary.quarantined:
             parts.append(_("{count} quarantined").format(count=summary.quarantined))
         self.sync_status = " · ".join(parts)
