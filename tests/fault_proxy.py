@@ -36,6 +36,7 @@ class FaultProxy:
         self.stall_seconds = stall_seconds
         self.rng = random.Random(seed)
         self.counts: Counter[str] = Counter()
+        self.live: set[asyncio.Transport] = set()  # the client side of each open connection
         self.stalling = 0
         self.bytes_up = 0  # stall → ledger, as on the wire
         self.port = port or free_port()
@@ -104,8 +105,32 @@ class FaultProxy:
         finally:
             writer.close()
 
+    def cut(self) -> None:
+        """The link goes down: every open connection reset, every new one refused (reset
+        before it reaches the ledger) until :meth:`mend`."""
+        self.faults = {"reset_before": 1.0}
+
+        def abort_all() -> None:
+            for transport in list(self.live):
+                transport.abort()
+
+        self.loop.call_soon_threadsafe(abort_all)
+
+    def mend(self) -> None:
+        self.faults = {}
+
     async def _handle(self, client_r: asyncio.StreamReader,
                       client_w: asyncio.StreamWriter) -> None:
+        transport = client_w.transport
+        assert isinstance(transport, asyncio.Transport)
+        self.live.add(transport)
+        try:
+            await self._handle_one(client_r, client_w)
+        finally:
+            self.live.discard(transport)
+
+    async def _handle_one(self, client_r: asyncio.StreamReader,
+                          client_w: asyncio.StreamWriter) -> None:
         mode = self._pick()
         self.counts[mode] += 1
         try:

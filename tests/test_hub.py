@@ -16,7 +16,6 @@ from tests.fault_proxy import FaultProxy
 from tests.sync_helpers import LedgerServer, ledger_sums, payloads, ring, stall, stall_sums
 
 FAIR = "Feria Centro"
-DOWN = {"reset_before": 1.0}  # every connection through the uplink reset: nothing gets through
 
 
 class Site:
@@ -27,7 +26,7 @@ class Site:
         self.centre = LedgerServer(folder / "centre.db")
         with self.centre.store() as ledger:
             self.hub_token = ledger.enrol_hub(FAIR)[1]
-        # the site's uplink: ``uplink.faults = DOWN`` cuts it, ``{}`` brings it back
+        # the site's uplink: ``uplink.cut()`` takes it down, ``uplink.mend()`` brings it back
         self.uplink = FaultProxy(self.centre.port)
         self.hub = LedgerServer(folder / "hub.db", publish=False, options=[
             "--upstream", self.uplink.url, "--upstream-token", self.hub_token,
@@ -55,6 +54,15 @@ class Site:
             with self.centre.store() as ledger:
                 return ledger.device_by_id(device) is not None
         wait_until(known, f"the centre heard of {device}")
+
+    def page(self, ledger: LedgerServer, path: str) -> str:
+        """A page of ``ledger`` as its admin sees it (each ledger has its own admins)."""
+        with ledger.store() as store:
+            token = store.admin_token()
+        reply = httpx.get(ledger.url + path, timeout=30,
+                          headers={"Authorization": f"Bearer {token}"})
+        assert reply.status_code == 200, reply.text
+        return reply.text
 
     def upstream(self) -> dict[str, object]:
         with self.hub.store() as ledger:
@@ -148,7 +156,7 @@ def test_a_token_revoked_at_the_centre_stops_working_at_the_hub(site: Site) -> N
 
 def test_a_lane_tells_at_the_hub_from_at_the_centre(site: Site) -> None:
     lane = site.lane("STAT01")
-    site.uplink.faults = DOWN  # the site's uplink is cut; its own network works
+    site.uplink.cut()  # the site's uplink is cut; its own network works
     ring(lane, 4, seed=1)
     assert "matched — 4 entries" in lane.run("sync").stdout  # the day, at the hub
     assert lane.json("sync-status")["at_hub"] == 4
@@ -158,12 +166,17 @@ def test_a_lane_tells_at_the_hub_from_at_the_centre(site: Site) -> None:
     assert "En el concentrador, aún no en la central: 4 registros" in lane.run(
         "sync-status", lang="es").stdout
     assert ledger_sums(site.centre.db, "STAT01") == (0, 0)
-    site.uplink.faults = {}  # back
+    home = site.page(site.hub, "/")  # the hub's own page says what has not gone up
+    assert "To the centre" in home and "Not at the centre yet: 4 entries" in home
+    wait_until(lambda: "The uplink: " in site.page(site.hub, "/"), "the hub's page tells why")
+    site.uplink.mend()  # back
     wait_until(lambda: site.upstream()["pending"] == 0, "the backlog reached the centre")
     lane.run("sync")  # nothing to send: the lane asks the hub how its entries stand
     assert lane.json("sync-status")["at_hub"] == 0
     assert "Everything at the hub has reached the centre" in lane.run("sync-status").stdout
     assert ledger_sums(site.centre.db, "STAT01") == stall_sums(lane)
+    assert "Not at the centre yet: 0 entries" in site.page(site.hub, "/")
+    assert "<td>through the hub</td>" in site.page(site.centre, "/")  # the lane's path
 
 
 async def test_the_tills_side_panel_says_what_is_at_the_hub_only(site: Site) -> None:
@@ -171,7 +184,7 @@ async def test_the_tills_side_panel_says_what_is_at_the_hub_only(site: Site) -> 
     from tests.till_helpers import settle, side_panel, until
 
     lane = site.lane("PANEL1")
-    site.uplink.faults = DOWN
+    site.uplink.cut()
     app = till(lane)
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot)
@@ -179,7 +192,7 @@ async def test_the_tills_side_panel_says_what_is_at_the_hub_only(site: Site) -> 
         await sell(pilot, "402")
         await until(pilot, lambda: "Sync: online" in side_panel(pilot)
                     and "2 at the hub only" in side_panel(pilot), 30)
-        site.uplink.faults = {}
+        site.uplink.mend()
         await until(pilot, lambda: "at the hub only" not in side_panel(pilot), 30)
         assert "Sync: online" in side_panel(pilot)
     assert ledger_sums(site.centre.db, "PANEL1") == stall_sums(lane)

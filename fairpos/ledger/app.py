@@ -310,7 +310,8 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
     def index(request: Request) -> Response:
         return HTMLResponse(pages.index_page(
             view.business_dates(), view.devices(),
-            view.quarantined(newest=pages.QUARANTINE_SHOWN), view.quarantine_count()))
+            view.quarantined(newest=pages.QUARANTINE_SHOWN), view.quarantine_count(),
+            store.upstream_summary() if hub else None))
 
     def day(request: Request) -> Response:
         fair = request.query_params.get("fair") or None

@@ -120,13 +120,35 @@ QUARANTINE_SHOWN = 20  # the newest entries in quarantine a page lists (the CSV 
 
 
 def index_page(dates: Sequence[tuple[str, str]], devices: Sequence[dict[str, Any]],
-               quarantined: Sequence[dict[str, Any]], in_quarantine: int | None = None) -> str:
+               quarantined: Sequence[dict[str, Any]], in_quarantine: int | None = None,
+               upstream: dict[str, Any] | None = None) -> str:
+    """The home page; a hub's (``upstream``: its link to the centre) says first what has
+    not reached the centre yet."""
     days = table([_("Fair"), _("Business date")], [
         (fair, Safe(f'<a href="/day/{quote(day)}?fair={quote(fair)}">{escape(day)}</a>'))
         for fair, day in dates])
-    return page(_("Ledger"), h2(_("Days")) + days + h2(_("Lanes")) + lanes_table(devices)
+    return page(_("Ledger") if upstream is None else _("Hub"),
+                (upstream_part(upstream) if upstream is not None else "")
+                + h2(_("Days")) + days + h2(_("Lanes")) + lanes_table(devices)
                 + quarantine_part(quarantined, in_quarantine)
                 + '<small><a href="/quarantine.csv">CSV</a></small>')
+
+
+def upstream_part(upstream: dict[str, Any]) -> str:
+    """A hub's backlog to the centre, its age, and how the link stands."""
+    waiting = _("Not at the centre yet: {count} entries").format(
+        count=count(upstream["pending"]))
+    if upstream["oldest"]:
+        waiting += " · " + _("the oldest received {at}").format(at=upstream["oldest"][:16])
+    contact = _("The centre last answered: {at}").format(
+        at=(upstream["last_contact"] or _("never"))[:19])
+    problem = ""
+    if upstream["problem"]:
+        problem = '<p class="warn">' + escape(_("The uplink: {problem}").format(
+            problem=upstream["problem"])) + "</p>"
+    style = ' class="warn"' if upstream["pending"] else ""
+    return (h2(_("To the centre")) + f"<p{style}>{escape(waiting)}</p>"
+            + f"<p>{escape(contact)}</p>" + problem)
 
 
 def quarantine_part(shown: Sequence[dict[str, Any]], total: int | None) -> str:
@@ -142,12 +164,13 @@ def quarantine_part(shown: Sequence[dict[str, Any]], total: int | None) -> str:
 
 
 def lanes_table(devices: Sequence[dict[str, Any]]) -> str:
+    paths = {"hub": _("through the hub"), "direct": _("direct")}
     return table([_("Fair"), _("Lane"), _("Device"), _("Synced up to"), _("Missing"),
-                  _("Last sync"), _("State")], [
+                  _("Last sync"), _("Path"), _("State")], [
         (d["fair"], d["lane"], d["device_id"] or "—", count(d["max_contiguous_seq"]),
          Safe(f'<span class="warn">{escape(", ".join(map(str, d["missing"][:20])))}'
               f'{missing_more(d)}</span>') if d["missing"] else "",
-         d["last_sync_at"] or _("never"),
+         d["last_sync_at"] or _("never"), paths.get(d.get("last_path") or "", ""),
          _("revoked") if d["revoked_at"] else (_("enrolled") if not d["device_id"]
                                                else _("active")))
         for d in devices], numeric=(1, 3))
