@@ -18,6 +18,11 @@ from tests.sync_helpers import LedgerServer, ledger_sums, payloads, ring, stall,
 FAIR = "Feria Centro"
 
 
+def ring_day(lane: LaneDir) -> str:
+    """The business date of the lane's entries (one day)."""
+    return str(payloads(lane)[-1]["business_date"])
+
+
 class Site:
     """The centre, a hub for ``FAIR`` relaying to it, and lanes enrolled at the centre."""
 
@@ -158,7 +163,9 @@ def test_a_lane_tells_at_the_hub_from_at_the_centre(site: Site) -> None:
     lane = site.lane("STAT01")
     site.uplink.cut()  # the site's uplink is cut; its own network works
     ring(lane, 4, seed=1)
-    assert "matched — 4 entries" in lane.run("sync").stdout  # the day, at the hub
+    closed = lane.run("sync").stdout
+    assert "matched — 4 entries" in closed  # the day, at the hub
+    assert "At the centre: not closed yet" in closed
     assert lane.json("sync-status")["at_hub"] == 4
     said = lane.run("sync-status").stdout
     assert "Waiting to sync: 0 entries" in said
@@ -174,6 +181,14 @@ def test_a_lane_tells_at_the_hub_from_at_the_centre(site: Site) -> None:
     lane.run("sync")  # nothing to send: the lane asks the hub how its entries stand
     assert lane.json("sync-status")["at_hub"] == 0
     assert "Everything at the hub has reached the centre" in lane.run("sync-status").stdout
+
+    def closed_at_centre() -> bool:
+        with site.hub.store() as hub:
+            return (hub.upstream_close_of("STAT01", ring_day(lane)) or {}).get(
+                "result") == "match"
+
+    wait_until(closed_at_centre, "the hub closed the lane's day at the centre")
+    assert "At the centre: matched (" in lane.run("sync").stdout
     assert ledger_sums(site.centre.db, "STAT01") == stall_sums(lane)
     assert "Not at the centre yet: 0 entries" in site.page(site.hub, "/")
     assert "<td>through the hub</td>" in site.page(site.centre, "/")  # the lane's path

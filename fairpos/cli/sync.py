@@ -192,6 +192,15 @@ def _print_day_close(business_date: str, result: dict[str, Any]) -> None:
         click.echo(_("Day {day}: MISMATCH — stall {stall}, ledger {ledger}").format(
             day=business_date, stall=json.dumps(mine, sort_keys=True),
             ledger=json.dumps(ledger, sort_keys=True)))
+    if "centre" in result:  # closed at the fair's hub: what the centre said of that day
+        centre = result["centre"] if isinstance(result["centre"], dict) else {}
+        said = {"match": _("At the centre: matched ({at}).").format(
+                    at=str(centre.get("at", ""))[:16]),
+                "pending": _("At the centre: pending — entries are still on their way."),
+                "mismatch": _("At the centre: MISMATCH — call the treasurer.")}
+        click.echo(said.get(str(centre.get("result")), _(
+            "At the centre: not closed yet (the hub closes the day there once every entry "
+            "has reached it).")))
 
 
 @main.command()

@@ -243,6 +243,9 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
             if not isinstance(figures, dict):
                 return error(400, "day-close needs the day's figures")
             result = await run_in_threadpool(store.day_close, device.device_id, figures)
+            if hub:  # and what the centre said of that day, when the hub closed it there
+                result["centre"] = await run_in_threadpool(
+                    store.upstream_close_of, device.device_id, result["stall"]["business_date"])
         except WireError as err:
             return refused(err)
         except LedgerError as err:

@@ -112,6 +112,7 @@ class LedgerStore(Protocol):
     def fair_lanes(self, fair: str) -> list[dict[str, Any]]: ...
     def upstream_of(self, device_id: str) -> dict[str, Any]: ...
     def upstream_summary(self) -> dict[str, Any]: ...
+    def upstream_close_of(self, device_id: str, day: str) -> dict[str, Any] | None: ...
     def add_voucher(self, code: str, name: str) -> None: ...
     def vouchers(self) -> dict[str, str]: ...
     def sync_state(self, device_id: str) -> dict[str, Any]: ...
@@ -389,6 +390,43 @@ class SqlLedger:
             for name, value in values.items():
                 conn.execute("INSERT INTO upstream_state VALUES (?, ?) ON CONFLICT (name) "
                              "DO UPDATE SET value = excluded.value", [name, value])
+
+    def closes_to_relay(self) -> list[tuple[str, str, dict[str, Any], str]]:
+        """At a hub: each lane's newest day close here — (device, day, the lane's figures,
+        when) — due at the centre: every entry of that lane and day has reached it, and the
+        centre has not matched those figures yet."""
+        done = {r[0]: json.loads(r[1]) for r in self._all(
+            "SELECT name, value FROM upstream_state WHERE name LIKE 'close %'")}
+        due = []
+        for device_id, day, figures, at in self._all(
+                "SELECT c.device_id, c.business_date, c.figures, c.at FROM day_closes c "
+                "WHERE c.id = (SELECT MAX(d.id) FROM day_closes d WHERE d.device_id = "
+                "c.device_id AND d.business_date = c.business_date) AND NOT EXISTS "
+                "(SELECT 1 FROM sales s LEFT JOIN upstream_acks a ON a.sale_id = s.id "
+                "WHERE s.device_id = c.device_id AND s.business_date = c.business_date "
+                "AND a.sale_id IS NULL) ORDER BY c.id"):
+            known = done.get(f"close {device_id} {day}")
+            if known is None or known["result"] != "match" or known["figures_at"] < at:
+                due.append((device_id, day, json.loads(figures), at))
+        return due
+
+    def upstream_closed(self, device_id: str, day: str, result: str, figures_at: str) -> None:
+        """At a hub: what the centre said when the hub closed a lane's day there."""
+        value = json.dumps({"result": result, "at": self.clock(), "figures_at": figures_at})
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO upstream_state VALUES (?, ?) ON CONFLICT (name) "
+                         "DO UPDATE SET value = excluded.value",
+                         [f"close {device_id} {day}", value])
+
+    def upstream_close_of(self, device_id: str, day: str) -> dict[str, Any] | None:
+        """At a hub: the centre's word on a lane's day ({"result", "at"}; None: not closed
+        there yet)."""
+        rows = self._all("SELECT value FROM upstream_state WHERE name = ?",
+                         [f"close {device_id} {day}"])
+        if not rows:
+            return None
+        said = json.loads(rows[0][0])
+        return {"result": said["result"], "at": said["at"]}
 
     def upstream_of(self, device_id: str) -> dict[str, Any]:
         """At a hub: how many of ``device_id``'s entries have not reached the centre, and

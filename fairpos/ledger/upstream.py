@@ -13,7 +13,9 @@ site's day whole while the uplink is down. Each round, while the uplink answers,
 3. pushes what the centre has not answered for, device by device in batches, each entry as
    the lane sent it (its device id, its stored payload), with the stall's own client: an
    entry counts as upstream only once the centre's whole reply is read. A timeout or a cut
-   reply sends the same entries again next round; the centre answers them as duplicates.
+   reply sends the same entries again next round; the centre answers them as duplicates;
+4. closes at the centre each lane's day the lane closed here, with the lane's own figures,
+   once every entry of it is upstream — again until the centre matches them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from fairpos.sync.relay import LedgerClient, SyncError
 class UpstreamReport:
     sent: int = 0  # entries the centre answered for this round
     lanes_told: int = 0  # devices claimed here that the centre learnt of
+    days_closed: int = 0  # lanes' days closed at the centre
 
 
 def relay_once(store: SqlLedger, client: LedgerClient, fair: str | None = None
@@ -61,6 +64,10 @@ def relay_once(store: SqlLedger, client: LedgerClient, fair: str | None = None
         report.sent += answered
         if not answered:  # (a centre that answers for nothing: try again next round)
             break
+    for device_id, day, figures, at in store.closes_to_relay():
+        result = client.day_close(device_id, figures)
+        store.upstream_closed(device_id, day, str(result.get("result")), at)
+        report.days_closed += 1
     return report
 
 
