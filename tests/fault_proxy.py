@@ -28,11 +28,16 @@ MODES = ("ok", "reset_before", "drop_response", "truncate_response", "stall")
 class FaultProxy:
     def __init__(self, target_port: int, *, faults: dict[str, float] | None = None,
                  latency: float = 0.0, jitter: float = 0.0, bandwidth: int | None = None,
-                 stall_seconds: float = 3.0, seed: int = 0, port: int | None = None) -> None:
+                 stall_seconds: float = 3.0, seed: int = 0, port: int | None = None,
+                 shared: bool = False) -> None:
         self.target_port = target_port
         self.faults = dict(faults or {})
         self.latency, self.jitter = latency, jitter
         self.bandwidth = bandwidth  # bytes per second, each way
+        # ``shared``: one link whose bandwidth all connections share (a site's uplink);
+        # otherwise each connection has ``bandwidth`` of its own. When each way is free again:
+        self.shared = shared
+        self.free_at = {True: 0.0, False: 0.0}
         self.stall_seconds = stall_seconds
         self.rng = random.Random(seed)
         self.counts: Counter[str] = Counter()
@@ -92,7 +97,15 @@ class FaultProxy:
                 last = self.loop.time()
                 if up:
                     self.bytes_up += len(data)
-                if self.bandwidth:
+                if self.bandwidth and self.shared:
+                    for i in range(0, len(data), 512):
+                        chunk = data[i:i + 512]
+                        start = max(self.loop.time(), self.free_at[up])
+                        self.free_at[up] = start + len(chunk) / self.bandwidth
+                        await asyncio.sleep(self.free_at[up] - self.loop.time())
+                        writer.write(chunk)
+                        await writer.drain()
+                elif self.bandwidth:
                     for i in range(0, len(data), 512):
                         writer.write(data[i:i + 512])
                         await writer.drain()

@@ -13,7 +13,7 @@ from fairpos.tenders import settle as settle_payment
 from tests.conftest import make_lane
 from tests.till_helpers import make_till, settle
 
-KEYS_PER_SEED = 550
+KEYS_PER_SEED = 400
 SEEDS = [1, 2, 3, 4]
 # What a hurried or confused volunteer might press; weighted towards digits and Enter.
 KEYS = (list("0123456789") * 4 + ["enter"] * 12 + list(".*,gkpina") + ["backspace"] * 3

@@ -211,3 +211,37 @@ async def test_the_tills_side_panel_says_what_is_at_the_hub_only(site: Site) -> 
         await until(pilot, lambda: "at the hub only" not in side_panel(pilot), 30)
         assert "Sync: online" in side_panel(pilot)
     assert ledger_sums(site.centre.db, "PANEL1") == stall_sums(lane)
+
+
+def test_a_lane_by_its_hub_then_straight_then_by_a_site_bundle_counts_once(
+        site: Site) -> None:
+    lane = site.lane("PATH01", sales=10)
+    token = site.tokens[0]
+    assert lane.run("sync").exit_code == 0  # 10 through the hub
+    wait_until(lambda: site.upstream()["pending"] == 0, "the 10 at the centre")
+    site.centre_knows("PATH01")
+    ring(lane, 5, seed=1)  # 5 more, straight to the centre
+    lane.run("connect", site.centre.url, "--token", token)
+    assert "5 new, 0 already there" in lane.run("sync").stdout
+    lane.run("connect", site.hub.url, "--token", token)  # back at the site; the uplink is cut
+    site.uplink.cut()
+    ring(lane, 5, seed=2)
+    back = lane.run("sync").stdout  # the hub lacked the 5 sent straight: they go to it too
+    assert "Sent again 5 entries the ledger lacked" in back and "matched — 20 entries" in back
+    stick = site.folder / "site.zip"
+    wrote = LaneDir(site.folder).run("ledger", "export", "--out", str(stick), "--db",
+                                     str(site.hub.db)).stdout
+    assert "Wrote 10 entries of 1 lanes, not yet at the centre" in wrote
+    imported = LaneDir(site.folder).run("ledger", "import", str(stick), "--db",
+                                        str(site.centre.db)).stdout
+    assert "device PATH01, 5 accepted, 5 duplicate" in imported  # the 5 sent straight too
+    site.uplink.mend()  # the hub sends them too, later: already there
+    wait_until(lambda: site.upstream()["pending"] == 0, "the hub's backlog answered")
+    again = LaneDir(site.folder).run("ledger", "import", str(stick), "--db",
+                                     str(site.centre.db)).stdout
+    assert "0 accepted, 10 duplicate" in again
+    with site.centre.store() as centre:
+        count, distinct = centre.all("SELECT COUNT(*), COUNT(DISTINCT id) FROM sales")[0]
+    assert count == distinct == 20
+    assert ledger_sums(site.centre.db, "PATH01") == stall_sums(lane) == \
+        ledger_sums(site.hub.db, "PATH01")

@@ -132,6 +132,7 @@ def test_amounts_that_would_overflow_a_day_are_refused(lane: Lane, tmp_path: Pat
         assert ledger.report(big["business_date"])["totals"]  # the day still adds up
 
 
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)  # (the schema's own, as below)
 @pytest.mark.parametrize("value", ["1e15999999", "0", "0.0", "NaN", "Infinity", "-3", ""])
 def test_a_rate_that_is_not_a_plain_positive_decimal_is_refused(lane: Lane,
                                                                  value: str) -> None:
@@ -230,6 +231,7 @@ SEMANTIC = {
 }
 
 
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)  # (the schema's own)
 @pytest.mark.parametrize("case", list(SEMANTIC))
 def test_entries_outside_the_schema_are_quarantined_with_the_reason(lane: Lane,
                                                                      case: str) -> None:

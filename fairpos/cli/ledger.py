@@ -17,7 +17,7 @@ from platformdirs import user_data_dir
 
 from fairpos import i18n
 from fairpos.cli.base import emit_json, main, refuse
-from fairpos.i18n import N_, _, format_money
+from fairpos.i18n import N_, _, entries_text, format_money
 from fairpos.ledger.limits import (
     IDLE_SECONDS,
     MAX_CONNECTIONS,
@@ -314,28 +314,55 @@ def publish(file: Path, currency: str, db: str) -> None:
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @db_option
 def import_bundle(bundle: Path, db: str) -> None:
-    """Import a stall's bundle (fairpos export), with the same idempotency as a sync."""
-    from fairpos.sync.bundle import BundleError, read_bundle
+    """Import a stall's bundle (fairpos export) or a hub's site bundle (fairpos ledger
+    export), with the same idempotency as a sync."""
+    from fairpos.sync.bundle import BundleError, read_bundle, read_site_bundle
 
     try:
-        read = read_bundle(bundle)
+        site = read_site_bundle(bundle)
+        reads = site if site is not None else [read_bundle(bundle)]
     except BundleError as err:
         refuse(str(err))
-    device_id = read.device_id
     with opened(db) as store:
-        if read.proof is None or store.claim_with_proof(device_id, read.proof,
-                                                        read.hashes) is None:
-            refuse(_("{name} does not prove an enrolment at this ledger for device {device} "
-                     "(enrolled with fairpos ledger enrol, and not revoked?)").format(
-                name=bundle.name, device=device_id))
-        totals = {"accepted": 0, "duplicate": 0, "rejected": 0, "conflict": 0}
-        for sales in read.batches:
-            result = store.ingest(device_id, sales)
-            for key in totals:
-                totals[key] += len(getattr(result, key))
-    click.echo(_("{name}: device {device}, {accepted} accepted, {duplicate} duplicate, "
-                 "{rejected} rejected, {conflict} in conflict.").format(
-        name=bundle.name, device=device_id, **totals))
+        for read in reads:  # every lane's proof first: a site bundle goes in whole or not
+            if read.proof is None or store.claim_with_proof(read.device_id, read.proof,
+                                                            read.hashes) is None:
+                refuse(_("{name} does not prove an enrolment at this ledger for device "
+                         "{device} (enrolled with fairpos ledger enrol, and not "
+                         "revoked?)").format(name=bundle.name, device=read.device_id))
+        for read in reads:
+            totals = {"accepted": 0, "duplicate": 0, "rejected": 0, "conflict": 0}
+            for sales in read.batches:
+                result = store.ingest(read.device_id, sales, "bundle")
+                for key in totals:
+                    totals[key] += len(getattr(result, key))
+            click.echo(_("{name}: device {device}, {accepted} accepted, {duplicate} "
+                         "duplicate, {rejected} rejected, {conflict} in conflict.").format(
+                name=bundle.name, device=read.device_id, **totals))
+
+
+@ledger.command("export")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The site bundle to write (e.g. on a USB stick).")
+@db_option
+def export_site(out: Path, db: str) -> None:
+    """At a fair's hub: every lane's entries not yet at the centre, in one site bundle for
+    fairpos ledger import at the centre (each lane's part proved for its enrolment)."""
+    from fairpos.sync.bundle import write_site_bundle
+
+    with opened(db) as store:
+        lanes = store.site_backlog()
+        fairs = sorted({d["fair"] for d in store.devices()})
+    if not lanes:
+        click.echo(_("Nothing waits to go to the centre: no bundle written."))
+        return
+    try:
+        write_site_bundle(out, ", ".join(fairs), lanes)
+    except OSError as err:
+        refuse(_("cannot write {path}: {error}").format(path=out, error=err.strerror or err))
+    click.echo(_("Wrote {entries} of {lanes} lanes, not yet at the centre, to {path}.").format(
+        entries=entries_text(sum(len(sales) for _d, _h, sales in lanes)), lanes=len(lanes),
+        path=out))
 
 
 @ledger.command()

@@ -49,6 +49,7 @@ def rows(ledger: SqlLedger, sql: str) -> Iterator[tuple[Any, ...]]:
         return
     pool = ledger.backend.pool  # type: ignore[attr-defined]
     with pool.connection() as conn, conn.transaction(), conn.cursor(name="rows") as cursor:
+        cursor.itersize = 10_000  # rows fetched at a time (not one round trip per 100)
         cursor.execute(sql.encode())
         yield from cursor
 

@@ -164,7 +164,7 @@ def quarantine_part(shown: Sequence[dict[str, Any]], total: int | None) -> str:
 
 
 def lanes_table(devices: Sequence[dict[str, Any]]) -> str:
-    paths = {"hub": _("through the hub"), "direct": _("direct")}
+    paths = {"hub": _("through the hub"), "direct": _("direct"), "bundle": _("by USB stick")}
     return table([_("Fair"), _("Lane"), _("Device"), _("Synced up to"), _("Missing"),
                   _("Last sync"), _("Path"), _("State")], [
         (d["fair"], d["lane"], d["device_id"] or "—", count(d["max_contiguous_seq"]),

@@ -373,6 +373,17 @@ class SqlLedger:
                 kept.append(payload)
         return list(backlog.items())
 
+    def site_backlog(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
+        """At a hub: every entry not at the centre yet, by lane — (device id, the lane's
+        token hash, its entries oldest first) — for a site bundle."""
+        lanes: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+        for device_id, digest, payload in self._all(
+                "SELECT s.device_id, d.token_hash, s.payload FROM sales s JOIN devices d "
+                "ON d.device_id = s.device_id LEFT JOIN upstream_acks a ON a.sale_id = s.id "
+                "WHERE a.sale_id IS NULL ORDER BY s.device_id, s.seq"):
+            lanes.setdefault(device_id, (digest, []))[1].append(json.loads(payload))
+        return [(device_id, digest, sales) for device_id, (digest, sales) in lanes.items()]
+
     def upstream_answered(self, outcomes: list[tuple[str, str, str]]) -> None:
         """At a hub: what the centre answered for each entry (accepted, duplicate, rejected,
         conflict, with its reason): none of them is sent again."""

@@ -10,6 +10,10 @@ keyed with what the ledger keeps of the lane's token (its SHA-256). The ledger c
 claims the device for that enrolment when the lane has never been online. The bundle holds
 neither the token nor anything that could stand for it: a lost stick lets no one sync as the
 lane, and its proof fits only its own batches.
+
+A fair's hub writes a *site bundle*: ``site.json`` and one lane bundle per lane
+(``lanes/DEVICE.zip``), each proved as the lane would prove it (the hub keeps the same token
+hashes as the centre), holding what has not reached the centre yet.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import hmac
+import io
 import json
 import struct
 import zipfile
@@ -39,6 +44,8 @@ from fairpos.sync.wire import (
 )
 
 FORMAT = "fairpos-bundle/1"
+SITE_FORMAT = "fairpos-site-bundle/1"
+MAX_LANE_BUNDLE = 1 << 30  # bytes of one lane's bundle inside a site bundle
 
 
 class BundleError(FairposError, ValueError):
@@ -60,10 +67,10 @@ def bundle_proof(token_digest: str, device_id: str, hashes: list[str]) -> str:
     return hmac.new(token_digest.encode(), message, hashlib.sha256).hexdigest()
 
 
-def write_bundle(path: Path, device_id: str, sales: list[dict[str, Any]], token: str
-                 ) -> dict[str, Any]:
+def write_bundle(path: Path, device_id: str, sales: list[dict[str, Any]], token: str, *,
+                 digest: str | None = None) -> dict[str, Any]:
     """Write ``sales`` (wire payloads, oldest first) as a bundle signed for the enrolment of
-    ``token``; returns its manifest."""
+    ``token`` (or of the token hashing to ``digest``); returns its manifest."""
     batches = [sales[i:i + MAX_BATCH] for i in range(0, len(sales), MAX_BATCH)]
     manifest: dict[str, Any] = {
         "format": FORMAT, "device_id": device_id,
@@ -78,17 +85,77 @@ def write_bundle(path: Path, device_id: str, sales: list[dict[str, Any]], token:
             archive.writestr(name, body)
             manifest["batches"].append({"name": name, "entries": len(batch),
                                         "sha256": hashlib.sha256(body).hexdigest()})
-        manifest["proof"] = bundle_proof(token_hash(token), device_id,
+        manifest["proof"] = bundle_proof(digest or token_hash(token), device_id,
                                          [item["sha256"] for item in manifest["batches"]])
         archive.writestr("manifest.json", json.dumps(manifest, indent=2))
     tmp.replace(path)  # a bundle is whole or not there
     return manifest
 
 
-def read_bundle(path: Path) -> Bundle:
-    """A bundle's device id, batches and proof, every batch checked against the manifest."""
+def write_site_bundle(path: Path, fair: str,
+                      lanes: list[tuple[str, str, list[dict[str, Any]]]]) -> dict[str, Any]:
+    """A hub's site bundle: for each lane (device id, token hash, entries not at the centre
+    yet) its own bundle, proved for its enrolment; returns the site's manifest."""
+    manifest: dict[str, Any] = {
+        "format": SITE_FORMAT, "fair": fair,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "lanes": []}
+    tmp = path.with_name(path.name + ".partial")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
+        for device_id, digest, sales in lanes:
+            inner = path.with_name(f"{path.name}.{device_id}.partial")
+            try:
+                write_bundle(inner, device_id, sales, "", digest=digest)
+                body = inner.read_bytes()
+            finally:
+                inner.unlink(missing_ok=True)
+            name = f"lanes/{device_id}.zip"
+            archive.writestr(name, body)
+            manifest["lanes"].append({"name": name, "device_id": device_id,
+                                      "entries": len(sales),
+                                      "sha256": hashlib.sha256(body).hexdigest()})
+        archive.writestr("site.json", json.dumps(manifest, indent=2))
+    tmp.replace(path)
+    return manifest
+
+
+def read_site_bundle(path: Path) -> list[Bundle] | None:
+    """The lane bundles of a site bundle, each checked (None: ``path`` is not a site bundle,
+    but perhaps a lane's)."""
     try:
         with zipfile.ZipFile(path) as archive:
+            if "site.json" not in archive.namelist():
+                return None
+            manifest = json.loads(archive.read("site.json"))
+            if not isinstance(manifest, dict) or manifest.get("format") != SITE_FORMAT:
+                raise BundleError(_("{file} is not a fairpos bundle").format(file=path.name))
+            bundles = []
+            for item in manifest["lanes"]:
+                info = archive.getinfo(item["name"])
+                if info.file_size > MAX_LANE_BUNDLE:
+                    raise BundleError(_("{file}: {part} is too large").format(
+                        file=path.name, part=item["name"]))
+                body = archive.read(info)
+                if hashlib.sha256(body).hexdigest() != item["sha256"]:
+                    raise BundleError(_("{file}: {part} does not match the manifest (a "
+                                        "damaged copy?)").format(file=path.name,
+                                                                 part=item["name"]))
+                bundles.append(read_bundle(Path(item["name"]), body))
+            return bundles
+    except BundleError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, IndexError, TypeError,
+            AttributeError, ValueError, EOFError, NotImplementedError, RuntimeError,
+            OverflowError, struct.error, zlib.error, OSError) as err:
+        said = " ".join(f"{type(err).__name__}: {err}".split())
+        raise BundleError(_("{file} cannot be read as a bundle ({error})").format(
+            file=path.name, error=said)) from None
+
+
+def read_bundle(path: Path, content: bytes | None = None) -> Bundle:
+    """A bundle's device id, batches and proof, every batch checked against the manifest
+    (``content``: the bundle's bytes, when it is not a file of its own)."""
+    try:
+        with zipfile.ZipFile(path if content is None else io.BytesIO(content)) as archive:
             manifest = json.loads(archive.read("manifest.json"))
             if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
                 raise BundleError(_("{file} is not a fairpos bundle").format(file=path.name))
