@@ -35,7 +35,7 @@ from tests.conftest import STORES, LaneDir, ledger_db, wait_until
 from tests.sync_helpers import LedgerServer, _Opened, connect, payloads, stall
 
 DEVICE = "HOST01"
-FUZZ_EXAMPLES = int(os.environ.get("FAIRPOS_FUZZ_EXAMPLES", "120"))
+FUZZ_EXAMPLES = int(os.environ.get("FAIRPOS_FUZZ_EXAMPLES", "80"))
 
 
 class Lane:
