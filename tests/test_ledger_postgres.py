@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,7 @@ def test_postgresql_restarted_in_the_middle_of_a_sync(tmp_path: Path) -> None:
                         if report.error is None:
                             break
                         failures.append(str(report.error))
+                        time.sleep(0.1)  # (as a relay pauses: not a hot loop while PG is down)
             finally:
                 store.close()
                 done.set()
