@@ -136,8 +136,10 @@ def index_page(dates: Sequence[tuple[str, str]], devices: Sequence[dict[str, Any
 
 def upstream_part(upstream: dict[str, Any]) -> str:
     """A hub's backlog to the centre, its age, and how the link stands."""
-    waiting = _("Not at the centre yet: {count} entries").format(
-        count=count(upstream["pending"]))
+    pending = upstream["pending"]
+    waiting = _("Not at the centre yet: {entries}").format(
+        entries=_("1 entry") if pending == 1 else _("{count} entries").format(
+            count=count(pending)))
     if upstream["oldest"]:
         waiting += " · " + _("the oldest received {at}").format(at=upstream["oldest"][:16])
     contact = _("The centre last answered: {at}").format(
