@@ -7,7 +7,8 @@ through it shares (the test proxy, ``shared=True``). Straight: every lane pushes
 through the uplink at once, with its own relay. Through the hub: every lane pushes to the hub
 over the site's network (loopback here), and the hub relays to the centre through the uplink.
 Each way: the time until the centre has every sale (from the moment the lanes start), the
-bytes sent up the uplink, and the connections opened through it to the centre.
+bytes sent up the uplink, and the connections opened through it to the centre (for the hub,
+from its start: learning its lanes, catalog and rates included).
 
     python -m benchmarks.hub [--lanes 15] [--sales 400]
 """
@@ -84,6 +85,7 @@ def through_hub(lanes: list[LaneDir], folder: Path, total: int) -> tuple[float, 
         with centre.store() as ledger:
             hub_token = ledger.enrol_hub(FAIR)[1]
         tokens = [centre.enrol(FAIR, n + 1) for n in range(len(lanes))]
+        before_bytes, before_connections = uplink.bytes_up, sum(uplink.counts.values())
         hub = LedgerServer(folder / "hub.db", publish=False, options=[
             "--upstream", uplink.url, "--upstream-token", hub_token, "--upstream-period", "1"])
         while True:  # the hub learns its lanes through the uplink first
@@ -93,7 +95,6 @@ def through_hub(lanes: list[LaneDir], folder: Path, total: int) -> tuple[float, 
             time.sleep(0.2)
         for lane, token in zip(lanes, tokens, strict=True):
             lane.run("connect", hub.url, "--token", token)
-        before_bytes, before_connections = uplink.bytes_up, sum(uplink.counts.values())
         started = time.perf_counter()
         threads = [threading.Thread(target=push_lane, args=(lane, hub.url, token))
                    for lane, token in zip(lanes, tokens, strict=True)]

@@ -23,12 +23,15 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from fairpos.ledger.limits import UPSTREAM_PERIOD
 from fairpos.ledger.store import SqlLedger
 from fairpos.sync.loop import Backoff
 from fairpos.sync.relay import LedgerClient, SyncError
+
+LANES_AT_ONCE = 4  # lanes whose batches go up the link side by side
 
 
 @dataclass
@@ -41,29 +44,40 @@ class UpstreamReport:
 def relay_once(store: SqlLedger, client: LedgerClient, fair: str | None = None
                ) -> UpstreamReport:
     """One round with the centre (see the module's docstring); SyncError as the client
-    raises it, with whatever was answered before it kept."""
+    raises it, with whatever was answered before it kept. The catalog, the rates and up to
+    :data:`LANES_AT_ONCE` lanes' batches go up the link side by side: over a slow uplink each
+    request waits mostly on the link's latency, not on its bandwidth."""
     report = UpstreamReport()
     lanes = client.json("GET", "/v1/hub/lanes")
     for enrolment, device_id in store.adopt_lanes(fair or str(lanes["fair"]), lanes["lanes"]):
         client.claim(device_id, enrolment)
         report.lanes_told += 1
-    for what, current in (("catalog", store.catalog()), ("rates", store.rates())):
+
+    def take(what: str) -> int:
+        current = store.catalog() if what == "catalog" else store.rates()
         newer = client.published(what, current.version if current else None)
         if newer is not None:
             store.adopt_published(what, newer)
-    while backlog := store.upstream_backlog():
-        answered = 0
-        for device_id, payloads in backlog:
-            reply = client.push(device_id, [json.loads(p) for p in payloads])
-            outcomes = [(i, "accepted", "") for i in reply["accepted"]] + \
-                [(i, "duplicate", "") for i in reply["duplicate"]] + \
-                [(i, "rejected", r) for i, r in reply["rejected"]] + \
-                [(i, "conflict", r) for i, r in reply["conflict"]]
-            store.upstream_answered(outcomes)
-            answered += len(outcomes)
-        report.sent += answered
-        if not answered:  # (a centre that answers for nothing: try again next round)
-            break
+        return 0
+
+    def send(device_id: str, payloads: list[str]) -> int:
+        reply = client.push(device_id, [json.loads(p) for p in payloads])
+        outcomes = [(i, "accepted", "") for i in reply["accepted"]] + \
+            [(i, "duplicate", "") for i in reply["duplicate"]] + \
+            [(i, "rejected", r) for i, r in reply["rejected"]] + \
+            [(i, "conflict", r) for i, r in reply["conflict"]]
+        store.upstream_answered(outcomes)
+        return len(outcomes)
+
+    with ThreadPoolExecutor(LANES_AT_ONCE) as pool:
+        published = [pool.submit(take, what) for what in ("catalog", "rates")]
+        while backlog := store.upstream_backlog():
+            answered = sum(pool.map(lambda item: send(*item), backlog))
+            report.sent += answered
+            if not answered:  # (a centre that answers for nothing: try again next round)
+                break
+        for done in published:
+            done.result()  # (its failure, if any, is the round's)
     for device_id, day, figures, at in store.closes_to_relay():
         result = client.day_close(device_id, figures)
         store.upstream_closed(device_id, day, str(result.get("result")), at)
