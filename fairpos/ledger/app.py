@@ -28,7 +28,14 @@ from fairpos.ledger import pages
 from fairpos.ledger.limits import SESSION_HOURS
 from fairpos.ledger.store import Device, Hub, LedgerError, LedgerStore
 from fairpos.sync.schema import split_id
-from fairpos.sync.wire import MAX_BATCH, MAX_BODY, BodyTooLarge, WireError, decode_body
+from fairpos.sync.wire import (
+    MAX_BATCH,
+    MAX_BODY,
+    MAX_HUB_BATCH,
+    BodyTooLarge,
+    WireError,
+    decode_body,
+)
 
 SESSION_COOKIE = "fairpos_session"
 Handler = Callable[[Request], Awaitable[Response]]
@@ -198,9 +205,11 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         return await ingested(device, sales, "hub")
 
     async def ingested(device: Device, sales: list[Any], path: str) -> Response:
-        """``sales`` stored for ``device``: at most a batch, every one of its own."""
-        if len(sales) > MAX_BATCH:
-            return error(413, f"at most {MAX_BATCH} sales per batch")
+        """``sales`` stored for ``device``: at most a batch (a hub's may be larger), every
+        one of its own."""
+        most = MAX_HUB_BATCH if path == "hub" else MAX_BATCH
+        if len(sales) > most:
+            return error(413, f"at most {most} sales per batch")
         for sale in sales:
             sale_id = sale.get("id") if isinstance(sale, dict) else None
             try:

@@ -36,7 +36,7 @@ from fairpos.ledger.migrations import migrate as apply_migrations
 from fairpos.money import MoneyError, check_currency, parse_rate
 from fairpos.sale import Sale
 from fairpos.sync.schema import MAX_SEQ, Known, check_device_id, check_entry, split_id
-from fairpos.sync.wire import MAX_BATCH, DayFigures, WireError, canonical, token_hash
+from fairpos.sync.wire import MAX_HUB_BATCH, DayFigures, WireError, canonical, token_hash
 from fairpos.tenders import BUILTIN_METHODS
 
 
@@ -361,7 +361,7 @@ class SqlLedger:
                 sql = "INSERT INTO rate_sets VALUES (?,?,?) ON CONFLICT DO NOTHING"
             return bool(conn.execute(sql + " RETURNING version", row).fetchone())
 
-    def upstream_backlog(self, batch: int = MAX_BATCH) -> list[tuple[str, list[str]]]:
+    def upstream_backlog(self, batch: int = MAX_HUB_BATCH) -> list[tuple[str, list[str]]]:
         """At a hub: the entries the centre has not answered for yet, by device, oldest
         first, at most ``batch`` of each device: (device id, stored payloads)."""
         backlog: dict[str, list[str]] = {}

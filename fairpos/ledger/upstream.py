@@ -31,7 +31,7 @@ from fairpos.ledger.store import SqlLedger
 from fairpos.sync.loop import Backoff
 from fairpos.sync.relay import LedgerClient, SyncError
 
-LANES_AT_ONCE = 4  # lanes whose batches go up the link side by side
+LANES_AT_ONCE = 8  # lanes whose batches go up the link side by side
 
 
 @dataclass

@@ -28,6 +28,7 @@ from fairpos.sale import Sale
 
 WIRE_VERSION = 1
 MAX_BATCH = 200  # sales per request
+MAX_HUB_BATCH = 1000  # sales per request from a fair's hub (fewer trips on a slow uplink)
 MAX_BODY = 16 * 1024 * 1024  # bytes of JSON a request may decompress to
 MAX_DEPTH = 8  # levels of nesting in a request (a batch of sales with lines needs 5)
 
