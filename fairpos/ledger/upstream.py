@@ -49,9 +49,7 @@ def relay_once(store: SqlLedger, client: LedgerClient, fair: str | None = None
     request waits mostly on the link's latency, not on its bandwidth."""
     report = UpstreamReport()
     lanes = client.json("GET", "/v1/hub/lanes")
-    for enrolment, device_id in store.adopt_lanes(fair or str(lanes["fair"]), lanes["lanes"]):
-        client.claim(device_id, enrolment)
-        report.lanes_told += 1
+    untold = store.adopt_lanes(fair or str(lanes["fair"]), lanes["lanes"])
 
     def take(what: str) -> int:
         current = store.catalog() if what == "catalog" else store.rates()
@@ -70,6 +68,9 @@ def relay_once(store: SqlLedger, client: LedgerClient, fair: str | None = None
         return len(outcomes)
 
     with ThreadPoolExecutor(LANES_AT_ONCE) as pool:
+        # the devices claimed here first: the centre takes their batches once it knows them
+        for _told in pool.map(lambda item: client.claim(item[1], item[0]), untold):
+            report.lanes_told += 1
         published = [pool.submit(take, what) for what in ("catalog", "rates")]
         while backlog := store.upstream_backlog():
             answered = sum(pool.map(lambda item: send(*item), backlog))
