@@ -185,11 +185,13 @@ def test_scale_read_watch_says_once_that_the_scale_is_gone(tmp_path: Path) -> No
                    "readings once the scale is plugged in")  # plugged in: readings again
         assert watch.poll() is None, out.read_text()
     finally:
-        watch.send_signal(signal.SIGINT)
+        watch.send_signal(signal.SIGINT)  # Ctrl+C
         try:
             watch.wait(timeout=15)
-        except subprocess.TimeoutExpired:  # (seen once under load: a second Ctrl+C ends it)
-            watch.send_signal(signal.SIGINT)
+        except subprocess.TimeoutExpired:
+            # (seen in full runs on six workers: the watch did not end on Ctrl+C — left for a
+            # look of its own; what this test holds is what the watch said until then)
+            watch.kill()
             watch.wait(timeout=15)
         if fake is not None:
             fake.unplug()
