@@ -48,10 +48,21 @@ def push_lane(lane: LaneDir, url: str, token: str) -> None:
         journal.close()
 
 
-def wait_for(centre: LedgerServer, total: int, started: float) -> float:
+def all_at_once(lanes: list[LaneDir], url: str, tokens: list[str], centre: LedgerServer,
+                total: int) -> float:
+    """Every lane's relay pushing to ``url`` at once: seconds until the centre has ``total``
+    sales."""
+    started = time.perf_counter()
+    threads = [threading.Thread(target=push_lane, args=(lane, url, token))
+               for lane, token in zip(lanes, tokens, strict=True)]
+    for thread in threads:
+        thread.start()
     while centre_count(centre) < total:
         time.sleep(0.2)
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    for thread in threads:
+        thread.join()
+    return seconds
 
 
 def straight(lanes: list[LaneDir], folder: Path, total: int) -> tuple[float, int, int]:
@@ -62,14 +73,7 @@ def straight(lanes: list[LaneDir], folder: Path, total: int) -> tuple[float, int
         tokens = [centre.enrol(FAIR, n + 1) for n in range(len(lanes))]
         for lane, token in zip(lanes, tokens, strict=True):
             lane.run("connect", centre.url, "--token", token)  # (enrolled on the side)
-        started = time.perf_counter()
-        threads = [threading.Thread(target=push_lane, args=(lane, uplink.url, token))
-                   for lane, token in zip(lanes, tokens, strict=True)]
-        for thread in threads:
-            thread.start()
-        seconds = wait_for(centre, total, started)
-        for thread in threads:
-            thread.join()
+        seconds = all_at_once(lanes, uplink.url, tokens, centre, total)
         return seconds, uplink.bytes_up, sum(uplink.counts.values())
     finally:
         uplink.close()
@@ -95,14 +99,7 @@ def through_hub(lanes: list[LaneDir], folder: Path, total: int) -> tuple[float, 
             time.sleep(0.2)
         for lane, token in zip(lanes, tokens, strict=True):
             lane.run("connect", hub.url, "--token", token)
-        started = time.perf_counter()
-        threads = [threading.Thread(target=push_lane, args=(lane, hub.url, token))
-                   for lane, token in zip(lanes, tokens, strict=True)]
-        for thread in threads:
-            thread.start()
-        seconds = wait_for(centre, total, started)
-        for thread in threads:
-            thread.join()
+        seconds = all_at_once(lanes, hub.url, tokens, centre, total)
         return (seconds, uplink.bytes_up - before_bytes,
                 sum(uplink.counts.values()) - before_connections)
     finally:

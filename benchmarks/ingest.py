@@ -106,7 +106,7 @@ def build(day: list[dict[str, Any]], stalls: int) -> list[Stall]:
     return built
 
 
-def new_ledger(db: str, stalls: list[Stall], folder: Path) -> None:
+def new_ledger(db: str, stalls: list[Stall]) -> None:
     """A ledger with the fair's catalog and rates published and every stall enrolled."""
     from tests.conftest import FIXTURES
 
@@ -176,7 +176,7 @@ async def push_wave(port: int, stalls: list[Stall]) -> Wave:
 
 
 def through_ledger(db: str, stalls: list[Stall], folder: Path, workers: int) -> Wave:
-    new_ledger(db, stalls, folder)
+    new_ledger(db, stalls)
     server = LedgerServer(db, publish=False, options=["--workers", str(workers)],
                           log=folder / f"ledger-{workers}.log")
     try:

@@ -4,6 +4,7 @@ each ``fairpos ledger serve``) and real lanes (``fairpos`` commands), on 127.0.0
 from __future__ import annotations
 
 import gzip
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -272,3 +273,35 @@ def test_a_lane_by_its_hub_then_straight_then_by_a_site_bundle_counts_once(
     assert count == distinct == 20
     assert ledger_sums(site.centre.db, "PATH01") == stall_sums(lane) == \
         ledger_sums(site.hub.db, "PATH01")
+
+
+def test_what_a_hub_refuses_in_one_line(site: Site) -> None:
+    """A site bundle that was damaged on the stick, or one lane of it altered; nothing to
+    export; a hub started half-configured; a hub with no fair."""
+    lane = site.lane("BAD001", sales=3)
+    site.uplink.cut()
+    assert lane.run("sync").exit_code == 0
+    tool = LaneDir(site.folder)
+    hub_db, centre_db = ["--db", str(site.hub.db)], ["--db", str(site.centre.db)]
+    stick = site.folder / "site.zip"
+    tool.run("ledger", "export", "--out", str(stick), *hub_db)
+    cut = site.folder / "cut.zip"
+    cut.write_bytes(stick.read_bytes()[:-200])
+    assert "cut.zip cannot be read as a bundle" in tool.fail("ledger", "import", str(cut),
+                                                             *centre_db)
+    altered = site.folder / "altered.zip"  # one lane's part swapped for another bundle
+    with zipfile.ZipFile(stick) as src, zipfile.ZipFile(altered, "w") as out:
+        for item in src.infolist():
+            body = src.read(item)
+            out.writestr(item, body + b"\0" if item.filename.startswith("lanes/") else body)
+    assert "lanes/BAD001.zip does not match the manifest" in tool.fail(
+        "ledger", "import", str(altered), *centre_db)
+    assert ledger_sums(site.centre.db, "BAD001") == (0, 0)  # nothing of either went in
+    nothing = tool.run("ledger", "export", "--out", str(site.folder / "none.zip"),
+                       *centre_db).stdout  # (a ledger with nothing waiting to go up)
+    assert "Nothing waits to go to the centre" in nothing
+    assert not (site.folder / "none.zip").exists()
+    assert "a hub needs both --upstream and --upstream-token" in tool.fail(
+        "ledger", "serve", "--upstream", site.centre.url, *hub_db)
+    assert "the fair needs a name" in tool.fail("ledger", "enrol-hub", "--fair", " ",
+                                                *centre_db)

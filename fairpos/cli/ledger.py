@@ -352,7 +352,7 @@ def export_site(out: Path, db: str) -> None:
 
     with opened(db) as store:
         lanes = store.site_backlog()
-        fairs = sorted({d["fair"] for d in store.devices()})
+        fairs = [row[0] for row in store.all("SELECT DISTINCT fair FROM devices ORDER BY 1")]
     if not lanes:
         click.echo(_("Nothing waits to go to the centre: no bundle written."))
         return

@@ -47,10 +47,12 @@ class Outbox(SalesBook):
                 [(payload, entry_id) for entry_id, payload in payloads])
 
     def outbox_settled(self, acked: Sequence[str], quarantined: Sequence[tuple[str, str]],
-                       clock_skew: timedelta | None = None, *, synced: bool = True) -> None:
+                       clock_skew: timedelta | None = None, *, synced: bool = True,
+                       upstream: dict[str, Any] | None = None) -> None:
         """The ledger's full reply, written in one transaction: ``acked`` (stored, or already
         there) and ``quarantined`` (id, reason: rejected or in conflict, for a person);
-        ``clock_skew``: this clock less the ledger's, as the reply's Date said."""
+        ``clock_skew``: this clock less the ledger's, as the reply's Date said; with a reply
+        (``synced``), what it said of its link upstream (:meth:`note_upstream`)."""
         now = self.clock().isoformat()
         with self.transaction():
             self.db.executemany(
@@ -62,6 +64,7 @@ class Outbox(SalesBook):
                 [(reason, i) for i, reason in quarantined])
             if synced:  # (not: entries set aside by this lane's own check)
                 self._set_sync("last_sync", now)
+                self._note_upstream(upstream)
             if clock_skew is not None:
                 self._set_sync("clock_skew", str(int(clock_skew.total_seconds())))
 
@@ -70,7 +73,10 @@ class Outbox(SalesBook):
         lane's entries have not reached the centre yet, and when it last reached it (None:
         the ledger is the centre)."""
         with self.transaction():
-            self._set_sync("upstream", json.dumps(upstream) if upstream else "")
+            self._note_upstream(upstream)
+
+    def _note_upstream(self, upstream: dict[str, Any] | None) -> None:
+        self._set_sync("upstream", json.dumps(upstream) if upstream else "")
 
     def ledger_clock_skew(self) -> timedelta | None:
         """This clock less the ledger's at the last sync (None: never heard)."""

@@ -361,28 +361,25 @@ class SqlLedger:
                 sql = "INSERT INTO rate_sets VALUES (?,?,?) ON CONFLICT DO NOTHING"
             return bool(conn.execute(sql + " RETURNING version", row).fetchone())
 
-    def upstream_backlog(self, batch: int = MAX_HUB_BATCH) -> list[tuple[str, list[str]]]:
+    def upstream_backlog(self, batch: int | None = MAX_HUB_BATCH
+                         ) -> list[tuple[str, list[str]]]:
         """At a hub: the entries the centre has not answered for yet, by device, oldest
-        first, at most ``batch`` of each device: (device id, stored payloads)."""
+        first, at most ``batch`` of each device (None: all): (device id, stored payloads)."""
         backlog: dict[str, list[str]] = {}
         for device_id, payload in self._all(
-                "SELECT s.device_id, s.payload FROM sales s LEFT JOIN upstream_acks a "
-                "ON a.sale_id = s.id WHERE a.sale_id IS NULL ORDER BY s.device_id, s.seq"):
+                f"SELECT s.device_id, s.payload {_NOT_UPSTREAM} ORDER BY s.device_id, s.seq"):
             kept = backlog.setdefault(device_id, [])
-            if len(kept) < batch:
+            if batch is None or len(kept) < batch:
                 kept.append(payload)
         return list(backlog.items())
 
     def site_backlog(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
         """At a hub: every entry not at the centre yet, by lane — (device id, the lane's
         token hash, its entries oldest first) — for a site bundle."""
-        lanes: dict[str, tuple[str, list[dict[str, Any]]]] = {}
-        for device_id, digest, payload in self._all(
-                "SELECT s.device_id, d.token_hash, s.payload FROM sales s JOIN devices d "
-                "ON d.device_id = s.device_id LEFT JOIN upstream_acks a ON a.sale_id = s.id "
-                "WHERE a.sale_id IS NULL ORDER BY s.device_id, s.seq"):
-            lanes.setdefault(device_id, (digest, []))[1].append(json.loads(payload))
-        return [(device_id, digest, sales) for device_id, (digest, sales) in lanes.items()]
+        digests = {r[0]: r[1] for r in self._all(
+            "SELECT device_id, token_hash FROM devices WHERE device_id IS NOT NULL")}
+        return [(device_id, digests[device_id], [json.loads(p) for p in payloads])
+                for device_id, payloads in self.upstream_backlog(None)]
 
     def upstream_answered(self, outcomes: list[tuple[str, str, str]]) -> None:
         """At a hub: what the centre answered for each entry (accepted, duplicate, rejected,
@@ -395,8 +392,9 @@ class SqlLedger:
                                  [(sale_id, outcome, reason, now)
                                   for sale_id, outcome, reason in outcomes])
 
-    def upstream_note(self, **values: str) -> None:
-        """At a hub: how its link upstream stands (last contact, the last problem)."""
+    def upstream_note(self, values: dict[str, str]) -> None:
+        """At a hub: how its link upstream stands (``last_contact``, the last ``problem``,
+        the centre's word on each lane's day), by name."""
         with self.transaction() as conn:
             for name, value in values.items():
                 conn.execute("INSERT INTO upstream_state VALUES (?, ?) ON CONFLICT (name) "
@@ -413,9 +411,8 @@ class SqlLedger:
                 "SELECT c.device_id, c.business_date, c.figures, c.at FROM day_closes c "
                 "WHERE c.id = (SELECT MAX(d.id) FROM day_closes d WHERE d.device_id = "
                 "c.device_id AND d.business_date = c.business_date) AND NOT EXISTS "
-                "(SELECT 1 FROM sales s LEFT JOIN upstream_acks a ON a.sale_id = s.id "
-                "WHERE s.device_id = c.device_id AND s.business_date = c.business_date "
-                "AND a.sale_id IS NULL) ORDER BY c.id"):
+                f"(SELECT 1 {_NOT_UPSTREAM} AND s.device_id = c.device_id "
+                "AND s.business_date = c.business_date) ORDER BY c.id"):
             known = done.get(f"close {device_id} {day}")
             if known is None or known["result"] != "match" or known["figures_at"] < at:
                 due.append((device_id, day, json.loads(figures), at))
@@ -423,11 +420,8 @@ class SqlLedger:
 
     def upstream_closed(self, device_id: str, day: str, result: str, figures_at: str) -> None:
         """At a hub: what the centre said when the hub closed a lane's day there."""
-        value = json.dumps({"result": result, "at": self.clock(), "figures_at": figures_at})
-        with self.transaction() as conn:
-            conn.execute("INSERT INTO upstream_state VALUES (?, ?) ON CONFLICT (name) "
-                         "DO UPDATE SET value = excluded.value",
-                         [f"close {device_id} {day}", value])
+        self.upstream_note({f"close {device_id} {day}": json.dumps(
+            {"result": result, "at": self.clock(), "figures_at": figures_at})})
 
     def upstream_close_of(self, device_id: str, day: str) -> dict[str, Any] | None:
         """At a hub: the centre's word on a lane's day ({"result", "at"}; None: not closed
@@ -442,18 +436,15 @@ class SqlLedger:
     def upstream_of(self, device_id: str) -> dict[str, Any]:
         """At a hub: how many of ``device_id``'s entries have not reached the centre, and
         when the hub last reached it (None: never)."""
-        pending = self._all(
-            "SELECT COUNT(*) FROM sales s LEFT JOIN upstream_acks a ON a.sale_id = s.id "
-            "WHERE s.device_id = ? AND a.sale_id IS NULL", [device_id])[0][0]
+        pending = self._all(f"SELECT COUNT(*) {_NOT_UPSTREAM} AND s.device_id = ?",
+                            [device_id])[0][0]
         contact = self._all("SELECT value FROM upstream_state WHERE name = 'last_contact'")
         return {"pending": int(pending), "last_contact": contact[0][0] if contact else None}
 
     def upstream_summary(self) -> dict[str, Any]:
         """At a hub: what waits to go upstream (how many, since when) and how the link
         stands; ``None`` values when this ledger has never been a hub."""
-        pending, oldest = self._all(
-            "SELECT COUNT(*), MIN(s.received_at) FROM sales s LEFT JOIN upstream_acks a "
-            "ON a.sale_id = s.id WHERE a.sale_id IS NULL")[0]
+        pending, oldest = self._all(f"SELECT COUNT(*), MIN(s.received_at) {_NOT_UPSTREAM}")[0]
         state = {r[0]: r[1] for r in self._all("SELECT name, value FROM upstream_state")}
         return {"pending": int(pending), "oldest": oldest,
                 "last_contact": state.get("last_contact"), "problem": state.get("problem")}
@@ -870,6 +861,9 @@ def _checked(device_id: str, data: Any, known: Known, furthest: int) -> Checked:
 
 LaneRates = dict[tuple[str, str, int], tuple[Decimal, str]]  # (base, quote, version) → value, sale
 
+# at a hub: the entries the centre has not answered for yet (alias ``s``)
+_NOT_UPSTREAM = ("FROM sales s LEFT JOIN upstream_acks a ON a.sale_id = s.id "
+                 "WHERE a.sale_id IS NULL")
 _SALE_COLUMNS = ("id, device_id, seq, kind, ref_id, business_date, confirmed_at, training, "
                  "currency, total, catalog_version, payload, payload_hash, received_at")
 _LINE_COLUMNS = "sale_id, line_no, kind, code, name, price_class, grams, count, amount, voided"

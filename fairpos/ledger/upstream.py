@@ -20,11 +20,11 @@ site's day whole while the uplink is down. Each round, while the uplink answers,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from fairpos.ledger.limits import UPSTREAM_PERIOD
 from fairpos.ledger.store import SqlLedger
@@ -34,29 +34,19 @@ from fairpos.sync.relay import LedgerClient, SyncError
 LANES_AT_ONCE = 8  # lanes whose batches go up the link side by side
 
 
-@dataclass
-class UpstreamReport:
-    sent: int = 0  # entries the centre answered for this round
-    lanes_told: int = 0  # devices claimed here that the centre learnt of
-    days_closed: int = 0  # lanes' days closed at the centre
-
-
-def relay_once(store: SqlLedger, client: LedgerClient, fair: str | None = None
-               ) -> UpstreamReport:
+def relay_once(store: SqlLedger, client: LedgerClient) -> None:
     """One round with the centre (see the module's docstring); SyncError as the client
     raises it, with whatever was answered before it kept. The catalog, the rates and up to
     :data:`LANES_AT_ONCE` lanes' batches go up the link side by side: over a slow uplink each
     request waits mostly on the link's latency, not on its bandwidth."""
-    report = UpstreamReport()
     lanes = client.json("GET", "/v1/hub/lanes")
-    untold = store.adopt_lanes(fair or str(lanes["fair"]), lanes["lanes"])
+    untold = store.adopt_lanes(str(lanes["fair"]), lanes["lanes"])
 
-    def take(what: str) -> int:
+    def take(what: str) -> None:
         current = store.catalog() if what == "catalog" else store.rates()
         newer = client.published(what, current.version if current else None)
         if newer is not None:
             store.adopt_published(what, newer)
-        return 0
 
     def send(device_id: str, payloads: list[str]) -> int:
         reply = client.push(device_id, [json.loads(p) for p in payloads])
@@ -69,21 +59,16 @@ def relay_once(store: SqlLedger, client: LedgerClient, fair: str | None = None
 
     with ThreadPoolExecutor(LANES_AT_ONCE) as pool:
         # the devices claimed here first: the centre takes their batches once it knows them
-        for _told in pool.map(lambda item: client.claim(item[1], item[0]), untold):
-            report.lanes_told += 1
+        list(pool.map(lambda item: client.claim(item[1], item[0]), untold))
         published = [pool.submit(take, what) for what in ("catalog", "rates")]
         while backlog := store.upstream_backlog():
-            answered = sum(pool.map(lambda item: send(*item), backlog))
-            report.sent += answered
-            if not answered:  # (a centre that answers for nothing: try again next round)
-                break
+            if not sum(pool.map(lambda item: send(*item), backlog)):
+                break  # (a centre that answers for nothing: try again next round)
         for done in published:
             done.result()  # (its failure, if any, is the round's)
     for device_id, day, figures, at in store.closes_to_relay():
         result = client.day_close(device_id, figures)
         store.upstream_closed(device_id, day, str(result.get("result")), at)
-        report.days_closed += 1
-    return report
 
 
 def keep_relaying(store: SqlLedger, client: LedgerClient, stop: threading.Event,
@@ -99,13 +84,10 @@ def keep_relaying(store: SqlLedger, client: LedgerClient, stop: threading.Event,
             problem = str(err)
         except Exception as err:  # a round that failed in any way is noted, never fatal
             problem = str(err) or type(err).__name__
-        try:
-            if problem:
-                store.upstream_note(problem=problem)
-            else:
-                store.upstream_note(last_contact=clock(), problem="")
-        except Exception:  # (the hub's own database failing: its requests say so)
-            pass
+        with contextlib.suppress(Exception):  # (the hub's own database failing: its
+            # requests say so)
+            store.upstream_note({"problem": problem} if problem else
+                                {"last_contact": clock(), "problem": ""})
         if problem:
             delay = backoff.failed()
         else:

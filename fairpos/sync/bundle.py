@@ -100,7 +100,9 @@ def write_site_bundle(path: Path, fair: str,
         "format": SITE_FORMAT, "fair": fair,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "lanes": []}
     tmp = path.with_name(path.name + ".partial")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
+    # (compressed: a lane bundle stored as it is would leave its own end record in the
+    # site bundle's bytes, and a site bundle cut short would read as that one lane's)
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for device_id, digest, sales in lanes:
             inner = path.with_name(f"{path.name}.{device_id}.partial")
             try:
@@ -128,27 +130,40 @@ def read_site_bundle(path: Path) -> list[Bundle] | None:
             manifest = json.loads(archive.read("site.json"))
             if not isinstance(manifest, dict) or manifest.get("format") != SITE_FORMAT:
                 raise BundleError(_("{file} is not a fairpos bundle").format(file=path.name))
-            bundles = []
-            for item in manifest["lanes"]:
-                info = archive.getinfo(item["name"])
-                if info.file_size > MAX_LANE_BUNDLE:
-                    raise BundleError(_("{file}: {part} is too large").format(
-                        file=path.name, part=item["name"]))
-                body = archive.read(info)
-                if hashlib.sha256(body).hexdigest() != item["sha256"]:
-                    raise BundleError(_("{file}: {part} does not match the manifest (a "
-                                        "damaged copy?)").format(file=path.name,
-                                                                 part=item["name"]))
-                bundles.append(read_bundle(Path(item["name"]), body))
-            return bundles
-    except BundleError:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, IndexError, TypeError,
-            AttributeError, ValueError, EOFError, NotImplementedError, RuntimeError,
-            OverflowError, struct.error, zlib.error, OSError) as err:
-        said = " ".join(f"{type(err).__name__}: {err}".split())
-        raise BundleError(_("{file} cannot be read as a bundle ({error})").format(
-            file=path.name, error=said)) from None
+            return [read_bundle(Path(item["name"]),
+                                _part(archive, item, path, MAX_LANE_BUNDLE))
+                    for item in manifest["lanes"]]
+    except UNREADABLE as err:
+        raise _unreadable(path, err) from None
+
+
+def _part(archive: zipfile.ZipFile, item: dict[str, Any], path: Path, limit: int) -> bytes:
+    """One part of a bundle, as its manifest lists it: no larger than ``limit``, and the very
+    bytes its SHA-256 names."""
+    info = archive.getinfo(item["name"])
+    if info.file_size > limit:
+        raise BundleError(_("{file}: {part} is too large").format(file=path.name,
+                                                                  part=item["name"]))
+    body = archive.read(info)
+    if hashlib.sha256(body).hexdigest() != item["sha256"]:
+        raise BundleError(_("{file}: {part} does not match the manifest (a damaged "
+                            "copy?)").format(file=path.name, part=item["name"]))
+    return body
+
+
+# whatever a damaged or foreign file makes the zip, gzip or JSON readers say (a bad CRC, an
+# "encrypted" flag, an unknown compression method, a cut stream…)
+UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, IndexError, TypeError,
+              AttributeError, ValueError, EOFError, NotImplementedError, RuntimeError,
+              OverflowError, struct.error, zlib.error, gzip.BadGzipFile, WireError, OSError)
+
+
+def _unreadable(path: Path, err: Exception) -> BundleError:
+    if isinstance(err, BundleError):  # (said already, in its own words)
+        return err
+    said = " ".join(f"{type(err).__name__}: {err}".split())
+    return BundleError(_("{file} cannot be read as a bundle ({error})").format(
+        file=path.name, error=said))
 
 
 def read_bundle(path: Path, content: bytes | None = None) -> Bundle:
@@ -161,15 +176,7 @@ def read_bundle(path: Path, content: bytes | None = None) -> Bundle:
                 raise BundleError(_("{file} is not a fairpos bundle").format(file=path.name))
             batches = []
             for item in manifest["batches"]:
-                info = archive.getinfo(item["name"])
-                if info.file_size > MAX_BODY:
-                    raise BundleError(_("{file}: {part} is too large").format(
-                        file=path.name, part=item["name"]))
-                body = archive.read(info)
-                if hashlib.sha256(body).hexdigest() != item["sha256"]:
-                    raise BundleError(_("{file}: {part} does not match the manifest (a "
-                                        "damaged copy?)").format(file=path.name,
-                                                                 part=item["name"]))
+                body = _part(archive, item, path, MAX_BODY)
                 data = decode_body(body, gzipped=True)
                 if data.get("device_id") != manifest["device_id"]:
                     raise BundleError(_("{file}: {part} is another device's").format(
@@ -179,14 +186,5 @@ def read_bundle(path: Path, content: bytes | None = None) -> Bundle:
             return Bundle(str(manifest["device_id"]), batches,
                           [str(item["sha256"]) for item in manifest["batches"]],
                           proof if isinstance(proof, str) else None)
-    except BundleError:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, IndexError, TypeError,
-            AttributeError, ValueError, EOFError, NotImplementedError, RuntimeError,
-            OverflowError, struct.error, zlib.error, gzip.BadGzipFile, WireError,
-            OSError) as err:
-        # whatever a damaged or foreign file makes the zip, gzip or JSON readers say
-        # (a bad CRC, an "encrypted" flag, an unknown compression method, a cut stream…)
-        said = " ".join(f"{type(err).__name__}: {err}".split())
-        raise BundleError(_("{file} cannot be read as a bundle ({error})").format(
-            file=path.name, error=said)) from None
+    except UNREADABLE as err:
+        raise _unreadable(path, err) from None

@@ -288,8 +288,7 @@ def push(journal: Journal, client: LedgerClient, *, batch_size: int = MAX_BATCH,
             after_reply()
         quarantined = [*reply["rejected"], *reply["conflict"]]
         journal.outbox_settled([*reply["accepted"], *reply["duplicate"]], quarantined,
-                               client.clock_skew)
-        journal.note_upstream(reply["upstream"])
+                               client.clock_skew, upstream=reply["upstream"])
         report.sent += len(sales)
         report.batches += 1
         report.accepted += len(reply["accepted"])
