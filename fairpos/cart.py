@@ -8,13 +8,12 @@ cart, marked, so the journal keeps a trace of every line removed before payment.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from fractions import Fraction
 from typing import Any, Literal
 
 from fairpos.catalog import Catalog, PriceClass, Product
 from fairpos.errors import FairposError
 from fairpos.i18n import _
-from fairpos.money import Money, Rates, round_half_up
+from fairpos.money import Money, Rates
 from fairpos.quantity import Quantity, QuantityError, check_count, check_grams
 
 MAX_LINES = 200  # lines in one sale
@@ -29,8 +28,9 @@ class CartError(FairposError, ValueError):
 
 def line_amount(unit_price: int, *, grams: int | None = None, count: int | None = None) -> int:
     """The amount of one line in minor units: weight × price per kg, or count × price."""
-    if grams is not None:
-        return round_half_up(Fraction(grams * unit_price, 1000))
+    if grams is not None:  # (thousandths of a minor unit, rounded half up in integers)
+        whole, rest = divmod(abs(grams * unit_price), 1000)
+        return (whole + (2 * rest >= 1000)) * (-1 if grams * unit_price < 0 else 1)
     assert count is not None
     return count * unit_price
 

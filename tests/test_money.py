@@ -84,6 +84,12 @@ def test_line_amount_is_within_half_a_cent_of_exact(grams: int, price: int) -> N
     assert amount - exact != Fraction(-1, 2)  # halves go up, never down
 
 
+@given(grams=st.integers(-10**7, 10**7), price=st.integers(0, 10**11))
+def test_line_amount_is_the_one_rounding_rule(grams: int, price: int) -> None:
+    """Weighed lines are worked out in integers; the same as rounding the exact amount."""
+    assert line_amount(price, grams=grams) == round_half_up(Fraction(grams * price, 1000))
+
+
 @given(minor=st.integers(0, 10**10), value=rates_strategy)
 def test_conversion_rounds_half_up_once(minor: int, value: Decimal) -> None:
     rate = Rate("USD", "VES", value, 1, date(2026, 1, 1))

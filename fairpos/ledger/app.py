@@ -34,7 +34,9 @@ from fairpos.sync.wire import (
     MAX_HUB_BATCH,
     BodyTooLarge,
     WireError,
+    decode_batch,
     decode_body,
+    named_id,
 )
 
 SESSION_COOKIE = "fairpos_session"
@@ -60,9 +62,9 @@ class NotJson(WireError):
     """A body sent as something else than application/json."""
 
 
-async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
-    """The request's JSON (gzip or plain), reading at most ``limit`` bytes off the wire;
-    inflated and parsed in a worker thread (a big body never holds up the other requests)."""
+async def read_body(request: Request, limit: int = MAX_BODY) -> tuple[bytes, bool]:
+    """The request's body as sent (application/json, gzipped or not), reading at most
+    ``limit`` bytes off the wire, and whether it is gzipped."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/json":
         raise NotJson("the body must be sent as application/json")
@@ -74,8 +76,20 @@ async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
         body += chunk
         if len(body) > limit:
             raise BodyTooLarge(f"the body is larger than {limit} bytes")
-    gzipped = request.headers.get("content-encoding", "").lower() == "gzip"
-    return await run_in_threadpool(decode_body, bytes(body), gzipped, limit)
+    return bytes(body), request.headers.get("content-encoding", "").lower() == "gzip"
+
+
+async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
+    """The request's JSON, inflated and parsed in a worker thread (a big body never holds
+    up the other requests)."""
+    body, gzipped = await read_body(request, limit)
+    return await run_in_threadpool(decode_body, body, gzipped, limit)
+
+
+async def read_batch(request: Request) -> tuple[Any, list[bytes]]:
+    """A batch's device id and its entries' JSON, each to be read on its own."""
+    body, gzipped = await read_body(request)
+    return await run_in_threadpool(decode_batch, body, gzipped)
 
 
 async def read_form(request: Request, limit: int = 4096) -> dict[str, str]:
@@ -177,41 +191,32 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
             return error(403, "this token has not been connected to a device yet "
                               "(fairpos connect)", code=NOT_CLAIMED)
         try:
-            body = await read_json(request)
+            named, sales = await read_batch(request)
         except WireError as err:
             return refused(err)
-        sales = body.get("sales") if isinstance(body, dict) else None
-        if not isinstance(sales, list):
-            return error(400, "the body needs a list of sales")
-        if body.get("device_id", device.device_id) != device.device_id:
-            return error(403, f"this token is device {device.device_id}, "
-                              f"not {body.get('device_id')}")
+        if named is not None and named != device.device_id:
+            return error(403, f"this token is device {device.device_id}, not {named}")
         return await ingested(device, sales, "direct")
 
     async def hub_batch(request: Request, hub: Hub) -> Response:
         """A hub's batch: one device of its fair, named in the body."""
         try:
-            body = await read_json(request)
+            named, sales = await read_batch(request)
         except WireError as err:
             return refused(err)
-        if not isinstance(body, dict):
-            return error(400, "the body needs a device_id and a list of sales")
-        device = await lane_of_hub(hub, body.get("device_id"))
+        device = await lane_of_hub(hub, named)
         if isinstance(device, JSONResponse):
             return device
-        sales = body.get("sales")
-        if not isinstance(sales, list):
-            return error(400, "the body needs a list of sales")
         return await ingested(device, sales, "hub")
 
-    async def ingested(device: Device, sales: list[Any], path: str) -> Response:
+    async def ingested(device: Device, sales: list[bytes], path: str) -> Response:
         """``sales`` stored for ``device``: at most a batch (a hub's may be larger), every
         one of its own."""
         most = MAX_HUB_BATCH if path == "hub" else MAX_BATCH
         if len(sales) > most:
             return error(413, f"at most {most} sales per batch")
         for sale in sales:
-            sale_id = sale.get("id") if isinstance(sale, dict) else None
+            sale_id = named_id(sale)
             try:
                 owner = split_id(sale_id)[0] if isinstance(sale_id, str) else device.device_id
             except WireError:

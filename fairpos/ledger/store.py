@@ -27,6 +27,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from msgspec import UNSET
+
 from fairpos.catalog import CatalogError, parse_catalog
 from fairpos.errors import FairposError
 from fairpos.i18n import _
@@ -35,8 +37,16 @@ from fairpos.ledger.limits import MISSING_SHOWN, SEQ_AHEAD, SESSION_HOURS
 from fairpos.ledger.migrations import migrate as apply_migrations
 from fairpos.money import MoneyError, check_currency, parse_rate
 from fairpos.sale import Sale
-from fairpos.sync.schema import MAX_SEQ, Known, check_device_id, check_entry, split_id
-from fairpos.sync.wire import MAX_HUB_BATCH, DayFigures, WireError, canonical, token_hash
+from fairpos.sync.schema import (
+    MAX_SEQ,
+    Entry,
+    Known,
+    WireSale,
+    check_device_id,
+    read_entry,
+    split_id,
+)
+from fairpos.sync.wire import MAX_HUB_BATCH, DayFigures, WireError, entry_bytes, token_hash
 from fairpos.tenders import BUILTIN_METHODS
 
 
@@ -496,8 +506,9 @@ class SqlLedger:
 
     def ingest(self, device_id: str, sales: Sequence[Any], path: str = "direct"
                ) -> BatchResult:
-        """Store a batch of one device's sales, all in one transaction (``path``: how it
-        came, "direct" from the lane or through its fair's "hub"). Every entry is read
+        """Store a batch of one device's sales (each its JSON bytes as sent, or its parsed
+        JSON), all in one transaction (``path``: how it came, "direct" from the lane or
+        through its fair's "hub"). Every entry is read
         and checked first, outside the store's lock; whatever fails is quarantined with its
         reason, the rest stored. The batch is sorted in memory, entry by entry in its order,
         against what the ledger already holds of it (read in one query), then written all at
@@ -824,39 +835,40 @@ class Checked:
     """An entry of a batch, read and checked outside the store's lock: the sale, or why not."""
 
     sale_id: str  # as the entry names itself ("?" when it does not, or not legibly)
-    data: Any
+    wire: WireSale | None  # its fields, when it has the shape of an entry
     payload: bytes  # canonical JSON, stored as it is hashed
     digest: str
     sale: Sale | None
     reason: str | None
 
 
-def _checked(device_id: str, data: Any, known: Known, furthest: int) -> Checked:
-    """One entry of ``device_id``'s batch against the schema; never raises for the entry's
-    sake: whatever is wrong with it, however unexpected, is its reason to be quarantined."""
+def _checked(device_id: str, sent: Any, known: Known, furthest: int) -> Checked:
+    """One entry of ``device_id``'s batch (its JSON bytes as sent, or its JSON) against the
+    schema; never raises for the entry's sake: whatever is wrong with it, however unexpected,
+    is its reason to be quarantined."""
+    raw = sent if isinstance(sent, bytes) else entry_bytes(sent)
     try:
-        payload = canonical(data)
-    except (UnicodeEncodeError, ValueError, RecursionError):  # e.g. a lone surrogate
-        payload = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
-    digest = hashlib.sha256(payload).hexdigest()
-    named = data.get("id") if isinstance(data, dict) else None
-    try:
-        sale_id = f"{split_id(named)[0]}-{split_id(named)[1]:06d}"
-    except WireError:
-        sale_id = "?"
-    try:
-        sale = check_entry(data, known)
-        if split_id(sale.id)[0] != device_id:  # (a bundle names its device itself)
-            raise WireError(f"{sale.id} is not device {device_id}'s")
-        if sale.seq > furthest:
-            raise WireError(f"seq {sale.seq} is too far past this device's last entry "
-                            f"on the ledger (at most {furthest})")
-    except WireError as err:
-        return Checked(sale_id, data, payload, digest, None, str(err))
+        entry = read_entry(raw, known)
     except Exception as err:  # any entry the checks did not foresee
-        return Checked(sale_id, data, payload, digest, None,
-                       f"the ledger could not read this entry ({type(err).__name__})")
-    return Checked(sale.id, data, payload, digest, sale, None)
+        entry = Entry(raw.decode("utf-8", "replace").encode(), None, None,
+                      f"the ledger could not read this entry ({type(err).__name__})")
+    digest = hashlib.sha256(entry.payload).hexdigest()
+    sale = entry.sale
+    if sale is None or entry.wire is None:
+        try:
+            named = split_id(entry.named)
+            sale_id = f"{named[0]}-{named[1]:06d}"
+        except (WireError, ValueError):
+            sale_id = "?"
+        return Checked(sale_id, None, entry.payload, digest, None, entry.reason)
+    reason = None
+    if split_id(sale.id)[0] != device_id:  # (a bundle names its device itself)
+        reason = f"{sale.id} is not device {device_id}'s"
+    elif sale.seq > furthest:
+        reason = (f"seq {sale.seq} is too far past this device's last entry on the ledger "
+                  f"(at most {furthest})")
+    return Checked(sale.id, entry.wire, entry.payload, digest, None if reason else sale,
+                   reason)
 
 
 LaneRates = dict[tuple[str, str, int], tuple[Decimal, str]]  # (base, quote, version) → value, sale
@@ -904,9 +916,10 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
     the ledger holds, or quarantined (rejected, or a conflict) with its reason."""
     sale = entry.sale
     reason = entry.reason
-    if sale is not None and reason is None:
-        reason = _lane_rates_differ(rates, sale, entry.data)
-    if sale is None or reason is not None:
+    wire = entry.wire
+    if sale is not None and wire is not None and reason is None:
+        reason = _lane_rates_differ(rates, sale, wire)
+    if sale is None or wire is None or reason is not None:
         rows.quarantine.append((device_id, entry.sale_id, "rejected", str(reason),
                                 entry.payload.decode(), entry.digest, now))
         result.rejected.append({"id": entry.sale_id, "reason": str(reason)})
@@ -922,35 +935,34 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
         result.conflict.append({"id": sale.id, "reason": reason})
         return
     held[sale.id] = entry.digest
-    data = entry.data
     rows.sales.append((sale.id, device_id, sale.seq, sale.kind, sale.ref_id,
                        sale.business_date, sale.confirmed_at.isoformat(), int(sale.training),
                        sale.total.currency, sale.total.minor, sale.catalog_version,
                        entry.payload.decode(), entry.digest, now))
     rows.lines.extend(
-        (sale.id, n, line["kind"], line["code"], line["name_es"], line["price_class"],
-         line["grams"], line["count"], line["amount"], int(line["voided"]))
-        for n, line in enumerate(data["lines"], start=1))
-    tenders = [(t["method"], t["currency"], t["amount"]) for t in data["tenders"]]
-    if data["change"]["amount"]:  # change goes out of the drawer as cash
-        tenders.append(("cash", data["change"]["currency"], -data["change"]["amount"]))
+        (sale.id, n, line.kind, line.code, line.name_es, line.price_class, line.grams,
+         line.count, line.amount, int(line.voided))
+        for n, line in enumerate(sale.lines, start=1))
+    tenders = [(t.method, t.amount.currency, t.amount.minor) for t in sale.tenders]
+    if sale.change.minor:  # change goes out of the drawer as cash
+        tenders.append(("cash", sale.change.currency, -sale.change.minor))
     rows.tenders.extend((sale.id, n, *t) for n, t in enumerate(tenders, start=1))
-    for rate, item in zip(sale.rates, data["rates"], strict=True):
+    for rate, item in zip(sale.rates, wire.rates, strict=True):
         key = (rate.base, rate.quote, rate.version)
-        if item.get("published") is None and key not in rates:
+        if item.published in (None, UNSET) and key not in rates:
             rows.lane_rates.append((device_id, *key, str(rate.value),
-                                    str(item.get("reason") or ""), sale.id))
+                                    str(item.reason or ""), sale.id))
             rates[key] = (rate.value, sale.id)
     result.accepted.append(sale.id)
 
 
 
-def _lane_rates_differ(rates: LaneRates, sale: Sale, data: dict[str, Any]) -> str | None:
+def _lane_rates_differ(rates: LaneRates, sale: Sale, wire: WireSale) -> str | None:
     """A rate the lane set itself (not published here) is kept the first time a sale of the
     lane uses it; a later sale that gives the same rate version another value is refused
     (None: they agree)."""
-    for rate, item in zip(sale.rates, data["rates"], strict=True):
-        if item.get("published") is not None:
+    for rate, item in zip(sale.rates, wire.rates, strict=True):
+        if item.published not in (None, UNSET):
             continue
         kept = rates.get((rate.base, rate.quote, rate.version))
         if kept is not None and kept[0] != rate.value:

@@ -18,19 +18,23 @@ An entry is refused as a whole, with a reason, when any of it is outside the sch
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Annotated, Any, TypeVar, cast
 
-from fairpos.cart import Line, line_amount
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from fairpos.cart import Line, LineKind, line_amount
 from fairpos.money import Money, MoneyError, Rate, Rates
-from fairpos.sale import Sale
-from fairpos.sync.wire import WIRE_VERSION, WireError
+from fairpos.sale import EntryKind, Sale
+from fairpos.sync.wire import MAX_DEPTH, WIRE_VERSION, WireError, entry_bytes, too_deep
 from fairpos.tenders import Tender
 
 # Money in minor units, any one amount, price, total, tender or change. A sale's lines all
@@ -113,47 +117,250 @@ def _shown(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _object(value: Any, keys: frozenset[str], what: str,
-            required: Collection[str] | None = None) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise WireError(f"{what} must be a JSON object")
-    present = value.keys()
-    if present == keys:  # (the usual case, checked at C speed)
-        return value
-    unknown = present - keys
-    if unknown:
-        raise WireError(f"{what} has unknown fields: {_shown(sorted(unknown))}")
-    missing = (keys if required is None else required) - present
-    if missing:
-        raise WireError(f"{what} lacks {', '.join(sorted(missing))}")
-    return value
+T = TypeVar("T")
 
 
-def _int(data: Mapping[str, Any], key: str, low: int, high: int,
-         optional: bool = False) -> Any:
-    value = data.get(key)
-    if value is None and optional:
-        return None
-    if type(value) is not int:
-        raise WireError(f"{key} must be a whole number")
-    if not low <= value <= high:
-        raise WireError(f"{key} is out of range ({low} to {high})")
-    return value
+# -- the shape of an entry: keys, JSON types, bounds and lengths, checked at C speed ------------
+#
+# Everything else (patterns, known codes, canonical text, the arithmetic) is checked in
+# :func:`_sale_of` and :func:`check_sale`, with reasons in the schema's own words.
+
+Minor = Annotated[int, Meta(ge=-MAX_MINOR, le=MAX_MINOR)]
+Price = Annotated[int, Meta(ge=0, le=MAX_MINOR)]
+Grams = Annotated[int, Meta(ge=-MAX_GRAMS, le=MAX_GRAMS)]
+Count = Annotated[int, Meta(ge=-MAX_COUNT, le=MAX_COUNT)]
+Small = Annotated[int, Meta(ge=1, le=MAX_SMALL)]
+Seq = Annotated[int, Meta(ge=1, le=MAX_SEQ)]
+Code = Annotated[str, Meta(max_length=TEXT_LIMITS["code"])]
+Name = Annotated[str, Meta(max_length=TEXT_LIMITS["name"])]
+Tag = Annotated[str, Meta(max_length=TEXT_LIMITS["tag"])]
+PriceClass = Annotated[str, Meta(max_length=TEXT_LIMITS["price_class"])]
+Volunteer = Annotated[str, Meta(max_length=TEXT_LIMITS["volunteer"])]
+Reason = Annotated[str, Meta(max_length=TEXT_LIMITS["reason"])]
+Reference = Annotated[str, Meta(max_length=TEXT_LIMITS["reference"])]
+Short = Annotated[str, Meta(max_length=64)]  # ids, codes and dates (their patterns below)
+Frame = Annotated[str, Meta(max_length=512)]
 
 
-def _bool(data: Mapping[str, Any], key: str) -> bool:
-    value = data.get(key)
-    if type(value) is not bool:
-        raise WireError(f"{key} must be true or false")
-    return value
+class WireLine(Struct, forbid_unknown_fields=True):
+    kind: Short
+    code: Code
+    name_es: Name
+    name_en: Name
+    price_class: PriceClass | None
+    grams: Grams | None
+    count: Count | None
+    unit_price: Price
+    amount: Minor
+    voided: bool
+    tags: Annotated[list[Tag], Meta(max_length=MAX_TAGS)]
+    scale_frame: Frame | None
 
 
-def _text(data: Mapping[str, Any], key: str, limit: int, optional: bool = False,
-          empty: bool = True) -> Any:
-    value = data.get(key)
-    if value is None and optional:
-        return None
-    return check_text(value, key, limit, empty)
+class WireTender(Struct, forbid_unknown_fields=True):
+    method: Short
+    currency: Short
+    amount: Minor
+    reference: Annotated[dict[Short, Reference], Meta(max_length=8)]
+    verified: bool
+
+
+class WireChange(Struct, forbid_unknown_fields=True):
+    currency: Short
+    amount: Minor
+
+
+class WireRate(Struct, forbid_unknown_fields=True):
+    base: Short
+    quote: Short
+    value: Short
+    version: Small
+    effective: Short
+    published: Small | UnsetType | None = UNSET  # the ledger's rates version it comes from
+    reason: Reason | UnsetType | None = UNSET  # why the lane set it itself
+
+
+class WireSale(Struct, forbid_unknown_fields=True):
+    v: int
+    id: Short
+    seq: Seq
+    kind: Short
+    shift: Small
+    business_date: Short
+    confirmed_at: Short
+    volunteer: Volunteer
+    training: bool
+    currency: Short
+    total: Minor
+    lines: Annotated[list[WireLine], Meta(min_length=1, max_length=MAX_LINES)]
+    tenders: Annotated[list[WireTender], Meta(max_length=MAX_TENDERS)]
+    change: WireChange
+    rates: Annotated[list[WireRate], Meta(max_length=MAX_RATES)]
+    # (absent and null are told apart, so that the entry is written back as it came)
+    ref_id: Short | UnsetType | None = UNSET
+    reason: Reason | UnsetType | None = UNSET
+    catalog_version: Small | UnsetType | None = UNSET
+    catalog_published: bool | UnsetType = UNSET
+
+
+_SHAPE = msgspec.json.Decoder(WireSale)
+_CANONICAL = msgspec.json.Encoder(order="sorted")  # (the bytes canonical() makes of it)
+
+
+def _given(value: T | UnsetType) -> T | None:
+    return None if isinstance(value, UnsetType) else value
+
+# msgspec's words for what is out of shape, and the schema's ("at `$.lines[0].grams`")
+_SAID = [
+    (re.compile(r"Expected `str` of length <= (\d+)"), "{at} is longer than {0} characters"),
+    (re.compile(r"Expected `(?:array|object)` of length <= (\d+)"),
+     "{at} has more than {0} items"),
+    (re.compile(r"Expected `(?:array|object)` of length >= (\d+)"),
+     "{at} must have at least {0} item(s)"),
+    (re.compile(r"Expected `int` ([<>]=) (-?\d+)"), "{at} is out of range ({0} {1})"),
+    (re.compile(r"Expected `int(?: \| null)?`, got"), "{at} must be a whole number"),
+    (re.compile(r"Expected `bool`, got"), "{at} must be true or false"),
+    (re.compile(r"Expected `str(?: \| null)?`, got"), "{at} must be text"),
+    (re.compile(r"Expected `array`, got"), "{at} must be a list"),
+    (re.compile(r"Expected `object`, got"), "{at} must be a JSON object"),
+    (re.compile(r"Object contains unknown field `(.*)`"), "{at} has unknown fields: '{0}'"),
+    (re.compile(r"Object missing required field `(.*)`"), "{at} lacks {0}"),
+]
+_AT = re.compile(r" - at `\$(.*)`$")
+
+
+def _said(err: msgspec.ValidationError) -> str:
+    """msgspec's account of an entry out of shape, in the schema's words."""
+    text = str(err)
+    at = _AT.search(text)
+    where = f"entry{at.group(1)}" if at and at.group(1) else "the entry"
+    where = where.replace("entry.", "").replace("`key` in ", "a key of ")
+    for pattern, words in _SAID:
+        found = pattern.match(text)
+        if found:
+            return words.format(*found.groups(), at=where)
+    return text
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An entry as read off the wire: its canonical bytes (what is stored and hashed), its
+    fields when it has the shape of one, and the sale — or the reason it is refused."""
+
+    payload: bytes
+    wire: WireSale | None  # None: not even the shape of an entry
+    sale: Sale | None
+    reason: str | None
+
+    @property
+    def named(self) -> Any:
+        """The id the entry gives itself, if any."""
+        if self.wire is not None:
+            return self.wire.id
+        data = json.loads(self.payload) if self.payload.startswith(b"{") else None
+        return data.get("id") if isinstance(data, dict) else None
+
+
+def read_entry(raw: bytes, known: Known | None = None) -> Entry:
+    """One entry's JSON, checked against the whole schema (see the module's docstring);
+    never raises for the entry's sake: whatever is wrong with it is its reason."""
+    known = known or Known()
+    try:
+        wire = _SHAPE.decode(raw)
+    except msgspec.ValidationError as err:
+        data, payload = _as_sent(raw)
+        return Entry(payload, None, None, _said(err))
+    except (msgspec.DecodeError, RecursionError) as err:
+        data, payload = _as_sent(raw)
+        return Entry(payload, None, None, _unreadable(raw, data, err))
+    payload = _CANONICAL.encode(wire)
+    try:
+        sale = _sale_of(wire, payload, known)
+        reason = check_sale(sale) or check_published(sale, wire, known)
+    except WireError as err:
+        return Entry(payload, wire, None, str(err))
+    return Entry(payload, wire, None if reason else sale, reason)
+
+
+def _as_sent(raw: bytes) -> tuple[Any, bytes]:
+    """An entry out of shape, as it can be kept in quarantine: its JSON if it is JSON at all,
+    and canonical bytes of it (the bytes as sent, made valid UTF-8, when not)."""
+    try:
+        if too_deep(raw):
+            raise ValueError(raw)
+        data = json.loads(raw)
+    except (ValueError, RecursionError):  # (not JSON, or an integer of thousands of digits)
+        return None, raw.decode("utf-8", "replace").encode()
+    return data, entry_bytes(data)
+
+
+def _unreadable(raw: bytes, data: Any, err: Exception) -> str:
+    """Why an entry msgspec could not read is refused: it nests too deep, it is not JSON,
+    or a text in it is not valid Unicode (a lone surrogate)."""
+    if isinstance(err, RecursionError) or too_deep(raw):
+        return f"the entry nests deeper than {MAX_DEPTH} levels"
+    if data is None:
+        return f"the entry is not JSON ({str(err)[:80]})"
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend([*value.keys(), *value.values()])
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            try:
+                check_text(value, "a text", len(value))
+            except WireError as bad:
+                return str(bad)
+    return f"the entry cannot be read ({str(err)[:80]})"
+
+
+def _sale_of(wire: WireSale, payload: bytes, known: Known) -> Sale:
+    """The sale of an entry in shape, once its codes, dates and text are right."""
+    if wire.v != WIRE_VERSION:
+        raise WireError(f"unknown wire version {_shown(wire.v)}")
+    device, number = split_id(wire.id)
+    if number != wire.seq:
+        raise WireError(f"entry {wire.id} says seq {wire.seq}")
+    kind, ref_id, reason = wire.kind, _given(wire.ref_id), _given(wire.reason)
+    if kind not in ("sale", "void", "refund"):
+        raise WireError(f"unknown entry kind {_shown(kind)}")
+    if kind == "sale" and ref_id is not None:
+        raise WireError("a sale refers to no other entry")
+    if kind != "sale":
+        if ref_id is None or split_id(ref_id)[0] != device:
+            raise WireError(f"a {kind} refers to an entry of its own device")
+        if reason is None or not reason.strip():
+            raise WireError(f"a {kind} needs its reason")
+    catalog_version = _given(wire.catalog_version)
+    if catalog_version is not None and known.catalog_versions and \
+            catalog_version not in known.catalog_versions:
+        raise WireError(f"unknown catalog version {catalog_version}")
+    # Text: in canonical JSON a control character is written escaped, so bytes that are all
+    # ASCII with no backslash and no DEL hold none of what check_text looks for
+    plain = payload.isascii() and b"\\" not in payload and b"\x7f" not in payload
+    if not plain:
+        check_text(wire.volunteer, "volunteer", TEXT_LIMITS["volunteer"])
+        if reason is not None:
+            check_text(reason, "reason", TEXT_LIMITS["reason"])
+    moment = _matched(wire.confirmed_at, MOMENT, "confirmed_at")
+    try:
+        confirmed_at = datetime.fromisoformat(moment)
+    except ValueError:
+        raise WireError(f"confirmed_at {moment} is not a moment") from None
+    return Sale(
+        wire.id, wire.seq, cast(EntryKind, kind), wire.shift,
+        _day(wire.business_date, "business_date").isoformat(), confirmed_at,
+        wire.volunteer, wire.training,
+        Money(wire.total, _currency(wire.currency, known)),
+        tuple(_line(line, n, known, plain) for n, line in enumerate(wire.lines, start=1)),
+        tuple(_tender(tender, n, known, plain)
+              for n, tender in enumerate(wire.tenders, start=1)),
+        Money(wire.change.amount, _currency(wire.change.currency, known)),
+        catalog_version,
+        tuple(_rate(rate, n, known, plain) for n, rate in enumerate(wire.rates, start=1)),
+        ref_id, reason)
 
 
 def check_text(value: Any, what: str, limit: int, empty: bool = True) -> str:
@@ -182,145 +389,77 @@ def check_text(value: Any, what: str, limit: int, empty: bool = True) -> str:
     return value
 
 
-def _pattern(data: Mapping[str, Any], key: str, pattern: re.Pattern[str],
-             optional: bool = False) -> Any:
-    value = data.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str) or pattern.fullmatch(value) is None:
-        raise WireError(f"{key} {_shown(value)} is not well-formed")
+def _matched(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if pattern.fullmatch(value) is None:
+        raise WireError(f"{what} {_shown(value)} is not well-formed")
     return value
 
 
-def _currency(data: Mapping[str, Any], key: str, known: Known) -> str:
-    code: str = _pattern(data, key, CURRENCY)
+def _currency(code: str, known: Known) -> str:
+    _matched(code, CURRENCY, "currency")
     if known.currencies and code not in known.currencies:
         raise WireError(f"unknown currency {code}")
     return code
 
 
-def _date(data: Mapping[str, Any], key: str) -> date:
-    text = _pattern(data, key, DATE)
+def _day(text: str, what: str) -> date:
+    _matched(text, DATE, what)
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise WireError(f"{key} {text} is not a date") from None
+        raise WireError(f"{what} {text} is not a date") from None
 
 
-def _list(data: Mapping[str, Any], key: str, low: int, high: int) -> list[Any]:
-    value = data.get(key)
-    if not isinstance(value, list):
-        raise WireError(f"{key} must be a list")
-    if not low <= len(value) <= high:
-        raise WireError(f"{key} must have {low} to {high} items")
-    return value
-
-
-def _line(item: Any, n: int, known: Known) -> Line:
-    data = _object(item, LINE_KEYS, f"line {n}")
-    kind = data["kind"]
-    if kind not in ("product", "class"):
-        raise WireError(f"line {n}: unknown kind {_shown(kind)}")
-    price_class = _text(data, "price_class", TEXT_LIMITS["price_class"], optional=True)
-    if price_class is not None and known.price_classes and \
-            price_class not in known.price_classes:
-        raise WireError(f"line {n}: unknown price class {_shown(price_class)}")
-    tags = _list(data, "tags", 0, MAX_TAGS)
-    for tag in tags:
-        check_text(tag, f"line {n} tag", TEXT_LIMITS["tag"], empty=False)
-    if len(set(tags)) != len(tags):
+def _line(line: WireLine, n: int, known: Known, plain: bool) -> Line:
+    if line.kind not in ("product", "class"):
+        raise WireError(f"line {n}: unknown kind {_shown(line.kind)}")
+    if line.price_class is not None and known.price_classes and \
+            line.price_class not in known.price_classes:
+        raise WireError(f"line {n}: unknown price class {_shown(line.price_class)}")
+    if not line.code.strip():
+        raise WireError(f"line {n}: code is empty")
+    for tag in line.tags:
+        if not tag.strip():
+            raise WireError(f"line {n}: a tag is empty")
+    if len(set(line.tags)) != len(line.tags):
         raise WireError(f"line {n}: a tag is given twice")
-    return Line(
-        kind, _text(data, "code", TEXT_LIMITS["code"], empty=False),
-        _text(data, "name_es", TEXT_LIMITS["name"]), _text(data, "name_en", TEXT_LIMITS["name"]),
-        _int(data, "unit_price", 0, MAX_MINOR), _int(data, "amount", -MAX_MINOR, MAX_MINOR),
-        _int(data, "grams", -MAX_GRAMS, MAX_GRAMS, optional=True),
-        _int(data, "count", -MAX_COUNT, MAX_COUNT, optional=True), price_class,
-        frozenset(tags), _bool(data, "voided"),
-        _pattern(data, "scale_frame", SCALE_FRAME, optional=True))
+    if not plain:
+        for what, text in (("code", line.code), ("name_es", line.name_es),
+                           ("name_en", line.name_en), ("price_class", line.price_class),
+                           *((f"line {n} tag", tag) for tag in line.tags)):
+            if text is not None:
+                check_text(text, what, len(text))
+    if line.scale_frame is not None:
+        _matched(line.scale_frame, SCALE_FRAME, "scale_frame")
+    return Line(cast(LineKind, line.kind), line.code, line.name_es, line.name_en,
+                line.unit_price, line.amount, line.grams, line.count, line.price_class,
+                frozenset(line.tags), line.voided, line.scale_frame)
 
 
-def _tender(item: Any, n: int, known: Known) -> Tender:
-    data = _object(item, TENDER_KEYS, f"tender {n}")
-    method = _pattern(data, "method", METHOD)
+def _tender(tender: WireTender, n: int, known: Known, plain: bool) -> Tender:
+    method = _matched(tender.method, METHOD, "method")
     if known.methods and method not in known.methods:
         raise WireError(f"tender {n}: unknown payment method {_shown(method)}")
-    reference = data["reference"]
-    if not isinstance(reference, dict):
-        raise WireError(f"tender {n} reference must be a JSON object")
-    if len(reference) > 8:
-        raise WireError(f"tender {n}: too many reference fields")
-    for key, value in reference.items():
+    for key, value in tender.reference.items():
         if REFERENCE_KEY.fullmatch(key) is None:
             raise WireError(f"tender {n}: reference field {_shown(key)} is not well-formed")
-        check_text(value, f"tender {n} {key}", TEXT_LIMITS["reference"])
-    return Tender(method, Money(_int(data, "amount", -MAX_MINOR, MAX_MINOR),
-                                _currency(data, "currency", known)),
-                  dict(reference), _bool(data, "verified"))
+        if not plain:
+            check_text(value, f"tender {n} {key}", TEXT_LIMITS["reference"])
+    return Tender(method, Money(tender.amount, _currency(tender.currency, known)),
+                  dict(tender.reference), tender.verified)
 
 
-def _rate(item: Any, n: int, known: Known) -> Rate:
-    data = _object(item, RATE_KEYS, f"rate {n}", required=RATE_KEYS - RATE_OPTIONAL)
-    value = Decimal(_pattern(data, "value", RATE_VALUE))
+def _rate(rate: WireRate, n: int, known: Known, plain: bool) -> Rate:
+    value = Decimal(_matched(rate.value, RATE_VALUE, "value"))
     if value <= 0:
         raise WireError(f"rate {n} must be more than zero")
-    published = _int(data, "published", 1, MAX_SMALL, optional=True)
-    reason = _text(data, "reason", TEXT_LIMITS["reason"], optional=True)
-    if published is not None and reason is not None:
+    reason = _given(rate.reason)
+    if _given(rate.published) is not None and reason is not None:
         raise WireError(f"rate {n} is either published by the ledger or set at the lane")
-    return Rate(_currency(data, "base", known), _currency(data, "quote", known), value,
-                _int(data, "version", 1, MAX_SMALL), _date(data, "effective"))
-
-
-def sale_from_wire(data: Any, known: Known | None = None) -> Sale:
-    """An entry from its wire form, checked against the whole schema (see the module's
-    docstring); WireError says what is wrong, in one line."""
-    known = known or Known()
-    data = _object(data, SALE_KEYS, "an entry", required=SALE_KEYS - SALE_OPTIONAL)
-    if "catalog_published" in data:
-        _bool(data, "catalog_published")
-    if type(data["v"]) is not int or data["v"] != WIRE_VERSION:
-        raise WireError(f"unknown wire version {_shown(data['v'])}")
-    sale_id = data["id"]
-    seq = _int(data, "seq", 1, MAX_SEQ)
-    if split_id(sale_id)[1] != seq:
-        raise WireError(f"entry {sale_id} says seq {seq}")
-    kind = data["kind"]
-    if kind not in ("sale", "void", "refund"):
-        raise WireError(f"unknown entry kind {_shown(kind)}")
-    ref_id = data.get("ref_id")
-    reason = _text(data, "reason", TEXT_LIMITS["reason"], optional=True)
-    if kind == "sale" and ref_id is not None:
-        raise WireError("a sale refers to no other entry")
-    if kind != "sale":
-        if ref_id is None or split_id(ref_id)[0] != split_id(sale_id)[0]:
-            raise WireError(f"a {kind} refers to an entry of its own device")
-        if reason is None or not reason.strip():
-            raise WireError(f"a {kind} needs its reason")
-    catalog_version = _int(data, "catalog_version", 1, MAX_SMALL, optional=True)
-    if catalog_version is not None and known.catalog_versions and \
-            catalog_version not in known.catalog_versions:
-        raise WireError(f"unknown catalog version {catalog_version}")
-    moment = _pattern(data, "confirmed_at", MOMENT)
-    try:
-        confirmed_at = datetime.fromisoformat(moment)
-    except ValueError:
-        raise WireError(f"confirmed_at {moment} is not a moment") from None
-    change = _object(data["change"], CHANGE_KEYS, "change")
-    return Sale(
-        sale_id, seq, kind, _int(data, "shift", 1, MAX_SMALL),
-        _date(data, "business_date").isoformat(), confirmed_at,
-        _text(data, "volunteer", TEXT_LIMITS["volunteer"]), _bool(data, "training"),
-        Money(_int(data, "total", -MAX_MINOR, MAX_MINOR), _currency(data, "currency", known)),
-        tuple(_line(item, n, known)
-              for n, item in enumerate(_list(data, "lines", 1, MAX_LINES), start=1)),
-        tuple(_tender(item, n, known)
-              for n, item in enumerate(_list(data, "tenders", 0, MAX_TENDERS), start=1)),
-        Money(_int(change, "amount", -MAX_MINOR, MAX_MINOR), _currency(change, "currency", known)),
-        catalog_version,
-        tuple(_rate(item, n, known)
-              for n, item in enumerate(_list(data, "rates", 0, MAX_RATES), start=1)),
-        ref_id, reason)
+    if reason is not None and not plain:
+        check_text(reason, "reason", TEXT_LIMITS["reason"])
+    return Rate(_currency(rate.base, known), _currency(rate.quote, known), value,
+                rate.version, _day(rate.effective, "effective"))
 
 
 def check_sale(sale: Sale) -> str | None:
@@ -375,13 +514,13 @@ def check_sale(sale: Sale) -> str | None:
     return None
 
 
-def check_published(sale: Sale, data: Mapping[str, Any], known: Known) -> str | None:
+def check_published(sale: Sale, wire: WireSale, known: Known) -> str | None:
     """Why the entry's prices or rates are not what the ledger published (None: they are,
     or they are the lane's own). A rate marked ``published: N`` must be rates vN's; when the
     catalog is marked published, each line's price must be that catalog version's. (A checker
     that knows no published rates or catalogs — the lane's own — checks neither.)"""
-    for n, (rate, item) in enumerate(zip(sale.rates, data["rates"], strict=True), start=1):
-        version = item.get("published")
+    for n, (rate, item) in enumerate(zip(sale.rates, wire.rates, strict=True), start=1):
+        version = _given(item.published)
         if version is None or not known.rate_sets:
             continue
         published = known.rate_sets.get(version)
@@ -392,7 +531,7 @@ def check_published(sale: Sale, data: Mapping[str, Any], known: Known) -> str | 
             theirs = "none" if value is None else value
             return (f"rate {n}: {rate.base}→{rate.quote} {rate.value} from {rate.effective} "
                     f"is not rates v{version}'s ({theirs})")
-    if data.get("catalog_published") and sale.catalog_version is not None and \
+    if wire.catalog_published is True and sale.catalog_version is not None and \
             known.catalog_prices:
         prices = known.catalog_prices.get(sale.catalog_version)
         if prices is None:
@@ -410,9 +549,7 @@ def check_published(sale: Sale, data: Mapping[str, Any], known: Known) -> str | 
 def check_entry(data: Any, known: Known | None = None) -> Sale:
     """The entry, well-formed, adding up, at the published prices and rates it names;
     WireError with the reason otherwise."""
-    known = known or Known()
-    sale = sale_from_wire(data, known)
-    reason = check_sale(sale) or check_published(sale, data, known)
-    if reason is not None:
-        raise WireError(reason)
-    return sale
+    entry = read_entry(entry_bytes(data), known)
+    if entry.sale is None:
+        raise WireError(entry.reason)
+    return entry.sale

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from fairpos.errors import FairposError
 from fairpos.sale import Sale
 
@@ -45,6 +47,15 @@ def canonical(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def entry_bytes(data: Any) -> bytes:
+    """An entry's JSON as bytes, to be read by :func:`read_entry` (canonical, or — for text
+    that is not valid Unicode — with the bad characters escaped, so the reading says so)."""
+    try:
+        return canonical(data)
+    except (UnicodeEncodeError, ValueError, RecursionError):  # e.g. a lone surrogate
+        return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+
+
 def token_hash(token: str) -> str:
     """What the ledger keeps of a device's token (the token itself is never stored)."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -61,6 +72,72 @@ def encode_body(data: Any) -> bytes:
 
 def decode_body(body: bytes, gzipped: bool, limit: int = MAX_BODY) -> Any:
     """JSON from a request body; a gzip body is inflated at most to ``limit`` bytes."""
+    body = inflated(body, gzipped, limit)
+    if too_deep(body):
+        raise WireError(f"the body nests deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise WireError(f"the body is not JSON ({err})") from None
+    except (ValueError, RecursionError) as err:  # e.g. an integer of thousands of digits
+        raise WireError(f"the body cannot be read ({str(err)[:80]})") from None
+
+
+class Batch(msgspec.Struct):
+    """A batch as sent: the device it is for (a hub names it; a lane may), and each entry's
+    JSON as it came, to be read one by one (a bad entry is refused on its own)."""
+
+    sales: list[msgspec.Raw]
+    device_id: Any = None
+
+
+class _Named(msgspec.Struct):
+    id: Any = None
+
+
+_BATCH = msgspec.json.Decoder(Batch)
+_NAMED = msgspec.json.Decoder(_Named)
+
+
+def decode_batch(body: bytes, gzipped: bool, limit: int = MAX_BODY
+                 ) -> tuple[Any, list[bytes]]:
+    """A batch's device id and its entries' JSON bytes; WireError for a body that is not a
+    batch (not JSON, nested too deep, or without its list of sales)."""
+    body = inflated(body, gzipped, limit)
+    try:
+        batch = _BATCH.decode(body)
+    except msgspec.ValidationError as err:
+        raise WireError(f"the body needs a list of sales ({err})") from None
+    except RecursionError:
+        raise WireError(f"the body nests deeper than {MAX_DEPTH} levels") from None
+    except msgspec.DecodeError:  # (e.g. text that is not valid Unicode: each entry says)
+        return _read_slowly(body)
+    if isinstance(batch.device_id, (dict, list)):
+        raise WireError("device_id must be text")
+    return batch.device_id, [bytes(raw) for raw in batch.sales]
+
+
+def _read_slowly(body: bytes) -> tuple[Any, list[bytes]]:
+    data = decode_body(body, gzipped=False)
+    sales = data.get("sales") if isinstance(data, dict) else None
+    if not isinstance(sales, list):
+        raise WireError("the body needs a list of sales")
+    device_id = data.get("device_id")
+    if isinstance(device_id, (dict, list)):
+        raise WireError("device_id must be text")
+    return device_id, [entry_bytes(sale) for sale in sales]
+
+
+def named_id(entry: bytes) -> Any:
+    """The id an entry's JSON names, if it is an object that names one."""
+    try:
+        return _NAMED.decode(entry).id
+    except (msgspec.DecodeError, RecursionError):  # (refused with its reason when read)
+        return None
+
+
+def inflated(body: bytes, gzipped: bool, limit: int = MAX_BODY) -> bytes:
+    """A request body, inflated if gzipped, at most ``limit`` bytes."""
     if gzipped:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
@@ -71,14 +148,7 @@ def decode_body(body: bytes, gzipped: bool, limit: int = MAX_BODY) -> Any:
             raise BodyTooLarge(f"the body is larger than {limit} bytes")
     elif len(body) > limit:
         raise BodyTooLarge(f"the body is larger than {limit} bytes")
-    if too_deep(body):
-        raise WireError(f"the body nests deeper than {MAX_DEPTH} levels")
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise WireError(f"the body is not JSON ({err})") from None
-    except (ValueError, RecursionError) as err:  # e.g. an integer of thousands of digits
-        raise WireError(f"the body cannot be read ({str(err)[:80]})") from None
+    return body
 
 
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
