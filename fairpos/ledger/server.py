@@ -19,6 +19,7 @@ batch locks only its own device's row; SQLite takes them too, one writer at a ti
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
 import signal
@@ -83,7 +84,11 @@ def app_from_env() -> Any:
     store = open_ledger(os.environ["FAIRPOS_LEDGER_DB"], seq_ahead=seq_ahead)
     read_db = os.environ.get("FAIRPOS_LEDGER_READ_DB")
     reads = open_ledger(read_db, seq_ahead=seq_ahead, migrate=False) if read_db else None
-    return create_app(store, reads, hub=bool(os.environ.get("FAIRPOS_LEDGER_HUB")))
+    app = create_app(store, reads, hub=bool(os.environ.get("FAIRPOS_LEDGER_HUB")))
+    # what start-up made lives as long as the process: the collector need not look at it
+    # again each time a wave of batches has made garbage (a full collection would)
+    gc.freeze()
+    return app
 
 
 def run(db: str, host: str, port: int, *, read_db: str | None = None, workers: int = 1,

@@ -142,7 +142,7 @@ Short = Annotated[str, Meta(max_length=64)]  # ids, codes and dates (their patte
 Frame = Annotated[str, Meta(max_length=512)]
 
 
-class WireLine(Struct, forbid_unknown_fields=True):
+class WireLine(Struct, forbid_unknown_fields=True, gc=False):
     kind: Short
     code: Code
     name_es: Name
@@ -157,7 +157,7 @@ class WireLine(Struct, forbid_unknown_fields=True):
     scale_frame: Frame | None
 
 
-class WireTender(Struct, forbid_unknown_fields=True):
+class WireTender(Struct, forbid_unknown_fields=True, gc=False):
     method: Short
     currency: Short
     amount: Minor
@@ -165,12 +165,12 @@ class WireTender(Struct, forbid_unknown_fields=True):
     verified: bool
 
 
-class WireChange(Struct, forbid_unknown_fields=True):
+class WireChange(Struct, forbid_unknown_fields=True, gc=False):
     currency: Short
     amount: Minor
 
 
-class WireRate(Struct, forbid_unknown_fields=True):
+class WireRate(Struct, forbid_unknown_fields=True, gc=False):
     base: Short
     quote: Short
     value: Short
@@ -180,7 +180,7 @@ class WireRate(Struct, forbid_unknown_fields=True):
     reason: Reason | UnsetType | None = UNSET  # why the lane set it itself
 
 
-class WireSale(Struct, forbid_unknown_fields=True):
+class WireSale(Struct, forbid_unknown_fields=True, gc=False):
     v: int
     id: Short
     seq: Seq
