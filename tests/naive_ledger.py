@@ -1,8 +1,12 @@
-"""The control for the chaos test and the benchmark's baseline: a bare Starlette endpoint that
+"""The control for the chaos tests and the benchmark's baseline: a bare Starlette endpoint that
 stores every sale it is sent — no uniqueness, no validation, no hash. A relay that retries
-unknown outcomes double-counts against it, which is what the chaos test must detect.
+unknown outcomes double-counts against it, which is what the chaos tests must detect.
 
     NAIVE_LEDGER_DB=/tmp/naive.db python -m uvicorn tests.naive_ledger:app --port 8050
+
+With ``NAIVE_UPSTREAM`` (a real ledger's URL), everything but the batches is passed on to that
+ledger as it is: a centre without uniqueness that a fair's hub can still learn its lanes,
+catalog and rates from.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import sqlite3
 import threading
 
+import httpx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,6 +25,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 DB = os.environ.get("NAIVE_LEDGER_DB", "naive-ledger.db")
+UPSTREAM = os.environ.get("NAIVE_UPSTREAM")
+PASSED_ON = ("authorization", "content-type", "content-encoding", "if-none-match")
 conn = sqlite3.connect(DB, check_same_thread=False, isolation_level=None)
 conn.execute("PRAGMA journal_mode=WAL")
 conn.execute("PRAGMA synchronous=FULL")
@@ -51,5 +58,19 @@ async def health(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
 
+async def passed_on(request: Request) -> Response:
+    """Any other request, to the real ledger behind (404 without one)."""
+    if UPSTREAM is None:
+        return JSONResponse({"error": "not here"}, status_code=404)
+    async with httpx.AsyncClient(timeout=30) as client:
+        reply = await client.request(
+            request.method, UPSTREAM + request.url.path, params=request.query_params,
+            content=await request.body(),
+            headers={k: v for k, v in request.headers.items() if k in PASSED_ON})
+    kept = {k: v for k, v in reply.headers.items() if k in ("content-type", "etag")}
+    return Response(reply.content, reply.status_code, headers=kept)
+
+
 app = Starlette(routes=[Route("/v1/sales/batch", batch, methods=["POST"]),
-                        Route("/v1/health", health)])
+                        Route("/v1/health", health),
+                        Route("/{path:path}", passed_on, methods=["GET", "POST"])])

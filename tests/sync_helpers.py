@@ -66,7 +66,8 @@ class LedgerServer:
         stderr = self.log.open("ab") if self.log is not None else subprocess.DEVNULL
         self.process = subprocess.Popen(
             self.argv(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
-            env={**os.environ, "PYTHONPATH": str(ROOT), "NAIVE_LEDGER_DB": str(self.db)})
+            env={**os.environ, "PYTHONPATH": str(ROOT), "NAIVE_LEDGER_DB": str(self.db),
+                 **self.env()})
         if self.log is not None:
             stderr.close()  # type: ignore[union-attr]
         deadline = time.monotonic() + 20
@@ -81,6 +82,9 @@ class LedgerServer:
                 raise RuntimeError("the ledger did not start")
             time.sleep(0.05)
         raise RuntimeError("the ledger did not answer in 20 s")
+
+    def env(self) -> dict[str, str]:
+        return {}
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no flush — as a power cut."""
@@ -104,12 +108,16 @@ class LedgerServer:
 class NaiveLedger(LedgerServer):
     """``tests/naive_ledger.py`` (no uniqueness rule) as a real process, for the controls."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, upstream: str | None = None) -> None:
+        self.upstream = upstream  # a real ledger for everything but the batches
         super().__init__(db, publish=False)
 
     def argv(self) -> list[str]:
         return [sys.executable, "-m", "uvicorn", "tests.naive_ledger:app", "--port",
                 str(self.port), "--log-level", "warning"]
+
+    def env(self) -> dict[str, str]:
+        return {"NAIVE_UPSTREAM": self.upstream} if self.upstream else {}
 
     def sums(self, device_id: str) -> tuple[int, int, int]:
         """(rows, distinct ids, sum of totals) stored for a device."""

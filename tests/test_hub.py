@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import zipfile
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,16 @@ import pytest
 from fairpos.sync.wire import canonical
 from tests.conftest import LaneDir, wait_until
 from tests.fault_proxy import FaultProxy
-from tests.sync_helpers import LedgerServer, ledger_sums, payloads, ring, stall, stall_sums
+from tests.sync_helpers import (
+    LedgerServer,
+    NaiveLedger,
+    ledger_sums,
+    payloads,
+    ring,
+    ring_days,
+    stall,
+    stall_sums,
+)
 
 FAIR = "Feria Centro"
 
@@ -27,13 +37,17 @@ def ring_day(lane: LaneDir) -> str:
 class Site:
     """The centre, a hub for ``FAIR`` relaying to it, and lanes enrolled at the centre."""
 
-    def __init__(self, folder: Path, faults: dict[str, float] | None = None) -> None:
+    def __init__(self, folder: Path, faults: dict[str, float] | None = None,
+                 naive: bool = False) -> None:
         self.folder = folder
         self.centre = LedgerServer(folder / "centre.db")
         with self.centre.store() as ledger:
             self.hub_token = ledger.enrol_hub(FAIR)[1]
+        # ``naive``: the control — the hub's batches reach a centre that keeps every sale it
+        # is sent (no uniqueness); the rest of what the hub asks is the real centre's
+        self.naive = NaiveLedger(folder / "naive.db", self.centre.url) if naive else None
         # the site's uplink: ``uplink.cut()`` takes it down, ``uplink.mend()`` brings it back
-        self.uplink = FaultProxy(self.centre.port, faults=faults, seed=1)
+        self.uplink = FaultProxy((self.naive or self.centre).port, faults=faults, seed=1)
         self.hub = LedgerServer(folder / "hub.db", publish=False, options=[
             "--upstream", self.uplink.url, "--upstream-token", self.hub_token,
             "--upstream-period", "0.2"])
@@ -72,6 +86,15 @@ class Site:
         assert reply.status_code == 200, reply.text
         return reply.text
 
+    def tally(self, device: str) -> tuple[int, int, int]:
+        """(rows, distinct ids, sum of totals) the centre holds of ``device``."""
+        if self.naive is not None:
+            return self.naive.sums(device)
+        with self.centre.store() as ledger:
+            row = ledger.all("SELECT COUNT(*), COUNT(DISTINCT id), COALESCE(SUM(total), 0) "
+                             "FROM sales WHERE device_id = ?", [device])[0]
+        return int(row[0]), int(row[1]), int(row[2])
+
     def upstream(self) -> dict[str, object]:
         with self.hub.store() as ledger:
             return ledger.upstream_summary()
@@ -80,6 +103,8 @@ class Site:
         self.site_link.close()
         self.hub.stop()
         self.uplink.close()
+        if self.naive is not None:
+            self.naive.stop()
         self.centre.stop()
 
 
@@ -108,12 +133,43 @@ def test_three_lanes_through_a_hub_that_is_killed_twice_reach_the_centre_once(
     was stored); the hub SIGKILLed twice mid-relay."""
     site = Site(tmp_path, faults=LOSSY)
     try:
-        relayed_through_a_dying_hub(site)
+        lanes = relayed_through_a_dying_hub(site)
+        assert [site.tally(lane.path.name) for lane in lanes] == \
+            [(n, n, total) for n, total in map(stall_sums, lanes)]  # lost 0, duplicated 0
+        for lane in lanes:  # at all three levels the same
+            device = lane.path.name
+            assert ledger_sums(site.hub.db, device) == stall_sums(lane) == \
+                ledger_sums(site.centre.db, device)
+        with site.centre.store() as centre, site.hub.store() as hub:
+            count, distinct = centre.all("SELECT COUNT(*), COUNT(DISTINCT id) FROM sales")[0]
+            assert count == distinct == 3 * 50
+            mine = {r[0]: r[1] for r in hub.all("SELECT id, payload_hash FROM sales")}
+            theirs = {r[0]: r[1] for r in centre.all("SELECT id, payload_hash FROM sales")}
+            assert mine == theirs  # every entry as the lane sent it: changed 0
+            paths = {r[0]: r[1] for r in centre.all("SELECT device_id, last_path FROM devices")}
+            assert {paths[lane.path.name] for lane in lanes} == {"hub"}
     finally:
         site.stop()
 
 
-def relayed_through_a_dying_hub(site: Site) -> None:
+def test_the_control_a_centre_without_uniqueness_is_caught(tmp_path: Path) -> None:
+    """The same site and faults, but the hub's batches reach a centre that keeps whatever it
+    is sent: the replies the uplink loses make the hub send again, and the tally above
+    finds the sales counted twice (the check can fail)."""
+    site = Site(tmp_path, faults={"drop_response": 0.5}, naive=True)
+    try:
+        lanes = relayed_through_a_dying_hub(site)
+        tallies = [site.tally(lane.path.name) for lane in lanes]
+        assert tallies != [(n, n, total) for n, total in map(stall_sums, lanes)]
+        assert any(rows > distinct for rows, distinct, _total in tallies)  # duplicated
+        assert all(distinct == 50 for _rows, distinct, _total in tallies)  # (none lost)
+    finally:
+        site.stop()
+
+
+def relayed_through_a_dying_hub(site: Site) -> list[LaneDir]:
+    """Three lanes ring up 50 sales each in three rounds, syncing to the hub over the lossy
+    site link; the hub is SIGKILLed twice, and relays everything up the lossy uplink."""
     lanes = [site.lane(f"HUBL0{n}", sales=20) for n in range(3)]
     for lane in lanes:  # the lane's day closes against the hub, at once
         assert "matched — 20 entries" in synced(lane)
@@ -126,20 +182,9 @@ def relayed_through_a_dying_hub(site: Site) -> None:
         for lane in lanes:
             synced(lane)
     wait_until(lambda: site.upstream()["pending"] == 0, "everything upstream", timeout=60)
-    assert sum(site.uplink.counts[m] for m in LOSSY) and sum(site.site_link.counts[m]
-                                                             for m in LOSSY)  # (faults met)
-    for lane in lanes:  # at all three levels the same: lost 0, duplicated 0, changed 0
-        device = lane.path.name
-        assert ledger_sums(site.hub.db, device) == stall_sums(lane) == \
-            ledger_sums(site.centre.db, device)
-    with site.centre.store() as centre, site.hub.store() as hub:
-        count, distinct = centre.all("SELECT COUNT(*), COUNT(DISTINCT id) FROM sales")[0]
-        assert count == distinct == 3 * 50
-        mine = {r[0]: r[1] for r in hub.all("SELECT id, payload_hash FROM sales")}
-        theirs = {r[0]: r[1] for r in centre.all("SELECT id, payload_hash FROM sales")}
-        assert mine == theirs  # every entry as the lane sent it
-        paths = {r[0]: r[1] for r in centre.all("SELECT device_id, last_path FROM devices")}
-        assert {paths[lane.path.name] for lane in lanes} == {"hub"}
+    assert sum(site.uplink.counts[m] for m in site.uplink.faults) and sum(
+        site.site_link.counts[m] for m in site.site_link.faults)  # (faults met)
+    return lanes
 
 
 def test_the_centre_takes_a_hubs_batch_only_for_its_own_fairs_lanes(site: Site) -> None:
@@ -220,6 +265,43 @@ def test_a_lane_tells_at_the_hub_from_at_the_centre(site: Site) -> None:
     assert ledger_sums(site.centre.db, "STAT01") == stall_sums(lane)
     assert "Not at the centre yet: 0 entries" in site.page(site.hub, "/")
     assert "<td>through the hub</td>" in site.page(site.centre, "/")  # the lane's path
+
+
+def test_an_uplink_down_for_a_week_the_site_sells_on_and_every_day_matches(
+        site: Site) -> None:
+    """Seven business days with the uplink cut: the lanes close each day against the hub,
+    whose pages show the site's days as they are; the uplink back, the backlog reaches the
+    centre and the hub closes every lane's every day there."""
+    lanes = [site.lane("WEEK01"), site.lane("WEEK02")]
+    for lane in lanes:
+        lane.run("shift", "close", "--count", "USD:20")
+    site.uplink.cut()
+    days = [date(2026, 11, 2) + timedelta(days=n) for n in range(7)]
+    for n, day in enumerate(days, start=1):
+        for lane in lanes:
+            ring_days(lane, days=1, per_day=4, start=day)
+            assert "matched" in lane.run("sync").stdout  # the day, at the hub
+        page = site.page(site.hub, f"/day/{day}")
+        assert "8 sales" in page and "WEEK01" in page and "WEEK02" in page
+        assert f"Not at the centre yet: {8 * n} entries" in site.page(site.hub, "/")
+    assert ledger_sums(site.centre.db, "WEEK01") == (0, 0)
+    site.uplink.mend()
+    wait_until(lambda: site.upstream()["pending"] == 0, "the week reached the centre",
+               timeout=60)
+
+    def every_day_matched() -> bool:
+        with site.hub.store() as hub:
+            return all((hub.upstream_close_of(lane.path.name, str(day)) or {}).get("result")
+                       == "match" for lane in lanes for day in days)
+
+    wait_until(every_day_matched, "the hub closed every day at the centre", timeout=60)
+    for lane in lanes:
+        assert ledger_sums(site.centre.db, lane.path.name) == stall_sums(lane) == \
+            ledger_sums(site.hub.db, lane.path.name)
+    with site.centre.store() as centre:
+        closed = centre.all("SELECT DISTINCT device_id, business_date FROM day_closes "
+                            "WHERE result = 'match'")
+    assert len(closed) == len(lanes) * len(days)
 
 
 async def test_the_tills_side_panel_says_what_is_at_the_hub_only(site: Site) -> None:

@@ -5,6 +5,11 @@ ledger has committed, delivers twice, or answers 500; the ledger restarts; stall
 journal reopened from the file) — also between the reply and the acks. Invariants at every
 step: the ledger holds nothing no stall sold, and every entry a stall has acknowledged is on the
 ledger with the same body. After healing, every stall's count and sum equal the ledger's.
+
+The second model puts a fair's hub between the stalls and the centre, with a lossy link on
+each side: the stalls sync to the hub, the hub relays to the centre in rounds, either may
+restart. Invariants: neither ledger holds what no stall sold; what a stall has acknowledged is
+at the hub, and what the hub has counted as upstream is at the centre, each with its body.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 import contextlib
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,7 +32,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from fairpos.journal import DB_NAME, Journal
 from fairpos.ledger.app import create_app
 from fairpos.ledger.store import open_ledger
-from fairpos.sync.relay import LedgerClient, push
+from fairpos.ledger.upstream import relay_once
+from fairpos.sync.relay import LedgerClient, SyncError, push
 from fairpos.sync.wire import payload_hash
 from tests.conftest import FIXTURES, STORES, LaneDir, ledger_db
 from tests.sync_helpers import payloads, ring, stall
@@ -58,12 +65,17 @@ class InProcess(httpx.BaseTransport):
 class LossyTransport(httpx.BaseTransport):
     """Delivers to the in-process ledger app, with the fault chosen for the next request."""
 
-    def __init__(self, inner: httpx.BaseTransport) -> None:
+    def __init__(self, inner: httpx.BaseTransport, batches_only: bool = False) -> None:
         self.inner = inner
         self.fault = "none"
+        self.batches_only = batches_only  # (the fault waits for the next batch)
+        self.lock = threading.Lock()  # (a hub sends several lanes' batches at once)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        fault, self.fault = self.fault, "none"
+        if self.batches_only and not request.url.path.endswith("/sales/batch"):
+            return self.inner.handle_request(request)
+        with self.lock:
+            fault, self.fault = self.fault, "none"
         if fault == "lost_request":
             raise httpx.ConnectError("lost on the way", request=request)
         if fault == "server_error":
@@ -199,4 +211,142 @@ def test_stalls_ledger_and_a_lossy_link(templates: list[LaneDir], store: str,
     examples = 30 if store == "sqlite" else 15
     run = settings(max_examples=examples, stateful_step_count=15, deadline=None)(machine
                                                                                  ).TestCase
+    run().runTest()
+
+
+class HubModel(RuleBasedStateMachine):
+    """Stalls → lossy site link → the fair's hub → lossy uplink → the centre."""
+
+    templates: ClassVar[list[LaneDir]] = []
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dir = Path(tempfile.mkdtemp(prefix="fairpos-hub-model-"))
+        self.lanes = []
+        for n, template in enumerate(self.templates):
+            shutil.copytree(template.path, self.dir / f"s{n}")
+            self.lanes.append(LaneDir(self.dir / f"s{n}"))
+        centre = open_ledger(self.dir / "centre.db")
+        centre.publish((FIXTURES / "feria-catalog.csv").read_text(), "catalog.csv", "USD")
+        centre.publish((FIXTURES / "feria-rates.csv").read_text(), "rates.csv", "USD")
+        self.hub_token = centre.enrol_hub("Feria")[1]
+        self.tokens = []
+        for n in range(STALLS):
+            enrolment, token = centre.enrol("Feria", n + 1)
+            centre.claim(enrolment, f"MODEL{n}")
+            self.tokens.append(token)
+        centre.close()
+        self.seed = 0
+        self.start_centre()
+        self.start_hub()
+        self.relay()  # the hub learns its lanes before they sync to it
+
+    def start_centre(self) -> None:
+        self.centre = open_ledger(self.dir / "centre.db")
+        self.uplink = LossyTransport(InProcess(create_app(self.centre)), batches_only=True)
+
+    def start_hub(self) -> None:
+        self.hub = open_ledger(self.dir / "hub.db")
+        self.site_link = LossyTransport(InProcess(create_app(self.hub, hub=True)))
+
+    def relay(self) -> None:
+        with contextlib.suppress(SyncError), LedgerClient(
+                "http://centre", self.hub_token, transport=self.uplink) as client:
+            relay_once(self.hub, client)
+
+    def sync(self, n: int, crash_after_reply: bool = False) -> Any:
+        store = Journal.open(self.lanes[n].path / DB_NAME)
+
+        def crash() -> None:
+            raise Crash
+
+        try:
+            with LedgerClient("http://hub", self.tokens[n], transport=self.site_link
+                              ) as client:
+                return push(store, client, batch_size=4,
+                            after_reply=crash if crash_after_reply else None)
+        finally:
+            store.close()
+
+    def teardown(self) -> None:
+        try:
+            self.site_link.fault = self.uplink.fault = "none"
+            for n in range(STALLS):  # heal: every stall synced, the hub relays until done
+                report = self.sync(n)
+                assert report.ok, report.error
+            self.relay()
+            assert self.hub.upstream_summary()["pending"] == 0
+            for n, lane in enumerate(self.lanes):
+                mine = {p["id"]: (p["total"], payload_hash(p)) for p in payloads(lane)}
+                assert rows_of(self.hub, f"MODEL{n}") == mine
+                assert rows_of(self.centre, f"MODEL{n}") == mine  # lost 0, duplicated 0
+        finally:
+            self.hub.close()
+            self.centre.close()
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    @rule(n=st.integers(0, STALLS - 1), count=st.integers(1, 6))
+    def ring_up(self, n: int, count: int) -> None:
+        self.seed += 1
+        ring(self.lanes[n], count, seed=self.seed)
+
+    @rule(n=st.integers(0, STALLS - 1), fault=st.sampled_from(FAULTS))
+    def stall_syncs_to_the_hub(self, n: int, fault: str) -> None:
+        self.site_link.fault = fault
+        self.sync(n)
+
+    @rule(n=st.integers(0, STALLS - 1))
+    def stall_crashes_between_reply_and_acks(self, n: int) -> None:
+        with contextlib.suppress(Crash):
+            self.sync(n, crash_after_reply=True)
+
+    @rule(fault=st.sampled_from(FAULTS[1:]))  # (a round that goes well: the heal's)
+    def hub_relays_over_a_lossy_uplink(self, fault: str) -> None:
+        self.uplink.fault = fault
+        self.relay()
+
+    @rule()
+    def hub_restarts(self) -> None:
+        self.hub.close()
+        self.start_hub()
+
+    @rule()
+    def centre_restarts(self) -> None:
+        self.centre.close()
+        self.start_centre()
+
+    @invariant()
+    def no_phantoms_and_every_ack_is_true(self) -> None:
+        upstream = {r[0] for r in self.hub.all(
+            "SELECT sale_id FROM upstream_acks WHERE outcome IN ('accepted', 'duplicate')")}
+        for n, lane in enumerate(self.lanes):
+            mine = {p["id"]: (p["total"], payload_hash(p)) for p in payloads(lane)}
+            at_hub, at_centre = rows_of(self.hub, f"MODEL{n}"), rows_of(self.centre, f"MODEL{n}")
+            assert at_hub.items() <= mine.items() and at_centre.items() <= mine.items()
+            store = Journal.open(lane.path / DB_NAME)
+            try:
+                acked = {r[0] for r in store.db.execute(
+                    "SELECT entry_id FROM outbox WHERE state = 'acked'")}
+            finally:
+                store.close()
+            assert acked <= set(at_hub)  # acknowledged by the hub ⇒ at the hub
+            assert upstream & set(mine) <= set(at_centre)  # counted upstream ⇒ at the centre
+
+
+def rows_of(ledger: Any, device: str) -> dict[str, tuple[int, str]]:
+    return {r[0]: (r[1], r[2]) for r in ledger.all(
+        "SELECT id, total, payload_hash FROM sales WHERE device_id = ?", [device])}
+
+
+@pytest.fixture(scope="module")
+def sold(tmp_path_factory: pytest.TempPathFactory) -> list[LaneDir]:
+    """Stalls as above with two sales each already rung up (so the first sync sends some)."""
+    base = tmp_path_factory.mktemp("sold")
+    return [stall(base / f"s{n}", f"MODEL{n}", sales=2, seed=n) for n in range(STALLS)]
+
+
+def test_stalls_a_hub_the_centre_and_two_lossy_links(sold: list[LaneDir]) -> None:
+    HubModel.templates = sold
+    run = settings(max_examples=15, stateful_step_count=15, deadline=None,
+                   database=None)(HubModel).TestCase
     run().runTest()
