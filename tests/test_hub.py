@@ -4,6 +4,7 @@ each ``fairpos ledger serve``) and real lanes (``fairpos`` commands), on 127.0.0
 from __future__ import annotations
 
 import gzip
+import sqlite3
 import zipfile
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -302,6 +303,40 @@ def test_an_uplink_down_for_a_week_the_site_sells_on_and_every_day_matches(
         closed = centre.all("SELECT DISTINCT device_id, business_date FROM day_closes "
                             "WHERE result = 'match'")
     assert len(closed) == len(lanes) * len(days)
+
+
+def test_the_hub_sends_again_what_the_centre_lost_after_answering_for_it(
+        site: Site) -> None:
+    """The centre restored from a backup older than its last answer to the hub: the next
+    time the lane closes its day, the hub closes it at the centre, hears which entries the
+    centre lacks, and sends them again (its own acks stay as they are)."""
+    lane = site.lane("LOST01", sales=5)
+    day = ring_day(lane)
+    assert "matched — 5 entries" in synced(lane)
+
+    def centre_says(result: str) -> bool:
+        with site.hub.store() as hub:
+            return (hub.upstream_close_of("LOST01", day) or {}).get("result") == result
+
+    wait_until(lambda: centre_says("match"), "the day matched at the centre")
+    conn = sqlite3.connect(site.centre.db)  # the centre loses a sale it had acknowledged
+    with conn:
+        for table, key in (("sale_lines", "sale_id"), ("sale_tenders", "sale_id"),
+                           ("sales", "id")):
+            conn.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+            conn.execute(f"DELETE FROM {table} WHERE {key} = 'LOST01-000002'")
+        conn.execute("UPDATE devices SET max_contiguous_seq = 1 WHERE device_id = 'LOST01'")
+    conn.close()
+    assert ledger_sums(site.centre.db, "LOST01")[0] == 4
+    assert "matched — 5 entries" in synced(lane)  # the lane closes its day again, at the hub
+    wait_until(lambda: ledger_sums(site.centre.db, "LOST01")[0] == 5,
+               "the hub sent the lost sale again")
+    wait_until(lambda: centre_says("match"), "the day matched at the centre again")
+    assert ledger_sums(site.centre.db, "LOST01") == stall_sums(lane)
+    with site.centre.store() as centre:
+        said = [r[0] for r in centre.all("SELECT result FROM day_closes WHERE device_id = "
+                                         "'LOST01' ORDER BY id")]
+    assert said[0] == "match" and "pending" in said and said[-1] == "match"
 
 
 async def test_the_tills_side_panel_says_what_is_at_the_hub_only(site: Site) -> None:

@@ -383,6 +383,18 @@ class SqlLedger:
                 kept.append(payload)
         return list(backlog.items())
 
+    def payloads_of(self, device_id: str, ids: Sequence[str]) -> list[str]:
+        """The stored payloads of those of ``ids`` this ledger holds for ``device_id``, in
+        their order on the lane."""
+        wanted = [str(i) for i in ids]
+        found: list[tuple[int, str]] = []
+        for start in range(0, len(wanted), _IDS_PER_QUERY):
+            part = wanted[start:start + _IDS_PER_QUERY]
+            found.extend((row[0], row[1]) for row in self._all(
+                f"SELECT seq, payload FROM sales WHERE device_id = ? AND id IN "
+                f"({','.join('?' * len(part))})", [device_id, *part]))
+        return [payload for _seq, payload in sorted(found)]
+
     def site_backlog(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
         """At a hub: every entry not at the centre yet, by lane — (device id, the lane's
         token hash, its entries oldest first) — for a site bundle."""
@@ -410,28 +422,31 @@ class SqlLedger:
                 conn.execute("INSERT INTO upstream_state VALUES (?, ?) ON CONFLICT (name) "
                              "DO UPDATE SET value = excluded.value", [name, value])
 
-    def closes_to_relay(self) -> list[tuple[str, str, dict[str, Any], str]]:
+    def closes_to_relay(self) -> list[tuple[str, str, dict[str, Any], int]]:
         """At a hub: each lane's newest day close here — (device, day, the lane's figures,
-        when) — due at the centre: every entry of that lane and day has reached it, and the
-        centre has not matched those figures yet."""
+        the close's number here) — due at the centre: every entry of that lane and day has
+        reached it, and the centre has not matched that close yet (a lane that closes its
+        day again, even within the same second, has it closed there again)."""
         done = {r[0]: json.loads(r[1]) for r in self._all(
             "SELECT name, value FROM upstream_state WHERE name LIKE 'close %'")}
         due = []
-        for device_id, day, figures, at in self._all(
-                "SELECT c.device_id, c.business_date, c.figures, c.at FROM day_closes c "
+        for device_id, day, figures, close in self._all(
+                "SELECT c.device_id, c.business_date, c.figures, c.id FROM day_closes c "
                 "WHERE c.id = (SELECT MAX(d.id) FROM day_closes d WHERE d.device_id = "
                 "c.device_id AND d.business_date = c.business_date) AND NOT EXISTS "
                 f"(SELECT 1 {_NOT_UPSTREAM} AND s.device_id = c.device_id "
                 "AND s.business_date = c.business_date) ORDER BY c.id"):
             known = done.get(f"close {device_id} {day}")
-            if known is None or known["result"] != "match" or known["figures_at"] < at:
-                due.append((device_id, day, json.loads(figures), at))
+            if known is None or known["result"] != "match" or \
+                    known.get("close", -1) < close:
+                due.append((device_id, day, json.loads(figures), int(close)))
         return due
 
-    def upstream_closed(self, device_id: str, day: str, result: str, figures_at: str) -> None:
-        """At a hub: what the centre said when the hub closed a lane's day there."""
+    def upstream_closed(self, device_id: str, day: str, result: str, close: int) -> None:
+        """At a hub: what the centre said when the hub closed a lane's day there (``close``:
+        the number of the lane's close here it was made from)."""
         self.upstream_note({f"close {device_id} {day}": json.dumps(
-            {"result": result, "at": self.clock(), "figures_at": figures_at})})
+            {"result": result, "at": self.clock(), "close": close})})
 
     def upstream_close_of(self, device_id: str, day: str) -> dict[str, Any] | None:
         """At a hub: the centre's word on a lane's day ({"result", "at"}; None: not closed

@@ -15,7 +15,8 @@ site's day whole while the uplink is down. Each round, while the uplink answers,
    entry counts as upstream only once the centre's whole reply is read. A timeout or a cut
    reply sends the same entries again next round; the centre answers them as duplicates;
 4. closes at the centre each lane's day the lane closed here, with the lane's own figures,
-   once every entry of it is upstream — again until the centre matches them.
+   once every entry of it is upstream — again until the centre matches them; the entries a
+   centre says it lacks (it lost them after answering for them) are sent again.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from fairpos.ledger.limits import UPSTREAM_PERIOD
 from fairpos.ledger.store import SqlLedger
 from fairpos.sync.loop import Backoff
 from fairpos.sync.relay import LedgerClient, SyncError
+from fairpos.sync.wire import MAX_HUB_BATCH
 
 LANES_AT_ONCE = 8  # lanes whose batches go up the link side by side
 
@@ -66,9 +68,15 @@ def relay_once(store: SqlLedger, client: LedgerClient) -> None:
                 break  # (a centre that answers for nothing: try again next round)
         for done in published:
             done.result()  # (its failure, if any, is the round's)
-    for device_id, day, figures, at in store.closes_to_relay():
+    for device_id, day, figures, close in store.closes_to_relay():
         result = client.day_close(device_id, figures)
-        store.upstream_closed(device_id, day, str(result.get("result")), at)
+        missing = result.get("missing") if result.get("result") == "pending" else None
+        if isinstance(missing, list) and missing:  # the centre lost entries it had answered
+            # for (a restored backup, a replica that was behind): they go up again
+            again = store.payloads_of(device_id, missing)
+            for start in range(0, len(again), MAX_HUB_BATCH):
+                send(device_id, again[start:start + MAX_HUB_BATCH])
+        store.upstream_closed(device_id, day, str(result.get("result")), close)
 
 
 def keep_relaying(store: SqlLedger, client: LedgerClient, stop: threading.Event,
