@@ -215,18 +215,22 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         most = MAX_HUB_BATCH if path == "hub" else MAX_BATCH
         if len(sales) > most:
             return error(413, f"at most {most} sales per batch")
+        assert device.device_id is not None
+        reply = await run_in_threadpool(stored, device.device_id, sales, path)
+        return error(403, reply) if isinstance(reply, str) else JSONResponse(reply)
+
+    def stored(device_id: str, sales: list[bytes], path: str) -> dict[str, Any] | str:
+        """(In a worker thread.) The batch's reply, or why it is refused: an entry that
+        names another device."""
         for sale in sales:
             sale_id = named_id(sale)
             try:
-                owner = split_id(sale_id)[0] if isinstance(sale_id, str) else device.device_id
+                owner = split_id(sale_id)[0] if isinstance(sale_id, str) else device_id
             except WireError:
                 continue  # rejected on its own, with the others accepted
-            if owner != device.device_id:
-                return error(403, f"sale {sale_id} is not device {device.device_id}'s")
-        assert device.device_id is not None
-        result = await run_in_threadpool(store.ingest, device.device_id, sales, path)
-        return JSONResponse(await run_in_threadpool(with_upstream, device.device_id,
-                                                    result.to_json()))
+            if owner != device_id:
+                return f"sale {sale_id} is not device {device_id}'s"
+        return with_upstream(device_id, store.ingest(device_id, sales, path).to_json())
 
     async def own_device(request: Request) -> Device | JSONResponse:
         """The device of the path: the caller's own, or one of its fair's for a hub."""

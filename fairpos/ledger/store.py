@@ -877,7 +877,7 @@ def _checked(device_id: str, sent: Any, known: Known, furthest: int) -> Checked:
             sale_id = "?"
         return Checked(sale_id, None, entry.payload, digest, None, entry.reason)
     reason = None
-    if split_id(sale.id)[0] != device_id:  # (a bundle names its device itself)
+    if sale.id.rpartition("-")[0] != device_id:  # (a bundle names its device itself)
         reason = f"{sale.id} is not device {device_id}'s"
     elif sale.seq > furthest:
         reason = (f"seq {sale.seq} is too far past this device's last entry on the ledger "

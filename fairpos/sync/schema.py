@@ -396,8 +396,10 @@ def _matched(value: str, pattern: re.Pattern[str], what: str) -> str:
 
 
 def _currency(code: str, known: Known) -> str:
+    if code in known.currencies:  # (the usual case: a code the network uses)
+        return code
     _matched(code, CURRENCY, "currency")
-    if known.currencies and code not in known.currencies:
+    if known.currencies:
         raise WireError(f"unknown currency {code}")
     return code
 
@@ -437,7 +439,9 @@ def _line(line: WireLine, n: int, known: Known, plain: bool) -> Line:
 
 
 def _tender(tender: WireTender, n: int, known: Known, plain: bool) -> Tender:
-    method = _matched(tender.method, METHOD, "method")
+    method = tender.method
+    if method not in known.methods:
+        _matched(method, METHOD, "method")
     if known.methods and method not in known.methods:
         raise WireError(f"tender {n}: unknown payment method {_shown(method)}")
     for key, value in tender.reference.items():
