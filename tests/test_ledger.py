@@ -7,6 +7,7 @@ import gzip
 import json
 import sqlite3
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -268,11 +269,63 @@ def test_pages_need_an_admin_token_and_export_csv(server: LedgerServer, lane: La
                       "quarantine"):
             csv = browser.get(f"/day/{day}/{table}.csv", params={"fair": "Feria Centro"})
             assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
-        tenders = browser.get(f"/day/{day}/tenders.csv").text.splitlines()
-        assert tenders[0] == "method,currency,amount"
+        tenders = browser.get(f"/day/{day}/tenders.csv")
+        assert tenders.text.splitlines()[0] == "\ufeffMethod,Code,Currency,Amount"
+        assert 'filename="all-fairs-' + day + '-tenders.csv"' in \
+            tenders.headers["content-disposition"]
         assert browser.get(f"/day/{day}/nothing.csv").status_code == 404
     bearer = httpx.get(f"{server.url}/", headers={"Authorization": f"Bearer {admin}"})
     assert bearer.status_code == 200
+
+
+def test_csv_opens_right_in_a_spreadsheet_in_either_language(
+        server: LedgerServer, lane: LaneDir, tmp_path: Path) -> None:
+    """UTF-8 with a byte-order mark, the page's headers, amounts in the currency's major
+    unit, text that looks like a formula made inert, the fair and day in the file name, and
+    the fair's filter on every table (the lanes' sync included)."""
+    import csv as csvlib
+
+    from fairpos import i18n
+    from fairpos.ledger.pages import csv_name, csv_rows
+
+    sales = payloads(lane)
+    sales[0]["lines"][0]["name_es"] = '=HYPERLINK("http://x","Champiñón")'
+    post(server, token_of(lane), {"sales": sales})
+    other = server.enrol("Feria Oeste", 1)  # another fair's lane: not in this fair's files
+    assert other
+    day = sales[0]["business_date"]
+    with server.store() as ledger:
+        admin = ledger.admin_token()
+        report = ledger.report(day, "Feria Centro")
+        devices = ledger.devices()
+    auth = {"Authorization": f"Bearer {admin}"}
+    got = httpx.get(f"{server.url}/day/{day}/products.csv", params={"fair": "Feria Centro"},
+                    headers=auth)
+    assert got.content.startswith("\ufeff".encode())  # (UTF-8 with BOM)
+    assert f'filename="feria-centro-{day}-products.csv"' in got.headers["content-disposition"]
+    rows = list(csvlib.reader(got.content.decode("utf-8-sig").splitlines()))
+    assert rows[0] == ["PLU", "Product", "Kilos", "Pieces", "Amount (USD)"]
+    assert sorted((r[0], Decimal(r[2] or 0), Decimal(r[4])) for r in rows[1:]) == sorted(
+        (p["code"], Decimal(p["grams"]) / 1000, Decimal(p["amount"]) / 100)
+        for p in report["products"])  # the ledger's numbers, in kilos and dollars
+    assert any(r[1] == "'=HYPERLINK(\"http://x\",\"Champiñón\")" for r in rows)  # inert
+    sync = httpx.get(f"{server.url}/day/{day}/sync.csv", params={"fair": "Feria Centro"},
+                     headers=auth).content.decode("utf-8-sig")
+    assert "Feria Oeste" not in sync and device_of(lane) in sync
+    assert "Feria Oeste" in httpx.get(f"{server.url}/day/{day}/sync.csv",
+                                      headers=auth).content.decode("utf-8-sig")
+    i18n.use("es")
+    try:  # a Spanish spreadsheet: ";" between cells, "," before the decimals
+        spanish = csv_rows(report, "lanes", devices, [])
+        assert spanish is not None and spanish.startswith("\ufeffFeria;Caja;")
+        [row] = [r for r in csvlib.reader(spanish[1:].splitlines(), delimiter=";")
+                 if r[2] == device_of(lane)]
+        [total] = [x["total"] for x in report["lanes"] if x["device_id"] == device_of(lane)]
+        assert row[-1] == f"{total // 100},{total % 100:02d}" and row[-2] == "USD"
+        assert csv_name(day, "Feria del Centro", "lanes") == f"feria-del-centro-{day}-lanes.csv"
+        assert csv_name(day, None, "hours") == f"todas-las-ferias-{day}-hours.csv"
+    finally:
+        i18n.use("en")
 
 
 def test_revoked_token_is_refused(server: LedgerServer, lane: LaneDir) -> None:

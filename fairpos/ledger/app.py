@@ -106,6 +106,11 @@ async def read_form(request: Request, limit: int = 4096) -> dict[str, str]:
     return {name: values[0] for name, values in fields.items()}
 
 
+def csv_response(text: str, name: str) -> Response:
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 def refused(err: WireError) -> JSONResponse:
     """A body the ledger cannot take: too large (413), not JSON (415), or malformed (400)."""
     status = 413 if isinstance(err, BodyTooLarge) else 415 if isinstance(err, NotJson) else 400
@@ -348,15 +353,14 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         rows = pages.csv_rows(report, table, view.devices(), view.quarantined(fair))
         if rows is None:
             return error(404, f"there is no table {table}")
-        name = f"{request.path_params['day']}-{table}.csv"
-        return Response(rows, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return csv_response(rows, pages.csv_name(request.path_params["day"], fair, table))
 
     def quarantine_csv(request: Request) -> Response:
         fair = request.query_params.get("fair") or None
-        rows = pages.to_csv(view.quarantined(fair))
-        return Response(rows, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="quarantine.csv"'})
+        held = view.quarantined(fair)
+        days = sorted({q["received_at"][:10] for q in held})  # (when they were received)
+        span = f"{days[0]}-{days[-1]}" if len(days) > 1 else "".join(days)
+        return csv_response(pages.quarantine_csv(held), pages.csv_name(span, fair, "quarantine"))
 
     async def gone(request: Request, exc: Exception) -> Response:
         """The client hung up mid-request (a stall losing its link): nothing was stored from

@@ -1,13 +1,16 @@
 """The ledger's pages: plain server-rendered HTML, readable on a phone, charts as inline SVG.
 
-Amounts are integer minor units in the data; they are shown with two decimals (the currencies
-the fairs use) and exported to CSV as they are stored, so a spreadsheet adds them up exactly.
+Amounts are integer minor units in the data; they are shown in the page's language and
+number format, and exported to CSV in the currency's major unit, exact, the way a spreadsheet
+in that language reads numbers (see :func:`csv_file`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
@@ -243,27 +246,99 @@ def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
     return page(" · ".join((fair or _("All fairs"), day)), "".join(parts))
 
 
+# -- CSV for a spreadsheet -------------------------------------------------------------------
+
+INERT = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
+
+
+def csv_dialect() -> tuple[str, str]:
+    """(delimiter, decimal mark) a spreadsheet in the page's language reads: Spanish ones
+    take ``;`` and ``1234,56``, English ones ``,`` and ``1234.56``."""
+    return (";", ",") if active() == "es" else (",", ".")
+
+
+def csv_number(value: Decimal | int) -> str:
+    """A number as a spreadsheet reads it: no grouping, the page's decimal mark."""
+    return f"{Decimal(value):f}".replace(".", csv_dialect()[1])
+
+
+def csv_amount(minor: int | None, currency: str) -> str:
+    """An amount in the currency's major unit (``1234,56``), exact."""
+    return csv_number(Money(int(minor or 0), currency).as_decimal())
+
+
+def csv_kilos(grams: int | None) -> str:
+    return csv_number(Decimal(int(grams or 0)).scaleb(-3))
+
+
+def csv_text(value: Any) -> str:
+    """Text from the data (a name, a reason) that a spreadsheet shows as it is, never runs:
+    one that begins like a formula is written with a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(INERT) else text
+
+
+def csv_file(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """UTF-8 with a byte-order mark (so that a spreadsheet reads "Champiñón" right),
+    headers in the page's language, the delimiter its spreadsheets expect."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=csv_dialect()[0])
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return "\ufeff" + out.getvalue()
+
+
+def csv_name(day: str, fair: str | None, name: str) -> str:
+    """The file name: the fair and the day in it (``feria-del-centro-2026-11-21-lanes.csv``),
+    in plain ASCII."""
+    plain = unicodedata.normalize("NFKD", fair or _("All fairs")).encode("ascii", "ignore")
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.decode().lower()).strip("-") or "fair"
+    return "-".join(part for part in (slug, day, name) if part) + ".csv"
+
+
 def csv_rows(report: dict[str, Any], name: str, devices: Sequence[dict[str, Any]],
              quarantined: Sequence[dict[str, Any]]) -> str | None:
-    """One of the page's tables as CSV (amounts in minor units, weights in grams)."""
-    tables: dict[str, list[dict[str, Any]]] = {
-        "tenders": report["tenders"],
-        "lanes": [{k: v for k, v in lane.items() if k != "tenders"} for lane in report["lanes"]],
-        "hours": report["hours"],
-        "price_classes": report["price_classes"],
-        "products": report["products"],
-        "sync": [{k: (" ".join(map(str, v)) if k == "missing" else v) for k, v in d.items()}
-                 for d in devices],
-        "quarantine": list(quarantined),
+    """One of the day page's tables as CSV, for the page's fair (or all), with the page's
+    headers; amounts in the currency's major unit, weights in kilograms."""
+    fair = report["fair"]
+    currency = next(iter(report["totals"]), "USD")
+    priced = _("Amount ({currency})").format(currency=currency)
+    paths = {"hub": _("through the hub"), "direct": _("direct"), "bundle": _("by USB stick")}
+    tables: dict[str, tuple[list[str], list[list[str]]]] = {
+        "tenders": ([_("Method"), _("Code"), _("Currency"), _("Amount")], [
+            [csv_text(method_label(t["method"])), t["method"], t["currency"],
+             csv_amount(t["amount"], t["currency"])] for t in report["tenders"]]),
+        "lanes": ([_("Fair"), _("Lane"), _("Device"), _("Sales"), _("Currency"), _("Total")], [
+            [csv_text(lane["fair"]), str(lane["lane"]), lane["device_id"],
+             str(lane["sales_count"]), lane["currency"],
+             csv_amount(lane["total"], lane["currency"])] for lane in report["lanes"]]),
+        "hours": ([_("Hour"), _("Sales"), priced], [
+            [f'{h["hour"]}:00', str(h["sales_count"]), csv_amount(h["total"], currency)]
+            for h in report["hours"]]),
+        "price_classes": ([_("Class"), _("Kilos"), priced], [
+            [csv_text(c["price_class"]), csv_kilos(c["grams"]), csv_amount(c["amount"], currency)]
+            for c in report["price_classes"]]),
+        "products": ([_("PLU"), _("Product"), _("Kilos"), _("Pieces"), priced], [
+            [csv_text(p["code"]), csv_text(p["name"]), csv_kilos(p["grams"]) if p["grams"]
+             else "", str(p["count"]) if p["count"] else "", csv_amount(p["amount"], currency)]
+            for p in report["products"]]),
+        "sync": ([_("Fair"), _("Lane"), _("Device"), _("Synced up to"), _("Missing"),
+                  _("Last sync"), _("Path")], [
+            [csv_text(d["fair"]), str(d["lane"]), d["device_id"] or "",
+             str(d["max_contiguous_seq"]), " ".join(map(str, d["missing"])),
+             d["last_sync_at"] or "", paths.get(d.get("last_path") or "", "")]
+            for d in devices if not fair or d["fair"] == fair]),
     }
-    rows = tables.get(name)
-    return None if rows is None else to_csv(rows)
+    if name == "quarantine":
+        return quarantine_csv(quarantined)
+    chosen = tables.get(name)
+    return None if chosen is None else csv_file(*chosen)
 
 
-def to_csv(rows: Sequence[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return out.getvalue()
+def quarantine_csv(quarantined: Sequence[dict[str, Any]]) -> str:
+    kinds = {"rejected": _("rejected"), "conflict": _("in conflict")}
+    return csv_file([_("Device"), _("Fair"), _("Lane"), _("Sale"), _("Kind"), _("Reason"),
+                     _("Received")], [
+        [q["device_id"], csv_text(q["fair"]), str(q["lane"] or ""), csv_text(q["sale_id"]),
+         kinds.get(q["kind"], q["kind"]), csv_text(q["reason"]), q["received_at"]]
+        for q in quarantined])
