@@ -265,7 +265,7 @@ def test_a_lane_tells_at_the_hub_from_at_the_centre(site: Site) -> None:
     assert "At the centre: matched (" in lane.run("sync").stdout
     assert ledger_sums(site.centre.db, "STAT01") == stall_sums(lane)
     assert "Not at the centre yet: 0 entries" in site.page(site.hub, "/")
-    assert "<td>through the hub</td>" in site.page(site.centre, "/")  # the lane's path
+    assert '<td data-label="Path">through the hub</td>' in site.page(site.centre, "/")
 
 
 def test_an_uplink_down_for_a_week_the_site_sells_on_and_every_day_matches(

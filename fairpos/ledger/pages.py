@@ -31,6 +31,12 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.wide{overflow-x:au
 .warn{color:#a40000;font-weight:bold}small a{margin-right:.75rem}
 svg{max-width:100%;height:auto}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.5rem}
 td.t{overflow-wrap:anywhere;min-width:8rem;max-width:24rem}.out{float:right;margin-top:.5rem}
+td{overflow-wrap:anywhere}
+@media (max-width:40rem){.wide table,.wide tbody,.wide tr,.wide td{display:block;width:auto}
+.wide thead{display:none}.wide tr{border-bottom:2px solid #999;padding:.25rem 0}
+.wide td{border:0;padding:.1rem 0;text-align:right;max-width:none;min-width:0;display:flex;
+justify-content:space-between;gap:1rem}
+.wide td::before{content:attr(data-label);font-weight:bold;text-align:left;flex:none}}
 """
 
 
@@ -66,7 +72,8 @@ class Safe(str):
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = (),
           free: Sequence[int] = ()) -> str:
     """``numeric`` columns align right; ``free`` columns hold free text (names, reasons),
-    which wraps anywhere however long it is; the table scrolls sideways on a narrow screen."""
+    which wraps anywhere however long it is. On a phone each row is a card, each cell under
+    its column's name, so that no amount is ever off the screen."""
     if not rows:
         return "<p>" + escape(_("None.")) + "</p>"
 
@@ -74,8 +81,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequen
         return " class=n" if i in numeric else " class=t" if i in free else ""
 
     head = "".join(f"<th{kind(i)}>{escape(h)}</th>" for i, h in enumerate(headers))
+    labels = [escape(h, quote=True) for h in headers]  # (each cell's, on a phone's cards)
     body = "".join("<tr>" + "".join(
-        f"<td{kind(i)}>{cell if isinstance(cell, Safe) else escape(str(cell))}</td>"
+        f'<td{kind(i)} data-label="{labels[i]}">'
+        f"{cell if isinstance(cell, Safe) else escape(str(cell))}</td>"
         for i, cell in enumerate(row)) + "</tr>" for row in rows)
     return (f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
             f"</table></div>")

@@ -1,0 +1,109 @@
+"""The ledger's pages as a treasurer sees them: Debian's Chromium, driven by Playwright (no
+browser download: Playwright is pointed at the system's binary), against the ledger as a real
+server on 127.0.0.1. A screenshot of each page is kept in ``test-artifacts/pages/``."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fairpos.i18n import format_number
+from fairpos.money import Money
+from tests.conftest import ROOT
+from tests.sync_helpers import LedgerServer, connect, payloads, stall
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts" / "pages"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+LONG_FAIR = "Feria " + "de los productores del valle " * 180  # over 5,000 characters
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield chromium
+        chromium.close()
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def off_screen(page: Any) -> list[str]:
+    """The table cells that end beyond the window's right edge (what a reader cannot see
+    without scrolling sideways), and the page itself if it is wider than the window."""
+    return list(page.evaluate("""() => {
+        const width = document.documentElement.clientWidth;
+        const cells = [...document.querySelectorAll('td')]
+            .filter(td => td.getBoundingClientRect().right > width + 1)
+            .map(td => td.textContent.slice(0, 40));
+        if (document.documentElement.scrollWidth > width + 1) cells.push('(the page)');
+        return cells;
+    }"""))
+
+
+def test_a_treasurer_signs_in_and_reads_the_day_on_a_desktop_and_on_a_phone(
+        tmp_path: Path, browser: Any) -> None:
+    server = LedgerServer(tmp_path / "ledger.db")
+    try:
+        lane = stall(tmp_path / "stall", "PAGE01", sales=8, seed=4)
+        connect(lane, server)
+        lane.run("sync")
+        server.enrol(LONG_FAIR, 1)  # a fair's name of 5,000 characters on the home page
+        day = str(payloads(lane)[0]["business_date"])
+        with server.store() as ledger:
+            admin = ledger.admin_token()
+            report = ledger.report(day, "Feria Centro")
+        page = browser.new_page(viewport=DESKTOP, accept_downloads=True)
+        page.goto(f"{server.url}/login")  # signed in through the form, as a person does
+        shot(page, "login")
+        page.fill("#token", admin)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.url}/")
+        shot(page, "home-1280")
+        assert page.get_by_text("PAGE01").first.is_visible()
+
+        page.goto(f"{server.url}/day/{day}?fair=Feria%20Centro")
+        total = format_number(Money(report["totals"]["USD"], "USD"), "en")
+        summary = page.locator("p", has_text="sales (").first.inner_text()
+        assert f"{total} USD" in summary and f"{report['sales_count']} sales" in summary
+        shot(page, "day-1280")
+        page.set_viewport_size(PHONE)
+        assert off_screen(page) == []  # every amount on the screen, each row a card
+        amounts = page.locator('td[data-label="Amount"]')
+        assert amounts.count() == len(report["tenders"]) and amounts.first.is_visible()
+        shot(page, "day-390")
+
+        page.goto(f"{server.url}/")
+        assert off_screen(page) == []  # the 5,000-character name wraps
+        assert page.get_by_text(LONG_FAIR[:40]).first.is_visible()
+        shot(page, "home-390")
+
+        page.goto(f"{server.url}/day/{day}?fair=Feria%20Centro")
+        with page.expect_download() as download:  # the products CSV, as a click saves it
+            page.click("a[href*='products.csv']")
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        assert saved.name == f"feria-centro-{day}-products.csv"
+        with saved.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+        assert rows[0] == ["PLU", "Product", "Kilos", "Pieces", "Amount (USD)"]
+        assert sorted((r[0], r[1], Decimal(r[4])) for r in rows[1:]) == sorted(
+            (p["code"], p["name"], Decimal(p["amount"]) / 100) for p in report["products"])
+        assert any(not name.isascii() for _code, name, *_ in rows[1:])  # accents kept
+        page.close()
+    finally:
+        server.stop()
