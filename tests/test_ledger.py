@@ -328,6 +328,49 @@ def test_csv_opens_right_in_a_spreadsheet_in_either_language(
         i18n.use("en")
 
 
+@pytest.mark.parametrize("store", STORES)
+def test_the_hours_are_the_fairs_own_whatever_clock_each_lane_kept(
+        tmp_path: Path, store: str, request: pytest.FixtureRequest) -> None:
+    """Two lanes of a fair sell at the same instant, one clock on Caracas time, one on UTC:
+    by the lanes' clocks that is 10:00 and 14:00; once the fair keeps America/Caracas time,
+    both are at 10:00 on its pages."""
+    from click.testing import CliRunner
+
+    from fairpos.cli import main
+
+    db = ledger_db(store, tmp_path, request)
+    ledger = open_ledger(db)
+    try:
+        ledger.publish((FIXTURES / "feria-catalog.csv").read_text(), "c.csv", "USD")
+        ledger.publish((FIXTURES / "feria-rates.csv").read_text(), "r.csv", "USD")
+        clocks = {"CLKVE1": "2026-11-21T10:00:05-04:00", "CLKUT1": "2026-11-21T14:00:05+00:00"}
+        for n, (device, moment) in enumerate(clocks.items(), start=1):
+            sales = payloads(stall(tmp_path / device, device, sales=1, seed=n))
+            sales[0]["confirmed_at"], sales[0]["business_date"] = moment, "2026-11-21"
+            ledger.claim(ledger.enrol("Feria Centro", n)[0], device)
+            assert ledger.ingest(device, sales).accepted
+        before = ledger.report("2026-11-21", "Feria Centro")
+        assert [h["hour"] for h in before["hours"]] == ["10", "14"]
+        assert before["timezone"] is None
+    finally:
+        ledger.close()
+    said = CliRunner().invoke(main, ["--lang", "en", "ledger", "fair", "Feria Centro",
+                                     "--timezone", "America/Caracas", "--db", db])
+    assert said.exit_code == 0, said.output
+    assert "Feria Centro: hours in America/Caracas time" in said.output
+    bad = CliRunner().invoke(main, ["--lang", "en", "ledger", "fair", "Feria Centro",
+                                    "--timezone", "Mars/Olympus", "--db", db])
+    assert bad.exit_code == 1 and "is not a time zone" in bad.output
+    ledger = open_ledger(db)
+    try:
+        after = ledger.report("2026-11-21", "Feria Centro")
+        assert after["hours"] == [{"hour": "10", "sales_count": 2,
+                                   "total": sum(h["total"] for h in before["hours"])}]
+        assert after["timezone"] == "America/Caracas"
+    finally:
+        ledger.close()
+
+
 def test_revoked_token_is_refused(server: LedgerServer, lane: LaneDir) -> None:
     from click.testing import CliRunner
 

@@ -66,6 +66,7 @@ def test_a_treasurer_signs_in_and_reads_the_day_on_a_desktop_and_on_a_phone(
         day = str(payloads(lane)[0]["business_date"])
         with server.store() as ledger:
             admin = ledger.admin_token()
+            ledger.set_timezone("Feria Centro", "America/Caracas")
             report = ledger.report(day, "Feria Centro")
         page = browser.new_page(viewport=DESKTOP, accept_downloads=True)
         page.goto(f"{server.url}/login")  # signed in through the form, as a person does
@@ -80,6 +81,11 @@ def test_a_treasurer_signs_in_and_reads_the_day_on_a_desktop_and_on_a_phone(
         total = format_number(Money(report["totals"]["USD"], "USD"), "en")
         summary = page.locator("p", has_text="sales (").first.inner_text()
         assert f"{total} USD" in summary and f"{report['sales_count']} sales" in summary
+        for c in report["price_classes"]:  # price classes by name, products in the chart too
+            assert page.get_by_text(f'{c["names"]["en"]} ({c["price_class"]})').is_visible()
+        top = report["products"][0]
+        assert page.locator("svg text", has_text=f'{top["code"]} {top["name"][:15]}').count()
+        assert page.get_by_text("Sales per hour (America/Caracas time)").is_visible()
         shot(page, "day-1280")
         page.set_viewport_size(PHONE)
         assert off_screen(page) == []  # every amount on the screen, each row a card

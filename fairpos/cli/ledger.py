@@ -191,6 +191,20 @@ def enrol_hub(fair: str, db: str) -> None:
 
 
 @ledger.command()
+@click.argument("name")
+@click.option("--timezone", required=True, metavar="ZONE",
+              help="The fair's time zone, as the zone database names it (America/Caracas).")
+@db_option
+def fair(name: str, timezone: str, db: str) -> None:
+    """A fair's settings at the ledger: the time zone its pages show hours in (sales by hour),
+    whatever clock each of its lanes kept."""
+    with opened(db) as store:
+        zone = store.set_timezone(name, timezone)
+    click.echo(_("{fair}: hours in {zone} time on the pages from now on.").format(
+        fair=name.strip(), zone=zone))
+
+
+@ledger.command()
 @click.argument("device")
 @db_option
 def revoke(device: str, db: str) -> None:

@@ -163,6 +163,13 @@ CREATE TABLE IF NOT EXISTS upstream_state (
 );
 ALTER TABLE devices ADD COLUMN last_path TEXT;
 """, ("upstream_acks",)),
+    Step(3, "fairs", """
+CREATE TABLE IF NOT EXISTS fairs (
+    name TEXT PRIMARY KEY,
+    timezone TEXT NOT NULL,
+    set_at TEXT NOT NULL
+);
+"""),
 )
 
 

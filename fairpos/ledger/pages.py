@@ -92,22 +92,26 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequen
 
 def bars(labels: Sequence[str], values: Sequence[int], caption: str,
          shown: Sequence[str] | None = None) -> str:
-    """A horizontal bar chart as inline SVG; ``shown``: how each value is written."""
+    """A horizontal bar chart as inline SVG; ``shown``: how each value is written. A long
+    label (a product's name) is cut to fit, whole in the bar's title."""
     if not values:
         return ""
     shown = shown or [str(v) for v in values]
     top = max(max(values), 1)
+    gutter = 70 if max(len(label) for label in labels) <= 8 else 180
     height = 26 * len(values) + 4
     items = []
     for i, (label, value, text) in enumerate(zip(labels, values, shown, strict=True)):
         width = 190 * max(value, 0) / top
         y = 26 * i + 2
-        items.append(f'<text x="0" y="{y + 17}" font-size="15">{escape(label)}</text>'
-                     f'<rect x="70" y="{y + 3}" width="{width:.1f}" height="20" fill="#2a6f97">'
-                     f"<title>{escape(label)}: {escape(text)}</title></rect>"
-                     f'<text x="{75 + width:.1f}" y="{y + 17}" font-size="14">'
+        cut = label if len(label) <= 20 else label[:19] + "…"
+        items.append(f'<text x="0" y="{y + 17}" font-size="15">{escape(cut)}</text>'
+                     f'<rect x="{gutter}" y="{y + 3}" width="{width:.1f}" height="20" '
+                     f'fill="#2a6f97"><title>{escape(label)}: {escape(text)}</title></rect>'
+                     f'<text x="{gutter + 5 + width:.1f}" y="{y + 17}" font-size="14">'
                      f"{escape(text)}</text>")
-    return (f'<figure style="margin:0"><svg viewBox="0 0 340 {height}" width="340" '
+    wide = gutter + 270
+    return (f'<figure style="margin:0"><svg viewBox="0 0 {wide} {height}" width="{wide}" '
             f'height="{height}" role="img" aria-label="{escape(caption)}">{"".join(items)}'
             f"</svg><figcaption>{escape(caption)}</figcaption></figure>")
 
@@ -206,6 +210,18 @@ def quarantine_table(rows: Sequence[dict[str, Any]]) -> str:
          q["reason"], q["received_at"]) for q in rows], free=(4,))
 
 
+def class_name(price_class: dict[str, Any]) -> str:
+    """A price class's name in the page's language ("" if the catalog has none)."""
+    names = price_class.get("names") or {}
+    return str(names.get(active()) or names.get("es") or "")
+
+
+def class_label(price_class: dict[str, Any]) -> str:
+    """A price class by its name, its code beside: "Feria grande (G)"."""
+    name, code = class_name(price_class), str(price_class["price_class"])
+    return f"{name} ({code})" if name else code
+
+
 def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
              quarantined: Sequence[dict[str, Any]], in_quarantine: int | None = None) -> str:
     day, fair = report["business_date"], report["fair"]
@@ -233,13 +249,15 @@ def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
                for lane in report["lanes"]], numeric=(1, 3, 4)),
         h2(_("Sales by hour")), csv_link("hours"),
         bars([f'{h["hour"]}:00' for h in report["hours"]],
-             [h["sales_count"] for h in report["hours"]], _("Sales per hour")),
+             [h["sales_count"] for h in report["hours"]],
+             _("Sales per hour ({zone} time)").format(zone=report["timezone"])
+             if report.get("timezone") else _("Sales per hour")),
         h2(_("Price classes")), csv_link("price_classes"),
         table([_("Class"), _("Kilos"), _("Amount ({currency})").format(currency=currency)],
-              [(c["price_class"], kilos(c["grams"]), money(c["amount"], currency))
+              [(class_label(c), kilos(c["grams"]), money(c["amount"], currency))
                for c in report["price_classes"]], numeric=(1, 2)),
         h2(_("Products")), csv_link("products"),
-        bars([p["code"] for p in report["products"][:12]],
+        bars([f'{p["code"]} {p["name"]}' for p in report["products"][:12]],
              [p["amount"] for p in report["products"][:12]],
              _("Top products by amount ({currency})").format(currency=currency),
              [money(p["amount"], currency) for p in report["products"][:12]]),
@@ -324,8 +342,9 @@ def csv_rows(report: dict[str, Any], name: str, devices: Sequence[dict[str, Any]
         "hours": ([_("Hour"), _("Sales"), priced], [
             [f'{h["hour"]}:00', str(h["sales_count"]), csv_amount(h["total"], currency)]
             for h in report["hours"]]),
-        "price_classes": ([_("Class"), _("Kilos"), priced], [
-            [csv_text(c["price_class"]), csv_kilos(c["grams"]), csv_amount(c["amount"], currency)]
+        "price_classes": ([_("Class"), _("Code"), _("Kilos"), priced], [
+            [csv_text(class_name(c)), csv_text(c["price_class"]),
+             csv_kilos(c["grams"]), csv_amount(c["amount"], currency)]
             for c in report["price_classes"]]),
         "products": ([_("PLU"), _("Product"), _("Kilos"), _("Pieces"), priced], [
             [csv_text(p["code"]), csv_text(p["name"]), csv_kilos(p["grams"]) if p["grams"]

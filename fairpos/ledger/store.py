@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from msgspec import UNSET
 
@@ -734,6 +735,19 @@ class SqlLedger:
         rates = json.loads(row.pop("body"))
         return Published(row["version"], {**row, **rates})
 
+    def class_names(self) -> dict[str, dict[str, str]]:
+        """Each price class's names in the newest catalog: code → {"es": …, "en": …}."""
+        row = self._newest("catalogs")
+        if row is None:
+            return {}
+        try:
+            draft = parse_catalog(row["body"], "json" if row["format"] == "json" else "csv",
+                                  row["currency"])
+        except (CatalogError, MoneyError):  # (checked when published: not reached)
+            return {}
+        return {c.code: {"es": c.name_es, "en": c.name_en or c.name_es}
+                for c in draft.price_classes}
+
     # -- reports ---------------------------------------------------------------------------
 
     def devices(self) -> list[dict[str, Any]]:
@@ -766,6 +780,25 @@ class SqlLedger:
         return [(row[0], row[1]) for row in self._all(
             "SELECT DISTINCT d.fair, s.business_date FROM sales s JOIN devices d "
             "ON d.device_id = s.device_id ORDER BY s.business_date DESC, d.fair")]
+
+    def set_timezone(self, fair: str, timezone: str) -> str:
+        """The time zone a fair keeps (an IANA name, e.g. America/Caracas): its pages' hours
+        are its own, whatever clock each lane kept. Returns the name as the zone database
+        spells it."""
+        try:
+            zone = ZoneInfo(timezone.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise LedgerError(_("“{zone}” is not a time zone (e.g. America/Caracas)").format(
+                zone=timezone)) from None
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO fairs VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                         "timezone = excluded.timezone, set_at = excluded.set_at",
+                         [fair.strip(), zone.key, self.clock()])
+        return zone.key
+
+    def timezones(self) -> dict[str, ZoneInfo]:
+        """Each fair's time zone, for those that have one set."""
+        return {row[0]: ZoneInfo(row[1]) for row in self._all("SELECT name, timezone FROM fairs")}
 
     def report(self, business_date: str, fair: str | None = None) -> dict[str, Any]:
         """A business date's figures, for one fair or all: counts and totals per currency
@@ -801,16 +834,25 @@ class SqlLedger:
             f"SELECT l.code, l.name, {grams} AS grams, {_sum('COALESCE(l.count, 0)')} AS count, "
             f"{amount} AS amount {line_where} AND l.kind = 'product' GROUP BY l.code, l.name "
             f"ORDER BY {amount} DESC", params)]
-        classes = [dict(r) for r in self._all(
+        named = self.class_names()
+        classes = [{**dict(r), "names": named.get(r[0])} for r in self._all(
             f"SELECT l.price_class, {grams} AS grams, {amount} AS amount "
             f"{line_where} AND l.price_class IS NOT NULL GROUP BY 1 ORDER BY 1", params)]
-        hours = [dict(r) for r in self._all(
-            f"SELECT substr(s.confirmed_at, 12, 2) AS hour, COUNT(*) AS sales_count, "
-            f"{_sum('s.total')} AS total {base} AND s.kind = 'sale' GROUP BY 1 ORDER BY 1",
-            params)]
+        zones = self.timezones()
+        hours: dict[str, tuple[int, int]] = {}  # hour at the fair → (sales, total)
+        for fair_name, moment, sales, total in self._all(  # (by the minute, with its offset)
+                f"SELECT d.fair, substr(s.confirmed_at, 1, 16) || substr(s.confirmed_at, 20), "
+                f"COUNT(*), {_sum('s.total')} {base} AND s.kind = 'sale' GROUP BY 1, 2", params):
+            hour = _hour_at(moment, zones.get(fair_name))
+            before = hours.get(hour, (0, 0))
+            hours[hour] = (before[0] + int(sales), before[1] + int(total))
+        zone = zones.get(fair) if fair else None
         return {"business_date": business_date, "fair": fair, "sales_count": count,
                 "entries": entries, "totals": totals, "tenders": tenders, "lanes": lanes,
-                "products": products, "price_classes": classes, "hours": hours}
+                "products": products, "price_classes": classes,
+                "timezone": zone.key if zone else None,
+                "hours": [{"hour": hour, "sales_count": n, "total": total}
+                          for hour, (n, total) in sorted(hours.items())]}
 
 
 def _sum(expression: str) -> str:
@@ -970,6 +1012,18 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
             rates[key] = (rate.value, sale.id)
     result.accepted.append(sale.id)
 
+
+
+def _hour_at(moment: str, zone: ZoneInfo | None) -> str:
+    """The hour ("07") of a moment as the lane wrote it (to the minute, with its offset), at
+    the fair's time zone when it has one (the lane's own clock otherwise)."""
+    try:
+        at = datetime.fromisoformat(moment)
+    except ValueError:
+        return moment[11:13]
+    if zone is not None and at.tzinfo is not None:
+        at = at.astimezone(zone)
+    return f"{at.hour:02d}"
 
 
 def _lane_rates_differ(rates: LaneRates, sale: Sale, wire: WireSale) -> str | None:
