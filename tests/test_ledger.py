@@ -371,6 +371,45 @@ def test_the_hours_are_the_fairs_own_whatever_clock_each_lane_kept(
         ledger.close()
 
 
+@pytest.mark.parametrize("store", STORES)
+def test_the_quarantine_page_by_page_and_reviewed_with_a_note(
+        tmp_path: Path, store: str, request: pytest.FixtureRequest) -> None:
+    """Filtered by fair and device, newest first, 50 a page; a note marks an entry reviewed
+    and the entry itself stays as it came (append-only notes, the newest shown)."""
+    from fairpos.ledger.store import LedgerError
+
+    ledger = open_ledger(ledger_db(store, tmp_path, request))
+    try:
+        for n, (device, fair) in enumerate((("QUAR01", "Feria Centro"), ("QUAR02", "Feria Oeste"))):
+            ledger.claim(ledger.enrol(fair, 1)[0], device)
+            bad = [{"id": f"{device}-{seq:06d}", "v": 99} for seq in range(1, 61 - 30 * n)]
+            assert len(ledger.ingest(device, bad).rejected) == 60 - 30 * n
+        first, total = ledger.quarantine_page("Feria Centro", offset=0, limit=50)
+        assert total == 60 and len(first) == 50
+        assert first[0]["sale_id"] == "QUAR01-000060"  # newest first
+        second, _ = ledger.quarantine_page("Feria Centro", offset=50, limit=50)
+        assert len(second) == 10 and second[-1]["sale_id"] == "QUAR01-000001"
+        assert ledger.quarantine_page(device="QUAR02")[1] == 30
+        assert ledger.quarantine_page(state="all")[1] == 90
+        held = ledger.all("SELECT payload, payload_hash FROM quarantine ORDER BY id")
+        target = first[0]["id"]
+        ledger.review_quarantined(target, "  Checked with the lane: a test entry.  ")
+        ledger.review_quarantined(target, "Settled at the assembly.")
+        reviewed, count = ledger.quarantine_page(state="reviewed")
+        assert count == 1 and reviewed[0]["note"] == "Settled at the assembly."
+        assert ledger.quarantine_page("Feria Centro")[1] == 59  # not reviewed yet
+        assert ledger.all("SELECT payload, payload_hash FROM quarantine ORDER BY id") == held
+        assert len(ledger.all("SELECT * FROM quarantine_reviews")) == 2
+        for note, said in (("   ", "the note is empty"), ("x" * 501, "longer than 500"),
+                           ("a\x07b", "control")):
+            with pytest.raises(LedgerError, match=said):
+                ledger.review_quarantined(target, note)
+        with pytest.raises(LedgerError, match="no entry #999999 in quarantine"):
+            ledger.review_quarantined(999999, "nothing")
+    finally:
+        ledger.close()
+
+
 def test_revoked_token_is_refused(server: LedgerServer, lane: LaneDir) -> None:
     from click.testing import CliRunner
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from fairpos.i18n import format_number
@@ -110,6 +111,49 @@ def test_a_treasurer_signs_in_and_reads_the_day_on_a_desktop_and_on_a_phone(
         assert sorted((r[0], r[1], Decimal(r[4])) for r in rows[1:]) == sorted(
             (p["code"], p["name"], Decimal(p["amount"]) / 100) for p in report["products"])
         assert any(not name.isascii() for _code, name, *_ in rows[1:])  # accents kept
+        page.close()
+    finally:
+        server.stop()
+
+
+def test_a_treasurer_reviews_the_quarantine_with_a_note(tmp_path: Path, browser: Any) -> None:
+    """An entry a lane sent outside the schema: found from the home page, its reason and its
+    body read, marked reviewed with a note; the entry itself stays as it came."""
+    server = LedgerServer(tmp_path / "ledger.db")
+    try:
+        lane = stall(tmp_path / "stall", "QPAGE1", sales=1, seed=2)
+        token = connect(lane, server)
+        bad = payloads(lane)[0]
+        bad["volunteer"] = "Ñ" * 81  # one character too many
+        reply = httpx.post(f"{server.url}/v1/sales/batch", json={"sales": [bad]},
+                           headers={"Authorization": f"Bearer {token}"})
+        assert reply.json()["rejected"][0]["id"] == bad["id"]
+        with server.store() as ledger:
+            admin = ledger.admin_token()
+            held = ledger.all("SELECT payload, payload_hash FROM quarantine")
+        page = browser.new_page(viewport=DESKTOP)
+        page.goto(f"{server.url}/login")
+        page.fill("#token", admin)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.url}/")
+        page.click("text=The whole quarantine, to review")
+        page.wait_for_url(f"{server.url}/quarantine")
+        assert page.get_by_text("volunteer is longer than 80 characters").is_visible()
+        page.click("summary")  # the entry as it came, laid out to be read
+        assert page.locator("pre.body").inner_text().count("Ñ") == 81
+        shot(page, "quarantine-1280")
+        page.fill("textarea[name=note]", "Nombre de voluntaria cortado; la venta se repitió.")
+        page.click("text=Mark reviewed")
+        page.wait_for_url("**/quarantine?**")
+        assert page.get_by_text("None.").is_visible()  # nothing left to review
+        page.select_option("select[name=state]", "reviewed")
+        page.click("button:has-text('Show')")
+        assert page.get_by_text("Nombre de voluntaria cortado").is_visible()
+        page.set_viewport_size(PHONE)
+        assert off_screen(page) == []
+        shot(page, "quarantine-390")
+        with server.store() as ledger:
+            assert ledger.all("SELECT payload, payload_hash FROM quarantine") == held
         page.close()
     finally:
         server.stop()

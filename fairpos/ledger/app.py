@@ -346,6 +346,35 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
             report, view.devices(), view.quarantined(fair, newest=pages.QUARANTINE_SHOWN),
             view.quarantine_count(fair)))
 
+    def quarantine(request: Request) -> Response:
+        fair = request.query_params.get("fair") or None
+        device = (request.query_params.get("device") or "").strip().upper() or None
+        state = request.query_params.get("state", "open")
+        state = state if state in ("open", "reviewed", "all") else "open"
+        start = request.query_params.get("from", "0")
+        offset = int(start) if start.isdigit() else 0
+        rows, total = view.quarantine_page(fair, device, state, offset, pages.QUARANTINE_PAGE)
+        fairs = sorted({d["fair"] for d in view.devices()})
+        return HTMLResponse(pages.quarantine_page(rows, total, fairs, fair, device, state,
+                                                  offset))
+
+    async def review(request: Request) -> Response:
+        """A note from the quarantine page's form: the entry marked reviewed."""
+        if not await run_in_threadpool(is_admin, request):
+            return HTMLResponse(pages.login_page(), status_code=401)
+        try:
+            form = await read_form(request)
+        except WireError as err:
+            return error(400, str(err))
+        try:
+            await run_in_threadpool(store.review_quarantined,
+                                    int(request.path_params["id"]), form.get("note", ""))
+        except LedgerError as err:
+            return error(400, str(err))
+        back = form.get("back", "")
+        return RedirectResponse(back if back.startswith("/quarantine?") else "/quarantine",
+                                status_code=303)
+
     def day_csv(request: Request) -> Response:
         fair = request.query_params.get("fair") or None
         table = request.path_params["table"]
@@ -389,5 +418,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         Route("/day/{day}", admin(day)),
         Route("/day/{day}/{table}.csv", admin(day_csv)),
         Route("/quarantine.csv", admin(quarantine_csv)),
+        Route("/quarantine", admin(quarantine)),
+        Route("/quarantine/{id:int}/review", review, methods=["POST"]),
     ])
 

@@ -170,6 +170,14 @@ CREATE TABLE IF NOT EXISTS fairs (
     set_at TEXT NOT NULL
 );
 """),
+    Step(4, "quarantine reviews", """
+CREATE TABLE IF NOT EXISTS quarantine_reviews (
+    id {serial},
+    quarantine_id {bigint} NOT NULL,
+    note TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+""", ("quarantine_reviews",)),
 )
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from babel.numbers import format_decimal
 
@@ -31,7 +32,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.wide{overflow-x:au
 .warn{color:#a40000;font-weight:bold}small a{margin-right:.75rem}
 svg{max-width:100%;height:auto}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.5rem}
 td.t{overflow-wrap:anywhere;min-width:8rem;max-width:24rem}.out{float:right;margin-top:.5rem}
-td{overflow-wrap:anywhere}
+td{overflow-wrap:break-word}pre.body{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem}
 @media (max-width:40rem){.wide table,.wide tbody,.wide tr,.wide td{display:block;width:auto}
 .wide thead{display:none}.wide tr{border-bottom:2px solid #999;padding:.25rem 0}
 .wide td{border:0;padding:.1rem 0;text-align:right;max-width:none;min-width:0;display:flex;
@@ -177,8 +178,80 @@ def quarantine_part(shown: Sequence[dict[str, Any]], total: int | None) -> str:
         more = "<p>" + escape(_("The {shown} newest are shown; {more} more are in the CSV.")
                               .format(shown=count(len(shown)), more=count(total - len(shown)))
                               ) + "</p>"
+    every = escape(_("The whole quarantine, to review"))
     return (h2(_("Quarantine ({count})").format(count=count(total)))
-            + quarantine_table(shown) + more)
+            + quarantine_table(shown) + more
+            + f'<p><a href="/quarantine">{every}</a></p>')
+
+
+QUARANTINE_PAGE = 50  # entries per page of /quarantine
+
+
+def readable_body(payload: str) -> str:
+    """An entry's body as received, laid out to be read (as it came when it is not JSON)."""
+    try:
+        return json.dumps(json.loads(payload), indent=1, ensure_ascii=False, sort_keys=True)
+    except (ValueError, RecursionError):
+        return payload
+
+
+def quarantine_page(rows: Sequence[dict[str, Any]], total: int, fairs: Sequence[str],
+                    fair: str | None, device: str | None, state: str, offset: int) -> str:
+    """The quarantine, page by page: a filter, each entry with its reason and its body, and
+    a note to mark it reviewed (the entry itself stays as it came)."""
+    states = {"open": _("not reviewed yet"), "reviewed": _("reviewed"), "all": _("all")}
+    choice = "".join(f'<option value="{escape(f)}"{" selected" if f == fair else ""}>'
+                     f"{escape(f)}</option>" for f in fairs)
+    kinds = "".join(f'<option value="{k}"{" selected" if k == state else ""}>{escape(v)}'
+                    "</option>" for k, v in states.items())
+    fair_word, all_fairs, device_word = escape(_("Fair")), escape(_("All fairs")), \
+        escape(_("Device"))
+    which, show = escape(_("Which")), escape(_("Show"))
+    form = (f'<form method="get" action="/quarantine"><p><label>{fair_word} '
+            f'<select name="fair"><option value="">{all_fairs}</option>{choice}'
+            f'</select></label> <label>{device_word} <input name="device" size="10" '
+            f'value="{escape(device or "")}"></label> <label>{which} '
+            f'<select name="state">{kinds}</select></label> '
+            f'<button type="submit">{show}</button></p></form>')
+    query = {"fair": fair or "", "device": device or "", "state": state}
+
+    def link(start: int, text: str) -> str:
+        return (f'<a href="/quarantine?{escape(urlencode({**query, "from": start}))}">'
+                f"{escape(text)}</a>")
+
+    here = _("{first}–{last} of {total}").format(
+        first=count(min(offset + 1, total)), last=count(min(offset + len(rows), total)),
+        total=count(total))
+    paging = " · ".join(part for part in (
+        link(max(offset - QUARANTINE_PAGE, 0), _("Newer")) if offset > 0 else "",
+        escape(here),
+        link(offset + QUARANTINE_PAGE, _("Older")) if offset + len(rows) < total else "")
+        if part)
+    back = escape(f"/quarantine?{urlencode({**query, 'from': offset})}", quote=True)
+    kinds_said = {"rejected": _("rejected"), "conflict": _("in conflict")}
+    asked, mark = escape(_("What was found, what was done")), escape(_("Mark reviewed"))
+    as_received = escape(_("The entry as received"))
+    entries = []
+    for q in rows:
+        if q["note"]:
+            review = Safe(f"{escape(q['note'])}<br><small>{escape(q['reviewed_at'])}</small>")
+        else:
+            review = Safe(
+                f'<form method="post" action="/quarantine/{int(q["id"])}/review">'
+                f'<input type="hidden" name="back" value="{back}">'
+                f'<textarea name="note" rows="2" cols="24" required maxlength="500" '
+                f'aria-label="{asked}"></textarea><br>'
+                f'<button type="submit">{mark}</button></form>')
+        body = Safe(f"<details><summary>{as_received}</summary>"
+                    f'<pre class="body">{escape(readable_body(q["payload"]))}</pre></details>')
+        entries.append((q["received_at"], q["device_id"], q["lane"] or "", q["sale_id"],
+                        kinds_said.get(q["kind"], q["kind"]), q["reason"], body, review))
+    ledger_word = escape(_("Ledger"))
+    return page(_("Quarantine"), form + f"<p>{paging}</p>" + table(
+        [_("Received"), _("Device"), _("Lane"), _("Sale"), _("Kind"), _("Reason"),
+         _("Entry"), _("Review")], entries, free=(5, 6, 7)) + f"<p>{paging}</p>" +
+        f'<p><small><a href="/quarantine.csv">CSV</a> · <a href="/">{ledger_word}'
+        "</a></small></p>")
 
 
 def lanes_table(devices: Sequence[dict[str, Any]]) -> str:

@@ -136,6 +136,10 @@ class LedgerStore(Protocol):
     def quarantined(self, fair: str | None = None, newest: int | None = None
                     ) -> list[dict[str, Any]]: ...
     def quarantine_count(self, fair: str | None = None) -> int: ...
+    def quarantine_page(self, fair: str | None = None, device: str | None = None,
+                        state: str = "open", offset: int = 0, limit: int = 50
+                        ) -> tuple[list[dict[str, Any]], int]: ...
+    def review_quarantined(self, quarantine_id: int, note: str) -> None: ...
     def business_dates(self) -> list[tuple[str, str]]: ...
 
 
@@ -769,6 +773,49 @@ class SqlLedger:
             "SELECT q.id, q.device_id, d.fair, d.lane, q.sale_id, q.kind, q.reason, "
             "q.received_at FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
             f"WHERE CAST(? AS TEXT) IS NULL OR d.fair = ? {order}", [fair, fair])]
+
+    def quarantine_page(self, fair: str | None = None, device: str | None = None,
+                        state: str = "open", offset: int = 0, limit: int = 50
+                        ) -> tuple[list[dict[str, Any]], int]:
+        """A page of the quarantine, newest first — each entry with its body as received and
+        its latest review — for one fair and device or all; ``state``: "open" (not reviewed
+        yet), "reviewed" or "all". And how many entries match."""
+        reviewed = "EXISTS (SELECT 1 FROM quarantine_reviews r WHERE r.quarantine_id = q.id)"
+        where = ("FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
+                 "WHERE (CAST(? AS TEXT) IS NULL OR d.fair = ?) "
+                 "AND (CAST(? AS TEXT) IS NULL OR q.device_id = ?)"
+                 + {"open": f" AND NOT {reviewed}", "reviewed": f" AND {reviewed}"}.get(state, ""))
+        params = [fair, fair, device, device]
+        latest = ("(SELECT r.{0} FROM quarantine_reviews r WHERE r.quarantine_id = q.id "
+                  "ORDER BY r.id DESC LIMIT 1)")
+        rows = [dict(row) for row in self._all(
+            "SELECT q.id, q.device_id, d.fair, d.lane, q.sale_id, q.kind, q.reason, "
+            f"q.received_at, q.payload, {latest.format('note')} AS note, "
+            f"{latest.format('at')} AS reviewed_at {where} ORDER BY q.id DESC LIMIT ? OFFSET ?",
+            [*params, int(limit), max(int(offset), 0)])]
+        return rows, int(self._all(f"SELECT COUNT(*) {where}", params)[0][0])
+
+    def review_quarantined(self, quarantine_id: int, note: str) -> None:
+        """A person's note on an entry in quarantine (what was found, what was done): the
+        entry stays as it came; a later note is added, never written over."""
+        from fairpos.sync.schema import check_text
+
+        text = note.strip()
+        if not text:
+            raise LedgerError(_("the note is empty"))
+        if len(text) > 500:
+            raise LedgerError(_("the note is longer than 500 characters"))
+        try:
+            check_text(text, "note", 500)
+        except WireError:
+            raise LedgerError(_("the note holds a control or invisible character")) from None
+        with self.transaction() as conn:
+            if conn.execute("SELECT 1 FROM quarantine WHERE id = ?",
+                            [quarantine_id]).fetchone() is None:
+                raise LedgerError(_("there is no entry #{id} in quarantine").format(
+                    id=quarantine_id))
+            conn.execute("INSERT INTO quarantine_reviews (quarantine_id, note, at) "
+                         "VALUES (?, ?, ?)", [quarantine_id, text, self.clock()])
 
     def quarantine_count(self, fair: str | None = None) -> int:
         return int(self._all(
