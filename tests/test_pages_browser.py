@@ -111,6 +111,19 @@ def test_a_treasurer_signs_in_and_reads_the_day_on_a_desktop_and_on_a_phone(
         assert sorted((r[0], r[1], Decimal(r[4])) for r in rows[1:]) == sorted(
             (p["code"], p["name"], Decimal(p["amount"]) / 100) for p in report["products"])
         assert any(not name.isascii() for _code, name, *_ in rows[1:])  # accents kept
+
+        page.set_viewport_size(DESKTOP)
+        page.goto(f"{server.url}/")  # the lane's own page, from its device id
+        page.click("a[href='/lane/PAGE01']")
+        assert page.locator("h1").inner_text() == "Lane 1 · Feria Centro · PAGE01"
+        assert page.get_by_text("matched (").is_visible()  # its day close, as the ledger said
+        assert page.locator('td[data-label="Sale"]').count() == len(payloads(lane))
+        assert page.get_by_text(f"{total} USD").first.is_visible()
+        shot(page, "lane-1280")
+        page.set_viewport_size(PHONE)
+        assert off_screen(page) == []
+        shot(page, "lane-390")
+        assert page.goto(f"{server.url}/lane/NOSUCH").status == 404
         page.close()
     finally:
         server.stop()

@@ -346,6 +346,14 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
             report, view.devices(), view.quarantined(fair, newest=pages.QUARANTINE_SHOWN),
             view.quarantine_count(fair)))
 
+    def lane(request: Request) -> Response:
+        start = request.query_params.get("from", "0")
+        offset = int(start) if start.isdigit() else 0
+        found = view.lane(request.path_params["device"], offset, pages.LANE_PAGE)
+        if found is None:
+            return HTMLResponse(pages.no_such_lane(), status_code=404)
+        return HTMLResponse(pages.lane_page(found, offset))
+
     def quarantine(request: Request) -> Response:
         fair = request.query_params.get("fair") or None
         device = (request.query_params.get("device") or "").strip().upper() or None
@@ -419,6 +427,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         Route("/day/{day}/{table}.csv", admin(day_csv)),
         Route("/quarantine.csv", admin(quarantine_csv)),
         Route("/quarantine", admin(quarantine)),
+        Route("/lane/{device}", admin(lane)),
         Route("/quarantine/{id:int}/review", review, methods=["POST"]),
     ])
 

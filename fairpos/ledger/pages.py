@@ -185,6 +185,55 @@ def quarantine_part(shown: Sequence[dict[str, Any]], total: int | None) -> str:
 
 
 QUARANTINE_PAGE = 50  # entries per page of /quarantine
+LANE_PAGE = 50  # entries per page of /lane/DEVICE
+
+
+def no_such_lane() -> str:
+    back = escape(_("Ledger"))
+    return page(_("No such lane"), f'<p><a href="/">{back}</a></p>')
+
+
+def lane_page(lane: dict[str, Any], offset: int) -> str:
+    """One lane: where it stands, its days with what each day close said, and its entries
+    page by page."""
+    device = lane["device"]
+    device_id = str(device["device_id"])
+    said = {"match": _("matched"), "pending": _("pending"), "mismatch": _("mismatch")}
+    kinds = {"sale": _("sale"), "void": _("void"), "refund": _("refund")}
+    days = table([_("Business date"), _("Entries"), _("Total"), _("Day close")], [
+        (Safe(f'<a href="/day/{quote(d["business_date"])}?fair={quote(device["fair"])}">'
+              f'{escape(d["business_date"])}</a>'), count(d["entries"]),
+         f'{money(d["total"], d["currency"])} {d["currency"]}',
+         f'{said.get(d["close"]["result"], d["close"]["result"])} ({d["close"]["at"]})'
+         if d["close"] else _("not closed")) for d in lane["days"]], numeric=(1, 2))
+    entries = table([_("Seq"), _("Sale"), _("Kind"), _("Business date"), _("Confirmed"),
+                     _("Total"), _("Received")], [
+        (count(e["seq"]), e["id"], kinds.get(e["kind"], e["kind"]), e["business_date"],
+         e["confirmed_at"][:19].replace("T", " "),
+         f'{money(e["total"], e["currency"])} {e["currency"]}', e["received_at"])
+        for e in lane["entries"]], numeric=(0, 5))
+
+    def link(start: int, text: str) -> str:
+        return f'<a href="/lane/{quote(device_id)}?from={start}">{escape(text)}</a>'
+
+    here = _("{first}–{last} of {total}").format(
+        first=count(min(offset + 1, lane["count"])),
+        last=count(min(offset + len(lane["entries"]), lane["count"])),
+        total=count(lane["count"]))
+    paging = " · ".join(part for part in (
+        link(max(offset - LANE_PAGE, 0), _("Newer")) if offset > 0 else "", escape(here),
+        link(offset + LANE_PAGE, _("Older"))
+        if offset + len(lane["entries"]) < lane["count"] else "") if part)
+    held = _("In quarantine: {count}").format(count=count(lane["quarantined"]))
+    title = _("Lane {lane} · {fair}").format(lane=device["lane"], fair=device["fair"])
+    back = escape(_("Ledger"))
+    return page(f"{title} · {device_id}", "".join([
+        f'<p><a href="/">{back}</a></p>', lanes_table([device]),
+        f'<p><a href="/quarantine?device={quote(device_id)}&amp;state=all">'
+        f"{escape(held)}</a></p>",
+        h2(_("Days")), days, h2(_("Entries")), f"<p>{paging}</p>", entries]))
+
+
 
 
 def readable_body(payload: str) -> str:
@@ -254,11 +303,17 @@ def quarantine_page(rows: Sequence[dict[str, Any]], total: int, fairs: Sequence[
         "</a></small></p>")
 
 
+def lane_link(device_id: str | None) -> str:
+    if not device_id:
+        return "—"
+    return Safe(f'<a href="/lane/{quote(device_id)}">{escape(device_id)}</a>')
+
+
 def lanes_table(devices: Sequence[dict[str, Any]]) -> str:
     paths = {"hub": _("through the hub"), "direct": _("direct"), "bundle": _("by USB stick")}
     return table([_("Fair"), _("Lane"), _("Device"), _("Synced up to"), _("Missing"),
                   _("Last sync"), _("Path"), _("State")], [
-        (d["fair"], d["lane"], d["device_id"] or "—", count(d["max_contiguous_seq"]),
+        (d["fair"], d["lane"], lane_link(d["device_id"]), count(d["max_contiguous_seq"]),
          Safe(f'<span class="warn">{escape(", ".join(map(str, d["missing"][:20])))}'
               f'{missing_more(d)}</span>') if d["missing"] else "",
          d["last_sync_at"] or _("never"), paths.get(d.get("last_path") or "", ""),

@@ -140,6 +140,8 @@ class LedgerStore(Protocol):
                         state: str = "open", offset: int = 0, limit: int = 50
                         ) -> tuple[list[dict[str, Any]], int]: ...
     def review_quarantined(self, quarantine_id: int, note: str) -> None: ...
+    def lane(self, device_id: str, offset: int = 0, limit: int = 50
+             ) -> dict[str, Any] | None: ...
     def business_dates(self) -> list[tuple[str, str]]: ...
 
 
@@ -816,6 +818,34 @@ class SqlLedger:
                     id=quarantine_id))
             conn.execute("INSERT INTO quarantine_reviews (quarantine_id, note, at) "
                          "VALUES (?, ?, ?)", [quarantine_id, text, self.clock()])
+
+    def lane(self, device_id: str, offset: int = 0, limit: int = 50
+             ) -> dict[str, Any] | None:
+        """One lane's page: its device (fair, lane, sync), its days (entries and totals on
+        the ledger, and what each day close said, newest first), a page of its entries
+        (newest first) and how many it has; None for a device the ledger does not know."""
+        found = [d for d in self.devices() if d["device_id"] == device_id]
+        if not found:
+            return None
+        days = [dict(r) for r in self._all(
+            f"SELECT business_date, COUNT(*) AS entries, currency, {_sum('total')} AS total "
+            "FROM sales WHERE device_id = ? AND training = 0 GROUP BY business_date, currency "
+            "ORDER BY business_date DESC", [device_id])]
+        closes: dict[str, dict[str, Any]] = {}
+        for row in self._all("SELECT business_date, result, at FROM day_closes "
+                             "WHERE device_id = ? ORDER BY id", [device_id]):
+            closes[row[0]] = {"result": row[1], "at": row[2]}  # (the newest of each day)
+        for day in days:
+            day["close"] = closes.pop(day["business_date"], None)
+        entries = [dict(r) for r in self._all(
+            "SELECT seq, id, kind, business_date, confirmed_at, training, currency, total, "
+            "received_at FROM sales WHERE device_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?",
+            [device_id, int(limit), max(int(offset), 0)])]
+        count = int(self._all("SELECT COUNT(*) FROM sales WHERE device_id = ?",
+                              [device_id])[0][0])
+        return {"device": found[0], "days": days, "entries": entries, "count": count,
+                "quarantined": self.quarantine_page(device=device_id, state="all",
+                                                    limit=1)[1]}
 
     def quarantine_count(self, fair: str | None = None) -> int:
         return int(self._all(
