@@ -410,6 +410,36 @@ def test_the_quarantine_page_by_page_and_reviewed_with_a_note(
         ledger.close()
 
 
+def test_the_home_page_has_each_fairs_day_at_a_glance(tmp_path: Path) -> None:
+    """Sales, totals and how the lanes' day closes stand: one matched, one whose figures
+    differ, one not closed yet."""
+    from fairpos.sync.wire import DayFigures
+
+    ledger = open_ledger(tmp_path / "ledger.db")
+    try:
+        ledger.publish((FIXTURES / "feria-catalog.csv").read_text(), "c.csv", "USD")
+        ledger.publish((FIXTURES / "feria-rates.csv").read_text(), "r.csv", "USD")
+        totals = 0
+        for n, device in enumerate(("GLAN01", "GLAN02", "GLAN03"), start=1):
+            sales = payloads(stall(tmp_path / device, device, sales=2, seed=n))
+            for sale in sales:
+                sale["business_date"] = "2026-11-21"
+            ledger.claim(ledger.enrol("Feria Centro", n)[0], device)
+            assert len(ledger.ingest(device, sales).accepted) == 2
+            totals += sum(sale["total"] for sale in sales)
+            figures = DayFigures.of("2026-11-21", sales).to_json()
+            if device == "GLAN02":
+                figures["totals"]["USD"] += 1  # (a lane whose count differs from the ledger's)
+            if device != "GLAN03":
+                ledger.day_close(device, figures)
+        [glance] = ledger.days_at_a_glance()
+        assert glance == {"fair": "Feria Centro", "business_date": "2026-11-21", "sales": 6,
+                          "totals": {"USD": totals}, "lanes": 3, "match": 1, "pending": 0,
+                          "mismatch": 1, "not_closed": 1}
+    finally:
+        ledger.close()
+
+
 def test_revoked_token_is_refused(server: LedgerServer, lane: LaneDir) -> None:
     from click.testing import CliRunner
 

@@ -77,9 +77,11 @@ def test_a_treasurer_signs_in_and_reads_the_day_on_a_desktop_and_on_a_phone(
         page.wait_for_url(f"{server.url}/")
         shot(page, "home-1280")
         assert page.get_by_text("PAGE01").first.is_visible()
+        total = format_number(Money(report["totals"]["USD"], "USD"), "en")
+        glance = page.locator("tr", has_text=day).first.inner_text()  # the day at a glance
+        assert "1 matched" in glance and f"{total} USD" in glance
 
         page.goto(f"{server.url}/day/{day}?fair=Feria%20Centro")
-        total = format_number(Money(report["totals"]["USD"], "USD"), "en")
         summary = page.locator("p", has_text="sales (").first.inner_text()
         assert f"{total} USD" in summary and f"{report['sales_count']} sales" in summary
         for c in report["price_classes"]:  # price classes by name, products in the chart too

@@ -335,7 +335,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
 
     def index(request: Request) -> Response:
         return HTMLResponse(pages.index_page(
-            view.business_dates(), view.devices(),
+            view.days_at_a_glance(), view.devices(),
             view.quarantined(newest=pages.QUARANTINE_SHOWN), view.quarantine_count(),
             store.upstream_summary() if hub else None))
 

@@ -136,14 +136,28 @@ def login_page(failed: bool = False) -> str:
 QUARANTINE_SHOWN = 20  # the newest entries in quarantine a page lists (the CSV has them all)
 
 
-def index_page(dates: Sequence[tuple[str, str]], devices: Sequence[dict[str, Any]],
+def closes_said(glance: dict[str, Any]) -> Safe:
+    """How a fair's day closes stand, at a glance: "3 matched · 1 pending · 1 not closed"."""
+    words = {"match": _("{count} matched"), "pending": _("{count} pending"),
+             "mismatch": _("{count} mismatch"), "not_closed": _("{count} not closed")}
+    said = " · ".join(words[k].format(count=count(glance[k])) for k in words if glance[k])
+    style = ' class="warn"' if glance["pending"] or glance["mismatch"] else ""
+    return Safe(f"<span{style}>{escape(said)}</span>")
+
+
+def index_page(days_seen: Sequence[dict[str, Any]], devices: Sequence[dict[str, Any]],
                quarantined: Sequence[dict[str, Any]], in_quarantine: int | None = None,
                upstream: dict[str, Any] | None = None) -> str:
-    """The home page; a hub's (``upstream``: its link to the centre) says first what has
-    not reached the centre yet."""
-    days = table([_("Fair"), _("Business date")], [
-        (fair, Safe(f'<a href="/day/{quote(day)}?fair={quote(fair)}">{escape(day)}</a>'))
-        for fair, day in dates])
+    """The home page: each fair's days at a glance (sales, totals, how the lanes' day closes
+    stand); a hub's (``upstream``: its link to the centre) says first what has not reached
+    the centre yet."""
+    days = table([_("Fair"), _("Business date"), _("Sales"), _("Totals"), _("Lanes"),
+                  _("Day close")], [
+        (g["fair"], Safe(f'<a href="/day/{quote(g["business_date"])}?fair={quote(g["fair"])}">'
+                         f'{escape(g["business_date"])}</a>'), count(g["sales"]),
+         " · ".join(f"{money(v, c)} {c}" for c, v in sorted(g["totals"].items())),
+         count(g["lanes"]), closes_said(g))
+        for g in days_seen], numeric=(2, 3, 4))
     return page(_("Ledger") if upstream is None else _("Hub"),
                 (upstream_part(upstream) if upstream is not None else "")
                 + h2(_("Days")) + days + h2(_("Lanes")) + lanes_table(devices)

@@ -142,7 +142,7 @@ class LedgerStore(Protocol):
     def review_quarantined(self, quarantine_id: int, note: str) -> None: ...
     def lane(self, device_id: str, offset: int = 0, limit: int = 50
              ) -> dict[str, Any] | None: ...
-    def business_dates(self) -> list[tuple[str, str]]: ...
+    def days_at_a_glance(self) -> list[dict[str, Any]]: ...
 
 
 class SqlLedger:
@@ -852,12 +852,6 @@ class SqlLedger:
             "SELECT COUNT(*) FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
             "WHERE CAST(? AS TEXT) IS NULL OR d.fair = ?", [fair, fair])[0][0])
 
-    def business_dates(self) -> list[tuple[str, str]]:
-        """(fair, business date) pairs that have sales, newest first."""
-        return [(row[0], row[1]) for row in self._all(
-            "SELECT DISTINCT d.fair, s.business_date FROM sales s JOIN devices d "
-            "ON d.device_id = s.device_id ORDER BY s.business_date DESC, d.fair")]
-
     def set_timezone(self, fair: str, timezone: str) -> str:
         """The time zone a fair keeps (an IANA name, e.g. America/Caracas): its pages' hours
         are its own, whatever clock each lane kept. Returns the name as the zone database
@@ -876,6 +870,40 @@ class SqlLedger:
     def timezones(self) -> dict[str, ZoneInfo]:
         """Each fair's time zone, for those that have one set."""
         return {row[0]: ZoneInfo(row[1]) for row in self._all("SELECT name, timezone FROM fairs")}
+
+    def days_at_a_glance(self) -> list[dict[str, Any]]:
+        """Each fair's business dates, newest first: its sales, totals per currency, lanes,
+        and how their day closes stand (the newest close of each lane and day: matched,
+        pending, mismatch; lanes with sales that have not closed the day)."""
+        days: dict[tuple[str, str], dict[str, Any]] = {}
+        sales_count = _sum("CASE WHEN s.kind = 'sale' THEN 1 ELSE 0 END")
+        for fair, day, currency, sales, total in self._all(
+                "SELECT d.fair, s.business_date, s.currency, "
+                f"{sales_count}, {_sum('s.total')} "
+                "FROM sales s JOIN devices d ON d.device_id = s.device_id WHERE s.training = 0 "
+                "GROUP BY 1, 2, 3"):
+            glance = days.setdefault((fair, day), {"fair": fair, "business_date": day,
+                                                   "sales": 0, "totals": {}, "lanes": 0,
+                                                   "match": 0, "pending": 0, "mismatch": 0})
+            glance["sales"] += int(sales)
+            glance["totals"][currency] = int(total)
+        for fair, day, lanes in self._all(
+                "SELECT d.fair, s.business_date, COUNT(DISTINCT s.device_id) FROM sales s "
+                "JOIN devices d ON d.device_id = s.device_id GROUP BY 1, 2"):
+            if (fair, day) in days:
+                days[(fair, day)]["lanes"] = int(lanes)
+        for fair, day, result, lanes in self._all(
+                "SELECT d.fair, c.business_date, c.result, COUNT(*) FROM day_closes c "
+                "JOIN devices d ON d.device_id = c.device_id WHERE c.id = (SELECT MAX(x.id) "
+                "FROM day_closes x WHERE x.device_id = c.device_id AND x.business_date = "
+                "c.business_date) GROUP BY 1, 2, 3"):
+            if (fair, day) in days and result in ("match", "pending", "mismatch"):
+                days[(fair, day)][result] = int(lanes)
+        for glance in days.values():
+            closed = glance["match"] + glance["pending"] + glance["mismatch"]
+            glance["not_closed"] = max(glance["lanes"] - closed, 0)
+        return sorted(days.values(), key=lambda g: (g["business_date"], g["fair"]),
+                      reverse=True)
 
     def report(self, business_date: str, fair: str | None = None) -> dict[str, Any]:
         """A business date's figures, for one fair or all: counts and totals per currency
