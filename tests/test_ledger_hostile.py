@@ -191,6 +191,9 @@ def test_bodies_that_used_to_be_500s(lane: Lane) -> None:
     digits = b'{"sales":[' + b"9" * 5000 + b"]}"  # (an entry of its own, refused alone)
     reply = lane.post(None, raw=digits)
     assert reply.status_code == 200 and reply.json()["rejected"][0]["id"] == "?"
+    nul = lane.post(None, raw=b'{"sales":[{"\\u0000":null}]}')  # (PostgreSQL text has no NUL)
+    assert nul.status_code == 200
+    assert nul.json()["rejected"][0]["reason"] == "the entry has unknown fields: '?'"
     wide = lane.fresh()
     wide["lines"][0]["count"] = 2**70
     surrogate = lane.fresh()

@@ -230,7 +230,8 @@ _AT = re.compile(r" - at `\$(.*)`$")
 
 
 def _said(err: msgspec.ValidationError) -> str:
-    """msgspec's account of an entry out of shape, in the schema's words."""
+    """msgspec's account of an entry out of shape, in the schema's words; what it quotes of
+    the entry (a field's name) shown printable and short: a reason is stored and shown."""
     text = str(err)
     at = _AT.search(text)
     where = f"entry{at.group(1)}" if at and at.group(1) else "the entry"
@@ -238,8 +239,10 @@ def _said(err: msgspec.ValidationError) -> str:
     for pattern, words in _SAID:
         found = pattern.match(text)
         if found:
-            return words.format(*found.groups(), at=where)
-    return text
+            text = words.format(*found.groups(), at=where)
+            break
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= 300 else text[:299] + "…"
 
 
 @dataclass(frozen=True)
