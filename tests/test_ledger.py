@@ -440,6 +440,18 @@ def test_the_home_page_has_each_fairs_day_at_a_glance(tmp_path: Path) -> None:
         ledger.close()
 
 
+def test_ledger_migrate_moves_every_table_the_ledger_has(tmp_path: Path) -> None:
+    """A table added by a migration step is a table ``ledger migrate`` must move too."""
+    from fairpos.ledger.move import TABLES
+
+    ledger = open_ledger(tmp_path / "ledger.db")
+    try:
+        names = {r[0] for r in ledger.all("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        ledger.close()
+    assert names - {"schema_version", "sqlite_sequence"} == {table for table, _key in TABLES}
+
+
 def test_revoked_token_is_refused(server: LedgerServer, lane: LaneDir) -> None:
     from click.testing import CliRunner
 

@@ -270,6 +270,9 @@ def test_a_sqlite_ledger_of_100000_sales_moves_to_postgresql(tmp_path: Path,
         conn.executemany("INSERT INTO sale_tenders VALUES (?,?,?,?,?)", tenders)
     bad = {**templates[0], "id": f"{devices[0]}-{40000:06d}", "seq": 40000, "total": 1}
     assert source.ingest(devices[0], [bad]).rejected  # a quarantined entry moves too
+    [held] = source.quarantine_page(state="all")[0]
+    source.review_quarantined(held["id"], "Revisado en asamblea.")  # and its review
+    source.set_timezone("Feria Norte", "America/Caracas")  # and a fair's time zone
     assert source.day_close(devices[1], {"business_date": days[0], "max_seq": 1})
     asked = [*((day, None) for day in days), (days[0], "Feria Centro"),
              (days[0], "Feria Norte")]  # every day of every fair, and one day of each fair
@@ -286,6 +289,8 @@ def test_a_sqlite_ledger_of_100000_sales_moves_to_postgresql(tmp_path: Path,
         after = {(day, fair): normal(target.report(day, fair)) for day, fair in asked}
         assert after == before
         assert target.is_admin(admin) and target.vouchers() == {"snap": "SNAP token"}
+        assert target.quarantine_page(state="reviewed")[0][0]["note"] == "Revisado en asamblea."
+        assert target.timezones()["Feria Norte"].key == "America/Caracas"
         enrolment, _token = target.enrol("Feria Sur", 1)  # numbering carries on
         assert enrolment == 4
     finally:
