@@ -343,7 +343,8 @@ def test_the_hours_are_the_fairs_own_whatever_clock_each_lane_kept(
     try:
         ledger.publish((FIXTURES / "feria-catalog.csv").read_text(), "c.csv", "USD")
         ledger.publish((FIXTURES / "feria-rates.csv").read_text(), "r.csv", "USD")
-        clocks = {"CLKVE1": "2026-11-21T10:00:05-04:00", "CLKUT1": "2026-11-21T14:00:05+00:00"}
+        clocks = {"CLKVE1": "2026-11-21T10:00:05.250000-04:00",
+                  "CLKUT1": "2026-11-21T14:00:05+00:00"}
         for n, (device, moment) in enumerate(clocks.items(), start=1):
             sales = payloads(stall(tmp_path / device, device, sales=1, seed=n))
             sales[0]["confirmed_at"], sales[0]["business_date"] = moment, "2026-11-21"

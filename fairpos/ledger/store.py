@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import io
 import json
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
@@ -1119,11 +1120,14 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
 
 
 
+_FRACTION = re.compile(r"^(.{16})\.[0-9]+")
+
+
 def _hour_at(moment: str, zone: ZoneInfo | None) -> str:
     """The hour ("07") of a moment as the lane wrote it (to the minute, with its offset), at
     the fair's time zone when it has one (the lane's own clock otherwise)."""
-    try:
-        at = datetime.fromisoformat(moment)
+    try:  # (the minute, then whatever followed the seconds: a fraction, the offset)
+        at = datetime.fromisoformat(_FRACTION.sub(r"\1", moment))
     except ValueError:
         return moment[11:13]
     if zone is not None and at.tzinfo is not None:
