@@ -191,6 +191,11 @@ def test_bodies_that_used_to_be_500s(lane: Lane) -> None:
     digits = b'{"sales":[' + b"9" * 5000 + b"]}"  # (an entry of its own, refused alone)
     reply = lane.post(None, raw=digits)
     assert reply.status_code == 200 and reply.json()["rejected"][0]["id"] == "?"
+    nested = lane.post(None, raw=b'{"sales":[{"id":"%s-000099","x":%s%s}]}' % (
+        lane.device.encode(), b"[" * 900, b"]" * 900))  # deep, but within what msgspec reads
+    assert nested.status_code == 200
+    assert nested.json()["rejected"] == [{"id": f"{lane.device}-000099",
+                                          "reason": "the entry has unknown fields: 'x'"}]
     nul = lane.post(None, raw=b'{"sales":[{"\\u0000":null}]}')  # (PostgreSQL text has no NUL)
     assert nul.status_code == 200
     assert nul.json()["rejected"][0]["reason"] == "the entry has unknown fields: '?'"

@@ -34,7 +34,14 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from fairpos.cart import Line, LineKind, line_amount
 from fairpos.money import Money, MoneyError, Rate, Rates
 from fairpos.sale import EntryKind, Sale
-from fairpos.sync.wire import MAX_DEPTH, WIRE_VERSION, WireError, entry_bytes, too_deep
+from fairpos.sync.wire import (
+    MAX_DEPTH,
+    WIRE_VERSION,
+    WireError,
+    entry_bytes,
+    named_id,
+    too_deep,
+)
 from fairpos.tenders import Tender
 
 # Money in minor units, any one amount, price, total, tender or change. A sale's lines all
@@ -260,7 +267,12 @@ class Entry:
         """The id the entry gives itself, if any."""
         if self.wire is not None:
             return self.wire.id
-        data = json.loads(self.payload) if self.payload.startswith(b"{") else None
+        if too_deep(self.payload):  # (read without building it)
+            return named_id(self.payload)
+        try:  # (json reads what msgspec will not: text that is not valid Unicode)
+            data = json.loads(self.payload)
+        except (ValueError, RecursionError):
+            return None
         return data.get("id") if isinstance(data, dict) else None
 
 
