@@ -329,14 +329,16 @@ def test_the_hub_sends_again_what_the_centre_lost_after_answering_for_it(
     conn.close()
     assert ledger_sums(site.centre.db, "LOST01")[0] == 4
     assert "matched — 5 entries" in synced(lane)  # the lane closes its day again, at the hub
-    wait_until(lambda: ledger_sums(site.centre.db, "LOST01")[0] == 5,
-               "the hub sent the lost sale again")
-    wait_until(lambda: centre_says("match"), "the day matched at the centre again")
+    def closes_at_centre() -> list[str]:
+        with site.centre.store() as centre:
+            return [r[0] for r in centre.all("SELECT result FROM day_closes WHERE device_id = "
+                                             "'LOST01' ORDER BY id")]
+
+    wait_until(lambda: closes_at_centre()[-1] == "match" and "pending" in closes_at_centre(),
+               "the hub sent the lost sale again, and the day matched at the centre again")
+    assert closes_at_centre()[0] == "match"
     assert ledger_sums(site.centre.db, "LOST01") == stall_sums(lane)
-    with site.centre.store() as centre:
-        said = [r[0] for r in centre.all("SELECT result FROM day_closes WHERE device_id = "
-                                         "'LOST01' ORDER BY id")]
-    assert said[0] == "match" and "pending" in said and said[-1] == "match"
+    wait_until(lambda: centre_says("match"), "the hub heard the centre match it")
 
 
 async def test_the_tills_side_panel_says_what_is_at_the_hub_only(site: Site) -> None:
