@@ -316,7 +316,7 @@ def test_csv_opens_right_in_a_spreadsheet_in_either_language(
                                       headers=auth).content.decode("utf-8-sig")
     i18n.use("es")
     try:  # a Spanish spreadsheet: ";" between cells, "," before the decimals
-        spanish = csv_rows(report, "lanes", devices, [])
+        spanish = csv_rows(report, "lanes", devices)
         assert spanish is not None and spanish.startswith("\ufeffFeria;Caja;")
         [row] = [r for r in csvlib.reader(spanish[1:].splitlines(), delimiter=";")
                  if r[2] == device_of(lane)]
@@ -439,6 +439,31 @@ def test_the_home_page_has_each_fairs_day_at_a_glance(tmp_path: Path) -> None:
                           "mismatch": 1, "not_closed": 1}
     finally:
         ledger.close()
+
+
+def test_a_review_is_refused_without_an_admin_an_empty_note_or_an_entry(
+        server: LedgerServer, lane: LaneDir) -> None:
+    """The quarantine form's failure paths, one line each; it sends back only to itself."""
+    bad = {**payloads(lane)[0], "v": 99}
+    assert post(server, token_of(lane), {"sales": [bad]}).json()["rejected"]
+    with server.store() as ledger:
+        admin = ledger.admin_token()
+        [held] = ledger.quarantine_page(device=device_of(lane))[0]
+    url = f"{server.url}/quarantine/{held['id']}/review"
+    auth = {"Authorization": f"Bearer {admin}"}
+    assert httpx.post(url, data={"note": "seen"}).status_code == 401
+    empty = httpx.post(url, data={"note": "  "}, headers=auth)
+    assert empty.status_code == 400 and empty.json()["error"] == "the note is empty"
+    unknown = httpx.post(f"{server.url}/quarantine/999999/review", data={"note": "x"},
+                         headers=auth)
+    assert unknown.status_code == 400 and "no entry #999999" in unknown.json()["error"]
+    with server.store() as ledger:  # nothing was noted
+        assert ledger.quarantine_page(device=device_of(lane))[1] == 1
+    elsewhere = httpx.post(url, data={"note": "seen", "back": "https://elsewhere.example/"},
+                           headers=auth)
+    assert elsewhere.status_code == 303 and elsewhere.headers["location"] == "/quarantine"
+    with server.store() as ledger:
+        assert ledger.quarantine_page(device=device_of(lane))[1] == 0  # reviewed now
 
 
 def test_ledger_migrate_moves_every_table_the_ledger_has(tmp_path: Path) -> None:

@@ -106,6 +106,12 @@ async def read_form(request: Request, limit: int = 4096) -> dict[str, str]:
     return {name: values[0] for name, values in fields.items()}
 
 
+def offset_of(request: Request) -> int:
+    """Where a paged list starts (``?from=N``; 0 for anything else)."""
+    start = request.query_params.get("from", "0")
+    return int(start) if start.isdigit() else 0
+
+
 def csv_response(text: str, name: str) -> Response:
     return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -347,8 +353,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
             view.quarantine_count(fair)))
 
     def lane(request: Request) -> Response:
-        start = request.query_params.get("from", "0")
-        offset = int(start) if start.isdigit() else 0
+        offset = offset_of(request)
         found = view.lane(request.path_params["device"], offset, pages.LANE_PAGE)
         if found is None:
             return HTMLResponse(pages.no_such_lane(), status_code=404)
@@ -359,8 +364,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         device = (request.query_params.get("device") or "").strip().upper() or None
         state = request.query_params.get("state", "open")
         state = state if state in ("open", "reviewed", "all") else "open"
-        start = request.query_params.get("from", "0")
-        offset = int(start) if start.isdigit() else 0
+        offset = offset_of(request)
         rows, total = view.quarantine_page(fair, device, state, offset, pages.QUARANTINE_PAGE)
         fairs = sorted({d["fair"] for d in view.devices()})
         return HTMLResponse(pages.quarantine_page(rows, total, fairs, fair, device, state,
@@ -386,8 +390,11 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
     def day_csv(request: Request) -> Response:
         fair = request.query_params.get("fair") or None
         table = request.path_params["table"]
-        report = view.report(request.path_params["day"], fair)
-        rows = pages.csv_rows(report, table, view.devices(), view.quarantined(fair))
+        if table == "quarantine":  # (each table reads only what it shows)
+            rows: str | None = pages.quarantine_csv(view.quarantined(fair))
+        else:
+            rows = pages.csv_rows(view.report(request.path_params["day"], fair), table,
+                                  view.devices() if table == "sync" else [])
         if rows is None:
             return error(404, f"there is no table {table}")
         return csv_response(rows, pages.csv_name(request.path_params["day"], fair, table))

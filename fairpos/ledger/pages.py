@@ -202,6 +202,20 @@ QUARANTINE_PAGE = 50  # entries per page of /quarantine
 LANE_PAGE = 50  # entries per page of /lane/DEVICE
 
 
+def pager(href: str, offset: int, shown: int, total: int, size: int) -> str:
+    """"Newer · 51–100 of 230 · Older" for a list shown ``size`` at a time from ``offset``;
+    ``href`` + a start is each link."""
+    def link(start: int, text: str) -> str:
+        return f'<a href="{escape(href + str(start), quote=True)}">{escape(text)}</a>'
+
+    here = _("{first}–{last} of {total}").format(
+        first=count(min(offset + 1, total)), last=count(min(offset + shown, total)),
+        total=count(total))
+    return " · ".join(part for part in (
+        link(max(offset - size, 0), _("Newer")) if offset > 0 else "", escape(here),
+        link(offset + size, _("Older")) if offset + shown < total else "") if part)
+
+
 def no_such_lane() -> str:
     back = escape(_("Ledger"))
     return page(_("No such lane"), f'<p><a href="/">{back}</a></p>')
@@ -227,17 +241,8 @@ def lane_page(lane: dict[str, Any], offset: int) -> str:
          f'{money(e["total"], e["currency"])} {e["currency"]}', e["received_at"])
         for e in lane["entries"]], numeric=(0, 5))
 
-    def link(start: int, text: str) -> str:
-        return f'<a href="/lane/{quote(device_id)}?from={start}">{escape(text)}</a>'
-
-    here = _("{first}–{last} of {total}").format(
-        first=count(min(offset + 1, lane["count"])),
-        last=count(min(offset + len(lane["entries"]), lane["count"])),
-        total=count(lane["count"]))
-    paging = " · ".join(part for part in (
-        link(max(offset - LANE_PAGE, 0), _("Newer")) if offset > 0 else "", escape(here),
-        link(offset + LANE_PAGE, _("Older"))
-        if offset + len(lane["entries"]) < lane["count"] else "") if part)
+    paging = pager(f"/lane/{quote(device_id)}?from=", offset, len(lane["entries"]),
+                   lane["count"], LANE_PAGE)
     held = _("In quarantine: {count}").format(count=count(lane["quarantined"]))
     title = _("Lane {lane} · {fair}").format(lane=device["lane"], fair=device["fair"])
     back = escape(_("Ledger"))
@@ -246,8 +251,6 @@ def lane_page(lane: dict[str, Any], offset: int) -> str:
         f'<p><a href="/quarantine?device={quote(device_id)}&amp;state=all">'
         f"{escape(held)}</a></p>",
         h2(_("Days")), days, h2(_("Entries")), f"<p>{paging}</p>", entries]))
-
-
 
 
 def readable_body(payload: str) -> str:
@@ -278,20 +281,10 @@ def quarantine_page(rows: Sequence[dict[str, Any]], total: int, fairs: Sequence[
             f'<button type="submit">{show}</button></p></form>')
     query = {"fair": fair or "", "device": device or "", "state": state}
 
-    def link(start: int, text: str) -> str:
-        return (f'<a href="/quarantine?{escape(urlencode({**query, "from": start}))}">'
-                f"{escape(text)}</a>")
-
-    here = _("{first}–{last} of {total}").format(
-        first=count(min(offset + 1, total)), last=count(min(offset + len(rows), total)),
-        total=count(total))
-    paging = " · ".join(part for part in (
-        link(max(offset - QUARANTINE_PAGE, 0), _("Newer")) if offset > 0 else "",
-        escape(here),
-        link(offset + QUARANTINE_PAGE, _("Older")) if offset + len(rows) < total else "")
-        if part)
+    paging = pager(f"/quarantine?{urlencode(query)}&from=", offset, len(rows), total,
+                   QUARANTINE_PAGE)
     back = escape(f"/quarantine?{urlencode({**query, 'from': offset})}", quote=True)
-    kinds_said = {"rejected": _("rejected"), "conflict": _("in conflict")}
+    kinds_said = quarantine_kinds()
     asked, mark = escape(_("What was found, what was done")), escape(_("Mark reviewed"))
     as_received = escape(_("The entry as received"))
     entries = []
@@ -317,6 +310,15 @@ def quarantine_page(rows: Sequence[dict[str, Any]], total: int, fairs: Sequence[
         "</a></small></p>")
 
 
+def path_words() -> dict[str, str]:
+    """How an entry reached the ledger, in the page's language."""
+    return {"hub": _("through the hub"), "direct": _("direct"), "bundle": _("by USB stick")}
+
+
+def quarantine_kinds() -> dict[str, str]:
+    return {"rejected": _("rejected"), "conflict": _("in conflict")}
+
+
 def lane_link(device_id: str | None) -> str:
     if not device_id:
         return "—"
@@ -324,7 +326,7 @@ def lane_link(device_id: str | None) -> str:
 
 
 def lanes_table(devices: Sequence[dict[str, Any]]) -> str:
-    paths = {"hub": _("through the hub"), "direct": _("direct"), "bundle": _("by USB stick")}
+    paths = path_words()
     return table([_("Fair"), _("Lane"), _("Device"), _("Synced up to"), _("Missing"),
                   _("Last sync"), _("Path"), _("State")], [
         (d["fair"], d["lane"], lane_link(d["device_id"]), count(d["max_contiguous_seq"]),
@@ -345,7 +347,7 @@ def missing_more(device: dict[str, Any]) -> str:
 
 
 def quarantine_table(rows: Sequence[dict[str, Any]]) -> str:
-    kinds = {"rejected": _("rejected"), "conflict": _("in conflict")}
+    kinds = quarantine_kinds()
     return table([_("Device"), _("Lane"), _("Sale"), _("Kind"), _("Reason"), _("Received")],
                  [
         (q["device_id"], q["lane"] or "", q["sale_id"], kinds.get(q["kind"], q["kind"]),
@@ -465,14 +467,14 @@ def csv_name(day: str, fair: str | None, name: str) -> str:
     return "-".join(part for part in (slug, day, name) if part) + ".csv"
 
 
-def csv_rows(report: dict[str, Any], name: str, devices: Sequence[dict[str, Any]],
-             quarantined: Sequence[dict[str, Any]]) -> str | None:
+def csv_rows(report: dict[str, Any], name: str, devices: Sequence[dict[str, Any]]
+             ) -> str | None:
     """One of the day page's tables as CSV, for the page's fair (or all), with the page's
     headers; amounts in the currency's major unit, weights in kilograms."""
     fair = report["fair"]
     currency = next(iter(report["totals"]), "USD")
     priced = _("Amount ({currency})").format(currency=currency)
-    paths = {"hub": _("through the hub"), "direct": _("direct"), "bundle": _("by USB stick")}
+    paths = path_words()
     tables: dict[str, tuple[list[str], list[list[str]]]] = {
         "tenders": ([_("Method"), _("Code"), _("Currency"), _("Amount")], [
             [csv_text(method_label(t["method"])), t["method"], t["currency"],
@@ -499,14 +501,12 @@ def csv_rows(report: dict[str, Any], name: str, devices: Sequence[dict[str, Any]
              d["last_sync_at"] or "", paths.get(d.get("last_path") or "", "")]
             for d in devices if not fair or d["fair"] == fair]),
     }
-    if name == "quarantine":
-        return quarantine_csv(quarantined)
     chosen = tables.get(name)
     return None if chosen is None else csv_file(*chosen)
 
 
 def quarantine_csv(quarantined: Sequence[dict[str, Any]]) -> str:
-    kinds = {"rejected": _("rejected"), "conflict": _("in conflict")}
+    kinds = quarantine_kinds()
     return csv_file([_("Device"), _("Fair"), _("Lane"), _("Sale"), _("Kind"), _("Reason"),
                      _("Received")], [
         [q["device_id"], csv_text(q["fair"]), str(q["lane"] or ""), csv_text(q["sale_id"]),

@@ -133,7 +133,7 @@ class LedgerStore(Protocol):
     def catalog(self) -> Published | None: ...
     def rates(self) -> Published | None: ...
     def report(self, business_date: str, fair: str | None = None) -> dict[str, Any]: ...
-    def devices(self) -> list[dict[str, Any]]: ...
+    def devices(self, device_id: str | None = None) -> list[dict[str, Any]]: ...
     def quarantined(self, fair: str | None = None, newest: int | None = None
                     ) -> list[dict[str, Any]]: ...
     def quarantine_count(self, fair: str | None = None) -> int: ...
@@ -156,6 +156,7 @@ class SqlLedger:
         self.clock = clock
         self.seq_ahead = seq_ahead
         self._known: tuple[tuple[Any, ...], Known] | None = None
+        self._class_names: tuple[int, dict[str, dict[str, str]]] | None = None
         if not migrate:  # (a replica: read only, its tables the primary's)
             return
         try:
@@ -743,29 +744,38 @@ class SqlLedger:
         return Published(row["version"], {**row, **rates})
 
     def class_names(self) -> dict[str, dict[str, str]]:
-        """Each price class's names in the newest catalog: code → {"es": …, "en": …}."""
-        row = self._newest("catalogs")
-        if row is None:
+        """Each price class's names in the newest catalog: code → {"es": …, "en": …}. The
+        catalog is read again only when a newer one was published."""
+        newest = self._all("SELECT MAX(version) FROM catalogs")[0][0]
+        if newest is None:
             return {}
-        try:
-            draft = parse_catalog(row["body"], "json" if row["format"] == "json" else "csv",
-                                  row["currency"])
-        except (CatalogError, MoneyError):  # (checked when published: not reached)
-            return {}
-        return {c.code: {"es": c.name_es, "en": c.name_en or c.name_es}
-                for c in draft.price_classes}
+        if self._class_names is None or self._class_names[0] != newest:
+            row = self._newest("catalogs")
+            assert row is not None
+            try:
+                draft = parse_catalog(row["body"], "json" if row["format"] == "json"
+                                      else "csv", row["currency"])
+            except (CatalogError, MoneyError):  # (checked when published: not reached)
+                return {}
+            self._class_names = (row["version"], {
+                c.code: {"es": c.name_es, "en": c.name_en or c.name_es}
+                for c in draft.price_classes})
+        return self._class_names[1]
 
     # -- reports ---------------------------------------------------------------------------
 
-    def devices(self) -> list[dict[str, Any]]:
-        return [dict(row) | {"missing": self._missing(row["device_id"])[0]
-                             if row["device_id"] else [],
-                             "missing_count": self._missing(row["device_id"])[1]
-                             if row["device_id"] else 0}
-                for row in self._all(
-                    "SELECT enrolment, device_id, fair, lane, enrolled_at, claimed_at, "
-                    "revoked_at, max_contiguous_seq, last_sync_at, last_path FROM devices "
-                    "ORDER BY fair, lane")]
+    def devices(self, device_id: str | None = None) -> list[dict[str, Any]]:
+        """Every enrolled device (or the one ``device_id``), with its missing numbers."""
+        found = []
+        for row in self._all(
+                "SELECT enrolment, device_id, fair, lane, enrolled_at, claimed_at, revoked_at, "
+                "max_contiguous_seq, last_sync_at, last_path FROM devices "
+                "WHERE CAST(? AS TEXT) IS NULL OR device_id = ? ORDER BY fair, lane",
+                [device_id, device_id]):
+            missing, missing_count = self._missing(row["device_id"]) if row["device_id"] \
+                else ([], 0)
+            found.append(dict(row) | {"missing": missing, "missing_count": missing_count})
+        return found
 
     def quarantined(self, fair: str | None = None, newest: int | None = None
                     ) -> list[dict[str, Any]]:
@@ -825,7 +835,7 @@ class SqlLedger:
         """One lane's page: its device (fair, lane, sync), its days (entries and totals on
         the ledger, and what each day close said, newest first), a page of its entries
         (newest first) and how many it has; None for a device the ledger does not know."""
-        found = [d for d in self.devices() if d["device_id"] == device_id]
+        found = self.devices(device_id)
         if not found:
             return None
         days = [dict(r) for r in self._all(

@@ -75,19 +75,6 @@ ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # bidirectional overrides and isolates: they turn a name around on a treasurer's page
 BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
-SALE_KEYS = frozenset({"v", "id", "seq", "kind", "ref_id", "reason", "shift", "business_date",
-                       "confirmed_at", "volunteer", "training", "currency", "total", "lines",
-                       "tenders", "change", "catalog_version", "catalog_published", "rates"})
-SALE_OPTIONAL = frozenset({"ref_id", "reason", "catalog_version", "catalog_published"})
-LINE_KEYS = frozenset({"kind", "code", "name_es", "name_en", "price_class", "grams", "count",
-                       "unit_price", "amount", "voided", "tags", "scale_frame"})
-TENDER_KEYS = frozenset({"method", "currency", "amount", "reference", "verified"})
-CHANGE_KEYS = frozenset({"currency", "amount"})
-RATE_KEYS = frozenset({"base", "quote", "value", "version", "effective", "published",
-                       "reason"})
-RATE_OPTIONAL = frozenset({"published", "reason"})  # published: the ledger's rates version
-
-
 @dataclass(frozen=True)
 class Known:
     """What the checker knows of the network (an empty set: anything well-formed)."""
