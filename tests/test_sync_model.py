@@ -90,6 +90,33 @@ class LossyTransport(httpx.BaseTransport):
         return response
 
 
+def copied(templates: list[LaneDir], prefix: str) -> tuple[Path, list[LaneDir]]:
+    """A folder of this example's own, with a copy of each ready stall in it."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    lanes = []
+    for n, template in enumerate(templates):
+        shutil.copytree(template.path, folder / f"s{n}")
+        lanes.append(LaneDir(folder / f"s{n}"))
+    return folder, lanes
+
+
+def pushed(lane: LaneDir, token: str, transport: httpx.BaseTransport,
+           crash_after_reply: bool = False) -> Any:
+    """One stall's relay, over ``transport``; ``crash_after_reply``: the stall loses power
+    between the reply and writing the acks."""
+    store = Journal.open(lane.path / DB_NAME)
+
+    def crash() -> None:
+        raise Crash
+
+    try:
+        with LedgerClient("http://ledger", token, transport=transport) as client:
+            return push(store, client, batch_size=4,
+                        after_reply=crash if crash_after_reply else None)
+    finally:
+        store.close()  # a crashed stall's journal is reopened from the file next time
+
+
 @pytest.fixture(scope="module")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> list[LaneDir]:
     """One ready stall per device id (catalog, rate, shift), copied for every example."""
@@ -104,11 +131,7 @@ class SyncModel(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.dir = Path(tempfile.mkdtemp(prefix="fairpos-model-"))
-        self.lanes = []
-        for n, template in enumerate(self.templates):
-            shutil.copytree(template.path, self.dir / f"s{n}")
-            self.lanes.append(LaneDir(self.dir / f"s{n}"))
+        self.dir, self.lanes = copied(self.templates, "fairpos-model-")
         self.db = self.new_db[0](self.dir)
         ledger = open_ledger(self.db)
         ledger.publish((FIXTURES / "feria-catalog.csv").read_text(), "catalog.csv", "USD")
@@ -152,18 +175,7 @@ class SyncModel(RuleBasedStateMachine):
         return {r[0]: (r[1], r[2]) for r in rows}
 
     def sync(self, n: int, crash_after_reply: bool = False) -> Any:
-        store = Journal.open(self.lanes[n].path / DB_NAME)
-
-        def crash() -> None:
-            raise Crash
-
-        try:
-            with LedgerClient("http://ledger", self.tokens[n], transport=self.transport
-                              ) as client:
-                return push(store, client, batch_size=4,
-                            after_reply=crash if crash_after_reply else None)
-        finally:
-            store.close()  # a crashed stall's journal is reopened from the file next time
+        return pushed(self.lanes[n], self.tokens[n], self.transport, crash_after_reply)
 
     @rule(n=st.integers(0, STALLS - 1), count=st.integers(1, 6))
     def ring_up(self, n: int, count: int) -> None:
@@ -221,11 +233,7 @@ class HubModel(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.dir = Path(tempfile.mkdtemp(prefix="fairpos-hub-model-"))
-        self.lanes = []
-        for n, template in enumerate(self.templates):
-            shutil.copytree(template.path, self.dir / f"s{n}")
-            self.lanes.append(LaneDir(self.dir / f"s{n}"))
+        self.dir, self.lanes = copied(self.templates, "fairpos-hub-model-")
         centre = open_ledger(self.dir / "centre.db")
         centre.publish((FIXTURES / "feria-catalog.csv").read_text(), "catalog.csv", "USD")
         centre.publish((FIXTURES / "feria-rates.csv").read_text(), "rates.csv", "USD")
@@ -255,18 +263,7 @@ class HubModel(RuleBasedStateMachine):
             relay_once(self.hub, client)
 
     def sync(self, n: int, crash_after_reply: bool = False) -> Any:
-        store = Journal.open(self.lanes[n].path / DB_NAME)
-
-        def crash() -> None:
-            raise Crash
-
-        try:
-            with LedgerClient("http://hub", self.tokens[n], transport=self.site_link
-                              ) as client:
-                return push(store, client, batch_size=4,
-                            after_reply=crash if crash_after_reply else None)
-        finally:
-            store.close()
+        return pushed(self.lanes[n], self.tokens[n], self.site_link, crash_after_reply)
 
     def teardown(self) -> None:
         try:

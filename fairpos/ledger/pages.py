@@ -204,7 +204,10 @@ LANE_PAGE = 50  # entries per page of /lane/DEVICE
 
 def pager(href: str, offset: int, shown: int, total: int, size: int) -> str:
     """"Newer · 51–100 of 230 · Older" for a list shown ``size`` at a time from ``offset``;
-    ``href`` + a start is each link."""
+    ``href`` + a start is each link (nothing when the list is empty: the table says so)."""
+    if not total:
+        return ""
+
     def link(start: int, text: str) -> str:
         return f'<a href="{escape(href + str(start), quote=True)}">{escape(text)}</a>'
 
