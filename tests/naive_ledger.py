@@ -54,6 +54,16 @@ async def batch(request: Request) -> Response:
                          "conflict": [], "max_contiguous_seq": 0})
 
 
+async def shifts(request: Request) -> Response:
+    """A shift's opening or close: taken, and kept nowhere (what is counted is the sales)."""
+    body = await request.body()
+    if request.headers.get("content-encoding") == "gzip":
+        body = gzip.decompress(body)
+    entries = json.loads(body)["shifts"]
+    return JSONResponse({"accepted": [e["id"] for e in entries], "duplicate": [],
+                         "rejected": [], "conflict": [], "max_contiguous_seq": 0})
+
+
 async def health(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
@@ -72,5 +82,6 @@ async def passed_on(request: Request) -> Response:
 
 
 app = Starlette(routes=[Route("/v1/sales/batch", batch, methods=["POST"]),
+                        Route("/v1/shifts/batch", shifts, methods=["POST"]),
                         Route("/v1/health", health),
                         Route("/{path:path}", passed_on, methods=["GET", "POST"])])

@@ -303,6 +303,11 @@ def test_an_uplink_down_for_a_week_the_site_sells_on_and_every_day_matches(
         closed = centre.all("SELECT DISTINCT device_id, business_date FROM day_closes "
                             "WHERE result = 'match'")
     assert len(closed) == len(lanes) * len(days)
+    # each lane's eight shifts (the first, then one a day), opened and closed, went up too
+    shifts = "SELECT device_id, COUNT(*) FROM shift_entries GROUP BY 1 ORDER BY 1"
+    with site.centre.store() as centre, site.hub.store() as hub:
+        assert [tuple(r) for r in centre.all(shifts)] == [tuple(r) for r in hub.all(shifts)] \
+            == [("WEEK01", 16), ("WEEK02", 16)]
 
 
 def test_the_hub_sends_again_what_the_centre_lost_after_answering_for_it(

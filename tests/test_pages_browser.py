@@ -15,9 +15,10 @@ import httpx
 import pytest
 
 from fairpos.i18n import format_number
+from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Money
 from tests.conftest import ROOT
-from tests.sync_helpers import LedgerServer, connect, payloads, stall
+from tests.sync_helpers import LedgerServer, connect, lane_settings, payloads, stall
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts" / "pages"
@@ -169,6 +170,68 @@ def test_a_treasurer_reviews_the_quarantine_with_a_note(tmp_path: Path, browser:
         shot(page, "quarantine-390")
         with server.store() as ledger:
             assert ledger.all("SELECT payload, payload_hash FROM quarantine") == held
+        page.close()
+    finally:
+        server.stop()
+
+
+def test_a_lane_closed_short_is_read_on_the_day_and_the_week(tmp_path: Path,
+                                                               browser: Any) -> None:
+    """A volunteer counted 5.00 short, recounted 1.50 short and closed with a reason: the
+    day page's cash by lane shows it, and so does the week page (per lane, per volunteer),
+    on a desktop and on a phone, and in its CSV."""
+    server = LedgerServer(tmp_path / "ledger.db")
+    try:
+        lane = stall(tmp_path / "stall", "CASH01", sales=5, seed=7)
+        connect(lane, server)
+        journal = Journal.open(lane.path / DB_NAME)
+        try:
+            shift = journal.require_shift()
+            expected = journal.expected_counts(shift.id)[("cash", "USD")]
+            journal.submit_count({("cash", "USD"): expected - 500})
+            journal.close_shift({("cash", "USD"): expected - 150}, lane_settings(lane),
+                                "Faltó un billete de un dólar")
+        finally:
+            journal.close()
+        lane.run("sync")
+        day = str(payloads(lane)[0]["business_date"])
+        with server.store() as ledger:
+            admin = ledger.admin_token()
+        page = browser.new_page(viewport=DESKTOP, accept_downloads=True)
+        page.goto(f"{server.url}/login")
+        page.fill("#token", admin)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.url}/")
+        page.goto(f"{server.url}/day/{day}?fair=Feria%20Centro")
+        row = page.locator("tr", has_text="Ana").first.inner_text()
+        shown = format_number(Money(expected, "USD"), "en")
+        assert shown in row and "−1.50 USD" in row
+        assert f"first count {format_number(Money(expected - 500, 'USD'), 'en')}" in row
+        assert "Faltó un billete de un dólar" in row
+        assert off_screen(page) == []
+        page.locator("h2", has_text="Cash by lane").scroll_into_view_if_needed()
+        shot(page, "day-cash-1280")
+        page.set_viewport_size(PHONE)
+        assert off_screen(page) == []
+        assert page.locator('td[data-label="Over/short"]').first.is_visible()
+        page.click("text=The week")
+        page.wait_for_url(f"**/week/{day}?fair=Feria%20Centro")
+        assert page.locator("h1").inner_text().startswith("Feria Centro · Week of ")
+        assert page.locator('td[data-label="Over/short"]', has_text="−1.50 USD").count() == 2
+        assert off_screen(page) == []
+        shot(page, "week-390")
+        page.set_viewport_size(DESKTOP)
+        shot(page, "week-1280")
+        with page.expect_download() as download:
+            page.click("a[href*='volunteers.csv']")
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        assert saved.name.startswith("feria-centro-") and saved.name.endswith(
+            "-volunteers.csv")
+        with saved.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+        assert rows == [["Volunteer", "Method", "Code", "Currency", "Shifts", "Short", "Over",
+                         "Over/short"], ["Ana", "Cash", "cash", "USD", "1", "1", "0", "-1.50"]]
         page.close()
     finally:
         server.stop()

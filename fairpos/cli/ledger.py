@@ -331,6 +331,7 @@ def import_bundle(bundle: Path, db: str) -> None:
     """Import a stall's bundle (fairpos export) or a hub's site bundle (fairpos ledger
     export), with the same idempotency as a sync."""
     from fairpos.sync.bundle import BundleError, read_bundle, read_site_bundle
+    from fairpos.sync.wire import MAX_HUB_BATCH, entry_bytes
 
     try:
         site = read_site_bundle(bundle)
@@ -353,6 +354,16 @@ def import_bundle(bundle: Path, db: str) -> None:
             click.echo(_("{name}: device {device}, {accepted} accepted, {duplicate} "
                          "duplicate, {rejected} rejected, {conflict} in conflict.").format(
                 name=bundle.name, device=read.device_id, **totals))
+            shifts = {key: 0 for key in totals}
+            for start in range(0, len(read.shifts), MAX_HUB_BATCH):  # the shifts' entries
+                result = store.ingest_shifts(read.device_id, [
+                    entry_bytes(e) for e in read.shifts[start:start + MAX_HUB_BATCH]], "bundle")
+                for key in shifts:
+                    shifts[key] += len(getattr(result, key))
+            if read.shifts:
+                click.echo(_("Shift openings and closes: {accepted} accepted, {duplicate} "
+                             "duplicate, {rejected} rejected, {conflict} in conflict.").format(
+                    **shifts))
 
 
 @ledger.command("export")

@@ -210,21 +210,25 @@ def _print_day_close(business_date: str, result: dict[str, Any]) -> None:
 def export(lane: Lane, out: Path) -> None:
     """Write every entry not yet on the ledger to a bundle for `fairpos ledger import`."""
     from fairpos.sync.bundle import write_bundle
-    from fairpos.sync.relay import next_payloads
+    from fairpos.sync.relay import next_payloads, shift_payloads
 
     token = lane.settings.ledger.token
     if not token:
         refuse(_("a bundle needs this lane's enrolment: fairpos connect URL --token TOKEN "
                  "(add --offline where the ledger cannot be reached)"))
     journal = lane.journal
-    sales = next_payloads(journal, journal.outbox_summary().pending)
+    waiting = journal.outbox_summary()
+    sales = next_payloads(journal, waiting.pending)
+    shifts = shift_payloads(journal, waiting.shifts_pending)
     try:
-        manifest = write_bundle(out, journal.device_id, sales, token)
+        manifest = write_bundle(out, journal.device_id, sales, token, shifts=shifts)
     except OSError as err:
         refuse(_("cannot write {path}: {error}").format(path=out, error=err.strerror or err))
     click.echo(_("Wrote {count} entries ({first} … {last}) to {path}.").format(
         count=manifest["entries"], first=manifest["first"] or "-",
         last=manifest["last"] or "-", path=out))
+    if shifts:
+        click.echo(_("With {count} shift openings and closes.").format(count=len(shifts)))
 
 
 @main.command("sync-status")

@@ -12,6 +12,10 @@ from typing import Any
 
 from fairpos.journal.sales import SalesBook
 
+# a sale's entries wait in ``outbox``, a shift's opening and close in ``shift_outbox``; an
+# entry's id says which (DEVICE-000123, DEVICE-S000004-close), so an answer is written to both
+OUTBOXES = ("outbox", "shift_outbox")
+
 
 @dataclass(frozen=True)
 class OutboxSummary:
@@ -25,6 +29,7 @@ class OutboxSummary:
     # the hub last reached the centre (None, None: the lane syncs with the centre itself)
     at_hub: int | None = None
     hub_contact: str | None = None
+    shifts_pending: int = 0  # shift openings and closes not yet on the ledger
 
 
 class Outbox(SalesBook):
@@ -39,12 +44,20 @@ class Outbox(SalesBook):
             "SELECT o.entry_id, o.payload FROM outbox o JOIN sales s ON s.id = o.entry_id "
             "WHERE o.state = 'pending' ORDER BY s.seq LIMIT ?", [limit])]
 
+    def shift_outbox_next(self, limit: int) -> list[tuple[str, int, str, str | None]]:
+        """The oldest shift entries still to send: (entry id, shift, "open" or "close", the
+        payload kept from the first send or None)."""
+        return [(r["entry_id"], r["shift_id"], r["stage"], r["payload"]) for r in self.db.all(
+            "SELECT entry_id, shift_id, stage, payload FROM shift_outbox WHERE state = "
+            "'pending' ORDER BY shift_id, stage = 'close' LIMIT ?", [limit])]
+
     def keep_payloads(self, payloads: Sequence[tuple[str, str]]) -> None:
         """Keep (entry id, payload) as sent the first time, so that a resend is the same."""
         with self.transaction():
-            self.db.executemany(
-                "UPDATE outbox SET payload = ? WHERE entry_id = ? AND payload IS NULL",
-                [(payload, entry_id) for entry_id, payload in payloads])
+            for table in OUTBOXES:
+                self.db.executemany(
+                    f"UPDATE {table} SET payload = ? WHERE entry_id = ? AND payload IS NULL",
+                    [(payload, entry_id) for entry_id, payload in payloads])
 
     def outbox_settled(self, acked: Sequence[str], quarantined: Sequence[tuple[str, str]],
                        clock_skew: timedelta | None = None, *, synced: bool = True,
@@ -55,13 +68,14 @@ class Outbox(SalesBook):
         (``synced``), what it said of its link upstream (:meth:`note_upstream`)."""
         now = self.clock().isoformat()
         with self.transaction():
-            self.db.executemany(
-                "UPDATE outbox SET state = 'acked', acked_at = ?, last_error = NULL "
-                "WHERE entry_id = ? AND state = 'pending'", [(now, i) for i in acked])
-            self.db.executemany(
-                "UPDATE outbox SET state = 'quarantined', reason = ? "
-                "WHERE entry_id = ? AND state = 'pending'",
-                [(reason, i) for i, reason in quarantined])
+            for table in OUTBOXES:
+                self.db.executemany(
+                    f"UPDATE {table} SET state = 'acked', acked_at = ?, last_error = NULL "
+                    "WHERE entry_id = ? AND state = 'pending'", [(now, i) for i in acked])
+                self.db.executemany(
+                    f"UPDATE {table} SET state = 'quarantined', reason = ? "
+                    "WHERE entry_id = ? AND state = 'pending'",
+                    [(reason, i) for i, reason in quarantined])
             if synced:  # (not: entries set aside by this lane's own check)
                 self._set_sync("last_sync", now)
                 self._note_upstream(upstream)
@@ -88,17 +102,19 @@ class Outbox(SalesBook):
         or restored from an old backup): send them again. Returns how many."""
         with self.transaction():
             return sum(self.db.execute(
-                "UPDATE outbox SET state = 'pending', acked_at = NULL "
-                "WHERE entry_id = ? AND state = 'acked'", [i]).rowcount for i in entry_ids)
+                f"UPDATE {table} SET state = 'pending', acked_at = NULL "
+                "WHERE entry_id = ? AND state = 'acked'", [i]).rowcount
+                for i in entry_ids for table in OUTBOXES)
 
     def outbox_failed(self, entry_ids: Sequence[str], error: str,
                       clock_skew: timedelta | None = None) -> None:
         """A send that failed, or whose outcome is unknown: the entries stay pending,
         unchanged (``clock_skew``: as in :meth:`outbox_settled`, if a reply came)."""
         with self.transaction():
-            self.db.executemany(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE entry_id = ?",
-                [(error, i) for i in entry_ids])
+            for table in OUTBOXES:
+                self.db.executemany(
+                    f"UPDATE {table} SET attempts = attempts + 1, last_error = ? "
+                    "WHERE entry_id = ?", [(error, i) for i in entry_ids])
             if clock_skew is not None:
                 self._set_sync("clock_skew", str(int(clock_skew.total_seconds())))
 
@@ -108,16 +124,22 @@ class Outbox(SalesBook):
             "THEN created_at END) AS oldest, SUM(state = 'quarantined') AS quarantined "
             "FROM outbox")
         assert row is not None
+        shifts = self.db.one("SELECT SUM(state = 'pending') AS pending, "
+                             "SUM(state = 'quarantined') AS quarantined FROM shift_outbox")
+        assert shifts is not None
         upstream = json.loads(self.sync_value("upstream") or "null")
         return OutboxSummary(int(row["pending"] or 0), row["oldest"],
-                             int(row["quarantined"] or 0), self.sync_value("last_sync"),
+                             int(row["quarantined"] or 0) + int(shifts["quarantined"] or 0),
+                             self.sync_value("last_sync"),
                              None if upstream is None else int(upstream["pending"]),
-                             None if upstream is None else upstream.get("last_contact"))
+                             None if upstream is None else upstream.get("last_contact"),
+                             int(shifts["pending"] or 0))
 
     def quarantined(self) -> list[tuple[str, str]]:
         """(entry id, the ledger's reason) of every quarantined entry."""
         return [(r["entry_id"], r["reason"] or "") for r in self.db.all(
-            "SELECT entry_id, reason FROM outbox WHERE state = 'quarantined' "
+            "SELECT entry_id, reason FROM outbox WHERE state = 'quarantined' UNION ALL "
+            "SELECT entry_id, reason FROM shift_outbox WHERE state = 'quarantined' "
             "ORDER BY entry_id")]
 
     def business_dates(self) -> list[str]:
@@ -157,12 +179,21 @@ class Outbox(SalesBook):
             return sum(self.db.execute(
                 "UPDATE outbox SET payload = NULL WHERE state = 'acked' AND payload IS NOT "
                 "NULL AND entry_id IN (SELECT id FROM sales WHERE business_date = ?)",
+                [day]).rowcount + self.db.execute(
+                "UPDATE shift_outbox SET payload = NULL WHERE state = 'acked' AND payload IS "
+                "NOT NULL AND shift_id IN (SELECT id FROM shifts WHERE business_date = ?)",
                 [day]).rowcount for day in old)
 
     def latest_business_date(self) -> str | None:
         """The newest business date with entries."""
         day = self.db.value("SELECT MAX(business_date) FROM sales")
         return None if day is None else str(day)
+
+    def shift_entry_ids(self, business_date: str) -> list[str]:
+        """The shift entries of a business date (its shifts' openings and closes)."""
+        return [r["entry_id"] for r in self.db.all(
+            "SELECT o.entry_id FROM shift_outbox o JOIN shifts s ON s.id = o.shift_id "
+            "WHERE s.business_date = ? ORDER BY o.entry_id", [business_date])]
 
     def entry_ids(self, business_date: str) -> list[str]:
         """Every entry of a business date, in order."""

@@ -311,6 +311,39 @@ def m009_print_claims(db: Migratable) -> None:
     )
 
 
+@migration
+def m010_shift_outbox(db: Migratable) -> None:
+    # A shift's opening and its close travel to the ledger as entries of their own, each
+    # waiting here like a sale in the outbox (its payload kept as first sent). The shifts
+    # already in the journal are queued too.
+    db.executescript(
+        """
+        CREATE TABLE shift_outbox (
+            entry_id TEXT PRIMARY KEY,
+            shift_id INTEGER NOT NULL REFERENCES shifts(id),
+            stage TEXT NOT NULL CHECK (stage IN ('open', 'close')),
+            created_at TEXT NOT NULL,
+            payload TEXT,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'acked', 'quarantined')),
+            reason TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            acked_at TEXT,
+            UNIQUE (shift_id, stage)
+        );
+        CREATE INDEX shift_outbox_state ON shift_outbox (state);
+        INSERT INTO shift_outbox (entry_id, shift_id, stage, created_at)
+            SELECT d.id || '-S' || printf('%06d', s.id) || '-open', s.id, 'open', s.opened_at
+            FROM shifts s, device d;
+        INSERT INTO shift_outbox (entry_id, shift_id, stage, created_at)
+            SELECT d.id || '-S' || printf('%06d', s.id) || '-close', s.id, 'close',
+                   s.closed_at
+            FROM shifts s, device d WHERE s.closed_at IS NOT NULL;
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the journal's tables up to date, each step once, in order (sqlite-utils
     ``Migrations``; it is loaded only when a step is due, so opening a journal stays quick)."""

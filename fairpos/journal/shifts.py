@@ -31,6 +31,7 @@ class ShiftInfo:
     business_date: str
     training: bool
     closed_at: str | None
+    close_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class ShiftBook(CatalogBook):
     @staticmethod
     def _shift(row: sqlite3.Row) -> ShiftInfo:
         return ShiftInfo(row["id"], row["volunteer"], row["opened_at"], row["business_date"],
-                         bool(row["training"]), row["closed_at"])
+                         bool(row["training"]), row["closed_at"], row["close_reason"])
 
     def require_shift(self) -> ShiftInfo:
         shift = self.current_shift()
@@ -128,11 +129,19 @@ class ShiftBook(CatalogBook):
                 "INSERT INTO shift_counts (shift_id, stage, method, currency, amount) "
                 "VALUES (?, 'float', 'cash', ?, ?)",
                 [(shift_id, currency, amount) for currency, amount in sorted(floats.items())])
+            self._queue_shift_entry(shift_id, "open", now.isoformat())
             self._audit("shift_open", shift_id=shift_id, volunteer=volunteer, training=training,
                         floats=dict(floats),
                         **({"earlier_date": last.isoformat()} if last is not None
                            and now.date() < last else {}))
         return self.shift(shift_id)
+
+    def _queue_shift_entry(self, shift_id: int, stage: str, at: str) -> None:
+        """The shift's opening or close, queued for the ledger (in the caller's
+        transaction)."""
+        self.db.execute("INSERT INTO shift_outbox (entry_id, shift_id, stage, created_at) "
+                        "VALUES (?,?,?,?)",
+                        [f"{self.device_id}-S{shift_id:06d}-{stage}", shift_id, stage, at])
 
     def floats(self, shift_id: int) -> dict[str, int]:
         return {r["currency"]: r["amount"] for r in self.db.all(
@@ -223,8 +232,10 @@ class ShiftBook(CatalogBook):
             "INSERT INTO shift_counts (shift_id, stage, method, currency, amount, expected) "
             "VALUES (?, 'close', ?, ?, ?, ?)",
             [(shift.id, c.method, c.currency, c.counted, c.expected) for c in lines])
+        closed_at = self.clock().isoformat()
         self.db.execute("UPDATE shifts SET closed_at = ?, close_reason = ? WHERE id = ?",
-                        [self.clock().isoformat(), reason, shift.id])
+                        [closed_at, reason, shift.id])
+        self._queue_shift_entry(shift.id, "close", closed_at)
         self._audit("shift_close", shift_id=shift.id, reason=reason, round=len(rounds),
                     differences={f"{c.method}:{c.currency}": c.difference for c in lines
                                  if c.difference})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -24,10 +25,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from fairpos.ledger import pages
+from fairpos.i18n import _
+from fairpos.ledger import pages, shift_pages
 from fairpos.ledger.limits import SESSION_HOURS
 from fairpos.ledger.store import Device, Hub, LedgerError, LedgerStore
 from fairpos.sync.schema import split_id
+from fairpos.sync.shift_entries import split_shift_id
 from fairpos.sync.wire import (
     MAX_BATCH,
     MAX_BODY,
@@ -86,10 +89,10 @@ async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
     return await run_in_threadpool(decode_body, body, gzipped, limit)
 
 
-async def read_batch(request: Request) -> tuple[Any, list[bytes]]:
+async def read_batch(request: Request, what: str = "sales") -> tuple[Any, list[bytes]]:
     """A batch's device id and its entries' JSON, each to be read on its own."""
     body, gzipped = await read_body(request)
-    return await run_in_threadpool(decode_batch, body, gzipped)
+    return await run_in_threadpool(decode_batch, body, gzipped, MAX_BODY, what)
 
 
 async def read_form(request: Request, limit: int = 4096) -> dict[str, str]:
@@ -191,57 +194,55 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         return JSONResponse({"device_id": claimed.device_id, "fair": claimed.fair,
                              "lane": claimed.lane})
 
-    async def batch(request: Request) -> Response:
-        caller = await caller_of(request)
-        if isinstance(caller, JSONResponse):
-            return caller
-        if isinstance(caller, Hub):
-            return await hub_batch(request, caller)
-        device = caller
-        if device.device_id is None:
-            return error(403, "this token has not been connected to a device yet "
-                              "(fairpos connect)", code=NOT_CLAIMED)
-        try:
-            named, sales = await read_batch(request)
-        except WireError as err:
-            return refused(err)
-        if named is not None and named != device.device_id:
-            return error(403, f"this token is device {device.device_id}, not {named}")
-        return await ingested(device, sales, "direct")
+    def batches_of(what: str) -> Handler:
+        """The handler of a batch of ``what``: "sales", or "shifts" (openings and closes)."""
+        async def batch(request: Request) -> Response:
+            caller = await caller_of(request)
+            if isinstance(caller, JSONResponse):
+                return caller
+            if not isinstance(caller, Hub) and caller.device_id is None:
+                return error(403, "this token has not been connected to a device yet "
+                                  "(fairpos connect)", code=NOT_CLAIMED)
+            try:
+                named, entries = await read_batch(request, what)
+            except WireError as err:
+                return refused(err)
+            if isinstance(caller, Hub):  # one device of its fair, named in the body
+                device = await lane_of_hub(caller, named)
+                if isinstance(device, JSONResponse):
+                    return device
+                return await ingested(device, entries, "hub", what)
+            if named is not None and named != caller.device_id:
+                return error(403, f"this token is device {caller.device_id}, not {named}")
+            return await ingested(caller, entries, "direct", what)
+        return batch
 
-    async def hub_batch(request: Request, hub: Hub) -> Response:
-        """A hub's batch: one device of its fair, named in the body."""
-        try:
-            named, sales = await read_batch(request)
-        except WireError as err:
-            return refused(err)
-        device = await lane_of_hub(hub, named)
-        if isinstance(device, JSONResponse):
-            return device
-        return await ingested(device, sales, "hub")
-
-    async def ingested(device: Device, sales: list[bytes], path: str) -> Response:
-        """``sales`` stored for ``device``: at most a batch (a hub's may be larger), every
+    async def ingested(device: Device, entries: list[bytes], path: str, what: str
+                       ) -> Response:
+        """``entries`` stored for ``device``: at most a batch (a hub's may be larger), every
         one of its own."""
         most = MAX_HUB_BATCH if path == "hub" else MAX_BATCH
-        if len(sales) > most:
-            return error(413, f"at most {most} sales per batch")
+        if len(entries) > most:
+            return error(413, f"at most {most} {what} per batch")
         assert device.device_id is not None
-        reply = await run_in_threadpool(stored, device.device_id, sales, path)
+        reply = await run_in_threadpool(stored, device.device_id, entries, path, what)
         return error(403, reply) if isinstance(reply, str) else JSONResponse(reply)
 
-    def stored(device_id: str, sales: list[bytes], path: str) -> dict[str, Any] | str:
+    def stored(device_id: str, entries: list[bytes], path: str, what: str
+               ) -> dict[str, Any] | str:
         """(In a worker thread.) The batch's reply, or why it is refused: an entry that
         names another device."""
-        for sale in sales:
-            sale_id = named_id(sale)
+        owner_of = split_id if what == "sales" else split_shift_id
+        for entry in entries:
+            entry_id = named_id(entry)
             try:
-                owner = split_id(sale_id)[0] if isinstance(sale_id, str) else device_id
+                owner = owner_of(entry_id)[0] if isinstance(entry_id, str) else device_id
             except WireError:
                 continue  # rejected on its own, with the others accepted
             if owner != device_id:
-                return f"sale {sale_id} is not device {device_id}'s"
-        return with_upstream(device_id, store.ingest(device_id, sales, path).to_json())
+                return f"entry {entry_id} is not device {device_id}'s"
+        ingest = store.ingest if what == "sales" else store.ingest_shifts
+        return with_upstream(device_id, ingest(device_id, entries, path).to_json())
 
     async def own_device(request: Request) -> Device | JSONResponse:
         """The device of the path: the caller's own, or one of its fair's for a hub."""
@@ -348,9 +349,35 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
     def day(request: Request) -> Response:
         fair = request.query_params.get("fair") or None
         report = view.report(request.path_params["day"], fair)
+        cash = shift_pages.cash_part(view.day_cash(request.path_params["day"], fair),
+                                     view.vouchers())
         return HTMLResponse(pages.day_page(
             report, view.devices(), view.quarantined(fair, newest=pages.QUARANTINE_SHOWN),
-            view.quarantine_count(fair)))
+            view.quarantine_count(fair), cash))
+
+    def week_of(request: Request) -> dict[str, Any] | None:
+        """The week of the path's day, for the query's fair (None: not a date)."""
+        try:
+            day = date.fromisoformat(request.path_params["day"])
+        except ValueError:
+            return None
+        return view.week_over_short(shift_pages.monday_of(day),
+                                    request.query_params.get("fair") or None)
+
+    def week(request: Request) -> Response:
+        found = week_of(request)
+        if found is None:
+            return HTMLResponse(pages.page(_("Not a date"), ""), status_code=404)
+        fairs = sorted({d["fair"] for d in view.devices()})
+        return HTMLResponse(shift_pages.week_page(found, fairs, view.vouchers()))
+
+    def week_csv(request: Request) -> Response:
+        found = week_of(request)
+        table = request.path_params["table"]
+        rows = None if found is None else shift_pages.week_csv(found, table, view.vouchers())
+        if found is None or rows is None:
+            return error(404, f"there is no table {table} for that week")
+        return csv_response(rows, shift_pages.week_csv_name(found, table))
 
     def lane(request: Request) -> Response:
         offset = offset_of(request)
@@ -392,6 +419,9 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         table = request.path_params["table"]
         if table == "quarantine":  # (each table reads only what it shows)
             rows: str | None = pages.quarantine_csv(view.quarantined(fair))
+        elif table == "cash":
+            rows = shift_pages.cash_csv(view.day_cash(request.path_params["day"], fair),
+                                        view.vouchers())
         else:
             rows = pages.csv_rows(view.report(request.path_params["day"], fair), table,
                                   view.devices() if table == "sync" else [])
@@ -421,7 +451,8 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
     return Starlette(exception_handlers={ClientDisconnect: gone}, lifespan=lifespan, routes=[
         Route("/v1/health", health),
         Route("/v1/devices/claim", claim, methods=["POST"]),
-        Route("/v1/sales/batch", batch, methods=["POST"]),
+        Route("/v1/sales/batch", batches_of("sales"), methods=["POST"]),
+        Route("/v1/shifts/batch", batches_of("shifts"), methods=["POST"]),
         Route("/v1/devices/{device}/sync-state", sync_state),
         Route("/v1/devices/{device}/day-close", day_close, methods=["POST"]),
         Route("/v1/hub/lanes", hub_lanes),
@@ -435,6 +466,8 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         Route("/quarantine.csv", admin(quarantine_csv)),
         Route("/quarantine", admin(quarantine)),
         Route("/lane/{device}", admin(lane)),
+        Route("/week/{day}", admin(week)),
+        Route("/week/{day}/{table}.csv", admin(week_csv)),
         Route("/quarantine/{id:int}/review", review, methods=["POST"]),
     ])
 

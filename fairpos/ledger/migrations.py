@@ -178,6 +178,33 @@ CREATE TABLE IF NOT EXISTS quarantine_reviews (
     at TEXT NOT NULL
 );
 """, ("quarantine_reviews",)),
+    Step(5, "shifts", """
+CREATE TABLE IF NOT EXISTS shift_entries (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    shift {bigint} NOT NULL,
+    stage TEXT NOT NULL CHECK (stage IN ('open', 'close')),
+    business_date TEXT NOT NULL,
+    volunteer TEXT NOT NULL,
+    training {bigint} NOT NULL,
+    at TEXT NOT NULL,
+    reason TEXT,
+    payload TEXT NOT NULL,
+    payload_hash TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS shift_entries_day ON shift_entries (business_date, device_id);
+CREATE TABLE IF NOT EXISTS shift_counts (
+    entry_id TEXT NOT NULL REFERENCES shift_entries(id),
+    method TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    opening {bigint} NOT NULL,
+    expected {bigint} NOT NULL,
+    first_count {bigint} NOT NULL,
+    counted {bigint} NOT NULL,
+    PRIMARY KEY (entry_id, method, currency)
+);
+""", ("shift_entries", "shift_counts")),
 )
 
 

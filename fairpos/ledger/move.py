@@ -20,10 +20,12 @@ TABLES: tuple[tuple[str, str | None], ...] = (
     ("vouchers", None), ("catalogs", None), ("rate_sets", None), ("sales", None),
     ("sale_lines", None), ("sale_tenders", None), ("quarantine", "id"), ("lane_rates", None),
     ("day_closes", "id"), ("hubs", "hub"), ("upstream_acks", None), ("upstream_state", None),
-    ("fairs", None), ("quarantine_reviews", "id"),
+    ("fairs", None), ("quarantine_reviews", "id"), ("shift_entries", None),
+    ("shift_counts", None),
 )
 # What is compared, table by table: rows, a sum where there is money, a hash of every row.
-SUMS = {"sales": "total", "sale_lines": "amount", "sale_tenders": "amount"}
+SUMS = {"sales": "total", "sale_lines": "amount", "sale_tenders": "amount",
+        "shift_counts": "counted"}
 
 
 @dataclass(frozen=True)

@@ -370,7 +370,9 @@ def class_label(price_class: dict[str, Any]) -> str:
 
 
 def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
-             quarantined: Sequence[dict[str, Any]], in_quarantine: int | None = None) -> str:
+             quarantined: Sequence[dict[str, Any]], in_quarantine: int | None = None,
+             cash: str = "") -> str:
+    """A business date's figures (``cash``: its shifts' counts, lane by lane, as HTML)."""
     day, fair = report["business_date"], report["fair"]
     suffix = f"?fair={quote(fair)}" if fair else ""
     currency = next(iter(report["totals"]), "USD")
@@ -381,10 +383,10 @@ def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
     totals = ", ".join(f"{money(v, c)} {escape(c)}" for c, v in report["totals"].items())
     summary = _("{sales} sales ({entries} entries with voids and refunds)").format(
         sales=count(report["sales_count"]), entries=count(report["entries"]))
-    back, nothing = _("All days"), _("no sales")
+    back, nothing, week = _("All days"), _("no sales"), _("The week")
     parts = [
-        f'<p><a href="/">{escape(back)}</a> · {escape(summary)} · '
-        f"{totals or escape(nothing)}</p>",
+        f'<p><a href="/">{escape(back)}</a> · <a href="/week/{quote(day)}{suffix}">'
+        f"{escape(week)}</a> · {escape(summary)} · {totals or escape(nothing)}</p>",
         h2(_("Tenders")), csv_link("tenders"),
         table([_("Method"), _("Currency"), _("Amount")],
               [(method_label(t["method"]), t["currency"], money(t["amount"], t["currency"]))
@@ -394,6 +396,7 @@ def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
               [(lane["fair"], lane["lane"], lane["device_id"], count(lane["sales_count"]),
                 f'{money(lane["total"], lane["currency"])} {lane["currency"]}')
                for lane in report["lanes"]], numeric=(1, 3, 4)),
+        h2(_("Cash by lane")), csv_link("cash"), cash,
         h2(_("Sales by hour")), csv_link("hours"),
         bars([f'{h["hour"]}:00' for h in report["hours"]],
              [h["sales_count"] for h in report["hours"]],

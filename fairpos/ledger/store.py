@@ -37,6 +37,7 @@ from fairpos.i18n import _
 from fairpos.ledger.backends import Backend, PostgresBackend, SqliteBackend, is_postgresql
 from fairpos.ledger.limits import MISSING_SHOWN, SEQ_AHEAD, SESSION_HOURS
 from fairpos.ledger.migrations import migrate as apply_migrations
+from fairpos.ledger.shifts import day_cash, store_shift_entries, week_over_short
 from fairpos.money import MoneyError, check_currency, parse_rate
 from fairpos.sale import Sale
 from fairpos.sync.schema import (
@@ -48,6 +49,7 @@ from fairpos.sync.schema import (
     read_entry,
     split_id,
 )
+from fairpos.sync.shift_entries import SHIFT_ID, ShiftEntry, read_shift_entry
 from fairpos.sync.wire import MAX_HUB_BATCH, DayFigures, WireError, entry_bytes, token_hash
 from fairpos.tenders import BUILTIN_METHODS
 
@@ -119,6 +121,8 @@ class LedgerStore(Protocol):
                          ) -> Device | None: ...
     def ingest(self, device_id: str, sales: Sequence[Any], path: str = "direct"
                ) -> BatchResult: ...
+    def ingest_shifts(self, device_id: str, entries: Sequence[bytes], path: str = "direct"
+                      ) -> BatchResult: ...
     def hub_for_token(self, token: str) -> Hub | None: ...
     def device_by_id(self, device_id: str) -> Device | None: ...
     def fair_lanes(self, fair: str) -> list[dict[str, Any]]: ...
@@ -144,6 +148,9 @@ class LedgerStore(Protocol):
     def lane(self, device_id: str, offset: int = 0, limit: int = 50
              ) -> dict[str, Any] | None: ...
     def days_at_a_glance(self) -> list[dict[str, Any]]: ...
+    def day_cash(self, business_date: str, fair: str | None = None
+                 ) -> list[dict[str, Any]]: ...
+    def week_over_short(self, monday: date, fair: str | None = None) -> dict[str, Any]: ...
 
 
 class SqlLedger:
@@ -395,7 +402,7 @@ class SqlLedger:
     def payloads_of(self, device_id: str, ids: Sequence[str]) -> list[str]:
         """The stored payloads of those of ``ids`` this ledger holds for ``device_id``, in
         their order on the lane."""
-        wanted = [str(i) for i in ids]
+        wanted = [str(i) for i in ids if not SHIFT_ID.fullmatch(str(i))]
         found: list[tuple[int, str]] = []
         for start in range(0, len(wanted), _IDS_PER_QUERY):
             part = wanted[start:start + _IDS_PER_QUERY]
@@ -403,6 +410,28 @@ class SqlLedger:
                 f"SELECT seq, payload FROM sales WHERE device_id = ? AND id IN "
                 f"({','.join('?' * len(part))})", [device_id, *part]))
         return [payload for _seq, payload in sorted(found)]
+
+    def shift_payloads_of(self, device_id: str, ids: Sequence[str]) -> list[str]:
+        """The stored payloads of those of ``ids`` that are shift entries this ledger holds
+        for ``device_id``."""
+        wanted = [str(i) for i in ids if SHIFT_ID.fullmatch(str(i))][:_IDS_PER_QUERY]
+        if not wanted:
+            return []
+        return [row[0] for row in self._all(
+            f"SELECT payload FROM shift_entries WHERE device_id = ? AND id IN "
+            f"({','.join('?' * len(wanted))}) ORDER BY id", [device_id, *wanted])]
+
+    def upstream_shift_backlog(self) -> list[tuple[str, list[str]]]:
+        """At a hub: the shift entries the centre has not answered for yet, by device
+        (device id, stored payloads)."""
+        backlog: dict[str, list[str]] = {}
+        for device_id, payload in self._all(
+                "SELECT e.device_id, e.payload FROM shift_entries e LEFT JOIN upstream_acks a "
+                "ON a.sale_id = e.id WHERE a.sale_id IS NULL ORDER BY e.device_id, e.id"):
+            kept = backlog.setdefault(device_id, [])
+            if len(kept) < MAX_HUB_BATCH:
+                kept.append(payload)
+        return list(backlog.items())
 
     def site_backlog(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
         """At a hub: every entry not at the centre yet, by lane — (device id, the lane's
@@ -563,6 +592,33 @@ class SqlLedger:
             result.max_contiguous_seq = self._advance(conn, device_id, current, now, path)
         return result
 
+    def ingest_shifts(self, device_id: str, entries: Sequence[bytes], path: str = "direct"
+                      ) -> BatchResult:
+        """Store a batch of one device's shift entries (openings and closes, each its JSON
+        bytes as sent) in one transaction, as :meth:`ingest` stores sales."""
+        known = self.known()
+        checked = [_read_shift(raw, known) for raw in entries]
+        now = self.clock()
+        with self.transaction() as conn:
+            lock = " FOR UPDATE" if self.backend.dialect == "postgresql" else ""
+            current = int(conn.execute("SELECT max_contiguous_seq FROM devices "
+                                       f"WHERE device_id = ?{lock}", [device_id]).fetchone()[0])
+            outcome = store_shift_entries(conn, device_id, checked, now)
+            conn.execute("UPDATE devices SET last_sync_at = ?, last_path = ? "
+                         "WHERE device_id = ?", [now, path, device_id])
+        return BatchResult(outcome["accepted"], outcome["duplicate"], outcome["rejected"],
+                           outcome["conflict"], current)
+
+    def day_cash(self, business_date: str, fair: str | None = None) -> list[dict[str, Any]]:
+        """Each shift of a business date, lane by lane, with its count lines
+        (:func:`fairpos.ledger.shifts.day_cash`)."""
+        return day_cash(self._all, business_date, fair)
+
+    def week_over_short(self, monday: date, fair: str | None = None) -> dict[str, Any]:
+        """A week's over/short per lane and per volunteer
+        (:func:`fairpos.ledger.shifts.week_over_short`)."""
+        return week_over_short(self._all, monday, fair)
+
     @staticmethod
     def _held(conn: Any, ids: list[str]) -> dict[str, str]:
         """The payload hashes of those of ``ids`` already on the ledger."""
@@ -669,21 +725,41 @@ class SqlLedger:
                 held.add(split_id(sale_id)[1])
         # entries in quarantine are not on their way: only a person can settle them
         waiting = [seq for seq in missing if seq not in held]
-        if mine == theirs:
+        lacking = self._shifts_lacking(device_id, figures.get("shifts"))
+        if mine == theirs and not lacking:
             result = "match"
-        elif waiting or missing_count > len(missing):
+        elif waiting or missing_count > len(missing) or lacking:
             result = "pending"
         else:
             result = "mismatch"
+        kept = {**theirs, "shifts": figures["shifts"]} if "shifts" in figures else theirs
         with self.transaction() as conn:
             conn.execute("INSERT INTO day_closes (device_id, business_date, figures, result, at)"
                          " VALUES (?,?,?,?,?)",
-                         [device_id, day, json.dumps(theirs, sort_keys=True), result,
+                         [device_id, day, json.dumps(kept, sort_keys=True), result,
                           self.clock()])
         return {"result": result, "ledger": mine, "stall": theirs,
-                "missing": [f"{device_id}-{seq:06d}" for seq in waiting],
+                "missing": [f"{device_id}-{seq:06d}" for seq in waiting] + lacking,
                 "quarantined": [f"{device_id}-{seq:06d}" for seq in missing
                                 if seq in held]}
+
+    def _shifts_lacking(self, device_id: str, named: Any) -> list[str]:
+        """Of the shift entries a lane names at its day close, those not here (nor in
+        quarantine, where only a person settles them)."""
+        if named is None:
+            return []
+        if not isinstance(named, list) or len(named) > _IDS_PER_QUERY or not all(
+                isinstance(i, str) and SHIFT_ID.fullmatch(i) and
+                i.startswith(f"{device_id}-") for i in named):
+            raise LedgerError(_("day-close names shift entries that are not this device's"))
+        if not named:
+            return []
+        marks = ",".join("?" * len(named))
+        here = {row[0] for row in self._all(
+            f"SELECT id FROM shift_entries WHERE id IN ({marks}) UNION ALL SELECT sale_id "
+            f"FROM quarantine WHERE device_id = ? AND sale_id IN ({marks})",
+            [*named, device_id, *named])}
+        return [i for i in named if i not in here]
 
     # -- catalog and rates ---------------------------------------------------------------------
 
@@ -1042,6 +1118,16 @@ def _checked(device_id: str, sent: Any, known: Known, furthest: int) -> Checked:
                   f"(at most {furthest})")
     return Checked(sale.id, entry.wire, entry.payload, digest, None if reason else sale,
                    reason)
+
+
+def _read_shift(raw: bytes, known: Known) -> ShiftEntry:
+    """A shift entry read and checked; never raises for the entry's sake."""
+    try:
+        return read_shift_entry(raw, known)
+    except Exception as err:  # any entry the checks did not foresee
+        return ShiftEntry("?", raw.decode("utf-8", "replace").encode(), None, 0, "", "", "",
+                          False, "", None, (),
+                          f"the ledger could not read this entry ({type(err).__name__})")
 
 
 LaneRates = dict[tuple[str, str, int], tuple[Decimal, str]]  # (base, quote, version) → value, sale

@@ -10,10 +10,11 @@ site's day whole while the uplink is down. Each round, while the uplink answers,
    devices claimed here first);
 2. takes the centre's newest catalog and rates, the same versions (the hub serves them to
    its lanes, and the last it has while the uplink is down);
-3. pushes what the centre has not answered for, device by device in batches, each entry as
-   the lane sent it (its device id, its stored payload), with the stall's own client: an
-   entry counts as upstream only once the centre's whole reply is read. A timeout or a cut
-   reply sends the same entries again next round; the centre answers them as duplicates;
+3. pushes what the centre has not answered for (sales, then the shifts' openings and
+   closes), device by device in batches, each entry as the lane sent it (its device id, its
+   stored payload), with the stall's own client: an entry counts as upstream only once the
+   centre's whole reply is read. A timeout or a cut reply sends the same entries again next
+   round; the centre answers them as duplicates;
 4. closes at the centre each lane's day the lane closed here, with the lane's own figures,
    once every entry of it is upstream — again until the centre matches them; the entries a
    centre says it lacks (it lost them after answering for them) are sent again.
@@ -50,8 +51,10 @@ def relay_once(store: SqlLedger, client: LedgerClient) -> None:
         if newer is not None:
             store.adopt_published(what, newer)
 
-    def send(device_id: str, payloads: list[str]) -> int:
-        reply = client.push(device_id, [json.loads(p) for p in payloads])
+    def send(device_id: str, payloads: list[str], shifts: bool = False) -> int:
+        entries = [json.loads(p) for p in payloads]
+        reply = client.push_shifts(device_id, entries) if shifts else \
+            client.push(device_id, entries)
         outcomes = [(i, "accepted", "") for i in reply["accepted"]] + \
             [(i, "duplicate", "") for i in reply["duplicate"]] + \
             [(i, "rejected", r) for i, r in reply["rejected"]] + \
@@ -66,6 +69,9 @@ def relay_once(store: SqlLedger, client: LedgerClient) -> None:
         while backlog := store.upstream_backlog():
             if not sum(pool.map(lambda item: send(*item), backlog)):
                 break  # (a centre that answers for nothing: try again next round)
+        while opened_closed := store.upstream_shift_backlog():  # (the shifts' entries)
+            if not sum(pool.map(lambda item: send(item[0], item[1], True), opened_closed)):
+                break
         for done in published:
             done.result()  # (its failure, if any, is the round's)
     for device_id, day, figures, close in store.closes_to_relay():
@@ -76,6 +82,9 @@ def relay_once(store: SqlLedger, client: LedgerClient) -> None:
             again = store.payloads_of(device_id, missing)
             for start in range(0, len(again), MAX_HUB_BATCH):
                 send(device_id, again[start:start + MAX_HUB_BATCH])
+            shifts_again = store.shift_payloads_of(device_id, missing)
+            if shifts_again:
+                send(device_id, shifts_again, shifts=True)
         store.upstream_closed(device_id, day, str(result.get("result")), close)
 
 

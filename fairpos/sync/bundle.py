@@ -26,7 +26,7 @@ import json
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ class Bundle:
     batches: list[list[Any]]
     hashes: list[str]  # each batch's SHA-256, as the manifest lists them
     proof: str | None  # proof of enrolment (None: an old bundle without one)
+    shifts: list[Any] = field(default_factory=list)  # the shifts' openings and closes
 
 
 def bundle_proof(token_digest: str, device_id: str, hashes: list[str]) -> str:
@@ -68,20 +69,27 @@ def bundle_proof(token_digest: str, device_id: str, hashes: list[str]) -> str:
 
 
 def write_bundle(path: Path, device_id: str, sales: list[dict[str, Any]], token: str, *,
-                 digest: str | None = None) -> dict[str, Any]:
-    """Write ``sales`` (wire payloads, oldest first) as a bundle signed for the enrolment of
-    ``token`` (or of the token hashing to ``digest``); returns its manifest."""
-    batches = [sales[i:i + MAX_BATCH] for i in range(0, len(sales), MAX_BATCH)]
+                 digest: str | None = None, shifts: list[dict[str, Any]] | None = None
+                 ) -> dict[str, Any]:
+    """Write ``sales`` (wire payloads, oldest first) and ``shifts`` (shift entries) as a
+    bundle signed for the enrolment of ``token`` (or of the token hashing to ``digest``);
+    returns its manifest. The shift entries travel in batches of their own, after the
+    sales."""
+    shifts = shifts or []
+    batches: list[tuple[str, list[dict[str, Any]]]] = [
+        *(("sales", sales[i:i + MAX_BATCH]) for i in range(0, len(sales), MAX_BATCH)),
+        *(("shifts", shifts[i:i + MAX_BATCH]) for i in range(0, len(shifts), MAX_BATCH))]
     manifest: dict[str, Any] = {
         "format": FORMAT, "device_id": device_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "entries": len(sales), "first": sales[0]["id"] if sales else None,
+        "entries": len(sales), "shift_entries": len(shifts),
+        "first": sales[0]["id"] if sales else None,
         "last": sales[-1]["id"] if sales else None, "batches": []}
     tmp = path.with_name(path.name + ".partial")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
-        for n, batch in enumerate(batches, start=1):
+        for n, (what, batch) in enumerate(batches, start=1):
             name = f"batches/{n:04d}.json.gz"
-            body = encode_body({"device_id": device_id, "sales": batch})
+            body = encode_body({"device_id": device_id, "sales": [], what: batch})
             archive.writestr(name, body)
             manifest["batches"].append({"name": name, "entries": len(batch),
                                         "sha256": hashlib.sha256(body).hexdigest()})
@@ -175,16 +183,19 @@ def read_bundle(path: Path, content: bytes | None = None) -> Bundle:
             if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
                 raise BundleError(_("{file} is not a fairpos bundle").format(file=path.name))
             batches = []
+            shifts: list[Any] = []
             for item in manifest["batches"]:
                 body = _part(archive, item, path, MAX_BODY)
                 data = decode_body(body, gzipped=True)
                 if data.get("device_id") != manifest["device_id"]:
                     raise BundleError(_("{file}: {part} is another device's").format(
                         file=path.name, part=item["name"]))
-                batches.append(list(data["sales"]))
+                if data["sales"]:
+                    batches.append(list(data["sales"]))
+                shifts.extend(data.get("shifts", []))
             proof = manifest.get("proof")
             return Bundle(str(manifest["device_id"]), batches,
                           [str(item["sha256"]) for item in manifest["batches"]],
-                          proof if isinstance(proof, str) else None)
+                          proof if isinstance(proof, str) else None, list(shifts))
     except UNREADABLE as err:
         raise _unreadable(path, err) from None

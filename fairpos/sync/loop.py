@@ -57,7 +57,8 @@ class SyncStatus:
         return {"problem": self.problem, "summary": None if summary is None else {
             "pending": summary.pending, "oldest": summary.oldest,
             "quarantined": summary.quarantined, "last_sync": summary.last_sync,
-            "at_hub": summary.at_hub, "hub_contact": summary.hub_contact},
+            "at_hub": summary.at_hub, "hub_contact": summary.hub_contact,
+            "shifts_pending": summary.shifts_pending},
             "clock_skew": None if skew is None else int(skew.total_seconds())}
 
     @classmethod
@@ -68,7 +69,8 @@ class SyncStatus:
         return cls(data.get("problem"), None if summary is None else OutboxSummary(
             int(summary["pending"]), summary["oldest"], int(summary["quarantined"]),
             summary["last_sync"], None if at_hub is None else int(at_hub),
-            summary.get("hub_contact")), None if skew is None else timedelta(seconds=int(skew)))
+            summary.get("hub_contact"), int(summary.get("shifts_pending") or 0)),
+            None if skew is None else timedelta(seconds=int(skew)))
 
 
 def push_until_settled(journal: Journal, client: LedgerClient, *, tries: int,

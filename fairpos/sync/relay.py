@@ -25,6 +25,7 @@ from fairpos.i18n import _
 from fairpos.journal import Journal
 from fairpos.money import MoneyError, check_currency, parse_rate
 from fairpos.sync.schema import check_entry
+from fairpos.sync.shift_entries import read_shift_entry, shift_wire
 from fairpos.sync.wire import MAX_BATCH, DayFigures, WireError, encode_body, sale_to_wire
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0, pool=5.0)
@@ -131,10 +132,19 @@ class LedgerClient:
         return dict(reply)
 
     def push(self, device_id: str, sales: list[dict[str, Any]]) -> dict[str, Any]:
-        body = encode_body({"device_id": device_id, "sales": sales})
+        """A batch of sales; the ledger's whole reply, checked."""
+        return self._push(device_id, "sales", sales)
+
+    def push_shifts(self, device_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+        """A batch of shift entries (openings and closes); the reply, checked."""
+        return self._push(device_id, "shifts", entries)
+
+    def _push(self, device_id: str, what: str, sales: list[dict[str, Any]]
+              ) -> dict[str, Any]:
+        body = encode_body({"device_id": device_id, what: sales})
 
         def send() -> Any:
-            return self.json("POST", "/v1/sales/batch", content=body,
+            return self.json("POST", f"/v1/{what}/batch", content=body,
                              headers={"Content-Encoding": "gzip",
                                       "Content-Type": "application/json"})
         try:
@@ -204,6 +214,7 @@ class PushReport:
     duplicate: int = 0
     quarantined: list[tuple[str, str]] = field(default_factory=list)
     batches: int = 0
+    shifts: int = 0  # shift entries the ledger answered for
     error: SyncError | None = None
     unsettled: int = 0  # entries of a batch that went out with no answer (sent again later)
 
@@ -256,9 +267,68 @@ def next_payloads(journal: Journal, limit: int) -> list[dict[str, Any]]:
         return [json.loads(payload or made[entry_id]) for entry_id, payload in entries]
 
 
+def shift_payloads(journal: Journal, limit: int) -> list[dict[str, Any]]:
+    """The next shift entries to send, made once and kept like a sale's (an entry that fails
+    the ledger's check is set aside here, with the reason)."""
+    while True:
+        entries = journal.shift_outbox_next(limit)
+        fresh, failed = [], []
+        for entry_id, shift_id, stage, payload in entries:
+            if payload is not None:
+                continue
+            wire = shift_to_wire(journal, shift_id, stage)
+            refused = read_shift_entry(json.dumps(wire).encode()).refused
+            if refused is not None:
+                failed.append((entry_id, _("this lane's own check: {reason}").format(
+                    reason=refused)))
+                continue
+            fresh.append((entry_id, json.dumps(wire, sort_keys=True)))
+        if fresh:
+            journal.keep_payloads(fresh)
+        if failed:
+            journal.outbox_settled([], failed, synced=False)
+            continue
+        made = dict(fresh)
+        return [json.loads(payload or made[entry_id])
+                for entry_id, _shift, _stage, payload in entries]
+
+
+def shift_to_wire(journal: Journal, shift_id: int, stage: str) -> dict[str, Any]:
+    """A shift's opening or close, as the ledger takes it."""
+    shift = journal.shift(shift_id)
+    return shift_wire(
+        journal.device_id, shift.id, stage, business_date=shift.business_date,
+        volunteer=shift.volunteer, training=shift.training, opened_at=shift.opened_at,
+        floats=journal.floats(shift.id), closed_at=shift.closed_at, reason=shift.close_reason,
+        counts=[(r.counted_at, [(c.method, c.currency, c.expected, c.counted) for c in r.lines])
+                for r in journal.count_rounds(shift.id)] if stage == "close" else None)
+
+
+def push_shifts(journal: Journal, client: LedgerClient, report: PushReport,
+                batch_size: int = MAX_BATCH) -> None:
+    """Send the shift entries pending, as :func:`push` sends sales (into its ``report``)."""
+    while entries := shift_payloads(journal, batch_size):
+        ids = [e["id"] for e in entries]
+        try:
+            reply = client.push_shifts(journal.device_id, entries)
+        except SyncError as err:
+            journal.outbox_failed(ids, str(err), client.clock_skew)
+            report.error = err
+            return
+        quarantined = [*reply["rejected"], *reply["conflict"]]
+        journal.outbox_settled([*reply["accepted"], *reply["duplicate"]], quarantined,
+                               client.clock_skew, upstream=reply["upstream"])
+        report.shifts += len(reply["accepted"]) + len(reply["duplicate"])
+        report.quarantined += quarantined
+        if len(reply["accepted"]) + len(reply["duplicate"]) + len(quarantined) == 0:
+            report.error = SyncError(_("the ledger took none of the batch"))
+            return
+
+
 def push(journal: Journal, client: LedgerClient, *, batch_size: int = MAX_BATCH,
          after_reply: Callable[[], None] | None = None) -> PushReport:
-    """Send everything pending, batch after batch, until the outbox is empty or a send fails.
+    """Send everything pending, batch after batch, until the outbox is empty or a send fails:
+    the sales, then the shifts' openings and closes.
 
     The journal is never held while waiting on the network. ``after_reply`` runs between the
     reply and the acks (tests crash the stall there).
@@ -268,7 +338,9 @@ def push(journal: Journal, client: LedgerClient, *, batch_size: int = MAX_BATCH,
     while True:
         sales = next_payloads(journal, batch_size)
         if not sales:
-            if report.batches == 0 and journal.outbox_summary().at_hub:
+            push_shifts(journal, client, report, batch_size)
+            if report.error is None and report.batches == 0 and \
+                    journal.outbox_summary().at_hub:
                 # nothing to send, but the hub had some of ours not at the centre yet:
                 # ask how that stands now
                 try:
@@ -332,6 +404,8 @@ def pull(journal: Journal, client: LedgerClient, currency: str) -> list[str]:
 
 
 def day_figures(journal: Journal, business_date: str) -> dict[str, Any]:
-    """This device's entries of a business date, figured as the ledger figures them."""
-    return DayFigures.of(business_date, (sale_to_wire(journal.sale(i))
-                                         for i in journal.entry_ids(business_date))).to_json()
+    """This device's entries of a business date, figured as the ledger figures them, and
+    its shift entries of that date (the ledger says which it lacks)."""
+    figures = DayFigures.of(business_date, (sale_to_wire(journal.sale(i))
+                                            for i in journal.entry_ids(business_date)))
+    return {**figures.to_json(), "shifts": journal.shift_entry_ids(business_date)}

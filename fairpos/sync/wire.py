@@ -7,8 +7,11 @@ ledger checks every sale against :mod:`fairpos.sync.schema` before it stores it.
     POST /v1/sales/batch      {"device_id": "...", "sales": [sale, ...]}  (gzip accepted)
       → {"accepted": [id], "duplicate": [id], "rejected": [{"id", "reason"}],
          "conflict": [{"id", "reason"}], "max_contiguous_seq": n}
+    POST /v1/shifts/batch     {"device_id": "...", "shifts": [entry, ...]}: a shift's opening
+                              and close (:mod:`fairpos.sync.shift_entries`), the same reply
     GET  /v1/devices/{id}/sync-state   → resume point, missing seqs, figures per business date
-    POST /v1/devices/{id}/day-close    {"business_date", figures} → match | pending | mismatch
+    POST /v1/devices/{id}/day-close    {"business_date", figures, "shifts": [id]}
+                                       → match | pending | mismatch (and what it lacks)
     GET  /v1/catalog, /v1/rates        → the newest published version, ETag / 304
 """
 
@@ -91,37 +94,47 @@ class Batch(msgspec.Struct):
     device_id: Any = None
 
 
+class ShiftBatch(msgspec.Struct):
+    """A batch of shift entries (openings and closes), as :class:`Batch`."""
+
+    shifts: list[msgspec.Raw]
+    device_id: Any = None
+
+
 class _Named(msgspec.Struct):
     id: Any = None
 
 
-_BATCH = msgspec.json.Decoder(Batch)
+_BATCHES: dict[str, msgspec.json.Decoder[Batch] | msgspec.json.Decoder[ShiftBatch]] = {
+    "sales": msgspec.json.Decoder(Batch), "shifts": msgspec.json.Decoder(ShiftBatch)}
 _NAMED = msgspec.json.Decoder(_Named)
 
 
-def decode_batch(body: bytes, gzipped: bool, limit: int = MAX_BODY
+def decode_batch(body: bytes, gzipped: bool, limit: int = MAX_BODY, what: str = "sales"
                  ) -> tuple[Any, list[bytes]]:
-    """A batch's device id and its entries' JSON bytes; WireError for a body that is not a
-    batch (not JSON, nested too deep, or without its list of sales)."""
+    """A batch's device id and its entries' JSON bytes (``what``: "sales" or "shifts");
+    WireError for a body that is not a batch (not JSON, nested too deep, or without its
+    list of entries)."""
     body = inflated(body, gzipped, limit)
     try:
-        batch = _BATCH.decode(body)
+        batch = _BATCHES[what].decode(body)
     except msgspec.ValidationError as err:
-        raise WireError(f"the body needs a list of sales ({err})") from None
+        raise WireError(f"the body needs a list of {what} ({err})") from None
     except RecursionError:
         raise WireError(f"the body nests deeper than {MAX_DEPTH} levels") from None
     except msgspec.DecodeError:  # (e.g. text that is not valid Unicode: each entry says)
-        return _read_slowly(body)
+        return _read_slowly(body, what)
     if isinstance(batch.device_id, (dict, list)):
         raise WireError("device_id must be text")
-    return batch.device_id, [bytes(raw) for raw in batch.sales]
+    entries = batch.sales if isinstance(batch, Batch) else batch.shifts
+    return batch.device_id, [bytes(raw) for raw in entries]
 
 
-def _read_slowly(body: bytes) -> tuple[Any, list[bytes]]:
+def _read_slowly(body: bytes, what: str) -> tuple[Any, list[bytes]]:
     data = decode_body(body, gzipped=False)
-    sales = data.get("sales") if isinstance(data, dict) else None
+    sales = data.get(what) if isinstance(data, dict) else None
     if not isinstance(sales, list):
-        raise WireError("the body needs a list of sales")
+        raise WireError(f"the body needs a list of {what}")
     device_id = data.get("device_id")
     if isinstance(device_id, (dict, list)):
         raise WireError("device_id must be text")

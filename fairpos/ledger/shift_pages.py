@@ -1,0 +1,168 @@
+"""The counts on the ledger's pages: each lane's cash on a day page — float, expected,
+counted, over/short per method and currency — and a week's over/short per lane and per
+volunteer, on its page and as CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from html import escape
+from typing import Any
+from urllib.parse import quote
+
+from fairpos.i18n import _
+from fairpos.ledger.pages import (
+    Safe,
+    count,
+    csv_amount,
+    csv_file,
+    csv_name,
+    csv_text,
+    h2,
+    lane_link,
+    money,
+    page,
+    table,
+)
+from fairpos.tenders import method_label
+
+
+def signed(minor: int, currency: str) -> Safe:
+    """An over/short: "+1,50 USD" over, "−1,50 USD" short (in red), "0,00 USD" even."""
+    text = f"{'+' if minor > 0 else '−' if minor < 0 else ''}{money(abs(minor), currency)} " \
+           f"{currency}"
+    return Safe(f'<span class="warn">{escape(text)}</span>' if minor < 0 else escape(text))
+
+
+def _clock(moment: str | None) -> str:
+    """The time of day a lane wrote (its own clock): "07:42"."""
+    return moment[11:16] if moment else ""
+
+
+def cash_part(shifts: Sequence[dict[str, Any]], vouchers: Mapping[str, str]) -> str:
+    """A day's shifts lane by lane: a closed shift's count lines (the float, what was
+    expected, what was counted — the first count under it when a recount differed — and
+    the over/short), an open one's float; the volunteer, the shift's hours and the reason
+    given."""
+    rows: list[tuple[Any, ...]] = []
+    for shift in shifts:
+        lane = _("Lane {lane} · {fair}").format(lane=shift["lane"], fair=shift["fair"])
+        where = Safe(f"{escape(lane)}<br>{lane_link(shift['device_id'])}")
+        hours = f"{_clock(shift['opened_at'])}–{_clock(shift['closed_at'])}" \
+            if shift["closed_at"] else _("open since {at}").format(at=_clock(shift["opened_at"]))
+        who = Safe(f"{escape(shift['volunteer'])}<br><small>{escape(hours)}</small>")
+        if not shift["lines"]:
+            rows.append((where, who, "", "", "", "", "", shift["reason"] or ""))
+        for line in shift["lines"]:
+            currency = line["currency"]
+            counted = escape(money(line["counted"], currency))
+            if line["first_count"] != line["counted"]:
+                first = _("first count {amount}").format(
+                    amount=money(line["first_count"], currency))
+                counted += f"<br><small>{escape(first)}</small>"
+            rows.append((where, who, f"{method_label(line['method'], vouchers)} · {currency}",
+                         money(line["opening"], currency) if line["method"] == "cash" else "",
+                         money(line["expected"], currency), Safe(counted),
+                         signed(line["difference"], currency), shift["reason"] or ""))
+    return table([_("Lane"), _("Volunteer"), _("Tender"), _("Float"), _("Expected"),
+                  _("Counted"), _("Over/short"), _("Reason")],
+                 rows, numeric=(3, 4, 5, 6), free=(1, 7))
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_page(week: dict[str, Any], fairs: Sequence[str], vouchers: Mapping[str, str]) -> str:
+    """A week's over/short: per lane and per volunteer, per method and currency, with how
+    many shifts closed short or over; links to the weeks before and after, and CSV."""
+    monday = date.fromisoformat(week["monday"])
+    fair = week["fair"]
+    suffix = f"?fair={quote(fair)}" if fair else ""
+
+    def week_link(day: date, text: str) -> str:
+        return f'<a href="/week/{day.isoformat()}{suffix}">{escape(text)}</a>'
+
+    def csv_link(name: str) -> str:
+        return (f'<small><a href="/week/{monday.isoformat()}/{name}.csv{suffix}">CSV</a>'
+                "</small>")
+
+    choice = "".join(
+        f'<a href="/week/{monday.isoformat()}?fair={quote(f)}">{escape(f)}</a> · '
+        for f in fairs if f != fair)
+    all_fairs, all_days = escape(_("All fairs")), escape(_("All days"))
+    before, after = _("Week before"), _("Week after")
+    every = f'<a href="/week/{monday.isoformat()}">{all_fairs}</a>' if fair else ""
+    heads = [_("Method"), _("Currency"), _("Shifts"), _("Short"), _("Over"), _("Over/short")]
+    lanes = table([_("Lane"), *heads], [
+        (Safe(escape(_("Lane {lane} · {fair}").format(lane=r["lane"], fair=r["fair"]))
+              + "<br>" + lane_link(r["device_id"])), *_counted(r, vouchers))
+        for r in week["lanes"]], numeric=(3, 4, 5, 6))
+    volunteers = table([_("Volunteer"), *heads], [
+        (r["volunteer"], *_counted(r, vouchers)) for r in week["volunteers"]],
+        numeric=(3, 4, 5, 6), free=(0,))
+    title = _("Week of {monday} to {sunday}").format(monday=week["monday"],
+                                                       sunday=week["sunday"])
+    parts = [
+        f'<p><a href="/">{all_days}</a> · '
+        f'{week_link(monday - timedelta(days=7), before)} · '
+        f'{week_link(monday + timedelta(days=7), after)}</p>',
+        f"<p>{choice}{every}</p>" if choice or every else "",
+        h2(_("Over/short per lane")), csv_link("lanes"), lanes,
+        h2(_("Over/short per volunteer")), csv_link("volunteers"), volunteers,
+    ]
+    return page(" · ".join((fair or _("All fairs"), title)), "".join(parts))
+
+
+def _counted(row: dict[str, Any], vouchers: Mapping[str, str]) -> tuple[Any, ...]:
+    return (method_label(row["method"], vouchers), row["currency"], count(row["shifts"]),
+            count(row["short"]), count(row["over"]), signed(row["difference"], row["currency"]))
+
+
+def week_csv(week: dict[str, Any], name: str, vouchers: Mapping[str, str]) -> str | None:
+    """One of the week page's tables as CSV (None: no such table)."""
+    heads = [_("Method"), _("Code"), _("Currency"), _("Shifts"), _("Short"), _("Over"),
+             _("Over/short")]
+
+    def counted(r: dict[str, Any]) -> list[str]:
+        return [csv_text(method_label(r["method"], vouchers)), r["method"], r["currency"],
+                str(r["shifts"]), str(r["short"]), str(r["over"]),
+                csv_amount(r["difference"], r["currency"])]
+
+    if name == "lanes":
+        return csv_file([_("Fair"), _("Lane"), _("Device"), *heads], [
+            [csv_text(r["fair"]), str(r["lane"]), r["device_id"], *counted(r)]
+            for r in week["lanes"]])
+    if name == "volunteers":
+        return csv_file([_("Volunteer"), *heads], [
+            [csv_text(r["volunteer"]), *counted(r)] for r in week["volunteers"]])
+    return None
+
+
+def week_csv_name(week: dict[str, Any], name: str) -> str:
+    return csv_name(f"{week['monday']}-{week['sunday']}", week["fair"], name)
+
+
+def cash_csv(shifts: Sequence[dict[str, Any]], vouchers: Mapping[str, str]) -> str:
+    """The day page's cash by lane as CSV: one row per shift and counted method and
+    currency (an open shift: one row with its opening time)."""
+    rows: list[list[str]] = []
+    for shift in shifts:
+        who = [csv_text(shift["fair"]), str(shift["lane"]), shift["device_id"],
+               csv_text(shift["volunteer"]), str(shift["shift"]), shift["opened_at"] or "",
+               shift["closed_at"] or ""]
+        if not shift["lines"]:
+            rows.append([*who, "", "", "", "", "", "", "", "", csv_text(shift["reason"])])
+        for line in shift["lines"]:
+            currency = line["currency"]
+            rows.append([*who, csv_text(method_label(line["method"], vouchers)),
+                         line["method"], currency, csv_amount(line["opening"], currency),
+                         csv_amount(line["expected"], currency),
+                         csv_amount(line["first_count"], currency),
+                         csv_amount(line["counted"], currency),
+                         csv_amount(line["difference"], currency),
+                         csv_text(shift["reason"])])
+    return csv_file([_("Fair"), _("Lane"), _("Device"), _("Volunteer"), _("Shift"),
+                     _("Opened"), _("Closed"), _("Method"), _("Code"), _("Currency"),
+                     _("Float"), _("Expected"), _("First count"), _("Counted"),
+                     _("Over/short"), _("Reason")], rows)
