@@ -306,6 +306,8 @@ def test_a_lane_without_a_network_brings_its_shifts_by_usb_stick(
     lane = stall(tmp_path / "lane", "USBSH1", sales=2)
     connect(lane, server)
     close_short(lane, 200, "sin cambio")
+    assert "Shift openings and closes waiting: 2" in lane.run("sync-status").stdout
+    assert lane.json("sync-status")["shifts_pending"] == 2
     bundle = tmp_path / "stick.zip"
     said = lane.run("export", "--out", str(bundle)).stdout
     assert "Wrote 2 entries" in said and "With 2 shift openings and closes." in said

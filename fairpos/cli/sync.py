@@ -248,7 +248,8 @@ def sync_status(lane: Lane, as_json: bool) -> None:
                    "clock_behind_seconds": int(behind.total_seconds()) if behind else None,
                    "ledger_clock_skew_seconds":
                        None if skew is None else int(skew.total_seconds()),
-                   "at_hub": summary.at_hub, "hub_contact": summary.hub_contact})
+                   "at_hub": summary.at_hub, "hub_contact": summary.hub_contact,
+                   "shifts_pending": summary.shifts_pending})
         return
     if behind is not None:
         click.echo(_("The clock is behind the last entry of this lane by {minutes} min: check "
@@ -260,6 +261,9 @@ def sync_status(lane: Lane, as_json: bool) -> None:
     click.echo(_("Ledger: {url}").format(url=lane.settings.ledger.url or _("not connected")))
     click.echo(_("Waiting to sync: {entries}").format(entries=entries_text(summary.pending))
                + (_(" (oldest {at})").format(at=summary.oldest[:16]) if summary.oldest else ""))
+    if summary.shifts_pending:
+        click.echo(_("Shift openings and closes waiting: {count}").format(
+            count=summary.shifts_pending))
     click.echo(_("Last sync: {at}").format(at=(summary.last_sync or _("never"))[:19]))
     if summary.at_hub is not None:  # synced through a fair's hub, which said how it stands
         contact = (summary.hub_contact or _("never"))[:19]
