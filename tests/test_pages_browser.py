@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import shutil
 from collections.abc import Iterator
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -218,6 +219,15 @@ def test_a_lane_closed_short_is_read_on_the_day_and_the_week(tmp_path: Path,
         page.wait_for_url(f"**/week/{day}?fair=Feria%20Centro")
         assert page.locator("h1").inner_text().startswith("Feria Centro · Week of ")
         assert page.locator('td[data-label="Over/short"]', has_text="−1.50 USD").count() == 2
+        with server.store() as ledger:
+            moved = ledger.week_sales(date.fromisoformat(day) - timedelta(
+                days=date.fromisoformat(day).weekday()), "Feria Centro")
+        for c in moved["classes"]:  # the chart across weeks, each class by its name
+            label = f'{c["names"]["en"]} ({c["price_class"]}): kilos per week'
+            assert page.locator(f'svg[aria-label="{label}"]').count() == 1
+        top = moved["products"][0]
+        row = page.locator("tr", has_text=top["name"]).first.inner_text()
+        assert format_number(Money(top["this"]["amount"], "USD"), "en") in row and "new" in row
         assert off_screen(page) == []
         shot(page, "week-390")
         page.set_viewport_size(DESKTOP)

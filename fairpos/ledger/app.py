@@ -355,29 +355,33 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
             report, view.devices(), view.quarantined(fair, newest=pages.QUARANTINE_SHOWN),
             view.quarantine_count(fair), cash))
 
-    def week_of(request: Request) -> dict[str, Any] | None:
-        """The week of the path's day, for the query's fair (None: not a date)."""
+    def week_of(request: Request) -> tuple[date, str | None] | None:
+        """The Monday of the path's day and the query's fair (None: not a date)."""
         try:
             day = date.fromisoformat(request.path_params["day"])
         except ValueError:
             return None
-        return view.week_over_short(shift_pages.monday_of(day),
-                                    request.query_params.get("fair") or None)
+        return shift_pages.monday_of(day), request.query_params.get("fair") or None
 
     def week(request: Request) -> Response:
         found = week_of(request)
         if found is None:
             return HTMLResponse(pages.page(_("Not a date"), ""), status_code=404)
         fairs = sorted({d["fair"] for d in view.devices()})
-        return HTMLResponse(shift_pages.week_page(found, fairs, view.vouchers()))
+        return HTMLResponse(shift_pages.week_page(
+            view.week_over_short(*found), view.week_sales(*found), fairs, view.vouchers()))
 
     def week_csv(request: Request) -> Response:
         found = week_of(request)
         table = request.path_params["table"]
-        rows = None if found is None else shift_pages.week_csv(found, table, view.vouchers())
-        if found is None or rows is None:
+        if found is None or table not in ("lanes", "volunteers", "classes", "products"):
             return error(404, f"there is no table {table} for that week")
-        return csv_response(rows, shift_pages.week_csv_name(found, table))
+        counted = view.week_over_short(*found)
+        sales = view.week_sales(*found) if table in ("classes", "products") else {
+            "currency": "", "weeks": [], "classes": [], "products": []}
+        rows = shift_pages.week_csv(counted, sales, table, view.vouchers())
+        assert rows is not None
+        return csv_response(rows, shift_pages.week_csv_name(counted, table))
 
     def lane(request: Request) -> Response:
         offset = offset_of(request)

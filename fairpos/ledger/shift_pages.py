@@ -1,10 +1,11 @@
-"""The counts on the ledger's pages: each lane's cash on a day page — float, expected,
-counted, over/short per method and currency — and a week's over/short per lane and per
-volunteer, on its page and as CSV."""
+"""The counts and the week on the ledger's pages: each lane's cash on a day page — float,
+expected, counted, over/short per method and currency — and the week page: for the assembly,
+kilos and amount per price class week by week (a chart across weeks) and per product beside
+the week before; for the treasurer, over/short per lane and per volunteer. Each as CSV."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from html import escape
 from typing import Any
@@ -13,12 +14,17 @@ from urllib.parse import quote
 from fairpos.i18n import _
 from fairpos.ledger.pages import (
     Safe,
+    bars,
+    class_label,
+    class_name,
     count,
     csv_amount,
     csv_file,
+    csv_kilos,
     csv_name,
     csv_text,
     h2,
+    kilos,
     lane_link,
     money,
     page,
@@ -73,9 +79,11 @@ def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def week_page(week: dict[str, Any], fairs: Sequence[str], vouchers: Mapping[str, str]) -> str:
-    """A week's over/short: per lane and per volunteer, per method and currency, with how
-    many shifts closed short or over; links to the weeks before and after, and CSV."""
+def week_page(week: dict[str, Any], sales: dict[str, Any], fairs: Sequence[str],
+              vouchers: Mapping[str, str]) -> str:
+    """A week: what moved (``sales``: per price class week by week, per product beside the
+    week before) and its over/short per lane and per volunteer, per method and currency,
+    with how many shifts closed short or over; links to the weeks around it, and CSV."""
     monday = date.fromisoformat(week["monday"])
     fair = week["fair"]
     suffix = f"?fair={quote(fair)}" if fair else ""
@@ -108,10 +116,44 @@ def week_page(week: dict[str, Any], fairs: Sequence[str], vouchers: Mapping[str,
         f'{week_link(monday - timedelta(days=7), before)} · '
         f'{week_link(monday + timedelta(days=7), after)}</p>',
         f"<p>{choice}{every}</p>" if choice or every else "",
+        *moved_part(sales, csv_link),
         h2(_("Over/short per lane")), csv_link("lanes"), lanes,
         h2(_("Over/short per volunteer")), csv_link("volunteers"), volunteers,
     ]
     return page(" · ".join((fair or _("All fairs"), title)), "".join(parts))
+
+
+def moved_part(sales: dict[str, Any], csv_link: Callable[[str], str]) -> list[str]:
+    """Per price class, kilos and amount week by week with a chart of the kilos across the
+    weeks; per product, this week beside the week before."""
+    currency, weeks = sales["currency"], sales["weeks"]
+    priced = _("Amount ({currency})").format(currency=currency)
+    charts = [bars([w[5:] for w in weeks], [w["grams"] for w in c["weeks"]],
+                   _("{name}: kilos per week").format(name=class_label(c)),
+                   [kilos(w["grams"]) for w in c["weeks"]]) for c in sales["classes"]]
+    classes = table([_("Week"), _("Class"), _("Kilos"), priced], [
+        (week, class_label(c), kilos(c["weeks"][n]["grams"]),
+         money(c["weeks"][n]["amount"], currency))
+        for n, week in reversed(list(enumerate(weeks))) for c in sales["classes"]
+        if c["weeks"][n] != {"grams": 0, "amount": 0}], numeric=(2, 3))  # (weeks with sales)
+    products = table([_("PLU"), _("Product"), _("Kilos"), _("Pieces"), priced,
+                      _("The week before"), _("Moved")], [
+        (p["code"], p["name"], kilos(p["this"]["grams"]) if p["this"]["grams"] else "",
+         count(p["this"]["count"]) if p["this"]["count"] else "",
+         money(p["this"]["amount"], currency), money(p["before"]["amount"], currency),
+         change(p["this"]["amount"], p["before"]["amount"]))
+        for p in sales["products"]], numeric=(2, 3, 4, 5, 6), free=(1,))
+    return [h2(_("Price classes, week by week")), csv_link("classes"), *charts, classes,
+            h2(_("Products, this week and the week before")), csv_link("products"),
+            products]
+
+
+def change(now: int, before: int) -> str:
+    """How much an amount moved from the week before: "+12 %", "−3 %" ("new": none then)."""
+    if before <= 0:
+        return _("new") if now > 0 else ""
+    percent = round((now - before) * 100 / before)
+    return f"{'+' if percent > 0 else '−' if percent < 0 else ''}{count(abs(percent))} %"
 
 
 def _counted(row: dict[str, Any], vouchers: Mapping[str, str]) -> tuple[Any, ...]:
@@ -119,8 +161,23 @@ def _counted(row: dict[str, Any], vouchers: Mapping[str, str]) -> tuple[Any, ...
             count(row["short"]), count(row["over"]), signed(row["difference"], row["currency"]))
 
 
-def week_csv(week: dict[str, Any], name: str, vouchers: Mapping[str, str]) -> str | None:
+def week_csv(week: dict[str, Any], sales: dict[str, Any], name: str,
+             vouchers: Mapping[str, str]) -> str | None:
     """One of the week page's tables as CSV (None: no such table)."""
+    currency = sales["currency"]
+    priced = _("Amount ({currency})").format(currency=currency)
+    if name == "classes":
+        return csv_file([_("Week"), _("Class"), _("Code"), _("Kilos"), priced], [
+            [week_start, csv_text(class_name(c)), csv_text(c["price_class"]),
+             csv_kilos(c["weeks"][n]["grams"]), csv_amount(c["weeks"][n]["amount"], currency)]
+            for n, week_start in enumerate(sales["weeks"]) for c in sales["classes"]])
+    if name == "products":
+        return csv_file([_("PLU"), _("Product"), _("Kilos"), _("Pieces"), priced,
+                         _("Kilos the week before"), _("The week before")], [
+            [csv_text(p["code"]), csv_text(p["name"]), csv_kilos(p["this"]["grams"]),
+             str(p["this"]["count"]), csv_amount(p["this"]["amount"], currency),
+             csv_kilos(p["before"]["grams"]), csv_amount(p["before"]["amount"], currency)]
+            for p in sales["products"]])
     heads = [_("Method"), _("Code"), _("Currency"), _("Shifts"), _("Short"), _("Over"),
              _("Over/short")]
 

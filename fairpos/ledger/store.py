@@ -38,6 +38,7 @@ from fairpos.ledger.backends import Backend, PostgresBackend, SqliteBackend, is_
 from fairpos.ledger.limits import MISSING_SHOWN, SEQ_AHEAD, SESSION_HOURS
 from fairpos.ledger.migrations import migrate as apply_migrations
 from fairpos.ledger.shifts import day_cash, store_shift_entries, week_over_short
+from fairpos.ledger.weeks import week_sales
 from fairpos.money import MoneyError, check_currency, parse_rate
 from fairpos.sale import Sale
 from fairpos.sync.schema import (
@@ -151,6 +152,8 @@ class LedgerStore(Protocol):
     def day_cash(self, business_date: str, fair: str | None = None
                  ) -> list[dict[str, Any]]: ...
     def week_over_short(self, monday: date, fair: str | None = None) -> dict[str, Any]: ...
+    def week_sales(self, monday: date, fair: str | None = None) -> dict[str, Any]: ...
+    def class_names(self) -> dict[str, dict[str, str]]: ...
 
 
 class SqlLedger:
@@ -618,6 +621,16 @@ class SqlLedger:
         """A week's over/short per lane and per volunteer
         (:func:`fairpos.ledger.shifts.week_over_short`)."""
         return week_over_short(self._all, monday, fair)
+
+    def week_sales(self, monday: date, fair: str | None = None) -> dict[str, Any]:
+        """Kilos and amount per price class over the weeks up to ``monday``'s, and per
+        product that week and the week before (:func:`fairpos.ledger.weeks.week_sales`);
+        each class with its names."""
+        sales = week_sales(self._all, monday, fair)
+        named = self.class_names()
+        for price_class in sales["classes"]:
+            price_class["names"] = named.get(price_class["price_class"])
+        return sales
 
     @staticmethod
     def _held(conn: Any, ids: list[str]) -> dict[str, str]:

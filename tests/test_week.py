@@ -1,0 +1,113 @@
+"""The week page's figures, on both stores: what moved per price class and per product (equal
+to what the entries say, computed here from the payloads), and the over/short per lane and per
+volunteer of the week's shifts (training and other weeks left out)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fairpos.ledger.shift_pages import monday_of
+from fairpos.ledger.store import SqlLedger, open_ledger
+from fairpos.sync.shift_entries import shift_wire
+from fairpos.sync.wire import canonical
+from tests.conftest import FIXTURES, STORES, ledger_db
+from tests.sync_helpers import open_lane, payloads, ring_days
+
+
+@pytest.fixture(params=STORES)
+def ledger(tmp_path: Path, request: pytest.FixtureRequest) -> Any:
+    store = open_ledger(ledger_db(request.param, tmp_path, request))
+    store.publish((FIXTURES / "feria-catalog.csv").read_text(), "feria-catalog.csv", "USD")
+    store.publish((FIXTURES / "feria-rates.csv").read_text(), "feria-rates.csv", "USD")
+    yield store
+    store.close()
+
+
+def claimed(ledger: SqlLedger, device_id: str, fair: str = "Feria Centro", lane: int = 1
+            ) -> None:
+    enrolment, _token = ledger.enrol(fair, lane)
+    ledger.claim(enrolment, device_id)
+
+
+def test_what_moved_week_by_week_is_what_the_entries_say(tmp_path: Path,
+                                                         ledger: SqlLedger) -> None:
+    lane = open_lane(tmp_path / "lane", "WEEK01")
+    lane.run("shift", "close", "--count", "USD:20")
+    ring_days(lane, days=10, per_day=6, start=date(2026, 11, 16))  # Monday 16 to Wednesday 25
+    sent = payloads(lane)
+    claimed(ledger, "WEEK01")
+    result = ledger.ingest("WEEK01", sent)
+    assert len(result.accepted) == len(sent)
+    monday = date(2026, 11, 23)
+    expected_classes: dict[tuple[str, str], list[int]] = {}
+    expected_products: dict[str, dict[str, list[int]]] = {}
+    for sale in sent:
+        week = monday_of(date.fromisoformat(sale["business_date"])).isoformat()
+        for line in sale["lines"]:
+            if line["voided"]:
+                continue
+            if line["price_class"] is not None:
+                kept = expected_classes.setdefault((line["price_class"], week), [0, 0])
+                kept[0] += line["grams"] or 0
+                kept[1] += line["amount"]
+            if line["kind"] == "product":
+                which = "this" if week == monday.isoformat() else "before"
+                product = expected_products.setdefault(line["code"], {
+                    "this": [0, 0, 0], "before": [0, 0, 0]})
+                product[which][0] += line["grams"] or 0
+                product[which][1] += line["count"] or 0
+                product[which][2] += line["amount"]
+    sales = ledger.week_sales(monday)
+    assert sales["weeks"][-2:] == ["2026-11-16", "2026-11-23"] and len(sales["weeks"]) == 8
+    got_classes = {(c["price_class"], week): [c["weeks"][n]["grams"], c["weeks"][n]["amount"]]
+                   for c in sales["classes"] for n, week in enumerate(sales["weeks"])
+                   if c["weeks"][n] != {"grams": 0, "amount": 0}}
+    assert got_classes == expected_classes
+    assert {c["price_class"]: c["names"]["es"] for c in sales["classes"]} == {
+        "G": "Feria grande", "M": "Mini-feria"}
+    assert {p["code"]: {w: [p[w]["grams"], p[w]["count"], p[w]["amount"]]
+                        for w in ("this", "before")} for p in sales["products"]} == \
+        expected_products
+    amounts = [p["this"]["amount"] for p in sales["products"]]
+    assert amounts == sorted(amounts, reverse=True)  # what sold most first
+    assert ledger.week_sales(monday, "Another fair")["classes"] == []
+
+
+def close(device: str, shift: int, day: str, volunteer: str, expected: int, counted: int,
+          training: bool = False) -> bytes:
+    return canonical(shift_wire(
+        device, shift, "close", business_date=day, volunteer=volunteer, training=training,
+        opened_at=f"{day}T07:00:00-04:00", floats={"USD": 2000},
+        closed_at=f"{day}T13:00:00-04:00", reason=None,
+        counts=[(f"{day}T12:55:00-04:00", [("cash", "USD", expected, counted)])]))
+
+
+def test_the_weeks_over_short_per_lane_and_per_volunteer(ledger: SqlLedger) -> None:
+    claimed(ledger, "LANE01", lane=1)
+    claimed(ledger, "LANE02", lane=2)
+    claimed(ledger, "ELSEW1", fair="Feria Norte", lane=1)
+    monday = date(2026, 11, 23)
+    day = [(monday + timedelta(days=n)).isoformat() for n in range(8)]
+    for device, entries in {
+            "LANE01": [close("LANE01", 1, day[0], "Ana", 9000, 8850),
+                       close("LANE01", 2, day[2], "Rosa", 5000, 4800),
+                       close("LANE01", 3, day[3], "Ana", 100, 0, training=True),
+                       close("LANE01", 4, day[7], "Ana", 100, 0)],  # the next week
+            "LANE02": [close("LANE02", 1, day[1], "Ana", 4000, 4050)],
+            "ELSEW1": [close("ELSEW1", 1, day[1], "Ana", 3000, 3000)]}.items():
+        assert len(ledger.ingest_shifts(device, entries).accepted) == len(entries)
+    week = ledger.week_over_short(monday, "Feria Centro")
+    assert [(r["lane"], r["shifts"], r["short"], r["over"], r["difference"])
+            for r in week["lanes"]] == [(1, 2, 2, 0, -350), (2, 1, 0, 1, 50)]
+    assert [(r["volunteer"], r["shifts"], r["short"], r["over"], r["difference"])
+            for r in week["volunteers"]] == [("Ana", 2, 1, 1, -100), ("Rosa", 1, 1, 0, -200)]
+    every = ledger.week_over_short(monday)
+    assert [(r["volunteer"], r["shifts"]) for r in every["volunteers"]] == [("Ana", 3),
+                                                                           ("Rosa", 1)]
+    cash = ledger.day_cash(day[0], "Feria Centro")
+    assert [(s["device_id"], s["volunteer"], s["closed_at"], s["lines"][0]["difference"])
+            for s in cash] == [("LANE01", "Ana", f"{day[0]}T13:00:00-04:00", -150)]
