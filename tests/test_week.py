@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from fairpos.ledger.shift_pages import monday_of
@@ -15,7 +16,7 @@ from fairpos.ledger.store import SqlLedger, open_ledger
 from fairpos.sync.shift_entries import shift_wire
 from fairpos.sync.wire import canonical
 from tests.conftest import FIXTURES, STORES, ledger_db
-from tests.sync_helpers import open_lane, payloads, ring_days
+from tests.sync_helpers import LedgerServer, connect, open_lane, payloads, ring_days
 
 
 @pytest.fixture(params=STORES)
@@ -111,3 +112,28 @@ def test_the_weeks_over_short_per_lane_and_per_volunteer(ledger: SqlLedger) -> N
     cash = ledger.day_cash(day[0], "Feria Centro")
     assert [(s["device_id"], s["volunteer"], s["closed_at"], s["lines"][0]["difference"])
             for s in cash] == [("LANE01", "Ana", f"{day[0]}T13:00:00-04:00", -150)]
+
+
+def test_the_day_shows_each_payment_as_a_share_valued_at_the_days_rate(
+        tmp_path: Path, server: LedgerServer) -> None:
+    lane = open_lane(tmp_path / "lane", "SHARE1")
+    connect(lane, server)
+    # 6.00 USD: 1000 VES by pago móvil, 1000 VES by card, 2 USD cash, 343.84 VES change
+    lane.sell("--line", "G=5kg", "--pay", "pago_movil:VES:1000,ref=00451234,bank=0102",
+              "--pay", "card:VES:1000,ref=778812", "--pay", "cash:USD:2",
+              "--change-currency", "VES")
+    lane.run("sync")
+    day = str(payloads(lane)[0]["business_date"])
+    with server.store() as ledger:
+        tenders = {(t["method"], t["currency"]): t["value"]
+                   for t in ledger.report(day)["tenders"]}
+        admin = ledger.admin_token()
+    # at the published 414.04 VES a dollar: 1000.00 VES is 241.52… → 2.42 USD
+    assert tenders == {("cash", "USD"): 200, ("cash", "VES"): -83, ("card", "VES"): 242,
+                       ("pago_movil", "VES"): 242}
+    page = httpx.get(f"{server.url}/day/{day}", timeout=30,
+                     headers={"Authorization": f"Bearer {admin}"}).text
+    assert 'aria-label="Payments as shares of the day (valued in USD at the day&#x27;s ' \
+           'rates)"' in page
+    assert "Pago móvil VES: 35.4 %" in page and "Debit card VES: 35.4 %" in page
+    assert "Cash USD: 29.2 %" in page  # 2.00 of 6.84 (the change given is not a payment)

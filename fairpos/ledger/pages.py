@@ -369,6 +369,26 @@ def class_label(price_class: dict[str, Any]) -> str:
     return f"{name} ({code})" if name else code
 
 
+def tender_shares(tenders: Sequence[dict[str, Any]], currency: str) -> str:
+    """What each method and currency took, as a share of the day's payments valued in the
+    pricing currency (at the day's rates); a currency with no rate is said, not charted."""
+    valued = [t for t in tenders if t.get("value") is not None and t["value"] > 0]
+    whole = sum(t["value"] for t in valued)
+    if not whole:
+        return ""
+    shares = [t["value"] * 100 / whole for t in valued]
+    chart = bars([f'{method_label(t["method"])} {t["currency"]}' for t in valued],
+                 [t["value"] for t in valued],
+                 _("Payments as shares of the day (valued in {currency} at the day's rates)")
+                 .format(currency=currency),
+                 [f"{format_decimal(round(share, 1), locale=active())} %" for share in shares])
+    unvalued = sorted({t["currency"] for t in tenders if t.get("value") is None})
+    note = "<p><small>" + escape(_("No rate to value {currencies}: left out of the chart.")
+                                 .format(currencies=", ".join(unvalued))) + "</small></p>" \
+        if unvalued else ""
+    return chart + note
+
+
 def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
              quarantined: Sequence[dict[str, Any]], in_quarantine: int | None = None,
              cash: str = "") -> str:
@@ -391,6 +411,7 @@ def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
         table([_("Method"), _("Currency"), _("Amount")],
               [(method_label(t["method"]), t["currency"], money(t["amount"], t["currency"]))
                for t in report["tenders"]], numeric=(2,)),
+        tender_shares(report["tenders"], currency),
         h2(_("Lanes")), csv_link("lanes"),
         table([_("Fair"), _("Lane"), _("Device"), _("Sales"), _("Total")],
               [(lane["fair"], lane["lane"], lane["device_id"], count(lane["sales_count"]),

@@ -39,7 +39,7 @@ from fairpos.ledger.limits import MISSING_SHOWN, SEQ_AHEAD, SESSION_HOURS
 from fairpos.ledger.migrations import migrate as apply_migrations
 from fairpos.ledger.shifts import day_cash, store_shift_entries, week_over_short
 from fairpos.ledger.weeks import week_sales
-from fairpos.money import MoneyError, check_currency, parse_rate
+from fairpos.money import MoneyError, Rate, check_currency, parse_rate
 from fairpos.sale import Sale
 from fairpos.sync.schema import (
     MAX_SEQ,
@@ -756,6 +756,25 @@ class SqlLedger:
                 "quarantined": [f"{device_id}-{seq:06d}" for seq in missing
                                 if seq in held]}
 
+    def day_rates(self, business_date: str, currency: str) -> dict[str, Rate]:
+        """The rates from ``currency`` in force on a business date, to value its tenders: the
+        newest the ledger published effective by then, else the newest a lane set itself."""
+        day = date.fromisoformat(business_date)
+        found: dict[str, tuple[tuple[date, int], Rate]] = {}
+        for version, rates in self.known().rate_sets.items():
+            for (base, quote, effective), value in rates.items():
+                key = (effective, version)
+                if base == currency and effective <= day and (
+                        quote not in found or found[quote][0] < key):
+                    found[quote] = (key, Rate(base, quote, value, version, effective))
+        chosen = {quote: rate for quote, (_key, rate) in found.items()}
+        for quote, version, value in self._all(
+                "SELECT quote, version, value FROM lane_rates WHERE base = ? ORDER BY version",
+                [currency]):
+            if quote not in found:
+                chosen[quote] = Rate(currency, quote, Decimal(value), int(version), day)
+        return chosen
+
     def _shifts_lacking(self, device_id: str, named: Any) -> list[str]:
         """Of the shift entries a lane names at its day close, those not here (nor in
         quarantine, where only a person settles them)."""
@@ -1052,6 +1071,13 @@ class SqlLedger:
             before = hours.get(hour, (0, 0))
             hours[hour] = (before[0] + int(sales), before[1] + int(total))
         zone = zones.get(fair) if fair else None
+        pricing = next(iter(totals), None)
+        if pricing is not None:
+            rates = self.day_rates(business_date, pricing)
+            for tender in tenders:
+                rate = rates.get(tender["currency"])
+                tender["value"] = int(tender["amount"]) if tender["currency"] == pricing \
+                    else None if rate is None else round(rate.to_base(int(tender["amount"])))
         return {"business_date": business_date, "fair": fair, "sales_count": count,
                 "entries": entries, "totals": totals, "tenders": tenders, "lanes": lanes,
                 "products": products, "price_classes": classes,
