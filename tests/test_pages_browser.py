@@ -19,7 +19,7 @@ from fairpos.i18n import format_number
 from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Money
 from tests.conftest import ROOT
-from tests.sync_helpers import LedgerServer, connect, lane_settings, payloads, stall
+from tests.sync_helpers import LedgerServer, connect, lane_settings, open_lane, payloads, stall
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts" / "pages"
@@ -242,6 +242,44 @@ def test_a_lane_closed_short_is_read_on_the_day_and_the_week(tmp_path: Path,
             rows = list(csv.reader(handle))
         assert rows == [["Volunteer", "Method", "Code", "Currency", "Shifts", "Short", "Over",
                          "Over/short"], ["Ana", "Cash", "cash", "USD", "1", "1", "0", "-1.50"]]
+        page.close()
+    finally:
+        server.stop()
+
+
+def test_a_treasurer_reads_pago_movil_against_the_bank(tmp_path: Path, browser: Any) -> None:
+    from tests.test_pago_movil import STATEMENT, sell_pago_movil
+
+    server = LedgerServer(tmp_path / "ledger.db")
+    try:
+        lane = open_lane(tmp_path / "stall", "PMPAGE")
+        connect(lane, server)
+        sell_pago_movil(lane, "00451234", "1000", "4")
+        sell_pago_movil(lane, "9999", "300", "6", unverified=True)
+        lane.run("sync")
+        day = str(payloads(lane)[0]["business_date"])
+        statement = tmp_path / "estado.csv"
+        statement.write_text(STATEMENT.replace(
+            "21/11/2026", date.fromisoformat(day).strftime("%d/%m/%Y")), encoding="utf-8")
+        lane.run("ledger", "statement", "import", str(statement), "--bank", "0102", "--db",
+                 str(server.db))
+        with server.store() as ledger:
+            admin = ledger.admin_token()
+        page = browser.new_page(viewport=DESKTOP)
+        page.goto(f"{server.url}/login")
+        page.fill("#token", admin)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.url}/")
+        page.goto(f"{server.url}/day/{day}")
+        page.click("text=Pago móvil against the bank")
+        page.wait_for_url("**/pago-movil?**")
+        assert page.get_by_text("1 matched (1,000.00 VES)").is_visible()
+        alone = page.locator("tr", has_text="9999").first.inner_text()
+        assert "300.00 VES" in alone and "no" in alone  # unverified, and not on the statement
+        shot(page, "pago-movil-1280")
+        page.set_viewport_size(PHONE)
+        assert off_screen(page) == []
+        shot(page, "pago-movil-390")
         page.close()
     finally:
         server.stop()

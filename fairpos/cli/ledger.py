@@ -306,6 +306,39 @@ def voucher_list(db: str) -> None:
         click.echo(f"{code}\t{name}")
 
 
+@ledger.group()
+def statement() -> None:
+    """The fair's bank statements, to reconcile pago móvil tenders with (the page
+    /pago-movil)."""
+
+
+@statement.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--bank", required=True, metavar="CODE",
+              help="The bank's code, which says how its statement is written: 0102 Banco de "
+                   "Venezuela, 0105 Mercantil, 0108 Provincial, 0134 Banesco.")
+@click.option("--fair", default=None,
+              help="The fair whose account this is (default: the network's, for every fair).")
+@db_option
+def statement_import(file: Path, bank: str, fair: str | None, db: str) -> None:
+    """Import a bank statement (CSV: date, reference, amount, phone). Lines already imported
+    are not counted twice; a file wrong anywhere is refused whole, with the line."""
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = file.read_bytes().decode("cp1252")  # (what some banks' exports are in)
+        except (OSError, UnicodeDecodeError) as err:
+            refuse(_("cannot read {path}: {error}").format(path=file, error=err))
+    except OSError as err:
+        refuse(_("cannot read {path}: {error}").format(path=file, error=err))
+    with opened(db) as store:
+        read, new = store.import_statement(bank.strip(), file.name, text,
+                                           fair.strip() if fair else None)
+    click.echo(_("{name}: {read} statement lines read, {new} new, {old} already "
+                 "imported.").format(name=file.name, read=read, new=new, old=read - new))
+
+
 @ledger.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--currency", default="USD", show_default=True,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from fairpos.i18n import _
-from fairpos.ledger import pages, shift_pages
+from fairpos.ledger import pages, reconciliation_pages, shift_pages
 from fairpos.ledger.limits import SESSION_HOURS
 from fairpos.ledger.store import Device, Hub, LedgerError, LedgerStore
 from fairpos.sync.schema import split_id
@@ -355,6 +355,37 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
             report, view.devices(), view.quarantined(fair, newest=pages.QUARANTINE_SHOWN),
             view.quarantine_count(fair), cash))
 
+    def span_of(request: Request) -> tuple[date, date, str | None] | None:
+        """The query's business dates (``from``, ``to``: the last seven days by default)
+        and fair; None: not dates, or more than a year."""
+        try:
+            last = date.fromisoformat(request.query_params.get("to") or date.today().isoformat())
+            first = date.fromisoformat(request.query_params.get("from") or
+                                       (last - timedelta(days=6)).isoformat())
+        except ValueError:
+            return None
+        if first > last or (last - first).days > 366:
+            return None
+        return first, last, request.query_params.get("fair") or None
+
+    def pago_movil(request: Request) -> Response:
+        span = span_of(request)
+        if span is None:
+            return HTMLResponse(pages.page(_("Not a date"), ""), status_code=404)
+        fairs = sorted({d["fair"] for d in view.devices()})
+        return HTMLResponse(reconciliation_pages.pago_movil_page(view.pago_movil(*span),
+                                                                 fairs))
+
+    def pago_movil_csv(request: Request) -> Response:
+        span = span_of(request)
+        which = request.path_params["list"]
+        if span is None or which not in reconciliation_pages.LISTS:
+            return error(404, f"there is no list {which} for those dates")
+        found = view.pago_movil(*span)
+        rows = reconciliation_pages.pago_movil_csv(found, which)
+        assert rows is not None
+        return csv_response(rows, reconciliation_pages.pago_movil_csv_name(found, which))
+
     def week_of(request: Request) -> tuple[date, str | None] | None:
         """The Monday of the path's day and the query's fair (None: not a date)."""
         try:
@@ -471,6 +502,8 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         Route("/quarantine", admin(quarantine)),
         Route("/lane/{device}", admin(lane)),
         Route("/week/{day}", admin(week)),
+        Route("/pago-movil", admin(pago_movil)),
+        Route("/pago-movil/{list}.csv", admin(pago_movil_csv)),
         Route("/week/{day}/{table}.csv", admin(week_csv)),
         Route("/quarantine/{id:int}/review", review, methods=["POST"]),
     ])

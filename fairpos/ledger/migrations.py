@@ -205,6 +205,30 @@ CREATE TABLE IF NOT EXISTS shift_counts (
     PRIMARY KEY (entry_id, method, currency)
 );
 """, ("shift_entries", "shift_counts")),
+    Step(6, "bank statements", """
+CREATE TABLE IF NOT EXISTS statements (
+    id {serial},
+    bank TEXT NOT NULL,
+    fair TEXT,
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    lines {bigint} NOT NULL,
+    imported_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS statement_lines (
+    id {serial},
+    statement_id {bigint} NOT NULL,
+    bank TEXT NOT NULL,
+    fair TEXT,
+    day TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    amount {bigint} NOT NULL,
+    phone TEXT NOT NULL,
+    line_no {bigint} NOT NULL,
+    UNIQUE (bank, day, reference, amount)
+);
+CREATE INDEX IF NOT EXISTS statement_lines_day ON statement_lines (day);
+""", ("statements", "statement_lines")),
 )
 
 

@@ -21,11 +21,11 @@ TABLES: tuple[tuple[str, str | None], ...] = (
     ("sale_lines", None), ("sale_tenders", None), ("quarantine", "id"), ("lane_rates", None),
     ("day_closes", "id"), ("hubs", "hub"), ("upstream_acks", None), ("upstream_state", None),
     ("fairs", None), ("quarantine_reviews", "id"), ("shift_entries", None),
-    ("shift_counts", None),
+    ("shift_counts", None), ("statements", "id"), ("statement_lines", "id"),
 )
 # What is compared, table by table: rows, a sum where there is money, a hash of every row.
 SUMS = {"sales": "total", "sale_lines": "amount", "sale_tenders": "amount",
-        "shift_counts": "counted"}
+        "shift_counts": "counted", "statement_lines": "amount"}
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,15 @@ from fairpos.ledger.backends import Backend, PostgresBackend, SqliteBackend, is_
 from fairpos.ledger.limits import MISSING_SHOWN, SEQ_AHEAD, SESSION_HOURS
 from fairpos.ledger.migrations import migrate as apply_migrations
 from fairpos.ledger.shifts import day_cash, store_shift_entries, week_over_short
+from fairpos.ledger.statements import (
+    WINDOW_DAYS,
+    PagoMovil,
+    StatementError,
+    bank_of,
+    read_statement,
+    reconcile,
+    statement_rows,
+)
 from fairpos.ledger.weeks import week_sales
 from fairpos.money import MoneyError, Rate, check_currency, parse_rate
 from fairpos.sale import Sale
@@ -154,6 +163,8 @@ class LedgerStore(Protocol):
     def week_over_short(self, monday: date, fair: str | None = None) -> dict[str, Any]: ...
     def week_sales(self, monday: date, fair: str | None = None) -> dict[str, Any]: ...
     def class_names(self) -> dict[str, dict[str, str]]: ...
+    def pago_movil(self, first: date, last: date, fair: str | None = None,
+                   window: int = WINDOW_DAYS) -> dict[str, Any]: ...
 
 
 class SqlLedger:
@@ -756,6 +767,68 @@ class SqlLedger:
                 "quarantined": [f"{device_id}-{seq:06d}" for seq in missing
                                 if seq in held]}
 
+    # -- pago móvil against the bank's statements ----------------------------------------
+
+    def import_statement(self, bank: str, name: str, text: str, fair: str | None = None
+                         ) -> tuple[int, int]:
+        """Keep a bank statement's lines (``bank``: its code; ``fair``: the fair whose
+        account it is, None for every fair): (lines read, lines new). A line already kept
+        — the same bank, day, reference and amount — is not kept again."""
+        try:
+            lines = read_statement(text, bank_of(bank))
+        except StatementError as err:
+            raise LedgerError(f"{name}: {err}") from None
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        with self.transaction() as conn:
+            statement = conn.execute(
+                "INSERT INTO statements (bank, fair, name, sha256, lines, imported_at) "
+                "VALUES (?,?,?,?,?,?) RETURNING id",
+                [bank, fair, name, digest, len(lines), self.clock()]).fetchone()[0]
+            new = 0
+            for row in statement_rows(bank, lines):
+                new += len(conn.execute(
+                    "INSERT INTO statement_lines (statement_id, bank, fair, day, reference, "
+                    "amount, phone, line_no) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING "
+                    "RETURNING id", [statement, row[0], fair, *row[1:]]).fetchall())
+        return len(lines), new
+
+    def pago_movil(self, first: date, last: date, fair: str | None = None,
+                   window: int = WINDOW_DAYS) -> dict[str, Any]:
+        """The pago móvil tenders of business dates ``first`` to ``last`` (training left
+        out) against the statement lines of those days (and ``window`` days around them, to
+        match): matched, possible (a reference one digit off), tenders with no line and
+        lines with no tender (of those days). Voids and refunds are left out: what is
+        reconciled is what the customers paid."""
+        tenders = []
+        for sale_id, device_id, fair_name, lane, day, payload in self._all(
+                "SELECT s.id, s.device_id, d.fair, d.lane, s.business_date, s.payload "
+                "FROM sales s JOIN devices d ON d.device_id = s.device_id WHERE "
+                "s.business_date BETWEEN ? AND ? AND s.training = 0 AND s.kind = 'sale' AND "
+                "(CAST(? AS TEXT) IS NULL OR d.fair = ?) AND EXISTS (SELECT 1 FROM "
+                "sale_tenders t WHERE t.sale_id = s.id AND t.method = 'pago_movil') "
+                "ORDER BY s.business_date, s.id",
+                [first.isoformat(), last.isoformat(), fair, fair]):
+            for tender in json.loads(payload)["tenders"]:
+                if tender["method"] == "pago_movil" and tender["currency"] == "VES":
+                    reference = tender.get("reference") or {}
+                    tenders.append(PagoMovil(
+                        sale_id, device_id, fair_name, int(lane), date.fromisoformat(day),
+                        re.sub(r"\D", "", str(reference.get("ref", ""))), int(tender["amount"]),
+                        str(reference.get("phone", "")), bool(tender.get("verified", True))))
+        lines = [_StatementRow(date.fromisoformat(r[0]), r[1], int(r[2]), r[3], r[4], r[5])
+                 for r in self._all(
+                     "SELECT day, reference, amount, phone, bank, id FROM statement_lines "
+                     "WHERE day BETWEEN ? AND ? AND (CAST(? AS TEXT) IS NULL OR fair IS NULL "
+                     "OR fair = ?) ORDER BY day, id",
+                     [(first - timedelta(days=window)).isoformat(),
+                      (last + timedelta(days=window)).isoformat(), fair, fair])]
+        found = reconcile(tenders, lines, window)
+        found["lines"] = [line for line in found["lines"] if first <= line.day <= last]
+        statements = self._all("SELECT COUNT(*), MAX(imported_at) FROM statements")[0]
+        return {"first": first.isoformat(), "last": last.isoformat(), "fair": fair,
+                "window": window, **found, "statements": int(statements[0]),
+                "last_import": statements[1]}
+
     def day_rates(self, business_date: str, currency: str) -> dict[str, Rate]:
         """The rates from ``currency`` in force on a business date, to value its tenders: the
         newest the ledger published effective by then, else the newest a lane set itself."""
@@ -1167,6 +1240,18 @@ def _read_shift(raw: bytes, known: Known) -> ShiftEntry:
         return ShiftEntry("?", raw.decode("utf-8", "replace").encode(), None, 0, "", "", "",
                           False, "", None, (),
                           f"the ledger could not read this entry ({type(err).__name__})")
+
+
+@dataclass(frozen=True)
+class _StatementRow:
+    """A statement line as kept, to be matched."""
+
+    day: date
+    reference: str
+    amount: int
+    phone: str
+    bank: str
+    id: int
 
 
 LaneRates = dict[tuple[str, str, int], tuple[Decimal, str]]  # (base, quote, version) → value, sale

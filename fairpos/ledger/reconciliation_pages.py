@@ -1,0 +1,139 @@
+"""The pago móvil page: the lanes' pago móvil tenders against the bank's statement lines, for a
+span of business dates and a fair — matched, possible (a reference one digit off), tenders
+with no statement line and statement lines with no tender — each list as CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+from urllib.parse import urlencode
+
+from fairpos.i18n import _
+from fairpos.ledger.pages import (
+    Safe,
+    count,
+    csv_amount,
+    csv_file,
+    csv_name,
+    csv_text,
+    h2,
+    lane_link,
+    money,
+    page,
+    table,
+)
+
+LISTS = ("matched", "possible", "tenders", "lines")
+
+
+def _lane(tender: Any) -> Safe:
+    lane = _("Lane {lane} · {fair}").format(lane=tender.lane, fair=tender.fair)
+    return Safe(f"{escape(lane)}<br>{lane_link(tender.device_id)}")
+
+
+def _checked(tender: Any) -> str:
+    return _("yes") if tender.verified else _("no")
+
+
+def _ves(minor: int) -> str:
+    return f"{money(minor, 'VES')} VES"
+
+
+def pago_movil_page(found: dict[str, Any], fairs: Sequence[str]) -> str:
+    first, last, fair = found["first"], found["last"], found["fair"]
+    query = {"from": first, "to": last, **({"fair": fair} if fair else {})}
+    choice = "".join(f'<option value="{escape(f)}"{" selected" if f == fair else ""}>'
+                     f"{escape(f)}</option>" for f in fairs)
+    since, until, fair_word = escape(_("From")), escape(_("To")), escape(_("Fair"))
+    all_fairs, show = escape(_("All fairs")), escape(_("Show"))
+    form = (f'<form method="get" action="/pago-movil"><p><label>{since} <input type="date" '
+            f'name="from" value="{escape(first)}"></label> <label>{until} <input type="date" '
+            f'name="to" value="{escape(last)}"></label> <label>{fair_word} <select name="fair">'
+            f'<option value="">{all_fairs}</option>{choice}</select></label> '
+            f'<button type="submit">{show}</button></p></form>')
+
+    def csv_link(name: str) -> str:
+        return f'<small><a href="/pago-movil/{name}.csv?{escape(urlencode(query))}">CSV</a></small>'
+
+    matched, possible = found["matched"], found["possible"]
+    tenders, lines = found["tenders"], found["lines"]
+    unverified = [t for t, _line in matched if not t.verified]
+    still = [t for t in tenders if not t.verified]
+    said = [
+        _("{count} matched ({amount})").format(count=count(len(matched)), amount=_ves(
+            sum(t.amount for t, _line in matched))),
+        _("{count} possible").format(count=count(len(possible))),
+        _("{count} tenders with no statement line ({amount})").format(
+            count=count(len(tenders)), amount=_ves(sum(t.amount for t in tenders))),
+        _("{count} statement lines with no tender ({amount})").format(
+            count=count(len(lines)), amount=_ves(sum(line.amount for line in lines)))]
+    checked = _("Unverified at the till: {matched} now matched, {still} still "
+                "without a statement line.").format(matched=count(len(unverified)),
+                                                    still=count(len(still)))
+    warn = ""
+    if not found["statements"]:
+        warn = '<p class="warn">' + escape(_(
+            "No statement imported yet: fairpos ledger statement import FILE.csv --bank "
+            "CODE")) + "</p>"
+    window = _("A statement line matches a tender of the same amount, within {days} days, "
+               "with the same reference (or ending with the one typed at the till).").format(
+        days=found["window"])
+    heads = [_("Date"), _("Lane"), _("Sale"), _("Reference"), _("Bank's reference"),
+             _("Amount"), _("Phone"), _("Verified at the till")]
+    pairs = [
+        (t.day.isoformat(), _lane(t), t.sale_id, t.reference, line.reference, _ves(t.amount),
+         t.phone, _checked(t)) for t, line in matched]
+    maybe = [
+        (t.day.isoformat(), _lane(t), t.sale_id, t.reference, line.reference, _ves(t.amount),
+         t.phone, _checked(t)) for t, line in possible]
+    alone = [(t.day.isoformat(), _lane(t), t.sale_id, t.reference, _ves(t.amount), t.phone,
+              _checked(t)) for t in tenders]
+    unclaimed = [(line.day.isoformat(), line.reference, _ves(line.amount), line.phone,
+                  line.bank) for line in lines]
+    title = " · ".join((_("Pago móvil"), fair or _("All fairs"), f"{first} – {last}"))
+    back = escape(_("All days"))
+    return page(title, "".join([
+        f'<p><a href="/">{back}</a></p>', form, warn,
+        f"<p>{escape(' · '.join(said))}</p>", f"<p>{escape(checked)}</p>",
+        f"<p><small>{escape(window)}</small></p>",
+        h2(_("Tenders with no statement line")), csv_link("tenders"),
+        table([h for h in heads if h != _("Bank's reference")], alone, numeric=(4,)),
+        h2(_("Possible: a reference one digit off")), csv_link("possible"),
+        table(heads, maybe, numeric=(5,)),
+        h2(_("Statement lines with no tender")), csv_link("lines"),
+        table([_("Date"), _("Reference"), _("Amount"), _("Phone"), _("Bank")], unclaimed,
+              numeric=(2,)),
+        h2(_("Matched")), csv_link("matched"), table(heads, pairs, numeric=(5,)),
+    ]))
+
+
+def pago_movil_csv(found: dict[str, Any], which: str) -> str | None:
+    """One of the page's lists as CSV (None: no such list)."""
+    heads = [_("Date"), _("Fair"), _("Lane"), _("Device"), _("Sale"), _("Reference")]
+
+    def tender(t: Any) -> list[str]:
+        return [t.day.isoformat(), csv_text(t.fair), str(t.lane), t.device_id, t.sale_id,
+                csv_text(t.reference)]
+
+    tail = [_("Amount (VES)"), _("Phone"), _("Verified at the till")]
+
+    def rest(t: Any) -> list[str]:
+        return [csv_amount(t.amount, "VES"), csv_text(t.phone), _checked(t)]
+
+    if which in ("matched", "possible"):
+        return csv_file([*heads, _("Bank's reference"), *tail], [
+            [*tender(t), csv_text(line.reference), *rest(t)] for t, line in found[which]])
+    if which == "tenders":
+        return csv_file([*heads, *tail], [[*tender(t), *rest(t)] for t in found["tenders"]])
+    if which == "lines":
+        return csv_file([_("Date"), _("Reference"), _("Amount (VES)"), _("Phone"), _("Bank")],
+                        [[line.day.isoformat(), csv_text(line.reference),
+                          csv_amount(line.amount, "VES"), csv_text(line.phone), line.bank]
+                         for line in found["lines"]])
+    return None
+
+
+def pago_movil_csv_name(found: dict[str, Any], which: str) -> str:
+    return csv_name(f"{found['first']}-{found['last']}", found["fair"], f"pago-movil-{which}")
+

@@ -1,0 +1,191 @@
+"""Pago móvil against the bank: a statement imported once, read in its bank's format, matched
+to the lanes' tenders by amount, date and reference; what does not match is listed (and a
+reference typed with a digit missing is shown as a possible match); the figures on the page
+equal those computed from the entries; a malformed statement is refused whole, with its line."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fairpos.ledger.statements import (
+    BANKS,
+    PagoMovil,
+    StatementError,
+    StatementLine,
+    read_statement,
+    reconcile,
+)
+from fairpos.ledger.store import open_ledger
+from tests.conftest import STORES, LaneDir, ledger_db
+from tests.sync_helpers import LedgerServer, connect, open_lane, payloads
+
+DAY = date(2026, 11, 21)
+
+
+def tender(sale: str, reference: str, amount: int, day: date = DAY,
+           verified: bool = True) -> PagoMovil:
+    return PagoMovil(sale, "LANE01", "Feria Centro", 1, day, reference, amount, "04141234567",
+                     verified)
+
+
+def line(reference: str, amount: int, day: date = DAY, number: int = 2) -> StatementLine:
+    return StatementLine(number, day, reference, amount, "04141234567")
+
+
+def test_tenders_and_statement_lines_are_matched_once_by_amount_date_and_reference() -> None:
+    found = reconcile(
+        [tender("A", "00451234", 100000), tender("B", "7788", 50000, verified=False),
+         tender("C", "55123", 25000), tender("D", "9999", 30000),
+         tender("E", "4321", 10000, day=DAY - timedelta(days=5)),
+         tender("F", "2468", 10000), tender("G", "2468", 10000)],
+        [line("00451234", 100000), line("0120007788", 50000, DAY + timedelta(days=1)),
+         line("551234", 25000), line("31415926", 12000), line("4321", 10000),
+         line("11112468", 10000), line("2468", 20000)])
+    assert [(t.sale_id, ln.reference) for t, ln in found["matched"]] == [
+        ("A", "00451234"), ("B", "0120007788"), ("F", "11112468")]
+    assert [(t.sale_id, ln.reference) for t, ln in found["possible"]] == [("C", "551234")]
+    # E: five days before its line; G: the one line of its amount and reference went to F
+    assert [t.sale_id for t in found["tenders"]] == ["E", "D", "G"]
+    assert sorted(ln.reference for ln in found["lines"]) == ["2468", "31415926", "4321"]
+
+
+@pytest.mark.parametrize(("typed", "bank", "possible"), [
+    ("45124", "00451234", True),  # a digit left out
+    ("4512340", "4512345", True),  # one mistyped
+    ("0451234", "451234", True),  # one too many
+    ("451234", "00451234", False),  # the end of the bank's: a match, not a possible one
+    ("4411", "00451234", False),  # two off
+    ("12", "13", True),  # the whole of a short one, one off
+])
+def test_a_reference_one_digit_off_is_a_possible_match(typed: str, bank: str,
+                                                       possible: bool) -> None:
+    found = reconcile([tender("A", typed, 500)], [line(bank, 500)])
+    assert (len(found["possible"]) == 1) is possible
+
+
+STATEMENT = """\ufeffFecha;Referencia;Descripción;Monto;Teléfono
+21/11/2026;00451234;PAGO MOVIL;1.000,00;0414-1234567
+22/11/2026;0120007788;PAGO MOVIL;500,00;04241112233
+21/11/2026;551234;PAGO MOVIL;250,00;04160001122
+21/11/2026;31415926;PAGO MOVIL;120,00;04125556677
+"""
+
+
+def test_a_statement_is_read_in_its_banks_format() -> None:
+    lines = read_statement(STATEMENT, BANKS["0102"])
+    assert [(ln.number, ln.day, ln.reference, ln.amount, ln.phone) for ln in lines] == [
+        (2, DAY, "00451234", 100000, "04141234567"),
+        (3, DAY + timedelta(days=1), "0120007788", 50000, "04241112233"),
+        (4, DAY, "551234", 25000, "04160001122"), (5, DAY, "31415926", 12000, "04125556677")]
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("", "the statement is empty"),
+    ("Fecha;Monto\n21/11/2026;1,00\n", "the statement has no column “Referencia”, “Teléfono” "
+                                         "(the columns of Banco de Venezuela are: Fecha, "
+                                         "Referencia, Monto, Teléfono)"),
+    (STATEMENT + "23/11/2026;777;X;doce;0414\n", "line 6: “doce” is not an amount"),
+    (STATEMENT + "31/02/2026;777;X;1,00;0414\n", "line 6: “31/02/2026” is not a date"),
+    (STATEMENT + "21/11/2026;;X;1,00;0414\n", "line 6: the reference is empty"),
+    (STATEMENT + "21/11/2026;777\n", "line 6 has too few columns"),
+    (STATEMENT + "21/11/2026;777;X;1.000.000.000.000,00;0414\n",
+     "line 6: “1.000.000.000.000,00” is not an amount"),
+])
+def test_a_statement_that_cannot_be_read_says_where(text: str, said: str) -> None:
+    with pytest.raises(StatementError) as err:
+        read_statement(text, BANKS["0102"])
+    assert str(err.value) == said
+
+
+def sell_pago_movil(lane: LaneDir, reference: str, ves: str, usd: str,
+                    unverified: bool = False) -> None:
+    flag = ",unverified" if unverified else ""
+    lane.sell("--line", "G=5kg", "--pay",
+              f"pago_movil:VES:{ves},ref={reference},bank=0134,phone=04141234567{flag}",
+              "--pay", f"cash:USD:{usd}")
+
+
+def test_a_treasurer_reconciles_a_day_of_pago_movil(tmp_path: Path,
+                                                    server: LedgerServer) -> None:
+    lane = open_lane(tmp_path / "lane", "PMOV01")
+    connect(lane, server)
+    sell_pago_movil(lane, "00451234", "1000", "4")  # on the statement
+    sell_pago_movil(lane, "7788", "500", "5", unverified=True)  # its last four digits
+    sell_pago_movil(lane, "55123", "250", "6")  # typed with a digit missing
+    sell_pago_movil(lane, "9999", "300", "6")  # never reached the fair's account
+    lane.run("sync")
+    day = str(payloads(lane)[0]["business_date"])
+    statement = tmp_path / "estado.csv"
+    shifted = STATEMENT.replace("21/11/2026", date.fromisoformat(day).strftime("%d/%m/%Y"))
+    shifted = shifted.replace("22/11/2026", (date.fromisoformat(day) + timedelta(days=1))
+                              .strftime("%d/%m/%Y"))
+    statement.write_text(shifted, encoding="utf-8")
+    db = ["--db", str(server.db)]
+    said = lane.run("ledger", "statement", "import", str(statement), "--bank", "0102",
+                    *db).stdout
+    assert said == "estado.csv: 4 statement lines read, 4 new, 0 already imported.\n"
+    again = lane.run("ledger", "statement", "import", str(statement), "--bank", "0102", *db,
+                     lang="es").stdout
+    assert "4 líneas del estado de cuenta leídas, 0 nuevas, 4 ya importadas" in again
+    bad = tmp_path / "malo.csv"
+    bad.write_text(shifted + "21/11/2026;777;X;doce;0414\n", encoding="utf-8")
+    assert lane.fail("ledger", "statement", "import", str(bad), "--bank", "0102", *db) == \
+        "fairpos: malo.csv: line 6: “doce” is not an amount"
+    assert "bank 9999 has no statement format here (known: 0102 Banco de Venezuela" in \
+        lane.fail("ledger", "statement", "import", str(statement), "--bank", "9999", *db)
+
+    with server.store() as ledger:
+        admin = ledger.admin_token()
+        found = ledger.pago_movil(date.fromisoformat(day), date.fromisoformat(day))
+    # what the page lists adds up to what the lanes' entries say was paid by pago móvil
+    paid = [t for sale in payloads(lane) for t in sale["tenders"]
+            if t["method"] == "pago_movil"]
+    listed = [t for t, _ln in found["matched"] + found["possible"]] + found["tenders"]
+    assert sorted((t.reference, t.amount) for t in listed) == sorted(
+        (t["reference"]["ref"], t["amount"]) for t in paid)
+    headers = {"Authorization": f"Bearer {admin}"}
+    page = httpx.get(f"{server.url}/pago-movil?from={day}&to={day}", headers=headers,
+                     timeout=30).text
+    assert "2 matched (1,500.00 VES) · 1 possible · 1 tenders with no statement line " \
+           "(300.00 VES) · 1 statement lines with no tender (120.00 VES)" in page
+    assert "Unverified at the till: 1 now matched, 0 still without a statement line." in page
+    alone = httpx.get(f"{server.url}/pago-movil/tenders.csv?from={day}&to={day}",
+                      headers=headers, timeout=30)
+    assert alone.headers["content-disposition"] == \
+        f'attachment; filename="all-fairs-{day}-{day}-pago-movil-tenders.csv"'
+    rows = list(csv.reader(alone.text.lstrip("\ufeff").splitlines()))
+    assert rows[0][-3:] == ["Amount (VES)", "Phone", "Verified at the till"]
+    assert [(r[5], Decimal(r[6])) for r in rows[1:]] == [("9999", Decimal("300.00"))]
+    assert httpx.get(f"{server.url}/pago-movil?from={day}&to=2020-01-01", headers=headers,
+                     timeout=30).status_code == 404
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_both_stores_keep_a_statement_once_and_reconcile_the_same(
+        tmp_path: Path, request: pytest.FixtureRequest, store: str) -> None:
+    lane = open_lane(tmp_path / "lane", "PMOV02")
+    sell_pago_movil(lane, "00451234", "1000", "4")
+    sell_pago_movil(lane, "9999", "300", "6")
+    day = date.fromisoformat(str(payloads(lane)[0]["business_date"]))
+    text = STATEMENT.replace("21/11/2026", day.strftime("%d/%m/%Y"))
+    ledger = open_ledger(ledger_db(store, tmp_path, request))
+    try:
+        enrolment, _token = ledger.enrol("Feria Centro", 1)
+        ledger.claim(enrolment, "PMOV02")
+        ledger.ingest("PMOV02", payloads(lane))
+        assert ledger.import_statement("0102", "a.csv", text) == (4, 4)
+        assert ledger.import_statement("0102", "b.csv", text, "Feria Centro") == (4, 0)
+        found = ledger.pago_movil(day, day, "Feria Centro")
+        assert [t.reference for t, _ln in found["matched"]] == ["00451234"]
+        assert [t.reference for t in found["tenders"]] == ["9999"]
+        assert sorted(ln.reference for ln in found["lines"]) == ["31415926", "551234"]
+        assert found["statements"] == 2
+        assert ledger.pago_movil(day, day, "Feria Norte")["tenders"] == []
+    finally:
+        ledger.close()
