@@ -137,3 +137,61 @@ def test_the_day_shows_each_payment_as_a_share_valued_at_the_days_rate(
            'rates)"' in page
     assert "Pago móvil VES: 35.4 %" in page and "Debit card VES: 35.4 %" in page
     assert "Cash USD: 29.2 %" in page  # 2.00 of 6.84 (the change given is not a payment)
+
+
+def test_vouchers_redeemed_per_program_day_week_and_lane(tmp_path: Path,
+                                                        ledger: SqlLedger) -> None:
+    ledger.add_voucher("snap", "SNAP token")
+    ledger.add_voucher("token", "Market token")
+    claimed(ledger, "VOUCH1", lane=1)
+    claimed(ledger, "VOUCH2", lane=2)
+    expected: dict[tuple[str, str], list[int]] = {}
+    for device, methods in (("VOUCH1", ["snap", "snap", "token", "cash"]),
+                            ("VOUCH2", ["snap", "cash"])):
+        lane = open_lane(tmp_path / device, device)
+        lane.run("shift", "close", "--count", "USD:20")
+        ring_days(lane, days=1, per_day=len(methods), start=date(2026, 11, 20))
+        sent = [p for p in payloads(lane) if p["business_date"] == "2026-11-20"]
+        for sale, method in zip(sent, methods, strict=True):
+            sale["tenders"][0]["method"] = method  # (all paid in USD: the same sale)
+            if method != "cash":
+                kept = expected.setdefault((method, device), [0, 0])
+                kept[0] += 1
+                kept[1] += sale["tenders"][0]["amount"]
+        assert len(ledger.ingest(device, sent).accepted) == len(sent)
+    found = ledger.redemptions(date(2026, 11, 16), date(2026, 11, 22))
+    got = {(p["code"], r["device_id"]): [r["count"], r["value"]]
+           for p in found["programs"] for r in p["lanes"]}
+    assert got == expected
+    snap = found["programs"][0]
+    assert (snap["code"], snap["name"], snap["count"]) == ("snap", "SNAP token", 3)
+    assert snap["weeks"] == [{"monday": "2026-11-16", "count": 3, "value": snap["value"]}]
+    assert snap["days"] == [{"day": "2026-11-20", "count": 3, "value": snap["value"]}]
+    assert ledger.redemptions(date(2026, 11, 21), date(2026, 11, 22))["programs"] == []
+
+
+def test_the_vouchers_page_and_its_csv(tmp_path: Path, server: LedgerServer) -> None:
+    lane = open_lane(tmp_path / "lane", "VPAGE1")
+    connect(lane, server)
+    lane.run("sell", "--line", "101=1kg", "--pay", "cash:USD:5")
+    sent = payloads(lane)
+    sent[0]["tenders"][0]["method"] = "snap"
+    with server.store() as ledger:
+        ledger.add_voucher("snap", "SNAP token")
+        assert ledger.ingest("VPAGE1", sent).accepted == [sent[0]["id"]]
+        admin = ledger.admin_token()
+    day = sent[0]["business_date"]
+    headers = {"Authorization": f"Bearer {admin}"}
+    page = httpx.get(f"{server.url}/vouchers?from={day}&to={day}", headers=headers,
+                     timeout=30).text
+    value = f'{sent[0]["tenders"][0]["amount"] / 100:,.2f}'
+    assert "SNAP token (snap)" in page and f"1 redeemed, {value} USD" in page
+    assert f"/vouchers?from={day}&amp;to={day}" in httpx.get(
+        f"{server.url}/day/{day}", headers=headers, timeout=30).text  # linked from the day
+    got = httpx.get(f"{server.url}/vouchers.csv?from={day}&to={day}", headers=headers,
+                    timeout=30)
+    rows = [r.split(",") for r in got.text.lstrip("\ufeff").splitlines()]
+    assert rows == [["Program", "Code", "Date", "Fair", "Lane", "Device", "Redeemed",
+                     "Currency", "Value"],
+                    ["SNAP token", "snap", day, "Feria Centro", "1", "VPAGE1", "1", "USD",
+                     value.replace(",", "")]]

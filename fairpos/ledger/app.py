@@ -386,6 +386,22 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         assert rows is not None
         return csv_response(rows, reconciliation_pages.pago_movil_csv_name(found, which))
 
+    def vouchers(request: Request) -> Response:
+        span = span_of(request)
+        if span is None:
+            return HTMLResponse(pages.page(_("Not a date"), ""), status_code=404)
+        fairs = sorted({d["fair"] for d in view.devices()})
+        return HTMLResponse(reconciliation_pages.redemptions_page(view.redemptions(*span),
+                                                                  fairs))
+
+    def vouchers_csv(request: Request) -> Response:
+        span = span_of(request)
+        if span is None:
+            return error(404, "not a span of dates")
+        found = view.redemptions(*span)
+        return csv_response(reconciliation_pages.redemptions_csv(found), pages.csv_name(
+            f"{found['first']}-{found['last']}", found["fair"], "vouchers"))
+
     def week_of(request: Request) -> tuple[date, str | None] | None:
         """The Monday of the path's day and the query's fair (None: not a date)."""
         try:
@@ -503,6 +519,8 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         Route("/lane/{device}", admin(lane)),
         Route("/week/{day}", admin(week)),
         Route("/pago-movil", admin(pago_movil)),
+        Route("/vouchers", admin(vouchers)),
+        Route("/vouchers.csv", admin(vouchers_csv)),
         Route("/pago-movil/{list}.csv", admin(pago_movil_csv)),
         Route("/week/{day}/{table}.csv", admin(week_csv)),
         Route("/quarantine/{id:int}/review", review, methods=["POST"]),

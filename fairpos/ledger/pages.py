@@ -404,11 +404,12 @@ def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
     summary = _("{sales} sales ({entries} entries with voids and refunds)").format(
         sales=count(report["sales_count"]), entries=count(report["entries"]))
     back, nothing, week = _("All days"), _("no sales"), _("The week")
-    reconciled = _("Pago móvil against the bank")
+    reconciled, redeemed = _("Pago móvil against the bank"), _("Vouchers and tokens")
     span = urlencode({"from": day, "to": day, **({"fair": fair} if fair else {})})
     parts = [
         f'<p><a href="/">{escape(back)}</a> · <a href="/week/{quote(day)}{suffix}">'
         f'{escape(week)}</a> · <a href="/pago-movil?{escape(span)}">{escape(reconciled)}</a>'
+        f' · <a href="/vouchers?{escape(span)}">{escape(redeemed)}</a>'
         f" · {escape(summary)} · {totals or escape(nothing)}</p>",
         h2(_("Tenders")), csv_link("tenders"),
         table([_("Method"), _("Currency"), _("Amount")],

@@ -1,6 +1,7 @@
-"""The pago móvil page: the lanes' pago móvil tenders against the bank's statement lines, for a
-span of business dates and a fair — matched, possible (a reference one digit off), tenders
-with no statement line and statement lines with no tender — each list as CSV."""
+"""The pages a treasurer reconciles with others by: pago móvil — the lanes' tenders against the
+bank's statement lines, for a span of business dates and a fair: matched, possible (a reference
+one digit off), tenders with no statement line and statement lines with no tender — and the
+vouchers and tokens redeemed, for the funders' reimbursement. Each list as CSV."""
 
 from __future__ import annotations
 
@@ -137,3 +138,59 @@ def pago_movil_csv(found: dict[str, Any], which: str) -> str | None:
 def pago_movil_csv_name(found: dict[str, Any], which: str) -> str:
     return csv_name(f"{found['first']}-{found['last']}", found["fair"], f"pago-movil-{which}")
 
+
+
+def redemptions_page(found: dict[str, Any], fairs: Sequence[str]) -> str:
+    """Vouchers and market tokens redeemed, for reimbursement: each program in all, by week,
+    by day and by lane (count and value), with a CSV in the same shape."""
+    first, last, fair = found["first"], found["last"], found["fair"]
+    query = {"from": first, "to": last, **({"fair": fair} if fair else {})}
+    choice = "".join(f'<option value="{escape(f)}"{" selected" if f == fair else ""}>'
+                     f"{escape(f)}</option>" for f in fairs)
+    since, until, fair_word = escape(_("From")), escape(_("To")), escape(_("Fair"))
+    all_fairs, show = escape(_("All fairs")), escape(_("Show"))
+    form = (f'<form method="get" action="/vouchers"><p><label>{since} <input type="date" '
+            f'name="from" value="{escape(first)}"></label> <label>{until} <input type="date" '
+            f'name="to" value="{escape(last)}"></label> <label>{fair_word} <select name="fair">'
+            f'<option value="">{all_fairs}</option>{choice}</select></label> '
+            f'<button type="submit">{show}</button></p></form>')
+    every = escape(_("Every program, by day and by lane"))
+    back = escape(_("All days"))
+    parts = [f'<p><a href="/">{back}</a></p>', form,
+             f'<p><small><a href="/vouchers.csv?{escape(urlencode(query))}">CSV: {every}'
+             "</a></small></p>"]
+    if not found["programs"]:
+        parts.append("<p>" + escape(_("No voucher or token was redeemed on those days."))
+                     + "</p>")
+    for p in found["programs"]:
+        currency = p["currency"]
+        total = _("{count} redeemed, {amount} {currency}").format(
+            count=count(p["count"]), amount=money(p["value"], currency), currency=currency)
+        parts += [
+            h2(f'{p["name"]} ({p["code"]})'), f"<p>{escape(total)}</p>",
+            table([_("Week of"), _("Redeemed"), _("Value")],
+                  [(w["monday"], count(w["count"]), f'{money(w["value"], currency)} {currency}')
+                   for w in p["weeks"]], numeric=(1, 2)),
+            table([_("Date"), _("Redeemed"), _("Value")],
+                  [(d["day"], count(d["count"]), f'{money(d["value"], currency)} {currency}')
+                   for d in p["days"]], numeric=(1, 2)),
+            table([_("Lane"), _("Redeemed"), _("Value")],
+                  [(_lane_of(r), count(r["count"]), f'{money(r["value"], currency)} {currency}')
+                   for r in p["lanes"]], numeric=(1, 2))]
+    title = " · ".join((_("Vouchers and tokens"), fair or _("All fairs"), f"{first} – {last}"))
+    return page(title, "".join(parts))
+
+
+def _lane_of(row: dict[str, Any]) -> Safe:
+    lane = _("Lane {lane} · {fair}").format(lane=row["lane"], fair=row["fair"])
+    return Safe(f"{escape(lane)}<br>{lane_link(row['device_id'])}")
+
+
+def redemptions_csv(found: dict[str, Any]) -> str:
+    """Every program's redemptions by day and lane: one row each, with the program's name
+    and code, the count and the value."""
+    return csv_file([_("Program"), _("Code"), _("Date"), _("Fair"), _("Lane"), _("Device"),
+                     _("Redeemed"), _("Currency"), _("Value")], [
+        [csv_text(p["name"]), p["code"], r["day"], csv_text(r["fair"]), str(r["lane"]),
+         r["device_id"], str(r["count"]), p["currency"], csv_amount(r["value"], p["currency"])]
+        for p in found["programs"] for r in p["day_lanes"]])

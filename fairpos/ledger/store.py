@@ -37,6 +37,7 @@ from fairpos.i18n import _
 from fairpos.ledger.backends import Backend, PostgresBackend, SqliteBackend, is_postgresql
 from fairpos.ledger.limits import MISSING_SHOWN, SEQ_AHEAD, SESSION_HOURS
 from fairpos.ledger.migrations import migrate as apply_migrations
+from fairpos.ledger.redemptions import redemptions
 from fairpos.ledger.shifts import day_cash, store_shift_entries, week_over_short
 from fairpos.ledger.statements import (
     WINDOW_DAYS,
@@ -165,6 +166,8 @@ class LedgerStore(Protocol):
     def class_names(self) -> dict[str, dict[str, str]]: ...
     def pago_movil(self, first: date, last: date, fair: str | None = None,
                    window: int = WINDOW_DAYS) -> dict[str, Any]: ...
+    def redemptions(self, first: date, last: date, fair: str | None = None
+                    ) -> dict[str, Any]: ...
 
 
 class SqlLedger:
@@ -828,6 +831,15 @@ class SqlLedger:
         return {"first": first.isoformat(), "last": last.isoformat(), "fair": fair,
                 "window": window, **found, "statements": int(statements[0]),
                 "last_import": statements[1]}
+
+    def redemptions(self, first: date, last: date, fair: str | None = None) -> dict[str, Any]:
+        """Each voucher program's redemptions of those business dates, by day, week and lane
+        (:func:`fairpos.ledger.redemptions.redemptions`), each program with its name."""
+        names = self.vouchers()
+        found = redemptions(self._all, first, last, fair, sorted(names))
+        for program in found["programs"]:
+            program["name"] = names.get(program["code"], program["code"])
+        return found
 
     def day_rates(self, business_date: str, currency: str) -> dict[str, Rate]:
         """The rates from ``currency`` in force on a business date, to value its tenders: the
