@@ -4,6 +4,7 @@ volunteer of the week's shifts (training and other weeks left out)."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -195,3 +196,30 @@ def test_the_vouchers_page_and_its_csv(tmp_path: Path, server: LedgerServer) -> 
                      "Currency", "Value"],
                     ["SNAP token", "snap", day, "Feria Centro", "1", "VPAGE1", "1", "USD",
                      value.replace(",", "")]]
+
+
+def test_a_ledger_from_before_the_day_sums_gets_them_made_once(
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    db = ledger_db("sqlite", tmp_path, request)
+    lane = open_lane(tmp_path / "lane", "SUMS01")
+    lane.run("sell", "--line", "101=1.5kg", "--line", "305=2", "--pay", "cash:USD:20")
+    lane.run("sell", "--line", "G=2kg", "--pay", "cash:USD:20")
+    store = open_ledger(db)
+    claimed(store, "SUMS01")
+    store.ingest("SUMS01", payloads(lane))
+    day = payloads(lane)[0]["business_date"]
+    before = store.report(day)
+    store.close()
+    conn = sqlite3.connect(db)  # as a ledger was before the step
+    conn.execute("DROP TABLE day_lines")
+    conn.execute("DELETE FROM schema_version WHERE version = 7")
+    conn.commit()
+    conn.close()
+    store = open_ledger(db)  # the step runs: the lines already stored are summed
+    try:
+        after = store.report(day)
+        assert (after["products"], after["price_classes"]) == (before["products"],
+                                                                before["price_classes"])
+        assert sorted(p["code"] for p in after["products"]) == ["101", "305"]
+    finally:
+        store.close()

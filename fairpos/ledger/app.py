@@ -372,7 +372,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         span = span_of(request)
         if span is None:
             return HTMLResponse(pages.page(_("Not a date"), ""), status_code=404)
-        fairs = sorted({d["fair"] for d in view.devices()})
+        fairs = view.fairs()
         return HTMLResponse(reconciliation_pages.pago_movil_page(view.pago_movil(*span),
                                                                  fairs))
 
@@ -390,7 +390,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         span = span_of(request)
         if span is None:
             return HTMLResponse(pages.page(_("Not a date"), ""), status_code=404)
-        fairs = sorted({d["fair"] for d in view.devices()})
+        fairs = view.fairs()
         return HTMLResponse(reconciliation_pages.redemptions_page(view.redemptions(*span),
                                                                   fairs))
 
@@ -414,7 +414,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         found = week_of(request)
         if found is None:
             return HTMLResponse(pages.page(_("Not a date"), ""), status_code=404)
-        fairs = sorted({d["fair"] for d in view.devices()})
+        fairs = view.fairs()
         return HTMLResponse(shift_pages.week_page(
             view.week_over_short(*found), view.week_sales(*found), fairs, view.vouchers()))
 
@@ -444,7 +444,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         state = state if state in ("open", "reviewed", "all") else "open"
         offset = offset_of(request)
         rows, total = view.quarantine_page(fair, device, state, offset, pages.QUARANTINE_PAGE)
-        fairs = sorted({d["fair"] for d in view.devices()})
+        fairs = view.fairs()
         return HTMLResponse(pages.quarantine_page(rows, total, fairs, fair, device, state,
                                                   offset))
 

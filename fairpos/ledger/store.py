@@ -159,6 +159,7 @@ class LedgerStore(Protocol):
     def lane(self, device_id: str, offset: int = 0, limit: int = 50
              ) -> dict[str, Any] | None: ...
     def days_at_a_glance(self) -> list[dict[str, Any]]: ...
+    def fairs(self) -> list[str]: ...
     def day_cash(self, business_date: str, fair: str | None = None
                  ) -> list[dict[str, Any]]: ...
     def week_over_short(self, monday: date, fair: str | None = None) -> dict[str, Any]: ...
@@ -958,17 +959,26 @@ class SqlLedger:
     # -- reports ---------------------------------------------------------------------------
 
     def devices(self, device_id: str | None = None) -> list[dict[str, Any]]:
-        """Every enrolled device (or the one ``device_id``), with its missing numbers."""
+        """Every enrolled device (or the one ``device_id``), with its missing numbers (looked
+        for only where a device has entries past its resume point: one query for all)."""
         found = []
+        one = [device_id, device_id]
+        ahead = {r[0] for r in self._all(
+            "SELECT d.device_id FROM devices d WHERE (CAST(? AS TEXT) IS NULL OR d.device_id "
+            "= ?) AND EXISTS (SELECT 1 FROM sales s WHERE s.device_id = d.device_id AND "
+            "s.seq > d.max_contiguous_seq)", one)}
         for row in self._all(
                 "SELECT enrolment, device_id, fair, lane, enrolled_at, claimed_at, revoked_at, "
                 "max_contiguous_seq, last_sync_at, last_path FROM devices "
-                "WHERE CAST(? AS TEXT) IS NULL OR device_id = ? ORDER BY fair, lane",
-                [device_id, device_id]):
-            missing, missing_count = self._missing(row["device_id"]) if row["device_id"] \
-                else ([], 0)
+                "WHERE CAST(? AS TEXT) IS NULL OR device_id = ? ORDER BY fair, lane", one):
+            missing, missing_count = self._missing(row["device_id"]) \
+                if row["device_id"] in ahead else ([], 0)
             found.append(dict(row) | {"missing": missing, "missing_count": missing_count})
         return found
+
+    def fairs(self) -> list[str]:
+        """The fairs with lanes enrolled, by name."""
+        return [r[0] for r in self._all("SELECT DISTINCT fair FROM devices ORDER BY 1")]
 
     def quarantined(self, fair: str | None = None, newest: int | None = None
                     ) -> list[dict[str, Any]]:
@@ -1118,31 +1128,36 @@ class SqlLedger:
                  "AND (CAST(? AS TEXT) IS NULL OR d.fair = ?)")
         params = [business_date, fair, fair]
         base = f"FROM sales s JOIN devices d ON d.device_id = s.device_id WHERE {where}"
-        tender_sums = (f"SELECT t.method, t.currency, {_sum('t.amount')} AS amount "
-                       f"FROM sale_tenders t JOIN sales s ON s.id = t.sale_id "
-                       f"JOIN devices d ON d.device_id = s.device_id WHERE {where}")
         totals = {r[0]: r[1] for r in self._all(
             f"SELECT s.currency, {_sum('s.total')} {base} GROUP BY 1 ORDER BY 1", params)}
         count = self._all(f"SELECT COUNT(*) {base} AND s.kind = 'sale'", params)[0][0]
         entries = self._all(f"SELECT COUNT(*) {base}", params)[0][0]
-        tenders = [dict(r) for r in self._all(
-            f"{tender_sums} GROUP BY 1, 2 ORDER BY 1, 2", params)]
         sales_count = _sum("CASE WHEN s.kind = 'sale' THEN 1 ELSE 0 END")
         lanes = [dict(r) for r in self._all(
             f"SELECT d.fair, d.lane, s.device_id, {sales_count} AS sales_count, s.currency, "
             f"{_sum('s.total')} AS total {base} GROUP BY d.fair, d.lane, s.device_id, "
             f"s.currency ORDER BY d.fair, d.lane", params)]
+        by_lane: dict[str, list[dict[str, Any]]] = {}  # (one read: each lane's, and the sums)
+        summed: dict[tuple[str, str], int] = {}
+        for r in self._all(f"SELECT s.device_id, t.method, t.currency, {_sum('t.amount')} "
+                           f"AS amount FROM sale_tenders t JOIN sales s ON s.id = t.sale_id "
+                           f"JOIN devices d ON d.device_id = s.device_id WHERE {where} "
+                           f"GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", params):
+            by_lane.setdefault(r[0], []).append(
+                {"method": r[1], "currency": r[2], "amount": r[3]})
+            summed[(r[1], r[2])] = summed.get((r[1], r[2]), 0) + int(r[3])
         for lane in lanes:
-            lane["tenders"] = [dict(r) for r in self._all(
-                f"{tender_sums} AND s.device_id = ? GROUP BY 1, 2 ORDER BY 1, 2",
-                [*params, lane["device_id"]])]
-        line_where = f"FROM sale_lines l JOIN sales s ON s.id = l.sale_id JOIN devices d " \
-                     f"ON d.device_id = s.device_id WHERE {where} AND l.voided = 0"
-        grams, amount = _sum("COALESCE(l.grams, 0)"), _sum("l.amount")
+            lane["tenders"] = by_lane.get(lane["device_id"], [])
+        tenders: list[dict[str, Any]] = [{"method": m, "currency": c, "amount": a}
+                   for (m, c), a in sorted(summed.items())]
+        # (the day's lines as summed when they were stored: training and voided left out)
+        line_where = ("FROM day_lines l JOIN devices d ON d.device_id = l.device_id WHERE "
+                      "l.business_date = ? AND (CAST(? AS TEXT) IS NULL OR d.fair = ?)")
+        grams, amount = _sum("l.grams"), _sum("l.amount")
         products = [dict(r) for r in self._all(
-            f"SELECT l.code, l.name, {grams} AS grams, {_sum('COALESCE(l.count, 0)')} AS count, "
+            f"SELECT l.code, l.name, {grams} AS grams, {_sum('l.count')} AS count, "
             f"{amount} AS amount {line_where} AND l.kind = 'product' GROUP BY l.code, l.name "
-            f"ORDER BY {amount} DESC", params)]
+            f"ORDER BY {amount} DESC, l.code", params)]
         named = self.class_names()
         classes = [{**dict(r), "names": named.get(r[0])} for r in self._all(
             f"SELECT l.price_class, {grams} AS grams, {amount} AS amount "
@@ -1275,6 +1290,8 @@ _SALE_COLUMNS = ("id, device_id, seq, kind, ref_id, business_date, confirmed_at,
                  "currency, total, catalog_version, payload, payload_hash, received_at")
 _LINE_COLUMNS = "sale_id, line_no, kind, code, name, price_class, grams, count, amount, voided"
 _IDS_PER_QUERY = 1_000
+_DAY_LINE_COLUMNS = ("business_date, device_id, kind, code, name, price_class, currency, grams, "
+                     "count, amount, lines")
 
 
 @dataclass
@@ -1286,6 +1303,24 @@ class _Rows:
     tenders: list[tuple[Any, ...]] = field(default_factory=list)
     lane_rates: list[tuple[Any, ...]] = field(default_factory=list)
     quarantine: list[tuple[Any, ...]] = field(default_factory=list)
+    # (business date, kind, code, name, price class, currency) → [grams, count, amount, lines]
+    sums: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+
+    def add_up(self, sale: Sale) -> None:
+        """A stored sale's lines, into the batch's sums for the pages (not a training one's,
+        nor voided lines)."""
+        if sale.training:
+            return
+        for line in sale.lines:
+            if line.voided:
+                continue
+            key = (sale.business_date, line.kind, line.code, line.name_es, line.price_class,
+                   sale.total.currency)
+            kept = self.sums.setdefault(key, [0, 0, 0, 0])
+            kept[0] += line.grams or 0
+            kept[1] += line.count or 0
+            kept[2] += line.amount
+            kept[3] += 1
 
     def write(self, backend: Backend, conn: Any) -> None:
         """The sales, lines and tenders as plain inserts (``COPY`` on PostgreSQL): each was
@@ -1303,6 +1338,11 @@ class _Rows:
                 "INSERT INTO quarantine (device_id, sale_id, kind, reason, payload, "
                 "payload_hash, received_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                 self.quarantine)
+        if self.sums:
+            device_id = self.sales[0][1]
+            backend.write_rows(conn, "day_lines", _DAY_LINE_COLUMNS, [
+                (day, device_id, kind, code, name, price_class, currency, *sums)
+                for (day, kind, code, name, price_class, currency), sums in self.sums.items()])
 
 
 def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
@@ -1338,6 +1378,7 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
         (sale.id, n, line.kind, line.code, line.name_es, line.price_class, line.grams,
          line.count, line.amount, int(line.voided))
         for n, line in enumerate(sale.lines, start=1))
+    rows.add_up(sale)
     tenders = [(t.method, t.amount.currency, t.amount.minor) for t in sale.tenders]
     if sale.change.minor:  # change goes out of the drawer as cash
         tenders.append(("cash", sale.change.currency, -sale.change.minor))

@@ -25,14 +25,15 @@ def week_sales(rows: Rows, monday: date, fair: str | None, weeks: int = WEEKS_SH
     and per product for that week and the week before (in the pricing currency)."""
     first = monday - timedelta(days=7 * (weeks - 1))
     sunday = monday + timedelta(days=6)
-    where = ("FROM sale_lines l JOIN sales s ON s.id = l.sale_id JOIN devices d ON "
-             "d.device_id = s.device_id WHERE s.business_date BETWEEN ? AND ? AND "
-             "s.training = 0 AND l.voided = 0 AND (CAST(? AS TEXT) IS NULL OR d.fair = ?)")
+    # (the lines as summed per day and lane when they were stored: training and voided ones
+    # left out)
+    where = ("FROM day_lines l JOIN devices d ON d.device_id = l.device_id WHERE "
+             "l.business_date BETWEEN ? AND ? AND (CAST(? AS TEXT) IS NULL OR d.fair = ?)")
     starts = [first + timedelta(days=7 * n) for n in range(weeks)]
     classes: dict[str, list[dict[str, int]]] = {}
     currency = None
     for day, price_class, unit, grams, amount in rows(
-            f"SELECT s.business_date, l.price_class, s.currency, {_sum('COALESCE(l.grams, 0)')}, "
+            f"SELECT l.business_date, l.price_class, l.currency, {_sum('l.grams')}, "
             f"{_sum('l.amount')} {where} AND l.price_class IS NOT NULL GROUP BY 1, 2, 3",
             [first.isoformat(), sunday.isoformat(), fair, fair]):
         currency = currency or unit
@@ -44,9 +45,9 @@ def week_sales(rows: Rows, monday: date, fair: str | None, weeks: int = WEEKS_SH
     before = monday - timedelta(days=7)
     products: dict[tuple[str, str], dict[str, Any]] = {}
     for day, code, name, unit, grams, count, amount in rows(
-            f"SELECT s.business_date, l.code, l.name, s.currency, "
-            f"{_sum('COALESCE(l.grams, 0)')}, {_sum('COALESCE(l.count, 0)')}, "
-            f"{_sum('l.amount')} {where} AND l.kind = 'product' GROUP BY 1, 2, 3, 4",
+            f"SELECT l.business_date, l.code, l.name, l.currency, {_sum('l.grams')}, "
+            f"{_sum('l.count')}, {_sum('l.amount')} {where} AND l.kind = 'product' "
+            "GROUP BY 1, 2, 3, 4",
             [before.isoformat(), sunday.isoformat(), fair, fair]):
         currency = currency or unit
         which = "this" if date.fromisoformat(day) >= monday else "before"
