@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 from babel.numbers import format_decimal
 
 from fairpos.i18n import _, active, format_number
+from fairpos.ledger.reasons import said
 from fairpos.money import Money
 from fairpos.tenders import method_label
 
@@ -304,7 +305,7 @@ def quarantine_page(rows: Sequence[dict[str, Any]], total: int, fairs: Sequence[
         body = Safe(f"<details><summary>{as_received}</summary>"
                     f'<pre class="body">{escape(readable_body(q["payload"]))}</pre></details>')
         entries.append((q["received_at"], q["device_id"], q["lane"] or "", q["sale_id"],
-                        kinds_said.get(q["kind"], q["kind"]), q["reason"], body, review))
+                        kinds_said.get(q["kind"], q["kind"]), said(q["reason"]), body, review))
     ledger_word = escape(_("Ledger"))
     return page(_("Quarantine"), form + f"<p>{paging}</p>" + table(
         [_("Received"), _("Device"), _("Lane"), _("Sale"), _("Kind"), _("Reason"),
@@ -354,7 +355,7 @@ def quarantine_table(rows: Sequence[dict[str, Any]]) -> str:
     return table([_("Device"), _("Lane"), _("Sale"), _("Kind"), _("Reason"), _("Received")],
                  [
         (q["device_id"], q["lane"] or "", q["sale_id"], kinds.get(q["kind"], q["kind"]),
-         q["reason"], q["received_at"]) for q in rows], free=(4,))
+         said(q["reason"]), q["received_at"]) for q in rows], free=(4,))
 
 
 def class_name(price_class: dict[str, Any]) -> str:
@@ -541,5 +542,5 @@ def quarantine_csv(quarantined: Sequence[dict[str, Any]]) -> str:
     return csv_file([_("Device"), _("Fair"), _("Lane"), _("Sale"), _("Kind"), _("Reason"),
                      _("Received")], [
         [q["device_id"], csv_text(q["fair"]), str(q["lane"] or ""), csv_text(q["sale_id"]),
-         kinds.get(q["kind"], q["kind"]), csv_text(q["reason"]), q["received_at"]]
+         kinds.get(q["kind"], q["kind"]), csv_text(said(q["reason"])), q["received_at"]]
         for q in quarantined])
