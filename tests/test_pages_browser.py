@@ -242,6 +242,12 @@ def test_a_lane_closed_short_is_read_on_the_day_and_the_week(tmp_path: Path,
             rows = list(csv.reader(handle))
         assert rows == [["Volunteer", "Method", "Code", "Currency", "Shifts", "Short", "Over",
                          "Over/short"], ["Ana", "Cash", "cash", "USD", "1", "1", "0", "-1.50"]]
+        page.goto(f"{server.url}/lane/CASH01")  # the lane's own shifts
+        row = page.locator("tr", has_text="Faltó un billete").first.inner_text()
+        assert day in row and "Ana" in row and "−1.50 USD" in row
+        page.set_viewport_size(PHONE)
+        assert off_screen(page) == []
+        shot(page, "lane-shifts-390")
         page.close()
     finally:
         server.stop()
@@ -280,6 +286,21 @@ def test_a_treasurer_reads_pago_movil_against_the_bank(tmp_path: Path, browser: 
         page.set_viewport_size(PHONE)
         assert off_screen(page) == []
         shot(page, "pago-movil-390")
+        token_sale = lane.sell("--line", "305", "--pay", "cash:USD:2")  # paid in tokens
+        sent = [p for p in payloads(lane) if p["id"] == token_sale["id"]]
+        sent[0]["tenders"][0]["method"] = "token"
+        with server.store() as ledger:
+            ledger.add_voucher("token", "Ficha del mercado")
+            assert ledger.ingest("PMPAGE", sent).accepted == [token_sale["id"]]
+        page.goto(f"{server.url}/day/{day}")
+        page.click("text=Vouchers and tokens")
+        page.wait_for_url("**/vouchers?**")
+        assert page.get_by_text("Ficha del mercado (token)").is_visible()
+        assert page.get_by_text("1 redeemed, 2.00 USD").is_visible()
+        assert off_screen(page) == []
+        shot(page, "vouchers-390")
+        page.set_viewport_size(DESKTOP)
+        shot(page, "vouchers-1280")
         page.close()
     finally:
         server.stop()

@@ -435,7 +435,8 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         found = view.lane(request.path_params["device"], offset, pages.LANE_PAGE)
         if found is None:
             return HTMLResponse(pages.no_such_lane(), status_code=404)
-        return HTMLResponse(pages.lane_page(found, offset))
+        return HTMLResponse(pages.lane_page(found, offset, shift_pages.cash_part(
+            found["shifts"], view.vouchers(), by_day=True)))
 
     def quarantine(request: Request) -> Response:
         fair = request.query_params.get("fair") or None

@@ -38,7 +38,8 @@ td{overflow-wrap:break-word}pre.body{white-space:pre-wrap;overflow-wrap:anywhere
 .wide thead{display:none}.wide tr{border-bottom:2px solid #999;padding:.25rem 0}
 .wide td{border:0;padding:.1rem 0;text-align:right;max-width:none;min-width:0;display:flex;
 justify-content:space-between;gap:1rem}
-.wide td::before{content:attr(data-label);font-weight:bold;text-align:left;flex:none}}
+.wide td::before{content:attr(data-label);font-weight:bold;text-align:left;flex:none}
+.wide td>span{text-align:right}}
 """
 
 
@@ -84,9 +85,14 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequen
 
     head = "".join(f"<th{kind(i)}>{escape(h)}</th>" for i, h in enumerate(headers))
     labels = [escape(h, quote=True) for h in headers]  # (each cell's, on a phone's cards)
+    def shown(cell: Any) -> str:
+        if not isinstance(cell, Safe):
+            return escape(str(cell))
+        # (lines of their own stay together, under the column's name, in a phone's card)
+        return f"<span>{cell}</span>" if "<br>" in cell else cell
+
     body = "".join("<tr>" + "".join(
-        f'<td{kind(i)} data-label="{labels[i]}">'
-        f"{cell if isinstance(cell, Safe) else escape(str(cell))}</td>"
+        f'<td{kind(i)} data-label="{labels[i]}">{shown(cell)}</td>'
         for i, cell in enumerate(row)) + "</tr>" for row in rows)
     return (f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
             f"</table></div>")
@@ -225,9 +231,9 @@ def no_such_lane() -> str:
     return page(_("No such lane"), f'<p><a href="/">{back}</a></p>')
 
 
-def lane_page(lane: dict[str, Any], offset: int) -> str:
-    """One lane: where it stands, its days with what each day close said, and its entries
-    page by page."""
+def lane_page(lane: dict[str, Any], offset: int, shifts: str = "") -> str:
+    """One lane: where it stands, its days with what each day close said, its shifts
+    (``shifts``: their counts, as HTML) and its entries page by page."""
     device = lane["device"]
     device_id = str(device["device_id"])
     said = {"match": _("matched"), "pending": _("pending"), "mismatch": _("mismatch")}
@@ -254,7 +260,8 @@ def lane_page(lane: dict[str, Any], offset: int) -> str:
         f'<p><a href="/">{back}</a></p>', lanes_table([device]),
         f'<p><a href="/quarantine?device={quote(device_id)}&amp;state=all">'
         f"{escape(held)}</a></p>",
-        h2(_("Days")), days, h2(_("Entries")), f"<p>{paging}</p>", entries]))
+        h2(_("Days")), days, h2(_("Shifts")), shifts, h2(_("Entries")), f"<p>{paging}</p>",
+        entries]))
 
 
 def readable_body(payload: str) -> str:

@@ -45,15 +45,23 @@ def _clock(moment: str | None) -> str:
     return moment[11:16] if moment else ""
 
 
-def cash_part(shifts: Sequence[dict[str, Any]], vouchers: Mapping[str, str]) -> str:
-    """A day's shifts lane by lane: a closed shift's count lines (the float, what was
-    expected, what was counted — the first count under it when a recount differed — and
-    the over/short), an open one's float; the volunteer, the shift's hours and the reason
-    given."""
+def cash_part(shifts: Sequence[dict[str, Any]], vouchers: Mapping[str, str],
+              by_day: bool = False) -> str:
+    """A day's shifts lane by lane (``by_day``: a lane's shifts, day by day): a closed
+    shift's count lines (the float, what was expected, what was counted — the first count
+    under it when a recount differed — and the over/short), an open one's float; the
+    volunteer, the shift's hours and the reason given."""
     rows: list[tuple[Any, ...]] = []
+    training = _("training")
     for shift in shifts:
-        lane = _("Lane {lane} · {fair}").format(lane=shift["lane"], fair=shift["fair"])
-        where = Safe(f"{escape(lane)}<br>{lane_link(shift['device_id'])}")
+        if by_day:
+            day = shift["business_date"]
+            where = Safe(f'<a href="/day/{quote(day)}?fair={quote(shift["fair"])}">'
+                         f"{escape(day)}</a>" + (f"<br><small>{escape(training)}</small>"
+                                                  if shift["training"] else ""))
+        else:
+            lane = _("Lane {lane} · {fair}").format(lane=shift["lane"], fair=shift["fair"])
+            where = Safe(f"{escape(lane)}<br>{lane_link(shift['device_id'])}")
         hours = f"{_clock(shift['opened_at'])}–{_clock(shift['closed_at'])}" \
             if shift["closed_at"] else _("open since {at}").format(at=_clock(shift["opened_at"]))
         who = Safe(f"{escape(shift['volunteer'])}<br><small>{escape(hours)}</small>")
@@ -70,8 +78,8 @@ def cash_part(shifts: Sequence[dict[str, Any]], vouchers: Mapping[str, str]) -> 
                          money(line["opening"], currency) if line["method"] == "cash" else "",
                          money(line["expected"], currency), Safe(counted),
                          signed(line["difference"], currency), shift["reason"] or ""))
-    return table([_("Lane"), _("Volunteer"), _("Tender"), _("Float"), _("Expected"),
-                  _("Counted"), _("Over/short"), _("Reason")],
+    return table([_("Business date") if by_day else _("Lane"), _("Volunteer"), _("Tender"),
+                  _("Float"), _("Expected"), _("Counted"), _("Over/short"), _("Reason")],
                  rows, numeric=(3, 4, 5, 6), free=(1, 7))
 
 

@@ -68,37 +68,44 @@ def day_cash(rows: Rows, business_date: str, fair: str | None) -> list[dict[str,
     """Each shift of a business date (training left out), lane by lane: who, when it opened
     and closed (None: still open), the reason given, and its count lines — float, expected,
     first count, last count and over/short per method and currency, cash first."""
+    return _shifts(rows, "e.business_date = ? AND (CAST(? AS TEXT) IS NULL OR d.fair = ?)",
+                   [business_date, fair, fair], "d.fair, d.lane, e.shift")
+
+
+def lane_shifts(rows: Rows, device_id: str, newest: int = 30) -> list[dict[str, Any]]:
+    """A lane's ``newest`` shifts, newest first, as :func:`day_cash` has them (training
+    ones too, marked)."""
+    return _shifts(rows, "e.device_id = ? AND e.shift > (SELECT COALESCE(MAX(x.shift), 0) - ? "
+                   "FROM shift_entries x WHERE x.device_id = ?)",
+                   [device_id, newest, device_id], "e.shift DESC", training=True)
+
+
+def _shifts(rows: Rows, where: str, params: list[Any], order: str, training: bool = False
+            ) -> list[dict[str, Any]]:
+    if not training:
+        where += " AND e.training = 0"
     shifts: dict[tuple[str, int], dict[str, Any]] = {}
     for r in rows("SELECT e.device_id, d.fair, d.lane, e.shift, e.stage, e.volunteer, e.at, "
-                  "e.reason, e.id FROM shift_entries e JOIN devices d ON d.device_id = "
-                  "e.device_id WHERE e.business_date = ? AND e.training = 0 AND "
-                  "(CAST(? AS TEXT) IS NULL OR d.fair = ?) ORDER BY d.fair, d.lane, e.shift, "
-                  "e.stage DESC", [business_date, fair, fair]):
+                  "e.reason, e.business_date, e.training FROM shift_entries e JOIN devices d "
+                  f"ON d.device_id = e.device_id WHERE {where} ORDER BY {order}, e.stage DESC",
+                  params):
         shift = shifts.setdefault((r[0], int(r[3])), {
             "device_id": r[0], "fair": r[1], "lane": r[2], "shift": int(r[3]),
-            "volunteer": r[5], "opened_at": None, "closed_at": None, "reason": None,
-            "lines": []})
+            "volunteer": r[5], "business_date": r[8], "training": bool(r[9]),
+            "opened_at": None, "closed_at": None, "reason": None, "lines": []})
         if r[4] == "open":
             shift["opened_at"] = r[6]
         else:
             shift["closed_at"], shift["reason"] = r[6], r[7]
     for r in rows("SELECT e.device_id, e.shift, c.method, c.currency, c.opening, c.expected, "
                   "c.first_count, c.counted FROM shift_counts c JOIN shift_entries e ON e.id = "
-                  "c.entry_id JOIN devices d ON d.device_id = e.device_id WHERE "
-                  "e.business_date = ? AND e.training = 0 AND (CAST(? AS TEXT) IS NULL OR "
-                  "d.fair = ?) ORDER BY c.method <> 'cash', c.method, c.currency",
-                  [business_date, fair, fair]):
+                  f"c.entry_id JOIN devices d ON d.device_id = e.device_id WHERE {where} "
+                  "ORDER BY c.method <> 'cash', c.method, c.currency", params):
         shifts[(r[0], int(r[1]))]["lines"].append({
             "method": r[2], "currency": r[3], "opening": int(r[4]), "expected": int(r[5]),
             "first_count": int(r[6]), "counted": int(r[7]),
             "difference": int(r[7]) - int(r[5])})
     return list(shifts.values())
-
-
-def week_of(day: date) -> tuple[date, date]:
-    """The Monday and the Sunday of ``day``'s week (ISO weeks)."""
-    monday = day - timedelta(days=day.weekday())
-    return monday, monday + timedelta(days=6)
 
 
 def week_over_short(rows: Rows, monday: date, fair: str | None) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from fairpos.ledger.backends import Backend, PostgresBackend, SqliteBackend, is_
 from fairpos.ledger.limits import MISSING_SHOWN, SEQ_AHEAD, SESSION_HOURS
 from fairpos.ledger.migrations import migrate as apply_migrations
 from fairpos.ledger.redemptions import redemptions
-from fairpos.ledger.shifts import day_cash, store_shift_entries, week_over_short
+from fairpos.ledger.shifts import day_cash, lane_shifts, store_shift_entries, week_over_short
 from fairpos.ledger.statements import (
     WINDOW_DAYS,
     PagoMovil,
@@ -1036,8 +1036,9 @@ class SqlLedger:
     def lane(self, device_id: str, offset: int = 0, limit: int = 50
              ) -> dict[str, Any] | None:
         """One lane's page: its device (fair, lane, sync), its days (entries and totals on
-        the ledger, and what each day close said, newest first), a page of its entries
-        (newest first) and how many it has; None for a device the ledger does not know."""
+        the ledger, and what each day close said, newest first), its newest shifts with their
+        counts, a page of its entries (newest first) and how many it has; None for a device
+        the ledger does not know."""
         found = self.devices(device_id)
         if not found:
             return None
@@ -1058,6 +1059,7 @@ class SqlLedger:
         count = int(self._all("SELECT COUNT(*) FROM sales WHERE device_id = ?",
                               [device_id])[0][0])
         return {"device": found[0], "days": days, "entries": entries, "count": count,
+                "shifts": lane_shifts(self._all, device_id),
                 "quarantined": self.quarantine_page(device=device_id, state="all",
                                                     limit=1)[1]}
 
