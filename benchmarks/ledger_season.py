@@ -68,6 +68,7 @@ def build(db: str, sales: int) -> dict[str, Any]:
     written = 0
     for day in days:  # a transaction a day: what a season's syncs add up to
         sale_rows, line_rows, tender_rows, shift_rows, count_rows = [], [], [], [], []
+        close_rows, day_rows = [], []
         sums: dict[tuple[Any, ...], list[int]] = {}  # what the ledger adds up as it stores
         for device, _fair, _lane in devices:
             seq0 = days.index(day) * per_lane_day
@@ -99,6 +100,10 @@ def build(db: str, sales: int) -> dict[str, Any]:
                                   f"{day}T{8 + k * 8 // per_lane_day:02d}:15:00-04:00", 0,
                                   "USD", total, 1, payload, hashlib.sha256(
                                       payload.encode()).hexdigest(), f"{day}T18:00:00+00:00"))
+            day_rows.append((day, device, "USD", 0, per_lane_day, per_lane_day,
+                             sum(r[9] for r in sale_rows[-per_lane_day:])))
+            for result in ("pending", "match"):  # (a lane closes its day more than once)
+                close_rows.append((device, day, "{}", result, f"{day}T19:00:00+00:00"))
             shift = days.index(day) + 1
             for stage in ("open", "close"):
                 shift_rows.append((f"{device}-S{shift:06d}-{stage}", device, shift, stage, day,
@@ -119,6 +124,10 @@ def build(db: str, sales: int) -> dict[str, Any]:
             backend.write_rows(conn, "day_lines", "business_date, device_id, kind, code, name, "
                                "price_class, currency, grams, count, amount, lines",
                                [(*key, *value) for key, value in sums.items()])
+            backend.write_rows(conn, "day_sales", "business_date, device_id, currency, "
+                               "training, sales, entries, total", day_rows)
+            backend.write_rows(conn, "day_closes", "device_id, business_date, figures, result, "
+                               "at", close_rows)
         written += len(sale_rows)
     if backend.dialect == "postgresql":
         with backend.transaction() as conn:
@@ -164,7 +173,8 @@ def measure(db: str, folder: Path) -> dict[str, float]:
                 return time.perf_counter() - start
 
             base = median_of(baseline)
-        pages = {"day page, all fairs": f"/day/{day}",
+        pages = {"home page (every fair's days)": "/",
+                 "day page, all fairs": f"/day/{day}",
                  "day page, one fair": f"/day/{day}?fair=Feria%2007",
                  "week page, all fairs": f"/week/{day}",
                  "products CSV, all fairs": f"/day/{day}/products.csv"}

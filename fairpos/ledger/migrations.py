@@ -254,6 +254,24 @@ INSERT INTO day_lines SELECT s.business_date, s.device_id, l.kind, l.code, l.nam
     WHERE s.training = 0 AND l.voided = 0
     GROUP BY s.business_date, s.device_id, l.kind, l.code, l.name, l.price_class, s.currency
 """, ("day_lines",)),
+    # And the entries, summed the same way per day, lane and currency: the home page's days
+    # at a glance read these (and each lane's newest close of a day, found by its index).
+    Step(8, "day sales", """
+CREATE TABLE IF NOT EXISTS day_sales (
+    business_date TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    training {bigint} NOT NULL,
+    sales {bigint} NOT NULL,
+    entries {bigint} NOT NULL,
+    total {bigint} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS day_sales_day ON day_sales (business_date, device_id);
+CREATE INDEX IF NOT EXISTS day_closes_lane ON day_closes (device_id, business_date, id);
+INSERT INTO day_sales SELECT business_date, device_id, currency, training,
+    SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END), COUNT(*), SUM(total) FROM sales
+    GROUP BY business_date, device_id, currency, training
+""", ("day_sales",)),
 )
 
 

@@ -1092,19 +1092,18 @@ class SqlLedger:
         and how their day closes stand (the newest close of each lane and day: matched,
         pending, mismatch; lanes with sales that have not closed the day)."""
         days: dict[tuple[str, str], dict[str, Any]] = {}
-        sales_count = _sum("CASE WHEN s.kind = 'sale' THEN 1 ELSE 0 END")
+        # (the entries as summed per day and lane when they were stored)
         for fair, day, currency, sales, total in self._all(
-                "SELECT d.fair, s.business_date, s.currency, "
-                f"{sales_count}, {_sum('s.total')} "
-                "FROM sales s JOIN devices d ON d.device_id = s.device_id WHERE s.training = 0 "
-                "GROUP BY 1, 2, 3"):
+                f"SELECT d.fair, s.business_date, s.currency, {_sum('s.sales')}, "
+                f"{_sum('s.total')} FROM day_sales s JOIN devices d ON d.device_id = "
+                "s.device_id WHERE s.training = 0 GROUP BY 1, 2, 3"):
             glance = days.setdefault((fair, day), {"fair": fair, "business_date": day,
                                                    "sales": 0, "totals": {}, "lanes": 0,
                                                    "match": 0, "pending": 0, "mismatch": 0})
             glance["sales"] += int(sales)
             glance["totals"][currency] = int(total)
         for fair, day, lanes in self._all(
-                "SELECT d.fair, s.business_date, COUNT(DISTINCT s.device_id) FROM sales s "
+                "SELECT d.fair, s.business_date, COUNT(DISTINCT s.device_id) FROM day_sales s "
                 "JOIN devices d ON d.device_id = s.device_id GROUP BY 1, 2"):
             if (fair, day) in days:
                 days[(fair, day)]["lanes"] = int(lanes)
@@ -1307,10 +1306,17 @@ class _Rows:
     quarantine: list[tuple[Any, ...]] = field(default_factory=list)
     # (business date, kind, code, name, price class, currency) → [grams, count, amount, lines]
     sums: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    # (business date, currency, training) → [sales, entries, total]
+    days: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
 
     def add_up(self, sale: Sale) -> None:
-        """A stored sale's lines, into the batch's sums for the pages (not a training one's,
-        nor voided lines)."""
+        """A stored sale, into the batch's sums for the pages: the entry into its day's; its
+        lines (not a training one's, nor voided lines) into their products'."""
+        day = self.days.setdefault((sale.business_date, sale.total.currency,
+                                    int(sale.training)), [0, 0, 0])
+        day[0] += sale.kind == "sale"
+        day[1] += 1
+        day[2] += sale.total.minor
         if sale.training:
             return
         for line in sale.lines:
@@ -1345,6 +1351,12 @@ class _Rows:
             backend.write_rows(conn, "day_lines", _DAY_LINE_COLUMNS, [
                 (day, device_id, kind, code, name, price_class, currency, *sums)
                 for (day, kind, code, name, price_class, currency), sums in self.sums.items()])
+        if self.days:
+            device_id = self.sales[0][1]
+            backend.write_rows(
+                conn, "day_sales", "business_date, device_id, currency, training, sales, "
+                "entries, total", [(day, device_id, currency, training, *sums)
+                                   for (day, currency, training), sums in self.days.items()])
 
 
 def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
