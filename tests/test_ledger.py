@@ -413,7 +413,7 @@ def test_the_quarantine_page_by_page_and_reviewed_with_a_note(
 
 def test_the_home_page_has_each_fairs_day_at_a_glance(tmp_path: Path) -> None:
     """Sales, totals and how the lanes' day closes stand: one matched, one whose figures
-    differ, one not closed yet."""
+    differ, one not closed yet; and its entries in quarantine not reviewed yet."""
     from fairpos.sync.wire import DayFigures
 
     ledger = open_ledger(tmp_path / "ledger.db")
@@ -433,10 +433,15 @@ def test_the_home_page_has_each_fairs_day_at_a_glance(tmp_path: Path) -> None:
                 figures["totals"]["USD"] += 1  # (a lane whose count differs from the ledger's)
             if device != "GLAN03":
                 ledger.day_close(device, figures)
+        bad = {**sales[0], "id": "GLAN03-000003", "seq": 3, "total": sales[0]["total"] + 1}
+        assert ledger.ingest("GLAN03", [bad]).rejected  # (it gives the same business date)
         [glance] = ledger.days_at_a_glance()
         assert glance == {"fair": "Feria Centro", "business_date": "2026-11-21", "sales": 6,
                           "totals": {"USD": totals}, "lanes": 3, "match": 1, "pending": 0,
-                          "mismatch": 1, "not_closed": 1}
+                          "mismatch": 1, "not_closed": 1, "quarantined": 1}
+        [held] = ledger.quarantine_page()[0]
+        ledger.review_quarantined(held["id"], "sent again corrected")
+        assert ledger.days_at_a_glance()[0]["quarantined"] == 0
     finally:
         ledger.close()
 

@@ -138,11 +138,11 @@ def test_a_treasurer_reviews_the_quarantine_with_a_note(tmp_path: Path, browser:
     body read, marked reviewed with a note; the entry itself stays as it came."""
     server = LedgerServer(tmp_path / "ledger.db")
     try:
-        lane = stall(tmp_path / "stall", "QPAGE1", sales=1, seed=2)
+        lane = stall(tmp_path / "stall", "QPAGE1", sales=2, seed=2)
         token = connect(lane, server)
-        bad = payloads(lane)[0]
+        bad, good = payloads(lane)
         bad["volunteer"] = "Ñ" * 81  # one character too many
-        reply = httpx.post(f"{server.url}/v1/sales/batch", json={"sales": [bad]},
+        reply = httpx.post(f"{server.url}/v1/sales/batch", json={"sales": [bad, good]},
                            headers={"Authorization": f"Bearer {token}"})
         assert reply.json()["rejected"][0]["id"] == bad["id"]
         with server.store() as ledger:
@@ -153,6 +153,8 @@ def test_a_treasurer_reviews_the_quarantine_with_a_note(tmp_path: Path, browser:
         page.fill("#token", admin)
         page.click("button[type=submit]")
         page.wait_for_url(f"{server.url}/")
+        day = str(bad["business_date"])
+        assert "1 in quarantine" in page.locator("tr", has_text=day).first.inner_text()
         page.click("text=The whole quarantine, to review")
         page.wait_for_url(f"{server.url}/quarantine")
         assert page.get_by_text("volunteer is longer than 80 characters").is_visible()
@@ -169,6 +171,8 @@ def test_a_treasurer_reviews_the_quarantine_with_a_note(tmp_path: Path, browser:
         page.set_viewport_size(PHONE)
         assert off_screen(page) == []
         shot(page, "quarantine-390")
+        page.goto(f"{server.url}/")  # reviewed: the day no longer counts it
+        assert "in quarantine" not in page.locator("tr", has_text=day).first.inner_text()
         with server.store() as ledger:
             assert ledger.all("SELECT payload, payload_hash FROM quarantine") == held
         page.close()

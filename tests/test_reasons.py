@@ -107,11 +107,11 @@ class SpanishLedger(LedgerServer):
 def test_the_quarantine_page_in_spanish(tmp_path: Path) -> None:
     server = SpanishLedger(tmp_path / "ledger.db")
     try:
-        lane = stall(tmp_path / "lane", "WHY002", sales=1)
+        lane = stall(tmp_path / "lane", "WHY002", sales=2)
         token = connect(lane, server)
-        bad = payloads(lane)[0]
+        bad, good = payloads(lane)
         bad["total"] += 1
-        reply = httpx.post(f"{server.url}/v1/sales/batch", json={"sales": [bad]},
+        reply = httpx.post(f"{server.url}/v1/sales/batch", json={"sales": [bad, good]},
                            headers={"Authorization": f"Bearer {token}"})
         assert reply.json()["rejected"][0]["reason"].startswith("the lines add up to ")
         with server.store() as ledger:
@@ -119,5 +119,8 @@ def test_the_quarantine_page_in_spanish(tmp_path: Path) -> None:
         page = httpx.get(f"{server.url}/quarantine", timeout=30,
                          headers={"Authorization": f"Bearer {admin}"}).text
         assert "las líneas suman " in page and "the lines add up" not in page
+        home = httpx.get(f"{server.url}/", timeout=30,
+                         headers={"Authorization": f"Bearer {admin}"}).text
+        assert "1 en cuarentena" in home  # the day at a glance counts it
     finally:
         server.stop()

@@ -146,9 +146,12 @@ QUARANTINE_SHOWN = 20  # the newest entries in quarantine a page lists (the CSV 
 def closes_said(glance: dict[str, Any]) -> Safe:
     """How a fair's day closes stand, at a glance: "3 matched · 1 pending · 1 not closed"."""
     words = {"match": _("{count} matched"), "pending": _("{count} pending"),
-             "mismatch": _("{count} mismatch"), "not_closed": _("{count} not closed")}
-    said = " · ".join(words[k].format(count=count(glance[k])) for k in words if glance[k])
-    style = ' class="warn"' if glance["pending"] or glance["mismatch"] else ""
+             "mismatch": _("{count} mismatch"), "not_closed": _("{count} not closed"),
+             "quarantined": _("{count} in quarantine")}
+    said = " · ".join(words[k].format(count=count(glance[k])) for k in words
+                      if glance.get(k))
+    style = ' class="warn"' if glance["pending"] or glance["mismatch"] or \
+        glance.get("quarantined") else ""
     return Safe(f"<span{style}>{escape(said)}</span>")
 
 

@@ -1117,6 +1117,15 @@ class SqlLedger:
         for glance in days.values():
             closed = glance["match"] + glance["pending"] + glance["mismatch"]
             glance["not_closed"] = max(glance["lanes"] - closed, 0)
+            glance["quarantined"] = 0
+        # entries in quarantine not reviewed yet, by the business date they give (if any)
+        for fair, payload in self._all(
+                "SELECT d.fair, q.payload FROM quarantine q JOIN devices d ON d.device_id = "
+                "q.device_id WHERE NOT EXISTS (SELECT 1 FROM quarantine_reviews r WHERE "
+                "r.quarantine_id = q.id)"):
+            key = (fair, _business_date_of(payload) or "")
+            if key in days:
+                days[key]["quarantined"] += 1
         return sorted(days.values(), key=lambda g: (g["business_date"], g["fair"]),
                       reverse=True)
 
@@ -1268,6 +1277,15 @@ def _read_shift(raw: bytes, known: Known) -> ShiftEntry:
         return ShiftEntry("?", raw.decode("utf-8", "replace").encode(), None, 0, "", "", "",
                           False, "", None, (),
                           f"the ledger could not read this entry ({type(err).__name__})")
+
+
+_BUSINESS_DATE = re.compile(r'"business_date": ?"([0-9]{4}-[0-9]{2}-[0-9]{2})"')
+
+
+def _business_date_of(payload: str) -> str | None:
+    """The business date an entry as received gives, if it gives one legibly."""
+    found = _BUSINESS_DATE.search(payload)
+    return found.group(1) if found else None
 
 
 @dataclass(frozen=True)
