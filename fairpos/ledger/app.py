@@ -350,7 +350,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         fair = request.query_params.get("fair") or None
         report = view.report(request.path_params["day"], fair)
         cash = shift_pages.cash_part(view.day_cash(request.path_params["day"], fair),
-                                     view.vouchers())
+                                     view.vouchers(), one_fair=fair is not None)
         return HTMLResponse(pages.day_page(
             report, view.devices(), view.quarantined(fair, newest=pages.QUARANTINE_SHOWN),
             view.quarantine_count(fair), cash))

@@ -112,7 +112,7 @@ def bars(labels: Sequence[str], values: Sequence[int], caption: str,
     for i, (label, value, text) in enumerate(zip(labels, values, shown, strict=True)):
         width = 190 * max(value, 0) / top
         y = 26 * i + 2
-        cut = label if len(label) <= 20 else label[:19] + "…"
+        cut = label if len(label) <= 22 else label[:21] + "…"
         items.append(f'<text x="0" y="{y + 17}" font-size="15">{escape(cut)}</text>'
                      f'<rect x="{gutter}" y="{y + 3}" width="{width:.1f}" height="20" '
                      f'fill="#2a6f97"><title>{escape(label)}: {escape(text)}</title></rect>'
@@ -392,7 +392,8 @@ def tender_shares(tenders: Sequence[dict[str, Any]], currency: str) -> str:
                  [t["value"] for t in valued],
                  _("Payments as shares of the day (valued in {currency} at the day's rates)")
                  .format(currency=currency),
-                 [f"{format_decimal(round(share, 1), locale=active())} %" for share in shares])
+                 [f"{format_decimal(round(share, 1), format='#,##0.0', locale=active())} %"
+                  for share in shares])
     unvalued = sorted({t["currency"] for t in tenders if t.get("value") is None})
     note = "<p><small>" + escape(_("No rate to value {currencies}: left out of the chart.")
                                  .format(currencies=", ".join(unvalued))) + "</small></p>" \

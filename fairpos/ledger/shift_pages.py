@@ -46,11 +46,12 @@ def _clock(moment: str | None) -> str:
 
 
 def cash_part(shifts: Sequence[dict[str, Any]], vouchers: Mapping[str, str],
-              by_day: bool = False) -> str:
-    """A day's shifts lane by lane (``by_day``: a lane's shifts, day by day): a closed
-    shift's count lines (the float, what was expected, what was counted — the first count
-    under it when a recount differed — and the over/short), an open one's float; the
-    volunteer, the shift's hours and the reason given."""
+              by_day: bool = False, one_fair: bool = False) -> str:
+    """A day's shifts lane by lane (``by_day``: a lane's shifts, day by day; ``one_fair``:
+    the lanes are named without their fair): a closed shift's count lines (the float, what
+    was expected, what was counted — the first count under it when a recount differed — and
+    the over/short), an open one's float; the volunteer, the shift's hours and the reason
+    given, on the shift's first line."""
     rows: list[tuple[Any, ...]] = []
     training = _("training")
     for shift in shifts:
@@ -60,14 +61,17 @@ def cash_part(shifts: Sequence[dict[str, Any]], vouchers: Mapping[str, str],
                          f"{escape(day)}</a>" + (f"<br><small>{escape(training)}</small>"
                                                   if shift["training"] else ""))
         else:
-            lane = _("Lane {lane} · {fair}").format(lane=shift["lane"], fair=shift["fair"])
+            lane = _("Lane {lane}").format(lane=shift["lane"]) if one_fair else \
+                _("Lane {lane} · {fair}").format(lane=shift["lane"], fair=shift["fair"])
             where = Safe(f"{escape(lane)}<br>{lane_link(shift['device_id'])}")
         hours = f"{_clock(shift['opened_at'])}–{_clock(shift['closed_at'])}" \
             if shift["closed_at"] else _("open since {at}").format(at=_clock(shift["opened_at"]))
         who = Safe(f"{escape(shift['volunteer'])}<br><small>{escape(hours)}</small>")
         if not shift["lines"]:
             rows.append((where, who, "", "", "", "", "", shift["reason"] or ""))
-        for line in shift["lines"]:
+        for n, line in enumerate(shift["lines"]):
+            if n:  # (the shift's other lines: its lane, volunteer and reason said once)
+                where, who = Safe(""), Safe("")
             currency = line["currency"]
             counted = escape(money(line["counted"], currency))
             if line["first_count"] != line["counted"]:
@@ -77,7 +81,8 @@ def cash_part(shifts: Sequence[dict[str, Any]], vouchers: Mapping[str, str],
             rows.append((where, who, f"{method_label(line['method'], vouchers)} · {currency}",
                          money(line["opening"], currency) if line["method"] == "cash" else "",
                          money(line["expected"], currency), Safe(counted),
-                         signed(line["difference"], currency), shift["reason"] or ""))
+                         signed(line["difference"], currency),
+                         "" if n else shift["reason"] or ""))
     return table([_("Business date") if by_day else _("Lane"), _("Volunteer"), _("Tender"),
                   _("Float"), _("Expected"), _("Counted"), _("Over/short"), _("Reason")],
                  rows, numeric=(3, 4, 5, 6), free=(1, 7))
