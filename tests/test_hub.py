@@ -380,6 +380,8 @@ def test_a_lane_by_its_hub_then_straight_then_by_a_site_bundle_counts_once(
     ring(lane, 5, seed=2)
     back = lane.run("sync").stdout  # the hub lacked the 5 sent straight: they go to it too
     assert "Sent again 5 entries the ledger lacked" in back and "matched — 20 entries" in back
+    lane.run("shift", "close", "--count", "USD:20", "--reason", "sin conteo")  # (its close
+    lane.run("sync")  # reaches the hub, not the centre: it goes in the site bundle)
     stick = site.folder / "site.zip"
     wrote = LaneDir(site.folder).run("ledger", "export", "--out", str(stick), "--db",
                                      str(site.hub.db)).stdout
@@ -387,6 +389,10 @@ def test_a_lane_by_its_hub_then_straight_then_by_a_site_bundle_counts_once(
     imported = LaneDir(site.folder).run("ledger", "import", str(stick), "--db",
                                         str(site.centre.db)).stdout
     assert "device PATH01, 5 accepted, 5 duplicate" in imported  # the 5 sent straight too
+    with site.centre.store() as centre:
+        assert sorted(r[0] for r in centre.all(
+            "SELECT id FROM shift_entries WHERE device_id = 'PATH01'")) == [
+            "PATH01-S000001-close", "PATH01-S000001-open"]
     site.uplink.mend()  # the hub sends them too, later: already there
     wait_until(lambda: site.upstream()["pending"] == 0, "the hub's backlog answered")
     again = LaneDir(site.folder).run("ledger", "import", str(stick), "--db",

@@ -419,7 +419,7 @@ def export_site(out: Path, db: str) -> None:
     except OSError as err:
         refuse(_("cannot write {path}: {error}").format(path=out, error=err.strerror or err))
     click.echo(_("Wrote {entries} of {lanes} lanes, not yet at the centre, to {path}.").format(
-        entries=entries_text(sum(len(sales) for _d, _h, sales in lanes)), lanes=len(lanes),
+        entries=entries_text(sum(len(sales) for _d, _h, sales, _s in lanes)), lanes=len(lanes),
         path=out))
 
 

@@ -451,13 +451,23 @@ class SqlLedger:
                 kept.append(payload)
         return list(backlog.items())
 
-    def site_backlog(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    def site_backlog(self) -> list[tuple[str, str, list[dict[str, Any]],
+                                         list[dict[str, Any]]]]:
         """At a hub: every entry not at the centre yet, by lane — (device id, the lane's
-        token hash, its entries oldest first) — for a site bundle."""
+        token hash, its sales oldest first, its shifts' openings and closes) — for a site
+        bundle."""
         digests = {r[0]: r[1] for r in self._all(
             "SELECT device_id, token_hash FROM devices WHERE device_id IS NOT NULL")}
-        return [(device_id, digests[device_id], [json.loads(p) for p in payloads])
-                for device_id, payloads in self.upstream_backlog(None)]
+        sales = dict(self.upstream_backlog(None))
+        shifts: dict[str, list[str]] = {}
+        for device_id, payload in self._all(
+                "SELECT e.device_id, e.payload FROM shift_entries e LEFT JOIN upstream_acks a "
+                "ON a.sale_id = e.id WHERE a.sale_id IS NULL ORDER BY e.device_id, e.id"):
+            shifts.setdefault(device_id, []).append(payload)
+        return [(device_id, digests[device_id],
+                 [json.loads(p) for p in sales.get(device_id, [])],
+                 [json.loads(p) for p in shifts.get(device_id, [])])
+                for device_id in sorted({*sales, *shifts})]
 
     def upstream_answered(self, outcomes: list[tuple[str, str, str]]) -> None:
         """At a hub: what the centre answered for each entry (accepted, duplicate, rejected,

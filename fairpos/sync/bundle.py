@@ -101,9 +101,11 @@ def write_bundle(path: Path, device_id: str, sales: list[dict[str, Any]], token:
 
 
 def write_site_bundle(path: Path, fair: str,
-                      lanes: list[tuple[str, str, list[dict[str, Any]]]]) -> dict[str, Any]:
-    """A hub's site bundle: for each lane (device id, token hash, entries not at the centre
-    yet) its own bundle, proved for its enrolment; returns the site's manifest."""
+                      lanes: list[tuple[str, str, list[dict[str, Any]], list[dict[str, Any]]]]
+                      ) -> dict[str, Any]:
+    """A hub's site bundle: for each lane (device id, token hash, sales and shift entries
+    not at the centre yet) its own bundle, proved for its enrolment; returns the site's
+    manifest."""
     manifest: dict[str, Any] = {
         "format": SITE_FORMAT, "fair": fair,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "lanes": []}
@@ -111,17 +113,17 @@ def write_site_bundle(path: Path, fair: str,
     # (compressed: a lane bundle stored as it is would leave its own end record in the
     # site bundle's bytes, and a site bundle cut short would read as that one lane's)
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for device_id, digest, sales in lanes:
+        for device_id, digest, sales, shifts in lanes:
             inner = path.with_name(f"{path.name}.{device_id}.partial")
             try:
-                write_bundle(inner, device_id, sales, "", digest=digest)
+                write_bundle(inner, device_id, sales, "", digest=digest, shifts=shifts)
                 body = inner.read_bytes()
             finally:
                 inner.unlink(missing_ok=True)
             name = f"lanes/{device_id}.zip"
             archive.writestr(name, body)
             manifest["lanes"].append({"name": name, "device_id": device_id,
-                                      "entries": len(sales),
+                                      "entries": len(sales), "shift_entries": len(shifts),
                                       "sha256": hashlib.sha256(body).hexdigest()})
         archive.writestr("site.json", json.dumps(manifest, indent=2))
     tmp.replace(path)
