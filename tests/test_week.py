@@ -228,3 +228,24 @@ def test_a_ledger_from_before_the_day_sums_gets_them_made_once(
             p["total"] for p in payloads(lane))
     finally:
         store.close()
+
+
+def test_the_home_page_shows_the_newest_days_a_page_at_a_time(tmp_path: Path,
+                                                               server: LedgerServer) -> None:
+    lane = open_lane(tmp_path / "lane", "MANY01")
+    lane.run("sell", "--line", "305", "--pay", "cash:USD:2")
+    [sale] = payloads(lane)
+    first = date(2026, 1, 5)
+    sales = [{**sale, "id": f"MANY01-{n:06d}", "seq": n,
+              "business_date": (first + timedelta(days=n)).isoformat()}
+             for n in range(1, 62)]  # 61 business days, one sale each
+    with server.store() as ledger:
+        claimed(ledger, "MANY01")
+        assert len(ledger.ingest("MANY01", sales).accepted) == 61
+        admin = ledger.admin_token()
+    headers = {"Authorization": f"Bearer {admin}"}
+    home = httpx.get(f"{server.url}/", headers=headers, timeout=30).text
+    newest, oldest = sales[-1]["business_date"], sales[0]["business_date"]
+    assert "1–60 of 61" in home and f">{newest}</a>" in home and f">{oldest}</a>" not in home
+    older = httpx.get(f"{server.url}/?from=60", headers=headers, timeout=30).text
+    assert "61–61 of 61" in older and f">{oldest}</a>" in older and f">{newest}</a>" not in older

@@ -344,7 +344,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         return HTMLResponse(pages.index_page(
             view.days_at_a_glance(), view.devices(),
             view.quarantined(newest=pages.QUARANTINE_SHOWN), view.quarantine_count(),
-            store.upstream_summary() if hub else None))
+            store.upstream_summary() if hub else None, offset_of(request)))
 
     def day(request: Request) -> Response:
         fair = request.query_params.get("fair") or None

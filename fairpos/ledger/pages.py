@@ -155,12 +155,18 @@ def closes_said(glance: dict[str, Any]) -> Safe:
     return Safe(f"<span{style}>{escape(said)}</span>")
 
 
+DAYS_PAGE = 60  # fairs' days on a page of the home page, the newest first
+
+
 def index_page(days_seen: Sequence[dict[str, Any]], devices: Sequence[dict[str, Any]],
                quarantined: Sequence[dict[str, Any]], in_quarantine: int | None = None,
-               upstream: dict[str, Any] | None = None) -> str:
+               upstream: dict[str, Any] | None = None, offset: int = 0) -> str:
     """The home page: each fair's days at a glance (sales, totals, how the lanes' day closes
-    stand); a hub's (``upstream``: its link to the centre) says first what has not reached
-    the centre yet."""
+    stand), the newest first, :data:`DAYS_PAGE` to a page from ``offset``; a hub's
+    (``upstream``: its link to the centre) says first what has not reached the centre yet."""
+    paging = pager("/?from=", offset, len(days_seen[offset:offset + DAYS_PAGE]),
+                   len(days_seen), DAYS_PAGE) if len(days_seen) > DAYS_PAGE else ""
+    days_seen = days_seen[offset:offset + DAYS_PAGE]
     days = table([_("Fair"), _("Business date"), _("Sales"), _("Totals"), _("Lanes"),
                   _("Day close")], [
         (g["fair"], Safe(f'<a href="/day/{quote(g["business_date"])}?fair={quote(g["fair"])}">'
@@ -170,7 +176,8 @@ def index_page(days_seen: Sequence[dict[str, Any]], devices: Sequence[dict[str, 
         for g in days_seen], numeric=(2, 3, 4))
     return page(_("Ledger") if upstream is None else _("Hub"),
                 (upstream_part(upstream) if upstream is not None else "")
-                + h2(_("Days")) + days + h2(_("Lanes")) + lanes_table(devices)
+                + h2(_("Days")) + (f"<p>{paging}</p>" if paging else "") + days
+                + h2(_("Lanes")) + lanes_table(devices)
                 + quarantine_part(quarantined, in_quarantine)
                 + '<small><a href="/quarantine.csv">CSV</a></small>')
 
