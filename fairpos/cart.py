@@ -7,13 +7,15 @@ cart, marked, so the journal keeps a trace of every line removed before payment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
+from fairpos.barcodes import BarcodeError, Embedded, Layout, decode, read_element_string
 from fairpos.catalog import Catalog, PriceClass, Product
 from fairpos.errors import FairposError
 from fairpos.i18n import _
-from fairpos.money import Money, Rates
+from fairpos.money import Money, Rates, minor_digits
 from fairpos.quantity import Quantity, QuantityError, check_count, check_grams
 
 MAX_LINES = 200  # lines in one sale
@@ -50,6 +52,8 @@ class Line:
     voided: bool = False
     # The scale's frame (hex) the weight was read from; None on a weight typed by hand
     scale_frame: str | None = None
+    # The label it was scanned from (a weighing station's code with its weight or price)
+    label: str | None = None
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name_es
@@ -95,6 +99,47 @@ def product_line(catalog: Catalog, product: Product, quantity: Quantity) -> Line
     count = check_count(quantity.count)
     return Line("product", product.plu, product.name_es, product.name_en, unit_price,
                 line_amount(unit_price, count=count), count=count, tags=product.tags)
+
+
+def _element_string(code: str) -> bool:
+    """Whether a scanned code is a GS1 element string (a DataBar Expanded label): "(01)…",
+    or the GTIN's AI and more digits than any PLU or product barcode has."""
+    text = code.strip()
+    return text.startswith("(01)") or (text.startswith("01") and len(text) > 16)
+
+
+def label_line(catalog: Catalog, label: Embedded) -> Line:
+    """The line a label brings: its product (by PLU) with the label's weight, or the
+    quantity its price pays for at the catalog's price — refused when no quantity does (the
+    price changed since the label was printed)."""
+    product = catalog.product(label.item)
+    if product is None:
+        raise CartError(_("label {code}: unknown PLU “{plu}”").format(code=label.code,
+                                                                      plu=label.item))
+    unit_price = catalog.unit_price(product)
+    if label.grams is not None:
+        if product.unit != "kg":
+            raise CartError(_("label {code}: {name} is sold by the piece, not by weight")
+                            .format(code=label.code, name=product.name_es))
+        quantity = Quantity(grams=label.grams)
+    elif product.unit == "kg":
+        grams = -(-(label.price or 0) * 1000 // unit_price) if unit_price else 0
+        while grams > 0 and line_amount(unit_price, grams=grams - 1) == label.price:
+            grams -= 1  # (the least weight that comes to the price)
+        if not grams or line_amount(unit_price, grams=grams) != label.price:
+            raise CartError(_("label {code}: its price is not one of {name} at today's price "
+                              "per kilo (printed before the price changed?): weigh it again")
+                            .format(code=label.code, name=product.name_es))
+        quantity = Quantity(grams=grams)
+    else:
+        if not unit_price or (label.price or 0) % unit_price or not label.price:
+            raise CartError(_("label {code}: its price is not a number of {name} at today's "
+                              "price").format(code=label.code, name=product.name_es))
+        quantity = Quantity(count=label.price // unit_price)
+    try:
+        return replace(product_line(catalog, product, quantity), label=label.code)
+    except QuantityError as err:
+        raise CartError(str(err)) from None
 
 
 def class_line(price_class: PriceClass, grams: int) -> Line:
@@ -151,6 +196,18 @@ class Cart:
         if line.grams is not None:
             line = replace(line, scale_frame=scale_frame)
         return self._append(line)
+
+    def scan(self, catalog: Catalog, code: str, labels: Sequence[Layout]) -> Line | None:
+        """Add what a scanned label carries, if ``code`` is a label (a market's own code in
+        one of ``labels``, or a GS1 element string); None: it is not one (a PLU, a product's
+        barcode, a name). CartError for a label that does not read or does not fit."""
+        try:
+            embedded = decode(code, labels)
+            if embedded is None and _element_string(code):
+                embedded = read_element_string(code, minor_digits(self.currency))
+        except BarcodeError as err:
+            raise CartError(str(err)) from None
+        return None if embedded is None else self._append(label_line(catalog, embedded))
 
     def _index(self, number: int) -> int:
         """A 1-based line number of a line that is not voided, as a list index."""

@@ -72,9 +72,10 @@ class Sale:
                     "unit_price": Money(line.unit_price, self.total.currency).plain(),
                     "amount": Money(line.amount, self.total.currency).plain(),
                     "voided": line.voided,
-                    "weighed": (None if line.grams is None
+                    "weighed": (None if line.grams is None else "label" if line.label
                                 else "scale" if line.scale_frame else "manual"),
                     "scale_frame": line.scale_frame,
+                    "label": line.label,
                 }
                 for n, line in enumerate(self.lines, start=1)
             ],

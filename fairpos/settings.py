@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from typing import Any, get_type_hints
 
+from fairpos.barcodes import BarcodeError, Layout, parse_layout
 from fairpos.errors import FairposError
 from fairpos.i18n import LANGUAGES, _
 from fairpos.money import MoneyError, check_currency, parse_amount
@@ -106,6 +107,16 @@ class ScaleSettings:
 
 
 @dataclass(frozen=True)
+class BarcodeSettings:
+    layouts: list[str] = doc(
+        "The market's own labels that carry a weight or a price (EAN-13 prefixes 20–29, "
+        "UPC-A number system 2), one symbol per digit: the prefix digits, `P` the PLU, `W` "
+        "grams or `A` the price in cents, `C` a check digit — e.g. `\"2 1 PPPP C WWWWW C\"` "
+        "(a C before the weight or price is its verifier digit). Empty: none.",
+        factory=list)
+
+
+@dataclass(frozen=True)
 class LedgerSettings:
     url: str = doc("Central ledger address, e.g. `https://ledger.example.org`; empty: no sync.",
                    "")
@@ -129,6 +140,8 @@ class Settings:
     shift: ShiftSettings = doc("Opening and closing shifts.", factory=ShiftSettings)
     printer: PrinterSettings = doc("Receipt printer.", factory=PrinterSettings)
     scale: ScaleSettings = doc("Weighing scale.", factory=ScaleSettings)
+    barcodes: BarcodeSettings = doc("Labels with a weight or a price.",
+                                    factory=BarcodeSettings)
     ledger: LedgerSettings = doc("Central ledger (sync).", factory=LedgerSettings)
     sync: SyncSettings = doc("Keeping what was sent.", factory=SyncSettings)
     vouchers: tuple[VoucherKind, ...] = doc(
@@ -138,6 +151,11 @@ class Settings:
     keys: dict[str, str] = doc(
         "Till key bindings by id, as a `[keys]` table, e.g. `pay = \"f2\"` or "
         "`class_1 = \"f3,ctrl+g\"`. `fairpos till --keys` lists the ids.", factory=dict)
+
+    @property
+    def barcode_layouts(self) -> tuple[Layout, ...]:
+        """The market's label layouts, read (each was checked when the settings were)."""
+        return tuple(parse_layout(text) for text in self.barcodes.layouts)
 
     @property
     def accepted_currencies(self) -> list[str]:
@@ -311,6 +329,11 @@ def validate(settings: Settings) -> Settings:
     if settings.ui.locale.split("_")[0].lower() not in LANGUAGES:
         raise SettingsError(_("[ui] locale must be one of: {choices}").format(
             choices=", ".join(LANGUAGES)))
+    for layout in settings.barcodes.layouts:
+        try:
+            parse_layout(layout)
+        except BarcodeError as err:
+            raise SettingsError(f"[barcodes] layouts: {err}") from None
     if settings.printer.columns not in (32, 42, 48):
         raise SettingsError(_("[printer] columns must be 32, 42 or 48"))
     change = settings.money.change_currency.strip().upper()

@@ -91,11 +91,14 @@ def parse_count_arg(text: str, lane: Lane) -> tuple[CountKey, int]:
 
 
 def build_cart(lane: Lane, lines: tuple[str, ...]) -> Cart:
-    """``PLU=QTY`` lines, or lines typed as at the till (``3*305``, ``101*1.25``), rung up on
-    the current catalog."""
+    """``PLU=QTY`` lines, lines typed as at the till (``3*305``, ``101*1.25``), or a label's
+    scanned code (its weight or price in it), rung up on the current catalog."""
     cat = lane.journal.catalog()
     cart = Cart(cat.currency)
+    labels = lane.settings.barcode_layouts
     for text in lines:
+        if cart.scan(cat, text, labels) is not None:  # a label, with its weight or price
+            continue
         code, sep, qty = text.partition("=")
         if sep:
             if not code.strip():

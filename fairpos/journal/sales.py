@@ -92,11 +92,11 @@ class SalesBook(HeldSales, PrintQueue):
             self.db.executemany(
                 "INSERT INTO sale_lines (sale_id, line_no, kind, code, name_es, name_en, "
                 "price_class, grams, count, unit_price, amount, voided, ref_line, tags, "
-                "scale_frame) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "scale_frame, label) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(sale_id, n, line.kind, line.code, line.name_es, line.name_en,
                   line.price_class, line.grams, line.count, line.unit_price, line.amount,
                   int(line.voided), ref_lines[n - 1] if ref_lines else None,
-                  "|".join(sorted(line.tags)), line.scale_frame)
+                  "|".join(sorted(line.tags)), line.scale_frame, line.label)
                  for n, line in enumerate(lines, start=1)])
             self.db.executemany(
                 "INSERT INTO tenders VALUES (?,?,?,?,?,?,?)",
@@ -132,7 +132,7 @@ class SalesBook(HeldSales, PrintQueue):
             Line(r["kind"], r["code"], r["name_es"], r["name_en"], r["unit_price"], r["amount"],
                  r["grams"], r["count"], r["price_class"],
                  frozenset(t for t in r["tags"].split("|") if t), bool(r["voided"]),
-                 r["scale_frame"])
+                 r["scale_frame"], r["label"])
             for r in self.db.all("SELECT * FROM sale_lines WHERE sale_id = ? ORDER BY line_no",
                                  [row["id"]]))
         tenders = tuple(

@@ -344,6 +344,12 @@ def m010_shift_outbox(db: Migratable) -> None:
     )
 
 
+@migration
+def m011_line_label(db: Migratable) -> None:
+    # The label a line was scanned from: a weighing station's code with its weight or price
+    db.execute("ALTER TABLE sale_lines ADD COLUMN label TEXT")
+
+
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the journal's tables up to date, each step once, in order (sqlite-utils
     ``Migrations``; it is loaded only when a step is due, so opening a journal stays quick)."""

@@ -68,6 +68,7 @@ METHOD = re.compile(r"[a-z][a-z0-9_]{0,31}", re.ASCII)
 REFERENCE_KEY = re.compile(r"[a-z][a-z0-9_]{0,15}", re.ASCII)
 RATE_VALUE = re.compile(r"[0-9]{1,12}(\.[0-9]{1,8})?", re.ASCII)
 SCALE_FRAME = re.compile(r"[0-9a-f]{0,512}", re.ASCII)
+LABEL = re.compile(r"[0-9()\x1d]{8,64}", re.ASCII)  # a label's code: digits (and AIs' marks)
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,15}([+-][0-9]{2}:[0-9]{2}|Z)?",
                     re.ASCII)
@@ -149,6 +150,7 @@ class WireLine(Struct, forbid_unknown_fields=True, gc=False):
     voided: bool
     tags: Annotated[list[Tag], Meta(max_length=MAX_TAGS)]
     scale_frame: Frame | None
+    label: Annotated[str, Meta(max_length=64)] | UnsetType = UNSET  # the label scanned
 
 
 class WireTender(Struct, forbid_unknown_fields=True, gc=False):
@@ -435,9 +437,12 @@ def _line(line: WireLine, n: int, known: Known, plain: bool) -> Line:
                 check_text(text, what, len(text))
     if line.scale_frame is not None:
         _matched(line.scale_frame, SCALE_FRAME, "scale_frame")
+    label = _given(line.label)
+    if label is not None:
+        _matched(label, LABEL, "label")
     return Line(cast(LineKind, line.kind), line.code, line.name_es, line.name_en,
                 line.unit_price, line.amount, line.grams, line.count, line.price_class,
-                frozenset(line.tags), line.voided, line.scale_frame)
+                frozenset(line.tags), line.voided, line.scale_frame, label)
 
 
 def _tender(tender: WireTender, n: int, known: Known, plain: bool) -> Tender:

@@ -205,7 +205,8 @@ def sale_to_wire(sale: Sale) -> dict[str, Any]:
             {"kind": line.kind, "code": line.code, "name_es": line.name_es,
              "name_en": line.name_en, "price_class": line.price_class, "grams": line.grams,
              "count": line.count, "unit_price": line.unit_price, "amount": line.amount,
-             "voided": line.voided, "tags": sorted(line.tags), "scale_frame": line.scale_frame}
+             "voided": line.voided, "tags": sorted(line.tags), "scale_frame": line.scale_frame,
+             **({"label": line.label} if line.label else {})}
             for line in sale.lines
         ],
         "tenders": [

@@ -390,6 +390,10 @@ class RingUpScreen(TillScreen):
             assert product is not None
             self.add(catalog, product.plu, None, product)
             return
+        scanned = self.cart.scan(catalog, text, self.till.settings.barcode_layouts)
+        if scanned is not None:  # a label, with its weight or price
+            self.added(scanned)
+            return
         action = read_entry(text, catalog)
         if isinstance(action, Search):
             raise EntryError(_("no product matches “{text}”").format(text=action.text))
