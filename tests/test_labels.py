@@ -104,6 +104,25 @@ async def test_a_label_scanned_at_the_till(lane: LaneDir) -> None:
         assert "the check digit is wrong" in message(pilot) and len(app.cart.active) == 1
 
 
+async def test_a_label_scanned_twice_asks_before_it_is_added_again(lane: LaneDir) -> None:
+    weighed = encode(WEIGHT, "101", grams=1250)
+    app = make_till(lane.path)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await type_in(pilot, weighed, "enter")
+        await type_in(pilot, weighed, "enter")  # the same label: is it meant?
+        assert "already in the sale (line 1)" in message(pilot)
+        assert len(app.cart.active) == 1
+        await type_in(pilot, weighed, "enter")  # scanned again: yes
+        assert len(app.cart.active) == 2
+        await type_in(pilot, weighed, "enter")
+        await pilot.press("escape")  # no: left out
+        assert len(app.cart.active) == 2
+        await type_in(pilot, weighed, "enter")
+        await type_in(pilot, "305", "enter")  # something else: the label is left out
+        assert [line.code for line in app.cart.active] == ["101", "101", "305"]
+
+
 def test_the_label_travels_with_the_sale_to_the_ledger(lane: LaneDir, tmp_path: Path) -> None:
     server = LedgerServer(tmp_path / "ledger.db")
     try:

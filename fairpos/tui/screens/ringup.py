@@ -367,6 +367,16 @@ class RingUpScreen(TillScreen):
 
     def enter(self, text: str, catalog: Catalog) -> None:
         results = self.query_one("#results", OptionList)
+        labels = self.till.settings.barcode_layouts
+        if self.pending is not None and self.pending[0] == "label":
+            code = self.pending[1]
+            self.prompt(None)
+            if text.strip() in ("", code):  # the same label again, or Enter: once more
+                line = self.cart.scan(catalog, code, labels)
+                assert line is not None
+                self.added(line)
+                return
+            # (anything else: that label is left out, and what was typed is read as usual)
         if self.pending is not None:
             kind, *rest = self.pending
             if not text.strip() and self.till.weighing.configured:
@@ -390,7 +400,15 @@ class RingUpScreen(TillScreen):
             assert product is not None
             self.add(catalog, product.plu, None, product)
             return
-        scanned = self.cart.scan(catalog, text, self.till.settings.barcode_layouts)
+        already = next((n for n, line in enumerate(self.cart.lines, start=1)
+                        if line.label == text.strip() and not line.voided), None)
+        if already is not None:  # a label scanned twice: the volunteer says it is meant
+            self.prompt(("label", text.strip()),
+                        _("The same label again, or Enter: add it again · Esc: leave it out"))
+            self.say(_("This label is already in the sale (line {number}): scan it again or "
+                       "press Enter to add it once more.").format(number=already))
+            return
+        scanned = self.cart.scan(catalog, text, labels)
         if scanned is not None:  # a label, with its weight or price
             self.added(scanned)
             return
@@ -492,7 +510,7 @@ class RingUpScreen(TillScreen):
         if catalog is None:
             return
         try:
-            if self.pending is not None:
+            if self.pending is not None and self.pending[0] != "label":
                 kind, target = self.pending
                 line = (self.weigh(code=target) if kind == "weight"
                         else self.weigh(number=self.weighed_line(target)))
