@@ -14,7 +14,7 @@ from typing import Any, Literal
 from fairpos.barcodes import BarcodeError, Embedded, Layout, decode, read_element_string
 from fairpos.catalog import Catalog, PriceClass, Product
 from fairpos.errors import FairposError
-from fairpos.i18n import _
+from fairpos.i18n import _, active, format_grams
 from fairpos.money import Money, Rates, minor_digits
 from fairpos.quantity import Quantity, QuantityError, check_count, check_grams
 
@@ -54,6 +54,8 @@ class Line:
     scale_frame: str | None = None
     # The label it was scanned from (a weighing station's code with its weight or price)
     label: str | None = None
+    # The product's most in one sale, in grams or a count, as the catalog said (None: any)
+    most: int | None = None
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name_es
@@ -63,13 +65,13 @@ class Line:
         if self.grams is not None:
             if quantity.grams is None:
                 raise CartError(_("{name} is sold by weight: give a weight such as 1.250kg")
-                                .format(name=self.name_es))
+                                .format(name=self.name(active())))
             grams = check_grams(quantity.grams)
             return replace(self, grams=grams, amount=line_amount(self.unit_price, grams=grams),
                            scale_frame=scale_frame)
         if quantity.count is None:
             raise CartError(_("{name} is sold by the piece: give a count such as 3").format(
-                name=self.name_es))
+                name=self.name(active())))
         count = check_count(quantity.count)
         return replace(self, count=count, amount=line_amount(self.unit_price, count=count))
 
@@ -88,17 +90,23 @@ def product_line(catalog: Catalog, product: Product, quantity: Quantity) -> Line
     if product.unit == "kg":
         if quantity.grams is None:
             raise CartError(_("{name} is sold by weight: give a weight such as 1.250kg").format(
-                name=product.name_es))
+                name=product.name(active())))
         grams = check_grams(quantity.grams)
         return Line("product", product.plu, product.name_es, product.name_en, unit_price,
                     line_amount(unit_price, grams=grams), grams=grams,
-                    price_class=product.price_class, tags=product.tags)
+                    price_class=product.price_class, tags=product.tags,
+                    most=product.max_per_sale)
     if quantity.count is None:
         raise CartError(_("{name} is sold by the piece: give a count such as 3").format(
-            name=product.name_es))
+            name=product.name(active())))
     count = check_count(quantity.count)
     return Line("product", product.plu, product.name_es, product.name_en, unit_price,
-                line_amount(unit_price, count=count), count=count, tags=product.tags)
+                line_amount(unit_price, count=count), count=count, tags=product.tags,
+                most=product.max_per_sale)
+
+
+def _quantity(line: Line) -> int:
+    return line.grams if line.grams is not None else line.count or 0
 
 
 def _element_string(code: str) -> bool:
@@ -120,7 +128,7 @@ def label_line(catalog: Catalog, label: Embedded) -> Line:
     if label.grams is not None:
         if product.unit != "kg":
             raise CartError(_("label {code}: {name} is sold by the piece, not by weight")
-                            .format(code=label.code, name=product.name_es))
+                            .format(code=label.code, name=product.name(active())))
         quantity = Quantity(grams=label.grams)
     elif product.unit == "kg":
         grams = -(-(label.price or 0) * 1000 // unit_price) if unit_price else 0
@@ -129,12 +137,12 @@ def label_line(catalog: Catalog, label: Embedded) -> Line:
         if not grams or line_amount(unit_price, grams=grams) != label.price:
             raise CartError(_("label {code}: its price is not one of {name} at today's price "
                               "per kilo (printed before the price changed?): weigh it again")
-                            .format(code=label.code, name=product.name_es))
+                            .format(code=label.code, name=product.name(active())))
         quantity = Quantity(grams=grams)
     else:
         if not unit_price or (label.price or 0) % unit_price or not label.price:
             raise CartError(_("label {code}: its price is not a number of {name} at today's "
-                              "price").format(code=label.code, name=product.name_es))
+                              "price").format(code=label.code, name=product.name(active())))
         quantity = Quantity(count=label.price // unit_price)
     try:
         return replace(product_line(catalog, product, quantity), label=label.code)
@@ -170,8 +178,26 @@ class Cart:
     def _append(self, line: Line) -> Line:
         if len(self.active) >= MAX_LINES or len(self.lines) >= MAX_LINES_WITH_VOIDED:
             raise CartError(_("a sale has at most {most} lines").format(most=MAX_LINES))
+        self._within_quota(line)
         self.lines.append(line)
         return line
+
+    def _within_quota(self, line: Line, instead_of: int | None = None) -> None:
+        """Refuse a line that would take its product past the catalog's most in one sale
+        (``instead_of``: the index of the line it replaces)."""
+        if line.most is None or line.kind != "product":
+            return
+        already = sum(_quantity(other) for i, other in enumerate(self.lines)
+                      if i != instead_of and not other.voided and other.kind == "product"
+                      and other.code == line.code)
+        if already + _quantity(line) > line.most:
+            most = format_grams(line.most) if line.grams is not None else str(line.most)
+            had = format_grams(already) if line.grams is not None else str(already)
+            raise CartError(_("{name}: at most {most} in one sale ({had} already in it)")
+                            .format(name=line.name(active()), most=most, had=had)
+                            if already else
+                            _("{name}: at most {most} in one sale").format(
+                                name=line.name(active()), most=most))
 
     def add(self, catalog: Catalog, code: str, quantity: Quantity | None = None,
             scale_frame: str | None = None) -> Line:
@@ -181,7 +207,7 @@ class Cart:
         if price_class is not None:
             if quantity is None or quantity.grams is None:
                 raise CartError(_("{name} is sold by weight: give a weight such as 1.250kg")
-                                .format(name=price_class.name_es))
+                                .format(name=price_class.name(active())))
             line = class_line(price_class, quantity.grams)
             return self._append(replace(line, scale_frame=scale_frame))
         product = catalog.product(code)
@@ -228,10 +254,12 @@ class Cart:
                         scale_frame: str | None = None) -> Line:
         index = self._index(number)
         try:
-            self.lines[index] = self.lines[index].with_quantity(quantity, scale_frame)
+            changed = self.lines[index].with_quantity(quantity, scale_frame)
         except QuantityError as err:
             raise CartError(str(err)) from None
-        return self.lines[index]
+        self._within_quota(changed, instead_of=index)
+        self.lines[index] = changed
+        return changed
 
     def repeat_last(self) -> Line:
         if not self.active:

@@ -19,6 +19,8 @@ price          price per kg or per item in the pricing currency, e.g. ``1.20``;
                empty for a product in a price class
 price_class    the class code of a weighed product sold at the class price
 tags           optional, ``|``-separated eligibility tags (e.g. ``snap|fmnp``)
+max_per_sale   optional: at most this much in one sale — kilos for a product by weight
+               (``2.5``), a count for one by the piece (``3``)
 =============  ==========================================================================
 
 JSON files hold ``{"price_classes": [row, ...], "products": [row, ...]}`` with the same keys
@@ -34,6 +36,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from typing import Literal
 
@@ -44,7 +47,7 @@ from fairpos.money import MoneyError, parse_amount
 Unit = Literal["kg", "each"]
 UNITS: tuple[Unit, ...] = ("kg", "each")
 COLUMNS = ("type", "code", "barcode", "name_es", "name_en", "unit", "price", "price_class",
-           "tags")
+           "tags", "max_per_sale")
 _PLU = re.compile(r"^\d{1,8}$")
 _CLASS_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,15}$")
 _BARCODE = re.compile(r"^\d{8,14}$")
@@ -93,6 +96,7 @@ class Product:
     price_class: str | None = None
     barcode: str | None = None
     tags: frozenset[str] = field(default_factory=frozenset)
+    max_per_sale: int | None = None  # grams (by weight) or a count (by the piece) in one sale
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name_es
@@ -326,4 +330,17 @@ def _product(where: str, row: dict[str, str], currency: str) -> Product:
         raise CatalogError(where, _("“{tag}” is not a tag (letters, digits, - and _)").format(
             tag=bad[0]))
     name_es, name_en = _names(where, row)
-    return Product(plu, name_es, name_en, unit, price, price_class, barcode, tags)
+    return Product(plu, name_es, name_en, unit, price, price_class, barcode, tags,
+                   _most(where, str(row.get("max_per_sale", "") or "").strip(), unit))
+
+
+def _most(where: str, text: str, unit: Unit) -> int | None:
+    """``max_per_sale``: kilos (three decimals at most) by weight, a count by the piece."""
+    if not text:
+        return None
+    pattern = r"[0-9]{1,4}(\.[0-9]{1,3})?" if unit == "kg" else r"[0-9]{1,6}"
+    if re.fullmatch(pattern, text) is None or not Decimal(text):
+        raise CatalogError(where, _("max_per_sale is kilos (e.g. 2.5) for a product by "
+                                    "weight, a count (e.g. 3) for one by the piece (got "
+                                    "“{text}”)").format(text=text))
+    return int(Decimal(text) * 1000) if unit == "kg" else int(text)

@@ -57,9 +57,10 @@ class CatalogBook(JournalBase):
             [(version, c.code, c.name_es, c.name_en, c.price_per_kg)
              for c in draft.price_classes])
         self.db.executemany(
-            "INSERT INTO products VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO products (version, plu, barcode, name_es, name_en, unit, price, "
+            "price_class, tags, max_per_sale) VALUES (?,?,?,?,?,?,?,?,?,?)",
             [(version, p.plu, p.barcode, p.name_es, p.name_en, p.unit, p.price, p.price_class,
-              "|".join(sorted(p.tags))) for p in draft.products])
+              "|".join(sorted(p.tags)), p.max_per_sale) for p in draft.products])
         self._audit("catalog_import", version=version, source=source,
                     products=len(draft.products), price_classes=len(draft.price_classes))
 
@@ -81,10 +82,11 @@ class CatalogBook(JournalBase):
                                         [row["version"]])]
         products = [  # thousands of rows, read as the till starts: plain tuples
             Product(plu, name_es, name_en, unit, price, price_class, barcode,
-                    frozenset(t for t in tags.split("|") if t) if tags else _NO_TAGS)
-            for plu, name_es, name_en, unit, price, price_class, barcode, tags in self.db.tuples(
-                "SELECT plu, name_es, name_en, unit, price, price_class, barcode, tags "
-                "FROM products WHERE version = ? ORDER BY CAST(plu AS INTEGER)",
+                    frozenset(t for t in tags.split("|") if t) if tags else _NO_TAGS, most)
+            for plu, name_es, name_en, unit, price, price_class, barcode, tags, most
+            in self.db.tuples(
+                "SELECT plu, name_es, name_en, unit, price, price_class, barcode, tags, "
+                "max_per_sale FROM products WHERE version = ? ORDER BY CAST(plu AS INTEGER)",
                 [row["version"]])
         ]
         catalog = Catalog.build(row["version"], row["currency"], classes, products)

@@ -350,6 +350,12 @@ def m011_line_label(db: Migratable) -> None:
     db.execute("ALTER TABLE sale_lines ADD COLUMN label TEXT")
 
 
+@migration
+def m012_max_per_sale(db: Migratable) -> None:
+    # A product's most in one sale (grams, or a count), when the catalog limits it
+    db.execute("ALTER TABLE products ADD COLUMN max_per_sale INTEGER")
+
+
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the journal's tables up to date, each step once, in order (sqlite-utils
     ``Migrations``; it is loaded only when a step is due, so opening a journal stays quick)."""
