@@ -268,6 +268,13 @@ def test_a_sqlite_ledger_of_100000_sales_moves_to_postgresql(tmp_path: Path,
                          sales)
         conn.executemany("INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?,?,?)", lines)
         conn.executemany("INSERT INTO sale_tenders VALUES (?,?,?,?,?)", tenders)
+        # (written straight, as a ledger from before the pages' sums: its migration sums them)
+        conn.execute("DROP TABLE day_lines")
+        conn.execute("DROP TABLE day_sales")
+        conn.execute("DELETE FROM schema_version WHERE version IN (7, 8)")
+    source.close()
+    source = SqliteLedger(tmp_path / "ledger.db")
+    assert source.all("SELECT COUNT(*) FROM day_lines")[0][0] > 0
     bad = {**templates[0], "id": f"{devices[0]}-{40000:06d}", "seq": 40000, "total": 1}
     assert source.ingest(devices[0], [bad]).rejected  # a quarantined entry moves too
     [held] = source.quarantine_page(state="all")[0]
@@ -277,6 +284,8 @@ def test_a_sqlite_ledger_of_100000_sales_moves_to_postgresql(tmp_path: Path,
     asked = [*((day, None) for day in days), (days[0], "Feria Centro"),
              (days[0], "Feria Norte")]  # every day of every fair, and one day of each fair
     before = {(day, fair): normal(source.report(day, fair)) for day, fair in asked}
+    assert all(json.loads(report)["products"] for report in before.values())  # (summed)
+    glance = source.days_at_a_glance()
     source.close()
 
     db = postgres.create()
@@ -288,6 +297,7 @@ def test_a_sqlite_ledger_of_100000_sales_moves_to_postgresql(tmp_path: Path,
     try:
         after = {(day, fair): normal(target.report(day, fair)) for day, fair in asked}
         assert after == before
+        assert target.days_at_a_glance() == glance
         assert target.is_admin(admin) and target.vouchers() == {"snap": "SNAP token"}
         assert target.quarantine_page(state="reviewed")[0][0]["note"] == "Revisado en asamblea."
         assert target.timezones()["Feria Norte"].key == "America/Caracas"
