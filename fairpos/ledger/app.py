@@ -368,13 +368,17 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
             return None
         return first, last, request.query_params.get("fair") or None
 
-    def pago_movil(request: Request) -> Response:
-        span = span_of(request)
-        if span is None:
-            return HTMLResponse(pages.page(_("Not a date"), ""), status_code=404)
-        fairs = view.fairs()
-        return HTMLResponse(reconciliation_pages.pago_movil_page(view.pago_movil(*span),
-                                                                 fairs))
+    def span_page(read: Callable[..., dict[str, Any]],
+                  render: Callable[[dict[str, Any], list[str]], str]) -> Callable[
+                      [Request], Response]:
+        """A page of a span of business dates for a fair: ``read`` from the store,
+        ``render``-ed with the fairs to pick from (404 for dates that are not a span)."""
+        def handler(request: Request) -> Response:
+            span = span_of(request)
+            if span is None:
+                return HTMLResponse(pages.page(_("Not a date"), ""), status_code=404)
+            return HTMLResponse(render(read(*span), view.fairs()))
+        return handler
 
     def pago_movil_csv(request: Request) -> Response:
         span = span_of(request)
@@ -385,14 +389,6 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         rows = reconciliation_pages.pago_movil_csv(found, which)
         assert rows is not None
         return csv_response(rows, reconciliation_pages.pago_movil_csv_name(found, which))
-
-    def vouchers(request: Request) -> Response:
-        span = span_of(request)
-        if span is None:
-            return HTMLResponse(pages.page(_("Not a date"), ""), status_code=404)
-        fairs = view.fairs()
-        return HTMLResponse(reconciliation_pages.redemptions_page(view.redemptions(*span),
-                                                                  fairs))
 
     def vouchers_csv(request: Request) -> Response:
         span = span_of(request)
@@ -519,8 +515,10 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         Route("/quarantine", admin(quarantine)),
         Route("/lane/{device}", admin(lane)),
         Route("/week/{day}", admin(week)),
-        Route("/pago-movil", admin(pago_movil)),
-        Route("/vouchers", admin(vouchers)),
+        Route("/pago-movil", admin(span_page(view.pago_movil,
+                                             reconciliation_pages.pago_movil_page))),
+        Route("/vouchers", admin(span_page(view.redemptions,
+                                           reconciliation_pages.redemptions_page))),
         Route("/vouchers.csv", admin(vouchers_csv)),
         Route("/pago-movil/{list}.csv", admin(pago_movil_csv)),
         Route("/week/{day}/{table}.csv", admin(week_csv)),

@@ -41,18 +41,27 @@ def _ves(minor: int) -> str:
     return f"{money(minor, 'VES')} VES"
 
 
-def pago_movil_page(found: dict[str, Any], fairs: Sequence[str]) -> str:
+def span_form(action: str, found: dict[str, Any], fairs: Sequence[str]
+              ) -> tuple[dict[str, str], str]:
+    """A page of a span of business dates for a fair: its query (for its links) and the form
+    that picks another span or fair."""
     first, last, fair = found["first"], found["last"], found["fair"]
     query = {"from": first, "to": last, **({"fair": fair} if fair else {})}
     choice = "".join(f'<option value="{escape(f)}"{" selected" if f == fair else ""}>'
                      f"{escape(f)}</option>" for f in fairs)
     since, until, fair_word = escape(_("From")), escape(_("To")), escape(_("Fair"))
     all_fairs, show = escape(_("All fairs")), escape(_("Show"))
-    form = (f'<form method="get" action="/pago-movil"><p><label>{since} <input type="date" '
-            f'name="from" value="{escape(first)}"></label> <label>{until} <input type="date" '
-            f'name="to" value="{escape(last)}"></label> <label>{fair_word} <select name="fair">'
-            f'<option value="">{all_fairs}</option>{choice}</select></label> '
-            f'<button type="submit">{show}</button></p></form>')
+    return query, (
+        f'<form method="get" action="{action}"><p><label>{since} <input type="date" '
+        f'name="from" value="{escape(first)}"></label> <label>{until} <input type="date" '
+        f'name="to" value="{escape(last)}"></label> <label>{fair_word} <select name="fair">'
+        f'<option value="">{all_fairs}</option>{choice}</select></label> '
+        f'<button type="submit">{show}</button></p></form>')
+
+
+def pago_movil_page(found: dict[str, Any], fairs: Sequence[str]) -> str:
+    first, last, fair = found["first"], found["last"], found["fair"]
+    query, form = span_form("/pago-movil", found, fairs)
 
     def csv_link(name: str) -> str:
         return f'<small><a href="/pago-movil/{name}.csv?{escape(urlencode(query))}">CSV</a></small>'
@@ -144,16 +153,7 @@ def redemptions_page(found: dict[str, Any], fairs: Sequence[str]) -> str:
     """Vouchers and market tokens redeemed, for reimbursement: each program in all, by week,
     by day and by lane (count and value), with a CSV in the same shape."""
     first, last, fair = found["first"], found["last"], found["fair"]
-    query = {"from": first, "to": last, **({"fair": fair} if fair else {})}
-    choice = "".join(f'<option value="{escape(f)}"{" selected" if f == fair else ""}>'
-                     f"{escape(f)}</option>" for f in fairs)
-    since, until, fair_word = escape(_("From")), escape(_("To")), escape(_("Fair"))
-    all_fairs, show = escape(_("All fairs")), escape(_("Show"))
-    form = (f'<form method="get" action="/vouchers"><p><label>{since} <input type="date" '
-            f'name="from" value="{escape(first)}"></label> <label>{until} <input type="date" '
-            f'name="to" value="{escape(last)}"></label> <label>{fair_word} <select name="fair">'
-            f'<option value="">{all_fairs}</option>{choice}</select></label> '
-            f'<button type="submit">{show}</button></p></form>')
+    query, form = span_form("/vouchers", found, fairs)
     every = escape(_("Every program, by day and by lane"))
     back = escape(_("All days"))
     parts = [f'<p><a href="/">{back}</a></p>', form,

@@ -108,9 +108,8 @@ def week_page(week: dict[str, Any], sales: dict[str, Any], fairs: Sequence[str],
         return (f'<small><a href="/week/{monday.isoformat()}/{name}.csv{suffix}">CSV</a>'
                 "</small>")
 
-    choice = "".join(
-        f'<a href="/week/{monday.isoformat()}?fair={quote(f)}">{escape(f)}</a> · '
-        for f in fairs if f != fair)
+    choice = [f'<a href="/week/{monday.isoformat()}?fair={quote(f)}">{escape(f)}</a>'
+              for f in fairs if f != fair]
     all_fairs, all_days = escape(_("All fairs")), escape(_("All days"))
     before, after = _("Week before"), _("Week after")
     every = f'<a href="/week/{monday.isoformat()}">{all_fairs}</a>' if fair else ""
@@ -128,7 +127,8 @@ def week_page(week: dict[str, Any], sales: dict[str, Any], fairs: Sequence[str],
         f'<p><a href="/">{all_days}</a> · '
         f'{week_link(monday - timedelta(days=7), before)} · '
         f'{week_link(monday + timedelta(days=7), after)}</p>',
-        f"<p>{choice}{every}</p>" if choice or every else "",
+        f"<p>{' · '.join([*choice, *([every] if every else [])])}</p>"
+        if choice or every else "",
         *moved_part(sales, csv_link),
         h2(_("Over/short per lane")), csv_link("lanes"), lanes,
         h2(_("Over/short per volunteer")), csv_link("volunteers"), volunteers,

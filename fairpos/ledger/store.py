@@ -439,15 +439,16 @@ class SqlLedger:
             f"SELECT payload FROM shift_entries WHERE device_id = ? AND id IN "
             f"({','.join('?' * len(wanted))}) ORDER BY id", [device_id, *wanted])]
 
-    def upstream_shift_backlog(self) -> list[tuple[str, list[str]]]:
-        """At a hub: the shift entries the centre has not answered for yet, by device
-        (device id, stored payloads)."""
+    def upstream_shift_backlog(self, batch: int | None = MAX_HUB_BATCH
+                               ) -> list[tuple[str, list[str]]]:
+        """At a hub: the shift entries the centre has not answered for yet, by device, at
+        most ``batch`` of each (None: all): (device id, stored payloads)."""
         backlog: dict[str, list[str]] = {}
         for device_id, payload in self._all(
                 "SELECT e.device_id, e.payload FROM shift_entries e LEFT JOIN upstream_acks a "
                 "ON a.sale_id = e.id WHERE a.sale_id IS NULL ORDER BY e.device_id, e.id"):
             kept = backlog.setdefault(device_id, [])
-            if len(kept) < MAX_HUB_BATCH:
+            if batch is None or len(kept) < batch:
                 kept.append(payload)
         return list(backlog.items())
 
@@ -459,11 +460,7 @@ class SqlLedger:
         digests = {r[0]: r[1] for r in self._all(
             "SELECT device_id, token_hash FROM devices WHERE device_id IS NOT NULL")}
         sales = dict(self.upstream_backlog(None))
-        shifts: dict[str, list[str]] = {}
-        for device_id, payload in self._all(
-                "SELECT e.device_id, e.payload FROM shift_entries e LEFT JOIN upstream_acks a "
-                "ON a.sale_id = e.id WHERE a.sale_id IS NULL ORDER BY e.device_id, e.id"):
-            shifts.setdefault(device_id, []).append(payload)
+        shifts = dict(self.upstream_shift_backlog(None))
         return [(device_id, digests[device_id],
                  [json.loads(p) for p in sales.get(device_id, [])],
                  [json.loads(p) for p in shifts.get(device_id, [])])

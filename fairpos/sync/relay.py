@@ -25,7 +25,7 @@ from fairpos.i18n import _
 from fairpos.journal import Journal
 from fairpos.money import MoneyError, check_currency, parse_rate
 from fairpos.sync.schema import check_entry
-from fairpos.sync.shift_entries import read_shift_entry, shift_wire
+from fairpos.sync.shift_entries import read_shift_entry, shift_wire, split_shift_id
 from fairpos.sync.wire import MAX_BATCH, DayFigures, WireError, encode_body, sale_to_wire
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0, pool=5.0)
@@ -243,41 +243,41 @@ def next_payloads(journal: Journal, limit: int) -> list[dict[str, Any]]:
     """The next entries to send as wire payloads; a payload is made once, checked against
     the wire schema (as the ledger will), and kept. An entry that fails the check is set
     aside here, with the reason, instead of being sent (sync-status lists it)."""
-    while True:
-        entries = journal.outbox_next(limit)
-        fresh = []
-        failed = []
-        for entry_id, payload in entries:
-            if payload is not None:
-                continue
-            wire = with_origins(journal, sale_to_wire(journal.sale(entry_id)))
-            try:
-                check_entry(wire)
-            except WireError as err:
-                failed.append((entry_id, _("this lane's own check: {reason}").format(
-                    reason=err)))
-                continue
-            fresh.append((entry_id, json.dumps(wire, sort_keys=True)))
-        if fresh:
-            journal.keep_payloads(fresh)
-        if failed:
-            journal.outbox_settled([], failed, synced=False)
-            continue  # the next ones take their places
-        made = dict(fresh)
-        return [json.loads(payload or made[entry_id]) for entry_id, payload in entries]
+    def made(entry_id: str) -> tuple[dict[str, Any], str | None]:
+        wire = with_origins(journal, sale_to_wire(journal.sale(entry_id)))
+        try:
+            check_entry(wire)
+        except WireError as err:
+            return wire, str(err)
+        return wire, None
+
+    return _kept_payloads(journal, lambda: journal.outbox_next(limit), made)
 
 
 def shift_payloads(journal: Journal, limit: int) -> list[dict[str, Any]]:
-    """The next shift entries to send, made once and kept like a sale's (an entry that fails
-    the ledger's check is set aside here, with the reason)."""
+    """The next shift entries to send, made once and kept like a sale's."""
+    def made(entry_id: str) -> tuple[dict[str, Any], str | None]:
+        _device, shift, stage = split_shift_id(entry_id)
+        wire = shift_to_wire(journal, shift, stage)
+        return wire, read_shift_entry(json.dumps(wire).encode()).refused
+
+    return _kept_payloads(journal, lambda: [(i, p) for i, _s, _st, p
+                                            in journal.shift_outbox_next(limit)], made)
+
+
+def _kept_payloads(journal: Journal, pending: Callable[[], list[tuple[str, str | None]]],
+                   made: Callable[[str], tuple[dict[str, Any], str | None]]
+                   ) -> list[dict[str, Any]]:
+    """The ``pending`` entries' payloads: each made (``made``: its wire, and why this lane's
+    own check refuses it, if it does) the first time and kept, so that a resend is the same;
+    a refused one is set aside with its reason and the next ones take its place."""
     while True:
-        entries = journal.shift_outbox_next(limit)
+        entries = pending()
         fresh, failed = [], []
-        for entry_id, shift_id, stage, payload in entries:
+        for entry_id, payload in entries:
             if payload is not None:
                 continue
-            wire = shift_to_wire(journal, shift_id, stage)
-            refused = read_shift_entry(json.dumps(wire).encode()).refused
+            wire, refused = made(entry_id)
             if refused is not None:
                 failed.append((entry_id, _("this lane's own check: {reason}").format(
                     reason=refused)))
@@ -287,10 +287,9 @@ def shift_payloads(journal: Journal, limit: int) -> list[dict[str, Any]]:
             journal.keep_payloads(fresh)
         if failed:
             journal.outbox_settled([], failed, synced=False)
-            continue
-        made = dict(fresh)
-        return [json.loads(payload or made[entry_id])
-                for entry_id, _shift, _stage, payload in entries]
+            continue  # the next ones take their places
+        kept = dict(fresh)
+        return [json.loads(payload or kept[entry_id]) for entry_id, payload in entries]
 
 
 def shift_to_wire(journal: Journal, shift_id: int, stage: str) -> dict[str, Any]:
