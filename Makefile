@@ -29,7 +29,7 @@ lint: $(VENV)/.installed-test
 
 # Pilot waits ~40 ms of wall time per key, mostly asleep: four workers overlap the waiting.
 test: lint
-	$(BIN)/pytest -q -n 6
+	$(BIN)/pytest -q -n 6 --dist worksteal
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/confirm_sale.py

@@ -23,18 +23,20 @@ from typing import TYPE_CHECKING
 
 from fairpos import i18n
 from fairpos.cart import Cart
+from fairpos.catalog import Product
 from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal import DB_NAME, HeldSale, Journal, ShiftInfo
 from fairpos.money import Money
 from fairpos.printer.connection import PrinterError, Target, parse_url, send
-from fairpos.printer.layout import Receipt, sale_receipt, text_receipt
+from fairpos.printer.layout import Receipt, sale_receipt, text_receipt, weighed_label
 from fairpos.printer.render import render
 from fairpos.printer.spool import SpoolResult, print_pending
 from fairpos.reports import Report
 from fairpos.sale import Sale
 from fairpos.settings import Settings, parse_settings
 from fairpos.shift import CountKey, CountLine
+from fairpos.station import WeighedLabel, weigh
 from fairpos.tenders import Tender, default_change_currency
 
 if TYPE_CHECKING:  # httpx is loaded only by the lanes that sync
@@ -205,6 +207,29 @@ class Lane:
 
     def report(self, shift_id: int) -> Report:
         return self.journal.report(self.settings, shift_id=shift_id)
+
+    # -- a weighing station's labels ----------------------------------------------------------
+
+    def label(self, product: Product, grams: int, scale_frame: str | None = None
+              ) -> tuple[WeighedLabel, int]:
+        """Weigh ``grams`` of ``product`` into a label at the catalog's price and the rates
+        in force, journaled with its print job in one transaction (printed with the rest of
+        the queue); the label and its job."""
+        settings = self.settings
+        layouts = settings.barcode_layouts
+        if not layouts:
+            raise FairposError(_("no label layout is set: add one to [barcodes] layouts, "
+                                 "e.g. \"2 1 PPPP C WWWWW C\""))
+        journal = self.journal
+        catalog = journal.catalog()
+        label = weigh(catalog, product, grams, layouts[0], scale_frame)
+        rates = journal.rates(settings.money.currency, settings.accepted_currencies)
+        when = f"{self.now():%Y-%m-%d %H:%M}"
+        receipt = weighed_label(label, label.amounts(rates), fair=settings.fair.name,
+                                weighed_at=when, language=i18n.active(),
+                                width=settings.printer.columns)
+        _label_id, job = journal.record_label(label, lambda _label: self.render(receipt))
+        return label, job
 
     # -- paper -------------------------------------------------------------------------------
 

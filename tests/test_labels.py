@@ -138,3 +138,15 @@ def test_the_label_travels_with_the_sale_to_the_ledger(lane: LaneDir, tmp_path: 
     finally:
         server.stop()
 
+
+
+def test_the_same_label_twice_on_the_command_line_is_refused_unless_meant(
+        lane: LaneDir) -> None:
+    weighed = encode(WEIGHT, "101", grams=1250)
+    before = lane.dump()
+    refused = lane.fail("sell", "--line", weighed, "--line", weighed, "--pay", "cash:USD:5")
+    assert "twice" in refused and "--label-again" in refused
+    assert lane.dump() == before
+    sale = lane.sell("--line", weighed, "--line", weighed, "--label-again",
+                     "--pay", "cash:USD:5")
+    assert [x["label"] for x in sale["lines"]] == [weighed, weighed]

@@ -90,13 +90,17 @@ def parse_count_arg(text: str, lane: Lane) -> tuple[CountKey, int]:
     return (arg.method, arg.amount.currency), arg.amount.minor
 
 
-def build_cart(lane: Lane, lines: tuple[str, ...]) -> Cart:
+def build_cart(lane: Lane, lines: tuple[str, ...], label_again: bool = False) -> Cart:
     """``PLU=QTY`` lines, lines typed as at the till (``3*305``, ``101*1.25``), or a label's
-    scanned code (its weight or price in it), rung up on the current catalog."""
+    scanned code (its weight or price in it), rung up on the current catalog. The same label
+    twice is refused unless ``label_again`` (as the till asks before adding it again)."""
     cat = lane.journal.catalog()
     cart = Cart(cat.currency)
     labels = lane.settings.barcode_layouts
     for text in lines:
+        if not label_again and any(line.label == text.strip() for line in cart.lines):
+            refuse(_("label {code} is in this sale twice: if both bags are meant, add "
+                     "--label-again").format(code=text.strip()))
         if cart.scan(cat, text, labels) is not None:  # a label, with its weight or price
             continue
         code, sep, qty = text.partition("=")

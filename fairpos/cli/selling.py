@@ -65,14 +65,17 @@ def show_entry(lane: Lane, sale: Sale, as_json: bool) -> None:
 @click.option("--hold", is_flag=True, help="Hold the sale instead of paying it.")
 @click.option("--recall", type=int, default=None, metavar="ID",
               help="Finish held sale ID (its lines come first).")
+@click.option("--label-again", is_flag=True,
+              help="The same label's code may be given more than once (two bags that weigh "
+                   "the same); otherwise it is refused as a label scanned twice.")
 @click.option("--no-print", is_flag=True, help="No receipt for this sale.")
 @click.option("--json", "as_json", is_flag=True, help="Print the confirmed sale as JSON.")
 @pass_lane
 def sell(lane: Lane, lines: tuple[str, ...], pays: tuple[str, ...], change_currency: str | None,
-         confirm_change: str | None, hold: bool, recall: int | None, no_print: bool,
-         as_json: bool) -> None:
+         confirm_change: str | None, hold: bool, recall: int | None, label_again: bool,
+         no_print: bool, as_json: bool) -> None:
     """Ring up and confirm one sale; it is in the journal before this command returns."""
-    cart = build_cart(lane, lines)
+    cart = build_cart(lane, lines, label_again)
     if hold:
         if pays or recall is not None:
             refuse(_("--hold takes lines only"))

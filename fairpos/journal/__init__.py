@@ -1,6 +1,7 @@
 """The stall's journal: one SQLite file per device (WAL, ``synchronous=FULL``), split by market
 concept — catalog and rates, shifts, held sales, sales and corrections, the print queue, the
-outbox, reports — over one :class:`~fairpos.journal.db.Database` that owns the single writer.
+outbox, reports, a weighing station's labels — over one
+:class:`~fairpos.journal.db.Database` that owns the single writer.
 
 Confirming a sale writes the sale, its lines, its tenders, its outbox row and its receipt in one
 transaction. Confirmed entries are never updated or deleted: triggers refuse it.
@@ -11,6 +12,7 @@ from __future__ import annotations
 from fairpos.journal.base import DB_NAME, JournalError, mint_device_id
 from fairpos.journal.db import DiskError
 from fairpos.journal.held import Draft, HeldSale
+from fairpos.journal.labels import LabelBook, Labelled
 from fairpos.journal.outbox import Outbox, OutboxSummary
 from fairpos.journal.print_queue import ClaimLost, PrintJob, drainer_name
 from fairpos.journal.reports import Reports
@@ -18,10 +20,11 @@ from fairpos.journal.schema import APPEND_ONLY
 from fairpos.journal.shifts import ClockBehind, ClosedShift, CountRound, ShiftInfo
 
 
-class Journal(Outbox, Reports):
+class Journal(Outbox, Reports, LabelBook):
     """The journal of one device: every part of it, on one file."""
 
 
 __all__ = ["APPEND_ONLY", "DB_NAME", "ClaimLost", "ClockBehind", "ClosedShift", "CountRound",
-           "DiskError", "Draft", "HeldSale", "Journal", "JournalError", "OutboxSummary",
+           "DiskError", "Draft", "HeldSale", "Journal", "JournalError", "Labelled",
+           "OutboxSummary",
            "PrintJob", "ShiftInfo", "drainer_name", "mint_device_id"]

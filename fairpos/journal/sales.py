@@ -230,4 +230,5 @@ class SalesBook(HeldSales, PrintQueue):
 def _negated(line: Line) -> Line:
     return Line(line.kind, line.code, line.name_es, line.name_en, line.unit_price, -line.amount,
                 -line.grams if line.grams is not None else None,
-                -line.count if line.count is not None else None, line.price_class, line.tags)
+                -line.count if line.count is not None else None, line.price_class, line.tags,
+                label=line.label)

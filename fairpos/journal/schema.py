@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # sqlite-utils is loaded only when a migration is due
 
 _FIRST_APPEND_ONLY = ("sales", "sale_lines", "tenders", "audit_log", "catalog_versions",
                       "products", "price_classes", "rates", "shift_counts")
-APPEND_ONLY = (*_FIRST_APPEND_ONLY, "count_rounds")
+APPEND_ONLY = (*_FIRST_APPEND_ONLY, "count_rounds", "labels")
 
 MIGRATION_SET = "fairpos"
 STEPS: list[Callable[[Migratable], None]] = []
@@ -354,6 +354,54 @@ def m011_line_label(db: Migratable) -> None:
 def m012_max_per_sale(db: Migratable) -> None:
     # A product's most in one sale (grams, or a count), when the catalog limits it
     db.execute("ALTER TABLE products ADD COLUMN max_per_sale INTEGER")
+
+
+@migration
+def m013_labels(db: Migratable) -> None:
+    # A weighing station's labels, each as printed: what was weighed, when, the scale's frame
+    # and the code a lane scans. Its print job is written in the same transaction.
+    db.executescript(
+        """
+        CREATE TABLE labels (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL,
+            plu TEXT NOT NULL,
+            name_es TEXT NOT NULL,
+            name_en TEXT NOT NULL,
+            grams INTEGER NOT NULL CHECK (grams > 0),
+            unit_price INTEGER NOT NULL,
+            amount INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            catalog_version INTEGER NOT NULL,
+            scale_frame TEXT,
+            weighed_at TEXT NOT NULL,
+            business_date TEXT NOT NULL
+        );
+        CREATE INDEX labels_day ON labels (business_date, plu);
+        CREATE TABLE print_jobs_labels (
+            id INTEGER PRIMARY KEY,
+            sale_id TEXT REFERENCES sales(id),
+            kind TEXT NOT NULL
+                CHECK (kind IN ('receipt', 'reprint', 'report', 'test', 'label')),
+            created_at TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'printed', 'skipped', 'uncertain')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            printed_at TEXT,
+            claimed_by TEXT,
+            claim_until TEXT,
+            sent_at TEXT
+        );
+        INSERT INTO print_jobs_labels SELECT id, sale_id, kind, created_at, payload, state,
+            attempts, last_error, printed_at, claimed_by, claim_until, sent_at FROM print_jobs;
+        DROP TABLE print_jobs;
+        ALTER TABLE print_jobs_labels RENAME TO print_jobs;
+        CREATE INDEX print_jobs_pending ON print_jobs (state, id);
+        """
+    )
+    append_only(db.conn, ("labels",), "the journal")
 
 
 def migrate(conn: sqlite3.Connection) -> None:

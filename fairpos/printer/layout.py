@@ -7,13 +7,14 @@ The till shows the lines as the receipt preview; :mod:`fairpos.printer.render` t
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from fairpos.i18n import _, format_grams, format_money, format_rate
 from fairpos.money import Money
 from fairpos.reports import tender_label
 from fairpos.sale import Sale
+from fairpos.station import WeighedLabel
 from fairpos.tenders import CASH
 
 
@@ -34,6 +35,7 @@ class Receipt:
     qr: str | None = None
     open_drawer: bool = False
     title: str = ""
+    barcode: str | None = None  # an EAN-13 or UPC-A, printed under the lines (a label)
 
     def text(self) -> list[str]:
         """The receipt as plain lines (the preview, and the readable side of golden files)."""
@@ -41,7 +43,15 @@ class Receipt:
                for line in self.lines]
         if self.qr:
             out.append(f"[QR {self.qr}]".center(self.width).rstrip())
+        if self.barcode:
+            out.append(f"[{barcode_kind(self.barcode)} {self.barcode}]".center(self.width)
+                       .rstrip())
         return out
+
+
+def barcode_kind(code: str) -> str:
+    """The symbology of a label's code: EAN-13 (13 digits) or UPC-A (12)."""
+    return "EAN13" if len(code) == 13 else "UPC-A"
 
 
 def _row(left: str, right: str, width: int, **style: bool) -> list[PrintLine]:
@@ -110,6 +120,19 @@ def sale_receipt(sale: Sale, *, fair: str, lane: int, language: str, width: int 
         out += _centered(footer, width, bold=True)
     drawer = sale.kind == "sale" and any(t.method == CASH for t in sale.tenders)
     return Receipt(width, tuple(out), qr=sale.id, open_drawer=drawer, title=sale.id)
+
+
+def weighed_label(label: WeighedLabel, amounts: Sequence[Money], *, fair: str, weighed_at: str,
+                  language: str, width: int = 32) -> Receipt:
+    """A weighing station's label: the product, its weight and price per kilo, what it comes
+    to in each currency (``amounts``, the pricing currency first), the code to scan."""
+    unit = format_money(Money(label.unit_price, label.currency), language)
+    out = [*_centered(label.name(language), width, bold=True, tall=True),
+           *_centered(f"{format_grams(label.grams, language)} × {unit}/kg", width)]
+    for n, amount in enumerate(amounts):
+        out += _centered(format_money(amount, language), width, bold=True, tall=n == 0)
+    out += _centered(f"{fair} · {weighed_at}", width)
+    return Receipt(width, tuple(out), title=label.code, barcode=label.code)
 
 
 def text_receipt(title: str, lines: list[str], width: int) -> Receipt:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from fairpos.errors import FairposError
 from fairpos.i18n import _
-from fairpos.printer.layout import Receipt
+from fairpos.printer.layout import Receipt, barcode_kind
 
 if TYPE_CHECKING:  # python-escpos takes a quarter of a second to load: only when printing
     from escpos.printer import Dummy
@@ -85,6 +85,15 @@ def render(receipt: Receipt, *, profile: str = "default", codepage: str = "CP858
     if receipt.qr:
         printer.set(align="center", bold=False, normal_textsize=True)
         printer.qr(receipt.qr, native=bool(printer.profile.supports("qrCode")), size=4)
+    if receipt.barcode:
+        # drawn by the printer itself (GS k): python-escpos's public call would also say so
+        # on standard output, where the till's screen is
+        if not printer.profile.supports("barcodeA"):
+            raise RenderError(_("the printer profile “{profile}” cannot print barcodes")
+                              .format(profile=profile))
+        printer.set(align="center", bold=False, normal_textsize=True)
+        printer._hw_barcode(receipt.barcode, barcode_kind(receipt.barcode), height=80,
+                            width=3, pos="BELOW", font="A", align_ct=True, function_type="A")
     printer.set(align="left", bold=False, normal_textsize=True)
     printer.cut()
     if receipt.open_drawer:
