@@ -38,6 +38,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.till_keys --printer-backlog 200
 	$(BIN)/python -m benchmarks.till_keys --sync-backlog 5000
 	$(BIN)/python -m benchmarks.receipts
+	$(BIN)/python -m benchmarks.station_labels
 	$(BIN)/python -m benchmarks.scale_weight
 	$(BIN)/python -m benchmarks.sync
 

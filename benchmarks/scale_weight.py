@@ -108,7 +108,7 @@ def main() -> None:
                 till.wait_for(lambda t: PLACEHOLDER not in t)
                 sent = till.send(F1)
                 weigh_ms.append((till.wait_for(lambda t: "41 lines" in t) - sent) * 1000)
-                till.send(F8)
+                till.send(F8 + F8)  # (the second F8 confirms)
                 till.wait_for(lambda t: "40 lines" in t)
                 till.send(b"101\r")
                 till.wait_for(lambda t: "Weight of" in t)
@@ -116,20 +116,24 @@ def main() -> None:
                 till.wait_for(lambda t: "1.25" in t)
                 sent = till.send(ENTER)
                 typed_ms.append((till.wait_for(lambda t: "41 lines" in t) - sent) * 1000)
-                till.send(F8)
+                till.send(F8 + F8)  # (the second F8 confirms)
                 till.wait_for(lambda t: "40 lines" in t)
         finally:
             till.close()
-    for name, ms, base_name, base in (
-            ("stable frame to weight on screen", frame_ms, "key to its echo", echo_ms),
-            ("weigh key (F1) to line on screen", weigh_ms, "typed weight, Enter to line",
-             typed_ms)):
-        median, p99 = figures(ms)
-        b_median, b_p99 = figures(base)
-        print(f"{name}, {len(ms)} samples")
-        print(f"  baseline: {base_name:<28} median {b_median:7.2f} ms   p99 {b_p99:7.2f} ms")
-        print(f"  fairpos till {'':<26} median {median:7.2f} ms   p99 {p99:7.2f} ms")
-        print(f"  ratio {'':<33} median {median / b_median:5.2f}x   p99 {p99 / b_p99:5.2f}x")
+    compare("stable frame to weight on screen", frame_ms, "key to its echo", echo_ms)
+    compare("weigh key (F1) to line on screen", weigh_ms, "typed weight, Enter to line",
+            typed_ms)
+
+
+def compare(name: str, ms: list[float], base_name: str, base: list[float],
+            measured: str = "fairpos till") -> None:
+    """Median and p99 of ``ms`` beside those of the baseline measured in the same run."""
+    median, p99 = figures(ms)
+    b_median, b_p99 = figures(base)
+    print(f"{name}, {len(ms)} samples")
+    print(f"  baseline: {base_name:<34} median {b_median:7.2f} ms   p99 {b_p99:7.2f} ms")
+    print(f"  {measured:<44} median {median:7.2f} ms   p99 {p99:7.2f} ms")
+    print(f"  ratio {'':<38} median {median / b_median:5.2f}x   p99 {p99 / b_p99:5.2f}x")
 
 
 if __name__ == "__main__":
