@@ -7,6 +7,7 @@ refusal one line."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +60,11 @@ def lane(tmp_path: Path) -> LaneDir:
     return lane
 
 
-def station_app(path: Path, **env: str) -> StationApp:
+def station_app(path: Path, clock: Any = None, **env: str) -> StationApp:
     i18n.use("en")
     settings = parse_settings((path / "fairpos.toml").read_text(), {**os.environ, **env})
-    return make_station(Lane(path, settings, Journal.open(path / DB_NAME, clock=Clock())),
-                        cursor_blink=False)
+    journal = Journal.open(path / DB_NAME, clock=clock or Clock())
+    return make_station(Lane(path, settings, journal), cursor_blink=False)
 
 
 # -- the label's figures ------------------------------------------------------------------------
@@ -217,6 +218,34 @@ async def test_a_printer_that_is_off_keeps_the_label_queued(station: LaneDir) ->
         assert "Label 21" in message(pilot)
     assert rows(station.path, "SELECT kind, state FROM print_jobs") == [("label", "pending")]
     assert rows(station.path, "SELECT grams FROM labels") == [(500,)]
+    # the next morning the printer is back: yesterday's label is listed, not printed
+    printer = FakePrinter()
+    try:
+        later = Clock()
+        later.now += timedelta(days=1)
+        app = station_app(station.path, later, FAIRPOS_PRINTER__URL=printer.url)
+        async with app.run_test(size=(110, 30)) as pilot:
+            await settle(pilot)
+            await until(pilot, lambda: "ready" in message(pilot, "#status"))
+    finally:
+        printer.close()
+    assert printer.received == b""
+    assert rows(station.path, "SELECT state FROM print_jobs") == [("skipped",)]
+
+
+async def test_a_restarted_station_lists_the_labels_of_the_day(station: LaneDir) -> None:
+    app = station_app(station.path)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await settle(pilot)
+        await type_in(pilot, "101", "enter")
+        await type_in(pilot, "0.5", "enter")
+        await type_in(pilot, "0.7", "enter")
+    app = station_app(station.path)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await settle(pilot)
+        table: Any = app.screen.query_one("#labels")
+        assert table.row_count == 2
+        assert [table.get_row_at(n)[2] for n in range(2)] == ["0.500 kg", "0.700 kg"]
 
 
 # -- the command line ---------------------------------------------------------------------------

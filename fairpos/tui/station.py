@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
@@ -370,7 +371,7 @@ class StationApp(App[None]):
         if self.scale_watch is not None:
             self.scale_watch.start()
         if self.can_print:
-            self._print_worker()
+            self._print_worker(skip_before=True)
 
     def on_unmount(self) -> None:
         if self.scale_watch is not None:
@@ -421,8 +422,14 @@ class StationApp(App[None]):
             self.call_from_thread(self._print_worker)
 
     @work(thread=True, group="printer", exit_on_error=False)
-    def _print_worker(self) -> None:
+    def _print_worker(self, skip_before: bool = False) -> None:
         with self._printing:
+            if skip_before:  # labels of another day, or older than [printer] backlog_minutes,
+                now = self.lane.now()  # are not printed when the station starts: their bags
+                minutes = self.settings.printer.backlog_minutes  # are gone
+                since = (now - timedelta(minutes=minutes) if minutes > 0 else
+                         now.replace(hour=0, minute=0, second=0, microsecond=0))
+                self.lane.journal.skip_prints(since.isoformat())
             result = self.lane.print_pending()
         self.post_message(PrinterChanged(result.failed, result.pending, result.uncertain,
                                          result.paper_low if result.printed else None))
