@@ -154,15 +154,17 @@ class Lane:
 
     def sell(self, cart: Cart, tenders: Sequence[Tender], change_currency: str,
              held: Sequence[int] = (), print_receipt: bool = True,
-             change_ok: Money | None = None, draft: int | None = None) -> Sale:
+             change_ok: Money | None = None, draft: int | None = None,
+             sent: Sequence[Tender] = ()) -> Sale:
         """Confirm a sale: it is in the journal, with its receipt queued (when there is a
         printer), the held sales it came from no longer held and the till's draft (up to
         version ``draft``) cleared, before this returns. Change above the limit needs
-        ``change_ok``: the amount the volunteer confirmed."""
+        ``change_ok``: the amount the volunteer confirmed; ``sent``: change sent by pago
+        móvil (the rest is given in cash)."""
         printing = print_receipt and self.printing
         return self.journal.confirm_sale(cart, tenders, change_currency, self.settings,
                                          held=held, receipt=self.receipt if printing else None,
-                                         change_ok=change_ok, draft=draft)
+                                         change_ok=change_ok, draft=draft, sent=sent)
 
     def change_currency(self, tenders: Sequence[Tender]) -> str:
         """The currency change is given in unless the volunteer chooses another."""

@@ -65,6 +65,7 @@ class Report:
     line_voids: int = 0
     tenders: tuple[TenderFigure, ...] = ()
     change: dict[str, int] = field(default_factory=dict)
+    change_sent: dict[str, int] = field(default_factory=dict)  # by pago móvil, per currency
     floats: dict[str, int] = field(default_factory=dict)
     products: tuple[ItemFigure, ...] = ()
     price_classes: tuple[ItemFigure, ...] = ()
@@ -81,12 +82,14 @@ class Report:
 
     @property
     def takings(self) -> dict[str, int]:
-        """Money taken per currency: every tender in it, less the change given in it."""
+        """Money taken per currency: every tender in it, less the change given in it (in cash
+        or sent by pago móvil)."""
         result: dict[str, int] = {}
         for tender in self.tenders:
             result[tender.currency] = result.get(tender.currency, 0) + tender.amount
-        for currency, amount in self.change.items():
-            result[currency] = result.get(currency, 0) - amount
+        for given in (self.change, self.change_sent):
+            for currency, amount in given.items():
+                result[currency] = result.get(currency, 0) - amount
         return dict(sorted(result.items()))
 
     def _m(self, minor: int, currency: str | None = None) -> str:
@@ -126,6 +129,7 @@ class Report:
                 for t in self.tenders
             ],
             "change": {c: self._m(a, c) for c, a in sorted(self.change.items())},
+            "change_sent": {c: self._m(a, c) for c, a in sorted(self.change_sent.items())},
             "floats": {c: self._m(a, c) for c, a in sorted(self.floats.items())},
             "products": items(self.products, "plu"),
             "price_classes": items(self.price_classes, "code"),
@@ -191,6 +195,8 @@ class Report:
             row(f"  {name(t.method)} ×{t.count}{note}", money(t.amount, t.currency))
         for currency, amount in sorted(self.change.items()):
             row("  " + _("Change given"), money(-amount, currency))
+        for currency, amount in sorted(self.change_sent.items()):
+            row("  " + _("Change by pago móvil"), money(-amount, currency))
         out.append(_("Taken per currency"))
         for currency, amount in self.takings.items():
             row(f"  {currency}", money(amount, currency))

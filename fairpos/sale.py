@@ -36,6 +36,7 @@ class Sale:
     rates: tuple[Rate, ...]
     ref_id: str | None = None
     reason: str | None = None
+    change_sent: tuple[Tender, ...] = ()  # change sent by pago móvil, not given in cash
 
     def totals(self) -> dict[str, Money]:
         """The total in the pricing currency and at each rate the sale used."""
@@ -90,6 +91,11 @@ class Sale:
                 for tender in self.tenders
             ],
             "change": {"currency": self.change.currency, "amount": self.change.plain()},
+            "change_sent": [
+                {"method": tender.method, "currency": tender.amount.currency,
+                 "amount": tender.amount.plain(), "reference": dict(tender.reference)}
+                for tender in self.change_sent
+            ],
             "catalog_version": self.catalog_version,
             "rates": [
                 {"base": r.base, "quote": r.quote, "value": str(r.value), "version": r.version,

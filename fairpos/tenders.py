@@ -5,7 +5,8 @@ currency) it is valued exactly, as a fraction, at the sale's rate. The sale is *
 nothing is left to pay, or when what is left rounds to zero in some accepted currency: the screen
 shows "0.00 still due" in that currency, and the customer paid what it showed, rounded half up.
 Change is the overpayment expressed in the chosen currency and rounded half up, the one rounding
-rule.
+rule; all or part of it may be sent by pago móvil from the fair's account instead (a change
+tender of its own), and the rest is given in cash.
 
 Vouchers and market tokens are configured per market: they may give no change, and may be limited
 to products carrying an eligibility tag (``snap``, ``fmnp``...).
@@ -119,6 +120,21 @@ def make_tender(method: str, amount: Money, reference: Mapping[str, str] | None 
     return Tender(method, amount, reference, verified)
 
 
+def make_change_tender(amount: Money, reference: Mapping[str, str] | None = None, *,
+                       accepted: Sequence[str] = (), offered: Sequence[str] = ()) -> Tender:
+    """Change sent by pago móvil from the fair's account, instead of cash: the amount, the
+    customer's phone and bank, and the reference of the transfer once it is sent."""
+    reference = dict(reference or {})
+    if offered and PAGO_MOVIL not in offered:
+        raise PaymentError(_("pago móvil is not taken here: the change is given in cash"))
+    tender = make_tender(PAGO_MOVIL, amount, reference, accepted=accepted, offered=offered)
+    for key, what in (("phone", _("phone")), ("bank", _("bank"))):
+        if not reference.get(key):
+            raise ReferenceRefused(_("change by pago móvil needs the customer's {what}")
+                                   .format(what=what))
+    return tender
+
+
 @dataclass(frozen=True)
 class Settlement:
     """Where a payment stands: what is left to pay, or the change to give."""
@@ -127,7 +143,8 @@ class Settlement:
     paid: Fraction  # value of the tenders, in pricing-currency minor units
     remaining: Fraction  # > 0: still due; < 0: overpaid
     covered: bool
-    change: Money
+    change: Money  # given in cash
+    sent: Fraction = Fraction(0)  # the value of the change sent by pago móvil
 
     def due_in(self, rates: Rates, currency: str) -> Money:
         """What is still due, in ``currency`` (zero once covered)."""
@@ -137,15 +154,18 @@ class Settlement:
 
 
 def settle(total: Money, tenders: Sequence[Tender], rates: Rates, change_currency: str,
-           *, lines: Sequence[Line] = (), vouchers: Mapping[str, VoucherKind] | None = None
-           ) -> Settlement:
-    """Value the tenders against the total and work out the change.
+           *, lines: Sequence[Line] = (), vouchers: Mapping[str, VoucherKind] | None = None,
+           sent: Sequence[Tender] = ()) -> Settlement:
+    """Value the tenders against the total and work out the change: what ``sent`` (change
+    sent by pago móvil) does not cover is given in cash, in ``change_currency``.
 
-    Raises PaymentError when vouchers exceed what they may pay for.
+    Raises PaymentError when vouchers exceed what they may pay for, or when the change sent
+    is more than the change.
     """
     vouchers = vouchers or {}
     try:
         values = [rates.value_of(t.amount) for t in tenders]
+        sent_value = sum((rates.value_of(t.amount) for t in sent), Fraction(0))
     except MoneyError as err:
         raise PaymentError(str(err)) from None
     if change_currency not in rates:
@@ -163,9 +183,18 @@ def settle(total: Money, tenders: Sequence[Tender], rates: Rates, change_currenc
     covered = remaining <= 0 or any(
         rates.express(remaining, currency).minor == 0 for currency in rates.currencies())
     change = Money.zero(change_currency)
-    if remaining < 0:
-        change = rates.express(-remaining, change_currency)
-    return Settlement(total, paid, remaining, covered, change)
+    if sent:
+        if not covered or remaining >= 0:
+            raise PaymentError(_("there is no change to send: the payments do not go over "
+                                 "the total"))
+        over = sent_value + remaining  # > 0: more was sent than the change
+        if over > 0 and any(rates.express(over, t.amount.currency).minor for t in sent):
+            raise PaymentError(_("the change sent by pago móvil is more than the change "
+                                 "({change})").format(change=format_money(rates.express(
+                                     -remaining, sent[-1].amount.currency))))
+    if remaining + sent_value < 0:
+        change = rates.express(-(remaining + sent_value), change_currency)
+    return Settlement(total, paid, remaining, covered, change, sent_value)
 
 
 def _check_electronic(total: Money, tenders: Sequence[Tender], values: Sequence[Fraction],

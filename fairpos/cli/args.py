@@ -12,7 +12,14 @@ from fairpos.lane import Lane
 from fairpos.money import Money, check_currency, parse_amount
 from fairpos.quantity import parse_quantity
 from fairpos.shift import CountKey
-from fairpos.tenders import BUILTIN_METHODS, CASH, Tender, make_tender
+from fairpos.tenders import (
+    BUILTIN_METHODS,
+    CASH,
+    PAGO_MOVIL,
+    Tender,
+    make_change_tender,
+    make_tender,
+)
 
 
 def accepted_currency(text: str, lane: Lane) -> str:
@@ -67,6 +74,19 @@ def split_payment_arg(text: str, lane: Lane) -> PaymentArg:
     else:
         currency = lane.settings.money.currency
     return PaymentArg(method, parse_amount(parts[-1], currency), reference, verified)
+
+
+def parse_change_sent_arg(text: str, lane: Lane) -> Tender:
+    """``pago_movil:VES:1242.12,phone=…,bank=…,ref=…``: change sent by pago móvil."""
+    arg = split_payment_arg(text, lane)
+    if arg.method != PAGO_MOVIL:
+        refuse(_("“{text}”: change is sent by pago móvil only (pago_movil:CUR:AMOUNT,"
+                 "phone=…,bank=…,ref=…)").format(text=text))
+    if not arg.verified:
+        refuse(_("change sent by pago móvil is not left unverified: it was sent"))
+    return make_change_tender(arg.amount, arg.reference,
+                              accepted=lane.settings.accepted_currencies,
+                              offered=lane.settings.offered_methods)
 
 
 def parse_tender_arg(text: str, lane: Lane) -> Tender:

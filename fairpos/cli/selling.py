@@ -9,7 +9,12 @@ from collections.abc import Mapping
 import click
 
 from fairpos import i18n
-from fairpos.cli.args import accepted_currency, build_cart, parse_tender_arg
+from fairpos.cli.args import (
+    accepted_currency,
+    build_cart,
+    parse_change_sent_arg,
+    parse_tender_arg,
+)
 from fairpos.cli.base import emit_json, main, pass_lane, refuse
 from fairpos.i18n import _, format_grams, format_money, lines_text
 from fairpos.lane import Lane
@@ -39,6 +44,9 @@ def print_sale(sale: Sale, language: str, names: Mapping[str, str]) -> None:
     if sale.change.minor:
         click.echo("  " + _("Change {amount}").format(
             amount=format_money(sale.change, language)))
+    for given in sale.change_sent:
+        click.echo("  " + _("Change by pago móvil {amount} (ref {ref})").format(
+            amount=format_money(given.amount, language), ref=given.reference.get("ref", "—")))
 
 
 def show_entry(lane: Lane, sale: Sale, as_json: bool) -> None:
@@ -59,6 +67,10 @@ def show_entry(lane: Lane, sale: Sale, as_json: bool) -> None:
 @click.option("--change-currency", default=None, metavar="CUR",
               help="Currency the change is given in (default: [money] change_currency, else "
                    "that of the last cash payment, else the pricing currency).")
+@click.option("--change-by", "sent", multiple=True, metavar="pago_movil:CUR:AMOUNT,...",
+              help="Change sent by pago móvil from the fair's account instead of cash, e.g. "
+                   "pago_movil:VES:1242.12,phone=04141234567,bank=0102,ref=778899 (the rest "
+                   "of the change is given in cash).")
 @click.option("--confirm-change", default=None, metavar="AMOUNT",
               help="Change above [money] max_change is given only when this names that very "
                    "amount, e.g. 35.00 (a second confirmation).")
@@ -72,12 +84,12 @@ def show_entry(lane: Lane, sale: Sale, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the confirmed sale as JSON.")
 @pass_lane
 def sell(lane: Lane, lines: tuple[str, ...], pays: tuple[str, ...], change_currency: str | None,
-         confirm_change: str | None, hold: bool, recall: int | None, label_again: bool,
-         no_print: bool, as_json: bool) -> None:
+         sent: tuple[str, ...], confirm_change: str | None, hold: bool, recall: int | None,
+         label_again: bool, no_print: bool, as_json: bool) -> None:
     """Ring up and confirm one sale; it is in the journal before this command returns."""
     cart = build_cart(lane, lines, label_again)
     if hold:
-        if pays or recall is not None:
+        if pays or sent or recall is not None:
             refuse(_("--hold takes lines only"))
         held_id = lane.hold(cart)
         click.echo(json.dumps({"held": held_id}) if as_json else
@@ -86,6 +98,7 @@ def sell(lane: Lane, lines: tuple[str, ...], pays: tuple[str, ...], change_curre
     if not pays:
         refuse(_("no payment given (--pay METHOD:CUR:AMOUNT)"))
     tenders = [parse_tender_arg(text, lane) for text in pays]
+    change_sent = [parse_change_sent_arg(text, lane) for text in sent]
     change = (accepted_currency(change_currency, lane) if change_currency
               else lane.change_currency(tenders))
     change_ok = parse_amount(confirm_change, change) if confirm_change else None
@@ -95,7 +108,7 @@ def sell(lane: Lane, lines: tuple[str, ...], pays: tuple[str, ...], change_curre
         cart, held = recalled.cart, recalled.held
     try:
         sale = lane.sell(cart, tenders, change, held=held, print_receipt=not no_print,
-                         change_ok=change_ok)
+                         change_ok=change_ok, sent=change_sent)
     except LargeChange as err:
         refuse(_("{refusal} (--confirm-change {amount})").format(
             refusal=err, amount=err.change.plain()))

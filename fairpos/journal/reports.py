@@ -49,8 +49,13 @@ class Reports(ShiftBook):
                 f"COUNT(*) FILTER (WHERE s.kind = 'sale') AS n, "
                 f"COUNT(*) FILTER (WHERE t.verified = 0 AND s.kind = 'sale') AS unverified "
                 f"FROM tenders t JOIN sales s ON s.id = t.sale_id WHERE {where} "
+                f"AND t.is_change = 0 "
                 f"GROUP BY t.method, t.currency ORDER BY t.method <> 'cash', t.method, "
                 f"t.currency", params))
+        change_sent = {r["currency"]: r["amount"] for r in self.db.all(
+            f"SELECT t.currency, SUM(t.amount) AS amount FROM tenders t "
+            f"JOIN sales s ON s.id = t.sale_id WHERE {where} AND t.is_change = 1 "
+            f"GROUP BY t.currency HAVING SUM(t.amount) <> 0", params)}
         change = {r["change_currency"]: r["amount"] for r in self.db.all(
             f"SELECT change_currency, SUM(change) AS amount FROM sales s WHERE {where} "
             f"GROUP BY change_currency HAVING SUM(change) <> 0", params)}
@@ -94,6 +99,7 @@ class Reports(ShiftBook):
             sales_count=totals["sales"], gross=totals["gross"], voids_count=totals["voids"],
             voids_amount=totals["voided"], refunds_count=totals["refunds"],
             refunds_amount=totals["refunded"], line_voids=int(line_voids), tenders=tenders,
-            change=change, floats=self.floats(shift.id) if shift else {},
+            change=change, change_sent=change_sent,
+            floats=self.floats(shift.id) if shift else {},
             products=products, price_classes=classes, counts=counts, close_reason=close_reason,
             earlier_counts=earlier, drawer=drawer, method_names=settings.method_names)

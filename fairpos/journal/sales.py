@@ -26,8 +26,11 @@ class SalesBook(HeldSales, PrintQueue):
     def confirm_sale(self, cart: Cart, tenders: Sequence[Tender], change_currency: str,
                      settings: Settings, held: Sequence[int] = (),
                      receipt: Callable[[Sale], bytes] | None = None,
-                     change_ok: Money | None = None, draft: int | None = None) -> Sale:
+                     change_ok: Money | None = None, draft: int | None = None,
+                     sent: Sequence[Tender] = ()) -> Sale:
         """Check the payment and write the sale durably; returns the confirmed sale.
+
+        ``sent``: change sent by pago móvil (the rest of the change is given in cash).
 
         ``draft``: the version of the till's draft this cart is; the draft is cleared in the
         same transaction, so a crash can never bring back a sale already sold.
@@ -50,7 +53,7 @@ class SalesBook(HeldSales, PrintQueue):
             shift = self.require_shift()
             rates = self.rates(cart.currency, settings.accepted_currencies)
             settlement = settle(cart.total, tenders, rates, change_currency, lines=cart.lines,
-                                vouchers=settings.voucher_kinds)
+                                vouchers=settings.voucher_kinds, sent=sent)
             if not settlement.covered:
                 raise PaymentError(_("the payments do not cover the total: {due} still due")
                                    .format(due=format_money(settlement.due_in(
@@ -62,7 +65,7 @@ class SalesBook(HeldSales, PrintQueue):
             return self._write_entry(
                 kind="sale", shift=shift, total=cart.total, lines=cart.lines, tenders=tenders,
                 change=settlement.change, catalog_version=catalog.version, rates=rates.all(),
-                held=held, receipt=receipt)
+                held=held, receipt=receipt, change_sent=sent)
 
     def _write_entry(self, *, kind: EntryKind, shift: ShiftInfo, total: Money,
                      lines: Sequence[Line], tenders: Sequence[Tender], change: Money,
@@ -70,7 +73,8 @@ class SalesBook(HeldSales, PrintQueue):
                      ref_id: str | None = None, reason: str | None = None,
                      ref_lines: Sequence[int | None] | None = None,
                      held: Sequence[int] = (),
-                     receipt: Callable[[Sale], bytes] | None = None) -> Sale:
+                     receipt: Callable[[Sale], bytes] | None = None,
+                     change_sent: Sequence[Tender] = ()) -> Sale:
         """Write one entry; called inside the write transaction in which ``shift`` was found
         open, so that it cannot have closed meanwhile."""
         now = self.clock()
@@ -99,10 +103,13 @@ class SalesBook(HeldSales, PrintQueue):
                   "|".join(sorted(line.tags)), line.scale_frame, line.label)
                  for n, line in enumerate(lines, start=1)])
             self.db.executemany(
-                "INSERT INTO tenders VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO tenders (sale_id, tender_no, method, currency, amount, reference, "
+                "verified, is_change) VALUES (?,?,?,?,?,?,?,?)",
                 [(sale_id, n, t.method, t.amount.currency, t.amount.minor,
-                  json.dumps(dict(t.reference), sort_keys=True), int(t.verified))
-                 for n, t in enumerate(tenders, start=1)])
+                  json.dumps(dict(t.reference), sort_keys=True), int(t.verified), int(given))
+                 for n, (t, given) in enumerate(
+                     [*((t, False) for t in tenders), *((t, True) for t in change_sent)],
+                     start=1)])
             self.db.execute("INSERT INTO outbox (entry_id, created_at) VALUES (?, ?)",
                             [sale_id, now.isoformat()])
             self.release_held(held)
@@ -111,7 +118,8 @@ class SalesBook(HeldSales, PrintQueue):
                             reason=reason, amount=total.minor)
             sale = Sale(sale_id, seq, kind, shift.id, shift.business_date, now,
                         shift.volunteer, shift.training, total, tuple(lines), tuple(tenders),
-                        change, catalog_version, tuple(rates), ref_id, reason)
+                        change, catalog_version, tuple(rates), ref_id, reason,
+                        tuple(change_sent))
             if receipt is not None:
                 self._queue_print("receipt", receipt(sale), sale_id)
         return sale
@@ -135,11 +143,14 @@ class SalesBook(HeldSales, PrintQueue):
                  r["scale_frame"], r["label"])
             for r in self.db.all("SELECT * FROM sale_lines WHERE sale_id = ? ORDER BY line_no",
                                  [row["id"]]))
+        rows = self.db.all("SELECT * FROM tenders WHERE sale_id = ? ORDER BY tender_no",
+                           [row["id"]])
         tenders = tuple(
             Tender(r["method"], Money(r["amount"], r["currency"]), json.loads(r["reference"]),
-                   bool(r["verified"]))
-            for r in self.db.all("SELECT * FROM tenders WHERE sale_id = ? ORDER BY tender_no",
-                                 [row["id"]]))
+                   bool(r["verified"])) for r in rows if not r["is_change"])
+        sent = tuple(
+            Tender(r["method"], Money(r["amount"], r["currency"]), json.loads(r["reference"]),
+                   bool(r["verified"])) for r in rows if r["is_change"])
         rates = tuple(
             Rate(v["base"], quote, Decimal(v["value"]), v["version"],
                  date.fromisoformat(v["effective"]))
@@ -148,7 +159,7 @@ class SalesBook(HeldSales, PrintQueue):
                     datetime.fromisoformat(row["confirmed_at"]), row["volunteer"],
                     bool(row["training"]), Money(row["total"], currency), lines, tenders,
                     Money(row["change"], row["change_currency"]), row["catalog_version"], rates,
-                    row["ref_id"], row["reason"])
+                    row["ref_id"], row["reason"], sent)
 
     # -- corrections -------------------------------------------------------------------------
 
@@ -187,7 +198,9 @@ class SalesBook(HeldSales, PrintQueue):
                      for t in original.tenders],
             change=-original.change, catalog_version=original.catalog_version,
             rates=original.rates, ref_id=original.id, reason=reason.strip(),
-            ref_lines=[n for n, line in enumerate(original.lines, start=1) if not line.voided])
+            ref_lines=[n for n, line in enumerate(original.lines, start=1) if not line.voided],
+            change_sent=[Tender(t.method, -t.amount, t.reference, t.verified)
+                         for t in original.change_sent])
 
     def refund(self, sale_id: str, line_numbers: Sequence[int], reason: str, currency: str,
                settings: Settings) -> Sale:

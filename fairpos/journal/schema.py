@@ -404,6 +404,12 @@ def m013_labels(db: Migratable) -> None:
     append_only(db.conn, ("labels",), "the journal")
 
 
+@migration
+def m014_change_sent(db: Migratable) -> None:
+    # Change sent by pago móvil from the fair's account: a tender of its own, marked as change
+    db.execute("ALTER TABLE tenders ADD COLUMN is_change INTEGER NOT NULL DEFAULT 0")
+
+
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the journal's tables up to date, each step once, in order (sqlite-utils
     ``Migrations``; it is loaded only when a step is due, so opening a journal stays quick)."""

@@ -1421,6 +1421,8 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
     tenders = [(t.method, t.amount.currency, t.amount.minor) for t in sale.tenders]
     if sale.change.minor:  # change goes out of the drawer as cash
         tenders.append(("cash", sale.change.currency, -sale.change.minor))
+    tenders.extend((t.method, t.amount.currency, -t.amount.minor)  # out of the fair's account
+                   for t in sale.change_sent)
     rows.tenders.extend((sale.id, n, *t) for n, t in enumerate(tenders, start=1))
     for rate, item in zip(sale.rates, wire.rates, strict=True):
         key = (rate.base, rate.quote, rate.version)

@@ -115,6 +115,14 @@ def sale_receipt(sale: Sale, *, fair: str, lane: int, language: str, width: int 
         out += _row(tender_label(tender, names), format_money(tender.amount, language), width)
     if sale.change.minor:
         out += _row(_("Change"), format_money(sale.change, language), width, bold=True)
+    for sent in sale.change_sent:  # (the customer's phone shown by its last digits only)
+        out += _row(_("Change by pago móvil"), format_money(sent.amount, language), width,
+                    bold=True)
+        ref = sent.reference
+        said = _("ref {ref} · bank {bank} · phone …{phone}").format(
+            ref=ref.get("ref", "—"), bank=ref.get("bank", "—"),
+            phone=ref.get("phone", "")[-4:])
+        out += [PrintLine("  " + part) for part in textwrap.wrap(said, width=width - 2)]
     if footer:
         out.append(PrintLine(""))
         out += _centered(footer, width, bold=True)

@@ -42,7 +42,7 @@ from fairpos.sync.wire import (
     named_id,
     too_deep,
 )
-from fairpos.tenders import Tender
+from fairpos.tenders import PAGO_MOVIL, Tender
 
 # Money in minor units, any one amount, price, total, tender or change. A sale's lines all
 # have its sign and add up to its total, and its tenders are bounded the same way, so a day's
@@ -164,6 +164,8 @@ class WireTender(Struct, forbid_unknown_fields=True, gc=False):
 class WireChange(Struct, forbid_unknown_fields=True, gc=False):
     currency: Short
     amount: Minor
+    # change sent by pago móvil, not given in cash (absent when there is none)
+    sent: Annotated[list[WireTender], Meta(max_length=MAX_TENDERS)] | UnsetType = UNSET
 
 
 class WireRate(Struct, forbid_unknown_fields=True, gc=False):
@@ -364,7 +366,9 @@ def _sale_of(wire: WireSale, payload: bytes, known: Known) -> Sale:
         Money(wire.change.amount, _currency(wire.change.currency, known)),
         catalog_version,
         tuple(_rate(rate, n, known, plain) for n, rate in enumerate(wire.rates, start=1)),
-        ref_id, reason)
+        ref_id, reason,
+        tuple(_tender(tender, n, known, plain, "change sent")
+              for n, tender in enumerate(_given(wire.change.sent) or [], start=1)))
 
 
 def check_text(value: Any, what: str, limit: int, empty: bool = True) -> str:
@@ -445,17 +449,18 @@ def _line(line: WireLine, n: int, known: Known, plain: bool) -> Line:
                 frozenset(line.tags), line.voided, line.scale_frame, label)
 
 
-def _tender(tender: WireTender, n: int, known: Known, plain: bool) -> Tender:
+def _tender(tender: WireTender, n: int, known: Known, plain: bool,
+            what: str = "tender") -> Tender:
     method = tender.method
     if method not in known.methods:
         _matched(method, METHOD, "method")
     if known.methods and method not in known.methods:
-        raise WireError(f"tender {n}: unknown payment method {_shown(method)}")
+        raise WireError(f"{what} {n}: unknown payment method {_shown(method)}")
     for key, value in tender.reference.items():
         if REFERENCE_KEY.fullmatch(key) is None:
-            raise WireError(f"tender {n}: reference field {_shown(key)} is not well-formed")
+            raise WireError(f"{what} {n}: reference field {_shown(key)} is not well-formed")
         if not plain:
-            check_text(value, f"tender {n} {key}", TEXT_LIMITS["reference"])
+            check_text(value, f"{what} {n} {key}", TEXT_LIMITS["reference"])
     return Tender(method, Money(tender.amount, _currency(tender.currency, known)),
                   dict(tender.reference), tender.verified)
 
@@ -497,7 +502,10 @@ def check_sale(sale: Sale) -> str | None:
     total = sum(line.amount for line in sale.lines if not line.voided)
     if total != sale.total.minor:
         return f"the lines add up to {total}, not to the total {sale.total.minor}"
-    given = [t.amount.minor for t in sale.tenders] + [sale.change.minor]
+    sent = sale.change_sent
+    if any(t.method != PAGO_MOVIL for t in sent):
+        return "change is sent by pago móvil only"
+    given = [t.amount.minor for t in (*sale.tenders, *sent)] + [sale.change.minor]
     if any(amount * sign < 0 for amount in given):
         return ("a tender or the change has the wrong sign (a sale takes payments, a void or "
                 "refund gives them back)")
@@ -505,8 +513,9 @@ def check_sale(sale: Sale) -> str | None:
         return "the tenders and the change are too large"
     pricing = sale.total.currency
     if sale.change.currency == pricing and all(t.amount.currency == pricing
-                                               for t in sale.tenders):
-        paid_minor = sum(t.amount.minor for t in sale.tenders) - sale.change.minor
+                                               for t in (*sale.tenders, *sent)):
+        paid_minor = (sum(t.amount.minor for t in sale.tenders) - sale.change.minor
+                      - sum(t.amount.minor for t in sent))
         if paid_minor != sale.total.minor:  # (one currency: to the minor unit)
             return (f"the tenders less the change ({paid_minor}) do not pay the total "
                     f"({sale.total.minor})")
@@ -515,7 +524,8 @@ def check_sale(sale: Sale) -> str | None:
                                         if r.base == sale.total.currency})
     try:
         paid = sum((rates.value_of(t.amount) for t in sale.tenders), Fraction(0))
-        change = rates.value_of(sale.change)
+        change = rates.value_of(sale.change) + sum(
+            (rates.value_of(t.amount) for t in sent), Fraction(0))
         coarsest = max(rates.value_of(Money(1, c)) for c in rates.currencies())
     except MoneyError:
         return "a tender is in a currency the entry has no rate for"

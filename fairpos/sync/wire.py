@@ -214,7 +214,12 @@ def sale_to_wire(sale: Sale) -> dict[str, Any]:
              "reference": dict(t.reference), "verified": t.verified}
             for t in sale.tenders
         ],
-        "change": {"currency": sale.change.currency, "amount": sale.change.minor},
+        "change": {"currency": sale.change.currency, "amount": sale.change.minor,
+                   **({"sent": [
+                       {"method": t.method, "currency": t.amount.currency,
+                        "amount": t.amount.minor, "reference": dict(t.reference),
+                        "verified": t.verified}
+                       for t in sale.change_sent]} if sale.change_sent else {})},
         "catalog_version": sale.catalog_version,
         "rates": [
             {"base": r.base, "quote": r.quote, "value": str(r.value), "version": r.version,
@@ -251,6 +256,9 @@ class DayFigures:
         if change["amount"]:
             key = f"cash:{change['currency']}"
             self.tenders[key] = self.tenders.get(key, 0) - change["amount"]
+        for t in change.get("sent", ()):  # change sent by pago móvil
+            key = f"{t['method']}:{t['currency']}"
+            self.tenders[key] = self.tenders.get(key, 0) - t["amount"]
 
     def to_json(self) -> dict[str, Any]:
         return {"business_date": self.business_date, "count": self.count,

@@ -32,6 +32,7 @@ from fairpos.tenders import (
     Settlement,
     Tender,
     change_limit,
+    make_change_tender,
     make_tender,
     method_label,
     settle,
@@ -72,6 +73,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         Binding("down", "method(1)", show=False),
         Binding("f5", "change_currency", N_("Change currency"), id="change_currency"),
         Binding("f6", "unverified", N_("Unverified"), id="unverified"),
+        Binding("f7", "send_change", N_("Send change"), id="send_change"),
         Binding("f8", "remove_tender", N_("Remove payment"), id="remove_tender"),
     ]
 
@@ -84,6 +86,9 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.confirming = False
         self.change_chosen = False  # F5 was pressed: the volunteer's choice stands
         self.change_currency = cart.currency
+        self.sent: list[Tender] = []  # change sent by pago móvil
+        self.has_change = False  # paid, with change to give (in cash or by pago móvil)
+        self.sending = False  # F7: the entry line takes the change to send by pago móvil
 
     def compose(self) -> ComposeResult:
         with Vertical(id="payment"):
@@ -97,7 +102,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
                     yield Input(id=field, placeholder=label)
             yield Static(id="due")
             yield Static(id="pay-message")
-        yield Footer()
+        yield Footer(compact=True)
 
     @staticmethod
     def reference_fields() -> list[tuple[str, str]]:
@@ -125,9 +130,16 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         highlighted = self.query_one("#methods", OptionList).highlighted or 0
         return self.methods[highlighted]
 
-    def settlement(self) -> Settlement:
+    def settlement(self, sent: list[Tender] | None = None) -> Settlement:
         return settle(self.cart.total, self.tenders, self.till.rates, self.change_currency,
-                      lines=self.cart.lines, vouchers=self.till.settings.voucher_kinds)
+                      lines=self.cart.lines, vouchers=self.till.settings.voucher_kinds,
+                      sent=self.sent if sent is None else sent)
+
+    @property
+    def local_currency(self) -> str:
+        """The currency pago móvil moves in (the first accepted after the pricing one)."""
+        currencies = self.till.settings.accepted_currencies
+        return currencies[1] if len(currencies) > 1 else currencies[0]
 
     def show_method(self) -> None:
         method = self.method
@@ -135,6 +147,12 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         amount.placeholder = _("{method}: amount in {currency} (Enter alone: the exact amount)"
                                ).format(method=method.label, currency=method.currency)
         allowed = ALLOWED_REFERENCES.get(method.method, ())
+        if self.sending:
+            amount.placeholder = _("Change by pago móvil: amount in {currency} (Enter alone: "
+                                   "all the change), then the customer's phone and bank, and "
+                                   "the reference once sent").format(
+                currency=self.local_currency)
+            allowed = ("ref", "bank", "phone")
         for field, _label in self.reference_fields():
             self.query_one(f"#{field}", Input).display = field in allowed
         self.query_one("#references").display = bool(allowed)
@@ -154,10 +172,19 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         for tender in self.tenders:
             table.add_row(tender_label(tender, self.till.settings.method_names),
                           format_money(tender.amount, active()))
+        for given in self.sent:
+            table.add_row(_("Change by pago móvil"), format_money(-given.amount, active()))
         state = self.settlement()
+        has_change = state.covered and (state.change.minor > 0 or bool(self.sent))
+        if has_change != self.has_change:
+            self.has_change = has_change
+            self.refresh_bindings()
         if state.covered:
             text = _("Paid. Change: [b]{change}[/b] (F5 changes the currency). Enter confirms."
                      ).format(change=format_money(state.change, active()))
+            if self.sent:
+                text += "\n" + _("Sent by pago móvil: {sent}").format(sent=" · ".join(
+                    format_money(t.amount, active()) for t in self.sent))
             others = self.change_elsewhere(state)
             if others:
                 text += "\n" + _("The same change in {others}").format(others=" · ".join(
@@ -175,10 +202,11 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
 
     def change_elsewhere(self, state: Settlement) -> list[Money]:
         """The change in every other accepted currency with a rate."""
-        if state.remaining >= 0:
+        owed = -(state.remaining + state.sent)
+        if owed <= 0:
             return []
         rates = self.till.rates
-        return [rates.express(-state.remaining, currency)
+        return [rates.express(owed, currency)
                 for currency in self.till.settings.accepted_currencies
                 if currency != state.change.currency and currency in rates]
 
@@ -192,6 +220,15 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.say(message.text, error=True)
 
     # -- keys ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # (one footer, 80 columns: F6 while payments are still due, F7 once there is change
+        # to give — and only where pago móvil is taken)
+        if action == "send_change":
+            return self.has_change and PAGO_MOVIL in self.till.settings.offered_methods
+        if action == "unverified":
+            return not self.has_change
+        return True
 
     def action_method(self, step: int) -> None:
         options = self.query_one("#methods", OptionList)
@@ -215,8 +252,29 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.verified = not self.verified
         self.update_state()
 
+    def action_send_change(self) -> None:
+        """F7: the change (or part of it) is sent by pago móvil; F7 again: given in cash."""
+        if self.sending:
+            self.sending = False
+        else:
+            try:
+                state = self.settlement()
+            except PaymentError as err:
+                self.say(str(err), error=True)
+                return
+            if not state.covered or state.change.minor == 0:
+                self.say(_("there is no change to send: the payments do not go over the "
+                           "total"), error=True)
+                return
+            self.sending = True
+        self.show_method()
+        self.update_state()
+
     def action_remove_tender(self) -> None:
-        if self.tenders:
+        if self.sent:  # the change sent goes first: it came after the payments
+            self.sent.pop()
+            self.update_state()
+        elif self.tenders:
             self.tenders.pop()
             self.follow_cash()
             self.update_state()
@@ -243,6 +301,10 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
 
     def action_back(self) -> None:
         """Back to the sale; the payments entered stay with it for the next F2."""
+        if self.sent:  # that money left the fair's account: it is not let go of by a key
+            self.say(_("Change was sent by pago móvil: confirm the sale, or remove it with F8 "
+                       "first."), error=True)
+            return
         if not self.confirming:
             self.dismiss(None)
 
@@ -252,6 +314,9 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
             return  # a second Enter while the sale is being written must not sell twice
         amount_input = self.query_one("#amount", Input)
         text = amount_input.value.strip()
+        if self.sending:
+            self.send_change(text)
+            return
         try:
             state = self.settlement()
             if not text and state.covered:
@@ -289,6 +354,40 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.say(_("Added {tender}.").format(tender=format_money(tender.amount, active())))
         self.update_state()
 
+    def send_change(self, text: str) -> None:
+        """The change sent by pago móvil, as typed: the amount (all the change when empty),
+        the customer's phone and bank, and the transfer's reference."""
+        amount_input = self.query_one("#amount", Input)
+        settings = self.till.settings
+        try:
+            state = self.settlement()
+            currency = self.local_currency
+            amount = (self.till.rates.express(-(state.remaining + state.sent), currency)
+                      if not text else parse_amount(text, currency, allow_zero=False))
+            reference = {f: self.query_one(f"#{f}", Input).value.strip()
+                         for f in ("ref", "bank", "phone")}
+            given = make_change_tender(amount, {k: v for k, v in reference.items() if v},
+                                       accepted=settings.accepted_currencies,
+                                       offered=settings.offered_methods)
+            self.settlement([*self.sent, given])
+        except ReferenceRefused as err:
+            self.say(str(err), error=True)
+            self.query_one("#phone", Input).focus()
+            return
+        except (MoneyError, PaymentError) as err:
+            self.say(str(err), error=True)
+            amount_input.value = ""
+            amount_input.focus()
+            return
+        self.sent.append(given)
+        self.sending = False
+        for field in ["amount", *(f for f, _label in self.reference_fields())]:
+            self.query_one(f"#{field}", Input).value = ""
+        self.show_method()
+        self.say(_("Change sent by pago móvil: {amount}.").format(
+            amount=format_money(given.amount, active())))
+        self.update_state()
+
     def confirm(self, change_ok: Money | None = None) -> None:
         state = self.settlement()
         settings = self.till.settings
@@ -300,13 +399,14 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.confirming = True
         self.say(_("Saving…"))
         cart, tenders, change = self.cart, list(self.tenders), self.change_currency
+        sent = list(self.sent)
         holding, printing = self.till.holding, self.till.can_print
         draft = self.till.draft_version
 
         def write(lane: Lane) -> SaleConfirmed:
             return SaleConfirmed(lane.sell(cart, tenders, change, held=holding,
                                            print_receipt=printing, change_ok=change_ok,
-                                           draft=draft))
+                                           draft=draft, sent=sent))
 
         self.till.run_job(write, self)
 

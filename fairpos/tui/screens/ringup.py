@@ -644,6 +644,9 @@ class RingUpScreen(TillScreen):
         self.till.refresh_rates()  # a rate entered meanwhile shows from the next sale on
         change = (_(" Change: {amount}").format(amount=format_money(sale.change, active()))
                   if sale.change.minor else "")
+        for given in sale.change_sent:
+            change += _(" Sent by pago móvil: {amount}").format(
+                amount=format_money(given.amount, active()))
         self.say(_("Sale {id} confirmed.").format(id=sale.id) + change)
 
     def action_hold(self) -> None:
