@@ -148,10 +148,8 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
                                ).format(method=method.label, currency=method.currency)
         allowed = ALLOWED_REFERENCES.get(method.method, ())
         if self.sending:
-            amount.placeholder = _("Change by pago móvil: amount in {currency} (Enter alone: "
-                                   "all the change), then the customer's phone and bank, and "
-                                   "the reference once sent").format(
-                currency=self.local_currency)
+            amount.placeholder = _("Change by pago móvil in {currency} (Enter alone: all "
+                                   "the change)").format(currency=self.local_currency)
             allowed = ("ref", "bank", "phone")
         for field, _label in self.reference_fields():
             self.query_one(f"#{field}", Input).display = field in allowed
@@ -267,6 +265,8 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
                            "total"), error=True)
                 return
             self.sending = True
+            self.say(_("Tab: the reference once sent, the customer's bank and phone · F7 "
+                       "again: the change in cash"))
         self.show_method()
         self.update_state()
 
