@@ -107,6 +107,16 @@ class ScaleSettings:
 
 
 @dataclass(frozen=True)
+class DisplaySettings:
+    url: str = doc("Customer pole display (2 lines of 20): a serial device path or any pyserial "
+                   "URL, or `none`.", "none")
+    protocol: str = doc("Its command set: `epson` (ESC/POS customer displays, DM-D) or "
+                        "`cd5220`.", "epson")
+    baudrate: int = doc("Serial speed in bits per second.", 9600)
+    codepage: str = doc("The display's character table (CP437 or CP850 on most).", "CP437")
+
+
+@dataclass(frozen=True)
 class BarcodeSettings:
     layouts: list[str] = doc(
         "The market's own labels that carry a weight or a price (EAN-13 prefixes 20–29, "
@@ -140,6 +150,7 @@ class Settings:
     shift: ShiftSettings = doc("Opening and closing shifts.", factory=ShiftSettings)
     printer: PrinterSettings = doc("Receipt printer.", factory=PrinterSettings)
     scale: ScaleSettings = doc("Weighing scale.", factory=ScaleSettings)
+    display: DisplaySettings = doc("Customer display.", factory=DisplaySettings)
     barcodes: BarcodeSettings = doc("Labels with a weight or a price.",
                                     factory=BarcodeSettings)
     ledger: LedgerSettings = doc("Central ledger (sync).", factory=LedgerSettings)
@@ -334,6 +345,8 @@ def validate(settings: Settings) -> Settings:
             parse_layout(layout)
         except BarcodeError as err:
             raise SettingsError(f"[barcodes] layouts: {err}") from None
+    if settings.display.protocol not in ("epson", "cd5220"):
+        raise SettingsError(_("[display] protocol must be epson or cd5220"))
     if settings.printer.columns not in (32, 42, 48):
         raise SettingsError(_("[printer] columns must be 32, 42 or 48"))
     change = settings.money.change_currency.strip().upper()

@@ -48,7 +48,8 @@ COMMANDS = {
     "printer": "devices", "reprint": "devices", "scale": "devices",
     "connect": "sync", "sync": "sync", "sync-status": "sync", "export": "sync",
     "sync-worker": "sync",
-    "demo": "demo", "till": "till", "ledger": "ledger", "station": "station",
+    "demo": "demo", "till": "till", "display": "till", "ledger": "ledger",
+    "station": "station",
 }
 
 

@@ -18,3 +18,14 @@ def run_till(lane: Lane) -> None:
 
     lane.journal  # noqa: B018 - refuse here, in one line, if there is no journal
     make_till(lane).run()
+
+
+@main.command()
+@pass_lane
+def display(lane: Lane) -> None:
+    """The sale in large type for a screen turned to the customer, following this lane's
+    till (run it beside the till, on the same data folder)."""
+    from fairpos.tui.customer import make_customer_view
+
+    lane.journal  # noqa: B018 - refuse here, in one line, if there is no journal
+    make_customer_view(lane).run()

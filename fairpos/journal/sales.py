@@ -130,6 +130,11 @@ class SalesBook(HeldSales, PrintQueue):
             raise JournalError(_("there is no sale {id}").format(id=sale_id))
         return self._sale(row)
 
+    def last_sale(self) -> Sale | None:
+        """The newest sale confirmed (not a void or a refund), if any."""
+        row = self.db.one("SELECT * FROM sales WHERE kind = 'sale' ORDER BY seq DESC LIMIT 1")
+        return None if row is None else self._sale(row)
+
     def sales(self, shift_id: int) -> list[Sale]:
         return [self._sale(r) for r in self.db.all(
             "SELECT * FROM sales WHERE shift_id = ? ORDER BY seq", [shift_id])]

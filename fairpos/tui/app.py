@@ -55,6 +55,7 @@ from fairpos.tui.palette import Commands
 from fairpos.tui.screens import screen_class
 
 if TYPE_CHECKING:  # pyserial and the sync process are loaded only when configured
+    from fairpos.display.port import PoleDisplay
     from fairpos.scale.port import ScaleWatch
     from fairpos.sync.worker import SyncProcess
 
@@ -122,6 +123,11 @@ class TillApp(App[None]):
         self.weighing = Weighing(configured=False)
         if self.settings.scale.url != "none":
             self.weighing = self._watch_scale()
+        self.pole: PoleDisplay | None = None  # the customer's pole display, when set up
+        if self.settings.display.url != "none":
+            from fairpos.display.port import PoleDisplay
+
+            self.pole = PoleDisplay(self.settings.display)
         self.sync: SyncProcess | None = None  # when the lane is connected to a ledger
         self.sync_status = _("not configured")
         self.sync_summary: OutboxSummary | None = None
@@ -221,6 +227,9 @@ class TillApp(App[None]):
         self.run_job(load, self)
         if self.scale_watch is not None:
             self.scale_watch.start()
+        if self.pole is not None:
+            self.pole.start()
+            self.show_customer()
 
     @on(Loaded)
     def _loaded(self, loaded: Loaded) -> None:
@@ -297,9 +306,26 @@ class TillApp(App[None]):
         self.cart_changed()
         self.screen.post_message(CartChanged(said=_("Held sale recalled.")))
 
+    def show_customer(self, sale: Sale | None = None) -> None:
+        """The pole display: the sale on screen, thanks after ``sale`` was paid, or the fair's
+        name between customers (written by the display's own thread: this never waits)."""
+        if self.pole is None:
+            return
+        from fairpos.display.pole import idle_lines, sale_lines, thanks_lines
+
+        language = active()
+        if sale is not None:
+            self.pole.show(thanks_lines(sale.change, language))
+        elif self.cart.is_empty():
+            self.pole.show(idle_lines(self.settings.fair.name))
+        else:
+            self.pole.show(sale_lines(self.cart, self.rates, self.settings.accepted_currencies,
+                                      language))
+
     def cart_changed(self) -> None:
         """The sale on screen changed: keep it on disk, off the UI thread (a power cut loses
         nothing); each change has a newer version, so only the newest is ever kept."""
+        self.show_customer()
         self.draft_version += 1
         if self.settings.ui.keep_draft and not self.lane.journal.read_only:
             self._save_draft(Cart(self.cart.currency, list(self.cart.lines)), self.holding,
@@ -314,6 +340,7 @@ class TillApp(App[None]):
         self.cart = Cart(self.settings.money.currency)
         self.holding = ()
         self.payments = []
+        self.show_customer()
 
     def action_quit_till(self) -> None:
         """Quit; a sale in progress is held and comes back on the next start."""
@@ -333,6 +360,8 @@ class TillApp(App[None]):
     def on_unmount(self) -> None:
         if self.scale_watch is not None:
             self.scale_watch.stop()
+        if self.pole is not None:
+            self.pole.stop()
         if self.sync is not None:
             self.sync.stop()
         self.lane.close()

@@ -639,6 +639,7 @@ class RingUpScreen(TillScreen):
             return
         self.till.last_sale = sale
         self.till.new_sale()
+        self.till.show_customer(sale)  # thanks, and the change
         self.prompt(None)
         self.refresh_cart()
         self.till.refresh_rates()  # a rate entered meanwhile shows from the next sale on
