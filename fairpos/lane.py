@@ -35,7 +35,7 @@ from fairpos.printer.spool import SpoolResult, print_pending
 from fairpos.reports import Report
 from fairpos.sale import Sale
 from fairpos.settings import Settings, parse_settings
-from fairpos.shift import CountKey, CountLine
+from fairpos.shift import CountKey, CountLine, Pieces
 from fairpos.station import WeighedLabel, weigh
 from fairpos.tenders import Tender, default_change_currency
 
@@ -199,11 +199,11 @@ class Lane:
         printer = self.settings.printer
         return render(receipt, profile=printer.profile, codepage=printer.codepage)
 
-    def close_shift(self, counted: Mapping[CountKey, int] | None, reason: str | None = None
-                    ) -> CloseResult:
-        """Close the open shift on its newest blind count (``counted``: count now); the Z
-        report comes with it."""
-        closed = self.journal.close_shift(counted, self.settings, reason)
+    def close_shift(self, counted: Mapping[CountKey, int] | None, reason: str | None = None,
+                    pieces: Mapping[str, Pieces] | None = None) -> CloseResult:
+        """Close the open shift on its newest blind count (``counted``: count now, with the
+        cash of ``pieces``' currencies by bills and coins); the Z report comes with it."""
+        closed = self.journal.close_shift(counted, self.settings, reason, pieces)
         return CloseResult(closed.shift, closed.counts,
                            self.journal.report(self.settings, shift_id=closed.shift.id))
 

@@ -74,6 +74,9 @@ class Report:
     earlier_counts: tuple[tuple[CountLine, ...], ...] = ()  # counts before a recount
     drawer: dict[str, int] = field(default_factory=dict)  # cash expected now (X report)
     method_names: dict[str, str] = field(default_factory=dict)  # voucher names by code
+    # the float and the newest count of cash, by bills and coins, where counted so
+    float_pieces: dict[str, dict[int, int]] = field(default_factory=dict)
+    count_pieces: dict[str, dict[int, int]] = field(default_factory=dict)
 
     @property
     def net(self) -> int:
@@ -148,6 +151,8 @@ class Report:
                 for lines in self.earlier_counts
             ],
             "drawer": {c: self._m(a, c) for c, a in sorted(self.drawer.items())},
+            "float_pieces": _pieces_json(self.float_pieces),
+            "count_pieces": _pieces_json(self.count_pieces),
         }
 
     def render(self, language: str, width: int = 48) -> list[str]:
@@ -178,8 +183,13 @@ class Report:
             row(_("Opened"), self.opened_at[:16].replace("T", " "))
         if self.closed_at:
             row(_("Closed"), self.closed_at[:16].replace("T", " "))
+        def pieces(counted: dict[int, int], currency: str) -> None:
+            for value, count in counted.items():
+                row(f"    {count} × {money(value, currency)}", money(value * count, currency))
+
         for currency, amount in sorted(self.floats.items()):
             row(_("Opening float"), money(amount, currency))
+            pieces(self.float_pieces.get(currency, {}), currency)
         out.append("-" * width)
         row(_("Sales"), str(self.sales_count))
         row(_("Gross sales"), money(self.gross))
@@ -223,6 +233,8 @@ class Report:
                 out.append(f"  {name(c.method)} {c.currency}")
                 row("    " + money(c.expected, c.currency),
                     f"{money(c.counted, c.currency)} ({money(c.difference, c.currency)})")
+                if c.method == "cash":
+                    pieces(self.count_pieces.get(c.currency, {}), c.currency)
             for number, lines in enumerate(self.earlier_counts, start=1):
                 out.append(_("Count {n}, before the recount: counted (over-short)").format(
                     n=number))
@@ -232,6 +244,12 @@ class Report:
             if self.close_reason:
                 row(_("Reason"), self.close_reason)
         return out
+
+
+def _pieces_json(pieces: dict[str, dict[int, int]]) -> dict[str, list[dict[str, Any]]]:
+    return {currency: [{"value": Money(value, currency).plain(), "count": count}
+                       for value, count in counted.items()]
+            for currency, counted in sorted(pieces.items())}
 
 
 def two_columns(left: str, right: str, width: int) -> list[str]:

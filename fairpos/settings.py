@@ -61,6 +61,11 @@ class MoneySettings:
     rate_max_age_days: int = doc(
         "An exchange rate in force for more than this many days is shown as old on the till, "
         "with how to update it (a sync with the ledger, or `fairpos rate set`). 0: never.", 3)
+    denominations: list[str] = doc(
+        "Bills and coins of each currency, to count the float and the close piece by piece "
+        "(F3 at the till, `--float USD:3x20+1x5` on the command line), as `CUR: value value…`, "
+        "e.g. `[\"USD: 100 50 20 10 5 1 0.25 0.10 0.05 0.01\"]`. Empty: amounts only.",
+        factory=list)
 
 
 @dataclass(frozen=True)
@@ -187,6 +192,11 @@ class Settings:
     def method_names(self) -> dict[str, str]:
         """The name of each voucher by its code (built-in methods name themselves)."""
         return {v.code: v.name for v in self.vouchers}
+
+    @property
+    def denominations(self) -> dict[str, tuple[int, ...]]:
+        """``[money] denominations`` in minor units per currency, largest first."""
+        return dict(read_denominations(item) for item in self.money.denominations)
 
     @property
     def change_limits(self) -> dict[str, int]:
@@ -322,6 +332,8 @@ def validate(settings: Settings) -> Settings:
             parse_amount(amount, check_currency(code))
         if settings.money.change_currency:
             check_currency(settings.money.change_currency)
+        for item in settings.money.denominations:
+            read_denominations(item)
     except MoneyError as err:
         raise SettingsError(str(err)) from None
     if not tender:
@@ -355,6 +367,18 @@ def validate(settings: Settings) -> Settings:
     return replace(settings, money=replace(settings.money, currency=currency,
                                            tender_currencies=tender, change_currency=change,
                                            methods=methods))
+
+
+def read_denominations(text: str) -> tuple[str, tuple[int, ...]]:
+    """``USD: 100 50 20 0.25`` → the currency and its bills and coins in minor units."""
+    code, sep, values = text.partition(":")
+    if not sep or not values.split():
+        raise SettingsError(_("[money] denominations: write “CUR: value value…”, e.g. "
+                              "“USD: 20 10 5 1 0.25”"))
+    currency = check_currency(code.strip())
+    found = sorted({parse_amount(v, currency, allow_zero=False).minor for v in values.split()},
+                   reverse=True)
+    return currency, tuple(found)
 
 
 def _toml(value: Any) -> str:

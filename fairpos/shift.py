@@ -7,13 +7,50 @@ recorded, never "fixed". A difference larger than the market's tolerance needs a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from fairpos.money import Money, Rates
+from fairpos.errors import FairposError
+from fairpos.i18n import _, format_money
+from fairpos.money import Money, MoneyError, Rates, parse_amount
 
 CountKey = tuple[str, str]  # (method, currency): ("cash", "USD"), ("card", "VES")
+Pieces = Mapping[int, int]  # a bill or coin (its value in minor units) → how many of it
+
+
+class PiecesError(FairposError, ValueError):
+    """Bills and coins that cannot be read; the message says why."""
+
+
+def pieces_total(pieces: Pieces) -> int:
+    """What the bills and coins add up to, in minor units."""
+    return sum(value * count for value, count in pieces.items())
+
+
+def read_pieces(text: str, currency: str, denominations: Sequence[int]) -> dict[int, int]:
+    """``3x20 + 2x5 + 7x1`` (how many × which bill or coin; ``*`` for ``x`` too) as the pieces
+    of ``currency``, each one of its ``denominations``."""
+    pieces: dict[int, int] = {}
+    for part in re.split(r"[+\s]+", text.strip()):
+        if not part:
+            continue
+        match = re.fullmatch(r"(\d{1,6})\s*[x×*]\s*([0-9.,]+)", part, re.IGNORECASE)
+        if match is None:
+            raise PiecesError(_("“{part}”: write how many of which bill or coin, e.g. 3x20")
+                              .format(part=part))
+        try:
+            value = parse_amount(match.group(2).replace(",", "."), currency).minor
+        except MoneyError as err:
+            raise PiecesError(str(err)) from None
+        if value not in denominations:
+            raise PiecesError(_("{value} is not a bill or coin of {currency} ({known})")
+                              .format(value=match.group(2), currency=currency,
+                                      known=" ".join(format_money(Money(d, currency))
+                                                     for d in denominations)))
+        pieces[value] = pieces.get(value, 0) + int(match.group(1))
+    return {value: count for value, count in sorted(pieces.items(), reverse=True) if count}
 
 
 @dataclass(frozen=True)

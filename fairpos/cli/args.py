@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from fairpos.cart import Cart
@@ -11,7 +12,7 @@ from fairpos.i18n import _
 from fairpos.lane import Lane
 from fairpos.money import Money, check_currency, parse_amount
 from fairpos.quantity import parse_quantity
-from fairpos.shift import CountKey
+from fairpos.shift import CountKey, pieces_total, read_pieces
 from fairpos.tenders import (
     BUILTIN_METHODS,
     CASH,
@@ -97,17 +98,33 @@ def parse_tender_arg(text: str, lane: Lane) -> Tender:
                        offered=lane.settings.offered_methods)
 
 
-def parse_count_arg(text: str, lane: Lane) -> tuple[CountKey, int]:
-    """``CUR:AMOUNT`` for cash, ``METHOD[:CUR]:AMOUNT`` for any other tender."""
+def parse_cash_arg(text: str, lane: Lane) -> tuple[Money, dict[int, int] | None]:
+    """``CUR:AMOUNT``, or ``CUR:3x20+2x5`` — cash by bills and coins (``[money]
+    denominations``), with the pieces."""
+    currency, sep, amount = text.partition(":")
+    if not sep or not re.search(r"[x×*]", amount, re.IGNORECASE):
+        return parse_money_arg(text, lane), None
+    code = accepted_currency(currency, lane)
+    denominations = lane.settings.denominations.get(code)
+    if not denominations:
+        refuse(_("no bills and coins are set for {currency} ([money] denominations): give "
+                 "the amount").format(currency=code))
+    pieces = read_pieces(amount, code, denominations)
+    return Money(pieces_total(pieces), code), pieces
+
+
+def parse_count_arg(text: str, lane: Lane) -> tuple[CountKey, int, dict[int, int] | None]:
+    """``CUR:AMOUNT`` (or ``CUR:3x20+2x5``) for cash, ``METHOD[:CUR]:AMOUNT`` for any other
+    tender; the bills and coins when counted so."""
     known = (*BUILTIN_METHODS, *lane.settings.voucher_kinds)
     head = text.split(":", 1)[0]
     if ":" not in text:
         refuse(_("“{text}”: write CUR:AMOUNT or METHOD:CUR:AMOUNT").format(text=text))
     if head.lower() not in known:
-        money = parse_money_arg(text, lane)
-        return (CASH, money.currency), money.minor
+        money, pieces = parse_cash_arg(text, lane)
+        return (CASH, money.currency), money.minor, pieces
     arg = split_payment_arg(text, lane)
-    return (arg.method, arg.amount.currency), arg.amount.minor
+    return (arg.method, arg.amount.currency), arg.amount.minor, None
 
 
 def build_cart(lane: Lane, lines: tuple[str, ...], label_again: bool = False) -> Cart:

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from fairpos import i18n
-from fairpos.cli.args import parse_count_arg, parse_money_arg
+from fairpos.cli.args import parse_cash_arg, parse_count_arg
 from fairpos.cli.base import emit_json, main, pass_lane, refuse
 from fairpos.i18n import _
 from fairpos.journal import ClockBehind
@@ -24,7 +24,8 @@ def shift() -> None:
 @shift.command("open")
 @click.option("--volunteer", required=True, help="Name of the volunteer at the lane.")
 @click.option("--float", "floats", multiple=True, metavar="CUR:AMOUNT",
-              help="Opening cash counted in the drawer, per currency (repeatable).")
+              help="Opening cash counted in the drawer, per currency (repeatable); by bills "
+                   "and coins as CUR:3x20+2x5 where [money] denominations lists them.")
 @click.option("--training", is_flag=True,
               help="Training shift: its sales are marked and kept out of real totals.")
 @click.option("--earlier-date", is_flag=True,
@@ -35,14 +36,17 @@ def shift_open(lane: Lane, volunteer: str, floats: tuple[str, ...], training: bo
                earlier_date: bool) -> None:
     """Open a shift with the float counted per currency, on the clock's date."""
     amounts: dict[str, int] = {}
+    pieces: dict[str, dict[int, int]] = {}
     for text in floats:
-        money = parse_money_arg(text, lane)
+        money, counted = parse_cash_arg(text, lane)
         if money.currency in amounts:
             refuse(_("{currency} is given twice").format(currency=money.currency))
         amounts[money.currency] = money.minor
+        if counted is not None:
+            pieces[money.currency] = counted
     try:
         opened = lane.journal.open_shift(volunteer, amounts, training,
-                                         earlier_date_ok=earlier_date)
+                                         earlier_date_ok=earlier_date, pieces=pieces)
     except ClockBehind as err:
         refuse(str(err) + " " + _("with --earlier-date."))
     label = _("Training shift") if training else _("Shift")
@@ -52,8 +56,9 @@ def shift_open(lane: Lane, volunteer: str, floats: tuple[str, ...], training: bo
 
 @shift.command("close")
 @click.option("--count", "counts", multiple=True, metavar="[METHOD:]CUR:AMOUNT",
-              help="What was counted: cash per currency (USD:120.50), other tenders as "
-                   "METHOD:CUR:AMOUNT (card:VES:3000). Repeatable; what is not given counts 0.")
+              help="What was counted: cash per currency (USD:120.50, or by bills and coins "
+                   "USD:5x20+3x5+4x0.25), other tenders as METHOD:CUR:AMOUNT (card:VES:3000). "
+                   "Repeatable; what is not given counts 0.")
 @click.option("--reason", default=None,
               help="Why the count differs from what was expected (needed past the tolerance).")
 @click.option("--json", "as_json", is_flag=True, help="Print the Z report as JSON.")
@@ -61,13 +66,16 @@ def shift_open(lane: Lane, volunteer: str, floats: tuple[str, ...], training: bo
 def shift_close(lane: Lane, counts: tuple[str, ...], reason: str | None, as_json: bool) -> None:
     """Close the open shift with a blind count; prints the Z report."""
     counted: dict[CountKey, int] = {}
+    pieces: dict[str, dict[int, int]] = {}
     for text in counts:
-        key, amount = parse_count_arg(text, lane)
+        key, amount, by_piece = parse_count_arg(text, lane)
         if key in counted:
             refuse(_("{method} {currency} is counted twice").format(method=key[0],
                                                                      currency=key[1]))
         counted[key] = amount
-    result = lane.close_shift(counted, reason)
+        if by_piece is not None:
+            pieces[key[1]] = by_piece
+    result = lane.close_shift(counted, reason, pieces)
     if as_json:
         emit_json(result.report.to_json())
     else:

@@ -76,6 +76,7 @@ class Reports(ShiftBook):
                                        f"{class_name.format('name_en')}",
             filter="l.price_class IS NOT NULL", order="l.price_class"), params))
         counts: tuple[CountLine, ...] = ()
+        count_pieces: dict[str, dict[int, int]] = {}
         close_reason = None
         earlier: tuple[tuple[CountLine, ...], ...] = ()
         drawer: dict[str, int] = {}
@@ -86,7 +87,10 @@ class Reports(ShiftBook):
                 "ORDER BY method <> 'cash', method, currency", [shift.id]))
             row = self.db.one("SELECT close_reason FROM shifts WHERE id = ?", [shift.id])
             close_reason = row["close_reason"] if row else None
-            earlier = tuple(tuple(r.lines) for r in self.count_rounds(shift.id)[:-1])
+            rounds = self.count_rounds(shift.id)
+            earlier = tuple(tuple(r.lines) for r in rounds[:-1])
+            if rounds:
+                count_pieces = self.count_pieces(shift.id, rounds[-1].number)
         elif shift is not None:  # X: what a volunteer taking over should find in the drawer
             drawer = {currency: amount for (method, currency), amount
                       in self.expected_counts(shift.id).items() if method == CASH}
@@ -102,4 +106,6 @@ class Reports(ShiftBook):
             change=change, change_sent=change_sent,
             floats=self.floats(shift.id) if shift else {},
             products=products, price_classes=classes, counts=counts, close_reason=close_reason,
-            earlier_counts=earlier, drawer=drawer, method_names=settings.method_names)
+            earlier_counts=earlier, drawer=drawer, method_names=settings.method_names,
+            float_pieces=self.count_pieces(shift.id, 0) if shift else {},
+            count_pieces=count_pieces)

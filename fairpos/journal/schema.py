@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # sqlite-utils is loaded only when a migration is due
 
 _FIRST_APPEND_ONLY = ("sales", "sale_lines", "tenders", "audit_log", "catalog_versions",
                       "products", "price_classes", "rates", "shift_counts")
-APPEND_ONLY = (*_FIRST_APPEND_ONLY, "count_rounds", "labels")
+APPEND_ONLY = (*_FIRST_APPEND_ONLY, "count_rounds", "labels", "count_pieces")
 
 MIGRATION_SET = "fairpos"
 STEPS: list[Callable[[Migratable], None]] = []
@@ -408,6 +408,25 @@ def m013_labels(db: Migratable) -> None:
 def m014_change_sent(db: Migratable) -> None:
     # Change sent by pago móvil from the fair's account: a tender of its own, marked as change
     db.execute("ALTER TABLE tenders ADD COLUMN is_change INTEGER NOT NULL DEFAULT 0")
+
+
+@migration
+def m015_count_pieces(db: Migratable) -> None:
+    # The float and each count of cash, bill by bill and coin by coin, where the market counts
+    # so (round 0: the opening float; then the count's round)
+    db.executescript(
+        """
+        CREATE TABLE count_pieces (
+            shift_id INTEGER NOT NULL REFERENCES shifts(id),
+            round INTEGER NOT NULL CHECK (round >= 0),
+            currency TEXT NOT NULL,
+            denomination INTEGER NOT NULL CHECK (denomination > 0),
+            pieces INTEGER NOT NULL CHECK (pieces > 0),
+            PRIMARY KEY (shift_id, round, currency, denomination)
+        );
+        """
+    )
+    append_only(db.conn, ("count_pieces",), "the journal")
 
 
 def migrate(conn: sqlite3.Connection) -> None:

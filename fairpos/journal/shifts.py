@@ -13,7 +13,7 @@ from fairpos.journal.base import JournalError
 from fairpos.journal.catalog import CatalogBook
 from fairpos.money import Money
 from fairpos.settings import Settings
-from fairpos.shift import CountKey, CountLine, beyond_tolerance, reconcile
+from fairpos.shift import CountKey, CountLine, Pieces, beyond_tolerance, pieces_total, reconcile
 from fairpos.tenders import CASH
 
 CLOCK_SLACK = timedelta(minutes=5)  # a clock this much behind the last entry is wrong
@@ -102,9 +102,11 @@ class ShiftBook(CatalogBook):
         return None if day is None else date.fromisoformat(str(day))
 
     def open_shift(self, volunteer: str, floats: Mapping[str, int], training: bool = False,
-                   *, earlier_date_ok: bool = False) -> ShiftInfo:
+                   *, earlier_date_ok: bool = False,
+                   pieces: Mapping[str, Pieces] | None = None) -> ShiftInfo:
         """Open a shift on the clock's date; a date earlier than the last shift's is refused
-        (ClockBehind) unless the volunteer confirmed it (``earlier_date_ok``)."""
+        (ClockBehind) unless the volunteer confirmed it (``earlier_date_ok``). ``pieces``: the
+        float of a currency counted by bills and coins (their total is its float)."""
         volunteer = volunteer.strip()
         if not volunteer:
             raise JournalError(_("the volunteer's name is empty"))
@@ -129,12 +131,40 @@ class ShiftBook(CatalogBook):
                 "INSERT INTO shift_counts (shift_id, stage, method, currency, amount) "
                 "VALUES (?, 'float', 'cash', ?, ?)",
                 [(shift_id, currency, amount) for currency, amount in sorted(floats.items())])
+            self._keep_pieces(shift_id, 0, pieces or {},
+                              {currency: amount for currency, amount in floats.items()})
             self._queue_shift_entry(shift_id, "open", now.isoformat())
             self._audit("shift_open", shift_id=shift_id, volunteer=volunteer, training=training,
                         floats=dict(floats),
                         **({"earlier_date": last.isoformat()} if last is not None
                            and now.date() < last else {}))
         return self.shift(shift_id)
+
+    def _keep_pieces(self, shift_id: int, number: int, pieces: Mapping[str, Pieces],
+                     amounts: Mapping[str, int]) -> None:
+        """The bills and coins of a float (round 0) or a count, each currency's adding up to
+        its amount (in the caller's transaction)."""
+        for currency, counted in pieces.items():
+            if pieces_total(counted) != amounts.get(currency, 0):
+                raise JournalError(_("the bills and coins of {currency} do not add up to what "
+                                     "was counted").format(currency=currency))
+            if any(count < 0 for count in counted.values()):
+                raise JournalError(_("a count of bills or coins cannot be negative"))
+        self.db.executemany(
+            "INSERT INTO count_pieces (shift_id, round, currency, denomination, pieces) "
+            "VALUES (?,?,?,?,?)",
+            [(shift_id, number, currency, value, count)
+             for currency, counted in sorted(pieces.items())
+             for value, count in sorted(counted.items(), reverse=True) if count])
+
+    def count_pieces(self, shift_id: int, number: int) -> dict[str, dict[int, int]]:
+        """The bills and coins of a shift's float (``number`` 0) or of one of its counts."""
+        found: dict[str, dict[int, int]] = {}
+        for r in self.db.all(
+                "SELECT currency, denomination, pieces FROM count_pieces WHERE shift_id = ? "
+                "AND round = ? ORDER BY currency, denomination DESC", [shift_id, number]):
+            found.setdefault(r["currency"], {})[r["denomination"]] = r["pieces"]
+        return found
 
     def _queue_shift_entry(self, shift_id: int, stage: str, at: str) -> None:
         """The shift's opening or close, queued for the ledger (in the caller's
@@ -167,9 +197,11 @@ class ShiftBook(CatalogBook):
             expected[key] = expected.get(key, 0) - row["amount"]
         return {k: v for k, v in expected.items() if v != 0 or k[0] == CASH}
 
-    def submit_count(self, counted: Mapping[CountKey, int]) -> CountRound:
+    def submit_count(self, counted: Mapping[CountKey, int],
+                     pieces: Mapping[str, Pieces] | None = None) -> CountRound:
         """Keep a blind count of the open shift as it was submitted, before anything
-        expected is shown; a second one is a recount, kept beside the first."""
+        expected is shown; a second one is a recount, kept beside the first. ``pieces``: the
+        cash of a currency counted by bills and coins."""
         now = self.clock().isoformat()
         with self.transaction():
             shift = self.require_shift()
@@ -182,6 +214,8 @@ class ShiftBook(CatalogBook):
                 "counted_at) VALUES (?,?,?,?,?,?,?)",
                 [(shift.id, number, c.method, c.currency, c.counted, c.expected, now)
                  for c in lines])
+            self._keep_pieces(shift.id, number, pieces or {},
+                              {c.currency: c.counted for c in lines if c.method == CASH})
             self._audit("count" if number == 1 else "recount", shift_id=shift.id,
                         round=number, differences={f"{c.method}:{c.currency}": c.difference
                                                    for c in lines if c.difference})
@@ -198,13 +232,14 @@ class ShiftBook(CatalogBook):
         return list(rounds.values())
 
     def close_shift(self, counted: Mapping[CountKey, int] | None, settings: Settings,
-                    reason: str | None = None) -> ClosedShift:
+                    reason: str | None = None,
+                    pieces: Mapping[str, Pieces] | None = None) -> ClosedShift:
         """Close the open shift on its newest count (``counted``: count now, as a new round,
         in the same transaction: a refusal keeps nothing). Refused while sales are held,
         after a sale made since the count, and past the tolerance without a reason."""
         with self.transaction():
             if counted is not None:
-                self.submit_count(counted)
+                self.submit_count(counted, pieces)
             return self._close(settings, reason)
 
     def _close(self, settings: Settings, reason: str | None) -> ClosedShift:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol, cast
 
@@ -17,11 +17,12 @@ from fairpos.catalog import Catalog
 from fairpos.i18n import N_, _
 from fairpos.journal import ShiftInfo
 from fairpos.lane import Lane
-from fairpos.money import Rates
+from fairpos.money import Money, Rates
 from fairpos.printer.layout import Receipt, text_receipt
 from fairpos.sale import Sale
 from fairpos.scale.weighing import Weighing
 from fairpos.settings import Settings
+from fairpos.shift import pieces_total
 from fairpos.tenders import Tender
 from fairpos.tui.messages import PrintQueued, Refused
 
@@ -98,6 +99,48 @@ class TillScreen(Screen[Any]):
 
     def devices_changed(self) -> None:
         """The printer, scale or sync slot changed; screens that show them redraw them."""
+
+
+class CountsByPiece(TillScreen):
+    """A screen where cash is counted (the float, the close): F3 on a cash field counts it by
+    bills and coins (``[money] denominations``); the total fills the field, and the pieces are
+    kept with the count unless the amount is changed by hand afterwards."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cash_fields: dict[str, str] = {}  # input id → the currency it counts in cash
+        self.pieces: dict[str, dict[int, int]] = {}
+
+    def say(self, text: str) -> None:
+        self.notify(text, severity="error")
+
+    def action_by_pieces(self) -> None:
+        field = self.focused
+        currency = self.cash_fields.get(field.id or "") if isinstance(field, Input) else None
+        if currency is None:
+            self.say(_("F3 counts cash by bills and coins: go to a cash field first"))
+            return
+        denominations = self.till.settings.denominations.get(currency)
+        if not denominations:
+            self.say(_("no bills and coins are set for {currency} ([money] denominations): "
+                       "type the amount").format(currency=currency))
+            return
+        assert isinstance(field, Input)
+
+        def counted(pieces: dict[int, int] | None) -> None:
+            if pieces is None:
+                return
+            self.pieces[currency] = pieces
+            field.value = Money(pieces_total(pieces), currency).plain()
+            field.focus()
+
+        self.till.show("pieces", currency, denominations, self.pieces.get(currency),
+                       callback=counted)
+
+    def pieces_of(self, amounts: Mapping[str, int]) -> dict[str, dict[int, int]]:
+        """The pieces counted for each currency whose amount is still what they add up to."""
+        return {currency: pieces for currency, pieces in self.pieces.items()
+                if pieces_total(pieces) == amounts.get(currency)}
 
 
 class TextScreen(ModalScreen[None], TillScreen):

@@ -18,6 +18,7 @@ SCREENS = {
     "recall": "dialogs:RecallScreen",
     "keys": "dialogs:KeysScreen",
     "reason": "dialogs:ReasonScreen",
+    "pieces": "dialogs:PiecesScreen",
     "receipt": "dialogs:ReceiptScreen",
     "sales": "sales:SalesScreen",
     "x_report": "reports:XReportScreen",

@@ -1,4 +1,5 @@
-"""Small dialogs: the receipt preview, choosing a held sale, asking a reason."""
+"""Small dialogs: the receipt preview, choosing a held sale, asking a reason, cash by bills
+and coins."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -15,6 +16,7 @@ from fairpos.i18n import N_, _, active, format_money, lines_text
 from fairpos.journal import HeldSale
 from fairpos.money import Money
 from fairpos.sale import Sale
+from fairpos.shift import pieces_total
 from fairpos.tui.base import TextScreen, TillScreen
 from fairpos.tui.messages import PrintQueued
 
@@ -153,4 +155,67 @@ class ConfirmChangeScreen(ModalScreen[Money | None], TillScreen):
         self.dismiss(self.change)
 
     def action_back(self) -> None:
+        self.dismiss(None)
+
+
+class PiecesScreen(ModalScreen[dict[int, int] | None], TillScreen):
+    """Cash counted by bills and coins: how many of each, the total as it is typed; F2 or
+    Enter on the last one gives it back, Escape leaves the amount as it was."""
+
+    BINDINGS = [
+        Binding("f2", "done", N_("Done"), id="pieces_done"),
+        Binding("escape", "cancel", N_("Cancel"), id="pieces_cancel"),
+    ]
+
+    def __init__(self, currency: str, denominations: tuple[int, ...],
+                 pieces: dict[int, int] | None = None) -> None:
+        super().__init__()
+        self.currency = currency
+        self.denominations = denominations
+        self.before = dict(pieces or {})
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="pieces-dialog"):
+            yield Static(_("[b]{currency}[/b] by bills and coins: how many of each").format(
+                currency=self.currency))
+            for n, value in enumerate(self.denominations):
+                count = self.before.get(value)
+                yield Horizontal(
+                    Static(format_money(Money(value, self.currency), active()),
+                           classes="piece-label"),
+                    Input(str(count) if count else "", id=f"piece-{n}", placeholder="0",
+                          restrict=r"[0-9]{0,6}", classes="piece", compact=True),
+                    classes="piece-row")
+            yield Static(id="pieces-total")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#piece-0", Input).focus()
+        self.show_total()
+
+    def pieces(self) -> dict[int, int]:
+        found = {}
+        for n, value in enumerate(self.denominations):
+            text = self.query_one(f"#piece-{n}", Input).value
+            if text:
+                found[value] = int(text)
+        return {value: count for value, count in found.items() if count}
+
+    def show_total(self) -> None:
+        self.query_one("#pieces-total", Static).update(_("Total: [b]{total}[/b]").format(
+            total=format_money(Money(pieces_total(self.pieces()), self.currency), active())))
+
+    @on(Input.Changed)
+    def _changed(self) -> None:
+        self.show_total()
+
+    @on(Input.Submitted)
+    def _next(self, event: Input.Submitted) -> None:
+        if not self.focus_next_field(event.input):
+            self.action_done()
+
+    def action_done(self) -> None:
+        self.dismiss(self.pieces())
+
+    def action_cancel(self) -> None:
         self.dismiss(None)

@@ -10,12 +10,13 @@ from textual.widgets import Checkbox, Footer, Input, Static
 
 from fairpos.i18n import N_, _
 from fairpos.money import MoneyError, parse_amount
-from fairpos.tui.base import TillScreen
+from fairpos.tui.base import CountsByPiece
 from fairpos.tui.messages import Refused, ShiftOpened
 
 
-class OpenShiftScreen(TillScreen):
-    BINDINGS = [Binding("f2", "open_shift", N_("Open shift"), id="open_shift")]
+class OpenShiftScreen(CountsByPiece):
+    BINDINGS = [Binding("f2", "open_shift", N_("Open shift"), id="open_shift"),
+                Binding("f3", "by_pieces", N_("Bills and coins"), id="float_pieces")]
 
     def compose(self) -> ComposeResult:
         settings = self.till.settings
@@ -25,12 +26,18 @@ class OpenShiftScreen(TillScreen):
             yield Static(_("Open a shift. Your name, then the cash counted in the drawer."))
             yield Input(id="volunteer", placeholder=_("Volunteer's name"))
             for currency in settings.accepted_currencies:
+                self.cash_fields[f"float-{currency}"] = currency
                 yield Input(id=f"float-{currency}",
                             placeholder=_("Opening cash in {currency} (empty: 0)").format(
                                 currency=currency))
             yield Checkbox(_("Training: sales are practice and do not count"), id="training")
             yield Static(id="open-message")
         yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "by_pieces":  # only where the market counts by bills and coins
+            return bool(self.till.settings.denominations)
+        return True
 
     def on_mount(self) -> None:
         self.earlier_date_ok = False  # the volunteer confirmed a date before the last shift's
@@ -70,8 +77,9 @@ class OpenShiftScreen(TillScreen):
                 return
         training = self.query_one("#training", Checkbox).value
         confirmed = self.earlier_date_ok
+        pieces = self.pieces_of(floats)
         self.till.run_job(lambda lane: ShiftOpened(lane.journal.open_shift(
-            volunteer, floats, training, earlier_date_ok=confirmed)), self)
+            volunteer, floats, training, earlier_date_ok=confirmed, pieces=pieces)), self)
 
     @on(ShiftOpened)
     def _opened(self, message: ShiftOpened) -> None:

@@ -13,8 +13,8 @@ from fairpos.journal.shifts import CountRound
 from fairpos.lane import CloseResult, Lane
 from fairpos.money import Money, MoneyError, parse_amount
 from fairpos.shift import CountKey, beyond_tolerance
-from fairpos.tenders import method_label
-from fairpos.tui.base import TextScreen, TillScreen
+from fairpos.tenders import CASH, method_label
+from fairpos.tui.base import CountsByPiece, TextScreen
 from fairpos.tui.messages import (
     CountsExpected,
     CountSubmitted,
@@ -39,7 +39,7 @@ class XReportScreen(TextScreen):
         self.show_lines(message.report.render(active(), width=48))
 
 
-class CloseShiftScreen(TillScreen):
+class CloseShiftScreen(CountsByPiece):
     """A blind count: every currency and tender counted without seeing what is expected; the
     count is kept in the journal as submitted, and only then compared. A recount (F4) is a new
     count beside the first; the shift closes (F2) on the newest."""
@@ -48,6 +48,7 @@ class CloseShiftScreen(TillScreen):
         Binding("escape", "back", N_("Back"), id="close_back"),
         Binding("f2", "close_shift", N_("Close shift"), id="close_shift"),
         Binding("f4", "recount", N_("Count again"), id="recount"),
+        Binding("f3", "by_pieces", N_("Bills and coins"), id="count_pieces"),
     ]
 
     def __init__(self) -> None:
@@ -82,6 +83,8 @@ class CloseShiftScreen(TillScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "recount":
             return bool(self.rounds) and self.closed is None and not self.counting
+        if action == "by_pieces":
+            return bool(self.till.settings.denominations) and self.counting
         return True
 
     @on(CountsExpected)
@@ -96,6 +99,8 @@ class CloseShiftScreen(TillScreen):
             label = _("{method} in {currency}: counted").format(
                 method=method_label(method, self.till.settings.method_names), currency=currency)
             inputs.append(Input(id=f"count-{method}-{currency}", placeholder="0,00"))
+            if method == CASH:
+                self.cash_fields[f"count-{method}-{currency}"] = currency
             rows.append(Horizontal(Static(label, classes="count-label"), inputs[-1],
                                    classes="count"))
         self.query_one("#counts", Vertical).mount_all(rows)
@@ -148,7 +153,10 @@ class CloseShiftScreen(TillScreen):
         counted = self.counted()
         if counted is None:
             return
-        self.till.run_job(lambda lane: CountSubmitted(lane.journal.submit_count(counted)), self)
+        pieces = self.pieces_of({currency: amount for (method, currency), amount
+                                 in counted.items() if method == CASH})
+        self.till.run_job(lambda lane: CountSubmitted(lane.journal.submit_count(counted, pieces)),
+                          self)
 
     @on(CountSubmitted)
     def _submitted(self, message: CountSubmitted) -> None:
@@ -197,6 +205,8 @@ class CloseShiftScreen(TillScreen):
         if not self.rounds or self.closed is not None:
             return
         self.counting = True
+        self.pieces = {}  # (a recount counts its bills and coins again too)
+        self.refresh_bindings()
         self.query_one("#reason", Input).display = False
         self.query_one("#comparison", Static).update("")
         fields = self.fields()
