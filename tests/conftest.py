@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -80,19 +82,38 @@ class LaneDir:
             return list(conn.iterdump())
 
 
+_TEMPLATES: dict[tuple[str, str], Path] = {}  # (preset, catalog) → a lane made once
+
+
 def make_lane(path: Path, preset: str = "feria", catalog: str = "feria-catalog.csv",
               device_id: str | None = None) -> LaneDir:
-    """A lane on the example settings of ``preset`` with ``catalog`` imported."""
-    from fairpos.presets import example
+    """A lane on the example settings of ``preset`` with ``catalog`` imported: the first one
+    of each kind is made with ``fairpos catalog import``, the next ones are copies of its
+    files with a device id of their own (the same journal, without making it again)."""
+    from fairpos.journal import Journal, mint_device_id
 
-    lane = LaneDir(path)
+    template = _TEMPLATES.get((preset, catalog))
+    if template is None:
+        from fairpos.presets import example
+
+        template = Path(tempfile.mkdtemp(prefix="fairpos-lane-")) / "lane"
+        template.mkdir()
+        (template / "fairpos.toml").write_text(example(preset), encoding="utf-8")
+        Journal.create(template / "fairpos.db", device_id="TMPL00").close()
+        LaneDir(template).run("catalog", "import", str(FIXTURES / catalog))
+        with sqlite3.connect(template / "fairpos.db") as conn:  # one file, nothing in a WAL
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _TEMPLATES[(preset, catalog)] = template
     path.mkdir(parents=True, exist_ok=True)
-    (path / "fairpos.toml").write_text(example(preset), encoding="utf-8")
-    from fairpos.journal import Journal
-
-    Journal.create(path / "fairpos.db", device_id=device_id).close()
-    lane.run("catalog", "import", str(FIXTURES / catalog))
-    return lane
+    for name in ("fairpos.toml", "fairpos.db"):
+        shutil.copy2(template / name, path / name)
+    conn = sqlite3.connect(path / "fairpos.db")
+    try:
+        with conn:
+            conn.execute("UPDATE device SET id = ?", [device_id or mint_device_id()])
+    finally:
+        conn.close()
+    return LaneDir(path)
 
 
 def open_lane(path: Path, device_id: str | None = None) -> LaneDir:
