@@ -39,7 +39,8 @@ class PoleDisplay:
     def stop(self) -> None:
         self._stop = True
         self._wake.set()
-        self._thread.join(timeout=2)
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
         self._close()
 
     def show(self, lines: Lines) -> None:

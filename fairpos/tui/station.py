@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -187,10 +187,14 @@ class StationScreen(TillScreen):
         else:
             results.display = False
 
-    def on_key(self, event: Any) -> None:
+    def on_key(self, event: events.Key) -> None:
+        """↑↓ move through the products found while the name is typed."""
         results = self.query_one("#results", OptionList)
         if results.display and event.key in ("up", "down"):
-            results.action_cursor_up() if event.key == "up" else results.action_cursor_down()
+            if event.key == "up":
+                results.action_cursor_up()
+            else:
+                results.action_cursor_down()
             event.stop()
 
     @on(Input.Submitted, "#entry")
