@@ -66,6 +66,8 @@ class Report:
     tenders: tuple[TenderFigure, ...] = ()
     change: dict[str, int] = field(default_factory=dict)
     change_sent: dict[str, int] = field(default_factory=dict)  # by pago móvil, per currency
+    igtf: int = 0  # the IGTF paid on top of the sales, and its base (pricing currency)
+    igtf_base: int = 0
     floats: dict[str, int] = field(default_factory=dict)
     products: tuple[ItemFigure, ...] = ()
     price_classes: tuple[ItemFigure, ...] = ()
@@ -124,6 +126,7 @@ class Report:
             "refunds": {"count": self.refunds_count, "amount": self._m(self.refunds_amount)},
             "line_voids": self.line_voids,
             "total": self._m(self.net),
+            "igtf": {"amount": self._m(self.igtf), "base": self._m(self.igtf_base)},
             "totals": {c: self._m(a, c) for c, a in self.takings.items()},
             "tenders": [
                 {"method": t.method, "currency": t.currency,
@@ -197,6 +200,8 @@ class Report:
         row(_("Refunds ({count})").format(count=self.refunds_count), money(-self.refunds_amount))
         row(_("Lines removed before payment"), str(self.line_voids))
         row(_("NET SALES"), money(self.net))
+        if self.igtf:
+            row(_("IGTF on {base}").format(base=money(self.igtf_base)), money(self.igtf))
         out.append("-" * width)
         out.append(_("Payments"))
         unverified = _("unverified")

@@ -37,6 +37,8 @@ class Sale:
     ref_id: str | None = None
     reason: str | None = None
     change_sent: tuple[Tender, ...] = ()  # change sent by pago móvil, not given in cash
+    igtf: int = 0  # the IGTF paid on top of the total (pricing-currency minor units)
+    igtf_base: int = 0  # the part of the total it was charged on
 
     def totals(self) -> dict[str, Money]:
         """The total in the pricing currency and at each rate the sale used."""
@@ -91,6 +93,8 @@ class Sale:
                 for tender in self.tenders
             ],
             "change": {"currency": self.change.currency, "amount": self.change.plain()},
+            "igtf": {"amount": Money(self.igtf, self.total.currency).plain(),
+                     "base": Money(self.igtf_base, self.total.currency).plain()},
             "change_sent": [
                 {"method": tender.method, "currency": tender.amount.currency,
                  "amount": tender.amount.plain(), "reference": dict(tender.reference)}

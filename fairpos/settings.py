@@ -12,13 +12,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, get_type_hints
 
 from fairpos.barcodes import BarcodeError, Layout, parse_layout
 from fairpos.errors import FairposError
 from fairpos.i18n import LANGUAGES, _
 from fairpos.money import MoneyError, check_currency, parse_amount
-from fairpos.tenders import BUILTIN_METHODS, CASH, VoucherKind
+from fairpos.tenders import BUILTIN_METHODS, CASH, Igtf, VoucherKind
 
 ENV_PREFIX = "FAIRPOS_"
 
@@ -139,6 +140,16 @@ class LedgerSettings:
 
 
 @dataclass(frozen=True)
+class TaxSettings:
+    igtf_rate: str = doc(
+        "IGTF (Venezuela's tax on large financial transactions), in percent, e.g. `3` for "
+        "special taxpayers: charged on the part of the sale paid in cash in a currency other "
+        "than `local_currency`; empty: no IGTF.", "")
+    local_currency: str = doc("The country's own currency (payments in it carry no IGTF), "
+                              "e.g. `VES`.", "")
+
+
+@dataclass(frozen=True)
 class SyncSettings:
     keep_days: int = doc(
         "Days the exact payload of each entry is kept after the ledger matched its business "
@@ -160,6 +171,7 @@ class Settings:
                                     factory=BarcodeSettings)
     ledger: LedgerSettings = doc("Central ledger (sync).", factory=LedgerSettings)
     sync: SyncSettings = doc("Keeping what was sent.", factory=SyncSettings)
+    tax: TaxSettings = doc("Taxes on payments.", factory=TaxSettings)
     vouchers: tuple[VoucherKind, ...] = doc(
         "Vouchers and market tokens, as `[[vouchers]]` tables with `code`, `name`, `currency`, "
         "`gives_change` (default false) and `eligible` (a product tag, or empty for any "
@@ -197,6 +209,14 @@ class Settings:
     def denominations(self) -> dict[str, tuple[int, ...]]:
         """``[money] denominations`` in minor units per currency, largest first."""
         return dict(read_denominations(item) for item in self.money.denominations)
+
+    @property
+    def igtf(self) -> Igtf | None:
+        """``[tax] igtf_rate`` and the currency it spares, when the IGTF is charged."""
+        if not self.tax.igtf_rate.strip():
+            return None
+        return Igtf(Fraction(Decimal(self.tax.igtf_rate.strip())) / 100,
+                    self.tax.local_currency.strip().upper())
 
     @property
     def change_limits(self) -> dict[str, int]:
@@ -357,6 +377,16 @@ def validate(settings: Settings) -> Settings:
             parse_layout(layout)
         except BarcodeError as err:
             raise SettingsError(f"[barcodes] layouts: {err}") from None
+    if settings.tax.igtf_rate.strip():
+        try:
+            rate = Decimal(settings.tax.igtf_rate.strip())
+        except ArithmeticError:
+            rate = Decimal(-1)
+        if not 0 < rate < 100 or -rate.as_tuple().exponent > 2:  # type: ignore[operator]
+            raise SettingsError(_("[tax] igtf_rate must be a percent such as 3"))
+        if settings.tax.local_currency.strip().upper() not in [currency, *tender]:
+            raise SettingsError(_("[tax] local_currency must be one of the tender currencies "
+                                  "when igtf_rate is set"))
     if settings.display.protocol not in ("epson", "cd5220"):
         raise SettingsError(_("[display] protocol must be epson or cd5220"))
     if settings.printer.columns not in (32, 42, 48):

@@ -26,7 +26,7 @@ from fractions import Fraction
 from fairpos.cart import Line
 from fairpos.errors import FairposError
 from fairpos.i18n import _, format_money
-from fairpos.money import Money, MoneyError, Rates
+from fairpos.money import Money, MoneyError, Rates, round_half_up
 
 CASH = "cash"
 CARD = "card"
@@ -64,6 +64,15 @@ class VoucherKind:
     currency: str
     gives_change: bool = False
     eligible: str | None = None  # only products with this tag can be paid with it
+
+
+@dataclass(frozen=True)
+class Igtf:
+    """Venezuela's IGTF as a market charges it: ``rate`` (0.03) on the part of a sale paid in
+    cash in any currency but ``local``."""
+
+    rate: Fraction
+    local: str
 
 
 @dataclass(frozen=True)
@@ -145,19 +154,32 @@ class Settlement:
     covered: bool
     change: Money  # given in cash
     sent: Fraction = Fraction(0)  # the value of the change sent by pago móvil
+    igtf: int = 0  # the IGTF charged, in pricing-currency minor units
+    igtf_base: int = 0  # the part of the sale it is charged on
+    foreign_due: Fraction | None = None  # what foreign cash must still bring, its IGTF in
 
-    def due_in(self, rates: Rates, currency: str) -> Money:
-        """What is still due, in ``currency`` (zero once covered)."""
+    def due_in(self, rates: Rates, currency: str, method: str | None = None,
+               igtf: Igtf | None = None) -> Money:
+        """What is still due, in ``currency`` (zero once covered); paid in cash in a currency
+        that carries the IGTF (``method``, ``igtf``), the IGTF it adds is in it."""
         if self.covered:
             return Money.zero(currency)
+        if igtf is not None and method == CASH and currency != igtf.local and \
+                self.foreign_due is not None:
+            return rates.express(self.foreign_due, currency)
         return rates.express(self.remaining, currency)
 
 
 def settle(total: Money, tenders: Sequence[Tender], rates: Rates, change_currency: str,
            *, lines: Sequence[Line] = (), vouchers: Mapping[str, VoucherKind] | None = None,
-           sent: Sequence[Tender] = ()) -> Settlement:
+           sent: Sequence[Tender] = (), igtf: Igtf | None = None) -> Settlement:
     """Value the tenders against the total and work out the change: what ``sent`` (change
     sent by pago móvil) does not cover is given in cash, in ``change_currency``.
+
+    With ``igtf``, cash in a currency other than its local one pays after every other
+    tender; the part of the goods it pays (at most what it can pay with its own tax) is the
+    IGTF's base (rounded to the minor unit), and the tax — that base times the rate,
+    rounded once — is due on top of the total.
 
     Raises PaymentError when vouchers exceed what they may pay for, or when the change sent
     is more than the change.
@@ -171,9 +193,18 @@ def settle(total: Money, tenders: Sequence[Tender], rates: Rates, change_currenc
     if change_currency not in rates:
         raise PaymentError(_("change cannot be given in {currency}: there is no rate for it")
                            .format(currency=change_currency))
-    _check_electronic(total, tenders, values, rates)
     paid = sum(values, Fraction(0))
-    remaining = total.minor - paid
+    tax = base = 0
+    foreign_due = None
+    if igtf is not None:
+        foreign = sum((v for t, v in zip(tenders, values, strict=True)
+                       if t.method == CASH and t.amount.currency != igtf.local), Fraction(0))
+        goods = max(Fraction(total.minor) - (paid - foreign), Fraction(0))  # left for it
+        base = round_half_up(min(goods, foreign / (1 + igtf.rate)))
+        tax = round_half_up(base * igtf.rate)  # (the base as printed, times the rate)
+        foreign_due = goods + round_half_up(round_half_up(goods) * igtf.rate) - foreign
+    _check_electronic(Money(total.minor + tax, total.currency), tenders, values, rates)
+    remaining = total.minor + tax - paid
     no_change_value = sum((v for t, v in zip(tenders, values, strict=True)
                            if t.method in vouchers and not vouchers[t.method].gives_change),
                           Fraction(0))
@@ -194,7 +225,8 @@ def settle(total: Money, tenders: Sequence[Tender], rates: Rates, change_currenc
                                      -remaining, sent[-1].amount.currency))))
     if remaining + sent_value < 0:
         change = rates.express(-(remaining + sent_value), change_currency)
-    return Settlement(total, paid, remaining, covered, change, sent_value)
+    return Settlement(total, paid, remaining, covered, change, sent_value, tax, base,
+                      foreign_due)
 
 
 def _check_electronic(total: Money, tenders: Sequence[Tender], values: Sequence[Fraction],

@@ -39,6 +39,11 @@ def print_sale(sale: Sale, language: str, names: Mapping[str, str]) -> None:
         click.echo(f"  {n:>2} {line.name(language)[:28]:<28} {qty:>12} {amount:>16}")
     for total in sale.totals().values():
         click.echo("  " + _("TOTAL {amount}").format(amount=format_money(total, language)))
+    if sale.igtf:
+        currency = sale.total.currency
+        click.echo("  " + _("IGTF on {base}").format(
+            base=format_money(Money(sale.igtf_base, currency), language)) + ": "
+            + format_money(Money(sale.igtf, currency), language))
     for tender in sale.tenders:
         click.echo(f"  {tender_label(tender, names)}: {format_money(tender.amount, language)}")
     if sale.change.minor:

@@ -52,6 +52,10 @@ class Reports(ShiftBook):
                 f"AND t.is_change = 0 "
                 f"GROUP BY t.method, t.currency ORDER BY t.method <> 'cash', t.method, "
                 f"t.currency", params))
+        igtf = self.db.one(f"SELECT COALESCE(SUM(igtf), 0) AS amount, "
+                           f"COALESCE(SUM(igtf_base), 0) AS base FROM sales s WHERE {where}",
+                           params)
+        assert igtf is not None
         change_sent = {r["currency"]: r["amount"] for r in self.db.all(
             f"SELECT t.currency, SUM(t.amount) AS amount FROM tenders t "
             f"JOIN sales s ON s.id = t.sale_id WHERE {where} AND t.is_change = 1 "
@@ -103,7 +107,8 @@ class Reports(ShiftBook):
             sales_count=totals["sales"], gross=totals["gross"], voids_count=totals["voids"],
             voids_amount=totals["voided"], refunds_count=totals["refunds"],
             refunds_amount=totals["refunded"], line_voids=int(line_voids), tenders=tenders,
-            change=change, change_sent=change_sent,
+            change=change, change_sent=change_sent, igtf=igtf["amount"],
+            igtf_base=igtf["base"],
             floats=self.floats(shift.id) if shift else {},
             products=products, price_classes=classes, counts=counts, close_reason=close_reason,
             earlier_counts=earlier, drawer=drawer, method_names=settings.method_names,

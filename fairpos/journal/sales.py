@@ -53,11 +53,12 @@ class SalesBook(HeldSales, PrintQueue):
             shift = self.require_shift()
             rates = self.rates(cart.currency, settings.accepted_currencies)
             settlement = settle(cart.total, tenders, rates, change_currency, lines=cart.lines,
-                                vouchers=settings.voucher_kinds, sent=sent)
-            if not settlement.covered:
+                                vouchers=settings.voucher_kinds, sent=sent,
+                                igtf=settings.igtf)
+            if not settlement.covered:  # (in cash in the change currency: its IGTF in)
                 raise PaymentError(_("the payments do not cover the total: {due} still due")
                                    .format(due=format_money(settlement.due_in(
-                                       rates, change_currency))))
+                                       rates, change_currency, CASH, settings.igtf))))
             check_change(settlement, change_limit(change_currency, settings.change_limits,
                                                   cart.currency, rates), change_ok)
             if draft is not None:
@@ -65,7 +66,8 @@ class SalesBook(HeldSales, PrintQueue):
             return self._write_entry(
                 kind="sale", shift=shift, total=cart.total, lines=cart.lines, tenders=tenders,
                 change=settlement.change, catalog_version=catalog.version, rates=rates.all(),
-                held=held, receipt=receipt, change_sent=sent)
+                held=held, receipt=receipt, change_sent=sent,
+                igtf=(settlement.igtf, settlement.igtf_base))
 
     def _write_entry(self, *, kind: EntryKind, shift: ShiftInfo, total: Money,
                      lines: Sequence[Line], tenders: Sequence[Tender], change: Money,
@@ -74,7 +76,8 @@ class SalesBook(HeldSales, PrintQueue):
                      ref_lines: Sequence[int | None] | None = None,
                      held: Sequence[int] = (),
                      receipt: Callable[[Sale], bytes] | None = None,
-                     change_sent: Sequence[Tender] = ()) -> Sale:
+                     change_sent: Sequence[Tender] = (),
+                     igtf: tuple[int, int] = (0, 0)) -> Sale:
         """Write one entry; called inside the write transaction in which ``shift`` was found
         open, so that it cannot have closed meanwhile."""
         now = self.clock()
@@ -89,10 +92,10 @@ class SalesBook(HeldSales, PrintQueue):
             self.db.execute(
                 "INSERT INTO sales (id, seq, kind, ref_id, shift_id, business_date, confirmed_at, "
                 "volunteer, training, currency, total, change_currency, change, catalog_version, "
-                "rates, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "rates, reason, igtf, igtf_base) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [sale_id, seq, kind, ref_id, shift.id, shift.business_date, now.isoformat(),
                  shift.volunteer, int(shift.training), total.currency, total.minor,
-                 change.currency, change.minor, catalog_version, rates_json, reason])
+                 change.currency, change.minor, catalog_version, rates_json, reason, *igtf])
             self.db.executemany(
                 "INSERT INTO sale_lines (sale_id, line_no, kind, code, name_es, name_en, "
                 "price_class, grams, count, unit_price, amount, voided, ref_line, tags, "
@@ -119,7 +122,7 @@ class SalesBook(HeldSales, PrintQueue):
             sale = Sale(sale_id, seq, kind, shift.id, shift.business_date, now,
                         shift.volunteer, shift.training, total, tuple(lines), tuple(tenders),
                         change, catalog_version, tuple(rates), ref_id, reason,
-                        tuple(change_sent))
+                        tuple(change_sent), *igtf)
             if receipt is not None:
                 self._queue_print("receipt", receipt(sale), sale_id)
         return sale
@@ -164,7 +167,7 @@ class SalesBook(HeldSales, PrintQueue):
                     datetime.fromisoformat(row["confirmed_at"]), row["volunteer"],
                     bool(row["training"]), Money(row["total"], currency), lines, tenders,
                     Money(row["change"], row["change_currency"]), row["catalog_version"], rates,
-                    row["ref_id"], row["reason"], sent)
+                    row["ref_id"], row["reason"], sent, row["igtf"], row["igtf_base"])
 
     # -- corrections -------------------------------------------------------------------------
 
@@ -205,7 +208,8 @@ class SalesBook(HeldSales, PrintQueue):
             rates=original.rates, ref_id=original.id, reason=reason.strip(),
             ref_lines=[n for n, line in enumerate(original.lines, start=1) if not line.voided],
             change_sent=[Tender(t.method, -t.amount, t.reference, t.verified)
-                         for t in original.change_sent])
+                         for t in original.change_sent],
+            igtf=(-original.igtf, -original.igtf_base))
 
     def refund(self, sale_id: str, line_numbers: Sequence[int], reason: str, currency: str,
                settings: Settings) -> Sale:

@@ -429,6 +429,17 @@ def m015_count_pieces(db: Migratable) -> None:
     append_only(db.conn, ("count_pieces",), "the journal")
 
 
+@migration
+def m016_igtf(db: Migratable) -> None:
+    # The IGTF a sale paid on top of its total, and the part of the total it was charged on
+    db.executescript(
+        """
+        ALTER TABLE sales ADD COLUMN igtf INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sales ADD COLUMN igtf_base INTEGER NOT NULL DEFAULT 0;
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the journal's tables up to date, each step once, in order (sqlite-utils
     ``Migrations``; it is loaded only when a step is due, so opening a journal stays quick)."""

@@ -272,6 +272,11 @@ INSERT INTO day_sales SELECT business_date, device_id, currency, training,
     SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END), COUNT(*), SUM(total) FROM sales
     GROUP BY business_date, device_id, currency, training
 """, ("day_sales",)),
+    # The IGTF a sale paid on top of its total, and its base (none before it was charged)
+    Step(9, "igtf", """
+ALTER TABLE sales ADD COLUMN igtf {bigint} NOT NULL DEFAULT 0;
+ALTER TABLE sales ADD COLUMN igtf_base {bigint} NOT NULL DEFAULT 0
+"""),
 )
 
 

@@ -25,8 +25,12 @@ TEMPLATES = (
     N_("line {n} has a quantity of the wrong sign"),
     N_("line {n}: {quantity} × {price} is {expected}, not {amount}"),
     N_("the lines add up to {sum}, not to the total {total}"),
-    N_("a tender or the change has the wrong sign (a sale takes payments, a void or refund "
-       "gives them back)"),
+    N_("a tender, the change or the IGTF has the wrong sign (a sale takes payments, a void "
+       "or refund gives them back)"),
+    N_("the IGTF is more than its base, or its base more than the total"),
+    N_("change is sent by pago móvil only"),
+    N_("change sent {n}: reference field {field} is not well-formed"),
+    N_("change sent {n}: unknown payment method {method}"),
     N_("the tenders and the change are too large"),
     N_("the tenders less the change ({paid}) do not pay the total ({total})"),
     N_("a tender is in a currency the entry has no rate for"),

@@ -1149,6 +1149,9 @@ class SqlLedger:
             f"SELECT s.currency, {_sum('s.total')} {base} GROUP BY 1 ORDER BY 1", params)}
         count = self._all(f"SELECT COUNT(*) {base} AND s.kind = 'sale'", params)[0][0]
         entries = self._all(f"SELECT COUNT(*) {base}", params)[0][0]
+        igtf = [{"currency": r[0], "amount": int(r[1]), "base": int(r[2])} for r in self._all(
+            f"SELECT s.currency, {_sum('s.igtf')}, {_sum('s.igtf_base')} {base} "
+            f"GROUP BY 1 HAVING {_sum('s.igtf')} <> 0 ORDER BY 1", params)]
         sales_count = _sum("CASE WHEN s.kind = 'sale' THEN 1 ELSE 0 END")
         lanes = [dict(r) for r in self._all(
             f"SELECT d.fair, d.lane, s.device_id, {sales_count} AS sales_count, s.currency, "
@@ -1196,7 +1199,8 @@ class SqlLedger:
                 tender["value"] = int(tender["amount"]) if tender["currency"] == pricing \
                     else None if rate is None else round(rate.to_base(int(tender["amount"])))
         return {"business_date": business_date, "fair": fair, "sales_count": count,
-                "entries": entries, "totals": totals, "tenders": tenders, "lanes": lanes,
+                "entries": entries, "totals": totals, "tenders": tenders, "igtf": igtf,
+                "lanes": lanes,
                 "products": products, "price_classes": classes,
                 "timezone": zone.key if zone else None,
                 "hours": [{"hour": hour, "sales_count": n, "total": total}
@@ -1313,7 +1317,8 @@ LaneRates = dict[tuple[str, str, int], tuple[Decimal, str]]  # (base, quote, ver
 _NOT_UPSTREAM = ("FROM sales s LEFT JOIN upstream_acks a ON a.sale_id = s.id "
                  "WHERE a.sale_id IS NULL")
 _SALE_COLUMNS = ("id, device_id, seq, kind, ref_id, business_date, confirmed_at, training, "
-                 "currency, total, catalog_version, payload, payload_hash, received_at")
+                 "currency, total, catalog_version, payload, payload_hash, received_at, igtf, "
+                 "igtf_base")
 _LINE_COLUMNS = "sale_id, line_no, kind, code, name, price_class, grams, count, amount, voided"
 _IDS_PER_QUERY = 1_000
 _DAY_LINE_COLUMNS = ("business_date, device_id, kind, code, name, price_class, currency, grams, "
@@ -1412,7 +1417,7 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
     rows.sales.append((sale.id, device_id, sale.seq, sale.kind, sale.ref_id,
                        sale.business_date, sale.confirmed_at.isoformat(), int(sale.training),
                        sale.total.currency, sale.total.minor, sale.catalog_version,
-                       entry.payload.decode(), entry.digest, now))
+                       entry.payload.decode(), entry.digest, now, sale.igtf, sale.igtf_base))
     rows.lines.extend(
         (sale.id, n, line.kind, line.code, line.name_es, line.price_class, line.grams,
          line.count, line.amount, int(line.voided))

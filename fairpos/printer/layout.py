@@ -105,6 +105,11 @@ def sale_receipt(sale: Sale, *, fair: str, lane: int, language: str, width: int 
     for code, total in sale.totals().items():
         label = _("TOTAL") if code == currency else ""
         out += _row(label, format_money(total, language), width, bold=True, tall=bool(label))
+    if sale.igtf:  # paid on top of the total, on the part paid in foreign currency cash
+        out += _row(_("IGTF on {base}").format(base=money(sale.igtf_base)), money(sale.igtf),
+                    width)
+        out += _row(_("TOTAL WITH IGTF"), money(sale.total.minor + sale.igtf), width,
+                    bold=True)
     for rate in sale.rates:
         out += [PrintLine(part) for part in textwrap.wrap(
             _("Rate 1 {base} = {value} {quote} ({day})").format(

@@ -168,6 +168,11 @@ class WireChange(Struct, forbid_unknown_fields=True, gc=False):
     sent: Annotated[list[WireTender], Meta(max_length=MAX_TENDERS)] | UnsetType = UNSET
 
 
+class WireIgtf(Struct, forbid_unknown_fields=True, gc=False):
+    amount: Minor  # the IGTF paid on top of the total
+    base: Minor  # the part of the total it was charged on
+
+
 class WireRate(Struct, forbid_unknown_fields=True, gc=False):
     base: Short
     quote: Short
@@ -199,6 +204,7 @@ class WireSale(Struct, forbid_unknown_fields=True, gc=False):
     reason: Reason | UnsetType | None = UNSET
     catalog_version: Small | UnsetType | None = UNSET
     catalog_published: bool | UnsetType = UNSET
+    igtf: WireIgtf | UnsetType = UNSET
 
 
 _SHAPE = msgspec.json.Decoder(WireSale)
@@ -368,7 +374,8 @@ def _sale_of(wire: WireSale, payload: bytes, known: Known) -> Sale:
         tuple(_rate(rate, n, known, plain) for n, rate in enumerate(wire.rates, start=1)),
         ref_id, reason,
         tuple(_tender(tender, n, known, plain, "change sent")
-              for n, tender in enumerate(_given(wire.change.sent) or [], start=1)))
+              for n, tender in enumerate(_given(wire.change.sent) or [], start=1)),
+        *((wire.igtf.amount, wire.igtf.base) if isinstance(wire.igtf, WireIgtf) else (0, 0)))
 
 
 def check_text(value: Any, what: str, limit: int, empty: bool = True) -> str:
@@ -505,10 +512,13 @@ def check_sale(sale: Sale) -> str | None:
     sent = sale.change_sent
     if any(t.method != PAGO_MOVIL for t in sent):
         return "change is sent by pago móvil only"
-    given = [t.amount.minor for t in (*sale.tenders, *sent)] + [sale.change.minor]
+    given = [t.amount.minor for t in (*sale.tenders, *sent)] + [sale.change.minor,
+                                                                 sale.igtf, sale.igtf_base]
     if any(amount * sign < 0 for amount in given):
-        return ("a tender or the change has the wrong sign (a sale takes payments, a void or "
-                "refund gives them back)")
+        return ("a tender, the change or the IGTF has the wrong sign (a sale takes payments, "
+                "a void or refund gives them back)")
+    if abs(sale.igtf) > abs(sale.igtf_base) or abs(sale.igtf_base) > abs(sale.total.minor):
+        return "the IGTF is more than its base, or its base more than the total"
     if sum(abs(amount) for amount in given) > MAX_MINOR:
         return "the tenders and the change are too large"
     pricing = sale.total.currency
@@ -516,9 +526,9 @@ def check_sale(sale: Sale) -> str | None:
                                                for t in (*sale.tenders, *sent)):
         paid_minor = (sum(t.amount.minor for t in sale.tenders) - sale.change.minor
                       - sum(t.amount.minor for t in sent))
-        if paid_minor != sale.total.minor:  # (one currency: to the minor unit)
+        if paid_minor != sale.total.minor + sale.igtf:  # (one currency: to the minor unit)
             return (f"the tenders less the change ({paid_minor}) do not pay the total "
-                    f"({sale.total.minor})")
+                    f"({sale.total.minor + sale.igtf})")
         return None
     rates = Rates(sale.total.currency, {r.quote: r for r in sale.rates
                                         if r.base == sale.total.currency})
@@ -529,9 +539,9 @@ def check_sale(sale: Sale) -> str | None:
         coarsest = max(rates.value_of(Money(1, c)) for c in rates.currencies())
     except MoneyError:
         return "a tender is in a currency the entry has no rate for"
-    if abs(paid - change - sale.total.minor) > coarsest / 2:
+    if abs(paid - change - sale.total.minor - sale.igtf) > coarsest / 2:
         return (f"the tenders less the change ({float(paid - change):.2f}) do not pay the "
-                f"total ({sale.total.minor})")
+                f"total ({sale.total.minor + sale.igtf})")
     return None
 
 

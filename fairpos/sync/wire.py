@@ -220,6 +220,7 @@ def sale_to_wire(sale: Sale) -> dict[str, Any]:
                         "amount": t.amount.minor, "reference": dict(t.reference),
                         "verified": t.verified}
                        for t in sale.change_sent]} if sale.change_sent else {})},
+        **({"igtf": {"amount": sale.igtf, "base": sale.igtf_base}} if sale.igtf else {}),
         "catalog_version": sale.catalog_version,
         "rates": [
             {"base": r.base, "quote": r.quote, "value": str(r.value), "version": r.version,

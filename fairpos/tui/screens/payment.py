@@ -133,7 +133,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
     def settlement(self, sent: list[Tender] | None = None) -> Settlement:
         return settle(self.cart.total, self.tenders, self.till.rates, self.change_currency,
                       lines=self.cart.lines, vouchers=self.till.settings.voucher_kinds,
-                      sent=self.sent if sent is None else sent)
+                      sent=self.sent if sent is None else sent, igtf=self.till.settings.igtf)
 
     @property
     def local_currency(self) -> str:
@@ -192,11 +192,21 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
                                   "nothing in another currency (F5).").format(
                     zero=format_money(state.change, active()))
         else:
-            due = state.due_in(rates, self.method.currency)
+            due = self.due(state)
             text = _("Still due: [b]{due}[/b]").format(due=format_money(due, active()))
+        if state.igtf:
+            text += "\n" + _("IGTF on {base}: {igtf} (on top of the total)").format(
+                base=format_money(Money(state.igtf_base, self.cart.currency), active()),
+                igtf=format_money(Money(state.igtf, self.cart.currency), active()))
         if not self.verified:
             text += "  " + _("[next payment: unverified]")
         self.query_one("#due", Static).update(text)
+
+    def due(self, state: Settlement) -> Money:
+        """What is still due in the chosen method's currency (foreign cash: its IGTF in)."""
+        method = self.method
+        return state.due_in(self.till.rates, method.currency, method.method,
+                            self.till.settings.igtf)
 
     def change_elsewhere(self, state: Settlement) -> list[Money]:
         """The change in every other accepted currency with a rate."""
@@ -293,7 +303,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
             self.say(str(err), error=True)
             return
         if not state.covered:
-            due = state.due_in(self.till.rates, self.method.currency)
+            due = self.due(state)
             self.say(_("the payments do not cover the total: {due} still due").format(
                 due=format_money(due, active())), error=True)
             return
@@ -323,7 +333,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
                 self.confirm()
                 return
             method = self.method
-            amount = (state.due_in(self.till.rates, method.currency) if not text
+            amount = (self.due(state) if not text
                       else parse_amount(text, method.currency, allow_zero=False))
             reference = {f: self.query_one(f"#{f}", Input).value.strip()
                          for f in ALLOWED_REFERENCES.get(method.method, ())}
@@ -335,7 +345,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
                                  offered=self.till.settings.offered_methods)
             settle(self.cart.total, [*self.tenders, tender], self.till.rates,
                    self.change_currency, lines=self.cart.lines,
-                   vouchers=self.till.settings.voucher_kinds)
+                   vouchers=self.till.settings.voucher_kinds, igtf=self.till.settings.igtf)
         except ReferenceRefused as err:  # the amount stands; the reference is to fix
             self.say(str(err), error=True)
             self.query_one("#ref", Input).focus()
