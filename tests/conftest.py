@@ -124,12 +124,39 @@ def open_lane(path: Path, device_id: str | None = None) -> LaneDir:
     return lane
 
 
+# With several test processes (xdist), the first one started gets a PostgreSQL server that
+# all of them share, each test on a database of its own: one server to start, not one each.
+_SHARED_POSTGRES: Any = None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """(In the process that hands out the tests) tell each test process where the shared
+    server is, starting it for the first."""
+    global _SHARED_POSTGRES
+    if _SHARED_POSTGRES is None:
+        from tests.postgres import Postgres
+
+        _SHARED_POSTGRES = Postgres(connections=800)
+    node.workerinput["fairpos_postgres"] = f"{_SHARED_POSTGRES.port} {_SHARED_POSTGRES.root}"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _SHARED_POSTGRES is not None:
+        _SHARED_POSTGRES.remove()
+
+
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[Any]:
-    """A PostgreSQL server for this test process (each test gets a database of its own with
-    ``ledger_db``)."""
+def postgres(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A PostgreSQL server for this test process — the test run's shared one, if any — each
+    test on a database of its own (``ledger_db``)."""
     from tests.postgres import Postgres
 
+    shared = getattr(request.config, "workerinput", {}).get("fairpos_postgres")
+    if shared:
+        port, root = shared.split(" ", 1)
+        yield Postgres(Path(root), int(port), running=True)
+        return
     running = Postgres()
     yield running
     running.remove()

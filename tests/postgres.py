@@ -44,14 +44,21 @@ class Postgres:
     ``kill()`` (SIGKILL, as a crash) and ``start()`` again."""
 
     def __init__(self, root: Path | None = None, port: int | None = None,
-                 data: Path | None = None) -> None:
-        """A new server (``initdb``), or one on an existing data folder (``data``)."""
+                 data: Path | None = None, connections: int = 200,
+                 running: bool = False) -> None:
+        """A new server (``initdb``), or one on an existing data folder (``data``);
+        ``running``: the server on ``root`` and ``port`` is up already (another process of
+        the test run started it)."""
         self.root = root or Path(tempfile.mkdtemp(prefix="fairpos-pg-"))
-        self.root.chmod(0o755)
         self.data = data or self.root / "data"
         self.port = port or free_port()
         self.bin = bindir()
         self.count = 0
+        self.connections = connections
+        self.owned = not running
+        if running:
+            return
+        self.root.chmod(0o755)
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
         if data is None:
@@ -84,7 +91,7 @@ class Postgres:
     def start(self, *options: str) -> None:
         settings = " ".join([f"-p {self.port}", f"-k {self.root}",
                              "-c listen_addresses=127.0.0.1", "-c fsync=off",
-                             "-c max_connections=200", *options])
+                             f"-c max_connections={self.connections}", *options])
         deadline = time.monotonic() + 60
         while True:  # after a kill, its last backends may hold the shared memory a moment
             try:
@@ -126,6 +133,8 @@ class Postgres:
             self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def remove(self) -> None:
+        if not self.owned:  # (the process that started it removes it)
+            return
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
