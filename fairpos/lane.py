@@ -230,7 +230,8 @@ class Lane:
         receipt = weighed_label(label, label.amounts(rates), fair=settings.fair.name,
                                 weighed_at=when, language=i18n.active(),
                                 width=settings.printer.columns)
-        _label_id, job = journal.record_label(label, lambda _label: self.render(receipt))
+        # (rendered before anything is written: a printer that cannot draw it writes nothing)
+        _label_id, job = journal.record_label(label, self.render(receipt))
         return label, job
 
     # -- paper -------------------------------------------------------------------------------

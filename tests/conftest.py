@@ -162,6 +162,23 @@ def postgres(request: pytest.FixtureRequest) -> Iterator[Any]:
     running.remove()
 
 
+@pytest.fixture
+def golden_journal(tmp_path: Path) -> Iterator[Any]:
+    """The journal the golden receipts are printed from: lane GOLD01, the feria catalog, a
+    clock that starts at a fixed moment, 414.04 VES to the dollar since 2026-01-01."""
+    from datetime import date
+    from decimal import Decimal
+
+    from fairpos.journal import DB_NAME, Journal
+    from tests.till_helpers import Clock
+
+    lane = make_lane(tmp_path / "golden", device_id="GOLD01")
+    store = Journal.open(lane.path / DB_NAME, clock=Clock())
+    store.set_rate("USD", "VES", Decimal("414.04"), date(2026, 1, 1))
+    yield store
+    store.close()
+
+
 STORES = ["sqlite", "postgresql"]
 
 

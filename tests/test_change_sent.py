@@ -5,9 +5,6 @@ wire and at a real ledger, whose figures match the lane's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -20,10 +17,10 @@ from fairpos.printer.layout import sale_receipt
 from fairpos.printer.render import render
 from fairpos.quantity import Quantity
 from fairpos.tenders import PaymentError, Tender, make_change_tender
-from tests.conftest import LaneDir, make_lane, open_lane
+from tests.conftest import LaneDir, open_lane
 from tests.sync_helpers import LedgerServer, connect, payloads
 from tests.test_printer import SETTINGS, check_golden
-from tests.till_helpers import Clock, make_till, message, rows, settle, type_in
+from tests.till_helpers import make_till, message, rows, settle, type_in
 
 SENT = "pago_movil:VES:2000,phone=04141234567,bank=0102,ref=778899"
 # Tomato 1.250 kg = 1.50 USD, paid with 20 USD: 18.50 USD of change, 7,659.74 VES at 414.04
@@ -106,18 +103,10 @@ def test_a_market_without_pago_movil_gives_its_change_in_cash() -> None:
 
 # -- the receipt ------------------------------------------------------------------------------
 
-@pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    lane = make_lane(tmp_path / "golden", device_id="GOLD01")
-    store = Journal.open(lane.path / DB_NAME, clock=Clock())
-    store.set_rate("USD", "VES", Decimal("414.04"), date(2026, 1, 1))
-    store.open_shift("Ana", {"USD": 2000})
-    yield store
-    store.close()
-
-
-def test_the_receipt_of_a_sale_with_change_sent(journal: Journal) -> None:
+def test_the_receipt_of_a_sale_with_change_sent(golden_journal: Journal) -> None:
+    journal = golden_journal
     i18n.use("es")
+    journal.open_shift("Ana", {"USD": 2000})
     cart = Cart("USD")
     cart.add(journal.catalog(), "101", Quantity(grams=1250))
     sent = Tender("pago_movil", Money(200000, "VES"),

@@ -120,3 +120,13 @@ async def test_the_display_view_follows_a_till_in_a_real_terminal(lane: LaneDir)
             assert "Change: 4.90 USD" in shown("#other")
     finally:
         till.close()
+
+
+def test_a_display_that_cannot_be_is_said_in_one_line(tmp_path: Path) -> None:
+    from fairpos.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="epson or cd5220"):
+        parse_settings('[display]\nurl = "/dev/ttyUSB1"\nprotocol = "vfd"\n')
+    empty = LaneDir(tmp_path / "nothing")  # no lane here: the view says so, and opens nothing
+    (tmp_path / "nothing").mkdir()
+    assert "fairpos init" in empty.fail("display")

@@ -5,7 +5,6 @@ real ledger whose figures match the lane's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -27,7 +26,7 @@ from fairpos.tenders import PaymentError, Tender, settle
 from tests.conftest import LaneDir, make_lane
 from tests.sync_helpers import LedgerServer, connect
 from tests.test_printer import SETTINGS, check_golden
-from tests.till_helpers import Clock, make_till, message, rows, type_in
+from tests.till_helpers import make_till, message, rows, type_in
 from tests.till_helpers import settle as settle_till
 
 IGTF = parse_settings("[money]\ntender_currencies = [\"USD\", \"VES\"]\n"
@@ -116,18 +115,10 @@ def test_a_sale_the_reports_and_a_void_from_the_command_line(lane: LaneDir) -> N
                                              "--pay", "cash:USD:1.50")
 
 
-@pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    lane = make_lane(tmp_path / "golden", device_id="GOLD01")
-    store = Journal.open(lane.path / DB_NAME, clock=Clock())
-    store.set_rate("USD", "VES", Decimal("414.04"), date(2026, 1, 1))
-    store.open_shift("Ana", {"USD": 2000})
-    yield store
-    store.close()
-
-
-def test_the_receipt_shows_the_igtf_and_its_base(journal: Journal) -> None:
+def test_the_receipt_shows_the_igtf_and_its_base(golden_journal: Journal) -> None:
+    journal = golden_journal
     i18n.use("es")
+    journal.open_shift("Ana", {"USD": 2000})
     cart = Cart("USD")
     cart.add(journal.catalog(), "101", Quantity(grams=1250))
     with_tax = parse_settings(

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from fairpos import i18n
 from fairpos.cart import Cart
-from fairpos.journal import DB_NAME, Journal
+from fairpos.journal import Journal
 from fairpos.money import Money
 from fairpos.presets import example
 from fairpos.printer.layout import sale_receipt
@@ -24,7 +23,6 @@ from fairpos.tenders import Tender
 from tests.conftest import LaneDir, make_lane
 from tests.escpos_text import decode
 from tests.fake_printer import COVER_OPEN, PAPER_OUT, FakePrinter, free_port
-from tests.till_helpers import Clock
 
 GOLDEN = Path(__file__).with_name("golden")
 UPDATE = os.environ.get("FAIRPOS_UPDATE_GOLDEN") == "1"
@@ -34,15 +32,8 @@ SETTINGS = parse_settings(example("feria"),
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    lane = make_lane(tmp_path / "golden", device_id="GOLD01")
-    store = Journal.open(lane.path / DB_NAME, clock=Clock())
-    from datetime import date
-    from decimal import Decimal
-
-    store.set_rate("USD", "VES", Decimal("414.04"), date(2026, 1, 1))
-    yield store
-    store.close()
+def journal(golden_journal: Journal) -> Journal:
+    return golden_journal
 
 
 def sell(store: Journal, lines: list[tuple[str, Quantity | None]], tenders: list[Tender],

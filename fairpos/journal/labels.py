@@ -3,7 +3,6 @@ changed; added up per product for the station's report."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from fairpos.journal.print_queue import PrintQueue
@@ -27,12 +26,10 @@ class Labelled:
 
 
 class LabelBook(PrintQueue):
-    def record_label(self, label: WeighedLabel, payload: Callable[[WeighedLabel], bytes]
-                     ) -> tuple[int, int]:
+    def record_label(self, label: WeighedLabel, payload: bytes) -> tuple[int, int]:
         """Journal ``label`` and queue its printing (``payload``: its bytes) in one
         transaction; the label's id and the print job's."""
         now = self.clock()
-        data = payload(label)  # (rendered before the write: a render error writes nothing)
         with self.transaction():
             cursor = self.db.execute(
                 "INSERT INTO labels (code, plu, name_es, name_en, grams, unit_price, amount, "
@@ -42,7 +39,7 @@ class LabelBook(PrintQueue):
                  label.unit_price, label.amount, label.currency, label.catalog_version,
                  label.scale_frame, now.isoformat(), now.date().isoformat()])
             label_id = int(cursor.lastrowid or 0)
-            job = self._queue_print("label", data, None)
+            job = self._queue_print("label", payload, None)
         return label_id, job
 
     def labels_of(self, day: str) -> list[dict[str, object]]:

@@ -37,6 +37,7 @@ from fairpos.printer.layout import text_receipt
 from fairpos.printer.render import RenderError
 from fairpos.sale import Sale
 from fairpos.scale.weighing import Weighing
+from fairpos.settings import Settings
 from fairpos.tenders import Tender
 from fairpos.tui.base import Till, TillScreen
 from fairpos.tui.messages import (
@@ -65,6 +66,36 @@ SYNC_START_SECONDS = 1.0  # the sync process starts this long after the till
 SCALE_COMMANDS = (N_("Zero"), N_("Tare"), N_("Clear tare"))
 
 Job = Callable[[Lane], Message | None]
+
+
+def printer_ready(lane: Lane) -> tuple[bool, str]:
+    """Whether ``lane`` can print, and the printer's slot in words. A printer setting that
+    cannot work (a profile or code page the printer lacks) must not stop the selling: no
+    printer then, and the slot says why."""
+    if not lane.printer.configured:
+        return False, _("not configured")
+    try:
+        lane.render(text_receipt("check", [""], lane.settings.printer.columns))
+    except (PrinterError, RenderError) as err:
+        return False, str(err)
+    return True, _("ready")
+
+
+def watch_scale(app: App[Any], settings: Settings) -> tuple[ScaleWatch | None, Weighing]:
+    """The scale's watching thread (not started) posting its readings to ``app``, and the
+    weighing rules fed by them; a scale setting that cannot work leaves the weight typed."""
+    if settings.scale.url == "none":
+        return None, Weighing(configured=False)
+    from fairpos.scale.port import Scale, ScaleError, ScaleWatch
+
+    try:
+        watch = ScaleWatch(
+            Scale(settings.scale),
+            lambda reading, accepted: app.post_message(ScaleReading(reading, accepted)),
+            lambda which, ok: app.post_message(ScaleCommanded(which, ok)))
+    except ScaleError as err:
+        return None, Weighing(configured=False, problem=str(err))
+    return watch, Weighing(configured=True)
 
 
 def make_till(lane: Lane, cursor_blink: bool = True) -> TillApp:
@@ -109,20 +140,10 @@ class TillApp(App[None]):
         self.payments: list[Tender] = []  # entered for the cart on screen, not confirmed yet
         self.last_sale: Sale | None = None
         self._printing = threading.Lock()  # one print run at a time
-        try:  # a printer setting that cannot work must not stop the selling: no printer then
-            self.can_print = lane.printer.configured
-            if self.can_print:
-                lane.render(text_receipt("check", [""], self.settings.printer.columns))
-            self.printer_status = _("ready") if self.can_print else _("not configured")
-        except (PrinterError, RenderError) as err:
-            self.can_print = False
-            self.printer_status = str(err)
+        self.can_print, self.printer_status = printer_ready(lane)
         self.printer_failed = False
         self.paper_low = False  # the printer said so at the last receipt
-        self.scale_watch: ScaleWatch | None = None
-        self.weighing = Weighing(configured=False)
-        if self.settings.scale.url != "none":
-            self.weighing = self._watch_scale()
+        self.scale_watch, self.weighing = watch_scale(self, self.settings)
         self.pole: PoleDisplay | None = None  # the customer's pole display, when set up
         if self.settings.display.url != "none":
             from fairpos.display.port import PoleDisplay
@@ -133,18 +154,6 @@ class TillApp(App[None]):
         self.sync_summary: OutboxSummary | None = None
         self.sync_seconds: float = SYNC_SECONDS
         self.set_keymap(self.settings.keys)
-
-    def _watch_scale(self) -> Weighing:
-        from fairpos.scale.port import Scale, ScaleError, ScaleWatch
-
-        try:
-            self.scale_watch = ScaleWatch(
-                Scale(self.settings.scale),
-                lambda reading, accepted: self.post_message(ScaleReading(reading, accepted)),
-                lambda which, ok: self.post_message(ScaleCommanded(which, ok)))
-        except ScaleError as err:
-            return Weighing(configured=False, problem=str(err))
-        return Weighing(configured=True)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if isinstance(event.widget, Input):

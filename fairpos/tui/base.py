@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol, cast
 
@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
 
 from fairpos.cart import Cart
-from fairpos.catalog import Catalog
-from fairpos.i18n import N_, _
+from fairpos.catalog import Catalog, Product
+from fairpos.i18n import N_, _, active
 from fairpos.journal import ShiftInfo
 from fairpos.lane import Lane
 from fairpos.money import Money, Rates
@@ -99,6 +100,15 @@ class TillScreen(Screen[Any]):
 
     def devices_changed(self) -> None:
         """The printer, scale or sync slot changed; screens that show them redraw them."""
+
+
+def list_products(results: OptionList, found: Sequence[Product]) -> None:
+    """The products a name typed finds, to pick with ↑↓ and Enter (hidden when none)."""
+    results.clear_options()
+    results.add_options([Option(f"{p.plu} {p.name(active())}", id=p.plu) for p in found])
+    results.display = bool(found)
+    if found:
+        results.highlighted = 0
 
 
 class CountsByPiece(TillScreen):

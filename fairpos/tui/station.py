@@ -22,7 +22,6 @@ from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
-from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from fairpos.cart import line_amount
@@ -32,18 +31,14 @@ from fairpos.errors import FairposError
 from fairpos.i18n import N_, _, active, format_grams, format_money
 from fairpos.lane import Lane
 from fairpos.money import Money, Rates
-from fairpos.printer.connection import PrinterError
-from fairpos.printer.layout import text_receipt
-from fairpos.printer.render import RenderError
 from fairpos.quantity import parse_quantity
-from fairpos.scale.weighing import Weighing
 from fairpos.station import WeighedLabel
-from fairpos.tui.app import SCALE_COMMANDS
-from fairpos.tui.base import TillScreen
+from fairpos.tui.app import SCALE_COMMANDS, printer_ready, watch_scale
+from fairpos.tui.base import TillScreen, list_products
 from fairpos.tui.messages import PrinterChanged, Refused, ScaleCommanded, ScaleReading
 
 if TYPE_CHECKING:
-    from fairpos.scale.port import ScaleWatch
+    pass
 
 SHOWN_LABELS = 200  # the newest labels listed on screen
 # a weight typed by hand: 1.250, 1,25, 850g, 2kg (digits alone are a PLU)
@@ -141,8 +136,12 @@ class StationScreen(TillScreen):
         reading = weighing.reading
         grams = reading.grams if reading is not None else None
         shown = format_grams(grams, active()) if grams is not None else "—"
-        state = (weighing.state().replace(_("already on the sale"), _("label printed"))
-                 if weighing.configured else _("no scale: type the weight"))
+        if not weighing.configured:
+            state = _("no scale: type the weight")
+        elif weighing.accepted is not None and weighing.used:
+            state = _("label printed")  # (what the till calls "already on the sale")
+        else:
+            state = weighing.state()
         weight = self.query_one("#weight", Static)
         weight.update(f"[b]{shown}[/b]\n{state}")
         weight.set_class(weighing.moving, "moving")
@@ -177,13 +176,8 @@ class StationScreen(TillScreen):
         catalog = self.station.catalog
         if catalog is not None and any(c.isalpha() for c in text) and \
                 catalog.price_class(text) is None:
-            found = [p for p in catalog.search(text, limit=24) if p.unit == "kg"][:12]
-            results.clear_options()
-            results.add_options([Option(f"{p.plu} {p.name(active())}", id=p.plu)
-                                 for p in found])
-            results.display = bool(found)
-            if found:
-                results.highlighted = 0
+            list_products(results, [p for p in catalog.search(text, limit=24)
+                                    if p.unit == "kg"][:12])
         else:
             results.display = False
 
@@ -338,31 +332,8 @@ class StationApp(App[None]):
         self.catalog: Catalog | None = None
         self.rates = Rates(self.settings.money.currency, {})
         self._printing = threading.Lock()
-        self.printer_status = _("not configured")
-        self.can_print = False
-        try:
-            if lane.printer.configured:
-                lane.render(text_receipt("check", [""], self.settings.printer.columns))
-                self.can_print = True
-                self.printer_status = _("ready")
-        except (PrinterError, RenderError) as err:
-            self.printer_status = str(err)
-        self.scale_watch: ScaleWatch | None = None
-        self.weighing = Weighing(configured=False)
-        if self.settings.scale.url != "none":
-            self.weighing = self._watch_scale()
-
-    def _watch_scale(self) -> Weighing:
-        from fairpos.scale.port import Scale, ScaleError, ScaleWatch
-
-        try:
-            self.scale_watch = ScaleWatch(
-                Scale(self.settings.scale),
-                lambda reading, accepted: self.post_message(ScaleReading(reading, accepted)),
-                lambda which, ok: self.post_message(ScaleCommanded(which, ok)))
-        except ScaleError as err:
-            return Weighing(configured=False, problem=str(err))
-        return Weighing(configured=True)
+        self.can_print, self.printer_status = printer_ready(lane)
+        self.scale_watch, self.weighing = watch_scale(self, self.settings)
 
     @property
     def screen_of_station(self) -> StationScreen | None:

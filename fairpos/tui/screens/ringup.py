@@ -13,7 +13,6 @@ from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
-from textual.widgets.option_list import Option
 
 from fairpos.cart import Cart, Line
 from fairpos.catalog import Catalog, Product
@@ -33,7 +32,7 @@ from fairpos.journal import HeldSale
 from fairpos.money import Money
 from fairpos.quantity import Quantity, parse_quantity
 from fairpos.sale import Sale
-from fairpos.tui.base import TillScreen
+from fairpos.tui.base import TillScreen, list_products
 from fairpos.tui.messages import CartChanged, HeldListed, Refused, SaleHeld
 
 
@@ -345,13 +344,7 @@ class RingUpScreen(TillScreen):
         catalog = self.till.catalog
         if (self.pending is None and catalog is not None and "*" not in text
                 and any(c.isalpha() for c in text) and catalog.price_class(text) is None):
-            found = catalog.search(text, limit=12)
-            results.clear_options()
-            results.add_options([Option(f"{p.plu} {p.name(active())}", id=p.plu)
-                                 for p in found])
-            results.display = bool(found)
-            if found:
-                results.highlighted = 0
+            list_products(results, catalog.search(text, limit=12))
         else:
             results.display = False
 
