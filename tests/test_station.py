@@ -310,3 +310,24 @@ def test_station_help_names_its_commands(station: LaneDir) -> None:
     text = station.run("station", "--help").stdout
     assert "label" in text and "report" in text
 
+
+
+async def test_a_label_refused_leaves_the_bag_to_weigh_again(station: LaneDir,
+                                                             tmp_path: Path) -> None:
+    """The printer profile draws no barcodes: nothing is written, and the same bag's weight
+    is taken again once the setting is mended — it is not "already labelled"."""
+    scale = FakeScale("sics", grams=1250, link=tmp_path / "ttyUSB0")
+    try:
+        app = station_app(station.path, FAIRPOS_SCALE__URL=str(scale.link),
+                          FAIRPOS_PRINTER__URL=f"tcp://127.0.0.1:{free_port()}",
+                          FAIRPOS_PRINTER__PROFILE="POS-5890", **SICS)
+        async with app.run_test(size=(110, 30)) as pilot:
+            await settle(pilot)
+            await type_in(pilot, "101", "enter")
+            await until(pilot, lambda: app.weighing.ready)
+            await type_in(pilot, "", "f1")
+            await until(pilot, lambda: "cannot print barcodes" in message(pilot))
+            assert app.weighing.ready  # the bag can be labelled once the printer can
+    finally:
+        scale.unplug()
+    assert rows(station.path, "SELECT COUNT(*) FROM labels") == [(0,)]

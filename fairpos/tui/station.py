@@ -388,6 +388,8 @@ class StationApp(App[None]):
         try:
             label, job = self.lane.label(product, grams, frame)
         except FairposError as err:
+            if frame is not None:  # no label came of this bag: F1 may take its weight again
+                self.call_from_thread(setattr, self.weighing, "used", False)
             self.post_message(Refused(str(err)))
             return
         screen = self.screen_of_station
