@@ -245,7 +245,7 @@ async def test_a_restarted_station_lists_the_labels_of_the_day(station: LaneDir)
         await settle(pilot)
         table: Any = app.screen.query_one("#labels")
         assert table.row_count == 2
-        assert [table.get_row_at(n)[2] for n in range(2)] == ["0.500 kg", "0.700 kg"]
+        assert [table.get_row_at(n)[1] for n in range(2)] == ["0.500 kg", "0.700 kg"]
 
 
 # -- the command line ---------------------------------------------------------------------------

@@ -96,7 +96,8 @@ class StationScreen(TillScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#labels", DataTable)
-        table.add_columns(_("Time"), _("Product"), _("Weight"), _("Amount"), _("Code"))
+        # (the product last: a long name is what may be cut, never the code)
+        table.add_columns(_("Time"), _("Weight"), _("Amount"), _("Code"), _("Product"))
         self.query_one("#results", OptionList).display = False
         self.query_one("#entry", Input).focus()
         self.refresh_all()
@@ -285,8 +286,8 @@ class StationScreen(TillScreen):
         """One more label in the list, the newest last (and in view)."""
         language = active()
         table = self.query_one("#labels", DataTable)
-        table.add_row(at, name, format_grams(grams, language), format_money(amount, language),
-                      code)
+        table.add_row(at, format_grams(grams, language), format_money(amount, language), code,
+                      name)
         while table.row_count > SHOWN_LABELS:
             table.remove_row(table.coordinate_to_cell_key(Coordinate(0, 0)).row_key)
         table.move_cursor(row=table.row_count - 1)
