@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.station_labels
 	$(BIN)/python -m benchmarks.scale_weight
 	$(BIN)/python -m benchmarks.sync
+	$(BIN)/python -m benchmarks.fair_day --json benchmarks/out/fair_day.json
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)

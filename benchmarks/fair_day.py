@@ -452,6 +452,13 @@ def run_day(folder: Path, plans: list[LanePlan], centre_db: str, *, bare: bool =
                                                                     matched_at - day_started), 1),
             "seen": seen,
         })
+        report = result["report"]
+        result["lines"] = sum(len(sale.items) for plan in plans for sale in plan.sales)
+        result["kilos"] = round(sum(row["grams"] for key in ("products", "price_classes")
+                                    for row in report.get(key, [])) / 1000, 1)
+        result["totals"] = report["totals"]
+        result["tenders"] = {f"{row['method']}:{row['currency']}": row["amount"]
+                             for row in report["tenders"]}
         if till is not None:
             result["till"] = {"keys": len(till.keys_ms), "draft_came_back": till.came_back,
                               **quantiles("key_to_screen_ms", till.keys_ms)}
@@ -557,7 +564,20 @@ def table(result: dict[str, Any]) -> str:
              f"  wall {result['wall_seconds']} s (selling {result['selling_seconds']} s), "
              f"reconciled {result['reconcile_after_last_fault_seconds']} s after the last "
              f"fault healed, {result['sync_entries_per_second']} entries/s to the centre",
-             f"  faults: {', '.join(result['faults'])}"]
+             f"  faults: {', '.join(result['faults'])}",
+             f"  lines {result['lines']:,}, kilos {result['kilos']:,}, totals "
+             + ", ".join(f"{cur} {minor / 100:,.2f}" for cur, minor in result["totals"].items()),
+             "  tenders " + ", ".join(f"{key} {minor / 100:,.2f}"
+                                      for key, minor in result["tenders"].items())]
+    if "till" in result and "bare" in result:
+        till, bare = result["till"], result["bare"]
+        ratio = till["key_to_screen_ms_p99"] / max(0.1, bare["key_to_screen_ms_p99"])
+        lines.append(f"  key to screen during the day: till median "
+                     f"{till['key_to_screen_ms_median']} ms p99 {till['key_to_screen_ms_p99']} ms"
+                     f" ({till['keys']} keys); bare Textual app median "
+                     f"{bare['key_to_screen_ms_median']} ms p99 {bare['key_to_screen_ms_p99']} ms"
+                     f" ({bare['keys']} keys); p99 ratio {ratio:.2f}x;"
+                     f" the sale on screen came back after the kill: {till['draft_came_back']}")
     for problem in result["problems"]:
         lines.append(f"  PROBLEM {problem}")
     return "\n".join(lines)
@@ -588,6 +608,7 @@ def main() -> None:
                 server.remove()
     print(table(result))
     if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1, default=str))
     sys.exit(1 if result["problems"] or result["lost"] or result["duplicated"] else 0)
 
