@@ -137,3 +137,14 @@ async def test_the_till_says_when_its_clock_is_far_from_the_ledgers(tmp_path: Pa
     assert "At the last sync, this lane's clock was 48 h ahead of the ledger's" in status
     spanish = lane.run("sync-status", lang="es").stdout
     assert "48 h adelantado respecto del libro central" in spanish
+
+
+async def test_news_of_a_device_that_comes_after_the_till_quit_is_let_go(tmp_path: Path) -> None:
+    """A sync status (or a printer's, a scale's) may arrive while the till is quitting, its
+    screens gone: it is let go, not raised."""
+    lane = open_lane(tmp_path / "lane", "LATE01")
+    app = make_till(lane.path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+    assert not app.screen_stack
+    app._devices_changed()  # the late news: nothing to show it on, nothing raised

@@ -427,6 +427,8 @@ class TillApp(App[None]):
             self.print_queue()
 
     def _devices_changed(self) -> None:
+        if not self.screen_stack:  # quitting: a device's late news has no screen to go to
+            return
         screen = self.screen
         if isinstance(screen, TillScreen):
             screen.devices_changed()
