@@ -242,8 +242,8 @@ def set_up_lane(folder: Path, plan: LanePlan, centre: LedgerServer, site: Site) 
 
 
 def publish(path: Path, centre_db: str) -> None:
-    subprocess.run([sys.executable, "-m", "fairpos", "--lang", "en", "ledger", "publish",
-                    str(path), "--db", centre_db], check=True, capture_output=True)
+    """``fairpos ledger publish PATH --db CENTRE``, in this process (a start the less)."""
+    LaneDir(path.parent).run("ledger", "publish", str(path), "--db", centre_db)
 
 
 def midday(folder: Path, centre_db: str) -> None:

@@ -15,7 +15,7 @@ from tests.conftest import LaneDir
 
 def test_a_short_fair_day_loses_nothing_and_every_figure_agrees(tmp_path: Path,
                                                                 postgres: Any) -> None:
-    plans = fair_day(sites=2, lanes=2, sales=10, till_sales=3)
+    plans = fair_day(sites=2, lanes=2, sales=8, till_sales=3)
     result = run_day(tmp_path, plans, postgres.create(), log=lambda _line: None)
     assert result["problems"] == []
     assert (result["lost"], result["duplicated"]) == (0, 0)
