@@ -35,7 +35,7 @@ from fairpos.scale.port import Scale
 from fairpos.station import weigh
 from fairpos.sync.loop import SyncStatus
 from fairpos.sync.worker import SyncProcess
-from fairpos.tenders import Tender, make_change_tender, make_tender, settle
+from fairpos.tenders import ALLOWED_REFERENCES, Tender, make_change_tender, make_tender, settle
 from tests.fake_printer import ONLINE, PAPER_OUT, FakePrinter
 from tests.fake_scale import FakeScale
 
@@ -177,12 +177,9 @@ class HeadlessLane:
                 step = Decimal(5 if payment.currency == "USD" else 500)
                 whole = (Decimal(amount) / 100 / step).to_integral_value(ROUND_CEILING) * step
                 amount = int(whole * 100)
-            ref = {} if payment.method in ("cash",) else {
-                **reference, "ref": f"{self.plan.seed % 10_000:04d}{self.seen.sales:05d}{n}"}
-            if payment.method == "biopago":
-                ref = {"ref": ref["ref"], "bank": "0102"}
-            if payment.method == "card":
-                ref = {"ref": ref["ref"]}
+            number = {**reference, "ref": f"{self.plan.seed % 10_000:04d}{self.seen.sales:05d}{n}"}
+            ref = {key: value for key, value in number.items()  # what the method carries
+                   if key in ALLOWED_REFERENCES.get(payment.method, ())}
             tenders.append(make_tender(payment.method, Money(amount, payment.currency), ref,
                                        accepted=settings.accepted_currencies))
         settlement = settle(cart.total, tenders, rates, sale.change_currency)
