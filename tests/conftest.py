@@ -22,6 +22,19 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """(Once, in the process that runs or hands out the tests) compile the project's modules,
+    as installing a package does. The tests start hundreds of ``fairpos`` processes (ledgers,
+    sync processes, tills, crash workers); where Python is told not to write bytecode
+    (PYTHONDONTWRITEBYTECODE, common in containers) each of them would otherwise compile every
+    module it imports, every time."""
+    if hasattr(config, "workerinput"):
+        return
+    from benchmarks.terminal import compile_sources
+
+    compile_sources("fairpos", "tests", "benchmarks")
+
+
 @pytest.fixture(autouse=True)
 def quick_pilot(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pilot sleeps 20 ms twice after every key to see whether the app went idle; a till

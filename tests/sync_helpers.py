@@ -23,6 +23,7 @@ from fairpos.money import Money
 from fairpos.quantity import Quantity
 from fairpos.settings import Settings, parse_settings
 from fairpos.tenders import Tender
+from tests import web
 from tests.conftest import FIXTURES, ROOT, LaneDir, open_lane
 from tests.fake_printer import free_port
 
@@ -73,7 +74,7 @@ class LedgerServer:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.url}/v1/health", timeout=1,
+                if web.get(f"{self.url}/v1/health", timeout=1,
                              verify=False).status_code == 200:  # (any certificate, here)
                     return
             except httpx.HTTPError:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from fairpos.sync.wire import canonical
+from tests import web
 from tests.conftest import LaneDir, wait_until
 from tests.fault_proxy import FaultProxy
 from tests.sync_helpers import (
@@ -82,7 +83,7 @@ class Site:
         """A page of ``ledger`` as its admin sees it (each ledger has its own admins)."""
         with ledger.store() as store:
             token = store.admin_token()
-        reply = httpx.get(ledger.url + path, timeout=30,
+        reply = web.get(ledger.url + path, timeout=30,
                           headers={"Authorization": f"Bearer {token}"})
         assert reply.status_code == 200, reply.text
         return reply.text
@@ -196,7 +197,7 @@ def test_the_centre_takes_a_hubs_batch_only_for_its_own_fairs_lanes(site: Site) 
 
     def relayed(lane: LaneDir) -> httpx.Response:
         device = lane.path.name
-        return httpx.post(f"{site.centre.url}/v1/sales/batch", timeout=30, content=gzip.compress(
+        return web.post(f"{site.centre.url}/v1/sales/batch", timeout=30, content=gzip.compress(
             canonical({"device_id": device, "sales": payloads(lane)})), headers={
             "Authorization": f"Bearer {site.hub_token}", "Content-Encoding": "gzip",
             "Content-Type": "application/json"})
@@ -209,10 +210,10 @@ def test_the_centre_takes_a_hubs_batch_only_for_its_own_fairs_lanes(site: Site) 
     taken = relayed(ours)
     assert taken.status_code == 200
     assert len(taken.json()["accepted"]) == 2
-    listed = httpx.get(f"{site.centre.url}/v1/hub/lanes", timeout=30,
+    listed = web.get(f"{site.centre.url}/v1/hub/lanes", timeout=30,
                        headers={"Authorization": f"Bearer {site.hub_token}"}).json()
     assert [lane["device_id"] for lane in listed["lanes"]] == ["OURS01"]
-    assert httpx.get(f"{site.centre.url}/v1/hub/lanes", timeout=30, headers={
+    assert web.get(f"{site.centre.url}/v1/hub/lanes", timeout=30, headers={
         "Authorization": f"Bearer {token}"}).status_code == 403  # a lane is not a hub
 
 

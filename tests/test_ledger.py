@@ -17,6 +17,7 @@ import pytest
 from fairpos.journal import DiskError
 from fairpos.ledger.store import open_ledger
 from fairpos.sync.wire import canonical
+from tests import web
 from tests.conftest import FIXTURES, STORES, LaneDir, ledger_db
 from tests.sync_helpers import LedgerServer, connect, payloads, stall
 
@@ -54,7 +55,7 @@ def post(server: LedgerServer, token: str | None, body: Any, *, gzipped: bool = 
         headers["Content-Encoding"] = "gzip"
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    return httpx.post(f"{server.url}/v1/sales/batch", content=data, headers=headers, timeout=10)
+    return web.post(f"{server.url}/v1/sales/batch", content=data, headers=headers, timeout=10)
 
 
 def ledger_rows(server: LedgerServer, table: str = "sales") -> list[tuple[Any, ...]]:
@@ -110,7 +111,7 @@ def test_tokens(server: LedgerServer, lane: LaneDir, tmp_path: Path) -> None:
     assert forged.status_code == 403 and "not device OTHER9" in forged.json()["error"]
     claimed = post(server, token_of(other), {"device_id": device_of(lane), "sales": []})
     assert claimed.status_code == 403
-    state = httpx.get(f"{server.url}/v1/devices/{device_of(lane)}/sync-state",
+    state = web.get(f"{server.url}/v1/devices/{device_of(lane)}/sync-state",
                       headers={"Authorization": f"Bearer {token_of(other)}"})
     assert state.status_code == 403
     assert not [r for r in ledger_rows(server) if r[1] == device_of(lane)]
@@ -120,11 +121,11 @@ def test_bad_bodies_write_nothing(server: LedgerServer, lane: LaneDir) -> None:
     token = token_of(lane)
     before = ledger_rows(server)
     bomb = gzip.compress(b"[" + b" " * 40_000_000 + b"]")  # 40 MB of JSON in ~40 KB
-    reply = httpx.post(f"{server.url}/v1/sales/batch", content=bomb, timeout=30,
+    reply = web.post(f"{server.url}/v1/sales/batch", content=bomb, timeout=30,
                        headers={"Authorization": f"Bearer {token}", "Content-Encoding": "gzip",
                                 "Content-Type": "application/json"})
     assert reply.status_code == 413
-    as_text = httpx.post(f"{server.url}/v1/sales/batch", content=canonical({"sales": []}),
+    as_text = web.post(f"{server.url}/v1/sales/batch", content=canonical({"sales": []}),
                          headers={"Authorization": f"Bearer {token}",
                                   "Content-Type": "text/plain"})
     assert as_text.status_code == 415
@@ -155,12 +156,12 @@ def test_a_sale_that_does_not_add_up_is_rejected_and_the_rest_accepted(
     assert "do not pay the total" in reasons[sales[3]["id"]]
     assert reasons[sales[4]["id"]] == "unknown catalog version 99"
     assert reply["max_contiguous_seq"] == 1
-    state = httpx.get(f"{server.url}/v1/devices/{device_of(lane)}/sync-state",
+    state = web.get(f"{server.url}/v1/devices/{device_of(lane)}/sync-state",
                       headers={"Authorization": f"Bearer {token_of(lane)}"}).json()
     assert state["missing_seqs"] == [2] and state["quarantined"] == 6
     from fairpos.sync.wire import DayFigures
 
-    close = httpx.post(f"{server.url}/v1/devices/{device_of(lane)}/day-close",
+    close = web.post(f"{server.url}/v1/devices/{device_of(lane)}/day-close",
                        json=DayFigures.of(sales[0]["business_date"], sales).to_json(),
                        headers={"Authorization": f"Bearer {token_of(lane)}"}).json()
     assert close["result"] == "mismatch" and close["missing"] == []  # all in quarantine
@@ -214,15 +215,15 @@ def test_a_failure_inside_a_batch_rolls_the_whole_batch_back(
 
 def test_catalog_and_rates_with_etags(server: LedgerServer, lane: LaneDir) -> None:
     auth = {"Authorization": f"Bearer {token_of(lane)}"}
-    catalog = httpx.get(f"{server.url}/v1/catalog", headers=auth)
+    catalog = web.get(f"{server.url}/v1/catalog", headers=auth)
     assert catalog.status_code == 200 and catalog.headers["etag"] == '"1"'
     assert catalog.json()["body"] == (FIXTURES / "feria-catalog.csv").read_text()
-    again = httpx.get(f"{server.url}/v1/catalog", headers={**auth, "If-None-Match": '"1"'})
+    again = web.get(f"{server.url}/v1/catalog", headers={**auth, "If-None-Match": '"1"'})
     assert again.status_code == 304 and again.content == b""
-    rates = httpx.get(f"{server.url}/v1/rates", headers=auth).json()
+    rates = web.get(f"{server.url}/v1/rates", headers=auth).json()
     assert rates["rates"][-1] == {"base": "USD", "quote": "VES", "value": "414.04",
                                   "effective": "2026-02-26"}
-    assert httpx.get(f"{server.url}/v1/rates").status_code == 401
+    assert web.get(f"{server.url}/v1/rates").status_code == 401
 
 
 def test_day_close_match_pending_and_mismatch(server: LedgerServer, lane: LaneDir) -> None:
@@ -234,14 +235,14 @@ def test_day_close_match_pending_and_mismatch(server: LedgerServer, lane: LaneDi
 
     figures = DayFigures.of(sales[0]["business_date"], sales).to_json()
     url = f"{server.url}/v1/devices/{device}/day-close"
-    pending = httpx.post(url, json=figures, headers=auth).json()
+    pending = web.post(url, json=figures, headers=auth).json()
     assert pending["result"] == "pending" and pending["missing"] == [f"{device}-000003"]
     post(server, token_of(lane), {"sales": sales})
-    assert httpx.post(url, json=figures, headers=auth).json()["result"] == "match"
+    assert web.post(url, json=figures, headers=auth).json()["result"] == "match"
     wrong = {**figures, "totals": {"USD": figures["totals"]["USD"] + 1}}
-    assert httpx.post(url, json=wrong, headers=auth).json()["result"] == "mismatch"
-    assert httpx.post(url, content=b"nope", headers=auth).status_code == 415
-    assert httpx.post(url, content=b"nope", headers={
+    assert web.post(url, json=wrong, headers=auth).json()["result"] == "mismatch"
+    assert web.post(url, content=b"nope", headers=auth).status_code == 415
+    assert web.post(url, content=b"nope", headers={
         **auth, "Content-Type": "application/json"}).status_code == 400
 
 
@@ -249,9 +250,9 @@ def test_pages_need_an_admin_token_and_export_csv(server: LedgerServer, lane: La
     sales = payloads(lane)
     post(server, token_of(lane), {"sales": sales})
     day = sales[0]["business_date"]
-    assert httpx.get(f"{server.url}/").status_code == 401
-    assert httpx.get(f"{server.url}/day/{day}/tenders.csv").status_code == 401
-    assert httpx.post(f"{server.url}/login", data={"token": "nope"}).status_code == 401
+    assert web.get(f"{server.url}/").status_code == 401
+    assert web.get(f"{server.url}/day/{day}/tenders.csv").status_code == 401
+    assert web.post(f"{server.url}/login", data={"token": "nope"}).status_code == 401
     with server.store() as ledger:
         admin = ledger.admin_token()
     with httpx.Client(base_url=server.url) as browser:
@@ -274,7 +275,7 @@ def test_pages_need_an_admin_token_and_export_csv(server: LedgerServer, lane: La
         assert 'filename="all-fairs-' + day + '-tenders.csv"' in \
             tenders.headers["content-disposition"]
         assert browser.get(f"/day/{day}/nothing.csv").status_code == 404
-    bearer = httpx.get(f"{server.url}/", headers={"Authorization": f"Bearer {admin}"})
+    bearer = web.get(f"{server.url}/", headers={"Authorization": f"Bearer {admin}"})
     assert bearer.status_code == 200
 
 
@@ -299,7 +300,7 @@ def test_csv_opens_right_in_a_spreadsheet_in_either_language(
         report = ledger.report(day, "Feria Centro")
         devices = ledger.devices()
     auth = {"Authorization": f"Bearer {admin}"}
-    got = httpx.get(f"{server.url}/day/{day}/products.csv", params={"fair": "Feria Centro"},
+    got = web.get(f"{server.url}/day/{day}/products.csv", params={"fair": "Feria Centro"},
                     headers=auth)
     assert got.content.startswith("\ufeff".encode())  # (UTF-8 with BOM)
     assert f'filename="feria-centro-{day}-products.csv"' in got.headers["content-disposition"]
@@ -309,10 +310,10 @@ def test_csv_opens_right_in_a_spreadsheet_in_either_language(
         (p["code"], Decimal(p["grams"]) / 1000, Decimal(p["amount"]) / 100)
         for p in report["products"])  # the ledger's numbers, in kilos and dollars
     assert any(r[1] == "'=HYPERLINK(\"http://x\",\"Champiñón\")" for r in rows)  # inert
-    sync = httpx.get(f"{server.url}/day/{day}/sync.csv", params={"fair": "Feria Centro"},
+    sync = web.get(f"{server.url}/day/{day}/sync.csv", params={"fair": "Feria Centro"},
                      headers=auth).content.decode("utf-8-sig")
     assert "Feria Oeste" not in sync and device_of(lane) in sync
-    assert "Feria Oeste" in httpx.get(f"{server.url}/day/{day}/sync.csv",
+    assert "Feria Oeste" in web.get(f"{server.url}/day/{day}/sync.csv",
                                       headers=auth).content.decode("utf-8-sig")
     i18n.use("es")
     try:  # a Spanish spreadsheet: ";" between cells, "," before the decimals
@@ -456,15 +457,15 @@ def test_a_review_is_refused_without_an_admin_an_empty_note_or_an_entry(
         [held] = ledger.quarantine_page(device=device_of(lane))[0]
     url = f"{server.url}/quarantine/{held['id']}/review"
     auth = {"Authorization": f"Bearer {admin}"}
-    assert httpx.post(url, data={"note": "seen"}).status_code == 401
-    empty = httpx.post(url, data={"note": "  "}, headers=auth)
+    assert web.post(url, data={"note": "seen"}).status_code == 401
+    empty = web.post(url, data={"note": "  "}, headers=auth)
     assert empty.status_code == 400 and empty.json()["error"] == "the note is empty"
-    unknown = httpx.post(f"{server.url}/quarantine/999999/review", data={"note": "x"},
+    unknown = web.post(f"{server.url}/quarantine/999999/review", data={"note": "x"},
                          headers=auth)
     assert unknown.status_code == 400 and "no entry #999999" in unknown.json()["error"]
     with server.store() as ledger:  # nothing was noted
         assert ledger.quarantine_page(device=device_of(lane))[1] == 1
-    elsewhere = httpx.post(url, data={"note": "seen", "back": "https://elsewhere.example/"},
+    elsewhere = web.post(url, data={"note": "seen", "back": "https://elsewhere.example/"},
                            headers=auth)
     assert elsewhere.status_code == 303 and elsewhere.headers["location"] == "/quarantine"
     with server.store() as ledger:
@@ -527,7 +528,7 @@ def test_a_client_that_hangs_up_mid_body_leaves_no_traceback(tmp_path: Path) -> 
                              b"Authorization: Bearer " + token.encode() + b"\r\n"
                              b"Content-Type: application/json\r\n"
                              b"Content-Length: 100000\r\n\r\n{\"sales\": [")
-        assert httpx.get(f"{server.url}/v1/health").status_code == 200  # still serving
+        assert web.get(f"{server.url}/v1/health").status_code == 200  # still serving
     finally:
         server.stop()
     text = log.read_text()

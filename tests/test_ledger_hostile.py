@@ -33,6 +33,7 @@ from fairpos.cart import line_amount
 from fairpos.ledger.store import open_ledger
 from fairpos.sync.schema import BIDI, check_entry, read_entry
 from fairpos.sync.wire import canonical, too_deep
+from tests import web
 from tests.conftest import STORES, LaneDir, ledger_db, wait_until
 from tests.sync_helpers import LedgerServer, _Opened, connect, payloads, stall
 
@@ -66,7 +67,7 @@ class Lane:
             headers["Content-Encoding"] = "gzip"
         if token is not None:
             headers["Authorization"] = f"Bearer {self.token if token == 'own' else token}"
-        return httpx.post(self.server.url + path, content=data, headers=headers, timeout=30)
+        return web.post(self.server.url + path, content=data, headers=headers, timeout=30)
 
     def batch(self, *sales: Any) -> dict[str, Any]:
         reply = self.post({"device_id": self.device, "sales": list(sales)})
@@ -117,7 +118,7 @@ def test_a_huge_sequence_number_is_refused_and_the_pages_stay_small(lane: Lane) 
     gap = lane.fresh()  # within the window: stored, the gap listed in bounded form
     gap["id"], gap["seq"] = f"{lane.device}-{4000:06d}", 4000
     assert lane.batch(gap)["accepted"] == [gap["id"]]
-    state = httpx.get(f"{lane.server.url}/v1/devices/{lane.device}/sync-state",
+    state = web.get(f"{lane.server.url}/v1/devices/{lane.device}/sync-state",
                       headers={"Authorization": f"Bearer {lane.token}"})
     assert state.status_code == 200 and len(state.content) < 100_000
     assert len(state.json()["missing_seqs"]) == 1000
@@ -297,12 +298,12 @@ def test_the_pages_survive_hostile_data(lane: Lane) -> None:
     with lane.server.store() as ledger:
         admin = ledger.admin_token()
     auth = {"Authorization": f"Bearer {admin}"}
-    home = httpx.get(lane.server.url + "/", headers=auth).text
+    home = web.get(lane.server.url + "/", headers=auth).text
     assert home.count('<tr><td data-label="Device">HOST01</td>') == 20  # the newest 20 of them
     assert "more are in the CSV" in home
     assert "overflow-wrap:anywhere" in home
     assert '<td class=t data-label="Reason">volunteer is longer' in home
-    everything = httpx.get(lane.server.url + "/quarantine.csv", headers=auth).text
+    everything = web.get(lane.server.url + "/quarantine.csv", headers=auth).text
     assert everything.count("volunteer is longer than 80") >= 30  # (the CSV has them all)
     day = big["business_date"]
     spanish = subprocess.run(  # the page in Spanish, from the ledger's own renderer
@@ -315,9 +316,9 @@ def test_the_pages_survive_hostile_data(lane: Lane) -> None:
          "l.quarantined(newest=20), l.quarantine_count()))",
          str(lane.server.db), day], capture_output=True, text=True, timeout=60, check=True)
     assert "1.234.560,00" in spanish.stdout  # the big sale, the Spanish way
-    english = httpx.get(f"{lane.server.url}/day/{day}", headers=auth).text
+    english = web.get(f"{lane.server.url}/day/{day}", headers=auth).text
     assert "1,234,560.00" in english
-    csv = httpx.get(f"{lane.server.url}/day/{day}/quarantine.csv", headers=auth).text
+    csv = web.get(f"{lane.server.url}/day/{day}/quarantine.csv", headers=auth).text
     assert csv.count("HOST01") >= 30  # the CSV has them all
 
 
@@ -380,7 +381,7 @@ def test_a_client_that_goes_away_leaves_no_traceback(tmp_path: Path) -> None:
         slow.sendall(b"GET /v1/health HTTP/1.1\r\n")
         wait_until(lambda: closed_by_the_ledger(slow), "a slow client cut off")
         slow.close()
-        assert httpx.get(f"{ledger.url}/v1/health").status_code == 200
+        assert web.get(f"{ledger.url}/v1/health").status_code == 200
     finally:
         ledger.stop()
     assert "Traceback" not in log.read_text()
@@ -447,7 +448,7 @@ def test_the_auth_matrix(lane: Lane, credentials: dict[str, dict[str, str]]) -> 
                 body = json.dumps({"device_id": lane.device, "sales": [lane.fresh()]})
             elif path.endswith("day-close"):
                 body = json.dumps({"business_date": day, "max_seq": 1})
-            status = httpx.request(method, lane.server.url + path, headers=headers,
+            status = web.request(method, lane.server.url + path, headers=headers,
                                    content=body, timeout=30).status_code
             seen[(method, template, caller)] = status
             if caller in allowed and not (caller == "other lane" and body is not None):

@@ -23,6 +23,7 @@ import pytest
 from fairpos.journal import DB_NAME, Journal
 from fairpos.sync.relay import LedgerClient, push
 from fairpos.sync.wire import canonical
+from tests import web
 from tests.conftest import LaneDir, wait_until
 from tests.postgres import Postgres
 from tests.sync_helpers import (
@@ -41,7 +42,7 @@ def batch_body(device: str, sales: list[dict[str, Any]]) -> bytes:
 
 
 def post(url: str, token: str, body: bytes) -> dict[str, Any]:
-    reply = httpx.post(f"{url}/v1/sales/batch", content=body, timeout=60, headers={
+    reply = web.post(f"{url}/v1/sales/batch", content=body, timeout=60, headers={
         "Authorization": f"Bearer {token}", "Content-Encoding": "gzip",
         "Content-Type": "application/json"})
     assert reply.status_code == 200, reply.text

@@ -12,12 +12,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from fairpos.i18n import format_number
 from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Money
+from tests import web
 from tests.conftest import ROOT
 from tests.sync_helpers import LedgerServer, connect, lane_settings, open_lane, payloads, stall
 
@@ -142,7 +142,7 @@ def test_a_treasurer_reviews_the_quarantine_with_a_note(tmp_path: Path, browser:
         token = connect(lane, server)
         bad, good = payloads(lane)
         bad["volunteer"] = "Ñ" * 81  # one character too many
-        reply = httpx.post(f"{server.url}/v1/sales/batch", json={"sales": [bad, good]},
+        reply = web.post(f"{server.url}/v1/sales/batch", json={"sales": [bad, good]},
                            headers={"Authorization": f"Bearer {token}"})
         assert reply.json()["rejected"][0]["id"] == bad["id"]
         with server.store() as ledger:

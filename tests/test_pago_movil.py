@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 import pytest
 
 from fairpos.ledger.statements import (
@@ -22,6 +21,7 @@ from fairpos.ledger.statements import (
     reconcile,
 )
 from fairpos.ledger.store import open_ledger
+from tests import web
 from tests.conftest import STORES, LaneDir, ledger_db
 from tests.sync_helpers import LedgerServer, connect, open_lane, payloads
 
@@ -150,19 +150,19 @@ def test_a_treasurer_reconciles_a_day_of_pago_movil(tmp_path: Path,
     assert sorted((t.reference, t.amount) for t in listed) == sorted(
         (t["reference"]["ref"], t["amount"]) for t in paid)
     headers = {"Authorization": f"Bearer {admin}"}
-    page = httpx.get(f"{server.url}/pago-movil?from={day}&to={day}", headers=headers,
+    page = web.get(f"{server.url}/pago-movil?from={day}&to={day}", headers=headers,
                      timeout=30).text
     assert "2 matched (1,500.00 VES) · 1 possible · 1 tenders with no statement line " \
            "(300.00 VES) · 1 statement lines with no tender (120.00 VES)" in page
     assert "Unverified at the till: 1 now matched, 0 still without a statement line." in page
-    alone = httpx.get(f"{server.url}/pago-movil/tenders.csv?from={day}&to={day}",
+    alone = web.get(f"{server.url}/pago-movil/tenders.csv?from={day}&to={day}",
                       headers=headers, timeout=30)
     assert alone.headers["content-disposition"] == \
         f'attachment; filename="all-fairs-{day}-{day}-pago-movil-tenders.csv"'
     rows = list(csv.reader(alone.text.lstrip("\ufeff").splitlines()))
     assert rows[0][-3:] == ["Amount (VES)", "Phone", "Verified at the till"]
     assert [(r[5], Decimal(r[6])) for r in rows[1:]] == [("9999", Decimal("300.00"))]
-    assert httpx.get(f"{server.url}/pago-movil?from={day}&to=2020-01-01", headers=headers,
+    assert web.get(f"{server.url}/pago-movil?from={day}&to=2020-01-01", headers=headers,
                      timeout=30).status_code == 404
 
 

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from fairpos import i18n
@@ -18,6 +17,7 @@ from fairpos.sync.schema import Known, read_entry
 from fairpos.sync.shift_entries import read_shift_entry
 from fairpos.sync.wire import canonical
 from fairpos.tenders import BUILTIN_METHODS
+from tests import web
 from tests.sync_helpers import LedgerServer, connect, payloads, stall
 from tests.test_shift_entries import GOOD
 
@@ -111,15 +111,15 @@ def test_the_quarantine_page_in_spanish(tmp_path: Path) -> None:
         token = connect(lane, server)
         bad, good = payloads(lane)
         bad["total"] += 1
-        reply = httpx.post(f"{server.url}/v1/sales/batch", json={"sales": [bad, good]},
+        reply = web.post(f"{server.url}/v1/sales/batch", json={"sales": [bad, good]},
                            headers={"Authorization": f"Bearer {token}"})
         assert reply.json()["rejected"][0]["reason"].startswith("the lines add up to ")
         with server.store() as ledger:
             admin = ledger.admin_token()
-        page = httpx.get(f"{server.url}/quarantine", timeout=30,
+        page = web.get(f"{server.url}/quarantine", timeout=30,
                          headers={"Authorization": f"Bearer {admin}"}).text
         assert "las líneas suman " in page and "the lines add up" not in page
-        home = httpx.get(f"{server.url}/", timeout=30,
+        home = web.get(f"{server.url}/", timeout=30,
                          headers={"Authorization": f"Bearer {admin}"}).text
         assert "1 en cuarentena" in home  # the day at a glance counts it
     finally:

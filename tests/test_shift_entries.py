@@ -20,6 +20,7 @@ from fairpos.sync.relay import LedgerClient, push, shift_to_wire
 from fairpos.sync.schema import Known
 from fairpos.sync.shift_entries import read_shift_entry, shift_wire
 from fairpos.sync.wire import canonical
+from tests import web
 from tests.conftest import STORES, LaneDir, ledger_db
 from tests.fault_proxy import FaultProxy
 from tests.sync_helpers import LedgerServer, connect, lane_settings, stall
@@ -60,7 +61,7 @@ def push_until_settled(lane: LaneDir, url: str, token: str) -> None:
 def admin_page(server: LedgerServer, path: str) -> str:
     with server.store() as ledger:
         token = ledger.admin_token()
-    reply = httpx.get(server.url + path, headers={"Authorization": f"Bearer {token}"},
+    reply = web.get(server.url + path, headers={"Authorization": f"Bearer {token}"},
                       timeout=30)
     assert reply.status_code == 200, reply.text
     return reply.text
@@ -96,7 +97,7 @@ def test_a_short_close_through_a_faulty_link_shows_on_the_day_and_week_pages(
         assert "faltó un billete de 1 y monedas" in page
         week = admin_page(server, f"/week/{day}")
         assert week.count("−1.50 USD") == 2  # per lane, and per volunteer
-        cash_csv = httpx.get(f"{server.url}/day/{day}/cash.csv", timeout=30, headers={
+        cash_csv = web.get(f"{server.url}/day/{day}/cash.csv", timeout=30, headers={
             "Authorization": f"Bearer {server_admin(server)}"}).text
         assert f"{(expected - 150) / 100:.2f},-1.50," in cash_csv
     finally:
@@ -132,7 +133,7 @@ def entries_of(lane: LaneDir) -> list[dict[str, Any]]:
 def post_shifts(server: LedgerServer, token: str, entries: list[Any], raw: bytes | None = None
                 ) -> httpx.Response:
     body = raw if raw is not None else canonical({"shifts": entries})
-    return httpx.post(f"{server.url}/v1/shifts/batch", content=gzip.compress(body), timeout=10,
+    return web.post(f"{server.url}/v1/shifts/batch", content=gzip.compress(body), timeout=10,
                       headers={"Authorization": f"Bearer {token}",
                                "Content-Type": "application/json", "Content-Encoding": "gzip"})
 

@@ -9,13 +9,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from fairpos.ledger.shift_pages import monday_of
 from fairpos.ledger.store import SqlLedger, open_ledger
 from fairpos.sync.shift_entries import shift_wire
 from fairpos.sync.wire import canonical
+from tests import web
 from tests.conftest import FIXTURES, STORES, ledger_db
 from tests.sync_helpers import LedgerServer, connect, open_lane, payloads, ring_days
 
@@ -132,7 +132,7 @@ def test_the_day_shows_each_payment_as_a_share_valued_at_the_days_rate(
     # at the published 414.04 VES a dollar: 1000.00 VES is 241.52… → 2.42 USD
     assert tenders == {("cash", "USD"): 200, ("cash", "VES"): -83, ("card", "VES"): 242,
                        ("pago_movil", "VES"): 242}
-    page = httpx.get(f"{server.url}/day/{day}", timeout=30,
+    page = web.get(f"{server.url}/day/{day}", timeout=30,
                      headers={"Authorization": f"Bearer {admin}"}).text
     assert 'aria-label="Payments as shares of the day (valued in USD at the day&#x27;s ' \
            'rates)"' in page
@@ -183,13 +183,13 @@ def test_the_vouchers_page_and_its_csv(tmp_path: Path, server: LedgerServer) -> 
         admin = ledger.admin_token()
     day = sent[0]["business_date"]
     headers = {"Authorization": f"Bearer {admin}"}
-    page = httpx.get(f"{server.url}/vouchers?from={day}&to={day}", headers=headers,
+    page = web.get(f"{server.url}/vouchers?from={day}&to={day}", headers=headers,
                      timeout=30).text
     value = f'{sent[0]["tenders"][0]["amount"] / 100:,.2f}'
     assert "SNAP token (snap)" in page and f"1 redeemed, {value} USD" in page
-    assert f"/vouchers?from={day}&amp;to={day}" in httpx.get(
+    assert f"/vouchers?from={day}&amp;to={day}" in web.get(
         f"{server.url}/day/{day}", headers=headers, timeout=30).text  # linked from the day
-    got = httpx.get(f"{server.url}/vouchers.csv?from={day}&to={day}", headers=headers,
+    got = web.get(f"{server.url}/vouchers.csv?from={day}&to={day}", headers=headers,
                     timeout=30)
     rows = [r.split(",") for r in got.text.lstrip("\ufeff").splitlines()]
     assert rows == [["Program", "Code", "Date", "Fair", "Lane", "Device", "Redeemed",
@@ -244,8 +244,8 @@ def test_the_home_page_shows_the_newest_days_a_page_at_a_time(tmp_path: Path,
         assert len(ledger.ingest("MANY01", sales).accepted) == 61
         admin = ledger.admin_token()
     headers = {"Authorization": f"Bearer {admin}"}
-    home = httpx.get(f"{server.url}/", headers=headers, timeout=30).text
+    home = web.get(f"{server.url}/", headers=headers, timeout=30).text
     newest, oldest = sales[-1]["business_date"], sales[0]["business_date"]
     assert "1–60 of 61" in home and f">{newest}</a>" in home and f">{oldest}</a>" not in home
-    older = httpx.get(f"{server.url}/?from=60", headers=headers, timeout=30).text
+    older = web.get(f"{server.url}/?from=60", headers=headers, timeout=30).text
     assert "61–61 of 61" in older and f">{oldest}</a>" in older and f">{newest}</a>" not in older

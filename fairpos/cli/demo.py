@@ -85,16 +85,18 @@ def _demo_ledger(lane: Lane) -> subprocess.Popen[bytes] | None:
     process = subprocess.Popen(
         [sys.executable, "-m", "fairpos", "ledger", "serve", "--port", str(port), "--db",
          str(db)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _attempt in range(200):
-        try:
-            if httpx.get(f"{url}/v1/health", timeout=0.5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    else:
-        process.terminate()
-        click.echo(_("The demo ledger did not start; the till works without it."), err=True)
-        return None
+    with httpx.Client(timeout=0.5) as http:  # one client: each new one loads the CA bundle
+        for _attempt in range(200):
+            try:
+                if http.get(f"{url}/v1/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        else:
+            process.terminate()
+            click.echo(_("The demo ledger did not start; the till works without it."),
+                       err=True)
+            return None
     lane.write_settings(with_ledger(lane.settings_path.read_text(encoding="utf-8"), url, token))
     return process
 
