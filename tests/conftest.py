@@ -35,6 +35,12 @@ def pytest_configure(config: pytest.Config) -> None:
     compile_sources("fairpos", "tests", "benchmarks")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: handed out last, one of them would finish alone at the end of
+    the run while the other test processes sit idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def quick_pilot(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pilot sleeps 20 ms twice after every key to see whether the app went idle; a till

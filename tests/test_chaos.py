@@ -149,6 +149,7 @@ def scenario(tmp_path: Path, server: LedgerServer, naive: bool = False, sales: i
     return verdicts, stats, faults
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("store", STORES)
 def test_chaos_nothing_lost_nothing_twice(tmp_path: Path, store: str,
                                           request: pytest.FixtureRequest) -> None:

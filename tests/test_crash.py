@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import LaneDir
 
 KILLS = 60
@@ -45,6 +47,7 @@ def _check_journal(path: Path, reported: set[str]) -> int:
         conn.close()
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_loses_no_confirmed_sale(feria: LaneDir) -> None:
     rng = random.Random(20261123)
     reported: set[str] = set()

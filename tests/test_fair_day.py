@@ -8,11 +8,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from benchmarks.fair_day import receipts, run_day, z_figures
 from benchmarks.workload import catalog_codes, fair_day, sale_plan
 from tests.conftest import LaneDir
 
 
+@pytest.mark.slow
 def test_a_short_fair_day_loses_nothing_and_every_figure_agrees(tmp_path: Path,
                                                                 postgres: Any) -> None:
     plans = fair_day(sites=2, lanes=2, sales=8, till_sales=3)

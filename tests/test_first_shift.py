@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, OptionList
 
 from fairpos.journal import DB_NAME, Journal
@@ -73,6 +74,7 @@ async def overpay_by_card(pilot: object) -> None:
     assert len(app.lane.journal.sales(1)) == before  # nothing was sold
 
 
+@pytest.mark.slow
 async def test_first_shift(tmp_path: Path) -> None:
     lane = make_lane(tmp_path / "lane", device_id="FIRST1")
     lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")

@@ -42,6 +42,7 @@ def assert_journal_balanced(data_dir: Path) -> int:
         store.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
 async def test_random_keys_never_crash_or_unbalance(tmp_path: Path, seed: int) -> None:
     lane = make_lane(tmp_path / "lane")

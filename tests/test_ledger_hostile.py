@@ -606,6 +606,7 @@ def test_an_entry_is_stored_in_the_bytes_the_lane_hashed(name: str, volunteer: s
         assert entry.sale is not None, entry.reason  # (and the checks let it through)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("store", STORES)
 def test_fuzz_the_batch_api(tmp_path: Path, store: str, request: pytest.FixtureRequest) -> None:
     ledger = LedgerServer(ledger_db(store, tmp_path, request))

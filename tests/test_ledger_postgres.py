@@ -231,6 +231,7 @@ def normal(report: dict[str, Any]) -> str:
                        for key, value in report.items()}, sort_keys=True)
 
 
+@pytest.mark.slow
 def test_a_sqlite_ledger_of_100000_sales_moves_to_postgresql(tmp_path: Path,
                                                              postgres: Postgres) -> None:
     """Every table copied, counted, summed and hashed; every report the same after."""

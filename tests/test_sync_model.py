@@ -213,6 +213,7 @@ class SyncModel(RuleBasedStateMachine):
             assert set(acked) <= set(theirs)  # acknowledged ⇒ on the ledger
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("store", STORES)
 def test_stalls_ledger_and_a_lossy_link(templates: list[LaneDir], store: str,
                                         request: pytest.FixtureRequest) -> None:
@@ -342,6 +343,7 @@ def sold(tmp_path_factory: pytest.TempPathFactory) -> list[LaneDir]:
     return [stall(base / f"s{n}", f"MODEL{n}", sales=2, seed=n) for n in range(STALLS)]
 
 
+@pytest.mark.slow
 def test_stalls_a_hub_the_centre_and_two_lossy_links(sold: list[LaneDir]) -> None:
     HubModel.templates = sold
     run = settings(max_examples=15, stateful_step_count=15, deadline=None,

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.conftest import LaneDir
@@ -59,6 +60,7 @@ async def test_sales_reach_the_ledger_while_the_till_sells(tmp_path: Path,
     assert ledger_sums(server.db, "TILL01") == stall_sums(lane) == (6, stall_sums(lane)[1])
 
 
+@pytest.mark.slow
 async def test_a_fortnight_offline_syncs_in_one_go_without_stopping_the_till(
         tmp_path: Path, server: LedgerServer) -> None:
     lane = stall(tmp_path / "stall", "OFF014")
