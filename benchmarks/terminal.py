@@ -22,16 +22,14 @@ from collections.abc import Callable, Sequence
 import pyte
 
 
-def compile_sources(*folders: str) -> None:
-    """Compile the project's modules (default: fairpos's), as installing a package does: a
-    Python told not to write them (PYTHONDONTWRITEBYTECODE) would otherwise compile the till
-    at every start, while the baseline's libraries come compiled."""
+def compile_sources() -> None:
+    """Compile fairpos's modules, as installing a package does: a Python told not to write
+    them (PYTHONDONTWRITEBYTECODE) would otherwise compile the till at every start, while the
+    baseline's libraries come compiled."""
     import compileall
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
-    for folder in folders or ("fairpos",):
-        compileall.compile_dir(root / folder, quiet=1)
+    compileall.compile_dir(Path(__file__).resolve().parent.parent / "fairpos", quiet=1)
 
 
 class Terminal:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -21,18 +23,12 @@ from fairpos.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    """(Once, in the process that runs or hands out the tests) compile the project's modules,
-    as installing a package does. The tests start hundreds of ``fairpos`` processes (ledgers,
-    sync processes, tills, crash workers); where Python is told not to write bytecode
-    (PYTHONDONTWRITEBYTECODE, common in containers) each of them would otherwise compile every
-    module it imports, every time."""
-    if hasattr(config, "workerinput"):
-        return
-    from benchmarks.terminal import compile_sources
-
-    compile_sources("fairpos", "tests", "benchmarks")
+# The tests start hundreds of Python processes (test workers, ledgers, sync processes, tills,
+# crash workers). Where Python is told not to write bytecode (PYTHONDONTWRITEBYTECODE, common in
+# containers), each of them would compile every module it imports, every time, and pytest
+# would rewrite every test module's assertions again in each worker: here they write it once.
+sys.dont_write_bytecode = False
+os.environ["PYTHONDONTWRITEBYTECODE"] = ""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
