@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import sqlite3
@@ -52,21 +53,28 @@ def test_sigkill_at_random_moments_loses_no_confirmed_sale(feria: LaneDir) -> No
     rng = random.Random(20261123)
     reported: set[str] = set()
     killed_mid_stream = 0
+    server = subprocess.Popen([sys.executable, str(WORKER), str(feria.path)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert server.stdin is not None and server.stdout is not None
     for attempt in range(KILLS):
-        proc = subprocess.Popen([sys.executable, str(WORKER), str(feria.path), str(attempt)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                cwd=ROOT)
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready", proc.stderr.read() if proc.stderr \
-            else ""
+        server.stdin.write(f"{attempt}\n")
+        server.stdin.flush()
+        ready = server.stdout.readline().split()
+        assert ready[:1] == ["ready"], (ready, server.stderr.read() if server.stderr else "")
         time.sleep(rng.uniform(0.0, 0.04))
-        proc.send_signal(signal.SIGKILL)
-        out, _err = proc.communicate(timeout=10)
-        assert proc.returncode == -signal.SIGKILL
-        lines = out.split("\n")
-        complete = [line for line in lines[:-1] if line]  # the last piece may be cut short
+        os.kill(int(ready[1]), signal.SIGKILL)
+        lines = []
+        while (raw := server.stdout.readline()) and raw != f"done {ready[1]}\n":
+            lines.append(raw.rstrip("\n"))
+        assert raw, server.stderr.read() if server.stderr else "the server stopped"
+        # the server ends whatever the seller wrote last with a newline of its own: an empty
+        # line after a whole one, or the end of a line the kill cut short — dropped either way
+        complete = lines[:-1]
         reported.update(complete)
         killed_mid_stream += bool(complete)
         count = _check_journal(feria.path / "fairpos.db", reported)
+    server.stdin.close()
+    assert server.wait(timeout=10) == 0
     assert killed_mid_stream >= KILLS // 2  # most kills landed while sales were streaming
     assert count >= len(reported) > KILLS
