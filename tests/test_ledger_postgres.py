@@ -401,3 +401,34 @@ def test_a_database_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
     url = f"postgresql://postgres@127.0.0.1:{free_port()}/ledger"
     said = LaneDir(tmp_path).fail("ledger", "report", "--db", url)
     assert said.startswith("fairpos: cannot open the ledger at ") and "refused" in said
+
+
+def test_the_move_s_proof_sees_one_row_that_differs(tmp_path: Path) -> None:
+    """The figures ``ledger migrate`` compares: the rows as the copy read them give the same
+    figures as reading the table again, and one amount changed changes the sum and the hash."""
+    from fairpos.ledger.move import Tally, columns, figures, rows
+    from fairpos.ledger.store import SqliteLedger
+
+    lane = stall(tmp_path / "s", "PROOF1", sales=5, seed=3)
+    ledgers = []
+    for name in ("one.db", "two.db"):
+        ledger = SqliteLedger(tmp_path / name)
+        enrolment, _token = ledger.enrol("Feria Centro", 1)
+        ledger.claim(enrolment, "PROOF1")
+        ledger.ingest("PROOF1", payloads(lane))
+        ledgers.append(ledger)
+    one, two = ledgers
+    names = columns(one, "sale_tenders")
+    read = Tally()
+    for row in rows(one, f"SELECT {', '.join(names)} FROM sale_tenders"):
+        read.add(tuple(row))
+    assert figures(one, "sale_tenders", names, read) == figures(one, "sale_tenders", names) \
+        == figures(two, "sale_tenders", names)
+    with two.transaction() as conn:
+        conn.execute("DROP TRIGGER IF EXISTS sale_tenders_no_update")
+        conn.execute("UPDATE sale_tenders SET amount = amount + 1 WHERE rowid = 1")
+    mine, theirs = figures(one, "sale_tenders", names), figures(two, "sale_tenders", names)
+    assert mine.rows == theirs.rows
+    assert mine.total != theirs.total and mine.digest != theirs.digest
+    for ledger in ledgers:
+        ledger.close()

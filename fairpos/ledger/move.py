@@ -59,19 +59,32 @@ def rows(ledger: SqlLedger, sql: str) -> Iterator[tuple[Any, ...]]:
         yield from cursor
 
 
-def figures(ledger: SqlLedger, table: str, names: list[str]) -> Figures:
-    """Rows, the sum of its money column, and a hash of every row that does not depend on
-    their order (each row's SHA-256 added up): the engines may sort text differently."""
-    total_hash = 0
-    count = 0
-    for row in rows(ledger, f"SELECT {', '.join(names)} FROM {table}"):
-        count += 1
-        total_hash += int.from_bytes(hashlib.sha256(repr(tuple(row)).encode()).digest())
+class Tally:
+    """Rows counted, and a hash of them that does not depend on their order (each row's
+    SHA-256 added up): the engines may sort text differently."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.hashed = 0
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self.rows += 1
+        self.hashed += int.from_bytes(hashlib.sha256(repr(row).encode()).digest())
+
+
+def figures(ledger: SqlLedger, table: str, names: list[str], tally: Tally | None = None
+            ) -> Figures:
+    """Rows, the sum of its money column, and the hash of every row (``tally``: the rows
+    as they were read already)."""
+    if tally is None:
+        tally = Tally()
+        for row in rows(ledger, f"SELECT {', '.join(names)} FROM {table}"):
+            tally.add(tuple(row))
     total = None
     if table in SUMS:
         total = int(ledger.all(f"SELECT CAST(COALESCE(SUM({SUMS[table]}), 0) AS BIGINT) "
                                f"FROM {table}")[0][0])
-    return Figures(table, count, total, f"{total_hash % 2**256:064x}")
+    return Figures(table, tally.rows, total, f"{tally.hashed % 2**256:064x}")
 
 
 def move(source: SqliteLedger, target: PostgresLedger) -> list[tuple[Figures, Figures]]:
@@ -81,14 +94,17 @@ def move(source: SqliteLedger, target: PostgresLedger) -> list[tuple[Figures, Fi
             target.all("SELECT COUNT(*) FROM sales")[0][0]:
         raise LedgerError("the target already holds a ledger: migrate into an empty database")
     names = {table: columns(source, table) for table, _key in TABLES}
+    copied = {table: Tally() for table, _key in TABLES}  # the source, as it is read once
     with target.transaction() as conn:
         for table, key in TABLES:
             listed = ", ".join(names[table])
             with conn.conn.cursor().copy(f"COPY {table} ({listed}) FROM STDIN") as copy:
                 for row in rows(source, f"SELECT {listed} FROM {table}"):
-                    copy.write_row(tuple(row))
+                    values = tuple(row)
+                    copy.write_row(values)
+                    copied[table].add(values)
             if key is not None:
                 conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{key}'), "
                              f"COALESCE((SELECT MAX({key}) FROM {table}), 0) + 1, false)")
-    return [(figures(source, table, names[table]), figures(target, table, names[table]))
-            for table, _key in TABLES]
+    return [(figures(source, table, names[table], copied[table]),
+             figures(target, table, names[table])) for table, _key in TABLES]
