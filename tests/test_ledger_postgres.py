@@ -11,6 +11,8 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -24,7 +26,7 @@ from fairpos.journal import DB_NAME, Journal
 from fairpos.sync.relay import LedgerClient, push
 from fairpos.sync.wire import canonical
 from tests import web
-from tests.conftest import LaneDir, wait_until
+from tests.conftest import ROOT, LaneDir, wait_until
 from tests.postgres import Postgres
 from tests.sync_helpers import (
     LedgerServer,
@@ -141,7 +143,10 @@ def test_workers_share_one_port_and_the_connections(tmp_path: Path, postgres: Po
         connect(lane, server)
         assert "matched — 60 entries" in lane.run("sync").stdout
         assert ledger_sums(db, "WORK01") == stall_sums(lane)
-        workers = {pid for pid, held in held_sockets(server.port).items() if held["listening"]}
+        assert server.process is not None
+        supervisor = server.process.pid  # (it holds every worker's socket too)
+        workers = {pid for pid, held in held_sockets(server.port).items()
+                   if held["listening"] and pid != supervisor}
         assert len(workers) == 2
         clients = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(40)]
         for client in clients:  # each kept alive after its reply, as a stall's relay does
@@ -155,7 +160,7 @@ def test_workers_share_one_port_and_the_connections(tmp_path: Path, postgres: Po
         victim = max(workers)
         os.kill(victim, signal.SIGKILL)
         wait_until(lambda: len({pid for pid, held in held_sockets(server.port).items()
-                                if held["listening"]} - {victim}) == 2,
+                                if held["listening"]} - {victim, supervisor}) == 2,
                    "a worker started in the dead one's place")
         ring(lane, 5, seed=4)
         assert "matched — 65 entries" in lane.run("sync").stdout
@@ -163,6 +168,39 @@ def test_workers_share_one_port_and_the_connections(tmp_path: Path, postgres: Po
         for client in clients:
             client.close()
         server.stop()
+
+
+def test_stalls_that_connect_while_the_workers_start_are_shared_out(
+        tmp_path: Path, postgres: Postgres) -> None:
+    """A reconnection wave that meets a ledger still starting: the supervisor listens on every
+    worker's socket before any worker runs, so the stalls' connections wait in those sockets
+    and are shared out (they are neither refused nor all taken by the first worker up)."""
+    from tests.fake_printer import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fairpos", "ledger", "serve", "--port", str(port), "--workers",
+         "2", "--db", postgres.create()], cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    clients: list[socket.socket] = []
+    try:
+        wait_until(lambda: held_sockets(port).get(process.pid, {}).get("listening") == 2,
+                   "the supervisor listening on both workers' sockets")
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
+        for client in clients:
+            client.sendall(b"GET /v1/health HTTP/1.1\r\nHost: ledger\r\n\r\n")
+        for client in clients:
+            client.settimeout(60)
+            assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        shared = {pid: held["established"] for pid, held in held_sockets(port).items()
+                  if pid != process.pid and held["established"]}
+        assert len(shared) == 2 and sum(shared.values()) == 20
+        assert min(shared.values()) >= 3, shared
+    finally:
+        for client in clients:
+            client.close()
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def test_a_ledger_will_not_share_its_port(tmp_path: Path, postgres: Postgres) -> None:

@@ -8,12 +8,16 @@ batch again, unchanged, later). The number of connections is capped: past it, ne
 503, which a stall retries.
 
 With ``workers`` above 1 the ledger runs as that many processes on one port; each opens the
-database itself, from the environment (:func:`app_from_env`), and listens on its own socket
+database itself, from the environment (:func:`app_from_env`), and serves a socket of its own
 (``SO_REUSEPORT``), so that the kernel shares the connections out among them evenly. (On one
 shared socket, the first process to wake takes every connection waiting — in a reconnection
 wave, nearly every stall's, each kept alive for the stall's whole push — and the others sit
-idle.) A worker that dies is started again. Several processes need PostgreSQL, where each
-batch locks only its own device's row; SQLite takes them too, one writer at a time.
+idle.) The supervising process binds and listens on every worker's socket before it starts
+any worker, and keeps them: connections made while the workers start are shared out all the
+same (they wait in their socket's queue), and a worker that dies is started again on the same
+socket, with the connections that queued for it meanwhile. Several processes need
+PostgreSQL, where each batch locks only its own device's row; SQLite takes them too, one
+writer at a time.
 """
 
 from __future__ import annotations
@@ -117,7 +121,7 @@ def run(db: str, host: str, port: int, *, read_db: str | None = None, workers: i
         uvicorn.run("fairpos.ledger.server:app_from_env", factory=True, host=host, port=port,
                     **_uvicorn_options(options))
         return
-    supervise(workers, (_address(host, port), options))
+    supervise(workers, _address(host, port), options)
 
 
 def start_relay(db: str, url: str, token: str, period: float) -> threading.Event:
@@ -162,18 +166,25 @@ def _address(host: str, port: int) -> tuple[socket.AddressFamily, Any]:
     return family, address
 
 
-def serve_worker(address: tuple[socket.AddressFamily, Any], options: dict[str, Any]) -> None:
-    """One worker process: its own socket on the shared port, and the ledger app on it."""
-    import uvicorn
-
+def listening(address: tuple[socket.AddressFamily, Any], backlog: int = 2048
+              ) -> socket.socket:
+    """A socket listening on the shared port (``SO_REUSEPORT``): one per worker."""
     sock = socket.socket(address[0], socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind(address[1])
-    except OSError as err:
-        print(f"fairpos ledger: {err}", file=sys.stderr)
-        sys.exit(STARTUP_FAILED)
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve_worker(sock: socket.socket, options: dict[str, Any]) -> None:
+    """One worker process: the ledger app on its own socket of the shared port."""
+    import uvicorn
+
     config = uvicorn.Config("fairpos.ledger.server:app_from_env", factory=True,
                             **_uvicorn_options(options))
     uvicorn.Server(config).run(sockets=[sock])
@@ -182,20 +193,39 @@ def serve_worker(address: tuple[socket.AddressFamily, Any], options: dict[str, A
 STARTUP_FAILED = 3  # a worker's exit status when it could not start (uvicorn's own, too)
 
 
-def supervise(count: int, args: tuple[Any, ...]) -> None:
-    """``count`` worker processes until SIGINT or SIGTERM; one that dies is started again,
-    unless it could not start at all (then every worker is stopped: it would fail again)."""
+def supervise(count: int, address: tuple[socket.AddressFamily, Any],
+              options: dict[str, Any]) -> None:
+    """``count`` worker processes, each on a socket bound here first, until SIGINT or
+    SIGTERM; one that dies is started again, unless it could not start at all (then every
+    worker is stopped: it would fail again)."""
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sockets.append(listening(address))
+    except OSError as err:
+        for sock in sockets:
+            sock.close()
+        print(f"fairpos ledger: {err}", file=sys.stderr)
+        sys.exit(STARTUP_FAILED)
+    try:
+        _supervise(sockets, options)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _supervise(sockets: list[socket.socket], options: dict[str, Any]) -> None:
     context = multiprocessing.get_context("spawn")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
-    def started() -> Any:
-        process = context.Process(target=serve_worker, args=args)
+    def started(sock: socket.socket) -> Any:
+        process = context.Process(target=serve_worker, args=(sock, options))
         process.start()
         return process
 
-    processes = [started() for _ in range(count)]
+    processes = [started(sock) for sock in sockets]
     failed = False
     while not stop.wait(0.5):
         for n, process in enumerate(processes):
@@ -204,7 +234,7 @@ def supervise(count: int, args: tuple[Any, ...]) -> None:
                     failed = True
                     stop.set()
                     break
-                processes[n] = started()
+                processes[n] = started(sockets[n])
     for process in processes:
         if process.is_alive():
             process.terminate()
