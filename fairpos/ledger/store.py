@@ -20,6 +20,7 @@ import io
 import json
 import re
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
@@ -181,6 +182,7 @@ class SqlLedger:
         self.clock = clock
         self.seq_ahead = seq_ahead
         self._known: tuple[tuple[Any, ...], Known] | None = None
+        self._known_lock = threading.Lock()
         self._class_names: tuple[int, dict[str, dict[str, str]]] | None = None
         if not migrate:  # (a replica: read only, its tables the primary's)
             return
@@ -543,15 +545,24 @@ class SqlLedger:
         """What entries are checked against: the payment methods (built in, and the vouchers
         added here), and — once anything is published — its currencies, catalog versions and
         price classes. Read again only when something was published or added since."""
-        mark = tuple(self._all(
-            "SELECT (SELECT COUNT(*) FROM catalogs), (SELECT COUNT(*) FROM rate_sets), "
-            "(SELECT COUNT(*) FROM vouchers)")[0])
+        return self._known_as_of(tuple(self._all(f"SELECT {_KNOWN_MARK}")[0]))[1]
+
+    def _known_as_of(self, mark: tuple[Any, ...] | None) -> tuple[tuple[Any, ...], Known]:
+        """What entries are checked against as of ``mark`` (:data:`_KNOWN_MARK`, as just
+        read), or as last read when ``mark`` is None; with the mark it was read at. Read by
+        one thread at a time: a reconnection wave's first batches wait for one reading
+        instead of each making its own."""
         cached = self._known
-        if cached is not None and cached[0] == mark:
-            return cached[1]
-        known = self._read_known()
-        self._known = (mark, known)
-        return known
+        if cached is not None and (mark is None or cached[0] == mark):
+            return cached
+        with self._known_lock:
+            cached = self._known
+            if cached is not None and (mark is None or cached[0] == mark):
+                return cached
+            if mark is None:
+                mark = tuple(self._all(f"SELECT {_KNOWN_MARK}")[0])
+            self._known = (mark, self._read_known())
+            return self._known
 
     def _read_known(self) -> Known:
         methods = frozenset({*BUILTIN_METHODS, *self.vouchers()})
@@ -586,36 +597,44 @@ class SqlLedger:
                ) -> BatchResult:
         """Store a batch of one device's sales (each its JSON bytes as sent, or its parsed
         JSON), all in one transaction (``path``: how it came, "direct" from the lane or
-        through its fair's "hub"). Every entry is read
-        and checked first, outside the store's lock; whatever fails is quarantined with its
-        reason, the rest stored. The batch is sorted in memory, entry by entry in its order,
-        against what the ledger already holds of it (read in one query), then written all at
-        once (``COPY`` on PostgreSQL): a batch costs the same few round trips however many
-        sales it carries."""
-        known = self.known()
-        resume = self._all("SELECT max_contiguous_seq FROM devices WHERE device_id = ?",
-                           [device_id])
-        furthest = (int(resume[0][0]) if resume else 0) + self.seq_ahead
-        checked = [_checked(device_id, data, known, furthest) for data in sales]
-        result = BatchResult()
-        now = self.clock()
-        with self.transaction() as conn:
-            # one batch of a device at a time, in whichever process it arrives (PostgreSQL
-            # locks the device's row; SQLite has one writer anyway): what is read below of
-            # this device's sales stays true until the batch commits
-            lock = " FOR UPDATE" if self.backend.dialect == "postgresql" else ""
-            current = int(conn.execute("SELECT max_contiguous_seq FROM devices "
-                                       f"WHERE device_id = ?{lock}", [device_id]).fetchone()[0])
-            rates = {(r[0], r[1], r[2]): (Decimal(r[3]), r[4]) for r in conn.execute(
-                "SELECT base, quote, version, value, first_sale FROM lane_rates "
-                "WHERE device_id = ?", [device_id])}
-            held = self._held(conn, sorted({e.sale.id for e in checked if e.sale is not None}))
-            rows = _Rows()
-            for entry in checked:
-                _sort_one(device_id, entry, now, result, rates, held, rows)
-            rows.write(self.backend, conn)
-            result.max_contiguous_seq = self._advance(conn, device_id, current, now, path)
-        return result
+        through its fair's "hub"). Every entry is read and checked first, outside the
+        store's lock, against what the ledger knows (its catalogs, rates and vouchers) as last
+        read; whatever fails is quarantined with its reason, the rest stored. Under the lock,
+        the query that takes it also tells whether anything was published since: then
+        nothing is written, and the entries are checked again. The batch is sorted in memory,
+        entry by entry in its order, against what the ledger already holds of it (read in one
+        query), then written all at once (``COPY`` on PostgreSQL): a batch costs the same few
+        round trips however many sales it carries."""
+        while True:
+            mark, known = self._known_as_of(None)
+            checked = [_checked(device_id, data, known) for data in sales]
+            result = BatchResult()
+            now = self.clock()
+            with self.transaction() as conn:
+                # one batch of a device at a time, in whichever process it arrives
+                # (PostgreSQL locks the device's row; SQLite has one writer anyway): what is
+                # read below of this device's sales stays true until the batch commits
+                lock = " FOR UPDATE" if self.backend.dialect == "postgresql" else ""
+                row = conn.execute(f"SELECT max_contiguous_seq, {_KNOWN_MARK} FROM devices "
+                                   f"WHERE device_id = ?{lock}", [device_id]).fetchone()
+                if tuple(row[1:]) == mark:
+                    current = int(row[0])
+                    rates = {(r[0], r[1], r[2]): (Decimal(r[3]), r[4]) for r in conn.execute(
+                        "SELECT base, quote, version, value, first_sale FROM lane_rates "
+                        "WHERE device_id = ?", [device_id])}
+                    held = self._held(conn, sorted({e.sale.id for e in checked
+                                                    if e.sale is not None}))
+                    rows = _Rows()
+                    furthest = current + self.seq_ahead
+                    for entry in checked:
+                        _sort_one(device_id, entry, now, result, rates, held, furthest, rows)
+                    rows.write(self.backend, conn)
+                    result.max_contiguous_seq = self._advance(conn, device_id, current, now,
+                                                              path)
+                    return result
+            # something was published or added since the entries were checked against what
+            # was known: nothing written; read what is known now, and check them again
+            self._known_as_of(tuple(row[1:]))
 
     def ingest_shifts(self, device_id: str, entries: Sequence[bytes], path: str = "direct"
                       ) -> BatchResult:
@@ -689,15 +708,15 @@ class SqlLedger:
     def _advance(conn: Any, device_id: str, current: int, now: str, path: str) -> int:
         """Move the device's contiguous resume point from ``current`` past every seq now
         present (to the first one after it whose next is missing), and note the sync."""
-        current = int(conn.execute(
-            "SELECT CASE WHEN EXISTS (SELECT 1 FROM sales WHERE device_id = ? AND seq = ?) "
+        return int(conn.execute(
+            "UPDATE devices SET max_contiguous_seq = CASE WHEN EXISTS "
+            "(SELECT 1 FROM sales WHERE device_id = ? AND seq = ?) "
             "THEN (SELECT s.seq FROM sales s WHERE s.device_id = ? AND s.seq > ? AND NOT EXISTS "
             "(SELECT 1 FROM sales n WHERE n.device_id = s.device_id AND n.seq = s.seq + 1) "
-            "ORDER BY s.seq LIMIT 1) ELSE ? END",
-            [device_id, current + 1, device_id, current, current]).fetchone()[0])
-        conn.execute("UPDATE devices SET max_contiguous_seq = ?, last_sync_at = ?, "
-                     "last_path = ? WHERE device_id = ?", [current, now, path, device_id])
-        return current
+            "ORDER BY s.seq LIMIT 1) ELSE ? END, last_sync_at = ?, last_path = ? "
+            "WHERE device_id = ? RETURNING max_contiguous_seq",
+            [device_id, current + 1, device_id, current, current, now, path, device_id]
+        ).fetchone()[0])
 
     def _missing(self, device_id: str, upto: int | None = None,
                  shown: int = MISSING_SHOWN) -> tuple[list[int], int]:
@@ -1251,7 +1270,7 @@ class Checked:
     reason: str | None
 
 
-def _checked(device_id: str, sent: Any, known: Known, furthest: int) -> Checked:
+def _checked(device_id: str, sent: Any, known: Known) -> Checked:
     """One entry of ``device_id``'s batch (its JSON bytes as sent, or its JSON) against the
     schema; never raises for the entry's sake: whatever is wrong with it, however unexpected,
     is its reason to be quarantined."""
@@ -1273,9 +1292,6 @@ def _checked(device_id: str, sent: Any, known: Known, furthest: int) -> Checked:
     reason = None
     if sale.id.rpartition("-")[0] != device_id:  # (a bundle names its device itself)
         reason = f"{sale.id} is not device {device_id}'s"
-    elif sale.seq > furthest:
-        reason = (f"seq {sale.seq} is too far past this device's last entry on the ledger "
-                  f"(at most {furthest})")
     return Checked(sale.id, entry.wire, entry.payload, digest, None if reason else sale,
                    reason)
 
@@ -1319,6 +1335,9 @@ _NOT_UPSTREAM = ("FROM sales s LEFT JOIN upstream_acks a ON a.sale_id = s.id "
 _SALE_COLUMNS = ("id, device_id, seq, kind, ref_id, business_date, confirmed_at, training, "
                  "currency, total, catalog_version, payload, payload_hash, received_at, igtf, "
                  "igtf_base")
+# counted, these tell whether anything entries are checked against has changed
+_KNOWN_MARK = ("(SELECT COUNT(*) FROM catalogs), (SELECT COUNT(*) FROM rate_sets), "
+               "(SELECT COUNT(*) FROM vouchers)")
 _LINE_COLUMNS = "sale_id, line_no, kind, code, name, price_class, grams, count, amount, voided"
 _IDS_PER_QUERY = 1_000
 _DAY_LINE_COLUMNS = ("business_date, device_id, kind, code, name, price_class, currency, grams, "
@@ -1390,12 +1409,16 @@ class _Rows:
 
 
 def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
-              rates: LaneRates, held: dict[str, str], rows: _Rows) -> None:
+              rates: LaneRates, held: dict[str, str], furthest: int, rows: _Rows) -> None:
     """One entry of a batch, in its turn: accepted (its rows to write), a duplicate of what
-    the ledger holds, or quarantined (rejected, or a conflict) with its reason."""
+    the ledger holds, or quarantined (rejected, or a conflict) with its reason. ``furthest``
+    is the highest seq taken: so far past the device's resume point, at most."""
     sale = entry.sale
     reason = entry.reason
     wire = entry.wire
+    if sale is not None and reason is None and sale.seq > furthest:
+        reason = (f"seq {sale.seq} is too far past this device's last entry on the ledger "
+                  f"(at most {furthest})")
     if sale is not None and wire is not None and reason is None:
         reason = _lane_rates_differ(rates, sale, wire)
     if sale is None or wire is None or reason is not None:
