@@ -71,7 +71,8 @@ def rows_of(entry: dict[str, Any], text: str) -> tuple[tuple[Any, ...], list[tup
     sale = (sale_id, sale_id.split("-")[0], entry["seq"], entry["kind"], entry["ref_id"],
             entry["business_date"], entry["confirmed_at"], int(entry["training"]),
             entry["currency"], entry["total"], entry["catalog_version"], text,
-            hashlib.sha256(text.encode()).hexdigest(), "2026-01-01T00:00:00+00:00")
+            hashlib.sha256(text.encode()).hexdigest(), "2026-01-01T00:00:00+00:00",
+            entry.get("igtf", 0), entry.get("igtf_base", 0))
     lines = [(sale_id, n, line["kind"], line["code"], line["name_es"], line["price_class"],
               line["grams"], line["count"], line["amount"], int(line["voided"]))
              for n, line in enumerate(entry["lines"], start=1)]
@@ -192,9 +193,20 @@ def through_ledger(db: str, stalls: list[Stall], folder: Path, workers: int) -> 
     return wave
 
 
-SALES = ("INSERT INTO sales (id, device_id, seq, kind, ref_id, business_date, confirmed_at, "
-         "training, currency, total, catalog_version, payload, payload_hash, received_at) "
-         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+# the columns the floor writes, named (the tables may grow columns with defaults)
+COLUMNS = {
+    "sales": "id, device_id, seq, kind, ref_id, business_date, confirmed_at, training, "
+             "currency, total, catalog_version, payload, payload_hash, received_at, igtf, "
+             "igtf_base",
+    "sale_lines": "sale_id, line_no, kind, code, name, price_class, grams, count, amount, "
+                  "voided",
+    "sale_tenders": "sale_id, tender_no, method, currency, amount",
+}
+
+
+def insert(table: str) -> str:
+    return (f"INSERT INTO {table} ({COLUMNS[table]}) "
+            f"VALUES ({','.join('?' * (COLUMNS[table].count(',') + 1))})")
 
 
 def floor_sqlite(path: Path, stalls: list[Stall]) -> Wave:
@@ -207,10 +219,9 @@ def floor_sqlite(path: Path, stalls: list[Stall]) -> Wave:
             for sales, lines, tenders in one.rows:
                 batch_started = time.perf_counter()
                 with db.transaction() as conn:
-                    conn.executemany(SALES, sales)
-                    conn.executemany("INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?,?,?)",
-                                     lines)
-                    conn.executemany("INSERT INTO sale_tenders VALUES (?,?,?,?,?)", tenders)
+                    conn.executemany(insert("sales"), sales)
+                    conn.executemany(insert("sale_lines"), lines)
+                    conn.executemany(insert("sale_tenders"), tenders)
                 wave.latencies.append(time.perf_counter() - batch_started)
         wave.seconds = time.perf_counter() - started
     finally:
@@ -233,7 +244,8 @@ def floor_postgres(url: str, stalls: list[Stall], connections: int) -> Wave:
                     with conn.transaction(), conn.cursor() as cursor:
                         for table, rows in (("sales", sales), ("sale_lines", lines),
                                             ("sale_tenders", tenders)):
-                            with cursor.copy(f"COPY {table} FROM STDIN".encode()) as out:
+                            with cursor.copy(f"COPY {table} ({COLUMNS[table]}) FROM STDIN"
+                                             .encode()) as out:
                                 for row in rows:
                                     out.write_row(row)
                     with lock:
