@@ -7,7 +7,9 @@ beforehand (one stall's day rung up on a real journal, then given each stall's d
 that the ledger is what is measured. For each store — SQLite, PostgreSQL with one process, and
 PostgreSQL with four — sales per second and p99 batch latency, against the floor of writing
 the same rows into the same kind of database with the ledger's tables straight from Python,
-batch by batch, no HTTP and no checks (SQLite: ``executemany`` in one transaction per batch;
+batch by batch, no HTTP and no checks — every row the ledger writes for a batch: its sales,
+their lines and tenders, and the batch's sums for the day pages (computed beforehand here)
+(SQLite: ``executemany`` in one transaction per batch;
 PostgreSQL: ``COPY`` in one transaction per batch, over as many connections as the ledger has
 processes). PostgreSQL runs with its durable defaults (``fsync``, ``synchronous_commit``);
 SQLite as the ledger opens it (WAL, ``synchronous=FULL``).
@@ -48,7 +50,7 @@ def p99(values: Sequence[float]) -> float:
 class Stall:
     device: str
     bodies: list[bytes]  # gzip request bodies, as its relay would send them
-    rows: list[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]]
+    rows: list[dict[str, list[tuple[Any, ...]]]]  # each batch's rows, table by table
     token: str = ""  # its bearer token, once enrolled
 
 
@@ -64,21 +66,38 @@ def template_day(folder: Path, sales: int) -> list[dict[str, Any]]:
     return payloads(stall(folder / "template", TEMPLATE, sales=sales, seed=1))
 
 
-def rows_of(entry: dict[str, Any], text: str) -> tuple[tuple[Any, ...], list[tuple[Any, ...]],
-                                                       list[tuple[Any, ...]]]:
-    """The rows the ledger keeps for one entry: its sale, its lines, its tenders."""
+def rows_of(entry: dict[str, Any], text: str, batch: dict[str, list[tuple[Any, ...]]],
+            days: dict[tuple[Any, ...], list[int]], sums: dict[tuple[Any, ...], list[int]]
+            ) -> None:
+    """The rows the ledger keeps for one entry — its sale, its lines, its tenders — into
+    ``batch``, and the entry into its batch's sums for the day pages (``days``, and the
+    ``sums`` of its lines that count: not voided, not training)."""
     sale_id = entry["id"]
-    sale = (sale_id, sale_id.split("-")[0], entry["seq"], entry["kind"], entry["ref_id"],
-            entry["business_date"], entry["confirmed_at"], int(entry["training"]),
-            entry["currency"], entry["total"], entry["catalog_version"], text,
-            hashlib.sha256(text.encode()).hexdigest(), "2026-01-01T00:00:00+00:00",
-            entry.get("igtf", 0), entry.get("igtf_base", 0))
-    lines = [(sale_id, n, line["kind"], line["code"], line["name_es"], line["price_class"],
-              line["grams"], line["count"], line["amount"], int(line["voided"]))
-             for n, line in enumerate(entry["lines"], start=1)]
-    tenders = [(sale_id, n, t["method"], t["currency"], t["amount"])
-               for n, t in enumerate(entry["tenders"], start=1)]
-    return sale, lines, tenders
+    device = sale_id.split("-")[0]
+    day, currency = entry["business_date"], entry["currency"]
+    batch["sales"].append((
+        sale_id, device, entry["seq"], entry["kind"], entry.get("ref_id"), day,
+        entry["confirmed_at"], int(entry["training"]), currency, entry["total"],
+        entry["catalog_version"], text, hashlib.sha256(text.encode()).hexdigest(),
+        "2026-01-01T00:00:00+00:00", entry.get("igtf", {}).get("amount", 0),
+        entry.get("igtf", {}).get("base", 0)))
+    batch["sale_lines"].extend(
+        (sale_id, n, line["kind"], line["code"], line["name_es"], line["price_class"],
+         line["grams"], line["count"], line["amount"], int(line["voided"]))
+        for n, line in enumerate(entry["lines"], start=1))
+    batch["sale_tenders"].extend((sale_id, n, t["method"], t["currency"], t["amount"])
+                                 for n, t in enumerate(entry["tenders"], start=1))
+    kept = days.setdefault((day, device, currency, int(entry["training"])), [0, 0, 0])
+    kept[0] += entry["kind"] == "sale"
+    kept[1] += 1
+    kept[2] += entry["total"]
+    for line in [] if entry["training"] else entry["lines"]:
+        if not line["voided"]:
+            summed = sums.setdefault((day, device, line["kind"], line["code"], line["name_es"],
+                                      line["price_class"], currency), [0, 0, 0, 0])
+            for n, value in enumerate((line["grams"] or 0, line["count"] or 0, line["amount"],
+                                       1)):
+                summed[n] += value
 
 
 def build(day: list[dict[str, Any]], stalls: int) -> list[Stall]:
@@ -95,14 +114,15 @@ def build(day: list[dict[str, Any]], stalls: int) -> list[Stall]:
 
         rows = []
         for batch_texts in texts:
-            sales, lines, tenders = [], [], []
+            batch: dict[str, list[tuple[Any, ...]]] = {table: [] for table in COLUMNS}
+            days: dict[tuple[Any, ...], list[int]] = {}
+            sums: dict[tuple[Any, ...], list[int]] = {}
             for text in batch_texts:
                 own = mine(text)
-                sale, its_lines, its_tenders = rows_of(json.loads(own), own)
-                sales.append(sale)
-                lines.extend(its_lines)
-                tenders.extend(its_tenders)
-            rows.append((sales, lines, tenders))
+                rows_of(json.loads(own), own, batch, days, sums)
+            batch["day_sales"] = [(*key, *kept) for key, kept in days.items()]
+            batch["day_lines"] = [(*key, *summed) for key, summed in sums.items()]
+            rows.append(batch)
         built.append(Stall(device, [gzip.compress(mine(b).encode(), 1) for b in bodies], rows))
     return built
 
@@ -142,7 +162,7 @@ async def push_stall(port: int, one: Stall, wave: Wave) -> None:
     again (the ledger answers a batch it already holds with duplicates)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        for body, (sales, _, _) in zip(one.bodies, one.rows, strict=True):
+        for body, batch in zip(one.bodies, one.rows, strict=True):
             started = time.perf_counter()
             while True:
                 try:
@@ -160,7 +180,8 @@ async def push_stall(port: int, one: Stall, wave: Wave) -> None:
             wave.latencies.append(time.perf_counter() - started)
             assert status == 200, content
             reply = json.loads(content)
-            assert len(reply["accepted"]) + len(reply["duplicate"]) == len(sales), reply
+            assert len(reply["accepted"]) + len(reply["duplicate"]) == len(batch["sales"]), \
+                reply
             if headers.get("connection") == "close":
                 writer.close()
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -189,7 +210,7 @@ def through_ledger(db: str, stalls: list[Stall], folder: Path, workers: int) -> 
         stored = ledger.all("SELECT COUNT(*) FROM sales")[0][0]
     finally:
         ledger.close()
-    assert stored == sum(len(s) for one in stalls for s, _, _ in one.rows), stored
+    assert stored == sum(len(batch["sales"]) for one in stalls for batch in one.rows), stored
     return wave
 
 
@@ -201,6 +222,9 @@ COLUMNS = {
     "sale_lines": "sale_id, line_no, kind, code, name, price_class, grams, count, amount, "
                   "voided",
     "sale_tenders": "sale_id, tender_no, method, currency, amount",
+    "day_sales": "business_date, device_id, currency, training, sales, entries, total",
+    "day_lines": "business_date, device_id, kind, code, name, price_class, currency, grams, "
+                 "count, amount, lines",
 }
 
 
@@ -216,12 +240,11 @@ def floor_sqlite(path: Path, stalls: list[Stall]) -> Wave:
     try:
         started = time.perf_counter()
         for one in stalls:
-            for sales, lines, tenders in one.rows:
+            for batch in one.rows:
                 batch_started = time.perf_counter()
                 with db.transaction() as conn:
-                    conn.executemany(insert("sales"), sales)
-                    conn.executemany(insert("sale_lines"), lines)
-                    conn.executemany(insert("sale_tenders"), tenders)
+                    for table, rows in batch.items():
+                        conn.executemany(insert(table), rows)
                 wave.latencies.append(time.perf_counter() - batch_started)
         wave.seconds = time.perf_counter() - started
     finally:
@@ -239,11 +262,10 @@ def floor_postgres(url: str, stalls: list[Stall], connections: int) -> Wave:
     def copy(share: list[Stall]) -> None:
         with psycopg.connect(url) as conn:
             for one in share:
-                for sales, lines, tenders in one.rows:
+                for batch in one.rows:
                     batch_started = time.perf_counter()
                     with conn.transaction(), conn.cursor() as cursor:
-                        for table, rows in (("sales", sales), ("sale_lines", lines),
-                                            ("sale_tenders", tenders)):
+                        for table, rows in batch.items():
                             with cursor.copy(f"COPY {table} ({COLUMNS[table]}) FROM STDIN"
                                              .encode()) as out:
                                 for row in rows:
