@@ -217,6 +217,31 @@ def test_a_ledger_will_not_share_its_port(tmp_path: Path, postgres: Postgres) ->
         server.stop()
 
 
+def test_connections_the_server_dropped_are_replaced_without_a_failure(tmp_path: Path) -> None:
+    """PostgreSQL restarted (or failed over) while the ledger's connections sat in its pool:
+    the next batch and the next read are served on new connections, not failed."""
+    from fairpos.ledger.store import open_ledger
+
+    pg = Postgres()
+    try:
+        ledger = open_ledger(pg.create())
+        try:
+            enrolment, _token = ledger.enrol("Feria Centro", 1)
+            ledger.claim(enrolment, "DROP01")
+            sales = payloads(stall(tmp_path / "s", "DROP01", sales=10, seed=4))
+            assert len(ledger.ingest("DROP01", sales[:5]).accepted) == 5
+            pg.stop()
+            pg.start()
+            assert len(ledger.ingest("DROP01", sales[5:]).accepted) == 5
+            pg.stop()
+            pg.start()
+            assert ledger.all("SELECT COUNT(*) FROM sales")[0][0] == 10
+        finally:
+            ledger.close()
+    finally:
+        pg.remove()
+
+
 def test_postgresql_restarted_in_the_middle_of_a_sync(tmp_path: Path) -> None:
     """The database goes away between batches and comes back: the relay's sends fail (5xx,
     or no answer) and are sent again; nothing is lost or counted twice."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -134,17 +134,31 @@ class PostgresBackend:
         psycopg.connect(url, connect_timeout=10).close()
         logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())  # said by us
         self.url = url
-        # each connection is checked as it is taken: after the server restarted, or a
-        # failover, a dead one is replaced instead of failing a request
+        self._dropped = psycopg.OperationalError
         self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=True,
                                    kwargs={"autocommit": True, "row_factory": _rows},
-                                   timeout=10.0, check=ConnectionPool.check_connection,
-                                   configure=_session)
+                                   timeout=10.0, configure=_session)
+
+    # A connection the server dropped while it sat in the pool (the server restarted, or a
+    # failover) fails its first statement — BEGIN, or a read — before anything is done on
+    # it: another is taken instead, and the pool discards the dead one. (Checking every
+    # connection as it is taken would cost a round trip each time.)
 
     @contextmanager
     def transaction(self) -> Iterator[Conn]:
-        with self.pool.connection() as conn, conn.transaction():
-            yield PgConn(conn)
+        dead = 0
+        while True:
+            with ExitStack() as stack:
+                conn = stack.enter_context(self.pool.connection())
+                try:
+                    stack.enter_context(conn.transaction())
+                except self._dropped:
+                    dead += 1
+                    if conn.broken and dead <= self.pool.max_size:
+                        continue
+                    raise
+                yield PgConn(conn)
+                return
 
     def write_rows(self, conn: Conn, table: str, columns: str,
                    rows: Sequence[Sequence[Any]]) -> None:
@@ -155,9 +169,16 @@ class PostgresBackend:
             conn.copy(table, columns, rows)
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self.pool.connection() as conn:
-            rows: list[Any] = conn.execute(_pg(sql), list(params)).fetchall()
-            return rows
+        dead = 0
+        while True:
+            with self.pool.connection() as conn:
+                try:
+                    rows: list[Any] = conn.execute(_pg(sql), list(params)).fetchall()
+                    return rows
+                except self._dropped:
+                    dead += 1
+                    if not conn.broken or dead > self.pool.max_size:
+                        raise
 
     def close(self) -> None:
         self.pool.close()
