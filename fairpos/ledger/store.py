@@ -623,7 +623,8 @@ class SqlLedger:
                         "SELECT base, quote, version, value, first_sale FROM lane_rates "
                         "WHERE device_id = ?", [device_id])}
                     held = self._held(conn, sorted({e.sale.id for e in checked
-                                                    if e.sale is not None}))
+                                                    if e.sale is not None}),
+                                      self.backend.dialect)
                     rows = _Rows()
                     furthest = current + self.seq_ahead
                     for entry in checked:
@@ -674,8 +675,12 @@ class SqlLedger:
         return sales
 
     @staticmethod
-    def _held(conn: Any, ids: list[str]) -> dict[str, str]:
-        """The payload hashes of those of ``ids`` already on the ledger."""
+    def _held(conn: Any, ids: list[str], dialect: str) -> dict[str, str]:
+        """The payload hashes of those of ``ids`` already on the ledger (on PostgreSQL, the
+        ids as one array: one parameter, a statement planned once)."""
+        if dialect == "postgresql":
+            return {row[0]: row[1] for row in conn.execute(
+                "SELECT id, payload_hash FROM sales WHERE id = ANY(?)", [ids])}
         held: dict[str, str] = {}
         for start in range(0, len(ids), _IDS_PER_QUERY):
             part = ids[start:start + _IDS_PER_QUERY]
