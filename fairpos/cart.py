@@ -37,7 +37,7 @@ def line_amount(unit_price: int, *, grams: int | None = None, count: int | None 
     return count * unit_price
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     kind: LineKind
     code: str  # the PLU, or the price class code for a class line

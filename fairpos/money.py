@@ -58,7 +58,7 @@ def round_half_up(value: Fraction | Decimal | int) -> int:
     return sign * whole
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Money:
     """An exact amount: ``minor`` units of ``currency``."""
 
@@ -121,7 +121,7 @@ def parse_amount(text: str, currency: str, *, allow_zero: bool = True) -> Money:
     return Money(minor, currency)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rate:
     """How many units of ``quote`` one unit of ``base`` buys, e.g. USD→VES 414.04.
 

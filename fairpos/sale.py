@@ -18,7 +18,7 @@ from fairpos.tenders import Tender
 EntryKind = Literal["sale", "void", "refund"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sale:
     id: str
     seq: int

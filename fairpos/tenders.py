@@ -75,7 +75,7 @@ class Igtf:
     local: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tender:
     method: str
     amount: Money
