@@ -1,7 +1,7 @@
 """A reconnection wave: every stall of a network comes back online at once and pushes its day.
 
 300 stalls × 1,200 sales (360,000 sales) are pushed to a real ledger (``fairpos ledger serve``
-on 127.0.0.1) as fast as it takes them: every stall at once, each sending its batches one after
+on 127.0.0.1, every one of its processes up) as fast as it takes them: every stall at once, each sending its batches one after
 the other as the relay does (a 503 is waited out and sent again). The bodies are built
 beforehand (one stall's day rung up on a real journal, then given each stall's device id), so
 that the ledger is what is measured. For each store — SQLite, PostgreSQL with one process, and
@@ -197,11 +197,26 @@ async def push_wave(port: int, stalls: list[Stall]) -> Wave:
     return wave
 
 
+async def every_worker_up(port: int, workers: int) -> None:
+    """Wait until every worker process serves: a health request on each of 10 connections
+    per worker (the kernel shares them out among the workers' sockets, so that each gets
+    some), all answered. The wave then meets a ledger that is running, not one still
+    starting its processes."""
+    opened = [await asyncio.open_connection("127.0.0.1", port) for _ in range(10 * workers)]
+    for _, writer in opened:
+        writer.write(b"GET /v1/health HTTP/1.1\r\nHost: ledger\r\n\r\n")
+    for reader, writer in opened:
+        status, _, _ = await answer(reader)
+        assert status == 200, status
+        writer.close()
+
+
 def through_ledger(db: str, stalls: list[Stall], folder: Path, workers: int) -> Wave:
     new_ledger(db, stalls)
     server = LedgerServer(db, publish=False, options=["--workers", str(workers)],
                           log=folder / f"ledger-{workers}.log")
     try:
+        asyncio.run(every_worker_up(server.port, workers))
         wave = asyncio.run(push_wave(server.port, stalls))
     finally:
         server.stop()
