@@ -1,18 +1,19 @@
 """A reconnection wave: every stall of a network comes back online at once and pushes its day.
 
 300 stalls × 1,200 sales (360,000 sales) are pushed to a real ledger (``fairpos ledger serve``
-on 127.0.0.1, every one of its processes up) as fast as it takes them: every stall at once, each sending its batches one after
-the other as the relay does (a 503 is waited out and sent again). The bodies are built
-beforehand (one stall's day rung up on a real journal, then given each stall's device id), so
-that the ledger is what is measured. For each store — SQLite, PostgreSQL with one process, and
-PostgreSQL with four — sales per second and p99 batch latency, against the floor of writing
-the same rows into the same kind of database with the ledger's tables straight from Python,
-batch by batch, no HTTP and no checks — every row the ledger writes for a batch: its sales,
-their lines and tenders, and the batch's sums for the day pages (computed beforehand here)
-(SQLite: ``executemany`` in one transaction per batch;
-PostgreSQL: ``COPY`` in one transaction per batch, over as many connections as the ledger has
-processes). PostgreSQL runs with its durable defaults (``fsync``, ``synchronous_commit``);
-SQLite as the ledger opens it (WAL, ``synchronous=FULL``).
+on 127.0.0.1, every one of its processes up) as fast as it takes them: every stall at once,
+each sending its batches one after the other as the relay does (a 503 is waited out and sent
+again). The bodies are built beforehand (one stall's day rung up on a real journal, then given
+each stall's device id), so that the ledger is what is measured.
+
+For each store — SQLite, PostgreSQL with one process, and PostgreSQL with four — sales per
+second and p99 batch latency, against the floor of writing the same rows into the same kind of
+database straight from Python, batch by batch, no HTTP and no checks: every row the ledger
+writes for a batch — its sales, their lines and tenders, and the batch's sums for the day pages
+(computed beforehand here). SQLite: ``executemany`` in one transaction per batch; PostgreSQL:
+``COPY`` in one transaction per batch, over as many connections as the ledger has processes.
+PostgreSQL runs with its durable defaults (``fsync``, ``synchronous_commit``); SQLite as the
+ledger opens it (WAL, ``synchronous=FULL``).
 
     python -m benchmarks.ingest [--stalls 300] [--sales 1200] [--only sqlite,pg1,pg4]
 """
