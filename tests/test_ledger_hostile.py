@@ -26,13 +26,13 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fairpos.cart import line_amount
 from fairpos.ledger.store import open_ledger
-from fairpos.sync.schema import BIDI, check_entry, read_entry
-from fairpos.sync.wire import canonical, too_deep
+from fairpos.sync.schema import BIDI, _plain, check_entry, check_text, read_entry
+from fairpos.sync.wire import WireError, canonical, too_deep
 from tests import web
 from tests.conftest import STORES, LaneDir, ledger_db, wait_until
 from tests.sync_helpers import LedgerServer, _Opened, connect, payloads, stall
@@ -604,6 +604,31 @@ def test_an_entry_is_stored_in_the_bytes_the_lane_hashed(name: str, volunteer: s
         all(unicodedata.is_normalized("NFC", t) for t in (name, volunteer, tag, *extra.values()))
     if plain and not any(c in BIDI for c in name + volunteer + tag + "".join(extra.values())):
         assert entry.sale is not None, entry.reason  # (and the checks let it through)
+
+
+def taken_by_check_text(text: str) -> bool:
+    try:
+        check_text(text, "a text", len(text))
+    except WireError:
+        return False
+    return True
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(TEXT, min_size=1, max_size=4))
+@example(["Ñame", "Plátano"]).via("names as the lanes write them")
+@example(["e\u0301"]).via("not in NFC")
+@example(["\u202eabc"]).via("a bidirectional override")
+@example(["\x85"]).via("a C1 control character")
+@example(["\uf8ff"]).via("a private-use character")
+def test_an_entry_s_texts_checked_all_at_once_are_those_checked_one_by_one(
+        texts: list[str]) -> None:
+    """The ledger looks at an entry's canonical JSON once instead of at each of its texts:
+    it lets texts through unchecked exactly when each of them would pass the check (and none
+    is written escaped, which sends them to be checked one by one)."""
+    payload = canonical({"texts": texts})
+    escaped = b"\\" in payload or b"\x7f" in payload
+    assert _plain(payload) == (not escaped and all(map(taken_by_check_text, texts)))
 
 
 @pytest.mark.slow

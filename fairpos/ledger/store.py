@@ -1263,7 +1263,7 @@ def open_ledger(db: str | Path, clock: Callable[[], str] = _now,
     return SqliteLedger(Path(db), clock, seq_ahead, migrate)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Checked:
     """An entry of a batch, read and checked outside the store's lock: the sale, or why not."""
 

@@ -89,6 +89,9 @@ class Known:
         default_factory=dict)
     # published catalogs: version → (line kind, PLU or class code) → price per kg or per item
     catalog_prices: Mapping[int, Mapping[tuple[str, str], int]] = field(default_factory=dict)
+    # rates already read against this: a day's entries carry the same few (see _rate)
+    rates_read: dict[tuple[Any, ...], Rate] = field(default_factory=dict, compare=False,
+                                                    repr=False)
 
 
 def split_id(sale_id: Any) -> tuple[str, int]:
@@ -249,7 +252,7 @@ def _said(err: msgspec.ValidationError) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """An entry as read off the wire: its canonical bytes (what is stored and hashed), its
     fields when it has the shape of one, and the sale — or the reason it is refused."""
@@ -349,9 +352,7 @@ def _sale_of(wire: WireSale, payload: bytes, known: Known) -> Sale:
     if catalog_version is not None and known.catalog_versions and \
             catalog_version not in known.catalog_versions:
         raise WireError(f"unknown catalog version {catalog_version}")
-    # Text: in canonical JSON a control character is written escaped, so bytes that are all
-    # ASCII with no backslash and no DEL hold none of what check_text looks for
-    plain = payload.isascii() and b"\\" not in payload and b"\x7f" not in payload
+    plain = _plain(payload)  # (then no text of it needs check_text)
     if not plain:
         check_text(wire.volunteer, "volunteer", TEXT_LIMITS["volunteer"])
         if reason is not None:
@@ -361,21 +362,43 @@ def _sale_of(wire: WireSale, payload: bytes, known: Known) -> Sale:
         confirmed_at = datetime.fromisoformat(moment)
     except ValueError:
         raise WireError(f"confirmed_at {moment} is not a moment") from None
+    _day(wire.business_date, "business_date")  # (then it is its ISO form already)
+    sent = _given(wire.change.sent)
     return Sale(
-        wire.id, wire.seq, cast(EntryKind, kind), wire.shift,
-        _day(wire.business_date, "business_date").isoformat(), confirmed_at,
-        wire.volunteer, wire.training,
+        wire.id, wire.seq, cast(EntryKind, kind), wire.shift, wire.business_date,
+        confirmed_at, wire.volunteer, wire.training,
         Money(wire.total, _currency(wire.currency, known)),
-        tuple(_line(line, n, known, plain) for n, line in enumerate(wire.lines, start=1)),
-        tuple(_tender(tender, n, known, plain)
-              for n, tender in enumerate(wire.tenders, start=1)),
+        tuple([_line(line, n, known, plain) for n, line in enumerate(wire.lines, start=1)]),
+        tuple([_tender(tender, n, known, plain)
+               for n, tender in enumerate(wire.tenders, start=1)]),
         Money(wire.change.amount, _currency(wire.change.currency, known)),
         catalog_version,
-        tuple(_rate(rate, n, known, plain) for n, rate in enumerate(wire.rates, start=1)),
+        tuple([_rate(rate, n, known, plain) for n, rate in enumerate(wire.rates, start=1)]),
         ref_id, reason,
-        tuple(_tender(tender, n, known, plain, "change sent")
-              for n, tender in enumerate(_given(wire.change.sent) or [], start=1)),
+        tuple([_tender(tender, n, known, plain, "change sent")
+               for n, tender in enumerate(sent, start=1)]) if sent else (),
         *((wire.igtf.amount, wire.igtf.base) if isinstance(wire.igtf, WireIgtf) else (0, 0)))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _plain(payload: bytes) -> bool:
+    """Whether no text in an entry (its canonical JSON) can hold what :func:`check_text`
+    refuses, so that its texts need not be checked one by one. In canonical JSON a control
+    character is written escaped: with no backslash and no DEL there is none. Of the rest,
+    each character that is not ASCII is looked at once, wherever it is; and the whole is in
+    NFC exactly when each text is, since what lies between texts is ASCII punctuation, which
+    composes with nothing. (The lengths were checked with the shape.)"""
+    if b"\\" in payload or b"\x7f" in payload:
+        return False
+    if payload.isascii():
+        return True
+    text = payload.decode()
+    for char in set(_NON_ASCII.findall(text)):
+        if unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn") or char in BIDI:
+            return False
+    return unicodedata.is_normalized("NFC", text)
 
 
 def check_text(value: Any, what: str, limit: int, empty: bool = True) -> str:
@@ -427,6 +450,9 @@ def _day(text: str, what: str) -> date:
         raise WireError(f"{what} {text} is not a date") from None
 
 
+_NO_TAGS: frozenset[str] = frozenset()
+
+
 def _line(line: WireLine, n: int, known: Known, plain: bool) -> Line:
     if line.kind not in ("product", "class"):
         raise WireError(f"line {n}: unknown kind {_shown(line.kind)}")
@@ -435,11 +461,13 @@ def _line(line: WireLine, n: int, known: Known, plain: bool) -> Line:
         raise WireError(f"line {n}: unknown price class {_shown(line.price_class)}")
     if not line.code.strip():
         raise WireError(f"line {n}: code is empty")
-    for tag in line.tags:
-        if not tag.strip():
-            raise WireError(f"line {n}: a tag is empty")
-    if len(set(line.tags)) != len(line.tags):
-        raise WireError(f"line {n}: a tag is given twice")
+    tags = line.tags
+    if tags:
+        for tag in tags:
+            if not tag.strip():
+                raise WireError(f"line {n}: a tag is empty")
+        if len(set(tags)) != len(tags):
+            raise WireError(f"line {n}: a tag is given twice")
     if not plain:
         for what, text in (("code", line.code), ("name_es", line.name_es),
                            ("name_en", line.name_en), ("price_class", line.price_class),
@@ -453,7 +481,7 @@ def _line(line: WireLine, n: int, known: Known, plain: bool) -> Line:
         _matched(label, LABEL, "label")
     return Line(cast(LineKind, line.kind), line.code, line.name_es, line.name_en,
                 line.unit_price, line.amount, line.grams, line.count, line.price_class,
-                frozenset(line.tags), line.voided, line.scale_frame, label)
+                frozenset(tags) if tags else _NO_TAGS, line.voided, line.scale_frame, label)
 
 
 def _tender(tender: WireTender, n: int, known: Known, plain: bool,
@@ -472,7 +500,23 @@ def _tender(tender: WireTender, n: int, known: Known, plain: bool,
                   dict(tender.reference), tender.verified)
 
 
+_RATES_KEPT = 1024  # rates read kept per Known, at most
+
+
 def _rate(rate: WireRate, n: int, known: Known, plain: bool) -> Rate:
+    """A rate of the entry, checked. One that passed before is taken as it was read: its
+    checks depend only on its own fields and on what ``known`` knows."""
+    key = (rate.base, rate.quote, rate.value, rate.version, rate.effective, rate.published,
+           rate.reason)
+    read = known.rates_read.get(key)
+    if read is None:
+        read = _read_rate(rate, n, known, plain)
+        if len(known.rates_read) < _RATES_KEPT:
+            known.rates_read[key] = read
+    return read
+
+
+def _read_rate(rate: WireRate, n: int, known: Known, plain: bool) -> Rate:
     value = Decimal(_matched(rate.value, RATE_VALUE, "value"))
     if value <= 0:
         raise WireError(f"rate {n} must be more than zero")
@@ -494,19 +538,22 @@ def check_sale(sale: Sale) -> str | None:
     total to within half a minor unit of the coarsest currency of the sale (the till's rule).
     """
     sign = -1 if sale.kind in ("void", "refund") else 1
+    total = 0
     for n, line in enumerate(sale.lines, start=1):
-        if (line.grams is None) == (line.count is None):
+        grams, count = line.grams, line.count
+        if (grams is None) == (count is None):
             return f"line {n} has both or neither of grams and count"
-        quantity = line.grams if line.grams is not None else line.count
+        quantity = grams if grams is not None else count
         assert quantity is not None
         if quantity * sign <= 0:
             return f"line {n} has a quantity of the wrong sign"
         expected = line_amount(line.unit_price, grams=abs(quantity)) \
-            if line.grams is not None else line_amount(line.unit_price, count=abs(quantity))
+            if grams is not None else line_amount(line.unit_price, count=abs(quantity))
         if line.amount != sign * expected:
             return (f"line {n}: {abs(quantity)} × {line.unit_price} is {expected}, "
                     f"not {abs(line.amount)}")
-    total = sum(line.amount for line in sale.lines if not line.voided)
+        if not line.voided:
+            total += line.amount
     if total != sale.total.minor:
         return f"the lines add up to {total}, not to the total {sale.total.minor}"
     sent = sale.change_sent
