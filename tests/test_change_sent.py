@@ -75,6 +75,23 @@ def test_a_void_gives_the_change_sent_back_too(lane: LaneDir) -> None:
     assert void["change_sent"][0]["amount"] == "-2000.00"
     report = lane.json("report")
     assert report["change_sent"] == {} and report["totals"] == {"USD": "0.00"}
+    # the schema's sign rule for a void: everything it moves goes back
+    from dataclasses import replace
+
+    from fairpos.sync.schema import check_sale
+
+    journal = Journal.open(lane.path / DB_NAME)
+    try:
+        shift = journal.current_shift()
+        assert shift is not None
+        entry = next(e for e in journal.sales(shift.id) if e.kind == "void")
+    finally:
+        journal.close()
+    assert check_sale(entry) is None
+    taken = replace(entry.tenders[0], amount=Money(1, "USD"))
+    assert "wrong sign" in str(check_sale(replace(entry, tenders=(taken,))))
+    sent_back = replace(entry.change_sent[0], amount=Money(1, "VES"))
+    assert "wrong sign" in str(check_sale(replace(entry, change_sent=(sent_back,))))
 
 
 def test_what_cannot_be_sent_is_refused_and_nothing_is_written(lane: LaneDir) -> None:

@@ -1446,17 +1446,17 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
                        sale.business_date, sale.confirmed_at.isoformat(), int(sale.training),
                        sale.total.currency, sale.total.minor, sale.catalog_version,
                        entry.payload.decode(), entry.digest, now, sale.igtf, sale.igtf_base))
-    rows.lines.extend(
+    rows.lines += [
         (sale.id, n, line.kind, line.code, line.name_es, line.price_class, line.grams,
          line.count, line.amount, int(line.voided))
-        for n, line in enumerate(sale.lines, start=1))
+        for n, line in enumerate(sale.lines, start=1)]
     rows.add_up(sale)
     tenders = [(t.method, t.amount.currency, t.amount.minor) for t in sale.tenders]
     if sale.change.minor:  # change goes out of the drawer as cash
         tenders.append(("cash", sale.change.currency, -sale.change.minor))
-    tenders.extend((t.method, t.amount.currency, -t.amount.minor)  # out of the fair's account
-                   for t in sale.change_sent)
-    rows.tenders.extend((sale.id, n, *t) for n, t in enumerate(tenders, start=1))
+    tenders += [(t.method, t.amount.currency, -t.amount.minor)  # out of the fair's account
+                for t in sale.change_sent]
+    rows.tenders += [(sale.id, n, *t) for n, t in enumerate(tenders, start=1)]
     for rate, item in zip(sale.rates, wire.rates, strict=True):
         key = (rate.base, rate.quote, rate.version)
         if item.published in (None, UNSET) and key not in rates:

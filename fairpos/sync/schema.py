@@ -559,19 +559,19 @@ def check_sale(sale: Sale) -> str | None:
     sent = sale.change_sent
     if any(t.method != PAGO_MOVIL for t in sent):
         return "change is sent by pago móvil only"
-    given = [t.amount.minor for t in (*sale.tenders, *sent)] + [sale.change.minor,
-                                                                 sale.igtf, sale.igtf_base]
-    if any(amount * sign < 0 for amount in given):
+    moved = (*sale.tenders, *sent) if sent else sale.tenders
+    given = [t.amount.minor for t in moved]
+    given += (sale.change.minor, sale.igtf, sale.igtf_base)
+    if (min(given) < 0) if sign > 0 else (max(given) > 0):
         return ("a tender, the change or the IGTF has the wrong sign (a sale takes payments, "
                 "a void or refund gives them back)")
     if abs(sale.igtf) > abs(sale.igtf_base) or abs(sale.igtf_base) > abs(sale.total.minor):
         return "the IGTF is more than its base, or its base more than the total"
-    if sum(abs(amount) for amount in given) > MAX_MINOR:
+    if sum(map(abs, given)) > MAX_MINOR:
         return "the tenders and the change are too large"
     pricing = sale.total.currency
-    if sale.change.currency == pricing and all(t.amount.currency == pricing
-                                               for t in (*sale.tenders, *sent)):
-        paid_minor = (sum(t.amount.minor for t in sale.tenders) - sale.change.minor
+    if sale.change.currency == pricing and all(t.amount.currency == pricing for t in moved):
+        paid_minor = (sum(given[:len(sale.tenders)]) - sale.change.minor
                       - sum(t.amount.minor for t in sent))
         if paid_minor != sale.total.minor + sale.igtf:  # (one currency: to the minor unit)
             return (f"the tenders less the change ({paid_minor}) do not pay the total "
