@@ -533,3 +533,59 @@ def test_a_client_that_hangs_up_mid_body_leaves_no_traceback(tmp_path: Path) -> 
         server.stop()
     text = log.read_text()
     assert "Traceback" not in text and "ClientDisconnect" not in text, text
+
+
+def test_a_process_checks_and_stores_a_few_batches_at_once_and_the_rest_wait(
+        tmp_path: Path) -> None:
+    """In a reconnection wave a ledger process takes BATCHES_AT_ONCE batches at a time (more
+    would only share the processor); every other batch waits its turn and is stored. Each
+    batch here waits at a barrier for that many others, so the count is exact."""
+    import asyncio
+    import threading
+
+    from fairpos.ledger.app import create_app
+    from fairpos.ledger.limits import BATCHES_AT_ONCE
+
+    ledger = open_ledger(tmp_path / "ledger.db")
+    ledger.publish((FIXTURES / "feria-catalog.csv").read_text(), "feria-catalog.csv", "USD")
+    ledger.publish((FIXTURES / "feria-rates.csv").read_text(), "feria-rates.csv", "USD")
+    [template] = payloads(stall(tmp_path / "s", "LIM000", sales=1, seed=2))
+    batches = {}
+    for n in range(1, 3 * BATCHES_AT_ONCE + 1):
+        device = f"LIM{n:03d}"
+        enrolment, token = ledger.enrol("Feria Centro", n)
+        ledger.claim(enrolment, device)
+        batches[token] = json.loads(canonical(template).decode().replace("LIM000", device))
+    barrier = threading.Barrier(BATCHES_AT_ONCE, timeout=60)
+    guard = threading.Lock()
+    counts = {"now": 0, "most": 0}
+    real = ledger.ingest
+
+    def ingest(*args: Any, **kwargs: Any) -> Any:
+        with guard:
+            counts["now"] += 1
+            counts["most"] = max(counts["most"], counts["now"])
+        try:
+            barrier.wait()
+            return real(*args, **kwargs)
+        finally:
+            with guard:
+                counts["now"] -= 1
+
+    ledger.ingest = ingest  # type: ignore[method-assign]
+
+    async def wave() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=create_app(ledger))
+        async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
+            return await asyncio.gather(*(
+                client.post("/v1/sales/batch", json={"sales": [sale]},
+                            headers={"Authorization": f"Bearer {token}"})
+                for token, sale in batches.items()))
+
+    try:
+        replies = asyncio.run(wave())
+        assert [r.status_code for r in replies] == [200] * len(batches)
+        assert all(len(r.json()["accepted"]) == 1 for r in replies)
+        assert counts["most"] == BATCHES_AT_ONCE
+    finally:
+        ledger.close()

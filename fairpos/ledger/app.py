@@ -19,6 +19,8 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -27,7 +29,7 @@ from starlette.routing import Route
 
 from fairpos.i18n import _
 from fairpos.ledger import pages, reconciliation_pages, shift_pages
-from fairpos.ledger.limits import SESSION_HOURS
+from fairpos.ledger.limits import BATCHES_AT_ONCE, SESSION_HOURS
 from fairpos.ledger.store import Device, Hub, LedgerError, LedgerStore
 from fairpos.sync.schema import split_id
 from fairpos.sync.shift_entries import split_shift_id
@@ -194,6 +196,8 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         return JSONResponse({"device_id": claimed.device_id, "fair": claimed.fair,
                              "lane": claimed.lane})
 
+    ingesting = CapacityLimiter(BATCHES_AT_ONCE)  # (see limits.py)
+
     def batches_of(what: str) -> Handler:
         """The handler of a batch of ``what``: "sales", or "shifts" (openings and closes)."""
         async def batch(request: Request) -> Response:
@@ -225,7 +229,8 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         if len(entries) > most:
             return error(413, f"at most {most} {what} per batch")
         assert device.device_id is not None
-        reply = await run_in_threadpool(stored, device.device_id, entries, path, what)
+        reply = await anyio.to_thread.run_sync(stored, device.device_id, entries, path, what,
+                                               limiter=ingesting)
         return error(403, reply) if isinstance(reply, str) else JSONResponse(reply)
 
     def stored(device_id: str, entries: list[bytes], path: str, what: str

@@ -8,3 +8,7 @@ SEQ_AHEAD = 100_000  # how far past a device's resume point an entry's seq may b
 MISSING_SHOWN = 1_000  # missing seqs listed in a reply (a count says how many in all)
 SESSION_HOURS = 12  # an admin's sign-in lasts this long
 UPSTREAM_PERIOD = 10.0  # seconds between a hub's rounds with the centre while the uplink answers
+# batches one ledger process checks and stores at once; the others wait their turn. Checking
+# is work for the processor under one interpreter lock: more at once only share it (and its
+# caches), and every batch of a reconnection wave takes longer
+BATCHES_AT_ONCE = 3
