@@ -1,6 +1,6 @@
 """httpx's one-call functions for the tests, on one certificate store.
 
-``web.get(url)`` builds a new client, and with it a TLS context that loads the system's
+``httpx.get(url)`` builds a new client, and with it a TLS context that loads the system's
 certificate bundle: ~35 ms of CPU per call, even for a plain-http URL. The tests make
 hundreds of such calls against their ledgers on 127.0.0.1; these share one context (built
 once) and are otherwise ``httpx.request`` itself — a new connection and no cookies kept

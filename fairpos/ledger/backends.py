@@ -144,6 +144,12 @@ class PostgresBackend:
     # it: another is taken instead, and the pool discards the dead one. (Checking every
     # connection as it is taken would cost a round trip each time.)
 
+    def _another(self, conn: Any, dead: int) -> bool:
+        """After ``conn`` failed its first statement: whether to take another connection —
+        the server dropped this one, and fewer than a whole pool's worth have been found
+        dead (more means the server is gone, and the error is the answer)."""
+        return bool(conn.broken) and dead <= self.pool.max_size
+
     @contextmanager
     def transaction(self) -> Iterator[Conn]:
         dead = 0
@@ -154,7 +160,7 @@ class PostgresBackend:
                     stack.enter_context(conn.transaction())
                 except self._dropped:
                     dead += 1
-                    if conn.broken and dead <= self.pool.max_size:
+                    if self._another(conn, dead):
                         continue
                     raise
                 yield PgConn(conn)
@@ -177,7 +183,7 @@ class PostgresBackend:
                     return rows
                 except self._dropped:
                     dead += 1
-                    if not conn.broken or dead > self.pool.max_size:
+                    if not self._another(conn, dead):
                         raise
 
     def close(self) -> None:

@@ -571,7 +571,7 @@ def check_sale(sale: Sale) -> str | None:
         return "the tenders and the change are too large"
     pricing = sale.total.currency
     if sale.change.currency == pricing and all(t.amount.currency == pricing for t in moved):
-        paid_minor = (sum(given[:len(sale.tenders)]) - sale.change.minor
+        paid_minor = (sum(t.amount.minor for t in sale.tenders) - sale.change.minor
                       - sum(t.amount.minor for t in sent))
         if paid_minor != sale.total.minor + sale.igtf:  # (one currency: to the minor unit)
             return (f"the tenders less the change ({paid_minor}) do not pay the total "
