@@ -432,7 +432,7 @@ def run_day(folder: Path, plans: list[LanePlan], centre_db: str, *, bare: bool =
 
         def centre_matches() -> bool:
             with centre.store() as ledger:
-                return all(ledger._figures(device, business_date).to_json() == mine
+                return all(ledger.day_figures(device, business_date).to_json() == mine
                            for device, mine in figures.items())
 
         deadline = time.monotonic() + 300
@@ -490,7 +490,7 @@ def check(centre: LedgerServer, sites: list[Site], plans: list[LanePlan],
     problems: list[str] = [f"{device}: its end-of-day sync never matched"
                            for device in unsynced]
     with centre.store() as ledger:
-        held = {device: ledger._figures(device, business_date).to_json() for device in lanes}
+        held = {device: ledger.day_figures(device, business_date).to_json() for device in lanes}
         rows = ledger.all("SELECT device_id, id FROM sales")
         report = ledger.report(business_date)
         fair_reports = {fair_of(site.number): ledger.report(business_date, fair_of(site.number))
@@ -513,7 +513,7 @@ def check(centre: LedgerServer, sites: list[Site], plans: list[LanePlan],
         with site.hub.store() as hub:
             for plan in plans:
                 if plan.site == site.number and plan.network == "hub":
-                    theirs = hub._figures(plan.device, business_date).to_json()
+                    theirs = hub.day_figures(plan.device, business_date).to_json()
                     if theirs != figures[plan.device]:
                         problems.append(f"hub {site.number}: {plan.device} is {theirs}, "
                                         f"not {figures[plan.device]}")

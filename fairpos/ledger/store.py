@@ -746,7 +746,9 @@ class SqlLedger:
             before = seq
         return missing, count
 
-    def _figures(self, device_id: str, business_date: str) -> DayFigures:
+    def day_figures(self, device_id: str, business_date: str) -> DayFigures:
+        """What the ledger holds of a lane's business day, added up as the lane adds up its
+        own at the day's close (what a day close compares)."""
         rows = self._all("SELECT payload FROM sales WHERE device_id = ? AND business_date = ? "
                          "ORDER BY seq", [device_id, business_date])
         return DayFigures.of(business_date, (json.loads(row[0]) for row in rows))
@@ -763,7 +765,7 @@ class SqlLedger:
         return {"device_id": device_id, "max_contiguous_seq": row[0],
                 "last_sync_at": row[1], "count": count, "missing_seqs": missing,
                 "missing_count": missing_count, "quarantined": quarantined,
-                "days": [self._figures(device_id, day).to_json() for day in dates]}
+                "days": [self.day_figures(device_id, day).to_json() for day in dates]}
 
     def day_close(self, device_id: str, figures: dict[str, Any]) -> dict[str, Any]:
         """The stall's figures for a business date against the ledger's: ``match``,
@@ -773,7 +775,7 @@ class SqlLedger:
             max_seq = int(figures["max_seq"])
         except (KeyError, TypeError, ValueError):
             raise LedgerError(_("day-close needs business_date and max_seq")) from None
-        mine = self._figures(device_id, day).to_json()
+        mine = self.day_figures(device_id, day).to_json()
         theirs = {"business_date": day, "count": figures.get("count"), "max_seq": max_seq,
                   "totals": figures.get("totals", {}), "tenders": figures.get("tenders", {})}
         missing, missing_count = self._missing(device_id, upto=max_seq)
