@@ -203,6 +203,24 @@ def test_stalls_that_connect_while_the_workers_start_are_shared_out(
         process.wait(timeout=30)
 
 
+def test_a_worker_socket_that_cannot_be_bound_stops_the_ledger_in_one_line(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The port taken between the check and the binding (by a socket that does not share it):
+    the supervisor says so in one line and starts no worker."""
+    from fairpos.ledger.server import STARTUP_FAILED, supervise
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as ended:
+            supervise(2, (socket.AF_INET, ("127.0.0.1", port)), {})
+    assert ended.value.code == STARTUP_FAILED
+    said = capsys.readouterr().err.strip()
+    assert said.startswith("fairpos ledger: ") and "Address already in use" in said
+    assert "\n" not in said
+
+
 def test_a_ledger_will_not_share_its_port(tmp_path: Path, postgres: Postgres) -> None:
     """A second ledger on a port in use — another ledger's workers included — is refused in
     one line instead of quietly taking a share of the first one's stalls."""
