@@ -84,7 +84,7 @@ def rows_of(entry: dict[str, Any], text: str, batch: dict[str, list[tuple[Any, .
         entry.get("igtf", {}).get("base", 0)))
     batch["sale_lines"].extend(
         (sale_id, n, line["kind"], line["code"], line["name_es"], line["price_class"],
-         line["grams"], line["count"], line["amount"], int(line["voided"]))
+         line["grams"], line["count"], line["amount"], int(line["voided"]), line.get("tare"))
         for n, line in enumerate(entry["lines"], start=1))
     batch["sale_tenders"].extend((sale_id, n, t["method"], t["currency"], t["amount"])
                                  for n, t in enumerate(entry["tenders"], start=1))
@@ -236,7 +236,7 @@ COLUMNS = {
              "currency, total, catalog_version, payload, payload_hash, received_at, igtf, "
              "igtf_base",
     "sale_lines": "sale_id, line_no, kind, code, name, price_class, grams, count, amount, "
-                  "voided",
+                  "voided, tare",
     "sale_tenders": "sale_id, tender_no, method, currency, amount",
     "day_sales": "business_date, device_id, currency, training, sales, entries, total",
     "day_lines": "business_date, device_id, kind, code, name, price_class, currency, grams, "

@@ -56,19 +56,23 @@ class Line:
     label: str | None = None
     # The product's most in one sale, in grams or a count, as the catalog said (None: any)
     most: int | None = None
+    # The container's weight taken off (grams: the net weight); gross = grams + tare
+    tare: int | None = None
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name_es
 
-    def with_quantity(self, quantity: Quantity, scale_frame: str | None = None) -> Line:
-        """This line with another quantity (``scale_frame``: the weight came from the scale)."""
+    def with_quantity(self, quantity: Quantity, scale_frame: str | None = None,
+                      tare: int | None = None) -> Line:
+        """This line with another quantity (``scale_frame``: the weight came from the scale;
+        ``tare``: the tare taken off it)."""
         if self.grams is not None:
             if quantity.grams is None:
                 raise CartError(_("{name} is sold by weight: give a weight such as 1.250kg")
                                 .format(name=self.name(active())))
             grams = check_grams(quantity.grams)
             return replace(self, grams=grams, amount=line_amount(self.unit_price, grams=grams),
-                           scale_frame=scale_frame)
+                           scale_frame=scale_frame, tare=tare)
         if quantity.count is None:
             raise CartError(_("{name} is sold by the piece: give a count such as 3").format(
                 name=self.name(active())))
@@ -200,16 +204,17 @@ class Cart:
                                 name=line.name(active()), most=most))
 
     def add(self, catalog: Catalog, code: str, quantity: Quantity | None = None,
-            scale_frame: str | None = None) -> Line:
+            scale_frame: str | None = None, tare: int | None = None) -> Line:
         """Add a PLU, barcode or price-class code. Counted items default to one.
-        ``scale_frame`` is the scale's frame a weight was read from (None: typed by hand)."""
+        ``scale_frame`` is the scale's frame a weight was read from (None: typed by hand);
+        ``tare``: the container's weight taken off that weight."""
         price_class = catalog.price_class(code)
         if price_class is not None:
             if quantity is None or quantity.grams is None:
                 raise CartError(_("{name} is sold by weight: give a weight such as 1.250kg")
                                 .format(name=price_class.name(active())))
             line = class_line(price_class, quantity.grams)
-            return self._append(replace(line, scale_frame=scale_frame))
+            return self._append(replace(line, scale_frame=scale_frame, tare=tare))
         product = catalog.product(code)
         if product is None:
             raise CartError(_("unknown PLU “{code}”").format(code=code.strip()))
@@ -220,7 +225,7 @@ class Cart:
         except QuantityError as err:
             raise CartError(str(err)) from None
         if line.grams is not None:
-            line = replace(line, scale_frame=scale_frame)
+            line = replace(line, scale_frame=scale_frame, tare=tare)
         return self._append(line)
 
     def scan(self, catalog: Catalog, code: str, labels: Sequence[Layout]) -> Line | None:
@@ -251,10 +256,10 @@ class Cart:
         return self.lines[index]
 
     def change_quantity(self, number: int, quantity: Quantity,
-                        scale_frame: str | None = None) -> Line:
+                        scale_frame: str | None = None, tare: int | None = None) -> Line:
         index = self._index(number)
         try:
-            changed = self.lines[index].with_quantity(quantity, scale_frame)
+            changed = self.lines[index].with_quantity(quantity, scale_frame, tare)
         except QuantityError as err:
             raise CartError(str(err)) from None
         self._within_quota(changed, instead_of=index)

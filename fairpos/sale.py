@@ -79,6 +79,7 @@ class Sale:
                                 else "scale" if line.scale_frame else "manual"),
                     "scale_frame": line.scale_frame,
                     "label": line.label,
+                    "tare": line.tare,
                 }
                 for n, line in enumerate(self.lines, start=1)
             ],

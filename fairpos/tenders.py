@@ -52,7 +52,11 @@ class PaymentError(FairposError, ValueError):
 
 class ReferenceRefused(PaymentError):
     """The payment's reference (``ref``, bank, phone…) is missing or cannot be used; the
-    amount itself was fine."""
+    amount itself was fine. ``field``: which one."""
+
+    def __init__(self, message: str, field: str = "ref") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -116,10 +120,10 @@ def make_tender(method: str, amount: Money, reference: Mapping[str, str] | None 
     for key, value in reference.items():
         if key not in allowed:
             raise ReferenceRefused(_("{method} takes no “{key}”").format(method=label,
-                                                                         key=key))
+                                                                         key=key), key)
         if not _REFERENCE_VALUE.match(value):
             raise ReferenceRefused(_("“{value}” is not a valid {key}").format(value=value,
-                                                                              key=key))
+                                                                              key=key), key)
     for key in REQUIRED_REFERENCES.get(method, ()):
         if not reference.get(key):
             raise ReferenceRefused(_("{method} needs its reference number (ref)").format(
@@ -140,7 +144,7 @@ def make_change_tender(amount: Money, reference: Mapping[str, str] | None = None
     for key, what in (("phone", _("phone")), ("bank", _("bank"))):
         if not reference.get(key):
             raise ReferenceRefused(_("change by pago móvil needs the customer's {what}")
-                                   .format(what=what))
+                                   .format(what=what), key)
     return tender
 
 

@@ -13,14 +13,14 @@ from pathlib import Path
 from fairpos.scale.frames import ACK, CR, DC1, ENQ, EOT, ETX, SOH, STX, cas_bcc
 
 
-def toledo_frame(grams: int, state: str) -> bytes:
+def toledo_frame(grams: int, state: str, net: bool = False) -> bytes:
     if state == "stable":
         return bytes([STX]) + f"{grams / 1000:06.3f}".encode() + bytes([CR])
-    status = {"unstable": 0x01, "overload": 0x02, "under_zero": 0x04}[state] | 0x20
-    return bytes([STX]) + b"?" + bytes([status, CR])
+    status = {"unstable": 0x01, "overload": 0x02, "under_zero": 0x04}[state] | 0x40
+    return bytes([STX]) + b"?" + bytes([status | (0x20 if net else 0), CR])
 
 
-def sics_frame(grams: int, state: str) -> bytes:
+def sics_frame(grams: int, state: str, net: bool = False) -> bytes:
     if state == "overload":
         return b"S +\r\n"
     if state == "under_zero":
@@ -29,17 +29,17 @@ def sics_frame(grams: int, state: str) -> bytes:
     return f"S {flag} {grams / 1000:10.3f} kg\r\n".encode()
 
 
-def cas_frame(grams: int, state: str) -> bytes:
+def cas_frame(grams: int, state: str, net: bool = False) -> bytes:
     status = {"stable": "S", "unstable": "U", "overload": "F"}.get(state, "S")
     sign = "-" if state == "under_zero" else " "
     data = f"{status}{sign}{grams / 1000:06.3f}kg".encode()
     return bytes([SOH, STX]) + data + bytes([cas_bcc(data), ETX, EOT])
 
 
-def continuous_frame(grams: int, state: str) -> bytes:
+def continuous_frame(grams: int, state: str, net: bool = False) -> bytes:
     head = {"stable": "ST", "unstable": "US", "overload": "OL"}.get(state, "ST")
     sign = "-" if state == "under_zero" else "+"
-    return f"{head},GS,{sign}{grams / 1000:8.3f} kg\r\n".encode()
+    return f"{head},{'NT' if net else 'GS'},{sign}{grams / 1000:8.3f} kg\r\n".encode()
 
 
 FRAMES = {"toledo8217": toledo_frame, "sics": sics_frame, "cas": cas_frame,
@@ -52,8 +52,13 @@ class FakeScale:
         """``link``: a path made to point at the pty, as udev names a USB-serial adapter
         (``/dev/ttyUSB0``); unplugging removes it, so a reused pty number is never found."""
         self.protocol = protocol
-        self.grams, self.state = grams, state
+        self.grams, self.state = grams, state  # what lies on it, and how it shows it
         self.commands = bytearray()
+        self.tare = 0  # the tare the scale itself holds (its frames are net of it)
+        # zero, tare or clear_tare → what the scale answers instead of doing it: a SICS status
+        # ("I", "L", "+"), "ES", the 8217's status byte, or "silent" (no answer at all)
+        self.refuse: dict[str, str | int] = {}
+        self._line = b""
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         self.path = os.ttyname(self.slave)
@@ -65,7 +70,10 @@ class FakeScale:
         self._thread.start()
 
     def frame(self) -> bytes:
-        return FRAMES[self.protocol](self.grams, self.state)
+        shown = self.grams - self.tare
+        if shown < 0 and self.state == "stable":
+            return FRAMES[self.protocol](-shown, "under_zero", bool(self.tare))
+        return FRAMES[self.protocol](shown, self.state, bool(self.tare))
 
     def _serve(self) -> None:
         while self._running:
@@ -84,18 +92,71 @@ class FakeScale:
             self._answer(data)
 
     def _answer(self, data: bytes) -> None:
-        """Answer a request for a weight; any other bytes are commands (zero, tare…)."""
-        reply = b""
-        asked = {"toledo8217": b"W", "sics": b"SI\r\n"}.get(self.protocol)
-        if asked is not None and asked in data:
-            reply, data = self.frame(), data.replace(asked, b"")
-        elif self.protocol == "cas" and bytes([ENQ]) in data:
-            reply, data = bytes([ACK]), data.replace(bytes([ENQ]), b"")
-        elif self.protocol == "cas" and bytes([DC1]) in data:
-            reply, data = self.frame(), data.replace(bytes([DC1]), b"")
-        self.commands += data
-        if reply:
-            os.write(self.master, reply)
+        """Answer a request for a weight, and zero, tare and clear tare as each protocol
+        does; any other bytes are kept in ``commands``."""
+        replies = []
+        if self.protocol == "toledo8217":
+            for byte in data:
+                if byte == ord("W"):
+                    replies.append(self.frame())
+                else:
+                    self.commands.append(byte)
+                    name = {ord("Z"): "zero", ord("T"): "tare", ord("C"): "clear_tare"}.get(byte)
+                    if name is not None:
+                        replies.append(self._command(name))
+        elif self.protocol == "cas":
+            for byte in data:
+                if byte == ENQ:
+                    replies.append(bytes([ACK]))
+                elif byte == DC1:
+                    replies.append(self.frame())
+                else:
+                    self.commands.append(byte)  # the dialogue has no commands: ignored
+        else:
+            self._line += data
+            *lines, self._line = self._line.split(b"\r\n")
+            for line in lines:
+                if line == b"SI" and self.protocol == "sics":
+                    replies.append(self.frame())
+                    continue
+                self.commands += line + b"\r\n"
+                names = {b"Z": "zero", b"T": "tare", b"TAC": "clear_tare", b"C": "clear_tare"}
+                name = names.get(line)
+                if name is None:
+                    replies.append(b"ES\r\n" if self.protocol == "sics" else b"")
+                else:
+                    replies.append(self._command(name))
+        for reply in replies:
+            if reply:
+                os.write(self.master, reply)
+
+    def _command(self, name: str) -> bytes:
+        """Do zero, tare or clear tare unless told to refuse it; the protocol's answer."""
+        refusal = self.refuse.get(name)
+        if refusal == "silent":
+            return b""
+        if refusal is None and name != "zero" and self.state != "stable":
+            refusal = "I" if self.protocol == "sics" else 0x41  # moving: not now
+        if refusal is None:
+            if name == "tare":
+                self.tare = self.grams
+            elif name == "clear_tare":
+                self.tare = 0
+        if self.protocol == "toledo8217":
+            status = 0x40 | (0x20 if self.tare else 0)
+            if refusal is not None:
+                status = int(refusal) | (0x20 if self.tare else 0)
+            elif name == "zero":
+                status |= 0x10  # centre of zero
+            return bytes([STX]) + b"?" + bytes([status, CR])
+        if self.protocol == "sics":
+            head = {"zero": "Z", "tare": "T", "clear_tare": "TAC"}[name]
+            if refusal is not None:
+                return b"ES\r\n" if refusal == "ES" else f"{head} {refusal}\r\n".encode()
+            if name == "tare":
+                return f"T S {self.tare / 1000:10.3f} kg\r\n".encode()
+            return f"{head} A\r\n".encode()
+        return b""  # an indicator that streams shows what was done in its next frames
 
     def line_settings(self) -> tuple[int, int, str, int]:
         """(baud, data bits, parity, stop bits) the program set on the line."""

@@ -185,3 +185,97 @@ def test_kill_9_mid_sale_then_restart_shows_the_same_lines(lane: LaneDir) -> Non
     finally:
         second.close()
     assert rows(lane.path, "SELECT COUNT(*) FROM sales") == before == [(0,)]
+
+
+def till_argv(lane: LaneDir) -> list[str]:
+    return [sys.executable, "-m", "fairpos", "--data-dir", str(lane.path), "--lang", "en",
+            "till"]
+
+
+F2, F7 = b"\x1bOQ", b"\x1b[18~"
+
+
+def type_and_wait(terminal: Terminal, typed: str, then: bytes = b"\r") -> None:
+    terminal.send(typed.encode())
+    terminal.wait_for(lambda screen: typed in screen)
+    terminal.send(then)
+
+
+def test_kill_9_with_payments_entered_brings_them_back(lane: LaneDir) -> None:
+    """``305`` Enter, F2, a dollar in cash, ``kill -9``: the dollar is in the drawer, so it
+    comes back with the sale, named; paying the rest sells it once."""
+    lane.run("rate", "set", "VES", "414.04")
+    first = Terminal(till_argv(lane), columns=100, lines=30)
+    try:
+        first.wait_for(lambda screen: "Void line" in screen)
+        type_and_wait(first, "305")
+        first.wait_for(lambda screen: "1 line" in screen)
+        first.send(F2)
+        first.wait_for(lambda screen: "Still due" in screen)
+        type_and_wait(first, "1")
+        first.wait_for(lambda screen: "Added 1.00 USD" in screen)
+        first.wait_for(lambda _screen: "cash" in str(rows(lane.path, "SELECT payments FROM "
+                                                              "draft")))
+        os.killpg(first.process.pid, signal.SIGKILL)
+        first.process.wait(timeout=30)
+    finally:
+        first.close()
+    second = Terminal(till_argv(lane), columns=100, lines=30)
+    try:
+        second.wait_for(lambda text: "Its payments are back too: Cash 1.00 USD. F2 goes on." in
+                        " ".join(text.split()))  # (the notice wraps: read it as one line)
+        second.send(F2)
+        second.wait_for(lambda text: "Still due: 0.20 USD" in text)
+        second.send(b"\r")  # Enter alone pays what is left, exactly
+        second.wait_for(lambda text: "Paid" in text)
+        second.send(b"\r")
+        second.wait_for(lambda text: "confirmed" in text)
+    finally:
+        second.close()
+    assert rows(lane.path, "SELECT method, currency, amount FROM tenders ORDER BY tender_no") \
+        == [("cash", "USD", 100), ("cash", "USD", 20)]
+    assert rows(lane.path, "SELECT COUNT(*) FROM sales") == [(1,)]
+
+
+def test_kill_9_after_change_was_sent_by_pago_movil_finishes_that_sale(lane: LaneDir) -> None:
+    """The change already went out of the fair's account: after the power cut the sale comes
+    back in the payment window, with the payment and the change sent, and is sold once."""
+    lane.run("rate", "set", "VES", "414.04")
+    first = Terminal(till_argv(lane), columns=100, lines=30)
+    try:
+        first.wait_for(lambda screen: "Void line" in screen)
+        type_and_wait(first, "305")
+        first.wait_for(lambda screen: "1 line" in screen)
+        first.send(F2)
+        first.wait_for(lambda screen: "Still due" in screen)
+        type_and_wait(first, "20")
+        first.wait_for(lambda screen: "Paid" in screen)
+        first.send(F7)
+        first.wait_for(lambda screen: "Change by pago móvil in VES" in screen and all(
+            field in screen for field in ("Reference", "Bank", "Phone")))
+        # Enter with a field missing names it and goes to it: the reference, phone, bank
+        for typed, asked in (("2000", "needs its reference number"), ("778899", "phone"),
+                             ("04141234567", "bank")):
+            type_and_wait(first, typed)
+            first.wait_for(lambda screen, a=asked: a in screen)
+        type_and_wait(first, "0102")
+        first.wait_for(lambda screen: "Change sent by pago móvil: 2,000.00 VES" in screen)
+        first.wait_for(lambda _screen: "pago_movil" in str(rows(lane.path, "SELECT payments "
+                                                                    "FROM draft")))
+        os.killpg(first.process.pid, signal.SIGKILL)
+        first.process.wait(timeout=30)
+    finally:
+        first.close()
+    second = Terminal(till_argv(lane), columns=100, lines=30)
+    try:
+        second.wait_for(lambda text: "Sent by pago móvil: 2,000.00 VES" in text)  # (its window)
+        screen = second.text()
+        assert "Change by pago móvil" in screen and "20.00 USD" in screen
+        second.send(b"\r")
+        second.wait_for(lambda text: "confirmed" in text)
+    finally:
+        second.close()
+    assert rows(lane.path, "SELECT method, currency, amount, is_change FROM tenders "
+                           "ORDER BY tender_no") == [("cash", "USD", 2000, 0),
+                                                     ("pago_movil", "VES", 200000, 1)]
+    assert rows(lane.path, "SELECT COUNT(*) FROM sales") == [(1,)]

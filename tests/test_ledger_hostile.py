@@ -215,7 +215,10 @@ def test_bodies_that_used_to_be_500s(lane: Lane) -> None:
 
 
 def mutated(lane: Lane, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-    sale = lane.fresh(1)
+    """A copy of the first of the lane's sales with both weighed and counted lines, changed."""
+    template = next(n for n, s in enumerate(lane.sales)
+                    if {x["grams"] is None for x in s["lines"]} == {True, False})
+    sale = lane.fresh(template)
     change(sale)
     return sale
 
@@ -226,7 +229,20 @@ def _negative_card(sale: dict[str, Any]) -> None:
                        {**cash, "method": "card", "amount": -500, "reference": {"ref": "1"}}]
 
 
+def _tare_on(kind: str, tare: int) -> Callable[[dict[str, Any]], None]:
+    """Put ``tare`` on the first line that is weighed (``grams``) or counted (``count``)."""
+    def change(sale: dict[str, Any]) -> None:
+        line = next(x for x in sale["lines"] if x[kind] is not None)
+        line["tare"] = tare
+    return change
+
+
 SEMANTIC = {
+    "a tare on a count": (_tare_on("count", 200), "a tare is only on a weight"),
+    "a negative tare on a sale": (_tare_on("grams", -200), "a tare is only on a weight"),
+    "a tare of nothing": (_tare_on("grams", 0), "a tare is only on a weight"),
+    "a tare past ten tonnes": (_tare_on("grams", 10**7), "more than 10000000 g"),
+    "a tare that is not a number": (_tare_on("grams", "0.2"), "whole number"),
     "invented method": (lambda s: s["tenders"][0].update(method="bitcoin"),
                         "unknown payment method"),
     "negative card balanced by cash": (_negative_card, "wrong sign"),

@@ -349,7 +349,9 @@ def test_a_sqlite_ledger_of_100000_sales_moves_to_postgresql(tmp_path: Path,
                          "confirmed_at, training, currency, total, catalog_version, payload, "
                          "payload_hash, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                          sales)
-        conn.executemany("INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?,?,?)", lines)
+        conn.executemany("INSERT INTO sale_lines (sale_id, line_no, kind, code, name, "
+                         "price_class, grams, count, amount, voided) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?)", lines)
         conn.executemany("INSERT INTO sale_tenders VALUES (?,?,?,?,?)", tenders)
         # (written straight, as a ledger from before the pages' sums: its migration sums them)
         conn.execute("DROP TABLE day_lines")

@@ -10,7 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fairpos.scale.frames import PARSERS, Reading, StableWeight, to_grams
+from fairpos.scale.frames import (
+    PARSERS,
+    Command,
+    Reading,
+    StableWeight,
+    continuous_answer,
+    parse_continuous,
+    sics_answer,
+    to_grams,
+    toledo_answer,
+)
 from fairpos.scale.port import Scale
 from fairpos.settings import ScaleSettings
 from tests.conftest import make_lane, wait_until
@@ -199,25 +209,115 @@ def test_scale_read_watch_says_once_that_the_scale_is_gone(tmp_path: Path) -> No
     assert all(line.split()[:3] == ["estable", "2,350", "kg"] for line in lines[1:4])
 
 
-def test_scale_zero_and_tare_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scale_zero_and_tare_say_what_the_scale_answered(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     # SICS at 8N1: a Linux pty refuses a second open at 7E1 (it forces 8N), USB adapters do not
-    fake = FakeScale("sics", grams=0, link=tmp_path / "ttyUSB0")
+    fake = FakeScale("sics", grams=200, link=tmp_path / "ttyUSB0")
     lane = make_lane(tmp_path / "lane")
     for key, value in (("URL", str(fake.link)), ("PROTOCOL", "sics"), ("BYTESIZE", "8"),
                        ("PARITY", "N")):
         monkeypatch.setenv(f"FAIRPOS_SCALE__{key}", value)
     try:
-        assert "Zero sent" in lane.run("scale", "zero").stdout
-        assert "Tare sent" in lane.run("scale", "tare").stdout
-        assert "Clear tare sent" in lane.run("scale", "clear-tare").stdout
-        for _ in range(100):
-            if bytes(fake.commands) == b"Z\r\nT\r\nTAC\r\n":
-                break
-            time.sleep(0.01)
+        assert "Zero: done by the scale." in lane.run("scale", "zero").stdout
+        assert "Tare 0.200 kg: done by the scale." in lane.run("scale", "tare").stdout
+        assert fake.tare == 200
+        assert "Tare cleared by the scale." in lane.run("scale", "clear-tare").stdout
+        assert fake.tare == 0
         assert bytes(fake.commands) == b"Z\r\nT\r\nTAC\r\n"
+        fake.refuse = {"tare": "L"}  # a certified scale that takes no tare from a till
+        refused = lane.fail("scale", "tare")
+        assert refused.strip() == "fairpos: The scale did not do it: its settings do not allow it."
+        assert fake.tare == 0
     finally:
         fake.unplug()
-    assert f"the scale is not connected ({fake.link})" in lane.fail("scale", "zero")
+    assert "not connected" in lane.fail("scale", "zero")
+
+
+ANSWERS = [  # (protocol, command, what the scale sent back, outcome, why, tare)
+    ("toledo8217", "zero", b"\x02?\x50\r", "done", None, None),  # centre of zero
+    ("toledo8217", "zero", b"\x02?\x48\r", "refused", "out_of_range", None),
+    ("toledo8217", "zero", b"\x02?\x41\r", "refused", "moving", None),
+    ("toledo8217", "tare", b"\x02?\x60\r", "done", None, None),  # net
+    ("toledo8217", "tare", b"\x02?\x40\r", "refused", "not_done", None),  # still gross
+    ("toledo8217", "tare", b"\x02?\x42\r", "refused", "over_capacity", None),
+    ("toledo8217", "tare", b"\x0201.250\r", "refused", "not_understood", None),
+    ("toledo8217", "tare", b"\x02?\r", "refused", "not_understood", None),
+    ("toledo8217", "clear_tare", b"\x02?\x40\r", "done", None, None),
+    ("toledo8217", "clear_tare", b"\x02?\x60\r", "refused", "not_done", None),
+    ("toledo8217", "tare", b"", "silent", None, None),
+    ("sics", "zero", b"Z A\r\n", "done", None, None),
+    ("sics", "zero", b"ZI D\r\n", "done", None, None),
+    ("sics", "zero", b"Z I\r\n", "refused", "busy", None),
+    ("sics", "zero", b"Z +\r\n", "refused", "out_of_range", None),
+    ("sics", "zero", b"Z L\r\n", "refused", "not_allowed", None),
+    ("sics", "zero", b"ES\r\n", "refused", "not_understood", None),
+    ("sics", "tare", b"T S      0.200 kg\r\n", "done", None, 200),
+    ("sics", "tare", b"TI D    150 g\r\n", "done", None, 150),
+    ("sics", "tare", b"T I\r\n", "refused", "busy", None),
+    ("sics", "tare", b"T L\r\n", "refused", "not_allowed", None),
+    ("sics", "tare", b"TI -\r\n", "refused", "out_of_range", None),
+    ("sics", "tare", b"EL\r\n", "refused", "not_allowed", None),
+    ("sics", "tare", b"ET\r\n", "refused", "not_understood", None),
+    ("sics", "tare", b"Z A\r\n", "refused", "not_understood", None),  # not its answer
+    ("sics", "tare", b"T S  x.y kg\r\n", "refused", "not_understood", None),
+    ("sics", "tare", b"T S 0.2", "refused", "not_understood", None),  # cut short
+    ("sics", "clear_tare", b"TAC A\r\n", "done", None, None),
+    ("sics", "clear_tare", b"TAC L\r\n", "refused", "not_allowed", None),
+]
+
+
+@pytest.mark.parametrize(("protocol", "command", "frame", "outcome", "why", "tare"), ANSWERS)
+def test_each_answer_to_zero_and_tare_is_read(protocol: str, command: Command, frame: bytes,
+                                              outcome: str, why: str | None,
+                                              tare: int | None) -> None:
+    read = toledo_answer if protocol == "toledo8217" else sics_answer
+    answer = read(command, frame)
+    assert (answer.outcome, answer.why, answer.tare) == (outcome, why, tare)
+
+
+def test_a_streaming_indicator_answers_by_its_next_frames() -> None:
+    gross, net = parse_continuous(b"ST,GS,+   0.200 kg\r\n"), parse_continuous(
+        b"ST,NT,+   0.000 kg\r\n")
+    moving = parse_continuous(b"US,GS,+   0.210 kg\r\n")
+    assert continuous_answer("tare", [gross, net]).done
+    assert continuous_answer("tare", [gross, gross]).why == "not_done"
+    assert continuous_answer("tare", [gross, moving]).why == "moving"
+    assert continuous_answer("clear_tare", [net, gross]).done
+    assert continuous_answer("zero", [gross]).why == "not_done"
+    assert continuous_answer("zero", [parse_continuous(b"ST,GS,+   0.000 kg\r\n")]).done
+    assert continuous_answer("tare", []).outcome == "silent"
+    assert continuous_answer("tare", [parse_continuous(b"\x00garbage\r\n")]).outcome == \
+        "silent"
+
+
+@pytest.mark.parametrize("protocol", sorted(FRAMES))
+def test_zero_and_tare_on_a_real_line_are_done_only_when_the_scale_says(protocol: str) -> None:
+    fake = FakeScale(protocol, grams=200)
+    scale = Scale(scale_settings(protocol, fake.path))
+    try:
+        if protocol == "cas":  # its dialogue has no commands: the lane tares
+            assert [scale.command(c).outcome for c in ("zero", "tare", "clear_tare")] == [
+                "unsupported"] * 3
+            assert fake.commands == bytearray()
+            return
+        fake.refuse = {"tare": "L" if protocol == "sics" else 0x40}
+        refused = scale.command("tare", seconds=1.0)
+        assert refused.outcome == "refused" and fake.tare == 0
+        reading = scale.read()
+        assert (reading.state, reading.grams) == ("stable", 200)  # nothing was netted
+        fake.refuse = {}
+        done = scale.command("tare")
+        assert done.done and fake.tare == 200
+        assert done.tare == (200 if protocol == "sics" else None)
+        reading = scale.read()
+        assert (reading.state, reading.grams) == ("stable", 0)
+        assert scale.command("clear_tare").done and fake.tare == 0
+        fake.refuse = {"zero": "silent"}
+        assert scale.command("zero", seconds=0.5).outcome in ("silent", "refused")
+    finally:
+        scale.close()
+        fake.unplug()
+    assert scale.command("tare").outcome == "disconnected"
 
 
 def test_the_watch_survives_a_driver_fault_and_reports_changes_only(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import zipfile
 from collections.abc import Iterator
@@ -11,10 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from fairpos.cart import Cart
 from fairpos.clock import skew_words
 from fairpos.journal import DB_NAME, Journal
+from fairpos.money import Money
+from fairpos.quantity import Quantity
+from fairpos.settings import parse_settings
 from fairpos.sync.bundle import write_bundle
 from fairpos.sync.relay import LedgerClient, push
+from fairpos.tenders import Tender
 from tests.conftest import FIXTURES, STORES, LaneDir, ledger_db
 from tests.sync_helpers import (
     Failing,
@@ -437,3 +443,29 @@ def test_the_tills_sync_closes_the_days_before_the_shift_and_heals_a_ledger_that
     assert ledger_sums(server.db, "TILL01") == stall_sums(lane)
     status = lane.json("sync-status", "--json")
     assert status["pending"] == 0
+
+
+def test_a_tare_reaches_the_ledger_with_its_line_and_its_void(tmp_path: Path,
+                                                              server: LedgerServer) -> None:
+    """A weighed line keeps its gross, tare and net from the journal to the ledger; its void
+    takes both back."""
+    lane = stall(tmp_path / "stall", "TARE02", sales=1)
+    connect(lane, server)
+    settings = parse_settings((lane.path / "fairpos.toml").read_text(), {})
+    journal = Journal.open(lane.path / DB_NAME)
+    try:
+        cart = Cart("USD")
+        cart.add(journal.catalog(), "101", Quantity(grams=1250), scale_frame="02", tare=200)
+        sale = journal.confirm_sale(cart, [Tender("cash", Money(150, "USD"))], "USD", settings)
+        journal.void_sale(sale.id, "tray left on the bag")
+    finally:
+        journal.close()
+    assert "matched" in lane.run("sync").stdout
+    with server.store() as ledger:
+        kept = ledger.all("SELECT sale_id, grams, tare FROM sale_lines WHERE tare IS NOT NULL "
+                          "ORDER BY sale_id")
+    assert [tuple(row) for row in kept] == [(sale.id, 1250, 200), ("TARE02-000003", -1250, -200)]
+    with server.store() as ledger:
+        [stored] = ledger.all("SELECT payload FROM sales WHERE id = ?", [sale.id])
+    payload = json.loads(stored[0])
+    assert payload["lines"][0]["tare"] == 200 and payload["lines"][0]["grams"] == 1250

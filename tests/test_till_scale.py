@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from fairpos.journal import DB_NAME, Journal
+from fairpos.printer.layout import sale_receipt
 from tests.conftest import LaneDir, open_lane
 from tests.fake_scale import FakeScale
 from tests.till_helpers import (
@@ -54,7 +56,7 @@ async def test_weigh_key_adds_the_steady_weight(lane: LaneDir, scale: FakeScale)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await until(pilot, steady(pilot, 1250))
-        assert all(pilot.app.screen.check_action(a, ()) for a in ("weigh", "scale_command"))
+        assert all(pilot.app.screen.check_action(a, ()) for a in ("weigh", "zero", "tare"))
         assert "1.250 kg" in message(pilot, "#weight")
         assert "Scale: connected" in side_panel(pilot)
         await type_in(pilot, "101", "f1")  # Tomato, 1.20/kg
@@ -151,20 +153,111 @@ async def test_a_reading_while_the_till_closes_is_dropped(lane: LaneDir, scale: 
         assert not screen.query("#weight")
 
 
-async def test_zero_and_tare_keys_reach_the_scale(lane: LaneDir, scale: FakeScale) -> None:
+async def test_zero_and_tare_say_what_the_scale_did(lane: LaneDir, scale: FakeScale) -> None:
     app = make_till(lane.path, FAIRPOS_SCALE__URL=str(scale.link), **SICS)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await until(pilot, steady(pilot, 1250))
-        await pilot.press("ctrl+z", "ctrl+t")
-        await until(pilot, lambda: b"Z\r\nT\r\n" in bytes(scale.commands))
-        await until(pilot, lambda: any("Tare: sent" in str(n.message)
-                                       for n in pilot.app._notifications))
+        await pilot.press("ctrl+z")
+        await until(pilot, lambda: "Zero: done by the scale." in message(pilot))
+        scale.grams = 200  # the empty tray
+        await until(pilot, steady(pilot, 200))
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: "Tare 0.200 kg: done by the scale." in message(pilot))
+        assert b"Z\r\nT\r\n" in bytes(scale.commands) and scale.tare == 200
+        assert "Tare 0.200 kg" in side_panel(pilot)
+        scale.grams = 1450  # tomatoes in the tray: the scale weighs them net
+        await until(pilot, steady(pilot, 1250))
+        await type_in(pilot, "101", "f1")
+        [line] = cart_lines(pilot)
+        assert (line.grams, line.tare, line.amount) == (1250, 200, 150)
+        scale.grams = 200  # the tomatoes bagged, the tray back alone: Ctrl+T clears the tare
+        app_ = pilot.app
+        await until(pilot, lambda: app_.weighing.reading.grams == 0)  # type: ignore[attr-defined]
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: "Tare cleared by the scale." in message(pilot))
+        assert scale.tare == 0 and "Tare" not in side_panel(pilot)
         scale.unplug()
         await until(pilot, lambda: "disconnected" in side_panel(pilot))
         await pilot.press("ctrl+z")
-        await until(pilot, lambda: any("not connected" in str(n.message)
-                                       for n in pilot.app._notifications))
+        await until(pilot, lambda: "the scale did not do it (it is not connected)" in
+                    message(pilot))
+        assert is_error(pilot)
+
+
+REFUSALS = {"toledo8217": 0x40, "sics": "L", "continuous": "no"}  # cas: it has no tare at all
+
+
+@pytest.mark.parametrize("protocol", ["toledo8217", "sics", "cas", "continuous"])
+async def test_a_tare_the_scale_refuses_is_taken_by_the_lane(tmp_path: Path,
+                                                             protocol: str) -> None:
+    """The scale answers no (its own refusal frame, on a real line), and the till says so:
+    the tray's weight is taken off each weight by the lane, and each line keeps its gross,
+    tare and net — in the journal, on the receipt and at the ledger."""
+    lane = open_lane(tmp_path / "lane", "TARE01")
+    fake = FakeScale(protocol, grams=200, link=tmp_path / "ttyUSB0")  # the empty tray
+    fake.refuse = {"tare": REFUSALS.get(protocol, "no")}
+    env = {"FAIRPOS_SCALE__PROTOCOL": protocol, "FAIRPOS_SCALE__BYTESIZE": "8",
+           "FAIRPOS_SCALE__PARITY": "N"}
+    app = make_till(lane.path, FAIRPOS_SCALE__URL=str(fake.link), **env)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await until(pilot, steady(pilot, 200))
+            await pilot.press("ctrl+t")
+            await until(pilot, lambda: "The scale did not take the tare" in message(pilot),
+                        seconds=15)
+            assert "the till takes 0.200 kg off each weight" in message(pilot)
+            assert is_error(pilot) and fake.tare == 0
+            assert "Tare 0.200 kg" in side_panel(pilot)
+            fake.grams = 1450  # tomatoes in the tray: the scale still weighs the tray too
+            await until(pilot, steady(pilot, 1450))
+            await type_in(pilot, "101", "f1")
+            [line] = cart_lines(pilot)
+            assert (line.grams, line.tare, line.amount) == (1250, 200, 150)
+            assert "(gross 1.450 kg - tare 0.200 kg)" in message(pilot)
+            fake.grams = 0
+            await until(pilot, lambda: not pilot.app.weighing.used)  # type: ignore[attr-defined]
+            fake.grams = 150  # less than the tray: a tare heavier than the weight is refused
+            await until(pilot, steady(pilot, 150))
+            await type_in(pilot, "", "f3")
+            assert len(cart_lines(pilot)) == 1 and is_error(pilot)
+            assert "the tare (0.200 kg) is as much as the weight (0.150 kg)" in message(pilot)
+            await pilot.press("escape")
+            await pilot.press("f2")
+            await type_in(pilot, "", "enter", "enter")
+    finally:
+        fake.unplug()
+    assert rows(lane.path, "SELECT grams, tare, amount FROM sale_lines") == [(1250, 200, 150)]
+    journal = Journal.open(lane.path / DB_NAME)
+    try:
+        sale = journal.last_sale()
+    finally:
+        journal.close()
+    assert sale is not None
+    text = sale_receipt(sale, fair="Feria", lane=1, language="en", width=32).text()
+    assert "  gross 1.450 kg - tare 0.200 kg" in text
+
+
+async def test_a_typed_tare_and_a_lane_without_a_scale(lane: LaneDir) -> None:
+    app = make_till(lane.path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_in(pilot, "", "ctrl+t")  # no scale: the tare is asked for
+        assert "Tare (kg)" in pilot.app.screen.query_one("#entry").placeholder
+        await type_in(pilot, "0.3", "enter")
+        assert "Tare 0.300 kg: taken off each weight" in message(pilot)
+        assert "Tare 0.300 kg" in side_panel(pilot)
+        await type_in(pilot, "101*1.8", "enter")  # read off the scale's display: gross
+        await type_in(pilot, "101", "enter")
+        await type_in(pilot, "0.2", "enter")  # lighter than the container: refused
+        assert is_error(pilot) and "is as much as the weight" in message(pilot)
+        await type_in(pilot, "0", "ctrl+t")  # typed, then Ctrl+T: 0 clears it
+        assert "Tare cleared." in message(pilot) and "Tare" not in side_panel(pilot)
+        await type_in(pilot, "", "escape")  # (the weight of the second 101 is not given)
+        await type_in(pilot, "305", "enter")  # counted: a tare never touches it
+        assert [(x.code, x.grams, x.tare, x.count) for x in cart_lines(pilot)] == [
+            ("101", 1500, 300, None), ("305", None, None, 1)]
 
 
 async def test_hardware_check_shows_the_live_reading(lane: LaneDir, scale: FakeScale) -> None:
@@ -196,7 +289,7 @@ async def test_no_scale_configured_hides_the_scale_keys(lane: LaneDir) -> None:
         await settle(pilot)
         assert not pilot.app.screen.query_one("#weight").display
         screen = pilot.app.screen
-        assert not any(screen.check_action(action, ()) for action in ("weigh", "scale_command"))
+        assert not any(screen.check_action(action, ()) for action in ("weigh", "zero"))
         await type_in(pilot, "101", "f1")
         assert cart_lines(pilot) == []  # F1 does nothing without a scale
         assert message(pilot) == ""  # not even a refusal: the key is not there

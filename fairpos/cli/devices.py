@@ -13,6 +13,7 @@ from fairpos.i18n import _, format_grams
 from fairpos.lane import Lane
 from fairpos.printer.connection import STATE_WORDS, connect, state
 from fairpos.printer.layout import test_page
+from fairpos.scale.frames import Command
 
 if TYPE_CHECKING:  # pyserial is imported only by the commands that use the scale
     from fairpos.scale.port import Scale
@@ -154,32 +155,38 @@ def open_scale(lane: Lane) -> Scale:
     return Scale(settings)
 
 
-def scale_command(lane: Lane, which: int, done: str) -> None:
+def scale_command(lane: Lane, command: Command) -> None:
+    """Send ``command`` and say what the scale answered; a refusal exits non-zero."""
+    from fairpos.scale.weighing import Weighing, why_not
+
     device = open_scale(lane)
     try:
-        if not device.command(which):
-            refuse(_("the scale is not connected ({url})").format(url=lane.settings.scale.url))
+        answer = device.command(command)
     finally:
         device.close()
-    click.echo(done)
+    if not answer.done:
+        refuse(_("The scale did not do it: {why}.").format(why=why_not(answer)))
+    said, _problem = Weighing(configured=True).answered(command, answer)
+    click.echo(said)
 
 
 @scale.command("zero")
 @pass_lane
 def scale_zero(lane: Lane) -> None:
-    """Set the scale to zero (nothing on it)."""
-    scale_command(lane, 0, _("Zero sent to the scale."))
+    """Set the scale to zero (nothing on it); says whether the scale did it."""
+    scale_command(lane, "zero")
 
 
 @scale.command("tare")
 @pass_lane
 def scale_tare(lane: Lane) -> None:
-    """Take what is on the scale (a crate, a bag) as the tare."""
-    scale_command(lane, 1, _("Tare sent to the scale."))
+    """Take what is on the scale (a crate, a bag) as the tare; says whether the scale did it
+    (the till takes the tare itself when the scale does not)."""
+    scale_command(lane, "tare")
 
 
 @scale.command("clear-tare")
 @pass_lane
 def scale_clear_tare(lane: Lane) -> None:
-    """Clear the tare."""
-    scale_command(lane, 2, _("Clear tare sent to the scale."))
+    """Clear the tare; says whether the scale did it."""
+    scale_command(lane, "clear_tare")

@@ -16,22 +16,38 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fairpos.cart import Cart, Line
 from fairpos.i18n import _
 from fairpos.journal.base import JournalError
 from fairpos.journal.shifts import ShiftBook
+from fairpos.money import Money
+from fairpos.tenders import Tender
 
 
 @dataclass(frozen=True)
 class Draft:
-    """The sale that was on screen: its cart and the held sales it came from."""
+    """The sale that was on screen: its cart, the held sales it came from, and the payments
+    entered for it (and change already sent by pago móvil: that money has left)."""
 
     version: int
     shift_id: int | None
     cart: Cart | None  # None: nothing was on screen
     holding: tuple[int, ...]
     saved_at: str
+    payments: tuple[Tender, ...] = ()
+    sent: tuple[Tender, ...] = ()
+
+
+def tenders_json(tenders: Sequence[Tender]) -> list[dict[str, Any]]:
+    return [{"method": t.method, "currency": t.amount.currency, "amount": t.amount.minor,
+             "reference": dict(t.reference), "verified": t.verified} for t in tenders]
+
+
+def tenders_of(items: Sequence[dict[str, Any]]) -> tuple[Tender, ...]:
+    return tuple(Tender(t["method"], Money(t["amount"], t["currency"]), dict(t["reference"]),
+                        t["verified"]) for t in items)
 
 
 @dataclass(frozen=True)
@@ -104,18 +120,22 @@ class HeldSales(ShiftBook):
     # all). Read and set only under the database's lock.
     _draft_base: list[Line] | None = None
 
-    def save_draft(self, cart: Cart, holding: Sequence[int], version: int) -> bool:
+    def save_draft(self, cart: Cart, holding: Sequence[int], version: int,
+                   payments: Sequence[Tender] = (), sent: Sequence[Tender] = ()) -> bool:
         """Keep the sale on screen as it is now (version ``version``): only the lines that
-        changed since the last save are written. False when a newer version, or a clearing, is
-        already kept."""
+        changed since the last save are written, with the payments entered for it and the
+        change sent by pago móvil. False when a newer version, or a clearing, is already
+        kept."""
         lines = list(cart.lines)
         header = json.dumps({"currency": cart.currency, "lines": len(lines)})
+        paid = json.dumps({"payments": tenders_json(payments), "sent": tenders_json(sent)}) \
+            if payments or sent else None
         with self.db.lock:  # the base changes only with what is committed, one save at a time
             try:
                 with self.transaction():
                     shift = self.current_shift()
                     if not self._put_draft(version, shift.id if shift else None, header,
-                                           holding):
+                                           holding, paid):
                         return False
                     base = self._draft_base
                     if base is None:
@@ -142,15 +162,17 @@ class HeldSales(ShiftBook):
             self._draft_base = None  # (the transaction may yet be rolled back)
 
     def _put_draft(self, version: int, shift_id: int | None, cart: str | None,
-                   holding: Sequence[int]) -> bool:
+                   holding: Sequence[int], payments: str | None = None) -> bool:
         cursor = self.db.execute(
-            "INSERT INTO draft (one, version, shift_id, cart, holding, saved_at) "
-            "VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (one) DO UPDATE SET "
+            "INSERT INTO draft (one, version, shift_id, cart, holding, saved_at, payments) "
+            "VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT (one) DO UPDATE SET "
             "version = excluded.version, shift_id = excluded.shift_id, cart = excluded.cart, "
-            "holding = excluded.holding, saved_at = excluded.saved_at "
+            "holding = excluded.holding, saved_at = excluded.saved_at, "
+            "payments = excluded.payments "
             "WHERE excluded.version > draft.version OR (excluded.cart IS NULL AND "
             "excluded.version >= draft.version)",
-            [version, shift_id, cart, json.dumps(list(holding)), self.clock().isoformat()])
+            [version, shift_id, cart, json.dumps(list(holding)), self.clock().isoformat(),
+             payments])
         return cursor.rowcount == 1
 
     def draft(self) -> Draft | None:
@@ -166,5 +188,7 @@ class HeldSales(ShiftBook):
                     "SELECT line FROM draft_lines WHERE number < ? ORDER BY number",
                     [header["lines"]])]
                 cart = Cart(header["currency"], lines)
+        paid = json.loads(row["payments"]) if row["payments"] else {}
         return Draft(row["version"], row["shift_id"], cart, tuple(json.loads(row["holding"])),
-                     row["saved_at"])
+                     row["saved_at"], tenders_of(paid.get("payments", ())),
+                     tenders_of(paid.get("sent", ())))

@@ -99,11 +99,11 @@ class SalesBook(HeldSales, PrintQueue):
             self.db.executemany(
                 "INSERT INTO sale_lines (sale_id, line_no, kind, code, name_es, name_en, "
                 "price_class, grams, count, unit_price, amount, voided, ref_line, tags, "
-                "scale_frame, label) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "scale_frame, label, tare) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(sale_id, n, line.kind, line.code, line.name_es, line.name_en,
                   line.price_class, line.grams, line.count, line.unit_price, line.amount,
                   int(line.voided), ref_lines[n - 1] if ref_lines else None,
-                  "|".join(sorted(line.tags)), line.scale_frame, line.label)
+                  "|".join(sorted(line.tags)), line.scale_frame, line.label, line.tare)
                  for n, line in enumerate(lines, start=1)])
             self.db.executemany(
                 "INSERT INTO tenders (sale_id, tender_no, method, currency, amount, reference, "
@@ -148,7 +148,7 @@ class SalesBook(HeldSales, PrintQueue):
             Line(r["kind"], r["code"], r["name_es"], r["name_en"], r["unit_price"], r["amount"],
                  r["grams"], r["count"], r["price_class"],
                  frozenset(t for t in r["tags"].split("|") if t), bool(r["voided"]),
-                 r["scale_frame"], r["label"])
+                 r["scale_frame"], r["label"], tare=r["tare"])
             for r in self.db.all("SELECT * FROM sale_lines WHERE sale_id = ? ORDER BY line_no",
                                  [row["id"]]))
         rows = self.db.all("SELECT * FROM tenders WHERE sale_id = ? ORDER BY tender_no",
@@ -253,4 +253,4 @@ def _negated(line: Line) -> Line:
     return Line(line.kind, line.code, line.name_es, line.name_en, line.unit_price, -line.amount,
                 -line.grams if line.grams is not None else None,
                 -line.count if line.count is not None else None, line.price_class, line.tags,
-                label=line.label)
+                label=line.label, tare=-line.tare if line.tare is not None else None)

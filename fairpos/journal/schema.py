@@ -440,6 +440,18 @@ def m016_igtf(db: Migratable) -> None:
     )
 
 
+@migration
+def m017_tare_and_draft_payments(db: Migratable) -> None:
+    # A weighed line's tare (grams is the net weight); the payments entered for the sale on
+    # screen, and the change already sent by pago móvil, kept with its draft
+    db.executescript(
+        """
+        ALTER TABLE sale_lines ADD COLUMN tare INTEGER;
+        ALTER TABLE draft ADD COLUMN payments TEXT;
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the journal's tables up to date, each step once, in order (sqlite-utils
     ``Migrations``; it is loaded only when a step is due, so opening a journal stays quick)."""

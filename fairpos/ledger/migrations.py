@@ -277,6 +277,10 @@ INSERT INTO day_sales SELECT business_date, device_id, currency, training,
 ALTER TABLE sales ADD COLUMN igtf {bigint} NOT NULL DEFAULT 0;
 ALTER TABLE sales ADD COLUMN igtf_base {bigint} NOT NULL DEFAULT 0
 """),
+    # A weighed line's tare, where the lane took one off (grams is the net weight)
+    Step(10, "tares", """
+ALTER TABLE sale_lines ADD COLUMN tare {bigint}
+"""),
 )
 
 

@@ -1345,7 +1345,8 @@ _SALE_COLUMNS = ("id, device_id, seq, kind, ref_id, business_date, confirmed_at,
 # counted, these tell whether anything entries are checked against has changed
 _KNOWN_MARK = ("(SELECT COUNT(*) FROM catalogs), (SELECT COUNT(*) FROM rate_sets), "
                "(SELECT COUNT(*) FROM vouchers)")
-_LINE_COLUMNS = "sale_id, line_no, kind, code, name, price_class, grams, count, amount, voided"
+_LINE_COLUMNS = ("sale_id, line_no, kind, code, name, price_class, grams, count, amount, voided, "
+                 "tare")
 _IDS_PER_QUERY = 1_000
 _DAY_LINE_COLUMNS = ("business_date, device_id, kind, code, name, price_class, currency, grams, "
                      "count, amount, lines")
@@ -1450,7 +1451,7 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
                        entry.payload.decode(), entry.digest, now, sale.igtf, sale.igtf_base))
     rows.lines += [
         (sale.id, n, line.kind, line.code, line.name_es, line.price_class, line.grams,
-         line.count, line.amount, int(line.voided))
+         line.count, line.amount, int(line.voided), line.tare)
         for n, line in enumerate(sale.lines, start=1)]
     rows.add_up(sale)
     tenders = [(t.method, t.amount.currency, t.amount.minor) for t in sale.tenders]

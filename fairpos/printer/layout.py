@@ -101,6 +101,11 @@ def sale_receipt(sale: Sale, *, fair: str, lane: int, language: str, width: int 
         else:
             detail = f"  {line.count} × {money(line.unit_price)}"
         out.append(PrintLine(detail[:width]))
+        if line.tare and line.grams is not None:  # the net weight above; gross less the tare
+            said = _("gross {gross} - tare {tare}").format(
+                gross=format_grams(abs(line.grams + line.tare), language),
+                tare=format_grams(abs(line.tare), language))
+            out += [PrintLine("  " + part) for part in textwrap.wrap(said, width=width - 2)]
     out.append(PrintLine("-" * width))
     for code, total in sale.totals().items():
         label = _("TOTAL") if code == currency else ""

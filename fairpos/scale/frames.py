@@ -8,16 +8,23 @@ Frames, per protocol (``[scale] protocol``):
 
 * ``toledo8217`` (Mettler Toledo 8217, 9600 7E1): host sends ``W``; the scale answers
   ``STX`` + weight in kg with a decimal point + ``CR`` when stable, or ``STX ? status CR`` where
-  the status byte's bit 0 is motion, bit 1 over capacity, bit 2 under zero. ``Z`` zeroes, ``T``
-  tares, ``C`` clears the tare.
+  the status byte's bit 0 is motion, bit 1 over capacity, bit 2 under zero, bit 3 outside the
+  zero capture range, bit 4 centre of zero, bit 5 net weight (a tare is in force). ``Z``
+  zeroes, ``T`` tares, ``C`` clears the tare; each is answered with ``STX ? status CR``, and
+  the status says whether it was done (centre of zero, net, gross).
 * ``sics`` (MT-SICS): ``S`` (stable) or ``SI`` (immediate), CR LF; answers ``S S  1.250 kg``
   (stable), ``S D  1.250 kg`` (dynamic), ``S I`` (busy), ``S +`` / ``S -`` (over / under
-  range), ``ES`` / ``ET`` / ``EL`` (errors). ``Z`` and ``T`` zero and tare.
+  range), ``ES`` / ``ET`` / ``EL`` (errors). ``Z`` zeroes (``Z A`` done; ``Z I`` busy, ``Z +``
+  / ``Z -`` out of the zero range, ``Z L`` not allowed), ``T`` tares (``T S  0.200 kg`` done,
+  with the tare; ``T I``, ``T +``, ``T -``, ``T L``), ``TAC`` clears the tare (``TAC A``); the
+  immediate forms ``ZI`` / ``TI`` answer the same way.
 * ``cas`` (CAS ENQ/ACK): host sends ``ENQ``, the scale ``ACK``, host ``DC1``, the scale
   ``SOH STX`` + status (``S`` stable, ``U`` unstable, ``F`` overload) + sign + 6-char weight +
-  2-char unit + BCC + ``ETX EOT``; BCC is the XOR of status, sign, weight and unit bytes.
+  2-char unit + BCC + ``ETX EOT``; BCC is the XOR of status, sign, weight and unit bytes. The
+  dialogue has no zero or tare: those are the scale's own keys, and the lane tares.
 * ``continuous``: the indicator sends ``ST,GS,+  1.250 kg`` CR LF on its own; ``ST`` stable,
-  ``US`` unstable, ``OL`` overload; ``GS`` gross or ``NT`` net.
+  ``US`` unstable, ``OL`` overload; ``GS`` gross or ``NT`` net. ``Z``, ``T`` and ``C`` (CR LF)
+  are answered by the stream itself: a steady gross zero, a net frame, a gross frame.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ class Reading:
     state: State
     grams: int | None = None
     raw: bytes = field(default=b"", compare=False)
+    net: bool = False  # the scale says a tare is in force (a net weight)
 
     @property
     def weight_ok(self) -> bool:
@@ -168,13 +176,127 @@ def parse_continuous(frame: bytes) -> Reading:
     grams = to_grams(match.group(4), match.group(5))
     if grams is None:
         return error(frame)
+    net = match.group(2) == "NT"
     if match.group(3) == "-" and grams:
-        return Reading("under_zero", None, frame)
-    return Reading("stable" if match.group(1) == "ST" else "unstable", grams, frame)
+        return Reading("under_zero", None, frame, net)
+    return Reading("stable" if match.group(1) == "ST" else "unstable", grams, frame, net)
 
 
 PARSERS = {"toledo8217": parse_toledo, "sics": parse_sics, "cas": parse_cas,
            "continuous": parse_continuous}
+
+
+# -- what the scale answers to zero, tare and clear tare ---------------------------------------
+
+Command = Literal["zero", "tare", "clear_tare"]
+COMMANDS: tuple[Command, ...] = ("zero", "tare", "clear_tare")
+# done: the scale says it did it · refused: it says it did not, and why · silent: no answer ·
+# unsupported: the protocol has no such command · disconnected: it could not be sent
+Outcome = Literal["done", "refused", "silent", "unsupported", "disconnected"]
+# Why a scale refused: each has its words where the refusal is shown
+Why = Literal["moving", "over_capacity", "under_zero", "out_of_range", "busy", "not_allowed",
+              "not_understood", "not_done"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the scale answered to a command. ``tare``: the tare it took, in grams, when it
+    says so (MT-SICS does)."""
+
+    outcome: Outcome
+    why: Why | None = None
+    tare: int | None = None
+    raw: bytes = field(default=b"", compare=False)
+
+    @property
+    def done(self) -> bool:
+        return self.outcome == "done"
+
+
+def refused(why: Why, raw: bytes) -> Answer:
+    return Answer("refused", why, raw=raw)
+
+
+def toledo_answer(command: Command, frame: bytes) -> Answer:
+    """The 8217's ``STX ? status CR`` after ``Z``, ``T`` or ``C``: done only when the status
+    shows it (centre of zero; net; gross), never because the command went out."""
+    if not frame:
+        return Answer("silent")
+    if len(frame) != 4 or frame[:2] != bytes([STX, ord("?")]) or frame[-1] != CR:
+        return refused("not_understood", frame)  # a weight, a bare "?", garbage
+    status = frame[2]
+    if status & 0x01:
+        return refused("moving", frame)
+    if status & 0x02:
+        return refused("over_capacity", frame)
+    if command == "zero":
+        if status & 0x08:
+            return refused("out_of_range", frame)
+        if status & 0x04:
+            return refused("under_zero", frame)
+        return Answer("done", raw=frame) if status & 0x10 else refused("not_done", frame)
+    if command == "tare":
+        if status & 0x04:
+            return refused("under_zero", frame)
+        return Answer("done", raw=frame) if status & 0x20 else refused("not_done", frame)
+    return Answer("done", raw=frame) if not status & 0x20 else refused("not_done", frame)
+
+
+_SICS_ANSWERS: dict[Command, tuple[str, ...]] = {
+    "zero": ("Z", "ZI"), "tare": ("T", "TI"), "clear_tare": ("TAC",)}
+_SICS_WHY: dict[str, Why] = {"I": "busy", "+": "out_of_range", "-": "out_of_range",
+                             "L": "not_allowed"}
+
+
+def sics_answer(command: Command, frame: bytes) -> Answer:
+    """MT-SICS's reply to ``Z``/``ZI``, ``T``/``TI`` or ``TAC``: ``Z A``, ``T S  0.200 kg``,
+    ``TAC A`` when done; ``I`` (busy), ``+``/``-`` (out of range), ``L`` (not allowed), or
+    the errors ``ES`` (not a command it knows), ``ET``, ``EL``."""
+    if not frame:
+        return Answer("silent")
+    text = _line(frame)
+    if text is None:
+        return refused("not_understood", frame)
+    parts = text.split()
+    if parts in (["ES"], ["ET"]):
+        return refused("not_understood", frame)
+    if parts == ["EL"]:
+        return refused("not_allowed", frame)
+    if len(parts) < 2 or parts[0] not in _SICS_ANSWERS[command]:
+        return refused("not_understood", frame)
+    status = parts[1]
+    if status in _SICS_WHY:
+        return refused(_SICS_WHY[status], frame)
+    if command == "tare" and status in ("S", "D") and len(parts) == 4:
+        grams = to_grams(parts[2], parts[3])
+        if grams is not None and grams >= 0:
+            return Answer("done", tare=grams, raw=frame)
+        return refused("not_understood", frame)
+    done = ("A",) if parts[0] in ("Z", "TAC") else ("S", "D")
+    if command != "tare" and status in done and len(parts) == 2:
+        return Answer("done", raw=frame)
+    return refused("not_understood", frame)
+
+
+def continuous_answer(command: Command, readings: list[Reading]) -> Answer:
+    """An indicator that streams answers a command by what it sends next: a steady gross
+    zero (zero), a net weight (tare), a gross weight (clear tare). ``readings``: the frames
+    read since the command, newest last."""
+    if not readings or all(r.state == "error" for r in readings):
+        return Answer("silent")
+    for reading in readings:
+        if reading.state != "stable":
+            continue
+        if command == "zero" and not reading.net and reading.grams == 0:
+            return Answer("done", raw=reading.raw)
+        if command == "tare" and reading.net and reading.grams == 0:
+            return Answer("done", raw=reading.raw)
+        if command == "clear_tare" and not reading.net:
+            return Answer("done", raw=reading.raw)
+    last = readings[-1]
+    why: Why = {"unstable": "moving", "overload": "over_capacity",
+                "under_zero": "under_zero"}.get(last.state, "not_done")  # type: ignore[assignment]
+    return refused(why, last.raw)
 
 
 class StableWeight:

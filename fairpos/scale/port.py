@@ -9,12 +9,25 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 import serial
 
 from fairpos.errors import FairposError
-from fairpos.scale.frames import ACK, DC1, ENQ, PARSERS, Reading, StableWeight
+from fairpos.scale.frames import (
+    ACK,
+    DC1,
+    ENQ,
+    PARSERS,
+    Answer,
+    Command,
+    Reading,
+    StableWeight,
+    continuous_answer,
+    sics_answer,
+    toledo_answer,
+)
 from fairpos.settings import ScaleSettings
 
 try:  # a pty or USB adapter that went away fails with termios.error, not an OSError
@@ -27,11 +40,14 @@ LINE_ERRORS: tuple[type[Exception], ...] = (serial.SerialException, OSError, Val
                                              *_TERMIOS_ERRORS)
 
 TIMEOUT = 0.5
-COMMANDS = {  # protocol -> (zero, tare, clear tare)
-    "toledo8217": (b"Z", b"T", b"C"),
-    "sics": (b"Z\r\n", b"T\r\n", b"TAC\r\n"),
-    "cas": (b"Z", b"T", b"C"),
-    "continuous": (b"Z\r\n", b"T\r\n", b"C\r\n"),
+# How long a scale may take to answer zero or tare: MT-SICS's Z and T wait for a steady
+# weight first, and an indicator that streams shows the result a few frames later.
+ANSWER_SECONDS = 3.0
+COMMANDS: dict[str, dict[Command, bytes]] = {  # protocol -> what each command sends
+    "toledo8217": {"zero": b"Z", "tare": b"T", "clear_tare": b"C"},
+    "sics": {"zero": b"Z\r\n", "tare": b"T\r\n", "clear_tare": b"TAC\r\n"},
+    "cas": {},  # the ENQ/ACK dialogue has none: the scale's own keys zero and tare
+    "continuous": {"zero": b"Z\r\n", "tare": b"T\r\n", "clear_tare": b"C\r\n"},
 }
 
 
@@ -106,14 +122,52 @@ class Scale:
             line = more
         return line
 
-    def command(self, which: int) -> bool:
-        """Send zero (0), tare (1) or clear tare (2); False when the line is down."""
+    def takes(self, command: Command) -> bool:
+        """Whether the protocol has ``command`` at all."""
+        return command in COMMANDS[self.settings.protocol]
+
+    def command(self, command: Command, seconds: float = ANSWER_SECONDS) -> Answer:
+        """Send zero, tare or clear tare and read what the scale answers: done only when the
+        scale says so (its reply, or for a scale that streams, the frames that follow)."""
+        protocol = self.settings.protocol
+        sent = COMMANDS[protocol].get(command)
+        if sent is None:
+            return Answer("unsupported")
         try:
-            self._open().write(COMMANDS[self.settings.protocol][which])
+            port = self._open()
+            port.reset_input_buffer()
+            port.write(sent)
+            if protocol == "continuous":
+                return self._lines_for(port, command, seconds)
+            if protocol == "toledo8217":
+                return toledo_answer(command, self._reply(port, b"\r", 32, seconds))
+            return sics_answer(command, self._reply(port, b"\r\n", 64, seconds))
         except LINE_ERRORS:
             self.close()
-            return False
-        return True
+            return Answer("disconnected")
+
+    @staticmethod
+    def _reply(port: serial.Serial, end: bytes, size: int, seconds: float) -> bytes:
+        """One reply ending in ``end``, waited for up to ``seconds`` (the line's own timeout
+        is kept: changing it would set the line up again, which some adapters refuse)."""
+        reply = b""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not reply.endswith(end) and len(reply) < size:
+            reply += bytes(port.read_until(end, size=size - len(reply)))
+        return reply
+
+    def _lines_for(self, port: serial.Serial, command: Command, seconds: float) -> Answer:
+        """What a streaming indicator shows after ``command``: the frames it sends until one
+        answers, for ``seconds`` at most."""
+        readings: list[Reading] = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            line = bytes(port.read_until(b"\r\n", size=64))
+            if line:
+                readings.append(self.parse(line))
+                if continuous_answer(command, readings).done:
+                    break
+        return continuous_answer(command, readings)
 
 
 RECONNECT_SECONDS = 1.0  # how often a disconnected scale is looked for again
@@ -126,18 +180,18 @@ class ScaleWatch:
     ``report(reading, accepted)`` is called from that thread whenever what the scale shows
     changes: the newest reading and, once the stable-weight rule accepts it, that same reading
     as ``accepted`` (else None). ``command`` queues zero, tare or clear tare for the thread to
-    send between readings; ``commanded(which, ok)`` says whether it went out.
+    send between readings; ``commanded(command, answer)`` says what the scale answered.
     """
 
     def __init__(self, scale: Scale, report: Callable[[Reading, Reading | None], object],
-                 commanded: Callable[[int, bool], object] | None = None,
+                 commanded: Callable[[Command, Answer], object] | None = None,
                  poll: float = POLL_SECONDS) -> None:
         self.scale = scale
         self.report = report
         self.commanded = commanded
         self.poll = poll
         self._stop = threading.Event()
-        self._commands: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="scale", daemon=True)
 
     def start(self) -> None:
@@ -148,8 +202,8 @@ class ScaleWatch:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
-    def command(self, which: int) -> None:
-        self._commands.put(which)
+    def command(self, command: Command) -> None:
+        self._commands.put(command)
 
     def _run(self) -> None:
         stable = StableWeight(self.scale.settings.stable_readings)
@@ -158,10 +212,10 @@ class ScaleWatch:
         try:
             while not self._stop.is_set():
                 while not self._commands.empty():
-                    which = self._commands.get()
-                    ok = self.scale.command(which)
+                    command = self._commands.get()
+                    answer = self.scale.command(command)
                     if self.commanded is not None:
-                        self.commanded(which, ok)
+                        self.commanded(command, answer)
                 try:
                     reading = self.scale.read()
                 except Exception:  # a driver fault must not end the watch: say "error", retry

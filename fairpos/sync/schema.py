@@ -154,6 +154,7 @@ class WireLine(Struct, forbid_unknown_fields=True, gc=False):
     tags: Annotated[list[Tag], Meta(max_length=MAX_TAGS)]
     scale_frame: Frame | None
     label: Annotated[str, Meta(max_length=64)] | UnsetType = UNSET  # the label scanned
+    tare: Grams | UnsetType = UNSET  # the container's weight taken off (grams is the net)
 
 
 class WireTender(Struct, forbid_unknown_fields=True, gc=False):
@@ -479,9 +480,16 @@ def _line(line: WireLine, n: int, known: Known, plain: bool) -> Line:
     label = _given(line.label)
     if label is not None:
         _matched(label, LABEL, "label")
+    tare = _given(line.tare)
+    if tare is not None:
+        if line.grams is None or tare == 0 or (tare < 0) != (line.grams < 0):
+            raise WireError(f"line {n}: a tare is only on a weight, with the weight's sign")
+        if abs(line.grams) + abs(tare) > MAX_GRAMS:
+            raise WireError(f"line {n}: the weight and its tare are more than {MAX_GRAMS} g")
     return Line(cast(LineKind, line.kind), line.code, line.name_es, line.name_en,
                 line.unit_price, line.amount, line.grams, line.count, line.price_class,
-                frozenset(tags) if tags else _NO_TAGS, line.voided, line.scale_frame, label)
+                frozenset(tags) if tags else _NO_TAGS, line.voided, line.scale_frame, label,
+                tare=tare)
 
 
 def _tender(tender: WireTender, n: int, known: Known, plain: bool,

@@ -206,7 +206,8 @@ def sale_to_wire(sale: Sale) -> dict[str, Any]:
              "name_en": line.name_en, "price_class": line.price_class, "grams": line.grams,
              "count": line.count, "unit_price": line.unit_price, "amount": line.amount,
              "voided": line.voided, "tags": sorted(line.tags), "scale_frame": line.scale_frame,
-             **({"label": line.label} if line.label else {})}
+             **({"label": line.label} if line.label else {}),
+             **({"tare": line.tare} if line.tare else {})}
             for line in sale.lines
         ],
         "tenders": [

@@ -28,14 +28,16 @@ from fairpos.cart import Cart
 from fairpos.catalog import Catalog
 from fairpos.clock import far_from_ledger, skew_words
 from fairpos.errors import FairposError
-from fairpos.i18n import N_, _, active, lines_text
+from fairpos.i18n import N_, _, active, format_money, lines_text
 from fairpos.journal import ClockBehind, DiskError, OutboxSummary, ShiftInfo
 from fairpos.lane import Lane, recalled_into
 from fairpos.money import Rates
 from fairpos.printer.connection import PrinterError
 from fairpos.printer.layout import text_receipt
 from fairpos.printer.render import RenderError
+from fairpos.reports import tender_label
 from fairpos.sale import Sale
+from fairpos.scale.frames import Answer, Command
 from fairpos.scale.weighing import Weighing
 from fairpos.settings import Settings
 from fairpos.tenders import Tender
@@ -63,7 +65,6 @@ if TYPE_CHECKING:  # pyserial and the sync process are loaded only when configur
 RETRY_PRINTING_SECONDS = 20  # while the printer is failing, try again this often
 SYNC_SECONDS = 30  # how often the sync process looks for entries to send
 SYNC_START_SECONDS = 1.0  # the sync process starts this long after the till
-SCALE_COMMANDS = (N_("Zero"), N_("Tare"), N_("Clear tare"))
 
 Job = Callable[[Lane], Message | None]
 
@@ -92,7 +93,7 @@ def watch_scale(app: App[Any], settings: Settings) -> tuple[ScaleWatch | None, W
         watch = ScaleWatch(
             Scale(settings.scale),
             lambda reading, accepted: app.post_message(ScaleReading(reading, accepted)),
-            lambda which, ok: app.post_message(ScaleCommanded(which, ok)))
+            lambda command, answer: app.post_message(ScaleCommanded(command, answer)))
     except ScaleError as err:
         return None, Weighing(configured=False, problem=str(err))
     return watch, Weighing(configured=True)
@@ -138,6 +139,7 @@ class TillApp(App[None]):
         self.holding: tuple[int, ...] = ()  # the held sales the cart on screen came from
         self.draft_version = 0  # of the cart on screen, as kept on disk
         self.payments: list[Tender] = []  # entered for the cart on screen, not confirmed yet
+        self.sent: list[Tender] = []  # change already sent by pago móvil for it
         self.last_sale: Sale | None = None
         self._printing = threading.Lock()  # one print run at a time
         self.can_print, self.printer_status = printer_ready(lane)
@@ -260,12 +262,17 @@ class TillApp(App[None]):
             self.show("open_shift")
         elif draft is not None and draft.cart is not None and draft.shift_id == self.shift.id \
                 and not draft.cart.is_empty():
-            # the power went with a sale on screen: it is back, as it was
+            # the power went with a sale on screen: it is back, as it was, with its payments
             self.cart, self.holding = draft.cart, draft.holding
+            self.payments, self.sent = list(draft.payments), list(draft.sent)
             self.show("ring_up")
-            self.screen.post_message(CartChanged(said=_(
-                "The sale that was on screen when the till stopped is back ({lines})."
-            ).format(lines=lines_text(len(draft.cart.active)))))
+            said = _("The sale that was on screen when the till stopped is back ({lines})."
+                     ).format(lines=lines_text(len(draft.cart.active)))
+            if self.payments or self.sent:
+                said += " " + payments_back(self.payments, self.sent, self.settings)
+            self.screen.post_message(CartChanged(said=said))
+            if self.sent:  # that money has left the fair's account: the sale is finished first
+                self.call_after_refresh(self.screen.run_action, "pay")
         else:
             self.show("ring_up")
             if loaded.held_at_quit is not None:
@@ -335,25 +342,37 @@ class TillApp(App[None]):
         """The sale on screen changed: keep it on disk, off the UI thread (a power cut loses
         nothing); each change has a newer version, so only the newest is ever kept."""
         self.show_customer()
+        self.keep_draft()
+
+    def payments_changed(self) -> None:
+        """A payment was entered or removed, or change sent by pago móvil: kept on disk with
+        the sale, as the cart is (the money is in the drawer, or has left the account)."""
+        self.keep_draft()
+
+    def keep_draft(self) -> None:
         self.draft_version += 1
         if self.settings.ui.keep_draft and not self.lane.journal.read_only:
             self._save_draft(Cart(self.cart.currency, list(self.cart.lines)), self.holding,
-                             self.draft_version)
+                             self.draft_version, tuple(self.payments), tuple(self.sent))
 
     @work(thread=True, group="draft", exclusive=True, exit_on_error=False)
-    def _save_draft(self, cart: Cart, holding: tuple[int, ...], version: int) -> None:
-        self.lane.journal.save_draft(cart, holding, version)
+    def _save_draft(self, cart: Cart, holding: tuple[int, ...], version: int,
+                    payments: tuple[Tender, ...], sent: tuple[Tender, ...]) -> None:
+        self.lane.journal.save_draft(cart, holding, version, payments, sent)
 
     def new_sale(self) -> None:
         """The sale on screen was sold or held: start the next one."""
         self.cart = Cart(self.settings.money.currency)
         self.holding = ()
         self.payments = []
+        self.sent = []
         self.show_customer()
 
     def action_quit_till(self) -> None:
-        """Quit; a sale in progress is held and comes back on the next start."""
-        if self.cart.is_empty() or self.shift is None or self.lane.journal.read_only:
+        """Quit; a sale in progress is held and comes back on the next start (one with
+        payments entered comes back from its draft, payments and all)."""
+        if self.cart.is_empty() or self.shift is None or self.lane.journal.read_only or \
+                ((self.payments or self.sent) and self.settings.ui.keep_draft):
             self.exit()  # (a read-only journal cannot hold the cart: it was never saved)
             return
         cart, holding, draft = self.cart, self.holding, self.draft_version
@@ -490,19 +509,26 @@ class TillApp(App[None]):
 
     @on(ScaleCommanded)
     def _scale_commanded(self, message: ScaleCommanded) -> None:
-        what = _(SCALE_COMMANDS[message.which])
-        if message.ok:
-            self.notify(_("{what}: sent to the scale.").format(what=what))
+        """The scale's answer, said as it is: done only when the scale says so; a tare it
+        did not take is taken by the lane (:meth:`Weighing.answered`)."""
+        said, problem = self.weighing.answered(message.command, message.answer)
+        screen = self.screen
+        if isinstance(screen, TillScreen):
+            screen.scale_changed()
+            screen.scale_answered(said, problem)
         else:
-            self.notify(_("{what}: the scale is not connected.").format(what=what),
-                        severity="error")
+            self.notify(said, severity="warning" if problem else "information")
 
-    def scale_command(self, which: int) -> None:
-        """Zero (0), tare (1) or clear tare (2), sent by the scale's thread."""
+    def scale_command(self, command: Command) -> None:
+        """Zero, tare or clear tare, sent by the scale's thread; its answer comes back as
+        :class:`ScaleCommanded`. A protocol without the command is answered at once."""
         if self.scale_watch is None:
             self.notify(_("no scale is configured ([scale] url)"), severity="error")
             return
-        self.scale_watch.command(which)
+        if not self.scale_watch.scale.takes(command):
+            self.post_message(ScaleCommanded(command, Answer("unsupported")))
+            return
+        self.scale_watch.command(command)
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not isinstance(self.screen, Commands):
@@ -523,6 +549,16 @@ class TillApp(App[None]):
 
 
 _THE_TILL_IS_WHAT_SCREENS_USE: type[Till] = TillApp  # mypy checks that it is
+
+
+def payments_back(payments: list[Tender], sent: list[Tender], settings: Settings) -> str:
+    """The payments a sale brought back from its draft had, named, for the volunteer."""
+    said = [f"{tender_label(t, settings.method_names)} {format_money(t.amount, active())}"
+            for t in payments]
+    said += [_("change sent by pago móvil {amount}").format(
+        amount=format_money(t.amount, active())) for t in sent]
+    return _("Its payments are back too: {payments}. F2 goes on.").format(
+        payments="; ".join(said))
 
 
 def age(then: str, now: datetime) -> str:

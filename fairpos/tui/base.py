@@ -21,6 +21,7 @@ from fairpos.lane import Lane
 from fairpos.money import Money, Rates
 from fairpos.printer.layout import Receipt, text_receipt
 from fairpos.sale import Sale
+from fairpos.scale.frames import Command
 from fairpos.scale.weighing import Weighing
 from fairpos.settings import Settings
 from fairpos.shift import pieces_total
@@ -41,6 +42,7 @@ class Till(Protocol):
     cart: Cart
     holding: tuple[int, ...]
     payments: list[Tender]
+    sent: list[Tender]
     draft_version: int
     last_sale: Sale | None
     weighing: Weighing
@@ -55,10 +57,11 @@ class Till(Protocol):
     def recall(self, held_id: int) -> None: ...
     def new_sale(self) -> None: ...
     def cart_changed(self) -> None: ...
+    def payments_changed(self) -> None: ...
     def refresh_rates(self) -> None: ...
     def print_queue(self) -> None: ...
     def sync_now(self) -> None: ...
-    def scale_command(self, which: int) -> None: ...
+    def scale_command(self, command: Command) -> None: ...
     def show_customer(self, sale: Sale | None = None) -> None: ...
 
 
@@ -100,6 +103,11 @@ class TillScreen(Screen[Any]):
 
     def devices_changed(self) -> None:
         """The printer, scale or sync slot changed; screens that show them redraw them."""
+
+    def scale_answered(self, said: str, problem: bool) -> None:
+        """What the scale answered to zero or tare, in words (``problem``: it did not do it)."""
+        self.notify(said, severity="warning" if problem else "information",
+                    timeout=10 if problem else 4)
 
 
 def list_products(results: OptionList, found: Sequence[Product]) -> None:

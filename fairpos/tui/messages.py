@@ -20,7 +20,7 @@ from fairpos.lane import CloseResult
 from fairpos.money import Rates
 from fairpos.reports import Report
 from fairpos.sale import Sale
-from fairpos.scale.frames import Reading
+from fairpos.scale.frames import Answer, Command, Reading
 from fairpos.shift import CountKey
 
 
@@ -171,12 +171,12 @@ class ScaleReading(Message):
 
 
 class ScaleCommanded(Message):
-    """Zero (0), tare (1) or clear tare (2) went out to the scale (``ok``) or could not."""
+    """What the scale answered to zero, tare or clear tare."""
 
-    def __init__(self, which: int, ok: bool) -> None:
+    def __init__(self, command: Command, answer: Answer) -> None:
         super().__init__()
-        self.which = which
-        self.ok = ok
+        self.command = command
+        self.answer = answer
 
 
 class SyncChanged(Message):

@@ -32,8 +32,9 @@ from fairpos.i18n import N_, _, active, format_grams, format_money
 from fairpos.lane import Lane
 from fairpos.money import Money, Rates
 from fairpos.quantity import parse_quantity
+from fairpos.scale.frames import Answer, Command
 from fairpos.station import WeighedLabel
-from fairpos.tui.app import SCALE_COMMANDS, printer_ready, watch_scale
+from fairpos.tui.app import printer_ready, watch_scale
 from fairpos.tui.base import TillScreen, list_products
 from fairpos.tui.messages import PrinterChanged, Refused, ScaleCommanded, ScaleReading
 
@@ -68,8 +69,8 @@ class StationScreen(TillScreen):
     BINDINGS = [
         Binding("f1", "label", N_("Print label"), id="label"),
         Binding("escape", "clear", N_("Other product"), id="clear"),
-        Binding("ctrl+z", "scale_command(0)", N_("Zero"), id="zero", show=False),
-        Binding("ctrl+t", "scale_command(1)", N_("Tare"), id="tare", show=False),
+        Binding("ctrl+z", "scale_command('zero')", N_("Zero"), id="zero", show=False),
+        Binding("ctrl+t", "tare", N_("Tare"), id="tare", show=False),
     ]
 
     def __init__(self) -> None:
@@ -103,7 +104,7 @@ class StationScreen(TillScreen):
         self.refresh_all()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "scale_command":
+        if action in ("scale_command", "tare"):
             return self.station.weighing.configured
         return True
 
@@ -143,11 +144,20 @@ class StationScreen(TillScreen):
             state = _("label printed")  # (what the till calls "already on the sale")
         else:
             state = weighing.state()
+        tare = weighing.tare_text()
+        if tare is not None:
+            state += "\n" + tare
         weight = self.query_one("#weight", Static)
         weight.update(f"[b]{shown}[/b]\n{state}")
         weight.set_class(weighing.moving, "moving")
         weight.set_class(weighing.trouble and weighing.configured, "error")
-        self.show_amounts(grams if weighing.ready else None)
+        net = None
+        if weighing.ready and grams is not None:
+            try:
+                net = weighing.net(grams, from_scale=True)[0]
+            except FairposError:
+                net = None
+        self.show_amounts(net)
         self.show_status()
 
     def show_amounts(self, grams: int | None) -> None:
@@ -270,12 +280,13 @@ class StationScreen(TillScreen):
             return
         try:
             reading = weighing.weight()
+            assert reading.grams is not None
+            grams = weighing.net(reading.grams, from_scale=True)[0]
         except FairposError as err:
             self.say(str(err), error=True)
             return
         weighing.put_on_sale()  # one label per bag
-        assert reading.grams is not None
-        self.make_label(reading.grams, reading.raw.hex())
+        self.make_label(grams, reading.raw.hex())
 
     def make_label(self, grams: int, frame: str | None) -> None:
         product = self.product
@@ -313,8 +324,30 @@ class StationScreen(TillScreen):
             amount=format_money(Money(label.amount, label.currency), language)))
         self.scale_changed()
 
-    def action_scale_command(self, which: int) -> None:
-        self.station.scale_command(which)
+    def action_scale_command(self, command: Command) -> None:
+        self.station.scale_command(command)
+
+    def action_tare(self) -> None:
+        """Ctrl+T: the steady weight on the scale is the tare (the scale's, or the station's
+        if the scale does not take it); with nothing more than the tare on it, it is cleared."""
+        weighing = self.station.weighing
+        if weighing.tare is not None and not weighing.goods_on:
+            if weighing.tare.by_scale:
+                self.station.scale_command("clear_tare")
+            else:
+                self.say(weighing.tare_typed(0))
+                self.scale_changed()
+            return
+        accepted = weighing.accepted
+        if accepted is None or not accepted.grams:
+            self.say(_("put the container alone on the scale and wait until it is steady"),
+                     error=True)
+            return
+        weighing.asked_tare = accepted.grams
+        self.station.scale_command("tare")
+
+    def scale_answered(self, said: str, problem: bool) -> None:
+        self.say(said, error=problem)
 
 
 class StationApp(App[None]):
@@ -440,11 +473,16 @@ class StationApp(App[None]):
 
     @on(ScaleCommanded)
     def _scale_commanded(self, message: ScaleCommanded) -> None:
-        what = _(SCALE_COMMANDS[message.which])
-        self.notify(_("{what}: sent to the scale.").format(what=what) if message.ok else
-                    _("{what}: the scale is not connected.").format(what=what),
-                    severity="information" if message.ok else "error")
+        said, problem = self.weighing.answered(message.command, message.answer)
+        screen = self.screen_of_station
+        if screen is not None:
+            screen.scale_changed()
+            screen.scale_answered(said, problem)
 
-    def scale_command(self, which: int) -> None:
-        if self.scale_watch is not None:
-            self.scale_watch.command(which)
+    def scale_command(self, command: Command) -> None:
+        if self.scale_watch is None:
+            return
+        if not self.scale_watch.scale.takes(command):
+            self.post_message(ScaleCommanded(command, Answer("unsupported")))
+            return
+        self.scale_watch.command(command)

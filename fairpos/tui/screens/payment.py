@@ -77,16 +77,18 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         Binding("f8", "remove_tender", N_("Remove payment"), id="remove_tender"),
     ]
 
-    def __init__(self, cart: Cart, tenders: list[Tender] | None = None) -> None:
+    def __init__(self, cart: Cart, tenders: list[Tender] | None = None,
+                 sent: list[Tender] | None = None) -> None:
         super().__init__()
         self.cart = cart
         # the payments entered so far: the till's own list, kept if the volunteer goes back
+        # (and on disk with the sale's draft)
         self.tenders: list[Tender] = tenders if tenders is not None else []
         self.verified = True
         self.confirming = False
         self.change_chosen = False  # F5 was pressed: the volunteer's choice stands
         self.change_currency = cart.currency
-        self.sent: list[Tender] = []  # change sent by pago móvil
+        self.sent: list[Tender] = sent if sent is not None else []  # change by pago móvil
         self.has_change = False  # paid, with change to give (in cash or by pago móvil)
         self.sending = False  # F7: the entry line takes the change to send by pago móvil
 
@@ -120,7 +122,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.change_currency = self.till.lane.change_currency(self.tenders)
         self.show_method()
         self.update_state()
-        if self.tenders:
+        if self.tenders or self.sent:
             self.say(_("The payments entered before are still here (F8 removes the last)."))
 
     # -- state ---------------------------------------------------------------------------
@@ -283,11 +285,13 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
     def action_remove_tender(self) -> None:
         if self.sent:  # the change sent goes first: it came after the payments
             self.sent.pop()
-            self.update_state()
         elif self.tenders:
             self.tenders.pop()
             self.follow_cash()
-            self.update_state()
+        else:
+            return
+        self.till.payments_changed()
+        self.update_state()
 
     def follow_cash(self) -> None:
         """Unless the volunteer chose it, change goes in the currency of the last cash."""
@@ -348,7 +352,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
                    vouchers=self.till.settings.voucher_kinds, igtf=self.till.settings.igtf)
         except ReferenceRefused as err:  # the amount stands; the reference is to fix
             self.say(str(err), error=True)
-            self.query_one("#ref", Input).focus()
+            self.focus_field(err.field)
             return
         except (MoneyError, PaymentError) as err:
             self.say(str(err), error=True)
@@ -356,6 +360,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
             amount_input.focus()
             return
         self.tenders.append(tender)
+        self.till.payments_changed()  # on disk with the sale: the money is in the drawer
         self.follow_cash()
         self.verified = True
         for field in ["amount", *(f for f, _label in self.reference_fields())]:
@@ -363,6 +368,12 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         amount_input.focus()
         self.say(_("Added {tender}.").format(tender=format_money(tender.amount, active())))
         self.update_state()
+
+    def focus_field(self, field: str) -> None:
+        """The reference field a refusal named (the reference number when it is not shown)."""
+        shown = [f for f, _label in self.reference_fields()
+                 if self.query_one(f"#{f}", Input).display]
+        self.query_one(f"#{field if field in shown else 'ref'}", Input).focus()
 
     def send_change(self, text: str) -> None:
         """The change sent by pago móvil, as typed: the amount (all the change when empty),
@@ -382,7 +393,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
             self.settlement([*self.sent, given])
         except ReferenceRefused as err:
             self.say(str(err), error=True)
-            self.query_one("#phone", Input).focus()
+            self.focus_field(err.field)
             return
         except (MoneyError, PaymentError) as err:
             self.say(str(err), error=True)
@@ -390,6 +401,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
             amount_input.focus()
             return
         self.sent.append(given)
+        self.till.payments_changed()  # on disk with the sale: that money has left
         self.sending = False
         for field in ["amount", *(f for f, _label in self.reference_fields())]:
             self.query_one(f"#{field}", Input).value = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.markup import escape
@@ -90,6 +91,13 @@ def read_weight(text: str) -> int:
     return quantity.grams
 
 
+def read_tare(text: str) -> int:
+    """A tare typed: a weight as :func:`read_weight` reads it, or nothing (``0``) to clear it."""
+    if re.fullmatch(r"0+([.,]0*)?\s*(kg|g)?", text.strip().lower()):
+        return 0
+    return read_weight(text)
+
+
 class RingUpScreen(TillScreen):
     """Ring up a sale. Focus stays on the entry line. The footer shows the keys used most;
     Ctrl+A (ayuda), or ``?`` on the empty entry line, shows every key with its name."""
@@ -109,8 +117,8 @@ class RingUpScreen(TillScreen):
         Binding("f11", "receipt", N_("Receipt"), id="receipt", show=False),
         Binding("f12", "x_report", N_("X report"), id="x_report", show=False),
         Binding("escape", "cancel", N_("Cancel"), id="cancel", show=False),
-        Binding("ctrl+z", "scale_command(0)", N_("Zero"), id="zero", show=False),
-        Binding("ctrl+t", "scale_command(1)", N_("Tare"), id="tare", show=False),
+        Binding("ctrl+z", "zero", N_("Zero"), id="zero", show=False),
+        Binding("ctrl+t", "tare", N_("Tare"), id="tare", show=False),
         Binding("up", "move(-1)", N_("Select a line"), show=False, key_display="↑↓"),
         Binding("down", "move(1)", show=False),
     ]
@@ -122,6 +130,7 @@ class RingUpScreen(TillScreen):
         self.drawn = False  # on_mount has run: the widgets are there
         self.voiding: int | None = None  # F8 asked about this line; F8 again voids it
         self._hint: str | None = None
+        self._long_message = False  # the message line took more than one row
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -186,7 +195,7 @@ class RingUpScreen(TillScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "price_class" and self.till.catalog is not None:
             return int(str(parameters[0])) < len(self.till.catalog.price_classes)
-        if action in ("weigh", "scale_command"):
+        if action in ("weigh", "zero"):
             return self.till.weighing.configured
         return True
 
@@ -269,6 +278,9 @@ class RingUpScreen(TillScreen):
                     rows.append("[b red]" + _("OLD rate: {age} days").format(
                         age=till.old_rates[currency]) + "[/]")
         rows.append(lines_text(len(self.cart.active)))
+        tare = till.weighing.tare_text()
+        if tare is not None:
+            rows.append(f"[b]{tare}[/b]")
         if till.catalog is not None:
             rows.append(_("prices as of v{version}").format(version=till.catalog.version))
         return "\n".join(rows)
@@ -305,8 +317,13 @@ class RingUpScreen(TillScreen):
         devices.show("\n".join(["", *device_lines(self.till)]))
 
     def say(self, text: str, error: bool = False) -> None:
+        """The message line: one row, or up to three for a long message (wrapped, never
+        cut); the screen is laid out again only when its number of rows may change."""
         message = self.query_one("#message", Static)
-        message.update(text, layout=False)  # one row, always
+        room = max(1, self.size.width - 2)
+        long = len(Text.from_markup(text).plain) > room
+        message.update(text, layout=long or self._long_message)
+        self._long_message = long
         message.set_class(error, "error")
 
     @on(CartChanged)
@@ -357,6 +374,7 @@ class RingUpScreen(TillScreen):
             self.enter(event.value, catalog)
         except FairposError as err:  # every refusal of the domain (entry, quantity, cart)
             self.say(str(err), error=True)
+            self.entry.select_all()  # the next key typed replaces what was refused
 
     def enter(self, text: str, catalog: Catalog) -> None:
         results = self.query_one("#results", OptionList)
@@ -370,6 +388,10 @@ class RingUpScreen(TillScreen):
                 self.added(line)
                 return
             # (anything else: that label is left out, and what was typed is read as usual)
+        if self.pending is not None and self.pending[0] == "tare":
+            self.prompt(None)
+            self.take_typed_tare(text)
+            return
         if self.pending is not None:
             kind, *rest = self.pending
             if not text.strip() and self.till.weighing.configured:
@@ -377,13 +399,16 @@ class RingUpScreen(TillScreen):
                 return
             if kind == "weight":
                 code = rest[0]
-                line = self.cart.add(catalog, code, Quantity(grams=read_weight(text)))
+                grams, tare = self.till.weighing.net(read_weight(text), from_scale=False)
+                line = self.cart.add(catalog, code, Quantity(grams=grams), tare=tare)
             else:
                 number = rest[0]
                 current = self.cart.line(number)
-                quantity = (Quantity(grams=read_weight(text)) if current.grams is not None
-                            else parse_quantity(text))
-                line = self.cart.change_quantity(number, quantity)
+                if current.grams is not None:
+                    grams, tare = self.till.weighing.net(read_weight(text), from_scale=False)
+                    line = self.cart.change_quantity(number, Quantity(grams=grams), tare=tare)
+                else:
+                    line = self.cart.change_quantity(number, parse_quantity(text))
             self.added(line)
             return
         if results.display and results.highlighted is not None:
@@ -413,6 +438,10 @@ class RingUpScreen(TillScreen):
 
     def add(self, catalog: Catalog, code: str, quantity: Quantity | None,
             product: Product | None) -> None:
+        tare = None
+        if quantity is not None and quantity.grams is not None:  # a weight typed with it
+            grams, tare = self.till.weighing.net(quantity.grams, from_scale=False)
+            quantity = Quantity(grams=grams)
         if quantity is None and product is not None and product.unit == "kg":
             name = product.name(active())
             self.prompt(("weight", product.plu),
@@ -427,7 +456,7 @@ class RingUpScreen(TillScreen):
         if quantity is None and catalog.price_class(code) is not None:
             self.action_price_class_code(code)
             return
-        self.added(self.cart.add(catalog, code, quantity))
+        self.added(self.cart.add(catalog, code, quantity, tare=tare))
 
     def added(self, line: Line) -> None:
         self.prompt(None)
@@ -435,20 +464,27 @@ class RingUpScreen(TillScreen):
         self.till.cart_changed()
         typed = (_(" (typed)") if line.grams is not None and line.scale_frame is None
                  and self.till.weighing.configured else "")
-        self.say(f"+ {line.name(active())}  {self.quantity_text(line)}{typed}  "
+        tare = ("  " + _("(gross {gross} - tare {tare})").format(
+            gross=format_grams(line.grams + line.tare, active()),
+            tare=format_grams(line.tare, active()))
+            if line.tare and line.grams is not None else "")
+        self.say(f"+ {line.name(active())}  {self.quantity_text(line)}{typed}{tare}  "
                  f"{self.money(line.amount)}")
 
     def weigh(self, code: str | None = None, number: int | None = None) -> Line:
         """Add ``code`` (or change line ``number``) with the scale's accepted weight."""
         catalog = self.till.catalog
         assert catalog is not None
-        reading = self.till.weighing.weight()
-        quantity, frame = Quantity(grams=reading.grams), reading.raw.hex()
+        weighing = self.till.weighing
+        reading = weighing.weight()
+        assert reading.grams is not None
+        grams, tare = weighing.net(reading.grams, from_scale=True)
+        quantity, frame = Quantity(grams=grams), reading.raw.hex()
         if number is not None:
-            line = self.cart.change_quantity(number, quantity, scale_frame=frame)
+            line = self.cart.change_quantity(number, quantity, scale_frame=frame, tare=tare)
         else:
             assert code is not None
-            line = self.cart.add(catalog, code, quantity, scale_frame=frame)
+            line = self.cart.add(catalog, code, quantity, scale_frame=frame, tare=tare)
         self.till.weighing.put_on_sale()
         self.scale_changed()
         return line
@@ -484,7 +520,7 @@ class RingUpScreen(TillScreen):
         for binding in self.BINDINGS:
             if not isinstance(binding, Binding) or not binding.description:
                 continue
-            if binding.action in ("weigh", "scale_command(0)", "scale_command(1)") and \
+            if binding.action in ("weigh", "zero") and \
                     not self.till.weighing.configured:
                 continue
             if binding.action.startswith("price_class") and not self.check_action(
@@ -542,8 +578,54 @@ class RingUpScreen(TillScreen):
                 name=product.name(active())))
         return code
 
-    def action_scale_command(self, which: int) -> None:
-        self.till.scale_command(int(which))
+    def action_zero(self) -> None:
+        self.till.scale_command("zero")
+        self.say(_("Asking the scale to zero…"))
+
+    def action_tare(self) -> None:
+        """Ctrl+T: a weight typed on the entry line is the tare (0 clears it); with a steady
+        weight on the scale, the scale is asked to tare it (and if it does not, the lane takes
+        it); with nothing more than the tare on the scale, the tare is cleared; with nothing
+        steady, the tare is asked for."""
+        weighing = self.till.weighing
+        typed = self.entry.value.strip()
+        if typed:  # (a question the entry line was asking stays asked)
+            pending = self.pending if self.pending and self.pending[0] != "tare" else None
+            self.prompt(pending, self.entry.placeholder if pending else None)
+            self.take_typed_tare(typed)
+            return
+        if weighing.configured and weighing.tare is not None and not weighing.goods_on:
+            if weighing.tare.by_scale:
+                self.till.scale_command("clear_tare")
+                self.say(_("Asking the scale to clear the tare…"))
+            else:
+                self.say(weighing.tare_typed(0))
+                self.show_totals()
+            return
+        accepted = weighing.accepted
+        if not weighing.configured or accepted is None or not accepted.grams:
+            self.prompt(("tare",), _("Tare (kg), then Enter · 0 clears it"))
+            self.say(_("Type the container's weight, or put it on the scale alone and press "
+                       "Ctrl+T once it is steady.") if weighing.configured
+                     else _("Type the container's weight (kg)."))
+            return
+        weighing.asked_tare = accepted.grams
+        self.till.scale_command("tare")
+        self.say(_("Asking the scale to tare {weight}…").format(
+            weight=format_grams(accepted.grams, active())))
+
+    def take_typed_tare(self, text: str) -> None:
+        try:
+            said = self.till.weighing.tare_typed(read_tare(text))
+        except FairposError as err:
+            self.say(str(err), error=True)
+            return
+        self.say(said)
+        self.show_totals()
+
+    def scale_answered(self, said: str, problem: bool) -> None:
+        self.say(said, error=problem)
+        self.show_totals()
 
     def action_cancel(self) -> None:
         self.query_one("#results", OptionList).display = False
@@ -565,7 +647,10 @@ class RingUpScreen(TillScreen):
         assert price_class is not None
         name = price_class.name(active())
         if self.till.weighing.ready:
-            self.added(self.weigh(price_class.code))  # one key: the class at the scale's weight
+            try:  # one key: the class at the scale's weight
+                self.added(self.weigh(price_class.code))
+            except FairposError as err:  # (a tare as heavy as the weight)
+                self.say(str(err), error=True)
             return
         self.prompt(("weight", price_class.code),
                     _("Weight at {name} (kg), then Enter").format(name=name)
@@ -621,7 +706,8 @@ class RingUpScreen(TillScreen):
             self.say(_("the sale is empty"), error=True)
             return
         self.prompt(None)
-        self.till.show("payment", self.cart, self.till.payments, callback=self.paid)
+        self.till.show("payment", self.cart, self.till.payments, self.till.sent,
+                       callback=self.paid)
 
     def paid(self, sale: Sale | None) -> None:
         if sale is None:
@@ -648,7 +734,7 @@ class RingUpScreen(TillScreen):
         if cart.is_empty():
             self.say(_("the sale is empty: nothing to hold"), error=True)
             return
-        if self.till.payments:
+        if self.till.payments or self.till.sent:
             self.say(_("payments were entered: finish paying (F2), or remove them there (F8) "
                        "before holding the sale"), error=True)
             return
