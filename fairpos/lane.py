@@ -177,6 +177,11 @@ class Lane:
         of the till's draft up to version ``draft``)."""
         return self.journal.hold(cart, at_quit=at_quit, replacing=replacing, draft=draft)
 
+    def drop_held(self, held_id: int, reason: str) -> None:
+        """Give up held sale ``held_id`` (the customer left); its lines and the reason are
+        kept in the audit log."""
+        self.journal.drop_held(held_id, reason)
+
     def recall(self, held_id: int, cart: Cart | None = None,
                holding: Sequence[int] = ()) -> Recalled:
         """Bring held sale ``held_id`` back (see :func:`recalled_into`); it stays held until

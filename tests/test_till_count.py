@@ -90,3 +90,47 @@ def test_a_count_refused_from_the_command_line_keeps_nothing(lane: LaneDir) -> N
     assert lane.dump() == before
     closed = json.loads(lane.run("shift", "close", "--count", "USD:21.20", "--json").stdout)
     assert closed["kind"] == "Z" and closed["earlier_counts"] == []
+
+
+async def test_sales_on_hold_are_sold_or_dropped_before_the_count(lane: LaneDir) -> None:
+    """No count is asked while sales are on hold: the close screen names them; F7 brings one
+    back to sell it, F8 drops one with a reason (kept in the audit log)."""
+    lane.sell("--line", "101=1.25kg", "--hold")  # #1
+    lane.sell("--line", "3*305", "--hold")  # #2
+    app = make_till(lane.path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await type_in(pilot, "Close shift", "enter")
+        held = message(pilot, "#held")
+        assert "Sales on hold" in held and "#1" in held and "#2" in held
+        assert not app.screen.query(Input).filter("#count-cash-USD")  # no count asked
+        await type_in(pilot, "", "f2")  # nothing closes, nothing is counted
+        assert rows(lane.path, "SELECT COUNT(*) FROM count_rounds") == [(0,)]
+        assert "sell --recall" not in message(pilot, "#close-message")
+        await type_in(pilot, "", "f8")  # drop: which one?
+        await type_in(pilot, "", "down", "enter")  # #2
+        await type_in(pilot, "", "enter")  # a reason is required
+        assert "a reason is required" in message(pilot, "#reason-message")
+        await type_in(pilot, "customer left", "enter")
+        assert "Held sale #2 dropped" in message(pilot, "#close-message")
+        assert "#2" not in message(pilot, "#held") and "#1" in message(pilot, "#held")
+        await type_in(pilot, "", "f7")  # the last one comes back to the sale, to be sold
+        assert app.screen.__class__.__name__ == "RingUpScreen"
+        assert [x.code for x in app.cart.active] == ["101"]  # type: ignore[attr-defined]
+        await pilot.press("f2")
+        await type_in(pilot, "", "enter", "enter")
+        await pilot.press("ctrl+p")
+        await type_in(pilot, "Close shift", "enter")
+        assert not app.screen.query_one("#held").display  # nothing on hold: the count now
+        await type_in(pilot, "22.70", "enter")
+        assert "22.70 USD / 22.70 USD / 0.00 USD" in message(pilot, "#comparison")
+    assert rows(lane.path, "SELECT COUNT(*) FROM held_sales") == [(0,)]
+    [(detail,)] = rows(lane.path, "SELECT detail FROM audit_log WHERE action = 'held_drop'")
+    assert json.loads(detail)["reason"] == "customer left"
+
+
+def test_the_command_line_names_the_sales_on_hold_at_close(lane: LaneDir) -> None:
+    lane.sell("--line", "305", "--hold")
+    refused = lane.fail("shift", "close", "--count", "USD:21.20")
+    assert "sales are on hold (#1): sell or drop each of them" in refused

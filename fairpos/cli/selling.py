@@ -154,7 +154,7 @@ def held_list(lane: Lane, as_json: bool) -> None:
 @pass_lane
 def held_drop(lane: Lane, held_id: int, reason: str) -> None:
     """Give up a held sale (the customer left); it is kept in the audit log."""
-    lane.journal.drop_held(held_id, reason)
+    lane.drop_held(held_id, reason)
     click.echo(_("Held sale #{id} dropped.").format(id=held_id))
 
 

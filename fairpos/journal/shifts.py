@@ -243,9 +243,12 @@ class ShiftBook(CatalogBook):
 
     def _close(self, settings: Settings, reason: str | None) -> ClosedShift:
         shift = self.require_shift()
-        if self.db.one("SELECT 1 FROM held_sales WHERE shift_id = ?", [shift.id]):
-            raise JournalError(_("there are held sales; finish them (sell --recall ID) or drop "
-                                 "them (fairpos held drop ID) before closing"))
+        held = [row["id"] for row in self.db.all(
+            "SELECT id FROM held_sales WHERE shift_id = ? ORDER BY id", [shift.id])]
+        if held:
+            raise JournalError(_("sales are on hold ({held}): sell or drop each of them before "
+                                 "closing the shift").format(
+                held=", ".join(f"#{n}" for n in held)))
         rounds = self.count_rounds(shift.id)
         if not rounds:
             raise JournalError(_("count the drawer first (--count)"))

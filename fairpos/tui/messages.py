@@ -67,6 +67,14 @@ class CountsExpected(Message, bubble=False):
 
     expected: dict[CountKey, int]
     rounds: list[CountRound]
+    held: list[HeldSale] = field(default_factory=list)  # sales on hold: no count before
+
+
+@dataclass
+class HeldDropped(Message, bubble=False):
+    """A held sale was given up, with its reason (audited)."""
+
+    held_id: int
 
 
 @dataclass

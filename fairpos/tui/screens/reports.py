@@ -8,7 +8,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Static
 
-from fairpos.i18n import N_, _, active, format_money
+from fairpos.i18n import N_, _, active, format_money, lines_text
+from fairpos.journal import HeldSale
 from fairpos.journal.shifts import CountRound
 from fairpos.lane import CloseResult, Lane
 from fairpos.money import Money, MoneyError, parse_amount
@@ -18,6 +19,7 @@ from fairpos.tui.base import CountsByPiece, TextScreen
 from fairpos.tui.messages import (
     CountsExpected,
     CountSubmitted,
+    HeldDropped,
     PrintQueued,
     Refused,
     ReportReady,
@@ -49,6 +51,8 @@ class CloseShiftScreen(CountsByPiece):
         Binding("f2", "close_shift", N_("Close shift"), id="close_shift"),
         Binding("f4", "recount", N_("Count again"), id="recount"),
         Binding("f3", "by_pieces", N_("Bills and coins"), id="count_pieces"),
+        Binding("f7", "recall_held", N_("Recall"), id="close_recall"),
+        Binding("f8", "drop_held", N_("Drop held sale"), id="close_drop"),
     ]
 
     def __init__(self) -> None:
@@ -57,11 +61,13 @@ class CloseShiftScreen(CountsByPiece):
         self.rounds: list[CountRound] = []
         self.counting = True  # the fields are open for a (new) count
         self.closed: CloseResult | None = None
+        self.held: list[HeldSale] = []  # sales on hold: sold or dropped before any count
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="close-shift"):
             yield Static(_("[b]Close the shift[/b] — count what is in the drawer and the slips"),
                          id="close-title")
+            yield Static(id="held")
             yield Vertical(id="counts")
             yield Static(id="comparison")
             yield Input(id="reason", placeholder=_("Reason for the difference"))
@@ -73,21 +79,105 @@ class CloseShiftScreen(CountsByPiece):
         shift = self.till.shift
         assert shift is not None
 
+        self.load()
+
+    def load(self) -> None:
+        shift = self.till.shift
+        assert shift is not None
+
         def expected(lane: Lane) -> CountsExpected:
             journal = lane.journal
             return CountsExpected(journal.expected_counts(shift.id),
-                                  journal.count_rounds(shift.id))
+                                  journal.count_rounds(shift.id), journal.held(shift.id))
 
         self.till.run_job(expected, self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("recall_held", "drop_held"):
+            return bool(self.held)
+        if action == "close_shift":
+            return not self.held
         if action == "recount":
             return bool(self.rounds) and self.closed is None and not self.counting
         if action == "by_pieces":
-            return bool(self.till.settings.denominations) and self.counting
+            return bool(self.till.settings.denominations) and self.counting and not self.held
         return True
 
     @on(CountsExpected)
+    def _loaded(self, message: CountsExpected) -> None:
+        self.held = [h for h in message.held if h.id not in self.till.holding]
+        self.refresh_bindings()
+        if self.held:
+            self.show_held()
+            return
+        self.query_one("#held", Static).display = False
+        if not self.keys:
+            self._fields(message)
+
+    def show_held(self) -> None:
+        """Sales on hold are named before any count is asked: each is sold or dropped."""
+        names = [_("#{id}  {time}  {total}  {lines}").format(
+            id=h.id, time=h.held_at[11:16], total=format_money(h.cart.total, active()),
+            lines=lines_text(len(h.cart.active))) for h in self.held]
+        self.query_one("#held", Static).update("\n".join([
+            _("[b]Sales on hold[/b] — sell or drop each one before the drawer is counted:"),
+            *(f"  {name}" for name in names), "",
+            _("F7 brings a held sale back to sell it; F8 drops one (a reason is asked, and "
+              "kept).")]))
+
+    def action_recall_held(self) -> None:
+        if not self.held:
+            return
+        if len(self.held) == 1:
+            self.recall_chosen(self.held[0].id)
+        else:
+            self.till.show("recall", self.held, callback=self.recall_chosen)
+
+    def recall_chosen(self, held_id: int | None) -> None:
+        if held_id is None:
+            return
+        if not self.till.cart.is_empty():
+            self.say(_("A sale is in progress: finish or hold it first (Escape goes back)."))
+            return
+        self.app.pop_screen()  # back to the sale, where the held one comes
+        self.till.recall(held_id)
+
+    def action_drop_held(self) -> None:
+        if not self.held:
+            return
+        if len(self.held) == 1:
+            self.drop_chosen(self.held[0].id)
+        else:
+            self.till.show("recall", self.held, callback=self.drop_chosen)
+
+    def drop_chosen(self, held_id: int | None) -> None:
+        if held_id is None:
+            return
+        held = next(h for h in self.held if h.id == held_id)
+        question = _("Drop held sale #{id} ({total}, {lines})? Its lines are kept in the "
+                     "journal's audit log.").format(
+            id=held.id, total=format_money(held.cart.total, active()),
+            lines=lines_text(len(held.cart.active)))
+
+        def answered(answer: tuple[str, str] | None) -> None:
+            if answer is None:
+                return
+            reason = answer[0]
+
+            def drop(lane: Lane) -> HeldDropped:
+                lane.drop_held(held_id, reason)
+                return HeldDropped(held_id)
+
+            self.till.run_job(drop, self)
+
+        self.till.show("reason", question, callback=answered)
+
+    @on(HeldDropped)
+    def _dropped(self, message: HeldDropped) -> None:
+        self.say(_("Held sale #{id} dropped; its lines are kept in the audit log.").format(
+            id=message.held_id), error=False)
+        self.load()
+
     def _fields(self, message: CountsExpected) -> None:
         keys = list(message.expected)
         for counted in message.rounds:  # a count kept before (the till was closed meanwhile)
@@ -147,6 +237,8 @@ class CloseShiftScreen(CountsByPiece):
 
     def submit_count(self) -> None:
         """Keep the count as typed, before anything expected is shown."""
+        if self.held or not self.keys:
+            return  # (no count before the held sales are sold or dropped)
         if not self.till.cart.is_empty():
             self.say(_("A sale is in progress: finish or hold it first (Escape goes back)."))
             return
