@@ -148,6 +148,17 @@ def make_change_tender(amount: Money, reference: Mapping[str, str] | None = None
     return tender
 
 
+def cash_change(amount: Money, accepted: Sequence[str] = ()) -> Tender:
+    """Part of the change given in cash of another currency than the change's (the rest
+    after whole notes: 46 USD, and 165,50 VES)."""
+    if amount.minor <= 0:
+        raise PaymentError(_("change given must be more than zero"))
+    if accepted and amount.currency not in accepted:
+        raise PaymentError(_("{currency} is not accepted here (accepted: {accepted})").format(
+            currency=amount.currency, accepted=", ".join(accepted)))
+    return Tender(CASH, amount)
+
+
 @dataclass(frozen=True)
 class Settlement:
     """Where a payment stands: what is left to pay, or the change to give."""

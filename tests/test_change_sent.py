@@ -148,7 +148,8 @@ async def test_the_till_sends_the_change_by_pago_movil(lane: LaneDir) -> None:
         await type_in(pilot, "101*1.25", "enter")
         await type_in(pilot, "", "f2")
         await type_in(pilot, "20", "enter")  # cash, 20 USD: 18.50 USD of change
-        assert "18.50 USD" in message(pilot, "#due")
+        # (no dollar cents in the drawer: 18 dollars, and the 0.50 sent in bolívares)
+        assert "18.00 USD + 207.02 VES by pago móvil" in message(pilot, "#due")
         await type_in(pilot, "", "escape")  # (nothing sent yet: back to the sale is fine)
         await type_in(pilot, "", "f2")
         await type_in(pilot, "", "f7")  # the change by pago móvil
@@ -159,7 +160,9 @@ async def test_the_till_sends_the_change_by_pago_movil(lane: LaneDir) -> None:
         assert pilot.app.focused is not None and pilot.app.focused.id == "ref"  # taken there
         await type_in(pilot, "778899", "enter")
         assert "Change sent by pago móvil: 2,000.00 VES" in message(pilot, "#pay-message")
-        assert "13.67 USD" in message(pilot, "#due")  # the rest, in cash
+        assert "13.00 USD + 277.22 VES by pago móvil" in message(pilot, "#due")
+        await type_in(pilot, "", "f5")  # the volunteer has the cents: the rest in cash
+        assert "Change: 13.67 USD" in message(pilot, "#due")
         await type_in(pilot, "", "escape")  # that money left the account: not let go of
         assert "confirm the sale, or remove it with F8" in message(pilot, "#pay-message")
         await type_in(pilot, "", "enter")  # confirm

@@ -141,7 +141,7 @@ def test_void_and_refund_are_new_entries(feria: LaneDir) -> None:
 def test_hold_and_recall(feria: LaneDir) -> None:
     held = feria.json("sell", "--line", "101=1kg", "--hold")["held"]
     message = feria.fail("shift", "close", "--count", "USD:20", "--count", "VES:10000")
-    assert "held sales" in message
+    assert "sales are on hold" in message
     sale = feria.sell("--recall", str(held), "--line", "305", "--pay", "cash:USD:5")
     assert [line["code"] for line in sale["lines"]] == ["101", "305"]
     assert "no held sale" in feria.fail("sell", "--recall", str(held), "--pay", "cash:USD:5")
@@ -345,7 +345,7 @@ def test_demo_is_idempotent(tmp_path: Path) -> None:
 def test_closing_with_a_held_sale_changes_nothing(feria: LaneDir) -> None:
     feria.run("sell", "--line", "G=1kg", "--hold")
     before = feria.dump()
-    assert "held sales" in feria.fail("shift", "close", "--count", "USD:20", "--reason", "x")
+    assert "sales are on hold" in feria.fail("shift", "close", "--count", "USD:20", "--reason", "x")
     assert feria.dump() == before
 
 

@@ -66,9 +66,9 @@ async def test_the_pole_display_follows_the_sale(lane: LaneDir, pole: FakePole) 
         await until(pilot, lambda: pole.showing()[0].startswith("White rice")
                     and pole.showing()[1] == " 5.10 | 2,111.60 VES")
         await type_in(pilot, "", "f2")
-        await type_in(pilot, "10", "enter", "enter")  # 10 USD cash: 4.90 USD of change
+        await type_in(pilot, "10.10", "enter", "enter")  # 10.10 USD cash: 5 USD of change
         await until(pilot, lambda: pole.showing() == ("     Thank you!     ",
-                                                      "Change      4.90 USD"))
+                                                      "Change      5.00 USD"))
     assert pole.inits == 1 and pole.garbage is None
 
 
@@ -113,11 +113,11 @@ async def test_the_display_view_follows_a_till_in_a_real_terminal(lane: LaneDir)
             assert shown("#total") == "5.10"
             till.send(F2)
             till.wait_for(lambda screen: "Still due" in screen)
-            till.send(b"10\r")
+            till.send(b"10.10\r")
             till.wait_for(lambda screen: "Paid" in screen)
             till.send(b"\r")  # confirmed
             await until(pilot, lambda: "Thank you" in shown("#said"), 30)
-            assert "Change: 4.90 USD" in shown("#other")
+            assert "Change: 5.00 USD" in shown("#other")
     finally:
         till.close()
 

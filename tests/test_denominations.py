@@ -24,8 +24,9 @@ USD = (10000, 5000, 2000, 1000, 500, 100, 25, 10, 5, 1)
 @pytest.fixture
 def lane(tmp_path: Path) -> LaneDir:
     lane = make_lane(tmp_path / "lane", device_id="BILL01")
-    text = (lane.path / "fairpos.toml").read_text()
-    (lane.path / "fairpos.toml").write_text(text.replace("[money]\n", "[money]\n" + DENOMINATIONS))
+    text = (lane.path / "fairpos.toml").read_text()  # (the feria's, with dollar coins too)
+    shipped = next(line for line in text.splitlines() if line.startswith("denominations"))
+    (lane.path / "fairpos.toml").write_text(text.replace(shipped + "\n", DENOMINATIONS))
     lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
     return lane
 
@@ -89,7 +90,8 @@ def test_what_cannot_be_counted_so_is_refused_and_nothing_is_written(lane: LaneD
     assert "how many of which" in lane.fail("shift", "open", "--volunteer", "Ana",
                                             "--float", "USD:3x20+abc")
     assert lane.dump() == before
-    plain = make_lane(tmp_path / "plain", device_id="PLAIN2")  # no denominations set
+    plain = make_lane(tmp_path / "plain", preset="farmers-market",  # none set
+                      catalog="farmers-market-catalog.csv", device_id="PLAIN2")
     assert "no bills and coins are set for USD" in plain.fail(
         "shift", "open", "--volunteer", "Ana", "--float", "USD:1x20")
 

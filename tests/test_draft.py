@@ -192,7 +192,7 @@ def till_argv(lane: LaneDir) -> list[str]:
             "till"]
 
 
-F2, F7 = b"\x1bOQ", b"\x1b[18~"
+F2, F5, F7 = b"\x1bOQ", b"\x1b[15~", b"\x1b[18~"
 
 
 def type_and_wait(terminal: Terminal, typed: str, then: bytes = b"\r") -> None:
@@ -271,6 +271,8 @@ def test_kill_9_after_change_was_sent_by_pago_movil_finishes_that_sale(lane: Lan
         second.wait_for(lambda text: "Sent by pago móvil: 2,000.00 VES" in text)  # (its window)
         screen = second.text()
         assert "Change by pago móvil" in screen and "20.00 USD" in screen
+        second.send(F5)  # the rest in dollars, cents and all (this drawer has them)
+        second.wait_for(lambda text: "Change: 13.97 USD" in text)
         second.send(b"\r")
         second.wait_for(lambda text: "confirmed" in text)
     finally:

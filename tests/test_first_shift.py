@@ -50,8 +50,19 @@ async def pay(pilot: object, tenders: list[tuple[int, str, str]], change_in_ves:
         if ref:
             screen.query_one("#ref", Input).value = ref
         await type_in(pilot, amount, "enter")  # type: ignore[arg-type]
-    if change_in_ves:
-        await pilot.press("f5")  # type: ignore[attr-defined]
+    screen = app.screen
+    way = screen.chosen_way()
+    if change_in_ves:  # the volunteer picks the change all in bolívares (F5, F5…)
+        while way.cash.currency != "VES" or way.rest is not None:
+            await pilot.press("f5")  # type: ignore[attr-defined]
+            way = screen.chosen_way()
+    elif way is not None and way.rest_by == "pago_movil" and way.rest is not None:
+        # dollars in notes, the cents' worth sent by pago móvil (F7, Enter alone: the rest)
+        await pilot.press("f7")  # type: ignore[attr-defined]
+        for field, value in (("ref", "5512"), ("bank", "0102"), ("phone", "04141234567")):
+            screen.query_one(f"#{field}", Input).value = value
+        await type_in(pilot, "", "enter")  # type: ignore[arg-type]
+        assert screen.sent and screen.sent[-1].amount == way.rest
     await pilot.press("f2")  # type: ignore[attr-defined]
     await settle(pilot)  # type: ignore[arg-type]
     assert app.screen.__class__.__name__ == "RingUpScreen", message(

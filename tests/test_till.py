@@ -295,7 +295,7 @@ async def test_a_second_enter_while_saving_sells_once(lane: LaneDir) -> None:
         await type_in(pilot, "305", "enter")
         await pilot.press("f2")
         await settle(pilot)
-        await type_in(pilot, "5", "enter")
+        await type_in(pilot, "6.20", "enter")  # (5 dollars of change, in a note)
         await pilot.press("enter", "enter", "enter")
         await settle(pilot)
     assert rows(lane.path, "SELECT COUNT(*) FROM sales") == [(1,)]
@@ -371,12 +371,12 @@ async def test_receipt_preview(lane: LaneDir) -> None:
         assert "No sale confirmed" in message(pilot)
         await type_in(pilot, "101*1.25", "enter")
         await pilot.press("f2")
-        await type_in(pilot, "10", "enter", "enter")
+        await type_in(pilot, "10.50", "enter", "enter")
         await pilot.press("f11")
         await settle(pilot)
         text = str(app.screen.query_one("#text").render())
         assert "Sale TEST01-000001" in text and "1.250 kg × 1.20 USD/kg" in text
-        assert "Change" in text and "8.50 USD" in text and "NO FISCAL" in text
+        assert "Change" in text and "9.00 USD" in text and "NO FISCAL" in text
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "RingUpScreen"

@@ -60,10 +60,10 @@ async def test_large_cash_change_is_given_only_once_its_amount_is_confirmed(
         await settle(pilot)
         await type_in(pilot, "305", "enter")  # 1.20 USD
         await pilot.press("f2")
-        await type_in(pilot, "100", "enter")  # a 100 USD note: 98.80 USD of change
+        await type_in(pilot, "101.20", "enter")  # a 100 USD note and change: 100 USD back
         await type_in(pilot, "", "enter")  # confirm the sale...
         assert app.screen.__class__.__name__ == "ConfirmChangeScreen"  # ...is asked about
-        assert "Change: 98.80 USD" in message(pilot, "#change-amount")
+        assert "Change: 100.00 USD" in message(pilot, "#change-amount")
         await type_in(pilot, "", "enter", "enter")  # Enter never gives it
         assert app.screen.__class__.__name__ == "ConfirmChangeScreen"
         await type_in(pilot, "", "escape")
@@ -72,8 +72,8 @@ async def test_large_cash_change_is_given_only_once_its_amount_is_confirmed(
         await pilot.press("f2")  # confirm again, and this time give it
         await settle(pilot)
         await type_in(pilot, "", "f2")
-        assert "confirmed" in message(pilot) and "98.80 USD" in message(pilot)
-    assert rows(lane.path, "SELECT change_currency, change FROM sales") == [("USD", 9880)]
+        assert "confirmed" in message(pilot) and "100.00 USD" in message(pilot)
+    assert rows(lane.path, "SELECT change_currency, change FROM sales") == [("USD", 10000)]
 
 
 async def test_change_goes_in_the_currency_the_customer_paid_in(lane: LaneDir) -> None:

@@ -18,6 +18,7 @@ from fairpos.tenders import (
     CASH,
     PAGO_MOVIL,
     Tender,
+    cash_change,
     make_change_tender,
     make_tender,
 )
@@ -78,11 +79,14 @@ def split_payment_arg(text: str, lane: Lane) -> PaymentArg:
 
 
 def parse_change_sent_arg(text: str, lane: Lane) -> Tender:
-    """``pago_movil:VES:1242.12,phone=…,bank=…,ref=…``: change sent by pago móvil."""
+    """``pago_movil:VES:1242.12,phone=…,bank=…,ref=…``: change sent by pago móvil;
+    ``cash:VES:236``: the rest of the change in another currency's cash."""
     arg = split_payment_arg(text, lane)
+    if arg.method == CASH and not arg.reference and arg.verified:
+        return cash_change(arg.amount, lane.settings.accepted_currencies)
     if arg.method != PAGO_MOVIL:
-        refuse(_("“{text}”: change is sent by pago móvil only (pago_movil:CUR:AMOUNT,"
-                 "phone=…,bank=…,ref=…)").format(text=text))
+        refuse(_("“{text}”: change is given otherwise in cash (cash:CUR:AMOUNT) or by pago "
+                 "móvil (pago_movil:CUR:AMOUNT,phone=…,bank=…,ref=…)").format(text=text))
     if not arg.verified:
         refuse(_("change sent by pago móvil is not left unverified: it was sent"))
     return make_change_tender(arg.amount, arg.reference,

@@ -22,7 +22,7 @@ from fairpos.money import Money, parse_amount
 from fairpos.printer.connection import PrinterError
 from fairpos.reports import tender_label
 from fairpos.sale import Sale
-from fairpos.tenders import LargeChange
+from fairpos.tenders import CASH, LargeChange
 
 
 def print_sale(sale: Sale, language: str, names: Mapping[str, str]) -> None:
@@ -50,6 +50,10 @@ def print_sale(sale: Sale, language: str, names: Mapping[str, str]) -> None:
         click.echo("  " + _("Change {amount}").format(
             amount=format_money(sale.change, language)))
     for given in sale.change_sent:
+        if given.method == CASH:
+            click.echo("  " + _("Change {amount}").format(
+                amount=format_money(given.amount, language)))
+            continue
         click.echo("  " + _("Change by pago móvil {amount} (ref {ref})").format(
             amount=format_money(given.amount, language), ref=given.reference.get("ref", "—")))
 
@@ -74,8 +78,9 @@ def show_entry(lane: Lane, sale: Sale, as_json: bool) -> None:
                    "that of the last cash payment, else the pricing currency).")
 @click.option("--change-by", "sent", multiple=True, metavar="pago_movil:CUR:AMOUNT,...",
               help="Change sent by pago móvil from the fair's account instead of cash, e.g. "
-                   "pago_movil:VES:1242.12,phone=04141234567,bank=0102,ref=778899 (the rest "
-                   "of the change is given in cash).")
+                   "pago_movil:VES:1242.12,phone=04141234567,bank=0102,ref=778899, or part of "
+                   "it in another currency's cash, e.g. cash:VES:236 (the rest of the change "
+                   "is given in cash in the change currency).")
 @click.option("--confirm-change", default=None, metavar="AMOUNT",
               help="Change above [money] max_change is given only when this names that very "
                    "amount, e.g. 35.00 (a second confirmation).")

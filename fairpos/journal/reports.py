@@ -59,10 +59,16 @@ class Reports(ShiftBook):
         change_sent = {r["currency"]: r["amount"] for r in self.db.all(
             f"SELECT t.currency, SUM(t.amount) AS amount FROM tenders t "
             f"JOIN sales s ON s.id = t.sale_id WHERE {where} AND t.is_change = 1 "
-            f"GROUP BY t.currency HAVING SUM(t.amount) <> 0", params)}
-        change = {r["change_currency"]: r["amount"] for r in self.db.all(
-            f"SELECT change_currency, SUM(change) AS amount FROM sales s WHERE {where} "
-            f"GROUP BY change_currency HAVING SUM(change) <> 0", params)}
+            f"AND t.method <> 'cash' GROUP BY t.currency HAVING SUM(t.amount) <> 0", params)}
+        change: dict[str, int] = {}  # cash given back, in each currency it was given in
+        for r in self.db.all(
+                f"SELECT change_currency AS currency, SUM(change) AS amount FROM sales s "
+                f"WHERE {where} GROUP BY change_currency UNION ALL "
+                f"SELECT t.currency, SUM(t.amount) FROM tenders t JOIN sales s "
+                f"ON s.id = t.sale_id WHERE {where} AND t.is_change = 1 AND t.method = 'cash' "
+                f"GROUP BY t.currency", [*params, *params]):
+            change[r["currency"]] = change.get(r["currency"], 0) + r["amount"]
+        change = {currency: amount for currency, amount in change.items() if amount}
         items = f"""
             SELECT {{key}} AS code, {{names}},
                    COALESCE(SUM(l.grams), 0) AS grams, COALESCE(SUM(l.count), 0) AS count,

@@ -179,7 +179,8 @@ class ShiftBook(CatalogBook):
             [shift_id])}
 
     def expected_counts(self, shift_id: int) -> dict[CountKey, int]:
-        """What should be in the drawer and on the slips: float + tenders − cash change given.
+        """What should be in the drawer and on the slips: float + tenders − cash change given
+        (in the change currency, and the rest of it given in another currency's cash).
         Change sent by pago móvil left from the fair's account, not the drawer, and comes
         with no slip: it is not counted (the X and Z reports say it on a line of its own)."""
         expected: dict[CountKey, int] = {("cash", c): a for c, a in self.floats(shift_id).items()}
@@ -193,6 +194,12 @@ class ShiftBook(CatalogBook):
                 "SELECT change_currency, SUM(change) AS amount FROM sales WHERE shift_id = ? "
                 "GROUP BY change_currency", [shift_id]):
             key = (CASH, row["change_currency"])
+            expected[key] = expected.get(key, 0) - row["amount"]
+        for row in self.db.all(
+                "SELECT t.currency, SUM(t.amount) AS amount FROM tenders t JOIN sales s "
+                "ON s.id = t.sale_id WHERE s.shift_id = ? AND t.is_change = 1 "
+                "AND t.method = 'cash' GROUP BY t.currency", [shift_id]):
+            key = (CASH, row["currency"])
             expected[key] = expected.get(key, 0) - row["amount"]
         return {k: v for k, v in expected.items() if v != 0 or k[0] == CASH}
 

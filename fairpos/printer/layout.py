@@ -126,6 +126,9 @@ def sale_receipt(sale: Sale, *, fair: str, lane: int, language: str, width: int 
     if sale.change.minor:
         out += _row(_("Change"), format_money(sale.change, language), width, bold=True)
     for sent in sale.change_sent:  # (the customer's phone shown by its last digits only)
+        if sent.method == CASH:  # the rest of the change, in another currency's cash
+            out += _row(_("Change"), format_money(sent.amount, language), width, bold=True)
+            continue
         out += _row(_("Change by pago móvil"), format_money(sent.amount, language), width,
                     bold=True)
         ref = sent.reference

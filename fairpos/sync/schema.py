@@ -42,7 +42,7 @@ from fairpos.sync.wire import (
     named_id,
     too_deep,
 )
-from fairpos.tenders import PAGO_MOVIL, Tender
+from fairpos.tenders import CASH, PAGO_MOVIL, Tender
 
 # Money in minor units, any one amount, price, total, tender or change. A sale's lines all
 # have its sign and add up to its total, and its tenders are bounded the same way, so a day's
@@ -168,7 +168,8 @@ class WireTender(Struct, forbid_unknown_fields=True, gc=False):
 class WireChange(Struct, forbid_unknown_fields=True, gc=False):
     currency: Short
     amount: Minor
-    # change sent by pago móvil, not given in cash (absent when there is none)
+    # change not given in the change currency's cash: sent by pago móvil, or the rest of it
+    # given in another currency's cash (absent when there is none)
     sent: Annotated[list[WireTender], Meta(max_length=MAX_TENDERS)] | UnsetType = UNSET
 
 
@@ -565,8 +566,10 @@ def check_sale(sale: Sale) -> str | None:
     if total != sale.total.minor:
         return f"the lines add up to {total}, not to the total {sale.total.minor}"
     sent = sale.change_sent
-    if any(t.method != PAGO_MOVIL for t in sent):
-        return "change is sent by pago móvil only"
+    if any(t.method not in (PAGO_MOVIL, CASH) or (t.method == CASH and t.reference)
+           for t in sent):
+        return ("change is given otherwise in cash of another currency (with no reference) "
+                "or sent by pago móvil only")
     moved = (*sale.tenders, *sent) if sent else sale.tenders
     given = [t.amount.minor for t in moved]
     given += (sale.change.minor, sale.igtf, sale.igtf_base)

@@ -24,6 +24,7 @@ from fairpos.i18n import N_, _, active, format_grams, format_money
 from fairpos.lane import Lane
 from fairpos.money import Money, Rates
 from fairpos.sale import Sale
+from fairpos.tenders import CASH
 
 POLL_SECONDS = 0.25
 # (the large digits draw A–F as digits too: the currency's code goes above them, in words)
@@ -135,8 +136,9 @@ class CustomerView(App[None]):
         change = (_("Change: {amount}").format(amount=format_money(sale.change, language))
                   if sale.change.minor else "")
         for sent in sale.change_sent:
-            change += "  " + _("Sent by pago móvil: {sent}").format(
-                sent=format_money(sent.amount, language))
+            change += "  " + (format_money(sent.amount, language) if sent.method == CASH else
+                              _("Sent by pago móvil: {sent}").format(
+                                  sent=format_money(sent.amount, language)))
         self._update(("thanks", sale.id), "", _("Thank you!"), "", change.strip())
 
     def show_idle(self) -> None:

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fairpos.cart import Cart
+from fairpos.change import ChangeWay, ways_to_give
 from fairpos.i18n import N_, _, active, format_money
 from fairpos.lane import Lane
 from fairpos.money import Money, MoneyError, parse_amount
@@ -39,6 +40,14 @@ from fairpos.tenders import (
 )
 from fairpos.tui.base import TillScreen
 from fairpos.tui.messages import Refused, SaleConfirmed
+
+WayKey = tuple[str, str | None, str]
+
+
+def way_key(way: ChangeWay) -> WayKey:
+    """A way to give change as the volunteer chose it: its currencies and how the rest goes
+    (the amounts follow the payments)."""
+    return (way.cash.currency, way.rest.currency if way.rest else None, way.rest_by)
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,9 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.confirming = False
         self.change_chosen = False  # F5 was pressed: the volunteer's choice stands
         self.change_currency = cart.currency
+        self.ways: list[ChangeWay] = []  # the ways the change can be given, best first
+        self.way: ChangeWay | None = None  # the one shown (F5: the next)
+        self.way_chosen: WayKey | None = None  # the one F5 chose, while it is one
         self.sent: list[Tender] = sent if sent is not None else []  # change by pago móvil
         self.has_change = False  # paid, with change to give (in cash or by pago móvil)
         self.sending = False  # F7: the entry line takes the change to send by pago móvil
@@ -150,8 +162,13 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
                                ).format(method=method.label, currency=method.currency)
         allowed = ALLOWED_REFERENCES.get(method.method, ())
         if self.sending:
-            amount.placeholder = _("Change by pago móvil in {currency} (Enter alone: all "
-                                   "the change)").format(currency=self.local_currency)
+            way = self.chosen_way()
+            amount.placeholder = (
+                _("Change by pago móvil in {currency} (Enter alone: {amount})").format(
+                    currency=self.local_currency, amount=format_money(way.rest, active()))
+                if way is not None and way.rest is not None and way.rest_by == PAGO_MOVIL
+                else _("Change by pago móvil in {currency} (Enter alone: all the change)")
+                .format(currency=self.local_currency))
             allowed = ("ref", "bank", "phone")
         for field, _label in self.reference_fields():
             self.query_one(f"#{field}", Input).display = field in allowed
@@ -175,13 +192,21 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         for given in self.sent:
             table.add_row(_("Change by pago móvil"), format_money(-given.amount, active()))
         state = self.settlement()
+        way = self.follow_way(state)
+        if way is not None and way.cash.currency != self.change_currency:
+            self.change_currency = way.cash.currency
+            state = self.settlement()
         has_change = state.covered and (state.change.minor > 0 or bool(self.sent))
         if has_change != self.has_change:
             self.has_change = has_change
             self.refresh_bindings()
         if state.covered:
-            text = _("Paid. Change: [b]{change}[/b] (F5 changes the currency). Enter confirms."
-                     ).format(change=format_money(state.change, active()))
+            text = _("Paid. Change: [b]{change}[/b] (F5: another way). Enter confirms."
+                     ).format(change=self.way_text(way) if way is not None
+                              else format_money(state.change, active()))
+            if way is not None and not way.whole:
+                text += "\n" + _("The drawer's bills and coins cannot make that exactly: F5 "
+                                  "shows another way.")
             if self.sent:
                 text += "\n" + _("Sent by pago móvil: {sent}").format(sent=" · ".join(
                     format_money(t.amount, active()) for t in self.sent))
@@ -209,6 +234,34 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         method = self.method
         return state.due_in(self.till.rates, method.currency, method.method,
                             self.till.settings.igtf)
+
+    def follow_way(self, state: Settlement) -> ChangeWay | None:
+        """The ways the change left to give can go (after what was sent by pago móvil), with
+        ``[money] denominations``: notes and the rest in another currency; the one shown."""
+        owed = -(state.remaining + state.sent)
+        if not state.covered or owed <= 0:
+            self.ways = []
+            return None
+        settings = self.till.settings
+        preferred = self.till.lane.change_currency(self.tenders)
+        currencies = sorted(settings.accepted_currencies, key=lambda c: c != preferred)
+        pago_movil = self.local_currency if PAGO_MOVIL in settings.offered_methods else None
+        self.ways = ways_to_give(owed, self.till.rates, currencies, settings.denominations,
+                                 pago_movil)
+        self.way = next((w for w in self.ways if way_key(w) == self.way_chosen),
+                        self.ways[0] if self.ways else None)
+        return self.way
+
+    def way_text(self, way: ChangeWay) -> str:
+        said = format_money(way.cash, active())
+        if way.rest is not None:
+            rest = format_money(way.rest, active())
+            said += " + " + (rest if way.rest_by == CASH else _(
+                "{amount} by pago móvil (F7 sends it)").format(amount=rest))
+        return said
+
+    def chosen_way(self) -> ChangeWay | None:
+        return self.way
 
     def change_elsewhere(self, state: Settlement) -> list[Money]:
         """The change in every other accepted currency with a rate."""
@@ -247,12 +300,23 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.update_state()
 
     def action_change_currency(self) -> None:
-        currencies = [c for c in self.till.settings.accepted_currencies
-                      if c in self.till.rates]
-        index = currencies.index(self.change_currency) if self.change_currency in currencies \
-            else -1
-        self.change_currency = currencies[(index + 1) % len(currencies)]
+        """F5: the next way to give the change (another currency, or notes and the rest in
+        another currency)."""
+        if self.ways:
+            index = self.ways.index(self.way) if self.way in self.ways else -1
+            self.way = self.ways[(index + 1) % len(self.ways)]
+            self.way_chosen = way_key(self.way)
+            self.change_currency = self.way.cash.currency
+        else:
+            currencies = [c for c in self.till.settings.accepted_currencies
+                          if c in self.till.rates]
+            index = currencies.index(self.change_currency) \
+                if self.change_currency in currencies else -1
+            self.change_currency = currencies[(index + 1) % len(currencies)]
         self.change_chosen = True
+        if self.sending:  # (another way: not this transfer)
+            self.sending = False
+            self.show_method()
         self.update_state()
 
     def action_unverified(self) -> None:
@@ -285,6 +349,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
     def action_remove_tender(self) -> None:
         if self.sent:  # the change sent goes first: it came after the payments
             self.sent.pop()
+            self.way_chosen = None
         elif self.tenders:
             self.tenders.pop()
             self.follow_cash()
@@ -294,7 +359,8 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.update_state()
 
     def follow_cash(self) -> None:
-        """Unless the volunteer chose it, change goes in the currency of the last cash."""
+        """Unless the volunteer chose it, change goes in the currency of the last cash; the
+        ways to give it follow (the one F5 chose, while it is one)."""
         if not self.change_chosen:
             self.change_currency = self.till.lane.change_currency(self.tenders)
 
@@ -383,7 +449,10 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         try:
             state = self.settlement()
             currency = self.local_currency
-            amount = (self.till.rates.express(-(state.remaining + state.sent), currency)
+            way = self.chosen_way()
+            rest = way.rest if way is not None and way.rest_by == PAGO_MOVIL else None
+            amount = ((rest if rest is not None and rest.currency == currency else
+                       self.till.rates.express(-(state.remaining + state.sent), currency))
                       if not text else parse_amount(text, currency, allow_zero=False))
             reference = {f: self.query_one(f"#{f}", Input).value.strip()
                          for f in ("ref", "bank", "phone")}
@@ -403,6 +472,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.sent.append(given)
         self.till.payments_changed()  # on disk with the sale: that money has left
         self.sending = False
+        self.way_chosen = None  # (what is left to give is in cash now)
         for field in ["amount", *(f for f, _label in self.reference_fields())]:
             self.query_one(f"#{field}", Input).value = ""
         self.show_method()
@@ -411,7 +481,20 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.update_state()
 
     def confirm(self, change_ok: Money | None = None) -> None:
-        state = self.settlement()
+        way = self.chosen_way()
+        given: list[Tender] = []  # the rest of the change, in another currency's cash
+        if way is not None and way.rest is not None:
+            if way.rest_by == PAGO_MOVIL:  # the rest goes first: its transfer is asked for
+                if not self.sending:
+                    self.sending = True
+                    self.show_method()
+                    self.update_state()
+                self.say(_("Send {amount} by pago móvil: its reference, the customer's bank and "
+                           "phone, then Enter (F5: another way to give the change).").format(
+                    amount=format_money(way.rest, active())))
+                return
+            given = [Tender(CASH, way.rest)]
+        state = self.settlement([*self.sent, *given])
         settings = self.till.settings
         limit = change_limit(self.change_currency, settings.change_limits, self.cart.currency,
                              self.till.rates)
@@ -421,7 +504,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.confirming = True
         self.say(_("Saving…"))
         cart, tenders, change = self.cart, list(self.tenders), self.change_currency
-        sent = list(self.sent)
+        sent = [*self.sent, *given]
         holding, printing = self.till.holding, self.till.can_print
         draft = self.till.draft_version
 

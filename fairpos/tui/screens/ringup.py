@@ -33,6 +33,7 @@ from fairpos.journal import HeldSale
 from fairpos.money import Money
 from fairpos.quantity import Quantity, parse_quantity
 from fairpos.sale import Sale
+from fairpos.tenders import CASH
 from fairpos.tui.base import TillScreen, list_products
 from fairpos.tui.messages import CartChanged, HeldListed, Refused, SaleHeld
 
@@ -722,11 +723,14 @@ class RingUpScreen(TillScreen):
         self.prompt(None)
         self.refresh_cart()
         self.till.refresh_rates()  # a rate entered meanwhile shows from the next sale on
-        change = (_(" Change: {amount}").format(amount=format_money(sale.change, active()))
-                  if sale.change.minor else "")
+        cash = [sale.change] if sale.change.minor else []
+        cash += [given.amount for given in sale.change_sent if given.method == CASH]
+        change = (_(" Change: {amount}").format(amount=" + ".join(
+            format_money(m, active()) for m in cash)) if cash else "")
         for given in sale.change_sent:
-            change += _(" Sent by pago móvil: {amount}").format(
-                amount=format_money(given.amount, active()))
+            if given.method != CASH:
+                change += _(" Sent by pago móvil: {amount}").format(
+                    amount=format_money(given.amount, active()))
         self.say(_("Sale {id} confirmed.").format(id=sale.id) + change)
 
     def action_hold(self) -> None:
