@@ -138,24 +138,37 @@ class Catalog:
         return self.price_classes.get(code.strip().upper())
 
     @cached_property
-    def _search_words(self) -> list[tuple[Product, tuple[str, ...]]]:
-        return [(p, tuple(words(f"{p.name_es} {p.name_en}"))) for p in self.products.values()]
+    def _search_words(self) -> list[tuple[Product, tuple[str, ...], tuple[tuple[str, ...],
+                                                                        ...]]]:
+        return [(p, tuple(words(f"{p.name_es} {p.name_en}")),
+                 (tuple(words(p.name_es)), tuple(words(p.name_en))))
+                for p in self.products.values()]
 
     def search(self, text: str, limit: int = 20) -> list[Product]:
         """Products with a word starting with each word of ``text``, accents and case ignored.
 
-        ``pina`` finds "Piña" (not "Espinaca"); ``pasta 500`` finds every 500 g pasta.
+        ``pina`` finds "Piña" (not "Espinaca"); ``pasta 500`` finds every 500 g pasta. The
+        closest come first: the name itself (``ajo``: Ajo before Ajoporro), then names with
+        each word whole, then names that begin so, then the rest, each in catalog order.
         """
-        wanted = words(text)
+        wanted = tuple(words(text))
         if not wanted:
             return []
-        found = []
-        for product, have in self._search_words:
+        found: list[tuple[int, int, Product]] = []
+        for n, (product, have, names) in enumerate(self._search_words):
             if all(any(word.startswith(w) for word in have) for w in wanted):
-                found.append(product)
-                if len(found) >= limit:
-                    break
-        return found
+                rank = (0 if wanted in names else
+                        1 if all(w in have for w in wanted) else
+                        2 if any(_begins(name, wanted) for name in names) else 3)
+                found.append((rank, n, product))
+        return [product for _rank, _n, product in sorted(found)[:limit]]
+
+
+def _begins(name: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    """Whether a name's words begin with the words typed (the last one may be cut short)."""
+    head = name[:len(wanted)]
+    return len(head) == len(wanted) and head[:-1] == wanted[:-1] and \
+        head[-1].startswith(wanted[-1])
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ typed          means
 
 A weight is always written with a decimal or a unit; a plain whole number is a count. ``A*B``
 is read both ways — A of B, and B of A — and accepted only when exactly one way names a known
-product (or class) with a quantity it can be sold by. Anything that reads two ways is refused,
-with both readings named; ``101*500`` (500 g meant, or 101 packs of PLU 500?) is never guessed.
+product (or class) with a quantity it can be sold by: ``8*3`` is three of PLU 8 when PLU 3 is
+weighed (eight is no weight). A count of 100 or more is not taken that way, for the other way
+may be a weight without its unit: ``101*500`` (500 g meant, or 101 packs of PLU 500?) is
+refused with both readings named, never guessed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from fairpos.i18n import _, active
 from fairpos.quantity import Quantity, QuantityError, parse_quantity
 
 _CODE = re.compile(r"^(\d{1,14}|[A-Za-z][A-Za-z0-9_-]{0,15})$")
+# The largest count taken when the other way of reading ``A*B`` names a weighed product
+# (a larger one may be the grams of a weight typed without its unit)
+MOST_COUNT_BESIDE_A_WEIGHT = 99
 _WHOLE = re.compile(r"^\d+$")
 
 
@@ -115,6 +120,10 @@ def read_entry(text: str, catalog: Catalog) -> Entry:
     readings = sorted({r for r in (_reading(left, right, catalog),
                                     _reading(right, left, catalog)) if r is not None},
                       key=lambda r: (not r.fits, r.code))  # the same both ways is one
+    fitting = [r for r in readings if r.fits]
+    if len(readings) == 2 and len(fitting) == 1 and fitting[0].quantity.count is not None \
+            and fitting[0].quantity.count <= MOST_COUNT_BESIDE_A_WEIGHT:
+        readings = fitting  # the other way names no product sold like that
     if len(readings) == 2:
         raise EntryError(_("“{text}” reads two ways: {first}, or {second}; write a weight "
                            "with a decimal or a unit (1.25, 500g)").format(

@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Protocol
 
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_decimal_symbol
 
 from fairpos.errors import FairposError
 
@@ -82,6 +82,13 @@ def format_number(amount: Amount, language: str | None = None) -> str:
     """The amount without its currency code: ``1.234,56``."""
     return str(format_currency(amount.as_decimal(), amount.currency, format="#,##0.00",
                                locale=language or _active))
+
+
+def typed_amount(amount: Amount, language: str | None = None) -> str:
+    """The amount as a person types it in a field of the lane's language: ``62,00`` in
+    Spanish (no thousands separators: what :func:`fairpos.money.parse_amount` reads)."""
+    plain = format(amount.as_decimal(), "f")
+    return plain.replace(".", get_decimal_symbol(language or _active))
 
 
 def format_rate(value: Decimal, language: str | None = None) -> str:

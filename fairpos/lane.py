@@ -177,6 +177,15 @@ class Lane:
         of the till's draft up to version ``draft``)."""
         return self.journal.hold(cart, at_quit=at_quit, replacing=replacing, draft=draft)
 
+    def void(self, sale_id: str, reason: str) -> Sale:
+        """A new entry that reverses sale ``sale_id`` whole (with a reason)."""
+        return self.journal.void_sale(sale_id, reason)
+
+    def refund(self, sale_id: str, line_numbers: Sequence[int], reason: str,
+               currency: str) -> Sale:
+        """A new entry that gives back some lines of a sale (all if none) in cash."""
+        return self.journal.refund(sale_id, line_numbers, reason, currency, self.settings)
+
     def drop_held(self, held_id: int, reason: str) -> None:
         """Give up held sale ``held_id`` (the customer left); its lines and the reason are
         kept in the audit log."""

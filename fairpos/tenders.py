@@ -126,7 +126,7 @@ def make_tender(method: str, amount: Money, reference: Mapping[str, str] | None 
                                                                               key=key), key)
     for key in REQUIRED_REFERENCES.get(method, ()):
         if not reference.get(key):
-            raise ReferenceRefused(_("{method} needs its reference number (ref)").format(
+            raise ReferenceRefused(_("{method} needs its reference number").format(
                 method=label))
     if not verified and method not in ELECTRONIC:
         raise PaymentError(_("only card, pago móvil and biopago can be left unverified"))
@@ -314,5 +314,5 @@ def _check_eligibility(tenders: Sequence[Tender], values: Sequence[Fraction],
         if value > eligible:
             names = ", ".join(v.name for v in vouchers.values() if v.eligible == tag)
             raise PaymentError(
-                _("{names} can only pay for eligible products ({tag}), worth {amount} here")
-                .format(names=names, tag=tag, amount=format_money(Money(eligible, currency))))
+                _("{names} can only pay for the products it is for, worth {amount} here")
+                .format(names=names, amount=format_money(Money(eligible, currency))))

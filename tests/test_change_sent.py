@@ -104,7 +104,10 @@ def test_what_cannot_be_sent_is_refused_and_nothing_is_written(lane: LaneDir) ->
     assert "phone" in lane.fail(*base, "--change-by", SENT.replace(",phone=04141234567", ""))
     assert "bank" in lane.fail(*base, "--change-by", SENT.replace(",bank=0102", ""))
     assert "reference" in lane.fail(*base, "--change-by", SENT.replace(",ref=778899", ""))
-    assert "pago móvil only" in lane.fail(*base, "--change-by", "cash:VES:2000")
+    assert "in cash (cash:CUR:AMOUNT) or by pago móvil" in lane.fail(
+        *base, "--change-by", "card:VES:2000,ref=1")
+    assert "in cash (cash:CUR:AMOUNT) or by pago móvil" in lane.fail(
+        *base, "--change-by", "cash:VES:2000,ref=1")  # (cash carries no reference)
     assert "not left unverified" in lane.fail(*base, "--change-by", SENT + ",unverified")
     assert "not a valid" in lane.fail(*base, "--change-by", SENT.replace("0102", "01;02"))
     assert "--hold takes lines only" in lane.fail("sell", "--line", "305", "--hold",

@@ -20,7 +20,8 @@ from fairpos.money import Money, Rate, Rates
 from fairpos.tenders import CASH, PAGO_MOVIL, Tender, settle
 from tests.conftest import LaneDir, open_lane
 from tests.sync_helpers import connect
-from tests.till_helpers import make_till, message, rows, settle as settle_till, type_in
+from tests.till_helpers import make_till, message, rows, type_in
+from tests.till_helpers import settle as settle_till
 
 USD = (10000, 5000, 2000, 1000, 500, 100)  # a Venezuelan stall's dollars: notes only
 VES = (50000, 20000, 10000, 5000, 2000, 1000, 500, 100, 50)  # bolívars down to 0,50

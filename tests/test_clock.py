@@ -81,7 +81,7 @@ async def test_the_till_says_its_clock_is_behind_and_asks_before_an_earlier_date
         await pilot.press("f2")
         await settle(pilot)
         said = message(pilot, "#open-message")
-        assert "the clock says 2026-11-19" in said and "F2 again" in said
+        assert "The clock says 2026-11-19" in said and "F2 again" in said
         assert app.screen.__class__.__name__ == "OpenShiftScreen"
         await pilot.press("f2")  # the volunteer checked: today is the 19th
         await settle(pilot)

@@ -69,6 +69,11 @@ async def test_the_pole_display_follows_the_sale(lane: LaneDir, pole: FakePole) 
         await type_in(pilot, "10.10", "enter", "enter")  # 10.10 USD cash: 5 USD of change
         await until(pilot, lambda: pole.showing() == ("     Thank you!     ",
                                                       "Change      5.00 USD"))
+        await pilot.press("f10")  # the sale is voided: its change is no longer shown
+        await settle(pilot)
+        await pilot.press("f3")
+        await type_in(pilot, "wrong customer", "enter")
+        await until(pilot, lambda: "Feria" in pole.showing()[0])
     assert pole.inits == 1 and pole.garbage is None
 
 
@@ -118,6 +123,9 @@ async def test_the_display_view_follows_a_till_in_a_real_terminal(lane: LaneDir)
             till.send(b"\r")  # confirmed
             await until(pilot, lambda: "Thank you" in shown("#said"), 30)
             assert "Change: 5.00 USD" in shown("#other")
+            lane.run("void", "POLE01-000001", "--reason", "wrong customer")
+            await until(pilot, lambda: "Welcome" in shown("#said"), 30)  # not its change
+            assert shown("#other") == ""
     finally:
         till.close()
 

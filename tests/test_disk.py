@@ -81,7 +81,7 @@ def test_the_till_on_a_full_disk_keeps_the_cart_and_says_why(lane: LaneDir) -> N
         till.wait_for(lambda screen: "Paid." in screen or "Change" in screen)
         till.send(b"\r")  # confirm: the journal cannot take it
         # (the line's end names the lane's folder, so where it wraps depends on that path)
-        screen = till.wait_for(lambda text: "the journal's disk failed" in text) and till.text()
+        screen = till.wait_for(lambda text: "The journal's disk failed" in text) and till.text()
         assert "Traceback" not in screen
         till.send(b"\x1b")  # back to the sale: still there, whole
         till.wait_for(lambda text: "White rice" in text and "1.20 USD" in text

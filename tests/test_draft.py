@@ -46,7 +46,7 @@ async def test_every_change_is_kept_and_comes_back_after_a_stop(lane: LaneDir) -
         assert kept(lane) == [("101", 1250, None)]
         await type_in(pilot, "3*305", "enter")
         await type_in(pilot, "g*2.35", "enter")
-        await pilot.press("up", "f8", "f8")  # void the rice
+        await pilot.press("up", "up", "f8", "f8")  # void the rice (↑: the last line, ↑ again)
         await settle(pilot)
         assert kept(lane) == [("101", 1250, None), ("G", 2350, None)]
     # the till stopped without a word (no Ctrl+Q, nothing held): the sale is back
@@ -281,3 +281,27 @@ def test_kill_9_after_change_was_sent_by_pago_movil_finishes_that_sale(lane: Lan
                            "ORDER BY tender_no") == [("cash", "USD", 2000, 0),
                                                      ("pago_movil", "VES", 200000, 1)]
     assert rows(lane.path, "SELECT COUNT(*) FROM sales") == [(1,)]
+
+
+def test_a_till_whose_terminal_goes_away_quits_and_keeps_the_sale(lane: LaneDir) -> None:
+    """The pty closes under a till that has no controlling terminal (no hangup signal comes):
+    its input only says "end of file". The till quits as Ctrl+Q does — the sale on screen
+    held for the next start — instead of spinning on a core."""
+    lane.run("rate", "set", "VES", "414.04")
+    till = Terminal(till_argv(lane), columns=100, lines=30)  # (a session of its own: no tty)
+    try:
+        till.wait_for(lambda screen: "Void line" in screen)
+        type_and_wait(till, "305")
+        till.wait_for(lambda screen: "1 line" in screen)
+        os.close(till.master)  # the terminal goes away
+        till.master = os.open(os.devnull, os.O_RDONLY)  # (for close() to close something)
+        till.closed = True
+        assert till.process.wait(timeout=60) is not None
+    finally:
+        till.close()
+    # held as Ctrl+Q holds it, or (if the screen could not be let go of) in the draft: either
+    # way the next start brings it back
+    kept = rows(lane.path, "SELECT cart FROM held_sales WHERE at_quit = 1") or rows(
+        lane.path, "SELECT line FROM draft_lines")
+    assert len(kept) == 1 and "305" in kept[0][0]
+    assert rows(lane.path, "SELECT COUNT(*) FROM sales") == [(0,)]

@@ -137,7 +137,7 @@ async def test_the_till_asks_for_the_igtf_in_foreign_cash(lane: LaneDir) -> None
         await settle_till(pilot)
         await type_in(pilot, "101*1.25", "enter")
         await type_in(pilot, "", "f2")  # cash USD first: what it must bring, its IGTF in
-        assert "Still due: 1.55 USD" in message(pilot, "#due")
+        assert "Still due, IGTF included: 1.55 USD" in message(pilot, "#due")
         await type_in(pilot, "", "down")  # cash VES: no IGTF
         assert "Still due: 621.06 VES" in message(pilot, "#due")
         await type_in(pilot, "", "up")

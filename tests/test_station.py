@@ -184,18 +184,18 @@ async def test_the_station_refuses_what_cannot_be_labelled(station: LaneDir) -> 
         async with app.run_test(size=(110, 30)) as pilot:
             await settle(pilot)
             await type_in(pilot, "", "f1")
-            assert "pick the product first" in message(pilot)
+            assert "Pick the product first" in message(pilot)
             await retype(pilot, "1.250")
-            assert "pick the product first" in message(pilot)
+            assert "Pick the product first" in message(pilot)
             await retype(pilot, "305")  # rice, by the piece
             assert "sold by the piece" in message(pilot)
             await retype(pilot, "G")  # a class: a label names a product
-            assert "a label names a product" in message(pilot)
+            assert "A label names a product" in message(pilot)
             await retype(pilot, "99999")
-            assert "unknown PLU" in message(pilot)
+            assert "Unknown PLU" in message(pilot)
             await retype(pilot, "101")
             await type_in(pilot, "", "f1")  # no scale set up
-            assert "no scale is configured" in message(pilot)
+            assert "No scale is configured" in message(pilot)
             await retype(pilot, "200kg")
             assert "100 kg" in message(pilot)
             await retype(pilot, "1,2,5")

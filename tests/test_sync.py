@@ -469,3 +469,22 @@ def test_a_tare_reaches_the_ledger_with_its_line_and_its_void(tmp_path: Path,
         [stored] = ledger.all("SELECT payload FROM sales WHERE id = ?", [sale.id])
     payload = json.loads(stored[0])
     assert payload["lines"][0]["tare"] == 200 and payload["lines"][0]["grams"] == 1250
+
+
+def test_a_ledger_that_cannot_be_reached_is_said_in_the_volunteer_s_words(
+        tmp_path: Path) -> None:
+    """``fairpos sync`` to an address where nothing answers: "no connection", and why in
+    words — never the system's "[Errno 111] Connection refused"."""
+    from tests.fake_printer import free_port
+
+    lane = stall(tmp_path / "stall", "DOWN01", sales=1)
+    text = (lane.path / "fairpos.toml").read_text()
+    (lane.path / "fairpos.toml").write_text(text.replace(
+        'url = ""', f'url = "http://127.0.0.1:{free_port()}"', 1).replace(
+        'token = ""', 'token = "x"', 1))
+    for language, said in (("en", "no connection (nothing answers at the ledger's address)"),
+                           ("es", "sin conexión (nada responde en la dirección del libro "
+                                  "central)")):
+        result = lane.run("sync", "--tries", "1", lang=language, ok=False)
+        assert result.exit_code != 0 and said in result.output, result.output
+        assert "Errno" not in result.output and "Connection refused" not in result.output

@@ -68,7 +68,7 @@ async def test_a_difference_needs_a_reason_on_the_count_that_closes(lane: LaneDi
         await type_in(pilot, "Close shift", "enter")
         await type_in(pilot, "19", "enter")  # 2.20 USD short
         await type_in(pilot, "", "f2")
-        assert "a reason is required" in message(pilot, "#close-message")
+        assert "A reason is required" in message(pilot, "#close-message")
         assert rows(lane.path, "SELECT closed_at IS NULL FROM shifts") == [(1,)]
         await type_in(pilot, "coins fell behind the drawer", "enter")
         assert "Z REPORT" in message(pilot, "#comparison")
@@ -111,7 +111,7 @@ async def test_sales_on_hold_are_sold_or_dropped_before_the_count(lane: LaneDir)
         await type_in(pilot, "", "f8")  # drop: which one?
         await type_in(pilot, "", "down", "enter")  # #2
         await type_in(pilot, "", "enter")  # a reason is required
-        assert "a reason is required" in message(pilot, "#reason-message")
+        assert "A reason is required" in message(pilot, "#reason-message")
         await type_in(pilot, "customer left", "enter")
         assert "Held sale #2 dropped" in message(pilot, "#close-message")
         assert "#2" not in message(pilot, "#held") and "#1" in message(pilot, "#held")

@@ -3,6 +3,7 @@ the selling, and what waited prints once, oldest first, when the printer is back
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from tests.conftest import LaneDir, open_lane
 from tests.escpos_text import decode
 from tests.fake_printer import FakePrinter, free_port
-from tests.till_helpers import make_till, message, rows, settle, side_panel, type_in
+from tests.till_helpers import make_till, message, rows, settle, side_panel, type_in, until
 
 
 @pytest.fixture
@@ -115,8 +116,8 @@ async def test_a_receipt_cut_off_mid_way_is_for_the_volunteer_to_check(lane: Lan
                     break
                 time.sleep(0.01)
             assert "1 to check" in side_panel(pilot)
-            assert any("may not have printed in full" in str(n.message)
-                       for n in app._notifications)
+            assert any("The receipt of PRNT01-000001 may not have printed in full" in
+                       str(n.message) for n in app._notifications)  # (which sale it is)
             assert rows(lane.path, "SELECT state FROM print_jobs") == [("uncertain",)]
             faulty.close()
             printer = FakePrinter(port)  # the volunteer looks, and the receipt is not there
@@ -127,6 +128,9 @@ async def test_a_receipt_cut_off_mid_way_is_for_the_volunteer_to_check(lane: Lan
             assert "REPRINT" in decode(bytes(printer.received))
             assert rows(lane.path, "SELECT kind, state FROM print_jobs ORDER BY id") == [
                 ("receipt", "skipped"), ("reprint", "printed")]
+            await pilot.press("escape")  # the side panel follows the queue: nothing to check
+            await until(pilot, lambda: "to check" not in side_panel(pilot))
+            assert "Printer: ready" in side_panel(pilot)
             printer.close()
     finally:
         faulty.close()
@@ -161,15 +165,20 @@ async def test_a_printer_setting_that_cannot_work_leaves_the_till_selling(lane: 
 
 
 async def test_reports_and_the_test_page_print_from_the_till(lane: LaneDir) -> None:
-    printer = FakePrinter()
-    app = make_till(lane.path, FAIRPOS_PRINTER__URL=printer.url)
+    printer = FakePrinter()  # a 58 mm printer: 32 columns
+    app = make_till(lane.path, FAIRPOS_PRINTER__URL=printer.url, FAIRPOS_PRINTER__COLUMNS="32")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("f12")
         await settle(pilot)
         await pilot.press("f2")
         await wait_printed(pilot, printer, 300)
-        assert "X REPORT" in decode(bytes(printer.received))
+        paper = decode(bytes(printer.received))
+        assert "X REPORT" in paper
+        # laid out for 32 columns, not the screen's 48 wrapped: each amount at the right edge
+        [net] = [re.sub(r"\[[A-Z]+ [0-9A-F]+\]", "", line) for line in paper.splitlines()
+                 if "NET SALES" in line]
+        assert len(net) == 32 and net.endswith("0.00 USD"), paper
         await pilot.press("escape", "ctrl+p")
         await type_in(pilot, "Hardware", "enter")
         printer.received.clear()

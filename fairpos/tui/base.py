@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol, cast
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -15,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from fairpos.cart import Cart
 from fairpos.catalog import Catalog, Product
-from fairpos.i18n import N_, _, active
+from fairpos.i18n import N_, _, active, format_money, typed_amount
 from fairpos.journal import ShiftInfo
 from fairpos.lane import Lane
 from fairpos.money import Money, Rates
@@ -27,6 +28,12 @@ from fairpos.settings import Settings
 from fairpos.shift import pieces_total
 from fairpos.tenders import Tender
 from fairpos.tui.messages import PrintQueued, Refused
+
+
+def sentence(text: str) -> str:
+    """A message as a sentence on screen: it begins with a capital (refusals are written in
+    lower case, to follow a colon on the command line)."""
+    return text[:1].upper() + text[1:]
 
 
 class Till(Protocol):
@@ -87,7 +94,7 @@ class TillScreen(Screen[Any]):
 
     def on_refused(self, message: Refused) -> None:
         """A refused request: say why, change nothing."""
-        self.notify(message.text, severity="error")
+        self.notify(sentence(message.text), severity="error")
 
     def focus_next_field(self, current: Input) -> bool:
         """Enter in a form moves to the next shown field; False when ``current`` was the last."""
@@ -110,10 +117,16 @@ class TillScreen(Screen[Any]):
                     timeout=10 if problem else 4)
 
 
-def list_products(results: OptionList, found: Sequence[Product]) -> None:
-    """The products a name typed finds, to pick with ↑↓ and Enter (hidden when none)."""
+def list_products(results: OptionList, found: Sequence[Product], catalog: Catalog) -> None:
+    """The products a name typed finds, to pick with ↑↓ and Enter (hidden when none): the
+    whole name (wrapped), its price and unit — two products that differ only by their size
+    never look the same."""
+    language = active()
     results.clear_options()
-    results.add_options([Option(f"{p.plu} {p.name(active())}", id=p.plu) for p in found])
+    results.add_options([Option(
+        f"{p.plu:>5}  {escape(p.name(language))}  [b]"
+        + escape(format_money(Money(catalog.unit_price(p), catalog.currency), language))
+        + ("/kg" if p.unit == "kg" else " " + _("each")) + "[/b]", id=p.plu) for p in found])
     results.display = bool(found)
     if found:
         results.highlighted = 0
@@ -130,7 +143,7 @@ class CountsByPiece(TillScreen):
         self.pieces: dict[str, dict[int, int]] = {}
 
     def say(self, text: str) -> None:
-        self.notify(text, severity="error")
+        self.notify(sentence(text), severity="error")
 
     def action_by_pieces(self) -> None:
         field = self.focused
@@ -149,7 +162,7 @@ class CountsByPiece(TillScreen):
             if pieces is None:
                 return
             self.pieces[currency] = pieces
-            field.value = Money(pieces_total(pieces), currency).plain()
+            field.value = typed_amount(Money(pieces_total(pieces), currency))
             field.focus()
 
         self.till.show("pieces", currency, denominations, self.pieces.get(currency),

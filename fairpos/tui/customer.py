@@ -88,7 +88,7 @@ class CustomerView(App[None]):
         try:
             draft = journal.draft()
             rates = journal.rates(settings.money.currency, settings.accepted_currencies)
-            last = journal.last_sale()
+            last = journal.last_entry()
         except FairposError:
             return  # (no catalog or rates yet: the till says why; this view waits)
         self.post_message(Followed(draft.cart if draft else None, last, rates))
@@ -100,6 +100,9 @@ class CustomerView(App[None]):
         cart = message.cart
         if cart is not None and not cart.is_empty():
             self.show_cart(cart, message.rates)
+        elif message.last is not None and message.last.kind != "sale":
+            self.seen_sale = last_id  # a sale was voided or refunded: its thanks go
+            self.show_idle()
         elif last_id != self.seen_sale and message.last is not None:
             self.seen_sale = last_id  # thanks, until the next customer's first line
             self.show_thanks(message.last)

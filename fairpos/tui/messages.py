@@ -154,12 +154,15 @@ class PrinterChanged(Message):
     it did not say)."""
 
     def __init__(self, problem: str | None, pending: int, uncertain: int = 0,
-                 paper_low: bool | None = None) -> None:
+                 paper_low: bool | None = None, uncertain_sale: str | None = None,
+                 counted: bool = False) -> None:
         super().__init__()
         self.problem = problem
         self.pending = pending
         self.uncertain = uncertain
         self.paper_low = paper_low
+        self.uncertain_sale = uncertain_sale  # the newest receipt that may not have printed
+        self.counted = counted  # only the queue counted again: no print run ended
 
 
 class ScaleReading(Message):
@@ -197,3 +200,7 @@ class SyncChanged(Message):
         self.problem = problem
         self.summary = summary
         self.clock_skew = clock_skew  # this clock less the ledger's, when it answered
+
+
+class TerminalGone(Message):
+    """The till's terminal went away (its input says "end of file", with no hangup)."""

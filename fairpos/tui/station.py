@@ -35,7 +35,7 @@ from fairpos.quantity import parse_quantity
 from fairpos.scale.frames import Answer, Command
 from fairpos.station import WeighedLabel
 from fairpos.tui.app import printer_ready, watch_scale
-from fairpos.tui.base import TillScreen, list_products
+from fairpos.tui.base import TillScreen, list_products, sentence
 from fairpos.tui.messages import PrinterChanged, Refused, ScaleCommanded, ScaleReading
 
 if TYPE_CHECKING:
@@ -172,10 +172,11 @@ class StationScreen(TillScreen):
 
     def say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#message", Static)
-        message.update(text, layout=False)
+        message.update(sentence(text), layout=False)
         message.set_class(error, "error")
 
     def on_refused(self, message: Refused) -> None:
+        message.prevent_default()  # (said here: not in a notice too)
         self.say(message.text, error=True)
 
     # -- picking the product -------------------------------------------------------------
@@ -187,8 +188,8 @@ class StationScreen(TillScreen):
         catalog = self.station.catalog
         if catalog is not None and any(c.isalpha() for c in text) and \
                 catalog.price_class(text) is None:
-            list_products(results, [p for p in catalog.search(text, limit=24)
-                                    if p.unit == "kg"][:12])
+            list_products(results, [p for p in catalog.search(text, limit=40)
+                                    if p.unit == "kg"][:20], catalog)
         else:
             results.display = False
 

@@ -17,7 +17,7 @@ from fairpos.journal import HeldSale
 from fairpos.money import Money
 from fairpos.sale import Sale
 from fairpos.shift import pieces_total
-from fairpos.tui.base import TextScreen, TillScreen
+from fairpos.tui.base import TextScreen, TillScreen, sentence
 from fairpos.tui.messages import PrintQueued
 
 
@@ -119,7 +119,7 @@ class ReasonScreen(ModalScreen[tuple[str, str] | None], TillScreen):
         lines = self.query_one("#lines", Input).value.strip() if self.ask_lines else ""
         if not reason:
             message = self.query_one("#reason-message", Static)
-            message.update(_("a reason is required"))
+            message.update(sentence(_("a reason is required")))
             message.add_class("error")
             return
         self.dismiss((reason, lines))

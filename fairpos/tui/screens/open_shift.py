@@ -5,12 +5,12 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Footer, Input, Static
 
-from fairpos.i18n import N_, _
-from fairpos.money import MoneyError, parse_amount
-from fairpos.tui.base import CountsByPiece
+from fairpos.i18n import N_, _, typed_amount
+from fairpos.money import Money, MoneyError, parse_amount
+from fairpos.tui.base import CountsByPiece, sentence
 from fairpos.tui.messages import Refused, ShiftOpened
 
 
@@ -24,12 +24,16 @@ class OpenShiftScreen(CountsByPiece):
             yield Static(_("[b]{fair}[/b] · lane {lane}").format(
                 fair=settings.fair.name, lane=settings.fair.lane), id="open-title")
             yield Static(_("Open a shift. Your name, then the cash counted in the drawer."))
-            yield Input(id="volunteer", placeholder=_("Volunteer's name"))
+            # (each field keeps its name beside it once it is filled)
+            yield Horizontal(Static(_("Volunteer's name"), classes="count-label"),
+                             Input(id="volunteer"), classes="count")
+            zero = typed_amount(Money(0, settings.money.currency))
             for currency in settings.accepted_currencies:
                 self.cash_fields[f"float-{currency}"] = currency
-                yield Input(id=f"float-{currency}",
-                            placeholder=_("Opening cash in {currency} (empty: 0)").format(
-                                currency=currency))
+                yield Horizontal(
+                    Static(_("Opening cash in {currency}").format(currency=currency),
+                           classes="count-label"),
+                    Input(id=f"float-{currency}", placeholder=zero), classes="count")
             yield Checkbox(_("Training: sales are practice and do not count"), id="training")
             yield Static(id="open-message")
         yield Footer()
@@ -45,10 +49,11 @@ class OpenShiftScreen(CountsByPiece):
 
     def say(self, text: str) -> None:
         message = self.query_one("#open-message", Static)
-        message.update(text)
+        message.update(sentence(text))
         message.add_class("error")
 
     def on_refused(self, message: Refused) -> None:
+        message.prevent_default()  # (said here: not in a notice too)
         if message.clock_behind:  # F2 again is the confirmation
             self.earlier_date_ok = True
             self.say(message.text + " " + _("with F2 again."))

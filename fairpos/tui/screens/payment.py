@@ -38,7 +38,7 @@ from fairpos.tenders import (
     method_label,
     settle,
 )
-from fairpos.tui.base import TillScreen
+from fairpos.tui.base import TillScreen, sentence
 from fairpos.tui.messages import Refused, SaleConfirmed
 
 WayKey = tuple[str, str | None, str]
@@ -80,7 +80,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         Binding("escape", "back", N_("Back to the sale"), id="pay_back"),
         Binding("up", "method(-1)", N_("Method"), id="method_up", key_display="↑↓"),
         Binding("down", "method(1)", show=False),
-        Binding("f5", "change_currency", N_("Change currency"), id="change_currency"),
+        Binding("f5", "change_currency", N_("Other change"), id="change_currency"),
         Binding("f6", "unverified", N_("Unverified"), id="unverified"),
         Binding("f7", "send_change", N_("Send change"), id="send_change"),
         Binding("f8", "remove_tender", N_("Remove payment"), id="remove_tender"),
@@ -100,6 +100,7 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         self.ways: list[ChangeWay] = []  # the ways the change can be given, best first
         self.way: ChangeWay | None = None  # the one shown (F5: the next)
         self.way_chosen: WayKey | None = None  # the one F5 chose, while it is one
+        self._shown_ways = 0  # how many ways the footer was drawn for
         self.sent: list[Tender] = sent if sent is not None else []  # change by pago móvil
         self.has_change = False  # paid, with change to give (in cash or by pago móvil)
         self.sending = False  # F7: the entry line takes the change to send by pago móvil
@@ -197,8 +198,8 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
             self.change_currency = way.cash.currency
             state = self.settlement()
         has_change = state.covered and (state.change.minor > 0 or bool(self.sent))
-        if has_change != self.has_change:
-            self.has_change = has_change
+        if has_change != self.has_change or len(self.ways) != self._shown_ways:
+            self.has_change, self._shown_ways = has_change, len(self.ways)
             self.refresh_bindings()
         if state.covered:
             text = _("Paid. Change: [b]{change}[/b] (F5: another way). Enter confirms."
@@ -220,7 +221,14 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
                     zero=format_money(state.change, active()))
         else:
             due = self.due(state)
-            text = _("Still due: [b]{due}[/b]").format(due=format_money(due, active()))
+            igtf = self.till.settings.igtf
+            method = self.method
+            if igtf is not None and (state.igtf or (method.method == CASH and
+                                                    method.currency != igtf.local)):
+                text = _("Still due, IGTF included: [b]{due}[/b]").format(
+                    due=format_money(due, active()))
+            else:
+                text = _("Still due: [b]{due}[/b]").format(due=format_money(due, active()))
         if state.igtf:
             text += "\n" + _("IGTF on {base}: {igtf} (on top of the total)").format(
                 base=format_money(Money(state.igtf_base, self.cart.currency), active()),
@@ -275,10 +283,11 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
 
     def say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#pay-message", Static)
-        message.update(text)
+        message.update(sentence(text))
         message.set_class(error, "error")
 
     def on_refused(self, message: Refused) -> None:
+        message.prevent_default()  # (said here: not in a notice too)
         self.confirming = False
         self.say(message.text, error=True)
 
@@ -291,6 +300,11 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
             return self.has_change and PAGO_MOVIL in self.till.settings.offered_methods
         if action == "unverified":
             return not self.has_change
+        if action == "change_currency":  # once there is change, and more than one way to
+            # give it (a lane of one currency and no pieces known has one)
+            currencies = [c for c in self.till.settings.accepted_currencies
+                          if c in self.till.rates]
+            return self.has_change and (len(self.ways) > 1 or len(currencies) > 1)
         return True
 
     def action_method(self, step: int) -> None:

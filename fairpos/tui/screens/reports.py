@@ -8,14 +8,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Static
 
-from fairpos.i18n import N_, _, active, format_money, lines_text
+from fairpos.i18n import N_, _, active, format_money, lines_text, typed_amount
 from fairpos.journal import HeldSale
 from fairpos.journal.shifts import CountRound
 from fairpos.lane import CloseResult, Lane
 from fairpos.money import Money, MoneyError, parse_amount
+from fairpos.printer.layout import Receipt
+from fairpos.reports import Report
 from fairpos.shift import CountKey, beyond_tolerance
 from fairpos.tenders import CASH, method_label
-from fairpos.tui.base import CountsByPiece, TextScreen
+from fairpos.tui.base import CountsByPiece, TextScreen, sentence
 from fairpos.tui.messages import (
     CountsExpected,
     CountSubmitted,
@@ -30,6 +32,7 @@ from fairpos.tui.messages import (
 class XReportScreen(TextScreen):
     def __init__(self) -> None:
         super().__init__(_("X report"), [_("Adding up the journal…")])
+        self.report: Report | None = None
 
     def on_mount(self) -> None:
         shift = self.till.shift
@@ -38,7 +41,15 @@ class XReportScreen(TextScreen):
 
     @on(ReportReady)
     def _ready(self, message: ReportReady) -> None:
+        self.report = message.report
         self.show_lines(message.report.render(active(), width=48))
+
+    def page(self) -> Receipt:
+        """F2 prints the report laid out for the printer's own columns (32 on 58 mm
+        paper), not the screen's 48."""
+        if self.report is None:
+            return super().page()
+        return self.till.lane.report_receipt(self.report, "X")
 
 
 class CloseShiftScreen(CountsByPiece):
@@ -188,7 +199,8 @@ class CloseShiftScreen(CountsByPiece):
         for method, currency in self.keys:
             label = _("{method} in {currency}: counted").format(
                 method=method_label(method, self.till.settings.method_names), currency=currency)
-            inputs.append(Input(id=f"count-{method}-{currency}", placeholder="0,00"))
+            inputs.append(Input(id=f"count-{method}-{currency}",
+                                placeholder=typed_amount(Money(0, currency))))
             if method == CASH:
                 self.cash_fields[f"count-{method}-{currency}"] = currency
             rows.append(Horizontal(Static(label, classes="count-label"), inputs[-1],
@@ -201,10 +213,11 @@ class CloseShiftScreen(CountsByPiece):
 
     def say(self, text: str, error: bool = True) -> None:
         message = self.query_one("#close-message", Static)
-        message.update(text)
+        message.update(sentence(text))
         message.set_class(error, "error")
 
     def on_refused(self, message: Refused) -> None:
+        message.prevent_default()  # (said here: not in a notice too)
         self.say(message.text)
 
     def fields(self) -> list[Input]:

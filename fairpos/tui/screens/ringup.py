@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Any
 
 from rich.markup import escape
@@ -34,7 +35,7 @@ from fairpos.money import Money
 from fairpos.quantity import Quantity, parse_quantity
 from fairpos.sale import Sale
 from fairpos.tenders import CASH
-from fairpos.tui.base import TillScreen, list_products
+from fairpos.tui.base import TillScreen, list_products, sentence
 from fairpos.tui.messages import CartChanged, HeldListed, Refused, SaleHeld
 
 
@@ -92,6 +93,15 @@ def read_weight(text: str) -> int:
     return quantity.grams
 
 
+def key_name(key: str) -> str:
+    """A key as the guides write it: ``ctrl+a`` → ``Ctrl+A``, ``f8`` → ``F8``, ``escape`` →
+    ``Esc`` (one notation in the list of keys)."""
+    names = {"escape": "Esc", "up": "↑", "down": "↓", "enter": "Enter"}
+    parts = key.split("+")
+    return "+".join(names.get(part, part.capitalize() if len(part) > 1 else part.upper())
+                    for part in parts)
+
+
 def read_tare(text: str) -> int:
     """A tare typed: a weight as :func:`read_weight` reads it, or nothing (``0``) to clear it."""
     if re.fullmatch(r"0+([.,]0*)?\s*(kg|g)?", text.strip().lower()):
@@ -104,6 +114,8 @@ class RingUpScreen(TillScreen):
     Ctrl+A (ayuda), or ``?`` on the empty entry line, shows every key with its name."""
 
     BINDINGS = [
+        # (the way out first: at 80 columns the footer has room for what comes first)
+        Binding("ctrl+q", "app.quit_till", N_("Quit"), id="ring_up_quit"),
         Binding("ctrl+a", "keys", N_("Keys"), id="keys", priority=True),
         Binding("f1", "weigh", N_("Weigh"), id="weigh"),
         Binding("f2", "pay", N_("Pay"), id="pay"),
@@ -132,6 +144,8 @@ class RingUpScreen(TillScreen):
         self.voiding: int | None = None  # F8 asked about this line; F8 again voids it
         self._hint: str | None = None
         self._long_message = False  # the message line took more than one row
+        self.name_width = 16  # the cart's name column, as last laid out
+        self.selecting = False  # a line of the cart is selected (↑↓), for F8 and F9
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -141,11 +155,11 @@ class RingUpScreen(TillScreen):
             yield Static(_("TRAINING — these sales do not count"), id="training")
         with Horizontal(id="main"):
             yield DataTable(id="cart", cursor_type="row", zebra_stripes=True)
+            yield OptionList(id="results")  # (a search's results, in the cart's place)
             with Vertical(id="side"):
                 yield Static(id="weight")
                 yield Panel(id="totals")
                 yield Panel(id="devices")
-                yield OptionList(id="results")
         yield Static(id="message")
         yield Input(id="entry", placeholder=self.hint())
         # compact, and the palette's key is in the keys window: F8 fits at 80 columns
@@ -175,10 +189,11 @@ class RingUpScreen(TillScreen):
 
     def on_mount(self) -> None:
         self.drawn = True
-        self.query_one("#results", OptionList).display = False
+        self.show_results(False)
         self.query_one("#weight", Static).display = self.till.weighing.configured
         self.scale_changed()
         self.refresh_cart()
+        self.select(False)
         self.query_one("#entry", Input).focus()
 
     def on_resize(self) -> None:
@@ -219,6 +234,7 @@ class RingUpScreen(TillScreen):
         table.clear(columns=True)
         # The name takes whatever the fixed columns and the totals panel leave.
         name_width = max(13, self.size.width - 24 - (3 + 9 + 7 + 8) - 2 * 5 - 3)
+        self.name_width = name_width
         table.add_column("#", key="n", width=3)
         table.add_column(_("Product"), key="name", width=name_width)
         table.add_column(_("Qty"), key="qty", width=9)
@@ -226,15 +242,21 @@ class RingUpScreen(TillScreen):
         table.add_column(self.cart.currency, key="amount", width=8)
         for number, line in enumerate(self.cart.lines, start=1):
             if not line.voided:
-                table.add_row(*self.cells(number, line), key=str(number))
+                table.add_row(*self.cells(number, line), key=str(number),
+                              height=self.name_rows(line))
         if table.row_count:
             table.move_cursor(row=table.row_count - 1)
         self.show_totals()
         self.devices_changed()
         self.query_one("#status", Static).update(status_line(self.till))
 
+    def name_rows(self, line: Line) -> int:
+        """The rows a line takes: its whole name, wrapped (never cut: two products that
+        differ only by their size must not look the same)."""
+        return max(1, len(textwrap.wrap(line.name(active()), self.name_width)))
+
     def cells(self, number: int, line: Line) -> tuple[str | Text, ...]:
-        return (str(number), line.name(active()), self.quantity_text(line),
+        return (str(number), Text(line.name(active())), self.quantity_text(line),
                 Text(self.number(line.unit_price), justify="right"),
                 Text(self.number(line.amount), justify="right"))
 
@@ -250,7 +272,7 @@ class RingUpScreen(TillScreen):
                 table.update_cell(key, column, value)
             table.move_cursor(row=table.get_row_index(key))
         else:
-            table.add_row(*self.cells(number, line), key=key)
+            table.add_row(*self.cells(number, line), key=key, height=self.name_rows(line))
             table.move_cursor(row=table.row_count - 1)
         self.show_totals()
 
@@ -317,13 +339,19 @@ class RingUpScreen(TillScreen):
             return
         devices.show("\n".join(["", *device_lines(self.till)]))
 
+    def show_results(self, shown: bool) -> None:
+        """A search's results take the cart's place (its whole width and height: whole
+        names, with price and unit); the cart comes back when they go."""
+        self.query_one("#results", OptionList).display = shown
+        self.query_one("#cart", DataTable).display = not shown
+
     def say(self, text: str, error: bool = False) -> None:
         """The message line: one row, or up to three for a long message (wrapped, never
         cut); the screen is laid out again only when its number of rows may change."""
         message = self.query_one("#message", Static)
         room = max(1, self.size.width - 2)
         long = len(Text.from_markup(text).plain) > room
-        message.update(text, layout=long or self._long_message)
+        message.update(sentence(text), layout=long or self._long_message)
         self._long_message = long
         message.set_class(error, "error")
 
@@ -337,6 +365,7 @@ class RingUpScreen(TillScreen):
         self.say(message.said)
 
     def on_refused(self, message: Refused) -> None:
+        message.prevent_default()  # (said here: not in a notice too)
         self.say(message.text, error=True)
 
     # -- the entry line ----------------------------------------------------------------------
@@ -362,9 +391,10 @@ class RingUpScreen(TillScreen):
         catalog = self.till.catalog
         if (self.pending is None and catalog is not None and "*" not in text
                 and any(c.isalpha() for c in text) and catalog.price_class(text) is None):
-            list_products(results, catalog.search(text, limit=12))
+            list_products(results, catalog.search(text, limit=40), catalog)
+            self.show_results(results.display)
         else:
-            results.display = False
+            self.show_results(False)
 
     @on(Input.Submitted, "#entry")
     def _submit(self, event: Input.Submitted) -> None:
@@ -414,7 +444,7 @@ class RingUpScreen(TillScreen):
             return
         if results.display and results.highlighted is not None:
             option = results.get_option_at_index(results.highlighted)
-            results.display = False
+            self.show_results(False)
             product = catalog.product(str(option.id))
             assert product is not None
             self.add(catalog, product.plu, None, product)
@@ -462,8 +492,10 @@ class RingUpScreen(TillScreen):
     def added(self, line: Line) -> None:
         self.prompt(None)
         self.show_line(line)
+        self.select(False)
         self.till.cart_changed()
-        typed = (_(" (typed)") if line.grams is not None and line.scale_frame is None
+        typed = (_(" (label)") if line.label else
+                 _(" (typed)") if line.grams is not None and line.scale_frame is None
                  and self.till.weighing.configured else "")
         tare = ("  " + _("(gross {gross} - tare {tare})").format(
             gross=format_grams(line.grams + line.tare, active()),
@@ -502,7 +534,12 @@ class RingUpScreen(TillScreen):
             return
         table = self.query_one("#cart", DataTable)
         if table.row_count:
-            table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
+            if not self.selecting:  # the first ↑ (or ↓) selects the last line rung
+                self.select(True)
+                table.move_cursor(row=table.row_count - 1)
+            else:
+                table.move_cursor(row=max(0, min(table.row_count - 1,
+                                                 table.cursor_row + step)))
             number = self.selected_line()
             if number is not None:
                 self.voiding = None
@@ -519,7 +556,8 @@ class RingUpScreen(TillScreen):
         """Every key of this screen and of the till, with its name."""
         lines = []
         for binding in self.BINDINGS:
-            if not isinstance(binding, Binding) or not binding.description:
+            if not isinstance(binding, Binding) or not binding.description or \
+                    binding.id == "ring_up_quit":  # (said last, with what it does)
                 continue
             if binding.action in ("weigh", "zero") and \
                     not self.till.weighing.configured:
@@ -527,7 +565,7 @@ class RingUpScreen(TillScreen):
             if binding.action.startswith("price_class") and not self.check_action(
                     "price_class", (binding.action[-2],)):
                 continue
-            shown = binding.key_display or self.app.get_key_display(binding)
+            shown = binding.key_display or key_name(binding.key)
             lines.append(f"{shown:>8}  {self.binding_description(binding)}")
         lines += [f"{'Ctrl+P':>8}  " + _("More: X report, close shift, sales, hardware check"),
                   f"{'Ctrl+Q':>8}  " + _("Quit (a sale in progress is held)")]
@@ -549,7 +587,7 @@ class RingUpScreen(TillScreen):
         except FairposError as err:  # the scale has no weight to give, or the entry is wrong
             self.say(str(err), error=True)
             return
-        self.query_one("#results", OptionList).display = False
+        self.show_results(False)
         self.added(line)
 
     def weighed_line(self, number: int) -> int:
@@ -629,9 +667,18 @@ class RingUpScreen(TillScreen):
         self.show_totals()
 
     def action_cancel(self) -> None:
-        self.query_one("#results", OptionList).display = False
+        self.show_results(False)
         self.prompt(None)
+        self.select(False)
         self.say("")
+
+    def select(self, selecting: bool) -> None:
+        """A line is selected (↑↓, F8): the cart shows which; Escape, or a new line, ends it."""
+        self.selecting = selecting
+        table = self.query_one("#cart", DataTable)
+        table.show_cursor = selecting
+        if not selecting and table.row_count:
+            table.move_cursor(row=table.row_count - 1)
 
     def action_price_class(self, index: str | int) -> None:
         catalog = self.till.catalog
@@ -675,6 +722,7 @@ class RingUpScreen(TillScreen):
         number = self.selected_line()
         if number is None:
             return
+        self.select(True)
         if self.voiding != number:
             self.voiding = number
             line = self.cart.line(number)
@@ -685,6 +733,7 @@ class RingUpScreen(TillScreen):
         self.voiding = None
         line = self.cart.void(number)
         self.drop_line(number)
+        self.select(False)
         self.till.cart_changed()
         self.say(_("Line {n} voided: {name}").format(n=number, name=line.name(active())))
 
@@ -714,7 +763,8 @@ class RingUpScreen(TillScreen):
         if sale is None:
             kept = len(self.till.payments)
             self.say(_("Payment paused; the sale is still here.") if not kept else
-                     _("Payment paused: the {count} payments entered are kept; F2 goes on.")
+                     _("Payment paused: the payment entered is kept; F2 goes on.") if kept == 1
+                     else _("Payment paused: the {count} payments entered are kept; F2 goes on.")
                      .format(count=kept))
             return
         self.till.last_sale = sale

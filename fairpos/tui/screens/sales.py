@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from fairpos.i18n import N_, _, active, format_money
 from fairpos.lane import Lane
 from fairpos.sale import Sale, corrections
-from fairpos.tui.base import TillScreen
+from fairpos.tui.base import TillScreen, sentence
 from fairpos.tui.messages import EntryRecorded, PrintQueued, Refused, SalesListed
 
 
@@ -78,10 +78,11 @@ class SalesScreen(TillScreen):
 
     def say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#sales-message", Static)
-        message.update(text)
+        message.update(sentence(text))
         message.set_class(error, "error")
 
     def on_refused(self, message: Refused) -> None:
+        message.prevent_default()  # (said here: not in a notice too)
         self.say(message.text, error=True)
 
     def selected(self) -> Sale | None:
@@ -130,7 +131,7 @@ class SalesScreen(TillScreen):
             if answer is None:
                 return
             reason = answer[0]
-            self.correct(lambda lane: lane.journal.void_sale(sale.id, reason))
+            self.correct(lambda lane: lane.void(sale.id, reason))
 
         self.till.show("reason", _("Void the whole sale {id} ({total})? Every payment "
                                    "is given back.").format(
@@ -151,8 +152,8 @@ class SalesScreen(TillScreen):
             except ValueError:
                 self.say(_("“{text}” is not a list of line numbers").format(text=text), True)
                 return
-            self.correct(lambda lane: lane.journal.refund(sale.id, numbers, reason,
-                                                          settings.money.currency, settings))
+            self.correct(lambda lane: lane.refund(sale.id, numbers, reason,
+                                                  settings.money.currency))
 
         self.till.show("reason", _("Refund lines of {id} in cash?").format(id=sale.id), True,
                        callback=confirmed)
@@ -164,6 +165,7 @@ class SalesScreen(TillScreen):
     def _recorded(self, message: EntryRecorded) -> None:
         self.say(_("{id} recorded.").format(id=message.entry.id))
         self.load()
+        self.till.show_customer()  # (no longer the thanks and change of what was corrected)
         self.till.sync_now()  # the correction goes to the ledger like a sale
 
     def action_back(self) -> None:
