@@ -15,7 +15,13 @@ With ``--sync-backlog N`` the lane starts with N sales not yet on the ledger, co
 real ledger through a slow link (0.15 s each way, in a process of its own), so they sync while
 the keys are measured. The ledger stands for another machine: it runs at a low priority.
 
-    python -m benchmarks.till_keys [--keys N] [--printer-backlog N] [--sync-backlog N]
+In the payment window, each payment entered (``0.01`` and Enter) is kept on disk with the
+sale's draft, as a power cut must not lose it: the clock runs from the Enter until the new
+amount still due is on the rendered screen; F8 then removes the payment. ``--compare-draft``
+measures the same build again with the draft off (``[ui] keep_draft = false``).
+
+    python -m benchmarks.till_keys [--keys N] [--payments N] [--compare-draft]
+                                   [--printer-backlog N] [--sync-backlog N]
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from fairpos.quantity import Quantity
 from tests.fake_printer import FakePrinter
 
 ROOT = Path(__file__).resolve().parent.parent
-F8 = b"\x1b[19~"
+F2, F8 = b"\x1bOQ", b"\x1b[19~"
 
 
 def big_catalog(path: Path, products: int) -> None:
@@ -129,6 +135,21 @@ def measure(terminal: Terminal, keys: int, key: bytes, price: Decimal, base: Dec
     return timings
 
 
+def measure_payments(terminal: Terminal, payments: int, base: Decimal) -> list[float]:
+    """Milliseconds from each payment's Enter to the amount still due on the screen."""
+    terminal.send(F2)
+    terminal.wait_for(lambda text: f"Still due: {base:,.2f} USD" in text)
+    timings = []
+    less = f"Still due: {base - Decimal('0.01'):,.2f} USD"
+    for _ in range(payments):
+        sent = terminal.send(b"0.01\r")
+        seen = terminal.wait_for(lambda text: less in text)
+        timings.append((seen - sent) * 1000)
+        terminal.send(F8)  # the payment removed: what is due comes back
+        terminal.wait_for(lambda text: f"Still due: {base:,.2f} USD" in text)
+    return timings
+
+
 def start_up(argv: list[str], env: dict[str, str]) -> float:
     """Milliseconds from launch to the 40-line cart and its total on the rendered screen."""
     terminal = Terminal(argv, env=env)
@@ -150,6 +171,8 @@ def main() -> None:
     parser.add_argument("--printer-backlog", type=int, default=0)
     parser.add_argument("--sync-backlog", type=int, default=0)
     parser.add_argument("--starts", type=int, default=11)
+    parser.add_argument("--payments", type=int, default=200,
+                        help="payments entered and removed in the payment window")
     parser.add_argument("--compare-draft", action="store_true",
                         help="also measure the till without its durable draft cart")
     args = parser.parse_args()
@@ -183,7 +206,7 @@ def main() -> None:
         journal_files = [folder / f"{DB_NAME}{end}" for end in ("", "-wal", "-shm")]
         pristine = {path: path.read_bytes() for path in journal_files if path.exists()}
 
-        def till_keys(extra: dict[str, str]) -> list[float]:
+        def till_keys(extra: dict[str, str]) -> tuple[list[float], list[float]]:
             for path in journal_files:  # each run starts from the same 40-line sale
                 path.unlink(missing_ok=True)
                 if path in pristine:
@@ -193,14 +216,15 @@ def main() -> None:
                 till.wait_for(lambda t: "40 lines" in t)
                 # the k-th added line is number 40 + k (voided lines keep their numbers); F8
                 # names the line, F8 again voids it
-                return measure(till, args.keys, b"305\r", price, base, lambda k: str(40 + k),
+                keys = measure(till, args.keys, b"305\r", price, base, lambda k: str(40 + k),
                                remove=F8 + F8)
+                return keys, measure_payments(till, args.payments, base)
             finally:
                 till.close()
 
-        till_ms = till_keys({})
-        undrafted_ms = till_keys({"FAIRPOS_UI__KEEP_DRAFT": "false"}) if args.compare_draft \
-            else []
+        till_ms, paying_ms = till_keys({})
+        undrafted_ms, undrafted_paying_ms = till_keys({"FAIRPOS_UI__KEEP_DRAFT": "false"}) \
+            if args.compare_draft else ([], [])
 
         bare = Terminal(bare_argv)
         try:
@@ -238,6 +262,16 @@ def main() -> None:
         print(f"  till without the draft   median {u_median:7.2f} ms   p99 {u_p99:7.2f} ms")
         print(f"  ratio draft / no draft   median {t_median / u_median:5.2f}x   "
               f"p99 {t_p99 / u_p99:5.2f}x")
+    p_median, p_p99 = figures(paying_ms)
+    print(f"payment to screen, {args.payments} payments (each kept with the sale's draft)")
+    print(f"  fairpos till             median {p_median:7.2f} ms   p99 {p_p99:7.2f} ms")
+    print(f"  ratio till / bare        median {p_median / b_median:5.2f}x   "
+          f"p99 {p_p99 / b_p99:5.2f}x")
+    if undrafted_paying_ms:
+        u_median, u_p99 = figures(undrafted_paying_ms)
+        print(f"  till without the draft   median {u_median:7.2f} ms   p99 {u_p99:7.2f} ms")
+        print(f"  ratio draft / no draft   median {p_median / u_median:5.2f}x   "
+              f"p99 {p_p99 / u_p99:5.2f}x")
     print(f"start-up to the first useful screen, median of {args.starts} starts each")
     print(f"  bare Textual table app   {bare_start:7.0f} ms")
     print(f"  fairpos till             {till_start:7.0f} ms")
