@@ -51,6 +51,7 @@ def why_not(answer: Answer) -> str:
     key = answer.why if answer.outcome == "refused" and answer.why else answer.outcome
     return _(WHY_WORDS[key])
 
+
 class Weighing:
     """What the scale shows now, and whether its weight can go on the sale.
 
