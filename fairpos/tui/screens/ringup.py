@@ -775,13 +775,11 @@ class RingUpScreen(TillScreen):
         self.till.refresh_rates()  # a rate entered meanwhile shows from the next sale on
         cash = [sale.change] if sale.change.minor else []
         cash += [given.amount for given in sale.change_sent if given.method == CASH]
-        change = (_(" Change: {amount}").format(amount=" + ".join(
-            format_money(m, active()) for m in cash)) if cash else "")
-        for given in sale.change_sent:
-            if given.method != CASH:
-                change += _(" Sent by pago móvil: {amount}").format(
-                    amount=format_money(given.amount, active()))
-        self.say(_("Sale {id} confirmed.").format(id=sale.id) + change)
+        given = [_("Change: {amount}").format(amount=" + ".join(
+            format_money(m, active()) for m in cash))] if cash else []
+        given += [_("Sent by pago móvil: {sent}").format(sent=format_money(t.amount, active()))
+                  for t in sale.change_sent if t.method != CASH]
+        self.say(" · ".join([_("Sale {id} confirmed.").format(id=sale.id), *given]))
 
     def action_hold(self) -> None:
         cart, holding, draft = self.cart, self.till.holding, self.till.draft_version
