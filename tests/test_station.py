@@ -331,3 +331,17 @@ async def test_a_label_refused_leaves_the_bag_to_weigh_again(station: LaneDir,
     finally:
         scale.unplug()
     assert rows(station.path, "SELECT COUNT(*) FROM labels") == [(0,)]
+
+
+async def test_a_refusal_naming_a_setting_is_said_whole_at_80_columns(tmp_path: Path) -> None:
+    """"[barcodes] layouts" is the name of a setting, not markup: said as it is, and a long
+    refusal wraps instead of being cut."""
+    plain = make_lane(tmp_path / "plain", device_id="PLAIN3")  # no [barcodes] layouts
+    app = station_app(plain.path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await type_in(pilot, "101", "enter")
+        await type_in(pilot, "1.25", "enter")
+        said = message(pilot)
+        assert "add one to [barcodes] layouts" in said, said
+        assert app.screen.query_one("#message").size.height >= 2  # (wrapped)

@@ -94,7 +94,7 @@ class TillScreen(Screen[Any]):
 
     def on_refused(self, message: Refused) -> None:
         """A refused request: say why, change nothing."""
-        self.notify(sentence(message.text), severity="error")
+        self.notify(sentence(message.text), severity="error", markup=False)
 
     def focus_next_field(self, current: Input) -> bool:
         """Enter in a form moves to the next shown field; False when ``current`` was the last."""
@@ -143,7 +143,7 @@ class CountsByPiece(TillScreen):
         self.pieces: dict[str, dict[int, int]] = {}
 
     def say(self, text: str) -> None:
-        self.notify(sentence(text), severity="error")
+        self.notify(sentence(text), severity="error", markup=False)
 
     def action_by_pieces(self) -> None:
         field = self.focused

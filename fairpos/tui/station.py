@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
+from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -172,7 +173,7 @@ class StationScreen(TillScreen):
 
     def say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#message", Static)
-        message.update(sentence(text), layout=False)
+        message.update(Text(sentence(text)))  # (wrapped when long: never cut)
         message.set_class(error, "error")
 
     def on_refused(self, message: Refused) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -49,7 +50,7 @@ class OpenShiftScreen(CountsByPiece):
 
     def say(self, text: str) -> None:
         message = self.query_one("#open-message", Static)
-        message.update(sentence(text))
+        message.update(Text(sentence(text)))
         message.add_class("error")
 
     def on_refused(self, message: Refused) -> None:

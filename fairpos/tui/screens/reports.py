@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -213,7 +214,7 @@ class CloseShiftScreen(CountsByPiece):
 
     def say(self, text: str, error: bool = True) -> None:
         message = self.query_one("#close-message", Static)
-        message.update(sentence(text))
+        message.update(Text(sentence(text)))
         message.set_class(error, "error")
 
     def on_refused(self, message: Refused) -> None:

@@ -350,8 +350,8 @@ class RingUpScreen(TillScreen):
         cut); the screen is laid out again only when its number of rows may change."""
         message = self.query_one("#message", Static)
         room = max(1, self.size.width - 2)
-        long = len(Text.from_markup(text).plain) > room
-        message.update(sentence(text), layout=long or self._long_message)
+        long = len(text) > room  # (said as it is: "[barcodes]" is a word, not markup)
+        message.update(Text(sentence(text)), layout=long or self._long_message)
         self._long_message = long
         message.set_class(error, "error")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -78,7 +79,7 @@ class SalesScreen(TillScreen):
 
     def say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#sales-message", Static)
-        message.update(sentence(text))
+        message.update(Text(sentence(text)))
         message.set_class(error, "error")
 
     def on_refused(self, message: Refused) -> None:
