@@ -6,6 +6,7 @@ and look at the report before committing.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from textual.pilot import Pilot
 
 from fairpos.journal import DB_NAME, Journal
-from tests.conftest import make_lane
+from tests.conftest import FIXTURES, make_lane
 from tests.till_helpers import Clock, make_till, settle, type_in
 
 SIZES = [(80, 24), (120, 40)]
@@ -70,3 +71,37 @@ def test_payment(snap_compare: Any, till: Any, size: tuple[int, int]) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_close_shift(snap_compare: Any, till: Any, size: tuple[int, int]) -> None:
     assert snap_compare(till, terminal_size=size, run_before=close_shift)
+
+
+def longest_names(catalog: str) -> list[str]:
+    """The PLUs of a catalog's products with the longest Spanish and English names."""
+    import csv
+
+    rows = [r for r in csv.DictReader((FIXTURES / catalog).open()) if r["type"] == "product"]
+    return list(dict.fromkeys(max(rows, key=lambda r: len(r[k]))["code"]
+                              for k in ("name_es", "name_en")))
+
+
+@pytest.mark.parametrize(("preset", "catalog", "language"), [
+    ("feria", "feria-catalog.csv", "es"), ("farmers-market", "farmers-market-catalog.csv", "en")])
+def test_the_longest_names_are_whole_at_80x24(snap_compare: Any, tmp_path: Path, preset: str,
+                                               catalog: str, language: str) -> None:
+    lane = make_lane(tmp_path / "lane", preset, catalog, device_id="SNAP02")
+    if preset == "feria":
+        lane.run("rate", "set", "VES", "414.04", "--effective", "2026-11-19")
+    store = Journal.open(lane.path / DB_NAME, clock=Clock())
+    store.open_shift("Ana", {"USD": 2000})
+    store.close()
+    app = make_till(lane.path, language=language)
+    plus = longest_names(catalog)
+
+    async def ring(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        for plu in plus:
+            await type_in(pilot, plu, "enter")
+        shown = pilot.app.export_screenshot()
+        for line in pilot.app.cart.active:  # every word of each name is on the screen
+            for word in line.name(language).split():
+                assert html.escape(word) in shown, word
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ring)
