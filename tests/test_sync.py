@@ -142,20 +142,25 @@ def test_quarantined_entries_never_block_the_queue(tmp_path: Path,
                                                    server: LedgerServer) -> None:
     lane = stall(tmp_path / "stall", "QUAR01", sales=3)
     connect(lane, server)
-    # the stall's catalog is newer than anything the ledger published: rejected there
-    lane.run("catalog", "import", str(FIXTURES / "feria-catalog.csv"))
+    # two sales the ledger must refuse (paid with a voucher it has never heard of; the lane's
+    # own check knows no vouchers list), between good ones
     ring(lane, 2, seed=5)
+    with lane.db() as conn:
+        conn.execute("DROP TRIGGER tenders_no_update")
+        conn.execute("UPDATE tenders SET method = 'tokenx' WHERE sale_id IN "
+                     "('QUAR01-000004', 'QUAR01-000005')")
+    ring(lane, 1, seed=6)
     result = lane.run("sync", ok=False)
-    assert "Sent 5 entries: 3 new" in result.stdout
+    assert "Sent 6 entries: 4 new" in result.stdout
     assert result.stdout.count("Quarantined QUAR01-00000") == 2
-    assert "unknown catalog version 2" in result.stdout
+    assert "unknown payment method 'tokenx'" in result.stdout
     assert result.exit_code == 3  # the figures cannot match while two are set aside
     status = lane.json("sync-status", "--json")
     assert status["pending"] == 0 and [q["id"] for q in status["quarantined"]] == [
         "QUAR01-000004", "QUAR01-000005"]
-    ring(lane, 1, seed=6)  # quarantined too, and nothing waits behind the first two
+    ring(lane, 1, seed=7)  # nothing waits behind the two set aside
     later = lane.run("sync", ok=False)
-    assert "Sent 1 entry: 0 new" in later.stdout and "MISMATCH" in later.stdout
+    assert "Sent 1 entry: 1 new" in later.stdout and "MISMATCH" in later.stdout
     assert lane.json("sync-status", "--json")["pending"] == 0
 
 
@@ -488,3 +493,65 @@ def test_a_ledger_that_cannot_be_reached_is_said_in_the_volunteer_s_words(
         result = lane.run("sync", "--tries", "1", lang=language, ok=False)
         assert result.exit_code != 0 and said in result.output, result.output
         assert "Errno" not in result.output and "Connection refused" not in result.output
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_what_the_ledger_does_not_know_yet_waits_and_is_taken_once_published(
+        tmp_path: Path, store: str, request: pytest.FixtureRequest) -> None:
+    """A ledger with the catalog but not yet the rates: a sale that carries the lane's rate
+    for VES is held as pending — not quarantined, not acknowledged — and taken at the next
+    sync once the rates are published."""
+    server = LedgerServer(ledger_db(store, tmp_path, request), publish=False)
+    try:
+        with server.store() as ledger:
+            ledger.publish((FIXTURES / "feria-catalog.csv").read_text(), "feria-catalog.csv",
+                           "USD")
+        lane = stall(tmp_path / "stall", "WAIT01")
+        connect(lane, server)
+        lane.sell("--line", "305=2", "--pay", "cash:USD:5", "--no-print")
+        first = lane.run("sync", "--tries", "1", ok=False)
+        assert first.exit_code == 2, first.output  # pending: not a mismatch, not refused
+        assert "Held by the ledger until it has what they name: 1 entry" in first.output
+        assert "unknown currency VES" in first.output and "Quarantined" not in first.output
+        assert outbox(lane) == [("WAIT01-000001", "pending", 1)]
+        with server.store() as ledger:
+            assert ledger.all("SELECT COUNT(*) FROM quarantine")[0][0] == 0
+            ledger.publish((FIXTURES / "feria-rates.csv").read_text(), "feria-rates.csv",
+                           "USD")
+        second = lane.run("sync")
+        assert "Sent 1 entry: 1 new" in second.stdout and "matched" in second.stdout
+        assert [state for _id, state, _n in outbox(lane)] == ["acked"]
+        with server.store() as ledger:
+            assert ledger.all("SELECT id FROM sales")[0][0] == "WAIT01-000001"
+            assert ledger.all("SELECT COUNT(*) FROM quarantine")[0][0] == 0
+    finally:
+        server.stop()
+
+
+def test_what_an_earlier_version_refused_for_want_of_a_publication_goes_again(
+        tmp_path: Path, server: LedgerServer) -> None:
+    """A lane whose journal had an entry set aside as "unknown currency VES" (an earlier
+    version refused such entries for good): the journal's migration puts it back in line, the
+    next sync stores it, and the ledger's quarantine no longer lists it as open (its history
+    keeps it)."""
+    lane = stall(tmp_path / "stall", "OLDQ01", sales=1)
+    connect(lane, server)
+    with lane.db() as conn:  # as an earlier version left it, at both ends
+        conn.execute("UPDATE outbox SET state = 'quarantined', reason = "
+                     "'unknown currency VES' WHERE entry_id = 'OLDQ01-000001'")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = "
+                     "'m018_sent_again_what_was_not_known_yet'")
+    [payload] = payloads(lane)
+    with server.store() as ledger, ledger.transaction() as conn:
+        conn.execute("INSERT INTO quarantine (device_id, sale_id, kind, reason, payload, "
+                     "payload_hash, received_at) VALUES (?,?,?,?,?,?,?)",
+                     ["OLDQ01", "OLDQ01-000001", "rejected", "unknown currency VES",
+                      json.dumps(payload), "x", "2026-12-01T10:00:00+00:00"])
+    with server.store() as ledger:
+        assert ledger.quarantine_count() == 1
+    result = lane.run("sync")
+    assert "Sent 1 entry: 1 new" in result.stdout and "matched" in result.stdout
+    with server.store() as ledger:
+        assert ledger.quarantine_count() == 0  # stored since: no longer out
+        assert ledger.quarantine_page(state="open")[1] == 0
+        assert ledger.quarantine_page(state="all")[1] == 1  # its history

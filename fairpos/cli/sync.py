@@ -102,6 +102,11 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
                 duplicate=report.duplicate))
         for entry_id, reason in report.quarantined:
             click.echo(_("Quarantined {id}: {reason}").format(id=entry_id, reason=reason))
+        if report.pending:
+            entry_id, reason = report.pending[0]
+            click.echo(_("Held by the ledger until it has what they name: {entries} (the "
+                         "first, {id}: {reason}); they wait on this lane and go again.").format(
+                entries=entries_text(len(report.pending)), id=entry_id, reason=reason))
         error = report.error
         if error is None:
             return
@@ -164,8 +169,9 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
         click.echo(_("{count} entries are quarantined at the ledger; see "
                      "fairpos sync-status.").format(count=quarantined))
     journal.prune_payloads(keep_days)
-    sys.exit(max({"match": 0, "pending": 2}.get(r.get("result", ""), 3)
-                 for r in results.values()))
+    sys.exit(max([2 if report.pending else 0,
+                  *({"match": 0, "pending": 2}.get(r.get("result", ""), 3)
+                    for r in results.values())]))
 
 
 def _closing_date(journal: Journal) -> str:

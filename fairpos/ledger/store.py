@@ -98,11 +98,15 @@ class BatchResult:
     rejected: list[dict[str, str]] = field(default_factory=list)
     conflict: list[dict[str, str]] = field(default_factory=list)
     max_contiguous_seq: int = 0
+    # entries that name what this ledger does not know yet (a currency, a catalog or rates
+    # version): not stored and not refused — the lane sends them again
+    pending: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "duplicate": self.duplicate,
                 "rejected": self.rejected, "conflict": self.conflict,
-                "max_contiguous_seq": self.max_contiguous_seq}
+                "max_contiguous_seq": self.max_contiguous_seq,
+                **({"pending": self.pending} if self.pending else {})}
 
 
 @dataclass(frozen=True)
@@ -759,8 +763,8 @@ class SqlLedger:
         dates = [r[0] for r in self._all("SELECT DISTINCT business_date FROM sales WHERE "
                                          "device_id = ? ORDER BY 1", [device_id])]
         count = self._all("SELECT COUNT(*) FROM sales WHERE device_id = ?", [device_id])[0][0]
-        quarantined = self._all("SELECT COUNT(*) FROM quarantine WHERE device_id = ?",
-                                [device_id])[0][0]
+        quarantined = self._all(f"SELECT COUNT(*) FROM quarantine q WHERE q.device_id = ? "
+                                f"AND {_STILL_OUT}", [device_id])[0][0]
         missing, missing_count = self._missing(device_id)
         return {"device_id": device_id, "max_contiguous_seq": row[0],
                 "last_sync_at": row[1], "count": count, "missing_seqs": missing,
@@ -1021,7 +1025,8 @@ class SqlLedger:
         return [dict(row) for row in self._all(
             "SELECT q.id, q.device_id, d.fair, d.lane, q.sale_id, q.kind, q.reason, "
             "q.received_at FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
-            f"WHERE CAST(? AS TEXT) IS NULL OR d.fair = ? {order}", [fair, fair])]
+            f"WHERE (CAST(? AS TEXT) IS NULL OR d.fair = ?) AND {_STILL_OUT} {order}",
+            [fair, fair])]
 
     def quarantine_page(self, fair: str | None = None, device: str | None = None,
                         state: str = "open", offset: int = 0, limit: int = 50
@@ -1033,7 +1038,8 @@ class SqlLedger:
         where = ("FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
                  "WHERE (CAST(? AS TEXT) IS NULL OR d.fair = ?) "
                  "AND (CAST(? AS TEXT) IS NULL OR q.device_id = ?)"
-                 + {"open": f" AND NOT {reviewed}", "reviewed": f" AND {reviewed}"}.get(state, ""))
+                 + {"open": f" AND NOT {reviewed} AND {_STILL_OUT}",
+                    "reviewed": f" AND {reviewed}"}.get(state, ""))
         params = [fair, fair, device, device]
         latest = ("(SELECT r.{0} FROM quarantine_reviews r WHERE r.quarantine_id = q.id "
                   "ORDER BY r.id DESC LIMIT 1)")
@@ -1099,7 +1105,8 @@ class SqlLedger:
     def quarantine_count(self, fair: str | None = None) -> int:
         return int(self._all(
             "SELECT COUNT(*) FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
-            "WHERE CAST(? AS TEXT) IS NULL OR d.fair = ?", [fair, fair])[0][0])
+            f"WHERE (CAST(? AS TEXT) IS NULL OR d.fair = ?) AND {_STILL_OUT}",
+            [fair, fair])[0][0])
 
     def set_timezone(self, fair: str, timezone: str) -> str:
         """The time zone a fair keeps (an IANA name, e.g. America/Caracas): its pages' hours
@@ -1275,6 +1282,7 @@ class Checked:
     digest: str
     sale: Sale | None
     reason: str | None
+    pending: bool = False  # only what the ledger does not know yet: it waits, not refused
 
 
 def _checked(device_id: str, sent: Any, known: Known) -> Checked:
@@ -1295,7 +1303,8 @@ def _checked(device_id: str, sent: Any, known: Known) -> Checked:
             sale_id = f"{named[0]}-{named[1]:06d}"
         except (WireError, ValueError):
             sale_id = "?"
-        return Checked(sale_id, None, entry.payload, digest, None, entry.reason)
+        return Checked(sale_id, None, entry.payload, digest, None, entry.reason,
+                       entry.pending and sale_id != "?")
     reason = None
     if sale.id.rpartition("-")[0] != device_id:  # (a bundle names its device itself)
         reason = f"{sale.id} is not device {device_id}'s"
@@ -1348,6 +1357,10 @@ _KNOWN_MARK = ("(SELECT COUNT(*) FROM catalogs), (SELECT COUNT(*) FROM rate_sets
 _LINE_COLUMNS = ("sale_id, line_no, kind, code, name, price_class, grams, count, amount, voided, "
                  "tare")
 _IDS_PER_QUERY = 1_000
+# an entry in quarantine that is still out: not one refused then and stored since (sent again
+# once what it named was published: it stays in the quarantine's history, "all")
+_STILL_OUT = ("NOT (q.kind = 'rejected' AND EXISTS (SELECT 1 FROM sales s "
+              "WHERE s.id = q.sale_id))")
 _DAY_LINE_COLUMNS = ("business_date, device_id, kind, code, name, price_class, currency, grams, "
                      "count, amount, lines")
 
@@ -1424,6 +1437,9 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
     sale = entry.sale
     reason = entry.reason
     wire = entry.wire
+    if entry.pending:  # (held back, for a publication still to come: nothing is kept)
+        result.pending.append({"id": entry.sale_id, "reason": str(reason)})
+        return
     if sale is not None and reason is None and sale.seq > furthest:
         reason = (f"seq {sale.seq} is too far past this device's last entry on the ledger "
                   f"(at most {furthest})")

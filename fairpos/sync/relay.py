@@ -196,14 +196,18 @@ def check_reply(reply: Any, sent: list[str]) -> dict[str, Any]:
         duplicate = [str(i) for i in reply["duplicate"]]
         rejected = [(str(r["id"]), str(r["reason"])) for r in reply["rejected"]]
         conflict = [(str(r["id"]), str(r["reason"])) for r in reply["conflict"]]
+        # (held by the ledger until what they name is published there: sent again)
+        pending = [(str(r["id"]), str(r["reason"])) for r in reply.get("pending", ())]
         int(reply["max_contiguous_seq"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError):
         raise SyncError(_("the ledger's reply is incomplete")) from None
-    named = {*accepted, *duplicate, *(i for i, _r in rejected), *(i for i, _r in conflict)}
+    named = {*accepted, *duplicate, *(i for i, _r in rejected), *(i for i, _r in conflict),
+             *(i for i, _r in pending)}
     if not named <= set(sent):
         raise SyncError(_("the ledger's reply names entries that were not sent"))
     return {"accepted": accepted, "duplicate": duplicate, "rejected": rejected,
-            "conflict": conflict, "max_contiguous_seq": int(reply["max_contiguous_seq"]),
+            "conflict": conflict, "pending": pending,
+            "max_contiguous_seq": int(reply["max_contiguous_seq"]),
             "upstream": upstream_of(reply)}
 
 
@@ -230,6 +234,8 @@ class PushReport:
     shifts: int = 0  # shift entries the ledger answered for
     error: SyncError | None = None
     unsettled: int = 0  # entries of a batch that went out with no answer (sent again later)
+    # entries the ledger holds back until what they name is published there (sent again)
+    pending: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -347,8 +353,10 @@ def push(journal: Journal, client: LedgerClient, *, batch_size: int = MAX_BATCH,
     """
     report = PushReport()
     device_id = journal.device_id
+    held: set[str] = set()  # held by the ledger in this push: sent again next time
     while True:
-        sales = next_payloads(journal, batch_size)
+        sales = [s for s in next_payloads(journal, batch_size + len(held))
+                 if s["id"] not in held][:batch_size]
         if not sales:
             push_shifts(journal, client, report, batch_size)
             if report.error is None and report.batches == 0 and \
@@ -373,12 +381,18 @@ def push(journal: Journal, client: LedgerClient, *, batch_size: int = MAX_BATCH,
         quarantined = [*reply["rejected"], *reply["conflict"]]
         journal.outbox_settled([*reply["accepted"], *reply["duplicate"]], quarantined,
                                client.clock_skew, upstream=reply["upstream"])
+        for entry_id, reason in reply["pending"]:  # (they stay in the outbox, with why)
+            journal.outbox_failed([entry_id], _("held by the ledger: {reason}").format(
+                reason=reason))
         report.sent += len(sales)
         report.batches += 1
         report.accepted += len(reply["accepted"])
         report.duplicate += len(reply["duplicate"])
         report.quarantined += quarantined
-        if len(reply["accepted"]) + len(reply["duplicate"]) + len(quarantined) == 0:
+        report.pending += reply["pending"]
+        held.update(entry_id for entry_id, _reason in reply["pending"])
+        if len(reply["accepted"]) + len(reply["duplicate"]) + len(quarantined) + \
+                len(reply["pending"]) == 0:
             report.error = SyncError(_("the ledger took none of the batch"))
             return report
 

@@ -76,6 +76,12 @@ ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # bidirectional overrides and isolates: they turn a name around on a treasurer's page
 BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
+
+class NotKnownYet(WireError):
+    """What the entry names is not known to this ledger *yet*: a currency, a catalog or a
+    rates version that is published elsewhere (at the centre, not yet at this hub) or later.
+    The entry is held as pending — not stored, not refused — and sent again by its lane."""
+
 @dataclass(frozen=True)
 class Known:
     """What the checker knows of the network (an empty set: anything well-formed)."""
@@ -263,6 +269,9 @@ class Entry:
     wire: WireSale | None  # None: not even the shape of an entry
     sale: Sale | None
     reason: str | None
+    # the reason is only what the ledger does not know yet (a currency, a catalog or rates
+    # version published elsewhere or later): the entry waits, it is not refused
+    pending: bool = False
 
     @property
     def named(self) -> Any:
@@ -294,6 +303,8 @@ def read_entry(raw: bytes, known: Known | None = None) -> Entry:
     try:
         sale = _sale_of(wire, payload, known)
         reason = check_sale(sale) or check_published(sale, wire, known)
+    except NotKnownYet as err:
+        return Entry(payload, wire, None, str(err), pending=True)
     except WireError as err:
         return Entry(payload, wire, None, str(err))
     return Entry(payload, wire, None if reason else sale, reason)
@@ -353,7 +364,7 @@ def _sale_of(wire: WireSale, payload: bytes, known: Known) -> Sale:
     catalog_version = _given(wire.catalog_version)
     if catalog_version is not None and known.catalog_versions and \
             catalog_version not in known.catalog_versions:
-        raise WireError(f"unknown catalog version {catalog_version}")
+        raise NotKnownYet(f"unknown catalog version {catalog_version}")
     plain = _plain(payload)  # (then no text of it needs check_text)
     if not plain:
         check_text(wire.volunteer, "volunteer", TEXT_LIMITS["volunteer"])
@@ -440,7 +451,7 @@ def _currency(code: str, known: Known) -> str:
         return code
     _matched(code, CURRENCY, "currency")
     if known.currencies:
-        raise WireError(f"unknown currency {code}")
+        raise NotKnownYet(f"unknown currency {code}")
     return code
 
 
@@ -614,7 +625,8 @@ def check_published(sale: Sale, wire: WireSale, known: Known) -> str | None:
             continue
         published = known.rate_sets.get(version)
         if published is None:
-            return f"rate {n} names rates v{version}, which the ledger has not published"
+            raise NotKnownYet(f"rate {n} names rates v{version}, which the ledger has not "
+                              f"published")
         value = published.get((rate.base, rate.quote, rate.effective))
         if value != rate.value:
             theirs = "none" if value is None else value
@@ -624,8 +636,8 @@ def check_published(sale: Sale, wire: WireSale, known: Known) -> str | None:
             known.catalog_prices:
         prices = known.catalog_prices.get(sale.catalog_version)
         if prices is None:
-            return (f"the entry names catalog v{sale.catalog_version}, which the ledger has "
-                    f"not published")
+            raise NotKnownYet(f"the entry names catalog v{sale.catalog_version}, which the "
+                              f"ledger has not published")
         for n, line in enumerate(sale.lines, start=1):
             price = prices.get((line.kind, line.code))
             if price != line.unit_price:
