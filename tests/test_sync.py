@@ -514,6 +514,8 @@ def test_what_the_ledger_does_not_know_yet_waits_and_is_taken_once_published(
         assert "Held by the ledger until it has what they name: 1 entry" in first.output
         assert "unknown currency VES" in first.output and "Quarantined" not in first.output
         assert outbox(lane) == [("WAIT01-000001", "pending", 1)]
+        status = lane.run("sync-status").stdout  # why it waits, in the lane's words
+        assert "Held by the ledger WAIT01-000001: unknown currency VES (it goes again)" in status
         with server.store() as ledger:
             assert ledger.all("SELECT COUNT(*) FROM quarantine")[0][0] == 0
             ledger.publish((FIXTURES / "feria-rates.csv").read_text(), "feria-rates.csv",

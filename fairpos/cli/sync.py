@@ -70,8 +70,9 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
     """End of day: push every entry, pull a newer catalog and rates, close the day with the
     ledger and print the reconciliation.
 
-    Exit status: 0 the day matched; 2 pending (entries not on the ledger yet, or sent with no
-    answer after every try: run again); 3 mismatch (the figures differ: call the treasurer);
+    Exit status: 0 the day matched; 2 pending (entries not on the ledger yet, held by it until
+    it has the catalog or rates they name, or sent with no answer after every try: run again);
+    3 mismatch (the figures differ: call the treasurer);
     1 the ledger refused or cannot be reached (nothing was sent).
     """
     from fairpos.sync.loop import Backoff, close_days, push_until_settled
@@ -254,6 +255,7 @@ def sync_status(lane: Lane, as_json: bool) -> None:
                    "clock_behind_seconds": int(behind.total_seconds()) if behind else None,
                    "ledger_clock_skew_seconds":
                        None if skew is None else int(skew.total_seconds()),
+                   "held": [{"id": i, "reason": r} for i, r in journal.held_back()],
                    "at_hub": summary.at_hub, "hub_contact": summary.hub_contact,
                    "shifts_pending": summary.shifts_pending})
         return
@@ -280,6 +282,9 @@ def sync_status(lane: Lane, as_json: bool) -> None:
         else:
             click.echo(_("Everything at the hub has reached the centre (the hub last reached "
                          "it: {at})").format(at=contact))
+    for entry_id, reason in journal.held_back():
+        click.echo(_("Held by the ledger {id}: {reason} (it goes again)").format(
+            id=entry_id, reason=reason))
     for entry_id, reason in quarantined:
         click.echo(_("Quarantined {id}: {reason}").format(id=entry_id, reason=reason))
 

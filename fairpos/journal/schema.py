@@ -455,12 +455,18 @@ def m017_tare_and_draft_payments(db: Migratable) -> None:
 @migration
 def m018_sent_again_what_was_not_known_yet(db: Migratable) -> None:
     # Entries a ledger refused only for what it did not know yet (a currency, a catalog or
-    # rates version it had not published) are no longer refused but held: they go again
+    # rates version it had not published) are no longer refused but held: they go again.
     db.execute(
         "UPDATE outbox SET state = 'pending', reason = NULL WHERE state = 'quarantined' AND "
         "(reason LIKE 'unknown currency %' OR reason LIKE 'unknown catalog version %' "
         "OR reason LIKE '%which the ledger has not published' "
         "OR reason LIKE '%which the ledger has%not published')")
+
+
+@migration
+def m019_held(db: Migratable) -> None:
+    # Why the ledger holds an entry back, until it is taken (NULL: it does not)
+    db.execute("ALTER TABLE outbox ADD COLUMN held TEXT")
 
 
 def migrate(conn: sqlite3.Connection) -> None:

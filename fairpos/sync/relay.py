@@ -381,9 +381,7 @@ def push(journal: Journal, client: LedgerClient, *, batch_size: int = MAX_BATCH,
         quarantined = [*reply["rejected"], *reply["conflict"]]
         journal.outbox_settled([*reply["accepted"], *reply["duplicate"]], quarantined,
                                client.clock_skew, upstream=reply["upstream"])
-        for entry_id, reason in reply["pending"]:  # (they stay in the outbox, with why)
-            journal.outbox_failed([entry_id], _("held by the ledger: {reason}").format(
-                reason=reason))
+        journal.outbox_held(reply["pending"])  # (they stay in the outbox, with why)
         report.sent += len(sales)
         report.batches += 1
         report.accepted += len(reply["accepted"])
