@@ -15,7 +15,7 @@ import pytest
 
 from fairpos.sync.wire import canonical
 from tests import web
-from tests.conftest import LaneDir, wait_until
+from tests.conftest import FIXTURES, LaneDir, wait_until
 from tests.fault_proxy import FaultProxy
 from tests.sync_helpers import (
     LedgerServer,
@@ -40,9 +40,15 @@ class Site:
     """The centre, a hub for ``FAIR`` relaying to it, and lanes enrolled at the centre."""
 
     def __init__(self, folder: Path, faults: dict[str, float] | None = None,
-                 naive: bool = False) -> None:
+                 naive: bool = False, rates: bool = True) -> None:
         self.folder = folder
-        self.centre = LedgerServer(folder / "centre.db")
+        self.centre = LedgerServer(folder / "centre.db", publish=False)
+        with self.centre.store() as ledger:  # (``rates``: published now, or later by the test)
+            ledger.publish((FIXTURES / "feria-catalog.csv").read_text(), "feria-catalog.csv",
+                           "USD")
+            if rates:
+                ledger.publish((FIXTURES / "feria-rates.csv").read_text(), "feria-rates.csv",
+                               "USD")
         with self.centre.store() as ledger:
             self.hub_token = ledger.enrol_hub(FAIR)[1]
         # ``naive``: the control — the hub's batches reach a centre that keeps every sale it
@@ -439,3 +445,36 @@ def test_what_a_hub_refuses_in_one_line(site: Site) -> None:
         "ledger", "serve", "--upstream", site.centre.url, *hub_db)
     assert "the fair needs a name" in tool.fail("ledger", "enrol-hub", "--fair", " ",
                                                 *centre_db)
+
+
+def test_a_hub_without_the_rates_yet_holds_the_sales_and_takes_them_once_they_come(
+        tmp_path: Path) -> None:
+    """The centre published its catalog, not yet its rates; the hub has what the centre has.
+    A lane's sales carry its own VES rate: the hub holds them (pending, not quarantined), the
+    lane keeps them; once the rates are published at the centre and the hub has them, the
+    next sync takes them, and they reach the centre once."""
+    site = Site(tmp_path, rates=False)
+    try:
+        lane = site.lane("LATE01", sales=3)
+        first = lane.run("sync", "--tries", "1", ok=False)
+        assert first.exit_code == 2, first.output
+        assert "Held by the ledger until it has what they name: 3 entries" in first.output
+        with site.hub.store() as hub:
+            assert hub.all("SELECT COUNT(*) FROM quarantine")[0][0] == 0
+        with site.centre.store() as ledger:
+            ledger.publish((FIXTURES / "feria-rates.csv").read_text(), "feria-rates.csv",
+                           "USD")
+
+        def hub_has_rates() -> bool:
+            with site.hub.store() as hub:
+                return hub.rates() is not None
+        wait_until(hub_has_rates, "the hub adopted the centre's rates")
+        synced(lane)
+        site.centre_knows("LATE01")
+        wait_until(lambda: site.tally("LATE01")[:2] == (3, 3), "the centre has the 3 sales")
+        with site.hub.store() as hub, site.centre.store() as ledger:
+            assert hub.all("SELECT COUNT(*) FROM quarantine")[0][0] == 0
+            assert ledger.all("SELECT COUNT(*) FROM quarantine")[0][0] == 0
+    finally:
+        site.stop()
+
