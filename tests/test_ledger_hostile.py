@@ -688,3 +688,40 @@ def test_fuzz_the_batch_api(tmp_path: Path, store: str, request: pytest.FixtureR
         print(f"fuzz: {FUZZ_EXAMPLES} examples, replies {dict(sorted(statuses.items()))}")
     finally:
         ledger.stop()
+
+
+def test_a_lone_surrogate_is_refused_and_every_page_still_answers(lane: Lane) -> None:
+    """A lone UTF-16 surrogate (JSON's "\\ud800") in an entry's text, a shift entry, a batch's
+    device id or a hub's claim: each is refused in one line, and the quarantine — where the
+    refused entry is kept — still answers, showing the character as its escape."""
+    sale_id = f"{lane.device}-000777"
+    lone = "\\ud800"  # (as JSON writes it: a backslash, then u and the code point)
+    raw = json.dumps({"device_id": lane.device, "sales": [
+        {"id": sale_id, "volunteer": "LONE"}]}).replace("LONE", lone).encode()
+    reply = lane.post(None, raw=raw)
+    assert reply.status_code == 200 and reply.json()["rejected"][0]["id"] == sale_id
+    shift = json.dumps({"device_id": lane.device, "shifts": [
+        {"id": f"{lane.device}-S000777-open", "volunteer": "LONE"}]}).replace(
+        "LONE", lone).encode()
+    assert lane.post(None, raw=shift, path="/v1/shifts/batch").status_code == 200
+    for body in (b'{"device_id": "\\ud800", "sales": []}',
+                 b'{"device_id": "\\ud800", "shifts": []}'):
+        path = "/v1/shifts/batch" if b"shifts" in body else "/v1/sales/batch"
+        refused = lane.post(None, raw=body, path=path)
+        assert refused.status_code == 400 and "not a device id" in refused.json()["error"]
+    with lane.server.store() as ledger:
+        admin = ledger.admin_token()
+        hub_token = ledger.enrol_hub("Feria Centro")[1]
+    claim = web.post(lane.server.url + "/v1/devices/claim", timeout=30,
+                     content=b'{"device_id": "ZZ9", "enrolment": "\\ud800"}',
+                     headers={"Authorization": f"Bearer {hub_token}",
+                              "Content-Type": "application/json"})
+    assert claim.status_code == 403, claim.text
+    for path in ("/quarantine", f"/quarantine?device={lane.device}&state=all",
+                 "/quarantine.csv", "/"):
+        page = web.get(lane.server.url + path, timeout=30,
+                       headers={"Authorization": f"Bearer {admin}"})
+        assert page.status_code == 200, (path, page.text[:200])
+    assert "\\ud800" in web.get(lane.server.url + f"/quarantine?device={lane.device}"
+                                "&state=all", timeout=30,
+                                headers={"Authorization": f"Bearer {admin}"}).text

@@ -24,12 +24,13 @@ from anyio import CapacityLimiter
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from fairpos.i18n import _
 from fairpos.ledger import pages, reconciliation_pages, shift_pages
 from fairpos.ledger.limits import BATCHES_AT_ONCE, SESSION_HOURS
+from fairpos.ledger.responses import HTMLResponse, JSONResponse, TextResponse
 from fairpos.ledger.store import Device, Hub, LedgerError, LedgerStore
 from fairpos.sync.schema import split_id
 from fairpos.sync.shift_entries import split_shift_id
@@ -118,7 +119,7 @@ def offset_of(request: Request) -> int:
 
 
 def csv_response(text: str, name: str) -> Response:
-    return Response(text, media_type="text/csv; charset=utf-8",
+    return TextResponse(text, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -124,10 +124,23 @@ def decode_batch(body: bytes, gzipped: bool, limit: int = MAX_BODY, what: str = 
         raise WireError(f"the body nests deeper than {MAX_DEPTH} levels") from None
     except msgspec.DecodeError:  # (e.g. text that is not valid Unicode: each entry says)
         return _read_slowly(body, what)
-    if isinstance(batch.device_id, (dict, list)):
-        raise WireError("device_id must be text")
     entries = batch.sales if isinstance(batch, Batch) else batch.shifts
-    return batch.device_id, [bytes(raw) for raw in entries]
+    return batch_device(batch.device_id), [bytes(raw) for raw in entries]
+
+
+_DEVICE_ID = re.compile(r"[0-9A-Z]{1,16}", re.ASCII)  # (as sync.schema.DEVICE)
+
+
+def batch_device(device_id: Any) -> str | None:
+    """The device a batch names (None: it names none); WireError for anything but a device
+    id — never text that cannot even be stored or shown (a lone surrogate)."""
+    if device_id is None:
+        return None
+    if not isinstance(device_id, str):
+        raise WireError("device_id must be text")
+    if _DEVICE_ID.fullmatch(device_id) is None:
+        raise WireError("device_id is not a device id")
+    return device_id
 
 
 def _read_slowly(body: bytes, what: str) -> tuple[Any, list[bytes]]:
@@ -135,10 +148,7 @@ def _read_slowly(body: bytes, what: str) -> tuple[Any, list[bytes]]:
     sales = data.get(what) if isinstance(data, dict) else None
     if not isinstance(sales, list):
         raise WireError(f"the body needs a list of {what}")
-    device_id = data.get("device_id")
-    if isinstance(device_id, (dict, list)):
-        raise WireError("device_id must be text")
-    return device_id, [entry_bytes(sale) for sale in sales]
+    return batch_device(data.get("device_id")), [entry_bytes(sale) for sale in sales]
 
 
 def named_id(entry: bytes) -> Any:
