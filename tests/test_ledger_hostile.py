@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -725,3 +726,39 @@ def test_a_lone_surrogate_is_refused_and_every_page_still_answers(lane: Lane) ->
     assert "\\ud800" in web.get(lane.server.url + f"/quarantine?device={lane.device}"
                                 "&state=all", timeout=30,
                                 headers={"Authorization": f"Bearer {admin}"}).text
+
+
+ROUTES = ["/", "/day/{x}", "/day/{x}/sales.csv", "/lane/{x}", "/week/{x}",
+          "/week/{x}/lanes.csv", "/quarantine", "/quarantine.csv", "/pago-movil",
+          "/pago-movil/unmatched.csv", "/vouchers", "/vouchers.csv"]
+PARAMS = ["from", "to", "fair", "device", "state"]
+ODD = st.one_of(
+    st.sampled_from(["0001-01-01", "0001-01-03", "9999-12-31", "9999-12-30", "1" + "0" * 30,
+                     "9" * 4400, "-1", "\x00", "%00", "2026-02-30", "2026-W99", "", " ",
+                     "\ud7ff", "١٢٣", "NaN", "1e308"]),
+    st.dates().map(str),
+    st.integers(min_value=-(10**40), max_value=10**40).map(str),
+    st.text(max_size=12))
+ANSWERS = {200, 303, 400, 401, 403, 404}
+
+
+@settings(max_examples=int(os.environ.get("FAIRPOS_FUZZ_EXAMPLES", "60")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(route=st.sampled_from(ROUTES), value=ODD,
+       query=st.dictionaries(st.sampled_from(PARAMS), ODD, max_size=3))
+@example(route="/quarantine", value="x", query={"from": "1" + "0" * 30})  # (500s before)
+@example(route="/lane/{x}", value="TEST01", query={"from": "9" * 4400})
+@example(route="/pago-movil", value="x", query={"from": "0001-01-01", "to": "0001-01-03"})
+@example(route="/week/{x}", value="9999-12-31", query={})
+@example(route="/week/{x}", value="0001-01-03", query={})
+@example(route="/day/{x}", value="\x00", query={"fair": "\x00"})
+def test_no_page_parameter_makes_a_page_fail(lane: Lane, route: str, value: str,
+                                             query: dict[str, str]) -> None:
+    """Every route's path and query parameters, with NUL bytes, huge numbers and the
+    calendar's ends: a page answers, or refuses with a 4xx — never a 5xx."""
+    with lane.server.store() as ledger:
+        admin = ledger.admin_token()
+    path = route.replace("{x}", quote(value, safe="") or "x")
+    reply = web.get(lane.server.url + path, params=query, timeout=60,
+                    headers={"Authorization": f"Bearer {admin}"})
+    assert reply.status_code in ANSWERS, (path, query, reply.status_code, reply.text[:200])

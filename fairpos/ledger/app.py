@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
+from html import escape
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -112,10 +113,41 @@ async def read_form(request: Request, limit: int = 4096) -> dict[str, str]:
     return {name: values[0] for name, values in fields.items()}
 
 
+class BadParameter(Exception):
+    """A page's parameter out of bounds (a huge ``from``, a date at the calendar's end, a NUL
+    byte): the page answers 400 with this, for a person."""
+
+
+MOST_OFFSET = 10_000_000  # no list of the ledger's is that long
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)  # (far from the calendar's ends)
+
+
 def offset_of(request: Request) -> int:
-    """Where a paged list starts (``?from=N``; 0 for anything else)."""
+    """Where a paged list starts (``?from=N``; 0 for anything that is not a number)."""
     start = request.query_params.get("from", "0")
-    return int(start) if start.isdigit() else 0
+    if not (start.isascii() and start.isdigit()):
+        return 0
+    if len(start) > 9 or int(start) > MOST_OFFSET:
+        raise BadParameter(_("“from” is past the end of any list"))
+    return int(start)
+
+
+def page_day(text: str) -> date | None:
+    """A date of a page's path or query (None: not a date); BadParameter far from any fair."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadParameter(_("{day} is not a date the ledger can have").format(day=text))
+    return day
+
+
+def check_parameters(request: Request) -> None:
+    """No parameter of a page may hold a NUL byte (PostgreSQL's text cannot)."""
+    for value in (*request.path_params.values(), *request.query_params.values()):
+        if isinstance(value, str) and "\x00" in value:
+            raise BadParameter(_("a parameter holds a NUL character"))
 
 
 def csv_response(text: str, name: str) -> Response:
@@ -315,7 +347,12 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         async def handler(request: Request) -> Response:
             if not await run_in_threadpool(is_admin, request):
                 return HTMLResponse(pages.login_page(), status_code=401)
-            return await run_in_threadpool(page, request)
+            try:
+                check_parameters(request)
+                return await run_in_threadpool(page, request)
+            except BadParameter as err:
+                return HTMLResponse(pages.page(_("Not a page"), f"<p>{escape(str(err))}</p>"),
+                                    status_code=400)
         return handler
 
     async def login(request: Request) -> Response:
@@ -364,13 +401,12 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
     def span_of(request: Request) -> tuple[date, date, str | None] | None:
         """The query's business dates (``from``, ``to``: the last seven days by default)
         and fair; None: not dates, or more than a year."""
-        try:
-            last = date.fromisoformat(request.query_params.get("to") or date.today().isoformat())
-            first = date.fromisoformat(request.query_params.get("from") or
-                                       (last - timedelta(days=6)).isoformat())
-        except ValueError:
+        last = page_day(request.query_params.get("to") or date.today().isoformat())
+        if last is None:
             return None
-        if first > last or (last - first).days > 366:
+        first = page_day(request.query_params.get("from") or
+                         (last - timedelta(days=6)).isoformat())
+        if first is None or first > last or (last - first).days > 366:
             return None
         return first, last, request.query_params.get("fair") or None
 
@@ -406,9 +442,8 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
 
     def week_of(request: Request) -> tuple[date, str | None] | None:
         """The Monday of the path's day and the query's fair (None: not a date)."""
-        try:
-            day = date.fromisoformat(request.path_params["day"])
-        except ValueError:
+        day = page_day(request.path_params["day"])
+        if day is None:
             return None
         return shift_pages.monday_of(day), request.query_params.get("fair") or None
 
