@@ -96,6 +96,12 @@ def test_a_statement_is_read_in_its_banks_format() -> None:
     (STATEMENT + "21/11/2026;777\n", "line 6 has too few columns"),
     (STATEMENT + "21/11/2026;777;X;1.000.000.000.000,00;0414\n",
      "line 6: “1.000.000.000.000,00” is not an amount"),
+    # a formula is never reduced to its digits (it stored the reference 100459911)
+    (STATEMENT + '21/11/2026;"=HYPERLINK(""http://x"",""00459911"")";X;1,00;0414\n',
+     'line 6: “=HYPERLINK("http://x","00459911")” is a formula, not a value: export the '
+     'statement with values'),
+    (STATEMENT + "21/11/2026;\uff1d1+1;X;1,00;0414\n",
+     "line 6: “\uff1d1+1” is a formula, not a value: export the statement with values"),
 ])
 def test_a_statement_that_cannot_be_read_says_where(text: str, said: str) -> None:
     with pytest.raises(StatementError) as err:
@@ -189,3 +195,12 @@ def test_both_stores_keep_a_statement_once_and_reconcile_the_same(
         assert ledger.pago_movil(day, day, "Feria Norte")["tenders"] == []
     finally:
         ledger.close()
+
+
+@pytest.mark.parametrize("text", ["=1+1", " =1+1", "\u00a0=1+1", "\t@SUM(A1)", "\uff1dA1",
+                                  "\uff0b1", "\uff0d1", "\uff20x", "\u3000=x", "+A1", "-A1"])
+def test_a_cell_that_a_spreadsheet_would_run_is_written_inert(text: str) -> None:
+    from fairpos.ledger.pages import csv_text
+
+    assert csv_text(text).startswith("'"), text
+    assert csv_text("Tomate") == "Tomate" and csv_text("1 kg") == "1 kg"

@@ -497,11 +497,19 @@ def csv_kilos(grams: int | None) -> str:
     return csv_number(Decimal(int(grams or 0)).scaleb(-3))
 
 
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet could read ``text`` as a formula: after what it strips first
+    (spaces, a no-break space, other blanks), a formula's first character — as typed, or its
+    full-width form (＝ ＋ － ＠), which some spreadsheets take for it."""
+    head = unicodedata.normalize("NFKC", text.lstrip(" \t\r\n\u00a0\u2007\u202f\u3000"))
+    return head.startswith(INERT) or text.startswith(INERT)
+
+
 def csv_text(value: Any) -> str:
     """Text from the data (a name, a reason) that a spreadsheet shows as it is, never runs:
     one that begins like a formula is written with a leading apostrophe."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(INERT) else text
+    return "'" + text if formula_like(text) else text
 
 
 def csv_file(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

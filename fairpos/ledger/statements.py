@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -49,6 +50,9 @@ BANKS: dict[str, BankFormat] = {
     "0134": BankFormat("Banesco", "Fecha", "Referencia", "Monto", "Teléfono Pagador"),
 }
 WINDOW_DAYS = 2  # a statement's date may be this many days from the sale's
+# a cell that is a spreadsheet's formula (=HYPERLINK("…","00459911")), never reduced to its
+# digits; a plain amount may begin with a sign
+FORMULA = re.compile(r"^\s*(=|@|[+-]\s*[^\d\s.,])")
 MIN_TYPED = 4  # digits of a reference a volunteer types, at least, to match by its end
 
 
@@ -124,6 +128,11 @@ def read_statement(text: str, bank: BankFormat) -> list[StatementLine]:
             if len(row) <= max(at.values()):
                 raise StatementError(_("line {number} has too few columns").format(
                     number=number))
+            for cell in (row[at["reference"]], row[at["phone"]], row[at["amount"]]):
+                if FORMULA.match(unicodedata.normalize("NFKC", cell)):
+                    raise StatementError(_("line {number}: “{cell}” is a formula, not a "
+                                           "value: export the statement with values").format(
+                        number=number, cell=cell.strip()[:40]))
             reference = re.sub(r"\D", "", row[at["reference"]])
             if not reference:
                 raise StatementError(_("line {number}: the reference is empty").format(
