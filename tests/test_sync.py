@@ -248,7 +248,15 @@ def test_export_and_import_a_bundle(tmp_path: Path, any_server: LedgerServer) ->
     assert "0 new, 250 already there" in lane.run("sync").stdout
     damaged = tmp_path / "damaged.zip"
     damaged.write_bytes(bundle.read_bytes()[:-300])
-    assert "cannot be read as a bundle" in lane.fail("ledger", "import", str(damaged), *db)
+    said = lane.fail("ledger", "import", str(damaged), *db)
+    assert "damaged.zip cannot be read as a bundle: it is not a zip file, or it was cut " \
+        "short" in said and "BadZipFile" not in said
+    empty = tmp_path / "empty.zip"  # a zip with nothing of a bundle in it
+    with zipfile.ZipFile(empty, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    said = lane.fail("ledger", "import", str(empty), *db)
+    assert "a part it needs is missing" in said and "KeyError" not in said \
+        and "manifest.json" not in said
     assert "no se puede leer como paquete" in lane.fail("ledger", "import", str(damaged), *db,
                                                         lang="es")
     forged = tmp_path / "forged.zip"  # USB001's manifest around another stall's entries

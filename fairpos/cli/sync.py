@@ -167,8 +167,8 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
             _print_day_close(closing, result)
     quarantined = journal.outbox_summary().quarantined
     if quarantined:
-        click.echo(_("{count} entries are quarantined at the ledger; see "
-                     "fairpos sync-status.").format(count=quarantined))
+        click.echo(_("Quarantined at the ledger: {entries}; see fairpos sync-status.").format(
+            entries=entries_text(quarantined)))
     journal.prune_payloads(keep_days)
     sys.exit(max([2 if report.pending else 0,
                   *({"match": 0, "pending": 2}.get(r.get("result", ""), 3)
@@ -188,8 +188,8 @@ def _print_day_close(business_date: str, result: dict[str, Any]) -> None:
                        for c, v in mine.get("totals", {}).items()) or "0"
     verdict = result.get("result")
     if verdict == "match":
-        click.echo(_("Day {day}: matched — {count} entries, {totals}.").format(
-            day=business_date, count=mine.get("count", 0), totals=totals))
+        click.echo(_("Day {day}: matched — {entries}, {totals}.").format(
+            day=business_date, entries=entries_text(int(mine.get("count", 0))), totals=totals))
     elif verdict == "pending":
         missing = result.get("missing", [])
         click.echo(_("Day {day}: pending — the ledger still lacks {count}: {ids}").format(
@@ -231,8 +231,8 @@ def export(lane: Lane, out: Path) -> None:
         manifest = write_bundle(out, journal.device_id, sales, token, shifts=shifts)
     except OSError as err:
         refuse(_("cannot write {path}: {error}").format(path=out, error=err.strerror or err))
-    click.echo(_("Wrote {count} entries ({first} … {last}) to {path}.").format(
-        count=manifest["entries"], first=manifest["first"] or "-",
+    click.echo(_("Wrote {entries} ({first} … {last}) to {path}.").format(
+        entries=entries_text(int(manifest["entries"])), first=manifest["first"] or "-",
         last=manifest["last"] or "-", path=out))
     if shifts:
         click.echo(_("With {count} shift openings and closes.").format(count=len(shifts)))

@@ -169,11 +169,21 @@ UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, IndexError, Ty
 
 
 def _unreadable(path: Path, err: Exception) -> BundleError:
+    """Why a file is not a bundle, in a person's words (never the reader's internals)."""
     if isinstance(err, BundleError):  # (said already, in its own words)
         return err
-    said = " ".join(f"{type(err).__name__}: {err}".split())
-    return BundleError(_("{file} cannot be read as a bundle ({error})").format(
-        file=path.name, error=said))
+    if isinstance(err, zipfile.BadZipFile):
+        why = _("it is not a zip file, or it was cut short")
+    elif isinstance(err, KeyError):
+        why = _("a part it needs is missing (a damaged or foreign file?)")
+    elif isinstance(err, OSError) and not isinstance(err, zlib.error | gzip.BadGzipFile):
+        why = _("it cannot be opened ({error})").format(error=err.strerror or type(err).__name__)
+    elif isinstance(err, WireError):
+        why = str(err)
+    else:
+        why = _("a part of it is damaged")
+    return BundleError(_("{file} cannot be read as a bundle: {why}").format(
+        file=path.name, why=why))
 
 
 def read_bundle(path: Path, content: bytes | None = None) -> Bundle:
