@@ -87,7 +87,10 @@ def server(tmp_path_factory: pytest.TempPathFactory,
            request: pytest.FixtureRequest) -> Iterator[LedgerServer]:
     running = LedgerServer(ledger_db(request.param, tmp_path_factory.mktemp("ledger"), request),
                            options=["--request-timeout", "1.5", "--idle-timeout", "1",
-                                    "--seq-ahead", "5000"])
+                                    "--seq-ahead", "5000",
+                                    # (the auth matrix sends wrong tokens on purpose; the
+                                    # throttle has a test of its own)
+                                    "--sign-in-attempts", "100000"])
     yield running
     running.stop()
 
@@ -762,3 +765,48 @@ def test_no_page_parameter_makes_a_page_fail(lane: Lane, route: str, value: str,
     reply = web.get(lane.server.url + path, params=query, timeout=60,
                     headers={"Authorization": f"Bearer {admin}"})
     assert reply.status_code in ANSWERS, (path, query, reply.status_code, reply.text[:200])
+
+
+def test_the_sign_in_throttle_waits_longer_each_time() -> None:
+    from fairpos.ledger.throttle import BASE_SECONDS, MOST_SECONDS, SignInThrottle
+
+    now = [1000.0]
+    throttle = SignInThrottle(clock=lambda: now[0], free=3)
+    for _ in range(3):
+        assert throttle.wait("10.0.0.9") == 0
+        throttle.failed("10.0.0.9")
+    assert throttle.wait("10.0.0.9") == BASE_SECONDS  # the 4th attempt waits
+    assert throttle.wait("10.0.0.8") == 0  # another address does not
+    now[0] += BASE_SECONDS
+    assert throttle.wait("10.0.0.9") == 0
+    throttle.failed("10.0.0.9")
+    assert throttle.wait("10.0.0.9") == 2 * BASE_SECONDS  # doubled
+    for _ in range(30):
+        throttle.failed("10.0.0.9")
+    assert throttle.wait("10.0.0.9") == MOST_SECONDS  # never more than that
+    throttle.succeeded("10.0.0.9")
+    assert throttle.wait("10.0.0.9") == 0
+
+
+def test_wrong_admin_tokens_are_held_back(tmp_path: Path) -> None:
+    """300 wrong tokens in a second used to be tried: after five, every attempt from the
+    address waits — a right token too, so a guess cannot be told right while it waits —
+    whether by the sign-in form or as a bearer."""
+    server = LedgerServer(tmp_path / "ledger.db", publish=False)
+    try:
+        with server.store() as ledger:
+            admin = ledger.admin_token()
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        for n in range(5):
+            wrong = web.post(server.url + "/login", content=f"token=guess{n}".encode(),
+                             headers=form, timeout=30)
+            assert wrong.status_code == 401
+        held = web.post(server.url + "/login", content=f"token={admin}".encode(),
+                        headers=form, timeout=30)
+        assert held.status_code == 429 and int(held.headers["Retry-After"]) >= 1
+        assert "Too many wrong tokens" in held.text
+        page = web.get(server.url + "/", timeout=30,
+                       headers={"Authorization": f"Bearer {admin}"})
+        assert page.status_code == 429
+    finally:
+        server.stop()

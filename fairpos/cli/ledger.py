@@ -25,6 +25,7 @@ from fairpos.ledger.limits import (
     SEQ_AHEAD,
     UPSTREAM_PERIOD,
 )
+from fairpos.ledger.throttle import FREE_ATTEMPTS
 from fairpos.money import Money
 from fairpos.tenders import method_label
 
@@ -110,6 +111,10 @@ def ledger() -> None:
                    "be; further is refused, not stored.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes serving on the one port (more than one: PostgreSQL).")
+@click.option("--sign-in-attempts", type=click.IntRange(min=1), default=FREE_ATTEMPTS,
+              show_default=True,
+              help="Wrong admin tokens from one address before its attempts wait (a wait "
+                   "that doubles with each further wrong one).")
 @click.option("--read-db", default=None, envvar="FAIRPOS_LEDGER_READ_DB",
               help="A replica (postgresql://…) for the pages, CSV and reports; writes go to "
                    "--db (env: FAIRPOS_LEDGER_READ_DB).")
@@ -126,7 +131,7 @@ def ledger() -> None:
 @db_option
 def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | None,
           request_timeout: float, idle_timeout: int, max_connections: int, seq_ahead: int,
-          workers: int, read_db: str | None, upstream: str | None,
+          workers: int, sign_in_attempts: int, read_db: str | None, upstream: str | None,
           upstream_token: str | None, upstream_period: float, db: str) -> None:
     """Serve the sync API for stalls and the report pages (Ctrl+C stops); with --upstream,
     as a fair site's hub."""
@@ -159,7 +164,7 @@ def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | Non
         request_seconds=request_timeout, idle_seconds=idle_timeout,
         max_connections=max_connections, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
         upstream=None if upstream is None or upstream_token is None else
-        (upstream, upstream_token, upstream_period))
+        (upstream, upstream_token, upstream_period), sign_in_attempts=sign_in_attempts)
 
 
 @ledger.command()

@@ -33,6 +33,7 @@ from fairpos.ledger import pages, reconciliation_pages, shift_pages
 from fairpos.ledger.limits import BATCHES_AT_ONCE, SESSION_HOURS
 from fairpos.ledger.responses import HTMLResponse, JSONResponse, TextResponse
 from fairpos.ledger.store import Device, Hub, LedgerError, LedgerStore
+from fairpos.ledger.throttle import SignInThrottle
 from fairpos.sync.schema import split_id
 from fairpos.sync.shift_entries import split_shift_id
 from fairpos.sync.wire import (
@@ -161,12 +162,26 @@ def refused(err: WireError) -> JSONResponse:
     return error(status, str(err))
 
 
+def client_address(request: Request) -> str:
+    """Where a request comes from, as the throttle counts it."""
+    return request.client.host if request.client is not None else "?"
+
+
+def held_back(seconds: float) -> HTMLResponse:
+    """A sign-in (or an admin token) refused while its address waits."""
+    wait = max(1, int(seconds + 0.999))
+    return HTMLResponse(pages.page(_("Too many attempts"), "<p>" + escape(_(
+        "Too many wrong tokens from this address: try again in {seconds} s.").format(
+            seconds=wait)) + "</p>"), status_code=429, headers={"Retry-After": str(wait)})
+
+
 def create_app(store: LedgerStore, reads: LedgerStore | None = None,
-               hub: bool = False) -> Starlette:
+               hub: bool = False, throttle: SignInThrottle | None = None) -> Starlette:
     """The ledger app over ``store``; pages, CSV and reports read from ``reads`` (a replica)
     when given. Both are closed when the app shuts down. A ``hub`` tells each lane, with
     every batch reply and sync state, how many of its entries have not reached the centre."""
     view = reads or store
+    throttle = throttle or SignInThrottle()
 
     def with_upstream(device_id: str, reply: dict[str, Any]) -> dict[str, Any]:
         return {**reply, "upstream": store.upstream_of(device_id)} if hub else reply
@@ -336,15 +351,25 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
     # -- pages -------------------------------------------------------------------------------
 
     def is_admin(request: Request) -> bool:
-        """Signed in (a session cookie), or a script with an admin token as its bearer."""
+        """Signed in (a session cookie), or a script with an admin token as its bearer (a
+        wrong one counted by the throttle)."""
         session = request.cookies.get(SESSION_COOKIE)
         if session is not None and store.in_session(session):
             return True
         token = bearer(request)
-        return token is not None and store.is_admin(token)
+        if token is None:
+            return False
+        if store.is_admin(token):
+            throttle.succeeded(client_address(request))
+            return True
+        throttle.failed(client_address(request))
+        return False
 
     def admin(page: Callable[[Request], Response]) -> Handler:
         async def handler(request: Request) -> Response:
+            wait = throttle.wait(client_address(request))
+            if wait and bearer(request) is not None:
+                return held_back(wait)
             if not await run_in_threadpool(is_admin, request):
                 return HTMLResponse(pages.login_page(), status_code=401)
             try:
@@ -360,6 +385,10 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         token itself never goes in a URL or a cookie)."""
         if request.method == "GET":
             return HTMLResponse(pages.login_page())
+        address = client_address(request)
+        wait = throttle.wait(address)
+        if wait:
+            return held_back(wait)
         try:
             form = await read_form(request)
         except WireError:
@@ -367,7 +396,9 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         token = form.get("token", "").strip()
         session = await run_in_threadpool(store.sign_in, token) if token else None
         if session is None:
+            throttle.failed(address)
             return HTMLResponse(pages.login_page(failed=True), status_code=401)
+        throttle.succeeded(address)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_HOURS * 3600,
                             httponly=True, samesite="strict",

@@ -83,12 +83,15 @@ def app_from_env() -> Any:
     hub's when ``FAIRPOS_LEDGER_HUB`` is set."""
     from fairpos.ledger.app import create_app
     from fairpos.ledger.store import open_ledger
+    from fairpos.ledger.throttle import FREE_ATTEMPTS, SignInThrottle
 
     seq_ahead = int(os.environ.get("FAIRPOS_LEDGER_SEQ_AHEAD", SEQ_AHEAD))
     store = open_ledger(os.environ["FAIRPOS_LEDGER_DB"], seq_ahead=seq_ahead)
     read_db = os.environ.get("FAIRPOS_LEDGER_READ_DB")
     reads = open_ledger(read_db, seq_ahead=seq_ahead, migrate=False) if read_db else None
-    app = create_app(store, reads, hub=bool(os.environ.get("FAIRPOS_LEDGER_HUB")))
+    free = int(os.environ.get("FAIRPOS_LEDGER_SIGN_IN_ATTEMPTS", FREE_ATTEMPTS))
+    app = create_app(store, reads, hub=bool(os.environ.get("FAIRPOS_LEDGER_HUB")),
+                     throttle=SignInThrottle(free=free))
     # what start-up made lives as long as the process: the collector need not look at it
     # again each time a wave of batches has made garbage (a full collection would)
     gc.freeze()
@@ -99,7 +102,8 @@ def run(db: str, host: str, port: int, *, read_db: str | None = None, workers: i
         seq_ahead: int | None = None, request_seconds: float = REQUEST_SECONDS,
         idle_seconds: int = IDLE_SECONDS, max_connections: int = MAX_CONNECTIONS,
         ssl_certfile: str | None = None, ssl_keyfile: str | None = None,
-        upstream: tuple[str, str, float] | None = None) -> None:
+        upstream: tuple[str, str, float] | None = None,
+        sign_in_attempts: int | None = None) -> None:
     """Serve the ledger at ``db`` until interrupted, in ``workers`` processes; with
     ``upstream`` (the centre's URL, this hub's token, the seconds between rounds), as a hub,
     its link to the centre in a thread of this process."""
@@ -107,6 +111,8 @@ def run(db: str, host: str, port: int, *, read_db: str | None = None, workers: i
         os.environ["FAIRPOS_LEDGER_HUB"] = "1"
         start_relay(db, *upstream)
     os.environ["FAIRPOS_LEDGER_DB"] = db
+    if sign_in_attempts is not None:
+        os.environ["FAIRPOS_LEDGER_SIGN_IN_ATTEMPTS"] = str(sign_in_attempts)
     if read_db:
         os.environ["FAIRPOS_LEDGER_READ_DB"] = read_db
     if seq_ahead:
