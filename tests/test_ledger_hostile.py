@@ -479,6 +479,42 @@ def test_the_auth_matrix(lane: Lane, credentials: dict[str, dict[str, str]]) -> 
                 assert status in (401, 403), (method, path, caller, status)
 
 
+def form_token(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert found is not None, html[:300]
+    return found.group(1)
+
+
+def test_a_form_from_elsewhere_changes_nothing(lane: Lane) -> None:
+    """A signed-in treasurer opens a page served from another port of the same host (same
+    site: SameSite=Strict does not stop it) that posts the quarantine's review form: refused,
+    by its Origin and by the session's form token it cannot know."""
+    entry = mutated(lane, lambda s: s.update(extra=1))  # something in quarantine to review
+    assert rejected_for(lane.batch(entry))
+    with lane.server.store() as ledger:
+        admin = ledger.admin_token()
+        [(qid,)] = ledger.all("SELECT id FROM quarantine WHERE sale_id = ?", [entry["id"]])
+    with httpx.Client(base_url=lane.server.url) as browser:
+        browser.post("/login", data={"token": admin})
+        page = browser.get(f"/quarantine?device={lane.device}")
+        token = form_token(page.text)
+        review = f"/quarantine/{qid}/review"
+        elsewhere = {"Origin": "http://127.0.0.1:1"}
+        assert browser.post(review, data={"note": "from elsewhere", "csrf": token},
+                            headers=elsewhere).status_code == 403
+        assert browser.post(review, data={"note": "no token"}).status_code == 403
+        assert browser.post(review, data={"note": "forged", "csrf": "0" * 32}).status_code \
+            == 403
+        assert browser.post(review, data={"note": "checked with the Z", "csrf": token},
+                            headers={"Origin": lane.server.url}).status_code == 303
+        assert browser.post("/logout", data={"csrf": token}, headers=elsewhere
+                            ).status_code == 403  # (a forged sign-out too)
+    with lane.server.store() as ledger:
+        notes = [r[0] for r in ledger.all(
+            "SELECT note FROM quarantine_reviews WHERE quarantine_id = ?", [qid])]
+    assert notes == ["checked with the Z"]
+
+
 def test_sign_in_sign_out_and_revoking_an_admin_token(lane: Lane) -> None:
     with lane.server.store() as ledger:
         admin = ledger.admin_token()
@@ -490,8 +526,11 @@ def test_sign_in_sign_out_and_revoking_an_admin_token(lane: Lane) -> None:
         cookie = signed_in.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
         assert "Secure" not in cookie  # (plain http here: see the https test)
+        home = browser.get("/")
+        assert home.status_code == 200
+        assert browser.post("/logout").status_code == 403  # (no form token: not from here)
         assert browser.get("/").status_code == 200
-        assert browser.post("/logout").status_code == 303
+        assert browser.post("/logout", data={"csrf": form_token(home.text)}).status_code == 303
         assert browser.get("/").status_code == 401  # the session is over
         browser.post("/login", data={"token": admin})
         assert browser.get("/").status_code == 200

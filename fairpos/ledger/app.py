@@ -13,12 +13,14 @@ the admin token as its bearer token.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from html import escape
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import anyio.to_thread
 from anyio import CapacityLimiter
@@ -160,6 +162,31 @@ def refused(err: WireError) -> JSONResponse:
     """A body the ledger cannot take: too large (413), not JSON (415), or malformed (400)."""
     status = 413 if isinstance(err, BodyTooLarge) else 415 if isinstance(err, NotJson) else 400
     return error(status, str(err))
+
+
+def csrf_of(request: Request) -> str:
+    """The token a signed-in session's forms carry ("" without a session): derived from the
+    session's secret id, so no page elsewhere can know it."""
+    session = request.cookies.get(SESSION_COOKIE)
+    if not session:
+        return ""
+    return hmac.new(session.encode(), b"fairpos forms", hashlib.sha256).hexdigest()[:32]
+
+
+def from_here(request: Request, form: dict[str, str]) -> bool:
+    """Whether a state-changing form comes from the ledger's own pages: its Origin (or
+    Referer) is the ledger's own — scheme, host and port — and, for a signed-in session, it
+    carries the session's token. A script with an admin token as its bearer has no cookie to
+    be tricked with."""
+    origin = request.headers.get("origin")
+    if origin is None and request.headers.get("referer"):
+        referer = urlsplit(request.headers["referer"])
+        origin = f"{referer.scheme}://{referer.netloc}"
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        return False
+    if request.cookies.get(SESSION_COOKIE):
+        return hmac.compare_digest(form.get("csrf", ""), csrf_of(request))
+    return True
 
 
 def client_address(request: Request) -> str:
@@ -372,9 +399,13 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
                 return held_back(wait)
             if not await run_in_threadpool(is_admin, request):
                 return HTMLResponse(pages.login_page(), status_code=401)
+            def made(request: Request) -> Response:
+                pages.CSRF.set(csrf_of(request))  # (the page's forms carry it)
+                return page(request)
+
             try:
                 check_parameters(request)
-                return await run_in_threadpool(page, request)
+                return await run_in_threadpool(made, request)
             except BadParameter as err:
                 return HTMLResponse(pages.page(_("Not a page"), f"<p>{escape(str(err))}</p>"),
                                     status_code=400)
@@ -407,6 +438,12 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
 
     async def logout(request: Request) -> Response:
         session = request.cookies.get(SESSION_COOKIE)
+        try:
+            form = await read_form(request)
+        except WireError as err:
+            return error(400, str(err))
+        if not from_here(request, form):
+            return error(403, "this form did not come from the ledger's own pages")
         if session is not None:
             await run_in_threadpool(store.sign_out, session)
         response = RedirectResponse("/login", status_code=303)
@@ -525,6 +562,8 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
             form = await read_form(request)
         except WireError as err:
             return error(400, str(err))
+        if not from_here(request, form):
+            return error(403, "this form did not come from the ledger's own pages")
         try:
             await run_in_threadpool(store.review_quarantined,
                                     int(request.path_params["id"]), form.get("note", ""))

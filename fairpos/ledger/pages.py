@@ -13,6 +13,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
+from contextvars import ContextVar
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -58,10 +59,19 @@ def count(value: int | None) -> str:
     return str(format_decimal(int(value or 0), locale=active()))
 
 
+# The signed-in session's token for its forms (set for the page being made): a form posted
+# from anywhere else lacks it, and changes nothing
+CSRF: ContextVar[str] = ContextVar("csrf", default="")
+
+
+def csrf_field() -> str:
+    return f'<input type="hidden" name="csrf" value="{escape(CSRF.get(), quote=True)}">'
+
+
 def page(title: str, body: str, signed_in: bool = True) -> str:
     sign_out = escape(_("Sign out"))
-    out = (f'<form method="post" action="/logout" class="out"><button type="submit">'
-           f"{sign_out}</button></form>") if signed_in else ""
+    out = (f'<form method="post" action="/logout" class="out">{csrf_field()}'
+           f'<button type="submit">{sign_out}</button></form>') if signed_in else ""
     return (f'<!doctype html><html lang="{active()}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{escape(title)} · fairpos</title><style>{STYLE}</style></head>"
@@ -315,7 +325,7 @@ def quarantine_page(rows: Sequence[dict[str, Any]], total: int, fairs: Sequence[
         else:
             review = Safe(
                 f'<form method="post" action="/quarantine/{int(q["id"])}/review">'
-                f'<input type="hidden" name="back" value="{back}">'
+                f'{csrf_field()}<input type="hidden" name="back" value="{back}">'
                 f'<textarea name="note" rows="2" cols="24" required maxlength="500" '
                 f'aria-label="{asked}"></textarea><br>'
                 f'<button type="submit">{mark}</button></form>')
