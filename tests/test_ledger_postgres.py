@@ -515,3 +515,27 @@ def test_the_move_s_proof_sees_one_row_that_differs(tmp_path: Path) -> None:
     assert mine.total != theirs.total and mine.digest != theirs.digest
     for ledger in ledgers:
         ledger.close()
+
+
+def test_workers_end_with_their_supervisor_and_the_port_is_free_again(
+        tmp_path: Path, postgres: Postgres) -> None:
+    """The supervisor SIGKILLed: its workers, left to init, stop serving and end instead of
+    holding the port; a new ledger then starts on it."""
+    db = postgres.create()
+    server = LedgerServer(db, options=["--workers", "2"])
+    try:
+        assert server.process is not None
+        supervisor = server.process.pid
+        workers = {pid for pid, held in held_sockets(server.port).items()
+                   if held["listening"] and pid != supervisor}
+        assert len(workers) == 2
+        os.kill(supervisor, signal.SIGKILL)
+        server.process.wait(timeout=30)
+        wait_until(lambda: not set(held_sockets(server.port)) & workers,
+                   "the orphaned workers ended")
+        server.start()  # the same port, free again
+        lane = stall(tmp_path / "s", "ORPH01", sales=3)
+        connect(lane, server)
+        assert "matched — 3 entries" in lane.run("sync").stdout
+    finally:
+        server.stop()

@@ -44,6 +44,21 @@ def drainer_name() -> str:
     return f"{os.getpid()}-{secrets.token_hex(4)}"
 
 
+def drainer_gone(owner: str) -> bool:
+    """Whether the drainer named ``owner`` (:func:`drainer_name`) is no longer running on
+    this machine (killed mid-receipt, say)."""
+    pid = owner.partition("-")[0]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # (alive, another user's)
+        return False
+    return False
+
+
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -85,11 +100,31 @@ class PrintQueue(JournalBase):
         return [_job(r) for r in self.db.all(
             f"{_SELECT_JOB} WHERE state = 'uncertain' ORDER BY id")]
 
+    def settle_dead_drainers(self) -> int:
+        """Jobs claimed by a drainer that is no longer running (a ``printer retry`` killed
+        mid-receipt): one whose bytes went out may have printed and waits for the volunteer
+        ('uncertain'); one that sent nothing is free for the next drainer. At once, not when
+        the claim expires."""
+        claimed = [(r["id"], r["claimed_by"], r["sent_at"]) for r in self.db.all(
+            "SELECT id, claimed_by, sent_at FROM print_jobs WHERE state = 'pending' AND "
+            "claimed_by IS NOT NULL")]
+        gone = [(job, sent) for job, owner, sent in claimed if drainer_gone(owner)]
+        if not gone:
+            return 0
+        with self.transaction():
+            for job, sent in gone:
+                self.db.execute(
+                    "UPDATE print_jobs SET state = ?, claimed_by = NULL, claim_until = NULL "
+                    "WHERE id = ? AND state = 'pending'",
+                    ["uncertain" if sent is not None else "pending", job])
+        return len(gone)
+
     def claim_print(self, owner: str, *, job_id: int | None = None, sale_id: str | None = None
                     ) -> PrintJob | None:
         """The oldest pending job no live drainer holds (``job_id``: that one only;
         ``sale_id``: that sale's), now held by ``owner``; None when there is none."""
         now = self.clock()
+        self.settle_dead_drainers()
         with self.transaction():
             # a drainer died after its bytes went out: that job may have printed
             self.db.execute(

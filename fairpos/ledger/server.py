@@ -30,6 +30,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from typing import Any
 
 import h11
@@ -188,12 +189,30 @@ def listening(address: tuple[socket.AddressFamily, Any], backlog: int = 2048
 
 
 def serve_worker(sock: socket.socket, options: dict[str, Any]) -> None:
-    """One worker process: the ledger app on its own socket of the shared port."""
+    """One worker process: the ledger app on its own socket of the shared port, for as long
+    as its supervisor lives."""
     import uvicorn
 
     config = uvicorn.Config("fairpos.ledger.server:app_from_env", factory=True,
                             **_uvicorn_options(options))
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    threading.Thread(target=_exit_with_parent, args=(server, os.getppid()), daemon=True,
+                     name="supervisor").start()
+    server.run(sockets=[sock])
+
+
+SUPERVISOR_SECONDS = 1.0  # how often a worker looks whether its supervisor still lives
+
+
+def _exit_with_parent(server: Any, parent: int) -> None:
+    """(A worker's thread.) A supervisor SIGKILLed leaves its workers to init: they would
+    serve on as orphans and hold the port, so that a new ledger could not start. A worker
+    whose parent is gone stops serving (and ends, if it cannot stop within a while)."""
+    while os.getppid() == parent:
+        time.sleep(SUPERVISOR_SECONDS)
+    server.should_exit = True
+    time.sleep(10 * SUPERVISOR_SECONDS)
+    os._exit(0)
 
 
 STARTUP_FAILED = 3  # a worker's exit status when it could not start (uvicorn's own, too)

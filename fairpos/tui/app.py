@@ -475,6 +475,8 @@ class TillApp(App[None]):
     @work(thread=True, group="printer", exit_on_error=False)
     def _count_worker(self) -> None:
         journal = self.lane.journal
+        if not journal.read_only:
+            journal.settle_dead_drainers()  # (a printer retry killed mid-receipt)
         self.post_message(PrinterChanged(None, len(journal.print_jobs()),
                                          len(journal.uncertain_prints()),
                                          uncertain_sale=self._uncertain_sale(), counted=True))
