@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import gzip
+import hashlib
 import itertools
 import json
 import os
@@ -31,6 +32,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fairpos.cart import line_amount
+from fairpos.ledger.quarantine import HEAD_KEPT, LANE_DAY_KEPT, PAGE_BYTES
 from fairpos.ledger.store import open_ledger
 from fairpos.sync.schema import BIDI, _plain, check_entry, check_text, read_entry
 from fairpos.sync.wire import WireError, canonical, too_deep
@@ -342,6 +344,78 @@ def test_the_pages_survive_hostile_data(lane: Lane) -> None:
     assert "1,234,560.00" in english
     csv = web.get(f"{lane.server.url}/day/{day}/quarantine.csv", headers=auth).text
     assert csv.count("HOST01") >= 30  # the CSV has them all
+
+
+def test_a_huge_refused_entry_keeps_its_head_and_the_quarantine_stays_small(lane: Lane
+                                                                             ) -> None:
+    """Refused entries of 70 KiB each, past what a lane may leave in quarantine in a day:
+    each keeps its reason, size and hash, the head of its body while the lane's day has room,
+    nothing of it after; the quarantine's pages stay near a megabyte, and walking them lists
+    every entry once."""
+    huge = []
+    for _ in range(70):
+        sale = lane.fresh()
+        sale["volunteer"] = "V" * 70_000
+        huge.append(sale)
+    assert len(lane.batch(*huge)["rejected"]) == 70
+    ids = {sale["id"]: sale for sale in huge}
+    with lane.server.store() as ledger:
+        admin = ledger.admin_token()
+        rows = ledger.all("SELECT sale_id, size, kept, payload_hash, payload, "
+                          "received_at FROM quarantine WHERE device_id = ? ORDER BY id",
+                          [lane.device])
+        today = rows[-1][5][:10]
+        assert sum(r[2] for r in rows if r[2] is not None and r[5][:10] == today) \
+            <= LANE_DAY_KEPT
+    ours = [r for r in rows if r[0] in ids]
+    assert len(ours) == 70
+    for sale_id, size, kept, digest, body, _at in ours:
+        sent = canonical(ids[sale_id])
+        assert (size, digest) == (len(sent), hashlib.sha256(sent).hexdigest())
+        assert kept == len(body.encode()) <= HEAD_KEPT and sent.startswith(body.encode())
+    assert ours[0][2] == HEAD_KEPT and ours[-1][2] == 0  # (a head, then nothing: the day's full)
+    auth = {"Authorization": f"Bearer {admin}"}
+    href: str | None = f"/quarantine?device={lane.device}&state=all"
+    listed: list[str] = []
+    pages = 0
+    while href is not None:
+        page = web.get(lane.server.url + href.replace("&amp;", "&"), headers=auth, timeout=30)
+        assert page.status_code == 200 and len(page.content) < 2 * PAGE_BYTES
+        listed += re.findall(r'data-label="Sale">([^<]*)</td>', page.text)
+        older = re.search(r'<a href="([^"]*)">Older</a>', page.text)
+        href = older.group(1) if older else None
+        pages += 1
+    assert sorted(s for s in listed if s in ids) == sorted(ids)  # each once
+    assert pages >= LANE_DAY_KEPT // PAGE_BYTES  # (not 50 to a page: their bodies fill it)
+    first = web.get(lane.server.url + f"/quarantine?device={lane.device}&state=all",
+                    headers=auth, timeout=30).text
+    assert re.search(r"The entry as received \(69\.\d KiB\): not kept, past its "
+                     r"lane&#x27;s 4 MiB of the day", first)
+    assert any(re.search(r"The entry as received: its first 64 KiB of 69\.\d KiB", web.get(
+        lane.server.url + f"/quarantine?device={lane.device}&state=all&from={start}",
+        headers=auth, timeout=30).text) for start in range(0, 100, 10))
+
+
+def test_an_entry_kept_whole_before_the_bounds_is_shown_by_its_head(tmp_path: Path) -> None:
+    """A quarantine entry stored whole by an earlier version (no size kept): a page shows
+    its head and the size it has, and the home page still finds its business date."""
+    with _Opened(tmp_path / "old.db") as ledger:
+        device = "OLD01"
+        ledger.claim(ledger.enrol("Feria Centro", 1)[0], device)
+        payload = json.dumps({"business_date": "2026-11-28", "volunteer": "V" * 300_000})
+        with ledger.transaction() as conn:
+            conn.execute("INSERT INTO quarantine (device_id, sale_id, kind, reason, payload, "
+                         "payload_hash, received_at) VALUES (?,?,?,?,?,?,?)",
+                         [device, f"{device}-000001", "rejected", "volunteer is too long",
+                          payload, "0" * 64, "2026-11-28T10:00:00+00:00"])
+            conn.execute("INSERT INTO day_sales (business_date, device_id, currency, training, "
+                         "sales, entries, total) VALUES (?,?,?,?,?,?,?)",
+                         ["2026-11-28", device, "USD", 0, 1, 1, 500])
+        rows, total = ledger.quarantine_page(device=device, state="all")
+        assert total == 1 and rows[0]["size"] == len(payload)
+        assert len(rows[0]["payload"]) == HEAD_KEPT
+        glance = {g["business_date"]: g for g in ledger.days_at_a_glance()}
+        assert glance["2026-11-28"]["quarantined"] == 1
 
 
 # -- slow and idle clients ----------------------------------------------------------------

@@ -281,6 +281,13 @@ ALTER TABLE sales ADD COLUMN igtf_base {bigint} NOT NULL DEFAULT 0
     Step(10, "tares", """
 ALTER TABLE sale_lines ADD COLUMN tare {bigint}
 """),
+    # What is kept of a refused entry is bounded (fairpos.ledger.quarantine): the size it came
+    # with, the bytes of its head kept, the business date it gives (none before: kept whole)
+    Step(11, "quarantine bounds", """
+ALTER TABLE quarantine ADD COLUMN size {bigint};
+ALTER TABLE quarantine ADD COLUMN kept {bigint};
+ALTER TABLE quarantine ADD COLUMN business_date TEXT
+"""),
 )
 
 

@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode
 from babel.numbers import format_decimal
 
 from fairpos.i18n import _, active, format_number
+from fairpos.ledger.quarantine import LANE_DAY_KEPT
 from fairpos.ledger.reasons import said
 from fairpos.money import Money
 from fairpos.tenders import method_label
@@ -243,7 +244,7 @@ def pager(href: str, offset: int, shown: int, total: int, size: int) -> str:
         total=count(total))
     return " · ".join(part for part in (
         link(max(offset - size, 0), _("Newer")) if offset > 0 else "", escape(here),
-        link(offset + size, _("Older")) if offset + shown < total else "") if part)
+        link(offset + shown, _("Older")) if offset + shown < total else "") if part)
 
 
 def no_such_lane() -> str:
@@ -317,7 +318,6 @@ def quarantine_page(rows: Sequence[dict[str, Any]], total: int, fairs: Sequence[
     back = escape(f"/quarantine?{urlencode({**query, 'from': offset})}", quote=True)
     kinds_said = quarantine_kinds()
     asked, mark = escape(_("What was found, what was done")), escape(_("Mark reviewed"))
-    as_received = escape(_("The entry as received"))
     entries = []
     for q in rows:
         if q["note"]:
@@ -329,7 +329,7 @@ def quarantine_page(rows: Sequence[dict[str, Any]], total: int, fairs: Sequence[
                 f'<textarea name="note" rows="2" cols="24" required maxlength="500" '
                 f'aria-label="{asked}"></textarea><br>'
                 f'<button type="submit">{mark}</button></form>')
-        body = Safe(f"<details><summary>{as_received}</summary>"
+        body = Safe(f"<details><summary>{escape(body_said(q))}</summary>"
                     f'<pre class="body">{escape(readable_body(q["payload"]))}</pre></details>')
         entries.append((q["received_at"], q["device_id"], q["lane"] or "", q["sale_id"],
                         kinds_said.get(q["kind"], q["kind"]), said(q["reason"]), body, review))
@@ -339,6 +339,30 @@ def quarantine_page(rows: Sequence[dict[str, Any]], total: int, fairs: Sequence[
          _("Entry"), _("Review")], entries, free=(5, 6, 7)) + f"<p>{paging}</p>" +
         f'<p><small><a href="/quarantine.csv">CSV</a> · <a href="/">{ledger_word}'
         "</a></small></p>")
+
+
+def body_said(entry: dict[str, Any]) -> str:
+    """What a quarantine entry's body shows: all of it, its head, or nothing (past its lane's
+    bytes for the day)."""
+    kept, size = len(entry["payload"].encode()), int(entry["size"] or 0)
+    if kept >= size:
+        return _("The entry as received ({size})").format(size=size_said(size))
+    if kept == 0:
+        return _("The entry as received ({size}): not kept, past its lane's {most} of the "
+                 "day").format(size=size_said(size), most=size_said(LANE_DAY_KEPT))
+    return _("The entry as received: its first {kept} of {size}").format(
+        kept=size_said(kept), size=size_said(size))
+
+
+def size_said(size: int) -> str:
+    """A size in bytes as a person reads it: "310 B", "64 KiB", "15.3 MiB"."""
+    if size < 1024:
+        return f"{count(size)} B"
+    for unit, power in (("KiB", 1), ("MiB", 2), ("GiB", 3)):
+        value = Decimal(size) / 1024**power
+        if value < 1024 or unit == "GiB":
+            break
+    return f"{format_decimal(round(value, 1), format='#,##0.#', locale=active())!s} {unit}"
 
 
 def path_words() -> dict[str, str]:

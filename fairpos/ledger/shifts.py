@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from fairpos.ledger.quarantine import Refused, keep
 from fairpos.sync.shift_entries import ShiftEntry
 
 Rows = Callable[[str, Sequence[Any]], list[Any]]
@@ -27,6 +28,7 @@ def store_shift_entries(conn: Any, device_id: str, entries: Sequence[ShiftEntry]
     accepted, already there, rejected or in conflict (the last two kept in quarantine)."""
     outcome: dict[str, list[Any]] = {"accepted": [], "duplicate": [], "rejected": [],
                                      "conflict": []}
+    refusals: list[Refused] = []
     ids = sorted({e.entry_id for e in entries if e.refused is None})
     held = {row[0]: row[1] for row in conn.execute(
         f"SELECT id, payload_hash FROM shift_entries WHERE id IN ({','.join('?' * len(ids))})",
@@ -43,11 +45,7 @@ def store_shift_entries(conn: Any, device_id: str, entries: Sequence[ShiftEntry]
                 continue
             kind, refused = "conflict", "another shift entry with this id is already on the ledger"
         if kind is not None:
-            conn.execute("INSERT INTO quarantine (device_id, sale_id, kind, reason, payload, "
-                         "payload_hash, received_at) VALUES (?,?,?,?,?,?,?) "
-                         "ON CONFLICT DO NOTHING", [device_id, entry.entry_id, kind,
-                                                    str(refused), entry.payload.decode(),
-                                                    digest, now])
+            refusals.append(Refused(entry.entry_id, kind, str(refused), entry.payload, digest))
             outcome[kind].append({"id": entry.entry_id, "reason": str(refused)})
             continue
         held[entry.entry_id] = digest
@@ -61,6 +59,7 @@ def store_shift_entries(conn: Any, device_id: str, entries: Sequence[ShiftEntry]
                              [(entry.entry_id, c.method, c.currency, c.opening, c.expected,
                                c.first_count, c.counted) for c in entry.lines])
         outcome["accepted"].append(entry.entry_id)
+    keep(conn, device_id, refusals, now)
     return outcome
 
 

@@ -38,6 +38,7 @@ from fairpos.i18n import _
 from fairpos.ledger.backends import Backend, PostgresBackend, SqliteBackend, is_postgresql
 from fairpos.ledger.limits import MISSING_SHOWN, SEQ_AHEAD, SESSION_HOURS
 from fairpos.ledger.migrations import migrate as apply_migrations
+from fairpos.ledger.quarantine import HEAD_KEPT, Refused, business_date_of, by_size, keep
 from fairpos.ledger.redemptions import redemptions
 from fairpos.ledger.shifts import day_cash, lane_shifts, store_shift_entries, week_over_short
 from fairpos.ledger.statements import (
@@ -633,7 +634,7 @@ class SqlLedger:
                     furthest = current + self.seq_ahead
                     for entry in checked:
                         _sort_one(device_id, entry, now, result, rates, held, furthest, rows)
-                    rows.write(self.backend, conn)
+                    rows.write(self.backend, conn, device_id, now)
                     result.max_contiguous_seq = self._advance(conn, device_id, current, now,
                                                               path)
                     return result
@@ -1031,9 +1032,11 @@ class SqlLedger:
     def quarantine_page(self, fair: str | None = None, device: str | None = None,
                         state: str = "open", offset: int = 0, limit: int = 50
                         ) -> tuple[list[dict[str, Any]], int]:
-        """A page of the quarantine, newest first — each entry with its body as received and
-        its latest review — for one fair and device or all; ``state``: "open" (not reviewed
-        yet), "reviewed" or "all". And how many entries match."""
+        """A page of the quarantine, newest first — each entry with what is kept of its body
+        (``payload``; ``size``: the bytes it came with) and its latest review — for one fair
+        and device or all; ``state``: "open" (not reviewed yet), "reviewed" or "all". At most
+        ``limit`` entries, fewer where their bodies pass :data:`PAGE_BYTES`. And how many
+        entries match."""
         reviewed = "EXISTS (SELECT 1 FROM quarantine_reviews r WHERE r.quarantine_id = q.id)"
         where = ("FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
                  "WHERE (CAST(? AS TEXT) IS NULL OR d.fair = ?) "
@@ -1043,11 +1046,13 @@ class SqlLedger:
         params = [fair, fair, device, device]
         latest = ("(SELECT r.{0} FROM quarantine_reviews r WHERE r.quarantine_id = q.id "
                   "ORDER BY r.id DESC LIMIT 1)")
-        rows = [dict(row) for row in self._all(
+        # (an entry kept whole before the bounds: its head, as a bounded one's)
+        rows = by_size([dict(row) for row in self._all(
             "SELECT q.id, q.device_id, d.fair, d.lane, q.sale_id, q.kind, q.reason, "
-            f"q.received_at, q.payload, {latest.format('note')} AS note, "
-            f"{latest.format('at')} AS reviewed_at {where} ORDER BY q.id DESC LIMIT ? OFFSET ?",
-            [*params, int(limit), max(int(offset), 0)])]
+            f"q.received_at, substr(q.payload, 1, {HEAD_KEPT}) AS payload, "
+            "COALESCE(q.size, LENGTH(q.payload)) AS size, "
+            f"{latest.format('note')} AS note, {latest.format('at')} AS reviewed_at {where} "
+            "ORDER BY q.id DESC LIMIT ? OFFSET ?", [*params, int(limit), max(int(offset), 0)])])
         return rows, int(self._all(f"SELECT COUNT(*) {where}", params)[0][0])
 
     def review_quarantined(self, quarantine_id: int, note: str) -> None:
@@ -1159,11 +1164,13 @@ class SqlLedger:
             glance["not_closed"] = max(glance["lanes"] - closed, 0)
             glance["quarantined"] = 0
         # entries in quarantine not reviewed yet, by the business date they give (if any)
-        for fair, payload in self._all(
-                "SELECT d.fair, q.payload FROM quarantine q JOIN devices d ON d.device_id = "
-                "q.device_id WHERE NOT EXISTS (SELECT 1 FROM quarantine_reviews r WHERE "
-                "r.quarantine_id = q.id)"):
-            key = (fair, _business_date_of(payload) or "")
+        # (read from the head of an entry kept whole, before its business date was kept)
+        for fair, day, payload in self._all(
+                "SELECT d.fair, q.business_date, CASE WHEN q.size IS NULL THEN "
+                f"substr(q.payload, 1, {HEAD_KEPT}) END FROM quarantine q JOIN devices d ON "
+                "d.device_id = q.device_id WHERE NOT EXISTS (SELECT 1 FROM quarantine_reviews "
+                "r WHERE r.quarantine_id = q.id)"):
+            key = (fair, day or business_date_of(payload or "") or "")
             if key in days:
                 days[key]["quarantined"] += 1
         return sorted(days.values(), key=lambda g: (g["business_date"], g["fair"]),
@@ -1322,15 +1329,6 @@ def _read_shift(raw: bytes, known: Known) -> ShiftEntry:
                           f"the ledger could not read this entry ({type(err).__name__})")
 
 
-_BUSINESS_DATE = re.compile(r'"business_date": ?"([0-9]{4}-[0-9]{2}-[0-9]{2})"')
-
-
-def _business_date_of(payload: str) -> str | None:
-    """The business date an entry as received gives, if it gives one legibly."""
-    found = _BUSINESS_DATE.search(payload)
-    return found.group(1) if found else None
-
-
 @dataclass(frozen=True)
 class _StatementRow:
     """A statement line as kept, to be matched."""
@@ -1373,7 +1371,7 @@ class _Rows:
     lines: list[tuple[Any, ...]] = field(default_factory=list)
     tenders: list[tuple[Any, ...]] = field(default_factory=list)
     lane_rates: list[tuple[Any, ...]] = field(default_factory=list)
-    quarantine: list[tuple[Any, ...]] = field(default_factory=list)
+    quarantine: list[Refused] = field(default_factory=list)
     # (business date, kind, code, name, price class, currency) → [grams, count, amount, lines]
     sums: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
     # (business date, currency, training) → [sales, entries, total]
@@ -1400,7 +1398,7 @@ class _Rows:
             kept[2] += line.amount
             kept[3] += 1
 
-    def write(self, backend: Backend, conn: Any) -> None:
+    def write(self, backend: Backend, conn: Any, device_id: str, now: str) -> None:
         """The sales, lines and tenders as plain inserts (``COPY`` on PostgreSQL): each was
         sorted against what the ledger holds under the device's lock, so a key already there
         cannot happen — if it did, it fails the batch, which the stall sends again."""
@@ -1411,18 +1409,12 @@ class _Rows:
         if self.lane_rates:
             conn.executemany("INSERT INTO lane_rates VALUES (?,?,?,?,?,?,?) "
                              "ON CONFLICT DO NOTHING", self.lane_rates)
-        if self.quarantine:
-            conn.executemany(
-                "INSERT INTO quarantine (device_id, sale_id, kind, reason, payload, "
-                "payload_hash, received_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                self.quarantine)
+        keep(conn, device_id, self.quarantine, now)
         if self.sums:
-            device_id = self.sales[0][1]
             backend.write_rows(conn, "day_lines", _DAY_LINE_COLUMNS, [
                 (day, device_id, kind, code, name, price_class, currency, *sums)
                 for (day, kind, code, name, price_class, currency), sums in self.sums.items()])
         if self.days:
-            device_id = self.sales[0][1]
             backend.write_rows(
                 conn, "day_sales", "business_date, device_id, currency, training, sales, "
                 "entries, total", [(day, device_id, currency, training, *sums)
@@ -1446,8 +1438,8 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
     if sale is not None and wire is not None and reason is None:
         reason = _lane_rates_differ(rates, sale, wire)
     if sale is None or wire is None or reason is not None:
-        rows.quarantine.append((device_id, entry.sale_id, "rejected", str(reason),
-                                entry.payload.decode(), entry.digest, now))
+        rows.quarantine.append(Refused(entry.sale_id, "rejected", str(reason), entry.payload,
+                                       entry.digest))
         result.rejected.append({"id": entry.sale_id, "reason": str(reason)})
         return
     digest = held.get(sale.id)
@@ -1456,8 +1448,8 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
         return
     if digest is not None:
         reason = "another sale with this id is already on the ledger"
-        rows.quarantine.append((device_id, sale.id, "conflict", reason,
-                                entry.payload.decode(), entry.digest, now))
+        rows.quarantine.append(Refused(sale.id, "conflict", reason, entry.payload,
+                                       entry.digest))
         result.conflict.append({"id": sale.id, "reason": reason})
         return
     held[sale.id] = entry.digest
