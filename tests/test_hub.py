@@ -478,3 +478,47 @@ def test_a_hub_without_the_rates_yet_holds_the_sales_and_takes_them_once_they_co
     finally:
         site.stop()
 
+
+
+def test_a_lane_revoked_at_the_centre_holds_back_no_other_lane(site: Site,
+                                                               tmp_path: Path) -> None:
+    """The uplink cut; a lane revoked at the centre meanwhile, the hub still taking its sales;
+    the uplink back: the other lane's sales and its shift's close reach the centre in the
+    next rounds, while the revoked lane's entries are set aside at the hub — kept, counted
+    apart on its page, and in a site bundle — never sent again and again."""
+    gone, other = site.lane("GONE03"), site.lane("KEEP03")
+    site.centre_knows("GONE03")
+    site.uplink.cut()
+    ring(gone, 3, seed=1)
+    assert "matched — 3 entries" in gone.run("sync").stdout  # (at the hub)
+    with site.centre.store() as centre:
+        centre.revoke("GONE03")
+    ring(other, 2, seed=2)
+    other.run("shift", "close", "--count", "USD:20", "--reason", "sin conteo")
+    other.run("sync")
+    site.uplink.mend()
+
+    def other_at_centre() -> bool:
+        with site.centre.store() as centre:
+            closes = centre.all("SELECT COUNT(*) FROM shift_entries WHERE device_id = ? "
+                                "AND stage = 'close'", ["KEEP03"])[0][0]
+        return site.tally("KEEP03")[:2] == (2, 2) and closes == 1
+
+    wait_until(other_at_centre, "the other lane's sales and shift close reached the centre")
+    wait_until(lambda: site.upstream()["set_aside"] == 3, "the revoked lane's 3 set aside")
+    assert site.upstream()["pending"] == 0 and site.tally("GONE03")[:2] == (0, 0)
+    home = site.page(site.hub, "/")
+    assert "Not at the centre yet: 0 entries" in home
+    assert "Set aside, of lanes revoked at the centre: 3 entries (GONE03)" in home
+    assert "The uplink:" not in home  # (the link itself is fine)
+    tool, bundle = LaneDir(site.folder), tmp_path / "site.zip"
+    exported = tool.run("ledger", "export", "--out", str(bundle), "--db", str(site.hub.db))
+    assert "Left out: 3 entries of lanes revoked at the centre (GONE03)" in exported.stdout
+    assert "Nothing waits to go to the centre" in exported.stdout and not bundle.exists()
+    exported = tool.run("ledger", "export", "--revoked", "--out", str(bundle), "--db",
+                        str(site.hub.db))
+    assert "Wrote 3 entries of 1 lanes" in exported.stdout, exported.output
+    with zipfile.ZipFile(bundle) as zipped:
+        assert any("GONE03" in name for name in zipped.namelist())
+    refused = tool.run("ledger", "import", str(bundle), "--db", str(site.centre.db), ok=False)
+    assert refused.exit_code == 1 and "not revoked?" in refused.output  # (as it should)

@@ -407,17 +407,27 @@ def import_bundle(bundle: Path, db: str) -> None:
 @ledger.command("export")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The site bundle to write (e.g. on a USB stick).")
+@click.option("--revoked", is_flag=True,
+              help="Write instead the entries set aside, of lanes revoked at the centre.")
 @db_option
-def export_site(out: Path, db: str) -> None:
+def export_site(out: Path, revoked: bool, db: str) -> None:
     """At a fair's hub: every lane's entries not yet at the centre, in one site bundle for
-    fairpos ledger import at the centre (each lane's part proved for its enrolment)."""
+    fairpos ledger import at the centre (each lane's part proved for its enrolment). The
+    entries of lanes revoked at the centre are left out (the centre would refuse the whole
+    bundle for them); --revoked writes those alone, to be kept or looked at."""
     from fairpos.sync.bundle import write_site_bundle
 
     with opened(db) as store:
-        lanes = store.site_backlog()
+        lanes = store.site_backlog(revoked)
         fairs = [row[0] for row in store.all("SELECT DISTINCT fair FROM devices ORDER BY 1")]
+        aside = None if revoked else store.upstream_summary()
+    if aside and aside["set_aside"]:
+        click.echo(_("Left out: {entries} of lanes revoked at the centre ({lanes}); "
+                     "--revoked writes them apart.").format(
+            entries=entries_text(aside["set_aside"]), lanes=", ".join(aside["set_aside_lanes"])))
     if not lanes:
-        click.echo(_("Nothing waits to go to the centre: no bundle written."))
+        click.echo(_("Nothing set aside: no bundle written.") if revoked else
+                   _("Nothing waits to go to the centre: no bundle written."))
         return
     try:
         write_site_bundle(out, ", ".join(fairs), lanes)

@@ -21,7 +21,7 @@ from urllib.parse import quote, urlencode
 
 from babel.numbers import format_decimal
 
-from fairpos.i18n import _, active, format_number
+from fairpos.i18n import _, active, entries_text, format_number
 from fairpos.ledger.quarantine import LANE_DAY_KEPT
 from fairpos.ledger.reasons import said
 from fairpos.money import Money
@@ -207,6 +207,14 @@ def upstream_part(upstream: dict[str, Any]) -> str:
     if upstream["problem"]:
         problem = '<p class="warn">' + escape(_("The uplink: {problem}").format(
             problem=upstream["problem"])) + "</p>"
+    for refusal in upstream.get("refused") or []:
+        problem += '<p class="warn">' + escape(_("The centre refused {refusal}").format(
+            refusal=refusal)) + "</p>"
+    if aside := upstream.get("set_aside"):
+        problem += '<p class="warn">' + escape(_(
+            "Set aside, of lanes revoked at the centre: {entries} ({lanes}). They are kept "
+            "here: fairpos ledger export writes them to a site bundle.").format(
+            entries=entries_text(aside), lanes=", ".join(upstream["set_aside_lanes"]))) + "</p>"
     style = ' class="warn"' if upstream["pending"] else ""
     return (h2(_("To the centre")) + f"<p{style}>{escape(waiting)}</p>"
             + f"<p>{escape(contact)}</p>" + problem)

@@ -412,13 +412,17 @@ class SqlLedger:
                 sql = "INSERT INTO rate_sets VALUES (?,?,?) ON CONFLICT DO NOTHING"
             return bool(conn.execute(sql + " RETURNING version", row).fetchone())
 
-    def upstream_backlog(self, batch: int | None = MAX_HUB_BATCH
+    def upstream_backlog(self, batch: int | None = MAX_HUB_BATCH, revoked: bool = False
                          ) -> list[tuple[str, list[str]]]:
         """At a hub: the entries the centre has not answered for yet, by device, oldest
-        first, at most ``batch`` of each device (None: all): (device id, stored payloads)."""
+        first, at most ``batch`` of each device (None: all): (device id, stored payloads).
+        The entries of lanes revoked at the centre are set aside (``revoked``: theirs
+        alone)."""
         backlog: dict[str, list[str]] = {}
+        aside = f" AND s.device_id {'IN' if revoked else 'NOT IN'} {_REVOKED}"
         for device_id, payload in self._all(
-                f"SELECT s.device_id, s.payload {_NOT_UPSTREAM} ORDER BY s.device_id, s.seq"):
+                f"SELECT s.device_id, s.payload {_NOT_UPSTREAM}{aside} "
+                "ORDER BY s.device_id, s.seq"):
             kept = backlog.setdefault(device_id, [])
             if batch is None or len(kept) < batch:
                 kept.append(payload)
@@ -446,28 +450,32 @@ class SqlLedger:
             f"SELECT payload FROM shift_entries WHERE device_id = ? AND id IN "
             f"({','.join('?' * len(wanted))}) ORDER BY id", [device_id, *wanted])]
 
-    def upstream_shift_backlog(self, batch: int | None = MAX_HUB_BATCH
-                               ) -> list[tuple[str, list[str]]]:
+    def upstream_shift_backlog(self, batch: int | None = MAX_HUB_BATCH,
+                               revoked: bool = False) -> list[tuple[str, list[str]]]:
         """At a hub: the shift entries the centre has not answered for yet, by device, at
-        most ``batch`` of each (None: all): (device id, stored payloads)."""
+        most ``batch`` of each (None: all): (device id, stored payloads); ``revoked`` as
+        :meth:`upstream_backlog` has it."""
         backlog: dict[str, list[str]] = {}
+        aside = f" AND e.device_id {'IN' if revoked else 'NOT IN'} {_REVOKED}"
         for device_id, payload in self._all(
                 "SELECT e.device_id, e.payload FROM shift_entries e LEFT JOIN upstream_acks a "
-                "ON a.sale_id = e.id WHERE a.sale_id IS NULL ORDER BY e.device_id, e.id"):
+                f"ON a.sale_id = e.id WHERE a.sale_id IS NULL{aside} "
+                "ORDER BY e.device_id, e.id"):
             kept = backlog.setdefault(device_id, [])
             if batch is None or len(kept) < batch:
                 kept.append(payload)
         return list(backlog.items())
 
-    def site_backlog(self) -> list[tuple[str, str, list[dict[str, Any]],
-                                         list[dict[str, Any]]]]:
+    def site_backlog(self, revoked: bool = False
+                     ) -> list[tuple[str, str, list[dict[str, Any]], list[dict[str, Any]]]]:
         """At a hub: every entry not at the centre yet, by lane — (device id, the lane's
         token hash, its sales oldest first, its shifts' openings and closes) — for a site
-        bundle."""
+        bundle; the live lanes', or (``revoked``) those set aside of lanes revoked at the
+        centre (which the centre would refuse, and with them the whole bundle)."""
         digests = {r[0]: r[1] for r in self._all(
             "SELECT device_id, token_hash FROM devices WHERE device_id IS NOT NULL")}
-        sales = dict(self.upstream_backlog(None))
-        shifts = dict(self.upstream_shift_backlog(None))
+        sales = dict(self.upstream_backlog(None, revoked=revoked))
+        shifts = dict(self.upstream_shift_backlog(None, revoked=revoked))
         return [(device_id, digests[device_id],
                  [json.loads(p) for p in sales.get(device_id, [])],
                  [json.loads(p) for p in shifts.get(device_id, [])])
@@ -505,7 +513,8 @@ class SqlLedger:
                 "WHERE c.id = (SELECT MAX(d.id) FROM day_closes d WHERE d.device_id = "
                 "c.device_id AND d.business_date = c.business_date) AND NOT EXISTS "
                 f"(SELECT 1 {_NOT_UPSTREAM} AND s.device_id = c.device_id "
-                "AND s.business_date = c.business_date) ORDER BY c.id"):
+                f"AND s.business_date = c.business_date) AND c.device_id NOT IN {_REVOKED} "
+                "ORDER BY c.id"):
             known = done.get(f"close {device_id} {day}")
             if known is None or known["result"] != "match" or \
                     known.get("close", -1) < close:
@@ -539,10 +548,16 @@ class SqlLedger:
     def upstream_summary(self) -> dict[str, Any]:
         """At a hub: what waits to go upstream (how many, since when) and how the link
         stands; ``None`` values when this ledger has never been a hub."""
-        pending, oldest = self._all(f"SELECT COUNT(*), MIN(s.received_at) {_NOT_UPSTREAM}")[0]
+        pending, oldest = self._all(f"SELECT COUNT(*), MIN(s.received_at) {_NOT_UPSTREAM} "
+                                    f"AND s.device_id NOT IN {_REVOKED}")[0]
+        aside = self._all(f"SELECT s.device_id, COUNT(*) {_NOT_UPSTREAM} AND s.device_id IN "
+                          f"{_REVOKED} GROUP BY s.device_id ORDER BY s.device_id")
         state = {r[0]: r[1] for r in self._all("SELECT name, value FROM upstream_state")}
         return {"pending": int(pending), "oldest": oldest,
-                "last_contact": state.get("last_contact"), "problem": state.get("problem")}
+                "set_aside": sum(int(r[1]) for r in aside),
+                "set_aside_lanes": [str(r[0]) for r in aside],
+                "last_contact": state.get("last_contact"), "problem": state.get("problem"),
+                "refused": json.loads(state.get("refused") or "[]")}
 
     # -- sales -------------------------------------------------------------------------------
 
@@ -1346,6 +1361,10 @@ LaneRates = dict[tuple[str, str, int], tuple[Decimal, str]]  # (base, quote, ver
 # at a hub: the entries the centre has not answered for yet (alias ``s``)
 _NOT_UPSTREAM = ("FROM sales s LEFT JOIN upstream_acks a ON a.sale_id = s.id "
                  "WHERE a.sale_id IS NULL")
+# at a hub, the lanes revoked at the centre (as its last round said): their entries not
+# answered for are set aside — kept, shown, in a site bundle, not sent up again and again
+_REVOKED = ("(SELECT x.device_id FROM devices x WHERE x.revoked_at IS NOT NULL "
+            "AND x.device_id IS NOT NULL)")
 _SALE_COLUMNS = ("id, device_id, seq, kind, ref_id, business_date, confirmed_at, training, "
                  "currency, total, catalog_version, payload, payload_hash, received_at, igtf, "
                  "igtf_base")

@@ -14,7 +14,10 @@ site's day whole while the uplink is down. Each round, while the uplink answers,
    closes), device by device in batches, each entry as the lane sent it (its device id, its
    stored payload), with the stall's own client: an entry counts as upstream only once the
    centre's whole reply is read. A timeout or a cut reply sends the same entries again next
-   round; the centre answers them as duplicates;
+   round; the centre answers them as duplicates. One lane's refusal holds back no other
+   lane: the entries of a lane revoked at the centre are set aside (kept here, shown on the
+   hub's page, written to a site bundle), and a lane whose batch the centre refuses outright
+   is noted and left for the next round while the others go on;
 4. closes at the centre each lane's day the lane closed here, with the lane's own figures,
    once every entry of it is upstream — again until the centre matches them; the entries a
    centre says it lacks (it lost them after answering for them) are sent again.
@@ -51,10 +54,21 @@ def relay_once(store: SqlLedger, client: LedgerClient) -> None:
         if newer is not None:
             store.adopt_published(what, newer)
 
+    refused: dict[str, str] = {}  # lanes whose entries the centre refused this round: why
+
     def send(device_id: str, payloads: list[str], shifts: bool = False) -> int:
+        """One batch of a lane's entries up; what the centre answered for. A refusal of the
+        whole batch (4xx: the lane revoked since the round began, say) is that lane's alone:
+        noted, and the round goes on with the others."""
         entries = [json.loads(p) for p in payloads]
-        reply = client.push_shifts(device_id, entries) if shifts else \
-            client.push(device_id, entries)
+        try:
+            reply = client.push_shifts(device_id, entries) if shifts else \
+                client.push(device_id, entries)
+        except SyncError as err:
+            if err.transient:
+                raise
+            refused[device_id] = str(err)
+            return 0
         outcomes = [(i, "accepted", "") for i in reply["accepted"]] + \
             [(i, "duplicate", "") for i in reply["duplicate"]] + \
             [(i, "rejected", r) for i, r in reply["rejected"]] + \
@@ -66,16 +80,25 @@ def relay_once(store: SqlLedger, client: LedgerClient) -> None:
         # the devices claimed here first: the centre takes their batches once it knows them
         list(pool.map(lambda item: client.claim(item[1], item[0]), untold))
         published = [pool.submit(take, what) for what in ("catalog", "rates")]
-        while backlog := store.upstream_backlog():
+        while backlog := [b for b in store.upstream_backlog() if b[0] not in refused]:
             if not sum(pool.map(lambda item: send(*item), backlog)):
                 break  # (a centre that answers for nothing: try again next round)
-        while opened_closed := store.upstream_shift_backlog():  # (the shifts' entries)
+        while opened_closed := [b for b in store.upstream_shift_backlog()
+                                if b[0] not in refused]:  # (the shifts' entries)
             if not sum(pool.map(lambda item: send(item[0], item[1], True), opened_closed)):
                 break
         for done in published:
             done.result()  # (its failure, if any, is the round's)
     for device_id, day, figures, close in store.closes_to_relay():
-        result = client.day_close(device_id, figures)
+        if device_id in refused:
+            continue
+        try:
+            result = client.day_close(device_id, figures)
+        except SyncError as err:
+            if err.transient:
+                raise
+            refused[device_id] = str(err)
+            continue
         missing = result.get("missing") if result.get("result") == "pending" else None
         if isinstance(missing, list) and missing:  # the centre lost entries it had answered
             # for (a restored backup, a replica that was behind): they go up again
@@ -86,6 +109,8 @@ def relay_once(store: SqlLedger, client: LedgerClient) -> None:
             if shifts_again:
                 send(device_id, shifts_again, shifts=True)
         store.upstream_closed(device_id, day, str(result.get("result")), close)
+    store.upstream_note({"refused": json.dumps(
+        [f"{device_id}: {why}" for device_id, why in sorted(refused.items())])})
 
 
 def keep_relaying(store: SqlLedger, client: LedgerClient, stop: threading.Event,
