@@ -6,12 +6,14 @@ equal those computed from the entries; a malformed statement is refused whole, w
 from __future__ import annotations
 
 import csv
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from fairpos.ledger import statements
 from fairpos.ledger.statements import (
     BANKS,
     PagoMovil,
@@ -20,7 +22,7 @@ from fairpos.ledger.statements import (
     read_statement,
     reconcile,
 )
-from fairpos.ledger.store import open_ledger
+from fairpos.ledger.store import LedgerError, open_ledger
 from tests import web
 from tests.conftest import STORES, LaneDir, ledger_db
 from tests.sync_helpers import LedgerServer, connect, open_lane, payloads
@@ -204,3 +206,123 @@ def test_a_cell_that_a_spreadsheet_would_run_is_written_inert(text: str) -> None
 
     assert csv_text(text).startswith("'"), text
     assert csv_text("Tomate") == "Tomate" and csv_text("1 kg") == "1 kg"
+
+
+def long_statement(day: date, lines: int, first: int = 0) -> str:
+    """A statement of ``lines`` payments on ``day`` no lane took (amounts no tender has),
+    after the header and the usual four."""
+    text = STATEMENT.replace("21/11/2026", day.strftime("%d/%m/%Y"))
+    when = day.strftime("%d/%m/%Y")
+    return text + "".join(
+        f"{when};{90000000 + n};PAGO MOVIL;{7 + n // 100},{n % 100:02d};04140000000\n"
+        for n in range(first, first + lines))
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_a_long_statement_is_kept_in_chunks_and_listed_a_page_at_a_time(
+        tmp_path: Path, request: pytest.FixtureRequest, store: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """450 lines no tender claims, kept 100 to a transaction: the lines with no tender are
+    counted and summed in all, listed 200 at a time, and walked whole; the matches are those
+    of the four usual lines. A statement past the bounds is refused, saying them, and
+    nothing of it is kept."""
+    lane = open_lane(tmp_path / "lane", "PMOV03")
+    sell_pago_movil(lane, "00451234", "1000", "4")
+    sell_pago_movil(lane, "9999", "300", "6")
+    day = date.fromisoformat(str(payloads(lane)[0]["business_date"]))
+    ledger = open_ledger(ledger_db(store, tmp_path, request))
+    try:
+        ledger.claim(ledger.enrol("Feria Centro", 1)[0], "PMOV03")
+        ledger.ingest("PMOV03", payloads(lane))
+        chunks: list[int] = []
+
+        def between() -> None:
+            chunks.append(ledger.all("SELECT COUNT(*) FROM statement_lines")[0][0])
+
+        assert ledger.import_statement("0102", "long.csv", long_statement(day, 450),
+                                       chunk=100, between=between) == (454, 454)
+        assert chunks == [100, 200, 300, 400, 454]  # (each chunk committed before the next)
+        found = ledger.pago_movil(day, day, lines_at=400, lines_shown=200)
+        assert [t.reference for t, _ln in found["matched"]] == ["00451234"]
+        assert [t.reference for t in found["tenders"]] == ["9999"]
+        # the day's lines but the matched one (the one of the next day is outside the span)
+        assert found["lines_count"] == 452
+        every = list(found["every_line"]())
+        assert len(every) == len({ln.id for ln in every}) == 452
+        assert found["lines_amount"] == sum(ln.amount for ln in every)
+        assert "00451234" not in {ln.reference for ln in every}
+        assert found["lines"] == every[400:]
+        assert ledger.pago_movil(day, day, lines_shown=200)["lines"] == every[:200]
+
+        monkeypatch.setattr(statements, "MAX_LINES", 100)
+        with pytest.raises(LedgerError, match=r"big\.csv: the statement has more than 100 "
+                                              r"lines: split it by date"):
+            ledger.import_statement("0102", "big.csv", long_statement(day, 97, first=1000))
+        monkeypatch.setattr(statements, "MAX_BYTES", 1000)
+        with pytest.raises(LedgerError, match="the statement is larger than 0 MiB"):
+            ledger.import_statement("0102", "big.csv", long_statement(day, 50, first=2000))
+        assert ledger.all("SELECT COUNT(*) FROM statement_lines")[0][0] == 454
+    finally:
+        ledger.close()
+
+
+def test_the_reconciliation_page_lists_a_page_and_the_csv_every_line(
+        tmp_path: Path, server: LedgerServer) -> None:
+    lane = open_lane(tmp_path / "lane", "PMOV04")
+    connect(lane, server)
+    sell_pago_movil(lane, "00451234", "1000", "4")
+    lane.run("sync")
+    day = date.fromisoformat(str(payloads(lane)[0]["business_date"]))
+    statement = tmp_path / "estado.csv"
+    statement.write_text(long_statement(day, 450), encoding="utf-8")
+    lane.run("ledger", "statement", "import", str(statement), "--bank", "0102", "--db",
+             str(server.db))
+    with server.store() as ledger:
+        headers = {"Authorization": f"Bearer {ledger.admin_token()}"}
+    url = f"{server.url}/pago-movil?from={day}&to={day}"
+    first = web.get(url, headers=headers, timeout=30).text
+    assert "452 statement lines with no tender" in first
+    assert first.count("<td data-label=\"Bank\">0102</td>") == 200
+    assert "1–200 of 452" in first and "lines=200" in first
+    last = web.get(url + "&lines=400", headers=headers, timeout=30).text
+    assert last.count("<td data-label=\"Bank\">0102</td>") == 52 and "401–452 of 452" in last
+    assert web.get(url + "&lines=" + "9" * 30, headers=headers,
+                   timeout=30).status_code == 400
+    every = web.get(f"{server.url}/pago-movil/lines.csv?from={day}&to={day}", headers=headers,
+                    timeout=30)
+    rows = list(csv.reader(every.text.lstrip("\ufeff").splitlines()))
+    assert len(rows) == 1 + 452 and len({r[1] for r in rows[1:]}) == 452
+
+
+def test_a_lane_s_batch_goes_in_between_two_chunks_of_an_import(
+        tmp_path: Path, server: LedgerServer) -> None:
+    """SQLite has one writer: an import holds the file only a chunk at a time. Held between
+    two chunks, a lane's sale reaches the ledger (a real server, another process) before the
+    import goes on — the import waited for nothing, and the sale waited for the import's
+    chunk, not the import."""
+    lane = open_lane(tmp_path / "lane", "PMOV05")
+    connect(lane, server)
+    day = date.fromisoformat(str(payloads(lane)[0]["business_date"])) if payloads(lane) \
+        else date.today()
+    text = long_statement(day, 3000)
+    held, go_on = threading.Event(), threading.Event()
+
+    def between() -> None:
+        if not held.is_set():
+            held.set()
+            assert go_on.wait(timeout=120)
+
+    with server.store() as ledger:
+        importer = threading.Thread(target=ledger.import_statement, args=(
+            "0102", "estado.csv", text), kwargs={"chunk": 1000, "between": between})
+        importer.start()
+        try:
+            assert held.wait(timeout=120)
+            sell_pago_movil(lane, "00451234", "1000", "4")
+            said = lane.run("sync").stdout  # (within the import: between its chunks)
+            kept = ledger.all("SELECT COUNT(*) FROM statement_lines")[0][0]
+        finally:
+            go_on.set()
+            importer.join()
+        assert "matched" in said and kept == 1000
+        assert ledger.all("SELECT COUNT(*) FROM statement_lines")[0][0] == 3004

@@ -327,8 +327,13 @@ def statement() -> None:
 @db_option
 def statement_import(file: Path, bank: str, fair: str | None, db: str) -> None:
     """Import a bank statement (CSV: date, reference, amount, phone). Lines already imported
-    are not counted twice; a file wrong anywhere is refused whole, with the line."""
+    are not counted twice; a file wrong anywhere is refused whole, with the line. At most
+    1,000,000 lines and 128 MiB a file: a larger one is split by date."""
+    from fairpos.ledger.statements import MAX_BYTES, too_large
+
     try:
+        if file.stat().st_size > MAX_BYTES:
+            refuse(f"{file.name}: {too_large()}")
         text = file.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         try:

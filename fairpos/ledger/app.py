@@ -27,7 +27,7 @@ from anyio import CapacityLimiter
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from fairpos.i18n import _
@@ -125,13 +125,14 @@ MOST_OFFSET = 10_000_000  # no list of the ledger's is that long
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)  # (far from the calendar's ends)
 
 
-def offset_of(request: Request) -> int:
-    """Where a paged list starts (``?from=N``; 0 for anything that is not a number)."""
-    start = request.query_params.get("from", "0")
+def offset_of(request: Request, name: str = "from") -> int:
+    """Where a paged list starts (``?from=N``, or the parameter ``name``; 0 for anything
+    that is not a number)."""
+    start = request.query_params.get(name, "0")
     if not (start.isascii() and start.isdigit()):
         return 0
     if len(start) > 9 or int(start) > MOST_OFFSET:
-        raise BadParameter(_("“from” is past the end of any list"))
+        raise BadParameter(_("“{name}” is past the end of any list").format(name=name))
     return int(start)
 
 
@@ -490,15 +491,28 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
             return HTMLResponse(render(read(*span), view.fairs()))
         return handler
 
+    def pago_movil(request: Request) -> Response:
+        """The reconciliation of a span, each list a page at a time (``?lines=N`` and
+        the like: where that list's page starts)."""
+        span = span_of(request)
+        if span is None:
+            return HTMLResponse(pages.page(_("Not a date"), ""), status_code=404)
+        at = {name: offset_of(request, name) for name in reconciliation_pages.LISTS}
+        found = view.pago_movil(*span, lines_at=at["lines"],
+                                lines_shown=reconciliation_pages.LIST_SHOWN)
+        return HTMLResponse(reconciliation_pages.pago_movil_page(found, view.fairs(), at))
+
     def pago_movil_csv(request: Request) -> Response:
         span = span_of(request)
         which = request.path_params["list"]
         if span is None or which not in reconciliation_pages.LISTS:
             return error(404, f"there is no list {which} for those dates")
-        found = view.pago_movil(*span)
-        rows = reconciliation_pages.pago_movil_csv(found, which)
-        assert rows is not None
-        return csv_response(rows, reconciliation_pages.pago_movil_csv_name(found, which))
+        found = view.pago_movil(*span, lines_shown=0)
+        name = reconciliation_pages.pago_movil_csv_name(found, which)
+        return StreamingResponse(  # (read as it is sent: a list may be a million lines)
+            reconciliation_pages.pago_movil_csv(found, which),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     def vouchers_csv(request: Request) -> Response:
         span = span_of(request)
@@ -626,8 +640,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         Route("/quarantine", admin(quarantine)),
         Route("/lane/{device}", admin(lane)),
         Route("/week/{day}", admin(week)),
-        Route("/pago-movil", admin(span_page(view.pago_movil,
-                                             reconciliation_pages.pago_movil_page))),
+        Route("/pago-movil", admin(pago_movil)),
         Route("/vouchers", admin(span_page(view.redemptions,
                                            reconciliation_pages.redemptions_page))),
         Route("/vouchers.csv", admin(vouchers_csv)),

@@ -288,6 +288,12 @@ ALTER TABLE quarantine ADD COLUMN size {bigint};
 ALTER TABLE quarantine ADD COLUMN kept {bigint};
 ALTER TABLE quarantine ADD COLUMN business_date TEXT
 """),
+    # A tender's candidate statement lines are found by their amount; the lines with no
+    # tender are read in order a chunk at a time, from where the last chunk ended
+    Step(12, "statement lines by amount", """
+CREATE INDEX IF NOT EXISTS statement_lines_amount ON statement_lines (amount, day);
+CREATE INDEX IF NOT EXISTS statement_lines_order ON statement_lines (day, id)
+"""),
 )
 
 

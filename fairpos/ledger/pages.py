@@ -12,7 +12,7 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from decimal import Decimal
 from html import escape
@@ -562,6 +562,22 @@ def csv_file(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     writer.writerow(headers)
     writer.writerows(rows)
     return "\ufeff" + out.getvalue()
+
+
+def csv_parts(headers: Sequence[str], rows: Iterable[Sequence[str]], size: int = 1000
+              ) -> Iterator[str]:
+    """A CSV as :func:`csv_file` writes it, ``size`` rows at a time (to stream a long one)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=csv_dialect()[0])
+    out.write("\ufeff")
+    writer.writerow(headers)
+    for n, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if n % size == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 def csv_name(day: str, fair: str | None, name: str) -> str:

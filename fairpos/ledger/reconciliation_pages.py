@@ -5,7 +5,7 @@ vouchers and tokens redeemed, for the funders' reimbursement. Each list as CSV."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
@@ -17,11 +17,13 @@ from fairpos.ledger.pages import (
     csv_amount,
     csv_file,
     csv_name,
+    csv_parts,
     csv_text,
     h2,
     lane_link,
     money,
     page,
+    pager,
     table,
 )
 
@@ -59,9 +61,25 @@ def span_form(action: str, found: dict[str, Any], fairs: Sequence[str]
         f'<button type="submit">{show}</button></p></form>')
 
 
-def pago_movil_page(found: dict[str, Any], fairs: Sequence[str]) -> str:
+LIST_SHOWN = 200  # rows of each list a page shows (the CSV has them all)
+
+
+def pago_movil_page(found: dict[str, Any], fairs: Sequence[str],
+                    at: dict[str, int] | None = None) -> str:
+    """The reconciliation of a span's pago móvil: its figures, then each list a page of
+    :data:`LIST_SHOWN` at a time (``at``: where each list's page starts)."""
     first, last, fair = found["first"], found["last"], found["fair"]
     query, form = span_form("/pago-movil", found, fairs)
+    at = {name: max(at.get(name, 0), 0) for name in LISTS} if at else dict.fromkeys(LISTS, 0)
+
+    def paged(name: str, rows: Sequence[Any], total: int) -> tuple[Sequence[Any], str]:
+        """A list's rows on this page (the statement lines come paged already), and the
+        links to the others."""
+        shown = rows if name == "lines" else rows[at[name]:at[name] + LIST_SHOWN]
+        href = "/pago-movil?" + urlencode({**query, **{k: v for k, v in at.items()
+                                                      if k != name and v}}) + f"&{name}="
+        links = pager(href, at[name], len(shown), total, LIST_SHOWN)
+        return shown, f"<p>{links}</p>" if total > LIST_SHOWN else ""
 
     def csv_link(name: str) -> str:
         return f'<small><a href="/pago-movil/{name}.csv?{escape(urlencode(query))}">CSV</a></small>'
@@ -77,7 +95,7 @@ def pago_movil_page(found: dict[str, Any], fairs: Sequence[str]) -> str:
         _("{count} tenders with no statement line ({amount})").format(
             count=count(len(tenders)), amount=_ves(sum(t.amount for t in tenders))),
         _("{count} statement lines with no tender ({amount})").format(
-            count=count(len(lines)), amount=_ves(sum(line.amount for line in lines)))]
+            count=count(found["lines_count"]), amount=_ves(found["lines_amount"]))]
     checked = _("Unverified at the till: {matched} now matched, {still} still "
                 "without a statement line.").format(matched=count(len(unverified)),
                                                     still=count(len(still)))
@@ -91,14 +109,18 @@ def pago_movil_page(found: dict[str, Any], fairs: Sequence[str]) -> str:
         days=found["window"])
     heads = [_("Date"), _("Lane"), _("Sale"), _("Reference"), _("Bank's reference"),
              _("Amount"), _("Phone"), _("Verified at the till")]
+    matched_shown, matched_pages = paged("matched", matched, len(matched))
+    possible_shown, possible_pages = paged("possible", possible, len(possible))
+    tenders_shown, tenders_pages = paged("tenders", tenders, len(tenders))
+    _lines, lines_pages = paged("lines", lines, found["lines_count"])
     pairs = [
         (t.day.isoformat(), _lane(t), t.sale_id, t.reference, line.reference, _ves(t.amount),
-         t.phone, _checked(t)) for t, line in matched]
+         t.phone, _checked(t)) for t, line in matched_shown]
     maybe = [
         (t.day.isoformat(), _lane(t), t.sale_id, t.reference, line.reference, _ves(t.amount),
-         t.phone, _checked(t)) for t, line in possible]
+         t.phone, _checked(t)) for t, line in possible_shown]
     alone = [(t.day.isoformat(), _lane(t), t.sale_id, t.reference, _ves(t.amount), t.phone,
-              _checked(t)) for t in tenders]
+              _checked(t)) for t in tenders_shown]
     unclaimed = [(line.day.isoformat(), line.reference, _ves(line.amount), line.phone,
                   line.bank) for line in lines]
     title = " · ".join((_("Pago móvil"), fair or _("All fairs"), f"{first} – {last}"))
@@ -109,17 +131,20 @@ def pago_movil_page(found: dict[str, Any], fairs: Sequence[str]) -> str:
         f"<p><small>{escape(window)}</small></p>",
         h2(_("Tenders with no statement line")), csv_link("tenders"),
         table([h for h in heads if h != _("Bank's reference")], alone, numeric=(4,)),
+        tenders_pages,
         h2(_("Possible: a reference one digit off")), csv_link("possible"),
-        table(heads, maybe, numeric=(5,)),
+        table(heads, maybe, numeric=(5,)), possible_pages,
         h2(_("Statement lines with no tender")), csv_link("lines"),
         table([_("Date"), _("Reference"), _("Amount"), _("Phone"), _("Bank")], unclaimed,
-              numeric=(2,)),
+              numeric=(2,)), lines_pages,
         h2(_("Matched")), csv_link("matched"), table(heads, pairs, numeric=(5,)),
+        matched_pages,
     ]))
 
 
-def pago_movil_csv(found: dict[str, Any], which: str) -> str | None:
-    """One of the page's lists as CSV (None: no such list)."""
+def pago_movil_csv(found: dict[str, Any], which: str) -> Iterator[str]:
+    """One of the page's lists as CSV, a part at a time (the statement lines with no tender
+    may be a million: they are read as they are written)."""
     heads = [_("Date"), _("Fair"), _("Lane"), _("Device"), _("Sale"), _("Reference")]
 
     def tender(t: Any) -> list[str]:
@@ -132,16 +157,14 @@ def pago_movil_csv(found: dict[str, Any], which: str) -> str | None:
         return [csv_amount(t.amount, "VES"), csv_text(t.phone), _checked(t)]
 
     if which in ("matched", "possible"):
-        return csv_file([*heads, _("Bank's reference"), *tail], [
-            [*tender(t), csv_text(line.reference), *rest(t)] for t, line in found[which]])
+        return csv_parts([*heads, _("Bank's reference"), *tail], (
+            [*tender(t), csv_text(line.reference), *rest(t)] for t, line in found[which]))
     if which == "tenders":
-        return csv_file([*heads, *tail], [[*tender(t), *rest(t)] for t in found["tenders"]])
-    if which == "lines":
-        return csv_file([_("Date"), _("Reference"), _("Amount (VES)"), _("Phone"), _("Bank")],
-                        [[line.day.isoformat(), csv_text(line.reference),
-                          csv_amount(line.amount, "VES"), csv_text(line.phone), line.bank]
-                         for line in found["lines"]])
-    return None
+        return csv_parts([*heads, *tail], ([*tender(t), *rest(t)] for t in found["tenders"]))
+    return csv_parts([_("Date"), _("Reference"), _("Amount (VES)"), _("Phone"), _("Bank")],
+                     ([line.day.isoformat(), csv_text(line.reference),
+                       csv_amount(line.amount, "VES"), csv_text(line.phone), line.bank]
+                      for line in found["every_line"]()))
 
 
 def pago_movil_csv_name(found: dict[str, Any], which: str) -> str:

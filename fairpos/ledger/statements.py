@@ -19,13 +19,15 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from babel.numbers import format_decimal
+
 from fairpos.errors import FairposError
-from fairpos.i18n import _
+from fairpos.i18n import _, active
 
 
 class StatementError(FairposError, ValueError):
@@ -50,6 +52,11 @@ BANKS: dict[str, BankFormat] = {
     "0134": BankFormat("Banesco", "Fecha", "Referencia", "Monto", "Teléfono Pagador"),
 }
 WINDOW_DAYS = 2  # a statement's date may be this many days from the sale's
+MAX_LINES = 1_000_000  # lines of one statement file, at most
+MAX_BYTES = 128 * 1024 * 1024  # bytes of one statement file, at most
+CHUNK = 20_000  # statement lines kept per transaction, and read per query
+PAUSE = 0.02  # seconds between two chunks of an import on SQLite: a lane's turn to write
+LINES_SHOWN = 200  # statement lines with no tender a page lists (the CSV has them all)
 # a cell that is a spreadsheet's formula (=HYPERLINK("…","00459911")), never reduced to its
 # digits; a plain amount may begin with a sign
 FORMULA = re.compile(r"^\s*(=|@|[+-]\s*[^\d\s.,])")
@@ -100,6 +107,13 @@ def _day(text: str, day_first: bool, number: int) -> date:
 def read_statement(text: str, bank: BankFormat) -> list[StatementLine]:
     """Every line of a statement in ``bank``'s format; StatementError naming the line for
     anything that cannot be read (nothing is taken from a file that is wrong anywhere)."""
+    return list(statement_lines(text, bank))
+
+
+def statement_lines(text: str, bank: BankFormat) -> Iterator[StatementLine]:
+    """The lines of a statement in ``bank``'s format, one by one as they are read (nothing
+    kept: a statement of a million lines is read twice rather than held); StatementError
+    naming the line for anything that cannot be read, or past :data:`MAX_LINES`."""
     sample = text.lstrip("\ufeff")
     delimiter = ";" if sample.split("\n", 1)[0].count(";") > sample.split("\n", 1)[0].count(
         ",") else ","
@@ -120,11 +134,16 @@ def read_statement(text: str, bank: BankFormat) -> list[StatementLine]:
             columns=", ".join(f"“{c}”" for c in missing), bank=bank.name,
             expected=", ".join(wanted.values())))
     at = {key: named[_plain(column)] for key, column in wanted.items()}
-    lines = []
+    taken = 0
     try:
         for number, row in enumerate(reader, start=2):
             if not any(cell.strip() for cell in row):
                 continue
+            taken += 1
+            if taken > MAX_LINES:
+                raise StatementError(_("the statement has more than {most} lines: split it "
+                                       "by date and import each part").format(
+                    most=format_decimal(MAX_LINES, locale=active())))
             if len(row) <= max(at.values()):
                 raise StatementError(_("line {number} has too few columns").format(
                     number=number))
@@ -137,14 +156,13 @@ def read_statement(text: str, bank: BankFormat) -> list[StatementLine]:
             if not reference:
                 raise StatementError(_("line {number}: the reference is empty").format(
                     number=number))
-            lines.append(StatementLine(
+            yield StatementLine(
                 number, _day(row[at["date"]], bank.day_first, number), reference[-20:],
                 _amount(row[at["amount"]], bank.decimal, number),
-                re.sub(r"\D", "", row[at["phone"]])[-15:]))
+                re.sub(r"\D", "", row[at["phone"]])[-15:])
     except csv.Error as err:
         raise StatementError(_("line {number} cannot be read ({error})").format(
             number=reader.line_num, error=err)) from None
-    return lines
 
 
 @dataclass(frozen=True)
@@ -190,26 +208,35 @@ def reconcile(tenders: Iterable[PagoMovil], lines: Iterable[StatementLine | Any]
               window: int = WINDOW_DAYS) -> dict[str, list[Any]]:
     """Tenders against statement lines: ``matched`` and ``possible`` (tender, line) pairs,
     ``tenders`` with no line and ``lines`` with no tender. Each is used once; exact matches
-    are taken first, the oldest first."""
+    are taken first, the oldest first. A tender looks only at the lines of its amount."""
     free_tenders = sorted(tenders, key=lambda t: (t.day, t.sale_id))
-    free_lines = sorted(lines, key=lambda line: (line.day, line.reference))
+    ordered = sorted(lines, key=lambda line: (line.day, line.reference))
+    by_amount: dict[int, list[Any]] = {}
+    for line in ordered:
+        by_amount.setdefault(line.amount, []).append(line)
+    used: set[int] = set()  # (the lines taken, by identity)
     found: dict[str, list[Any]] = {"matched": [], "possible": []}
     for kind, test in (("matched", _agrees), ("possible", _one_off)):
         left = []
         for tender in free_tenders:
-            pick = next((line for line in free_lines
-                         if line.amount == tender.amount
+            pick = next((line for line in by_amount.get(tender.amount, ())
+                         if id(line) not in used
                          and abs((line.day - tender.day).days) <= window
                          and test(tender.reference, line.reference)), None)
             if pick is None:
                 left.append(tender)
                 continue
-            free_lines.remove(pick)
+            used.add(id(pick))
             found[kind].append((tender, pick))
         free_tenders = left
     found["tenders"] = free_tenders
-    found["lines"] = free_lines
+    found["lines"] = [line for line in ordered if id(line) not in used]
     return found
+
+
+def too_large() -> StatementError:
+    return StatementError(_("the statement is larger than {most} MiB: split it by date and "
+                            "import each part").format(most=MAX_BYTES // (1024 * 1024)))
 
 
 def bank_of(code: str) -> BankFormat:
@@ -221,7 +248,7 @@ def bank_of(code: str) -> BankFormat:
     return bank
 
 
-def statement_rows(bank: str, lines: Sequence[StatementLine]) -> list[tuple[Any, ...]]:
+def statement_rows(bank: str, lines: Iterable[StatementLine]) -> Iterator[tuple[Any, ...]]:
     """(bank, day, reference, amount, phone, line number) rows to keep."""
-    return [(bank, line.day.isoformat(), line.reference, line.amount, line.phone,
-             line.number) for line in lines]
+    return ((bank, line.day.isoformat(), line.reference, line.amount, line.phone,
+             line.number) for line in lines)
