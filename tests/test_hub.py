@@ -506,6 +506,8 @@ def test_a_lane_revoked_at_the_centre_holds_back_no_other_lane(site: Site,
 
     wait_until(other_at_centre, "the other lane's sales and shift close reached the centre")
     wait_until(lambda: site.upstream()["set_aside"] == 3, "the revoked lane's 3 set aside")
+    # (a round ends well: the uplink's problem from while it was cut is gone, not a 403)
+    wait_until(lambda: not site.upstream()["problem"], "the hub's rounds go through")
     assert site.upstream()["pending"] == 0 and site.tally("GONE03")[:2] == (0, 0)
     home = site.page(site.hub, "/")
     assert "Not at the centre yet: 0 entries" in home

@@ -21,7 +21,9 @@ from fairpos.i18n import N_, _, entries_text, format_money
 from fairpos.ledger.limits import (
     IDLE_SECONDS,
     MAX_CONNECTIONS,
+    PER_ADDRESS,
     REQUEST_SECONDS,
+    RESERVE,
     SEQ_AHEAD,
     UPSTREAM_PERIOD,
 )
@@ -106,6 +108,13 @@ def ledger() -> None:
               show_default=True, help="Seconds a kept-alive connection may sit idle.")
 @click.option("--max-connections", type=click.IntRange(min=1), default=MAX_CONNECTIONS,
               show_default=True, help="Connections at once; past it, requests get 503.")
+@click.option("--per-address", type=click.IntRange(min=0), default=PER_ADDRESS,
+              show_default=True,
+              help="Connections at once from an address that has shown no lane's, hub's or "
+                   "admin's token in the last hour (0: no count — behind a reverse proxy, "
+                   "which counts by the client's address itself).")
+@click.option("--reserve", type=click.IntRange(min=0), default=RESERVE, show_default=True,
+              help="Of --max-connections, how many only such known addresses may use.")
 @click.option("--seq-ahead", type=click.IntRange(min=1), default=SEQ_AHEAD, show_default=True,
               help="How far past a lane's last entry on the ledger a new entry's number may "
                    "be; further is refused, not stored.")
@@ -130,7 +139,8 @@ def ledger() -> None:
                                       "uplink answers.")
 @db_option
 def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | None,
-          request_timeout: float, idle_timeout: int, max_connections: int, seq_ahead: int,
+          request_timeout: float, idle_timeout: int, max_connections: int, per_address: int,
+          reserve: int, seq_ahead: int,
           workers: int, sign_in_attempts: int, read_db: str | None, upstream: str | None,
           upstream_token: str | None, upstream_period: float, db: str) -> None:
     """Serve the sync API for stalls and the report pages (Ctrl+C stops); with --upstream,
@@ -164,7 +174,8 @@ def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | Non
         request_seconds=request_timeout, idle_seconds=idle_timeout,
         max_connections=max_connections, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
         upstream=None if upstream is None or upstream_token is None else
-        (upstream, upstream_token, upstream_period), sign_in_attempts=sign_in_attempts)
+        (upstream, upstream_token, upstream_period), sign_in_attempts=sign_in_attempts,
+        per_address=per_address, reserve=reserve)
 
 
 @ledger.command()

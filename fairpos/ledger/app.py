@@ -32,6 +32,7 @@ from starlette.routing import Route
 
 from fairpos.i18n import _
 from fairpos.ledger import pages, reconciliation_pages, shift_pages
+from fairpos.ledger.addresses import ADDRESSES
 from fairpos.ledger.limits import BATCHES_AT_ONCE, SESSION_HOURS
 from fairpos.ledger.responses import HTMLResponse, JSONResponse, TextResponse
 from fairpos.ledger.store import Device, Hub, LedgerError, LedgerStore
@@ -221,9 +222,13 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
             return error(401, "a device token is needed (Authorization: Bearer …)")
         device = await run_in_threadpool(store.device_for_token, token)
         if device is not None:
+            ADDRESSES.know(client_address(request))
             return device
         hub = await run_in_threadpool(store.hub_for_token, token)
-        return hub if hub is not None else error(401, "unknown or revoked token")
+        if hub is None:
+            return error(401, "unknown or revoked token")
+        ADDRESSES.know(client_address(request))
+        return hub
 
     async def lane_of_hub(hub: Hub, device_id: Any) -> Device | JSONResponse:
         """The device a hub speaks for: a live, claimed device of the hub's fair."""
@@ -400,6 +405,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
                 return held_back(wait)
             if not await run_in_threadpool(is_admin, request):
                 return HTMLResponse(pages.login_page(), status_code=401)
+            ADDRESSES.know(client_address(request))
             def made(request: Request) -> Response:
                 pages.CSRF.set(csrf_of(request))  # (the page's forms carry it)
                 return page(request)
@@ -431,6 +437,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
             throttle.failed(address)
             return HTMLResponse(pages.login_page(failed=True), status_code=401)
         throttle.succeeded(address)
+        ADDRESSES.know(address)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_HOURS * 3600,
                             httponly=True, samesite="strict",
@@ -621,7 +628,7 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         if reads is not None:
             reads.close()
 
-    return Starlette(exception_handlers={ClientDisconnect: gone}, lifespan=lifespan, routes=[
+    app = Starlette(exception_handlers={ClientDisconnect: gone}, lifespan=lifespan, routes=[
         Route("/v1/health", health),
         Route("/v1/devices/claim", claim, methods=["POST"]),
         Route("/v1/sales/batch", batches_of("sales"), methods=["POST"]),
@@ -648,4 +655,6 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         Route("/week/{day}/{table}.csv", admin(week_csv)),
         Route("/quarantine/{id:int}/review", review, methods=["POST"]),
     ])
+    app.router.redirect_slashes = False  # (a path that is none of these: 404, not a 307)
+    return app
 

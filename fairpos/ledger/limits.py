@@ -4,6 +4,8 @@ without loading the server)."""
 REQUEST_SECONDS = 30.0  # for a whole request (headers and body) to arrive
 IDLE_SECONDS = 5  # a kept-alive connection with nothing more to say
 MAX_CONNECTIONS = 1000  # at once; past it, requests get 503 (a stall retries)
+PER_ADDRESS = 64  # connections at once from an address that has shown no token lately
+RESERVE = 100  # of the connections, kept for addresses that have
 SEQ_AHEAD = 100_000  # how far past a device's resume point an entry's seq may be
 MISSING_SHOWN = 1_000  # missing seqs listed in a reply (a count says how many in all)
 SESSION_HOURS = 12  # an admin's sign-in lasts this long

@@ -36,20 +36,45 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from fairpos.ledger.limits import IDLE_SECONDS, MAX_CONNECTIONS, REQUEST_SECONDS, SEQ_AHEAD
+from fairpos.ledger.addresses import ADDRESSES
+from fairpos.ledger.limits import (
+    IDLE_SECONDS,
+    MAX_CONNECTIONS,
+    PER_ADDRESS,
+    REQUEST_SECONDS,
+    RESERVE,
+    SEQ_AHEAD,
+)
+
+TOO_MANY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+            b"content-length: 52\r\nconnection: close\r\n\r\n"
+            b'{"error": "too many connections from this address"}\n')
 
 
 class GuardedH11(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol with a deadline for each request to arrive whole."""
+    """uvicorn's HTTP/1.1 protocol with a deadline for each request to arrive whole, and
+    a count of connections by client address (:mod:`fairpos.ledger.addresses`)."""
 
     request_seconds = float(os.environ.get("FAIRPOS_LEDGER_REQUEST_SECONDS", REQUEST_SECONDS))
     _deadline: asyncio.TimerHandle | None = None
+    _host: str | None = None  # the client's address, counted while the connection lasts
+    _refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        peer = transport.get_extra_info("peername")
+        host = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        if not ADDRESSES.admit(host):
+            self._refused = True  # (answered before it is read, and never counted)
+            transport.write(TOO_MANY)
+            transport.close()
+            return
+        self._host = host
         super().connection_made(transport)
         self._arm()
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
         super().data_received(data)
         if self.conn.their_state is not h11.IDLE and self.conn.their_state is not h11.SEND_BODY:
             self._disarm()  # the request is in: the time the ledger takes is its own
@@ -60,6 +85,11 @@ class GuardedH11(H11Protocol):
             self._arm()  # the next request's time starts now
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._refused:
+            return
+        if self._host is not None:
+            ADDRESSES.closed(self._host)
+            self._host = None
         self._disarm()
         super().connection_lost(exc)
 
@@ -91,6 +121,9 @@ def app_from_env() -> Any:
     read_db = os.environ.get("FAIRPOS_LEDGER_READ_DB")
     reads = open_ledger(read_db, seq_ahead=seq_ahead, migrate=False) if read_db else None
     free = int(os.environ.get("FAIRPOS_LEDGER_SIGN_IN_ATTEMPTS", FREE_ATTEMPTS))
+    ADDRESSES.per_address = int(os.environ.get("FAIRPOS_LEDGER_PER_ADDRESS", PER_ADDRESS))
+    ADDRESSES.reserve = int(os.environ.get("FAIRPOS_LEDGER_RESERVE", RESERVE))
+    ADDRESSES.most = int(os.environ.get("FAIRPOS_LEDGER_MAX_CONNECTIONS", MAX_CONNECTIONS))
     app = create_app(store, reads, hub=bool(os.environ.get("FAIRPOS_LEDGER_HUB")),
                      throttle=SignInThrottle(free=free))
     # what start-up made lives as long as the process: the collector need not look at it
@@ -104,7 +137,8 @@ def run(db: str, host: str, port: int, *, read_db: str | None = None, workers: i
         idle_seconds: int = IDLE_SECONDS, max_connections: int = MAX_CONNECTIONS,
         ssl_certfile: str | None = None, ssl_keyfile: str | None = None,
         upstream: tuple[str, str, float] | None = None,
-        sign_in_attempts: int | None = None) -> None:
+        sign_in_attempts: int | None = None, per_address: int = PER_ADDRESS,
+        reserve: int = RESERVE) -> None:
     """Serve the ledger at ``db`` until interrupted, in ``workers`` processes; with
     ``upstream`` (the centre's URL, this hub's token, the seconds between rounds), as a hub,
     its link to the centre in a thread of this process."""
@@ -119,6 +153,9 @@ def run(db: str, host: str, port: int, *, read_db: str | None = None, workers: i
     if seq_ahead:
         os.environ["FAIRPOS_LEDGER_SEQ_AHEAD"] = str(seq_ahead)
     os.environ["FAIRPOS_LEDGER_REQUEST_SECONDS"] = str(request_seconds)
+    os.environ["FAIRPOS_LEDGER_PER_ADDRESS"] = str(per_address)
+    os.environ["FAIRPOS_LEDGER_RESERVE"] = str(min(reserve, max_connections - 1))
+    os.environ["FAIRPOS_LEDGER_MAX_CONNECTIONS"] = str(max_connections)
     GuardedH11.request_seconds = request_seconds
     options = {"timeout_keep_alive": idle_seconds, "limit_concurrency": max_connections,
                "ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile}
