@@ -32,8 +32,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fairpos.cart import line_amount
+from fairpos.journal import DB_NAME, Journal
 from fairpos.ledger.quarantine import HEAD_KEPT, LANE_DAY_KEPT, PAGE_BYTES
 from fairpos.ledger.store import open_ledger
+from fairpos.sync.relay import shift_payloads
 from fairpos.sync.schema import BIDI, _plain, check_entry, check_text, read_entry
 from fairpos.sync.wire import WireError, canonical, too_deep
 from tests import web
@@ -725,11 +727,15 @@ def test_a_stall_keeps_its_token_readable_by_its_user_alone(tmp_path: Path,
 
 # -- the fuzz ----------------------------------------------------------------------------------
 
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=12)  # (lone surrogates too)
+# a code point that is not a character: a lone surrogate, a noncharacter
+UNPAIRED = st.sampled_from(["\ud800", "\udfff", "\udc00", "\ufffe", "\uffff", "\U0001fffe",
+                            "\U0010ffff", "\ufdd0"])
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats()
-    | st.text(st.characters(exclude_categories=()), max_size=12),
+    st.none() | st.booleans() | st.integers() | st.floats() | ANY_TEXT,
     lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    | st.dictionaries(st.text(st.characters(exclude_categories=()), max_size=10), children,
+                      max_size=4),
     max_leaves=12)
 
 
@@ -744,19 +750,28 @@ def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]
 
 
 def mutate(sale: dict[str, Any], data: st.DataObject) -> Any:
-    """One to three changes anywhere in the sale: a value replaced, a key dropped or added."""
+    """One to three changes anywhere in the sale: a value replaced, a key dropped or added,
+    or an unpaired code point put into a text or a key."""
     for _ in range(data.draw(st.integers(1, 3))):
         where = data.draw(st.sampled_from(list(paths(sale))[1:]))
         parent: Any = sale
         for step in where[:-1]:
             parent = parent[step]
-        how = data.draw(st.sampled_from(["replace", "drop", "add"]))
+        how = data.draw(st.sampled_from(["replace", "drop", "add", "unpaired", "key"]))
         if how == "replace":
             parent[where[-1]] = data.draw(JSON)
+        elif how == "unpaired":  # within the text there, or in place of what is there
+            was = parent[where[-1]]
+            cut = data.draw(st.integers(0, len(was))) if isinstance(was, str) else 0
+            text = was if isinstance(was, str) else ""
+            parent[where[-1]] = text[:cut] + data.draw(UNPAIRED) + text[cut:]
+        elif how == "key" and isinstance(parent, dict):  # the same value under a bad key
+            parent[str(where[-1]) + data.draw(UNPAIRED)] = parent.pop(where[-1])
         elif how == "drop" and isinstance(parent, dict):
             del parent[where[-1]]
         elif isinstance(parent, dict):
-            parent[data.draw(st.text(max_size=10))] = data.draw(JSON)
+            parent[data.draw(st.text(st.characters(exclude_categories=()), max_size=10))] = \
+                data.draw(JSON)
     return sale
 
 
@@ -841,6 +856,58 @@ def test_an_entry_s_texts_checked_all_at_once_are_those_checked_one_by_one(
     assert _plain(payload) == (not escaped and all(map(taken_by_check_text, texts)))
 
 
+def shift_templates(lane: LaneDir) -> list[dict[str, Any]]:
+    """The lane's shift entries (its opening, and a close made here), as the wire has them."""
+    lane.run("shift", "close", "--count", "USD:20", "--reason", "sin conteo")
+    journal = Journal.open(lane.path / DB_NAME)
+    try:
+        return shift_payloads(journal, 10)
+    finally:
+        journal.close()
+
+
+def walk_every_page(ledger: LedgerServer) -> None:
+    """Every page and CSV of the ledger, as its admin opens them — home, each day and its
+    CSVs, each week and its CSV, each lane, the whole quarantine page by page, pago móvil
+    and vouchers with their CSVs: each answers 200."""
+    with ledger.store() as store:
+        admin = store.admin_token()
+        days = sorted({g["business_date"] for g in store.days_at_a_glance()})
+        devices = [d["device_id"] for d in store.devices() if d["device_id"]]
+    auth = {"Authorization": f"Bearer {admin}"}
+    walked: list[str] = []
+
+    def opened(path: str) -> str:
+        reply = web.get(ledger.url + path, headers=auth, timeout=30)
+        assert reply.status_code == 200, (path, reply.status_code, reply.text[:200])
+        walked.append(path)
+        return reply.text
+
+    home = opened("/")
+    for day in days:
+        for table in re.findall(rf'href="/day/{day}/([a-z-]+)\.csv', opened(f"/day/{day}")):
+            opened(f"/day/{day}/{table}.csv")
+        for table in re.findall(r'href="/week/[0-9-]+/([a-z-]+)\.csv',
+                                opened(f"/week/{day}")):
+            opened(f"/week/{day}/{table}.csv")
+    for device in devices:
+        opened(f"/lane/{quote(device)}")
+    href: str | None = "/quarantine?state=all"
+    while href is not None:
+        older = re.search(r'<a href="([^"]*)">Older</a>', opened(href.replace("&amp;", "&")))
+        href = older.group(1) if older else None
+    opened("/quarantine.csv")
+    span = f"from={days[0]}&to={days[-1]}" if days else ""
+    opened(f"/pago-movil?{span}")
+    for name in ("matched", "possible", "tenders", "lines"):
+        opened(f"/pago-movil/{name}.csv?{span}")
+    opened(f"/vouchers?{span}")
+    opened(f"/vouchers.csv?{span}")
+    assert "Ledger" in home
+    assert not days or any(path.endswith(".csv") and path.startswith(("/day/", "/week/"))
+                           for path in walked)  # (the walk found the tables' CSVs)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("store", STORES)
 def test_fuzz_the_batch_api(tmp_path: Path, store: str, request: pytest.FixtureRequest) -> None:
@@ -851,13 +918,28 @@ def test_fuzz_the_batch_api(tmp_path: Path, store: str, request: pytest.FixtureR
         assert fuzzed.batch(*fuzzed.sales)["accepted"]
         statuses: dict[int, int] = {}
 
+        with ledger.store() as store:
+            hub_token = store.enrol_hub("Feria Centro")[1]
+        shifts = shift_templates(stall_dir)
+
         @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         @given(st.data())
         def send(data: st.DataObject) -> None:
-            kind = data.draw(st.sampled_from(["mutated", "random sale", "random body"]))
+            kind = data.draw(st.sampled_from(["mutated", "random sale", "random body",
+                                              "shifts", "claim"]))
+            path, token = "/v1/sales/batch", "own"
             if kind == "random body":
                 body: Any = data.draw(JSON)
+            elif kind == "claim":  # a hub's claim of a device for an enrolment
+                path, token = "/v1/devices/claim", hub_token
+                body = {"device_id": data.draw(ANY_TEXT | UNPAIRED | st.just("FUZZ02")),
+                        "enrolment": data.draw(JSON | UNPAIRED)}
+            elif kind == "shifts":
+                path = "/v1/shifts/batch"
+                body = {"device_id": fuzzed.device, "shifts": [
+                    mutate(copy.deepcopy(data.draw(st.sampled_from(shifts))), data)
+                    for _ in range(data.draw(st.integers(1, 3)))]}
             else:
                 sales = [mutate(fuzzed.fresh(data.draw(st.integers(0, 2))), data)
                          if kind == "mutated" else data.draw(JSON)
@@ -865,11 +947,13 @@ def test_fuzz_the_batch_api(tmp_path: Path, store: str, request: pytest.FixtureR
                 body = {"device_id": fuzzed.device, "sales": sales}
             raw = json.dumps(body, ensure_ascii=data.draw(st.booleans())).encode(
                 "utf-8", "surrogatepass")
-            reply = fuzzed.post(None, raw=raw, gzipped=data.draw(st.booleans()))
+            reply = fuzzed.post(None, raw=raw, gzipped=data.draw(st.booleans()), path=path,
+                                token=token)
             statuses[reply.status_code] = statuses.get(reply.status_code, 0) + 1
             assert reply.status_code < 500, (reply.status_code, reply.text[:300])
 
         send()
+        walk_every_page(ledger)
         assert ledger.process is not None and ledger.process.poll() is None  # alive
         with ledger.store() as store:
             known = store.known()
