@@ -524,3 +524,40 @@ def test_a_lane_revoked_at_the_centre_holds_back_no_other_lane(site: Site,
         assert any("GONE03" in name for name in zipped.namelist())
     refused = tool.run("ledger", "import", str(bundle), "--db", str(site.centre.db), ok=False)
     assert refused.exit_code == 1 and "not revoked?" in refused.output  # (as it should)
+
+
+def test_a_voucher_program_of_the_centre_reaches_the_hub_and_its_sales_wait_for_it(
+        site: Site) -> None:
+    """A sale paid with a voucher the centre has just added, at a hub that has not heard of
+    it yet: held (pending), not refused; the hub's next round brings the program, and the
+    sale sent again is taken and reaches the centre once."""
+    lane = site.lane("VOUC01", sales=1)
+    site.uplink.cut()  # (the hub cannot hear of the program yet)
+    sale = payloads(lane)[0]
+    sale["tenders"][0]["method"] = "snap"
+    with site.centre.store() as centre:
+        centre.add_voucher("snap", "SNAP token")
+
+    def sent() -> dict[str, object]:
+        reply = web.post(site.hub.url + "/v1/sales/batch", timeout=30, headers={
+            "Authorization": f"Bearer {site.tokens[0]}", "Content-Type": "application/json"},
+            content=canonical({"device_id": "VOUC01", "sales": [sale]}))
+        assert reply.status_code == 200, reply.text
+        answer: dict[str, object] = reply.json()
+        return answer
+
+    early = sent()
+    assert early["rejected"] == [] and early["accepted"] == []
+    assert [p["id"] for p in early["pending"]] == [sale["id"]]  # type: ignore[index]
+    site.uplink.mend()
+
+    def hub_knows_snap() -> bool:
+        with site.hub.store() as hub:
+            return "snap" in hub.vouchers()
+
+    wait_until(hub_knows_snap, "the hub took the centre's voucher program")
+    assert sent()["accepted"] == [sale["id"]]
+    wait_until(lambda: site.tally("VOUC01")[:2] == (1, 1), "the sale reached the centre")
+    with site.hub.store() as hub, site.centre.store() as centre:
+        assert hub.all("SELECT COUNT(*) FROM quarantine")[0][0] == 0
+        assert centre.all("SELECT COUNT(*) FROM quarantine")[0][0] == 0

@@ -247,7 +247,8 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         if not isinstance(caller, Hub):
             return error(403, "only a hub may list its fair's lanes")
         lanes = await run_in_threadpool(store.fair_lanes, caller.fair)
-        return JSONResponse({"fair": caller.fair, "lanes": lanes})
+        vouchers = await run_in_threadpool(store.vouchers)
+        return JSONResponse({"fair": caller.fair, "lanes": lanes, "vouchers": vouchers})
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -264,7 +265,8 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
             if isinstance(caller, Hub):  # for one of its fair's enrolments
                 enrolment = body.get("enrolment")
                 lanes = await run_in_threadpool(store.fair_lanes, caller.fair)
-                if not any(lane["enrolment"] == enrolment for lane in lanes):
+                if type(enrolment) is not int or not any(  # (true is no enrolment number)
+                        lane["enrolment"] == enrolment for lane in lanes):
                     return error(403, f"enrolment {str(enrolment)[:20]} is not of fair "
                                       f"{caller.fair}")
             else:

@@ -151,6 +151,17 @@ class LedgerStore(Protocol):
     def upstream_summary(self) -> dict[str, Any]: ...
     def upstream_close_of(self, device_id: str, day: str) -> dict[str, Any] | None: ...
     def add_voucher(self, code: str, name: str) -> None: ...
+    def adopt_vouchers(self, vouchers: Any) -> None:
+        """At a hub: the voucher programs the centre takes (code → name), taken here too
+        (one that is not well-formed is left out: the centre's own entries say why)."""
+        if not isinstance(vouchers, dict):
+            return
+        known = self.vouchers()
+        for code, name in vouchers.items():
+            if known.get(code) != name:
+                with suppress(LedgerError):
+                    self.add_voucher(str(code), str(name))
+
     def vouchers(self) -> dict[str, str]: ...
     def sync_state(self, device_id: str) -> dict[str, Any]: ...
     def day_close(self, device_id: str, figures: dict[str, Any]) -> dict[str, Any]: ...
@@ -191,6 +202,9 @@ class SqlLedger:
         self.backend = backend
         self.clock = clock
         self.seq_ahead = seq_ahead
+        # a fair's hub: it learns the voucher programs from the centre, so an entry that
+        # names one it does not know yet is held, not refused
+        self.relays = False
         self._known: tuple[tuple[Any, ...], Known] | None = None
         self._known_lock = threading.Lock()
         self._class_names: tuple[int, dict[str, dict[str, str]]] | None = None
@@ -616,7 +630,8 @@ class SqlLedger:
                 **{("product", p.plu): p.price if p.price is not None
                    else per_kg[str(p.price_class).upper()] for p in draft.products}}
         return Known(methods, frozenset(currencies), frozenset(classes),
-                     frozenset(row["version"] for row in catalogs), rate_sets, prices)
+                     frozenset(row["version"] for row in catalogs), rate_sets, prices,
+                     lagging=self.relays)
 
     def ingest(self, device_id: str, sales: Sequence[Any], path: str = "direct"
                ) -> BatchResult:
@@ -729,6 +744,17 @@ class SqlLedger:
         with self.transaction() as conn:
             conn.execute("INSERT INTO vouchers VALUES (?,?,?) ON CONFLICT (code) DO UPDATE "
                          "SET name = excluded.name", [code, name.strip(), self.clock()])
+
+    def adopt_vouchers(self, vouchers: Any) -> None:
+        """At a hub: the voucher programs the centre takes (code → name), taken here too
+        (one that is not well-formed is left out: the centre's own entries say why)."""
+        if not isinstance(vouchers, dict):
+            return
+        known = self.vouchers()
+        for code, name in vouchers.items():
+            if known.get(code) != name:
+                with suppress(LedgerError):
+                    self.add_voucher(str(code), str(name))
 
     def vouchers(self) -> dict[str, str]:
         return {row[0]: row[1] for row in self._all("SELECT code, name FROM vouchers "

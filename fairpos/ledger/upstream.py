@@ -7,7 +7,8 @@ site's day whole while the uplink is down. Each round, while the uplink answers,
 1. learns its fair's lanes from the centre — their enrolments, token hashes, devices and
    revocations — so that a lane connects to the hub with the token the centre gave it, and a
    token revoked at the centre stops working here at the next round (and tells the centre the
-   devices claimed here first);
+   devices claimed here first); and the voucher programs the centre takes (until then, a
+   sale paid with one is held here, not refused);
 2. takes the centre's newest catalog and rates, the same versions (the hub serves them to
    its lanes, and the last it has while the uplink is down);
 3. pushes what the centre has not answered for (sales, then the shifts' openings and
@@ -47,6 +48,7 @@ def relay_once(store: SqlLedger, client: LedgerClient) -> None:
     request waits mostly on the link's latency, not on its bandwidth."""
     lanes = client.json("GET", "/v1/hub/lanes")
     untold = store.adopt_lanes(str(lanes["fair"]), lanes["lanes"])
+    store.adopt_vouchers(lanes.get("vouchers"))
 
     def take(what: str) -> None:
         current = store.catalog() if what == "catalog" else store.rates()

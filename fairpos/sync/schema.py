@@ -95,6 +95,9 @@ class Known:
         default_factory=dict)
     # published catalogs: version → (line kind, PLU or class code) → price per kg or per item
     catalog_prices: Mapping[int, Mapping[tuple[str, str], int]] = field(default_factory=dict)
+    # a hub's: a payment method it does not know may be published at the centre already
+    # (a voucher program), so an entry naming one waits for it instead of being refused
+    lagging: bool = False
     # rates already read against this: a day's entries carry the same few (see _rate)
     rates_read: dict[tuple[Any, ...], Rate] = field(default_factory=dict, compare=False,
                                                     repr=False)
@@ -510,7 +513,8 @@ def _tender(tender: WireTender, n: int, known: Known, plain: bool,
     if method not in known.methods:
         _matched(method, METHOD, "method")
     if known.methods and method not in known.methods:
-        raise WireError(f"{what} {n}: unknown payment method {_shown(method)}")
+        refusal = NotKnownYet if known.lagging else WireError
+        raise refusal(f"{what} {n}: unknown payment method {_shown(method)}")
     for key, value in tender.reference.items():
         if REFERENCE_KEY.fullmatch(key) is None:
             raise WireError(f"{what} {n}: reference field {_shown(key)} is not well-formed")
