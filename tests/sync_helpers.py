@@ -155,8 +155,9 @@ def stall(path: Path, device_id: str, sales: int = 0, seed: int = 0) -> LaneDir:
 
 
 def ring(lane: LaneDir, count: int, seed: int = 0,
-         clock: Callable[[], datetime] | None = None) -> list[str]:
-    """Ring up ``count`` sales of one to four random lines, paid in cash; their ids."""
+         clock: Callable[[], datetime] | None = None, method: str = "cash") -> list[str]:
+    """Ring up ``count`` sales of one to four random lines, paid in cash (or ``method``,
+    in dollars); their ids."""
     settings = lane_settings(lane)
     store = Journal.open(lane.path / DB_NAME, **({"clock": clock} if clock else {}))
     rng = random.Random(seed)
@@ -172,7 +173,7 @@ def ring(lane: LaneDir, count: int, seed: int = 0,
                     cart.add(catalog, code)
                 else:
                     cart.add(catalog, code, Quantity(grams=rng.randint(100, 5000)))
-            sale = store.confirm_sale(cart, [Tender("cash", Money(cart.total.minor, "USD"))],
+            sale = store.confirm_sale(cart, [Tender(method, Money(cart.total.minor, "USD"))],
                                       "USD", settings)
             ids.append(sale.id)
     finally:

@@ -208,8 +208,10 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
                hub: bool = False, throttle: SignInThrottle | None = None) -> Starlette:
     """The ledger app over ``store``; pages, CSV and reports read from ``reads`` (a replica)
     when given. Both are closed when the app shuts down. A ``hub`` tells each lane, with
-    every batch reply and sync state, how many of its entries have not reached the centre."""
+    every batch reply and sync state, how many of its entries have not reached the centre,
+    and holds (not refuses) an entry paid by a voucher program the centre may have added."""
     view = reads or store
+    store.relays = hub
     throttle = throttle or SignInThrottle()
 
     def with_upstream(device_id: str, reply: dict[str, Any]) -> dict[str, Any]:

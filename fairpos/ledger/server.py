@@ -118,7 +118,6 @@ def app_from_env() -> Any:
 
     seq_ahead = int(os.environ.get("FAIRPOS_LEDGER_SEQ_AHEAD", SEQ_AHEAD))
     store = open_ledger(os.environ["FAIRPOS_LEDGER_DB"], seq_ahead=seq_ahead)
-    store.relays = bool(os.environ.get("FAIRPOS_LEDGER_HUB"))
     read_db = os.environ.get("FAIRPOS_LEDGER_READ_DB")
     reads = open_ledger(read_db, seq_ahead=seq_ahead, migrate=False) if read_db else None
     free = int(os.environ.get("FAIRPOS_LEDGER_SIGN_IN_ATTEMPTS", FREE_ATTEMPTS))
