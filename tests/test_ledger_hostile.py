@@ -360,12 +360,14 @@ def quarantine_pages(lane: Lane, admin: str) -> Iterator[str]:
         href = older.group(1) if older else None
 
 
-def test_a_huge_refused_entry_keeps_its_head_and_the_quarantine_stays_small(lane: Lane
-                                                                             ) -> None:
+def test_a_huge_refused_entry_keeps_its_head_and_the_quarantine_stays_small(
+        server: LedgerServer, tmp_path: Path) -> None:
     """Refused entries of 70 KiB each, past what a lane may leave in quarantine in a day:
     each keeps its reason, size and hash, the head of its body while the lane's day has room,
     nothing of it after; the quarantine's pages stay near a megabyte, and walking them lists
-    every entry once."""
+    every entry once. (A lane of its own: the others' day keeps its room.)"""
+    stall_dir = stall(tmp_path / "stall", "HUGE01", sales=1, seed=6)
+    lane = Lane(server, stall_dir, connect(stall_dir, server, number=2))
     huge = []
     for _ in range(70):
         sale = lane.fresh()

@@ -448,14 +448,21 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
                             secure=request.url.scheme == "https")
         return response
 
-    async def logout(request: Request) -> Response:
-        session = request.cookies.get(SESSION_COOKIE)
+    async def posted_form(request: Request) -> dict[str, str] | Response:
+        """A state-changing form's fields — if it came from the ledger's own pages."""
         try:
             form = await read_form(request)
         except WireError as err:
             return error(400, str(err))
         if not from_here(request, form):
             return error(403, "this form did not come from the ledger's own pages")
+        return form
+
+    async def logout(request: Request) -> Response:
+        session = request.cookies.get(SESSION_COOKIE)
+        form = await posted_form(request)
+        if isinstance(form, Response):
+            return form
         if session is not None:
             await run_in_threadpool(store.sign_out, session)
         response = RedirectResponse("/login", status_code=303)
@@ -583,12 +590,9 @@ def create_app(store: LedgerStore, reads: LedgerStore | None = None,
         """A note from the quarantine page's form: the entry marked reviewed."""
         if not await run_in_threadpool(is_admin, request):
             return HTMLResponse(pages.login_page(), status_code=401)
-        try:
-            form = await read_form(request)
-        except WireError as err:
-            return error(400, str(err))
-        if not from_here(request, form):
-            return error(403, "this form did not come from the ledger's own pages")
+        form = await posted_form(request)
+        if isinstance(form, Response):
+            return form
         try:
             await run_in_threadpool(store.review_quarantined,
                                     int(request.path_params["id"]), form.get("note", ""))
