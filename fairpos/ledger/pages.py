@@ -36,6 +36,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.wide{overflow-x:au
 svg{max-width:100%;height:auto}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.5rem}
 td.t{overflow-wrap:anywhere;min-width:8rem;max-width:24rem}.out{float:right;margin-top:.5rem}
 td{overflow-wrap:break-word}pre.body{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem}
+textarea{width:100%;min-width:8rem;box-sizing:border-box}
 @media (max-width:40rem){.wide table,.wide tbody,.wide tr,.wide td{display:block;width:auto}
 .wide thead{display:none}.wide tr{border-bottom:2px solid #999;padding:.25rem 0}
 .wide td{border:0;padding:.1rem 0;text-align:right;max-width:none;min-width:0;display:flex;
@@ -213,7 +214,7 @@ def upstream_part(upstream: dict[str, Any]) -> str:
     if aside := upstream.get("set_aside"):
         problem += '<p class="warn">' + escape(_(
             "Set aside, of lanes revoked at the centre: {entries} ({lanes}). They are kept "
-            "here: fairpos ledger export writes them to a site bundle.").format(
+            "here: fairpos ledger export --revoked writes them to a site bundle.").format(
             entries=entries_text(aside), lanes=", ".join(upstream["set_aside_lanes"]))) + "</p>"
     style = ' class="warn"' if upstream["pending"] else ""
     return (h2(_("To the centre")) + f"<p{style}>{escape(waiting)}</p>"
@@ -334,7 +335,7 @@ def quarantine_page(rows: Sequence[dict[str, Any]], total: int, fairs: Sequence[
             review = Safe(
                 f'<form method="post" action="/quarantine/{int(q["id"])}/review">'
                 f'{csrf_field()}<input type="hidden" name="back" value="{back}">'
-                f'<textarea name="note" rows="2" cols="24" required maxlength="500" '
+                f'<textarea name="note" rows="2" required maxlength="500" '
                 f'aria-label="{asked}"></textarea><br>'
                 f'<button type="submit">{mark}</button></form>')
         body = Safe(f"<details><summary>{escape(body_said(q))}</summary>"
