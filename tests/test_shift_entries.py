@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -162,13 +163,17 @@ def test_a_shift_entry_is_stored_once_and_what_differs_waits_in_quarantine(
         assert refused.status_code == 403  # an entry of another device: the batch is refused
         assert "is not device ONCE01's" in refused.json()["error"]
         bad = {**opening, "id": "ONCE01-S000002-open", "shift": 2, "floats": [
-            {"currency": "XXX", "amount": 100}]}
+            {"currency": "usd", "amount": 100}]}
+        later = {**opening, "id": "ONCE01-S000004-open", "shift": 4, "floats": [
+            {"currency": "XXX", "amount": 100}]}  # (a currency it may publish later: waits)
         rejected = post_shifts(server, token, [bad, json.loads(
-            '{"v": 1, "id": "ONCE01-S000003-open"}')]).json()
+            '{"v": 1, "id": "ONCE01-S000003-open"}'), later]).json()
         assert [r["id"] for r in rejected["rejected"]] == ["ONCE01-S000002-open",
                                                            "ONCE01-S000003-open"]
-        assert rejected["rejected"][0]["reason"] == "unknown currency XXX"
+        assert rejected["rejected"][0]["reason"] == "currency 'usd' is not well-formed"
         assert rejected["rejected"][1]["reason"] == "the entry lacks kind"
+        assert rejected["pending"] == [{"id": "ONCE01-S000004-open",
+                                        "reason": "unknown currency XXX"}]
         not_json = post_shifts(server, token, [], raw=b'{"shifts": [{"v": 1,')
         assert not_json.status_code == 400
         with server.store() as ledger:
@@ -179,7 +184,8 @@ def test_a_shift_entry_is_stored_once_and_what_differs_waits_in_quarantine(
                                             ("ONCE01-S000002-open", "rejected"),
                                             ("ONCE01-S000003-open", "rejected")]
         page = admin_page(server, "/quarantine")
-        assert "ONCE01-S000001-close" in page and "unknown currency XXX" in page
+        assert "ONCE01-S000001-close" in page and "is not well-formed" in page
+        assert "ONCE01-S000004-open" not in page
     finally:
         server.stop()
 
@@ -264,6 +270,25 @@ def test_a_close_is_read_into_its_count_lines() -> None:
 def test_a_shift_entry_out_of_the_schema_is_refused_with_its_reason(
         change: dict[str, Any], reason: str) -> None:
     assert reason_of(change) == reason
+
+
+def test_what_the_ledger_does_not_know_yet_holds_a_shift_entry_instead_of_refusing_it(
+        ) -> None:
+    """A currency not published here yet (its rates to come), and at a hub a payment method
+    the centre may have added since (a voucher program): the entry waits (pending), its
+    reason said; a method unknown at the centre itself is refused."""
+    vouchers = [{"round": 1, "counted_at": "2026-11-21T13:00:00", "lines": [
+        {"method": "snap", "currency": "USD", "expected": 1, "counted": 1}]}]
+    for change, known, said in (
+            ({"floats": [{"currency": "COP", "amount": 1}]}, KNOWN, "unknown currency COP"),
+            ({"counts": vouchers}, replace(KNOWN, lagging=True),
+             "unknown payment method snap")):
+        entry = read_shift_entry(canonical({**GOOD, **change}), known)
+        assert (entry.pending, entry.refused, entry.entry_id) == (
+            True, said, "K7Q2XM-S000003-close")
+    at_centre = read_shift_entry(canonical({**GOOD, "counts": vouchers}), KNOWN)
+    assert (at_centre.pending, at_centre.refused) == (False, "unknown payment method snap")
+    assert not read_shift_entry(canonical(GOOD), KNOWN).pending
 
 
 def test_an_opening_has_no_counts_and_what_is_not_json_says_so() -> None:

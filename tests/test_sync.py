@@ -538,6 +538,63 @@ def test_what_the_ledger_does_not_know_yet_waits_and_is_taken_once_published(
         server.stop()
 
 
+@pytest.mark.parametrize("store", STORES)
+def test_a_shift_whose_float_names_a_currency_not_published_yet_waits_for_it(
+        tmp_path: Path, store: str, request: pytest.FixtureRequest) -> None:
+    """The same for a shift's opening: a float in VES at a ledger with the catalog but not
+    yet the rates is held (the lane says why, and sends it again), not quarantined; the
+    shift's close that counts USD only is taken meanwhile; once the rates are published the
+    opening is taken, once."""
+    server = LedgerServer(ledger_db(store, tmp_path, request), publish=False)
+    try:
+        with server.store() as ledger:
+            ledger.publish((FIXTURES / "feria-catalog.csv").read_text(), "feria-catalog.csv",
+                           "USD")
+        lane = stall(tmp_path / "stall", "WAIT02")
+        connect(lane, server)
+        lane.run("shift", "close", "--count", "USD:20")
+        lane.run("shift", "open", "--volunteer", "Bea", "--float", "USD:20",
+                 "--float", "VES:1000")
+        first = lane.run("sync", "--tries", "1", ok=False)
+        assert first.exit_code == 2, first.output
+        assert "unknown currency VES" in first.output and "Quarantined" not in first.output
+        status = lane.run("sync-status").stdout
+        assert "Held by the ledger WAIT02-S000002-open: unknown currency VES" in status, status
+        again = lane.run("sync", "--tries", "1", ok=False)  # (held again, never refused)
+        assert again.exit_code == 2 and "Quarantined" not in again.output, again.output
+        with server.store() as ledger:
+            assert ledger.all("SELECT COUNT(*) FROM quarantine")[0][0] == 0
+            assert [r[0] for r in ledger.all("SELECT id FROM shift_entries ORDER BY id")] == \
+                ["WAIT02-S000001-close", "WAIT02-S000001-open"]
+            ledger.publish((FIXTURES / "feria-rates.csv").read_text(), "feria-rates.csv",
+                           "USD")
+        lane.run("sync")
+        with server.store() as ledger:
+            assert [r[0] for r in ledger.all("SELECT id FROM shift_entries ORDER BY id")] == \
+                ["WAIT02-S000001-close", "WAIT02-S000001-open", "WAIT02-S000002-open"]
+            assert ledger.all("SELECT COUNT(*) FROM quarantine")[0][0] == 0
+        assert "Held by the ledger" not in lane.run("sync-status").stdout
+    finally:
+        server.stop()
+
+
+def test_a_shift_entry_an_earlier_version_refused_for_want_of_rates_goes_again(
+        tmp_path: Path, server: LedgerServer) -> None:
+    """A shift entry a journal set aside as "unknown currency VES" (an earlier version's
+    ledger refused it for good) is put back in line by the journal's migration and taken."""
+    lane = stall(tmp_path / "stall", "OLDQ02")
+    connect(lane, server)
+    with lane.db() as conn:  # as an earlier version left it
+        conn.execute("UPDATE shift_outbox SET state = 'quarantined', reason = "
+                     "'unknown currency VES' WHERE entry_id = 'OLDQ02-S000001-open'")
+        conn.execute("ALTER TABLE shift_outbox DROP COLUMN held")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm020_shift_entries_held'")
+    lane.run("sync")
+    with server.store() as ledger:
+        assert [r[0] for r in ledger.all("SELECT id FROM shift_entries")] == \
+            ["OLDQ02-S000001-open"]
+
+
 def test_what_an_earlier_version_refused_for_want_of_a_publication_goes_again(
         tmp_path: Path, server: LedgerServer) -> None:
     """A lane whose journal had an entry set aside as "unknown currency VES" (an earlier

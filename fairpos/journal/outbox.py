@@ -71,7 +71,7 @@ class Outbox(SalesBook):
             for table in OUTBOXES:
                 self.db.executemany(
                     f"UPDATE {table} SET state = 'acked', acked_at = ?, last_error = NULL"
-                    + (", held = NULL" if table == "outbox" else "")
+                    + ", held = NULL"
                     + " WHERE entry_id = ? AND state = 'pending'", [(now, i) for i in acked])
                 self.db.executemany(
                     f"UPDATE {table} SET state = 'quarantined', reason = ? "
@@ -123,15 +123,17 @@ class Outbox(SalesBook):
         """Entries the ledger holds back (id, why: what it does not know yet): they stay
         pending, to go again, with the reason kept for sync-status."""
         with self.transaction():
-            self.db.executemany("UPDATE outbox SET attempts = attempts + 1, held = ? "
-                                "WHERE entry_id = ? AND state = 'pending'",
-                                [(reason, i) for i, reason in held])
+            for table in OUTBOXES:
+                self.db.executemany(f"UPDATE {table} SET attempts = attempts + 1, held = ? "
+                                    "WHERE entry_id = ? AND state = 'pending'",
+                                    [(reason, i) for i, reason in held])
 
     def held_back(self) -> list[tuple[str, str]]:
         """(entry id, the ledger's reason) of every entry the ledger holds back."""
         return [(r["entry_id"], r["held"]) for r in self.db.all(
             "SELECT entry_id, held FROM outbox WHERE state = 'pending' AND held IS NOT NULL "
-            "ORDER BY entry_id")]
+            "UNION ALL SELECT entry_id, held FROM shift_outbox WHERE state = 'pending' "
+            "AND held IS NOT NULL ORDER BY entry_id")]
 
     def outbox_summary(self) -> OutboxSummary:
         row = self.db.one(

@@ -469,6 +469,19 @@ def m019_held(db: Migratable) -> None:
     db.execute("ALTER TABLE outbox ADD COLUMN held TEXT")
 
 
+@migration
+def m020_shift_entries_held(db: Migratable) -> None:
+    # A shift's opening or close is held as a sale is (a float or count in a currency whose
+    # rates the ledger had not published yet); one an earlier version refused for it goes again
+    db.executescript(
+        """
+        ALTER TABLE shift_outbox ADD COLUMN held TEXT;
+        UPDATE shift_outbox SET state = 'pending', reason = NULL WHERE state = 'quarantined'
+            AND reason LIKE 'unknown currency %';
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the journal's tables up to date, each step once, in order (sqlite-utils
     ``Migrations``; it is loaded only when a step is due, so opening a journal stays quick)."""

@@ -25,9 +25,10 @@ _ENTRY_COLUMNS = ("id, device_id, shift, stage, business_date, volunteer, traini
 def store_shift_entries(conn: Any, device_id: str, entries: Sequence[ShiftEntry], now: str
                         ) -> dict[str, list[Any]]:
     """Store a batch of ``device_id``'s shift entries in the caller's transaction: what was
-    accepted, already there, rejected or in conflict (the last two kept in quarantine)."""
+    accepted, already there, rejected or in conflict (the last two kept in quarantine), or
+    pending (naming what this ledger does not know yet: not kept, the lane sends it again)."""
     outcome: dict[str, list[Any]] = {"accepted": [], "duplicate": [], "rejected": [],
-                                     "conflict": []}
+                                     "conflict": [], "pending": []}
     refusals: list[Refused] = []
     ids = sorted({e.entry_id for e in entries if e.refused is None})
     held = {row[0]: row[1] for row in conn.execute(
@@ -36,6 +37,9 @@ def store_shift_entries(conn: Any, device_id: str, entries: Sequence[ShiftEntry]
     for entry in entries:
         digest = hashlib.sha256(entry.payload).hexdigest()
         refused = entry.refused
+        if entry.pending:
+            outcome["pending"].append({"id": entry.entry_id, "reason": str(refused)})
+            continue
         if refused is None and entry.device_id != device_id:
             refused = f"{entry.entry_id} is not device {device_id}'s"
         kind = "rejected" if refused is not None else None

@@ -684,7 +684,7 @@ class SqlLedger:
             conn.execute("UPDATE devices SET last_sync_at = ?, last_path = ? "
                          "WHERE device_id = ?", [now, path, device_id])
         return BatchResult(outcome["accepted"], outcome["duplicate"], outcome["rejected"],
-                           outcome["conflict"], current)
+                           outcome["conflict"], current, outcome["pending"])
 
     def day_cash(self, business_date: str, fair: str | None = None) -> list[dict[str, Any]]:
         """Each shift of a business date, lane by lane, with its count lines

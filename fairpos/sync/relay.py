@@ -325,7 +325,9 @@ def shift_to_wire(journal: Journal, shift_id: int, stage: str) -> dict[str, Any]
 def push_shifts(journal: Journal, client: LedgerClient, report: PushReport,
                 batch_size: int = MAX_BATCH) -> None:
     """Send the shift entries pending, as :func:`push` sends sales (into its ``report``)."""
-    while entries := shift_payloads(journal, batch_size):
+    held: set[str] = set()  # held by the ledger in this push: sent again next time
+    while entries := [e for e in shift_payloads(journal, batch_size + len(held))
+                      if e["id"] not in held][:batch_size]:
         ids = [e["id"] for e in entries]
         try:
             reply = client.push_shifts(journal.device_id, entries)
@@ -336,9 +338,13 @@ def push_shifts(journal: Journal, client: LedgerClient, report: PushReport,
         quarantined = [*reply["rejected"], *reply["conflict"]]
         journal.outbox_settled([*reply["accepted"], *reply["duplicate"]], quarantined,
                                client.clock_skew, upstream=reply["upstream"])
+        journal.outbox_held(reply["pending"])  # (they stay in the outbox, with why)
         report.shifts += len(reply["accepted"]) + len(reply["duplicate"])
         report.quarantined += quarantined
-        if len(reply["accepted"]) + len(reply["duplicate"]) + len(quarantined) == 0:
+        report.pending += reply["pending"]
+        held.update(entry_id for entry_id, _reason in reply["pending"])
+        if len(reply["accepted"]) + len(reply["duplicate"]) + len(quarantined) + \
+                len(reply["pending"]) == 0:
             report.error = SyncError(_("the ledger took none of the batch"))
             return
 

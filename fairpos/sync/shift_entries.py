@@ -34,6 +34,7 @@ from fairpos.sync.schema import (
     TEXT_LIMITS,
     Known,
     Minor,
+    NotKnownYet,
     Reason,
     Short,
     Small,
@@ -139,6 +140,7 @@ class ShiftEntry:
     reason: str | None  # the volunteer's reason for a difference
     lines: tuple[CountedLine, ...]  # a close's, cash first
     refused: str | None
+    pending: bool = False  # refused only for what the ledger does not know yet: it waits
 
 
 def read_shift_entry(raw: bytes, known: Known | None = None) -> ShiftEntry:
@@ -154,11 +156,14 @@ def read_shift_entry(raw: bytes, known: Known | None = None) -> ShiftEntry:
     payload = canonical(msgspec.to_builtins(wire))
     try:
         return _entry_of(wire, payload, known)
+    except NotKnownYet as err:  # (held as pending, sent again: never refused for it)
+        return _refused(raw, str(err), wire.id, pending=True)
     except WireError as err:
         return _refused(raw, str(err), wire.id)
 
 
-def _refused(raw: bytes, reason: str, named: Any = None) -> ShiftEntry:
+def _refused(raw: bytes, reason: str, named: Any = None, pending: bool = False
+             ) -> ShiftEntry:
     try:
         data = json.loads(raw)
         payload = canonical(data)
@@ -167,7 +172,8 @@ def _refused(raw: bytes, reason: str, named: Any = None) -> ShiftEntry:
     if named is None and isinstance(data, dict):
         named = data.get("id")
     entry_id = named if isinstance(named, str) and SHIFT_ID.fullmatch(named) else "?"
-    return ShiftEntry(entry_id, payload, None, 0, "", "", "", False, "", None, (), reason)
+    return ShiftEntry(entry_id, payload, None, 0, "", "", "", False, "", None, (), reason,
+                      pending and entry_id != "?")
 
 
 def _moment(text: str, what: str) -> str:
@@ -180,13 +186,16 @@ def _moment(text: str, what: str) -> str:
     return text
 
 
-def _code(value: str, pattern: re.Pattern[str], known: frozenset[str], what: str) -> str:
+def _code(value: str, pattern: re.Pattern[str], known: frozenset[str], what: str,
+          lagging: bool) -> str:
+    """A currency or payment method the ledger knows; one it does not know is refused, or
+    (``lagging``: it may not have heard of it yet) waits for it."""
     if value in known:
         return value
     if pattern.fullmatch(value) is None:
         raise WireError(f"{what} {_shown(value)} is not well-formed")
     if known:
-        raise WireError(f"unknown {what} {value}")
+        raise (NotKnownYet if lagging else WireError)(f"unknown {what} {value}")
     return value
 
 
@@ -203,7 +212,7 @@ def _entry_of(wire: WireShift, payload: bytes, known: Known) -> ShiftEntry:
     opened_at = _moment(wire.opened_at, "opened_at")
     floats: dict[str, int] = {}
     for item in wire.floats:
-        currency = _code(item.currency, CURRENCY, known.currencies, "currency")
+        currency = _code(item.currency, CURRENCY, known.currencies, "currency", True)
         if currency in floats:
             raise WireError(f"the float in {currency} is given twice")
         floats[currency] = item.amount
@@ -226,8 +235,10 @@ def _entry_of(wire: WireShift, payload: bytes, known: Known) -> ShiftEntry:
         _moment(count.counted_at, f"count {n} counted_at")
         lines: dict[tuple[str, str], tuple[int, int]] = {}
         for line in count.lines:
-            key = (_code(line.method, METHOD, known.methods, "payment method"),
-                   _code(line.currency, CURRENCY, known.currencies, "currency"))
+            # (a currency not published here yet waits for its rates; a voucher program
+            # not heard of yet, at a hub, for the centre's list)
+            key = (_code(line.method, METHOD, known.methods, "payment method", known.lagging),
+                   _code(line.currency, CURRENCY, known.currencies, "currency", True))
             if key in lines:
                 raise WireError(f"count {n}: {key[0]} {key[1]} is counted twice")
             lines[key] = (line.expected, line.counted)
