@@ -23,7 +23,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/fairpos --data-dir $(DEMO_DIR) demo
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check fairpos tests benchmarks
+	$(BIN)/ruff check fairpos tests benchmarks harness
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 

@@ -47,12 +47,12 @@ from fairpos.barcodes import parse_layout
 from fairpos.journal import DB_NAME, Journal
 from fairpos.station import weigh
 from fairpos.sync.relay import day_figures
-from tests.conftest import LaneDir, make_lane
-from tests.escpos_text import decode
-from tests.fake_printer import FakePrinter
-from tests.fake_scale import FakeScale
-from tests.fault_proxy import FaultProxy
-from tests.sync_helpers import LedgerServer
+from harness.escpos_text import decode
+from harness.fake_printer import FakePrinter
+from harness.fake_scale import FakeScale
+from harness.fault_proxy import FaultProxy
+from harness.lanes import LaneDir, make_lane
+from harness.sync_helpers import LedgerServer
 
 ROOT = Path(__file__).resolve().parent.parent
 FAIRS = ("Feria Centro", "Feria Norte", "Feria Sur", "Feria Este", "Feria Oeste")
@@ -589,7 +589,7 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true", help="the centre on SQLite")
     args = parser.parse_args()
     compile_sources()
-    from tests.postgres import Postgres
+    from harness.postgres import Postgres
 
     with tempfile.TemporaryDirectory(prefix="fair-day-") as tmp:
         folder = Path(tmp)

@@ -36,8 +36,8 @@ from fairpos.station import weigh
 from fairpos.sync.loop import SyncStatus
 from fairpos.sync.worker import SyncProcess
 from fairpos.tenders import ALLOWED_REFERENCES, Tender, make_change_tender, make_tender, settle
-from tests.fake_printer import ONLINE, PAPER_OUT, FakePrinter
-from tests.fake_scale import FakeScale
+from harness.fake_printer import ONLINE, PAPER_OUT, FakePrinter
+from harness.fake_scale import FakeScale
 
 LABEL_LAYOUT = "2 1 PPPP C WWWWW C"
 

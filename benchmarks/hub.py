@@ -10,7 +10,7 @@ Each way: the time until the centre has every sale (from the moment the lanes st
 bytes sent up the uplink, and the connections opened through it to the centre (for the hub,
 from its start: learning its lanes, catalog and rates included).
 
-    python -m benchmarks.hub [--lanes 15] [--sales 400]
+    python -m benchmarks.hub [--lanes 15] [--sales 400] [--latency 0.8]
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from pathlib import Path
 
 from fairpos.journal import DB_NAME, Journal
 from fairpos.sync.relay import LedgerClient, push
-from tests.conftest import LaneDir
-from tests.fault_proxy import FaultProxy
-from tests.sync_helpers import LedgerServer, stall
+from harness.fault_proxy import FaultProxy
+from harness.lanes import LaneDir
+from harness.sync_helpers import LedgerServer, stall
 
 FAIR = "Feria Centro"
 
@@ -65,10 +65,16 @@ def all_at_once(lanes: list[LaneDir], url: str, tokens: list[str], centre: Ledge
     return seconds
 
 
-def straight(lanes: list[LaneDir], folder: Path, total: int) -> tuple[float, int, int]:
+def uplink_to(centre: LedgerServer, latency: float) -> FaultProxy:
+    """The site's uplink: ``latency`` ± half of it, 16 KB/s, shared by every connection."""
+    return FaultProxy(centre.port, latency=latency, jitter=latency / 2, bandwidth=16_384,
+                      shared=True, seed=1)
+
+
+def straight(lanes: list[LaneDir], folder: Path, total: int, latency: float
+             ) -> tuple[float, int, int]:
     centre = LedgerServer(folder / "centre-straight.db")
-    uplink = FaultProxy(centre.port, latency=0.8, jitter=0.4, bandwidth=16_384, shared=True,
-                        seed=1)
+    uplink = uplink_to(centre, latency)
     try:
         tokens = [centre.enrol(FAIR, n + 1) for n in range(len(lanes))]
         for lane, token in zip(lanes, tokens, strict=True):
@@ -80,10 +86,10 @@ def straight(lanes: list[LaneDir], folder: Path, total: int) -> tuple[float, int
         centre.stop()
 
 
-def through_hub(lanes: list[LaneDir], folder: Path, total: int) -> tuple[float, int, int]:
+def through_hub(lanes: list[LaneDir], folder: Path, total: int, latency: float
+                ) -> tuple[float, int, int]:
     centre = LedgerServer(folder / "centre-hub.db")
-    uplink = FaultProxy(centre.port, latency=0.8, jitter=0.4, bandwidth=16_384, shared=True,
-                        seed=1)
+    uplink = uplink_to(centre, latency)
     hub: LedgerServer | None = None
     try:
         with centre.store() as ledger:
@@ -113,6 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lanes", type=int, default=15)
     parser.add_argument("--sales", type=int, default=400, help="sales per lane")
+    parser.add_argument("--latency", type=float, default=0.8, help="the uplink's, in seconds")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -126,10 +133,10 @@ def main() -> None:
                 shutil.copytree(lane.path, copy)
                 copies[way].append(LaneDir(copy))
         total = args.lanes * args.sales
-        direct = straight(copies["straight"], folder, total)
-        hubbed = through_hub(copies["hub"], folder, total)
+        direct = straight(copies["straight"], folder, total, args.latency)
+        hubbed = through_hub(copies["hub"], folder, total, args.latency)
     print(f"One site's day: {args.lanes} lanes × {args.sales} sales = {total:,} sales; the "
-          "uplink 800 ± 400 ms, 16 KB/s, shared")
+          f"uplink {args.latency * 1000:.0f} ± {args.latency * 500:.0f} ms, 16 KB/s, shared")
     print(f"   {'':32} {'until at the centre':>20} {'bytes up':>12} {'connections':>12}")
     for name, (seconds, up, connections) in (("each lane straight to the centre", direct),
                                              ("through the site's hub", hubbed)):

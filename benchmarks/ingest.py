@@ -36,8 +36,8 @@ from typing import Any
 from fairpos.journal.db import Database
 from fairpos.ledger.store import open_ledger
 from fairpos.sync.wire import MAX_BATCH, canonical
-from tests.postgres import Postgres
-from tests.sync_helpers import LedgerServer, payloads, stall
+from harness.postgres import Postgres
+from harness.sync_helpers import LedgerServer, payloads, stall
 
 TEMPLATE = "S0000"  # the device id of the stall rung up; every stall is a copy under its own id
 
@@ -130,7 +130,7 @@ def build(day: list[dict[str, Any]], stalls: int) -> list[Stall]:
 
 def new_ledger(db: str, stalls: list[Stall]) -> None:
     """A ledger with the fair's catalog and rates published and every stall enrolled."""
-    from tests.conftest import FIXTURES
+    from harness.lanes import FIXTURES
 
     ledger = open_ledger(db)
     try:

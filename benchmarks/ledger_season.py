@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from fairpos.ledger.store import open_ledger
-from tests.conftest import FIXTURES
-from tests.postgres import Postgres
-from tests.sync_helpers import LedgerServer
+from harness.lanes import FIXTURES
+from harness.postgres import Postgres
+from harness.sync_helpers import LedgerServer
 
 FAIRS, LANES_PER_FAIR, WEEKS = 20, 15, 26
 FIRST_FRIDAY = date(2026, 5, 1)

@@ -4,11 +4,12 @@ Baselines, measured in the same run: python-escpos writing the same receipt's li
 layout, styles or transliteration; and the same 200 payloads written back to back over one
 socket to the same fake printer.
 
-    python -m benchmarks.receipts
+    python -m benchmarks.receipts [--runs 300] [--queued 200]
 """
 
 from __future__ import annotations
 
+import argparse
 import socket
 import statistics
 import tempfile
@@ -22,7 +23,6 @@ from escpos.printer import Dummy
 from fairpos.cart import Cart
 from fairpos.catalog import parse_catalog
 from fairpos.journal import DB_NAME, Journal
-from fairpos.money import Money
 from fairpos.presets import example
 from fairpos.printer.connection import parse_url
 from fairpos.printer.layout import sale_receipt
@@ -31,7 +31,7 @@ from fairpos.printer.spool import print_pending
 from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
 from fairpos.tenders import Tender
-from tests.fake_printer import FakePrinter
+from harness.fake_printer import FakePrinter
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = parse_settings(example("feria"))
@@ -43,6 +43,10 @@ def figures(samples: list[float]) -> tuple[float, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=300, help="renderings of each receipt")
+    parser.add_argument("--queued", type=int, default=200, help="receipts through the queue")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         store = Journal.create(folder / DB_NAME)
@@ -56,12 +60,13 @@ def main() -> None:
             cart = Cart("USD")
             for n in range(size):
                 cart.add(catalog, str(301 + n), Quantity(count=1 + n % 3))
-            sales.append(store.confirm_sale(cart, [Tender("cash", Money(50000, "USD"))], "USD",
+            sales.append(store.confirm_sale(cart, [Tender("cash", cart.total)], "USD",
                                             SETTINGS))
-        print("layout + rendering per receipt (48 columns, TM-T20II, CP858), 300 runs each")
+        print("layout + rendering per receipt (48 columns, TM-T20II, CP858), "
+              f"{args.runs} runs each")
         for sale in sales:
             ours, base = [], []
-            for _ in range(300):
+            for _ in range(args.runs):
                 start = time.perf_counter()
                 layout = sale_receipt(sale, fair="Feria", lane=1, language="es", width=48)
                 render(layout, profile="TM-T20II", codepage="CP858")
@@ -80,31 +85,31 @@ def main() -> None:
 
         payload = render(sale_receipt(sales[0], fair="Feria", lane=1, language="es", width=48),
                          profile="TM-T20II", codepage="CP858")
-        for _ in range(200):
+        for _ in range(args.queued):
             store.queue_print("receipt", payload, sales[0].id)
         printer = FakePrinter()
         start = time.perf_counter()
         result = print_pending(store, parse_url(printer.url))
         ours_s = time.perf_counter() - start
-        assert result.printed == 200 and result.failed is None
+        assert result.printed == args.queued and result.failed is None
         printer.close()
 
         raw = FakePrinter()
         start = time.perf_counter()
         with socket.create_connection(("127.0.0.1", raw.port)) as sock:
-            for _ in range(200):
+            for _ in range(args.queued):
                 sock.sendall(payload)
-        while len(raw.received) < 200 * len(payload):
+        while len(raw.received) < args.queued * len(payload):
             time.sleep(0.001)
         base_s = time.perf_counter() - start
         raw.close()
         store.close()
-    print("200 receipts through the queue to a fake network printer")
+    print(f"{args.queued} receipts through the queue to a fake network printer")
     print(f"  fairpos queue (connect, DLE EOT status, send, confirm, mark printed): "
-          f"{200 / ours_s:7.0f} receipts/s")
+          f"{args.queued / ours_s:7.0f} receipts/s")
     print(f"  raw socket, same bytes back to back:                                 "
-          f"{200 / base_s:7.0f} receipts/s")
-    print(f"  ratio queue / raw: {(200 / ours_s) / (200 / base_s):.3f}")
+          f"{args.queued / base_s:7.0f} receipts/s")
+    print(f"  ratio queue / raw: {base_s / ours_s:.3f}")
 
 
 if __name__ == "__main__":

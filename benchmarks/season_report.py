@@ -71,9 +71,16 @@ def build_season(path: Path, sales: int) -> int:
         tenders.append((sale_id, 1, "cash", "USD", total, "{}", 1))
         rows.append((sale_id, seq, "sale", None, shift, dates[shift], f"{dates[shift]}T08:00:00",
                      "V", 0, "USD", total, "USD", 0, 1, "{}", None))
-    conn.executemany("INSERT INTO sales VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-    conn.executemany("INSERT INTO sale_lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", lines)
-    conn.executemany("INSERT INTO tenders VALUES (?,?,?,?,?,?,?)", tenders)
+    # (columns named: the journal's later columns keep their defaults)
+    conn.executemany("INSERT INTO sales (id, seq, kind, ref_id, shift_id, business_date, "
+                     "confirmed_at, volunteer, training, currency, total, change_currency, "
+                     "change, catalog_version, rates, reason) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    conn.executemany("INSERT INTO sale_lines (sale_id, line_no, kind, code, name_es, name_en, "
+                     "price_class, grams, count, unit_price, amount, voided, ref_line, tags, "
+                     "scale_frame) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", lines)
+    conn.executemany("INSERT INTO tenders (sale_id, tender_no, method, currency, amount, "
+                     "reference, verified) VALUES (?,?,?,?,?,?,?)", tenders)
     conn.execute("UPDATE device SET last_seq = ?", [sales])
     conn.execute("COMMIT")
     conn.execute("ANALYZE")

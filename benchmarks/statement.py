@@ -30,9 +30,9 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from tests import web
-from tests.conftest import ROOT, LaneDir
-from tests.sync_helpers import LedgerServer, connect, open_lane, payloads
+from harness import web
+from harness.lanes import ROOT, LaneDir
+from harness.sync_helpers import LedgerServer, connect, open_lane, payloads
 
 
 def statement(day: date, lines: int, tenders: int) -> str:

@@ -27,7 +27,7 @@ from benchmarks.terminal import Terminal, compile_sources
 from benchmarks.till_keys import prepare_lane
 from fairpos.barcodes import encode, parse_layout
 from fairpos.printer.connection import parse_url, send
-from tests.fake_printer import FakePrinter
+from harness.fake_printer import FakePrinter
 
 F1, F8 = b"\x1bOP", b"\x1b[19~"
 LAYOUT = "2 1 PPPP C WWWWW C"

@@ -2,7 +2,7 @@
 
 1. One stall pushing its outbox to a real ledger (uvicorn, SQLite, loopback): sales per second,
    against raw httpx POSTs of the same gzip bodies to a bare Starlette endpoint that stores
-   them (``tests/naive_ledger.py``: no validation, no uniqueness).
+   them (``harness/naive_ledger.py``: no validation, no uniqueness).
 2. 30 stalls pushing at once to one ledger: sales per second and p99 batch latency, against
    one stall alone.
 3. Bytes on the wire per sale (gzip), and the time to sync a 300-sale day through a proxy set
@@ -11,7 +11,9 @@
 4. With ``--against COMMIT``: figure 1 for this tree and for COMMIT, in turns (what a change
    to the ledger cost).
 
-    python -m benchmarks.sync [--sales N] [--stalls N] [--against COMMIT [--rounds N]]
+    python -m benchmarks.sync [--sales N] [--stalls N] [--per-stall N] [--day N]
+                              [--latency S]
+                              [--against COMMIT [--rounds N]]
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ import httpx
 from fairpos.journal import DB_NAME, Journal
 from fairpos.sync.relay import LedgerClient, next_payloads, push
 from fairpos.sync.wire import MAX_BATCH, encode_body
-from tests.fault_proxy import FaultProxy
-from tests.sync_helpers import LedgerServer, NaiveLedger, stall
+from harness.fault_proxy import FaultProxy
+from harness.sync_helpers import LedgerServer, NaiveLedger, stall
 
 
 def p99(values: list[float]) -> float:
@@ -153,14 +155,16 @@ def many_stalls(tmp: Path, stalls: int, per_stall: int) -> None:
     print(f"   ratio (throughput)             {rate / alone_rate:9.2f}x")
 
 
-def slow_link(tmp: Path) -> None:
-    lane = stall(tmp / "day", "SLOW01", sales=300, seed=7)
+def slow_link(tmp: Path, sales: int = 300, latency: float = 0.8) -> None:
+    lane = stall(tmp / "day", "SLOW01", sales=sales, seed=7)
     raw, count = bodies(lane.path)
     wire = sum(len(b) for b in raw)
     server = LedgerServer(tmp / "ledger-slow.db")
     naive = NaiveLedger(tmp / "naive-slow.db")
-    link = FaultProxy(server.port, latency=0.8, jitter=0.4, bandwidth=4096, seed=1)
-    naive_link = FaultProxy(naive.port, latency=0.8, jitter=0.4, bandwidth=4096, seed=1)
+    link = FaultProxy(server.port, latency=latency, jitter=latency / 2, bandwidth=4096,
+                      seed=1)
+    naive_link = FaultProxy(naive.port, latency=latency, jitter=latency / 2, bandwidth=4096,
+                            seed=1)
     try:
         token = enrolled(server, "SLOW01", 1)
         started = time.perf_counter()
@@ -175,9 +179,9 @@ def slow_link(tmp: Path) -> None:
         naive_link.close()
         server.stop()
         naive.stop()
-    print(f"3. a 300-sale day: {wire:,} bytes of gzip JSON, {wire / count:.0f} bytes per sale "
+    print(f"3. a {sales}-sale day: {wire:,} bytes of gzip JSON, {wire / count:.0f} bytes per sale "
           f"({up:,} bytes up with the HTTP headers)")
-    print("   through 800 ± 400 ms latency and 4 KB/s:")
+    print(f"   through {latency * 1000:.0f} ± {latency * 500:.0f} ms latency and 4 KB/s:")
     print(f"   raw POSTs to a bare endpoint   {bare:9.1f} s")
     print(f"   fairpos sync                   {ours:9.1f} s")
     print(f"   ratio                          {ours / bare:9.2f}x")
@@ -225,6 +229,8 @@ def main() -> None:
     parser.add_argument("--sales", type=int, default=5000)
     parser.add_argument("--stalls", type=int, default=30)
     parser.add_argument("--per-stall", type=int, default=400)
+    parser.add_argument("--day", type=int, default=300, help="sales of the day on the slow link")
+    parser.add_argument("--latency", type=float, default=0.8, help="the slow link's, in s")
     parser.add_argument("--against", metavar="COMMIT",
                         help="also measure figure 1 at COMMIT, in turns with this tree")
     parser.add_argument("--rounds", type=int, default=5, help="turns each, with --against")
@@ -232,7 +238,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         one_stall(Path(tmp), args.sales)
         many_stalls(Path(tmp), args.stalls, args.per_stall)
-        slow_link(Path(tmp))
+        slow_link(Path(tmp), args.day, args.latency)
     if args.against:
         against(args.against, args.sales, args.rounds)
 

@@ -46,7 +46,7 @@ from fairpos.presets import example
 from fairpos.printer.layout import text_receipt
 from fairpos.printer.render import render
 from fairpos.quantity import Quantity
-from tests.fake_printer import FakePrinter
+from harness.fake_printer import FakePrinter
 
 ROOT = Path(__file__).resolve().parent.parent
 F2, F8 = b"\x1bOQ", b"\x1b[19~"
@@ -96,8 +96,8 @@ def sync_backlog(folder: Path, sales: int) -> tuple[Any, Any, dict[str, str]]:
     from fairpos.money import Money
     from fairpos.settings import parse_settings
     from fairpos.tenders import Tender
-    from tests.fault_proxy import ProxyProcess
-    from tests.sync_helpers import LedgerServer
+    from harness.fault_proxy import ProxyProcess
+    from harness.sync_helpers import LedgerServer
 
     settings = parse_settings((folder / "fairpos.toml").read_text())
     store = Journal.open(folder / DB_NAME)
@@ -235,7 +235,7 @@ def main() -> None:
             bare.close()
 
         if ledger is not None and link is not None:
-            from tests.sync_helpers import ledger_sums
+            from harness.sync_helpers import ledger_sums
 
             store = Journal.open(folder / DB_NAME)
             device = store.device_id

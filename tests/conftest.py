@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import sqlite3
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from fairpos import i18n
-from fairpos.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "fixtures"
+from harness.lanes import LaneDir, make_lane
 
 # The tests start hundreds of Python processes (test workers, ledgers, sync processes, tills,
 # crash workers). Where Python is told not to write bytecode (PYTHONDONTWRITEBYTECODE, common in
@@ -56,89 +46,6 @@ def english() -> Iterator[None]:
     i18n.use("en")
 
 
-@dataclass
-class LaneDir:
-    """A lane's data folder and the commands a script would type against it."""
-
-    path: Path
-
-    def run(self, *args: str, lang: str = "en", ok: bool = True) -> Result:
-        result = CliRunner().invoke(main, ["--data-dir", str(self.path), "--lang", lang, *args],
-                                    catch_exceptions=False)
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    def fail(self, *args: str, lang: str = "en") -> str:
-        """Run a command that must be refused; returns its one-line message."""
-        result = self.run(*args, lang=lang, ok=False)
-        assert result.exit_code != 0, result.output
-        assert result.stdout == "", result.stdout
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1, result.stderr
-        assert "Traceback" not in result.stderr
-        return lines[0]
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--json").stdout)
-
-    def sell(self, *args: str) -> dict[str, Any]:
-        data: dict[str, Any] = self.json("sell", *args)
-        return data
-
-    def db(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path / "fairpos.db")
-        conn.row_factory = sqlite3.Row
-        return conn
-
-    def dump(self) -> list[str]:
-        """Every row of every table: to prove a refused command changed nothing."""
-        with self.db() as conn:
-            return list(conn.iterdump())
-
-
-_TEMPLATES: dict[tuple[str, str], Path] = {}  # (preset, catalog) → a lane made once
-
-
-def make_lane(path: Path, preset: str = "feria", catalog: str = "feria-catalog.csv",
-              device_id: str | None = None) -> LaneDir:
-    """A lane on the example settings of ``preset`` with ``catalog`` imported: the first one
-    of each kind is made with ``fairpos catalog import``, the next ones are copies of its
-    files with a device id of their own (the same journal, without making it again)."""
-    from fairpos.journal import Journal, mint_device_id
-
-    template = _TEMPLATES.get((preset, catalog))
-    if template is None:
-        from fairpos.presets import example
-
-        template = Path(tempfile.mkdtemp(prefix="fairpos-lane-")) / "lane"
-        template.mkdir()
-        (template / "fairpos.toml").write_text(example(preset), encoding="utf-8")
-        Journal.create(template / "fairpos.db", device_id="TMPL00").close()
-        LaneDir(template).run("catalog", "import", str(FIXTURES / catalog))
-        with sqlite3.connect(template / "fairpos.db") as conn:  # one file, nothing in a WAL
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        _TEMPLATES[(preset, catalog)] = template
-    path.mkdir(parents=True, exist_ok=True)
-    for name in ("fairpos.toml", "fairpos.db"):
-        shutil.copy2(template / name, path / name)
-    conn = sqlite3.connect(path / "fairpos.db")
-    try:
-        with conn:
-            conn.execute("UPDATE device SET id = ?", [device_id or mint_device_id()])
-    finally:
-        conn.close()
-    return LaneDir(path)
-
-
-def open_lane(path: Path, device_id: str | None = None) -> LaneDir:
-    """A lane on the feria catalog with a VES rate and Ana's shift open (float USD 20)."""
-    lane = make_lane(path, device_id=device_id)
-    lane.run("rate", "set", "VES", "414.04", "--effective", "2026-01-01")
-    lane.run("shift", "open", "--volunteer", "Ana", "--float", "USD:20")
-    return lane
-
-
 # With several test processes (xdist), the first one started gets a PostgreSQL server that
 # all of them share, each test on a database of its own: one server to start, not one each.
 _SHARED_POSTGRES: Any = None
@@ -150,7 +57,7 @@ def pytest_configure_node(node: Any) -> None:
     server is, starting it for the first."""
     global _SHARED_POSTGRES
     if _SHARED_POSTGRES is None:
-        from tests.postgres import Postgres
+        from harness.postgres import Postgres
 
         _SHARED_POSTGRES = Postgres(connections=800)
     node.workerinput["fairpos_postgres"] = f"{_SHARED_POSTGRES.port} {_SHARED_POSTGRES.root}"
@@ -165,7 +72,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def postgres(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A PostgreSQL server for this test process — the test run's shared one, if any — each
     test on a database of its own (``ledger_db``)."""
-    from tests.postgres import Postgres
+    from harness.postgres import Postgres
 
     shared = getattr(request.config, "workerinput", {}).get("fairpos_postgres")
     if shared:
@@ -208,7 +115,7 @@ def ledger_db(store: str, folder: Path, request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Any]:
     """A real ledger (``fairpos ledger serve``) on 127.0.0.1, catalog and rates published."""
-    from tests.sync_helpers import LedgerServer
+    from harness.sync_helpers import LedgerServer
 
     running = LedgerServer(tmp_path / "ledger.db")
     yield running
@@ -230,13 +137,3 @@ def market(tmp_path: Path) -> LaneDir:
     lane = make_lane(tmp_path / "market", "farmers-market", "farmers-market-catalog.csv")
     lane.run("shift", "open", "--volunteer", "Sam", "--float", "USD:50")
     return lane
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    """Poll ``condition`` until it holds; a generous ``timeout`` only keeps a broken test from
-    hanging (it is a guard, not a measure: nothing asserts how long it took)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: still not so after {timeout} s")
-        time.sleep(0.02)

@@ -10,7 +10,7 @@ import pytest
 from fairpos.cart import Cart, CartError
 from fairpos.catalog import Catalog, CatalogError, fold, parse_catalog
 from fairpos.quantity import Quantity
-from tests.conftest import FIXTURES, LaneDir
+from harness.lanes import FIXTURES, LaneDir
 
 HEADER = "type,code,barcode,name_es,name_en,unit,price,price_class,tags\n"
 GOOD = HEADER + "class,G,,Feria grande,Big fair,kg,1.20,,\nproduct,101,,Tomate,Tomato,kg,,G,\n"

@@ -17,8 +17,8 @@ from fairpos.printer.layout import sale_receipt
 from fairpos.printer.render import render
 from fairpos.quantity import Quantity
 from fairpos.tenders import PaymentError, Tender, make_change_tender
-from tests.conftest import LaneDir, open_lane
-from tests.sync_helpers import LedgerServer, connect, payloads
+from harness.lanes import LaneDir, open_lane
+from harness.sync_helpers import LedgerServer, connect, payloads
 from tests.test_printer import SETTINGS, check_golden
 from tests.till_helpers import make_till, message, rows, settle, type_in
 

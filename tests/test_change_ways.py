@@ -18,8 +18,8 @@ from fairpos.change import greedy_pieces, makeable, ways_to_give
 from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Money, Rate, Rates
 from fairpos.tenders import CASH, PAGO_MOVIL, Tender, settle
-from tests.conftest import LaneDir, open_lane
-from tests.sync_helpers import connect
+from harness.lanes import LaneDir, open_lane
+from harness.sync_helpers import connect
 from tests.till_helpers import make_till, message, rows, type_in
 from tests.till_helpers import settle as settle_till
 

@@ -18,9 +18,10 @@ from fairpos.journal import DB_NAME, Journal
 from fairpos.sync.loop import Backoff
 from fairpos.sync.relay import LedgerClient, push
 from fairpos.sync.wire import payload_hash
-from tests.conftest import STORES, LaneDir, ledger_db
-from tests.fault_proxy import FaultProxy
-from tests.sync_helpers import LedgerServer, NaiveLedger, payloads, stall
+from harness.fault_proxy import FaultProxy
+from harness.lanes import LaneDir
+from harness.sync_helpers import LedgerServer, NaiveLedger, payloads, stall
+from tests.conftest import STORES, ledger_db
 
 FAULTS = {"reset_before": 0.08, "drop_response": 0.12, "truncate_response": 0.08,
           "stall": 0.06}

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from fairpos.cli import main
-from tests.conftest import FIXTURES, LaneDir, make_lane
+from harness.lanes import FIXTURES, LaneDir, make_lane
 
 SALE_ID = re.compile(r"^[2-9A-HJ-NP-Z]{6}-\d{6}$")
 

@@ -13,8 +13,8 @@ import pytest
 
 from fairpos.journal import DB_NAME, ClockBehind, Journal
 from fairpos.settings import Settings, parse_settings
-from tests.conftest import LaneDir, make_lane, open_lane
-from tests.sync_helpers import Failing
+from harness.lanes import LaneDir, make_lane, open_lane
+from harness.sync_helpers import Failing
 from tests.till_helpers import (
     FIXED_START,
     make_till,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LaneDir
+from harness.lanes import LaneDir
 
 KILLS = 60
 WORKER = Path(__file__).with_name("crash_worker.py")

@@ -21,8 +21,8 @@ from fairpos.lane import Lane
 from fairpos.money import Money
 from fairpos.settings import parse_settings
 from fairpos.tui.customer import make_customer_view
-from tests.conftest import LaneDir, open_lane
-from tests.fake_pole import FakePole
+from harness.fake_pole import FakePole
+from harness.lanes import LaneDir, open_lane
 from tests.till_helpers import make_till, message, rows, settle, type_in, until
 
 F2 = b"\x1bOQ"

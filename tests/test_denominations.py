@@ -13,7 +13,7 @@ import pytest
 from fairpos.journal import DB_NAME, Journal, JournalError
 from fairpos.settings import SettingsError, parse_settings
 from fairpos.shift import PiecesError, read_pieces
-from tests.conftest import LaneDir, make_lane
+from harness.lanes import LaneDir, make_lane
 from tests.till_helpers import make_till, message, rows, settle, type_in
 
 DENOMINATIONS = ('denominations = ["USD: 100 50 20 10 5 1 0.25 0.10 0.05 0.01", '

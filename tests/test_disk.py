@@ -19,7 +19,7 @@ import pytest
 
 import fairpos
 from benchmarks.terminal import Terminal
-from tests.conftest import LaneDir, open_lane
+from harness.lanes import LaneDir, open_lane
 from tests.till_helpers import rows
 
 LIMIT = 100  # bytes: the journal can be opened and read, not a page written

@@ -14,7 +14,7 @@ from benchmarks.terminal import Terminal
 from fairpos.cart import Cart
 from fairpos.journal import DB_NAME, DiskError, Journal
 from fairpos.quantity import Quantity
-from tests.conftest import LaneDir, make_lane
+from harness.lanes import LaneDir, make_lane
 from tests.till_helpers import make_till, message, rows, settle, type_in
 
 

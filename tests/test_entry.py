@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from fairpos.catalog import Catalog, parse_catalog
 from fairpos.entry import AddLine, EntryError, Search, count_example, entry_text, read_entry
 from fairpos.quantity import Quantity, QuantityError, parse_quantity
-from tests.conftest import FIXTURES
+from harness.lanes import FIXTURES
 
 DRAFT = parse_catalog((FIXTURES / "feria-catalog.csv").read_text(), "csv", "USD")
 CATALOG = Catalog.build(1, "USD", DRAFT.price_classes, DRAFT.products)
@@ -133,7 +133,7 @@ def test_the_hint_shows_a_count_that_reads_one_way(catalog_file: str) -> None:
 
 
 async def test_the_till_hint_uses_that_example(tmp_path: Path) -> None:
-    from tests.conftest import make_lane
+    from harness.lanes import make_lane
     from tests.till_helpers import make_till, settle
 
     lane = make_lane(tmp_path / "market", "farmers-market", "farmers-market-catalog.csv")

@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.fair_day import receipts, run_day, z_figures
 from benchmarks.workload import catalog_codes, fair_day, sale_plan
-from tests.conftest import LaneDir
+from harness.lanes import LaneDir
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from textual.widgets import Input, OptionList
 from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Money
 from fairpos.settings import parse_settings
-from tests.conftest import make_lane
+from harness.lanes import make_lane
 from tests.till_helpers import make_till, message, settle, type_in
 
 # (what is typed on the entry line, in order) and (payments: method position, amount, ref)

@@ -10,7 +10,7 @@ import pytest
 from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Rates
 from fairpos.tenders import settle as settle_payment
-from tests.conftest import make_lane
+from harness.lanes import make_lane
 from tests.till_helpers import make_till, settle
 
 KEYS_PER_SEED = 400

@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from fairpos.sync.wire import canonical
-from tests import web
-from tests.conftest import FIXTURES, LaneDir, wait_until
-from tests.fault_proxy import FaultProxy
-from tests.sync_helpers import (
+from harness import web
+from harness.fault_proxy import FaultProxy
+from harness.lanes import FIXTURES, LaneDir, wait_until
+from harness.sync_helpers import (
     LedgerServer,
     NaiveLedger,
     ledger_sums,

@@ -23,8 +23,8 @@ from fairpos.printer.render import render
 from fairpos.quantity import Quantity
 from fairpos.settings import SettingsError, parse_settings
 from fairpos.tenders import PaymentError, Tender, settle
-from tests.conftest import LaneDir, make_lane
-from tests.sync_helpers import LedgerServer, connect
+from harness.lanes import LaneDir, make_lane
+from harness.sync_helpers import LedgerServer, connect
 from tests.test_printer import SETTINGS, check_golden
 from tests.till_helpers import make_till, message, rows, type_in
 from tests.till_helpers import settle as settle_till

@@ -12,8 +12,8 @@ import pytest
 from fairpos.barcodes import check_digit, decode, encode, parse_layout
 from fairpos.cart import CartError, label_line, line_amount
 from fairpos.catalog import Catalog, parse_catalog
-from tests.conftest import LaneDir, make_lane
-from tests.sync_helpers import LedgerServer, connect, payloads
+from harness.lanes import LaneDir, make_lane
+from harness.sync_helpers import LedgerServer, connect, payloads
 from tests.till_helpers import make_till, message, settle, type_in
 
 WEIGHT = parse_layout("2 1 PPPP C WWWWW C")

@@ -17,9 +17,10 @@ import pytest
 from fairpos.journal import DiskError
 from fairpos.ledger.store import open_ledger
 from fairpos.sync.wire import canonical
-from tests import web
-from tests.conftest import FIXTURES, STORES, LaneDir, ledger_db
-from tests.sync_helpers import LedgerServer, connect, payloads, stall
+from harness import web
+from harness.lanes import FIXTURES, LaneDir
+from harness.sync_helpers import LedgerServer, connect, payloads, stall
+from tests.conftest import STORES, ledger_db
 
 
 @pytest.fixture(scope="module", params=STORES)
@@ -516,7 +517,7 @@ def test_pages_speak_the_ledgers_language() -> None:
 def test_a_client_that_hangs_up_mid_body_leaves_no_traceback(tmp_path: Path) -> None:
     import socket
 
-    from tests.sync_helpers import LedgerServer
+    from harness.sync_helpers import LedgerServer
 
     log = tmp_path / "ledger.log"
     server = LedgerServer(tmp_path / "ledger.db", log=log)

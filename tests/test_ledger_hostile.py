@@ -38,9 +38,10 @@ from fairpos.ledger.store import open_ledger
 from fairpos.sync.relay import shift_payloads
 from fairpos.sync.schema import BIDI, _plain, check_entry, check_text, read_entry
 from fairpos.sync.wire import WireError, canonical, too_deep
-from tests import web
-from tests.conftest import STORES, LaneDir, ledger_db, wait_until
-from tests.sync_helpers import LedgerServer, _Opened, connect, payloads, stall
+from harness import web
+from harness.lanes import LaneDir, wait_until
+from harness.sync_helpers import LedgerServer, _Opened, connect, payloads, stall
+from tests.conftest import STORES, ledger_db
 
 DEVICE = "HOST01"
 FUZZ_EXAMPLES = int(os.environ.get("FAIRPOS_FUZZ_EXAMPLES", "80"))
@@ -335,7 +336,7 @@ def test_the_pages_survive_hostile_data(lane: Lane) -> None:
     spanish = subprocess.run(  # the page in Spanish, from the ledger's own renderer
         [sys.executable, "-c",
          "import sys, json; from fairpos import i18n; from fairpos.ledger.pages import "
-         "day_page; from tests.sync_helpers import _Opened\n"
+         "day_page; from harness.sync_helpers import _Opened\n"
          "i18n.use('es')\n"
          "with _Opened(sys.argv[1]) as l:\n"
          "    print(day_page(l.report(sys.argv[2]), l.devices(), "
@@ -475,9 +476,9 @@ def test_slow_and_idle_connections_are_cut_off_while_others_sync(lane: Lane) -> 
 
 @contextlib.contextmanager
 def hostile_sockets(port: int, count: int, source: str) -> Iterator[None]:
-    """``count`` sockets from ``source`` held against the ledger (tests/hostile_sockets.py),
+    """``count`` sockets from ``source`` held against the ledger (harness/hostile_sockets.py),
     each opened again as it is cut, for as long as the block lasts."""
-    client = subprocess.Popen([sys.executable, "-m", "tests.hostile_sockets", str(port),
+    client = subprocess.Popen([sys.executable, "-m", "harness.hostile_sockets", str(port),
                                str(count), source], cwd=Path(__file__).parent.parent,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:

@@ -25,10 +25,10 @@ import pytest
 from fairpos.journal import DB_NAME, Journal
 from fairpos.sync.relay import LedgerClient, push
 from fairpos.sync.wire import canonical
-from tests import web
-from tests.conftest import ROOT, LaneDir, wait_until
-from tests.postgres import Postgres
-from tests.sync_helpers import (
+from harness import web
+from harness.lanes import ROOT, LaneDir, wait_until
+from harness.postgres import Postgres
+from harness.sync_helpers import (
     LedgerServer,
     connect,
     ledger_sums,
@@ -175,7 +175,7 @@ def test_stalls_that_connect_while_the_workers_start_are_shared_out(
     """A reconnection wave that meets a ledger still starting: the supervisor listens on every
     worker's socket before any worker runs, so the stalls' connections wait in those sockets
     and are shared out (they are neither refused nor all taken by the first worker up)."""
-    from tests.fake_printer import free_port
+    from harness.fake_printer import free_port
 
     port = free_port()
     process = subprocess.Popen(
@@ -479,7 +479,7 @@ def test_a_ledger_given_every_node_follows_a_promotion_without_a_restart(
 
 
 def test_a_database_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
-    from tests.fake_printer import free_port
+    from harness.fake_printer import free_port
 
     url = f"postgresql://postgres@127.0.0.1:{free_port()}/ledger"
     said = LaneDir(tmp_path).fail("ledger", "report", "--db", url)

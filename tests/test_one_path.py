@@ -12,7 +12,7 @@ from textual.message import Message
 
 import fairpos.journal.base
 from fairpos.tui.messages import SaleConfirmed, SaleHeld, SaleRecalled
-from tests.conftest import LaneDir, make_lane
+from harness.lanes import LaneDir, make_lane
 from tests.till_helpers import make_till, message, settle, type_in, until
 
 STILL = datetime(2026, 11, 21, 9, 30, tzinfo=timezone(timedelta(hours=-4)))

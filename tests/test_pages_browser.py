@@ -17,9 +17,9 @@ import pytest
 from fairpos.i18n import format_number
 from fairpos.journal import DB_NAME, Journal
 from fairpos.money import Money
-from tests import web
-from tests.conftest import ROOT
-from tests.sync_helpers import LedgerServer, connect, lane_settings, open_lane, payloads, stall
+from harness import web
+from harness.lanes import ROOT
+from harness.sync_helpers import LedgerServer, connect, lane_settings, open_lane, payloads, stall
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts" / "pages"

@@ -23,9 +23,10 @@ from fairpos.ledger.statements import (
     reconcile,
 )
 from fairpos.ledger.store import LedgerError, open_ledger
-from tests import web
-from tests.conftest import STORES, LaneDir, ledger_db
-from tests.sync_helpers import LedgerServer, connect, open_lane, payloads
+from harness import web
+from harness.lanes import LaneDir
+from harness.sync_helpers import LedgerServer, connect, open_lane, payloads
+from tests.conftest import STORES, ledger_db
 
 DAY = date(2026, 11, 21)
 

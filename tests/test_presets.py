@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from fairpos.cli import main
 from fairpos.lane import Lane
 from fairpos.settings import parse_settings
-from tests.conftest import LaneDir
+from harness.lanes import LaneDir
 from tests.till_helpers import make_till, settle, type_in
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from fairpos.journal import DB_NAME, Journal
 from fairpos.printer.connection import parse_url
 from fairpos.printer.spool import print_pending
-from tests.conftest import LaneDir, make_lane, wait_until
-from tests.fake_printer import FakePrinter
+from harness.fake_printer import FakePrinter
+from harness.lanes import LaneDir, make_lane, wait_until
 from tests.till_helpers import make_till, settle, until
 
 JOBS = 50

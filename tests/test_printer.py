@@ -20,9 +20,9 @@ from fairpos.quantity import Quantity
 from fairpos.sale import Sale
 from fairpos.settings import parse_settings
 from fairpos.tenders import Tender
-from tests.conftest import LaneDir, make_lane
-from tests.escpos_text import decode
-from tests.fake_printer import COVER_OPEN, PAPER_OUT, FakePrinter, free_port
+from harness.escpos_text import decode
+from harness.fake_printer import COVER_OPEN, PAPER_OUT, FakePrinter, free_port
+from harness.lanes import LaneDir, make_lane
 
 GOLDEN = Path(__file__).with_name("golden")
 UPDATE = os.environ.get("FAIRPOS_UPDATE_GOLDEN") == "1"

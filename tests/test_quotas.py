@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fairpos.catalog import CatalogError, parse_catalog
-from tests.conftest import FIXTURES, LaneDir, make_lane
+from harness.lanes import FIXTURES, LaneDir, make_lane
 from tests.till_helpers import make_till, message, settle, type_in
 
 HEADER = "type,code,barcode,name_es,name_en,unit,price,price_class,tags,max_per_sale\n"

@@ -17,8 +17,8 @@ from fairpos.sync.schema import Known, read_entry
 from fairpos.sync.shift_entries import read_shift_entry
 from fairpos.sync.wire import canonical
 from fairpos.tenders import BUILTIN_METHODS
-from tests import web
-from tests.sync_helpers import LedgerServer, connect, payloads, stall
+from harness import web
+from harness.sync_helpers import LedgerServer, connect, payloads, stall
 from tests.test_shift_entries import GOOD
 
 KNOWN = Known(methods=frozenset(BUILTIN_METHODS), currencies=frozenset({"USD", "VES"}),

@@ -13,7 +13,7 @@ import sys
 import time
 
 from benchmarks.terminal import Terminal
-from tests.conftest import LaneDir
+from harness.lanes import LaneDir
 
 F2, F7 = b"\x1bOQ", b"\x1b[18~"
 

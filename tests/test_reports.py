@@ -12,7 +12,7 @@ from fairpos.presets import example
 from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
 from fairpos.tenders import Tender
-from tests.conftest import LaneDir
+from harness.lanes import LaneDir
 
 # These sales give large change on purpose: no second confirmation up to 1,000 USD here.
 SETTINGS = parse_settings(example("feria"),

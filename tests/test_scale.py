@@ -23,8 +23,8 @@ from fairpos.scale.frames import (
 )
 from fairpos.scale.port import Scale
 from fairpos.settings import ScaleSettings
-from tests.conftest import make_lane, wait_until
-from tests.fake_scale import FRAMES, FakeScale
+from harness.fake_scale import FRAMES, FakeScale
+from harness.lanes import make_lane, wait_until
 
 LINE = {"toledo8217": (9600, 7, "E", 1), "sics": (9600, 8, "N", 1), "cas": (9600, 8, "N", 1),
         "continuous": (4800, 8, "N", 1)}

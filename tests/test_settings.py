@@ -8,7 +8,7 @@ import pytest
 
 from fairpos.presets import example
 from fairpos.settings import SECTIONS, Settings, SettingsError, describe, parse_settings
-from tests.conftest import LaneDir
+from harness.lanes import LaneDir
 
 
 def test_defaults() -> None:

@@ -21,10 +21,11 @@ from fairpos.sync.relay import LedgerClient, push, shift_to_wire
 from fairpos.sync.schema import Known
 from fairpos.sync.shift_entries import read_shift_entry, shift_wire
 from fairpos.sync.wire import canonical
-from tests import web
-from tests.conftest import STORES, LaneDir, ledger_db
-from tests.fault_proxy import FaultProxy
-from tests.sync_helpers import LedgerServer, connect, lane_settings, stall
+from harness import web
+from harness.fault_proxy import FaultProxy
+from harness.lanes import LaneDir
+from harness.sync_helpers import LedgerServer, connect, lane_settings, stall
+from tests.conftest import STORES, ledger_db
 
 FAULTS = {"reset_before": 0.1, "drop_response": 0.15, "truncate_response": 0.1}
 TIMEOUT = httpx.Timeout(2.0, connect=2.0)

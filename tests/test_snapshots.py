@@ -14,7 +14,7 @@ import pytest
 from textual.pilot import Pilot
 
 from fairpos.journal import DB_NAME, Journal
-from tests.conftest import FIXTURES, make_lane
+from harness.lanes import FIXTURES, make_lane
 from tests.till_helpers import Clock, make_till, settle, type_in
 
 SIZES = [(80, 24), (120, 40)]

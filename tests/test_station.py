@@ -27,10 +27,10 @@ from fairpos.printer.render import RenderError, render
 from fairpos.settings import parse_settings
 from fairpos.station import StationError, weigh
 from fairpos.tui.station import StationApp, make_station
-from tests.conftest import LaneDir, make_lane
-from tests.escpos_text import barcodes
-from tests.fake_printer import FakePrinter, free_port
-from tests.fake_scale import FakeScale, sics_frame
+from harness.escpos_text import barcodes
+from harness.fake_printer import FakePrinter, free_port
+from harness.fake_scale import FakeScale, sics_frame
+from harness.lanes import LaneDir, make_lane
 from tests.test_printer import check_golden
 from tests.till_helpers import Clock, make_till, message, rows, settle, type_in, until
 

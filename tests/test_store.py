@@ -14,7 +14,7 @@ from fairpos.presets import example
 from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
 from fairpos.tenders import Tender
-from tests.conftest import LaneDir
+from harness.lanes import LaneDir
 
 SETTINGS = parse_settings(example("feria"))
 

@@ -21,8 +21,8 @@ from fairpos.settings import parse_settings
 from fairpos.sync.bundle import write_bundle
 from fairpos.sync.relay import LedgerClient, push
 from fairpos.tenders import Tender
-from tests.conftest import FIXTURES, STORES, LaneDir, ledger_db
-from tests.sync_helpers import (
+from harness.lanes import FIXTURES, LaneDir
+from harness.sync_helpers import (
     Failing,
     LedgerServer,
     connect,
@@ -33,6 +33,7 @@ from tests.sync_helpers import (
     stall,
     stall_sums,
 )
+from tests.conftest import STORES, ledger_db
 from tests.till_helpers import rows
 
 
@@ -488,7 +489,7 @@ def test_a_ledger_that_cannot_be_reached_is_said_in_the_volunteer_s_words(
         tmp_path: Path) -> None:
     """``fairpos sync`` to an address where nothing answers: "no connection", and why in
     words — never the system's "[Errno 111] Connection refused"."""
-    from tests.fake_printer import free_port
+    from harness.fake_printer import free_port
 
     lane = stall(tmp_path / "stall", "DOWN01", sales=1)
     text = (lane.path / "fairpos.toml").read_text()

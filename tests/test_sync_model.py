@@ -37,8 +37,9 @@ from fairpos.ledger.store import open_ledger
 from fairpos.ledger.upstream import relay_once
 from fairpos.sync.relay import LedgerClient, SyncError, push
 from fairpos.sync.wire import payload_hash
-from tests.conftest import FIXTURES, STORES, LaneDir, ledger_db
-from tests.sync_helpers import payloads, ring, stall
+from harness.lanes import FIXTURES, LaneDir
+from harness.sync_helpers import payloads, ring, stall
+from tests.conftest import STORES, ledger_db
 
 STALLS = 3
 FAULTS = ("none", "lost_request", "lost_reply", "duplicate", "server_error")

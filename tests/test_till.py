@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Checkbox, DataTable, Input
 
-from tests.conftest import LaneDir, make_lane
+from harness.lanes import LaneDir, make_lane
 from tests.till_helpers import (
     entry_value,
     focused_id,

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from harness.lanes import ROOT
 
 
 @pytest.mark.slow

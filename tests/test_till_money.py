@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.conftest import LaneDir, make_lane
+from harness.lanes import LaneDir, make_lane
 from tests.till_helpers import is_error, make_till, message, rows, settle, type_in
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LaneDir, open_lane
-from tests.escpos_text import decode
-from tests.fake_printer import FakePrinter, free_port
+from harness.escpos_text import decode
+from harness.fake_printer import FakePrinter, free_port
+from harness.lanes import LaneDir, open_lane
 from tests.till_helpers import make_till, message, rows, settle, side_panel, type_in, until
 
 

@@ -12,8 +12,8 @@ from textual.pilot import Pilot
 
 from fairpos.journal import DB_NAME, Journal
 from fairpos.printer.layout import sale_receipt
-from tests.conftest import LaneDir, open_lane
-from tests.fake_scale import FakeScale
+from harness.fake_scale import FakeScale
+from harness.lanes import LaneDir, open_lane
 from tests.till_helpers import (
     is_error,
     make_till,

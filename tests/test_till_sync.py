@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.conftest import LaneDir
-from tests.fault_proxy import FaultProxy
-from tests.sync_helpers import (
+from harness.fault_proxy import FaultProxy
+from harness.lanes import LaneDir
+from harness.sync_helpers import (
     LedgerServer,
     connect,
     ledger_sums,

@@ -15,9 +15,10 @@ from fairpos.ledger.shift_pages import monday_of
 from fairpos.ledger.store import SqlLedger, open_ledger
 from fairpos.sync.shift_entries import shift_wire
 from fairpos.sync.wire import canonical
-from tests import web
-from tests.conftest import FIXTURES, STORES, ledger_db
-from tests.sync_helpers import LedgerServer, connect, open_lane, payloads, ring_days
+from harness import web
+from harness.lanes import FIXTURES
+from harness.sync_helpers import LedgerServer, connect, open_lane, payloads, ring_days
+from tests.conftest import STORES, ledger_db
 
 
 @pytest.fixture(params=STORES)

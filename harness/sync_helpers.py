@@ -23,9 +23,9 @@ from fairpos.money import Money
 from fairpos.quantity import Quantity
 from fairpos.settings import Settings, parse_settings
 from fairpos.tenders import Tender
-from tests import web
-from tests.conftest import FIXTURES, ROOT, LaneDir, open_lane
-from tests.fake_printer import free_port
+from harness import web
+from harness.fake_printer import free_port
+from harness.lanes import FIXTURES, ROOT, LaneDir, open_lane
 
 ITEMS = ["101", "G", "M", "305", "402", "110", "7591234000049"]
 
@@ -107,14 +107,14 @@ class LedgerServer:
 
 
 class NaiveLedger(LedgerServer):
-    """``tests/naive_ledger.py`` (no uniqueness rule) as a real process, for the controls."""
+    """``harness/naive_ledger.py`` (no uniqueness rule) as a real process, for the controls."""
 
     def __init__(self, db: Path, upstream: str | None = None) -> None:
         self.upstream = upstream  # a real ledger for everything but the batches
         super().__init__(db, publish=False)
 
     def argv(self) -> list[str]:
-        return [sys.executable, "-m", "uvicorn", "tests.naive_ledger:app", "--port",
+        return [sys.executable, "-m", "uvicorn", "harness.naive_ledger:app", "--port",
                 str(self.port), "--log-level", "warning"]
 
     def env(self) -> dict[str, str]:

@@ -3,7 +3,7 @@ headers a byte at a time, a third a body that never ends, a third nothing at all
 the ledger cuts (or refuses) is opened again a second later. Prints "ready" once every
 socket was tried, and runs until its standard input closes.
 
-    python -m tests.hostile_sockets PORT COUNT SOURCE_ADDRESS
+    python -m harness.hostile_sockets PORT COUNT SOURCE_ADDRESS
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 stores every sale it is sent — no uniqueness, no validation, no hash. A relay that retries
 unknown outcomes double-counts against it, which is what the chaos tests must detect.
 
-    NAIVE_LEDGER_DB=/tmp/naive.db python -m uvicorn tests.naive_ledger:app --port 8050
+    NAIVE_LEDGER_DB=/tmp/naive.db python -m uvicorn harness.naive_ledger:app --port 8050
 
 With ``NAIVE_UPSTREAM`` (a real ledger's URL), everything but the batches is passed on to that
 ledger as it is: a centre without uniqueness that a fair's hub can still learn its lanes,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.fake_printer import free_port
+from harness.fake_printer import free_port
 
 
 def bindir() -> Path:

@@ -20,7 +20,7 @@ import random
 import threading
 from collections import Counter
 
-from tests.fake_printer import free_port
+from harness.fake_printer import free_port
 
 MODES = ("ok", "reset_before", "drop_response", "truncate_response", "stall")
 
@@ -192,7 +192,7 @@ class ProxyProcess:
         self.port = free_port()
         root = Path(__file__).resolve().parent.parent
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.fault_proxy", str(target_port), str(self.port),
+            [sys.executable, "-m", "harness.fault_proxy", str(target_port), str(self.port),
              str(latency)], cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.process.stdout is not None
         self.process.stdout.readline()  # "ready"
@@ -206,7 +206,7 @@ class ProxyProcess:
         self.process.wait(timeout=10)
 
 
-if __name__ == "__main__":  # python -m tests.fault_proxy TARGET_PORT PORT LATENCY
+if __name__ == "__main__":  # python -m harness.fault_proxy TARGET_PORT PORT LATENCY
     import sys
 
     proxy = FaultProxy(int(sys.argv[1]), latency=float(sys.argv[3]), port=int(sys.argv[2]))

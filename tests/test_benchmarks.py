@@ -1,0 +1,38 @@
+"""Every benchmark runs here at a tiny size, as a person runs it (``python -m benchmarks.…``
+from the project's folder), so that none can rot: each must end well and print its figure
+against its baseline. (The fair day, the ingest wave, the statement and the till's keys have
+tests of their own, which read their figures.)"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from harness.lanes import ROOT
+
+TINY = {
+    "confirm_sale": (["--sales", "4"], "ratio fairpos / baseline"),
+    "season_report": (["--sales", "700", "--repeat", "1"], "Z report (closed shift)"),
+    "receipts": (["--runs", "3", "--queued", "3"], "ratio queue / raw"),
+    "station_labels": (["--samples", "2"], "the station, a new steady weight"),
+    "scale_weight": (["--samples", "2"], "ratio"),
+    "sync": (["--sales", "40", "--stalls", "2", "--per-stall", "10", "--day", "3",
+              "--latency", "0.05"], "fairpos sync"),
+    "hub": (["--lanes", "2", "--sales", "3", "--latency", "0.05"], "ratio (hub / straight)"),
+    "ledger_season": (["--sales", "300"], "products CSV, all fairs"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_a_benchmark_runs_at_a_tiny_size(name: str) -> None:
+    args, said = TINY[name]
+    done = subprocess.run([sys.executable, "-m", f"benchmarks.{name}", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert said in done.stdout, done.stdout
+    assert re.search(r"\d\.\d+ ?[x×]|ratio[^\n]*\d\.\d", done.stdout), done.stdout  # a ratio
+    assert "Traceback" not in done.stderr, done.stderr
