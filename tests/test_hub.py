@@ -370,7 +370,7 @@ async def test_the_tills_side_panel_says_what_is_at_the_hub_only(site: Site) -> 
         await until(pilot, lambda: "Sync: online" in side_panel(pilot)
                     and "2 at the hub only" in side_panel(pilot), 30)
         site.uplink.mend()
-        await until(pilot, lambda: "at the hub only" not in side_panel(pilot), 30)
+        await until(pilot, lambda: "at the hub only" not in side_panel(pilot))
         assert "Sync: online" in side_panel(pilot)
     assert ledger_sums(site.centre.db, "PANEL1") == stall_sums(lane)
 

@@ -3,7 +3,6 @@ under noise; unplug and replug."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -338,10 +337,8 @@ def test_the_watch_survives_a_driver_fault_and_reports_changes_only(tmp_path: Pa
                        poll=0.01)
     watch.start()
     try:
-        for _ in range(300):
-            if (seen and seen[-1] == ("stable", 500, True)):
-                break
-            time.sleep(0.01)
+        wait_until(lambda: bool(seen) and seen[-1] == ("stable", 500, True),
+                   "the watch reads the scale again after a fault")
     finally:
         watch.stop()
         fake.unplug()

@@ -14,6 +14,7 @@ from tests.till_helpers import (
     is_error,
     make_till,
     message,
+    notices,
     rows,
     settle,
     type_in,
@@ -114,7 +115,7 @@ async def test_an_old_rate_is_marked_with_how_to_update_it(lane: LaneDir) -> Non
         told = message(pilot)  # on the screen's own line, in the volunteer's words
         assert "VES rate is 323 days old" in told and "ask the coordinator" in told
         assert "fairpos" not in told
-        assert not [n for n in app._notifications if "rate" in str(n.message)]
+        assert not [text for text in notices(app) if "rate" in text]
         lane.run("rate", "set", "VES", "420", "--effective", "2026-11-19")
         app.refresh_rates()  # as after a sync brings the day's rate
         await settle(pilot)

@@ -4,15 +4,25 @@ the selling, and what waited prints once, oldest first, when the printer is back
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from harness.escpos_text import decode
 from harness.fake_printer import FakePrinter, free_port
 from harness.lanes import LaneDir, open_lane
-from tests.till_helpers import make_till, message, rows, settle, side_panel, type_in, until
+from tests.till_helpers import (
+    make_till,
+    message,
+    notices,
+    rows,
+    settle,
+    side_panel,
+    type_in,
+    until,
+)
 
 
 @pytest.fixture
@@ -26,12 +36,9 @@ async def sell_one(pilot: object, plu: str) -> None:
     await type_in(pilot, "", "enter", "enter")  # type: ignore[arg-type]
 
 
-async def wait_printed(pilot: object, printer: FakePrinter, size: int) -> None:
-    for _ in range(200):
-        await settle(pilot)  # type: ignore[arg-type]
-        if len(printer.received) >= size:
-            return
-        time.sleep(0.01)
+async def wait_printed(pilot: Pilot[Any], printer: FakePrinter, size: int) -> None:
+    await until(pilot, lambda: len(printer.received) >= size)
+    await settle(pilot)  # (and the till has heard back from the printer)
 
 
 async def test_a_sale_prints_its_receipt_in_the_background(lane: LaneDir) -> None:
@@ -59,25 +66,16 @@ async def test_the_till_says_when_the_paper_runs_low(lane: LaneDir) -> None:
         await settle(pilot)
         assert "Printer: ready" in side_panel(pilot)  # nothing printed yet: it did not say
         await sell_one(pilot, "305")
-        for _ in range(200):
-            await settle(pilot)
-            if "little paper left" in side_panel(pilot):
-                break
-            time.sleep(0.01)
+        await until(pilot, lambda: "little paper left" in side_panel(pilot))
         assert "Printer: little paper left" in side_panel(pilot)
-        said = [n.message for n in app._notifications]
+        said = notices(app)
         assert sum("little paper left" in text for text in said) == 1
         await sell_one(pilot, "402")  # still low: not said again
         await settle(pilot)
         printer.paper = 0x12  # a new roll
         await sell_one(pilot, "305")
-        for _ in range(200):
-            await settle(pilot)
-            if "Printer: ready" in side_panel(pilot):
-                break
-            time.sleep(0.01)
-        assert "Printer: ready" in side_panel(pilot)
-        said = [n.message for n in app._notifications]
+        await until(pilot, lambda: "Printer: ready" in side_panel(pilot))
+        said = notices(app)
         assert sum("little paper left" in text for text in said) == 1
     assert rows(lane.path, "SELECT state FROM print_jobs") == [("printed",)] * 3
     printer.close()
@@ -110,14 +108,10 @@ async def test_a_receipt_cut_off_mid_way_is_for_the_volunteer_to_check(lane: Lan
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             await sell_one(pilot, "305")
-            for _ in range(200):  # the printer worker reports back
-                await settle(pilot)
-                if "1 to check" in side_panel(pilot):
-                    break
-                time.sleep(0.01)
-            assert "1 to check" in side_panel(pilot)
-            assert any("The receipt of PRNT01-000001 may not have printed in full" in
-                       str(n.message) for n in app._notifications)  # (which sale it is)
+            # the printer worker reports back
+            await until(pilot, lambda: "1 to check" in side_panel(pilot))
+            assert any("The receipt of PRNT01-000001 may not have printed in full" in text
+                       for text in notices(app))  # (which sale it is)
             assert rows(lane.path, "SELECT state FROM print_jobs") == [("uncertain",)]
             faulty.close()
             printer = FakePrinter(port)  # the volunteer looks, and the receipt is not there

@@ -43,9 +43,9 @@ async def test_sales_reach_the_ledger_while_the_till_sells(tmp_path: Path,
     app = till(lane)
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot)
-        await until(pilot, lambda: "Sync: online" in side_panel(pilot), 30)
+        await until(pilot, lambda: "Sync: online" in side_panel(pilot))
         await sell(pilot, "305")
-        await until(pilot, lambda: ledger_sums(server.db, "TILL01") == stall_sums(lane), 30)
+        await until(pilot, lambda: ledger_sums(server.db, "TILL01") == stall_sums(lane))
         assert ledger_sums(server.db, "TILL01")[0] == 4
         server.kill()
         await sell(pilot, "305")  # the ledger is gone: the sale is not
@@ -53,7 +53,7 @@ async def test_sales_reach_the_ledger_while_the_till_sells(tmp_path: Path,
                     and "1 waiting" in side_panel(pilot), 30)
         assert "oldest" in side_panel(pilot)
         await sell(pilot, "402")
-        await until(pilot, lambda: "2 waiting" in side_panel(pilot), 30)
+        await until(pilot, lambda: "2 waiting" in side_panel(pilot))
         server.start()
         await until(pilot, lambda: "Sync: online" in side_panel(pilot) and "waiting" not in
                     side_panel(pilot), 30)

@@ -6,6 +6,7 @@ import contextlib
 import os
 import sqlite3
 import time
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -45,7 +46,26 @@ def make_till(data_dir: Path, language: str = "en", clock: Callable[[], datetime
     text = (data_dir / "fairpos.toml").read_text()
     settings = parse_settings(text, {**os.environ, **env})
     lane = Lane(data_dir, settings, Journal.open(data_dir / DB_NAME, clock=clock or Clock()))
-    return till_for(lane, cursor_blink=False)
+    app = till_for(lane, cursor_blink=False)
+    shown: list[str] = []
+    notify = app.notify
+
+    def recorded(message: Any, *args: Any, **kwargs: Any) -> None:
+        shown.append(str(message))
+        notify(message, *args, **kwargs)
+
+    app.notify = recorded  # type: ignore[method-assign]
+    _NOTICES[app] = shown
+    return app
+
+
+_NOTICES: weakref.WeakKeyDictionary[TillApp, list[str]] = weakref.WeakKeyDictionary()
+
+
+def notices(app: TillApp) -> list[str]:
+    """Every notification the till has shown since :func:`make_till` made it, as its text
+    (recorded through ``App.notify``, which every screen's and widget's ``notify`` calls)."""
+    return _NOTICES[app]
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -76,9 +96,10 @@ def side_panel(pilot: Pilot[Any]) -> str:
     return message(pilot, "#totals") + "\n" + message(pilot, "#devices")
 
 
-async def until(pilot: Pilot[Any], check: Callable[[], bool], seconds: float = 10.0) -> None:
+async def until(pilot: Pilot[Any], check: Callable[[], bool], seconds: float = 60.0) -> None:
     """Wait until ``check()`` holds, for what the till's own threads bring (the scale's
-    readings, sync runs) on their own clock."""
+    readings, the printer's replies, sync runs) on their own clock. ``seconds`` is a guard
+    against a broken test, generous for a loaded machine, never a measure."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if check():
