@@ -33,8 +33,8 @@ from hypothesis import strategies as st
 
 from fairpos.cart import line_amount
 from fairpos.journal import DB_NAME, Journal
-from fairpos.ledger.quarantine import HEAD_KEPT, LANE_DAY_KEPT, PAGE_BYTES
 from fairpos.ledger.store import open_ledger
+from fairpos.ledger.store.quarantine import HEAD_KEPT, LANE_DAY_KEPT, PAGE_BYTES
 from fairpos.sync.relay import shift_payloads
 from fairpos.sync.schema import BIDI, _plain, check_entry, check_text, read_entry
 from fairpos.sync.wire import WireError, canonical, too_deep

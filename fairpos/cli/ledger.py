@@ -145,8 +145,8 @@ def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | Non
           upstream_token: str | None, upstream_period: float, db: str) -> None:
     """Serve the sync API for stalls and the report pages (Ctrl+C stops); with --upstream,
     as a fair site's hub."""
-    from fairpos.ledger.backends import is_postgresql
     from fairpos.ledger.server import check_port, run
+    from fairpos.ledger.store.backends import is_postgresql
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         refuse(_("https needs both --ssl-certfile and --ssl-keyfile"))
@@ -258,9 +258,9 @@ def admin_token(revoked: str | None, db: str) -> None:
 def migrate_ledger(source: Path, target: str) -> None:
     """Move a SQLite ledger into PostgreSQL, whole, in one transaction; then count, sum and
     hash every table on both sides and print them (exit 1 if anything differs)."""
-    from fairpos.ledger.backends import is_postgresql
     from fairpos.ledger.move import move
     from fairpos.ledger.store import LedgerError, PostgresLedger, SqliteLedger
+    from fairpos.ledger.store.backends import is_postgresql
 
     if not is_postgresql(target):
         refuse(_("--to is a PostgreSQL database (postgresql://…)"))

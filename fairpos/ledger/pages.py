@@ -22,8 +22,8 @@ from urllib.parse import quote, urlencode
 from babel.numbers import format_decimal
 
 from fairpos.i18n import _, active, entries_text, format_number
-from fairpos.ledger.quarantine import LANE_DAY_KEPT
 from fairpos.ledger.reasons import said
+from fairpos.ledger.store.quarantine import LANE_DAY_KEPT
 from fairpos.money import Money
 from fairpos.tenders import method_label
 

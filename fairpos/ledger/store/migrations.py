@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fairpos.ledger.backends import Backend
+from fairpos.ledger.store.backends import Backend
 
 APPEND_ONLY = ("sales", "sale_lines", "sale_tenders", "catalogs", "rate_sets", "lane_rates")
 WORDS = {
@@ -281,7 +281,7 @@ ALTER TABLE sales ADD COLUMN igtf_base {bigint} NOT NULL DEFAULT 0
     Step(10, "tares", """
 ALTER TABLE sale_lines ADD COLUMN tare {bigint}
 """),
-    # What is kept of a refused entry is bounded (fairpos.ledger.quarantine): the size it came
+    # What is kept of a refused entry is bounded (fairpos.ledger.store.quarantine): the size it came
     # with, the bytes of its head kept, the business date it gives (none before: kept whole)
     Step(11, "quarantine bounds", """
 ALTER TABLE quarantine ADD COLUMN size {bigint};

@@ -15,7 +15,7 @@ Rows = Callable[[str, Sequence[Any]], list[Any]]
 WEEKS_SHOWN = 8  # weeks of the chart, this one the last
 
 
-def _sum(expression: str) -> str:
+def bigint_sum(expression: str) -> str:
     return f"CAST(SUM({expression}) AS BIGINT)"
 
 
@@ -33,8 +33,8 @@ def week_sales(rows: Rows, monday: date, fair: str | None, weeks: int = WEEKS_SH
     classes: dict[str, list[dict[str, int]]] = {}
     currency = None
     for day, price_class, unit, grams, amount in rows(
-            f"SELECT l.business_date, l.price_class, l.currency, {_sum('l.grams')}, "
-            f"{_sum('l.amount')} {where} AND l.price_class IS NOT NULL GROUP BY 1, 2, 3",
+            f"SELECT l.business_date, l.price_class, l.currency, {bigint_sum('l.grams')}, "
+            f"{bigint_sum('l.amount')} {where} AND l.price_class IS NOT NULL GROUP BY 1, 2, 3",
             [first.isoformat(), sunday.isoformat(), fair, fair]):
         currency = currency or unit
         n = (date.fromisoformat(day) - first).days // 7
@@ -45,8 +45,8 @@ def week_sales(rows: Rows, monday: date, fair: str | None, weeks: int = WEEKS_SH
     before = monday - timedelta(days=7)
     products: dict[tuple[str, str], dict[str, Any]] = {}
     for day, code, name, unit, grams, count, amount in rows(
-            f"SELECT l.business_date, l.code, l.name, l.currency, {_sum('l.grams')}, "
-            f"{_sum('l.count')}, {_sum('l.amount')} {where} AND l.kind = 'product' "
+            f"SELECT l.business_date, l.code, l.name, l.currency, {bigint_sum('l.grams')}, "
+            f"{bigint_sum('l.count')}, {bigint_sum('l.amount')} {where} AND l.kind = 'product' "
             "GROUP BY 1, 2, 3, 4",
             [before.isoformat(), sunday.isoformat(), fair, fair]):
         currency = currency or unit

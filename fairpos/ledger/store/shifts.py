@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from fairpos.ledger.quarantine import Refused, keep
+from fairpos.ledger.store.quarantine import Refused, keep
 from fairpos.sync.shift_entries import ShiftEntry
 
 Rows = Callable[[str, Sequence[Any]], list[Any]]

@@ -1,0 +1,116 @@
+"""The ledger's core: the connection to its backend, its errors, and the records every part
+of it answers with (a device, a hub, a batch's outcome, a publication).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fairpos.errors import FairposError
+from fairpos.ledger.limits import SEQ_AHEAD
+from fairpos.ledger.store.backends import Backend
+from fairpos.ledger.store.migrations import migrate as apply_migrations
+from fairpos.sync.schema import (
+    Known,
+)
+
+
+class LedgerError(FairposError, ValueError):
+    """A request the ledger refuses; the message is for a person."""
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Device:
+    enrolment: int
+    device_id: str | None
+    fair: str
+    lane: int
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class Hub:
+    """A fair site's ledger, relaying its lanes' entries to this one."""
+
+    hub: int
+    fair: str
+
+
+@dataclass
+class BatchResult:
+    accepted: list[str] = field(default_factory=list)
+    duplicate: list[str] = field(default_factory=list)
+    rejected: list[dict[str, str]] = field(default_factory=list)
+    conflict: list[dict[str, str]] = field(default_factory=list)
+    max_contiguous_seq: int = 0
+    # entries that name what this ledger does not know yet (a currency, a catalog or rates
+    # version): not stored and not refused — the lane sends them again
+    pending: list[dict[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicate": self.duplicate,
+                "rejected": self.rejected, "conflict": self.conflict,
+                "max_contiguous_seq": self.max_contiguous_seq,
+                **({"pending": self.pending} if self.pending else {})}
+
+
+@dataclass(frozen=True)
+class Published:
+    version: int
+    body: dict[str, Any]  # what GET /v1/catalog or /v1/rates answers
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+def bigint_sum(expression: str) -> str:
+    """A sum both engines give as a 64-bit integer."""
+    return f"CAST(SUM({expression}) AS BIGINT)"
+
+
+IDS_PER_QUERY = 1_000  # ids named in one query's IN (...), at most
+
+
+class LedgerCore:
+    """The backend and the clock every part of the ledger works through."""
+
+    def __init__(self, backend: Backend, clock: Callable[[], str] = utc_now,
+                 seq_ahead: int = SEQ_AHEAD, migrate: bool = True) -> None:
+        self.backend = backend
+        self.clock = clock
+        self.seq_ahead = seq_ahead
+        # a fair's hub: it learns the voucher programs from the centre, so an entry that
+        # names one it does not know yet is held, not refused
+        self.relays = False
+        self._known: tuple[tuple[Any, ...], Known] | None = None
+        self._known_lock = threading.Lock()
+        self._class_names: tuple[int, dict[str, dict[str, str]]] | None = None
+        if not migrate:  # (a replica: read only, its tables the primary's)
+            return
+        try:
+            apply_migrations(backend)
+        except BaseException:
+            backend.close()
+            raise
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        return self.backend.transaction()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows of one read (by position or by column name), on either engine."""
+        return self.backend.all(sql, params)
+
+    _all = all
