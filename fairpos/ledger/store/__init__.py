@@ -32,7 +32,7 @@ from fairpos.ledger.limits import SEQ_AHEAD
 from fairpos.ledger.store.backends import PostgresBackend, SqliteBackend, is_postgresql
 from fairpos.ledger.store.core import BatchResult, Device, Hub, LedgerError, Published, utc_now
 from fairpos.ledger.store.pago_movil import PagoMovilBook
-from fairpos.ledger.store.protocols import LedgerStore
+from fairpos.ledger.store.protocols import Ledger, PageReads, StallApi
 
 
 class SqlLedger(PagoMovilBook):
@@ -68,5 +68,5 @@ def open_ledger(db: str | Path, clock: Callable[[], str] = utc_now,
     return SqliteLedger(Path(db), clock, seq_ahead, migrate)
 
 
-__all__ = ["BatchResult", "Device", "Hub", "LedgerError", "LedgerStore", "PostgresLedger",
-           "Published", "SqlLedger", "SqliteLedger", "open_ledger"]
+__all__ = ["BatchResult", "Device", "Hub", "Ledger", "LedgerError", "PageReads", "PostgresLedger",
+           "Published", "SqlLedger", "SqliteLedger", "StallApi", "open_ledger"]

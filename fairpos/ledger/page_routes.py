@@ -1,0 +1,332 @@
+"""The treasurer's pages and their CSVs, and signing in to them.
+
+Pages need an admin: signed in at ``/login`` with an admin token (``fairpos ledger
+admin-token``), which gives a session cookie (a random id, only its hash kept, for
+``SESSION_HOURS``; ``HttpOnly``, ``SameSite=Strict``, ``Secure`` over https), or a script with
+the admin token as its bearer token. Each page reads the pages' store (a replica, when the
+ledger has one) in a worker thread; its forms carry the session's token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from html import escape
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from fairpos.i18n import _
+from fairpos.ledger import pages, reconciliation_pages, shift_pages
+from fairpos.ledger.addresses import ADDRESSES
+from fairpos.ledger.limits import SESSION_HOURS
+from fairpos.ledger.requests import (
+    SESSION_COOKIE,
+    BadParameter,
+    Handler,
+    bearer,
+    check_parameters,
+    client_address,
+    csrf_of,
+    csv_response,
+    error,
+    from_here,
+    held_back,
+    offset_of,
+    page_day,
+    read_form,
+    served,
+)
+from fairpos.ledger.responses import HTMLResponse
+from fairpos.ledger.store import LedgerError
+from fairpos.sync.wire import WireError
+
+
+def is_admin(request: Request) -> bool:
+    """Signed in (a session cookie), or a script with an admin token as its bearer (a wrong
+    one counted by the throttle)."""
+    serving = served(request)
+    session = request.cookies.get(SESSION_COOKIE)
+    if session is not None and serving.store.in_session(session):
+        return True
+    token = bearer(request)
+    if token is None:
+        return False
+    if serving.store.is_admin(token):
+        serving.throttle.succeeded(client_address(request))
+        return True
+    serving.throttle.failed(client_address(request))
+    return False
+
+
+def admin(page: Callable[[Request], Response]) -> Handler:
+    """A page for an admin, made in a worker thread; a parameter out of bounds is a 400."""
+    async def handler(request: Request) -> Response:
+        wait = served(request).throttle.wait(client_address(request))
+        if wait and bearer(request) is not None:
+            return held_back(wait)
+        if not await run_in_threadpool(is_admin, request):
+            return HTMLResponse(pages.login_page(), status_code=401)
+        ADDRESSES.know(client_address(request))
+
+        def made(request: Request) -> Response:
+            pages.CSRF.set(csrf_of(request))  # (the page's forms carry it)
+            return page(request)
+
+        try:
+            check_parameters(request)
+            return await run_in_threadpool(made, request)
+        except BadParameter as err:
+            return HTMLResponse(pages.page(_("Not a page"), f"<p>{escape(str(err))}</p>"),
+                                status_code=400)
+    return handler
+
+
+async def login(request: Request) -> Response:
+    """GET: the sign-in form. POST: the admin token from it, for a session cookie (the token
+    itself never goes in a URL or a cookie)."""
+    if request.method == "GET":
+        return HTMLResponse(pages.login_page())
+    serving = served(request)
+    address = client_address(request)
+    wait = serving.throttle.wait(address)
+    if wait:
+        return held_back(wait)
+    try:
+        form = await read_form(request)
+    except WireError:
+        return HTMLResponse(pages.login_page(failed=True), status_code=400)
+    token = form.get("token", "").strip()
+    session = await run_in_threadpool(serving.store.sign_in, token) if token else None
+    if session is None:
+        serving.throttle.failed(address)
+        return HTMLResponse(pages.login_page(failed=True), status_code=401)
+    serving.throttle.succeeded(address)
+    ADDRESSES.know(address)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_HOURS * 3600,
+                        httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+async def posted_form(request: Request) -> dict[str, str] | Response:
+    """A state-changing form's fields — if it came from the ledger's own pages."""
+    try:
+        form = await read_form(request)
+    except WireError as err:
+        return error(400, str(err))
+    if not from_here(request, form):
+        return error(403, "this form did not come from the ledger's own pages")
+    return form
+
+
+async def logout(request: Request) -> Response:
+    session = request.cookies.get(SESSION_COOKIE)
+    form = await posted_form(request)
+    if isinstance(form, Response):
+        return form
+    if session is not None:
+        await run_in_threadpool(served(request).store.sign_out, session)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict",
+                           secure=request.url.scheme == "https")
+    return response
+
+
+def index(request: Request) -> Response:
+    serving = served(request)
+    view = serving.view
+    return HTMLResponse(pages.index_page(
+        view.days_at_a_glance(), view.devices(),
+        view.quarantined(newest=pages.QUARANTINE_SHOWN), view.quarantine_count(),
+        serving.store.upstream_summary() if serving.hub else None, offset_of(request)))
+
+
+def day(request: Request) -> Response:
+    view = served(request).view
+    fair = request.query_params.get("fair") or None
+    report = view.report(request.path_params["day"], fair)
+    cash = shift_pages.cash_part(view.day_cash(request.path_params["day"], fair),
+                                 view.vouchers(), one_fair=fair is not None)
+    return HTMLResponse(pages.day_page(
+        report, view.devices(), view.quarantined(fair, newest=pages.QUARANTINE_SHOWN),
+        view.quarantine_count(fair), cash))
+
+
+def day_csv(request: Request) -> Response:
+    view = served(request).view
+    fair = request.query_params.get("fair") or None
+    table = request.path_params["table"]
+    if table == "quarantine":  # (each table reads only what it shows)
+        rows: str | None = pages.quarantine_csv(view.quarantined(fair))
+    elif table == "cash":
+        rows = shift_pages.cash_csv(view.day_cash(request.path_params["day"], fair),
+                                    view.vouchers())
+    else:
+        rows = pages.csv_rows(view.report(request.path_params["day"], fair), table,
+                              view.devices() if table == "sync" else [])
+    if rows is None:
+        return error(404, f"there is no table {table}")
+    return csv_response(rows, pages.csv_name(request.path_params["day"], fair, table))
+
+
+def span_of(request: Request) -> tuple[date, date, str | None] | None:
+    """The query's business dates (``from``, ``to``: the last seven days by default) and
+    fair; None: not dates, or more than a year."""
+    last = page_day(request.query_params.get("to") or date.today().isoformat())
+    if last is None:
+        return None
+    first = page_day(request.query_params.get("from") or
+                     (last - timedelta(days=6)).isoformat())
+    if first is None or first > last or (last - first).days > 366:
+        return None
+    return first, last, request.query_params.get("fair") or None
+
+
+def not_a_date() -> Response:
+    return HTMLResponse(pages.page(_("Not a date"), ""), status_code=404)
+
+
+def pago_movil(request: Request) -> Response:
+    """The reconciliation of a span, each list a page at a time (``?lines=N`` and the like:
+    where that list's page starts)."""
+    span = span_of(request)
+    if span is None:
+        return not_a_date()
+    view = served(request).view
+    at = {name: offset_of(request, name) for name in reconciliation_pages.LISTS}
+    found = view.pago_movil(*span, lines_at=at["lines"],
+                            lines_shown=reconciliation_pages.LIST_SHOWN)
+    return HTMLResponse(reconciliation_pages.pago_movil_page(found, view.fairs(), at))
+
+
+def pago_movil_csv(request: Request) -> Response:
+    span = span_of(request)
+    which = request.path_params["list"]
+    if span is None or which not in reconciliation_pages.LISTS:
+        return error(404, f"there is no list {which} for those dates")
+    found = served(request).view.pago_movil(*span, lines_shown=0)
+    name = reconciliation_pages.pago_movil_csv_name(found, which)
+    return StreamingResponse(  # (read as it is sent: a list may be a million lines)
+        reconciliation_pages.pago_movil_csv(found, which),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def vouchers(request: Request) -> Response:
+    span = span_of(request)
+    if span is None:
+        return not_a_date()
+    view = served(request).view
+    return HTMLResponse(reconciliation_pages.redemptions_page(view.redemptions(*span),
+                                                              view.fairs()))
+
+
+def vouchers_csv(request: Request) -> Response:
+    span = span_of(request)
+    if span is None:
+        return error(404, "not a span of dates")
+    found = served(request).view.redemptions(*span)
+    return csv_response(reconciliation_pages.redemptions_csv(found), pages.csv_name(
+        f"{found['first']}-{found['last']}", found["fair"], "vouchers"))
+
+
+def week_of(request: Request) -> tuple[date, str | None] | None:
+    """The Monday of the path's day and the query's fair (None: not a date)."""
+    day = page_day(request.path_params["day"])
+    if day is None:
+        return None
+    return shift_pages.monday_of(day), request.query_params.get("fair") or None
+
+
+def week(request: Request) -> Response:
+    found = week_of(request)
+    if found is None:
+        return not_a_date()
+    view = served(request).view
+    return HTMLResponse(shift_pages.week_page(
+        view.week_over_short(*found), view.week_sales(*found), view.fairs(), view.vouchers()))
+
+
+def week_csv(request: Request) -> Response:
+    found = week_of(request)
+    table = request.path_params["table"]
+    if found is None or table not in ("lanes", "volunteers", "classes", "products"):
+        return error(404, f"there is no table {table} for that week")
+    view = served(request).view
+    counted = view.week_over_short(*found)
+    sales: dict[str, Any] = view.week_sales(*found) if table in ("classes", "products") else {
+        "currency": "", "weeks": [], "classes": [], "products": []}
+    rows = shift_pages.week_csv(counted, sales, table, view.vouchers())
+    assert rows is not None
+    return csv_response(rows, shift_pages.week_csv_name(counted, table))
+
+
+def lane(request: Request) -> Response:
+    view = served(request).view
+    offset = offset_of(request)
+    found = view.lane(request.path_params["device"], offset, pages.LANE_PAGE)
+    if found is None:
+        return HTMLResponse(pages.no_such_lane(), status_code=404)
+    return HTMLResponse(pages.lane_page(found, offset, shift_pages.cash_part(
+        found["shifts"], view.vouchers(), by_day=True)))
+
+
+def quarantine(request: Request) -> Response:
+    view = served(request).view
+    fair = request.query_params.get("fair") or None
+    device = (request.query_params.get("device") or "").strip().upper() or None
+    state = request.query_params.get("state", "open")
+    state = state if state in ("open", "reviewed", "all") else "open"
+    offset = offset_of(request)
+    rows, total = view.quarantine_page(fair, device, state, offset, pages.QUARANTINE_PAGE)
+    return HTMLResponse(pages.quarantine_page(rows, total, view.fairs(), fair, device, state,
+                                              offset))
+
+
+def quarantine_csv(request: Request) -> Response:
+    fair = request.query_params.get("fair") or None
+    held = served(request).view.quarantined(fair)
+    days = sorted({q["received_at"][:10] for q in held})  # (when they were received)
+    span = f"{days[0]}-{days[-1]}" if len(days) > 1 else "".join(days)
+    return csv_response(pages.quarantine_csv(held), pages.csv_name(span, fair, "quarantine"))
+
+
+async def review(request: Request) -> Response:
+    """A note from the quarantine page's form: the entry marked reviewed."""
+    if not await run_in_threadpool(is_admin, request):
+        return HTMLResponse(pages.login_page(), status_code=401)
+    form = await posted_form(request)
+    if isinstance(form, Response):
+        return form
+    try:
+        await run_in_threadpool(served(request).store.review_quarantined,
+                                int(request.path_params["id"]), form.get("note", ""))
+    except LedgerError as err:
+        return error(400, str(err))
+    back = form.get("back", "")
+    return RedirectResponse(back if back.startswith("/quarantine?") else "/quarantine",
+                            status_code=303)
+
+
+ROUTES = [
+    Route("/login", login, methods=["GET", "POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/", admin(index)),
+    Route("/day/{day}", admin(day)),
+    Route("/day/{day}/{table}.csv", admin(day_csv)),
+    Route("/quarantine.csv", admin(quarantine_csv)),
+    Route("/quarantine", admin(quarantine)),
+    Route("/lane/{device}", admin(lane)),
+    Route("/week/{day}", admin(week)),
+    Route("/pago-movil", admin(pago_movil)),
+    Route("/vouchers", admin(vouchers)),
+    Route("/vouchers.csv", admin(vouchers_csv)),
+    Route("/pago-movil/{list}.csv", admin(pago_movil_csv)),
+    Route("/week/{day}/{table}.csv", admin(week_csv)),
+    Route("/quarantine/{id:int}/review", review, methods=["POST"]),
+]
