@@ -22,7 +22,7 @@ TINY = {
     "sync": (["--sales", "40", "--stalls", "2", "--per-stall", "10", "--day", "3",
               "--latency", "0.05"], "fairpos sync"),
     "hub": (["--lanes", "2", "--sales", "3", "--latency", "0.05"], "ratio (hub / straight)"),
-    "ledger_season": (["--sales", "300"], "products CSV, all fairs"),
+    "ledger_season": (["--sales", "300", "--weeks", "1"], "products CSV, all fairs"),
 }
 
 
