@@ -290,7 +290,7 @@ def test_csv_opens_right_in_a_spreadsheet_in_either_language(
     import csv as csvlib
 
     from fairpos import i18n
-    from fairpos.ledger.pages import csv_name, csv_rows
+    from fairpos.ledger.spreadsheets import csv_name, csv_rows
 
     sales = payloads(lane)
     sales[0]["lines"][0]["name_es"] = '=HYPERLINK("http://x","Champiñón")'

@@ -401,7 +401,7 @@ def test_a_huge_refused_entry_keeps_its_head_and_the_quarantine_stays_small(
     assert sorted(s for s in listed if s in ids) == sorted(r[0] for r in rows if r[0] in ids)
     assert len(walked) >= LANE_DAY_KEPT // PAGE_BYTES  # (not 50 a page: bodies fill it)
     assert re.search(r"The entry as received \(69\.\d KiB\): not kept, past its "
-                     r"lane&#x27;s 4 MiB of the day", walked[0])
+                     r"lane&#39;s 4 MiB of the day", walked[0])
     assert any(re.search(r"The entry as received: its first 64 KiB of 69\.\d KiB", page)
                for page in walked)
 

@@ -203,7 +203,7 @@ def test_both_stores_keep_a_statement_once_and_reconcile_the_same(
 @pytest.mark.parametrize("text", ["=1+1", " =1+1", "\u00a0=1+1", "\t@SUM(A1)", "\uff1dA1",
                                   "\uff0b1", "\uff0d1", "\uff20x", "\u3000=x", "+A1", "-A1"])
 def test_a_cell_that_a_spreadsheet_would_run_is_written_inert(text: str) -> None:
-    from fairpos.ledger.pages import csv_text
+    from fairpos.ledger.spreadsheets import csv_text
 
     assert csv_text(text).startswith("'"), text
     assert csv_text("Tomate") == "Tomate" and csv_text("1 kg") == "1 kg"

@@ -16,8 +16,10 @@ PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
 def _messages() -> set[str]:
+    """Every message of the code and of the ledger's page templates."""
     return {str(msg) for _f, _l, msg, _c, _x in extract_from_dir(
-        str(PACKAGE), method_map=[("**.py", "python")], keywords={"_": None, "N_": None})}
+        str(PACKAGE), method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
+        keywords={"_": None, "N_": None})}
 
 
 def test_every_message_is_translated() -> None:

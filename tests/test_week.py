@@ -135,7 +135,7 @@ def test_the_day_shows_each_payment_as_a_share_valued_at_the_days_rate(
                        ("pago_movil", "VES"): 242}
     page = web.get(f"{server.url}/day/{day}", timeout=30,
                      headers={"Authorization": f"Bearer {admin}"}).text
-    assert 'aria-label="Payments as shares of the day (valued in USD at the day&#x27;s ' \
+    assert 'aria-label="Payments as shares of the day (valued in USD at the day&#39;s ' \
            'rates)"' in page
     assert "Pago móvil VES: 35.4 %" in page and "Debit card VES: 35.4 %" in page
     assert "Cash USD: 29.2 %" in page  # 2.00 of 6.84 (the change given is not a payment)

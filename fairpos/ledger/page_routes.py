@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from html import escape
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -20,9 +19,10 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from fairpos.i18n import _
-from fairpos.ledger import pages, reconciliation_pages, shift_pages
+from fairpos.ledger import pages, reconciliation_pages, shift_pages, spreadsheets
 from fairpos.ledger.addresses import ADDRESSES
 from fairpos.ledger.limits import SESSION_HOURS
+from fairpos.ledger.render import CSRF
 from fairpos.ledger.requests import (
     SESSION_COOKIE,
     BadParameter,
@@ -73,14 +73,14 @@ def admin(page: Callable[[Request], Response]) -> Handler:
         ADDRESSES.know(client_address(request))
 
         def made(request: Request) -> Response:
-            pages.CSRF.set(csrf_of(request))  # (the page's forms carry it)
+            CSRF.set(csrf_of(request))  # (the page's forms carry it)
             return page(request)
 
         try:
             check_parameters(request)
             return await run_in_threadpool(made, request)
         except BadParameter as err:
-            return HTMLResponse(pages.page(_("Not a page"), f"<p>{escape(str(err))}</p>"),
+            return HTMLResponse(pages.message_page(_("Not a page"), str(err)),
                                 status_code=400)
     return handler
 
@@ -162,16 +162,16 @@ def day_csv(request: Request) -> Response:
     fair = request.query_params.get("fair") or None
     table = request.path_params["table"]
     if table == "quarantine":  # (each table reads only what it shows)
-        rows: str | None = pages.quarantine_csv(view.quarantined(fair))
+        rows: str | None = spreadsheets.quarantine_csv(view.quarantined(fair))
     elif table == "cash":
         rows = shift_pages.cash_csv(view.day_cash(request.path_params["day"], fair),
                                     view.vouchers())
     else:
-        rows = pages.csv_rows(view.report(request.path_params["day"], fair), table,
+        rows = spreadsheets.csv_rows(view.report(request.path_params["day"], fair), table,
                               view.devices() if table == "sync" else [])
     if rows is None:
         return error(404, f"there is no table {table}")
-    return csv_response(rows, pages.csv_name(request.path_params["day"], fair, table))
+    return csv_response(rows, spreadsheets.csv_name(request.path_params["day"], fair, table))
 
 
 def span_of(request: Request) -> tuple[date, date, str | None] | None:
@@ -188,7 +188,7 @@ def span_of(request: Request) -> tuple[date, date, str | None] | None:
 
 
 def not_a_date() -> Response:
-    return HTMLResponse(pages.page(_("Not a date"), ""), status_code=404)
+    return HTMLResponse(pages.message_page(_("Not a date")), status_code=404)
 
 
 def pago_movil(request: Request) -> Response:
@@ -231,7 +231,7 @@ def vouchers_csv(request: Request) -> Response:
     if span is None:
         return error(404, "not a span of dates")
     found = served(request).view.redemptions(*span)
-    return csv_response(reconciliation_pages.redemptions_csv(found), pages.csv_name(
+    return csv_response(reconciliation_pages.redemptions_csv(found), spreadsheets.csv_name(
         f"{found['first']}-{found['last']}", found["fair"], "vouchers"))
 
 
@@ -293,7 +293,8 @@ def quarantine_csv(request: Request) -> Response:
     held = served(request).view.quarantined(fair)
     days = sorted({q["received_at"][:10] for q in held})  # (when they were received)
     span = f"{days[0]}-{days[-1]}" if len(days) > 1 else "".join(days)
-    return csv_response(pages.quarantine_csv(held), pages.csv_name(span, fair, "quarantine"))
+    return csv_response(spreadsheets.quarantine_csv(held),
+                        spreadsheets.csv_name(span, fair, "quarantine"))
 
 
 async def review(request: Request) -> Response:

@@ -10,7 +10,6 @@ import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from html import escape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -193,6 +192,6 @@ def client_address(request: Request) -> str:
 def held_back(seconds: float) -> HTMLResponse:
     """A sign-in (or an admin token) refused while its address waits."""
     wait = max(1, int(seconds + 0.999))
-    return HTMLResponse(pages.page(_("Too many attempts"), "<p>" + escape(_(
+    return HTMLResponse(pages.message_page(_("Too many attempts"), _(
         "Too many wrong tokens from this address: try again in {seconds} s.").format(
-            seconds=wait)) + "</p>"), status_code=429, headers={"Retry-After": str(wait)})
+            seconds=wait)), status_code=429, headers={"Retry-After": str(wait)})

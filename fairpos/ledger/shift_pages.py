@@ -5,39 +5,22 @@ the week before; for the treasurer, over/short per lane and per volunteer. Each 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from html import escape
 from typing import Any
 from urllib.parse import quote
 
 from fairpos.i18n import _
-from fairpos.ledger.pages import (
-    Safe,
-    bars,
-    class_label,
-    class_name,
-    count,
-    csv_amount,
-    csv_file,
-    csv_kilos,
-    csv_name,
-    csv_text,
-    h2,
-    kilos,
-    lane_link,
-    money,
-    page,
-    table,
-)
+from fairpos.ledger.pages import class_label, class_name, lane_named
+from fairpos.ledger.render import Cell, chart, count, kilos, money, render
+from fairpos.ledger.spreadsheets import csv_amount, csv_file, csv_kilos, csv_name, csv_text
 from fairpos.tenders import method_label
 
 
-def signed(minor: int, currency: str) -> Safe:
+def signed(minor: int, currency: str) -> Cell:
     """An over/short: "+1,50 USD" over, "−1,50 USD" short (in red), "0,00 USD" even."""
-    text = f"{'+' if minor > 0 else '−' if minor < 0 else ''}{money(abs(minor), currency)} " \
-           f"{currency}"
-    return Safe(f'<span class="warn">{escape(text)}</span>' if minor < 0 else escape(text))
+    return Cell(f"{'+' if minor > 0 else '−' if minor < 0 else ''}{money(abs(minor), currency)} "
+                f"{currency}", warn=minor < 0)
 
 
 def _clock(moment: str | None) -> str:
@@ -46,46 +29,44 @@ def _clock(moment: str | None) -> str:
 
 
 def cash_part(shifts: Sequence[dict[str, Any]], vouchers: Mapping[str, str],
-              by_day: bool = False, one_fair: bool = False) -> str:
+              by_day: bool = False, one_fair: bool = False) -> dict[str, Any]:
     """A day's shifts lane by lane (``by_day``: a lane's shifts, day by day; ``one_fair``:
     the lanes are named without their fair): a closed shift's count lines (the float, what
     was expected, what was counted — the first count under it when a recount differed — and
     the over/short), an open one's float; the volunteer, the shift's hours and the reason
-    given, on the shift's first line."""
+    given, on the shift's first line. Its table's headers and rows."""
     rows: list[tuple[Any, ...]] = []
-    training = _("training")
     for shift in shifts:
+        where: Cell | str
         if by_day:
             day = shift["business_date"]
-            where = Safe(f'<a href="/day/{quote(day)}?fair={quote(shift["fair"])}">'
-                         f"{escape(day)}</a>" + (f"<br><small>{escape(training)}</small>"
-                                                  if shift["training"] else ""))
+            where = Cell(day, href=f"/day/{quote(day)}?fair={quote(shift['fair'])}",
+                         note=_("training") if shift["training"] else None)
+        elif one_fair:
+            where = Cell(_("Lane {lane}").format(lane=shift["lane"]),
+                         under=Cell(shift["device_id"], href=f"/lane/{quote(shift['device_id'])}"))
         else:
-            lane = _("Lane {lane}").format(lane=shift["lane"]) if one_fair else \
-                _("Lane {lane} · {fair}").format(lane=shift["lane"], fair=shift["fair"])
-            where = Safe(f"{escape(lane)}<br>{lane_link(shift['device_id'])}")
+            where = lane_named(shift["lane"], shift["fair"], shift["device_id"])
         hours = f"{_clock(shift['opened_at'])}–{_clock(shift['closed_at'])}" \
             if shift["closed_at"] else _("open since {at}").format(at=_clock(shift["opened_at"]))
-        who = Safe(f"{escape(shift['volunteer'])}<br><small>{escape(hours)}</small>")
+        who: Cell | str = Cell(shift["volunteer"], note=hours)
         if not shift["lines"]:
             rows.append((where, who, "", "", "", "", "", shift["reason"] or ""))
         for n, line in enumerate(shift["lines"]):
             if n:  # (the shift's other lines: its lane, volunteer and reason said once)
-                where, who = Safe(""), Safe("")
+                where, who = "", ""
             currency = line["currency"]
-            counted = escape(money(line["counted"], currency))
-            if line["first_count"] != line["counted"]:
-                first = _("first count {amount}").format(
-                    amount=money(line["first_count"], currency))
-                counted += f"<br><small>{escape(first)}</small>"
+            first = _("first count {amount}").format(amount=money(line["first_count"], currency))
             rows.append((where, who, f"{method_label(line['method'], vouchers)} · {currency}",
                          money(line["opening"], currency) if line["method"] == "cash" else "",
-                         money(line["expected"], currency), Safe(counted),
+                         money(line["expected"], currency),
+                         Cell(money(line["counted"], currency),
+                              note=first if line["first_count"] != line["counted"] else None),
                          signed(line["difference"], currency),
                          "" if n else shift["reason"] or ""))
-    return table([_("Business date") if by_day else _("Lane"), _("Volunteer"), _("Tender"),
-                  _("Float"), _("Expected"), _("Counted"), _("Over/short"), _("Reason")],
-                 rows, numeric=(3, 4, 5, 6), free=(1, 7))
+    return {"headers": [_("Business date") if by_day else _("Lane"), _("Volunteer"),
+                        _("Tender"), _("Float"), _("Expected"), _("Counted"), _("Over/short"),
+                        _("Reason")], "rows": rows}
 
 
 def monday_of(day: date) -> date:
@@ -100,65 +81,46 @@ def week_page(week: dict[str, Any], sales: dict[str, Any], fairs: Sequence[str],
     monday = date.fromisoformat(week["monday"])
     fair = week["fair"]
     suffix = f"?fair={quote(fair)}" if fair else ""
-
-    def week_link(day: date, text: str) -> str:
-        return f'<a href="/week/{day.isoformat()}{suffix}">{escape(text)}</a>'
-
-    def csv_link(name: str) -> str:
-        return (f'<small><a href="/week/{monday.isoformat()}/{name}.csv{suffix}">CSV</a>'
-                "</small>")
-
-    choice = [f'<a href="/week/{monday.isoformat()}?fair={quote(f)}">{escape(f)}</a>'
-              for f in fairs if f != fair]
-    all_fairs, all_days = escape(_("All fairs")), escape(_("All days"))
-    before, after = _("Week before"), _("Week after")
-    every = f'<a href="/week/{monday.isoformat()}">{all_fairs}</a>' if fair else ""
     heads = [_("Method"), _("Currency"), _("Shifts"), _("Short"), _("Over"), _("Over/short")]
-    lanes = table([_("Lane"), *heads], [
-        (Safe(escape(_("Lane {lane} · {fair}").format(lane=r["lane"], fair=r["fair"]))
-              + "<br>" + lane_link(r["device_id"])), *_counted(r, vouchers))
-        for r in week["lanes"]], numeric=(3, 4, 5, 6))
-    volunteers = table([_("Volunteer"), *heads], [
-        (r["volunteer"], *_counted(r, vouchers)) for r in week["volunteers"]],
-        numeric=(3, 4, 5, 6), free=(0,))
     title = _("Week of {monday} to {sunday}").format(monday=week["monday"],
                                                        sunday=week["sunday"])
-    parts = [
-        f'<p><a href="/">{all_days}</a> · '
-        f'{week_link(monday - timedelta(days=7), before)} · '
-        f'{week_link(monday + timedelta(days=7), after)}</p>',
-        f"<p>{' · '.join([*choice, *([every] if every else [])])}</p>"
-        if choice or every else "",
-        *moved_part(sales, csv_link),
-        h2(_("Over/short per lane")), csv_link("lanes"), lanes,
-        h2(_("Over/short per volunteer")), csv_link("volunteers"), volunteers,
-    ]
-    return page(" · ".join((fair or _("All fairs"), title)), "".join(parts))
+    return render(
+        "week.html", title=" · ".join((fair or _("All fairs"), title)), signed_in=True,
+        before=f"/week/{(monday - timedelta(days=7)).isoformat()}{suffix}",
+        after=f"/week/{(monday + timedelta(days=7)).isoformat()}{suffix}",
+        other_fairs=[(f, f"/week/{monday.isoformat()}?fair={quote(f)}")
+                     for f in fairs if f != fair],
+        every=f"/week/{monday.isoformat()}" if fair else None,
+        csv_href=lambda name: f"/week/{monday.isoformat()}/{name}.csv{suffix}",
+        moved=moved_part(sales),
+        lanes={"headers": [_("Lane"), *heads], "rows": [
+            (lane_named(r["lane"], r["fair"], r["device_id"]), *_counted(r, vouchers))
+            for r in week["lanes"]]},
+        volunteers={"headers": [_("Volunteer"), *heads], "rows": [
+            (r["volunteer"], *_counted(r, vouchers)) for r in week["volunteers"]]})
 
 
-def moved_part(sales: dict[str, Any], csv_link: Callable[[str], str]) -> list[str]:
+def moved_part(sales: dict[str, Any]) -> dict[str, Any]:
     """Per price class, kilos and amount week by week with a chart of the kilos across the
     weeks; per product, this week beside the week before."""
     currency, weeks = sales["currency"], sales["weeks"]
     priced = _("Amount ({currency})").format(currency=currency)
-    charts = [bars([w[5:] for w in weeks], [w["grams"] for w in c["weeks"]],
-                   _("{name}: kilos per week").format(name=class_label(c)),
-                   [kilos(w["grams"]) for w in c["weeks"]]) for c in sales["classes"]]
-    classes = table([_("Week"), _("Class"), _("Kilos"), priced], [
-        (week, class_label(c), kilos(c["weeks"][n]["grams"]),
-         money(c["weeks"][n]["amount"], currency))
-        for n, week in reversed(list(enumerate(weeks))) for c in sales["classes"]
-        if c["weeks"][n] != {"grams": 0, "amount": 0}], numeric=(2, 3))  # (weeks with sales)
-    products = table([_("PLU"), _("Product"), _("Kilos"), _("Pieces"), priced,
-                      _("The week before"), _("Moved")], [
-        (p["code"], p["name"], kilos(p["this"]["grams"]) if p["this"]["grams"] else "",
-         count(p["this"]["count"]) if p["this"]["count"] else "",
-         money(p["this"]["amount"], currency), money(p["before"]["amount"], currency),
-         change(p["this"]["amount"], p["before"]["amount"]))
-        for p in sales["products"]], numeric=(2, 3, 4, 5, 6), free=(1,))
-    return [h2(_("Price classes, week by week")), csv_link("classes"), *charts, classes,
-            h2(_("Products, this week and the week before")), csv_link("products"),
-            products]
+    return {
+        "charts": [chart([w[5:] for w in weeks], [w["grams"] for w in c["weeks"]],
+                         _("{name}: kilos per week").format(name=class_label(c)),
+                         [kilos(w["grams"]) for w in c["weeks"]]) for c in sales["classes"]],
+        "classes": {"headers": [_("Week"), _("Class"), _("Kilos"), priced], "rows": [
+            (week, class_label(c), kilos(c["weeks"][n]["grams"]),
+             money(c["weeks"][n]["amount"], currency))
+            for n, week in reversed(list(enumerate(weeks))) for c in sales["classes"]
+            if c["weeks"][n] != {"grams": 0, "amount": 0}]},  # (weeks with sales)
+        "products": {"headers": [_("PLU"), _("Product"), _("Kilos"), _("Pieces"), priced,
+                                 _("The week before"), _("Moved")], "rows": [
+            (p["code"], p["name"], kilos(p["this"]["grams"]) if p["this"]["grams"] else "",
+             count(p["this"]["count"]) if p["this"]["count"] else "",
+             money(p["this"]["amount"], currency), money(p["before"]["amount"], currency),
+             change(p["this"]["amount"], p["before"]["amount"]))
+            for p in sales["products"]]}}
 
 
 def change(now: int, before: int) -> str:

@@ -1,0 +1,133 @@
+"""The ledger's pages from their templates (``fairpos/ledger/templates/``, Jinja2 with
+autoescape on: whatever a lane, a bank statement or an admin put into the ledger is text on
+the page, never markup).
+
+A page's Python gathers its figures, in the page's language, into plain values; a table's
+cell is text, or a :class:`Cell` when it is a link, a warning, or has a second line. Charts
+(:class:`Chart`) and paging (:class:`Pager`) are laid out here and drawn by the templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.numbers import format_decimal
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from fairpos.i18n import _, active, format_number
+from fairpos.money import Money
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+# The signed-in session's token for its forms (set for the page being made): a form posted
+# from anywhere else lacks it, and changes nothing
+CSRF: ContextVar[str] = ContextVar("csrf", default="")
+
+
+def money(minor: int | None, currency: str) -> str:
+    """An amount in the page's language: ``1.234,56`` in Spanish, ``1,234.56`` in English."""
+    return format_number(Money(int(minor or 0), currency))
+
+
+def kilos(grams: int | None) -> str:
+    """Kilograms with three decimals, in the page's language (``327,049`` in Spanish)."""
+    return str(format_decimal(Decimal(int(grams or 0)).scaleb(-3), format="#,##0.000",
+                              locale=active()))
+
+
+def count(value: int | None) -> str:
+    """A whole number in the page's language (``1.234`` in Spanish)."""
+    return str(format_decimal(int(value or 0), locale=active()))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table's cell that is more than text: a link (``href``), a warning (``warn``), with a
+    second line in small type (``note``) or a second cell under it (``under``: a lane's
+    link under its name)."""
+
+    text: str
+    href: str | None = None
+    warn: bool = False
+    note: str | None = None
+    under: Cell | None = None
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str  # whole, in the bar's title
+    cut: str  # as written beside the bar
+    value_said: str
+    y: int
+    width: str  # (SVG user units, one decimal)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A horizontal bar chart as inline SVG."""
+
+    caption: str
+    bars: tuple[Bar, ...]
+    gutter: int
+    wide: int
+    height: int
+
+
+def chart(labels: Sequence[str], values: Sequence[int], caption: str,
+          shown: Sequence[str] | None = None) -> Chart | None:
+    """A bar chart of ``values`` (``shown``: how each is written); a long label (a product's
+    name) is cut to fit, whole in the bar's title. None: nothing to chart."""
+    if not values:
+        return None
+    shown = shown or [str(v) for v in values]
+    top = max(max(values), 1)
+    gutter = 70 if max(len(label) for label in labels) <= 8 else 180
+    bars = tuple(
+        Bar(label, label if len(label) <= 22 else label[:21] + "…", text, 26 * i + 2,
+            f"{190 * max(value, 0) / top:.1f}")
+        for i, (label, value, text) in enumerate(zip(labels, values, shown, strict=True)))
+    return Chart(caption, bars, gutter, gutter + 270, 26 * len(values) + 4)
+
+
+@dataclass(frozen=True)
+class Pager:
+    """"Newer · 51–100 of 230 · Older" for a list shown a page at a time."""
+
+    here: str
+    newer: str | None  # the links, when there is a page that way
+    older: str | None
+
+
+def pager(href: str, offset: int, shown: int, total: int, size: int) -> Pager | None:
+    """The paging of a list shown ``size`` at a time from ``offset``; ``href`` + a start is
+    each link (None when the list is empty: the table says so)."""
+    if not total:
+        return None
+    here = _("{first}–{last} of {total}").format(
+        first=count(min(offset + 1, total)), last=count(min(offset + shown, total)),
+        total=count(total))
+    return Pager(here, href + str(max(offset - size, 0)) if offset > 0 else None,
+                 href + str(offset + shown) if offset + shown < total else None)
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=False)
+    env.globals.update(_=_)
+    env.filters.update(money=money, kilos=kilos, count=count)
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """``template`` with ``context``, in the page's language, its forms carrying the
+    session's token."""
+    return environment().get_template(template).render(
+        lang=active(), csrf=CSRF.get(), **context)
