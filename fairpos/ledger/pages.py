@@ -7,6 +7,7 @@ tables become cards on a narrow screen.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -140,12 +141,20 @@ def lane_page(lane: dict[str, Any], offset: int, shifts: dict[str, Any]) -> str:
                      lane["count"], LANE_PAGE))
 
 
+# what a refused entry may hold that would act on the page rather than be read on it: control
+# characters, bidirectional overrides and isolates, zero-width and other invisible ones
+_HIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f"
+                     "\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
+
+
 def readable_body(payload: str) -> str:
-    """An entry's body as received, laid out to be read (as it came when it is not JSON)."""
+    """An entry's body as received, laid out to be read (as it came when it is not JSON),
+    each hidden character written as its escape (``\\u202e``): seen, never acted on."""
     try:
-        return json.dumps(json.loads(payload), indent=1, ensure_ascii=False, sort_keys=True)
+        text = json.dumps(json.loads(payload), indent=1, ensure_ascii=False, sort_keys=True)
     except (ValueError, RecursionError):
-        return payload
+        text = payload
+    return _HIDDEN.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def quarantine_page(rows: Sequence[dict[str, Any]], total: int, fairs: Sequence[str],

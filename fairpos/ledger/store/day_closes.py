@@ -17,9 +17,7 @@ from fairpos.ledger.store.core import (
     LedgerError,
 )
 from fairpos.ledger.store.ingest import Ingest
-from fairpos.ledger.store.quarantine import (
-    STILL_OUT,
-)
+from fairpos.ledger.store.quarantine import STILL_OUT
 from fairpos.sync.schema import (
     MAX_SEQ,
     split_id,

@@ -13,15 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fairpos.i18n import _
 from fairpos.ledger.limits import SESSION_HOURS
-from fairpos.ledger.store.core import (
-    Device,
-    LedgerError,
-)
+from fairpos.ledger.store.core import Device, LedgerError
 from fairpos.ledger.store.publishing import Publishing
-from fairpos.sync.schema import (
-    check_device_id,
-)
-from fairpos.sync.wire import token_hash
+from fairpos.sync.schema import check_device_id, check_text
+from fairpos.sync.wire import WireError, token_hash
 
 
 class Devices(Publishing):
@@ -31,6 +26,10 @@ class Devices(Publishing):
         """A new device place (fair, lane) and its token; only the token's hash is kept."""
         if not fair.strip():
             raise LedgerError(_("the fair needs a name"))
+        try:  # (shown on every page: no control or bidirectional character in it)
+            check_text(fair, "the fair's name", 10_000)
+        except WireError as err:
+            raise LedgerError(str(err)) from None
         if lane < 1:
             raise LedgerError(_("the lane is a number from 1"))
         token = secrets.token_urlsafe(32)

@@ -22,9 +22,7 @@ from fairpos.ledger.store.core import (
     Published,
 )
 from fairpos.money import MoneyError, Rate, check_currency, parse_rate
-from fairpos.sync.schema import (
-    Known,
-)
+from fairpos.sync.schema import Known
 from fairpos.sync.wire import WireError
 from fairpos.tenders import BUILTIN_METHODS
 

@@ -10,9 +10,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fairpos.ledger.store.core import (
-    bigint_sum,
-)
+from fairpos.ledger.store.core import bigint_sum
 from fairpos.ledger.store.hubs import Hubs
 from fairpos.ledger.store.quarantine import (
     HEAD_KEPT,
