@@ -56,12 +56,12 @@ def cash_part(shifts: Sequence[dict[str, Any]], vouchers: Mapping[str, str],
             if n:  # (the shift's other lines: its lane, volunteer and reason said once)
                 where, who = "", ""
             currency = line["currency"]
-            first = _("first count {amount}").format(amount=money(line["first_count"], currency))
+            first = _("first count {amount}").format(amount=money(
+                line["first_count"], currency)) if line["first_count"] != line["counted"] else None
             rows.append((where, who, f"{method_label(line['method'], vouchers)} · {currency}",
                          money(line["opening"], currency) if line["method"] == "cash" else "",
                          money(line["expected"], currency),
-                         Cell(money(line["counted"], currency),
-                              note=first if line["first_count"] != line["counted"] else None),
+                         Cell(money(line["counted"], currency), note=first),
                          signed(line["difference"], currency),
                          "" if n else shift["reason"] or ""))
     return {"headers": [_("Business date") if by_day else _("Lane"), _("Volunteer"),

@@ -554,14 +554,21 @@ def _read_rate(rate: WireRate, n: int, known: Known, plain: bool) -> Rate:
 
 
 def check_sale(sale: Sale) -> str | None:
-    """Why the entry does not add up (None: it does).
-
-    Each line's amount is its weight or count times its price, rounded half up, with the
-    entry's sign; the total is the sum of the lines that are not voided; tenders and change
-    have the entry's sign and are bounded together; the tenders, less the change, pay the
-    total to within half a minor unit of the coarsest currency of the sale (the till's rule).
-    """
+    """Why the entry does not add up (None: it does), by the first of its rules it breaks:
+    its lines (:func:`_lines_add_up`), how change was given (:func:`_change_given`), the
+    signs and bounds of its payments (:func:`_payments_bounded`) and whether they pay its
+    total (:func:`_tenders_pay`)."""
     sign = -1 if sale.kind in ("void", "refund") else 1
+    for rule in (_lines_add_up, _change_given, _payments_bounded, _tenders_pay):
+        reason = rule(sale, sign)
+        if reason is not None:
+            return reason
+    return None
+
+
+def _lines_add_up(sale: Sale, sign: int) -> str | None:
+    """Each line's amount is its weight or count times its price, rounded half up, with the
+    entry's sign; the total is the sum of the lines that are not voided."""
     total = 0
     for n, line in enumerate(sale.lines, start=1):
         grams, count = line.grams, line.count
@@ -580,13 +587,29 @@ def check_sale(sale: Sale) -> str | None:
             total += line.amount
     if total != sale.total.minor:
         return f"the lines add up to {total}, not to the total {sale.total.minor}"
-    sent = sale.change_sent
+    return None
+
+
+def _change_given(sale: Sale, sign: int) -> str | None:
+    """Change other than the entry's own is cash of another currency (no reference) or sent
+    by pago móvil."""
     if any(t.method not in (PAGO_MOVIL, CASH) or (t.method == CASH and t.reference)
-           for t in sent):
+           for t in sale.change_sent):
         return ("change is given otherwise in cash of another currency (with no reference) "
                 "or sent by pago móvil only")
-    moved = (*sale.tenders, *sent) if sent else sale.tenders
-    given = [t.amount.minor for t in moved]
+    return None
+
+
+def _moved(sale: Sale) -> tuple[Tender, ...]:
+    """Every payment of the entry: its tenders, and the change sent otherwise."""
+    return (*sale.tenders, *sale.change_sent) if sale.change_sent else tuple(sale.tenders)
+
+
+def _payments_bounded(sale: Sale, sign: int) -> str | None:
+    """Tenders, change and IGTF have the entry's sign (a sale takes payments, a void or refund
+    gives them back) and are bounded together; the IGTF is within its base, its base within
+    the total."""
+    given = [t.amount.minor for t in _moved(sale)]
     given += (sale.change.minor, sale.igtf, sale.igtf_base)
     if (min(given) < 0) if sign > 0 else (max(given) > 0):
         return ("a tender, the change or the IGTF has the wrong sign (a sale takes payments, "
@@ -595,16 +618,23 @@ def check_sale(sale: Sale) -> str | None:
         return "the IGTF is more than its base, or its base more than the total"
     if sum(map(abs, given)) > MAX_MINOR:
         return "the tenders and the change are too large"
+    return None
+
+
+def _tenders_pay(sale: Sale, sign: int) -> str | None:
+    """The tenders, less the change, pay the total (and its IGTF): to the minor unit in one
+    currency, else to within half a minor unit of the coarsest currency of the sale (the
+    till's rule), at the entry's own rates."""
+    sent, moved = sale.change_sent, _moved(sale)
+    due = sale.total.minor + sale.igtf
     pricing = sale.total.currency
     if sale.change.currency == pricing and all(t.amount.currency == pricing for t in moved):
         paid_minor = (sum(t.amount.minor for t in sale.tenders) - sale.change.minor
                       - sum(t.amount.minor for t in sent))
-        if paid_minor != sale.total.minor + sale.igtf:  # (one currency: to the minor unit)
-            return (f"the tenders less the change ({paid_minor}) do not pay the total "
-                    f"({sale.total.minor + sale.igtf})")
+        if paid_minor != due:
+            return f"the tenders less the change ({paid_minor}) do not pay the total ({due})"
         return None
-    rates = Rates(sale.total.currency, {r.quote: r for r in sale.rates
-                                        if r.base == sale.total.currency})
+    rates = Rates(pricing, {r.quote: r for r in sale.rates if r.base == pricing})
     try:
         paid = sum((rates.value_of(t.amount) for t in sale.tenders), Fraction(0))
         change = rates.value_of(sale.change) + sum(
@@ -612,9 +642,9 @@ def check_sale(sale: Sale) -> str | None:
         coarsest = max(rates.value_of(Money(1, c)) for c in rates.currencies())
     except MoneyError:
         return "a tender is in a currency the entry has no rate for"
-    if abs(paid - change - sale.total.minor - sale.igtf) > coarsest / 2:
+    if abs(paid - change - due) > coarsest / 2:
         return (f"the tenders less the change ({float(paid - change):.2f}) do not pay the "
-                f"total ({sale.total.minor + sale.igtf})")
+                f"total ({due})")
     return None
 
 
