@@ -165,7 +165,7 @@ def table_rows(rows: Sequence[Sequence[Any]], cols: Sequence[Column]) -> Markup:
 
 @cache
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, auto_reload=False,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=False)
     env.globals.update(_=_, columns=columns)
