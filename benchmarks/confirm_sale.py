@@ -17,15 +17,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from fairpos.cart import Cart
-from fairpos.catalog import Catalog, parse_catalog
+from fairpos.domain.cart import Cart
+from fairpos.domain.catalog import Catalog, parse_catalog
+from fairpos.domain.money import Money
+from fairpos.domain.quantity import Quantity
+from fairpos.domain.tenders import Tender
 from fairpos.journal import DB_NAME, Journal
 from fairpos.lane import Lane
-from fairpos.money import Money
 from fairpos.presets import example
-from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
-from fairpos.tenders import Tender
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -43,9 +43,9 @@ from typing import Any
 from benchmarks.fair_lane import LABEL_LAYOUT
 from benchmarks.terminal import Terminal, compile_sources
 from benchmarks.workload import DAY_EVENTS, FIXTURES, DayEvent, LanePlan, fair_day
-from fairpos.barcodes import parse_layout
+from fairpos.domain.barcodes import parse_layout
+from fairpos.domain.station import weigh
 from fairpos.journal import DB_NAME, Journal
-from fairpos.station import weigh
 from fairpos.sync.relay import day_figures
 from harness.escpos_text import decode
 from harness.fake_printer import FakePrinter

@@ -27,15 +27,21 @@ from pathlib import Path
 
 from benchmarks.workload import Item, LanePlan, SalePlan
 from fairpos import i18n
-from fairpos.cart import Cart
+from fairpos.domain.cart import Cart
+from fairpos.domain.money import Money
+from fairpos.domain.quantity import Quantity
+from fairpos.domain.station import weigh
+from fairpos.domain.tenders import (
+    ALLOWED_REFERENCES,
+    Tender,
+    make_change_tender,
+    make_tender,
+    settle,
+)
 from fairpos.lane import Lane
-from fairpos.money import Money
-from fairpos.quantity import Quantity
 from fairpos.scale.port import Scale
-from fairpos.station import weigh
 from fairpos.sync.loop import SyncStatus
 from fairpos.sync.worker import SyncProcess
-from fairpos.tenders import ALLOWED_REFERENCES, Tender, make_change_tender, make_tender, settle
 from harness.fake_printer import ONLINE, PAPER_OUT, FakePrinter
 from harness.fake_scale import FakeScale
 

@@ -20,17 +20,17 @@ from pathlib import Path
 
 from escpos.printer import Dummy
 
-from fairpos.cart import Cart
-from fairpos.catalog import parse_catalog
+from fairpos.domain.cart import Cart
+from fairpos.domain.catalog import parse_catalog
+from fairpos.domain.quantity import Quantity
+from fairpos.domain.tenders import Tender
 from fairpos.journal import DB_NAME, Journal
 from fairpos.presets import example
 from fairpos.printer.connection import parse_url
 from fairpos.printer.layout import sale_receipt
 from fairpos.printer.render import render
 from fairpos.printer.spool import print_pending
-from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
-from fairpos.tenders import Tender
 from harness.fake_printer import FakePrinter
 
 ROOT = Path(__file__).resolve().parent.parent

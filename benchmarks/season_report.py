@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from fairpos.catalog import parse_catalog
+from fairpos.domain.catalog import parse_catalog
 from fairpos.journal import DB_NAME, Journal
 from fairpos.presets import example
 from fairpos.settings import parse_settings

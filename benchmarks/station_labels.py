@@ -25,7 +25,7 @@ from pathlib import Path
 from benchmarks.scale_weight import Indicator, compare, figures, kilos
 from benchmarks.terminal import Terminal, compile_sources
 from benchmarks.till_keys import prepare_lane
-from fairpos.barcodes import encode, parse_layout
+from fairpos.domain.barcodes import encode, parse_layout
 from fairpos.printer.connection import parse_url, send
 from harness.fake_printer import FakePrinter
 

@@ -39,13 +39,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.terminal import Terminal, compile_sources
-from fairpos.cart import Cart
-from fairpos.catalog import parse_catalog
+from fairpos.domain.cart import Cart
+from fairpos.domain.catalog import parse_catalog
+from fairpos.domain.quantity import Quantity
 from fairpos.journal import DB_NAME, Journal
 from fairpos.presets import example
 from fairpos.printer.layout import text_receipt
 from fairpos.printer.render import render
-from fairpos.quantity import Quantity
 from harness.fake_printer import FakePrinter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,10 +92,10 @@ def prepare_lane(folder: Path, products: int, backlog: int = 0) -> Decimal:
 
 def sync_backlog(folder: Path, sales: int) -> tuple[Any, Any, dict[str, str]]:
     """Ring up ``sales`` sales and connect the lane to a real ledger behind a slow link."""
+    from fairpos.domain.money import Money
+    from fairpos.domain.tenders import Tender
     from fairpos.ledger.store import SqliteLedger
-    from fairpos.money import Money
     from fairpos.settings import parse_settings
-    from fairpos.tenders import Tender
     from harness.fault_proxy import ProxyProcess
     from harness.sync_helpers import LedgerServer
 

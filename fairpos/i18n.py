@@ -24,7 +24,7 @@ _active = DEFAULT_LANGUAGE
 
 
 class Amount(Protocol):
-    """An amount of money as the formatters need it (a :class:`fairpos.money.Money`)."""
+    """An amount of money as the formatters need it (a :class:`fairpos.domain.money.Money`)."""
 
     @property
     def currency(self) -> str: ...
@@ -86,7 +86,7 @@ def format_number(amount: Amount, language: str | None = None) -> str:
 
 def typed_amount(amount: Amount, language: str | None = None) -> str:
     """The amount as a person types it in a field of the lane's language: ``62,00`` in
-    Spanish (no thousands separators: what :func:`fairpos.money.parse_amount` reads)."""
+    Spanish (no thousands separators: what :func:`fairpos.domain.money.parse_amount` reads)."""
     plain = format(amount.as_decimal(), "f")
     return plain.replace(".", get_decimal_symbol(language or _active))
 

@@ -1,6 +1,6 @@
 """The lane service: one lane's settings, journal and printer, and the one path for a sale.
 
-The till and the command line both ring up a :class:`~fairpos.cart.Cart` their own way (keys,
+The till and the command line both ring up a :class:`~fairpos.domain.cart.Cart` their own way (keys,
 or arguments) and then call the same methods here: :meth:`Lane.sell` confirms it (with its
 receipt queued in the same transaction, and the held sales it came from released in it too),
 :meth:`Lane.hold` puts it aside, :meth:`Lane.recall` brings a held sale back without letting go
@@ -22,22 +22,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fairpos import i18n
-from fairpos.cart import Cart
-from fairpos.catalog import Product
+from fairpos.domain.cart import Cart
+from fairpos.domain.catalog import Product
+from fairpos.domain.money import Money
+from fairpos.domain.reports import Report
+from fairpos.domain.sale import Sale
+from fairpos.domain.shift import CountKey, CountLine, Pieces
+from fairpos.domain.station import WeighedLabel, weigh
+from fairpos.domain.tenders import Tender, default_change_currency
 from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal import DB_NAME, HeldSale, Journal, ShiftInfo
-from fairpos.money import Money
 from fairpos.printer.connection import PrinterError, Target, parse_url, send
 from fairpos.printer.layout import Receipt, sale_receipt, text_receipt, weighed_label
 from fairpos.printer.render import render
 from fairpos.printer.spool import SpoolResult, print_pending
-from fairpos.reports import Report
-from fairpos.sale import Sale
 from fairpos.settings import Settings, parse_settings
-from fairpos.shift import CountKey, CountLine, Pieces
-from fairpos.station import WeighedLabel, weigh
-from fairpos.tenders import Tender, default_change_currency
 
 if TYPE_CHECKING:  # httpx is loaded only by the lanes that sync
     import httpx

@@ -15,11 +15,11 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, get_type_hints
 
-from fairpos.barcodes import BarcodeError, Layout, parse_layout
+from fairpos.domain.barcodes import BarcodeError, Layout, parse_layout
+from fairpos.domain.money import MoneyError, check_currency, parse_amount
+from fairpos.domain.tenders import BUILTIN_METHODS, CASH, Igtf, VoucherKind
 from fairpos.errors import FairposError
 from fairpos.i18n import LANGUAGES, _
-from fairpos.money import MoneyError, check_currency, parse_amount
-from fairpos.tenders import BUILTIN_METHODS, CASH, Igtf, VoucherKind
 
 ENV_PREFIX = "FAIRPOS_"
 

@@ -16,13 +16,13 @@ from typing import Any
 
 import httpx
 
-from fairpos.cart import Cart
+from fairpos.domain.cart import Cart
+from fairpos.domain.money import Money
+from fairpos.domain.quantity import Quantity
+from fairpos.domain.tenders import Tender
 from fairpos.journal import DB_NAME, Journal
 from fairpos.ledger.store import SqlLedger, open_ledger
-from fairpos.money import Money
-from fairpos.quantity import Quantity
 from fairpos.settings import Settings, parse_settings
-from fairpos.tenders import Tender
 from harness import web
 from harness.fake_printer import free_port
 from harness.lanes import FIXTURES, ROOT, LaneDir, open_lane

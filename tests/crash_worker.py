@@ -16,12 +16,12 @@ import random
 import sys
 from pathlib import Path
 
-from fairpos.cart import Cart
+from fairpos.domain.cart import Cart
+from fairpos.domain.money import Money
+from fairpos.domain.quantity import Quantity
+from fairpos.domain.tenders import Tender
 from fairpos.journal import DB_NAME, Journal
-from fairpos.money import Money
-from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
-from fairpos.tenders import Tender
 
 
 def sell(data_dir: Path, seed: int) -> None:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fairpos.barcodes import (
+from fairpos.domain.barcodes import (
     GS,
     BarcodeError,
     Embedded,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from fairpos.cart import Cart, CartError
-from fairpos.catalog import Catalog, CatalogError, fold, parse_catalog
-from fairpos.quantity import Quantity
+from fairpos.domain.cart import Cart, CartError
+from fairpos.domain.catalog import Catalog, CatalogError, fold, parse_catalog
+from fairpos.domain.quantity import Quantity
 from harness.lanes import FIXTURES, LaneDir
 
 HEADER = "type,code,barcode,name_es,name_en,unit,price,price_class,tags\n"

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from fairpos import i18n
-from fairpos.cart import Cart
+from fairpos.domain.cart import Cart
+from fairpos.domain.money import Money
+from fairpos.domain.quantity import Quantity
+from fairpos.domain.tenders import PaymentError, Tender, make_change_tender
 from fairpos.journal import DB_NAME, Journal
-from fairpos.money import Money
 from fairpos.printer.layout import sale_receipt
 from fairpos.printer.render import render
-from fairpos.quantity import Quantity
-from fairpos.tenders import PaymentError, Tender, make_change_tender
 from harness.lanes import LaneDir, open_lane
 from harness.sync_helpers import LedgerServer, connect, payloads
 from tests.test_printer import SETTINGS, check_golden
@@ -78,7 +78,7 @@ def test_a_void_gives_the_change_sent_back_too(lane: LaneDir) -> None:
     # the schema's sign rule for a void: everything it moves goes back
     from dataclasses import replace
 
-    from fairpos.sync.schema import check_sale
+    from fairpos.sync.sale_entries import check_sale
 
     journal = Journal.open(lane.path / DB_NAME)
     try:

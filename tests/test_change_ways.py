@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fairpos.change import greedy_pieces, makeable, ways_to_give
+from fairpos.domain.change import greedy_pieces, makeable, ways_to_give
+from fairpos.domain.money import Money, Rate, Rates
+from fairpos.domain.tenders import CASH, PAGO_MOVIL, Tender, settle
 from fairpos.journal import DB_NAME, Journal
-from fairpos.money import Money, Rate, Rates
-from fairpos.tenders import CASH, PAGO_MOVIL, Tender, settle
 from harness.lanes import LaneDir, open_lane
 from harness.sync_helpers import connect
 from tests.till_helpers import make_till, message, rows, type_in

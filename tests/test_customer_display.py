@@ -16,9 +16,9 @@ from textual.widgets import Digits
 from benchmarks.terminal import Terminal
 from fairpos import i18n
 from fairpos.display.pole import frame, idle_lines, thanks_lines
+from fairpos.domain.money import Money
 from fairpos.journal import DB_NAME, Journal
 from fairpos.lane import Lane
-from fairpos.money import Money
 from fairpos.settings import parse_settings
 from fairpos.tui.customer import make_customer_view
 from harness.fake_pole import FakePole

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from fairpos.domain.shift import PiecesError, read_pieces
 from fairpos.journal import DB_NAME, Journal, JournalError
 from fairpos.settings import SettingsError, parse_settings
-from fairpos.shift import PiecesError, read_pieces
 from harness.lanes import LaneDir, make_lane
 from tests.till_helpers import make_till, message, rows, settle, type_in
 

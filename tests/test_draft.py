@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks.terminal import Terminal
-from fairpos.cart import Cart
+from fairpos.domain.cart import Cart
+from fairpos.domain.quantity import Quantity
 from fairpos.journal import DB_NAME, DiskError, Journal
-from fairpos.quantity import Quantity
 from harness.lanes import LaneDir, make_lane
 from tests.till_helpers import make_till, message, rows, settle, type_in
 

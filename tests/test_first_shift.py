@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, OptionList
 
+from fairpos.domain.money import Money
 from fairpos.journal import DB_NAME, Journal
-from fairpos.money import Money
 from fairpos.settings import parse_settings
 from harness.lanes import make_lane
 from tests.till_helpers import make_till, message, settle, type_in

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from fairpos.domain.money import Rates
+from fairpos.domain.tenders import settle as settle_payment
 from fairpos.journal import DB_NAME, Journal
-from fairpos.money import Rates
-from fairpos.tenders import settle as settle_payment
 from harness.lanes import make_lane
 from tests.till_helpers import make_till, settle
 

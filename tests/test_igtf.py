@@ -15,14 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fairpos import i18n
-from fairpos.cart import Cart
+from fairpos.domain.cart import Cart
+from fairpos.domain.money import Money, Rate, Rates
+from fairpos.domain.quantity import Quantity
+from fairpos.domain.tenders import PaymentError, Tender, settle
 from fairpos.journal import DB_NAME, Journal
-from fairpos.money import Money, Rate, Rates
 from fairpos.printer.layout import sale_receipt
 from fairpos.printer.render import render
-from fairpos.quantity import Quantity
 from fairpos.settings import SettingsError, parse_settings
-from fairpos.tenders import PaymentError, Tender, settle
 from harness.lanes import LaneDir, make_lane
 from harness.sync_helpers import LedgerServer, connect
 from tests.test_printer import SETTINGS, check_golden
@@ -167,7 +167,7 @@ def test_the_igtf_reaches_the_ledger_and_the_figures_match(lane: LaneDir,
 def test_the_schema_refuses_an_igtf_that_does_not_add_up(lane: LaneDir) -> None:
     from dataclasses import replace
 
-    from fairpos.sync.schema import check_sale
+    from fairpos.sync.sale_entries import check_sale
 
     journal = Journal.open(lane.path / DB_NAME)
     try:

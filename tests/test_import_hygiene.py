@@ -28,10 +28,11 @@ DOMAIN = [m for m in HEADLESS
 
 
 def test_the_lists_cover_the_domain() -> None:
-    for module in ("fairpos.money", "fairpos.catalog", "fairpos.cart", "fairpos.tenders",
-                   "fairpos.shift", "fairpos.reports", "fairpos.settings", "fairpos.i18n",
-                   "fairpos.journal.sales", "fairpos.journal.db", "fairpos.entry",
-                   "fairpos.printer.layout", "fairpos.scale.weighing"):
+    for module in ("fairpos.domain.money", "fairpos.domain.catalog", "fairpos.domain.cart",
+                   "fairpos.domain.tenders", "fairpos.domain.shift", "fairpos.domain.reports",
+                   "fairpos.settings", "fairpos.i18n", "fairpos.journal.sales",
+                   "fairpos.journal.db", "fairpos.domain.typed", "fairpos.printer.layout",
+                   "fairpos.scale.weighing"):
         assert module in DOMAIN
     for module in ("fairpos.cli.selling", "fairpos.lane", "fairpos.printer.render"):
         assert module in HEADLESS

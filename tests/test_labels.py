@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from fairpos.barcodes import check_digit, decode, encode, parse_layout
-from fairpos.cart import CartError, label_line, line_amount
-from fairpos.catalog import Catalog, parse_catalog
+from fairpos.domain.barcodes import check_digit, decode, encode, parse_layout
+from fairpos.domain.cart import CartError, label_line, line_amount
+from fairpos.domain.catalog import Catalog, parse_catalog
 from harness.lanes import LaneDir, make_lane
 from harness.sync_helpers import LedgerServer, connect, payloads
 from tests.till_helpers import make_till, message, settle, type_in

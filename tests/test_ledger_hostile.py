@@ -31,12 +31,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from fairpos.cart import line_amount
+from fairpos.domain.cart import line_amount
 from fairpos.journal import DB_NAME, Journal
 from fairpos.ledger.store import open_ledger
 from fairpos.ledger.store.quarantine import HEAD_KEPT, LANE_DAY_KEPT, PAGE_BYTES
 from fairpos.sync.relay import shift_payloads
-from fairpos.sync.schema import BIDI, _plain, check_entry, check_text, read_entry
+from fairpos.sync.sale_entries import BIDI, _plain, check_entry, check_text, read_sale_entry
 from fairpos.sync.wire import WireError, canonical, too_deep
 from harness import web
 from harness.lanes import LaneDir, wait_until
@@ -822,7 +822,7 @@ def test_an_entry_is_stored_in_the_bytes_the_lane_hashed(name: str, volunteer: s
                          "reference": extra, "verified": True}],
             "change": {"currency": "USD", "amount": 0}, "catalog_version": None, "rates": []}
     raw = json.dumps(sale).encode()  # (as any client may send it: spaces, keys unsorted)
-    entry = read_entry(raw)
+    entry = read_sale_entry(raw)
     assert entry.payload == canonical(sale)
     # (ref_id given as null, catalog_published left out: both written back as they came)
     assert entry.wire is not None and entry.named == sale["id"]

@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fairpos.cart import line_amount
-from fairpos.i18n import format_grams, format_money
-from fairpos.money import (
+from fairpos.domain.cart import line_amount
+from fairpos.domain.money import (
     Money,
     MoneyError,
     Rate,
@@ -21,7 +20,8 @@ from fairpos.money import (
     parse_rate,
     round_half_up,
 )
-from fairpos.tenders import Tender, settle
+from fairpos.domain.tenders import Tender, settle
+from fairpos.i18n import format_grams, format_money
 
 
 def test_round_half_up_is_the_bcv_rule() -> None:

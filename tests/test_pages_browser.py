@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from fairpos.domain.money import Money
 from fairpos.i18n import format_number
 from fairpos.journal import DB_NAME, Journal
-from fairpos.money import Money
 from harness import web
 from harness.lanes import ROOT
 from harness.sync_helpers import LedgerServer, connect, lane_settings, open_lane, payloads, stall

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 
 from fairpos import i18n
-from fairpos.cart import Cart
+from fairpos.domain.cart import Cart
+from fairpos.domain.money import Money
+from fairpos.domain.quantity import Quantity
+from fairpos.domain.sale import Sale
+from fairpos.domain.tenders import Tender
 from fairpos.journal import Journal
-from fairpos.money import Money
 from fairpos.presets import example
 from fairpos.printer.layout import sale_receipt
 from fairpos.printer.render import printable, render
-from fairpos.quantity import Quantity
-from fairpos.sale import Sale
 from fairpos.settings import parse_settings
-from fairpos.tenders import Tender
 from harness.escpos_text import decode
 from harness.fake_printer import COVER_OPEN, PAPER_OUT, FakePrinter, free_port
 from harness.lanes import LaneDir, make_lane

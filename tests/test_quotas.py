@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fairpos.catalog import CatalogError, parse_catalog
+from fairpos.domain.catalog import CatalogError, parse_catalog
 from harness.lanes import FIXTURES, LaneDir, make_lane
 from tests.till_helpers import make_till, message, settle, type_in
 

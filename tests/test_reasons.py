@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from fairpos import i18n
+from fairpos.domain.tenders import BUILTIN_METHODS
 from fairpos.ledger.reasons import said
-from fairpos.sync.schema import Known, read_entry
+from fairpos.sync.sale_entries import Known, read_sale_entry
 from fairpos.sync.shift_entries import read_shift_entry
 from fairpos.sync.wire import canonical
-from fairpos.tenders import BUILTIN_METHODS
 from harness import web
 from harness.sync_helpers import LedgerServer, connect, payloads, stall
 from tests.test_shift_entries import GOOD
@@ -71,7 +71,7 @@ def test_every_reason_the_schema_gives_is_said_in_spanish(sale: dict[str, Any],
                                                           spoilt: str) -> None:
     entry = copy.deepcopy(sale)
     SPOILT[spoilt](entry)
-    reason = read_entry(canonical(entry), KNOWN).reason
+    reason = read_sale_entry(canonical(entry), KNOWN).reason
     assert reason is not None, spoilt
     assert said(reason) == reason  # (in English, as it was kept)
     i18n.use("es")

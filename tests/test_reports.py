@@ -5,13 +5,13 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 
-from fairpos.cart import Cart
+from fairpos.domain.cart import Cart
+from fairpos.domain.money import Money
+from fairpos.domain.quantity import Quantity
+from fairpos.domain.tenders import Tender
 from fairpos.journal import DB_NAME, Journal
-from fairpos.money import Money
 from fairpos.presets import example
-from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
-from fairpos.tenders import Tender
 from harness.lanes import LaneDir
 
 # These sales give large change on purpose: no second confirmation up to 1,000 USD here.

@@ -18,7 +18,7 @@ import pytest
 from fairpos.journal import DB_NAME, Journal
 from fairpos.sync.loop import close_days
 from fairpos.sync.relay import LedgerClient, push, shift_to_wire
-from fairpos.sync.schema import Known
+from fairpos.sync.sale_entries import Known
 from fairpos.sync.shift_entries import read_shift_entry, shift_wire
 from fairpos.sync.wire import canonical
 from harness import web

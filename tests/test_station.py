@@ -16,16 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fairpos import i18n
-from fairpos.barcodes import decode, parse_layout
-from fairpos.cart import label_line, line_amount
-from fairpos.catalog import Catalog, PriceClass, Product
+from fairpos.domain.barcodes import decode, parse_layout
+from fairpos.domain.cart import label_line, line_amount
+from fairpos.domain.catalog import Catalog, PriceClass, Product
+from fairpos.domain.money import Money
+from fairpos.domain.station import StationError, weigh
 from fairpos.journal import DB_NAME, Journal
 from fairpos.lane import Lane
-from fairpos.money import Money
 from fairpos.printer.layout import weighed_label
 from fairpos.printer.render import RenderError, render
 from fairpos.settings import parse_settings
-from fairpos.station import StationError, weigh
 from fairpos.tui.station import StationApp, make_station
 from harness.escpos_text import barcodes
 from harness.fake_printer import FakePrinter, free_port

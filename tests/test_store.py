@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from fairpos.cart import Cart
+from fairpos.domain.cart import Cart
+from fairpos.domain.money import Money
+from fairpos.domain.quantity import Quantity
+from fairpos.domain.tenders import Tender
 from fairpos.journal import APPEND_ONLY, DB_NAME, Journal, JournalError
-from fairpos.money import Money
 from fairpos.presets import example
-from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
-from fairpos.tenders import Tender
 from harness.lanes import LaneDir
 
 SETTINGS = parse_settings(example("feria"))

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from fairpos.cart import Cart
 from fairpos.clock import skew_words
+from fairpos.domain.cart import Cart
+from fairpos.domain.money import Money
+from fairpos.domain.quantity import Quantity
+from fairpos.domain.tenders import Tender
 from fairpos.journal import DB_NAME, Journal
-from fairpos.money import Money
-from fairpos.quantity import Quantity
 from fairpos.settings import parse_settings
 from fairpos.sync.bundle import write_bundle
 from fairpos.sync.relay import LedgerClient, push
-from fairpos.tenders import Tender
 from harness.lanes import FIXTURES, LaneDir
 from harness.sync_helpers import (
     Failing,

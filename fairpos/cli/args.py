@@ -5,15 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from fairpos.cart import Cart
 from fairpos.cli.base import refuse
-from fairpos.entry import Search, read_entry
-from fairpos.i18n import _
-from fairpos.lane import Lane
-from fairpos.money import Money, check_currency, parse_amount
-from fairpos.quantity import parse_quantity
-from fairpos.shift import CountKey, pieces_total, read_pieces
-from fairpos.tenders import (
+from fairpos.domain.cart import Cart
+from fairpos.domain.money import Money, check_currency, parse_amount
+from fairpos.domain.quantity import parse_quantity
+from fairpos.domain.shift import CountKey, pieces_total, read_pieces
+from fairpos.domain.tenders import (
     BUILTIN_METHODS,
     CASH,
     PAGO_MOVIL,
@@ -22,6 +19,9 @@ from fairpos.tenders import (
     make_change_tender,
     make_tender,
 )
+from fairpos.domain.typed import Search, read_typed
+from fairpos.i18n import _
+from fairpos.lane import Lane
 
 
 def accepted_currency(text: str, lane: Lane) -> str:
@@ -150,7 +150,7 @@ def build_cart(lane: Lane, lines: tuple[str, ...], label_again: bool = False) ->
                 refuse(_("“{text}”: write PLU=QUANTITY, e.g. 101=1.250kg").format(text=text))
             cart.add(cat, code, parse_quantity(qty))
             continue
-        action = read_entry(text, cat)  # the till's entry line, the same grammar
+        action = read_typed(text, cat)  # the till's entry line, the same grammar
         if isinstance(action, Search):
             refuse(_("no product matches “{text}”").format(text=action.text))
         cart.add(cat, action.code, action.quantity)

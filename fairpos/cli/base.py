@@ -24,7 +24,7 @@ from fairpos.errors import FairposError
 from fairpos.lane import SETTINGS_NAME, Lane
 
 
-class Refused(click.ClickException):
+class CommandRefused(click.ClickException):
     """One clear line on stderr and exit status 1."""
 
     def show(self, file: Any = None) -> None:
@@ -32,7 +32,7 @@ class Refused(click.ClickException):
 
 
 def refuse(message: str) -> NoReturn:
-    raise Refused(message)
+    raise CommandRefused(message)
 
 
 def emit_json(data: Any) -> None:

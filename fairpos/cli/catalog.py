@@ -11,11 +11,11 @@ from typing import Any, Literal
 import click
 
 from fairpos import i18n
-from fairpos.catalog import Catalog, parse_catalog
 from fairpos.cli.base import emit_json, main, pass_lane, refuse
+from fairpos.domain.catalog import Catalog, parse_catalog
+from fairpos.domain.money import Money, check_currency, parse_amount, parse_rate
 from fairpos.i18n import _, format_money
 from fairpos.lane import SETTINGS_NAME, Lane
-from fairpos.money import Money, check_currency, parse_amount, parse_rate
 from fairpos.presets import PRESETS, render_preset
 from fairpos.settings import describe, parse_settings
 

@@ -15,9 +15,9 @@ from fairpos.cli.args import build_cart, parse_tender_arg
 from fairpos.cli.base import fixtures_dir, main, pass_lane
 from fairpos.cli.catalog import import_catalog, print_catalog
 from fairpos.cli.till import run_till
+from fairpos.domain.money import parse_rate
 from fairpos.i18n import _
 from fairpos.lane import Lane
-from fairpos.money import parse_rate
 from fairpos.presets import example
 
 DEMO_SALES = (

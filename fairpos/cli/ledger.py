@@ -17,6 +17,8 @@ from platformdirs import user_data_dir
 
 from fairpos import i18n
 from fairpos.cli.base import emit_json, main, refuse
+from fairpos.domain.money import Money
+from fairpos.domain.tenders import method_label
 from fairpos.i18n import N_, _, entries_text, format_money
 from fairpos.ledger.limits import (
     IDLE_SECONDS,
@@ -28,8 +30,6 @@ from fairpos.ledger.limits import (
     UPSTREAM_PERIOD,
 )
 from fairpos.ledger.throttle import FREE_ATTEMPTS
-from fairpos.money import Money
-from fairpos.tenders import method_label
 
 if TYPE_CHECKING:  # the ledger's storage is loaded by the commands that use it
     from fairpos.ledger.store import SqlLedger

@@ -16,13 +16,13 @@ from fairpos.cli.args import (
     parse_tender_arg,
 )
 from fairpos.cli.base import emit_json, main, pass_lane, refuse
+from fairpos.domain.money import Money, parse_amount
+from fairpos.domain.reports import tender_label
+from fairpos.domain.sale import Sale
+from fairpos.domain.tenders import CASH, LargeChange
 from fairpos.i18n import _, format_grams, format_money, lines_text
 from fairpos.lane import Lane
-from fairpos.money import Money, parse_amount
 from fairpos.printer.connection import PrinterError
-from fairpos.reports import tender_label
-from fairpos.sale import Sale
-from fairpos.tenders import CASH, LargeChange
 
 
 def print_sale(sale: Sale, language: str, names: Mapping[str, str]) -> None:

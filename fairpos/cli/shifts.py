@@ -9,11 +9,11 @@ import click
 from fairpos import i18n
 from fairpos.cli.args import parse_cash_arg, parse_count_arg
 from fairpos.cli.base import emit_json, main, pass_lane, refuse
+from fairpos.domain.shift import CountKey
 from fairpos.i18n import _
 from fairpos.journal import ClockBehind
 from fairpos.lane import Lane
 from fairpos.printer.connection import PrinterError
-from fairpos.shift import CountKey
 
 
 @main.group()

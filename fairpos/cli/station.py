@@ -10,12 +10,12 @@ import click
 
 from fairpos import i18n
 from fairpos.cli.base import emit_json, main, pass_lane, refuse
+from fairpos.domain.money import Money
+from fairpos.domain.quantity import parse_quantity
 from fairpos.i18n import _, format_grams, format_money, lines_text
 from fairpos.journal import DB_NAME, Journal
 from fairpos.lane import Lane
-from fairpos.money import Money
 from fairpos.printer.connection import PrinterError
-from fairpos.quantity import parse_quantity
 
 
 @main.group(invoke_without_command=True)

@@ -14,10 +14,10 @@ import click
 from fairpos import i18n
 from fairpos.cli.base import emit_json, main, pass_lane, refuse
 from fairpos.clock import far_from_ledger, skew_words
+from fairpos.domain.money import Money
 from fairpos.i18n import _, entries_text, format_money
 from fairpos.journal import Journal
 from fairpos.lane import Lane
-from fairpos.money import Money
 from fairpos.settings import parse_settings, with_ledger
 
 

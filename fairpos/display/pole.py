@@ -12,9 +12,9 @@ and lower line, ended by CR.
 
 from __future__ import annotations
 
-from fairpos.cart import Cart
+from fairpos.domain.cart import Cart
+from fairpos.domain.money import Money, Rates
 from fairpos.i18n import _, format_money
-from fairpos.money import Money, Rates
 from fairpos.printer.render import printable
 
 WIDTH = 20

@@ -13,10 +13,10 @@ from fairpos.journal.base import DB_NAME, JournalError, mint_device_id
 from fairpos.journal.db import DiskError
 from fairpos.journal.held import Draft, HeldSale
 from fairpos.journal.labels import LabelBook, Labelled
+from fairpos.journal.migrations import APPEND_ONLY
 from fairpos.journal.outbox import Outbox, OutboxSummary
 from fairpos.journal.print_queue import ClaimLost, PrintJob, drainer_name
 from fairpos.journal.reports import Reports
-from fairpos.journal.schema import APPEND_ONLY
 from fairpos.journal.shifts import ClockBehind, ClosedShift, CountRound, ShiftInfo
 
 

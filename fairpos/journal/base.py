@@ -14,7 +14,7 @@ from typing import Any, Self
 from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal.db import Database
-from fairpos.journal.schema import migrate
+from fairpos.journal.migrations import migrate
 
 DB_NAME = "fairpos.db"
 _DEVICE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud, typed by hand

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from fairpos.catalog import Catalog, CatalogDraft, PriceClass, Product
+from fairpos.domain.catalog import Catalog, CatalogDraft, PriceClass, Product
+from fairpos.domain.money import Rate, Rates
 from fairpos.i18n import _
 from fairpos.journal.base import JournalBase, JournalError
-from fairpos.money import Rate, Rates
 
 _NO_TAGS: frozenset[str] = frozenset()
 

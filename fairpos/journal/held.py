@@ -18,12 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fairpos.cart import Cart, Line
+from fairpos.domain.cart import Cart, Line
+from fairpos.domain.money import Money
+from fairpos.domain.tenders import Tender
 from fairpos.i18n import _
 from fairpos.journal.base import JournalError
 from fairpos.journal.shifts import ShiftBook
-from fairpos.money import Money
-from fairpos.tenders import Tender
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fairpos.domain.station import WeighedLabel
 from fairpos.journal.print_queue import PrintQueue
-from fairpos.station import WeighedLabel
 
 
 @dataclass(frozen=True)

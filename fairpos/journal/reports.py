@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from fairpos.domain.reports import ItemFigure, Report, ReportKind, TenderFigure
+from fairpos.domain.shift import CountLine
+from fairpos.domain.tenders import CASH
 from fairpos.i18n import _
 from fairpos.journal.base import JournalError
 from fairpos.journal.shifts import ShiftBook, ShiftInfo
-from fairpos.reports import ItemFigure, Report, ReportKind, TenderFigure
 from fairpos.settings import Settings
-from fairpos.shift import CountLine
-from fairpos.tenders import CASH
 
 
 class Reports(ShiftBook):

@@ -10,16 +10,16 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from fairpos.cart import Cart, Line
+from fairpos.domain.cart import Cart, Line
+from fairpos.domain.money import Money, Rate
+from fairpos.domain.sale import EntryKind, Sale
+from fairpos.domain.tenders import CASH, PaymentError, Tender, change_limit, check_change, settle
 from fairpos.i18n import _, format_money
 from fairpos.journal.base import JournalError
 from fairpos.journal.held import HeldSales
 from fairpos.journal.print_queue import PrintQueue
 from fairpos.journal.shifts import ShiftInfo
-from fairpos.money import Money, Rate
-from fairpos.sale import EntryKind, Sale
 from fairpos.settings import Settings
-from fairpos.tenders import CASH, PaymentError, Tender, change_limit, check_change, settle
 
 
 class SalesBook(HeldSales, PrintQueue):

@@ -8,13 +8,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from fairpos.domain.money import Money
+from fairpos.domain.shift import (
+    CountKey,
+    CountLine,
+    Pieces,
+    beyond_tolerance,
+    pieces_total,
+    reconcile,
+)
+from fairpos.domain.tenders import CASH
 from fairpos.i18n import _, format_money
 from fairpos.journal.base import JournalError
 from fairpos.journal.catalog import CatalogBook
-from fairpos.money import Money
 from fairpos.settings import Settings
-from fairpos.shift import CountKey, CountLine, Pieces, beyond_tolerance, pieces_total, reconcile
-from fairpos.tenders import CASH
 
 CLOCK_SLACK = timedelta(minutes=5)  # a clock this much behind the last entry is wrong
 

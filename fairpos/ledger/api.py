@@ -30,7 +30,7 @@ from fairpos.ledger.requests import (
 )
 from fairpos.ledger.responses import JSONResponse
 from fairpos.ledger.store import Device, Hub, LedgerError, StallApi
-from fairpos.sync.schema import split_id
+from fairpos.sync.sale_entries import split_id
 from fairpos.sync.shift_entries import split_shift_id
 from fairpos.sync.wire import MAX_BATCH, MAX_HUB_BATCH, WireError, named_id
 

@@ -15,11 +15,11 @@ from urllib.parse import quote, urlencode
 
 from babel.numbers import format_decimal
 
+from fairpos.domain.tenders import method_label
 from fairpos.i18n import _, active, entries_text
 from fairpos.ledger.reasons import said
 from fairpos.ledger.render import Cell, chart, count, kilos, money, pager, render
 from fairpos.ledger.store.quarantine import LANE_DAY_KEPT
-from fairpos.tenders import method_label
 
 QUARANTINE_SHOWN = 20  # the newest entries in quarantine a page lists (the CSV has them all)
 QUARANTINE_PAGE = 50  # entries per page of /quarantine

@@ -22,8 +22,8 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from fairpos.domain.money import Money
 from fairpos.i18n import _, active, format_number
-from fairpos.money import Money
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -10,11 +10,11 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from fairpos.domain.tenders import method_label
 from fairpos.i18n import _
 from fairpos.ledger.pages import class_label, class_name, lane_named
 from fairpos.ledger.render import Cell, chart, count, kilos, money, render
 from fairpos.ledger.spreadsheets import csv_amount, csv_file, csv_kilos, csv_name, csv_text
-from fairpos.tenders import method_label
 
 
 def signed(minor: int, currency: str) -> Cell:

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
+from fairpos.domain.money import Money
+from fairpos.domain.tenders import method_label
 from fairpos.i18n import _, active
 from fairpos.ledger.pages import class_name, path_words, quarantine_kinds
 from fairpos.ledger.reasons import said
-from fairpos.money import Money
-from fairpos.tenders import method_label
 
 INERT = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
 

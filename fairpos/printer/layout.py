@@ -10,12 +10,12 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from fairpos.domain.money import Money
+from fairpos.domain.reports import tender_label
+from fairpos.domain.sale import Sale
+from fairpos.domain.station import WeighedLabel
+from fairpos.domain.tenders import CASH
 from fairpos.i18n import _, format_grams, format_money, format_rate
-from fairpos.money import Money
-from fairpos.reports import tender_label
-from fairpos.sale import Sale
-from fairpos.station import WeighedLabel
-from fairpos.tenders import CASH
 
 
 @dataclass(frozen=True)

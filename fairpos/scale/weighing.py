@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fairpos.entry import EntryError
+from fairpos.domain.typed import TypedError
 from fairpos.i18n import N_, _, format_grams
 from fairpos.scale.frames import Answer, Command, Reading, Why
 
@@ -81,17 +81,17 @@ class Weighing:
 
     def weight(self) -> Reading:
         """The accepted weight, for a line (:meth:`put_on_sale` once the line is added).
-        Otherwise an :class:`EntryError` that says why not and what to do."""
+        Otherwise an :class:`TypedError` that says why not and what to do."""
         if not self.configured:
-            raise EntryError(self.problem or _("no scale is configured: type the weight"))
+            raise TypedError(self.problem or _("no scale is configured: type the weight"))
         accepted = self.accepted
         if accepted is None:
             reading = self.reading
             state = reading.state if reading else "disconnected"
             if state == "stable":
-                raise EntryError(_("nothing on the scale") if not reading or not reading.grams
+                raise TypedError(_("nothing on the scale") if not reading or not reading.grams
                                  else _("the weight is settling: press again in a moment"))
-            raise EntryError({
+            raise TypedError({
                 "unstable": _("the weight is still moving: wait until it settles"),
                 "overload": _("the scale is over capacity: take some off"),
                 "under_zero": _("the scale is below zero: zero it (Ctrl+Z) with nothing on it"),
@@ -99,7 +99,7 @@ class Weighing:
                 "disconnected": _("the scale is disconnected: type the weight"),
             }[state])
         if self.used:
-            raise EntryError(_("that weight is already on the sale: put the next goods on the "
+            raise TypedError(_("that weight is already on the sale: put the next goods on the "
                                "scale"))
         return accepted
 
@@ -113,7 +113,7 @@ class Weighing:
         if tare.by_scale:
             return grams, (tare.grams if from_scale else None)
         if grams <= tare.grams:
-            raise EntryError(_("the tare ({tare}) is as much as the weight ({gross}): put the "
+            raise TypedError(_("the tare ({tare}) is as much as the weight ({gross}): put the "
                                "goods in the container, or clear the tare (Ctrl+T with nothing "
                                "on the scale)").format(tare=format_grams(tare.grams),
                                                        gross=format_grams(grams)))
@@ -131,10 +131,10 @@ class Weighing:
     def tare_typed(self, grams: int) -> str:
         """A tare typed by the volunteer (0 clears the lane's); what to say."""
         if self.tare is not None and self.tare.by_scale:
-            raise EntryError(_("the scale holds a tare of {tare}: clear it first (Ctrl+T with "
+            raise TypedError(_("the scale holds a tare of {tare}: clear it first (Ctrl+T with "
                                "nothing on the scale)").format(tare=format_grams(self.tare.grams)))
         if grams < 0:
-            raise EntryError(_("a tare cannot be less than nothing"))
+            raise TypedError(_("a tare cannot be less than nothing"))
         if grams == 0:
             self.tare = None
             return _("Tare cleared.")

@@ -20,11 +20,11 @@ from typing import Any, Literal
 
 import httpx
 
-from fairpos.catalog import CatalogError, parse_catalog
+from fairpos.domain.catalog import CatalogError, parse_catalog
+from fairpos.domain.money import MoneyError, check_currency, parse_rate
 from fairpos.i18n import _
 from fairpos.journal import Journal
-from fairpos.money import MoneyError, check_currency, parse_rate
-from fairpos.sync.schema import check_entry
+from fairpos.sync.sale_entries import check_entry
 from fairpos.sync.shift_entries import read_shift_entry, shift_wire, split_shift_id
 from fairpos.sync.wire import MAX_BATCH, DayFigures, WireError, encode_body, sale_to_wire
 

@@ -25,7 +25,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from fairpos.sync.schema import (
+from fairpos.sync.sale_entries import (
     CURRENCY,
     DEVICE,
     MAX_MINOR,

@@ -2,7 +2,7 @@
 
 A sale travels as canonical JSON (sorted keys, no spaces, UTF-8) with integer minor units and
 integer grams; its SHA-256 is what the ledger compares when the same id arrives again. The
-ledger checks every sale against :mod:`fairpos.sync.schema` before it stores it.
+ledger checks every sale against :mod:`fairpos.sync.sale_entries` before it stores it.
 
     POST /v1/sales/batch      {"device_id": "...", "sales": [sale, ...]}  (gzip accepted)
       → {"accepted": [id], "duplicate": [id], "rejected": [{"id", "reason"}],
@@ -28,8 +28,8 @@ from typing import Any
 
 import msgspec
 
+from fairpos.domain.sale import Sale
 from fairpos.errors import FairposError
-from fairpos.sale import Sale
 
 WIRE_VERSION = 1
 MAX_BATCH = 200  # sales per request
@@ -51,7 +51,7 @@ def canonical(data: Any) -> bytes:
 
 
 def entry_bytes(data: Any) -> bytes:
-    """An entry's JSON as bytes, to be read by :func:`read_entry` (canonical, or — for text
+    """An entry's JSON as bytes, to be read by :func:`read_sale_entry` (canonical, or — for text
     that is not valid Unicode — with the bad characters escaped, so the reading says so)."""
     try:
         return canonical(data)
@@ -128,7 +128,7 @@ def decode_batch(body: bytes, gzipped: bool, limit: int = MAX_BODY, what: str = 
     return batch_device(batch.device_id), [bytes(raw) for raw in entries]
 
 
-_DEVICE_ID = re.compile(r"[0-9A-Z]{1,16}", re.ASCII)  # (as sync.schema.DEVICE)
+_DEVICE_ID = re.compile(r"[0-9A-Z]{1,16}", re.ASCII)  # (as sync.sale_entries.DEVICE)
 
 
 def batch_device(device_id: Any) -> str | None:

@@ -28,23 +28,23 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from fairpos.cart import Cart
-from fairpos.catalog import Catalog
 from fairpos.clock import far_from_ledger, skew_words
+from fairpos.domain.cart import Cart
+from fairpos.domain.catalog import Catalog
+from fairpos.domain.money import Rates
+from fairpos.domain.reports import tender_label
+from fairpos.domain.sale import Sale
+from fairpos.domain.tenders import Tender
 from fairpos.errors import FairposError
 from fairpos.i18n import N_, _, active, format_money, lines_text
 from fairpos.journal import ClockBehind, DiskError, OutboxSummary, ShiftInfo
 from fairpos.lane import Lane, recalled_into
-from fairpos.money import Rates
 from fairpos.printer.connection import PrinterError
 from fairpos.printer.layout import text_receipt
 from fairpos.printer.render import RenderError
-from fairpos.reports import tender_label
-from fairpos.sale import Sale
 from fairpos.scale.frames import Answer, Command
 from fairpos.scale.weighing import Weighing
 from fairpos.settings import Settings
-from fairpos.tenders import Tender
 from fairpos.tui.base import Till, TillScreen
 from fairpos.tui.messages import (
     CartChanged,

@@ -14,19 +14,19 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from fairpos.cart import Cart
-from fairpos.catalog import Catalog, Product
+from fairpos.domain.cart import Cart
+from fairpos.domain.catalog import Catalog, Product
+from fairpos.domain.money import Money, Rates
+from fairpos.domain.sale import Sale
+from fairpos.domain.shift import pieces_total
+from fairpos.domain.tenders import Tender
 from fairpos.i18n import N_, _, active, format_money, typed_amount
 from fairpos.journal import ShiftInfo
 from fairpos.lane import Lane
-from fairpos.money import Money, Rates
 from fairpos.printer.layout import Receipt, text_receipt
-from fairpos.sale import Sale
 from fairpos.scale.frames import Command
 from fairpos.scale.weighing import Weighing
 from fairpos.settings import Settings
-from fairpos.shift import pieces_total
-from fairpos.tenders import Tender
 from fairpos.tui.messages import PrintQueued, Refused
 
 

@@ -17,14 +17,14 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Digits, Static
 
-from fairpos.cart import Cart
 from fairpos.display.pole import number_part
+from fairpos.domain.cart import Cart
+from fairpos.domain.money import Money, Rates
+from fairpos.domain.sale import Sale
+from fairpos.domain.tenders import CASH
 from fairpos.errors import FairposError
 from fairpos.i18n import N_, _, active, format_grams, format_money
 from fairpos.lane import Lane
-from fairpos.money import Money, Rates
-from fairpos.sale import Sale
-from fairpos.tenders import CASH
 
 POLL_SECONDS = 0.25
 # (the large digits draw A–F as digits too: the currency's code goes above them, in words)

@@ -13,15 +13,15 @@ from datetime import timedelta
 
 from textual.message import Message
 
-from fairpos.catalog import Catalog
+from fairpos.domain.catalog import Catalog
+from fairpos.domain.money import Rates
+from fairpos.domain.reports import Report
+from fairpos.domain.sale import Sale
+from fairpos.domain.shift import CountKey
 from fairpos.journal import Draft, HeldSale, OutboxSummary, ShiftInfo
 from fairpos.journal.shifts import CountRound
 from fairpos.lane import CloseResult
-from fairpos.money import Rates
-from fairpos.reports import Report
-from fairpos.sale import Sale
 from fairpos.scale.frames import Answer, Command, Reading
-from fairpos.shift import CountKey
 
 
 class Refused(Message, bubble=False):

@@ -25,16 +25,16 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from textual.worker import Worker, WorkerState
 
-from fairpos.cart import line_amount
-from fairpos.catalog import Catalog, Product
-from fairpos.entry import EntryError
+from fairpos.domain.cart import line_amount
+from fairpos.domain.catalog import Catalog, Product
+from fairpos.domain.money import Money, Rates
+from fairpos.domain.quantity import parse_quantity
+from fairpos.domain.station import WeighedLabel
+from fairpos.domain.typed import TypedError
 from fairpos.errors import FairposError
 from fairpos.i18n import N_, _, active, format_grams, format_money
 from fairpos.lane import Lane
-from fairpos.money import Money, Rates
-from fairpos.quantity import parse_quantity
 from fairpos.scale.frames import Answer, Command
-from fairpos.station import WeighedLabel
 from fairpos.tui.app import printer_ready, watch_scale
 from fairpos.tui.base import TillScreen, list_products, sentence
 from fairpos.tui.messages import PrinterChanged, Refused, ScaleCommanded, ScaleReading
@@ -230,19 +230,19 @@ class StationScreen(TillScreen):
         if _WEIGHT.fullmatch(text) and not text.isdigit():
             # a weight typed by hand (no scale, or one that cannot read this bag)
             if self.product is None:
-                raise EntryError(_("pick the product first (its PLU or name)"))
+                raise TypedError(_("pick the product first (its PLU or name)"))
             grams = parse_quantity(text.replace(",", ".")).grams
             if grams is None:
-                raise EntryError(_("“{text}”: give a weight such as 1.250").format(text=text))
+                raise TypedError(_("“{text}”: give a weight such as 1.250").format(text=text))
             entry.value = ""
             self.make_label(grams, None)
             return
         if catalog.price_class(text) is not None:
-            raise EntryError(_("a label names a product: pick one of the class (its PLU or "
+            raise TypedError(_("a label names a product: pick one of the class (its PLU or "
                                "name)"))
         product = catalog.product(text)
         if product is None:
-            raise EntryError(_("unknown PLU “{code}”").format(code=text))
+            raise TypedError(_("unknown PLU “{code}”").format(code=text))
         entry.value = ""
         self.pick(product)
 
@@ -250,7 +250,7 @@ class StationScreen(TillScreen):
         if product is None:
             return
         if product.unit != "kg":
-            raise EntryError(_("{name} is sold by the piece: it is rung up at the lane, "
+            raise TypedError(_("{name} is sold by the piece: it is rung up at the lane, "
                                "without a label").format(name=product.name(active())))
         self.product = product
         self.query_one("#entry", Input).placeholder = (

@@ -15,7 +15,7 @@ from fairpos.errors import FairposError
 from fairpos.ledger.limits import SEQ_AHEAD
 from fairpos.ledger.store.backends import Backend
 from fairpos.ledger.store.migrations import migrate as apply_migrations
-from fairpos.sync.schema import Known
+from fairpos.sync.sale_entries import Known
 
 
 class LedgerError(FairposError, ValueError):

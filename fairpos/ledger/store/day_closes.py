@@ -18,7 +18,7 @@ from fairpos.ledger.store.core import (
 )
 from fairpos.ledger.store.ingest import Ingest
 from fairpos.ledger.store.quarantine import STILL_OUT
-from fairpos.sync.schema import (
+from fairpos.sync.sale_entries import (
     MAX_SEQ,
     split_id,
 )

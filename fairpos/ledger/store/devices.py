@@ -15,7 +15,7 @@ from fairpos.i18n import _
 from fairpos.ledger.limits import SESSION_HOURS
 from fairpos.ledger.store.core import Device, LedgerError
 from fairpos.ledger.store.publishing import Publishing
-from fairpos.sync.schema import check_device_id, check_text
+from fairpos.sync.sale_entries import check_device_id, check_text
 from fairpos.sync.wire import WireError, token_hash
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from msgspec import UNSET
 
+from fairpos.domain.sale import Sale
 from fairpos.ledger.store.backends import Backend
 from fairpos.ledger.store.core import (
     IDS_PER_QUERY,
@@ -23,16 +24,15 @@ from fairpos.ledger.store.core import (
 from fairpos.ledger.store.publishing import KNOWN_MARK
 from fairpos.ledger.store.quarantine import (
     QuarantineBook,
-    Refused,
+    Quarantined,
     keep,
 )
 from fairpos.ledger.store.shifts import store_shift_entries
-from fairpos.sale import Sale
-from fairpos.sync.schema import (
-    Entry,
+from fairpos.sync.sale_entries import (
     Known,
+    SaleEntry,
     WireSale,
-    read_entry,
+    read_sale_entry,
     split_id,
 )
 from fairpos.sync.shift_entries import ShiftEntry, read_shift_entry
@@ -58,9 +58,9 @@ def _checked(device_id: str, sent: Any, known: Known) -> Checked:
     is its reason to be quarantined."""
     raw = sent if isinstance(sent, bytes) else entry_bytes(sent)
     try:
-        entry = read_entry(raw, known)
+        entry = read_sale_entry(raw, known)
     except Exception as err:  # any entry the checks did not foresee
-        entry = Entry(raw.decode("utf-8", "replace").encode(), None, None,
+        entry = SaleEntry(raw.decode("utf-8", "replace").encode(), None, None,
                       f"the ledger could not read this entry ({type(err).__name__})")
     digest = hashlib.sha256(entry.payload).hexdigest()
     sale = entry.sale
@@ -113,7 +113,7 @@ class _Rows:
     lines: list[tuple[Any, ...]] = field(default_factory=list)
     tenders: list[tuple[Any, ...]] = field(default_factory=list)
     lane_rates: list[tuple[Any, ...]] = field(default_factory=list)
-    quarantine: list[Refused] = field(default_factory=list)
+    quarantine: list[Quarantined] = field(default_factory=list)
     # (business date, kind, code, name, price class, currency) → [grams, count, amount, lines]
     sums: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
     # (business date, currency, training) → [sales, entries, total]
@@ -180,7 +180,7 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
     if sale is not None and wire is not None and reason is None:
         reason = _lane_rates_differ(rates, sale, wire)
     if sale is None or wire is None or reason is not None:
-        rows.quarantine.append(Refused(entry.sale_id, "rejected", str(reason), entry.payload,
+        rows.quarantine.append(Quarantined(entry.sale_id, "rejected", str(reason), entry.payload,
                                        entry.digest))
         result.rejected.append({"id": entry.sale_id, "reason": str(reason)})
         return
@@ -190,7 +190,7 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
         return
     if digest is not None:
         reason = "another sale with this id is already on the ledger"
-        rows.quarantine.append(Refused(sale.id, "conflict", reason, entry.payload,
+        rows.quarantine.append(Quarantined(sale.id, "conflict", reason, entry.payload,
                                        entry.digest))
         result.conflict.append({"id": sale.id, "reason": reason})
         return

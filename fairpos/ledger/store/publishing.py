@@ -1,5 +1,5 @@
 """What the centre publishes — catalogs, rates and voucher programs — and what a lane's
-entries are checked against (:class:`~fairpos.sync.schema.Known`), re-read only when a
+entries are checked against (:class:`~fairpos.sync.sale_entries.Known`), re-read only when a
 publication changed it.
 """
 
@@ -14,17 +14,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from fairpos.catalog import CatalogError, parse_catalog
+from fairpos.domain.catalog import CatalogError, parse_catalog
+from fairpos.domain.money import MoneyError, Rate, check_currency, parse_rate
+from fairpos.domain.tenders import BUILTIN_METHODS
 from fairpos.i18n import _
 from fairpos.ledger.store.core import (
     LedgerCore,
     LedgerError,
     Published,
 )
-from fairpos.money import MoneyError, Rate, check_currency, parse_rate
-from fairpos.sync.schema import Known
+from fairpos.sync.sale_entries import Known
 from fairpos.sync.wire import WireError
-from fairpos.tenders import BUILTIN_METHODS
 
 # counted, these tell whether anything entries are checked against has changed
 KNOWN_MARK = ("(SELECT COUNT(*) FROM catalogs), (SELECT COUNT(*) FROM rate_sets), "
@@ -90,7 +90,7 @@ class Publishing(LedgerCore):
     def add_voucher(self, code: str, name: str) -> None:
         """A voucher or market token the lanes take (its code as in their ``[[vouchers]]``):
         from now on a tender of it is a known payment method here."""
-        from fairpos.sync.schema import METHOD, check_text
+        from fairpos.sync.sale_entries import METHOD, check_text
 
         if METHOD.fullmatch(code) is None or code in BUILTIN_METHODS:
             raise LedgerError(_("“{code}” cannot be a voucher code (lower-case letters, digits "

@@ -35,7 +35,7 @@ def business_date_of(payload: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Refused:
+class Quarantined:
     """An entry refused (``kind``: "rejected", or "conflict" with what the ledger holds)."""
 
     sale_id: str
@@ -50,7 +50,7 @@ def head(payload: bytes, room: int) -> str:
     return payload[:max(room, 0)].decode("utf-8", "ignore")
 
 
-def keep(conn: Any, device_id: str, refused: Sequence[Refused], now: str) -> None:
+def keep(conn: Any, device_id: str, refused: Sequence[Quarantined], now: str) -> None:
     """Put ``device_id``'s refused entries into the quarantine, in the caller's transaction,
     each with as much of its body as the bounds leave room for (an entry already there with
     the same hash is not added twice)."""
@@ -137,7 +137,7 @@ class QuarantineBook(Devices):
     def review_quarantined(self, quarantine_id: int, note: str) -> None:
         """A person's note on an entry in quarantine (what was found, what was done): the
         entry stays as it came; a later note is added, never written over."""
-        from fairpos.sync.schema import check_text
+        from fairpos.sync.sale_entries import check_text
 
         text = note.strip()
         if not text:

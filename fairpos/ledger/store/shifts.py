@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from fairpos.ledger.store.quarantine import Refused, keep
+from fairpos.ledger.store.quarantine import Quarantined, keep
 from fairpos.sync.shift_entries import ShiftEntry
 
 Rows = Callable[[str, Sequence[Any]], list[Any]]
@@ -29,7 +29,7 @@ def store_shift_entries(conn: Any, device_id: str, entries: Sequence[ShiftEntry]
     pending (naming what this ledger does not know yet: not kept, the lane sends it again)."""
     outcome: dict[str, list[Any]] = {"accepted": [], "duplicate": [], "rejected": [],
                                      "conflict": [], "pending": []}
-    refusals: list[Refused] = []
+    refusals: list[Quarantined] = []
     ids = sorted({e.entry_id for e in entries if e.refused is None})
     held = {row[0]: row[1] for row in conn.execute(
         f"SELECT id, payload_hash FROM shift_entries WHERE id IN ({','.join('?' * len(ids))})",
@@ -49,7 +49,7 @@ def store_shift_entries(conn: Any, device_id: str, entries: Sequence[ShiftEntry]
                 continue
             kind, refused = "conflict", "another shift entry with this id is already on the ledger"
         if kind is not None:
-            refusals.append(Refused(entry.entry_id, kind, str(refused), entry.payload, digest))
+            refusals.append(Quarantined(entry.entry_id, kind, str(refused), entry.payload, digest))
             outcome[kind].append({"id": entry.entry_id, "reason": str(refused)})
             continue
         held[entry.entry_id] = digest

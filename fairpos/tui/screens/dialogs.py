@@ -12,11 +12,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from fairpos.domain.money import Money
+from fairpos.domain.sale import Sale
+from fairpos.domain.shift import pieces_total
 from fairpos.i18n import N_, _, active, format_money, lines_text
 from fairpos.journal import HeldSale
-from fairpos.money import Money
-from fairpos.sale import Sale
-from fairpos.shift import pieces_total
 from fairpos.tui.base import TextScreen, TillScreen, sentence
 from fairpos.tui.messages import PrintQueued
 

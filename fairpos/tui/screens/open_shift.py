@@ -9,8 +9,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Footer, Input, Static
 
+from fairpos.domain.money import Money, MoneyError, parse_amount
 from fairpos.i18n import N_, _, typed_amount
-from fairpos.money import Money, MoneyError, parse_amount
 from fairpos.tui.base import CountsByPiece, sentence
 from fairpos.tui.messages import Refused, ShiftOpened
 

@@ -13,15 +13,12 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from fairpos.cart import Cart
-from fairpos.change import ChangeWay, ways_to_give
-from fairpos.i18n import N_, _, active, format_money
-from fairpos.lane import Lane
-from fairpos.money import Money, MoneyError, parse_amount
-from fairpos.reports import tender_label
-from fairpos.sale import Sale
-from fairpos.settings import Settings
-from fairpos.tenders import (
+from fairpos.domain.cart import Cart
+from fairpos.domain.change import ChangeWay, ways_to_give
+from fairpos.domain.money import Money, MoneyError, parse_amount
+from fairpos.domain.reports import tender_label
+from fairpos.domain.sale import Sale
+from fairpos.domain.tenders import (
     ALLOWED_REFERENCES,
     BIOPAGO,
     CARD,
@@ -39,6 +36,9 @@ from fairpos.tenders import (
     method_label,
     settle,
 )
+from fairpos.i18n import N_, _, active, format_money
+from fairpos.lane import Lane
+from fairpos.settings import Settings
 from fairpos.tui.base import TillScreen, sentence
 from fairpos.tui.messages import Refused, SaleConfirmed
 

@@ -9,15 +9,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Static
 
+from fairpos.domain.money import Money, MoneyError, parse_amount
+from fairpos.domain.reports import Report
+from fairpos.domain.shift import CountKey, beyond_tolerance
+from fairpos.domain.tenders import CASH, method_label
 from fairpos.i18n import N_, _, active, format_money, lines_text, typed_amount
 from fairpos.journal import HeldSale
 from fairpos.journal.shifts import CountRound
 from fairpos.lane import CloseResult, Lane
-from fairpos.money import Money, MoneyError, parse_amount
 from fairpos.printer.layout import Receipt
-from fairpos.reports import Report
-from fairpos.shift import CountKey, beyond_tolerance
-from fairpos.tenders import CASH, method_label
 from fairpos.tui.base import CountsByPiece, TextScreen, sentence
 from fairpos.tui.messages import (
     CountsExpected,

@@ -16,9 +16,13 @@ from textual.coordinate import Coordinate
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 
-from fairpos.cart import Cart, Line
-from fairpos.catalog import Catalog, Product
-from fairpos.entry import AddLine, EntryError, Search, count_example, read_entry
+from fairpos.domain.cart import Cart, Line
+from fairpos.domain.catalog import Catalog, Product
+from fairpos.domain.money import Money
+from fairpos.domain.quantity import Quantity, parse_quantity
+from fairpos.domain.sale import Sale
+from fairpos.domain.tenders import CASH
+from fairpos.domain.typed import AddLine, Search, TypedError, count_example, read_typed
 from fairpos.errors import FairposError
 from fairpos.i18n import (
     N_,
@@ -31,10 +35,6 @@ from fairpos.i18n import (
     lines_text,
 )
 from fairpos.journal import HeldSale
-from fairpos.money import Money
-from fairpos.quantity import Quantity, parse_quantity
-from fairpos.sale import Sale
-from fairpos.tenders import CASH
 from fairpos.tui.base import TillScreen, list_products, sentence
 from fairpos.tui.messages import CartChanged, HeldListed, Refused, SaleHeld
 
@@ -87,7 +87,7 @@ class Panel(Static):
 def read_weight(text: str) -> int:
     """A weight typed after a prompt: a bare number is kilos (``2`` is 2 kg)."""
     if not text.strip():
-        raise EntryError(_("type the weight, e.g. 1.250"))
+        raise TypedError(_("type the weight, e.g. 1.250"))
     quantity = parse_quantity(text.strip() + ("" if any(c.isalpha() for c in text) else "kg"))
     assert quantity.grams is not None
     return quantity.grams
@@ -461,9 +461,9 @@ class RingUpScreen(TillScreen):
         if scanned is not None:  # a label, with its weight or price
             self.added(scanned)
             return
-        action = read_entry(text, catalog)
+        action = read_typed(text, catalog)
         if isinstance(action, Search):
-            raise EntryError(_("no product matches “{text}”").format(text=action.text))
+            raise TypedError(_("no product matches “{text}”").format(text=action.text))
         assert isinstance(action, AddLine)
         self.add(catalog, action.code, action.quantity, catalog.product(action.code))
 
@@ -592,7 +592,7 @@ class RingUpScreen(TillScreen):
 
     def weighed_line(self, number: int) -> int:
         if self.cart.line(number).grams is None:
-            raise EntryError(_("line {n} is counted, not weighed: type the count").format(
+            raise TypedError(_("line {n} is counted, not weighed: type the count").format(
                 n=number))
         return number
 
@@ -602,18 +602,18 @@ class RingUpScreen(TillScreen):
         if results.display and results.highlighted is not None:
             code = str(results.get_option_at_index(results.highlighted).id)
         elif not self.entry.value.strip():
-            raise EntryError(_("type the product's PLU (or press its class key), then F1"))
+            raise TypedError(_("type the product's PLU (or press its class key), then F1"))
         else:
-            action = read_entry(self.entry.value, catalog)
+            action = read_typed(self.entry.value, catalog)
             if isinstance(action, Search):
-                raise EntryError(_("no product matches “{text}”").format(text=action.text))
+                raise TypedError(_("no product matches “{text}”").format(text=action.text))
             assert isinstance(action, AddLine)
             if action.quantity is not None:
-                raise EntryError(_("a quantity was typed: press Enter to add it"))
+                raise TypedError(_("a quantity was typed: press Enter to add it"))
             code = action.code
         product = catalog.product(code)
         if product is not None and product.unit != "kg":
-            raise EntryError(_("{name} is sold by the piece: press Enter").format(
+            raise TypedError(_("{name} is sold by the piece: press Enter").format(
                 name=product.name(active())))
         return code
 

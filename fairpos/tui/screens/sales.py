@@ -11,9 +11,9 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Input, Static
 
+from fairpos.domain.sale import Sale, corrections
 from fairpos.i18n import N_, _, active, format_money
 from fairpos.lane import Lane
-from fairpos.sale import Sale, corrections
 from fairpos.tui.base import TillScreen, sentence
 from fairpos.tui.messages import EntryRecorded, PrintQueued, Refused, SalesListed
 

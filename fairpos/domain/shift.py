@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from fairpos.domain.money import Money, MoneyError, Rates, parse_amount
 from fairpos.errors import FairposError
 from fairpos.i18n import _, format_money
-from fairpos.money import Money, MoneyError, Rates, parse_amount
 
 CountKey = tuple[str, str]  # (method, currency): ("cash", "USD"), ("card", "VES")
 Pieces = Mapping[int, int]  # a bill or coin (its value in minor units) → how many of it

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from fairpos.domain.money import Money
+from fairpos.domain.shift import CountLine
+from fairpos.domain.tenders import Tender, method_label
 from fairpos.i18n import _, format_grams, format_money
-from fairpos.money import Money
-from fairpos.shift import CountLine
-from fairpos.tenders import Tender, method_label
 
 ReportKind = Literal["X", "Z", "day"]
 

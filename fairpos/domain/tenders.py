@@ -23,10 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from fairpos.cart import Line
+from fairpos.domain.cart import Line
+from fairpos.domain.money import Money, MoneyError, Rates, round_half_up
 from fairpos.errors import FairposError
 from fairpos.i18n import _, format_money
-from fairpos.money import Money, MoneyError, Rates, round_half_up
 
 CASH = "cash"
 CARD = "card"

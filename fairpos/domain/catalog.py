@@ -40,9 +40,9 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Literal
 
+from fairpos.domain.money import MoneyError, parse_amount
 from fairpos.errors import FairposError
 from fairpos.i18n import _
-from fairpos.money import MoneyError, parse_amount
 
 Unit = Literal["kg", "each"]
 UNITS: tuple[Unit, ...] = ("kg", "each")

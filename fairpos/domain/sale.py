@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from fairpos.cart import Line
-from fairpos.money import Money, Rate
-from fairpos.tenders import Tender
+from fairpos.domain.cart import Line
+from fairpos.domain.money import Money, Rate
+from fairpos.domain.tenders import Tender
 
 EntryKind = Literal["sale", "void", "refund"]
 

@@ -31,9 +31,10 @@ from typing import Annotated, Any, TypeVar, cast
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from fairpos.cart import Line, LineKind, line_amount
-from fairpos.money import Money, MoneyError, Rate, Rates
-from fairpos.sale import EntryKind, Sale
+from fairpos.domain.cart import Line, LineKind, line_amount
+from fairpos.domain.money import Money, MoneyError, Rate, Rates
+from fairpos.domain.sale import EntryKind, Sale
+from fairpos.domain.tenders import CASH, PAGO_MOVIL, Tender
 from fairpos.sync.wire import (
     MAX_DEPTH,
     WIRE_VERSION,
@@ -42,7 +43,6 @@ from fairpos.sync.wire import (
     named_id,
     too_deep,
 )
-from fairpos.tenders import CASH, PAGO_MOVIL, Tender
 
 # Money in minor units, any one amount, price, total, tender or change. A sale's lines all
 # have its sign and add up to its total, and its tenders are bounded the same way, so a day's
@@ -264,7 +264,7 @@ def _said(err: msgspec.ValidationError) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
+class SaleEntry:
     """An entry as read off the wire: its canonical bytes (what is stored and hashed), its
     fields when it has the shape of one, and the sale — or the reason it is refused."""
 
@@ -290,7 +290,7 @@ class Entry:
         return data.get("id") if isinstance(data, dict) else None
 
 
-def read_entry(raw: bytes, known: Known | None = None) -> Entry:
+def read_sale_entry(raw: bytes, known: Known | None = None) -> SaleEntry:
     """One entry's JSON, checked against the whole schema (see the module's docstring);
     never raises for the entry's sake: whatever is wrong with it is its reason."""
     known = known or Known()
@@ -298,19 +298,19 @@ def read_entry(raw: bytes, known: Known | None = None) -> Entry:
         wire = _SHAPE.decode(raw)
     except msgspec.ValidationError as err:
         data, payload = _as_sent(raw)
-        return Entry(payload, None, None, _said(err))
+        return SaleEntry(payload, None, None, _said(err))
     except (msgspec.DecodeError, RecursionError) as err:
         data, payload = _as_sent(raw)
-        return Entry(payload, None, None, _unreadable(raw, data, err))
+        return SaleEntry(payload, None, None, _unreadable(raw, data, err))
     payload = _CANONICAL.encode(wire)
     try:
         sale = _sale_of(wire, payload, known)
         reason = check_sale(sale) or check_published(sale, wire, known)
     except NotKnownYet as err:
-        return Entry(payload, wire, None, str(err), pending=True)
+        return SaleEntry(payload, wire, None, str(err), pending=True)
     except WireError as err:
-        return Entry(payload, wire, None, str(err))
-    return Entry(payload, wire, None if reason else sale, reason)
+        return SaleEntry(payload, wire, None, str(err))
+    return SaleEntry(payload, wire, None if reason else sale, reason)
 
 
 def _as_sent(raw: bytes) -> tuple[Any, bytes]:
@@ -684,7 +684,7 @@ def check_published(sale: Sale, wire: WireSale, known: Known) -> str | None:
 def check_entry(data: Any, known: Known | None = None) -> Sale:
     """The entry, well-formed, adding up, at the published prices and rates it names;
     WireError with the reason otherwise."""
-    entry = read_entry(entry_bytes(data), known)
+    entry = read_sale_entry(entry_bytes(data), known)
     if entry.sale is None:
         raise WireError(entry.reason)
     return entry.sale

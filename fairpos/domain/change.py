@@ -7,7 +7,7 @@ can be given, the best first; without them, the change in each currency, as befo
 
 Every way is exact under the one rounding rule: the remainder is what is left after the notes,
 expressed in its currency and rounded half up once, and the notes are what the sale's
-settlement gives in cash once the remainder is given (see :func:`fairpos.tenders.settle`), so
+settlement gives in cash once the remainder is given (see :func:`fairpos.domain.tenders.settle`), so
 what the receipt says adds up to the change.
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from fairpos.money import Money, Rates
-from fairpos.tenders import CASH, PAGO_MOVIL
+from fairpos.domain.money import Money, Rates
+from fairpos.domain.tenders import CASH, PAGO_MOVIL
 
 # A sum to make of bills and coins larger than this many of its smallest common step is
 # judged by the greedy rule alone (a real drawer's pieces are made for the greedy rule).

@@ -25,10 +25,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from fairpos.catalog import Catalog
+from fairpos.domain.catalog import Catalog
+from fairpos.domain.quantity import Quantity, QuantityError, parse_quantity
 from fairpos.errors import FairposError
 from fairpos.i18n import _, active
-from fairpos.quantity import Quantity, QuantityError, parse_quantity
 
 _CODE = re.compile(r"^(\d{1,14}|[A-Za-z][A-Za-z0-9_-]{0,15})$")
 # The largest count taken when the other way of reading ``A*B`` names a weighed product
@@ -37,7 +37,7 @@ MOST_COUNT_BESIDE_A_WEIGHT = 99
 _WHOLE = re.compile(r"^\d+$")
 
 
-class EntryError(FairposError, ValueError):
+class TypedError(FairposError, ValueError):
     """Something typed that cannot be read; the message is for the volunteer."""
 
 
@@ -52,7 +52,7 @@ class Search:
     text: str
 
 
-Entry = AddLine | Search
+Typed = AddLine | Search
 
 
 def _known(catalog: Catalog, code: str) -> bool:
@@ -102,10 +102,10 @@ def _reading(code: str, quantity: str, catalog: Catalog) -> Reading | None:
                    weighed == (parsed.grams is not None))
 
 
-def read_entry(text: str, catalog: Catalog) -> Entry:
+def read_typed(text: str, catalog: Catalog) -> Typed:
     raw = text.strip()
     if not raw:
-        raise EntryError(_("type a PLU, a barcode or part of a name"))
+        raise TypedError(_("type a PLU, a barcode or part of a name"))
     if "*" not in raw:
         if _WHOLE.match(raw):
             return AddLine(raw)
@@ -113,10 +113,10 @@ def read_entry(text: str, catalog: Catalog) -> Entry:
             return AddLine(raw)
         if re.search(r"[^\W\d_]", raw):
             return Search(raw)
-        raise EntryError(_("“{text}” is not a PLU").format(text=raw))
+        raise TypedError(_("“{text}” is not a PLU").format(text=raw))
     left, _star, right = (part.strip() for part in raw.partition("*"))
     if not left or not right or "*" in right:
-        raise EntryError(_("write PLU*QUANTITY, e.g. 205*3 or 101*1.250"))
+        raise TypedError(_("write PLU*QUANTITY, e.g. 205*3 or 101*1.250"))
     readings = sorted({r for r in (_reading(left, right, catalog),
                                     _reading(right, left, catalog)) if r is not None},
                       key=lambda r: (not r.fits, r.code))  # the same both ways is one
@@ -125,7 +125,7 @@ def read_entry(text: str, catalog: Catalog) -> Entry:
             and fitting[0].quantity.count <= MOST_COUNT_BESIDE_A_WEIGHT:
         readings = fitting  # the other way names no product sold like that
     if len(readings) == 2:
-        raise EntryError(_("“{text}” reads two ways: {first}, or {second}; write a weight "
+        raise TypedError(_("“{text}” reads two ways: {first}, or {second}; write a weight "
                            "with a decimal or a unit (1.25, 500g)").format(
             text=raw, first=readings[0].words(), second=readings[1].words()))
     if not readings:
@@ -134,22 +134,22 @@ def read_entry(text: str, catalog: Catalog) -> Entry:
                 parse_quantity(side)
             except QuantityError as err:
                 if _known(catalog, left if side == right else right):
-                    raise EntryError(str(err)) from None
-        raise EntryError(_("no product matches “{text}” (write PLU*QUANTITY, e.g. 205*3 or "
+                    raise TypedError(str(err)) from None
+        raise TypedError(_("no product matches “{text}” (write PLU*QUANTITY, e.g. 205*3 or "
                            "101*1.250)").format(text=raw))
     found = readings[0]
     if not found.fits:
         if found.quantity.count is not None:
-            raise EntryError(_("{name} is sold by weight: write the weight with a decimal or "
+            raise TypedError(_("{name} is sold by weight: write the weight with a decimal or "
                                "a unit, e.g. {code}*1.250 or {code}*500g").format(
                 name=found.name, code=found.code))
-        raise EntryError(_("{name} is sold by the piece: write a whole count, e.g. 3*{code}")
+        raise TypedError(_("{name} is sold by the piece: write a whole count, e.g. 3*{code}")
                          .format(name=found.name, code=found.code))
     return AddLine(found.code, found.quantity)
 
 
-def entry_text(code: str, quantity: Quantity) -> str:
-    """How a line is typed: what :func:`read_entry` reads back to the same line."""
+def typed_text(code: str, quantity: Quantity) -> str:
+    """How a line is typed: what :func:`read_typed` reads back to the same line."""
     if quantity.count is not None:
         return f"{quantity.count}*{code}"
     return f"{code}*{quantity.grams}g"
@@ -162,8 +162,8 @@ def count_example(catalog: Catalog) -> str | None:
     for count in (3, 2, 4, 5, 6, 7, 8, 9):
         for plu in counted:
             try:
-                entry = read_entry(f"{count}*{plu}", catalog)
-            except EntryError:
+                entry = read_typed(f"{count}*{plu}", catalog)
+            except TypedError:
                 continue
             if isinstance(entry, AddLine) and entry.code == plu:
                 return f"{count}*{plu}"

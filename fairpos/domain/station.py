@@ -1,22 +1,22 @@
 """A weighing station's label: a product, the weight the scale accepted, what it comes to, and
 the code a lane scans to ring it up.
 
-The amount is the lane's own line amount (:func:`fairpos.cart.product_line`), so a label scanned
-at a lane brings exactly the amount printed on it: a weight layout carries the grams, a price
-layout the amount (the lane finds the least weight that comes to it). The station prints in the
-market's first layout (``[barcodes] layouts``).
+The amount is the lane's own line amount (:func:`fairpos.domain.cart.product_line`), so a label
+scanned at a lane brings exactly the amount printed on it: a weight layout carries the grams, a
+price layout the amount (the lane finds the least weight that comes to it). The station prints
+in the market's first layout (``[barcodes] layouts``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fairpos.barcodes import Layout, encode
-from fairpos.cart import CartError, product_line
-from fairpos.catalog import Catalog, Product
+from fairpos.domain.barcodes import Layout, encode
+from fairpos.domain.cart import CartError, product_line
+from fairpos.domain.catalog import Catalog, Product
+from fairpos.domain.money import Money, Rates
+from fairpos.domain.quantity import Quantity, QuantityError
 from fairpos.i18n import _, active, format_grams, format_money
-from fairpos.money import Money, Rates
-from fairpos.quantity import Quantity, QuantityError
 
 
 class StationError(CartError):

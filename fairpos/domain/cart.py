@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from fairpos.barcodes import BarcodeError, Embedded, Layout, decode, read_element_string
-from fairpos.catalog import Catalog, PriceClass, Product
+from fairpos.domain.barcodes import BarcodeError, Embedded, Layout, decode, read_element_string
+from fairpos.domain.catalog import Catalog, PriceClass, Product
+from fairpos.domain.money import Money, Rates, minor_digits
+from fairpos.domain.quantity import Quantity, QuantityError, check_count, check_grams
 from fairpos.errors import FairposError
 from fairpos.i18n import _, active, format_grams
-from fairpos.money import Money, Rates, minor_digits
-from fairpos.quantity import Quantity, QuantityError, check_count, check_grams
 
 MAX_LINES = 200  # lines in one sale
 MAX_LINES_WITH_VOIDED = 1000  # voided lines are kept for the journal, up to a point

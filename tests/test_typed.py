@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fairpos.catalog import Catalog, parse_catalog
-from fairpos.entry import AddLine, EntryError, Search, count_example, entry_text, read_entry
-from fairpos.quantity import Quantity, QuantityError, parse_quantity
+from fairpos.domain.catalog import Catalog, parse_catalog
+from fairpos.domain.quantity import Quantity, QuantityError, parse_quantity
+from fairpos.domain.typed import AddLine, Search, TypedError, count_example, read_typed, typed_text
 from harness.lanes import FIXTURES
 
 DRAFT = parse_catalog((FIXTURES / "feria-catalog.csv").read_text(), "csv", "USD")
@@ -31,7 +31,7 @@ BARCODES = [p.barcode for p in CATALOG.products.values() if p.barcode]
     ("2*7591234000049", "305", Quantity(count=2)),
 ])
 def test_one_reading_is_taken(typed: str, code: str, quantity: Quantity) -> None:
-    assert read_entry(typed, CATALOG) == AddLine(code, quantity)
+    assert read_typed(typed, CATALOG) == AddLine(code, quantity)
 
 
 @pytest.mark.parametrize(("typed", "said"), [
@@ -45,8 +45,8 @@ def test_one_reading_is_taken(typed: str, code: str, quantity: Quantity) -> None
     ("305*abc", ["is not a quantity"]),
 ])
 def test_anything_else_is_refused_with_its_readings(typed: str, said: list[str]) -> None:
-    with pytest.raises(EntryError) as refused:
-        read_entry(typed, CATALOG)
+    with pytest.raises(TypedError) as refused:
+        read_typed(typed, CATALOG)
     assert all(words in str(refused.value) for words in said), str(refused.value)
 
 
@@ -80,8 +80,8 @@ numbers = st.one_of(
 def test_no_input_is_taken_two_ways_and_every_one_taken_reads_back(a: str, b: str) -> None:
     typed = f"{a}*{b}"
     try:
-        found = read_entry(typed, CATALOG)
-    except EntryError:
+        found = read_typed(typed, CATALOG)
+    except TypedError:
         return
     assert not isinstance(found, Search)
     assert found.quantity is not None and fits(found.code, found.quantity)
@@ -96,10 +96,10 @@ def test_no_input_is_taken_two_ways_and_every_one_taken_reads_back(a: str, b: st
         assert found.quantity.count is not None and found.quantity.count <= 99, typed
     # what the line shows, typed again, is the same line — or, when the count is itself a
     # PLU (no way to write it that reads one way only), a refusal: never another line
-    again = entry_text(found.code, found.quantity)
+    again = typed_text(found.code, found.quantity)
     try:
-        assert read_entry(again, CATALOG) == found
-    except EntryError:
+        assert read_typed(again, CATALOG) == found
+    except TypedError:
         assert found.quantity.count is not None and \
             CATALOG.product(str(found.quantity.count)) is not None, again
 
@@ -112,8 +112,8 @@ def test_a_count_beside_a_weighed_product_is_taken_the_one_way_it_fits() -> None
     """At the farmers market PLU 3 (cucumbers) is weighed and PLU 8 sold by the piece:
     ``8*3`` can only be three of PLU 8; ``3*8`` likewise."""
     assert MARKET.product("3").unit == "kg" and MARKET.product("8").unit == "each"
-    assert read_entry("8*3", MARKET) == AddLine("8", Quantity(count=3))
-    assert read_entry("3*8", MARKET) == AddLine("8", Quantity(count=3))
+    assert read_typed("8*3", MARKET) == AddLine("8", Quantity(count=3))
+    assert read_typed("3*8", MARKET) == AddLine("8", Quantity(count=3))
 
 
 @pytest.mark.parametrize("catalog_file", ["feria-catalog.csv", "farmers-market-catalog.csv"])
@@ -125,10 +125,10 @@ def test_the_hint_shows_a_count_that_reads_one_way(catalog_file: str) -> None:
     example = count_example(catalog)
     assert example is not None
     count, plu = example.split("*")
-    assert read_entry(example, catalog) == AddLine(plu, Quantity(count=int(count)))
+    assert read_typed(example, catalog) == AddLine(plu, Quantity(count=int(count)))
     if catalog_file.startswith("farmers"):
-        with pytest.raises(EntryError, match="reads two ways"):
-            read_entry("4*5", catalog)
+        with pytest.raises(TypedError, match="reads two ways"):
+            read_typed("4*5", catalog)
         assert example != "4*5"
 
 
