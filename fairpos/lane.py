@@ -320,6 +320,26 @@ class Lane:
     def now(self) -> datetime:
         return self.journal.clock()
 
+    def closing_date(self) -> str:
+        """The business date a day close is for: the open shift's, else the last shift's,
+        else today's."""
+        shift = self.journal.current_shift()
+        if shift is not None:
+            return shift.business_date
+        return self.journal.latest_business_date() or self.now().date().isoformat()
+
+
+def sold_from_labels(folder: Path, first: str, until: str) -> dict[str, tuple[int, int]] | None:
+    """What the lane whose folder is ``folder`` sold from station labels between two business
+    dates: per PLU, its lines and grams (None: the folder holds no lane's journal)."""
+    if not (folder / DB_NAME).exists():
+        return None
+    other = Journal.open(folder / DB_NAME)
+    try:
+        return other.sold_by_label(first, until)
+    finally:
+        other.close()
+
 
 def _readable_by_owner_alone(path: Path) -> None:
     """A settings file that holds the ledger's token, written before the lane kept it so (or

@@ -11,7 +11,7 @@ from fairpos.cli.args import parse_cash_arg, parse_count_arg
 from fairpos.cli.base import emit_json, main, pass_lane, refuse
 from fairpos.domain.shift import CountKey
 from fairpos.i18n import _
-from fairpos.journal import ClockBehind
+from fairpos.journal.records import ClockBehind
 from fairpos.lane import Lane
 from fairpos.printer.connection import PrinterError
 

@@ -13,8 +13,7 @@ from fairpos.cli.base import emit_json, main, pass_lane, refuse
 from fairpos.domain.money import Money
 from fairpos.domain.quantity import parse_quantity
 from fairpos.i18n import _, format_grams, format_money, lines_text
-from fairpos.journal import DB_NAME, Journal
-from fairpos.lane import Lane
+from fairpos.lane import Lane, sold_from_labels
 from fairpos.printer.connection import PrinterError
 
 
@@ -92,15 +91,12 @@ def report(lane: Lane, day: datetime | None, last: datetime | None, lanes: tuple
     labelled = lane.journal.labelled(first, until)
     sold: dict[str, tuple[int, int]] = {}
     for folder in lanes:
-        if not (folder / DB_NAME).exists():
+        found = sold_from_labels(folder, first, until)
+        if found is None:
             refuse(_("{folder} holds no lane's journal").format(folder=folder))
-        other = Journal.open(folder / DB_NAME)
-        try:
-            for plu, (lines, grams) in other.sold_by_label(first, until).items():
-                had = sold.get(plu, (0, 0))
-                sold[plu] = (had[0] + lines, had[1] + grams)
-        finally:
-            other.close()
+        for plu, (lines, grams) in found.items():
+            had = sold.get(plu, (0, 0))
+            sold[plu] = (had[0] + lines, had[1] + grams)
     language = i18n.active()
     rows = [{"plu": row.plu, "name": row.name(language), "labels": row.labels,
              "grams": row.grams, "amount": Money(row.amount, row.currency).plain(),

@@ -16,7 +16,6 @@ from fairpos.cli.base import emit_json, main, pass_lane, refuse
 from fairpos.clock import far_from_ledger, skew_words
 from fairpos.domain.money import Money
 from fairpos.i18n import _, entries_text, format_money
-from fairpos.journal import Journal
 from fairpos.lane import Lane
 from fairpos.settings import parse_settings, with_ledger
 
@@ -79,7 +78,7 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
     from fairpos.sync.relay import PushReport, SyncError, pull
 
     journal = lane.journal
-    business_date = day or _closing_date(journal)
+    business_date = day or lane.closing_date()
     if day is not None:
         try:
             business_date = date.fromisoformat(day).isoformat()
@@ -173,13 +172,6 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
     sys.exit(max([2 if report.pending else 0,
                   *({"match": 0, "pending": 2}.get(r.get("result", ""), 3)
                     for r in results.values())]))
-
-
-def _closing_date(journal: Journal) -> str:
-    shift = journal.current_shift()
-    if shift is not None:
-        return shift.business_date
-    return journal.latest_business_date() or journal.clock().date().isoformat()
 
 
 def _print_day_close(business_date: str, result: dict[str, Any]) -> None:

@@ -9,15 +9,26 @@ transaction. Confirmed entries are never updated or deleted: triggers refuse it.
 
 from __future__ import annotations
 
-from fairpos.journal.base import DB_NAME, JournalError, mint_device_id
-from fairpos.journal.db import DiskError
-from fairpos.journal.held import Draft, HeldSale
-from fairpos.journal.labels import LabelBook, Labelled
+from fairpos.journal.base import DB_NAME, mint_device_id
+from fairpos.journal.labels import LabelBook
 from fairpos.journal.migrations import APPEND_ONLY
-from fairpos.journal.outbox import Outbox, OutboxSummary
-from fairpos.journal.print_queue import ClaimLost, PrintJob, drainer_name
+from fairpos.journal.outbox import Outbox
+from fairpos.journal.print_queue import drainer_name
+from fairpos.journal.records import (
+    ClaimLost,
+    ClockBehind,
+    ClosedShift,
+    CountRound,
+    DiskError,
+    Draft,
+    HeldSale,
+    JournalError,
+    Labelled,
+    OutboxSummary,
+    PrintJob,
+    ShiftInfo,
+)
 from fairpos.journal.reports import Reports
-from fairpos.journal.shifts import ClockBehind, ClosedShift, CountRound, ShiftInfo
 
 
 class Journal(Outbox, Reports, LabelBook):

@@ -11,17 +11,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Self
 
-from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal.db import Database
 from fairpos.journal.migrations import migrate
+from fairpos.journal.records import JournalError
 
 DB_NAME = "fairpos.db"
 _DEVICE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud, typed by hand
-
-
-class JournalError(FairposError, ValueError):
-    """A request the journal refuses; the message is for a person."""
 
 
 def mint_device_id() -> str:

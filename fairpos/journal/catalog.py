@@ -10,7 +10,8 @@ from decimal import Decimal
 from fairpos.domain.catalog import Catalog, CatalogDraft, PriceClass, Product
 from fairpos.domain.money import Rate, Rates
 from fairpos.i18n import _
-from fairpos.journal.base import JournalBase, JournalError
+from fairpos.journal.base import JournalBase
+from fairpos.journal.records import JournalError
 
 _NO_TAGS: frozenset[str] = frozenset()
 

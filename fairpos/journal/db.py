@@ -20,15 +20,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fairpos.errors import FairposError
 from fairpos.i18n import _
+from fairpos.journal.records import DiskError
 
 PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON")
-
-
-class DiskError(FairposError, OSError):
-    """The file could not be written (a full disk, a read-only one, a failing one): nothing of
-    the transaction was kept. The message says what to do, in one line."""
 
 
 def _disk_error(err: sqlite3.Error, path: Path) -> DiskError | None:

@@ -15,29 +15,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from fairpos.domain.cart import Cart, Line
 from fairpos.domain.money import Money
 from fairpos.domain.tenders import Tender
 from fairpos.i18n import _
-from fairpos.journal.base import JournalError
+from fairpos.journal.records import Draft, HeldSale, JournalError
 from fairpos.journal.shifts import ShiftBook
-
-
-@dataclass(frozen=True)
-class Draft:
-    """The sale that was on screen: its cart, the held sales it came from, and the payments
-    entered for it (and change already sent by pago móvil: that money has left)."""
-
-    version: int
-    shift_id: int | None
-    cart: Cart | None  # None: nothing was on screen
-    holding: tuple[int, ...]
-    saved_at: str
-    payments: tuple[Tender, ...] = ()
-    sent: tuple[Tender, ...] = ()
 
 
 def tenders_json(tenders: Sequence[Tender]) -> list[dict[str, Any]]:
@@ -48,14 +33,6 @@ def tenders_json(tenders: Sequence[Tender]) -> list[dict[str, Any]]:
 def tenders_of(items: Sequence[dict[str, Any]]) -> tuple[Tender, ...]:
     return tuple(Tender(t["method"], Money(t["amount"], t["currency"]), dict(t["reference"]),
                         t["verified"]) for t in items)
-
-
-@dataclass(frozen=True)
-class HeldSale:
-    id: int
-    held_at: str
-    cart: Cart
-    at_quit: bool
 
 
 class HeldSales(ShiftBook):

@@ -3,26 +3,9 @@ changed; added up per product for the station's report."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fairpos.domain.station import WeighedLabel
 from fairpos.journal.print_queue import PrintQueue
-
-
-@dataclass(frozen=True)
-class Labelled:
-    """One product's labels over a day (or more): how many, their grams and amount."""
-
-    plu: str
-    name_es: str
-    name_en: str
-    labels: int
-    grams: int
-    amount: int
-    currency: str
-
-    def name(self, language: str) -> str:
-        return self.name_en if language == "en" and self.name_en else self.name_es
+from fairpos.journal.records import Labelled
 
 
 class LabelBook(PrintQueue):

@@ -6,30 +6,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from fairpos.journal.records import OutboxSummary
 from fairpos.journal.sales import SalesBook
 
 # a sale's entries wait in ``outbox``, a shift's opening and close in ``shift_outbox``; an
 # entry's id says which (DEVICE-000123, DEVICE-S000004-close), so an answer is written to both
 OUTBOXES = ("outbox", "shift_outbox")
-
-
-@dataclass(frozen=True)
-class OutboxSummary:
-    """What the sync slot shows: entries waiting, the oldest one's time, quarantined ones."""
-
-    pending: int
-    oldest: str | None  # created_at of the oldest entry not yet on the ledger
-    quarantined: int
-    last_sync: str | None
-    # through a fair's hub: this lane's entries at the hub not yet at the centre, and when
-    # the hub last reached the centre (None, None: the lane syncs with the centre itself)
-    at_hub: int | None = None
-    hub_contact: str | None = None
-    shifts_pending: int = 0  # shift openings and closes not yet on the ledger
 
 
 class Outbox(SalesBook):

@@ -14,29 +14,12 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fairpos.journal.base import JournalBase
-
-
-@dataclass(frozen=True)
-class PrintJob:
-    id: int
-    sale_id: str | None
-    kind: str
-    created_at: str
-    payload: bytes
-    state: str
-    attempts: int
-    last_error: str | None
-
+from fairpos.journal.records import ClaimLost, PrintJob
 
 CLAIM_SECONDS = 120  # how long a claim holds: longer than any one receipt takes to send
-
-
-class ClaimLost(RuntimeError):
-    """This drainer's claim on a job was taken over (it had expired): it must not send it."""
 
 
 def drainer_name() -> str:

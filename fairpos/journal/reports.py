@@ -8,8 +8,8 @@ from fairpos.domain.reports import ItemFigure, Report, ReportKind, TenderFigure
 from fairpos.domain.shift import CountLine
 from fairpos.domain.tenders import CASH
 from fairpos.i18n import _
-from fairpos.journal.base import JournalError
-from fairpos.journal.shifts import ShiftBook, ShiftInfo
+from fairpos.journal.records import JournalError, ShiftInfo
+from fairpos.journal.shifts import ShiftBook
 from fairpos.settings import Settings
 
 

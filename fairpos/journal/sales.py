@@ -15,10 +15,9 @@ from fairpos.domain.money import Money, Rate
 from fairpos.domain.sale import EntryKind, Sale
 from fairpos.domain.tenders import CASH, PaymentError, Tender, change_limit, check_change, settle
 from fairpos.i18n import _, format_money
-from fairpos.journal.base import JournalError
 from fairpos.journal.held import HeldSales
 from fairpos.journal.print_queue import PrintQueue
-from fairpos.journal.shifts import ShiftInfo
+from fairpos.journal.records import JournalError, ShiftInfo
 from fairpos.settings import Settings
 
 

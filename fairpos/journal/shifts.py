@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from fairpos.domain.money import Money
@@ -19,41 +18,11 @@ from fairpos.domain.shift import (
 )
 from fairpos.domain.tenders import CASH
 from fairpos.i18n import _, format_money
-from fairpos.journal.base import JournalError
 from fairpos.journal.catalog import CatalogBook
+from fairpos.journal.records import ClockBehind, ClosedShift, CountRound, JournalError, ShiftInfo
 from fairpos.settings import Settings
 
 CLOCK_SLACK = timedelta(minutes=5)  # a clock this much behind the last entry is wrong
-
-
-class ClockBehind(JournalError):
-    """The clock says a day earlier than the lane's last shift: the volunteer confirms it."""
-
-
-@dataclass(frozen=True)
-class ShiftInfo:
-    id: int
-    volunteer: str
-    opened_at: str
-    business_date: str
-    training: bool
-    closed_at: str | None
-    close_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class CountRound:
-    """One blind count of a shift, as it was submitted (``number`` 1, then recounts)."""
-
-    number: int
-    counted_at: str
-    lines: list[CountLine]
-
-
-@dataclass(frozen=True)
-class ClosedShift:
-    shift: ShiftInfo
-    counts: list[CountLine]
 
 
 class ShiftBook(CatalogBook):

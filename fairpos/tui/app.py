@@ -37,7 +37,7 @@ from fairpos.domain.sale import Sale
 from fairpos.domain.tenders import Tender
 from fairpos.errors import FairposError
 from fairpos.i18n import N_, _, active, format_money, lines_text
-from fairpos.journal import ClockBehind, DiskError, OutboxSummary, ShiftInfo
+from fairpos.journal.records import ClockBehind, DiskError, OutboxSummary, ShiftInfo
 from fairpos.lane import Lane, recalled_into
 from fairpos.printer.connection import PrinterError
 from fairpos.printer.layout import text_receipt

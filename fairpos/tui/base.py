@@ -21,7 +21,7 @@ from fairpos.domain.sale import Sale
 from fairpos.domain.shift import pieces_total
 from fairpos.domain.tenders import Tender
 from fairpos.i18n import N_, _, active, format_money, typed_amount
-from fairpos.journal import ShiftInfo
+from fairpos.journal.records import ShiftInfo
 from fairpos.lane import Lane
 from fairpos.printer.layout import Receipt, text_receipt
 from fairpos.scale.frames import Command

@@ -18,8 +18,7 @@ from fairpos.domain.money import Rates
 from fairpos.domain.reports import Report
 from fairpos.domain.sale import Sale
 from fairpos.domain.shift import CountKey
-from fairpos.journal import Draft, HeldSale, OutboxSummary, ShiftInfo
-from fairpos.journal.shifts import CountRound
+from fairpos.journal.records import CountRound, Draft, HeldSale, OutboxSummary, ShiftInfo
 from fairpos.lane import CloseResult
 from fairpos.scale.frames import Answer, Command, Reading
 

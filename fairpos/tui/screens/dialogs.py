@@ -16,7 +16,7 @@ from fairpos.domain.money import Money
 from fairpos.domain.sale import Sale
 from fairpos.domain.shift import pieces_total
 from fairpos.i18n import N_, _, active, format_money, lines_text
-from fairpos.journal import HeldSale
+from fairpos.journal.records import HeldSale
 from fairpos.tui.base import TextScreen, TillScreen, sentence
 from fairpos.tui.messages import PrintQueued
 

@@ -14,8 +14,7 @@ from fairpos.domain.reports import Report
 from fairpos.domain.shift import CountKey, beyond_tolerance
 from fairpos.domain.tenders import CASH, method_label
 from fairpos.i18n import N_, _, active, format_money, lines_text, typed_amount
-from fairpos.journal import HeldSale
-from fairpos.journal.shifts import CountRound
+from fairpos.journal.records import CountRound, HeldSale
 from fairpos.lane import CloseResult, Lane
 from fairpos.printer.layout import Receipt
 from fairpos.tui.base import CountsByPiece, TextScreen, sentence

@@ -34,7 +34,7 @@ from fairpos.i18n import (
     format_rate,
     lines_text,
 )
-from fairpos.journal import HeldSale
+from fairpos.journal.records import HeldSale
 from fairpos.tui.base import TillScreen, list_products, sentence
 from fairpos.tui.messages import CartChanged, HeldListed, Refused, SaleHeld
 
