@@ -45,7 +45,7 @@ def bindings() -> Iterator[tuple[str, Binding]]:
     screens = importlib.import_module("fairpos.tui.screens")
     modules = ["fairpos.tui.app", "fairpos.tui.base", "fairpos.tui.station",
                "fairpos.tui.customer",
-               *(f"fairpos.tui.screens.{m.name}" for m in pkgutil.iter_modules(screens.__path__))]
+               *(m.name for m in pkgutil.walk_packages(screens.__path__, "fairpos.tui.screens."))]
     for name in modules:
         module = importlib.import_module(name)
         for cls in vars(module).values():
