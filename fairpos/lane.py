@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING
 from fairpos import i18n
 from fairpos.domain.cart import Cart
 from fairpos.domain.catalog import Product
-from fairpos.domain.money import Money
+from fairpos.domain.money import Money, Rates
 from fairpos.domain.reports import Report
 from fairpos.domain.sale import Sale
+from fairpos.domain.settlement import settlement
 from fairpos.domain.shift import CountKey, CountLine, Pieces
 from fairpos.domain.station import WeighedLabel, weigh
-from fairpos.domain.tenders import Tender, default_change_currency
+from fairpos.domain.tenders import Settlement, Tender, default_change_currency
 from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal import DB_NAME, HeldSale, Journal, ShiftInfo
@@ -165,6 +166,12 @@ class Lane:
         return self.journal.confirm_sale(cart, tenders, change_currency, self.settings,
                                          held=held, receipt=self.receipt if printing else None,
                                          change_ok=change_ok, draft=draft, sent=sent)
+
+    def settlement(self, cart: Cart, tenders: Sequence[Tender], rates: Rates,
+                   change_currency: str, sent: Sequence[Tender] = ()) -> Settlement:
+        """How ``tenders`` settle ``cart`` at ``rates`` under this lane's settings: the
+        reckoning the sale is written with (:func:`~fairpos.domain.settlement.settlement`)."""
+        return settlement(cart, tenders, rates, change_currency, self.settings, sent)
 
     def change_currency(self, tenders: Sequence[Tender]) -> str:
         """The currency change is given in unless the volunteer chooses another."""

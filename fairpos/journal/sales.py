@@ -13,7 +13,8 @@ from decimal import Decimal
 from fairpos.domain.cart import Cart, Line
 from fairpos.domain.money import Money, Rate
 from fairpos.domain.sale import EntryKind, Sale
-from fairpos.domain.tenders import CASH, PaymentError, Tender, change_limit, check_change, settle
+from fairpos.domain.settlement import settlement
+from fairpos.domain.tenders import CASH, PaymentError, Tender, change_limit, check_change
 from fairpos.i18n import _, format_money
 from fairpos.journal.held import HeldSales
 from fairpos.journal.print_queue import PrintQueue
@@ -51,22 +52,20 @@ class SalesBook(HeldSales, PrintQueue):
         with self.transaction():  # the shift and the rates as they are when it is written
             shift = self.require_shift()
             rates = self.rates(cart.currency, settings.accepted_currencies)
-            settlement = settle(cart.total, tenders, rates, change_currency, lines=cart.lines,
-                                vouchers=settings.voucher_kinds, sent=sent,
-                                igtf=settings.igtf)
-            if not settlement.covered:  # (in cash in the change currency: its IGTF in)
+            settled = settlement(cart, tenders, rates, change_currency, settings, sent)
+            if not settled.covered:  # (in cash in the change currency: its IGTF in)
                 raise PaymentError(_("the payments do not cover the total: {due} still due")
-                                   .format(due=format_money(settlement.due_in(
+                                   .format(due=format_money(settled.due_in(
                                        rates, change_currency, CASH, settings.igtf))))
-            check_change(settlement, change_limit(change_currency, settings.change_limits,
+            check_change(settled, change_limit(change_currency, settings.change_limits,
                                                   cart.currency, rates), change_ok)
             if draft is not None:
                 self.clear_draft(draft)
             return self._write_entry(
                 kind="sale", shift=shift, total=cart.total, lines=cart.lines, tenders=tenders,
-                change=settlement.change, catalog_version=catalog.version, rates=rates.all(),
+                change=settled.change, catalog_version=catalog.version, rates=rates.all(),
                 held=held, receipt=receipt, change_sent=sent,
-                igtf=(settlement.igtf, settlement.igtf_base))
+                igtf=(settled.igtf, settled.igtf_base))
 
     def _write_entry(self, *, kind: EntryKind, shift: ShiftInfo, total: Money,
                      lines: Sequence[Line], tenders: Sequence[Tender], change: Money,

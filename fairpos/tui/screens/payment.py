@@ -34,7 +34,6 @@ from fairpos.domain.tenders import (
     make_change_tender,
     make_tender,
     method_label,
-    settle,
 )
 from fairpos.i18n import N_, _, active, format_money
 from fairpos.lane import Lane
@@ -147,9 +146,10 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
         return self.methods[highlighted]
 
     def settlement(self, sent: list[Tender] | None = None) -> Settlement:
-        return settle(self.cart.total, self.tenders, self.till.rates, self.change_currency,
-                      lines=self.cart.lines, vouchers=self.till.settings.voucher_kinds,
-                      sent=self.sent if sent is None else sent, igtf=self.till.settings.igtf)
+        """Where the payments stand, as the lane reckons the sale it writes."""
+        return self.till.lane.settlement(self.cart, self.tenders, self.till.rates,
+                                         self.change_currency,
+                                         self.sent if sent is None else sent)
 
     @property
     def local_currency(self) -> str:
@@ -428,9 +428,8 @@ class PaymentScreen(ModalScreen[Sale | None], TillScreen):
                                  vouchers=self.till.settings.voucher_kinds,
                                  accepted=self.till.settings.accepted_currencies,
                                  offered=self.till.settings.offered_methods)
-            settle(self.cart.total, [*self.tenders, tender], self.till.rates,
-                   self.change_currency, lines=self.cart.lines,
-                   vouchers=self.till.settings.voucher_kinds, igtf=self.till.settings.igtf)
+            self.till.lane.settlement(self.cart, [*self.tenders, tender], self.till.rates,
+                                      self.change_currency)  # (refused here, not later)
         except ReferenceRefused as err:  # the amount stands; the reference is to fix
             self.say(str(err), error=True)
             self.focus_field(err.field)
