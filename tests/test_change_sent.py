@@ -78,7 +78,7 @@ def test_a_void_gives_the_change_sent_back_too(lane: LaneDir) -> None:
     # the schema's sign rule for a void: everything it moves goes back
     from dataclasses import replace
 
-    from fairpos.sync.sale_entries import check_sale
+    from fairpos.sync.sale_rules import check_sale
 
     journal = Journal.open(lane.path / DB_NAME)
     try:

@@ -167,7 +167,7 @@ def test_the_igtf_reaches_the_ledger_and_the_figures_match(lane: LaneDir,
 def test_the_schema_refuses_an_igtf_that_does_not_add_up(lane: LaneDir) -> None:
     from dataclasses import replace
 
-    from fairpos.sync.sale_entries import check_sale
+    from fairpos.sync.sale_rules import check_sale
 
     journal = Journal.open(lane.path / DB_NAME)
     try:

@@ -28,7 +28,6 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from fairpos.sync.sale_entries import (
     CURRENCY,
     DEVICE,
-    MAX_MINOR,
     METHOD,
     MOMENT,
     TEXT_LIMITS,
@@ -44,6 +43,7 @@ from fairpos.sync.sale_entries import (
     _shown,
     check_text,
 )
+from fairpos.sync.sale_rules import MAX_MINOR
 from fairpos.sync.wire import WIRE_VERSION, WireError, canonical
 
 SHIFT_ID = re.compile(r"([0-9A-Z]{1,16})-S([0-9]{6,12})-(open|close)", re.ASCII)
