@@ -16,15 +16,16 @@ import stat
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fairpos import i18n
 from fairpos.domain.cart import Cart
-from fairpos.domain.catalog import Product
-from fairpos.domain.money import Money, Rates
+from fairpos.domain.catalog import CatalogDraft, Product
+from fairpos.domain.money import Money, Rate, Rates
 from fairpos.domain.reports import Report
 from fairpos.domain.sale import Sale
 from fairpos.domain.settlement import settlement
@@ -34,6 +35,7 @@ from fairpos.domain.tenders import Settlement, Tender, default_change_currency
 from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal import DB_NAME, HeldSale, Journal, ShiftInfo
+from fairpos.journal.records import CountRound
 from fairpos.printer.connection import PrinterError, Target, parse_url, send
 from fairpos.printer.layout import Receipt, sale_receipt, text_receipt, weighed_label
 from fairpos.printer.render import render
@@ -219,6 +221,31 @@ class Lane:
     def render(self, receipt: Receipt) -> bytes:
         printer = self.settings.printer
         return render(receipt, profile=printer.profile, codepage=printer.codepage)
+
+    # -- the shift and what it sells from -------------------------------------------------
+
+    def open_shift(self, volunteer: str, floats: Mapping[str, int], training: bool = False,
+                   *, earlier_date_ok: bool = False,
+                   pieces: Mapping[str, Pieces] | None = None) -> ShiftInfo:
+        """Open a shift with its floats (a date earlier than the last shift's only once the
+        volunteer confirmed it: ClockBehind)."""
+        return self.journal.open_shift(volunteer, floats, training,
+                                       earlier_date_ok=earlier_date_ok, pieces=pieces)
+
+    def submit_count(self, counted: Mapping[CountKey, int],
+                     pieces: Mapping[str, Pieces] | None = None) -> CountRound:
+        """A blind count of the open shift, kept as it was submitted (a recount beside it)."""
+        return self.journal.submit_count(counted, pieces)
+
+    def set_rate(self, base: str, quote: str, value: Decimal, effective: date,
+                 reason: str = "") -> Rate:
+        """A new exchange rate, in force from ``effective``."""
+        return self.journal.set_rate(base, quote, value, effective, reason)
+
+    def import_catalog(self, draft: CatalogDraft, currency: str, source: str, sha256: str
+                       ) -> int:
+        """A checked catalog, kept as a new version; its number."""
+        return self.journal.import_catalog(draft, currency, source, sha256)
 
     def close_shift(self, counted: Mapping[CountKey, int] | None, reason: str | None = None,
                     pieces: Mapping[str, Pieces] | None = None) -> CloseResult:

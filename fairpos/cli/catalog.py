@@ -33,7 +33,7 @@ def import_catalog(lane: Lane, path: Path) -> Catalog:
     fmt: Literal["csv", "json"] = "json" if path.suffix.lower() == ".json" else "csv"
     currency = lane.settings.money.currency
     draft = parse_catalog(text, fmt, currency)
-    lane.journal.import_catalog(draft, currency, path.name, hashlib.sha256(raw).hexdigest())
+    lane.import_catalog(draft, currency, path.name, hashlib.sha256(raw).hexdigest())
     return lane.journal.catalog()
 
 
@@ -184,7 +184,7 @@ def rate_set(lane: Lane, currency: str, amount: str, effective: Any, reason: str
                  "tender_currencies").format(currency=quote))
     value = parse_rate(amount)
     day = effective.date() if effective else lane.journal.clock().date()
-    new = lane.journal.set_rate(base, quote, value, day, reason)
+    new = lane.set_rate(base, quote, value, day, reason)
     click.echo(_("1 {base} = {value} {quote} from {day} (version {version}).").format(
         base=new.base, value=new.value, quote=new.quote, day=new.effective,
         version=new.version))

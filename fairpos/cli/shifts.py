@@ -45,7 +45,7 @@ def shift_open(lane: Lane, volunteer: str, floats: tuple[str, ...], training: bo
         if counted is not None:
             pieces[money.currency] = counted
     try:
-        opened = lane.journal.open_shift(volunteer, amounts, training,
+        opened = lane.open_shift(volunteer, amounts, training,
                                          earlier_date_ok=earlier_date, pieces=pieces)
     except ClockBehind as err:
         refuse(str(err) + " " + _("with --earlier-date."))

@@ -84,7 +84,7 @@ class OpenShiftScreen(CountsByPiece):
         training = self.query_one("#training", Checkbox).value
         confirmed = self.earlier_date_ok
         pieces = self.pieces_of(floats)
-        self.till.run_job(lambda lane: ShiftOpened(lane.journal.open_shift(
+        self.till.run_job(lambda lane: ShiftOpened(lane.open_shift(
             volunteer, floats, training, earlier_date_ok=confirmed, pieces=pieces)), self)
 
     @on(ShiftOpened)

@@ -260,7 +260,7 @@ class CloseShiftScreen(CountsByPiece):
             return
         pieces = self.pieces_of({currency: amount for (method, currency), amount
                                  in counted.items() if method == CASH})
-        self.till.run_job(lambda lane: CountSubmitted(lane.journal.submit_count(counted, pieces)),
+        self.till.run_job(lambda lane: CountSubmitted(lane.submit_count(counted, pieces)),
                           self)
 
     @on(CountSubmitted)
