@@ -49,70 +49,88 @@ def relay_once(store: SqlLedger, client: LedgerClient) -> None:
     lanes = client.json("GET", "/v1/hub/lanes")
     untold = store.adopt_lanes(str(lanes["fair"]), lanes["lanes"])
     store.adopt_vouchers(lanes.get("vouchers"))
+    round_ = _Round(store, client)
+    with ThreadPoolExecutor(LANES_AT_ONCE) as pool:
+        # the devices claimed here first: the centre takes their batches once it knows them
+        list(pool.map(lambda item: client.claim(item[1], item[0]), untold))
+        published = [pool.submit(round_.take, what) for what in ("catalog", "rates")]
+        round_.entries_up(pool)
+        for done in published:
+            done.result()  # (its failure, if any, is the round's)
+    round_.closes_up()
+    store.upstream_note({"refused": json.dumps(
+        [f"{device_id}: {why}" for device_id, why in sorted(round_.refused.items())])})
 
-    def take(what: str) -> None:
-        current = store.catalog() if what == "catalog" else store.rates()
-        newer = client.published(what, current.version if current else None)
+
+class _Round:
+    """What one round sends up, and the lanes whose entries the centre refused in it (why)."""
+
+    def __init__(self, store: SqlLedger, client: LedgerClient) -> None:
+        self.store, self.client = store, client
+        self.refused: dict[str, str] = {}
+
+    def take(self, what: str) -> None:
+        """The centre's newer catalog or rates, when it has one."""
+        current = self.store.catalog() if what == "catalog" else self.store.rates()
+        newer = self.client.published(what, current.version if current else None)
         if newer is not None:
-            store.adopt_published(what, newer)
+            self.store.adopt_published(what, newer)
 
-    refused: dict[str, str] = {}  # lanes whose entries the centre refused this round: why
-
-    def send(device_id: str, payloads: list[str], shifts: bool = False) -> int:
+    def send(self, device_id: str, payloads: list[str], shifts: bool = False) -> int:
         """One batch of a lane's entries up; what the centre answered for. A refusal of the
         whole batch (4xx: the lane revoked since the round began, say) is that lane's alone:
         noted, and the round goes on with the others."""
         entries = [json.loads(p) for p in payloads]
         try:
-            reply = client.push_shifts(device_id, entries) if shifts else \
-                client.push(device_id, entries)
+            reply = self.client.push_shifts(device_id, entries) if shifts else \
+                self.client.push(device_id, entries)
         except SyncError as err:
             if err.transient:
                 raise
-            refused[device_id] = str(err)
+            self.refused[device_id] = str(err)
             return 0
         outcomes = [(i, "accepted", "") for i in reply["accepted"]] + \
             [(i, "duplicate", "") for i in reply["duplicate"]] + \
             [(i, "rejected", r) for i, r in reply["rejected"]] + \
             [(i, "conflict", r) for i, r in reply["conflict"]]
-        store.upstream_answered(outcomes)
+        self.store.upstream_answered(outcomes)
         return len(outcomes)
 
-    with ThreadPoolExecutor(LANES_AT_ONCE) as pool:
-        # the devices claimed here first: the centre takes their batches once it knows them
-        list(pool.map(lambda item: client.claim(item[1], item[0]), untold))
-        published = [pool.submit(take, what) for what in ("catalog", "rates")]
-        while backlog := [b for b in store.upstream_backlog() if b[0] not in refused]:
-            if not sum(pool.map(lambda item: send(*item), backlog)):
+    def entries_up(self, pool: ThreadPoolExecutor) -> None:
+        """Every lane's sales, then its shifts' entries, batch after batch, lanes side by side,
+        until the centre has answered for all (or answers for nothing: next round)."""
+        while backlog := [b for b in self.store.upstream_backlog() if b[0] not in self.refused]:
+            if not sum(pool.map(lambda item: self.send(*item), backlog)):
                 break  # (a centre that answers for nothing: try again next round)
-        while opened_closed := [b for b in store.upstream_shift_backlog()
-                                if b[0] not in refused]:  # (the shifts' entries)
-            if not sum(pool.map(lambda item: send(item[0], item[1], True), opened_closed)):
+        while opened_closed := [b for b in self.store.upstream_shift_backlog()
+                                if b[0] not in self.refused]:  # (the shifts' entries)
+            if not sum(pool.map(lambda item: self.send(item[0], item[1], True),
+                                opened_closed)):
                 break
-        for done in published:
-            done.result()  # (its failure, if any, is the round's)
-    for device_id, day, figures, close in store.closes_to_relay():
-        if device_id in refused:
-            continue
-        try:
-            result = client.day_close(device_id, figures)
-        except SyncError as err:
-            if err.transient:
-                raise
-            refused[device_id] = str(err)
-            continue
-        missing = result.get("missing") if result.get("result") == "pending" else None
-        if isinstance(missing, list) and missing:  # the centre lost entries it had answered
-            # for (a restored backup, a replica that was behind): they go up again
-            again = store.payloads_of(device_id, missing)
-            for start in range(0, len(again), MAX_HUB_BATCH):
-                send(device_id, again[start:start + MAX_HUB_BATCH])
-            shifts_again = store.shift_payloads_of(device_id, missing)
-            if shifts_again:
-                send(device_id, shifts_again, shifts=True)
-        store.upstream_closed(device_id, day, str(result.get("result")), close)
-    store.upstream_note({"refused": json.dumps(
-        [f"{device_id}: {why}" for device_id, why in sorted(refused.items())])})
+
+    def closes_up(self) -> None:
+        """The lanes' day closes, each as the hub has it; what the centre says it lost of a
+        lane's entries goes up again."""
+        for device_id, day, figures, close in self.store.closes_to_relay():
+            if device_id in self.refused:
+                continue
+            try:
+                result = self.client.day_close(device_id, figures)
+            except SyncError as err:
+                if err.transient:
+                    raise
+                self.refused[device_id] = str(err)
+                continue
+            missing = result.get("missing") if result.get("result") == "pending" else None
+            if isinstance(missing, list) and missing:  # the centre lost entries it had
+                # answered for (a restored backup, a replica that was behind): they go again
+                again = self.store.payloads_of(device_id, missing)
+                for start in range(0, len(again), MAX_HUB_BATCH):
+                    self.send(device_id, again[start:start + MAX_HUB_BATCH])
+                shifts_again = self.store.shift_payloads_of(device_id, missing)
+                if shifts_again:
+                    self.send(device_id, shifts_again, shifts=True)
+            self.store.upstream_closed(device_id, day, str(result.get("result")), close)
 
 
 def keep_relaying(store: SqlLedger, client: LedgerClient, stop: threading.Event,
