@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,9 @@ from fairpos.domain.money import Money
 from fairpos.i18n import _, entries_text, format_money
 from fairpos.lane import Lane
 from fairpos.settings import parse_settings, with_ledger
+
+if TYPE_CHECKING:  # (loaded when a command syncs: the others start without it)
+    from fairpos.sync.relay import PushReport, SyncError
 
 
 @main.command("connect")
@@ -75,7 +78,7 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
     1 the ledger refused or cannot be reached (nothing was sent).
     """
     from fairpos.sync.loop import Backoff, close_days, push_until_settled
-    from fairpos.sync.relay import PushReport, SyncError, pull
+    from fairpos.sync.relay import SyncError, pull
 
     journal = lane.journal
     business_date = day or lane.closing_date()
@@ -96,50 +99,13 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
             skew_told = True
             click.echo(_("This lane's clock is {far}: check the date and time.").format(
                 far=skew_words(skew)), err=True)
-        if report.sent or report.error is None:
-            click.echo(_("Sent {entries}: {accepted} new, {duplicate} already there.").format(
-                entries=entries_text(report.sent), accepted=report.accepted,
-                duplicate=report.duplicate))
-        for entry_id, reason in report.quarantined:
-            click.echo(_("Quarantined {id}: {reason}").format(id=entry_id, reason=reason))
-        if report.pending:
-            entry_id, reason = report.pending[0]
-            click.echo(_("Held by the ledger until it has what they name: {entries} (the "
-                         "first, {id}: {reason}); they wait on this lane and go again.").format(
-                entries=entries_text(len(report.pending)), id=entry_id, reason=reason))
-        error = report.error
-        if error is None:
-            return
-        if error.unreachable:
-            said = _("Try {n} of {tries}: the ledger cannot be reached ({reason}); nothing "
-                     "was sent.")
-        elif error.unknown:
-            said = _("Try {n} of {tries}: {entries} went out but no answer came back "
-                     "({reason}); they go again, and the ledger counts nothing twice.")
-        else:
-            said = _("The ledger refused: {reason}")
-        click.echo(said.format(n=tried, tries=tries, entries=entries_text(report.unsettled),
-                               reason=error), err=True)
+        _tell_push(report, tried, tries)
 
     with lane.ledger_client() as client:
         report = push_until_settled(journal, client, tries=tries,
                                     backoff=Backoff(base=0.5, cap=8.0), pushed=pushed)
         if report.error is not None:
-            waiting = journal.outbox_summary().pending
-            if report.error.unreachable:
-                refuse(_("not synced: the ledger cannot be reached. {entries} wait on this "
-                         "lane, safe; run fairpos sync again when the connection is back, or "
-                         "take them on a USB stick (fairpos export).").format(
-                    entries=entries_text(waiting)))
-            if report.error.unknown:
-                click.echo("fairpos: " + _(
-                    "not settled: no answer came back after {tries} tries. {entries} wait on "
-                    "this lane and go again with the next fairpos sync (nothing is counted "
-                    "twice).").format(tries=tried, entries=entries_text(waiting)), err=True)
-                sys.exit(2)
-            refuse(_("not synced: the ledger refused ({reason}). {entries} wait on this lane; "
-                     "ask the ledger's keeper.").format(reason=report.error,
-                                                       entries=entries_text(waiting)))
+            _not_synced(report.error, journal.outbox_summary().pending, tried)
         keep_days = lane.settings.sync.keep_days
         days = [business_date] if day is not None else sorted(
             {*journal.days_to_close(keep_days), business_date})
@@ -172,6 +138,52 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
     sys.exit(max([2 if report.pending else 0,
                   *({"match": 0, "pending": 2}.get(r.get("result", ""), 3)
                     for r in results.values())]))
+
+
+def _tell_push(report: PushReport, tried: int, tries: int) -> None:
+    """What one push sent, what the ledger quarantined or holds, and why it failed if it did."""
+    if report.sent or report.error is None:
+        click.echo(_("Sent {entries}: {accepted} new, {duplicate} already there.").format(
+            entries=entries_text(report.sent), accepted=report.accepted,
+            duplicate=report.duplicate))
+    for entry_id, reason in report.quarantined:
+        click.echo(_("Quarantined {id}: {reason}").format(id=entry_id, reason=reason))
+    if report.pending:
+        entry_id, reason = report.pending[0]
+        click.echo(_("Held by the ledger until it has what they name: {entries} (the "
+                     "first, {id}: {reason}); they wait on this lane and go again.").format(
+            entries=entries_text(len(report.pending)), id=entry_id, reason=reason))
+    error = report.error
+    if error is None:
+        return
+    if error.unreachable:
+        said = _("Try {n} of {tries}: the ledger cannot be reached ({reason}); nothing "
+                 "was sent.")
+    elif error.unknown:
+        said = _("Try {n} of {tries}: {entries} went out but no answer came back "
+                 "({reason}); they go again, and the ledger counts nothing twice.")
+    else:
+        said = _("The ledger refused: {reason}")
+    click.echo(said.format(n=tried, tries=tries, entries=entries_text(report.unsettled),
+                           reason=error), err=True)
+
+
+def _not_synced(error: SyncError, waiting: int, tried: int) -> None:
+    """The push failed for good: one line, and the exit status that says why (the
+    ``waiting`` entries stay on this lane)."""
+    if error.unreachable:
+        refuse(_("not synced: the ledger cannot be reached. {entries} wait on this "
+                 "lane, safe; run fairpos sync again when the connection is back, or "
+                 "take them on a USB stick (fairpos export).").format(
+            entries=entries_text(waiting)))
+    if error.unknown:
+        click.echo("fairpos: " + _(
+            "not settled: no answer came back after {tries} tries. {entries} wait on "
+            "this lane and go again with the next fairpos sync (nothing is counted "
+            "twice).").format(tries=tried, entries=entries_text(waiting)), err=True)
+        sys.exit(2)
+    refuse(_("not synced: the ledger refused ({reason}). {entries} wait on this lane; "
+             "ask the ledger's keeper.").format(reason=error, entries=entries_text(waiting)))
 
 
 def _print_day_close(business_date: str, result: dict[str, Any]) -> None:
