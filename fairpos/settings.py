@@ -341,6 +341,23 @@ def parse_settings(text: str, env: Mapping[str, str] | None = None) -> Settings:
 
 
 def validate(settings: Settings) -> Settings:
+    """The settings checked section by section (the first thing wrong is said, in the words
+    of the file), with their currencies and methods written one way."""
+    currency, tender = _currencies(settings)
+    methods = _methods(settings)
+    _places(settings)
+    _tax(settings, currency, tender)
+    _devices(settings)
+    change = settings.money.change_currency.strip().upper()
+    if change and change not in [currency, *tender]:
+        raise SettingsError(_("[money] change_currency must be one of the tender currencies"))
+    return replace(settings, money=replace(settings.money, currency=currency,
+                                           tender_currencies=tender, change_currency=change,
+                                           methods=methods))
+
+
+def _currencies(settings: Settings) -> tuple[str, list[str]]:
+    """[money]'s currencies, tolerance, change limits and denominations."""
     try:
         currency = check_currency(settings.money.currency)
         tender = [check_currency(c) for c in settings.money.tender_currencies]
@@ -358,6 +375,10 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError(str(err)) from None
     if not tender:
         raise SettingsError(_("[money] tender_currencies cannot be empty"))
+    return currency, tender
+
+
+def _methods(settings: Settings) -> list[str]:
     methods = [m.strip().lower() for m in settings.money.methods]
     unknown = [m for m in methods if m not in BUILTIN_METHODS]
     if unknown:
@@ -365,6 +386,11 @@ def validate(settings: Settings) -> Settings:
             method=unknown[0], known=", ".join(BUILTIN_METHODS)))
     if CASH not in methods or len(set(methods)) != len(methods):
         raise SettingsError(_("[money] methods must list cash, and each method once"))
+    return methods
+
+
+def _places(settings: Settings) -> None:
+    """[fair], [ui] and [barcodes]."""
     if settings.fair.lane < 1:
         raise SettingsError(_("[fair] lane must be 1 or more"))
     if not settings.fair.name.strip():
@@ -377,26 +403,28 @@ def validate(settings: Settings) -> Settings:
             parse_layout(layout)
         except BarcodeError as err:
             raise SettingsError(f"[barcodes] layouts: {err}") from None
-    if settings.tax.igtf_rate.strip():
-        try:
-            rate = Decimal(settings.tax.igtf_rate.strip())
-        except ArithmeticError:
-            rate = Decimal(-1)
-        if not 0 < rate < 100 or -rate.as_tuple().exponent > 2:  # type: ignore[operator]
-            raise SettingsError(_("[tax] igtf_rate must be a percent such as 3"))
-        if settings.tax.local_currency.strip().upper() not in [currency, *tender]:
-            raise SettingsError(_("[tax] local_currency must be one of the tender currencies "
-                                  "when igtf_rate is set"))
+
+
+def _tax(settings: Settings, currency: str, tender: list[str]) -> None:
+    if not settings.tax.igtf_rate.strip():
+        return
+    try:
+        rate = Decimal(settings.tax.igtf_rate.strip())
+    except ArithmeticError:
+        rate = Decimal(-1)
+    if not 0 < rate < 100 or -rate.as_tuple().exponent > 2:  # type: ignore[operator]
+        raise SettingsError(_("[tax] igtf_rate must be a percent such as 3"))
+    if settings.tax.local_currency.strip().upper() not in [currency, *tender]:
+        raise SettingsError(_("[tax] local_currency must be one of the tender currencies "
+                              "when igtf_rate is set"))
+
+
+def _devices(settings: Settings) -> None:
+    """[display] and [printer]."""
     if settings.display.protocol not in ("epson", "cd5220"):
         raise SettingsError(_("[display] protocol must be epson or cd5220"))
     if settings.printer.columns not in (32, 42, 48):
         raise SettingsError(_("[printer] columns must be 32, 42 or 48"))
-    change = settings.money.change_currency.strip().upper()
-    if change and change not in [currency, *tender]:
-        raise SettingsError(_("[money] change_currency must be one of the tender currencies"))
-    return replace(settings, money=replace(settings.money, currency=currency,
-                                           tender_currencies=tender, change_currency=change,
-                                           methods=methods))
 
 
 def read_denominations(text: str) -> tuple[str, tuple[int, ...]]:
