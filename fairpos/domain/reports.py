@@ -159,96 +159,129 @@ class Report:
         }
 
     def render(self, language: str, width: int = 48) -> list[str]:
-        """The report as lines of text, ``width`` characters wide."""
-        out: list[str] = []
+        """The report as lines of text, ``width`` characters wide: its heading, the sales,
+        the payments, the price classes and products, and the count."""
+        written = _Written(self, language, width)
+        for part in (written.heading, written.sales, written.payments, written.goods,
+                     written.count):
+            part()
+        return written.out
 
-        def row(left: str, right: str) -> None:
-            out.extend(two_columns(left, right, width))
 
-        def name(method: str) -> str:
-            return method_label(method, self.method_names)
+class _Written:
+    """A report being written as lines of text, section by section."""
 
-        def money(minor: int, currency: str | None = None) -> str:
-            return format_money(Money(minor, currency or self.currency), language)
+    def __init__(self, report: Report, language: str, width: int) -> None:
+        self.report, self.language, self.width = report, language, width
+        self.out: list[str] = []
 
+    def row(self, left: str, right: str) -> None:
+        self.out.extend(two_columns(left, right, self.width))
+
+    def rule(self) -> None:
+        self.out.append("-" * self.width)
+
+    def name(self, method: str) -> str:
+        return method_label(method, self.report.method_names)
+
+    def money(self, minor: int, currency: str | None = None) -> str:
+        return format_money(Money(minor, currency or self.report.currency), self.language)
+
+    def pieces(self, counted: dict[int, int], currency: str) -> None:
+        for value, count in counted.items():
+            self.row(f"    {count} × {self.money(value, currency)}",
+                     self.money(value * count, currency))
+
+    def heading(self) -> None:
+        r, width = self.report, self.width
         title = {"X": _("X REPORT (shift open)"), "Z": _("Z REPORT (shift closed)"),
-                 "day": _("DAY REPORT")}[self.kind]
-        where = [_("{fair} · lane {lane}").format(fair=self.fair, lane=self.lane)]
+                 "day": _("DAY REPORT")}[r.kind]
+        where = [_("{fair} · lane {lane}").format(fair=r.fair, lane=r.lane)]
         if len(where[0]) > width:  # the lane number on a line of its own, never cut apart
-            where = [self.fair, _("lane {lane}").format(lane=self.lane)]
-        for heading in (title, *where, *([_("*** TRAINING ***")] if self.training else [])):
-            out += [part.center(width) for part in textwrap.wrap(heading, width=width)]
-        if self.business_date:
-            row(_("Business date"), self.business_date)
-        if self.shift_id is not None:
-            row(_("Shift"), f"#{self.shift_id} {self.volunteer or ''}".strip())
-        if self.opened_at:
-            row(_("Opened"), self.opened_at[:16].replace("T", " "))
-        if self.closed_at:
-            row(_("Closed"), self.closed_at[:16].replace("T", " "))
-        def pieces(counted: dict[int, int], currency: str) -> None:
-            for value, count in counted.items():
-                row(f"    {count} × {money(value, currency)}", money(value * count, currency))
+            where = [r.fair, _("lane {lane}").format(lane=r.lane)]
+        for heading in (title, *where, *([_("*** TRAINING ***")] if r.training else [])):
+            self.out += [part.center(width) for part in textwrap.wrap(heading, width=width)]
+        if r.business_date:
+            self.row(_("Business date"), r.business_date)
+        if r.shift_id is not None:
+            self.row(_("Shift"), f"#{r.shift_id} {r.volunteer or ''}".strip())
+        if r.opened_at:
+            self.row(_("Opened"), r.opened_at[:16].replace("T", " "))
+        if r.closed_at:
+            self.row(_("Closed"), r.closed_at[:16].replace("T", " "))
+        for currency, amount in sorted(r.floats.items()):
+            self.row(_("Opening float"), self.money(amount, currency))
+            self.pieces(r.float_pieces.get(currency, {}), currency)
 
-        for currency, amount in sorted(self.floats.items()):
-            row(_("Opening float"), money(amount, currency))
-            pieces(self.float_pieces.get(currency, {}), currency)
-        out.append("-" * width)
-        row(_("Sales"), str(self.sales_count))
-        row(_("Gross sales"), money(self.gross))
-        row(_("Voids ({count})").format(count=self.voids_count), money(-self.voids_amount))
-        row(_("Refunds ({count})").format(count=self.refunds_count), money(-self.refunds_amount))
-        row(_("Lines removed before payment"), str(self.line_voids))
-        row(_("NET SALES"), money(self.net))
-        if self.igtf:
-            row(_("IGTF on {base}").format(base=money(self.igtf_base)), money(self.igtf))
-        out.append("-" * width)
-        out.append(_("Payments"))
+    def sales(self) -> None:
+        r, money = self.report, self.money
+        self.rule()
+        self.row(_("Sales"), str(r.sales_count))
+        self.row(_("Gross sales"), money(r.gross))
+        self.row(_("Voids ({count})").format(count=r.voids_count), money(-r.voids_amount))
+        self.row(_("Refunds ({count})").format(count=r.refunds_count),
+                 money(-r.refunds_amount))
+        self.row(_("Lines removed before payment"), str(r.line_voids))
+        self.row(_("NET SALES"), money(r.net))
+        if r.igtf:
+            self.row(_("IGTF on {base}").format(base=money(r.igtf_base)), money(r.igtf))
+
+    def payments(self) -> None:
+        r, money = self.report, self.money
+        self.rule()
+        self.out.append(_("Payments"))
         unverified = _("unverified")
-        for t in self.tenders:
+        for t in r.tenders:
             note = f" ({unverified}: {t.unverified})" if t.unverified else ""
-            row(f"  {name(t.method)} ×{t.count}{note}", money(t.amount, t.currency))
-        for currency, amount in sorted(self.change.items()):
-            row("  " + _("Change given"), money(-amount, currency))
-        for currency, amount in sorted(self.change_sent.items()):
-            row("  " + _("Change by pago móvil"), money(-amount, currency))
-        out.append(_("Taken per currency"))
-        for currency, amount in self.takings.items():
-            row(f"  {currency}", money(amount, currency))
-        if self.drawer:
-            out.append(_("Cash expected in the drawer now"))
-            for currency, amount in sorted(self.drawer.items()):
-                row(f"  {currency}", money(amount, currency))
-        if self.price_classes:
-            out.append("-" * width)
-            out.append(_("Price classes"))
-            out.append(_("(their products are also in the list of products)"))
-            for f in self.price_classes:
-                row(f"  {f.name(language)} {format_grams(f.grams, language)}", money(f.amount))
-        if self.products:
-            out.append("-" * width)
-            out.append(_("Products"))
-            for f in self.products:
+            self.row(f"  {self.name(t.method)} ×{t.count}{note}", money(t.amount, t.currency))
+        for currency, amount in sorted(r.change.items()):
+            self.row("  " + _("Change given"), money(-amount, currency))
+        for currency, amount in sorted(r.change_sent.items()):
+            self.row("  " + _("Change by pago móvil"), money(-amount, currency))
+        self.out.append(_("Taken per currency"))
+        for currency, amount in r.takings.items():
+            self.row(f"  {currency}", money(amount, currency))
+        if r.drawer:
+            self.out.append(_("Cash expected in the drawer now"))
+            for currency, amount in sorted(r.drawer.items()):
+                self.row(f"  {currency}", money(amount, currency))
+
+    def goods(self) -> None:
+        r, language = self.report, self.language
+        if r.price_classes:
+            self.rule()
+            self.out.append(_("Price classes"))
+            self.out.append(_("(their products are also in the list of products)"))
+            for f in r.price_classes:
+                self.row(f"  {f.name(language)} {format_grams(f.grams, language)}",
+                         self.money(f.amount))
+        if r.products:
+            self.rule()
+            self.out.append(_("Products"))
+            for f in r.products:
                 qty = format_grams(f.grams, language) if f.grams else f"×{f.count}"
-                row(f"  {f.code} {f.name(language)} {qty}", money(f.amount))
-        if self.counts:
-            out.append("-" * width)
-            out.append(_("Count: expected / counted / over-short"))
-            for c in self.counts:
-                out.append(f"  {name(c.method)} {c.currency}")
-                row("    " + money(c.expected, c.currency),
-                    f"{money(c.counted, c.currency)} ({money(c.difference, c.currency)})")
-                if c.method == "cash":
-                    pieces(self.count_pieces.get(c.currency, {}), c.currency)
-            for number, lines in enumerate(self.earlier_counts, start=1):
-                out.append(_("Count {n}, before the recount: counted (over-short)").format(
-                    n=number))
-                for c in lines:
-                    row(f"  {name(c.method)} {c.currency}",
-                        f"{money(c.counted, c.currency)} ({money(c.difference, c.currency)})")
-            if self.close_reason:
-                row(_("Reason"), self.close_reason)
-        return out
+                self.row(f"  {f.code} {f.name(language)} {qty}", self.money(f.amount))
+
+    def count(self) -> None:
+        r, money = self.report, self.money
+        if not r.counts:
+            return
+        self.rule()
+        self.out.append(_("Count: expected / counted / over-short"))
+        for c in r.counts:
+            self.out.append(f"  {self.name(c.method)} {c.currency}")
+            self.row("    " + money(c.expected, c.currency),
+                     f"{money(c.counted, c.currency)} ({money(c.difference, c.currency)})")
+            if c.method == "cash":
+                self.pieces(r.count_pieces.get(c.currency, {}), c.currency)
+        for number, lines in enumerate(r.earlier_counts, start=1):
+            self.out.append(_("Count {n}, before the recount: counted (over-short)").format(
+                n=number))
+            for c in lines:
+                self.row(f"  {self.name(c.method)} {c.currency}",
+                         f"{money(c.counted, c.currency)} ({money(c.difference, c.currency)})")
+        if r.close_reason:
+            self.row(_("Reason"), r.close_reason)
 
 
 def _pieces_json(pieces: dict[str, dict[int, int]]) -> dict[str, list[dict[str, Any]]]:
