@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from fairpos import i18n
 from fairpos.domain.cart import Cart
-from fairpos.domain.catalog import CatalogDraft, Product
+from fairpos.domain.catalog import Catalog, CatalogDraft, Product
 from fairpos.domain.money import Money, Rate, Rates
 from fairpos.domain.reports import Report
 from fairpos.domain.sale import Sale
@@ -35,7 +35,7 @@ from fairpos.domain.tenders import Settlement, Tender, default_change_currency
 from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal import DB_NAME, HeldSale, Journal, ShiftInfo
-from fairpos.journal.records import CountRound
+from fairpos.journal.records import CountRound, OutboxSummary
 from fairpos.printer.connection import PrinterError, Target, parse_url, send
 from fairpos.printer.layout import Receipt, sale_receipt, text_receipt, weighed_label
 from fairpos.printer.render import render
@@ -223,6 +223,44 @@ class Lane:
         return render(receipt, profile=printer.profile, codepage=printer.codepage)
 
     # -- the shift and what it sells from -------------------------------------------------
+
+    @property
+    def device_id(self) -> str:
+        return self.journal.device_id
+
+    @property
+    def read_only(self) -> bool:
+        """The journal could only be opened for reading: reports and reprints work, every
+        write is refused with one line."""
+        return self.journal.read_only
+
+    def current_shift(self) -> ShiftInfo | None:
+        return self.journal.current_shift()
+
+    def latest_shift(self) -> ShiftInfo | None:
+        """The open shift, or else the last one closed."""
+        return self.journal.latest_shift()
+
+    def expected_counts(self, shift_id: int) -> dict[CountKey, int]:
+        """What should be in the drawer and on the slips at the shift's close."""
+        return self.journal.expected_counts(shift_id)
+
+    def catalog(self, version: int | None = None) -> Catalog:
+        """A catalog version the lane sells from (the newest by default)."""
+        return self.journal.catalog(version)
+
+    def rates(self, currency: str, currencies: Sequence[str], on: date | None = None) -> Rates:
+        """The newest rate in force on ``on`` (today) for each other currency that has one."""
+        return self.journal.rates(currency, currencies, on)
+
+    def held(self, shift_id: int | None = None) -> list[HeldSale]:
+        """Sales on hold, oldest first."""
+        return self.journal.held(shift_id)
+
+    def outbox_summary(self) -> OutboxSummary:
+        """What waits to go to the ledger, at a glance."""
+        return self.journal.outbox_summary()
+
 
     def open_shift(self, volunteer: str, floats: Mapping[str, int], training: bool = False,
                    *, earlier_date_ok: bool = False,

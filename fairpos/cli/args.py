@@ -135,7 +135,7 @@ def build_cart(lane: Lane, lines: tuple[str, ...], label_again: bool = False) ->
     """``PLU=QTY`` lines, lines typed as at the till (``3*305``, ``101*1.25``), or a label's
     scanned code (its weight or price in it), rung up on the current catalog. The same label
     twice is refused unless ``label_again`` (as the till asks before adding it again)."""
-    cat = lane.journal.catalog()
+    cat = lane.catalog()
     cart = Cart(cat.currency)
     labels = lane.settings.barcode_layouts
     for text in lines:

@@ -34,7 +34,7 @@ def import_catalog(lane: Lane, path: Path) -> Catalog:
     currency = lane.settings.money.currency
     draft = parse_catalog(text, fmt, currency)
     lane.import_catalog(draft, currency, path.name, hashlib.sha256(raw).hexdigest())
-    return lane.journal.catalog()
+    return lane.catalog()
 
 
 def say_imported(cat: Catalog) -> None:
@@ -153,7 +153,7 @@ def print_catalog(cat: Catalog, language: str, limit: int | None = None) -> None
 @pass_lane
 def catalog_list(lane: Lane, as_json: bool) -> None:
     """List price classes and products of the current catalog version."""
-    cat = lane.journal.catalog()
+    cat = lane.catalog()
     if as_json:
         emit_json(catalog_rows(cat))
     else:

@@ -75,7 +75,7 @@ def _demo_ledger(lane: Lane) -> subprocess.Popen[bytes] | None:
         token = lane.settings.ledger.token
         if fresh or not token:
             enrolment, token = ledger.enrol(lane.settings.fair.name, lane.settings.fair.lane)
-            ledger.claim(enrolment, lane.journal.device_id)
+            ledger.claim(enrolment, lane.device_id)
     finally:
         ledger.close()
     with socket.socket() as probe:
@@ -131,8 +131,8 @@ def demo(lane: Lane, print_only: bool, no_ledger: bool) -> None:
                 ledger.terminate()
                 ledger.wait(timeout=10)
         return
-    print_catalog(lane.journal.catalog(), i18n.active(), limit=25)
+    print_catalog(lane.catalog(), i18n.active(), limit=25)
     click.echo()
-    latest = lane.journal.latest_shift()
+    latest = lane.latest_shift()
     if latest is not None:
         click.echo("\n".join(lane.report(latest.id).render(i18n.active())))

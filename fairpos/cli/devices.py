@@ -43,7 +43,7 @@ def printer_status(lane: Lane) -> None:
             link.close()
         click.echo(_("Printer {url}: {state}").format(url=lane.settings.printer.url,
                                                        state=_(STATE_WORDS[found])))
-    if not lane.journal.read_only:
+    if not lane.read_only:
         lane.journal.settle_dead_drainers()  # (a retry killed mid-receipt: to check now)
     click.echo(_("Receipts waiting: {count}").format(count=len(lane.journal.print_jobs())))
     say_uncertain(lane)

@@ -142,7 +142,7 @@ def held() -> None:
 @pass_lane
 def held_list(lane: Lane, as_json: bool) -> None:
     """List held sales, oldest first."""
-    rows = lane.journal.held()
+    rows = lane.held()
     if as_json:
         emit_json([{"id": h.id, "held_at": h.held_at, "total": h.cart.total.plain(),
                     "lines": len(h.cart.active)} for h in rows])

@@ -43,7 +43,7 @@ def run_station(lane: Lane | None) -> None:
 @pass_lane
 def label(lane: Lane, plu: str, weight: str, no_print: bool, as_json: bool) -> None:
     """Weigh PLU (a product sold by weight) into a label: journaled, then printed."""
-    catalog = lane.journal.catalog()
+    catalog = lane.catalog()
     product = catalog.product(plu)
     if product is None:
         if catalog.price_class(plu) is not None:

@@ -45,7 +45,7 @@ def connect_ledger(lane: Lane, url: str, token: str, offline: bool) -> None:
         with LedgerClient(url, token.strip(), timeout=timeout_of(10)) as client:
             try:
                 client.json("GET", "/v1/health")
-                where = client.claim(lane.journal.device_id)
+                where = client.claim(lane.device_id)
             except SyncError as err:
                 refuse(_("not connected, settings unchanged: {reason}").format(reason=err))
     new = with_ledger(old, url.rstrip("/"), token.strip())
@@ -54,7 +54,7 @@ def connect_ledger(lane: Lane, url: str, token: str, offline: bool) -> None:
     if offline:
         click.echo(_("Enrolment kept for {url}, not checked: device {device} is claimed when "
                      "its first bundle is imported or it first syncs.").format(
-            url=url, device=lane.journal.device_id))
+            url=url, device=lane.device_id))
         return
     click.echo(_("Connected: device {device} is {fair}, lane {lane}, at {url}.").format(
         device=where.get("device_id"), fair=where.get("fair"), lane=where.get("lane"), url=url))

@@ -134,7 +134,7 @@ class TillApp(DeviceSlots):
         self.old_rates: dict[str, int] = {}  # currency → days, past [money] rate_max_age_days
         self.uncertain_prints = 0  # receipts that may have printed, for the volunteer to check
         self.journal_problem: str | None = None  # why the last write failed (a full disk…)
-        if lane.journal.read_only:
+        if lane.read_only:
             self.journal_problem = _("read-only: sales cannot be saved; reports and reprints "
                                      "work")
         self.clock_problem: str | None = None  # the clock is behind the journal
@@ -199,7 +199,7 @@ class TillApp(DeviceSlots):
         except FairposError as err:
             target.post_message(Refused(str(err), isinstance(err, ClockBehind)))
             return
-        if self.journal_problem is not None and not self.lane.journal.read_only:
+        if self.journal_problem is not None and not self.lane.read_only:
             self.call_from_thread(self._journal_trouble, None)
         if message is not None:
             target.post_message(message)
@@ -321,7 +321,7 @@ class TillApp(DeviceSlots):
 
     def refresh_rates(self) -> None:
         settings = self.settings
-        self.run_job(lambda lane: RatesLoaded(lane.journal.rates(
+        self.run_job(lambda lane: RatesLoaded(lane.rates(
             settings.money.currency, settings.accepted_currencies)), self)
 
     @on(RatesLoaded)
@@ -389,7 +389,7 @@ class TillApp(DeviceSlots):
 
     def keep_draft(self) -> None:
         self.draft_version += 1
-        if self.settings.ui.keep_draft and not self.lane.journal.read_only:
+        if self.settings.ui.keep_draft and not self.lane.read_only:
             self._save_draft(Cart(self.cart.currency, list(self.cart.lines)), self.holding,
                              self.draft_version, tuple(self.payments), tuple(self.sent))
 
@@ -409,7 +409,7 @@ class TillApp(DeviceSlots):
     def action_quit_till(self) -> None:
         """Quit; a sale in progress is held and comes back on the next start (one with
         payments entered comes back from its draft, payments and all)."""
-        if self.cart.is_empty() or self.shift is None or self.lane.journal.read_only or \
+        if self.cart.is_empty() or self.shift is None or self.lane.read_only or \
                 ((self.payments or self.sent) and self.settings.ui.keep_draft):
             self.exit()  # (a read-only journal cannot hold the cart: it was never saved)
             return

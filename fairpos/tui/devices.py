@@ -68,7 +68,7 @@ class DeviceSlots(App[None]):
 
     @work(thread=True, group="printer", exit_on_error=False)
     def _print_worker(self, skip_older_than: timedelta | None = None) -> None:
-        if self.lane.journal.read_only:  # what waits stays queued, for a writable journal
+        if self.lane.read_only:  # what waits stays queued, for a writable journal
             self.post_message(PrinterChanged(None, len(self.lane.journal.print_jobs()),
                                              len(self.lane.journal.uncertain_prints())))
             return

@@ -52,7 +52,7 @@ class HardwareScreen(TextScreen):
 
         def check(lane: Lane) -> HardwareChecked:
             free = shutil.disk_usage(lane.data_dir).free
-            summary = lane.journal.outbox_summary()
+            summary = lane.outbox_summary()
             return HardwareChecked([
                 _("Printer: {state}").format(state=printer),
                 _("Ledger: {state}").format(state=ledger),

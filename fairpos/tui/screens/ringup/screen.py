@@ -211,7 +211,7 @@ Ctrl+A (ayuda), or ``?`` on the empty entry line, shows every key with its name.
 
     def action_recall(self) -> None:
         shift = self.till.shift
-        self.till.run_job(lambda lane: HeldListed(lane.journal.held(shift.id if shift else None)),
+        self.till.run_job(lambda lane: HeldListed(lane.held(shift.id if shift else None)),
                           self)
 
     @on(HeldListed)
