@@ -92,20 +92,7 @@ def sale_receipt(sale: Sale, *, fair: str, lane: int, language: str, width: int 
     out += [PrintLine(part) for part in textwrap.wrap(title, width=width)]
     out.append(PrintLine(f"{sale.confirmed_at:%Y-%m-%d %H:%M}  {sale.volunteer}"[:width]))
     out.append(PrintLine("-" * width))
-    for line in sale.lines:
-        if line.voided:
-            continue
-        out += _row(line.name(language), money(line.amount), width)
-        if line.grams is not None:
-            detail = f"  {format_grams(line.grams, language)} × {money(line.unit_price)}/kg"
-        else:
-            detail = f"  {line.count} × {money(line.unit_price)}"
-        out.append(PrintLine(detail[:width]))
-        if line.tare and line.grams is not None:  # the net weight above; gross less the tare
-            said = _("gross {gross} - tare {tare}").format(
-                gross=format_grams(abs(line.grams + line.tare), language),
-                tare=format_grams(abs(line.tare), language))
-            out += [PrintLine("  " + part) for part in textwrap.wrap(said, width=width - 2)]
+    out += _sold(sale, language, width)
     out.append(PrintLine("-" * width))
     for code, total in sale.totals().items():
         label = _("TOTAL") if code == currency else ""
@@ -125,8 +112,44 @@ def sale_receipt(sale: Sale, *, fair: str, lane: int, language: str, width: int 
         out += _row(tender_label(tender, names), format_money(tender.amount, language), width)
     if sale.change.minor:
         out += _row(_("Change"), format_money(sale.change, language), width, bold=True)
-    for sent in sale.change_sent:  # (the customer's phone shown by its last digits only)
-        if sent.method == CASH:  # the rest of the change, in another currency's cash
+    out += _change_sent(sale, language, width)
+    if footer:
+        out.append(PrintLine(""))
+        out += _centered(footer, width, bold=True)
+    drawer = sale.kind == "sale" and any(t.method == CASH for t in sale.tenders)
+    return Receipt(width, tuple(out), qr=sale.id, open_drawer=drawer, title=sale.id)
+
+
+def _sold(sale: Sale, language: str, width: int) -> list[PrintLine]:
+    """The lines sold (not the ones voided before payment): name and amount, then weight or
+    count × price, and a weighed line's gross less its tare."""
+    def money(minor: int) -> str:
+        return format_money(Money(minor, sale.total.currency), language)
+
+    out: list[PrintLine] = []
+    for line in sale.lines:
+        if line.voided:
+            continue
+        out += _row(line.name(language), money(line.amount), width)
+        if line.grams is not None:
+            detail = f"  {format_grams(line.grams, language)} × {money(line.unit_price)}/kg"
+        else:
+            detail = f"  {line.count} × {money(line.unit_price)}"
+        out.append(PrintLine(detail[:width]))
+        if line.tare and line.grams is not None:  # the net weight above; gross less the tare
+            said = _("gross {gross} - tare {tare}").format(
+                gross=format_grams(abs(line.grams + line.tare), language),
+                tare=format_grams(abs(line.tare), language))
+            out += [PrintLine("  " + part) for part in textwrap.wrap(said, width=width - 2)]
+    return out
+
+
+def _change_sent(sale: Sale, language: str, width: int) -> list[PrintLine]:
+    """Change given otherwise: the rest in another currency's cash, or sent by pago móvil
+    (the customer's phone shown by its last digits only)."""
+    out: list[PrintLine] = []
+    for sent in sale.change_sent:
+        if sent.method == CASH:
             out += _row(_("Change"), format_money(sent.amount, language), width, bold=True)
             continue
         out += _row(_("Change by pago móvil"), format_money(sent.amount, language), width,
@@ -136,11 +159,7 @@ def sale_receipt(sale: Sale, *, fair: str, lane: int, language: str, width: int 
             ref=ref.get("ref", "—"), bank=ref.get("bank", "—"),
             phone=ref.get("phone", "")[-4:])
         out += [PrintLine("  " + part) for part in textwrap.wrap(said, width=width - 2)]
-    if footer:
-        out.append(PrintLine(""))
-        out += _centered(footer, width, bold=True)
-    drawer = sale.kind == "sale" and any(t.method == CASH for t in sale.tenders)
-    return Receipt(width, tuple(out), qr=sale.id, open_drawer=drawer, title=sale.id)
+    return out
 
 
 def weighed_label(label: WeighedLabel, amounts: Sequence[Money], *, fair: str, weighed_at: str,

@@ -472,12 +472,7 @@ def _line(line: WireLine, n: int, known: Known, plain: bool) -> Line:
     if not line.code.strip():
         raise WireError(f"line {n}: code is empty")
     tags = line.tags
-    if tags:
-        for tag in tags:
-            if not tag.strip():
-                raise WireError(f"line {n}: a tag is empty")
-        if len(set(tags)) != len(tags):
-            raise WireError(f"line {n}: a tag is given twice")
+    _check_tags(tags, n)
     if not plain:
         for what, text in (("code", line.code), ("name_es", line.name_es),
                            ("name_en", line.name_en), ("price_class", line.price_class),
@@ -491,14 +486,28 @@ def _line(line: WireLine, n: int, known: Known, plain: bool) -> Line:
         _matched(label, LABEL, "label")
     tare = _given(line.tare)
     if tare is not None:
-        if line.grams is None or tare == 0 or (tare < 0) != (line.grams < 0):
-            raise WireError(f"line {n}: a tare is only on a weight, with the weight's sign")
-        if abs(line.grams) + abs(tare) > MAX_GRAMS:
-            raise WireError(f"line {n}: the weight and its tare are more than {MAX_GRAMS} g")
+        _check_tare(tare, line.grams, n)
     return Line(cast(LineKind, line.kind), line.code, line.name_es, line.name_en,
                 line.unit_price, line.amount, line.grams, line.count, line.price_class,
                 frozenset(tags) if tags else _NO_TAGS, line.voided, line.scale_frame, label,
                 tare=tare)
+
+
+def _check_tags(tags: list[str], n: int) -> None:
+    """A line's tags: none empty, none twice."""
+    for tag in tags:
+        if not tag.strip():
+            raise WireError(f"line {n}: a tag is empty")
+    if len(set(tags)) != len(tags):
+        raise WireError(f"line {n}: a tag is given twice")
+
+
+def _check_tare(tare: int, grams: int | None, n: int) -> None:
+    """A tare is only on a weight, with its sign, and the two within a line's bound."""
+    if grams is None or tare == 0 or (tare < 0) != (grams < 0):
+        raise WireError(f"line {n}: a tare is only on a weight, with the weight's sign")
+    if abs(grams) + abs(tare) > MAX_GRAMS:
+        raise WireError(f"line {n}: the weight and its tare are more than {MAX_GRAMS} g")
 
 
 def _tender(tender: WireTender, n: int, known: Known, plain: bool,
