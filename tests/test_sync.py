@@ -18,6 +18,7 @@ from fairpos.domain.money import Money
 from fairpos.domain.quantity import Quantity
 from fairpos.domain.tenders import Tender
 from fairpos.journal import DB_NAME, Journal
+from fairpos.ledger.store import SqlLedger
 from fairpos.settings import parse_settings
 from fairpos.sync.bundle import write_bundle
 from fairpos.sync.relay import LedgerClient, push
@@ -504,6 +505,11 @@ def test_a_ledger_that_cannot_be_reached_is_said_in_the_volunteer_s_words(
         assert "Errno" not in result.output and "Connection refused" not in result.output
 
 
+def publish(ledger: SqlLedger, fixture: str) -> None:
+    """One of the fixtures' catalog or rates, published at ``ledger`` in USD."""
+    ledger.publish((FIXTURES / fixture).read_text(), fixture, "USD")
+
+
 @pytest.mark.parametrize("store", STORES)
 def test_what_the_ledger_does_not_know_yet_waits_and_is_taken_once_published(
         tmp_path: Path, store: str, request: pytest.FixtureRequest) -> None:
@@ -513,8 +519,7 @@ def test_what_the_ledger_does_not_know_yet_waits_and_is_taken_once_published(
     server = LedgerServer(ledger_db(store, tmp_path, request), publish=False)
     try:
         with server.store() as ledger:
-            ledger.publish((FIXTURES / "feria-catalog.csv").read_text(), "feria-catalog.csv",
-                           "USD")
+            publish(ledger, "feria-catalog.csv")
         lane = stall(tmp_path / "stall", "WAIT01")
         connect(lane, server)
         lane.sell("--line", "305=2", "--pay", "cash:USD:5", "--no-print")
@@ -527,8 +532,7 @@ def test_what_the_ledger_does_not_know_yet_waits_and_is_taken_once_published(
         assert "Held by the ledger WAIT01-000001: unknown currency VES (it goes again)" in status
         with server.store() as ledger:
             assert ledger.all("SELECT COUNT(*) FROM quarantine")[0][0] == 0
-            ledger.publish((FIXTURES / "feria-rates.csv").read_text(), "feria-rates.csv",
-                           "USD")
+            publish(ledger, "feria-rates.csv")
         second = lane.run("sync")
         assert "Sent 1 entry: 1 new" in second.stdout and "matched" in second.stdout
         assert [state for _id, state, _n in outbox(lane)] == ["acked"]
@@ -549,8 +553,7 @@ def test_a_shift_whose_float_names_a_currency_not_published_yet_waits_for_it(
     server = LedgerServer(ledger_db(store, tmp_path, request), publish=False)
     try:
         with server.store() as ledger:
-            ledger.publish((FIXTURES / "feria-catalog.csv").read_text(), "feria-catalog.csv",
-                           "USD")
+            publish(ledger, "feria-catalog.csv")
         lane = stall(tmp_path / "stall", "WAIT02")
         connect(lane, server)
         lane.run("shift", "close", "--count", "USD:20")
@@ -567,8 +570,7 @@ def test_a_shift_whose_float_names_a_currency_not_published_yet_waits_for_it(
             assert ledger.all("SELECT COUNT(*) FROM quarantine")[0][0] == 0
             assert [r[0] for r in ledger.all("SELECT id FROM shift_entries ORDER BY id")] == \
                 ["WAIT02-S000001-close", "WAIT02-S000001-open"]
-            ledger.publish((FIXTURES / "feria-rates.csv").read_text(), "feria-rates.csv",
-                           "USD")
+            publish(ledger, "feria-rates.csv")
         lane.run("sync")
         with server.store() as ledger:
             assert [r[0] for r in ledger.all("SELECT id FROM shift_entries ORDER BY id")] == \

@@ -218,11 +218,13 @@ def lane_link(device_id: str | None) -> Cell | str:
     return Cell(device_id, href=f"/lane/{quote(device_id)}")
 
 
-def lane_named(lane: int, fair: str, device_id: str | None) -> Cell:
-    """A lane by its number and fair, its device's link under it."""
+def lane_named(lane: int, fair: str | None, device_id: str | None) -> Cell:
+    """A lane by its number and fair (None: the page is one fair's), its device's link
+    under it."""
     link = lane_link(device_id)
-    return Cell(_("Lane {lane} · {fair}").format(lane=lane, fair=fair),
-                under=link if isinstance(link, Cell) else Cell(link))
+    name = _("Lane {lane}").format(lane=lane) if fair is None else \
+        _("Lane {lane} · {fair}").format(lane=lane, fair=fair)
+    return Cell(name, under=link if isinstance(link, Cell) else Cell(link))
 
 
 def lanes_view(devices: Sequence[dict[str, Any]]) -> dict[str, Any]:

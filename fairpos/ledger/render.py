@@ -84,6 +84,7 @@ class Bar:
     value_said: str
     y: int
     width: str  # (SVG user units, one decimal)
+    said_at: str  # where its value is written, after the bar
 
 
 @dataclass(frozen=True)
@@ -106,10 +107,11 @@ def chart(labels: Sequence[str], values: Sequence[int], caption: str,
     shown = shown or [str(v) for v in values]
     top = max(max(values), 1)
     gutter = 70 if max(len(label) for label in labels) <= 8 else 180
+    widths = [190 * max(value, 0) / top for value in values]
     bars = tuple(
         Bar(label, label if len(label) <= 22 else label[:21] + "…", text, 26 * i + 2,
-            f"{190 * max(value, 0) / top:.1f}")
-        for i, (label, value, text) in enumerate(zip(labels, values, shown, strict=True)))
+            f"{width:.1f}", f"{gutter + 5 + width:.1f}")
+        for i, (label, width, text) in enumerate(zip(labels, widths, shown, strict=True)))
     return Chart(caption, bars, gutter, gutter + 270, 26 * len(values) + 4)
 
 

@@ -42,11 +42,9 @@ def cash_part(shifts: Sequence[dict[str, Any]], vouchers: Mapping[str, str],
             day = shift["business_date"]
             where = Cell(day, href=f"/day/{quote(day)}?fair={quote(shift['fair'])}",
                          note=_("training") if shift["training"] else None)
-        elif one_fair:
-            where = Cell(_("Lane {lane}").format(lane=shift["lane"]),
-                         under=Cell(shift["device_id"], href=f"/lane/{quote(shift['device_id'])}"))
         else:
-            where = lane_named(shift["lane"], shift["fair"], shift["device_id"])
+            where = lane_named(shift["lane"], None if one_fair else shift["fair"],
+                               shift["device_id"])
         hours = f"{_clock(shift['opened_at'])}–{_clock(shift['closed_at'])}" \
             if shift["closed_at"] else _("open since {at}").format(at=_clock(shift["opened_at"]))
         who: Cell | str = Cell(shift["volunteer"], note=hours)
