@@ -520,7 +520,7 @@ def check(centre: LedgerServer, sites: list[Site], plans: list[LanePlan],
     for fair, fair_report in fair_reports.items():
         summed = sum(z_figures(zs[plan.device])["total"] for plan in plans
                      if fair_of(plan.site) == fair)
-        said = int(fair_report["totals"].get("USD", 0))
+        said = int(fair_report.totals.get("USD", 0))
         if said != summed:
             problems.append(f"{fair}: the centre's report says {said}, "
                             f"its lanes {summed}")

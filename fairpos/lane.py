@@ -16,7 +16,7 @@ import stat
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -35,7 +35,7 @@ from fairpos.domain.tenders import Settlement, Tender, default_change_currency
 from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal import DB_NAME, HeldSale, Journal, ShiftInfo
-from fairpos.journal.records import CountRound, OutboxSummary
+from fairpos.journal.records import CountRound, Draft, Labelled, OutboxSummary, PrintJob
 from fairpos.printer.connection import PrinterError, Target, parse_url, send
 from fairpos.printer.layout import Receipt, sale_receipt, text_receipt, weighed_label
 from fairpos.printer.render import render
@@ -133,6 +133,11 @@ class Lane:
             self.settings  # noqa: B018 - a lane without settings has no journal to open
             self._journal = Journal.open(self.data_dir / DB_NAME)
         return self._journal
+
+    def open(self) -> None:
+        """Open the journal now: a lane without one is refused here, in one line, before a
+        screen starts."""
+        self.journal  # noqa: B018
 
     def create_journal(self) -> Journal:
         """Create the journal (minting the device id) and keep it open."""
@@ -261,6 +266,46 @@ class Lane:
         """What waits to go to the ledger, at a glance."""
         return self.journal.outbox_summary()
 
+    def held_sale(self, held_id: int) -> HeldSale:
+        return self.journal.held_sale(held_id)
+
+    def draft(self) -> Draft | None:
+        """The sale on screen as the till last kept it (None: no sale under way)."""
+        return self.journal.draft()
+
+    def save_draft(self, cart: Cart, holding: Sequence[int], version: int,
+                   payments: Sequence[Tender] = (), sent: Sequence[Tender] = ()) -> bool:
+        """Keep the sale on screen (version ``version``) so a power cut loses none of it."""
+        return self.journal.save_draft(cart, holding, version, payments, sent)
+
+    def sale(self, sale_id: str) -> Sale:
+        return self.journal.sale(sale_id)
+
+    def sales(self, shift_id: int) -> list[Sale]:
+        """A shift's sales, voids and refunds, in the order they were written."""
+        return self.journal.sales(shift_id)
+
+    def last_entry(self) -> Sale | None:
+        return self.journal.last_entry()
+
+    def count_rounds(self, shift_id: int) -> list[CountRound]:
+        """The shift's blind counts as submitted, oldest first."""
+        return self.journal.count_rounds(shift_id)
+
+    def clock_behind(self) -> timedelta | None:
+        """How far the clock is behind the journal's last entry (None: it is not)."""
+        return self.journal.clock_behind()
+
+    def day_report(self, day: str, training: bool = False) -> Report:
+        """The report of every shift of a business date (training shifts apart)."""
+        return self.journal.report(self.settings, day=day, training=training)
+
+    @property
+    def outbox(self) -> Journal:
+        """The journal as the sync layer sees it: what goes to the ledger and what came
+        back (``fairpos.sync`` pushes, pulls and closes days on it)."""
+        return self.journal
+
 
     def open_shift(self, volunteer: str, floats: Mapping[str, int], training: bool = False,
                    *, earlier_date_ok: bool = False,
@@ -371,6 +416,32 @@ class Lane:
     def print_pending(self) -> SpoolResult:
         """Print everything waiting, oldest first, until the printer fails."""
         return print_pending(self.journal, self.printer)
+
+    def print_jobs(self) -> list[PrintJob]:
+        """Receipts and pages waiting to print, oldest first."""
+        return self.journal.print_jobs()
+
+    def uncertain_prints(self) -> list[PrintJob]:
+        """Jobs that may have printed when the printer failed: the paper says whether."""
+        return self.journal.uncertain_prints()
+
+    def settle_dead_drainers(self) -> int:
+        """Jobs a killed print run held: to check (bytes went out) or free again."""
+        return 0 if self.read_only else self.journal.settle_dead_drainers()
+
+    def skip_prints(self, before: datetime) -> int:
+        """Receipts queued before ``before`` are not printed (the queue after a long cut);
+        each can still be reprinted by its sale's id."""
+        return self.journal.skip_prints(before.isoformat())
+
+    def labelled(self, first: str, last: str) -> list[Labelled]:
+        """Per product, what a weighing station labelled from ``first`` to ``last`` (days,
+        inclusive)."""
+        return self.journal.labelled(first, last)
+
+    def labels_of(self, day: str) -> list[dict[str, object]]:
+        """A station's labels of one business date, oldest first."""
+        return self.journal.labels_of(day)
 
     # -- the ledger --------------------------------------------------------------------------
 

@@ -191,7 +191,7 @@ def test_the_change_sent_reaches_the_ledger_and_the_figures_match(lane: LaneDir,
         assert first["change"]["sent"][0]["amount"] == 200000
         with server.store() as ledger:
             report = ledger.report(sale["business_date"])
-        tenders = {(t["method"], t["currency"]): t["amount"] for t in report["tenders"]}
+        tenders = {(t.method, t.currency): t.amount for t in report.tenders}
         # rice, 1.20 USD = 496.85 VES: 503.15 VES of change, 3.15 of it sent
         assert tenders == {("cash", "USD"): 2000 - 1367, ("cash", "VES"): 100000 - 50000,
                            ("pago_movil", "VES"): -200000 - 315}

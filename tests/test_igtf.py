@@ -20,6 +20,7 @@ from fairpos.domain.money import Money, Rate, Rates
 from fairpos.domain.quantity import Quantity
 from fairpos.domain.tenders import PaymentError, Tender, settle
 from fairpos.journal import DB_NAME, Journal
+from fairpos.ledger.store.records import IgtfTotal
 from fairpos.printer.layout import sale_receipt
 from fairpos.printer.render import render
 from fairpos.settings import SettingsError, parse_settings
@@ -157,8 +158,8 @@ def test_the_igtf_reaches_the_ledger_and_the_figures_match(lane: LaneDir,
         assert "matched" in lane.run("sync").stdout
         with server.store() as ledger:
             report = ledger.report(sale["business_date"])
-        assert report["igtf"] == [{"currency": "USD", "amount": 5, "base": 150}]
-        assert {(t["method"], t["currency"]): t["amount"] for t in report["tenders"]} == {
+        assert report.igtf == [IgtfTotal("USD", 5, 150)]
+        assert {(t.method, t.currency): t.amount for t in report.tenders} == {
             ("cash", "USD"): 155}
     finally:
         server.stop()

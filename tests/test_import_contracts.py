@@ -67,3 +67,15 @@ def test_the_front_ends_import_of_the_journal_only_its_records() -> None:
                 found += [f"{path.relative_to(ROOT)}: {a.name}" for a in node.names
                           if a.name.startswith("fairpos.journal")]
     assert found == []
+
+
+def test_the_front_ends_never_hold_the_journal_the_lane_opened() -> None:
+    """An import contract cannot see ``lane.journal.…``: the journal object reached through
+    the lane service is the writer all the same. The till and the command line ask the lane;
+    the sync layer gets the journal as the lane's outbox."""
+    front_ends = [*(ROOT / "fairpos" / "tui").rglob("*.py"),
+                  *(ROOT / "fairpos" / "cli").rglob("*.py")]
+    found = [f"{path.relative_to(ROOT)}:{node.lineno}"
+             for path in front_ends for node in ast.walk(ast.parse(path.read_text()))
+             if isinstance(node, ast.Attribute) and node.attr == "journal"]
+    assert found == []

@@ -16,6 +16,7 @@ import pytest
 
 from fairpos.journal import DiskError
 from fairpos.ledger.store import open_ledger
+from fairpos.ledger.store.records import DayReport, HourTotal
 from fairpos.sync.wire import canonical
 from harness import web
 from harness.lanes import FIXTURES, LaneDir
@@ -310,8 +311,8 @@ def test_csv_opens_right_in_a_spreadsheet_in_either_language(
     rows = list(csvlib.reader(got.content.decode("utf-8-sig").splitlines()))
     assert rows[0] == ["PLU", "Product", "Kilos", "Pieces", "Amount (USD)"]
     assert sorted((r[0], Decimal(r[2] or 0), Decimal(r[4])) for r in rows[1:]) == sorted(
-        (p["code"], Decimal(p["grams"]) / 1000, Decimal(p["amount"]) / 100)
-        for p in report["products"])  # the ledger's numbers, in kilos and dollars
+        (p.code, Decimal(p.grams) / 1000, Decimal(p.amount) / 100)
+        for p in report.products)  # the ledger's numbers, in kilos and dollars
     assert any(r[1] == "'=HYPERLINK(\"http://x\",\"Champiñón\")" for r in rows)  # inert
     sync = web.get(f"{server.url}/day/{day}/sync.csv", params={"fair": "Feria Centro"},
                      headers=auth).content.decode("utf-8-sig")
@@ -324,7 +325,7 @@ def test_csv_opens_right_in_a_spreadsheet_in_either_language(
         assert spanish is not None and spanish.startswith("\ufeffFeria;Caja;")
         [row] = [r for r in csvlib.reader(spanish[1:].splitlines(), delimiter=";")
                  if r[2] == device_of(lane)]
-        [total] = [x["total"] for x in report["lanes"] if x["device_id"] == device_of(lane)]
+        [total] = [x.total for x in report.lanes if x.device_id == device_of(lane)]
         assert row[-1] == f"{total // 100},{total % 100:02d}" and row[-2] == "USD"
         assert csv_name(day, "Feria del Centro", "lanes") == f"feria-del-centro-{day}-lanes.csv"
         assert csv_name(day, None, "hours") == f"todas-las-ferias-{day}-hours.csv"
@@ -355,8 +356,8 @@ def test_the_hours_are_the_fairs_own_whatever_clock_each_lane_kept(
             ledger.claim(ledger.enrol("Feria Centro", n)[0], device)
             assert ledger.ingest(device, sales).accepted
         before = ledger.report("2026-11-21", "Feria Centro")
-        assert [h["hour"] for h in before["hours"]] == ["10", "14"]
-        assert before["timezone"] is None
+        assert [h.hour for h in before.hours] == ["10", "14"]
+        assert before.timezone is None
     finally:
         ledger.close()
     said = CliRunner().invoke(main, ["--lang", "en", "ledger", "fair", "Feria Centro",
@@ -369,9 +370,8 @@ def test_the_hours_are_the_fairs_own_whatever_clock_each_lane_kept(
     ledger = open_ledger(db)
     try:
         after = ledger.report("2026-11-21", "Feria Centro")
-        assert after["hours"] == [{"hour": "10", "sales_count": 2,
-                                   "total": sum(h["total"] for h in before["hours"])}]
-        assert after["timezone"] == "America/Caracas"
+        assert after.hours == [HourTotal("10", 2, sum(h.total for h in before.hours))]
+        assert after.timezone == "America/Caracas"
     finally:
         ledger.close()
 
@@ -391,17 +391,17 @@ def test_the_quarantine_page_by_page_and_reviewed_with_a_note(
             assert len(ledger.ingest(device, bad).rejected) == 60 - 30 * n
         first, total = ledger.quarantine_page("Feria Centro", offset=0, limit=50)
         assert total == 60 and len(first) == 50
-        assert first[0]["sale_id"] == "QUAR01-000060"  # newest first
+        assert first[0].sale_id == "QUAR01-000060"  # newest first
         second, _ = ledger.quarantine_page("Feria Centro", offset=50, limit=50)
-        assert len(second) == 10 and second[-1]["sale_id"] == "QUAR01-000001"
+        assert len(second) == 10 and second[-1].sale_id == "QUAR01-000001"
         assert ledger.quarantine_page(device="QUAR02")[1] == 30
         assert ledger.quarantine_page(state="all")[1] == 90
         held = ledger.all("SELECT payload, payload_hash FROM quarantine ORDER BY id")
-        target = first[0]["id"]
+        target = first[0].id
         ledger.review_quarantined(target, "  Checked with the lane: a test entry.  ")
         ledger.review_quarantined(target, "Settled at the assembly.")
         reviewed, count = ledger.quarantine_page(state="reviewed")
-        assert count == 1 and reviewed[0]["note"] == "Settled at the assembly."
+        assert count == 1 and reviewed[0].note == "Settled at the assembly."
         assert ledger.quarantine_page("Feria Centro")[1] == 59  # not reviewed yet
         assert ledger.all("SELECT payload, payload_hash FROM quarantine ORDER BY id") == held
         assert len(ledger.all("SELECT * FROM quarantine_reviews")) == 2
@@ -444,7 +444,7 @@ def test_the_home_page_has_each_fairs_day_at_a_glance(tmp_path: Path) -> None:
                           "totals": {"USD": totals}, "lanes": 3, "match": 1, "pending": 0,
                           "mismatch": 1, "not_closed": 1, "quarantined": 1}
         [held] = ledger.quarantine_page()[0]
-        ledger.review_quarantined(held["id"], "sent again corrected")
+        ledger.review_quarantined(held.id, "sent again corrected")
         assert ledger.days_at_a_glance()[0]["quarantined"] == 0
     finally:
         ledger.close()
@@ -458,7 +458,7 @@ def test_a_review_is_refused_without_an_admin_an_empty_note_or_an_entry(
     with server.store() as ledger:
         admin = ledger.admin_token()
         [held] = ledger.quarantine_page(device=device_of(lane))[0]
-    url = f"{server.url}/quarantine/{held['id']}/review"
+    url = f"{server.url}/quarantine/{held.id}/review"
     auth = {"Authorization": f"Bearer {admin}"}
     assert web.post(url, data={"note": "seen"}).status_code == 401
     empty = web.post(url, data={"note": "  "}, headers=auth)
@@ -502,9 +502,9 @@ def test_pages_speak_the_ledgers_language() -> None:
     from fairpos import i18n
     from fairpos.ledger.pages import day_page, login_page
 
-    report = {"business_date": "2026-11-21", "fair": None, "sales_count": 0, "entries": 0,
-              "totals": {}, "tenders": [], "lanes": [], "products": [], "price_classes": [],
-              "hours": [{"hour": "07", "sales_count": 3, "total": 420}]}
+    report = DayReport("2026-11-21", None, sales_count=0, entries=0, totals={}, tenders=[],
+                       igtf=[], lanes=[], products=[], price_classes=[], timezone=None,
+                       hours=[HourTotal("07", 3, 420)])
     i18n.use("es")
     spanish = day_page(report, [], [])
     assert '<html lang="es">' in spanish and "Ventas por hora" in spanish

@@ -141,7 +141,7 @@ def test_amounts_that_would_overflow_a_day_are_refused(lane: Lane, tmp_path: Pat
     reasons = rejected_for(lane.batch(big, copy.deepcopy(big)))
     assert all("out of range" in reason for reason in reasons)
     with lane.server.store() as ledger:
-        assert ledger.report(big["business_date"])["totals"]  # the day still adds up
+        assert ledger.report(big["business_date"]).totals  # the day still adds up
 
 
 @pytest.mark.parametrize("server", ["sqlite"], indirect=True)  # (the schema's own, as below)
@@ -422,8 +422,8 @@ def test_an_entry_kept_whole_before_the_bounds_is_shown_by_its_head(tmp_path: Pa
                          "sales, entries, total) VALUES (?,?,?,?,?,?,?)",
                          ["2026-11-28", device, "USD", 0, 1, 1, 500])
         rows, total = ledger.quarantine_page(device=device, state="all")
-        assert total == 1 and rows[0]["size"] == len(payload)
-        assert len(rows[0]["payload"]) == HEAD_KEPT
+        assert total == 1 and rows[0].size == len(payload)
+        assert len(rows[0].payload or "") == HEAD_KEPT
         glance = {g["business_date"]: g for g in ledger.days_at_a_glance()}
         assert glance["2026-11-28"]["quarantined"] == 1
 
@@ -876,7 +876,7 @@ def walk_every_page(ledger: LedgerServer) -> None:
     with ledger.store() as store:
         admin = store.admin_token()
         days = sorted({g["business_date"] for g in store.days_at_a_glance()})
-        devices = [d["device_id"] for d in store.devices() if d["device_id"]]
+        devices = [d.device_id for d in store.devices() if d.device_id]
     auth = {"Authorization": f"Bearer {admin}"}
     walked: list[str] = []
 

@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from fairpos.journal import DB_NAME, Journal
+from fairpos.ledger.store.records import DayReport, to_json
 from fairpos.sync.relay import LedgerClient, push
 from fairpos.sync.wire import canonical
 from harness import web
@@ -305,11 +306,11 @@ def test_postgresql_restarted_in_the_middle_of_a_sync(tmp_path: Path) -> None:
 
 
 
-def normal(report: dict[str, Any]) -> str:
+def normal(report: DayReport) -> str:
     """A report with its lists in one order (engines break ties in ORDER BY their own way)."""
     return json.dumps({key: sorted(json.dumps(item, sort_keys=True) for item in value)
                        if isinstance(value, list) else value
-                       for key, value in report.items()}, sort_keys=True)
+                       for key, value in to_json(report).items()}, sort_keys=True)
 
 
 @pytest.mark.slow
@@ -363,7 +364,7 @@ def test_a_sqlite_ledger_of_100000_sales_moves_to_postgresql(tmp_path: Path,
     bad = {**templates[0], "id": f"{devices[0]}-{40000:06d}", "seq": 40000, "total": 1}
     assert source.ingest(devices[0], [bad]).rejected  # a quarantined entry moves too
     [held] = source.quarantine_page(state="all")[0]
-    source.review_quarantined(held["id"], "Revisado en asamblea.")  # and its review
+    source.review_quarantined(held.id, "Revisado en asamblea.")  # and its review
     source.set_timezone("Feria Norte", "America/Caracas")  # and a fair's time zone
     assert source.day_close(devices[1], {"business_date": days[0], "max_seq": 1})
     asked = [*((day, None) for day in days), (days[0], "Feria Centro"),
@@ -384,7 +385,7 @@ def test_a_sqlite_ledger_of_100000_sales_moves_to_postgresql(tmp_path: Path,
         assert after == before
         assert target.days_at_a_glance() == glance
         assert target.is_admin(admin) and target.vouchers() == {"snap": "SNAP token"}
-        assert target.quarantine_page(state="reviewed")[0][0]["note"] == "Revisado en asamblea."
+        assert target.quarantine_page(state="reviewed")[0][0].note == "Revisado en asamblea."
         assert target.timezones()["Feria Norte"].key == "America/Caracas"
         enrolment, _token = target.enrol("Feria Sur", 1)  # numbering carries on
         assert enrolment == 4

@@ -79,23 +79,24 @@ def test_a_treasurer_signs_in_and_reads_the_day_on_a_desktop_and_on_a_phone(
         page.wait_for_url(f"{server.url}/")
         shot(page, "home-1280")
         assert page.get_by_text("PAGE01").first.is_visible()
-        total = format_number(Money(report["totals"]["USD"], "USD"), "en")
+        total = format_number(Money(report.totals["USD"], "USD"), "en")
         glance = page.locator("tr", has_text=day).first.inner_text()  # the day at a glance
         assert "1 matched" in glance and f"{total} USD" in glance
 
         page.goto(f"{server.url}/day/{day}?fair=Feria%20Centro")
         summary = page.locator("p", has_text="sales (").first.inner_text()
-        assert f"{total} USD" in summary and f"{report['sales_count']} sales" in summary
-        for c in report["price_classes"]:  # price classes by name, products in the chart too
-            assert page.get_by_text(f'{c["names"]["en"]} ({c["price_class"]})').is_visible()
-        top = report["products"][0]
-        assert page.locator("svg text", has_text=f'{top["code"]} {top["name"][:15]}').count()
+        assert f"{total} USD" in summary and f"{report.sales_count} sales" in summary
+        for c in report.price_classes:  # price classes by name, products in the chart too
+            assert c.names is not None
+            assert page.get_by_text(f'{c.names["en"]} ({c.price_class})').is_visible()
+        top = report.products[0]
+        assert page.locator("svg text", has_text=f"{top.code} {top.name[:15]}").count()
         assert page.get_by_text("Sales per hour (America/Caracas time)").is_visible()
         shot(page, "day-1280")
         page.set_viewport_size(PHONE)
         assert off_screen(page) == []  # every amount on the screen, each row a card
         amounts = page.locator('td[data-label="Amount"]')
-        assert amounts.count() == len(report["tenders"]) and amounts.first.is_visible()
+        assert amounts.count() == len(report.tenders) and amounts.first.is_visible()
         shot(page, "day-390")
 
         page.goto(f"{server.url}/")
@@ -113,7 +114,7 @@ def test_a_treasurer_signs_in_and_reads_the_day_on_a_desktop_and_on_a_phone(
             rows = list(csv.reader(handle))
         assert rows[0] == ["PLU", "Product", "Kilos", "Pieces", "Amount (USD)"]
         assert sorted((r[0], r[1], Decimal(r[4])) for r in rows[1:]) == sorted(
-            (p["code"], p["name"], Decimal(p["amount"]) / 100) for p in report["products"])
+            (p.code, p.name, Decimal(p.amount) / 100) for p in report.products)
         assert any(not name.isascii() for _code, name, *_ in rows[1:])  # accents kept
 
         page.set_viewport_size(DESKTOP)

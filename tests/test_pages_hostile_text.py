@@ -113,7 +113,7 @@ def test_hostile_text_is_only_ever_text_on_every_page(
             with pytest.raises(LedgerError, match="control or invalid character"):
                 ledger.enrol(f"Feria {RLO}", 2)  # (refused: it would act on every page)
             [held] = ledger.quarantine_page(device=DEVICE)[0]
-            ledger.review_quarantined(int(held["id"]), f"{SCRIPT} {QUOTES} {LINK}")
+            ledger.review_quarantined(held.id, f"{SCRIPT} {QUOTES} {LINK}")
             admin = ledger.admin_token()
         day = str(last["business_date"])
         pages = ["/", f"/day/{day}", f"/day/{day}?fair={FAIR}", f"/week/{day}",

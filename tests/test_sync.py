@@ -293,8 +293,8 @@ def test_a_lane_that_was_never_online_reaches_the_ledger_by_usb_stick(
     db = ["--db", str(server.db)]
     assert "40 accepted, 0 duplicate" in lane.run("ledger", "import", str(stick), *db).stdout
     with server.store() as ledger:  # the bundle claimed the device for its enrolment
-        assert [(d["fair"], d["lane"]) for d in ledger.devices()
-                if d["device_id"] == "NEVER1"] == [("Feria Oeste", 7)]
+        assert [(d.fair, d.lane) for d in ledger.devices()
+                if d.device_id == "NEVER1"] == [("Feria Oeste", 7)]
     assert ledger_sums(server.db, "NEVER1") == stall_sums(lane)
     ring(lane, 5, seed=3)  # later the fair gets a connection: the same lane syncs
     result = lane.run("sync")

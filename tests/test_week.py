@@ -127,8 +127,7 @@ def test_the_day_shows_each_payment_as_a_share_valued_at_the_days_rate(
     lane.run("sync")
     day = str(payloads(lane)[0]["business_date"])
     with server.store() as ledger:
-        tenders = {(t["method"], t["currency"]): t["value"]
-                   for t in ledger.report(day)["tenders"]}
+        tenders = {(t.method, t.currency): t.value for t in ledger.report(day).tenders}
         admin = ledger.admin_token()
     # at the published 414.04 VES a dollar: 1000.00 VES is 241.52… → 2.42 USD
     assert tenders == {("cash", "USD"): 200, ("cash", "VES"): -83, ("card", "VES"): 242,
@@ -221,9 +220,9 @@ def test_a_ledger_from_before_the_day_sums_gets_them_made_once(
     store = open_ledger(db)  # the step runs: the lines already stored are summed
     try:
         after = store.report(day)
-        assert (after["products"], after["price_classes"]) == (before["products"],
-                                                                before["price_classes"])
-        assert sorted(p["code"] for p in after["products"]) == ["101", "305"]
+        assert (after.products, after.price_classes) == (before.products,
+                                                          before.price_classes)
+        assert sorted(p.code for p in after.products) == ["101", "305"]
         assert store.days_at_a_glance() == glance
         assert glance[0]["sales"] == 2 and glance[0]["totals"]["USD"] == sum(
             p["total"] for p in payloads(lane))

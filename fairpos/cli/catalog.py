@@ -82,9 +82,9 @@ def init(lane: Lane, fair: str, lane_number: int, preset: str, currency: str | N
         refuse(_("cannot read {path}").format(path=catalog_file))
     lane.data_dir.mkdir(parents=True, exist_ok=True)
     lane.settings_path.write_text(text, encoding="utf-8")
-    journal = lane.create_journal()
+    lane.create_journal()
     click.echo(_("Lane {lane} of {fair} is ready in {dir} (device {device}).").format(
-        lane=lane_number, fair=fair, dir=lane.data_dir, device=journal.device_id))
+        lane=lane_number, fair=fair, dir=lane.data_dir, device=lane.device_id))
     if catalog_file is not None:
         say_imported(import_catalog(lane, catalog_file))
 
@@ -183,7 +183,7 @@ def rate_set(lane: Lane, currency: str, amount: str, effective: Any, reason: str
         refuse(_("{currency} is not a tender currency; add it to [money] "
                  "tender_currencies").format(currency=quote))
     value = parse_rate(amount)
-    day = effective.date() if effective else lane.journal.clock().date()
+    day = effective.date() if effective else lane.now().date()
     new = lane.set_rate(base, quote, value, day, reason)
     click.echo(_("1 {base} = {value} {quote} from {day} (version {version}).").format(
         base=new.base, value=new.value, quote=new.quote, day=new.effective,

@@ -33,23 +33,23 @@ def _demo_setup(lane: Lane) -> None:
     fixtures = fixtures_dir()
     lane.data_dir.mkdir(parents=True, exist_ok=True)
     lane.settings_path.write_text(example("feria"), encoding="utf-8")
-    journal = lane.create_journal()
+    lane.create_journal()
     import_catalog(lane, fixtures / "feria-catalog.csv")
     rates = _read_rates(fixtures / "feria-rates.csv")
     for base, quote, value, effective in rates:
-        journal.set_rate(base, quote, parse_rate(value), date.fromisoformat(effective),
+        lane.set_rate(base, quote, parse_rate(value), date.fromisoformat(effective),
                          _("demo data"))
-    today = journal.clock().date()
+    today = lane.now().date()
     base, quote, value, effective = rates[-1]
     if date.fromisoformat(effective) < today:  # the day's rate, as the morning's sync brings
-        journal.set_rate(base, quote, parse_rate(value), today, _("demo data"))
-    shift = journal.open_shift("Demo", {"USD": 2000, "VES": 1000000})
+        lane.set_rate(base, quote, parse_rate(value), today, _("demo data"))
+    shift = lane.open_shift("Demo", {"USD": 2000, "VES": 1000000})
     for lines, pays, change in DEMO_SALES:
         cart = build_cart(lane, lines)
         tenders = [parse_tender_arg(p, lane) for p in pays]
         lane.sell(cart, tenders, change, print_receipt=False)
     # The sample shift is counted and closed: the demo opens where a volunteer's day opens.
-    lane.close_shift(journal.expected_counts(shift.id))
+    lane.close_shift(lane.expected_counts(shift.id))
 
 
 def _demo_ledger(lane: Lane) -> subprocess.Popen[bytes] | None:

@@ -43,15 +43,14 @@ def printer_status(lane: Lane) -> None:
             link.close()
         click.echo(_("Printer {url}: {state}").format(url=lane.settings.printer.url,
                                                        state=_(STATE_WORDS[found])))
-    if not lane.read_only:
-        lane.journal.settle_dead_drainers()  # (a retry killed mid-receipt: to check now)
-    click.echo(_("Receipts waiting: {count}").format(count=len(lane.journal.print_jobs())))
+    lane.settle_dead_drainers()  # (a retry killed mid-receipt: to check now)
+    click.echo(_("Receipts waiting: {count}").format(count=len(lane.print_jobs())))
     say_uncertain(lane)
 
 
 def say_uncertain(lane: Lane) -> None:
     """Receipts whose line broke after they were sent: only the paper says if they printed."""
-    uncertain = lane.journal.uncertain_prints()
+    uncertain = lane.uncertain_prints()
     if uncertain:
         click.echo(_("Receipts that may have printed: {ids}. Look at the paper; if one is "
                      "missing: fairpos reprint ID").format(
@@ -88,7 +87,7 @@ def printer_retry(lane: Lane) -> None:
 def reprint(lane: Lane, sale_id: str) -> None:
     """Print a sale's receipt again, marked REPRINT."""
     require_printer(lane)
-    sale = lane.journal.sale(sale_id)
+    sale = lane.sale(sale_id)
     job = lane.queue_reprint(sale)
     if job is None:
         click.echo(_("Receipt of {id} printed again; not recorded: the journal is read-only.")

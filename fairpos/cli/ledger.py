@@ -466,23 +466,24 @@ def report(day: str | None, fair: str | None, as_json: bool, db: str) -> None:
         business_date = date.fromisoformat(day).isoformat() if day else date.today().isoformat()
     except ValueError:
         refuse(_("“{day}” is not a date (YYYY-MM-DD)").format(day=day))
+    from fairpos.ledger.store.records import to_json
+
     with opened(db) as store:
         figures = store.report(business_date, fair)
     if as_json:
-        emit_json(figures)
+        emit_json(to_json(figures))
         return
     language = i18n.active()
     click.echo(_("{fair} · {day}: {count} sales").format(
-        fair=fair or _("All fairs"), day=business_date, count=figures["sales_count"]))
+        fair=fair or _("All fairs"), day=business_date, count=figures.sales_count))
     total = _("Total")
-    for currency, minor in figures["totals"].items():
+    for currency, minor in figures.totals.items():
         click.echo(f"  {total:<16} {format_money(Money(minor, currency), language):>18}")
-    for tender in figures["tenders"]:
-        amount = format_money(Money(tender["amount"], tender["currency"]), language)
-        click.echo(f"  {method_label(tender['method']):<16} {amount:>18}")
-    for lane in figures["lanes"]:
+    for tender in figures.tenders:
+        amount = format_money(Money(tender.amount, tender.currency), language)
+        click.echo(f"  {method_label(tender.method):<16} {amount:>18}")
+    for lane in figures.lanes:
         click.echo("  " + _("{fair} lane {lane} ({device}): {count} sales, {total}").format(
-            fair=lane["fair"], lane=lane["lane"], device=lane["device_id"],
-            count=lane["sales_count"],
-            total=format_money(Money(lane["total"], lane["currency"]), language)))
+            fair=lane.fair, lane=lane.lane, device=lane.device_id, count=lane.sales_count,
+            total=format_money(Money(lane.total, lane.currency), language)))
 

@@ -105,12 +105,11 @@ def report(lane: Lane, shift_id: int | None, day: Any, training: bool, as_json: 
         refuse(_("give --shift or --date, not both"))
     if on_paper and not lane.printing:
         refuse(_("no printer is configured"))
-    journal = lane.journal
     if day is not None:
-        result = journal.report(lane.settings, day=day.date().isoformat(), training=training)
+        result = lane.day_report(day.date().isoformat(), training)
     else:
         if shift_id is None:
-            latest = journal.latest_shift()
+            latest = lane.latest_shift()
             if latest is None:
                 refuse(_("there is no shift yet"))
             shift_id = latest.id

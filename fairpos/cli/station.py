@@ -30,7 +30,7 @@ def run_station(lane: Lane | None) -> None:
     from fairpos.tui.station import make_station
 
     assert lane is not None
-    lane.journal  # noqa: B018 - refuse here, in one line, if there is no journal
+    lane.open()
     make_station(lane).run()
 
 
@@ -88,7 +88,7 @@ def report(lane: Lane, day: datetime | None, last: datetime | None, lanes: tuple
     until = last.date().isoformat() if last else first
     if until < first:
         refuse(_("--to is before --day"))
-    labelled = lane.journal.labelled(first, until)
+    labelled = lane.labelled(first, until)
     sold: dict[str, tuple[int, int]] = {}
     for folder in lanes:
         found = sold_from_labels(folder, first, until)

@@ -80,7 +80,7 @@ def sync(lane: Lane, day: str | None, tries: int) -> None:
     from fairpos.sync.loop import Backoff, close_days, push_until_settled
     from fairpos.sync.relay import SyncError, pull
 
-    journal = lane.journal
+    journal = lane.outbox
     business_date = day or lane.closing_date()
     if day is not None:
         try:
@@ -227,7 +227,7 @@ def export(lane: Lane, out: Path) -> None:
     if not token:
         refuse(_("a bundle needs this lane's enrolment: fairpos connect URL --token TOKEN "
                  "(add --offline where the ledger cannot be reached)"))
-    journal = lane.journal
+    journal = lane.outbox
     waiting = journal.outbox_summary()
     sales = next_payloads(journal, waiting.pending)
     shifts = shift_payloads(journal, waiting.shifts_pending)
@@ -247,7 +247,7 @@ def export(lane: Lane, out: Path) -> None:
 @pass_lane
 def sync_status(lane: Lane, as_json: bool) -> None:
     """What waits to go to the ledger, since when, and what the ledger set aside."""
-    journal = lane.journal
+    journal = lane.outbox
     summary = journal.outbox_summary()
     quarantined = journal.quarantined()
     behind = journal.clock_behind()
@@ -304,5 +304,5 @@ def sync_worker(lane: Lane, period: float) -> None:
     from fairpos.sync.worker import serve
 
     with lane.ledger_client(timeout=TILL_TIMEOUT) as client:
-        serve(lane.journal, client, period, sys.stdin, sys.stdout,
+        serve(lane.outbox, client, period, sys.stdin, sys.stdout,
               keep_days=lane.settings.sync.keep_days)

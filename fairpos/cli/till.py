@@ -16,7 +16,7 @@ def till(lane: Lane) -> None:
 def run_till(lane: Lane) -> None:
     from fairpos.tui.app import make_till
 
-    lane.journal  # noqa: B018 - refuse here, in one line, if there is no journal
+    lane.open()
     make_till(lane).run()
 
 
@@ -27,5 +27,5 @@ def display(lane: Lane) -> None:
     till (run it beside the till, on the same data folder)."""
     from fairpos.tui.customer import make_customer_view
 
-    lane.journal  # noqa: B018 - refuse here, in one line, if there is no journal
+    lane.open()
     make_customer_view(lane).run()

@@ -273,7 +273,7 @@ def lane(request: Request) -> Response:
     if found is None:
         return HTMLResponse(pages.no_such_lane(), status_code=404)
     return HTMLResponse(pages.lane_page(found, offset, shift_pages.cash_part(
-        found["shifts"], view.vouchers(), by_day=True)))
+        found.shifts, view.vouchers(), by_day=True)))
 
 
 def quarantine(request: Request) -> Response:
@@ -291,7 +291,7 @@ def quarantine(request: Request) -> Response:
 def quarantine_csv(request: Request) -> Response:
     fair = request.query_params.get("fair") or None
     held = served(request).view.quarantined(fair)
-    days = sorted({q["received_at"][:10] for q in held})  # (when they were received)
+    days = sorted({q.received_at[:10] for q in held})  # (when they were received)
     span = f"{days[0]}-{days[-1]}" if len(days) > 1 else "".join(days)
     return csv_response(spreadsheets.quarantine_csv(held),
                         spreadsheets.csv_name(span, fair, "quarantine"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -20,6 +20,13 @@ from fairpos.i18n import _, active, entries_text
 from fairpos.ledger.reasons import said
 from fairpos.ledger.render import Cell, chart, count, kilos, money, pager, render
 from fairpos.ledger.store.quarantine import LANE_DAY_KEPT
+from fairpos.ledger.store.records import (
+    DayReport,
+    LanePage,
+    LaneSync,
+    QuarantineEntry,
+    TenderTotal,
+)
 
 QUARANTINE_SHOWN = 20  # the newest entries in quarantine a page lists (the CSV has them all)
 QUARANTINE_PAGE = 50  # entries per page of /quarantine
@@ -50,8 +57,8 @@ def day_link(day: str, fair: str | None) -> Cell:
     return Cell(day, href=f"/day/{quote(day)}" + (f"?fair={quote(fair)}" if fair else ""))
 
 
-def index_page(days_seen: Sequence[dict[str, Any]], devices: Sequence[dict[str, Any]],
-               quarantined: Sequence[dict[str, Any]], in_quarantine: int | None = None,
+def index_page(days_seen: Sequence[dict[str, Any]], devices: Sequence[LaneSync],
+               quarantined: Sequence[QuarantineEntry], in_quarantine: int | None = None,
                upstream: dict[str, Any] | None = None, offset: int = 0) -> str:
     """The home page: each fair's days at a glance (sales, totals, how the lanes' day closes
     stand), the newest first, :data:`DAYS_PAGE` to a page from ``offset``; a hub's
@@ -93,7 +100,7 @@ def upstream_view(upstream: dict[str, Any]) -> dict[str, Any]:
                 at=(upstream["last_contact"] or _("never"))[:19])}
 
 
-def quarantine_view(shown: Sequence[dict[str, Any]], total: int | None) -> dict[str, Any]:
+def quarantine_view(shown: Sequence[QuarantineEntry], total: int | None) -> dict[str, Any]:
     """The quarantine's heading, its newest entries, and how many more there are."""
     total = len(shown) if total is None else total
     kinds = quarantine_kinds()
@@ -102,43 +109,42 @@ def quarantine_view(shown: Sequence[dict[str, Any]], total: int | None) -> dict[
     return {"title": _("Quarantine ({count})").format(count=count(total)), "more": more,
             "headers": [_("Device"), _("Lane"), _("Sale"), _("Kind"), _("Reason"),
                         _("Received")],
-            "rows": [(q["device_id"], q["lane"] or "", q["sale_id"],
-                      kinds.get(q["kind"], q["kind"]), said(q["reason"]), q["received_at"])
-                     for q in shown]}
+            "rows": [(q.device_id, q.lane or "", q.sale_id, kinds.get(q.kind, q.kind),
+                      said(q.reason), q.received_at) for q in shown]}
 
 
 def no_such_lane() -> str:
     return message_page(_("No such lane"), back=True)
 
 
-def lane_page(lane: dict[str, Any], offset: int, shifts: dict[str, Any]) -> str:
+def lane_page(lane: LanePage, offset: int, shifts: dict[str, Any]) -> str:
     """One lane: where it stands, its days with what each day close said, its shifts
     (``shifts``: their counts, as :func:`~fairpos.ledger.shift_pages.cash_part` lays them)
     and its entries page by page."""
-    device = lane["device"]
-    device_id = str(device["device_id"])
+    device = lane.lane
+    device_id = str(device.device_id)
     said_of = {"match": _("matched"), "pending": _("pending"), "mismatch": _("mismatch")}
     kinds = {"sale": _("sale"), "void": _("void"), "refund": _("refund")}
     days = {"headers": [_("Business date"), _("Entries"), _("Total"), _("Day close")],
-            "rows": [(day_link(d["business_date"], device["fair"]), count(d["entries"]),
-                      f'{money(d["total"], d["currency"])} {d["currency"]}',
-                      f'{said_of.get(d["close"]["result"], d["close"]["result"])} '
-                      f'({d["close"]["at"]})' if d["close"] else _("not closed"))
-                     for d in lane["days"]]}
+            "rows": [(day_link(d.business_date, device.fair), count(d.entries),
+                      f"{money(d.total, d.currency)} {d.currency}",
+                      f"{said_of.get(d.close.result, d.close.result)} ({d.close.at})"
+                      if d.close else _("not closed"))
+                     for d in lane.days]}
     entries = {"headers": [_("Seq"), _("Sale"), _("Kind"), _("Business date"), _("Confirmed"),
                            _("Total"), _("Received")],
-               "rows": [(count(e["seq"]), e["id"], kinds.get(e["kind"], e["kind"]),
-                         e["business_date"], e["confirmed_at"][:19].replace("T", " "),
-                         f'{money(e["total"], e["currency"])} {e["currency"]}',
-                         e["received_at"]) for e in lane["entries"]]}
-    title = _("Lane {lane} · {fair}").format(lane=device["lane"], fair=device["fair"])
+               "rows": [(count(e.seq), e.id, kinds.get(e.kind, e.kind), e.business_date,
+                         e.confirmed_at[:19].replace("T", " "),
+                         f"{money(e.total, e.currency)} {e.currency}", e.received_at)
+                        for e in lane.entries]}
+    title = _("Lane {lane} · {fair}").format(lane=device.lane, fair=device.fair)
     return render(
         "lane.html", title=f"{title} · {device_id}", signed_in=True,
         lane_rows=lanes_view([device]), days=days, shifts=shifts, entries=entries,
-        held=_("In quarantine: {count}").format(count=count(lane["quarantined"])),
+        held=_("In quarantine: {count}").format(count=count(lane.quarantined)),
         held_href=f"/quarantine?device={quote(device_id)}&state=all",
-        paging=pager(f"/lane/{quote(device_id)}?from=", offset, len(lane["entries"]),
-                     lane["count"], LANE_PAGE))
+        paging=pager(f"/lane/{quote(device_id)}?from=", offset, len(lane.entries),
+                     lane.count, LANE_PAGE))
 
 
 # what a refused entry may hold that would act on the page rather than be read on it: control
@@ -157,17 +163,17 @@ def readable_body(payload: str) -> str:
     return _HIDDEN.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
-def quarantine_page(rows: Sequence[dict[str, Any]], total: int, fairs: Sequence[str],
+def quarantine_page(rows: Sequence[QuarantineEntry], total: int, fairs: Sequence[str],
                     fair: str | None, device: str | None, state: str, offset: int) -> str:
     """The quarantine, page by page: a filter, each entry with its reason and its body, and
     a note to mark it reviewed (the entry itself stays as it came)."""
     states = {"open": _("not reviewed yet"), "reviewed": _("reviewed"), "all": _("all")}
     query = {"fair": fair or "", "device": device or "", "state": state}
     kinds = quarantine_kinds()
-    entries = [{"id": int(q["id"]), "note": q["note"], "reviewed_at": q["reviewed_at"],
-                "cells": (q["received_at"], q["device_id"], q["lane"] or "", q["sale_id"],
-                          kinds.get(q["kind"], q["kind"]), said(q["reason"])),
-                "body_said": body_said(q), "body": readable_body(q["payload"])}
+    entries = [{"id": q.id, "note": q.note, "reviewed_at": q.reviewed_at,
+                "cells": (q.received_at, q.device_id, q.lane or "", q.sale_id,
+                          kinds.get(q.kind, q.kind), said(q.reason)),
+                "body_said": body_said(q), "body": readable_body(q.payload or "")}
                for q in rows]
     return render(
         "quarantine.html", title=_("Quarantine"), signed_in=True, fairs=fairs, fair=fair,
@@ -179,10 +185,10 @@ def quarantine_page(rows: Sequence[dict[str, Any]], total: int, fairs: Sequence[
                      QUARANTINE_PAGE))
 
 
-def body_said(entry: dict[str, Any]) -> str:
+def body_said(entry: QuarantineEntry) -> str:
     """What a quarantine entry's body shows: all of it, its head, or nothing (past its lane's
     bytes for the day)."""
-    kept, size = len(entry["payload"].encode()), int(entry["size"] or 0)
+    kept, size = len((entry.payload or "").encode()), int(entry.size or 0)
     if kept >= size:
         return _("The entry as received ({size})").format(size=size_said(size))
     if kept == 0:
@@ -227,53 +233,51 @@ def lane_named(lane: int, fair: str | None, device_id: str | None) -> Cell:
     return Cell(name, under=link if isinstance(link, Cell) else Cell(link))
 
 
-def lanes_view(devices: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def lanes_view(devices: Sequence[LaneSync]) -> dict[str, Any]:
     """Each lane and how it stands with the ledger: synced up to, missing, last sync, path."""
     paths = path_words()
     return {"headers": [_("Fair"), _("Lane"), _("Device"), _("Synced up to"), _("Missing"),
                         _("Last sync"), _("Path"), _("State")],
-            "rows": [(d["fair"], d["lane"], lane_link(d["device_id"]),
-                      count(d["max_contiguous_seq"]),
-                      Cell(", ".join(map(str, d["missing"][:20])) + missing_more(d), warn=True)
-                      if d["missing"] else "",
-                      d["last_sync_at"] or _("never"), paths.get(d.get("last_path") or "", ""),
-                      _("revoked") if d["revoked_at"] else (
-                          _("enrolled") if not d["device_id"] else _("active")))
+            "rows": [(d.fair, d.lane, lane_link(d.device_id), count(d.max_contiguous_seq),
+                      Cell(", ".join(map(str, d.missing[:20])) + missing_more(d), warn=True)
+                      if d.missing else "",
+                      d.last_sync_at or _("never"), paths.get(d.last_path or "", ""),
+                      _("revoked") if d.revoked_at else (
+                          _("enrolled") if not d.device_id else _("active")))
                      for d in devices]}
 
 
-def missing_more(device: dict[str, Any]) -> str:
+def missing_more(device: LaneSync) -> str:
     """" … (1.234 in all)" after the first missing numbers, when there are more."""
-    total = device.get("missing_count", len(device["missing"]))
+    total = device.missing_count
     if total <= 20:
         return ""
     return " … " + _("({count} in all)").format(count=count(total))
 
 
-def class_name(price_class: dict[str, Any]) -> str:
+def class_name(names: Mapping[str, str] | None) -> str:
     """A price class's name in the page's language ("" if the catalog has none)."""
-    names = price_class.get("names") or {}
-    return str(names.get(active()) or names.get("es") or "")
+    return str((names or {}).get(active()) or (names or {}).get("es") or "")
 
 
-def class_label(price_class: dict[str, Any]) -> str:
+def class_label(code: str, names: Mapping[str, str] | None) -> str:
     """A price class by its name, its code beside: "Feria grande (G)"."""
-    name, code = class_name(price_class), str(price_class["price_class"])
+    name = class_name(names)
     return f"{name} ({code})" if name else code
 
 
-def tender_shares(tenders: Sequence[dict[str, Any]], currency: str) -> dict[str, Any]:
+def tender_shares(tenders: Sequence[TenderTotal], currency: str) -> dict[str, Any]:
     """What each method and currency took, as a share of the day's payments valued in the
     pricing currency (at the day's rates); a currency with no rate is said, not charted."""
-    valued = [t for t in tenders if t.get("value") is not None and t["value"] > 0]
-    whole = sum(t["value"] for t in valued)
+    valued = [(t, t.value) for t in tenders if t.value is not None and t.value > 0]
+    whole = sum(value for _t, value in valued)
     if not whole:
         return {"chart": None, "note": ""}
-    shares = [t["value"] * 100 / whole for t in valued]
-    unvalued = sorted({t["currency"] for t in tenders if t.get("value") is None})
+    shares = [value * 100 / whole for _t, value in valued]
+    unvalued = sorted({t.currency for t in tenders if t.value is None})
     return {
-        "chart": chart([f'{method_label(t["method"])} {t["currency"]}' for t in valued],
-                       [t["value"] for t in valued],
+        "chart": chart([f"{method_label(t.method)} {t.currency}" for t, _v in valued],
+                       [value for _t, value in valued],
                        _("Payments as shares of the day (valued in {currency} at the day's "
                          "rates)").format(currency=currency),
                        [f"{format_decimal(round(share, 1), format='#,##0.0', locale=active())}"
@@ -282,19 +286,19 @@ def tender_shares(tenders: Sequence[dict[str, Any]], currency: str) -> dict[str,
             currencies=", ".join(unvalued)) if unvalued else ""}
 
 
-def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
-             quarantined: Sequence[dict[str, Any]], in_quarantine: int | None = None,
+def day_page(report: DayReport, devices: Sequence[LaneSync],
+             quarantined: Sequence[QuarantineEntry], in_quarantine: int | None = None,
              cash: dict[str, Any] | None = None) -> str:
     """A business date's figures (``cash``: its shifts' counts, lane by lane, as
     :func:`~fairpos.ledger.shift_pages.cash_part` lays them)."""
-    day, fair = report["business_date"], report["fair"]
+    day, fair = report.business_date, report.fair
     suffix = f"?fair={quote(fair)}" if fair else ""
-    currency = next(iter(report["totals"]), "USD")
+    currency = report.pricing
     priced = _("Amount ({currency})").format(currency=currency)
-    top = report["products"][:12]
+    top = report.products[:12]
     summary = _("{sales} sales ({entries} entries with voids and refunds)").format(
-        sales=count(report["sales_count"]), entries=count(report["entries"]))
-    totals = ", ".join(f"{money(v, c)} {c}" for c, v in report["totals"].items())
+        sales=count(report.sales_count), entries=count(report.entries))
+    totals = ", ".join(f"{money(v, c)} {c}" for c, v in report.totals.items())
     nothing = _("no sales")
     return render(
         "day.html", title=" · ".join((fair or _("All fairs"), day)), signed_in=True,
@@ -302,27 +306,27 @@ def day_page(report: dict[str, Any], devices: Sequence[dict[str, Any]],
         week_href=f"/week/{quote(day)}{suffix}",
         span=urlencode({"from": day, "to": day, **({"fair": fair} if fair else {})}),
         said=" · ".join((summary, totals or nothing)),
-        tenders=[(method_label(t["method"]), t["currency"], money(t["amount"], t["currency"]))
-                 for t in report["tenders"]],
-        shares=tender_shares(report["tenders"], currency),
-        igtf=[(t["currency"], money(t["base"], t["currency"]),
-               money(t["amount"], t["currency"])) for t in report.get("igtf") or []],
-        lane_totals=[(lane["fair"], lane["lane"], lane["device_id"], count(lane["sales_count"]),
-                f'{money(lane["total"], lane["currency"])} {lane["currency"]}')
-               for lane in report["lanes"]],
+        tenders=[(method_label(t.method), t.currency, money(t.amount, t.currency))
+                 for t in report.tenders],
+        shares=tender_shares(report.tenders, currency),
+        igtf=[(t.currency, money(t.base, t.currency), money(t.amount, t.currency))
+              for t in report.igtf],
+        lane_totals=[(lane.fair, lane.lane, lane.device_id, count(lane.sales_count),
+                      f"{money(lane.total, lane.currency)} {lane.currency}")
+                     for lane in report.lanes],
         cash=cash or {"headers": [], "rows": []},
-        hours=chart([f'{h["hour"]}:00' for h in report["hours"]],
-                    [h["sales_count"] for h in report["hours"]],
-                    _("Sales per hour ({zone} time)").format(zone=report["timezone"])
-                    if report.get("timezone") else _("Sales per hour")),
+        hours=chart([f"{h.hour}:00" for h in report.hours],
+                    [h.sales_count for h in report.hours],
+                    _("Sales per hour ({zone} time)").format(zone=report.timezone)
+                    if report.timezone else _("Sales per hour")),
         priced=priced,
-        classes=[(class_label(c), kilos(c["grams"]), money(c["amount"], currency))
-                 for c in report["price_classes"]],
-        top=chart([f'{p["code"]} {p["name"]}' for p in top], [p["amount"] for p in top],
+        classes=[(class_label(c.price_class, c.names), kilos(c.grams),
+                  money(c.amount, currency)) for c in report.price_classes],
+        top=chart([f"{p.code} {p.name}" for p in top], [p.amount for p in top],
                   _("Top products by amount ({currency})").format(currency=currency),
-                  [money(p["amount"], currency) for p in top]),
-        products=[(p["code"], p["name"], kilos(p["grams"]) if p["grams"] else "",
-                   count(p["count"]) if p["count"] else "", money(p["amount"], currency))
-                  for p in report["products"]],
-        lane_rows=lanes_view([d for d in devices if not fair or d["fair"] == fair]),
+                  [money(p.amount, currency) for p in top]),
+        products=[(p.code, p.name, kilos(p.grams) if p.grams else "",
+                   count(p.count) if p.count else "", money(p.amount, currency))
+                  for p in report.products],
+        lane_rows=lanes_view([d for d in devices if not fair or d.fair == fair]),
         held=quarantine_view(quarantined, in_quarantine))

@@ -105,10 +105,11 @@ def moved_part(sales: dict[str, Any]) -> dict[str, Any]:
     priced = _("Amount ({currency})").format(currency=currency)
     return {
         "charts": [chart([w[5:] for w in weeks], [w["grams"] for w in c["weeks"]],
-                         _("{name}: kilos per week").format(name=class_label(c)),
+                         _("{name}: kilos per week").format(
+                             name=class_label(c["price_class"], c["names"])),
                          [kilos(w["grams"]) for w in c["weeks"]]) for c in sales["classes"]],
         "classes": {"headers": [_("Week"), _("Class"), _("Kilos"), priced], "rows": [
-            (week, class_label(c), kilos(c["weeks"][n]["grams"]),
+            (week, class_label(c["price_class"], c["names"]), kilos(c["weeks"][n]["grams"]),
              money(c["weeks"][n]["amount"], currency))
             for n, week in reversed(list(enumerate(weeks))) for c in sales["classes"]
             if c["weeks"][n] != {"grams": 0, "amount": 0}]},  # (weeks with sales)
@@ -141,7 +142,7 @@ def week_csv(week: dict[str, Any], sales: dict[str, Any], name: str,
     priced = _("Amount ({currency})").format(currency=currency)
     if name == "classes":
         return csv_file([_("Week"), _("Class"), _("Code"), _("Kilos"), priced], [
-            [week_start, csv_text(class_name(c)), csv_text(c["price_class"]),
+            [week_start, csv_text(class_name(c["names"])), csv_text(c["price_class"]),
              csv_kilos(c["weeks"][n]["grams"]), csv_amount(c["weeks"][n]["amount"], currency)]
             for n, week_start in enumerate(sales["weeks"]) for c in sales["classes"]])
     if name == "products":

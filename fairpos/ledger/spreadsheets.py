@@ -18,6 +18,7 @@ from fairpos.domain.tenders import method_label
 from fairpos.i18n import _, active
 from fairpos.ledger.pages import class_name, path_words, quarantine_kinds
 from fairpos.ledger.reasons import said
+from fairpos.ledger.store.records import DayReport, LaneSync, QuarantineEntry
 
 INERT = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
 
@@ -91,48 +92,45 @@ def csv_name(day: str, fair: str | None, name: str) -> str:
     return "-".join(part for part in (slug, day, name) if part) + ".csv"
 
 
-def csv_rows(report: dict[str, Any], name: str, devices: Sequence[dict[str, Any]]
+def csv_rows(report: DayReport, name: str, devices: Sequence[LaneSync]
              ) -> str | None:
     """One of the day page's tables as CSV, for the page's fair (or all), with the page's
     headers; amounts in the currency's major unit, weights in kilograms."""
-    fair = report["fair"]
-    currency = next(iter(report["totals"]), "USD")
+    fair = report.fair
+    currency = report.pricing
     priced = _("Amount ({currency})").format(currency=currency)
     paths = path_words()
     tables: dict[str, tuple[list[str], list[list[str]]]] = {
         "tenders": ([_("Method"), _("Code"), _("Currency"), _("Amount")], [
-            [csv_text(method_label(t["method"])), t["method"], t["currency"],
-             csv_amount(t["amount"], t["currency"])] for t in report["tenders"]]),
+            [csv_text(method_label(t.method)), t.method, t.currency,
+             csv_amount(t.amount, t.currency)] for t in report.tenders]),
         "lanes": ([_("Fair"), _("Lane"), _("Device"), _("Sales"), _("Currency"), _("Total")], [
-            [csv_text(lane["fair"]), str(lane["lane"]), lane["device_id"],
-             str(lane["sales_count"]), lane["currency"],
-             csv_amount(lane["total"], lane["currency"])] for lane in report["lanes"]]),
+            [csv_text(lane.fair), str(lane.lane), lane.device_id, str(lane.sales_count),
+             lane.currency, csv_amount(lane.total, lane.currency)] for lane in report.lanes]),
         "hours": ([_("Hour"), _("Sales"), priced], [
-            [f'{h["hour"]}:00', str(h["sales_count"]), csv_amount(h["total"], currency)]
-            for h in report["hours"]]),
+            [f"{h.hour}:00", str(h.sales_count), csv_amount(h.total, currency)]
+            for h in report.hours]),
         "price_classes": ([_("Class"), _("Code"), _("Kilos"), priced], [
-            [csv_text(class_name(c)), csv_text(c["price_class"]),
-             csv_kilos(c["grams"]), csv_amount(c["amount"], currency)]
-            for c in report["price_classes"]]),
+            [csv_text(class_name(c.names)), csv_text(c.price_class), csv_kilos(c.grams),
+             csv_amount(c.amount, currency)] for c in report.price_classes]),
         "products": ([_("PLU"), _("Product"), _("Kilos"), _("Pieces"), priced], [
-            [csv_text(p["code"]), csv_text(p["name"]), csv_kilos(p["grams"]) if p["grams"]
-             else "", str(p["count"]) if p["count"] else "", csv_amount(p["amount"], currency)]
-            for p in report["products"]]),
+            [csv_text(p.code), csv_text(p.name), csv_kilos(p.grams) if p.grams else "",
+             str(p.count) if p.count else "", csv_amount(p.amount, currency)]
+            for p in report.products]),
         "sync": ([_("Fair"), _("Lane"), _("Device"), _("Synced up to"), _("Missing"),
                   _("Last sync"), _("Path")], [
-            [csv_text(d["fair"]), str(d["lane"]), d["device_id"] or "",
-             str(d["max_contiguous_seq"]), " ".join(map(str, d["missing"])),
-             d["last_sync_at"] or "", paths.get(d.get("last_path") or "", "")]
-            for d in devices if not fair or d["fair"] == fair]),
+            [csv_text(d.fair), str(d.lane), d.device_id or "", str(d.max_contiguous_seq),
+             " ".join(map(str, d.missing)), d.last_sync_at or "", paths.get(d.last_path or "", "")]
+            for d in devices if not fair or d.fair == fair]),
     }
     chosen = tables.get(name)
     return None if chosen is None else csv_file(*chosen)
 
 
-def quarantine_csv(quarantined: Sequence[dict[str, Any]]) -> str:
+def quarantine_csv(quarantined: Sequence[QuarantineEntry]) -> str:
     kinds = quarantine_kinds()
     return csv_file([_("Device"), _("Fair"), _("Lane"), _("Sale"), _("Kind"), _("Reason"),
                      _("Received")], [
-        [q["device_id"], csv_text(q["fair"]), str(q["lane"] or ""), csv_text(q["sale_id"]),
-         kinds.get(q["kind"], q["kind"]), csv_text(said(q["reason"])), q["received_at"]]
+        [q.device_id, csv_text(q.fair), str(q.lane or ""), csv_text(q.sale_id),
+         kinds.get(q.kind, q.kind), csv_text(said(q.reason)), q.received_at]
         for q in quarantined])

@@ -235,12 +235,11 @@ class TillApp(DeviceSlots):
         settings = self.settings
 
         def load(lane: Lane) -> Loaded:
-            journal = lane.journal
-            at_quit = [h for h in journal.held() if h.at_quit]
-            return Loaded(journal.catalog(),
-                          journal.rates(settings.money.currency, settings.accepted_currencies),
-                          journal.current_shift(), at_quit[-1] if at_quit else None,
-                          journal.draft(), journal.clock_behind())
+            at_quit = [h for h in lane.held() if h.at_quit]
+            return Loaded(lane.catalog(),
+                          lane.rates(settings.money.currency, settings.accepted_currencies),
+                          lane.current_shift(), at_quit[-1] if at_quit else None,
+                          lane.draft(), lane.clock_behind())
 
         self.run_job(load, self)
         fd = terminal_input()
@@ -347,7 +346,7 @@ class TillApp(DeviceSlots):
 
     def recall(self, held_id: int) -> None:
         """Bring a held sale back onto the screen (it stays held until sold or held again)."""
-        self.run_job(lambda lane: SaleRecalled(lane.journal.held_sale(held_id)), self)
+        self.run_job(lambda lane: SaleRecalled(lane.held_sale(held_id)), self)
 
     @on(SaleRecalled)
     def _recalled(self, message: SaleRecalled) -> None:
@@ -396,7 +395,7 @@ class TillApp(DeviceSlots):
     @work(thread=True, group="draft", exclusive=True, exit_on_error=False)
     def _save_draft(self, cart: Cart, holding: tuple[int, ...], version: int,
                     payments: tuple[Tender, ...], sent: tuple[Tender, ...]) -> None:
-        self.lane.journal.save_draft(cart, holding, version, payments, sent)
+        self.lane.save_draft(cart, holding, version, payments, sent)
 
     def new_sale(self) -> None:
         """The sale on screen was sold or held: start the next one."""

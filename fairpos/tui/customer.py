@@ -84,11 +84,11 @@ class CustomerView(App[None]):
 
     @work(thread=True, exit_on_error=False)
     def _read(self) -> None:
-        settings, journal = self.settings, self.lane.journal
+        settings, lane = self.settings, self.lane
         try:
-            draft = journal.draft()
-            rates = journal.rates(settings.money.currency, settings.accepted_currencies)
-            last = journal.last_entry()
+            draft = lane.draft()
+            rates = lane.rates(settings.money.currency, settings.accepted_currencies)
+            last = lane.last_entry()
         except FairposError:
             return  # (no catalog or rates yet: the till says why; this view waits)
         self.post_message(Followed(draft.cart if draft else None, last, rates))

@@ -69,19 +69,19 @@ class DeviceSlots(App[None]):
     @work(thread=True, group="printer", exit_on_error=False)
     def _print_worker(self, skip_older_than: timedelta | None = None) -> None:
         if self.lane.read_only:  # what waits stays queued, for a writable journal
-            self.post_message(PrinterChanged(None, len(self.lane.journal.print_jobs()),
-                                             len(self.lane.journal.uncertain_prints())))
+            self.post_message(PrinterChanged(None, len(self.lane.print_jobs()),
+                                             len(self.lane.uncertain_prints())))
             return
         with self._printing:
             if skip_older_than is not None:  # only reprintable by sale id from now on
-                self.lane.journal.skip_prints((self.lane.now() - skip_older_than).isoformat())
+                self.lane.skip_prints(self.lane.now() - skip_older_than)
             result = self.lane.print_pending()
         self.post_message(PrinterChanged(result.failed, result.pending, result.uncertain,
                                          result.paper_low if result.printed else None,
                                          self._uncertain_sale()))
 
     def _uncertain_sale(self) -> str | None:
-        uncertain = self.lane.journal.uncertain_prints()
+        uncertain = self.lane.uncertain_prints()
         return uncertain[-1].sale_id if uncertain else None
 
     def _recount_printing(self) -> None:
@@ -93,11 +93,10 @@ class DeviceSlots(App[None]):
 
     @work(thread=True, group="printer", exit_on_error=False)
     def _count_worker(self) -> None:
-        journal = self.lane.journal
-        if not journal.read_only:
-            journal.settle_dead_drainers()  # (a printer retry killed mid-receipt)
-        self.post_message(PrinterChanged(None, len(journal.print_jobs()),
-                                         len(journal.uncertain_prints()),
+        lane = self.lane
+        lane.settle_dead_drainers()  # (a printer retry killed mid-receipt)
+        self.post_message(PrinterChanged(None, len(lane.print_jobs()),
+                                         len(lane.uncertain_prints()),
                                          uncertain_sale=self._uncertain_sale(), counted=True))
 
     @on(PrinterChanged)

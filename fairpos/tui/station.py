@@ -392,11 +392,11 @@ class StationApp(App[None]):
     @work(thread=True, group="journal", exit_on_error=False)
     def _load(self) -> None:
         settings = self.settings
-        journal = self.lane.journal
+        lane = self.lane
         try:
-            loaded = StationLoaded(journal.catalog(), journal.rates(
+            loaded = StationLoaded(lane.catalog(), lane.rates(
                 settings.money.currency, settings.accepted_currencies),
-                journal.labels_of(self.lane.now().date().isoformat())[-SHOWN_LABELS:])
+                lane.labels_of(self.lane.now().date().isoformat())[-SHOWN_LABELS:])
         except FairposError as err:
             self.post_message(Refused(str(err)))
             return
@@ -442,7 +442,7 @@ class StationApp(App[None]):
                 minutes = self.settings.printer.backlog_minutes  # are gone
                 since = (now - timedelta(minutes=minutes) if minutes > 0 else
                          now.replace(hour=0, minute=0, second=0, microsecond=0))
-                self.lane.journal.skip_prints(since.isoformat())
+                self.lane.skip_prints(since)
             result = self.lane.print_pending()
         self.post_message(PrinterChanged(result.failed, result.pending, result.uncertain,
                                          result.paper_low if result.printed else None))

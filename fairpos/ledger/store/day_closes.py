@@ -17,7 +17,6 @@ from fairpos.ledger.store.core import (
     LedgerError,
 )
 from fairpos.ledger.store.ingest import Ingest
-from fairpos.ledger.store.quarantine import STILL_OUT
 from fairpos.sync.sale_entries import (
     MAX_SEQ,
     split_id,
@@ -65,8 +64,8 @@ class DayCloses(Ingest):
         dates = [r[0] for r in self._all("SELECT DISTINCT business_date FROM sales WHERE "
                                          "device_id = ? ORDER BY 1", [device_id])]
         count = self._all("SELECT COUNT(*) FROM sales WHERE device_id = ?", [device_id])[0][0]
-        quarantined = self._all(f"SELECT COUNT(*) FROM quarantine q WHERE q.device_id = ? "
-                                f"AND {STILL_OUT}", [device_id])[0][0]
+        quarantined = self._all("SELECT COUNT(*) FROM quarantine_out WHERE device_id = ?",
+                                [device_id])[0][0]
         missing, missing_count = self._missing(device_id)
         return {"device_id": device_id, "max_contiguous_seq": row[0],
                 "last_sync_at": row[1], "count": count, "missing_seqs": missing,

@@ -20,15 +20,10 @@ from fairpos.ledger.store.day_closes import DayCloses
 from fairpos.sync.shift_entries import SHIFT_ID
 from fairpos.sync.wire import MAX_HUB_BATCH, token_hash
 
-# at a hub: the entries the centre has not answered for yet (alias ``s``)
-_NOT_UPSTREAM = ("FROM sales s LEFT JOIN upstream_acks a ON a.sale_id = s.id "
-                 "WHERE a.sale_id IS NULL")
-
-
-# at a hub, the lanes revoked at the centre (as its last round said): their entries not
-# answered for are set aside — kept, shown, in a site bundle, not sent up again and again
-_REVOKED = ("(SELECT x.device_id FROM devices x WHERE x.revoked_at IS NOT NULL "
-            "AND x.device_id IS NOT NULL)")
+# (At a hub, the lanes revoked at the centre, as its last round said, are the view
+# ``revoked_devices``: their entries not answered for are set aside — kept, shown, in a site
+# bundle, not sent up again and again. ``not_upstream`` and ``shifts_not_upstream``: what the
+# centre has not answered for yet. Both in the migrations.)
 
 
 class Hubs(DayCloses):
@@ -113,10 +108,10 @@ class Hubs(DayCloses):
         The entries of lanes revoked at the centre are set aside (``revoked``: theirs
         alone)."""
         backlog: dict[str, list[str]] = {}
-        aside = f" AND s.device_id {'IN' if revoked else 'NOT IN'} {_REVOKED}"
         for device_id, payload in self._all(
-                f"SELECT s.device_id, s.payload {_NOT_UPSTREAM}{aside} "
-                "ORDER BY s.device_id, s.seq"):
+                "SELECT device_id, payload FROM not_upstream WHERE CASE WHEN device_id IN "
+                "(SELECT device_id FROM revoked_devices) THEN 1 ELSE 0 END = ? "
+                "ORDER BY device_id, seq", [int(revoked)]):
             kept = backlog.setdefault(device_id, [])
             if batch is None or len(kept) < batch:
                 kept.append(payload)
@@ -150,11 +145,10 @@ class Hubs(DayCloses):
         most ``batch`` of each (None: all): (device id, stored payloads); ``revoked`` as
         :meth:`upstream_backlog` has it."""
         backlog: dict[str, list[str]] = {}
-        aside = f" AND e.device_id {'IN' if revoked else 'NOT IN'} {_REVOKED}"
         for device_id, payload in self._all(
-                "SELECT e.device_id, e.payload FROM shift_entries e LEFT JOIN upstream_acks a "
-                f"ON a.sale_id = e.id WHERE a.sale_id IS NULL{aside} "
-                "ORDER BY e.device_id, e.id"):
+                "SELECT device_id, payload FROM shifts_not_upstream WHERE CASE WHEN device_id "
+                "IN (SELECT device_id FROM revoked_devices) THEN 1 ELSE 0 END = ? "
+                "ORDER BY device_id, id", [int(revoked)]):
             kept = backlog.setdefault(device_id, [])
             if batch is None or len(kept) < batch:
                 kept.append(payload)
@@ -206,9 +200,9 @@ class Hubs(DayCloses):
                 "SELECT c.device_id, c.business_date, c.figures, c.id FROM day_closes c "
                 "WHERE c.id = (SELECT MAX(d.id) FROM day_closes d WHERE d.device_id = "
                 "c.device_id AND d.business_date = c.business_date) AND NOT EXISTS "
-                f"(SELECT 1 {_NOT_UPSTREAM} AND s.device_id = c.device_id "
-                f"AND s.business_date = c.business_date) AND c.device_id NOT IN {_REVOKED} "
-                "ORDER BY c.id"):
+                "(SELECT 1 FROM not_upstream s WHERE s.device_id = c.device_id "
+                "AND s.business_date = c.business_date) AND c.device_id NOT IN "
+                "(SELECT device_id FROM revoked_devices) ORDER BY c.id"):
             known = done.get(f"close {device_id} {day}")
             if known is None or known["result"] != "match" or \
                     known.get("close", -1) < close:
@@ -234,7 +228,7 @@ class Hubs(DayCloses):
     def upstream_of(self, device_id: str) -> dict[str, Any]:
         """At a hub: how many of ``device_id``'s entries have not reached the centre, and
         when the hub last reached it (None: never)."""
-        pending = self._all(f"SELECT COUNT(*) {_NOT_UPSTREAM} AND s.device_id = ?",
+        pending = self._all("SELECT COUNT(*) FROM not_upstream WHERE device_id = ?",
                             [device_id])[0][0]
         contact = self._all("SELECT value FROM upstream_state WHERE name = 'last_contact'")
         return {"pending": int(pending), "last_contact": contact[0][0] if contact else None}
@@ -242,10 +236,12 @@ class Hubs(DayCloses):
     def upstream_summary(self) -> dict[str, Any]:
         """At a hub: what waits to go upstream (how many, since when) and how the link
         stands; ``None`` values when this ledger has never been a hub."""
-        pending, oldest = self._all(f"SELECT COUNT(*), MIN(s.received_at) {_NOT_UPSTREAM} "
-                                    f"AND s.device_id NOT IN {_REVOKED}")[0]
-        aside = self._all(f"SELECT s.device_id, COUNT(*) {_NOT_UPSTREAM} AND s.device_id IN "
-                          f"{_REVOKED} GROUP BY s.device_id ORDER BY s.device_id")
+        pending, oldest = self._all(
+            "SELECT COUNT(*), MIN(received_at) FROM not_upstream WHERE device_id NOT IN "
+            "(SELECT device_id FROM revoked_devices)")[0]
+        aside = self._all("SELECT device_id, COUNT(*) FROM not_upstream WHERE device_id IN "
+                          "(SELECT device_id FROM revoked_devices) GROUP BY device_id "
+                          "ORDER BY device_id")
         state = {r[0]: r[1] for r in self._all("SELECT name, value FROM upstream_state")}
         return {"pending": int(pending), "oldest": oldest,
                 "set_aside": sum(int(r[1]) for r in aside),

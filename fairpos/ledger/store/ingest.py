@@ -21,7 +21,6 @@ from fairpos.ledger.store.core import (
     IDS_PER_QUERY,
     BatchResult,
 )
-from fairpos.ledger.store.publishing import KNOWN_MARK
 from fairpos.ledger.store.quarantine import (
     QuarantineBook,
     Quarantined,
@@ -257,9 +256,10 @@ class Ingest(QuarantineBook):
                 # one batch of a device at a time, in whichever process it arrives
                 # (PostgreSQL locks the device's row; SQLite has one writer anyway): what is
                 # read below of this device's sales stays true until the batch commits
-                lock = " FOR UPDATE" if self.backend.dialect == "postgresql" else ""
-                row = conn.execute(f"SELECT max_contiguous_seq, {KNOWN_MARK} FROM devices "
-                                   f"WHERE device_id = ?{lock}", [device_id]).fetchone()
+                lock = " FOR UPDATE OF d" if self.backend.dialect == "postgresql" else ""
+                row = conn.execute("SELECT d.max_contiguous_seq, k.catalogs, k.rate_sets, "
+                                   "k.vouchers FROM devices d, known_mark k "
+                                   f"WHERE d.device_id = ?{lock}", [device_id]).fetchone()
                 if tuple(row[1:]) == mark:
                     current = int(row[0])
                     rates = {(r[0], r[1], r[2]): (Decimal(r[3]), r[4]) for r in conn.execute(

@@ -294,6 +294,28 @@ ALTER TABLE quarantine ADD COLUMN business_date TEXT
 CREATE INDEX IF NOT EXISTS statement_lines_amount ON statement_lines (amount, day);
 CREATE INDEX IF NOT EXISTS statement_lines_order ON statement_lines (day, id)
 """),
+    # Questions several reads ask, written once as SQL: at a hub, the entries and shift
+    # entries the centre has not answered for yet and the lanes revoked there (their entries
+    # set aside); the quarantine still out (not an entry refused then and stored since, once
+    # what it named was published); and the mark that tells whether anything entries are
+    # checked against has changed (counted publications)
+    Step(13, "views", """
+CREATE VIEW not_upstream AS
+    SELECT s.id, s.device_id, s.seq, s.business_date, s.received_at, s.payload FROM sales s
+    WHERE NOT EXISTS (SELECT 1 FROM upstream_acks a WHERE a.sale_id = s.id);
+CREATE VIEW shifts_not_upstream AS
+    SELECT e.id, e.device_id, e.payload FROM shift_entries e
+    WHERE NOT EXISTS (SELECT 1 FROM upstream_acks a WHERE a.sale_id = e.id);
+CREATE VIEW revoked_devices AS
+    SELECT device_id FROM devices WHERE revoked_at IS NOT NULL AND device_id IS NOT NULL;
+CREATE VIEW quarantine_out AS
+    SELECT q.id, q.device_id, q.sale_id, q.kind, q.reason, q.received_at, q.payload, q.size,
+           q.business_date FROM quarantine q
+    WHERE NOT (q.kind = 'rejected' AND EXISTS (SELECT 1 FROM sales s WHERE s.id = q.sale_id));
+CREATE VIEW known_mark AS
+    SELECT (SELECT COUNT(*) FROM catalogs) AS catalogs, (SELECT COUNT(*) FROM rate_sets) AS
+           rate_sets, (SELECT COUNT(*) FROM vouchers) AS vouchers
+"""),
 )
 
 

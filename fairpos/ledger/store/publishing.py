@@ -26,9 +26,9 @@ from fairpos.ledger.store.core import (
 from fairpos.sync.sale_entries import Known
 from fairpos.sync.wire import WireError
 
-# counted, these tell whether anything entries are checked against has changed
-KNOWN_MARK = ("(SELECT COUNT(*) FROM catalogs), (SELECT COUNT(*) FROM rate_sets), "
-               "(SELECT COUNT(*) FROM vouchers)")
+# what tells whether anything entries are checked against has changed: the view
+# ``known_mark`` (counted publications, in the migrations)
+KNOWN_MARK = "SELECT catalogs, rate_sets, vouchers FROM known_mark"
 
 
 class Publishing(LedgerCore):
@@ -38,7 +38,7 @@ class Publishing(LedgerCore):
         """What entries are checked against: the payment methods (built in, and the vouchers
         added here), and — once anything is published — its currencies, catalog versions and
         price classes. Read again only when something was published or added since."""
-        return self._known_as_of(tuple(self._all(f"SELECT {KNOWN_MARK}")[0]))[1]
+        return self._known_as_of(tuple(self._all(KNOWN_MARK)[0]))[1]
 
     def _known_as_of(self, mark: tuple[Any, ...] | None) -> tuple[tuple[Any, ...], Known]:
         """What entries are checked against as of ``mark`` (:data:`KNOWN_MARK`, as just
@@ -53,7 +53,7 @@ class Publishing(LedgerCore):
             if cached is not None and (mark is None or cached[0] == mark):
                 return cached
             if mark is None:
-                mark = tuple(self._all(f"SELECT {KNOWN_MARK}")[0])
+                mark = tuple(self._all(KNOWN_MARK)[0])
             self._known = (mark, self._read_known())
             return self._known
 

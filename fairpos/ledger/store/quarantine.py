@@ -19,6 +19,7 @@ from typing import Any
 from fairpos.i18n import _
 from fairpos.ledger.store.core import LedgerError
 from fairpos.ledger.store.devices import Devices
+from fairpos.ledger.store.records import QuarantineEntry
 from fairpos.sync.wire import WireError
 
 HEAD_KEPT = 64 * 1024  # bytes of a refused entry's body kept
@@ -74,23 +75,33 @@ def keep(conn: Any, device_id: str, refused: Sequence[Quarantined], now: str) ->
         "ON CONFLICT DO NOTHING", rows)
 
 
-def by_size(rows: list[dict[str, Any]], most: int = PAGE_BYTES) -> list[dict[str, Any]]:
+def by_size(rows: list[QuarantineEntry], most: int = PAGE_BYTES) -> list[QuarantineEntry]:
     """The first of ``rows`` (each with its ``payload``) whose bodies add up to ``most``
     bytes at most — always the first one, so that a page moves on."""
-    shown: list[dict[str, Any]] = []
+    shown: list[QuarantineEntry] = []
     size = 0
     for row in rows:
-        size += len(row["payload"].encode())
+        size += len((row.payload or "").encode())
         if shown and size > most:
             break
         shown.append(row)
     return shown
 
 
-# an entry in quarantine that is still out: not one refused then and stored since (sent again
-# once what it named was published: it stays in the quarantine's history, "all")
-STILL_OUT = ("NOT (q.kind = 'rejected' AND EXISTS (SELECT 1 FROM sales s "
-              "WHERE s.id = q.sale_id))")
+# (An entry in quarantine still out — not one refused then and stored since, sent again once
+# what it named was published; it stays in the quarantine's history, "all" — is in the view
+# ``quarantine_out``, in the migrations.)
+
+
+# a page of the quarantine: of a fair and a device (or all); "open" entries are still out and
+# not reviewed yet, "reviewed" ones have a note, "all" are both and the rest of the history
+_PAGE_WHERE = """FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id
+    WHERE (CAST(? AS TEXT) IS NULL OR d.fair = ?) AND (CAST(? AS TEXT) IS NULL OR q.device_id = ?)
+    AND (CAST(? AS TEXT) <> 'open' OR (
+        NOT EXISTS (SELECT 1 FROM quarantine_reviews r WHERE r.quarantine_id = q.id)
+        AND EXISTS (SELECT 1 FROM quarantine_out o WHERE o.id = q.id)))
+    AND (CAST(? AS TEXT) <> 'reviewed' OR
+        EXISTS (SELECT 1 FROM quarantine_reviews r WHERE r.quarantine_id = q.id))"""
 
 
 class QuarantineBook(Devices):
@@ -98,41 +109,37 @@ class QuarantineBook(Devices):
     review of an entry."""
 
     def quarantined(self, fair: str | None = None, newest: int | None = None
-                    ) -> list[dict[str, Any]]:
+                    ) -> list[QuarantineEntry]:
         """The quarantine (of one fair), oldest first; ``newest``: only that many of the
         newest, newest first (what a page shows)."""
         order = "ORDER BY q.id" if newest is None else f"ORDER BY q.id DESC LIMIT {int(newest)}"
-        return [dict(row) for row in self._all(
+        return [QuarantineEntry(*row) for row in self._all(
             "SELECT q.id, q.device_id, d.fair, d.lane, q.sale_id, q.kind, q.reason, "
-            "q.received_at FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
-            f"WHERE (CAST(? AS TEXT) IS NULL OR d.fair = ?) AND {STILL_OUT} {order}",
+            "q.received_at FROM quarantine_out q LEFT JOIN devices d ON d.device_id = "
+            f"q.device_id WHERE (CAST(? AS TEXT) IS NULL OR d.fair = ?) {order}",
             [fair, fair])]
 
     def quarantine_page(self, fair: str | None = None, device: str | None = None,
                         state: str = "open", offset: int = 0, limit: int = 50
-                        ) -> tuple[list[dict[str, Any]], int]:
+                        ) -> tuple[list[QuarantineEntry], int]:
         """A page of the quarantine, newest first — each entry with what is kept of its body
         (``payload``; ``size``: the bytes it came with) and its latest review — for one fair
         and device or all; ``state``: "open" (not reviewed yet), "reviewed" or "all". At most
         ``limit`` entries, fewer where their bodies pass :data:`PAGE_BYTES`. And how many
         entries match."""
-        reviewed = "EXISTS (SELECT 1 FROM quarantine_reviews r WHERE r.quarantine_id = q.id)"
-        where = ("FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
-                 "WHERE (CAST(? AS TEXT) IS NULL OR d.fair = ?) "
-                 "AND (CAST(? AS TEXT) IS NULL OR q.device_id = ?)"
-                 + {"open": f" AND NOT {reviewed} AND {STILL_OUT}",
-                    "reviewed": f" AND {reviewed}"}.get(state, ""))
-        params = [fair, fair, device, device]
-        latest = ("(SELECT r.{0} FROM quarantine_reviews r WHERE r.quarantine_id = q.id "
-                  "ORDER BY r.id DESC LIMIT 1)")
+        params = [fair, fair, device, device, state, state]
         # (an entry kept whole before the bounds: its head, as a bounded one's)
-        rows = by_size([dict(row) for row in self._all(
+        rows = by_size([QuarantineEntry(*row) for row in self._all(
             "SELECT q.id, q.device_id, d.fair, d.lane, q.sale_id, q.kind, q.reason, "
-            f"q.received_at, substr(q.payload, 1, {HEAD_KEPT}) AS payload, "
+            "q.received_at, substr(q.payload, 1, ?) AS payload, "
             "COALESCE(q.size, LENGTH(q.payload)) AS size, "
-            f"{latest.format('note')} AS note, {latest.format('at')} AS reviewed_at {where} "
-            "ORDER BY q.id DESC LIMIT ? OFFSET ?", [*params, int(limit), max(int(offset), 0)])])
-        return rows, int(self._all(f"SELECT COUNT(*) {where}", params)[0][0])
+            "(SELECT r.note FROM quarantine_reviews r WHERE r.quarantine_id = q.id "
+            " ORDER BY r.id DESC LIMIT 1) AS note, "
+            "(SELECT r.at FROM quarantine_reviews r WHERE r.quarantine_id = q.id "
+            " ORDER BY r.id DESC LIMIT 1) AS reviewed_at "
+            f"{_PAGE_WHERE} ORDER BY q.id DESC LIMIT ? OFFSET ?",
+            [HEAD_KEPT, *params, int(limit), max(int(offset), 0)])])
+        return rows, int(self._all(f"SELECT COUNT(*) {_PAGE_WHERE}", params)[0][0])
 
     def review_quarantined(self, quarantine_id: int, note: str) -> None:
         """A person's note on an entry in quarantine (what was found, what was done): the
@@ -158,6 +165,6 @@ class QuarantineBook(Devices):
 
     def quarantine_count(self, fair: str | None = None) -> int:
         return int(self._all(
-            "SELECT COUNT(*) FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id "
-            f"WHERE (CAST(? AS TEXT) IS NULL OR d.fair = ?) AND {STILL_OUT}",
+            "SELECT COUNT(*) FROM quarantine_out q LEFT JOIN devices d ON d.device_id = "
+            "q.device_id WHERE CAST(? AS TEXT) IS NULL OR d.fair = ?",
             [fair, fair])[0][0])

@@ -16,6 +16,20 @@ from fairpos.ledger.store.quarantine import (
     HEAD_KEPT,
     business_date_of,
 )
+from fairpos.ledger.store.records import (
+    ClassTotal,
+    DayClosed,
+    DayReport,
+    HourTotal,
+    IgtfTotal,
+    LaneDay,
+    LaneEntry,
+    LanePage,
+    LaneSync,
+    LaneTotal,
+    ProductTotal,
+    TenderTotal,
+)
 from fairpos.ledger.store.redemptions import redemptions
 from fairpos.ledger.store.shifts import day_cash, lane_shifts, week_over_short
 from fairpos.ledger.store.weeks import week_sales
@@ -67,7 +81,7 @@ class Reports(Hubs):
             program["name"] = names.get(program["code"], program["code"])
         return found
 
-    def devices(self, device_id: str | None = None) -> list[dict[str, Any]]:
+    def devices(self, device_id: str | None = None) -> list[LaneSync]:
         """Every enrolled device (or the one ``device_id``), with its missing numbers (looked
         for only where a device has entries past its resume point: one query for all)."""
         found = []
@@ -80,13 +94,12 @@ class Reports(Hubs):
                 "SELECT enrolment, device_id, fair, lane, enrolled_at, claimed_at, revoked_at, "
                 "max_contiguous_seq, last_sync_at, last_path FROM devices "
                 "WHERE CAST(? AS TEXT) IS NULL OR device_id = ? ORDER BY fair, lane", one):
-            missing, missing_count = self._missing(row["device_id"]) \
-                if row["device_id"] in ahead else ([], 0)
-            found.append(dict(row) | {"missing": missing, "missing_count": missing_count})
+            missing, missing_count = self._missing(row[1]) if row[1] in ahead else ([], 0)
+            found.append(LaneSync(int(row[0]), row[1], row[2], int(row[3]), row[4], row[5],
+                                  row[6], int(row[7]), row[8], row[9], missing, missing_count))
         return found
 
-    def lane(self, device_id: str, offset: int = 0, limit: int = 50
-             ) -> dict[str, Any] | None:
+    def lane(self, device_id: str, offset: int = 0, limit: int = 50) -> LanePage | None:
         """One lane's page: its device (fair, lane, sync), its days (entries and totals on
         the ledger, and what each day close said, newest first), its newest shifts with their
         counts, a page of its entries (newest first) and how many it has; None for a device
@@ -94,26 +107,23 @@ class Reports(Hubs):
         found = self.devices(device_id)
         if not found:
             return None
-        days = [dict(r) for r in self._all(
+        closes: dict[str, DayClosed] = {}
+        for row in self._all("SELECT business_date, result, at FROM day_closes "
+                             "WHERE device_id = ? ORDER BY id", [device_id]):
+            closes[row[0]] = DayClosed(row[1], row[2])  # (the newest of each day)
+        days = [LaneDay(r[0], int(r[1]), r[2], int(r[3]), closes.get(r[0])) for r in self._all(
             f"SELECT business_date, COUNT(*) AS entries, currency, {bigint_sum('total')} AS total "
             "FROM sales WHERE device_id = ? AND training = 0 GROUP BY business_date, currency "
             "ORDER BY business_date DESC", [device_id])]
-        closes: dict[str, dict[str, Any]] = {}
-        for row in self._all("SELECT business_date, result, at FROM day_closes "
-                             "WHERE device_id = ? ORDER BY id", [device_id]):
-            closes[row[0]] = {"result": row[1], "at": row[2]}  # (the newest of each day)
-        for day in days:
-            day["close"] = closes.pop(day["business_date"], None)
-        entries = [dict(r) for r in self._all(
+        entries = [LaneEntry(int(r[0]), r[1], r[2], r[3], r[4], bool(r[5]), r[6], int(r[7]), r[8])
+                   for r in self._all(
             "SELECT seq, id, kind, business_date, confirmed_at, training, currency, total, "
             "received_at FROM sales WHERE device_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?",
             [device_id, int(limit), max(int(offset), 0)])]
         count = int(self._all("SELECT COUNT(*) FROM sales WHERE device_id = ?",
                               [device_id])[0][0])
-        return {"device": found[0], "days": days, "entries": entries, "count": count,
-                "shifts": lane_shifts(self._all, device_id),
-                "quarantined": self.quarantine_page(device=device_id, state="all",
-                                                    limit=1)[1]}
+        return LanePage(found[0], days, entries, count, lane_shifts(self._all, device_id),
+                        self.quarantine_page(device=device_id, state="all", limit=1)[1])
 
     def days_at_a_glance(self) -> list[dict[str, Any]]:
         """Each fair's business dates, newest first: its sales, totals per currency, lanes,
@@ -159,7 +169,7 @@ class Reports(Hubs):
         return sorted(days.values(), key=lambda g: (g["business_date"], g["fair"]),
                       reverse=True)
 
-    def report(self, business_date: str, fair: str | None = None) -> dict[str, Any]:
+    def report(self, business_date: str, fair: str | None = None) -> DayReport:
         """A business date's figures, for one fair or all: counts and totals per currency
         and tender, per lane and in all, kilos and amount per product and price class, and
         sales by hour. Training entries are left out; voids and refunds count negatively.
@@ -172,37 +182,33 @@ class Reports(Hubs):
             f"SELECT s.currency, {bigint_sum('s.total')} {base} GROUP BY 1 ORDER BY 1", params)}
         count = self._all(f"SELECT COUNT(*) {base} AND s.kind = 'sale'", params)[0][0]
         entries = self._all(f"SELECT COUNT(*) {base}", params)[0][0]
-        igtf = [{"currency": r[0], "amount": int(r[1]), "base": int(r[2])} for r in self._all(
+        igtf = [IgtfTotal(r[0], int(r[1]), int(r[2])) for r in self._all(
             f"SELECT s.currency, {bigint_sum('s.igtf')}, {bigint_sum('s.igtf_base')} {base} "
             f"GROUP BY 1 HAVING {bigint_sum('s.igtf')} <> 0 ORDER BY 1", params)]
         sales_count = bigint_sum("CASE WHEN s.kind = 'sale' THEN 1 ELSE 0 END")
-        lanes = [dict(r) for r in self._all(
-            f"SELECT d.fair, d.lane, s.device_id, {sales_count} AS sales_count, s.currency, "
-            f"{bigint_sum('s.total')} AS total {base} GROUP BY d.fair, d.lane, s.device_id, "
-            f"s.currency ORDER BY d.fair, d.lane", params)]
-        by_lane: dict[str, list[dict[str, Any]]] = {}  # (one read: each lane's, and the sums)
+        by_lane: dict[str, list[TenderTotal]] = {}  # (one read: each lane's, and the sums)
         summed: dict[tuple[str, str], int] = {}
         for r in self._all(f"SELECT s.device_id, t.method, t.currency, {bigint_sum('t.amount')} "
                            f"AS amount FROM sale_tenders t JOIN sales s ON s.id = t.sale_id "
                            f"JOIN devices d ON d.device_id = s.device_id WHERE {where} "
                            f"GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", params):
-            by_lane.setdefault(r[0], []).append(
-                {"method": r[1], "currency": r[2], "amount": r[3]})
+            by_lane.setdefault(r[0], []).append(TenderTotal(r[1], r[2], int(r[3])))
             summed[(r[1], r[2])] = summed.get((r[1], r[2]), 0) + int(r[3])
-        for lane in lanes:
-            lane["tenders"] = by_lane.get(lane["device_id"], [])
-        tenders: list[dict[str, Any]] = [{"method": m, "currency": c, "amount": a}
-                   for (m, c), a in sorted(summed.items())]
+        lanes = [LaneTotal(r[0], int(r[1]), r[2], int(r[3]), r[4], int(r[5]),
+                           by_lane.get(r[2], [])) for r in self._all(
+            f"SELECT d.fair, d.lane, s.device_id, {sales_count} AS sales_count, s.currency, "
+            f"{bigint_sum('s.total')} AS total {base} GROUP BY d.fair, d.lane, s.device_id, "
+            f"s.currency ORDER BY d.fair, d.lane", params)]
         # (the day's lines as summed when they were stored: training and voided left out)
         line_where = ("FROM day_lines l JOIN devices d ON d.device_id = l.device_id WHERE "
                       "l.business_date = ? AND (CAST(? AS TEXT) IS NULL OR d.fair = ?)")
         grams, amount = bigint_sum("l.grams"), bigint_sum("l.amount")
-        products = [dict(r) for r in self._all(
+        products = [ProductTotal(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in self._all(
             f"SELECT l.code, l.name, {grams} AS grams, {bigint_sum('l.count')} AS count, "
             f"{amount} AS amount {line_where} AND l.kind = 'product' GROUP BY l.code, l.name "
             f"ORDER BY {amount} DESC, l.code", params)]
         named = self.class_names()
-        classes = [{**dict(r), "names": named.get(r[0])} for r in self._all(
+        classes = [ClassTotal(r[0], int(r[1]), int(r[2]), named.get(r[0])) for r in self._all(
             f"SELECT l.price_class, {grams} AS grams, {amount} AS amount "
             f"{line_where} AND l.price_class IS NOT NULL GROUP BY 1 ORDER BY 1", params)]
         zones = self.timezones()
@@ -216,16 +222,15 @@ class Reports(Hubs):
             hours[hour] = (before[0] + int(sales), before[1] + int(total))
         zone = zones.get(fair) if fair else None
         pricing = next(iter(totals), None)
-        if pricing is not None:
-            rates = self.day_rates(business_date, pricing)
-            for tender in tenders:
-                rate = rates.get(tender["currency"])
-                tender["value"] = int(tender["amount"]) if tender["currency"] == pricing \
-                    else None if rate is None else round(rate.to_base(int(tender["amount"])))
-        return {"business_date": business_date, "fair": fair, "sales_count": count,
-                "entries": entries, "totals": totals, "tenders": tenders, "igtf": igtf,
-                "lanes": lanes,
-                "products": products, "price_classes": classes,
-                "timezone": zone.key if zone else None,
-                "hours": [{"hour": hour, "sales_count": n, "total": total}
-                          for hour, (n, total) in sorted(hours.items())]}
+        rates = self.day_rates(business_date, pricing) if pricing is not None else {}
+
+        def valued(currency: str, amount: int) -> int | None:
+            rate = rates.get(currency)
+            return amount if currency == pricing else None if rate is None \
+                else round(rate.to_base(amount))
+        tenders = [TenderTotal(m, c, a, valued(c, a) if pricing is not None else None)
+                   for (m, c), a in sorted(summed.items())]
+        return DayReport(business_date, fair, int(count), int(entries),
+                         {c: int(t) for c, t in totals.items()}, tenders, igtf, lanes,
+                         products, classes, zone.key if zone else None,
+                         [HourTotal(hour, n, total) for hour, (n, total) in sorted(hours.items())])

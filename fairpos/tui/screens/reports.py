@@ -97,9 +97,8 @@ class CloseShiftScreen(CountsByPiece):
         assert shift is not None
 
         def expected(lane: Lane) -> CountsExpected:
-            journal = lane.journal
-            return CountsExpected(journal.expected_counts(shift.id),
-                                  journal.count_rounds(shift.id), journal.held(shift.id))
+            return CountsExpected(lane.expected_counts(shift.id), lane.count_rounds(shift.id),
+                                  lane.held(shift.id))
 
         self.till.run_job(expected, self)
 

@@ -49,7 +49,7 @@ class SalesScreen(TillScreen):
     def load(self) -> None:
         shift = self.till.shift
         if shift is not None:
-            self.till.run_job(lambda lane: SalesListed(lane.journal.sales(shift.id)), self)
+            self.till.run_job(lambda lane: SalesListed(lane.sales(shift.id)), self)
 
     @on(SalesListed)
     def _listed(self, message: SalesListed) -> None:
