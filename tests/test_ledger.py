@@ -439,13 +439,16 @@ def test_the_home_page_has_each_fairs_day_at_a_glance(tmp_path: Path) -> None:
                 ledger.day_close(device, figures)
         bad = {**sales[0], "id": "GLAN03-000003", "seq": 3, "total": sales[0]["total"] + 1}
         assert ledger.ingest("GLAN03", [bad]).rejected  # (it gives the same business date)
-        [glance] = ledger.days_at_a_glance()
-        assert glance == {"fair": "Feria Centro", "business_date": "2026-11-21", "sales": 6,
-                          "totals": {"USD": totals}, "lanes": 3, "match": 1, "pending": 0,
-                          "mismatch": 1, "not_closed": 1, "quarantined": 1}
+        [day] = ledger.fair_days()
+        assert (day.fair, day.business_date, day.sales, day.totals) == (
+            "Feria Centro", "2026-11-21", 6, {"USD": totals})
+        assert [(lane.device_id, lane.state) for lane in day.lanes] == [
+            ("GLAN01", "matched"), ("GLAN02", "mismatch"), ("GLAN03", "quarantined")]
+        assert day.states == {"quarantined": 1, "mismatch": 1, "matched": 1}
         [held] = ledger.quarantine_page()[0]
         ledger.review_quarantined(held.id, "sent again corrected")
-        assert ledger.days_at_a_glance()[0]["quarantined"] == 0
+        [day] = ledger.fair_days()
+        assert day.quarantined == 0 and day.lanes[2].state == "not_closed"
     finally:
         ledger.close()
 

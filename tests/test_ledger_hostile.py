@@ -424,8 +424,8 @@ def test_an_entry_kept_whole_before_the_bounds_is_shown_by_its_head(tmp_path: Pa
         rows, total = ledger.quarantine_page(device=device, state="all")
         assert total == 1 and rows[0].size == len(payload)
         assert len(rows[0].payload or "") == HEAD_KEPT
-        glance = {g["business_date"]: g for g in ledger.days_at_a_glance()}
-        assert glance["2026-11-28"]["quarantined"] == 1
+        glance = {g.business_date: g for g in ledger.fair_days()}
+        assert glance["2026-11-28"].quarantined == 1
 
 
 # -- slow and idle clients ----------------------------------------------------------------
@@ -875,7 +875,7 @@ def walk_every_page(ledger: LedgerServer) -> None:
     and vouchers with their CSVs: each answers 200."""
     with ledger.store() as store:
         admin = store.admin_token()
-        days = sorted({g["business_date"] for g in store.days_at_a_glance()})
+        days = sorted({g.business_date for g in store.fair_days()})
         devices = [d.device_id for d in store.devices() if d.device_id]
     auth = {"Authorization": f"Bearer {admin}"}
     walked: list[str] = []

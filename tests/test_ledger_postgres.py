@@ -371,7 +371,7 @@ def test_a_sqlite_ledger_of_100000_sales_moves_to_postgresql(tmp_path: Path,
              (days[0], "Feria Norte")]  # every day of every fair, and one day of each fair
     before = {(day, fair): normal(source.report(day, fair)) for day, fair in asked}
     assert all(json.loads(report)["products"] for report in before.values())  # (summed)
-    glance = source.days_at_a_glance()
+    glance = source.fair_days()
     source.close()
 
     db = postgres.create()
@@ -383,7 +383,7 @@ def test_a_sqlite_ledger_of_100000_sales_moves_to_postgresql(tmp_path: Path,
     try:
         after = {(day, fair): normal(target.report(day, fair)) for day, fair in asked}
         assert after == before
-        assert target.days_at_a_glance() == glance
+        assert target.fair_days() == glance
         assert target.is_admin(admin) and target.vouchers() == {"snap": "SNAP token"}
         assert target.quarantine_page(state="reviewed")[0][0].note == "Revisado en asamblea."
         assert target.timezones()["Feria Norte"].key == "America/Caracas"

@@ -64,6 +64,7 @@ def test_a_treasurer_signs_in_and_reads_the_day_on_a_desktop_and_on_a_phone(
     try:
         lane = stall(tmp_path / "stall", "PAGE01", sales=8, seed=4)
         connect(lane, server)
+        lane.run("shift", "close", "--reason", "counted at the office")  # the day is done
         lane.run("sync")
         server.enrol(LONG_FAIR, 1)  # a fair's name of 5,000 characters on the home page
         day = str(payloads(lane)[0]["business_date"])
@@ -155,7 +156,7 @@ def test_a_treasurer_reviews_the_quarantine_with_a_note(tmp_path: Path, browser:
         page.click("button[type=submit]")
         page.wait_for_url(f"{server.url}/")
         day = str(bad["business_date"])
-        assert "1 in quarantine" in page.locator("tr", has_text=day).first.inner_text()
+        assert "1 with entries in quarantine" in page.locator("tr", has_text=day).first.inner_text()
         page.click("text=The whole quarantine, to review")
         page.wait_for_url(f"{server.url}/quarantine")
         assert page.get_by_text("volunteer is longer than 80 characters").is_visible()

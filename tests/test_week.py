@@ -209,7 +209,7 @@ def test_a_ledger_from_before_the_day_sums_gets_them_made_once(
     store.ingest("SUMS01", payloads(lane))
     day = payloads(lane)[0]["business_date"]
     before = store.report(day)
-    glance = store.days_at_a_glance()
+    glance = store.fair_days()
     store.close()
     conn = sqlite3.connect(db)  # as a ledger was before the steps
     conn.execute("DROP TABLE day_lines")
@@ -223,8 +223,8 @@ def test_a_ledger_from_before_the_day_sums_gets_them_made_once(
         assert (after.products, after.price_classes) == (before.products,
                                                           before.price_classes)
         assert sorted(p.code for p in after.products) == ["101", "305"]
-        assert store.days_at_a_glance() == glance
-        assert glance[0]["sales"] == 2 and glance[0]["totals"]["USD"] == sum(
+        assert store.fair_days() == glance
+        assert glance[0].sales == 2 and glance[0].totals["USD"] == sum(
             p["total"] for p in payloads(lane))
     finally:
         store.close()

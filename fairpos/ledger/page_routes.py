@@ -21,6 +21,7 @@ from starlette.routing import Route
 from fairpos.i18n import _
 from fairpos.ledger import pages, reconciliation_pages, shift_pages, spreadsheets
 from fairpos.ledger.addresses import ADDRESSES
+from fairpos.ledger.lane_days import lane_days_view
 from fairpos.ledger.limits import SESSION_HOURS
 from fairpos.ledger.render import CSRF
 from fairpos.ledger.requests import (
@@ -141,7 +142,7 @@ def index(request: Request) -> Response:
     serving = served(request)
     view = serving.view
     return HTMLResponse(pages.index_page(
-        view.days_at_a_glance(), view.devices(),
+        view.fair_days(), view.devices(),
         view.quarantined(newest=pages.QUARANTINE_SHOWN), view.quarantine_count(),
         serving.store.upstream_summary() if serving.hub else None, offset_of(request)))
 
@@ -154,7 +155,8 @@ def day(request: Request) -> Response:
                                  view.vouchers(), one_fair=fair is not None)
     return HTMLResponse(pages.day_page(
         report, view.devices(), view.quarantined(fair, newest=pages.QUARANTINE_SHOWN),
-        view.quarantine_count(fair), cash))
+        view.quarantine_count(fair), cash,
+        lane_days_view(view.fair_days(request.path_params["day"], fair), view.timezones())))
 
 
 def day_csv(request: Request) -> Response:

@@ -17,11 +17,14 @@ from babel.numbers import format_decimal
 
 from fairpos.domain.tenders import method_label
 from fairpos.i18n import _, active, entries_text
+from fairpos.ledger.lane_days import day_said, totals_said
+from fairpos.ledger.links import day_link, lane_link
 from fairpos.ledger.reasons import said
 from fairpos.ledger.render import Cell, chart, count, kilos, money, pager, render
 from fairpos.ledger.store.quarantine import LANE_DAY_KEPT
 from fairpos.ledger.store.records import (
     DayReport,
+    FairDay,
     LanePage,
     LaneSync,
     QuarantineEntry,
@@ -43,21 +46,7 @@ def login_page(failed: bool = False) -> str:
     return render("login.html", title=_("Sign in"), failed=failed, signed_in=False)
 
 
-def closes_said(glance: dict[str, Any]) -> Cell:
-    """How a fair's day closes stand, at a glance: "3 matched · 1 pending · 1 not closed"."""
-    words = {"match": _("{count} matched"), "pending": _("{count} pending"),
-             "mismatch": _("{count} mismatch"), "not_closed": _("{count} not closed"),
-             "quarantined": _("{count} in quarantine")}
-    text = " · ".join(words[k].format(count=count(glance[k])) for k in words if glance.get(k))
-    return Cell(text, warn=bool(glance["pending"] or glance["mismatch"]
-                                or glance.get("quarantined")))
-
-
-def day_link(day: str, fair: str | None) -> Cell:
-    return Cell(day, href=f"/day/{quote(day)}" + (f"?fair={quote(fair)}" if fair else ""))
-
-
-def index_page(days_seen: Sequence[dict[str, Any]], devices: Sequence[LaneSync],
+def index_page(days_seen: Sequence[FairDay], devices: Sequence[LaneSync],
                quarantined: Sequence[QuarantineEntry], in_quarantine: int | None = None,
                upstream: dict[str, Any] | None = None, offset: int = 0) -> str:
     """The home page: each fair's days at a glance (sales, totals, how the lanes' day closes
@@ -66,11 +55,10 @@ def index_page(days_seen: Sequence[dict[str, Any]], devices: Sequence[LaneSync],
     paging = pager("/?from=", offset, len(days_seen[offset:offset + DAYS_PAGE]),
                    len(days_seen), DAYS_PAGE) if len(days_seen) > DAYS_PAGE else None
     days = {"headers": [_("Fair"), _("Business date"), _("Sales"), _("Totals"), _("Lanes"),
-                        _("Day close")],
-            "rows": [(g["fair"], day_link(g["business_date"], g["fair"]), count(g["sales"]),
-                      " · ".join(f"{money(v, c)} {c}" for c, v in sorted(g["totals"].items())),
-                      count(g["lanes"]), closes_said(g))
-                     for g in days_seen[offset:offset + DAYS_PAGE]]}
+                        _("How the lanes stand")],
+            "rows": [(d.fair, day_link(d.business_date, d.fair), count(d.sales),
+                      totals_said(d.totals), count(len(d.lanes)), day_said(d))
+                     for d in days_seen[offset:offset + DAYS_PAGE]]}
     return render("index.html", title=_("Ledger") if upstream is None else _("Hub"),
                   signed_in=True, upstream=upstream_view(upstream) if upstream else None,
                   paging=paging, days=days, lane_rows=lanes_view(devices),
@@ -218,21 +206,6 @@ def quarantine_kinds() -> dict[str, str]:
     return {"rejected": _("rejected"), "conflict": _("in conflict")}
 
 
-def lane_link(device_id: str | None) -> Cell | str:
-    if not device_id:
-        return "—"
-    return Cell(device_id, href=f"/lane/{quote(device_id)}")
-
-
-def lane_named(lane: int, fair: str | None, device_id: str | None) -> Cell:
-    """A lane by its number and fair (None: the page is one fair's), its device's link
-    under it."""
-    link = lane_link(device_id)
-    name = _("Lane {lane}").format(lane=lane) if fair is None else \
-        _("Lane {lane} · {fair}").format(lane=lane, fair=fair)
-    return Cell(name, under=link if isinstance(link, Cell) else Cell(link))
-
-
 def lanes_view(devices: Sequence[LaneSync]) -> dict[str, Any]:
     """Each lane and how it stands with the ledger: synced up to, missing, last sync, path."""
     paths = path_words()
@@ -288,7 +261,8 @@ def tender_shares(tenders: Sequence[TenderTotal], currency: str) -> dict[str, An
 
 def day_page(report: DayReport, devices: Sequence[LaneSync],
              quarantined: Sequence[QuarantineEntry], in_quarantine: int | None = None,
-             cash: dict[str, Any] | None = None) -> str:
+             cash: dict[str, Any] | None = None,
+             lane_days: dict[str, Any] | None = None) -> str:
     """A business date's figures (``cash``: its shifts' counts, lane by lane, as
     :func:`~fairpos.ledger.shift_pages.cash_part` lays them)."""
     day, fair = report.business_date, report.fair
@@ -315,6 +289,7 @@ def day_page(report: DayReport, devices: Sequence[LaneSync],
                       f"{money(lane.total, lane.currency)} {lane.currency}")
                      for lane in report.lanes],
         cash=cash or {"headers": [], "rows": []},
+        lane_days=lane_days or {"headers": [], "rows": []},
         hours=chart([f"{h.hour}:00" for h in report.hours],
                     [h.sales_count for h in report.hours],
                     _("Sales per hour ({zone} time)").format(zone=report.timezone)

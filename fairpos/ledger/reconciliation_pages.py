@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fairpos.i18n import _
-from fairpos.ledger.pages import lane_named
+from fairpos.ledger.links import lane_named
 from fairpos.ledger.render import count, money, pager, render
 from fairpos.ledger.spreadsheets import csv_amount, csv_file, csv_name, csv_parts, csv_text
 

@@ -12,7 +12,8 @@ from urllib.parse import quote
 
 from fairpos.domain.tenders import method_label
 from fairpos.i18n import _
-from fairpos.ledger.pages import class_label, class_name, lane_named
+from fairpos.ledger.links import lane_named
+from fairpos.ledger.pages import class_label, class_name
 from fairpos.ledger.render import Cell, chart, count, kilos, money, render
 from fairpos.ledger.spreadsheets import csv_amount, csv_file, csv_kilos, csv_name, csv_text
 

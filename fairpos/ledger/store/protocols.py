@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from fairpos.ledger.statements import LINES_SHOWN, WINDOW_DAYS
 from fairpos.ledger.store.core import BatchResult, Device, Hub, Published
-from fairpos.ledger.store.records import DayReport, LanePage, LaneSync, QuarantineEntry
+from fairpos.ledger.store.records import DayReport, FairDay, LanePage, LaneSync, QuarantineEntry
 
 
 class StallApi(Protocol):
@@ -43,8 +44,10 @@ class PageReads(Protocol):
     """What the pages read: the days, a day's report and cash, the lanes, the quarantine, the
     weeks, pago móvil and the vouchers."""
 
-    def days_at_a_glance(self) -> list[dict[str, Any]]: ...
+    def fair_days(self, business_date: str | None = None, fair: str | None = None
+                  ) -> list[FairDay]: ...
     def fairs(self) -> list[str]: ...
+    def timezones(self) -> dict[str, ZoneInfo]: ...
     def devices(self, device_id: str | None = None) -> list[LaneSync]: ...
     def report(self, business_date: str, fair: str | None = None) -> DayReport: ...
     def day_cash(self, business_date: str, fair: str | None = None

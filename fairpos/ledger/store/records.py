@@ -1,5 +1,6 @@
 """What the ledger's reads answer with, as typed records: a business date's report and its
-tables, each fair's days at a glance, a lane's sync state and its page, an entry in quarantine.
+tables, each fair's days lane by lane (the verdicts of :mod:`.day_status`), a lane's sync
+state and its page, an entry in quarantine.
 
 Amounts are integer minor units of their currency, weights integer grams; a record becomes the
 JSON the command line prints with :func:`to_json` (the same names, the same numbers).
@@ -185,3 +186,56 @@ class QuarantineEntry:
     size: int | None = None
     note: str | None = None
     reviewed_at: str | None = None
+
+
+# what a lane-day can be, worst first (a day's summary lists them in this order)
+STATES = ("quarantined", "missing", "not_closed", "mismatch", "silent", "matched", "idle")
+TROUBLE = frozenset({"quarantined", "missing", "not_closed", "mismatch", "silent"})
+
+
+@dataclass(frozen=True, slots=True)
+class LaneDayStatus:
+    """One lane's business date as the ledger holds it, and its verdict (``state``, one of
+    :data:`STATES`; ``missing``: how many sales are missing, where that is the state;
+    ``quarantined``: its entries still in quarantine; ``last_heard``: its newest sync)."""
+
+    fair: str
+    lane: int
+    device_id: str | None
+    business_date: str
+    state: str
+    entries: int = 0
+    totals: dict[str, int] = field(default_factory=dict)
+    missing: int = 0
+    quarantined: int = 0
+    shift_open: bool = False
+    closed_at: str | None = None
+    last_heard: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FairDay:
+    """A fair's business date: its sales and totals, and each of its lanes' verdicts."""
+
+    fair: str
+    business_date: str
+    sales: int
+    totals: dict[str, int]
+    lanes: list[LaneDayStatus]
+
+    def count(self, state: str) -> int:
+        return sum(1 for lane in self.lanes if lane.state == state)
+
+    @property
+    def states(self) -> dict[str, int]:
+        """How many lanes are in each state, worst first, those with none left out."""
+        found = {state: self.count(state) for state in STATES}
+        return {state: n for state, n in found.items() if n}
+
+    @property
+    def troubled(self) -> bool:
+        return any(lane.state in TROUBLE for lane in self.lanes)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(lane.quarantined for lane in self.lanes)

@@ -12,10 +12,6 @@ from zoneinfo import ZoneInfo
 
 from fairpos.ledger.store.core import bigint_sum
 from fairpos.ledger.store.hubs import Hubs
-from fairpos.ledger.store.quarantine import (
-    HEAD_KEPT,
-    business_date_of,
-)
 from fairpos.ledger.store.records import (
     ClassTotal,
     DayClosed,
@@ -124,50 +120,6 @@ class Reports(Hubs):
                               [device_id])[0][0])
         return LanePage(found[0], days, entries, count, lane_shifts(self._all, device_id),
                         self.quarantine_page(device=device_id, state="all", limit=1)[1])
-
-    def days_at_a_glance(self) -> list[dict[str, Any]]:
-        """Each fair's business dates, newest first: its sales, totals per currency, lanes,
-        and how their day closes stand (the newest close of each lane and day: matched,
-        pending, mismatch; lanes with sales that have not closed the day)."""
-        days: dict[tuple[str, str], dict[str, Any]] = {}
-        # (the entries as summed per day and lane when they were stored)
-        for fair, day, currency, sales, total in self._all(
-                f"SELECT d.fair, s.business_date, s.currency, {bigint_sum('s.sales')}, "
-                f"{bigint_sum('s.total')} FROM day_sales s JOIN devices d ON d.device_id = "
-                "s.device_id WHERE s.training = 0 GROUP BY 1, 2, 3"):
-            glance = days.setdefault((fair, day), {"fair": fair, "business_date": day,
-                                                   "sales": 0, "totals": {}, "lanes": 0,
-                                                   "match": 0, "pending": 0, "mismatch": 0})
-            glance["sales"] += int(sales)
-            glance["totals"][currency] = int(total)
-        for fair, day, lanes in self._all(
-                "SELECT d.fair, s.business_date, COUNT(DISTINCT s.device_id) FROM day_sales s "
-                "JOIN devices d ON d.device_id = s.device_id GROUP BY 1, 2"):
-            if (fair, day) in days:
-                days[(fair, day)]["lanes"] = int(lanes)
-        for fair, day, result, lanes in self._all(
-                "SELECT d.fair, c.business_date, c.result, COUNT(*) FROM day_closes c "
-                "JOIN devices d ON d.device_id = c.device_id WHERE c.id = (SELECT MAX(x.id) "
-                "FROM day_closes x WHERE x.device_id = c.device_id AND x.business_date = "
-                "c.business_date) GROUP BY 1, 2, 3"):
-            if (fair, day) in days and result in ("match", "pending", "mismatch"):
-                days[(fair, day)][result] = int(lanes)
-        for glance in days.values():
-            closed = glance["match"] + glance["pending"] + glance["mismatch"]
-            glance["not_closed"] = max(glance["lanes"] - closed, 0)
-            glance["quarantined"] = 0
-        # entries in quarantine not reviewed yet, by the business date they give (if any)
-        # (read from the head of an entry kept whole, before its business date was kept)
-        for fair, day, payload in self._all(
-                "SELECT d.fair, q.business_date, CASE WHEN q.size IS NULL THEN "
-                f"substr(q.payload, 1, {HEAD_KEPT}) END FROM quarantine q JOIN devices d ON "
-                "d.device_id = q.device_id WHERE NOT EXISTS (SELECT 1 FROM quarantine_reviews "
-                "r WHERE r.quarantine_id = q.id)"):
-            key = (fair, day or business_date_of(payload or "") or "")
-            if key in days:
-                days[key]["quarantined"] += 1
-        return sorted(days.values(), key=lambda g: (g["business_date"], g["fair"]),
-                      reverse=True)
 
     def report(self, business_date: str, fair: str | None = None) -> DayReport:
         """A business date's figures, for one fair or all: counts and totals per currency
