@@ -221,7 +221,7 @@ def test_a_lane_closed_short_is_read_on_the_day_and_the_week(tmp_path: Path,
         page.set_viewport_size(PHONE)
         assert off_screen(page) == []
         assert page.locator('td[data-label="Over/short"]').first.is_visible()
-        page.click("text=The week")
+        page.click(f"a[href=\"/week/{day}?fair=Feria%20Centro\"]")  # the day's own week
         page.wait_for_url(f"**/week/{day}?fair=Feria%20Centro")
         assert page.locator("h1").inner_text().startswith("Feria Centro · Week of ")
         assert page.locator('td[data-label="Over/short"]', has_text="−1.50 USD").count() == 2

@@ -1,4 +1,5 @@
-"""The links every page makes: to a business date, to a lane's page, a lane by its name."""
+"""The links every page makes: to a business date, to a sale, to a lane's page, a lane by its
+name."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from fairpos.ledger.render import Cell
 
 def day_link(day: str, fair: str | None) -> Cell:
     return Cell(day, href=f"/day/{quote(day)}" + (f"?fair={quote(fair)}" if fair else ""))
+
+
+def sale_link(sale_id: str | None) -> Cell | str:
+    if not sale_id:
+        return ""
+    return Cell(sale_id, href=f"/sale/{quote(sale_id)}")
 
 
 def lane_link(device_id: str | None) -> Cell | str:

@@ -9,6 +9,7 @@ ledger has one) in a worker thread; its forms carry the session's token.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from fairpos.i18n import _
-from fairpos.ledger import pages, reconciliation_pages, shift_pages, spreadsheets
+from fairpos.ledger import pages, reconciliation_pages, sale_pages, shift_pages, spreadsheets
 from fairpos.ledger.addresses import ADDRESSES
 from fairpos.ledger.lane_days import lane_days_view
 from fairpos.ledger.limits import SESSION_HOURS
@@ -43,6 +44,7 @@ from fairpos.ledger.requests import (
 )
 from fairpos.ledger.responses import HTMLResponse
 from fairpos.ledger.store import LedgerError
+from fairpos.ledger.store.sale_reads import FOUND_MOST
 from fairpos.sync.wire import WireError
 
 
@@ -299,6 +301,50 @@ def quarantine_csv(request: Request) -> Response:
                         spreadsheets.csv_name(span, fair, "quarantine"))
 
 
+def sale(request: Request) -> Response:
+    view = served(request).view
+    opened = view.sale(request.path_params["id"].strip().upper())
+    if opened is None:
+        return HTMLResponse(sale_pages.no_such_sale(), status_code=404)
+    return HTMLResponse(sale_pages.sale_page(opened, view.vouchers(), view.timezones()))
+
+
+def search(request: Request) -> Response:
+    """The search form, and the entries it finds: by sale or device id, amount (in the
+    pricing currency's units, as typed: "12.50" or "12,50"), fair and business dates."""
+    view = served(request).view
+    asked = {name: request.query_params.get(name, "").strip()
+             for name in ("q", "amount", "fair", "from", "to")}
+    if not any(asked.values()):
+        return HTMLResponse(sale_pages.search_page(asked, None, view.fairs(),
+                                                   view.timezones(), FOUND_MOST))
+    days = [page_day(asked[name]) if asked[name] else None for name in ("from", "to")]
+    amount = minor_of(asked["amount"]) if asked["amount"] else None
+    if any(asked[name] and day is None for name, day in zip(("from", "to"), days,
+                                                              strict=True)):
+        raise BadParameter(_("“{text}” is not a date (YYYY-MM-DD)").format(
+            text=asked["from"] if days[0] is None and asked["from"] else asked["to"]))
+    if asked["amount"] and amount is None:
+        raise BadParameter(_("“{text}” is not an amount").format(text=asked["amount"]))
+    found = view.find_sales(asked["q"][:64], amount=amount, fair=asked["fair"] or None,
+                            first=days[0].isoformat() if days[0] else None,
+                            last=days[1].isoformat() if days[1] else None)
+    return HTMLResponse(sale_pages.search_page(asked, found, view.fairs(), view.timezones(),
+                                               FOUND_MOST))
+
+
+def minor_of(text: str) -> int | None:
+    """An amount as a treasurer types it ("12.50", "12,50", "1.234,50", "-3") in minor
+    units of a two-decimal currency; None when it is not one."""
+    cleaned = text.replace(" ", "")
+    match = re.fullmatch(r"(-?)(\d{1,12}(?:[.,]\d{3})*)(?:[.,](\d{1,2}))?", cleaned)
+    if match is None:
+        return None
+    sign, whole, cents = match.groups()
+    minor = int(re.sub(r"\D", "", whole)) * 100 + int((cents or "0").ljust(2, "0"))
+    return -minor if sign else minor
+
+
 async def review(request: Request) -> Response:
     """A note from the quarantine page's form: the entry marked reviewed."""
     if not await run_in_threadpool(is_admin, request):
@@ -325,6 +371,8 @@ ROUTES = [
     Route("/quarantine.csv", admin(quarantine_csv)),
     Route("/quarantine", admin(quarantine)),
     Route("/lane/{device}", admin(lane)),
+    Route("/sale/{id}", admin(sale)),
+    Route("/search", admin(search)),
     Route("/week/{day}", admin(week)),
     Route("/pago-movil", admin(pago_movil)),
     Route("/vouchers", admin(vouchers)),

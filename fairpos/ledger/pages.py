@@ -18,7 +18,7 @@ from babel.numbers import format_decimal
 from fairpos.domain.tenders import method_label
 from fairpos.i18n import _, active, entries_text
 from fairpos.ledger.lane_days import day_said, totals_said
-from fairpos.ledger.links import day_link, lane_link
+from fairpos.ledger.links import day_link, lane_link, sale_link
 from fairpos.ledger.reasons import said
 from fairpos.ledger.render import Cell, chart, count, kilos, money, pager, render
 from fairpos.ledger.store.quarantine import LANE_DAY_KEPT
@@ -121,7 +121,7 @@ def lane_page(lane: LanePage, offset: int, shifts: dict[str, Any]) -> str:
                      for d in lane.days]}
     entries = {"headers": [_("Seq"), _("Sale"), _("Kind"), _("Business date"), _("Confirmed"),
                            _("Total"), _("Received")],
-               "rows": [(count(e.seq), e.id, kinds.get(e.kind, e.kind), e.business_date,
+               "rows": [(count(e.seq), sale_link(e.id), kinds.get(e.kind, e.kind), e.business_date,
                          e.confirmed_at[:19].replace("T", " "),
                          f"{money(e.total, e.currency)} {e.currency}", e.received_at)
                         for e in lane.entries]}

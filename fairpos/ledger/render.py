@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from html import escape as html_escape
@@ -180,4 +181,4 @@ def render(template: str, **context: Any) -> str:
     """``template`` with ``context``, in the page's language, its forms carrying the
     session's token."""
     return environment().get_template(template).render(
-        lang=active(), csrf=CSRF.get(), **context)
+        lang=active(), csrf=CSRF.get(), today=date.today().isoformat(), **context)

@@ -31,11 +31,11 @@ from pathlib import Path
 from fairpos.ledger.limits import SEQ_AHEAD
 from fairpos.ledger.store.backends import PostgresBackend, SqliteBackend, is_postgresql
 from fairpos.ledger.store.core import BatchResult, Device, Hub, LedgerError, Published, utc_now
-from fairpos.ledger.store.day_status import DayStatusBook
 from fairpos.ledger.store.protocols import Ledger, PageReads, StallApi
+from fairpos.ledger.store.sale_reads import SaleReads
 
 
-class SqlLedger(DayStatusBook):
+class SqlLedger(SaleReads):
     """The ledger on a backend (SQLite or PostgreSQL), in one SQL. Safe to share between
     threads; on PostgreSQL, between processes and hosts too."""
 

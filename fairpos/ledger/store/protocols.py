@@ -12,7 +12,15 @@ from zoneinfo import ZoneInfo
 
 from fairpos.ledger.statements import LINES_SHOWN, WINDOW_DAYS
 from fairpos.ledger.store.core import BatchResult, Device, Hub, Published
-from fairpos.ledger.store.records import DayReport, FairDay, LanePage, LaneSync, QuarantineEntry
+from fairpos.ledger.store.records import (
+    DayReport,
+    FairDay,
+    LanePage,
+    LaneSync,
+    QuarantineEntry,
+    SaleFound,
+    SaleOpened,
+)
 
 
 class StallApi(Protocol):
@@ -48,6 +56,11 @@ class PageReads(Protocol):
                   ) -> list[FairDay]: ...
     def fairs(self) -> list[str]: ...
     def timezones(self) -> dict[str, ZoneInfo]: ...
+    def sale(self, sale_id: str) -> SaleOpened | None: ...
+    def find_sales(self, text: str = "", *, amount: int | None = None,
+                   device_id: str | None = None, fair: str | None = None,
+                   first: str | None = None, last: str | None = None,
+                   most: int = ...) -> list[SaleFound]: ...
     def devices(self, device_id: str | None = None) -> list[LaneSync]: ...
     def report(self, business_date: str, fair: str | None = None) -> DayReport: ...
     def day_cash(self, business_date: str, fair: str | None = None

@@ -239,3 +239,40 @@ class FairDay:
     @property
     def quarantined(self) -> int:
         return sum(lane.quarantined for lane in self.lanes)
+
+
+@dataclass(frozen=True, slots=True)
+class SaleFound:
+    """An entry as a search lists it (``reason``: a void's or refund's, where read)."""
+
+    id: str
+    device_id: str
+    fair: str | None
+    lane: int | None
+    kind: str
+    business_date: str
+    confirmed_at: str
+    training: bool
+    currency: str
+    total: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SaleOpened:
+    """One entry opened: its lane, what it names (``ref_id``: the sale a void or refund is
+    of), when it was rung and received, the entry as the lane sent it (``entry``: the wire's
+    fields), and its family (``related``: the sale and its voids and refunds, itself among
+    them)."""
+
+    id: str
+    device_id: str
+    fair: str | None
+    lane: int | None
+    kind: str
+    ref_id: str | None
+    business_date: str
+    confirmed_at: str
+    received_at: str
+    entry: dict[str, Any]
+    related: list[SaleFound]
