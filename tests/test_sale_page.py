@@ -42,6 +42,9 @@ def test_a_sale_is_found_and_opened_with_its_void_and_refund(
             assert {f.id for f in ledger.find_sales("SALE01")} == {
                 first["id"], paid["id"], void["id"], refund["id"]}
             assert ledger.find_sales(first["id"], fair="Feria Oeste") == []
+            assert [f.id for f in ledger.find_sales("077 8812")] == [paid["id"]]  # its ref
+            assert [f.id for f in ledger.find_sales("0414-123.4567")] == [paid["id"]]  # phone
+            assert len(ledger.find_sales(" ana ")) == 4  # the volunteer, as typed
         auth = {"Authorization": f"Bearer {admin}"}
 
         context = browser.new_context(extra_http_headers=auth)
@@ -79,3 +82,35 @@ def test_a_sale_is_found_and_opened_with_its_void_and_refund(
         assert bad.status_code == 400 and "is not a date" in bad.text
     finally:
         server.stop()
+
+
+def test_the_sales_a_ledger_held_before_the_search_are_found_too(tmp_path: Path) -> None:
+    """The search keys of the sales already held are made once, by the migration."""
+    import sqlite3
+
+    from fairpos.ledger.store import open_ledger
+    from harness.sync_helpers import payloads
+
+    lane = stall(tmp_path / "OLDS01", "OLDS01")
+    sold = lane.sell("--line", "G=2kg", "--pay",
+                     "pago_movil:VES:993.70,phone=04141234567,bank=0102,ref=0778812")
+    db = tmp_path / "ledger.db"
+    ledger = open_ledger(db)
+    try:
+        ledger.claim(ledger.enrol(FAIR, 1)[0], "OLDS01")
+        assert ledger.ingest("OLDS01", payloads(lane)).accepted == [sold["id"]]
+    finally:
+        ledger.close()
+    conn = sqlite3.connect(db)  # as a ledger was before the step
+    conn.execute("DROP TABLE sale_search")
+    conn.execute("DELETE FROM schema_version WHERE version = 14")
+    conn.commit()
+    conn.close()
+    ledger = open_ledger(db)
+    try:
+        assert [f.id for f in ledger.find_sales("0778812")] == [sold["id"]]
+        keys = ledger.all("SELECT key, value FROM sale_search ORDER BY key")
+        assert [tuple(r) for r in keys] == [
+            ("phone", "04141234567"), ("ref", "0778812"), ("volunteer", "ana")]
+    finally:
+        ledger.close()

@@ -22,7 +22,7 @@ TABLES: tuple[tuple[str, str | None], ...] = (
     ("day_closes", "id"), ("hubs", "hub"), ("upstream_acks", None), ("upstream_state", None),
     ("fairs", None), ("quarantine_reviews", "id"), ("shift_entries", None),
     ("shift_counts", None), ("statements", "id"), ("statement_lines", "id"),
-    ("day_lines", None), ("day_sales", None),
+    ("day_lines", None), ("day_sales", None), ("sale_search", None),
 )
 # What is compared, table by table: rows, a sum where there is money, a hash of every row.
 SUMS = {"sales": "total", "sale_lines": "amount", "sale_tenders": "amount",

@@ -26,6 +26,7 @@ from fairpos.ledger.store.quarantine import (
     Quarantined,
     keep,
 )
+from fairpos.ledger.store.search_keys import search_keys
 from fairpos.ledger.store.shifts import store_shift_entries
 from fairpos.sync.sale_entries import (
     Known,
@@ -112,6 +113,7 @@ class _Rows:
     lines: list[tuple[Any, ...]] = field(default_factory=list)
     tenders: list[tuple[Any, ...]] = field(default_factory=list)
     lane_rates: list[tuple[Any, ...]] = field(default_factory=list)
+    found: list[tuple[Any, ...]] = field(default_factory=list)  # (sale id, key, value)
     quarantine: list[Quarantined] = field(default_factory=list)
     # (business date, kind, code, name, price class, currency) → [grams, count, amount, lines]
     sums: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
@@ -147,6 +149,7 @@ class _Rows:
         backend.write_rows(conn, "sale_lines", _LINE_COLUMNS, self.lines)
         backend.write_rows(conn, "sale_tenders", "sale_id, tender_no, method, currency, amount",
                            self.tenders)
+        backend.write_rows(conn, "sale_search", "sale_id, key, value", self.found)
         if self.lane_rates:
             conn.executemany("INSERT INTO lane_rates VALUES (?,?,?,?,?,?,?) "
                              "ON CONFLICT DO NOTHING", self.lane_rates)
@@ -209,6 +212,8 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
     tenders += [(t.method, t.amount.currency, -t.amount.minor)  # out of the fair's account
                 for t in sale.change_sent]
     rows.tenders += [(sale.id, n, *t) for n, t in enumerate(tenders, start=1)]
+    rows.found += [(sale.id, key, value) for key, value in search_keys(
+        sale.volunteer, [t.reference for t in (*sale.tenders, *sale.change_sent)])]
     for rate, item in zip(sale.rates, wire.rates, strict=True):
         key = (rate.base, rate.quote, rate.version)
         if item.published in (None, UNSET) and key not in rates:

@@ -9,10 +9,12 @@ processes starting at once apply it once (SQLite's write lock; PostgreSQL's advi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fairpos.ledger.store.backends import Backend
+from fairpos.ledger.store.search_keys import fill_search_keys
 
 APPEND_ONLY = ("sales", "sale_lines", "sale_tenders", "catalogs", "rate_sets", "lane_rates")
 WORDS = {
@@ -29,6 +31,7 @@ class Step:
     name: str
     sql: str
     append_only: Sequence[str] = ()
+    fill: Callable[[Any], None] | None = None  # rows made from what is held, in Python
 
 
 STEPS = (
@@ -316,6 +319,17 @@ CREATE VIEW known_mark AS
     SELECT (SELECT COUNT(*) FROM catalogs) AS catalogs, (SELECT COUNT(*) FROM rate_sets) AS
            rate_sets, (SELECT COUNT(*) FROM vouchers) AS vouchers
 """),
+    # What a sale is found by besides its id (``search_keys.py``): its payments' references
+    # and phones, its volunteer; made for the sales already held
+    Step(14, "sale search", """
+CREATE TABLE IF NOT EXISTS sale_search (
+    sale_id TEXT NOT NULL REFERENCES sales(id),
+    key TEXT NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sale_search_value ON sale_search (value);
+CREATE INDEX IF NOT EXISTS sales_total ON sales (total)
+""", ("sale_search",), fill=fill_search_keys),
 )
 
 
@@ -335,6 +349,8 @@ def migrate(backend: Backend) -> int:
             for statement in step.sql.format(**words).split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            if step.fill is not None:
+                step.fill(conn)
             for table in step.append_only:
                 for statement in append_only_sql(backend.dialect, table):
                     conn.execute(statement)

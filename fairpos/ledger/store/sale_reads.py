@@ -10,6 +10,7 @@ from typing import Any
 
 from fairpos.ledger.store.day_status import DayStatusBook
 from fairpos.ledger.store.records import SaleFound, SaleOpened
+from fairpos.ledger.store.search_keys import searched
 
 FOUND_MOST = 200  # a search's rows, at most
 
@@ -41,12 +42,15 @@ class SaleReads(DayStatusBook):
                    first: str | None = None, last: str | None = None,
                    most: int = FOUND_MOST) -> list[SaleFound]:
         """Entries newest first, at most ``most``: whose id is ``text`` (or of the lane whose
-        device is ``text``), whose total (or one of whose payments) is ``amount`` in minor
+        device is ``text``, or paid with that reference or phone, or rung by that
+        volunteer), whose total (or one of whose payments) is ``amount`` in minor
         units, of a lane, of a fair, of business dates from ``first`` to ``last``; each
         condition left out when not given."""
         wanted = text.strip().upper()
+        keys = searched(text) if wanted else ["", ""]
         return [_found(r) for r in self._all(
-            f"{_FOUND} WHERE (CAST(? AS TEXT) = '' OR s.id = ? OR s.device_id = ?) "
+            f"{_FOUND} WHERE (CAST(? AS TEXT) = '' OR s.id = ? OR s.device_id = ? OR s.id IN "
+            "(SELECT k.sale_id FROM sale_search k WHERE k.value IN (?, ?))) "
             "AND (CAST(? AS BIGINT) IS NULL OR s.total = ? OR s.id IN (SELECT t.sale_id "
             "FROM sale_tenders t WHERE t.amount = ?)) "
             "AND (CAST(? AS TEXT) IS NULL OR s.device_id = ?) "
@@ -54,8 +58,8 @@ class SaleReads(DayStatusBook):
             "AND (CAST(? AS TEXT) IS NULL OR s.business_date >= ?) "
             "AND (CAST(? AS TEXT) IS NULL OR s.business_date <= ?) "
             "ORDER BY s.business_date DESC, s.confirmed_at DESC, s.id DESC LIMIT ?",
-            [wanted, wanted, wanted, amount, amount, amount, device_id, device_id,
-             fair, fair, first, first, last, last, int(most)])]
+            [wanted, wanted, wanted, keys[0], keys[-1], amount, amount, amount, device_id,
+             device_id, fair, fair, first, first, last, last, int(most)])]
 
 
 _FOUND = ("SELECT s.id, s.device_id, d.fair, d.lane, s.kind, s.business_date, "
