@@ -161,8 +161,8 @@ def test_a_treasurer_reconciles_a_day_of_pago_movil(tmp_path: Path,
     headers = {"Authorization": f"Bearer {admin}"}
     page = web.get(f"{server.url}/pago-movil?from={day}&to={day}", headers=headers,
                      timeout=30).text
-    assert "2 matched (1,500.00 VES) · 1 possible · 1 tenders with no statement line " \
-           "(300.00 VES) · 1 statement lines with no tender (120.00 VES)" in page
+    assert "2 matched (1,500.00 VES) · 1 possible · 1 tender with no statement line " \
+           "(300.00 VES) · 1 statement line with no tender (120.00 VES)" in page
     assert "Unverified at the till: 1 now matched, 0 still without a statement line." in page
     alone = web.get(f"{server.url}/pago-movil/tenders.csv?from={day}&to={day}",
                       headers=headers, timeout=30)
@@ -193,8 +193,12 @@ def test_both_stores_keep_a_statement_once_and_reconcile_the_same(
         found = ledger.pago_movil(day, day, "Feria Centro")
         assert [t.reference for t, _ln in found["matched"]] == ["00451234"]
         assert [t.reference for t in found["tenders"]] == ["9999"]
-        assert sorted(ln.reference for ln in found["lines"]) == ["31415926", "551234"]
-        assert found["statements"] == 2
+        # the lines no tender claimed are of an account of no fair (the first import named
+        # none; the second kept nothing new): counted apart, listed with every fair's
+        assert found["lines"] == [] and found["unowned"]["count"] == 2
+        everyone = ledger.pago_movil(day, day)
+        assert sorted(ln.reference for ln in everyone["lines"]) == ["31415926", "551234"]
+        assert everyone["unowned"] is None and found["statements"] == 2
         assert ledger.pago_movil(day, day, "Feria Norte")["tenders"] == []
     finally:
         ledger.close()
@@ -327,3 +331,62 @@ def test_a_lane_s_batch_goes_in_between_two_chunks_of_an_import(
             importer.join()
         assert "matched" in said and kept == 1000
         assert ledger.all("SELECT COUNT(*) FROM statement_lines")[0][0] == 3004
+
+
+def test_a_debit_is_read_with_its_sign() -> None:
+    debits = STATEMENT + "21/11/2026;778899;PAGO MOVIL ENVIADO;-2.000,00;0414-1234567\n" \
+        "21/11/2026;778900;PAGO MOVIL ENVIADO;35,50-;0414-1234567\n"
+    amounts = [ln.amount for ln in read_statement(debits, BANKS["0102"])]
+    assert amounts[-2:] == [-200000, -3550]
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_credits_debits_and_another_fairs_lines_add_up_per_fair_and_for_all(
+        tmp_path: Path, request: pytest.FixtureRequest, store: str) -> None:
+    """A statement of an account of no fair with the payments of two fairs, the change one
+    fair sent by pago móvil (a debit), a reference one digit off and a credit nobody's: each
+    fair's page claims its own, and what it lists adds up to what its entries say."""
+    centro, norte = open_lane(tmp_path / "c", "PMCEN1"), open_lane(tmp_path / "n", "PMNOR1")
+    sell_pago_movil(centro, "00451234", "1000", "4")
+    sell_pago_movil(centro, "55123", "250", "6")  # the bank wrote 551234
+    centro.sell("--line", "101=1.25kg", "--pay", "cash:USD:20", "--change-by",
+                "pago_movil:VES:2000,phone=04141234567,bank=0102,ref=778899")
+    sell_pago_movil(norte, "7788", "500", "5")
+    day = date.fromisoformat(str(payloads(centro)[0]["business_date"]))
+    text = (STATEMENT + "21/11/2026;778899;PAGO MOVIL ENVIADO;-2.000,00;0414-1234567\n"
+            ).replace("21/11/2026", day.strftime("%d/%m/%Y")).replace(
+        "22/11/2026", day.strftime("%d/%m/%Y"))
+    ledger = open_ledger(ledger_db(store, tmp_path, request))
+    try:
+        ledger.claim(ledger.enrol("Feria Centro", 1)[0], "PMCEN1")
+        ledger.claim(ledger.enrol("Feria Norte", 1)[0], "PMNOR1")
+        assert ledger.ingest("PMCEN1", payloads(centro)).accepted
+        assert ledger.ingest("PMNOR1", payloads(norte)).accepted
+        assert ledger.import_statement("0102", "estado.csv", text) == (5, 5)
+        views = {fair: ledger.pago_movil(day, day, fair)
+                 for fair in ("Feria Centro", "Feria Norte", None)}
+    finally:
+        ledger.close()
+    centre = views["Feria Centro"]
+    assert sorted(t.amount for t, _ln in centre["matched"]) == [-200000, 100000]
+    assert [t.change for t, _ln in centre["matched"] if t.amount < 0] == [True]
+    assert [(t.reference, ln.reference) for t, ln in centre["possible"]] == [
+        ("55123", "551234")]
+    assert centre["tenders"] == [] and centre["lines"] == []  # nothing of Norte's here
+    assert centre["unowned"] == {"count": 1, "amount": 12000}  # the credit nobody's
+    north = views["Feria Norte"]
+    assert [t.reference for t, _ln in north["matched"]] == ["7788"]
+    assert north["lines"] == [] and north["unowned"] == {"count": 1, "amount": 12000}
+    every = views[None]
+    assert len(every["matched"]) == 3 and len(every["possible"]) == 1
+    assert [ln.reference for ln in every["lines"]] == ["31415926"]
+    for fair, lane in (("Feria Centro", centro), ("Feria Norte", norte)):
+        view = views[fair]
+        listed = sum(t.amount for t, _ln in view["matched"] + view["possible"]) + sum(
+            t.amount for t in view["tenders"])
+        entries = payloads(lane)
+        said = sum(t["amount"] for s in entries for t in s["tenders"]
+                   if t["method"] == "pago_movil") - sum(
+            t["amount"] for s in entries for t in s["change"].get("sent", ())
+            if t["method"] == "pago_movil")
+        assert listed == said

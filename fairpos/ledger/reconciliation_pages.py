@@ -9,9 +9,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from fairpos.i18n import _
-from fairpos.ledger.links import lane_named
-from fairpos.ledger.render import count, money, pager, render
+from fairpos.i18n import N_, _
+from fairpos.ledger.links import lane_named, sale_link
+from fairpos.ledger.render import Cell, count, money, pager, render
 from fairpos.ledger.spreadsheets import csv_amount, csv_file, csv_name, csv_parts, csv_text
 
 LISTS = ("matched", "possible", "tenders", "lines")
@@ -24,6 +24,20 @@ def _checked(tender: Any) -> str:
 
 def _ves(minor: int) -> str:
     return f"{money(minor, 'VES')} VES"
+
+
+def _counted(n: int, one: str, many: str, amount: int | None = None) -> str:
+    """A count in words, singular or plural, with its amount in bolívares if given."""
+    words = _(one) if n == 1 else _(many)
+    return words.format(count=count(n), amount=_ves(amount or 0))
+
+
+def _sale(tender: Any) -> Cell | str:
+    """A tender's sale, linked; change sent by pago móvil said under it."""
+    link = sale_link(tender.sale_id)
+    if tender.change and isinstance(link, Cell):
+        return Cell(link.text, href=link.href, note=_("change sent"))
+    return link
 
 
 def span_of(found: dict[str, Any], fairs: Sequence[str]) -> dict[str, Any]:
@@ -57,13 +71,16 @@ def pago_movil_page(found: dict[str, Any], fairs: Sequence[str],
     unverified = [t for t, _line in matched if not t.verified]
     still = [t for t in tenders if not t.verified]
     said = [
-        _("{count} matched ({amount})").format(count=count(len(matched)), amount=_ves(
-            sum(t.amount for t, _line in matched))),
-        _("{count} possible").format(count=count(len(possible))),
-        _("{count} tenders with no statement line ({amount})").format(
-            count=count(len(tenders)), amount=_ves(sum(t.amount for t in tenders))),
-        _("{count} statement lines with no tender ({amount})").format(
-            count=count(found["lines_count"]), amount=_ves(found["lines_amount"]))]
+        _counted(len(matched), N_("1 matched ({amount})"), N_("{count} matched ({amount})"),
+                 sum(t.amount for t, _line in matched)),
+        _counted(len(possible), N_("1 possible"), N_("{count} possible")),
+        _counted(len(tenders), N_("1 tender with no statement line ({amount})"),
+                 N_("{count} tenders with no statement line ({amount})"),
+                 sum(t.amount for t in tenders)),
+        _counted(found["lines_count"], N_("1 statement line with no tender ({amount})"),
+                 N_("{count} statement lines with no tender ({amount})"),
+                 found["lines_amount"])]
+    unowned = found.get("unowned")
     heads = [_("Date"), _("Lane"), _("Sale"), _("Reference"), _("Bank's reference"),
              _("Amount"), _("Phone"), _("Verified at the till")]
     matched_shown, matched_pages = paged("matched", matched, len(matched))
@@ -72,13 +89,18 @@ def pago_movil_page(found: dict[str, Any], fairs: Sequence[str],
     _lines, lines_pages = paged("lines", lines, found["lines_count"])
 
     def pair(t: Any, line: Any) -> tuple[Any, ...]:
-        return (t.day.isoformat(), lane_named(t.lane, t.fair, t.device_id), t.sale_id,
+        return (t.day.isoformat(), lane_named(t.lane, t.fair, t.device_id), _sale(t),
                 t.reference, line.reference, _ves(t.amount), t.phone, _checked(t))
 
     title = " · ".join((_("Pago móvil"), fair or _("All fairs"), f"{first} – {last}"))
     return render(
         "pago_movil.html", title=title, signed_in=True, span=span, action="/pago-movil",
         no_statement=not found["statements"], said=" · ".join(said),
+        unowned=_counted(unowned["count"], N_(
+            "1 statement line of an account of no fair has no tender of any fair ({amount})"),
+            N_("{count} statement lines of an account of no fair have no tender of any fair "
+               "({amount})"), unowned["amount"]) if unowned and unowned["count"] else "",
+        all_fairs="/pago-movil?" + urlencode({"from": first, "to": last}),
         checked=_("Unverified at the till: {matched} now matched, {still} still "
                   "without a statement line.").format(matched=count(len(unverified)),
                                                       still=count(len(still))),
@@ -86,7 +108,7 @@ def pago_movil_page(found: dict[str, Any], fairs: Sequence[str],
                  "days, with the same reference (or ending with the one typed at the "
                  "till).").format(days=found["window"]),
         alone={"headers": [h for h in heads if h != _("Bank's reference")], "rows": [
-            (t.day.isoformat(), lane_named(t.lane, t.fair, t.device_id), t.sale_id,
+            (t.day.isoformat(), lane_named(t.lane, t.fair, t.device_id), _sale(t),
              t.reference, _ves(t.amount), t.phone, _checked(t)) for t in tenders_shown],
             "pages": tenders_pages},
         maybe={"headers": heads, "rows": [pair(t, line) for t, line in possible_shown],

@@ -1,7 +1,8 @@
 """Pago móvil reconciliation: the fair's bank statements against the lanes' pago móvil tenders.
 
-A statement is the CSV a bank lets its customer download: one line per payment received, with
-its date, reference, amount (bolívares) and the payer's phone. Each bank names its columns and
+A statement is the CSV a bank lets its customer download: one line per payment received (a
+credit) or sent (a debit, with a minus: change sent by pago móvil), with its date, reference,
+amount (bolívares) and the other side's phone. Each bank names its columns and
 writes its numbers its own way; :data:`BANKS` holds that small mapping per bank code. Lines are
 kept once (an overlapping statement imported again adds only what is new).
 
@@ -81,14 +82,19 @@ def _plain(text: str) -> str:
 
 
 def _amount(text: str, decimal: str, number: int) -> int:
+    """An amount in minor units: a credit, or a debit written with a minus before or after
+    it (``-7.000,00``, ``7.000,00-``)."""
     raw = text.strip().replace("Bs.", "").replace("Bs", "").replace(" ", "")
     thousands = "." if decimal == "," else ","
     raw = raw.replace(thousands, "").replace(decimal, ".")
+    debit = raw.startswith("-") or raw.endswith("-")
+    raw = raw.removeprefix("-").removesuffix("-") if debit else raw
     if re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,2})?", raw) is None:
         raise StatementError(_("line {number}: “{text}” is not an amount").format(
             number=number, text=text.strip()[:40]))
     whole, _dot, cents = raw.partition(".")
-    return int(whole) * 100 + int(cents.ljust(2, "0"))
+    minor = int(whole) * 100 + int(cents.ljust(2, "0"))
+    return -minor if debit else minor
 
 
 def _day(text: str, day_first: bool, number: int) -> date:
@@ -178,6 +184,7 @@ class PagoMovil:
     amount: int  # VES minor units
     phone: str
     verified: bool  # False: the volunteer could not check it at the till
+    change: bool = False  # change sent to the customer (a debit: the amount is negative)
 
 
 def _one_off(typed: str, bank: str) -> bool:
@@ -208,7 +215,8 @@ def reconcile(tenders: Iterable[PagoMovil], lines: Iterable[StatementLine | Any]
               window: int = WINDOW_DAYS) -> dict[str, list[Any]]:
     """Tenders against statement lines: ``matched`` and ``possible`` (tender, line) pairs,
     ``tenders`` with no line and ``lines`` with no tender. Each is used once; exact matches
-    are taken first, the oldest first. A tender looks only at the lines of its amount."""
+    are taken first, the oldest first. A tender looks only at the lines of its amount, and of
+    its fair's account or an account of no fair (a line's ``fair``, where it has one)."""
     free_tenders = sorted(tenders, key=lambda t: (t.day, t.sale_id))
     ordered = sorted(lines, key=lambda line: (line.day, line.reference))
     by_amount: dict[int, list[Any]] = {}
@@ -221,6 +229,7 @@ def reconcile(tenders: Iterable[PagoMovil], lines: Iterable[StatementLine | Any]
         for tender in free_tenders:
             pick = next((line for line in by_amount.get(tender.amount, ())
                          if id(line) not in used
+                         and getattr(line, "fair", None) in (None, tender.fair)
                          and abs((line.day - tender.day).days) <= window
                          and test(tender.reference, line.reference)), None)
             if pick is None:

@@ -34,7 +34,8 @@ from fairpos.ledger.store.reports import Reports
 
 @dataclass(frozen=True)
 class _StatementRow:
-    """A statement line as kept, to be matched."""
+    """A statement line as kept, to be matched (``fair``: the account's, None for an account
+    of no fair)."""
 
     day: date
     reference: str
@@ -42,10 +43,20 @@ class _StatementRow:
     phone: str
     bank: str
     id: int
+    fair: str | None = None
 
 
-# the statement lines a query reads, of a fair (or every fair's: a statement of no fair)
-_STATEMENT_FAIR = "(CAST(? AS TEXT) IS NULL OR fair IS NULL OR fair = ?)"
+_LINE = "day, reference, amount, phone, bank, id, fair"
+
+
+def _row(r: Any) -> _StatementRow:
+    return _StatementRow(date.fromisoformat(r[0]), r[1], int(r[2]), r[3], r[4], int(r[5]),
+                         r[6])
+
+
+def _tender_of(found: Any) -> PagoMovil:
+    """The tender of a reconciliation's pair (tender, line), or the tender itself."""
+    return found[0] if isinstance(found, tuple) else found  # type: ignore[no-any-return]
 
 
 class PagoMovilBook(Reports):
@@ -93,49 +104,49 @@ class PagoMovilBook(Reports):
     def pago_movil(self, first: date, last: date, fair: str | None = None,
                    window: int = WINDOW_DAYS, lines_at: int = 0,
                    lines_shown: int = LINES_SHOWN) -> dict[str, Any]:
-        """The pago móvil tenders of business dates ``first`` to ``last`` (training left
-        out) against the statement lines of those days (and ``window`` days around them, to
-        match): matched, possible (a reference one digit off), tenders with no line and
-        lines with no tender (of those days: ``lines_shown`` of them from the ``lines_at``-th,
-        their count and amount, and ``every_line()`` to walk them all). Voids and refunds
-        are left out: what is reconciled is what the customers paid. Only the lines of the
-        tenders' amounts are read to match (an index finds them): a statement of a million
-        lines costs what its few candidates cost."""
-        tenders = []
-        for sale_id, device_id, fair_name, lane, day, payload in self._all(
-                "SELECT s.id, s.device_id, d.fair, d.lane, s.business_date, s.payload "
-                "FROM sales s JOIN devices d ON d.device_id = s.device_id WHERE "
-                "s.business_date BETWEEN ? AND ? AND s.training = 0 AND s.kind = 'sale' AND "
-                "(CAST(? AS TEXT) IS NULL OR d.fair = ?) AND EXISTS (SELECT 1 FROM "
-                "sale_tenders t WHERE t.sale_id = s.id AND t.method = 'pago_movil') "
-                "ORDER BY s.business_date, s.id",
-                [first.isoformat(), last.isoformat(), fair, fair]):
-            for tender in json.loads(payload)["tenders"]:
-                if tender["method"] == "pago_movil" and tender["currency"] == "VES":
-                    reference = tender.get("reference") or {}
-                    tenders.append(PagoMovil(
-                        sale_id, device_id, fair_name, int(lane), date.fromisoformat(day),
-                        re.sub(r"\D", "", str(reference.get("ref", ""))), int(tender["amount"]),
-                        str(reference.get("phone", "")), bool(tender.get("verified", True))))
+        """The pago móvil of business dates ``first`` to ``last`` (training left out) — the
+        payments customers made and the change sent to them (a debit) — against the
+        statement lines of those days (and ``window`` days around them, to match): matched,
+        possible (a reference one digit off), tenders with no line and lines with no tender
+        (of those days: ``lines_shown`` of them from the ``lines_at``-th, their count and
+        amount, and ``every_line()`` to walk them all). Voids and refunds are left out.
+
+        Every fair's tenders are matched, each against its fair's account and accounts of no
+        fair, so that a line of no fair goes to the fair whose tender it is; ``fair`` then
+        keeps that fair's tenders and its own account's lines, and counts apart the lines of
+        no fair that no tender claimed (``unowned``). Only the lines of the tenders' amounts
+        are read to match (an index finds them)."""
+        tenders = self._pago_movil_tenders(first, last)
         span = [(first - timedelta(days=window)).isoformat(),
-                (last + timedelta(days=window)).isoformat(), fair, fair]
+                (last + timedelta(days=window)).isoformat()]
         amounts = sorted({t.amount for t in tenders})
         candidates = []
         for start in range(0, len(amounts), IDS_PER_QUERY):
             part = amounts[start:start + IDS_PER_QUERY]
-            candidates += [_StatementRow(date.fromisoformat(r[0]), r[1], int(r[2]), r[3], r[4],
-                                         int(r[5])) for r in self._all(
-                "SELECT day, reference, amount, phone, bank, id FROM statement_lines "
-                f"WHERE amount IN ({','.join('?' * len(part))}) AND day BETWEEN ? AND ? "
-                f"AND {_STATEMENT_FAIR}", [*part, *span])]
+            candidates += [_row(r) for r in self._all(
+                f"SELECT {_LINE} FROM statement_lines "
+                f"WHERE amount IN ({','.join('?' * len(part))}) AND day BETWEEN ? AND ?",
+                [*part, *span])]
         found = reconcile(tenders, candidates, window)
         free = {line.id for line in found.pop("lines")}
         used = {line.id: line for line in candidates if line.id not in free}
+        if fair is not None:
+            found = {kind: [pair for pair in pairs if _tender_of(pair).fair == fair]
+                     for kind, pairs in found.items()}
         in_span = [line for line in used.values() if first <= line.day <= last]
+        view = [first.isoformat(), last.isoformat(), fair, fair]
         lines, amount = self._all(
             "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM statement_lines WHERE day BETWEEN "
-            f"? AND ? AND {_STATEMENT_FAIR}", [first.isoformat(), last.isoformat(), fair,
-                                              fair])[0]
+            "? AND ? AND (CAST(? AS TEXT) IS NULL OR fair = ?)", view)[0]
+        mine = [line for line in in_span if fair is None or line.fair == fair]
+        unowned = None
+        if fair is not None:
+            alone, alone_amount = self._all(
+                "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM statement_lines WHERE day "
+                "BETWEEN ? AND ? AND fair IS NULL", view[:2])[0]
+            claimed = [line for line in in_span if line.fair is None]
+            unowned = {"count": int(alone) - len(claimed),
+                       "amount": int(alone_amount) - sum(line.amount for line in claimed)}
 
         def every_line() -> Iterator[_StatementRow]:
             return self._lines_with_no_tender(first, last, fair, set(used))
@@ -145,25 +156,49 @@ class PagoMovilBook(Reports):
                 "window": window, **found,
                 "lines": list(itertools.islice(every_line(), max(lines_at, 0),
                                                max(lines_at, 0) + lines_shown)),
-                "lines_at": max(lines_at, 0), "lines_count": int(lines) - len(in_span),
-                "lines_amount": int(amount) - sum(line.amount for line in in_span),
-                "every_line": every_line, "statements": int(imported[0]),
-                "last_import": imported[1]}
+                "lines_at": max(lines_at, 0), "lines_count": int(lines) - len(mine),
+                "lines_amount": int(amount) - sum(line.amount for line in mine),
+                "unowned": unowned, "every_line": every_line,
+                "statements": int(imported[0]), "last_import": imported[1]}
+
+    def _pago_movil_tenders(self, first: date, last: date) -> list[PagoMovil]:
+        """Every fair's pago móvil in bolívares of those business dates: what customers
+        paid, and the change sent to them (negative)."""
+        tenders = []
+        for sale_id, device_id, fair_name, lane, day, payload in self._all(
+                "SELECT s.id, s.device_id, d.fair, d.lane, s.business_date, s.payload "
+                "FROM sales s JOIN devices d ON d.device_id = s.device_id WHERE "
+                "s.business_date BETWEEN ? AND ? AND s.training = 0 AND s.kind = 'sale' AND "
+                "EXISTS (SELECT 1 FROM sale_tenders t WHERE t.sale_id = s.id AND "
+                "t.method = 'pago_movil') ORDER BY s.business_date, s.id",
+                [first.isoformat(), last.isoformat()]):
+            entry = json.loads(payload)
+            sent = (entry.get("change") or {}).get("sent") or []
+            for tender, sign in [*((t, 1) for t in entry["tenders"]),
+                                 *((t, -1) for t in sent)]:
+                if tender["method"] == "pago_movil" and tender["currency"] == "VES":
+                    reference = tender.get("reference") or {}
+                    tenders.append(PagoMovil(
+                        sale_id, device_id, fair_name, int(lane), date.fromisoformat(day),
+                        re.sub(r"\D", "", str(reference.get("ref", ""))),
+                        sign * int(tender["amount"]), str(reference.get("phone", "")),
+                        bool(tender.get("verified", True)), change=sign < 0))
+        return tenders
 
     def _lines_with_no_tender(self, first: date, last: date, fair: str | None,
                               used: set[int]) -> Iterator[_StatementRow]:
-        """The statement lines of those days, in their order (by day, as imported), but
-        ``used``: read a chunk at a time from where the last chunk ended."""
+        """The statement lines of those days (of ``fair``'s account, or every account), in
+        their order (by day, as imported), but ``used``: read a chunk at a time from where the
+        last chunk ended."""
         after = (first.isoformat(), 0)
         while True:
             rows = self._all(
-                "SELECT day, reference, amount, phone, bank, id FROM statement_lines WHERE "
-                f"(day, id) > (?, ?) AND day <= ? AND {_STATEMENT_FAIR} ORDER BY day, id "
-                f"LIMIT {statements.CHUNK}", [*after, last.isoformat(), fair, fair])
+                f"SELECT {_LINE} FROM statement_lines WHERE (day, id) > (?, ?) AND day <= ? "
+                "AND (CAST(? AS TEXT) IS NULL OR fair = ?) ORDER BY day, id LIMIT ?",
+                [*after, last.isoformat(), fair, fair, statements.CHUNK])
             for r in rows:
                 if int(r[5]) not in used:
-                    yield _StatementRow(date.fromisoformat(r[0]), r[1], int(r[2]), r[3], r[4],
-                                        int(r[5]))
+                    yield _row(r)
             if len(rows) < statements.CHUNK:
                 return
             after = (rows[-1][0], int(rows[-1][5]))
