@@ -246,8 +246,9 @@ def test_a_lane_closed_short_is_read_on_the_day_and_the_week(tmp_path: Path,
             "-volunteers.csv")
         with saved.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.reader(handle))
-        assert rows == [["Volunteer", "Method", "Code", "Currency", "Shifts", "Short", "Over",
-                         "Over/short"], ["Ana", "Cash", "cash", "USD", "1", "1", "0", "-1.50"]]
+        assert rows == [["Volunteer", "Method", "Code", "Currency", "Shifts", "Shifts short",
+                         "Short", "Shifts over", "Over", "Over/short"],
+                        ["Ana", "Cash", "cash", "USD", "1", "1", "-1.50", "0", "0.00", "-1.50"]]
         page.goto(f"{server.url}/lane/CASH01")  # the lane's own shifts
         row = page.locator("tr", has_text="Faltó un billete").first.inner_text()
         assert day in row and "Ana" in row and "−1.50 USD" in row

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from fairpos.i18n import N_, _
 from fairpos.ledger.links import lane_link
-from fairpos.ledger.render import Cell, count, money
+from fairpos.ledger.render import ZONES, Cell, count, money
 from fairpos.ledger.store.records import TROUBLE, FairDay, LaneDayStatus
 
 # each state's count on the home page: (one lane, several)
@@ -52,6 +52,11 @@ def at_fair(moment: str | None, zone: ZoneInfo | None, day: str | None = None) -
         at = at.astimezone(zone)
     shown = at.strftime("%H:%M")
     return shown if at.date().isoformat() == day else f"{at.date().isoformat()} {shown}"
+
+
+def fair_time(moment: str | None, fair: str | None, day: str | None = None) -> str:
+    """A moment the ledger wrote, at ``fair``'s time (:func:`at_fair`, the page's zones)."""
+    return at_fair(moment, (ZONES.get() or {}).get(fair or ""), day)
 
 
 def lane_said(status: LaneDayStatus, zone: ZoneInfo | None) -> Cell:

@@ -24,7 +24,7 @@ from fairpos.ledger import pages, reconciliation_pages, sale_pages, shift_pages,
 from fairpos.ledger.addresses import ADDRESSES
 from fairpos.ledger.lane_days import lane_days_view
 from fairpos.ledger.limits import SESSION_HOURS
-from fairpos.ledger.render import CSRF
+from fairpos.ledger.render import CSRF, ZONES
 from fairpos.ledger.requests import (
     SESSION_COOKIE,
     BadParameter,
@@ -77,6 +77,7 @@ def admin(page: Callable[[Request], Response]) -> Handler:
 
         def made(request: Request) -> Response:
             CSRF.set(csrf_of(request))  # (the page's forms carry it)
+            ZONES.set(served(request).view.timezones())  # (its times are the fair's)
             return page(request)
 
         try:

@@ -17,7 +17,7 @@ from babel.numbers import format_decimal
 
 from fairpos.domain.tenders import method_label
 from fairpos.i18n import _, active, entries_text
-from fairpos.ledger.lane_days import day_said, totals_said
+from fairpos.ledger.lane_days import day_said, fair_time, totals_said
 from fairpos.ledger.links import day_link, lane_link, sale_link
 from fairpos.ledger.reasons import said
 from fairpos.ledger.render import Cell, chart, count, kilos, money, pager, render
@@ -98,7 +98,7 @@ def quarantine_view(shown: Sequence[QuarantineEntry], total: int | None) -> dict
             "headers": [_("Device"), _("Lane"), _("Sale"), _("Kind"), _("Reason"),
                         _("Received")],
             "rows": [(q.device_id, q.lane or "", q.sale_id, kinds.get(q.kind, q.kind),
-                      said(q.reason), q.received_at) for q in shown]}
+                      said(q.reason), fair_time(q.received_at, q.fair)) for q in shown]}
 
 
 def no_such_lane() -> str:
@@ -122,8 +122,9 @@ def lane_page(lane: LanePage, offset: int, shifts: dict[str, Any]) -> str:
     entries = {"headers": [_("Seq"), _("Sale"), _("Kind"), _("Business date"), _("Confirmed"),
                            _("Total"), _("Received")],
                "rows": [(count(e.seq), sale_link(e.id), kinds.get(e.kind, e.kind), e.business_date,
-                         e.confirmed_at[:19].replace("T", " "),
-                         f"{money(e.total, e.currency)} {e.currency}", e.received_at)
+                         fair_time(e.confirmed_at, device.fair),
+                         f"{money(e.total, e.currency)} {e.currency}",
+                         fair_time(e.received_at, device.fair))
                         for e in lane.entries]}
     title = _("Lane {lane} · {fair}").format(lane=device.lane, fair=device.fair)
     return render(
@@ -159,7 +160,8 @@ def quarantine_page(rows: Sequence[QuarantineEntry], total: int, fairs: Sequence
     query = {"fair": fair or "", "device": device or "", "state": state}
     kinds = quarantine_kinds()
     entries = [{"id": q.id, "note": q.note, "reviewed_at": q.reviewed_at,
-                "cells": (q.received_at, q.device_id, q.lane or "", q.sale_id,
+                "cells": (fair_time(q.received_at, q.fair), q.device_id, q.lane or "",
+                          sale_link(q.sale_id) if q.kind == "conflict" else q.sale_id or "",
                           kinds.get(q.kind, q.kind), said(q.reason)),
                 "body_said": body_said(q), "body": readable_body(q.payload or "")}
                for q in rows]
@@ -214,7 +216,8 @@ def lanes_view(devices: Sequence[LaneSync]) -> dict[str, Any]:
             "rows": [(d.fair, d.lane, lane_link(d.device_id), count(d.max_contiguous_seq),
                       Cell(", ".join(map(str, d.missing[:20])) + missing_more(d), warn=True)
                       if d.missing else "",
-                      d.last_sync_at or _("never"), paths.get(d.last_path or "", ""),
+                      fair_time(d.last_sync_at, d.fair) or _("never"),
+                      paths.get(d.last_path or "", ""),
                       _("revoked") if d.revoked_at else (
                           _("enrolled") if not d.device_id else _("active")))
                      for d in devices]}

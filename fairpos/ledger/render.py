@@ -18,6 +18,7 @@ from functools import cache
 from html import escape as html_escape
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -31,6 +32,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 # The signed-in session's token for its forms (set for the page being made): a form posted
 # from anywhere else lacks it, and changes nothing
 CSRF: ContextVar[str] = ContextVar("csrf", default="")
+# Each fair's time zone (set for the page being made): the times a page shows are the fair's
+ZONES: ContextVar[dict[str, ZoneInfo] | None] = ContextVar("zones", default=None)
 
 
 def money(minor: int | None, currency: str) -> str:

@@ -81,6 +81,7 @@ def week_page(week: dict[str, Any], sales: dict[str, Any], fairs: Sequence[str],
     fair = week["fair"]
     suffix = f"?fair={quote(fair)}" if fair else ""
     heads = [_("Method"), _("Currency"), _("Shifts"), _("Short"), _("Over"), _("Over/short")]
+    # (short and over as amounts, how many shifts under each)
     title = _("Week of {monday} to {sunday}").format(monday=week["monday"],
                                                        sunday=week["sunday"])
     return render(
@@ -114,13 +115,27 @@ def moved_part(sales: dict[str, Any]) -> dict[str, Any]:
              money(c["weeks"][n]["amount"], currency))
             for n, week in reversed(list(enumerate(weeks))) for c in sales["classes"]
             if c["weeks"][n] != {"grams": 0, "amount": 0}]},  # (weeks with sales)
-        "products": {"headers": [_("PLU"), _("Product"), _("Kilos"), _("Pieces"), priced,
-                                 _("The week before"), _("Moved")], "rows": [
-            (p["code"], p["name"], kilos(p["this"]["grams"]) if p["this"]["grams"] else "",
-             count(p["this"]["count"]) if p["this"]["count"] else "",
-             money(p["this"]["amount"], currency), money(p["before"]["amount"], currency),
+        "products": {"headers": [_("PLU"), _("Product"), _("Sold"), _("Sold, moved"),
+                                 priced, _("Amount, moved")], "rows": [
+            (p["code"], p["name"], Cell(_quantity(p["this"]), note=_quantity(p["before"])),
+             change(*_moved(p)), Cell(money(p["this"]["amount"], currency),
+                                      note=money(p["before"]["amount"], currency)),
              change(p["this"]["amount"], p["before"]["amount"]))
             for p in sales["products"]]}}
+
+
+def _quantity(sold: dict[str, int]) -> str:
+    """What moved of a product in a week: its kilos, or its pieces."""
+    if sold["grams"]:
+        return f"{kilos(sold['grams'])} kg"
+    return _("{count} pcs").format(count=count(sold["count"])) if sold["count"] else ""
+
+
+def _moved(product: dict[str, Any]) -> tuple[int, int]:
+    """A product's kilos (or pieces) this week and the week before: what a price change does
+    not move."""
+    unit = "grams" if product["this"]["grams"] or product["before"]["grams"] else "count"
+    return product["this"][unit], product["before"][unit]
 
 
 def change(now: int, before: int) -> str:
@@ -131,9 +146,17 @@ def change(now: int, before: int) -> str:
     return f"{'+' if percent > 0 else '−' if percent < 0 else ''}{count(abs(percent))} %"
 
 
+def _shifts(n: int) -> str:
+    return _("1 shift") if n == 1 else _("{count} shifts").format(count=count(n))
+
+
 def _counted(row: dict[str, Any], vouchers: Mapping[str, str]) -> tuple[Any, ...]:
-    return (method_label(row["method"], vouchers), row["currency"], count(row["shifts"]),
-            count(row["short"]), count(row["over"]), signed(row["difference"], row["currency"]))
+    currency = row["currency"]
+    short, over = signed(row["short_amount"], currency), signed(row["over_amount"], currency)
+    return (method_label(row["method"], vouchers), currency, count(row["shifts"]),
+            Cell(short.text, warn=short.warn, note=_shifts(row["short"])) if row["short"]
+            else "", Cell(over.text, note=_shifts(row["over"])) if row["over"] else "",
+            signed(row["difference"], currency))
 
 
 def week_csv(week: dict[str, Any], sales: dict[str, Any], name: str,
@@ -153,12 +176,13 @@ def week_csv(week: dict[str, Any], sales: dict[str, Any], name: str,
              str(p["this"]["count"]), csv_amount(p["this"]["amount"], currency),
              csv_kilos(p["before"]["grams"]), csv_amount(p["before"]["amount"], currency)]
             for p in sales["products"]])
-    heads = [_("Method"), _("Code"), _("Currency"), _("Shifts"), _("Short"), _("Over"),
-             _("Over/short")]
+    heads = [_("Method"), _("Code"), _("Currency"), _("Shifts"), _("Shifts short"),
+             _("Short"), _("Shifts over"), _("Over"), _("Over/short")]
 
     def counted(r: dict[str, Any]) -> list[str]:
         return [csv_text(method_label(r["method"], vouchers)), r["method"], r["currency"],
-                str(r["shifts"]), str(r["short"]), str(r["over"]),
+                str(r["shifts"]), str(r["short"]), csv_amount(r["short_amount"], r["currency"]),
+                str(r["over"]), csv_amount(r["over_amount"], r["currency"]),
                 csv_amount(r["difference"], r["currency"])]
 
     if name == "lanes":

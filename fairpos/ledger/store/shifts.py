@@ -113,8 +113,9 @@ def _shifts(rows: Rows, where: str, params: list[Any], order: str, training: boo
 
 def week_over_short(rows: Rows, monday: date, fair: str | None) -> dict[str, Any]:
     """The over/short of a week's closed shifts (training left out), per lane and per
-    volunteer, per method and currency: shifts closed, how many were short and over, and the
-    sum of their differences."""
+    volunteer, per method and currency: shifts closed, how many were short and over and by
+    how much in all (``short_amount`` negative, ``over_amount`` positive), and the sum of
+    their differences."""
     sunday = monday + timedelta(days=6)
     found = rows(
         "SELECT d.fair, d.lane, e.device_id, e.volunteer, c.method, c.currency, "
@@ -131,10 +132,13 @@ def week_over_short(rows: Rows, monday: date, fair: str | None) -> dict[str, Any
                 (volunteers, (volunteer, method, currency), {"volunteer": volunteer})):
             row = table.setdefault(key, {**who, "method": method, "currency": currency,
                                          "shifts": 0, "short": 0, "over": 0,
+                                         "short_amount": 0, "over_amount": 0,
                                          "difference": 0})
             row["shifts"] += 1
             row["short"] += int(difference) < 0
             row["over"] += int(difference) > 0
+            row["short_amount"] += min(int(difference), 0)
+            row["over_amount"] += max(int(difference), 0)
             row["difference"] += int(difference)
 
     def order(row: dict[str, Any]) -> tuple[Any, ...]:
