@@ -187,8 +187,9 @@ def test_the_vouchers_page_and_its_csv(tmp_path: Path, server: LedgerServer) -> 
                      timeout=30).text
     value = f'{sent[0]["tenders"][0]["amount"] / 100:,.2f}'
     assert "SNAP token (snap)" in page and f"1 redeemed, {value} USD" in page
-    assert f"/vouchers?from={day}&amp;to={day}" in web.get(
-        f"{server.url}/day/{day}", headers=headers, timeout=30).text  # linked from the day
+    day_page = web.get(f"{server.url}/day/{day}", headers=headers, timeout=30).text
+    assert f"/vouchers?from={day}&amp;to={day}" in day_page  # linked from the day
+    assert ">SNAP token</td>" in day_page and ">snap</td>" not in day_page  # by its name
     got = web.get(f"{server.url}/vouchers.csv?from={day}&to={day}", headers=headers,
                     timeout=30)
     rows = [r.split(",") for r in got.text.lstrip("\ufeff").splitlines()]

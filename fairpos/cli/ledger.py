@@ -481,7 +481,7 @@ def report(day: str | None, fair: str | None, as_json: bool, db: str) -> None:
         click.echo(f"  {total:<16} {format_money(Money(minor, currency), language):>18}")
     for tender in figures.tenders:
         amount = format_money(Money(tender.amount, tender.currency), language)
-        click.echo(f"  {method_label(tender.method):<16} {amount:>18}")
+        click.echo(f"  {method_label(tender.method, figures.vouchers):<16} {amount:>18}")
     for lane in figures.lanes:
         click.echo("  " + _("{fair} lane {lane} ({device}): {count} sales, {total}").format(
             fair=lane.fair, lane=lane.lane, device=lane.device_id, count=lane.sales_count,

@@ -242,7 +242,8 @@ def class_label(code: str, names: Mapping[str, str] | None) -> str:
     return f"{name} ({code})" if name else code
 
 
-def tender_shares(tenders: Sequence[TenderTotal], currency: str) -> dict[str, Any]:
+def tender_shares(tenders: Sequence[TenderTotal], currency: str,
+                  vouchers: Mapping[str, str]) -> dict[str, Any]:
     """What each method and currency took, as a share of the day's payments valued in the
     pricing currency (at the day's rates); a currency with no rate is said, not charted."""
     valued = [(t, t.value) for t in tenders if t.value is not None and t.value > 0]
@@ -252,7 +253,8 @@ def tender_shares(tenders: Sequence[TenderTotal], currency: str) -> dict[str, An
     shares = [value * 100 / whole for _t, value in valued]
     unvalued = sorted({t.currency for t in tenders if t.value is None})
     return {
-        "chart": chart([f"{method_label(t.method)} {t.currency}" for t, _v in valued],
+        "chart": chart([f"{method_label(t.method, vouchers)} {t.currency}"
+                        for t, _v in valued],
                        [value for _t, value in valued],
                        _("Payments as shares of the day (valued in {currency} at the day's "
                          "rates)").format(currency=currency),
@@ -283,9 +285,10 @@ def day_page(report: DayReport, devices: Sequence[LaneSync],
         week_href=f"/week/{quote(day)}{suffix}",
         span=urlencode({"from": day, "to": day, **({"fair": fair} if fair else {})}),
         said=" · ".join((summary, totals or nothing)),
-        tenders=[(method_label(t.method), t.currency, money(t.amount, t.currency))
+        tenders=[(method_label(t.method, report.vouchers), t.currency,
+                  money(t.amount, t.currency))
                  for t in report.tenders],
-        shares=tender_shares(report.tenders, currency),
+        shares=tender_shares(report.tenders, currency, report.vouchers),
         igtf=[(t.currency, money(t.base, t.currency), money(t.amount, t.currency))
               for t in report.igtf],
         lane_totals=[(lane.fair, lane.lane, lane.device_id, count(lane.sales_count),

@@ -102,7 +102,7 @@ def csv_rows(report: DayReport, name: str, devices: Sequence[LaneSync]
     paths = path_words()
     tables: dict[str, tuple[list[str], list[list[str]]]] = {
         "tenders": ([_("Method"), _("Code"), _("Currency"), _("Amount")], [
-            [csv_text(method_label(t.method)), t.method, t.currency,
+            [csv_text(method_label(t.method, report.vouchers)), t.method, t.currency,
              csv_amount(t.amount, t.currency)] for t in report.tenders]),
         "lanes": ([_("Fair"), _("Lane"), _("Device"), _("Sales"), _("Currency"), _("Total")], [
             [csv_text(lane.fair), str(lane.lane), lane.device_id, str(lane.sales_count),

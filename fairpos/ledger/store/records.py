@@ -92,6 +92,7 @@ class DayReport:
     price_classes: list[ClassTotal]
     timezone: str | None
     hours: list[HourTotal]
+    vouchers: dict[str, str] = field(default_factory=dict)  # a voucher method's name by code
 
     @property
     def pricing(self) -> str:

@@ -185,4 +185,5 @@ class Reports(Hubs):
         return DayReport(business_date, fair, int(count), int(entries),
                          {c: int(t) for c, t in totals.items()}, tenders, igtf, lanes,
                          products, classes, zone.key if zone else None,
-                         [HourTotal(hour, n, total) for hour, (n, total) in sorted(hours.items())])
+                         [HourTotal(hour, n, total) for hour, (n, total) in sorted(hours.items())],
+                         self.vouchers())
