@@ -182,6 +182,75 @@ def test_a_treasurer_reviews_the_quarantine_with_a_note(tmp_path: Path, browser:
         server.stop()
 
 
+def closed_short(tmp_path: Path, server: LedgerServer) -> tuple[str, int]:
+    """A lane whose volunteer counted 5.00 short, recounted 1.50 short and closed with a
+    reason, synced: its business date, and what its drawer should have held."""
+    lane = stall(tmp_path / "stall", "CASH01", sales=5, seed=7)
+    connect(lane, server)
+    journal = Journal.open(lane.path / DB_NAME)
+    try:
+        shift = journal.require_shift()
+        expected = journal.expected_counts(shift.id)[("cash", "USD")]
+        journal.submit_count({("cash", "USD"): expected - 500})
+        journal.close_shift({("cash", "USD"): expected - 150}, lane_settings(lane),
+                            "Faltó un billete de un dólar")
+    finally:
+        journal.close()
+    lane.run("sync")
+    return str(payloads(lane)[0]["business_date"]), expected
+
+
+def printed_cut(pdf: bytes, name: str) -> tuple[list[str], str]:
+    """A page printed to PDF: the characters that fall past a sheet's right edge (a column
+    cut), and all its text; each sheet kept as an image beside the screenshots."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    cut, text = [], []
+    try:
+        for number, sheet in enumerate(document, start=1):
+            width, _height = sheet.get_size()
+            chars = sheet.get_textpage()
+            text.append(chars.get_text_range())
+            cut += [chars.get_text_range(i, 1) for i in range(chars.count_chars())
+                    if chars.get_charbox(i)[2] > width + 0.5]
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            sheet.render(scale=1).to_pil().save(ARTIFACTS / f"{name}-a4-{number}.png")
+    finally:
+        document.close()
+    return cut, "\n".join(text)
+
+
+def test_the_day_and_the_week_fit_a_tablet_and_an_a4_sheet(tmp_path: Path,
+                                                           browser: Any) -> None:
+    """Every column of the day and the week, over/short and its reason among them, on a
+    tablet held either way (700–1024 px) and printed on A4 portrait."""
+    server = LedgerServer(tmp_path / "ledger.db")
+    try:
+        day, _expected = closed_short(tmp_path, server)
+        with server.store() as ledger:
+            admin = ledger.admin_token()
+        context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {admin}"})
+        page = context.new_page()
+        for name, path, said in (
+                ("day", f"/day/{day}?fair=Feria%20Centro", "Faltó un billete de un dólar"),
+                ("week", f"/week/{day}?fair=Feria%20Centro", "−1.50 USD")):
+            page.goto(server.url + path)
+            for width in (700, 768, 1024):
+                page.set_viewport_size({"width": width, "height": 1000})
+                assert off_screen(page) == [], (name, width)
+            shot(page, f"{name}-1024")
+            page.emulate_media(media="print")
+            cut, text = printed_cut(page.pdf(format="A4"), name)
+            page.emulate_media(media="screen")
+            assert cut == [], name
+            letters = "".join(text.split())  # (the sheet's text, as its characters run)
+            assert "Over/short" in letters and "".join(said.split()) in letters, name
+        context.close()
+    finally:
+        server.stop()
+
+
 def test_a_lane_closed_short_is_read_on_the_day_and_the_week(tmp_path: Path,
                                                                browser: Any) -> None:
     """A volunteer counted 5.00 short, recounted 1.50 short and closed with a reason: the
@@ -189,19 +258,7 @@ def test_a_lane_closed_short_is_read_on_the_day_and_the_week(tmp_path: Path,
     on a desktop and on a phone, and in its CSV."""
     server = LedgerServer(tmp_path / "ledger.db")
     try:
-        lane = stall(tmp_path / "stall", "CASH01", sales=5, seed=7)
-        connect(lane, server)
-        journal = Journal.open(lane.path / DB_NAME)
-        try:
-            shift = journal.require_shift()
-            expected = journal.expected_counts(shift.id)[("cash", "USD")]
-            journal.submit_count({("cash", "USD"): expected - 500})
-            journal.close_shift({("cash", "USD"): expected - 150}, lane_settings(lane),
-                                "Faltó un billete de un dólar")
-        finally:
-            journal.close()
-        lane.run("sync")
-        day = str(payloads(lane)[0]["business_date"])
+        day, expected = closed_short(tmp_path, server)
         with server.store() as ledger:
             admin = ledger.admin_token()
         page = browser.new_page(viewport=DESKTOP, accept_downloads=True)
