@@ -98,7 +98,9 @@ def test_a_short_close_through_a_faulty_link_shows_on_the_day_and_week_pages(
         assert f"first count {(expected - 500) / 100:,.2f}" in page
         assert "faltó un billete de 1 y monedas" in page
         week = admin_page(server, f"/week/{day}")
-        assert week.count("−1.50 USD") == 2  # per lane, and per volunteer
+        # per lane, and per volunteer: the over/short, and the short under it
+        assert week.count('data-label="Over/short"><span class="warn">−1.50 USD') == 2
+        assert week.count('data-label="Short"><span><span class="warn">−1.50 USD') == 2
         cash_csv = web.get(f"{server.url}/day/{day}/cash.csv", timeout=30, headers={
             "Authorization": f"Bearer {server_admin(server)}"}).text
         assert f"{(expected - 150) / 100:.2f},-1.50," in cash_csv

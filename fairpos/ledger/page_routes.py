@@ -20,7 +20,14 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from fairpos.i18n import _
-from fairpos.ledger import pages, reconciliation_pages, sale_pages, shift_pages, spreadsheets
+from fairpos.ledger import (
+    pages,
+    quarantine_pages,
+    reconciliation_pages,
+    sale_pages,
+    shift_pages,
+    spreadsheets,
+)
 from fairpos.ledger.addresses import ADDRESSES
 from fairpos.ledger.lane_days import lane_days_view
 from fairpos.ledger.limits import SESSION_HOURS
@@ -295,7 +302,7 @@ def quarantine(request: Request) -> Response:
 
 def quarantine_csv(request: Request) -> Response:
     fair = request.query_params.get("fair") or None
-    held = served(request).view.quarantined(fair)
+    held = served(request).view.quarantine_history(fair)
     days = sorted({q.received_at[:10] for q in held})  # (when they were received)
     span = f"{days[0]}-{days[-1]}" if len(days) > 1 else "".join(days)
     return csv_response(spreadsheets.quarantine_csv(held),
@@ -346,6 +353,34 @@ def minor_of(text: str) -> int | None:
     return -minor if sign else minor
 
 
+def quarantine_entry(request: Request) -> Response:
+    view = served(request).view
+    entry = view.quarantine_entry(int(request.path_params["id"]))
+    if entry is None:
+        return HTMLResponse(pages.message_page(_("No such entry in quarantine"), back=True),
+                            status_code=404)
+    return HTMLResponse(quarantine_pages.entry_page(entry, view.held_beside(entry),
+                                                    view.vouchers()))
+
+
+async def resolve(request: Request) -> Response:
+    """The entry page's form: an entry in quarantine taken in or left out, once."""
+    if not await run_in_threadpool(is_admin, request):
+        return HTMLResponse(pages.login_page(), status_code=401)
+    form = await posted_form(request)
+    if isinstance(form, Response):
+        return form
+    entry = int(request.path_params["id"])
+    try:
+        await run_in_threadpool(served(request).store.resolve_quarantined, entry,
+                                form.get("action", ""), form.get("by", ""),
+                                form.get("reason", ""))
+    except LedgerError as err:
+        return HTMLResponse(pages.message_page(_("Not settled"), str(err), back=True),
+                            status_code=400)
+    return RedirectResponse(f"/quarantine/{entry}", status_code=303)
+
+
 async def review(request: Request) -> Response:
     """A note from the quarantine page's form: the entry marked reviewed."""
     if not await run_in_threadpool(is_admin, request):
@@ -381,4 +416,6 @@ ROUTES = [
     Route("/pago-movil/{list}.csv", admin(pago_movil_csv)),
     Route("/week/{day}/{table}.csv", admin(week_csv)),
     Route("/quarantine/{id:int}/review", review, methods=["POST"]),
+    Route("/quarantine/{id:int}/resolve", resolve, methods=["POST"]),
+    Route("/quarantine/{id:int}", admin(quarantine_entry)),
 ]

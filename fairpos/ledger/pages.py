@@ -101,6 +101,24 @@ def quarantine_view(shown: Sequence[QuarantineEntry], total: int | None) -> dict
                       said(q.reason), fair_time(q.received_at, q.fair)) for q in shown]}
 
 
+def resolution_words() -> dict[str, str]:
+    """How a person settled an entry in quarantine, in the page's language."""
+    return {"taken_in": _("taken in"), "copy": _("left out: a copy"),
+            "wrong": _("left out: wrong")}
+
+
+def settled_said(entry: QuarantineEntry) -> str:
+    """How an entry was settled: "taken in as X-R3 · Marta · 2026-12-07 10:02 · why"."""
+    if entry.resolution is None:
+        return ""
+    how = resolution_words().get(entry.resolution, entry.resolution)
+    if entry.resolved_sale:
+        how = _("taken in as {id}").format(id=entry.resolved_sale)
+    return " · ".join(part for part in (how, entry.resolved_by or "",
+                                         fair_time(entry.resolved_at, entry.fair),
+                                         entry.resolved_reason or "") if part)
+
+
 def no_such_lane() -> str:
     return message_page(_("No such lane"), back=True)
 
@@ -160,6 +178,7 @@ def quarantine_page(rows: Sequence[QuarantineEntry], total: int, fairs: Sequence
     query = {"fair": fair or "", "device": device or "", "state": state}
     kinds = quarantine_kinds()
     entries = [{"id": q.id, "note": q.note, "reviewed_at": q.reviewed_at,
+                "settled": settled_said(q), "conflict": q.kind == "conflict",
                 "cells": (fair_time(q.received_at, q.fair), q.device_id, q.lane or "",
                           sale_link(q.sale_id) if q.kind == "conflict" else q.sale_id or "",
                           kinds.get(q.kind, q.kind), said(q.reason)),

@@ -35,7 +35,7 @@ def _reference(reference: Mapping[str, Any] | None) -> str:
     return " · ".join(said)
 
 
-def _lines(entry: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+def sale_lines(entry: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     name_key = "name_en" if active() == "en" else "name_es"
     currency = str(entry["currency"])
     rows = []
@@ -54,7 +54,7 @@ def _lines(entry: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _tenders(entry: Mapping[str, Any], vouchers: Mapping[str, str]) -> list[tuple[Any, ...]]:
+def sale_tenders(entry: Mapping[str, Any], vouchers: Mapping[str, str]) -> list[tuple[Any, ...]]:
     rows = [(method_label(t["method"], vouchers), t["currency"],
              money(t["amount"], t["currency"]), _reference(t.get("reference")))
             for t in entry.get("tenders") or []]
@@ -129,7 +129,7 @@ def sale_page(opened: SaleOpened, vouchers: Mapping[str, str],
     title = _("{kind} {id}").format(kind=kinds.get(opened.kind, opened.kind).capitalize(),
                                     id=opened.id)
     return render("sale.html", title=title, signed_in=True, facts=facts,
-                  lines=_lines(entry), tenders=_tenders(entry, vouchers), rates=rates,
+                  lines=sale_lines(entry), tenders=sale_tenders(entry, vouchers), rates=rates,
                   related=family_rows([f for f in opened.related if f.id != opened.id], zones),
                   receipt=receipt_text(opened, vouchers))
 

@@ -16,7 +16,7 @@ from typing import Any
 from fairpos.domain.money import Money
 from fairpos.domain.tenders import method_label
 from fairpos.i18n import _, active
-from fairpos.ledger.pages import class_name, path_words, quarantine_kinds
+from fairpos.ledger.pages import class_name, path_words, quarantine_kinds, resolution_words
 from fairpos.ledger.reasons import said
 from fairpos.ledger.store.records import DayReport, LaneSync, QuarantineEntry
 
@@ -128,9 +128,15 @@ def csv_rows(report: DayReport, name: str, devices: Sequence[LaneSync]
 
 
 def quarantine_csv(quarantined: Sequence[QuarantineEntry]) -> str:
-    kinds = quarantine_kinds()
+    """The quarantine's history: every entry, its latest review note, and how a person
+    settled it (by whom, when, why, the id it was taken in under)."""
+    kinds, settled = quarantine_kinds(), resolution_words()
     return csv_file([_("Device"), _("Fair"), _("Lane"), _("Sale"), _("Kind"), _("Reason"),
-                     _("Received")], [
+                     _("Received"), _("Review note"), _("Reviewed"), _("Settled"), _("By"),
+                     _("Why"), _("Settled at"), _("Taken in as")], [
         [q.device_id, csv_text(q.fair), str(q.lane or ""), csv_text(q.sale_id),
-         kinds.get(q.kind, q.kind), csv_text(said(q.reason)), q.received_at]
+         kinds.get(q.kind, q.kind), csv_text(said(q.reason)), q.received_at,
+         csv_text(q.note or ""), q.reviewed_at or "",
+         settled.get(q.resolution or "", q.resolution or ""), csv_text(q.resolved_by or ""),
+         csv_text(q.resolved_reason or ""), q.resolved_at or "", q.resolved_sale or ""]
         for q in quarantined])

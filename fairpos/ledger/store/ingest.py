@@ -2,7 +2,7 @@
 outside the lock (:class:`Checked`); then each sale is inserted once — the same id with the
 same payload hash a duplicate, with another a conflict (the original stays untouched), one
 that does not add up rejected into the quarantine, one naming what the ledger does not know
-yet held as pending — and the day pages' sums are added up with it (:class:`_Rows`).
+yet held as pending — and the day pages' sums are added up with it (:class:`BatchRows`).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ _DAY_LINE_COLUMNS = ("business_date, device_id, kind, code, name, price_class, c
 
 
 @dataclass
-class _Rows:
+class BatchRows:
     """What a batch writes, gathered before the backend writes it all at once."""
 
     sales: list[tuple[Any, ...]] = field(default_factory=list)
@@ -141,6 +141,31 @@ class _Rows:
             kept[2] += line.amount
             kept[3] += 1
 
+    def take(self, sale: Sale, device_id: str, payload: str, digest: str, now: str,
+             sale_id: str | None = None, seq: int | None = None) -> None:
+        """A sale taken in: its row, lines, tenders (the change as what left the drawer or
+        the fair's account) and search keys, into the day's sums. ``sale_id`` and ``seq``:
+        where the ledger keeps it under its own (an entry taken in from the quarantine)."""
+        kept = sale_id or sale.id
+        self.sales.append((kept, device_id, sale.seq if seq is None else seq, sale.kind,
+                           sale.ref_id, sale.business_date, sale.confirmed_at.isoformat(),
+                           int(sale.training), sale.total.currency, sale.total.minor,
+                           sale.catalog_version, payload, digest, now, sale.igtf,
+                           sale.igtf_base))
+        self.lines += [
+            (kept, n, line.kind, line.code, line.name_es, line.price_class, line.grams,
+             line.count, line.amount, int(line.voided), line.tare)
+            for n, line in enumerate(sale.lines, start=1)]
+        self.add_up(sale)
+        tenders = [(t.method, t.amount.currency, t.amount.minor) for t in sale.tenders]
+        if sale.change.minor:  # change goes out of the drawer as cash
+            tenders.append(("cash", sale.change.currency, -sale.change.minor))
+        tenders += [(t.method, t.amount.currency, -t.amount.minor)  # out of the account
+                    for t in sale.change_sent]
+        self.tenders += [(kept, n, *t) for n, t in enumerate(tenders, start=1)]
+        self.found += [(kept, key, value) for key, value in search_keys(
+            sale.volunteer, [t.reference for t in (*sale.tenders, *sale.change_sent)])]
+
     def write(self, backend: Backend, conn: Any, device_id: str, now: str) -> None:
         """The sales, lines and tenders as plain inserts (``COPY`` on PostgreSQL): each was
         sorted against what the ledger holds under the device's lock, so a key already there
@@ -166,7 +191,7 @@ class _Rows:
 
 
 def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
-              rates: LaneRates, held: dict[str, str], furthest: int, rows: _Rows) -> None:
+              rates: LaneRates, held: dict[str, str], furthest: int, rows: BatchRows) -> None:
     """One entry of a batch, in its turn: accepted (its rows to write), a duplicate of what
     the ledger holds, or quarantined (rejected, or a conflict) with its reason. ``furthest``
     is the highest seq taken: so far past the device's resume point, at most."""
@@ -197,23 +222,7 @@ def _sort_one(device_id: str, entry: Checked, now: str, result: BatchResult,
         result.conflict.append({"id": sale.id, "reason": reason})
         return
     held[sale.id] = entry.digest
-    rows.sales.append((sale.id, device_id, sale.seq, sale.kind, sale.ref_id,
-                       sale.business_date, sale.confirmed_at.isoformat(), int(sale.training),
-                       sale.total.currency, sale.total.minor, sale.catalog_version,
-                       entry.payload.decode(), entry.digest, now, sale.igtf, sale.igtf_base))
-    rows.lines += [
-        (sale.id, n, line.kind, line.code, line.name_es, line.price_class, line.grams,
-         line.count, line.amount, int(line.voided), line.tare)
-        for n, line in enumerate(sale.lines, start=1)]
-    rows.add_up(sale)
-    tenders = [(t.method, t.amount.currency, t.amount.minor) for t in sale.tenders]
-    if sale.change.minor:  # change goes out of the drawer as cash
-        tenders.append(("cash", sale.change.currency, -sale.change.minor))
-    tenders += [(t.method, t.amount.currency, -t.amount.minor)  # out of the fair's account
-                for t in sale.change_sent]
-    rows.tenders += [(sale.id, n, *t) for n, t in enumerate(tenders, start=1)]
-    rows.found += [(sale.id, key, value) for key, value in search_keys(
-        sale.volunteer, [t.reference for t in (*sale.tenders, *sale.change_sent)])]
+    rows.take(sale, device_id, entry.payload.decode(), entry.digest, now)
     for rate, item in zip(sale.rates, wire.rates, strict=True):
         key = (rate.base, rate.quote, rate.version)
         if item.published in (None, UNSET) and key not in rates:
@@ -273,7 +282,7 @@ class Ingest(QuarantineBook):
                     held = self._held(conn, sorted({e.sale.id for e in checked
                                                     if e.sale is not None}),
                                       self.backend.dialect)
-                    rows = _Rows()
+                    rows = BatchRows()
                     furthest = current + self.seq_ahead
                     for entry in checked:
                         _sort_one(device_id, entry, now, result, rates, held, furthest, rows)

@@ -330,6 +330,26 @@ CREATE TABLE IF NOT EXISTS sale_search (
 CREATE INDEX IF NOT EXISTS sale_search_value ON sale_search (value);
 CREATE INDEX IF NOT EXISTS sales_total ON sales (total)
 """, ("sale_search",), fill=fill_search_keys),
+    # A person's resolution of an entry in quarantine (``resolutions.py``): a different sale
+    # taken in under an id of the ledger's own, a copy or a wrong entry left out — once each;
+    # the entry stays as it came, and leaves what is still out
+    Step(15, "quarantine resolutions", """
+CREATE TABLE IF NOT EXISTS quarantine_resolutions (
+    id {serial},
+    quarantine_id {bigint} NOT NULL UNIQUE,
+    action TEXT NOT NULL CHECK (action IN ('taken_in', 'copy', 'wrong')),
+    sale_id TEXT,
+    by_name TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+DROP VIEW IF EXISTS quarantine_out;
+CREATE VIEW quarantine_out AS
+    SELECT q.id, q.device_id, q.sale_id, q.kind, q.reason, q.received_at, q.payload, q.size,
+           q.business_date FROM quarantine q
+    WHERE NOT (q.kind = 'rejected' AND EXISTS (SELECT 1 FROM sales s WHERE s.id = q.sale_id))
+    AND NOT EXISTS (SELECT 1 FROM quarantine_resolutions r WHERE r.quarantine_id = q.id)
+""", ("quarantine_resolutions",)),
 )
 
 

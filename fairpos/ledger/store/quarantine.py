@@ -93,20 +93,42 @@ def by_size(rows: list[QuarantineEntry], most: int = PAGE_BYTES) -> list[Quarant
 # ``quarantine_out``, in the migrations.)
 
 
-# a page of the quarantine: of a fair and a device (or all); "open" entries are still out and
-# not reviewed yet, "reviewed" ones have a note, "all" are both and the rest of the history
+# a page of the quarantine: of a fair and a device (or all, or one entry); "open" entries are
+# still out (not settled) and not reviewed yet, "reviewed" ones have a note or were settled,
+# "all" are both and the rest of the history
 _PAGE_WHERE = """FROM quarantine q LEFT JOIN devices d ON d.device_id = q.device_id
+    LEFT JOIN quarantine_resolutions s ON s.quarantine_id = q.id
     WHERE (CAST(? AS TEXT) IS NULL OR d.fair = ?) AND (CAST(? AS TEXT) IS NULL OR q.device_id = ?)
+    AND (CAST(? AS BIGINT) IS NULL OR q.id = ?)
     AND (CAST(? AS TEXT) <> 'open' OR (
         NOT EXISTS (SELECT 1 FROM quarantine_reviews r WHERE r.quarantine_id = q.id)
         AND EXISTS (SELECT 1 FROM quarantine_out o WHERE o.id = q.id)))
-    AND (CAST(? AS TEXT) <> 'reviewed' OR
+    AND (CAST(? AS TEXT) <> 'reviewed' OR s.id IS NOT NULL OR
         EXISTS (SELECT 1 FROM quarantine_reviews r WHERE r.quarantine_id = q.id))"""
 
 
 class QuarantineBook(Devices):
     """The quarantine as people read it: what is still out, a page of it, and a person's
     review of an entry."""
+
+    def quarantine_history(self, fair: str | None = None) -> list[QuarantineEntry]:
+        """Every entry the quarantine ever held (of one fair), oldest first, each with its
+        latest review and how it was settled (what its CSV carries; no bodies)."""
+        return [QuarantineEntry(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                                row[7], note=row[8], reviewed_at=row[9], resolution=row[10],
+                                resolved_by=row[11], resolved_at=row[12],
+                                resolved_reason=row[13], resolved_sale=row[14])
+                for row in self._all(
+            "SELECT q.id, q.device_id, d.fair, d.lane, q.sale_id, q.kind, q.reason, "
+            "q.received_at, "
+            "(SELECT r.note FROM quarantine_reviews r WHERE r.quarantine_id = q.id "
+            " ORDER BY r.id DESC LIMIT 1), "
+            "(SELECT r.at FROM quarantine_reviews r WHERE r.quarantine_id = q.id "
+            " ORDER BY r.id DESC LIMIT 1), "
+            "s.action, s.by_name, s.at, s.reason, s.sale_id FROM quarantine q "
+            "LEFT JOIN devices d ON d.device_id = q.device_id "
+            "LEFT JOIN quarantine_resolutions s ON s.quarantine_id = q.id "
+            "WHERE CAST(? AS TEXT) IS NULL OR d.fair = ? ORDER BY q.id", [fair, fair])]
 
     def quarantined(self, fair: str | None = None, newest: int | None = None
                     ) -> list[QuarantineEntry]:
@@ -120,14 +142,15 @@ class QuarantineBook(Devices):
             [fair, fair])]
 
     def quarantine_page(self, fair: str | None = None, device: str | None = None,
-                        state: str = "open", offset: int = 0, limit: int = 50
-                        ) -> tuple[list[QuarantineEntry], int]:
+                        state: str = "open", offset: int = 0, limit: int = 50,
+                        only: int | None = None) -> tuple[list[QuarantineEntry], int]:
         """A page of the quarantine, newest first — each entry with what is kept of its body
-        (``payload``; ``size``: the bytes it came with) and its latest review — for one fair
-        and device or all; ``state``: "open" (not reviewed yet), "reviewed" or "all". At most
+        (``payload``; ``size``: the bytes it came with), its latest review and how it was
+        settled — for one fair and device or all (``only``: that entry alone); ``state``:
+        "open" (neither reviewed nor settled yet), "reviewed" (either) or "all". At most
         ``limit`` entries, fewer where their bodies pass :data:`PAGE_BYTES`. And how many
         entries match."""
-        params = [fair, fair, device, device, state, state]
+        params = [fair, fair, device, device, only, only, state, state]
         # (an entry kept whole before the bounds: its head, as a bounded one's)
         rows = by_size([QuarantineEntry(*row) for row in self._all(
             "SELECT q.id, q.device_id, d.fair, d.lane, q.sale_id, q.kind, q.reason, "
@@ -136,7 +159,8 @@ class QuarantineBook(Devices):
             "(SELECT r.note FROM quarantine_reviews r WHERE r.quarantine_id = q.id "
             " ORDER BY r.id DESC LIMIT 1) AS note, "
             "(SELECT r.at FROM quarantine_reviews r WHERE r.quarantine_id = q.id "
-            " ORDER BY r.id DESC LIMIT 1) AS reviewed_at "
+            " ORDER BY r.id DESC LIMIT 1) AS reviewed_at, "
+            "s.action, s.by_name, s.at, s.reason, s.sale_id "
             f"{_PAGE_WHERE} ORDER BY q.id DESC LIMIT ? OFFSET ?",
             [HEAD_KEPT, *params, int(limit), max(int(offset), 0)])])
         return rows, int(self._all(f"SELECT COUNT(*) {_PAGE_WHERE}", params)[0][0])

@@ -172,8 +172,8 @@ class LanePage:
 class QuarantineEntry:
     """An entry the ledger set aside: of which device and lane, its sale id, the kind of
     refusal (rejected, conflict) and why, when it came; on a page of the quarantine also what
-    is kept of its body (``payload``, ``size``: the bytes it came with) and its latest
-    review."""
+    is kept of its body (``payload``, ``size``: the bytes it came with), its latest review
+    and how a person settled it, if one did."""
 
     id: int
     device_id: str
@@ -187,6 +187,11 @@ class QuarantineEntry:
     size: int | None = None
     note: str | None = None
     reviewed_at: str | None = None
+    resolution: str | None = None  # taken_in, copy or wrong: how a person settled it
+    resolved_by: str | None = None
+    resolved_at: str | None = None
+    resolved_reason: str | None = None
+    resolved_sale: str | None = None  # the id it was taken in under
 
 
 # what a lane-day can be, worst first (a day's summary lists them in this order)
