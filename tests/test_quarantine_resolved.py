@@ -85,6 +85,8 @@ def test_a_collided_sale_taken_in_is_counted_once_everywhere(
             assert ledger.fair_days(day)[0].lanes[0].state != "quarantined"
             opened = ledger.sale(kept)
             assert opened is not None and opened.entry["id"] == theirs["id"]  # as it came
+            # a hub sends up its lanes' own entries; the one taken in is this ledger's
+            assert len(dict(ledger.upstream_backlog(batch=None))["COPY01"]) == 3
             admin = ledger.admin_token()
         auth = {"Authorization": f"Bearer {admin}"}
         csv_text = web.get(f"{server.url}/quarantine.csv", headers=auth).text

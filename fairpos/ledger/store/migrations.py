@@ -332,7 +332,8 @@ CREATE INDEX IF NOT EXISTS sales_total ON sales (total)
 """, ("sale_search",), fill=fill_search_keys),
     # A person's resolution of an entry in quarantine (``resolutions.py``): a different sale
     # taken in under an id of the ledger's own, a copy or a wrong entry left out — once each;
-    # the entry stays as it came, and leaves what is still out
+    # the entry stays as it came, and leaves what is still out. A sale taken in (a number
+    # below any lane's) is not among what a hub sends up as a lane's entry
     Step(15, "quarantine resolutions", """
 CREATE TABLE IF NOT EXISTS quarantine_resolutions (
     id {serial},
@@ -348,7 +349,11 @@ CREATE VIEW quarantine_out AS
     SELECT q.id, q.device_id, q.sale_id, q.kind, q.reason, q.received_at, q.payload, q.size,
            q.business_date FROM quarantine q
     WHERE NOT (q.kind = 'rejected' AND EXISTS (SELECT 1 FROM sales s WHERE s.id = q.sale_id))
-    AND NOT EXISTS (SELECT 1 FROM quarantine_resolutions r WHERE r.quarantine_id = q.id)
+    AND NOT EXISTS (SELECT 1 FROM quarantine_resolutions r WHERE r.quarantine_id = q.id);
+DROP VIEW IF EXISTS not_upstream;
+CREATE VIEW not_upstream AS
+    SELECT s.id, s.device_id, s.seq, s.business_date, s.received_at, s.payload FROM sales s
+    WHERE s.seq > 0 AND NOT EXISTS (SELECT 1 FROM upstream_acks a WHERE a.sale_id = s.id)
 """, ("quarantine_resolutions",)),
 )
 
