@@ -27,9 +27,10 @@ class LaneDir:
 
     path: Path
 
-    def run(self, *args: str, lang: str = "en", ok: bool = True) -> Result:
+    def run(self, *args: str, lang: str = "en", ok: bool = True,
+            input: str | None = None) -> Result:
         result = CliRunner().invoke(main, ["--data-dir", str(self.path), "--lang", lang, *args],
-                                    catch_exceptions=False)
+                                    catch_exceptions=False, input=input)
         if ok:
             assert result.exit_code == 0, result.output
         return result

@@ -1078,7 +1078,7 @@ def test_wrong_admin_tokens_are_held_back(tmp_path: Path) -> None:
         held = web.post(server.url + "/login", content=f"token={admin}".encode(),
                         headers=form, timeout=30)
         assert held.status_code == 429 and int(held.headers["Retry-After"]) >= 1
-        assert "Too many wrong tokens" in held.text
+        assert "Too many wrong sign-ins" in held.text
         page = web.get(server.url + "/", timeout=30,
                        headers={"Authorization": f"Bearer {admin}"})
         assert page.status_code == 429

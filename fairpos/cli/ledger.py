@@ -71,6 +71,17 @@ def shown(db: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def command_line() -> str:
+    """Who acted at the ledger's command line, for its audit: the system's user."""
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "?"
+    return f"command line ({user})"
+
+
 @contextmanager
 def opened(db: str) -> Iterator[SqlLedger]:
     from fairpos.ledger.store import LedgerError
@@ -186,6 +197,7 @@ def enrol(fair: str, lane: int, db: str) -> None:
     """Enrol a lane; prints its token once, alone on the last line (only its hash is kept)."""
     with opened(db) as store:
         enrolment, token = store.enrol(fair, lane)
+        store.audit(command_line(), "lane enrolled", f"{fair.strip()} lane {lane} (#{enrolment})")
     click.echo(_("Enrolled {fair}, lane {lane} as #{enrolment}. Give the stall this token "
                  "(fairpos connect URL --token TOKEN); it is not shown again:").format(
         fair=fair, lane=lane, enrolment=enrolment))
@@ -200,6 +212,7 @@ def enrol_hub(fair: str, db: str) -> None:
     that fair's lanes (fairpos ledger serve --upstream URL --upstream-token TOKEN)."""
     with opened(db) as store:
         hub, token = store.enrol_hub(fair)
+        store.audit(command_line(), "hub enrolled", f"{fair.strip()} (hub #{hub})")
     click.echo(_("Enrolled a hub for {fair} as hub #{hub}. Start it with fairpos ledger serve "
                  "--upstream URL --upstream-token TOKEN; the token is not shown again:").format(
         fair=fair, hub=hub))
@@ -227,6 +240,7 @@ def revoke(device: str, db: str) -> None:
     """Revoke a device's token: DEVICE is its id, or #N (its enrolment) if never connected."""
     with opened(db) as store:
         found = store.revoke(device)
+        store.audit(command_line(), "lane revoked", found.device_id or f"#{found.enrolment}")
     click.echo(_("Revoked {device} ({fair}, lane {lane}).").format(
         device=found.device_id or f"#{found.enrolment}", fair=found.fair, lane=found.lane))
 
@@ -242,9 +256,11 @@ def admin_token(revoked: str | None, db: str) -> None:
         if revoked is not None:
             if not store.revoke_admin(revoked.strip()):
                 refuse(_("that is not an admin token of this ledger"))
+            store.audit(command_line(), "admin token revoked")
             click.echo(_("Admin token revoked; its sessions are signed out."))
             return
         token = store.admin_token()
+        store.audit(command_line(), "admin token made")
     click.echo(_("Admin token for the pages (sign in with it at /login); not shown again:"))
     click.echo(token)
 
@@ -306,6 +322,7 @@ def voucher_add(code: str, name: str, db: str) -> None:
     """Accept CODE (as in the lanes' [[vouchers]]) as a payment method from now on."""
     with opened(db) as store:
         store.add_voucher(code.strip(), name)
+        store.audit(command_line(), "voucher added", f"{code.strip()} ({name.strip()})")
     click.echo(_("Voucher {code} ({name}) is accepted from now on.").format(
         code=code.strip(), name=name.strip()))
 
@@ -356,6 +373,8 @@ def statement_import(file: Path, bank: str, fair: str | None, db: str) -> None:
     with opened(db) as store:
         read, new = store.import_statement(bank.strip(), file.name, text,
                                            fair.strip() if fair else None)
+        store.audit(command_line(), "statement imported",
+                    f"{file.name}: {read} lines, {new} new")
     click.echo(_("{name}: {read} statement lines read, {new} new, {old} already "
                  "imported.").format(name=file.name, read=read, new=new, old=read - new))
 
@@ -374,6 +393,7 @@ def publish(file: Path, currency: str, db: str) -> None:
         refuse(_("cannot read {path}: {error}").format(path=file, error=err))
     with opened(db) as store:
         kind, version = store.publish(text, file.name, currency.strip().upper())
+        store.audit(command_line(), "published", f"{kind} version {version} from {file.name}")
     click.echo(_("Published {kind} version {version} from {name}.").format(
         kind=_(kind), version=version, name=file.name))
 
@@ -487,3 +507,6 @@ def report(day: str | None, fair: str | None, as_json: bool, db: str) -> None:
             fair=lane.fair, lane=lane.lane, device=lane.device_id, count=lane.sales_count,
             total=format_money(Money(lane.total, lane.currency), language)))
 
+
+# the accounts' commands join the group (their module needs it whole)
+import fairpos.cli.accounts  # noqa: E402, F401

@@ -10,7 +10,6 @@ ledger has one) in a worker thread; its forms carry the session's token.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -28,124 +27,20 @@ from fairpos.ledger import (
     shift_pages,
     spreadsheets,
 )
-from fairpos.ledger.addresses import ADDRESSES
 from fairpos.ledger.lane_days import lane_days_view
-from fairpos.ledger.limits import SESSION_HOURS
-from fairpos.ledger.render import CSRF, ZONES
 from fairpos.ledger.requests import (
-    SESSION_COOKIE,
     BadParameter,
-    Handler,
-    bearer,
-    check_parameters,
-    client_address,
-    csrf_of,
     csv_response,
     error,
-    from_here,
-    held_back,
     offset_of,
     page_day,
-    read_form,
     served,
 )
 from fairpos.ledger.responses import HTMLResponse
+from fairpos.ledger.signing import SIGNING_ROUTES, acting, audited, signed
 from fairpos.ledger.store import LedgerError
+from fairpos.ledger.store.accounts import TOKEN_NAME
 from fairpos.ledger.store.sale_reads import FOUND_MOST
-from fairpos.sync.wire import WireError
-
-
-def is_admin(request: Request) -> bool:
-    """Signed in (a session cookie), or a script with an admin token as its bearer (a wrong
-    one counted by the throttle)."""
-    serving = served(request)
-    session = request.cookies.get(SESSION_COOKIE)
-    if session is not None and serving.store.in_session(session):
-        return True
-    token = bearer(request)
-    if token is None:
-        return False
-    if serving.store.is_admin(token):
-        serving.throttle.succeeded(client_address(request))
-        return True
-    serving.throttle.failed(client_address(request))
-    return False
-
-
-def admin(page: Callable[[Request], Response]) -> Handler:
-    """A page for an admin, made in a worker thread; a parameter out of bounds is a 400."""
-    async def handler(request: Request) -> Response:
-        wait = served(request).throttle.wait(client_address(request))
-        if wait and bearer(request) is not None:
-            return held_back(wait)
-        if not await run_in_threadpool(is_admin, request):
-            return HTMLResponse(pages.login_page(), status_code=401)
-        ADDRESSES.know(client_address(request))
-
-        def made(request: Request) -> Response:
-            CSRF.set(csrf_of(request))  # (the page's forms carry it)
-            ZONES.set(served(request).view.timezones())  # (its times are the fair's)
-            return page(request)
-
-        try:
-            check_parameters(request)
-            return await run_in_threadpool(made, request)
-        except BadParameter as err:
-            return HTMLResponse(pages.message_page(_("Not a page"), str(err)),
-                                status_code=400)
-    return handler
-
-
-async def login(request: Request) -> Response:
-    """GET: the sign-in form. POST: the admin token from it, for a session cookie (the token
-    itself never goes in a URL or a cookie)."""
-    if request.method == "GET":
-        return HTMLResponse(pages.login_page())
-    serving = served(request)
-    address = client_address(request)
-    wait = serving.throttle.wait(address)
-    if wait:
-        return held_back(wait)
-    try:
-        form = await read_form(request)
-    except WireError:
-        return HTMLResponse(pages.login_page(failed=True), status_code=400)
-    token = form.get("token", "").strip()
-    session = await run_in_threadpool(serving.store.sign_in, token) if token else None
-    if session is None:
-        serving.throttle.failed(address)
-        return HTMLResponse(pages.login_page(failed=True), status_code=401)
-    serving.throttle.succeeded(address)
-    ADDRESSES.know(address)
-    response = RedirectResponse("/", status_code=303)
-    response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_HOURS * 3600,
-                        httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
-    return response
-
-
-async def posted_form(request: Request) -> dict[str, str] | Response:
-    """A state-changing form's fields — if it came from the ledger's own pages."""
-    try:
-        form = await read_form(request)
-    except WireError as err:
-        return error(400, str(err))
-    if not from_here(request, form):
-        return error(403, "this form did not come from the ledger's own pages")
-    return form
-
-
-async def logout(request: Request) -> Response:
-    session = request.cookies.get(SESSION_COOKIE)
-    form = await posted_form(request)
-    if isinstance(form, Response):
-        return form
-    if session is not None:
-        await run_in_threadpool(served(request).store.sign_out, session)
-    response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict",
-                           secure=request.url.scheme == "https")
-    return response
 
 
 def index(request: Request) -> Response:
@@ -364,58 +259,60 @@ def quarantine_entry(request: Request) -> Response:
 
 
 async def resolve(request: Request) -> Response:
-    """The entry page's form: an entry in quarantine taken in or left out, once."""
-    if not await run_in_threadpool(is_admin, request):
-        return HTMLResponse(pages.login_page(), status_code=401)
-    form = await posted_form(request)
-    if isinstance(form, Response):
-        return form
+    """The entry page's form: an entry in quarantine taken in or left out, once, in the
+    name of who is signed in (an admin token's session names the person in the form)."""
+    acted = await acting(request)
+    if isinstance(acted, Response):
+        return acted
+    who, form = acted
     entry = int(request.path_params["id"])
+    by = form.get("by", "") if who.name == TOKEN_NAME else who.name
     try:
-        await run_in_threadpool(served(request).store.resolve_quarantined, entry,
-                                form.get("action", ""), form.get("by", ""),
-                                form.get("reason", ""))
+        kept = await run_in_threadpool(served(request).store.resolve_quarantined, entry,
+                                       form.get("action", ""), by, form.get("reason", ""))
     except LedgerError as err:
         return HTMLResponse(pages.message_page(_("Not settled"), str(err), back=True),
                             status_code=400)
+    await audited(request, who, "quarantine settled",
+                  f"#{entry} {form.get('action', '')}" + (f" as {kept}" if kept else ""))
     return RedirectResponse(f"/quarantine/{entry}", status_code=303)
 
 
 async def review(request: Request) -> Response:
     """A note from the quarantine page's form: the entry marked reviewed."""
-    if not await run_in_threadpool(is_admin, request):
-        return HTMLResponse(pages.login_page(), status_code=401)
-    form = await posted_form(request)
-    if isinstance(form, Response):
-        return form
+    acted = await acting(request)
+    if isinstance(acted, Response):
+        return acted
+    who, form = acted
+    entry = int(request.path_params["id"])
     try:
-        await run_in_threadpool(served(request).store.review_quarantined,
-                                int(request.path_params["id"]), form.get("note", ""))
+        await run_in_threadpool(served(request).store.review_quarantined, entry,
+                                form.get("note", ""))
     except LedgerError as err:
         return error(400, str(err))
+    await audited(request, who, "quarantine reviewed", f"#{entry}")
     back = form.get("back", "")
     return RedirectResponse(back if back.startswith("/quarantine?") else "/quarantine",
                             status_code=303)
 
 
 ROUTES = [
-    Route("/login", login, methods=["GET", "POST"]),
-    Route("/logout", logout, methods=["POST"]),
-    Route("/", admin(index)),
-    Route("/day/{day}", admin(day)),
-    Route("/day/{day}/{table}.csv", admin(day_csv)),
-    Route("/quarantine.csv", admin(quarantine_csv)),
-    Route("/quarantine", admin(quarantine)),
-    Route("/lane/{device}", admin(lane)),
-    Route("/sale/{id}", admin(sale)),
-    Route("/search", admin(search)),
-    Route("/week/{day}", admin(week)),
-    Route("/pago-movil", admin(pago_movil)),
-    Route("/vouchers", admin(vouchers)),
-    Route("/vouchers.csv", admin(vouchers_csv)),
-    Route("/pago-movil/{list}.csv", admin(pago_movil_csv)),
-    Route("/week/{day}/{table}.csv", admin(week_csv)),
+    *SIGNING_ROUTES,
+    Route("/", signed(index)),
+    Route("/day/{day}", signed(day)),
+    Route("/day/{day}/{table}.csv", signed(day_csv)),
+    Route("/quarantine.csv", signed(quarantine_csv)),
+    Route("/quarantine", signed(quarantine)),
+    Route("/lane/{device}", signed(lane)),
+    Route("/sale/{id}", signed(sale)),
+    Route("/search", signed(search)),
+    Route("/week/{day}", signed(week)),
+    Route("/pago-movil", signed(pago_movil)),
+    Route("/vouchers", signed(vouchers)),
+    Route("/vouchers.csv", signed(vouchers_csv)),
+    Route("/pago-movil/{list}.csv", signed(pago_movil_csv)),
+    Route("/week/{day}/{table}.csv", signed(week_csv)),
     Route("/quarantine/{id:int}/review", review, methods=["POST"]),
     Route("/quarantine/{id:int}/resolve", resolve, methods=["POST"]),
-    Route("/quarantine/{id:int}", admin(quarantine_entry)),
+    Route("/quarantine/{id:int}", signed(quarantine_entry)),
 ]

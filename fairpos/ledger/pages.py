@@ -21,6 +21,7 @@ from fairpos.ledger.lane_days import day_said, fair_time, totals_said
 from fairpos.ledger.links import day_link, lane_link, sale_link
 from fairpos.ledger.reasons import said
 from fairpos.ledger.render import Cell, chart, count, kilos, money, pager, render
+from fairpos.ledger.store.accounts import Audited
 from fairpos.ledger.store.quarantine import LANE_DAY_KEPT
 from fairpos.ledger.store.records import (
     DayReport,
@@ -119,6 +120,13 @@ def settled_said(entry: QuarantineEntry) -> str:
                                          entry.resolved_reason or "") if part)
 
 
+def audit_page(found: Sequence[Audited], total: int, offset: int, shown: int) -> str:
+    """What people did at this ledger, newest first, a page at a time."""
+    return render("audit.html", title=_("Audit"), signed_in=True, rows=[
+        (fair_time(a.at, None), a.who, a.action, a.detail) for a in found],
+        paging=pager("/audit?from=", offset, len(found), total, shown))
+
+
 def no_such_lane() -> str:
     return message_page(_("No such lane"), back=True)
 
@@ -150,6 +158,7 @@ def lane_page(lane: LanePage, offset: int, shifts: dict[str, Any]) -> str:
         lane_rows=lanes_view([device]), days=days, shifts=shifts, entries=entries,
         held=_("In quarantine: {count}").format(count=count(lane.quarantined)),
         held_href=f"/quarantine?device={quote(device_id)}&state=all",
+        device=quote(device_id), revoked=device.revoked_at is not None,
         paging=pager(f"/lane/{quote(device_id)}?from=", offset, len(lane.entries),
                      lane.count, LANE_PAGE))
 

@@ -14,8 +14,9 @@ from fairpos.ledger.lane_days import fair_time
 from fairpos.ledger.links import lane_named, sale_link
 from fairpos.ledger.pages import body_said, quarantine_kinds, readable_body, settled_said
 from fairpos.ledger.reasons import said
-from fairpos.ledger.render import Cell, money, render
+from fairpos.ledger.render import WHO, Cell, money, render
 from fairpos.ledger.sale_pages import sale_lines, sale_tenders
+from fairpos.ledger.store.accounts import TOKEN_NAME
 from fairpos.ledger.store.records import QuarantineEntry, SaleOpened
 
 
@@ -54,4 +55,5 @@ def entry_page(entry: QuarantineEntry, beside: SaleOpened | None,
         beside=None if beside is None else {
             "link": sale_link(beside.id), **_as_sale(beside.entry, vouchers)},
         body_said=body_said(entry), body=readable_body(entry.payload or ""),
-        settled=bool(settled), can_take=entry.kind == "conflict" and readable)
+        settled=bool(settled), can_take=entry.kind == "conflict" and readable,
+        ask_name=getattr(WHO.get(), "name", TOKEN_NAME) == TOKEN_NAME)

@@ -34,6 +34,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 CSRF: ContextVar[str] = ContextVar("csrf", default="")
 # Each fair's time zone (set for the page being made): the times a page shows are the fair's
 ZONES: ContextVar[dict[str, ZoneInfo] | None] = ContextVar("zones", default=None)
+# Who is signed in (set for the page being made): named on the page, offered what they may do
+WHO: ContextVar[Any] = ContextVar("who", default=None)
 
 
 def money(minor: int | None, currency: str) -> str:
@@ -184,4 +186,5 @@ def render(template: str, **context: Any) -> str:
     """``template`` with ``context``, in the page's language, its forms carrying the
     session's token."""
     return environment().get_template(template).render(
-        lang=active(), csrf=CSRF.get(), today=date.today().isoformat(), **context)
+        lang=active(), csrf=CSRF.get(), today=date.today().isoformat(), who=WHO.get(),
+        **context)

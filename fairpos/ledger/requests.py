@@ -193,5 +193,5 @@ def held_back(seconds: float) -> HTMLResponse:
     """A sign-in (or an admin token) refused while its address waits."""
     wait = max(1, int(seconds + 0.999))
     return HTMLResponse(pages.message_page(_("Too many attempts"), _(
-        "Too many wrong tokens from this address: try again in {seconds} s.").format(
+        "Too many wrong sign-ins: try again in {seconds} s.").format(
             seconds=wait)), status_code=429, headers={"Retry-After": str(wait)})

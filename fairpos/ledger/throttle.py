@@ -1,8 +1,10 @@
-"""Sign-in attempts, held back per client address: a few free, then a wait that doubles.
+"""Sign-in attempts, held back per client address and per account's name: a few free, then a
+wait that doubles.
 
-Guessing an admin token is made slow: after :data:`FREE_ATTEMPTS` wrong ones from an address,
-every attempt from it — right or wrong — waits until the last wrong one is ``BASE_SECONDS ×
-2^n`` old (at most :data:`MOST_SECONDS`); a right one clears the count. Each process of the
+Guessing an admin token or a password is made slow: after :data:`FREE_ATTEMPTS` wrong ones from
+an address (or for a name, from anywhere), every attempt from it — right or wrong — waits
+until the last wrong one is ``BASE_SECONDS × 2^n`` old (at most :data:`MOST_SECONDS`); a
+right one clears the count. Each process of the
 ledger keeps its own count (a few processes share out an attacker's attempts, no more).
 """
 
@@ -48,7 +50,7 @@ class SignInThrottle:
             while len(self._failures) > MOST_ADDRESSES:
                 self._failures.popitem(last=False)
         if count >= self.free:
-            log.warning("sign-in: %d wrong admin tokens from %s; it waits now", count, address)
+            log.warning("sign-in: %d wrong attempts from %s; it waits now", count, address)
 
     def succeeded(self, address: str) -> None:
         with self._lock:

@@ -29,13 +29,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fairpos.ledger.limits import SEQ_AHEAD
+from fairpos.ledger.store.accounts import Accounts
 from fairpos.ledger.store.backends import PostgresBackend, SqliteBackend, is_postgresql
 from fairpos.ledger.store.core import BatchResult, Device, Hub, LedgerError, Published, utc_now
 from fairpos.ledger.store.protocols import Ledger, PageReads, StallApi
-from fairpos.ledger.store.resolutions import Resolutions
 
 
-class SqlLedger(Resolutions):
+class SqlLedger(Accounts):
     """The ledger on a backend (SQLite or PostgreSQL), in one SQL. Safe to share between
     threads; on PostgreSQL, between processes and hosts too."""
 

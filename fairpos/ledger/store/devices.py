@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fairpos.i18n import _
-from fairpos.ledger.limits import SESSION_HOURS
 from fairpos.ledger.store.core import Device, LedgerError
 from fairpos.ledger.store.publishing import Publishing
 from fairpos.sync.sale_entries import check_device_id, check_text
@@ -83,32 +81,6 @@ class Devices(Publishing):
             deleted: int = conn.execute("DELETE FROM admin_tokens WHERE token_hash = ?",
                                         [digest]).rowcount
             return deleted > 0
-
-    def sign_in(self, token: str) -> str | None:
-        """A new session for an admin token (None: not one): a random id, of which only the
-        hash is kept, good for SESSION_HOURS."""
-        if not self.is_admin(token):
-            return None
-        session = secrets.token_urlsafe(32)
-        now = datetime.fromisoformat(self.clock())
-        with self.transaction() as conn:
-            conn.execute("DELETE FROM admin_sessions WHERE expires_at <= ?", [now.isoformat()])
-            conn.execute("INSERT INTO admin_sessions VALUES (?,?,?,?)",
-                         [token_hash(session), token_hash(token), now.isoformat(),
-                          (now + timedelta(hours=SESSION_HOURS)).isoformat()])
-        return session
-
-    def in_session(self, session: str) -> bool:
-        """A session that is signed in, not expired, its admin token not revoked."""
-        return bool(self._all(
-            "SELECT 1 FROM admin_sessions s JOIN admin_tokens t ON t.token_hash = s.token_hash "
-            "WHERE s.session_hash = ? AND s.expires_at > ?",
-            [token_hash(session), datetime.fromisoformat(self.clock()).isoformat()]))
-
-    def sign_out(self, session: str) -> None:
-        with self.transaction() as conn:
-            conn.execute("DELETE FROM admin_sessions WHERE session_hash = ?",
-                         [token_hash(session)])
 
     def device_for_token(self, token: str) -> Device | None:
         rows = self._all("SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL",

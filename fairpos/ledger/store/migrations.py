@@ -355,6 +355,26 @@ CREATE VIEW not_upstream AS
     SELECT s.id, s.device_id, s.seq, s.business_date, s.received_at, s.payload FROM sales s
     WHERE s.seq > 0 AND NOT EXISTS (SELECT 1 FROM upstream_acks a WHERE a.sale_id = s.id)
 """, ("quarantine_resolutions",)),
+    # Named accounts (``accounts.py``: a treasurer, or an admin; a password's scrypt hash),
+    # whose each session is, and the audit of what people did
+    Step(16, "accounts and audit", """
+CREATE TABLE IF NOT EXISTS accounts (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('treasurer', 'admin')),
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    disabled_at TEXT
+);
+ALTER TABLE admin_sessions ADD COLUMN account TEXT;
+CREATE TABLE IF NOT EXISTS audit (
+    id {serial},
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    address TEXT NOT NULL
+)
+""", ("audit",)),
 )
 
 
