@@ -46,6 +46,7 @@ from benchmarks.workload import DAY_EVENTS, FIXTURES, DayEvent, LanePlan, fair_d
 from fairpos.domain.barcodes import parse_layout
 from fairpos.domain.station import weigh
 from fairpos.journal import DB_NAME, Journal
+from fairpos.ledger.store.records import to_json
 from fairpos.sync.relay import day_figures
 from harness.escpos_text import decode
 from harness.fake_printer import FakePrinter
@@ -544,7 +545,7 @@ def check(centre: LedgerServer, sites: list[Site], plans: list[LanePlan],
         "sales": sum(int(z["sales_count"]) for z in sales),
         "voids": sum(int(z["voids"]["count"]) for z in sales),
         "refunds": sum(int(z["refunds"]["count"]) for z in sales),
-        "report": report,
+        "report": to_json(report),
     }
 
 

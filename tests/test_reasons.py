@@ -121,6 +121,6 @@ def test_the_quarantine_page_in_spanish(tmp_path: Path) -> None:
         assert "las líneas suman " in page and "the lines add up" not in page
         home = web.get(f"{server.url}/", timeout=30,
                          headers={"Authorization": f"Bearer {admin}"}).text
-        assert "1 en cuarentena" in home  # the day at a glance counts it
+        assert "1 con entradas en cuarentena" in home  # the day at a glance counts its lane
     finally:
         server.stop()
