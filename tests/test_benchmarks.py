@@ -24,7 +24,7 @@ TINY = {
                          "--latency", "0.05"], "fairpos sync"),
     "benchmarks.hub": (["--lanes", "2", "--sales", "3", "--latency", "0.05"],
                        "ratio (hub / straight)"),
-    "benchmarks.ledger_season": (["--sales", "300", "--weeks", "1"], "products CSV, all fairs"),
+    "benchmarks.ledger_season": (["--sales", "300", "--weeks", "1"], "search by amount on a day"),
 }
 
 

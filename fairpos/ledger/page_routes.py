@@ -44,12 +44,20 @@ from fairpos.ledger.store.sale_reads import FOUND_MOST
 
 
 def index(request: Request) -> Response:
+    """Each fair's days, newest first, a page of them: the lanes' status is read for the
+    days shown, not for the whole season."""
     serving = served(request)
     view = serving.view
+    offset = offset_of(request)
+    every = view.fair_dates()
+    shown = every[offset:offset + pages.DAYS_PAGE]
+    found = {(d.fair, d.business_date): d for d in view.fair_days(
+        first=min(day for _fair, day in shown), last=max(day for _fair, day in shown))
+        } if shown else {}
     return HTMLResponse(pages.index_page(
-        view.fair_days(), view.devices(),
+        [found[key] for key in shown if key in found], len(every), view.devices(),
         view.quarantined(newest=pages.QUARANTINE_SHOWN), view.quarantine_count(),
-        serving.store.upstream_summary() if serving.hub else None, offset_of(request)))
+        serving.store.upstream_summary() if serving.hub else None, offset))
 
 
 def day(request: Request) -> Response:

@@ -47,19 +47,20 @@ def login_page(failed: bool = False) -> str:
     return render("login.html", title=_("Sign in"), failed=failed, signed_in=False)
 
 
-def index_page(days_seen: Sequence[FairDay], devices: Sequence[LaneSync],
+def index_page(days_shown: Sequence[FairDay], days_in_all: int, devices: Sequence[LaneSync],
                quarantined: Sequence[QuarantineEntry], in_quarantine: int | None = None,
                upstream: dict[str, Any] | None = None, offset: int = 0) -> str:
-    """The home page: each fair's days at a glance (sales, totals, how the lanes' day closes
-    stand), the newest first, :data:`DAYS_PAGE` to a page from ``offset``; a hub's
-    (``upstream``: its link to the centre) says first what has not reached the centre yet."""
-    paging = pager("/?from=", offset, len(days_seen[offset:offset + DAYS_PAGE]),
-                   len(days_seen), DAYS_PAGE) if len(days_seen) > DAYS_PAGE else None
+    """The home page: each fair's days at a glance (sales, totals, how its lanes' days
+    stand), the newest first, :data:`DAYS_PAGE` to a page (``days_shown``, from ``offset``
+    of ``days_in_all``); a hub's (``upstream``: its link to the centre) says first what has
+    not reached the centre yet."""
+    paging = pager("/?from=", offset, len(days_shown), days_in_all, DAYS_PAGE) \
+        if days_in_all > DAYS_PAGE else None
     days = {"headers": [_("Fair"), _("Business date"), _("Sales"), _("Totals"), _("Lanes"),
                         _("How the lanes stand")],
             "rows": [(d.fair, day_link(d.business_date, d.fair), count(d.sales),
                       totals_said(d.totals), count(len(d.lanes)), day_said(d))
-                     for d in days_seen[offset:offset + DAYS_PAGE]]}
+                     for d in days_shown]}
     return render("index.html", title=_("Ledger") if upstream is None else _("Hub"),
                   signed_in=True, upstream=upstream_view(upstream) if upstream else None,
                   paging=paging, days=days, lane_rows=lanes_view(devices),

@@ -64,18 +64,28 @@ def state_of(held: _Held | None, close: _Close | None, *, open_shift: bool,
 class DayStatusBook(PagoMovilBook):
     """Each fair's days, lane by lane."""
 
-    def fair_days(self, business_date: str | None = None, fair: str | None = None
-                  ) -> list[FairDay]:
-        """Each fair's business dates that have entries (of one date, of one fair, or all),
-        newest first, each lane of the fair with its verdict: the lanes with entries that
-        day, and every other lane enrolled at the fair by then (silent or idle)."""
-        one = [business_date, business_date, fair, fair]
+    def fair_dates(self) -> list[tuple[str, str]]:
+        """Every (fair, business date) with entries, newest first (what the home page pages
+        through before it reads the status of the days it shows)."""
+        return [(r[0], r[1]) for r in self._all(
+            "SELECT DISTINCT d.fair, s.business_date FROM day_sales s JOIN devices d ON "
+            "d.device_id = s.device_id ORDER BY 2 DESC, 1 DESC")]
+
+    def fair_days(self, business_date: str | None = None, fair: str | None = None, *,
+                  first: str | None = None, last: str | None = None) -> list[FairDay]:
+        """Each fair's business dates that have entries (of one date, or ``first`` to
+        ``last``; of one fair, or all), newest first, each lane of the fair with its verdict:
+        the lanes with entries that day, and every other lane enrolled at the fair by then
+        (silent or idle)."""
+        first, last = first or business_date, last or business_date
+        one = [first, first, last, last, fair, fair]
         held: dict[tuple[str, str], _Held] = defaultdict(_Held)
         for device_id, day, currency, training, sales, entries, total in self._all(
                 f"SELECT s.device_id, s.business_date, s.currency, s.training, "
                 f"{bigint_sum('s.sales')}, {bigint_sum('s.entries')}, {bigint_sum('s.total')} "
                 "FROM day_sales s JOIN devices d ON d.device_id = s.device_id "
-                "WHERE (CAST(? AS TEXT) IS NULL OR s.business_date = ?) "
+                "WHERE (CAST(? AS TEXT) IS NULL OR s.business_date >= ?) "
+                "AND (CAST(? AS TEXT) IS NULL OR s.business_date <= ?) "
                 "AND (CAST(? AS TEXT) IS NULL OR d.fair = ?) GROUP BY 1, 2, 3, 4", one):
             kept = held[(device_id, day)]
             kept.entries += int(entries)
@@ -85,31 +95,30 @@ class DayStatusBook(PagoMovilBook):
         lanes = self._all("SELECT device_id, fair, lane, enrolled_at, revoked_at, last_sync_at "
                           "FROM devices WHERE CAST(? AS TEXT) IS NULL OR fair = ? "
                           "ORDER BY fair, lane, enrolment", [fair, fair])
-        days_of: dict[str, set[str]] = defaultdict(set)  # fair → its dates with entries
+        lanes_of: dict[str, list[Any]] = defaultdict(list)  # fair → its lanes, in order
+        for row in lanes:
+            lanes_of[row[1]].append(row)
         fair_of = {row[0]: row[1] for row in lanes if row[0]}
-        for device_id, day in held:
-            days_of[fair_of[device_id]].add(day)
+        held_of: dict[tuple[str, str], list[_Held]] = defaultdict(list)  # (fair, date) → …
+        for (device_id, day), kept in held.items():
+            held_of[(fair_of[device_id], day)].append(kept)
         closes = self._newest_closes(one)
         shifts = self._shifts_of(one)
-        quarantined = self._quarantined_of(business_date, fair)
+        quarantined = self._quarantined_of(first, last, fair)
         gaps = self._gap_days()
         last_day = {r[0]: r[1] for r in self._all(
             "SELECT device_id, MAX(business_date) FROM day_sales GROUP BY device_id")}
         found = []
-        for fair_name in sorted(days_of):
-            for day in sorted(days_of[fair_name], reverse=True):
-                statuses = [self._lane_status(row, day, held, closes, shifts, quarantined,
-                                              gaps, last_day)
-                            for row in lanes if row[1] == fair_name]
-                summed = [h for (d, when), h in held.items()
-                          if when == day and fair_of.get(d) == fair_name]
-                totals: dict[str, int] = defaultdict(int)
-                for h in summed:
-                    for currency, amount in h.totals.items():
-                        totals[currency] += amount
-                found.append(FairDay(fair_name, day, sum(h.sales for h in summed),
-                                     dict(sorted(totals.items())),
-                                     [s for s in statuses if s is not None]))
+        for (fair_name, day), summed in held_of.items():
+            statuses = [self._lane_status(row, day, held, closes, shifts, quarantined, gaps,
+                                          last_day) for row in lanes_of[fair_name]]
+            totals: dict[str, int] = defaultdict(int)
+            for h in summed:
+                for currency, amount in h.totals.items():
+                    totals[currency] += amount
+            found.append(FairDay(fair_name, day, sum(h.sales for h in summed),
+                                 dict(sorted(totals.items())),
+                                 [s for s in statuses if s is not None]))
         return sorted(found, key=lambda f: (f.business_date, f.fair), reverse=True)
 
     def _lane_status(self, row: Any, day: str, held: dict[tuple[str, str], _Held],
@@ -143,7 +152,8 @@ class DayStatusBook(PagoMovilBook):
         for device_id, day, result, figures, at in self._all(
                 "SELECT c.device_id, c.business_date, c.result, c.figures, c.at "
                 "FROM day_closes c JOIN devices d ON d.device_id = c.device_id "
-                "WHERE (CAST(? AS TEXT) IS NULL OR c.business_date = ?) "
+                "WHERE (CAST(? AS TEXT) IS NULL OR c.business_date >= ?) "
+                "AND (CAST(? AS TEXT) IS NULL OR c.business_date <= ?) "
                 "AND (CAST(? AS TEXT) IS NULL OR d.fair = ?) AND c.id = (SELECT MAX(x.id) "
                 "FROM day_closes x WHERE x.device_id = c.device_id "
                 "AND x.business_date = c.business_date)", one):
@@ -160,7 +170,8 @@ class DayStatusBook(PagoMovilBook):
         for device_id, day, shift, stage, received in self._all(
                 "SELECT e.device_id, e.business_date, e.shift, e.stage, e.received_at "
                 "FROM shift_entries e JOIN devices d ON d.device_id = e.device_id "
-                "WHERE (CAST(? AS TEXT) IS NULL OR e.business_date = ?) "
+                "WHERE (CAST(? AS TEXT) IS NULL OR e.business_date >= ?) "
+                "AND (CAST(? AS TEXT) IS NULL OR e.business_date <= ?) "
                 "AND (CAST(? AS TEXT) IS NULL OR d.fair = ?) AND e.training = 0", one):
             key = (device_id, day)
             (opened if stage == "open" else closed)[key].add(int(shift))
@@ -169,7 +180,7 @@ class DayStatusBook(PagoMovilBook):
         return {key: (bool(opened.get(key, set()) - closed.get(key, set())), last.get(key))
                 for key in {*opened, *closed}}
 
-    def _quarantined_of(self, business_date: str | None, fair: str | None
+    def _quarantined_of(self, first: str | None, last: str | None, fair: str | None
                         ) -> dict[tuple[str, str], int]:
         """Entries still in quarantine and not reviewed, by lane and the date they give."""
         found: dict[tuple[str, str], int] = defaultdict(int)
@@ -180,7 +191,7 @@ class DayStatusBook(PagoMovilBook):
                 "AND NOT EXISTS (SELECT 1 FROM quarantine_reviews r "
                 "WHERE r.quarantine_id = q.id)", [HEAD_KEPT, fair, fair]):
             day = day or business_date_of(head or "")
-            if day and (business_date is None or day == business_date):
+            if day and (first is None or day >= first) and (last is None or day <= last):
                 found[(device_id, day)] += 1
         return found
 

@@ -113,7 +113,8 @@ class BatchRows:
     lines: list[tuple[Any, ...]] = field(default_factory=list)
     tenders: list[tuple[Any, ...]] = field(default_factory=list)
     lane_rates: list[tuple[Any, ...]] = field(default_factory=list)
-    found: list[tuple[Any, ...]] = field(default_factory=list)  # (sale id, key, value)
+    # (sale id, key, value, business date): what the search finds a sale by
+    found: list[tuple[Any, ...]] = field(default_factory=list)
     quarantine: list[Quarantined] = field(default_factory=list)
     # (business date, kind, code, name, price class, currency) → [grams, count, amount, lines]
     sums: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
@@ -163,7 +164,7 @@ class BatchRows:
         tenders += [(t.method, t.amount.currency, -t.amount.minor)  # out of the account
                     for t in sale.change_sent]
         self.tenders += [(kept, n, *t) for n, t in enumerate(tenders, start=1)]
-        self.found += [(kept, key, value) for key, value in search_keys(
+        self.found += [(kept, key, value, sale.business_date) for key, value in search_keys(
             sale.volunteer, [t.reference for t in (*sale.tenders, *sale.change_sent)])]
 
     def write(self, backend: Backend, conn: Any, device_id: str, now: str) -> None:
@@ -174,7 +175,8 @@ class BatchRows:
         backend.write_rows(conn, "sale_lines", _LINE_COLUMNS, self.lines)
         backend.write_rows(conn, "sale_tenders", "sale_id, tender_no, method, currency, amount",
                            self.tenders)
-        backend.write_rows(conn, "sale_search", "sale_id, key, value", self.found)
+        backend.write_rows(conn, "sale_search", "sale_id, key, value, business_date",
+                           self.found)
         if self.lane_rates:
             conn.executemany("INSERT INTO lane_rates VALUES (?,?,?,?,?,?,?) "
                              "ON CONFLICT DO NOTHING", self.lane_rates)

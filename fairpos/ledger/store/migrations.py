@@ -325,10 +325,13 @@ CREATE VIEW known_mark AS
 CREATE TABLE IF NOT EXISTS sale_search (
     sale_id TEXT NOT NULL REFERENCES sales(id),
     key TEXT NOT NULL,
-    value TEXT NOT NULL
+    value TEXT NOT NULL,
+    business_date TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS sale_search_value ON sale_search (value);
-CREATE INDEX IF NOT EXISTS sales_total ON sales (total)
+CREATE INDEX IF NOT EXISTS sale_search_value ON sale_search (value, business_date);
+CREATE INDEX IF NOT EXISTS sales_total ON sales (total);
+CREATE INDEX IF NOT EXISTS sale_tenders_amount ON sale_tenders (amount);
+CREATE INDEX IF NOT EXISTS sales_ref ON sales (ref_id)
 """, ("sale_search",), fill=fill_search_keys),
     # A person's resolution of an entry in quarantine (``resolutions.py``): a different sale
     # taken in under an id of the ledger's own, a copy or a wrong entry left out — once each;

@@ -8,6 +8,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from fairpos.ledger.store.core import IDS_PER_QUERY
 from fairpos.ledger.store.day_status import DayStatusBook
 from fairpos.ledger.store.records import SaleFound, SaleOpened
 from fairpos.ledger.store.search_keys import searched
@@ -43,23 +44,48 @@ class SaleReads(DayStatusBook):
                    most: int = FOUND_MOST) -> list[SaleFound]:
         """Entries newest first, at most ``most``: whose id is ``text`` (or of the lane whose
         device is ``text``, or paid with that reference or phone, or rung by that
-        volunteer), whose total (or one of whose payments) is ``amount`` in minor
-        units, of a lane, of a fair, of business dates from ``first`` to ``last``; each
-        condition left out when not given."""
+        volunteer), whose total (or one of whose payments) is ``amount`` in minor units, of a
+        lane, of a fair, of business dates from ``first`` to ``last``; each condition left
+        out when not given. The text and the amount are looked up by their indexes first."""
         wanted = text.strip().upper()
-        keys = searched(text) if wanted else ["", ""]
-        return [_found(r) for r in self._all(
-            f"{_FOUND} WHERE (CAST(? AS TEXT) = '' OR s.id = ? OR s.device_id = ? OR s.id IN "
-            "(SELECT k.sale_id FROM sale_search k WHERE k.value IN (?, ?))) "
-            "AND (CAST(? AS BIGINT) IS NULL OR s.total = ? OR s.id IN (SELECT t.sale_id "
-            "FROM sale_tenders t WHERE t.amount = ?)) "
-            "AND (CAST(? AS TEXT) IS NULL OR s.device_id = ?) "
+        ids: set[str] | None = None
+        if wanted:
+            keys = searched(text)
+            ids = {r[0] for r in self._all(
+                "SELECT id FROM sales WHERE id = ? UNION SELECT id FROM sales WHERE "
+                "device_id = ? AND (CAST(? AS TEXT) IS NULL OR business_date >= ?) "
+                "AND (CAST(? AS TEXT) IS NULL OR business_date <= ?) UNION "
+                "SELECT sale_id FROM sale_search WHERE value IN (?, ?) "
+                "AND (CAST(? AS TEXT) IS NULL OR business_date >= ?) "
+                "AND (CAST(? AS TEXT) IS NULL OR business_date <= ?)",
+                [wanted, wanted, first, first, last, last, keys[0], keys[-1], first, first,
+                 last, last])}
+        if amount is not None:
+            paid = {r[0] for r in self._all(
+                "SELECT id FROM sales WHERE total = ? UNION "
+                "SELECT sale_id FROM sale_tenders WHERE amount = ?", [amount, amount])}
+            ids = paid if ids is None else ids & paid
+        where = [device_id, device_id, fair, fair, first, first, last, last]
+        if ids is None:
+            return [_found(r) for r in self._all(
+                f"{_FOUND} WHERE {_FILTERS} ORDER BY s.business_date DESC, "
+                "s.confirmed_at DESC, s.id DESC LIMIT ?", [*where, int(most)])]
+        found: list[SaleFound] = []
+        named = sorted(ids)
+        for start in range(0, len(named), IDS_PER_QUERY):
+            part = named[start:start + IDS_PER_QUERY]
+            found += [_found(r) for r in self._all(
+                f"{_FOUND} WHERE s.id IN ({','.join('?' * len(part))}) AND {_FILTERS}",
+                [*part, *where])]
+        found.sort(key=lambda f: (f.business_date, f.confirmed_at, f.id), reverse=True)
+        return found[:most]
+
+
+# what a search narrows its entries by besides its text and amount
+_FILTERS = ("(CAST(? AS TEXT) IS NULL OR s.device_id = ?) "
             "AND (CAST(? AS TEXT) IS NULL OR d.fair = ?) "
             "AND (CAST(? AS TEXT) IS NULL OR s.business_date >= ?) "
-            "AND (CAST(? AS TEXT) IS NULL OR s.business_date <= ?) "
-            "ORDER BY s.business_date DESC, s.confirmed_at DESC, s.id DESC LIMIT ?",
-            [wanted, wanted, wanted, keys[0], keys[-1], amount, amount, amount, device_id,
-             device_id, fair, fair, first, first, last, last, int(most)])]
+            "AND (CAST(? AS TEXT) IS NULL OR s.business_date <= ?)")
 
 
 _FOUND = ("SELECT s.id, s.device_id, d.fair, d.lane, s.kind, s.business_date, "

@@ -55,12 +55,13 @@ def fill_search_keys(conn: Any) -> None:
     """The keys of every sale already held, a chunk at a time (a migration's step)."""
     after = ""
     while True:
-        rows = conn.execute("SELECT id, payload FROM sales WHERE id > ? ORDER BY id LIMIT ?",
-                            [after, CHUNK]).fetchall()
+        rows = conn.execute("SELECT id, payload, business_date FROM sales WHERE id > ? "
+                            "ORDER BY id LIMIT ?", [after, CHUNK]).fetchall()
         if not rows:
             return
-        keyed = [(row[0], key, value) for row in rows for key, value in payload_keys(row[1])]
+        keyed = [(row[0], key, value, row[2]) for row in rows
+                 for key, value in payload_keys(row[1])]
         if keyed:
-            conn.executemany("INSERT INTO sale_search (sale_id, key, value) VALUES (?,?,?)",
-                             keyed)
+            conn.executemany("INSERT INTO sale_search (sale_id, key, value, business_date) "
+                             "VALUES (?,?,?,?)", keyed)
         after = rows[-1][0]
