@@ -14,7 +14,6 @@ from fairpos.ledger.store.accounts import password_hash, password_matches
 from harness.lanes import LaneDir
 from harness.sync_helpers import LedgerServer
 from tests.conftest import STORES, ledger_db
-from tests.test_day_status import browser  # noqa: F401 - the module's Chromium
 from tests.test_quarantine_resolved import collided
 
 MARTA = "una clave larga de Marta"
@@ -88,7 +87,7 @@ def post_as(page: Any, server: LedgerServer, path: str, **fields: str) -> Any:
 
 
 def test_a_treasurer_reads_and_settles_an_admin_enrols_and_revokes(
-        tmp_path: Path, browser: Any) -> None:  # noqa: F811
+        tmp_path: Path, browser: Any) -> None:
     server = LedgerServer(tmp_path / "ledger.db")
     try:
         _first, _second, _day = collided(tmp_path, server)
@@ -144,7 +143,7 @@ def test_a_treasurer_reads_and_settles_an_admin_enrols_and_revokes(
         server.stop()
 
 
-def test_a_wrong_password_is_held_back_per_account(tmp_path: Path, browser: Any  # noqa: F811
+def test_a_wrong_password_is_held_back_per_account(tmp_path: Path, browser: Any
                                                    ) -> None:
     server = LedgerServer(tmp_path / "ledger.db")
     try:

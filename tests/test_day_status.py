@@ -5,8 +5,6 @@ home and day pages, on both stores."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +16,8 @@ from harness.sync_helpers import LedgerServer, connect, payloads, ring, stall
 from tests.conftest import STORES, ledger_db
 from tests.test_ledger import post
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FAIR = "Feria Centro"
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update"])
-        yield chromium
-        chromium.close()
 
 
 def verdict(entries: int = 3, close: tuple[str, int] | None = ("match", 3), *,

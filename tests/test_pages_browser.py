@@ -5,14 +5,10 @@ server on 127.0.0.1. A screenshot of each page is kept in ``test-artifacts/pages
 from __future__ import annotations
 
 import csv
-import shutil
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from fairpos.domain.money import Money
 from fairpos.i18n import format_number
@@ -21,23 +17,11 @@ from harness import web
 from harness.lanes import ROOT
 from harness.sync_helpers import LedgerServer, connect, lane_settings, open_lane, payloads, stall
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts" / "pages"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 LONG_FAIR = "Feria " + "de los productores del valle " * 180  # over 5,000 characters
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield chromium
-        chromium.close()
 
 
 def shot(page: Any, name: str) -> None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,6 @@ from harness.lanes import LaneDir, make_lane
 from harness.sync_helpers import LedgerServer, connect, payloads
 from tests.conftest import STORES, ledger_db
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCRIPT = "<script>window.__hostile=1;alert(1)</script>"
 QUOTES = '" onmouseover="window.__hostile=2" data-x="'
 LINK = "javascript:window.__hostile=3"
@@ -34,17 +31,6 @@ RLO = "Ana\u202eevil"
 FAIR = f"Feria {SCRIPT}"
 DEVICE = "HOST77"
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update"])
-        yield chromium
-        chromium.close()
 
 
 def hostile_lane(path: Path) -> LaneDir:

@@ -18,7 +18,6 @@ from harness import web
 from harness.lanes import LaneDir
 from harness.sync_helpers import LedgerServer, connect, payloads, stall
 from tests.conftest import STORES, ledger_db
-from tests.test_day_status import browser  # noqa: F401 - the module's Chromium
 
 FAIR = "Feria Centro"
 PAID = "pago_movil:VES:2981.09,phone=04141234567,bank=0102,ref=0459911"
@@ -123,7 +122,7 @@ def test_what_is_not_a_collided_sale_is_only_left_out(tmp_path: Path) -> None:
 
 
 def test_a_treasurer_settles_a_collision_on_its_page(
-        tmp_path: Path, browser: Any) -> None:  # noqa: F811
+        tmp_path: Path, browser: Any) -> None:
     server = LedgerServer(tmp_path / "ledger.db")
     try:
         _first, second, day = collided(tmp_path, server)

@@ -13,7 +13,6 @@ import pytest
 from harness import web
 from harness.sync_helpers import LedgerServer, connect, stall
 from tests.conftest import STORES, ledger_db
-from tests.test_day_status import browser  # noqa: F401 - the module's Chromium
 
 FAIR = "Feria Centro"
 
@@ -21,7 +20,7 @@ FAIR = "Feria Centro"
 @pytest.mark.parametrize("store", STORES)
 def test_a_sale_is_found_and_opened_with_its_void_and_refund(
         store: str, tmp_path: Path, request: pytest.FixtureRequest,
-        browser: Any) -> None:  # noqa: F811
+        browser: Any) -> None:
     server = LedgerServer(ledger_db(store, tmp_path, request))
     try:
         lane = stall(tmp_path / "SALE01", "SALE01")
