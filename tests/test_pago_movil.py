@@ -10,6 +10,7 @@ import threading
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -390,3 +391,57 @@ def test_credits_debits_and_another_fairs_lines_add_up_per_fair_and_for_all(
             t["amount"] for s in entries for t in s["change"].get("sent", ())
             if t["method"] == "pago_movil")
         assert listed == said
+
+
+def test_a_treasurer_confirms_refuses_and_notes_on_the_page(
+        tmp_path: Path, server: LedgerServer, browser: Any) -> None:
+    """A possible match (a reference one digit off) confirmed becomes a match, in her name; one
+    refused leaves its tender and its line apart; a line with no tender carries a note; each
+    is kept once and in the audit."""
+    lane = open_lane(tmp_path / "lane", "PMDEC1")
+    connect(lane, server)
+    sell_pago_movil(lane, "55123", "250", "6")  # the bank wrote 551234
+    sell_pago_movil(lane, "0012", "500", "5")  # the bank wrote 0120007788: not it
+    lane.run("sync")
+    day = date.fromisoformat(str(payloads(lane)[0]["business_date"]))
+    statement = tmp_path / "estado.csv"
+    statement.write_text(STATEMENT.replace("21/11/2026", day.strftime("%d/%m/%Y")).replace(
+        "22/11/2026", day.strftime("%d/%m/%Y")).replace("0120007788", "0120000013"),
+        encoding="utf-8")
+    lane.run("ledger", "statement", "import", str(statement), "--bank", "0102",
+             "--db", str(server.db))
+    with server.store() as ledger:
+        ledger.add_account("Marta", "treasurer", "una clave larga de Marta", "test")
+        found = ledger.pago_movil(day, day)
+    assert sorted(t.reference for t, _ln in found["possible"]) == ["0012", "55123"]
+    page = browser.new_page()
+    page.goto(f"{server.url}/login")
+    page.fill("#name", "Marta")
+    page.fill("#password", "una clave larga de Marta")
+    page.click("button[type=submit]")
+    page.goto(f"{server.url}/pago-movil?from={day}&to={day}")
+    row = page.locator("tr", has_text="55123")
+    row.locator("textarea[name=reason]").fill("The bank dropped a digit; the phone agrees")
+    row.locator("button[value=confirmed]").click()
+    row = page.locator("tr", has_text="0012")
+    row.locator("textarea[name=reason]").fill("Another customer's payment")
+    row.locator("button[value=refused]").click()
+    line = page.locator("tr", has_text="31415926")
+    line.locator("textarea[name=note]").fill("Paid for the eggs of the day before")
+    line.locator("button:has-text('Add the note')").click()
+    text = page.inner_text("body")
+    assert "confirmed by Marta" in text
+    assert "Paid for the eggs of the day before · Marta" in text
+    page.close()
+    with server.store() as ledger:
+        found = ledger.pago_movil(day, day)
+        assert [t.reference for t, _ln in found["matched"]] == ["55123"]
+        assert found["possible"] == [] and [t.reference for t in found["tenders"]] == ["0012"]
+        assert "0120000013" in [ln.reference for ln in found["lines"]]
+        [decided] = ledger.all("SELECT sale_id, line_id FROM pago_movil_decisions "
+                               "WHERE decision = 'confirmed'")
+        with pytest.raises(LedgerError, match="decided already"):
+            ledger.decide_possible(decided[0], 25000, int(decided[1]), "refused", "Marta", "x")
+        actions = [a.action for a in ledger.audit_log()[0]]
+    assert actions[:3] == ["statement line noted", "pago móvil refused",
+                           "pago móvil confirmed"]

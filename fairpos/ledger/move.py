@@ -24,6 +24,7 @@ TABLES: tuple[tuple[str, str | None], ...] = (
     ("shift_counts", None), ("statements", "id"), ("statement_lines", "id"),
     ("day_lines", None), ("day_sales", None), ("sale_search", None),
     ("quarantine_resolutions", "id"), ("accounts", None), ("audit", "id"),
+    ("pago_movil_decisions", "id"), ("statement_line_notes", "id"),
 )
 # What is compared, table by table: rows, a sum where there is money, a hash of every row.
 SUMS = {"sales": "total", "sale_lines": "amount", "sale_tenders": "amount",

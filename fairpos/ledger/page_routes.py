@@ -286,6 +286,53 @@ async def resolve(request: Request) -> Response:
     return RedirectResponse(f"/quarantine/{entry}", status_code=303)
 
 
+async def decide(request: Request) -> Response:
+    """A person's word on a possible pago móvil match, from its page's form."""
+    acted = await acting(request)
+    if isinstance(acted, Response):
+        return acted
+    who, form = acted
+    by = form.get("by", "") if who.name == TOKEN_NAME else who.name
+    try:
+        amount, line = int(form.get("amount", "")), int(form.get("line", ""))
+        await run_in_threadpool(served(request).store.decide_possible, form.get("sale", ""),
+                                amount, line, form.get("decision", ""), by or who.name,
+                                form.get("reason", ""))
+    except ValueError:
+        return error(400, "not a tender and a statement line")
+    except LedgerError as err:
+        return HTMLResponse(pages.message_page(_("Not decided"), str(err), back=True),
+                            status_code=400)
+    await audited(request, who, f"pago móvil {form.get('decision', '')}",
+                  f"{form.get('sale', '')} · line #{line}")
+    return _back_to_pago_movil(form)
+
+
+async def note_line(request: Request) -> Response:
+    """A note on a statement line, from the pago móvil page's form."""
+    acted = await acting(request)
+    if isinstance(acted, Response):
+        return acted
+    who, form = acted
+    try:
+        line = int(form.get("line", ""))
+        await run_in_threadpool(served(request).store.note_statement_line, line,
+                                form.get("note", ""), who.name)
+    except ValueError:
+        return error(400, "not a statement line")
+    except LedgerError as err:
+        return HTMLResponse(pages.message_page(_("Not noted"), str(err), back=True),
+                            status_code=400)
+    await audited(request, who, "statement line noted", f"line #{line}")
+    return _back_to_pago_movil(form)
+
+
+def _back_to_pago_movil(form: dict[str, str]) -> Response:
+    back = form.get("back", "")
+    return RedirectResponse(back if back.startswith("/pago-movil?") else "/pago-movil",
+                            status_code=303)
+
+
 async def review(request: Request) -> Response:
     """A note from the quarantine page's form: the entry marked reviewed."""
     acted = await acting(request)
@@ -319,6 +366,8 @@ ROUTES = [
     Route("/vouchers", signed(vouchers)),
     Route("/vouchers.csv", signed(vouchers_csv)),
     Route("/pago-movil/{list}.csv", signed(pago_movil_csv)),
+    Route("/pago-movil/decide", decide, methods=["POST"]),
+    Route("/pago-movil/note", note_line, methods=["POST"]),
     Route("/week/{day}/{table}.csv", signed(week_csv)),
     Route("/quarantine/{id:int}/review", review, methods=["POST"]),
     Route("/quarantine/{id:int}/resolve", resolve, methods=["POST"]),

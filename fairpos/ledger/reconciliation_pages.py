@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from fairpos.i18n import N_, _
 from fairpos.ledger.links import lane_named, sale_link
-from fairpos.ledger.render import Cell, count, money, pager, render
+from fairpos.ledger.render import Cell, FormCell, count, money, pager, render
 from fairpos.ledger.spreadsheets import csv_amount, csv_file, csv_name, csv_parts, csv_text
 
 LISTS = ("matched", "possible", "tenders", "lines")
@@ -88,9 +88,30 @@ def pago_movil_page(found: dict[str, Any], fairs: Sequence[str],
     tenders_shown, tenders_pages = paged("tenders", tenders, len(tenders))
     _lines, lines_pages = paged("lines", lines, found["lines_count"])
 
+    here = "/pago-movil?" + urlencode({**query, **{k: v for k, v in at.items() if v}})
+    decided = found.get("decided", {})
+
     def pair(t: Any, line: Any) -> tuple[Any, ...]:
+        word = decided.get((t.sale_id, t.amount, getattr(line, "id", -1)))
+        bank = Cell(line.reference, note=_("confirmed by {name}").format(name=word[1])) \
+            if word else line.reference
         return (t.day.isoformat(), lane_named(t.lane, t.fair, t.device_id), _sale(t),
-                t.reference, line.reference, _ves(t.amount), t.phone, _checked(t))
+                t.reference, bank, _ves(t.amount), t.phone, _checked(t))
+
+    def decide(t: Any, line: Any) -> FormCell:
+        return FormCell("/pago-movil/decide", (
+            ("sale", t.sale_id), ("amount", str(t.amount)), ("line", str(line.id)),
+            ("back", here)), (("decision", "confirmed", _("It is this payment")),
+                              ("decision", "refused", _("Not this one"))),
+            text=("reason", _("Why")))
+
+    notes = found.get("line_notes", {})
+
+    def noted(line: Any) -> FormCell:
+        said = notes.get(line.id)
+        return FormCell("/pago-movil/note", (("line", str(line.id)), ("back", here)),
+                        (("save", "1", _("Add the note")),), text=("note", _("Whose is it")),
+                        said=f"{said[0]} · {said[1]}" if said else None)
 
     title = " · ".join((_("Pago móvil"), fair or _("All fairs"), f"{first} – {last}"))
     return render(
@@ -111,11 +132,13 @@ def pago_movil_page(found: dict[str, Any], fairs: Sequence[str],
             (t.day.isoformat(), lane_named(t.lane, t.fair, t.device_id), _sale(t),
              t.reference, _ves(t.amount), t.phone, _checked(t)) for t in tenders_shown],
             "pages": tenders_pages},
-        maybe={"headers": heads, "rows": [pair(t, line) for t, line in possible_shown],
-               "pages": possible_pages},
-        unclaimed={"headers": [_("Date"), _("Reference"), _("Amount"), _("Phone"), _("Bank")],
+        maybe={"headers": [*heads, _("Decide")], "rows": [
+            (*pair(t, line), decide(t, line)) for t, line in possible_shown],
+            "pages": possible_pages},
+        unclaimed={"headers": [_("Date"), _("Reference"), _("Amount"), _("Phone"), _("Bank"),
+                               _("Note")],
                    "rows": [(line.day.isoformat(), line.reference, _ves(line.amount),
-                             line.phone, line.bank) for line in lines],
+                             line.phone, line.bank, noted(line)) for line in lines],
                    "pages": lines_pages},
         pairs={"headers": heads, "rows": [pair(t, line) for t, line in matched_shown],
                "pages": matched_pages})

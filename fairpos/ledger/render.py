@@ -84,6 +84,33 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class FormCell:
+    """A table's cell that is a small form posted from the page (with the session's token):
+    hidden ``fields``, a ``text`` box (its name and label, if any) and one button per
+    ``buttons`` entry (its field's name, value and label)."""
+
+    action: str
+    fields: tuple[tuple[str, str], ...]
+    buttons: tuple[tuple[str, str, str], ...]
+    text: tuple[str, str] | None = None
+    said: str | None = None  # what a person said already, shown above the form
+
+    def __html__(self) -> str:
+        parts = [f'<form method="post" action="{html_escape(self.action)}">',
+                 f'<input type="hidden" name="csrf" value="{html_escape(CSRF.get())}">']
+        parts += [f'<input type="hidden" name="{html_escape(k)}" value="{html_escape(v)}">'
+                  for k, v in self.fields]
+        if self.text is not None:
+            parts.append(f'<textarea name="{html_escape(self.text[0])}" rows="1" required '
+                         f'maxlength="500" aria-label="{html_escape(self.text[1])}" '
+                         f'placeholder="{html_escape(self.text[1])}"></textarea>')
+        parts += [f'<button type="submit" name="{html_escape(n)}" value="{html_escape(v)}">'
+                  f"{html_escape(label)}</button> " for n, v, label in self.buttons]
+        said = f"<small>{html_escape(self.said)}</small><br>" if self.said else ""
+        return f"<span>{said}{''.join(parts)}</form></span>"
+
+
+@dataclass(frozen=True)
 class Bar:
     label: str  # whole, in the bar's title
     cut: str  # as written beside the bar
@@ -165,7 +192,8 @@ def table_rows(rows: Sequence[Sequence[Any]], cols: Sequence[Column]) -> Markup:
     for row in rows:
         out.append("<tr>")
         for cell, td in zip(row, opened, strict=True):
-            out += (td, cell.__html__() if isinstance(cell, Cell) else html_escape(str(cell)),
+            out += (td, cell.__html__() if isinstance(cell, Cell | FormCell)
+                    else html_escape(str(cell)),
                     "</td>")
         out.append("</tr>")
     return Markup("".join(out))

@@ -20,7 +20,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -212,11 +212,15 @@ def _agrees(typed: str, bank: str) -> bool:
 
 
 def reconcile(tenders: Iterable[PagoMovil], lines: Iterable[StatementLine | Any],
-              window: int = WINDOW_DAYS) -> dict[str, list[Any]]:
+              window: int = WINDOW_DAYS, confirmed: Collection[tuple[str, int, int]] = (),
+              refused: Collection[tuple[str, int, int]] = ()) -> dict[str, list[Any]]:
     """Tenders against statement lines: ``matched`` and ``possible`` (tender, line) pairs,
     ``tenders`` with no line and ``lines`` with no tender. Each is used once; exact matches
     are taken first, the oldest first. A tender looks only at the lines of its amount, and of
-    its fair's account or an account of no fair (a line's ``fair``, where it has one)."""
+    its fair's account or an account of no fair (a line's ``fair``, where it has one). A
+    person's word on a possible match — (sale id, amount, line id) — makes it a match
+    (``confirmed``) or keeps that pair apart (``refused``)."""
+    said_yes, said_no = set(confirmed), set(refused)
     free_tenders = sorted(tenders, key=lambda t: (t.day, t.sale_id))
     ordered = sorted(lines, key=lambda line: (line.day, line.reference))
     by_amount: dict[int, list[Any]] = {}
@@ -231,7 +235,7 @@ def reconcile(tenders: Iterable[PagoMovil], lines: Iterable[StatementLine | Any]
                          if id(line) not in used
                          and getattr(line, "fair", None) in (None, tender.fair)
                          and abs((line.day - tender.day).days) <= window
-                         and test(tender.reference, line.reference)), None)
+                         and _fits(kind, test, tender, line, said_yes, said_no)), None)
             if pick is None:
                 left.append(tender)
                 continue
@@ -241,6 +245,16 @@ def reconcile(tenders: Iterable[PagoMovil], lines: Iterable[StatementLine | Any]
     found["tenders"] = free_tenders
     found["lines"] = [line for line in ordered if id(line) not in used]
     return found
+
+
+def _fits(kind: str, test: Callable[[str, str], bool], tender: PagoMovil, line: Any,
+          confirmed: set[tuple[str, int, int]], refused: set[tuple[str, int, int]]) -> bool:
+    """Whether ``line`` is ``tender``'s match of this ``kind``: by its reference, or, for a
+    match, because a person confirmed the pair; never a pair a person refused."""
+    pair = (tender.sale_id, tender.amount, getattr(line, "id", -1))
+    if pair in refused:
+        return False
+    return test(tender.reference, line.reference) or (kind == "matched" and pair in confirmed)
 
 
 def too_large() -> StatementError:

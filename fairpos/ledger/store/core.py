@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fairpos.errors import FairposError
+from fairpos.i18n import _
 from fairpos.ledger.limits import SEQ_AHEAD
 from fairpos.ledger.store.backends import Backend
 from fairpos.ledger.store.migrations import migrate as apply_migrations
 from fairpos.sync.sale_entries import Known
+from fairpos.sync.wire import WireError
 
 
 class LedgerError(FairposError, ValueError):
@@ -77,6 +79,31 @@ def bigint_sum(expression: str) -> str:
 
 
 IDS_PER_QUERY = 1_000  # ids named in one query's IN (...), at most
+
+
+def persons_words(text: str, field: str, most: int) -> str:
+    """What a person typed into a form — a name, a reason, a note — its spaces made one:
+    refused (one line) when empty, past ``most`` characters, or holding a control or
+    invisible character."""
+    from fairpos.sync.sale_entries import check_text
+
+    said = " ".join(text.split())
+    refusals = {
+        "name": (_("the name is empty"), _("the name is longer than {most} characters"),
+                 _("the name holds a control or invisible character")),
+        "reason": (_("the reason is empty"), _("the reason is longer than {most} characters"),
+                   _("the reason holds a control or invisible character")),
+        "note": (_("the note is empty"), _("the note is longer than {most} characters"),
+                 _("the note holds a control or invisible character"))}[field]
+    if not said:
+        raise LedgerError(refusals[0])
+    if len(said) > most:
+        raise LedgerError(refusals[1].format(most=most))
+    try:
+        check_text(said, field, most)
+    except WireError:
+        raise LedgerError(refusals[2]) from None
+    return said
 
 
 class LedgerCore:

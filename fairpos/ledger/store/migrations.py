@@ -378,6 +378,28 @@ CREATE TABLE IF NOT EXISTS audit (
     address TEXT NOT NULL
 )
 """, ("audit",)),
+    # A person's word on the pago móvil reconciliation (``pago_movil.py``): a possible match
+    # confirmed or refused — once — and a note on a statement line
+    Step(17, "pago movil decisions", """
+CREATE TABLE IF NOT EXISTS pago_movil_decisions (
+    id {serial},
+    sale_id TEXT NOT NULL,
+    amount {bigint} NOT NULL,
+    line_id {bigint} NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('confirmed', 'refused')),
+    by_name TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL,
+    UNIQUE (sale_id, amount, line_id)
+);
+CREATE TABLE IF NOT EXISTS statement_line_notes (
+    id {serial},
+    line_id {bigint} NOT NULL,
+    note TEXT NOT NULL,
+    by_name TEXT NOT NULL,
+    at TEXT NOT NULL
+)
+""", ("pago_movil_decisions", "statement_line_notes")),
 )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from fairpos.i18n import _
 from fairpos.ledger import statements
 from fairpos.ledger.statements import (
     LINES_SHOWN,
@@ -28,6 +29,7 @@ from fairpos.ledger.statements import (
 from fairpos.ledger.store.core import (
     IDS_PER_QUERY,
     LedgerError,
+    persons_words,
 )
 from fairpos.ledger.store.reports import Reports
 
@@ -127,7 +129,11 @@ class PagoMovilBook(Reports):
                 f"SELECT {_LINE} FROM statement_lines "
                 f"WHERE amount IN ({','.join('?' * len(part))}) AND day BETWEEN ? AND ?",
                 [*part, *span])]
-        found = reconcile(tenders, candidates, window)
+        decided = {(r[0], int(r[1]), int(r[2])): (r[3], r[4], r[5]) for r in self._all(
+            "SELECT sale_id, amount, line_id, decision, by_name, at FROM pago_movil_decisions")}
+        found = reconcile(tenders, candidates, window,
+                          confirmed=[k for k, v in decided.items() if v[0] == "confirmed"],
+                          refused=[k for k, v in decided.items() if v[0] == "refused"])
         free = {line.id for line in found.pop("lines")}
         used = {line.id: line for line in candidates if line.id not in free}
         if fair is not None:
@@ -152,10 +158,12 @@ class PagoMovilBook(Reports):
             return self._lines_with_no_tender(first, last, fair, set(used))
 
         imported = self._all("SELECT COUNT(*), MAX(imported_at) FROM statements")[0]
+        shown = list(itertools.islice(every_line(), max(lines_at, 0),
+                                      max(lines_at, 0) + lines_shown))
         return {"first": first.isoformat(), "last": last.isoformat(), "fair": fair,
-                "window": window, **found,
-                "lines": list(itertools.islice(every_line(), max(lines_at, 0),
-                                               max(lines_at, 0) + lines_shown)),
+                "window": window, **found, "lines": shown,
+                "decided": {k: v for k, v in decided.items() if v[0] == "confirmed"},
+                "line_notes": self._line_notes([line.id for line in shown]),
                 "lines_at": max(lines_at, 0), "lines_count": int(lines) - len(mine),
                 "lines_amount": int(amount) - sum(line.amount for line in mine),
                 "unowned": unowned, "every_line": every_line,
@@ -184,6 +192,51 @@ class PagoMovilBook(Reports):
                         sign * int(tender["amount"]), str(reference.get("phone", "")),
                         bool(tender.get("verified", True)), change=sign < 0))
         return tenders
+
+    def decide_possible(self, sale_id: str, amount: int, line_id: int, decision: str,
+                        by: str, reason: str) -> None:
+        """A person's word on a possible match (a reference one digit off): ``confirmed``
+        (it is the payment: matched from now on) or ``refused`` (not this line) — once, with
+        who and why."""
+        if decision not in ("confirmed", "refused"):
+            raise LedgerError(_("“{decision}” is not a decision on a possible match").format(
+                decision=decision[:40]))
+        who, why = persons_words(by, "name", 80), persons_words(reason, "reason", 500)
+        with self.transaction() as conn:
+            if conn.execute("SELECT 1 FROM statement_lines WHERE id = ?",
+                            [line_id]).fetchone() is None or conn.execute(
+                    "SELECT 1 FROM sale_tenders WHERE sale_id = ? AND amount = ? AND "
+                    "method = 'pago_movil'", [sale_id, amount]).fetchone() is None:
+                raise LedgerError(_("there is no such tender and statement line"))
+            if conn.execute("SELECT 1 FROM pago_movil_decisions WHERE sale_id = ? AND "
+                            "amount = ? AND line_id = ?",
+                            [sale_id, amount, line_id]).fetchone() is not None:
+                raise LedgerError(_("that possible match was decided already"))
+            conn.execute("INSERT INTO pago_movil_decisions (sale_id, amount, line_id, "
+                         "decision, by_name, reason, at) VALUES (?,?,?,?,?,?,?)",
+                         [sale_id, amount, line_id, decision, who, why, self.clock()])
+
+    def note_statement_line(self, line_id: int, note: str, by: str) -> None:
+        """A person's note on a statement line (whose payment it was, what was done); a later
+        note is added, never written over."""
+        text, who = persons_words(note, "note", 500), persons_words(by, "name", 80)
+        with self.transaction() as conn:
+            if conn.execute("SELECT 1 FROM statement_lines WHERE id = ?",
+                            [line_id]).fetchone() is None:
+                raise LedgerError(_("there is no statement line #{id}").format(id=line_id))
+            conn.execute("INSERT INTO statement_line_notes (line_id, note, by_name, at) "
+                         "VALUES (?,?,?,?)", [line_id, text, who, self.clock()])
+
+    def _line_notes(self, line_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+        """The newest note on each of these statement lines: (note, by, at)."""
+        found: dict[int, tuple[str, str, str]] = {}
+        for start in range(0, len(line_ids), IDS_PER_QUERY):
+            part = line_ids[start:start + IDS_PER_QUERY]
+            for line_id, note, by, at in self._all(
+                    "SELECT line_id, note, by_name, at FROM statement_line_notes WHERE line_id "
+                    f"IN ({','.join('?' * len(part))}) ORDER BY id", part):
+                found[int(line_id)] = (note, by, at)
+        return found
 
     def _lines_with_no_tender(self, first: date, last: date, fair: str | None,
                               used: set[int]) -> Iterator[_StatementRow]:

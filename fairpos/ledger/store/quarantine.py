@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fairpos.i18n import _
-from fairpos.ledger.store.core import LedgerError
+from fairpos.ledger.store.core import LedgerError, persons_words
 from fairpos.ledger.store.devices import Devices
 from fairpos.ledger.store.records import QuarantineEntry
-from fairpos.sync.wire import WireError
 
 HEAD_KEPT = 64 * 1024  # bytes of a refused entry's body kept
 LANE_DAY_KEPT = 4 * 1024 * 1024  # bytes of refused bodies kept per lane and day received
@@ -168,17 +167,7 @@ class QuarantineBook(Devices):
     def review_quarantined(self, quarantine_id: int, note: str) -> None:
         """A person's note on an entry in quarantine (what was found, what was done): the
         entry stays as it came; a later note is added, never written over."""
-        from fairpos.sync.sale_entries import check_text
-
-        text = note.strip()
-        if not text:
-            raise LedgerError(_("the note is empty"))
-        if len(text) > 500:
-            raise LedgerError(_("the note is longer than 500 characters"))
-        try:
-            check_text(text, "note", 500)
-        except WireError:
-            raise LedgerError(_("the note holds a control or invisible character")) from None
+        text = persons_words(note, "note", 500)
         with self.transaction() as conn:
             if conn.execute("SELECT 1 FROM quarantine WHERE id = ?",
                             [quarantine_id]).fetchone() is None:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from fairpos.i18n import _
-from fairpos.ledger.store.core import LedgerError
+from fairpos.ledger.store.core import LedgerError, persons_words
 from fairpos.ledger.store.ingest import BatchRows
 from fairpos.ledger.store.records import QuarantineEntry, SaleOpened
 from fairpos.ledger.store.sale_reads import SaleReads
 from fairpos.sync.sale_entries import read_sale_entry
-from fairpos.sync.wire import WireError
 
 ACTIONS = ("taken_in", "copy", "wrong")
 
@@ -23,28 +22,6 @@ ACTIONS = ("taken_in", "copy", "wrong")
 def taken_in_id(sale_id: str, quarantine_id: int) -> str:
     """The id the ledger keeps a collided sale under: its own, and the quarantine's number."""
     return f"{sale_id}-R{quarantine_id}"
-
-
-def _words(text: str, field: str, most: int) -> str:
-    """A resolution's name or reason, its spaces made one: refused (one line) when empty,
-    past ``most`` characters, or holding a control or invisible character."""
-    from fairpos.sync.sale_entries import check_text
-
-    said = " ".join(text.split())
-    refusals = {
-        "name": (_("the name is empty"), _("the name is longer than {most} characters"),
-                 _("the name holds a control or invisible character")),
-        "reason": (_("the reason is empty"), _("the reason is longer than {most} characters"),
-                   _("the reason holds a control or invisible character"))}[field]
-    if not said:
-        raise LedgerError(refusals[0])
-    if len(said) > most:
-        raise LedgerError(refusals[1].format(most=most))
-    try:
-        check_text(said, field, most)
-    except WireError:
-        raise LedgerError(refusals[2]) from None
-    return said
 
 
 class Resolutions(SaleReads):
@@ -70,7 +47,7 @@ class Resolutions(SaleReads):
         if action not in ACTIONS:
             raise LedgerError(_("“{action}” is not a way to settle an entry").format(
                 action=action[:40]))
-        who, why = _words(by, "name", 80), _words(reason, "reason", 500)
+        who, why = persons_words(by, "name", 80), persons_words(reason, "reason", 500)
         now = self.clock()
         with self.transaction() as conn:
             row = conn.execute(
