@@ -4,6 +4,7 @@ each ``fairpos ledger serve``) and real lanes (``fairpos`` commands), on 127.0.0
 from __future__ import annotations
 
 import gzip
+import shutil
 import sqlite3
 import zipfile
 from collections.abc import Iterator
@@ -561,3 +562,40 @@ def test_a_voucher_program_of_the_centre_reaches_the_hub_and_its_sales_wait_for_
     with site.hub.store() as hub, site.centre.store() as centre:
         assert hub.all("SELECT COUNT(*) FROM quarantine")[0][0] == 0
         assert centre.all("SELECT COUNT(*) FROM quarantine")[0][0] == 0
+
+
+def test_a_sale_taken_in_at_a_hub_is_counted_at_the_centre_once(site: Site) -> None:
+    """A lane's journal copied to a second laptop at a site: the hub holds the collided sale
+    in quarantine; the site's treasurer takes it in there; the next rounds count it at the
+    centre too, under the hub's id, once — and the centre's audit says who and why."""
+    first = site.lane("TWIN01", sales=2)
+    assert "matched" in first.run("sync").stdout
+    second = LaneDir(site.folder / "TWIN01-copy")
+    shutil.copytree(first.path, second.path)
+    first.sell("--line", "101=1kg", "--pay", "cash:USD:5")
+    second.sell("--line", "G=6kg", "--pay", "cash:USD:10")
+    first.run("sync")
+    second.run("sync", ok=False)  # (its sale collided at the hub)
+    day = ring_day(first)
+    with site.hub.store() as hub:
+        [held] = hub.quarantine_page(device="TWIN01")[0]
+        kept = hub.resolve_quarantined(held.id, "taken_in", "Marta", "Second laptop")
+        at_hub = hub.report(day).totals
+
+    def counted() -> bool:
+        with site.centre.store() as centre:
+            return centre.sale(str(kept)) is not None
+    wait_until(counted, "the sale taken in at the hub reached the centre")
+    with site.centre.store() as centre:
+        assert centre.report(day).totals == at_hub
+        newest = centre.audit_log()[0][0]
+        assert (newest.action, newest.who) == ("quarantine settled at a hub",
+                                               "Marta · Feria Centro")
+    with site.hub.store() as hub:
+        relayed = hub.all("SELECT id, payload FROM sales WHERE id = ?", [kept])[0]
+        assert hub.resolutions_to_relay() == []  # answered for: not sent again
+    with site.centre.store() as centre:  # (and were it sent again: once)
+        assert centre.take_in_relayed(1, FAIR, {
+            "id": kept, "device_id": "TWIN01", "payload": relayed[1], "by": "Marta",
+            "reason": "again", "at": "now"})[1] == "duplicate"
+        assert centre.report(day).totals == at_hub

@@ -6,6 +6,7 @@ wrong. The entry stays as it came; a resolution is kept once, with who, when and
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -154,3 +155,33 @@ def test_a_treasurer_settles_a_collision_on_its_page(
         page.close()
     finally:
         server.stop()
+
+
+def test_what_a_hub_sends_up_as_taken_in_must_be_that(tmp_path: Path) -> None:
+    """The centre takes a hub's resolution only for a lane of the hub's fair, under an id of
+    the shape a hub gives, with the very entry it names."""
+    from fairpos.ledger.store import open_ledger
+
+    lane = stall(tmp_path / "HUBR01", "HUBR01", sales=2)
+    entries = payloads(lane)
+    ledger = open_ledger(tmp_path / "centre.db")
+    try:
+        ledger.claim(ledger.enrol(FAIR, 1)[0], "HUBR01")
+        good = {"id": f"{entries[0]['id']}-R7", "device_id": "HUBR01",
+                "payload": json.dumps(entries[0]), "by": "Marta", "reason": "real",
+                "at": "2026-11-21T10:00:00+00:00"}
+        for item, said in (
+                ("not a resolution", "names its id"),
+                ({**good, "by": 3}, "names its id"),
+                ({**good, "id": entries[0]["id"]}, "not a sale taken in at a hub"),
+                ({**good, "device_id": "ELSE01"}, "not a sale taken in at a hub"),
+                ({**good, "payload": json.dumps(entries[1])}, "not that sale"),
+                ({**good, "payload": "{"}, "")):
+            _kept, outcome, reason = ledger.take_in_relayed(1, FAIR, item)
+            assert outcome == "rejected" and said in reason, (item, reason)
+        assert ledger.take_in_relayed(1, "Feria Norte", good)[1] == "rejected"
+        assert ledger.take_in_relayed(1, FAIR, good) == (good["id"], "accepted", "")
+        assert ledger.take_in_relayed(1, FAIR, good) == (good["id"], "duplicate", "")
+        assert ledger.report(entries[0]["business_date"]).sales_count == 1
+    finally:
+        ledger.close()

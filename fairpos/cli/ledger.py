@@ -197,7 +197,7 @@ def enrol(fair: str, lane: int, db: str) -> None:
     """Enrol a lane; prints its token once, alone on the last line (only its hash is kept)."""
     with opened(db) as store:
         enrolment, token = store.enrol(fair, lane)
-        store.audit(command_line(), "lane enrolled", f"{fair.strip()} lane {lane} (#{enrolment})")
+        store.audit(command_line(), "lane enrolled", f"{fair.strip()} · {lane} (#{enrolment})")
     click.echo(_("Enrolled {fair}, lane {lane} as #{enrolment}. Give the stall this token "
                  "(fairpos connect URL --token TOKEN); it is not shown again:").format(
         fair=fair, lane=lane, enrolment=enrolment))
@@ -212,7 +212,7 @@ def enrol_hub(fair: str, db: str) -> None:
     that fair's lanes (fairpos ledger serve --upstream URL --upstream-token TOKEN)."""
     with opened(db) as store:
         hub, token = store.enrol_hub(fair)
-        store.audit(command_line(), "hub enrolled", f"{fair.strip()} (hub #{hub})")
+        store.audit(command_line(), "hub enrolled", f"{fair.strip()} (#{hub})")
     click.echo(_("Enrolled a hub for {fair} as hub #{hub}. Start it with fairpos ledger serve "
                  "--upstream URL --upstream-token TOKEN; the token is not shown again:").format(
         fair=fair, hub=hub))
@@ -374,7 +374,7 @@ def statement_import(file: Path, bank: str, fair: str | None, db: str) -> None:
         read, new = store.import_statement(bank.strip(), file.name, text,
                                            fair.strip() if fair else None)
         store.audit(command_line(), "statement imported",
-                    f"{file.name}: {read} lines, {new} new")
+                    f"{file.name}: {read} / {new}")
     click.echo(_("{name}: {read} statement lines read, {new} new, {old} already "
                  "imported.").format(name=file.name, read=read, new=new, old=read - new))
 
@@ -393,7 +393,7 @@ def publish(file: Path, currency: str, db: str) -> None:
         refuse(_("cannot read {path}: {error}").format(path=file, error=err))
     with opened(db) as store:
         kind, version = store.publish(text, file.name, currency.strip().upper())
-        store.audit(command_line(), "published", f"{kind} version {version} from {file.name}")
+        store.audit(command_line(), f"{kind} published", f"v{version} · {file.name}")
     click.echo(_("Published {kind} version {version} from {name}.").format(
         kind=_(kind), version=version, name=file.name))
 

@@ -30,6 +30,7 @@ from fairpos.ledger.requests import (
 )
 from fairpos.ledger.responses import JSONResponse
 from fairpos.ledger.store import Device, Hub, LedgerError, StallApi
+from fairpos.ledger.store.resolutions import RELAYED_AT_ONCE
 from fairpos.sync.sale_entries import split_id
 from fairpos.sync.shift_entries import split_shift_id
 from fairpos.sync.wire import MAX_BATCH, MAX_HUB_BATCH, WireError, named_id
@@ -96,6 +97,27 @@ async def hub_lanes(request: Request) -> Response:
     lanes = await run_in_threadpool(store.fair_lanes, caller.fair)
     vouchers = await run_in_threadpool(store.vouchers)
     return JSONResponse({"fair": caller.fair, "lanes": lanes, "vouchers": vouchers})
+
+
+async def hub_resolutions(request: Request) -> Response:
+    """A hub's sales taken in from its quarantine (``{"resolutions": [...]}``, at most
+    RELAYED_AT_ONCE): each kept here under the hub's id, once; what was answered for each."""
+    caller = await caller_of(request)
+    if isinstance(caller, JSONResponse):
+        return caller
+    if not isinstance(caller, Hub):
+        return error(403, "only a hub sends up what it took in from its quarantine")
+    try:
+        body = await read_json(request)
+    except WireError as err:
+        return refused(err)
+    items = body.get("resolutions") if isinstance(body, dict) else None
+    if not isinstance(items, list) or len(items) > RELAYED_AT_ONCE:
+        return error(400, f"resolutions: a list of at most {RELAYED_AT_ONCE}")
+    store = served(request).store
+    answered = [await run_in_threadpool(store.take_in_relayed, caller.hub, caller.fair, item)
+                for item in items]
+    return JSONResponse({"answered": [list(a) for a in answered]})
 
 
 async def claim(request: Request) -> Response:
@@ -239,6 +261,7 @@ ROUTES = [
     Route("/v1/devices/{device}/sync-state", sync_state),
     Route("/v1/devices/{device}/day-close", day_close, methods=["POST"]),
     Route("/v1/hub/lanes", hub_lanes),
+    Route("/v1/hub/resolutions", hub_resolutions, methods=["POST"]),
     Route("/v1/catalog", published("catalog")),
     Route("/v1/rates", published("rates")),
 ]

@@ -281,8 +281,8 @@ async def resolve(request: Request) -> Response:
     except LedgerError as err:
         return HTMLResponse(pages.message_page(_("Not settled"), str(err), back=True),
                             status_code=400)
-    await audited(request, who, "quarantine settled",
-                  f"#{entry} {form.get('action', '')}" + (f" as {kept}" if kept else ""))
+    await audited(request, who, f"quarantine {form.get('action', '')}",
+                  f"#{entry}" + (f" → {kept}" if kept else ""))
     return RedirectResponse(f"/quarantine/{entry}", status_code=303)
 
 
@@ -304,7 +304,7 @@ async def decide(request: Request) -> Response:
         return HTMLResponse(pages.message_page(_("Not decided"), str(err), back=True),
                             status_code=400)
     await audited(request, who, f"pago móvil {form.get('decision', '')}",
-                  f"{form.get('sale', '')} · line #{line}")
+                  f"{form.get('sale', '')} · #{line}")
     return _back_to_pago_movil(form)
 
 
@@ -323,7 +323,7 @@ async def note_line(request: Request) -> Response:
     except LedgerError as err:
         return HTMLResponse(pages.message_page(_("Not noted"), str(err), back=True),
                             status_code=400)
-    await audited(request, who, "statement line noted", f"line #{line}")
+    await audited(request, who, "statement line noted", f"#{line}")
     return _back_to_pago_movil(form)
 
 

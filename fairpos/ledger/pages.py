@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 from babel.numbers import format_decimal
 
 from fairpos.domain.tenders import method_label
-from fairpos.i18n import _, active, entries_text
+from fairpos.i18n import N_, _, active, entries_text
 from fairpos.ledger.lane_days import day_said, fair_time, totals_said
 from fairpos.ledger.links import day_link, lane_link, sale_link
 from fairpos.ledger.reasons import said
@@ -121,10 +121,31 @@ def settled_said(entry: QuarantineEntry) -> str:
                                          entry.resolved_reason or "") if part)
 
 
+# what the audit records, in the page's words
+AUDITED = {
+    "signed in": N_("signed in"), "lane enrolled": N_("lane enrolled"),
+    "lane revoked": N_("lane revoked"), "hub enrolled": N_("hub enrolled"),
+    "admin token made": N_("admin token made"), "admin token revoked": N_("admin token revoked"),
+    "voucher added": N_("voucher added"), "catalog published": N_("catalog published"),
+    "rates published": N_("rates published"), "statement imported": N_("statement imported"),
+    "account added": N_("account added"), "account disabled": N_("account disabled"),
+    "quarantine reviewed": N_("quarantine reviewed"),
+    "quarantine taken_in": N_("quarantine: taken in"),
+    "quarantine copy": N_("quarantine: left out, a copy"),
+    "quarantine wrong": N_("quarantine: left out, wrong"),
+    "quarantine settled at a hub": N_("quarantine: taken in at a hub"),
+    "pago móvil confirmed": N_("pago móvil: match confirmed"),
+    "pago móvil refused": N_("pago móvil: match refused"),
+    "statement line noted": N_("statement line noted"),
+}
+
+
 def audit_page(found: Sequence[Audited], total: int, offset: int, shown: int) -> str:
     """What people did at this ledger, newest first, a page at a time."""
+    words = {action: _(said) for action, said in AUDITED.items()}
     return render("audit.html", title=_("Audit"), signed_in=True, rows=[
-        (fair_time(a.at, None), a.who, a.action, a.detail) for a in found],
+        (fair_time(a.at, None), a.who, words.get(a.action, a.action), a.detail)
+        for a in found],
         paging=pager("/audit?from=", offset, len(found), total, shown))
 
 

@@ -203,7 +203,7 @@ async def enrol(request: Request) -> Response:
     except LedgerError as err:
         return HTMLResponse(pages.message_page(_("Not enrolled"), str(err), back=True),
                             status_code=400)
-    await audited(request, who, "lane enrolled", f"{fair} lane {number} (#{enrolment})")
+    await audited(request, who, "lane enrolled", f"{fair} · {number} (#{enrolment})")
     CSRF.set(csrf_of(request))
     WHO.set(who)
     return HTMLResponse(render("enrol.html", title=_("Enrol a lane"), signed_in=True,

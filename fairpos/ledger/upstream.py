@@ -57,6 +57,7 @@ def relay_once(store: SqlLedger, client: LedgerClient) -> None:
         round_.entries_up(pool)
         for done in published:
             done.result()  # (its failure, if any, is the round's)
+    round_.resolutions_up()
     round_.closes_up()
     store.upstream_note({"refused": json.dumps(
         [f"{device_id}: {why}" for device_id, why in sorted(round_.refused.items())])})
@@ -107,6 +108,23 @@ class _Round:
             if not sum(pool.map(lambda item: self.send(item[0], item[1], True),
                                 opened_closed)):
                 break
+
+    def resolutions_up(self) -> None:
+        """The sales this hub took in from its quarantine, to be counted at the centre too
+        (a centre that does not take them yet is left alone: they wait here)."""
+        while relayed := self.store.resolutions_to_relay():
+            try:
+                reply = self.client.json("POST", "/v1/hub/resolutions", json={
+                    "resolutions": [r.to_json() for r in relayed]})
+            except SyncError as err:
+                if err.transient:
+                    raise
+                return
+            answered = [(str(a[0]), str(a[1]), str(a[2])) for a in reply.get("answered", [])
+                        if isinstance(a, list) and len(a) == 3]
+            self.store.upstream_answered(answered)
+            if not answered:
+                return
 
     def closes_up(self) -> None:
         """The lanes' day closes, each as the hub has it; what the centre says it lost of a
