@@ -445,3 +445,58 @@ def test_a_treasurer_confirms_refuses_and_notes_on_the_page(
         actions = [a.action for a in ledger.audit_log()[0]]
     assert actions[:3] == ["statement line noted", "pago móvil refused",
                            "pago móvil confirmed"]
+
+
+def ods_rows(data: bytes) -> list[list[tuple[str, str]]]:
+    """An OpenDocument spreadsheet's rows: each cell's (type, text), checked to be a valid
+    zip with its media type first and uncompressed, as the format asks."""
+    import io
+    import zipfile
+    from xml.etree import ElementTree
+
+    names = "urn:oasis:names:tc:opendocument:xmlns:"
+    with zipfile.ZipFile(io.BytesIO(data)) as ods:
+        first = ods.infolist()[0]
+        assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
+        assert ods.read("mimetype") == b"application/vnd.oasis.opendocument.spreadsheet"
+        root = ElementTree.fromstring(ods.read("content.xml"))
+    assert not root.iter(f"{{{names}table:1.0}}table-cell").__next__().get(
+        f"{{{names}table:1.0}}formula")
+    return [[(cell.get(f"{{{names}office:1.0}}value-type", ""),
+              "".join(cell.itertext())) for cell in row]
+            for row in root.iter(f"{{{names}table:1.0}}table-row")]
+
+
+def test_a_list_as_a_spreadsheet_keeps_references_and_phones_as_text(
+        tmp_path: Path, server: LedgerServer) -> None:
+    lane = open_lane(tmp_path / "lane", "PMODS1")
+    connect(lane, server)
+    sell_pago_movil(lane, "0012345", "300", "6")  # never reached the account
+    lane.run("sync")
+    day = str(payloads(lane)[0]["business_date"])
+    statement = tmp_path / "estado.csv"
+    statement.write_text(STATEMENT.replace("21/11/2026", date.fromisoformat(day).strftime(
+        "%d/%m/%Y")), encoding="utf-8")
+    lane.run("ledger", "statement", "import", str(statement), "--bank", "0102",
+             "--db", str(server.db))
+    with server.store() as ledger:
+        auth = {"Authorization": f"Bearer {ledger.admin_token()}"}
+    got = web.get(f"{server.url}/pago-movil/tenders.ods?from={day}&to={day}", headers=auth)
+    assert got.headers["content-type"] == "application/vnd.oasis.opendocument.spreadsheet"
+    assert got.headers["content-disposition"].endswith(f'-{day}-pago-movil-tenders.ods"')
+    header, row = ods_rows(got.content)
+    assert header[5] == ("string", "Reference")
+    assert row[5] == ("string", "0012345") and row[6] == ("float", "300.00")
+    assert row[7] == ("string", "04141234567")  # its leading zero kept
+    lines = ods_rows(web.get(f"{server.url}/pago-movil/lines.ods?from={day}&to={day}",
+                             headers=auth).content)
+    assert ("string", "00451234") in lines[1] and ("string", "04125556677") in lines[-1]
+
+
+def test_a_spreadsheet_cell_is_text_whatever_it_holds() -> None:
+    from fairpos.ledger.opendocument import ods_file
+
+    hostile = ["=HYPERLINK(\"http://x\")", "a\x01b", "\ud800", "<b>&</b>", "\u202eevil"]
+    [_header, row] = ods_rows(ods_file("list", ["a", "b", "c", "d", "e"], [hostile]))
+    assert row == [("string", "=HYPERLINK(\"http://x\")"), ("string", "a\ufffdb"),
+                   ("string", "\ufffd"), ("string", "<b>&</b>"), ("string", "\u202eevil")]

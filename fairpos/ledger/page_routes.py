@@ -28,6 +28,7 @@ from fairpos.ledger import (
     spreadsheets,
 )
 from fairpos.ledger.lane_days import lane_days_view
+from fairpos.ledger.opendocument import MEDIA_TYPE
 from fairpos.ledger.requests import (
     BadParameter,
     csv_response,
@@ -130,6 +131,18 @@ def pago_movil_csv(request: Request) -> Response:
         reconciliation_pages.pago_movil_csv(found, which),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def pago_movil_ods(request: Request) -> Response:
+    """A pago móvil list as a spreadsheet that keeps references and phones as text."""
+    span = span_of(request)
+    which = request.path_params["list"]
+    if span is None or which not in reconciliation_pages.LISTS:
+        return error(404, f"there is no list {which} for those dates")
+    found = served(request).view.pago_movil(*span, lines_shown=0)
+    name = reconciliation_pages.pago_movil_csv_name(found, which).removesuffix(".csv") + ".ods"
+    return Response(reconciliation_pages.pago_movil_ods(found, which), media_type=MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def vouchers(request: Request) -> Response:
@@ -366,6 +379,7 @@ ROUTES = [
     Route("/vouchers", signed(vouchers)),
     Route("/vouchers.csv", signed(vouchers_csv)),
     Route("/pago-movil/{list}.csv", signed(pago_movil_csv)),
+    Route("/pago-movil/{list}.ods", signed(pago_movil_ods)),
     Route("/pago-movil/decide", decide, methods=["POST"]),
     Route("/pago-movil/note", note_line, methods=["POST"]),
     Route("/week/{day}/{table}.csv", signed(week_csv)),

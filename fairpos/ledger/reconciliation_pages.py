@@ -6,13 +6,22 @@ vouchers and tokens redeemed, for the funders' reimbursement. Each list as CSV."
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from fairpos.i18n import N_, _
 from fairpos.ledger.links import lane_named, sale_link
+from fairpos.ledger.opendocument import ods_file
 from fairpos.ledger.render import Cell, FormCell, count, money, pager, render
-from fairpos.ledger.spreadsheets import csv_amount, csv_file, csv_name, csv_parts, csv_text
+from fairpos.ledger.spreadsheets import (
+    csv_amount,
+    csv_file,
+    csv_name,
+    csv_number,
+    csv_parts,
+    csv_text,
+)
 
 LISTS = ("matched", "possible", "tenders", "lines")
 LIST_SHOWN = 200  # rows of each list a page shows (the CSV has them all)
@@ -144,29 +153,42 @@ def pago_movil_page(found: dict[str, Any], fairs: Sequence[str],
                "pages": matched_pages})
 
 
-def pago_movil_csv(found: dict[str, Any], which: str) -> Iterator[str]:
-    """One of the page's lists as CSV, a part at a time (the statement lines with no tender
-    may be a million: they are read as they are written)."""
+def pago_movil_rows(found: dict[str, Any], which: str
+                    ) -> tuple[list[str], Iterator[list[str | Decimal]]]:
+    """One of the page's lists as a table: its headers, and its rows as they are read (the
+    statement lines with no tender may be a million) — text as text, amounts as bolívares."""
     heads = [_("Date"), _("Fair"), _("Lane"), _("Device"), _("Sale"), _("Reference")]
-
-    def tender(t: Any) -> list[str]:
-        return [t.day.isoformat(), csv_text(t.fair), str(t.lane), t.device_id, t.sale_id,
-                csv_text(t.reference)]
-
     tail = [_("Amount (VES)"), _("Phone"), _("Verified at the till")]
 
-    def rest(t: Any) -> list[str]:
-        return [csv_amount(t.amount, "VES"), csv_text(t.phone), _checked(t)]
+    def tender(t: Any) -> list[str | Decimal]:
+        return [t.day.isoformat(), t.fair, str(t.lane), t.device_id, t.sale_id, t.reference]
+
+    def rest(t: Any) -> list[str | Decimal]:
+        return [Decimal(t.amount).scaleb(-2), t.phone, _checked(t)]
 
     if which in ("matched", "possible"):
-        return csv_parts([*heads, _("Bank's reference"), *tail], (
-            [*tender(t), csv_text(line.reference), *rest(t)] for t, line in found[which]))
+        return [*heads, _("Bank's reference"), *tail], (
+            [*tender(t), line.reference, *rest(t)] for t, line in found[which])
     if which == "tenders":
-        return csv_parts([*heads, *tail], ([*tender(t), *rest(t)] for t in found["tenders"]))
-    return csv_parts([_("Date"), _("Reference"), _("Amount (VES)"), _("Phone"), _("Bank")],
-                     ([line.day.isoformat(), csv_text(line.reference),
-                       csv_amount(line.amount, "VES"), csv_text(line.phone), line.bank]
-                      for line in found["every_line"]()))
+        return [*heads, *tail], ([*tender(t), *rest(t)] for t in found["tenders"])
+    return [_("Date"), _("Reference"), _("Amount (VES)"), _("Phone"), _("Bank")], (
+        [line.day.isoformat(), line.reference, Decimal(line.amount).scaleb(-2), line.phone,
+         line.bank] for line in found["every_line"]())
+
+
+def pago_movil_csv(found: dict[str, Any], which: str) -> Iterator[str]:
+    """One of the page's lists as CSV, a part at a time; text that begins like a formula
+    written inert, amounts as the page's spreadsheets read them."""
+    headers, rows = pago_movil_rows(found, which)
+    return csv_parts(headers, ([csv_number(v) if isinstance(v, Decimal) else csv_text(v)
+                                for v in row] for row in rows))
+
+
+def pago_movil_ods(found: dict[str, Any], which: str) -> bytes:
+    """One of the page's lists as an OpenDocument spreadsheet: references and phones stay
+    text (their leading zeros kept), amounts numbers."""
+    headers, rows = pago_movil_rows(found, which)
+    return ods_file(which, headers, rows)
 
 
 def pago_movil_csv_name(found: dict[str, Any], which: str) -> str:
