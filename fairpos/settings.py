@@ -102,8 +102,8 @@ class PrinterSettings:
 @dataclass(frozen=True)
 class ScaleSettings:
     url: str = doc("Scale: a serial device path or any pyserial URL, or `none`.", "none")
-    protocol: str = doc("Scale protocol: `toledo8217`, `sics`, `cas` or `continuous`.",
-                        "toledo8217")
+    protocol: str = doc("Scale protocol: `toledo8217`, `sics`, `cas`, `continuous` or `sma` "
+                        "(its weights in kg, g, lb or oz).", "toledo8217")
     baudrate: int = doc("Serial speed in bits per second.", 9600)
     bytesize: int = doc("Data bits per character (7 or 8).", 7)
     parity: str = doc("Parity: `N` (none), `E` (even) or `O` (odd).", "E")

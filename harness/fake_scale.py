@@ -42,8 +42,24 @@ def continuous_frame(grams: int, state: str, net: bool = False) -> bytes:
     return f"{head},{'NT' if net else 'GS'},{sign}{grams / 1000:8.3f} kg\r\n".encode()
 
 
+def sma_frame(grams: int, state: str, net: bool = False, unit: str = "kg",
+              status: str = "") -> bytes:
+    """An SMA frame of ``grams`` shown in ``unit`` (kg, g, lb to 0.005, oz to 0.1); ``status``
+    forces the status byte (``E``, ``I``, ``T`` show dashes)."""
+    shown = {"kg": f"{grams / 1000:.3f}", "g": f"{grams}",
+             "lb": f"{round(grams / 453.59237 / 0.005) * 0.005:.3f}",
+             "oz": f"{grams / 28.349523125:.1f}"}[unit]
+    status = status or {"overload": "O", "under_zero": "U"}.get(state, "Z" if not grams else " ")
+    if status in "OU":
+        shown = ("-" if status == "U" else "") + shown
+    if status in "EIT":
+        shown = "-" * 10
+    motion = "M" if state == "unstable" else " "
+    return f"\n{status}1{'N' if net else 'G'}{motion} {shown:>10}{unit:<3}\r".encode()
+
+
 FRAMES = {"toledo8217": toledo_frame, "sics": sics_frame, "cas": cas_frame,
-          "continuous": continuous_frame}
+          "continuous": continuous_frame, "sma": sma_frame}
 
 
 class FakeScale:
@@ -55,6 +71,7 @@ class FakeScale:
         self.grams, self.state = grams, state  # what lies on it, and how it shows it
         self.commands = bytearray()
         self.tare = 0  # the tare the scale itself holds (its frames are net of it)
+        self.unit = "kg"  # what an SMA scale shows its weights in (kg, g, lb, oz)
         # zero, tare or clear_tare → what the scale answers instead of doing it: a SICS status
         # ("I", "L", "+"), "ES", the 8217's status byte, or "silent" (no answer at all)
         self.refuse: dict[str, str | int] = {}
@@ -69,8 +86,12 @@ class FakeScale:
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
-    def frame(self) -> bytes:
+    def frame(self, status: str = "") -> bytes:
         shown = self.grams - self.tare
+        if self.protocol == "sma":
+            if shown < 0 and self.state == "stable":
+                return sma_frame(-shown, "under_zero", bool(self.tare), self.unit)
+            return sma_frame(shown, self.state, bool(self.tare), self.unit, status)
         if shown < 0 and self.state == "stable":
             return FRAMES[self.protocol](-shown, "under_zero", bool(self.tare))
         return FRAMES[self.protocol](shown, self.state, bool(self.tare))
@@ -94,41 +115,64 @@ class FakeScale:
     def _answer(self, data: bytes) -> None:
         """Answer a request for a weight, and zero, tare and clear tare as each protocol
         does; any other bytes are kept in ``commands``."""
-        replies = []
-        if self.protocol == "toledo8217":
-            for byte in data:
-                if byte == ord("W"):
-                    replies.append(self.frame())
-                else:
-                    self.commands.append(byte)
-                    name = {ord("Z"): "zero", ord("T"): "tare", ord("C"): "clear_tare"}.get(byte)
-                    if name is not None:
-                        replies.append(self._command(name))
-        elif self.protocol == "cas":
-            for byte in data:
-                if byte == ENQ:
-                    replies.append(bytes([ACK]))
-                elif byte == DC1:
-                    replies.append(self.frame())
-                else:
-                    self.commands.append(byte)  # the dialogue has no commands: ignored
-        else:
-            self._line += data
-            *lines, self._line = self._line.split(b"\r\n")
-            for line in lines:
-                if line == b"SI" and self.protocol == "sics":
-                    replies.append(self.frame())
-                    continue
-                self.commands += line + b"\r\n"
-                names = {b"Z": "zero", b"T": "tare", b"TAC": "clear_tare", b"C": "clear_tare"}
-                name = names.get(line)
-                if name is None:
-                    replies.append(b"ES\r\n" if self.protocol == "sics" else b"")
-                else:
-                    replies.append(self._command(name))
-        for reply in replies:
+        answer = {"toledo8217": self._toledo_bytes, "cas": self._cas_bytes,
+                  "sma": self._sma_lines}.get(self.protocol, self._crlf_lines)
+        for reply in answer(data):
             if reply:
                 os.write(self.master, reply)
+
+    def _toledo_bytes(self, data: bytes) -> list[bytes]:
+        replies = []
+        for byte in data:
+            if byte == ord("W"):
+                replies.append(self.frame())
+                continue
+            self.commands.append(byte)
+            name = {ord("Z"): "zero", ord("T"): "tare", ord("C"): "clear_tare"}.get(byte)
+            if name is not None:
+                replies.append(self._command(name))
+        return replies
+
+    def _cas_bytes(self, data: bytes) -> list[bytes]:
+        replies = []
+        for byte in data:
+            if byte == ENQ:
+                replies.append(bytes([ACK]))
+            elif byte == DC1:
+                replies.append(self.frame())
+            else:
+                self.commands.append(byte)  # the dialogue has no commands: ignored
+        return replies
+
+    def _sma_lines(self, data: bytes) -> list[bytes]:
+        self._line += data
+        *lines, self._line = self._line.split(b"\r")
+        replies = []
+        for line in (raw.lstrip(b"\n") for raw in lines):
+            if line == b"W":
+                replies.append(self.frame())
+                continue
+            self.commands += line + b"\r"
+            name = {b"Z": "zero", b"T": "tare", b"C": "clear_tare"}.get(line)
+            replies.append(b"\n?\r" if name is None else self._command(name))
+        return replies
+
+    def _crlf_lines(self, data: bytes) -> list[bytes]:
+        self._line += data
+        *lines, self._line = self._line.split(b"\r\n")
+        replies = []
+        for line in lines:
+            if line == b"SI" and self.protocol == "sics":
+                replies.append(self.frame())
+                continue
+            self.commands += line + b"\r\n"
+            names = {b"Z": "zero", b"T": "tare", b"TAC": "clear_tare", b"C": "clear_tare"}
+            name = names.get(line)
+            if name is None:
+                replies.append(b"ES\r\n" if self.protocol == "sics" else b"")
+            else:
+                replies.append(self._command(name))
+        return replies
 
     def _command(self, name: str) -> bytes:
         """Do zero, tare or clear tare unless told to refuse it; the protocol's answer."""
@@ -136,27 +180,41 @@ class FakeScale:
         if refusal == "silent":
             return b""
         if refusal is None and name != "zero" and self.state != "stable":
-            refusal = "I" if self.protocol == "sics" else 0x41  # moving: not now
+            refusal = {"sics": "I", "sma": "M"}.get(self.protocol, 0x41)  # moving: not now
         if refusal is None:
             if name == "tare":
                 self.tare = self.grams
             elif name == "clear_tare":
                 self.tare = 0
-        if self.protocol == "toledo8217":
-            status = 0x40 | (0x20 if self.tare else 0)
-            if refusal is not None:
-                status = int(refusal) | (0x20 if self.tare else 0)
-            elif name == "zero":
-                status |= 0x10  # centre of zero
-            return bytes([STX]) + b"?" + bytes([status, CR])
-        if self.protocol == "sics":
-            head = {"zero": "Z", "tare": "T", "clear_tare": "TAC"}[name]
-            if refusal is not None:
-                return b"ES\r\n" if refusal == "ES" else f"{head} {refusal}\r\n".encode()
-            if name == "tare":
-                return f"T S {self.tare / 1000:10.3f} kg\r\n".encode()
-            return f"{head} A\r\n".encode()
-        return b""  # an indicator that streams shows what was done in its next frames
+        answer = {"toledo8217": self._toledo_answer, "sics": self._sics_answer,
+                  "sma": self._sma_answer}.get(self.protocol)
+        return b"" if answer is None else answer(name, refusal)  # (a stream shows it)
+
+    def _toledo_answer(self, name: str, refusal: str | int | None) -> bytes:
+        status = 0x40 | (0x20 if self.tare else 0)
+        if refusal is not None:
+            status = int(refusal) | (0x20 if self.tare else 0)
+        elif name == "zero":
+            status |= 0x10  # centre of zero
+        return bytes([STX]) + b"?" + bytes([status, CR])
+
+    def _sics_answer(self, name: str, refusal: str | int | None) -> bytes:
+        head = {"zero": "Z", "tare": "T", "clear_tare": "TAC"}[name]
+        if refusal is not None:
+            return b"ES\r\n" if refusal == "ES" else f"{head} {refusal}\r\n".encode()
+        if name == "tare":
+            return f"T S {self.tare / 1000:10.3f} kg\r\n".encode()
+        return f"{head} A\r\n".encode()
+
+    def _sma_answer(self, name: str, refusal: str | int | None) -> bytes:
+        """The frame after the command, or its error status (``?``: not understood)."""
+        if refusal == "?":
+            return b"\n?\r"
+        if refusal == "M":
+            return self.frame()  # (moving: the frame says so)
+        if refusal is not None:
+            return self.frame(str(refusal))
+        return self.frame("Z" if name == "zero" else "")
 
     def line_settings(self) -> tuple[int, int, str, int]:
         """(baud, data bits, parity, stop bits) the program set on the line."""

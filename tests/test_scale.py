@@ -17,6 +17,7 @@ from fairpos.scale.frames import (
     continuous_answer,
     parse_continuous,
     sics_answer,
+    sma_answer,
     to_grams,
     toledo_answer,
 )
@@ -26,7 +27,7 @@ from harness.fake_scale import FRAMES, FakeScale
 from harness.lanes import make_lane, wait_until
 
 LINE = {"toledo8217": (9600, 7, "E", 1), "sics": (9600, 8, "N", 1), "cas": (9600, 8, "N", 1),
-        "continuous": (4800, 8, "N", 1)}
+        "continuous": (4800, 8, "N", 1), "sma": (9600, 8, "N", 1)}
 
 
 def scale_settings(protocol: str, url: str) -> ScaleSettings:
@@ -299,7 +300,7 @@ def test_zero_and_tare_on_a_real_line_are_done_only_when_the_scale_says(protocol
                 "unsupported"] * 3
             assert fake.commands == bytearray()
             return
-        fake.refuse = {"tare": "L" if protocol == "sics" else 0x40}
+        fake.refuse = {"tare": {"sics": "L", "sma": "T"}.get(protocol, 0x40)}
         refused = scale.command("tare", seconds=1.0)
         assert refused.outcome == "refused" and fake.tare == 0
         reading = scale.read()
@@ -343,3 +344,86 @@ def test_the_watch_survives_a_driver_fault_and_reports_changes_only(tmp_path: Pa
         watch.stop()
         fake.unplug()
     assert seen == [("error", None, False), ("stable", 500, False), ("stable", 500, True)]
+
+
+SMA = {"kg": " 1.250", "g": "1250", "lb": "2.755", "oz": "44.1"}
+
+
+@pytest.mark.parametrize("unit", sorted(SMA))
+def test_an_sma_scale_in_each_unit_on_a_real_line(unit: str) -> None:
+    """A weight shown in kg, g, lb or oz is the same grams by the one rule (a pound is
+    453.59237 g; then to the nearest gram)."""
+    fake = FakeScale("sma", grams=1250)
+    fake.unit = unit
+    scale = Scale(scale_settings("sma", fake.path))
+    try:
+        reading = scale.read()
+        assert reading.state == "stable" and reading.grams == to_grams(SMA[unit], unit)
+        assert reading.raw == fake.frame() and reading.raw.endswith(f"{unit:<3}\r".encode())
+        assert abs(reading.grams - 1250) <= 2  # (what the scale's own resolution shows)
+        fake.state = "unstable"
+        assert scale.read().state == "unstable"
+    finally:
+        scale.close()
+        fake.unplug()
+
+
+def sma(status: str, mode: str, motion: str, weight: str, unit: str) -> bytes:
+    """An SMA frame: LF, status, range 1, gross/net, motion, a reserved space, the weight in
+    10 characters (11 where the scale writes it so), the unit in 3, CR."""
+    return f"\n{status}1{mode}{motion} {weight:>10}{unit:<3}\r".encode()
+
+
+@pytest.mark.parametrize(("frame", "state", "grams", "net"), [
+    (sma(" ", "G", " ", "1.250", "kg"), "stable", 1250, False),
+    (sma(" ", "N", " ", "0.500", "kg"), "stable", 500, True),
+    (sma(" ", "G", "M", "1.250", "kg"), "unstable", 1250, False),
+    (sma("Z", "G", " ", "0.000", "kg"), "stable", 0, False),
+    (sma(" ", "g", " ", "1.2505", "kg"), "error", None, False),  # (half a gram: not metric)
+    (sma(" ", "n", " ", "0.5000", "kg"), "stable", 500, True),  # high resolution, net
+    (sma(" ", "G", " ", "1250", "g"), "stable", 1250, False),
+    (sma(" ", "G", " ", "2.755", "lb"), "stable", 1250, False),
+    (sma(" ", "G", " ", "44.1", "oz"), "stable", 1250, False),
+    (sma(" ", "G", " ", "12.345", "lb"), "stable", 5600, False),
+    (sma(" ", "G", " ", "     1.250", "kg").replace(b"     1.250", b"      1.250"),
+     "stable", 1250, False),  # an 11-character weight
+    (sma("O", "G", " ", "99.999", "kg"), "overload", None, False),
+    (sma("U", "G", " ", "-0.120", "kg"), "under_zero", None, False),
+    (sma(" ", "G", " ", "-0.120", "kg"), "under_zero", None, False),
+    (sma("E", "G", " ", "-" * 10, "kg"), "error", None, False),
+    (sma("I", "G", " ", "-" * 10, "kg"), "error", None, False),
+    (sma("T", "G", " ", "-" * 10, "kg"), "error", None, False),
+    (sma(" ", "T", " ", "0.200", "kg"), "error", None, False),  # a tare is not a weight
+    (sma(" ", "G", " ", "1.250", "st"), "error", None, False),
+    (b"\n?\r", "error", None, False),
+    (sma(" ", "G", " ", "1.250", "kg")[:-1], "error", None, False),
+])
+def test_every_sma_status_and_unit_is_read(frame: bytes, state: str, grams: int | None,
+                                           net: bool) -> None:
+    reading = PARSERS["sma"](frame)
+    assert (reading.state, reading.grams) == (state, grams), frame
+    assert reading.net == net or state == "error"
+
+
+@given(thousandths=st.integers(0, 130_000))
+def test_pounds_become_the_nearest_gram(thousandths: int) -> None:
+    from decimal import Decimal
+
+    text = f"{thousandths / 1000:.3f}"
+    exact = Decimal(text) * Decimal("453.59237")
+    grams = to_grams(text, "lb")
+    assert grams is not None and abs(grams - exact) <= Decimal("0.5")
+    assert to_grams(text, "lb") == grams  # (one rule, the same every time)
+
+
+def test_what_an_sma_scale_answers_to_zero_and_tare() -> None:
+    assert sma_answer("zero", sma("Z", "G", " ", "0.000", "kg")).done
+    assert sma_answer("zero", sma(" ", "G", " ", "0.010", "kg")).why == "not_done"
+    assert sma_answer("zero", sma("E", "G", " ", "-" * 10, "kg")).why == "out_of_range"
+    assert sma_answer("tare", sma(" ", "N", " ", "0.000", "kg")).done
+    assert sma_answer("tare", sma("T", "G", " ", "-" * 10, "kg")).why == "not_done"
+    assert sma_answer("tare", sma(" ", "G", "M", "0.200", "kg")).why == "moving"
+    assert sma_answer("clear_tare", sma(" ", "G", " ", "0.200", "kg")).done
+    assert sma_answer("clear_tare", sma("O", "G", " ", "99.999", "kg")).why == "over_capacity"
+    assert sma_answer("zero", b"\n?\r").why == "not_understood"
+    assert sma_answer("tare", b"").outcome == "silent"

@@ -25,18 +25,31 @@ Frames, per protocol (``[scale] protocol``):
 * ``continuous``: the indicator sends ``ST,GS,+  1.250 kg`` CR LF on its own; ``ST`` stable,
   ``US`` unstable, ``OL`` overload; ``GS`` gross or ``NT`` net. ``Z``, ``T`` and ``C`` (CR LF)
   are answered by the stream itself: a steady gross zero, a net frame, a gross frame.
+* ``sma`` (the Scale Manufacturers Association's serial protocol, common on US scales): host
+  sends ``LF W CR``; the scale answers ``LF`` + status (``Z`` centre of zero, ``O`` over
+  capacity, ``U`` under zero, ``E`` zero error, ``I`` initial zero error, ``T`` tare error,
+  space) + range (``1``…) + ``G``/``N`` gross or net (``g``/``n`` high resolution) + motion
+  (``M``, or space when stable) + a reserved byte + the weight in 10 characters (dashes with
+  an error) + the unit in 3 (``lb``, ``kg``, ``oz``, ``g``) + ``CR``; ``LF ? CR`` for a command
+  it does not know. ``LF Z CR``, ``LF T CR`` and ``LF C CR`` zero, tare and clear the tare,
+  each answered by the same frame (centre of zero; net; gross), or its error status.
+
+A weight in pounds or ounces becomes grams once, by one rule (:func:`to_grams`): exactly
+(a pound is 453.59237 g by definition), then to the nearest gram, a half to the even gram.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Literal
 
 State = Literal["stable", "unstable", "overload", "under_zero", "error", "disconnected"]
 
-STX, ETX, EOT, ENQ, ACK, SOH, DC1, CR = 0x02, 0x03, 0x04, 0x05, 0x06, 0x01, 0x11, 0x0D
+STX, ETX, EOT, ENQ, ACK, SOH, DC1, CR, LF = 0x02, 0x03, 0x04, 0x05, 0x06, 0x01, 0x11, 0x0D, 0x0A
+POUND = Decimal("453.59237")  # grams, by definition
+GRAMS_PER = {"kg": Decimal(1000), "g": Decimal(1), "lb": POUND, "oz": POUND / 16}
 MAX_GRAMS = 1_000_000  # no market scale weighs a tonne: a bigger number is a broken frame
 
 
@@ -57,7 +70,9 @@ def error(raw: bytes) -> Reading:
 
 
 def to_grams(text: str, unit: str = "kg") -> int | None:
-    """``' 1.250'`` kg → 1250; None for anything that is not a plain decimal number."""
+    """``' 1.250'`` kg → 1250; None for anything that is not a plain decimal number. A metric
+    weight must be whole grams; one in pounds or ounces is converted exactly, then to the
+    nearest gram (a half to the even one): ``1.250`` lb → 567."""
     text = text.strip()
     if not re.fullmatch(r"-?\d{1,7}(\.\d{1,4})?", text):
         return None
@@ -65,10 +80,13 @@ def to_grams(text: str, unit: str = "kg") -> int | None:
         value = Decimal(text)
     except InvalidOperation:
         return None
-    factor = {"kg": 1000, "g": 1}.get(unit.strip().lower())
+    unit = unit.strip().lower()
+    factor = GRAMS_PER.get(unit)
     if factor is None:
         return None
     grams = value * factor
+    if unit in ("lb", "oz"):
+        grams = grams.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
     if grams != grams.to_integral_value() or abs(grams) > MAX_GRAMS:
         return None
     return int(grams)
@@ -182,8 +200,47 @@ def parse_continuous(frame: bytes) -> Reading:
     return Reading("stable" if match.group(1) == "ST" else "unstable", grams, frame, net)
 
 
+_SMA_STATUS = frozenset(" ZOUEIT")
+
+
+def _sma_fields(frame: bytes) -> tuple[str, str, str, str, str] | None:
+    """(status, gross/net, motion, weight, unit) of an SMA frame (its weight in 10
+    characters, or 11 as some indicators write it), or None."""
+    if len(frame) not in (20, 21) or frame[0] != LF or frame[-1] != CR:
+        return None
+    try:
+        body = frame[1:-1].decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    status, scale_range, mode, motion, reserved = body[0], body[1], body[2], body[3], body[4]
+    if status not in _SMA_STATUS or not scale_range.isdigit() or mode not in "GNgnT" \
+            or motion not in " M" or reserved != " ":  # (no checksum: every byte as it must)
+        return None
+    return status, mode, motion, body[5:-3], body[-3:].strip()
+
+
+def parse_sma(frame: bytes) -> Reading:
+    fields = _sma_fields(frame)
+    if fields is None:
+        return error(frame)
+    status, mode, motion, weight, unit = fields
+    if status in "EIT" or mode == "T":  # an error shows dashes; a tare is not a weight
+        return error(frame)
+    if status == "O":
+        return Reading("overload", None, frame)
+    if status == "U":
+        return Reading("under_zero", None, frame)
+    grams = to_grams(weight, unit)
+    if grams is None:
+        return error(frame)
+    net = mode in "Nn"
+    if grams < 0:
+        return Reading("under_zero", None, frame, net)
+    return Reading("unstable" if motion == "M" else "stable", grams, frame, net)
+
+
 PARSERS = {"toledo8217": parse_toledo, "sics": parse_sics, "cas": parse_cas,
-           "continuous": parse_continuous}
+           "continuous": parse_continuous, "sma": parse_sma}
 
 
 # -- what the scale answers to zero, tare and clear tare ---------------------------------------
@@ -276,6 +333,28 @@ def sics_answer(command: Command, frame: bytes) -> Answer:
     if command != "tare" and status in done and len(parts) == 2:
         return Answer("done", raw=frame)
     return refused("not_understood", frame)
+
+
+def sma_answer(command: Command, frame: bytes) -> Answer:
+    """An SMA scale's frame after ``LF Z CR``, ``LF T CR`` or ``LF C CR``: done when it shows
+    the result (centre of zero; a net weight; a gross one); its error status otherwise."""
+    if not frame:
+        return Answer("silent")
+    fields = _sma_fields(frame)
+    if fields is None:
+        return refused("not_understood", frame)  # "LF ? CR", garbage
+    status, mode, motion, _weight, _unit = fields
+    failed: dict[str, Why] = {"E": "out_of_range", "I": "out_of_range", "T": "not_done",
+                              "O": "over_capacity"}
+    if status in failed:
+        return refused(failed[status], frame)
+    if motion == "M":
+        return refused("moving", frame)
+    if command == "zero":
+        return Answer("done", raw=frame) if status == "Z" else refused("not_done", frame)
+    if command == "tare":
+        return Answer("done", raw=frame) if mode in "Nn" else refused("not_done", frame)
+    return Answer("done", raw=frame) if mode in "Gg" else refused("not_done", frame)
 
 
 def continuous_answer(command: Command, readings: list[Reading]) -> Answer:

@@ -26,6 +26,7 @@ from fairpos.scale.frames import (
     StableWeight,
     continuous_answer,
     sics_answer,
+    sma_answer,
     toledo_answer,
 )
 from fairpos.settings import ScaleSettings
@@ -48,6 +49,7 @@ COMMANDS: dict[str, dict[Command, bytes]] = {  # protocol -> what each command s
     "sics": {"zero": b"Z\r\n", "tare": b"T\r\n", "clear_tare": b"TAC\r\n"},
     "cas": {},  # the ENQ/ACK dialogue has none: the scale's own keys zero and tare
     "continuous": {"zero": b"Z\r\n", "tare": b"T\r\n", "clear_tare": b"C\r\n"},
+    "sma": {"zero": b"\nZ\r", "tare": b"\nT\r", "clear_tare": b"\nC\r"},
 }
 
 
@@ -105,6 +107,9 @@ class Scale:
         if protocol == "sics":
             port.write(b"SI\r\n")
             return bytes(port.read_until(b"\r\n", size=64))
+        if protocol == "sma":
+            port.write(b"\nW\r")
+            return bytes(port.read_until(b"\r", size=32))
         port.write(bytes([ENQ]))
         if port.read(1) != bytes([ACK]):
             return b""
@@ -141,6 +146,8 @@ class Scale:
                 return self._lines_for(port, command, seconds)
             if protocol == "toledo8217":
                 return toledo_answer(command, self._reply(port, b"\r", 32, seconds))
+            if protocol == "sma":
+                return sma_answer(command, self._reply(port, b"\r", 32, seconds))
             return sics_answer(command, self._reply(port, b"\r\n", 64, seconds))
         except LINE_ERRORS:
             self.close()
