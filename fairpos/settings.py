@@ -100,6 +100,16 @@ class PrinterSettings:
 
 
 @dataclass(frozen=True)
+class ScannerSettings:
+    url: str = doc("A serial barcode scanner: a device path or any pyserial URL "
+                   "(`serial:///dev/ttyACM0`), or `none` (a keyboard-wedge scanner needs none).",
+                   "none")
+    baudrate: int = doc("Serial speed in bits per second.", 9600)
+    suffix: str = doc("What the scanner sends after each code: `cr`, `lf`, `crlf`, `tab`, or "
+                      "`none` (a code ends when the line falls quiet).", "cr")
+
+
+@dataclass(frozen=True)
 class ScaleSettings:
     url: str = doc("Scale: a serial device path or any pyserial URL, or `none`.", "none")
     protocol: str = doc("Scale protocol: `toledo8217`, `sics`, `cas`, `continuous` or `sma` "
@@ -166,6 +176,7 @@ class Settings:
     shift: ShiftSettings = doc("Opening and closing shifts.", factory=ShiftSettings)
     printer: PrinterSettings = doc("Receipt printer.", factory=PrinterSettings)
     scale: ScaleSettings = doc("Weighing scale.", factory=ScaleSettings)
+    scanner: ScannerSettings = doc("Serial barcode scanner.", factory=ScannerSettings)
     display: DisplaySettings = doc("Customer display.", factory=DisplaySettings)
     barcodes: BarcodeSettings = doc("Labels with a weight or a price.",
                                     factory=BarcodeSettings)
@@ -420,7 +431,9 @@ def _tax(settings: Settings, currency: str, tender: list[str]) -> None:
 
 
 def _devices(settings: Settings) -> None:
-    """[display] and [printer]."""
+    """[display], [printer] and [scanner]."""
+    if settings.scanner.suffix not in ("cr", "lf", "crlf", "tab", "none"):
+        raise SettingsError(_("[scanner] suffix must be cr, lf, crlf, tab or none"))
     if settings.display.protocol not in ("epson", "cd5220"):
         raise SettingsError(_("[display] protocol must be epson or cd5220"))
     if settings.printer.columns not in (32, 42, 48):

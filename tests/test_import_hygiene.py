@@ -20,8 +20,8 @@ HEADLESS = sorted(
 )
 # Device and network packages may use their own library; the lane service and the command line
 # use them all.
-DEVICES = ("fairpos.printer", "fairpos.scale", "fairpos.display", "fairpos.sync",
-           "fairpos.ledger", "fairpos.cli", "fairpos.lane")
+DEVICES = ("fairpos.printer", "fairpos.scale", "fairpos.scanner", "fairpos.display",
+           "fairpos.sync", "fairpos.ledger", "fairpos.cli", "fairpos.lane")
 PURE = ("fairpos.printer.layout", "fairpos.scale.frames", "fairpos.scale.weighing")
 DOMAIN = [m for m in HEADLESS
           if m in PURE or not any(m == d or m.startswith(d + ".") for d in DEVICES)]

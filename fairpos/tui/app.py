@@ -54,6 +54,8 @@ from fairpos.tui.messages import (
     SaleRecalled,
     ScaleCommanded,
     ScaleReading,
+    Scanned,
+    ScannerChanged,
     TerminalGone,
 )
 from fairpos.tui.palette import Commands
@@ -62,6 +64,7 @@ from fairpos.tui.screens import screen_class
 if TYPE_CHECKING:  # pyserial and the sync process are loaded only when configured
     from fairpos.display.port import PoleDisplay
     from fairpos.scale.port import ScaleWatch
+    from fairpos.scanner.port import ScannerWatch
     from fairpos.sync.worker import SyncProcess
 
 RETRY_PRINTING_SECONDS = 20  # while the printer is failing, try again this often
@@ -102,6 +105,17 @@ def watch_scale(app: App[Any], settings: Settings) -> tuple[ScaleWatch | None, W
     except ScaleError as err:
         return None, Weighing(configured=False, problem=str(err))
     return watch, Weighing(configured=True)
+
+
+def watch_scanner(app: App[Any], settings: Settings) -> ScannerWatch | None:
+    """The serial scanner's watching thread (not started) posting its codes to ``app``; None
+    when there is none (a keyboard-wedge scanner types into the entry line as it is)."""
+    if settings.scanner.url == "none":
+        return None
+    from fairpos.scanner.port import ScannerWatch
+
+    return ScannerWatch(settings.scanner, lambda code: app.post_message(Scanned(code)),
+                        lambda ready, why: app.post_message(ScannerChanged(ready, why)))
 
 
 def make_till(lane: Lane, cursor_blink: bool = True) -> TillApp:
@@ -153,6 +167,8 @@ class TillApp(DeviceSlots):
         self.printer_problem: str | None = None  # why the last print run stopped
         self.paper_low = False  # the printer said so at the last receipt
         self.scale_watch, self.weighing = watch_scale(self, self.settings)
+        self.scanner_watch = watch_scanner(self, self.settings)
+        self.scanner_status = _("not configured") if self.scanner_watch is None else "…"
         self.pole: PoleDisplay | None = None  # the customer's pole display, when set up
         if self.settings.display.url != "none":
             from fairpos.display.port import PoleDisplay
@@ -248,6 +264,8 @@ class TillApp(DeviceSlots):
                              daemon=True).start()
         if self.scale_watch is not None:
             self.scale_watch.start()
+        if self.scanner_watch is not None:
+            self.scanner_watch.start()
         if self.pole is not None:
             self.pole.start()
             self.show_customer()
@@ -425,6 +443,8 @@ class TillApp(DeviceSlots):
     def on_unmount(self) -> None:
         if self.scale_watch is not None:
             self.scale_watch.stop()
+        if self.scanner_watch is not None:
+            self.scanner_watch.stop()
         if self.pole is not None:
             self.pole.stop()
         if self.sync is not None:

@@ -56,6 +56,7 @@ class Till(Protocol):
     can_print: bool
     printer_status: str
     sync_status: str
+    scanner_status: str
 
     def run_job(self, job: Callable[[Lane], Any], target: Any = None) -> None: ...
     def show(self, name: str, *args: Any, callback: Callable[[Any], None] | None = None

@@ -24,11 +24,14 @@ from fairpos.tui.messages import (
     PrinterChanged,
     ScaleCommanded,
     ScaleReading,
+    Scanned,
+    ScannerChanged,
     SyncChanged,
 )
 
 if TYPE_CHECKING:  # pyserial and the sync process are loaded only when configured
     from fairpos.scale.port import ScaleWatch
+    from fairpos.scanner.port import ScannerWatch
     from fairpos.sync.worker import SyncProcess
 
 
@@ -48,6 +51,8 @@ class DeviceSlots(App[None]):
     printer_problem: str | None
     paper_low: bool
     scale_watch: ScaleWatch | None
+    scanner_watch: ScannerWatch | None
+    scanner_status: str
     weighing: Weighing
     sync: SyncProcess | None
     sync_status: str
@@ -203,6 +208,29 @@ class DeviceSlots(App[None]):
             screen.scale_answered(said, problem)
         else:
             self.notify(said, severity="warning" if problem else "information")
+
+    # -- the serial barcode scanner, read in a thread of its own ------------------------------
+
+    @on(Scanned)
+    def _scanned(self, message: Scanned) -> None:
+        """A scan goes to the screen that rings up; elsewhere it is said, not lost silently."""
+        scanned = getattr(self.screen, "scanned", None)
+        if callable(scanned):
+            scanned(message.code)
+        else:
+            self.notify(_("Scanned {code}: go back to the sale to ring it up.").format(
+                code=message.code), severity="warning")
+
+    @on(ScannerChanged)
+    def _scanner_changed(self, message: ScannerChanged) -> None:
+        was = self.scanner_status
+        self.scanner_status = _("ready") if message.ready else _("disconnected")
+        if not message.ready:
+            self.notify(_("The barcode scanner is disconnected ({reason}); typing works, and "
+                          "it is looked for again.").format(reason=message.problem),
+                        severity="warning")
+        elif was == _("disconnected"):
+            self.notify(_("The barcode scanner is back."))
 
     def scale_command(self, command: Command) -> None:
         """Zero, tare or clear tare, sent by the scale's thread; its answer comes back as

@@ -203,3 +203,20 @@ class SyncChanged(Message):
 
 class TerminalGone(Message):
     """The till's terminal went away (its input says "end of file", with no hangup)."""
+
+
+class Scanned(Message):
+    """A code from the serial barcode scanner (from its thread)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+
+
+class ScannerChanged(Message):
+    """The serial scanner's line came (``ready``) or went (``problem``: why)."""
+
+    def __init__(self, ready: bool, problem: str | None) -> None:
+        super().__init__()
+        self.ready = ready
+        self.problem = problem

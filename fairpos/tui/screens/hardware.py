@@ -49,6 +49,8 @@ class HardwareScreen(TextScreen):
                    else till.printer_status)
         ledger = (f"{settings.ledger.url} · {till.sync_status}" if till.lane.connected
                   else _("not configured"))
+        scanner = (f"{settings.scanner.url} · {till.scanner_status}"
+                   if settings.scanner.url != "none" else _("not configured"))
 
         def check(lane: Lane) -> HardwareChecked:
             free = shutil.disk_usage(lane.data_dir).free
@@ -56,6 +58,7 @@ class HardwareScreen(TextScreen):
             return HardwareChecked([
                 _("Printer: {state}").format(state=printer),
                 _("Ledger: {state}").format(state=ledger),
+                _("Barcode scanner: {state}").format(state=scanner),
                 _("Free disk: {mb} MB").format(mb=free // 1_000_000),
                 _("Waiting to sync: {entries}").format(entries=entries_text(summary.pending)),
                 _("Quarantined at the ledger: {count}").format(count=summary.quarantined),

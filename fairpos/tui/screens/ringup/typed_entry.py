@@ -54,6 +54,22 @@ class TypedEntry(ScaleKeys):
             self.say(str(err), error=True)
             self.entry.select_all()  # the next key typed replaces what was refused
 
+    def scanned(self, code: str) -> None:
+        """A code from the serial scanner: read as if typed and Enter, and what the volunteer
+        was typing left as it was (unless the code asks for a weight)."""
+        catalog = self.till.catalog
+        if catalog is None:
+            return
+        typing, at = self.entry.value, self.entry.cursor_position
+        if self.pending is not None and self.pending[0] != "label":
+            self.prompt(None)  # (a scan is a new line: a question left open goes)
+        try:
+            self.enter(code, catalog)
+        except FairposError as err:
+            self.say(str(err), error=True)
+        if self.pending is None and typing:
+            self.entry.value, self.entry.cursor_position = typing, at
+
     def enter(self, text: str, catalog: Catalog) -> None:
         results = self.query_one("#results", OptionList)
         labels = self.till.settings.barcode_layouts
