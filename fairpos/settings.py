@@ -120,6 +120,8 @@ class ScaleSettings:
     stopbits: int = doc("Stop bits (1 or 2).", 1)
     stable_readings: int = doc(
         "How many stable readings of the same weight in a row before it is used for pricing.", 3)
+    units: str = doc("The unit a scale whose frames do not name it weighs in (`magellan`): "
+                     "`kg` (its weights in grams) or `lb` (in hundredths of a pound).", "kg")
 
 
 @dataclass(frozen=True)
@@ -432,6 +434,8 @@ def _tax(settings: Settings, currency: str, tender: list[str]) -> None:
 
 def _devices(settings: Settings) -> None:
     """[display], [printer] and [scanner]."""
+    if settings.scale.units not in ("kg", "lb"):
+        raise SettingsError(_("[scale] units must be kg or lb"))
     if settings.scanner.suffix not in ("cr", "lf", "crlf", "tab", "none"):
         raise SettingsError(_("[scanner] suffix must be cr, lf, crlf, tab or none"))
     if settings.display.protocol not in ("epson", "cd5220"):

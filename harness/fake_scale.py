@@ -58,8 +58,20 @@ def sma_frame(grams: int, state: str, net: bool = False, unit: str = "kg",
     return f"\n{status}1{'N' if net else 'G'}{motion} {shown:>10}{unit:<3}\r".encode()
 
 
+def magellan_frame(grams: int, state: str, net: bool = False, unit: str = "kg",
+                   head: str = "S11") -> bytes:
+    """A Magellan scanner-scale's answer: ``head`` (S11, or S144 to a status request) and
+    the weight's digits when it is stable and not zero (grams, or hundredths of a pound),
+    its status otherwise."""
+    if state == "stable" and grams:
+        digits = round(grams / 4.5359237) if unit == "lb" else grams
+        return f"{head}{digits:0{5 if digits > 9999 else 4}d}\r".encode()
+    status = {"unstable": "1", "overload": "2", "under_zero": "5"}.get(state, "3")
+    return f"S14{status}\r".encode()
+
+
 FRAMES = {"toledo8217": toledo_frame, "sics": sics_frame, "cas": cas_frame,
-          "continuous": continuous_frame, "sma": sma_frame}
+          "continuous": continuous_frame, "sma": sma_frame, "magellan": magellan_frame}
 
 
 class FakeScale:
@@ -88,6 +100,10 @@ class FakeScale:
 
     def frame(self, status: str = "") -> bytes:
         shown = self.grams - self.tare
+        if self.protocol == "magellan":
+            if shown < 0 and self.state == "stable":
+                return magellan_frame(-shown, "under_zero", unit=self.unit)
+            return magellan_frame(shown, self.state, unit=self.unit, head=status or "S11")
         if self.protocol == "sma":
             if shown < 0 and self.state == "stable":
                 return sma_frame(-shown, "under_zero", bool(self.tare), self.unit)
@@ -116,7 +132,8 @@ class FakeScale:
         """Answer a request for a weight, and zero, tare and clear tare as each protocol
         does; any other bytes are kept in ``commands``."""
         answer = {"toledo8217": self._toledo_bytes, "cas": self._cas_bytes,
-                  "sma": self._sma_lines}.get(self.protocol, self._crlf_lines)
+                  "sma": self._sma_lines, "magellan": self._magellan_lines}.get(
+            self.protocol, self._crlf_lines)
         for reply in answer(data):
             if reply:
                 os.write(self.master, reply)
@@ -156,6 +173,24 @@ class FakeScale:
             name = {b"Z": "zero", b"T": "tare", b"C": "clear_tare"}.get(line)
             replies.append(b"\n?\r" if name is None else self._command(name))
         return replies
+
+    def _magellan_lines(self, data: bytes) -> list[bytes]:
+        """SCIP: S11 (the weight), S14 (the status), S334 (a beep); others are kept."""
+        self._line += data
+        *lines, self._line = self._line.split(b"\r")
+        replies = []
+        for line in lines:
+            if line == b"S11":
+                replies.append(self.frame())
+            elif line == b"S14":
+                replies.append(self.frame("S144"))
+            else:
+                self.commands += line + b"\r"
+        return replies
+
+    def scan(self, code: str, symbology: str = "F") -> None:
+        """A barcode read at a scanner-scale: sent unasked, as its own frame."""
+        os.write(self.master, f"S08{symbology}{code}\r".encode())
 
     def _crlf_lines(self, data: bytes) -> list[bytes]:
         self._line += data

@@ -4,6 +4,7 @@ under noise; unplug and replug."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -15,19 +16,21 @@ from fairpos.scale.frames import (
     Reading,
     StableWeight,
     continuous_answer,
+    magellan_code,
     parse_continuous,
+    parser_for,
     sics_answer,
     sma_answer,
     to_grams,
     toledo_answer,
 )
-from fairpos.scale.port import Scale
+from fairpos.scale.port import Scale, ScaleWatch
 from fairpos.settings import ScaleSettings
-from harness.fake_scale import FRAMES, FakeScale
+from harness.fake_scale import FRAMES, FakeScale, magellan_frame
 from harness.lanes import make_lane, wait_until
 
 LINE = {"toledo8217": (9600, 7, "E", 1), "sics": (9600, 8, "N", 1), "cas": (9600, 8, "N", 1),
-        "continuous": (4800, 8, "N", 1), "sma": (9600, 8, "N", 1)}
+        "continuous": (4800, 8, "N", 1), "sma": (9600, 8, "N", 1), "magellan": (9600, 7, "O", 1)}
 
 
 def scale_settings(protocol: str, url: str) -> ScaleSettings:
@@ -105,7 +108,7 @@ def test_stable_rule_needs_the_same_weight_n_times() -> None:
        state=st.sampled_from(["stable", "unstable"]))
 def test_a_valid_frame_is_always_read(protocol: str, grams: int, state: str) -> None:
     reading = PARSERS[protocol](FRAMES[protocol](grams, state))
-    if protocol == "toledo8217" and state == "unstable":
+    if protocol in ("toledo8217", "magellan") and state == "unstable":
         assert reading.state == "unstable" and reading.grams is None
     else:
         assert (reading.state, reading.grams) == (state, grams)
@@ -295,7 +298,7 @@ def test_zero_and_tare_on_a_real_line_are_done_only_when_the_scale_says(protocol
     fake = FakeScale(protocol, grams=200)
     scale = Scale(scale_settings(protocol, fake.path))
     try:
-        if protocol == "cas":  # its dialogue has no commands: the lane tares
+        if protocol in ("cas", "magellan"):  # no commands on the line: the lane tares
             assert [scale.command(c).outcome for c in ("zero", "tare", "clear_tare")] == [
                 "unsupported"] * 3
             assert fake.commands == bytearray()
@@ -427,3 +430,83 @@ def test_what_an_sma_scale_answers_to_zero_and_tare() -> None:
     assert sma_answer("clear_tare", sma("O", "G", " ", "99.999", "kg")).why == "over_capacity"
     assert sma_answer("zero", b"\n?\r").why == "not_understood"
     assert sma_answer("tare", b"").outcome == "silent"
+
+
+@pytest.mark.parametrize(("frame", "units", "state", "grams"), [
+    (b"S1101250\r", "kg", "stable", 1250),
+    (b"S1112500\r", "kg", "stable", 12500),
+    (b"S110276\r", "lb", "stable", 1252),  # 2.76 lb, to the nearest gram
+    (b"S1101276\r", "lb", "stable", 5788),  # 12.76 lb, five digits
+    (b"S14401250\r", "kg", "stable", 1250),  # a status request's weight
+    (b"S141\r", "kg", "unstable", None),
+    (b"S142\r", "kg", "overload", None),
+    (b"S143\r", "lb", "stable", 0),
+    (b"S145\r", "kg", "under_zero", None),
+    (b"S08F7591234000001\r", "kg", "error", None),  # a barcode is never a weight
+    (b"S11012\r", "kg", "error", None),
+    (b"S1101250", "kg", "error", None),
+])
+def test_every_magellan_weight_and_status(frame: bytes, units: str, state: str,
+                                          grams: int | None) -> None:
+    reading = parser_for("magellan", units)(frame)
+    assert (reading.state, reading.grams) == (state, grams), frame
+
+
+@pytest.mark.parametrize(("frame", "code"), [
+    (b"S08A012345678905\r", "012345678905"), (b"S08E01234565\r", "01234565"),
+    (b"S08F7591234000001\r", "7591234000001"), (b"S08FF12345670\r", "12345670"),
+    (b"S08R0101234567890128\r", "0101234567890128"), (b"S08B1CODE39\r", "CODE39"),
+    (b"S1101250\r", None), (b"S08F\r", None), (b"S08F759\x00\r", None),
+])
+def test_a_magellan_barcode_frame_is_its_code(frame: bytes, code: str | None) -> None:
+    assert magellan_code(frame) == code
+
+
+@settings(max_examples=200)
+@given(script=st.lists(st.one_of(
+    st.tuples(st.just("weight"), st.sampled_from(["stable", "unstable", "overload"]),
+              st.sampled_from([0, 640, 1250])),
+    st.tuples(st.just("scan"), st.sampled_from(["A", "F", "FF", "R"]),
+              st.sampled_from(["012345678905", "7591234000001", "12345670"]))), max_size=40))
+def test_scans_among_weights_are_all_read_and_no_weight_comes_from_motion(
+        script: list[tuple[str, str, Any]]) -> None:
+    parse, rule = parser_for("magellan", "kg"), StableWeight(2)
+    codes, last = [], []
+    for kind, what, value in script:
+        if kind == "scan":
+            frame = f"S08{what}{value}\r".encode()
+            assert parse(frame).state == "error"
+            codes.append(magellan_code(frame))
+            continue
+        reading = parse(magellan_frame(value, what))
+        last = [*last, (what, value)][-2:]
+        accepted = rule.feed(reading)
+        if accepted is not None:
+            assert last == [("stable", accepted.grams)] * 2 and accepted.grams
+    assert codes == [value for kind, _what, value in script if kind == "scan"]
+
+
+@pytest.mark.parametrize("units", ["kg", "lb"])
+def test_a_scanner_scale_weighs_and_scans_on_one_cable(units: str) -> None:
+    fake = FakeScale("magellan", grams=1250)
+    fake.unit = units
+    got: list[str] = []
+    readings: list[Reading] = []
+    settings_ = ScaleSettings(url=fake.path, protocol="magellan", baudrate=9600, bytesize=7,
+                              parity="O", stopbits=1, units=units, stable_readings=2)
+    watch = ScaleWatch(Scale(settings_), lambda reading, _ok: readings.append(reading),
+                       poll=0.02, scanned=got.append)
+    watch.start()
+    try:
+        wait_until(lambda: any(r.grams for r in readings), "a weight")
+        expected = 1250 if units == "kg" else to_grams("2.76", "lb")
+        assert [r.grams for r in readings if r.grams][-1] == expected
+        for code in ("7591234000001", "012345678905"):
+            fake.scan(code, "F" if len(code) == 13 else "A")
+        fake.state = "unstable"
+        wait_until(lambda: readings[-1].state == "unstable", "the motion")
+        wait_until(lambda: got == ["7591234000001", "012345678905"], "both scans")
+        assert fake.commands == bytearray()  # (nothing but weight requests was sent)
+    finally:
+        watch.stop()
+        fake.unplug()

@@ -95,3 +95,26 @@ async def test_a_scan_rings_up_while_the_volunteer_types(lane: LaneDir, tmp_path
             assert any("scanner is back" in n for n in notices(app))
     finally:
         fake.unplug()
+
+
+async def test_a_code_scanned_at_a_scanner_scale_rings_up_as_typed(lane: LaneDir) -> None:
+    """One cable, both jobs: the Magellan's weight in the side panel, its scans in the sale —
+    the same line and amount as the code typed."""
+    from harness.fake_scale import FakeScale
+
+    fake = FakeScale("magellan", grams=1250)
+    app = make_till(lane.path, FAIRPOS_SCALE__URL=fake.path, FAIRPOS_SCALE__PROTOCOL="magellan",
+                    FAIRPOS_SCALE__BYTESIZE="7", FAIRPOS_SCALE__PARITY="O")
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await until(pilot, lambda: app.weighing.accepted is not None)
+            fake.scan(FLOUR)
+            await until(pilot, lambda: len(app.cart.active) == 1)
+            await type_in(pilot, "301", "enter")  # the same, typed
+            scanned, typed = app.cart.active
+            assert (scanned.code, scanned.amount) == (typed.code, typed.amount) == (
+                "301", typed.amount)
+            assert app.weighing.accepted.grams == 1250  # (the weight went on being read)
+    finally:
+        fake.unplug()

@@ -34,6 +34,15 @@ Frames, per protocol (``[scale] protocol``):
   it does not know. ``LF Z CR``, ``LF T CR`` and ``LF C CR`` zero, tare and clear the tare,
   each answered by the same frame (centre of zero; net; gross), or its error status.
 
+* ``magellan`` (Datalogic Magellan scanner-scales, single-cable SCIP, 9600 7O1): one cable for
+  the weight and the barcodes. Host sends ``S11`` CR; the scale answers ``S11`` + the weight's
+  digits once it is stable, or a status: ``S141`` motion, ``S142`` over capacity, ``S143`` zero,
+  ``S145`` under zero (``S14`` CR asks for the status alone: ``S144`` + the weight's digits
+  when there is a stable one). The digits are hundredths of a pound, or grams, as the scale is
+  set (``[scale] units``: ``lb`` or ``kg``), four or five of them. Barcodes come unasked as
+  ``S08`` + their symbology (``A`` UPC-A, ``E`` UPC-E, ``F`` EAN-13, ``FF`` EAN-8, ``R`` GS1
+  DataBar, ``B1``…) + the code, between any two weight replies.
+
 A weight in pounds or ounces becomes grams once, by one rule (:func:`to_grams`): exactly
 (a pound is 453.59237 g by definition), then to the nearest gram, a half to the even gram.
 """
@@ -41,6 +50,7 @@ A weight in pounds or ounces becomes grams once, by one rule (:func:`to_grams`):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Literal
@@ -239,8 +249,45 @@ def parse_sma(frame: bytes) -> Reading:
     return Reading("unstable" if motion == "M" else "stable", grams, frame, net)
 
 
+_MAGELLAN = re.compile(rb"^S1(1|44)(\d{4,5})\r$")
+_MAGELLAN_STATUS = {b"S141\r": "unstable", b"S142\r": "overload", b"S145\r": "under_zero"}
+# a barcode's frame: S08, its symbology (a letter: FF for EAN-8, B1…B9 and R4 two), the code
+_MAGELLAN_CODE = re.compile(rb"^S08(FF|B[1-9]|R4|[A-Z])([\x21-\x7e]{1,64})\r$")
+
+
+def magellan_reader(units: str) -> Callable[[bytes], Reading]:
+    """The Magellan's weight frames, read in the scale's units (``lb``: hundredths of a
+    pound; ``kg``: grams)."""
+    def parse(frame: bytes) -> Reading:
+        if frame == b"S143\r":
+            return Reading("stable", 0, frame)
+        state = _MAGELLAN_STATUS.get(frame)
+        if state is not None:
+            return Reading(state, None, frame)  # type: ignore[arg-type]
+        match = _MAGELLAN.match(frame)
+        if match is None:
+            return error(frame)
+        digits = match.group(2).decode()
+        grams = to_grams(f"{int(digits) / 100:.2f}", "lb") if units == "lb" \
+            else to_grams(digits, "g")
+        return error(frame) if grams is None else Reading("stable", grams, frame)
+    return parse
+
+
+def magellan_code(frame: bytes) -> str | None:
+    """The code of a Magellan barcode frame (its symbology taken off), or None."""
+    match = _MAGELLAN_CODE.match(frame)
+    return None if match is None else match.group(2).decode("ascii")
+
+
 PARSERS = {"toledo8217": parse_toledo, "sics": parse_sics, "cas": parse_cas,
-           "continuous": parse_continuous, "sma": parse_sma}
+           "continuous": parse_continuous, "sma": parse_sma,
+           "magellan": magellan_reader("kg")}
+
+
+def parser_for(protocol: str, units: str = "kg") -> Callable[[bytes], Reading]:
+    """The frame reader of ``protocol``, in ``units`` where its frames do not say them."""
+    return magellan_reader(units) if protocol == "magellan" else PARSERS[protocol]
 
 
 # -- what the scale answers to zero, tare and clear tare ---------------------------------------

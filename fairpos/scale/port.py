@@ -25,6 +25,8 @@ from fairpos.scale.frames import (
     Reading,
     StableWeight,
     continuous_answer,
+    magellan_code,
+    parser_for,
     sics_answer,
     sma_answer,
     toledo_answer,
@@ -50,6 +52,7 @@ COMMANDS: dict[str, dict[Command, bytes]] = {  # protocol -> what each command s
     "cas": {},  # the ENQ/ACK dialogue has none: the scale's own keys zero and tare
     "continuous": {"zero": b"Z\r\n", "tare": b"T\r\n", "clear_tare": b"C\r\n"},
     "sma": {"zero": b"\nZ\r", "tare": b"\nT\r", "clear_tare": b"\nC\r"},
+    "magellan": {},  # zero and tare are the scale's own keys; the lane tares
 }
 
 
@@ -64,8 +67,9 @@ class Scale:
                              f"(one of: {', '.join(PARSERS)})")
         self.settings = settings
         self.timeout = timeout
-        self.parse = PARSERS[settings.protocol]
+        self.parse = parser_for(settings.protocol, settings.units)
         self.port: serial.Serial | None = None
+        self.codes: list[str] = []  # barcodes a scanner-scale sent between two weights
 
     def _open(self) -> serial.Serial:
         if self.port is None:
@@ -100,6 +104,8 @@ class Scale:
         protocol = self.settings.protocol
         if protocol == "continuous":
             return self._newest_line(port)
+        if protocol == "magellan":  # (what waits on the line may be a scan: never dropped)
+            return self._magellan_weight(port)
         port.reset_input_buffer()
         if protocol == "toledo8217":
             port.write(b"W")
@@ -115,6 +121,23 @@ class Scale:
             return b""
         port.write(bytes([DC1]))
         return bytes(port.read(15))
+
+    def _magellan_weight(self, port: serial.Serial) -> bytes:
+        """``S11``, and its answer; the barcodes that come first are kept in ``codes`` (one
+        cable, both jobs: a scan is never taken for a weight, nor lost)."""
+        port.write(b"S11\r")
+        for _ in range(16):  # (a few scans may come before the answer)
+            frame = bytes(port.read_until(b"\r", size=96))
+            code = magellan_code(frame)
+            if code is None:
+                return frame
+            self.codes.append(code)
+        return b""
+
+    def take_codes(self) -> list[str]:
+        """The barcodes read since last asked."""
+        codes, self.codes = self.codes, []
+        return codes
 
     @staticmethod
     def _newest_line(port: serial.Serial) -> bytes:
@@ -192,10 +215,12 @@ class ScaleWatch:
 
     def __init__(self, scale: Scale, report: Callable[[Reading, Reading | None], object],
                  commanded: Callable[[Command, Answer], object] | None = None,
-                 poll: float = POLL_SECONDS) -> None:
+                 poll: float = POLL_SECONDS,
+                 scanned: Callable[[str], object] | None = None) -> None:
         self.scale = scale
         self.report = report
         self.commanded = commanded
+        self.scanned = scanned  # a scanner-scale's barcodes, in the order they came
         self.poll = poll
         self._stop = threading.Event()
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
@@ -228,6 +253,9 @@ class ScaleWatch:
                 except Exception:  # a driver fault must not end the watch: say "error", retry
                     self.scale.close()
                     reading = Reading("error")
+                for code in self.scale.take_codes():
+                    if self.scanned is not None:
+                        self.scanned(code)
                 accepted = stable.feed(reading)
                 now = (reading.state, reading.grams, accepted is not None)
                 if now != shown:

@@ -101,7 +101,8 @@ def watch_scale(app: App[Any], settings: Settings) -> tuple[ScaleWatch | None, W
         watch = ScaleWatch(
             Scale(settings.scale),
             lambda reading, accepted: app.post_message(ScaleReading(reading, accepted)),
-            lambda command, answer: app.post_message(ScaleCommanded(command, answer)))
+            lambda command, answer: app.post_message(ScaleCommanded(command, answer)),
+            scanned=lambda code: app.post_message(Scanned(code)))  # (a scanner-scale's)
     except ScaleError as err:
         return None, Weighing(configured=False, problem=str(err))
     return watch, Weighing(configured=True)
