@@ -20,6 +20,7 @@ TINY = {
     "benchmarks.receipts": (["--runs", "3", "--queued", "3"], "ratio queue / raw"),
     "benchmarks.station_labels": (["--samples", "2"], "the station, a new steady weight"),
     "benchmarks.scale_weight": (["--samples", "2"], "ratio"),
+    "benchmarks.scan_to_line": (["--samples", "2"], "scanner-scale (Magellan)"),
     "benchmarks.sync": (["--sales", "40", "--stalls", "2", "--per-stall", "10", "--day", "3",
                          "--latency", "0.05"], "fairpos sync"),
     "benchmarks.hub": (["--lanes", "2", "--sales", "3", "--latency", "0.05"],
