@@ -120,29 +120,37 @@ def pago_movil(request: Request) -> Response:
     return HTMLResponse(reconciliation_pages.pago_movil_page(found, view.fairs(), at))
 
 
-def pago_movil_csv(request: Request) -> Response:
+def pago_movil_list(request: Request) -> tuple[dict[str, Any], str, str] | Response:
+    """The reconciliation a list of the pago móvil page is of, which list, and its file's
+    name (without its extension); or the 404 of a list or span that is not one."""
     span = span_of(request)
     which = request.path_params["list"]
     if span is None or which not in reconciliation_pages.LISTS:
         return error(404, f"there is no list {which} for those dates")
     found = served(request).view.pago_movil(*span, lines_shown=0)
-    name = reconciliation_pages.pago_movil_csv_name(found, which)
+    name = reconciliation_pages.pago_movil_csv_name(found, which).removesuffix(".csv")
+    return found, which, name
+
+
+def pago_movil_csv(request: Request) -> Response:
+    listed = pago_movil_list(request)
+    if isinstance(listed, Response):
+        return listed
+    found, which, name = listed
     return StreamingResponse(  # (read as it is sent: a list may be a million lines)
         reconciliation_pages.pago_movil_csv(found, which),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
 def pago_movil_ods(request: Request) -> Response:
     """A pago móvil list as a spreadsheet that keeps references and phones as text."""
-    span = span_of(request)
-    which = request.path_params["list"]
-    if span is None or which not in reconciliation_pages.LISTS:
-        return error(404, f"there is no list {which} for those dates")
-    found = served(request).view.pago_movil(*span, lines_shown=0)
-    name = reconciliation_pages.pago_movil_csv_name(found, which).removesuffix(".csv") + ".ods"
+    listed = pago_movil_list(request)
+    if isinstance(listed, Response):
+        return listed
+    found, which, name = listed
     return Response(reconciliation_pages.pago_movil_ods(found, which), media_type=MEDIA_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{name}.ods"'})
 
 
 def vouchers(request: Request) -> Response:
