@@ -15,7 +15,7 @@ import os
 import stat
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -37,6 +37,7 @@ from fairpos.i18n import _
 from fairpos.journal import DB_NAME, HeldSale, Journal, ShiftInfo
 from fairpos.journal.records import CountRound, Draft, Labelled, OutboxSummary, PrintJob
 from fairpos.printer.connection import PrinterError, Target, parse_url, send
+from fairpos.printer.labels import RENDERERS, LabelStock
 from fairpos.printer.layout import Receipt, sale_receipt, text_receipt, weighed_label
 from fairpos.printer.render import render
 from fairpos.printer.spool import SpoolResult, print_pending
@@ -151,8 +152,10 @@ class Lane:
 
     @cached_property
     def printer(self) -> Target:
-        """Where receipts go (``none``: nowhere); a setting that cannot work is refused."""
-        return parse_url(self.settings.printer.url)
+        """Where receipts go (``none``: nowhere), in the language the printer speaks; a setting
+        that cannot work is refused."""
+        return replace(parse_url(self.settings.printer.url),
+                       language=self.settings.station.label_language)
 
     @property
     def printing(self) -> bool:
@@ -224,7 +227,13 @@ class Lane:
         return self.render(self.receipt_of(sale, reprint))
 
     def render(self, receipt: Receipt) -> bytes:
-        printer = self.settings.printer
+        """What the lane's printer is sent for ``receipt``: ESC/POS, or a label printer's own
+        language (``[station] label_language``)."""
+        printer, station = self.settings.printer, self.settings.station
+        if station.label_language in RENDERERS:
+            return RENDERERS[station.label_language](receipt, LabelStock(
+                station.label_width_mm, station.label_height_mm, station.dpi, station.media,
+                station.darkness, station.speed))
         return render(receipt, profile=printer.profile, codepage=printer.codepage)
 
     # -- the shift and what it sells from -------------------------------------------------

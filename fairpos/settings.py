@@ -100,6 +100,20 @@ class PrinterSettings:
 
 
 @dataclass(frozen=True)
+class StationSettings:
+    label_language: str = doc("What the weighing station's printer speaks: `escpos` (a receipt "
+                              "printer), `zpl` (Zebra and clones) or `tspl` (TSC, Gprinter, "
+                              "Xprinter in label mode).", "escpos")
+    label_width_mm: int = doc("The label's width in millimetres.", 58)
+    label_height_mm: int = doc("The label's height in millimetres.", 40)
+    dpi: int = doc("The label printer's resolution: 203 or 300 dots per inch.", 203)
+    media: str = doc("How the printer finds the next label: `gap` or `mark` (a black mark).",
+                     "gap")
+    darkness: int = doc("Print darkness, 0 to 15.", 8)
+    speed: int = doc("Print speed in inches a second, 1 to 6.", 3)
+
+
+@dataclass(frozen=True)
 class ScannerSettings:
     url: str = doc("A serial barcode scanner: a device path or any pyserial URL "
                    "(`serial:///dev/ttyACM0`), or `none` (a keyboard-wedge scanner needs none).",
@@ -179,6 +193,8 @@ class Settings:
     printer: PrinterSettings = doc("Receipt printer.", factory=PrinterSettings)
     scale: ScaleSettings = doc("Weighing scale.", factory=ScaleSettings)
     scanner: ScannerSettings = doc("Serial barcode scanner.", factory=ScannerSettings)
+    station: StationSettings = doc("A weighing station's label printer.",
+                                   factory=StationSettings)
     display: DisplaySettings = doc("Customer display.", factory=DisplaySettings)
     barcodes: BarcodeSettings = doc("Labels with a weight or a price.",
                                     factory=BarcodeSettings)
@@ -433,7 +449,15 @@ def _tax(settings: Settings, currency: str, tender: list[str]) -> None:
 
 
 def _devices(settings: Settings) -> None:
-    """[display], [printer] and [scanner]."""
+    """[display], [printer], [scanner], [scale] units and [station]."""
+    station = settings.station
+    if station.label_language not in ("escpos", "zpl", "tspl"):
+        raise SettingsError(_("[station] label_language must be escpos, zpl or tspl"))
+    if station.dpi not in (203, 300) or station.media not in ("gap", "mark") or \
+            not 0 <= station.darkness <= 15 or not 1 <= station.speed <= 6 or \
+            not 20 <= station.label_width_mm <= 120 or not 15 <= station.label_height_mm <= 200:
+        raise SettingsError(_("[station]: dpi 203 or 300, media gap or mark, darkness 0–15, "
+                              "speed 1–6, a label 20–120 mm wide and 15–200 mm high"))
     if settings.scale.units not in ("kg", "lb"):
         raise SettingsError(_("[scale] units must be kg or lb"))
     if settings.scanner.suffix not in ("cr", "lf", "crlf", "tab", "none"):

@@ -23,6 +23,7 @@ class FakePrinter:
         self.drop_after = drop_after
         self.seconds_per_receipt = seconds_per_receipt  # a real printer takes its time
         self.received = bytearray()  # everything but the status queries
+        self.asked = 0  # status queries (DLE EOT) answered
         self.connections = 0
         self.server = socket.create_server(("127.0.0.1", port))
         self.port = self.server.getsockname()[1]
@@ -57,6 +58,7 @@ class FakePrinter:
                     seen = 2
                 elif seen == 2:
                     seen = 0
+                    self.asked += 1
                     if self.answers:
                         answer = {1: self.status, 2: self.cause, 4: self.paper}.get(byte, ONLINE)
                         conn.sendall(bytes([answer]))

@@ -54,6 +54,9 @@ class Target:
     address: str = ""
     port: int = 9100
     baudrate: int = 19200
+    # what the printer speaks: ESC/POS (asked how it is with DLE EOT), or a label printer's
+    # own language (zpl, tspl), which must never be sent ESC/POS bytes
+    language: str = "escpos"
 
     @property
     def configured(self) -> bool:
@@ -306,7 +309,7 @@ def send(target: Target, data: bytes, timeout: float = TIMEOUT,
     PrintUncertain (the receipt may have printed)."""
     link = connect(target, timeout)
     try:
-        found = state(link)
+        found = state(link) if target.language == "escpos" else "unknown"
         if found in STATE_REASONS:
             raise PrinterError(_(STATE_REASONS[found]))
         if sending is not None:
@@ -315,7 +318,7 @@ def send(target: Target, data: bytes, timeout: float = TIMEOUT,
             link.write(data)
             # A printer that answered before must answer after: otherwise the line broke
             # while the receipt was on its way.
-            if found in ("online", "paper_low") and \
+            if found in ("online", "paper_low") and target.language == "escpos" and \
                     not _status_byte(link.ask(DLE_EOT_PRINTER)):
                 raise PrinterError(_("the connection to the printer broke ({error})").format(
                     error=_("no answer after the receipt")))
