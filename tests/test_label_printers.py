@@ -16,7 +16,6 @@ from fairpos.domain.money import Money
 from fairpos.domain.station import weigh
 from fairpos.printer.labels import LabelStock, tspl, zpl
 from fairpos.printer.layout import PrintLine, Receipt, weighed_label
-from harness.fake_printer import FakePrinter
 from harness.lanes import LaneDir, make_lane
 from tests.test_station import TOMATO, WEIGHT, with_layouts
 
@@ -75,8 +74,11 @@ def test_data_never_turns_into_a_command_and_accents_stay() -> None:
 def test_a_station_whose_printer_speaks_zpl_sends_it_nothing_else(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A label weighed at the station reaches a ZPL printer on its TCP port whole, as ZPL,
-    never asked how it is in ESC/POS (DLE EOT would be printed, or choke it)."""
-    printer = FakePrinter()
+    asked how it is in ZPL (``~HS``), never in ESC/POS (DLE EOT would be printed, or choke
+    it)."""
+    from harness.fake_label_printer import FakeLabelPrinter
+
+    printer = FakeLabelPrinter("zpl")
     station: LaneDir = with_layouts(make_lane(tmp_path / "station", device_id="ZPL001"),
                                     WEIGHT)
     with (station.path / "fairpos.toml").open("a") as settings:
@@ -88,7 +90,7 @@ def test_a_station_whose_printer_speaks_zpl_sends_it_nothing_else(
         received = bytes(printer.received)
         assert received.startswith(b"^XA\n^CI28\n") and received.rstrip().endswith(b"^XZ")
         assert b"^BEN,118,Y,N^FD210101701250^FS" in received and b"Tomato" in received
-        assert printer.asked == 0
+        assert printer.asked >= 1 and b"\x10\x04" not in received
     finally:
         printer.close()
 
@@ -99,3 +101,41 @@ def test_a_label_setting_that_cannot_be_is_refused(tmp_path: Path) -> None:
         settings.write('\n[station]\nlabel_language = "epl"\n')
     assert "[station] label_language must be escpos, zpl or tspl" in station.fail(
         "report")
+
+
+@pytest.mark.parametrize("language", ["zpl", "tspl"])
+def test_paper_out_keeps_the_label_and_prints_it_once_when_back(
+        language: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The label printer is asked how it is in its own language before each label: out of
+    paper (or its head up, or paused) the label stays queued and is said; back, it prints once."""
+    from fairpos.lane import Lane
+    from fairpos.printer.connection import PrinterError
+    from harness.fake_label_printer import FakeLabelPrinter
+
+    printer = FakeLabelPrinter(language)
+    station = with_layouts(make_lane(tmp_path / "station", device_id="LBL001"), WEIGHT)
+    with (station.path / "fairpos.toml").open("a") as settings:
+        settings.write(f'\n[station]\nlabel_language = "{language}"\n')
+    monkeypatch.setenv("FAIRPOS_PRINTER__URL", printer.url)
+    lane = Lane(station.path)
+    try:
+        printer.paper_out = True
+        assert ": out of paper\n" in station.run("printer", "status").stdout
+        product = lane.catalog().product("101")
+        assert product is not None
+        _label, job = lane.label(product, 1250)
+        with pytest.raises(PrinterError, match="out of paper"):
+            lane.print_now(job)
+        assert printer.received == bytearray() and printer.asked >= 1
+        printer.paper_out, printer.head_open = False, True
+        with pytest.raises(PrinterError, match="cover is open"):
+            lane.print_now(job)
+        printer.head_open = False
+        assert lane.print_pending().printed == 1
+        assert lane.print_pending().printed == 0  # once
+        first = b"^XA" if language == "zpl" else b"SIZE 58 mm"
+        assert bytes(printer.received).count(first) == 1
+        assert b"\x10\x04" not in printer.received
+    finally:
+        lane.close()
+        printer.close()

@@ -11,7 +11,7 @@ from fairpos import i18n
 from fairpos.cli.base import main, pass_lane, refuse
 from fairpos.i18n import _, format_grams
 from fairpos.lane import Lane
-from fairpos.printer.connection import STATE_WORDS, connect, state
+from fairpos.printer.connection import STATE_WORDS, connect, label_state, state
 from fairpos.printer.layout import test_page
 from fairpos.scale.frames import Command
 
@@ -38,7 +38,8 @@ def printer_status(lane: Lane) -> None:
     else:
         link = connect(lane.printer)
         try:
-            found = state(link)
+            found = state(link) if lane.printer.language == "escpos" else \
+                label_state(link, lane.printer.language)
         finally:
             link.close()
         click.echo(_("Printer {url}: {state}").format(url=lane.settings.printer.url,

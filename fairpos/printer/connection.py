@@ -125,6 +125,25 @@ class TcpLink:
             self.sock.settimeout(timeout)
         return answer[0] if answer else None
 
+    def ask_reply(self, query: bytes, end: bytes, size: int, parts: int = 1) -> bytes:
+        """A label printer's answer of several bytes to ``query``: until ``end`` came
+        ``parts`` times (or ``size`` bytes); what came in time, b"" when nothing did."""
+        timeout = self.sock.gettimeout()
+        reply = b""
+        try:
+            self.sock.settimeout(ASK_TIMEOUT)
+            self.sock.sendall(query)
+            while reply.count(end) < parts and len(reply) < size:
+                chunk = self.sock.recv(size - len(reply))
+                if not chunk:
+                    break
+                reply += chunk
+        except OSError:
+            return reply
+        finally:
+            self.sock.settimeout(timeout)
+        return reply
+
     def close(self) -> None:
         self.sock.close()
 
@@ -285,6 +304,39 @@ def state(link: Link) -> State:
     return "paper_low" if low else "online"
 
 
+ZPL_HOST_STATUS = b"~HS"  # answered by three STX … ETX CR LF strings
+TSPL_STATUS = b"\x1b!?"  # answered by one byte
+
+
+def label_state(link: Link, language: str) -> State:
+    """Ask a label printer how it is in its own language — ZPL ``~HS`` (paper out, pause,
+    head open), TSPL ``ESC ! ?`` (head open, jam, paper out, pause) — or "unknown" where it
+    cannot say (a link that takes no question, a printer that does not answer)."""
+    if language == "tspl":
+        status = link.ask(TSPL_STATUS)
+        if status is None:
+            return "unknown"
+        if status & 0x01:
+            return "cover_open"  # (the print head is up)
+        if status & 0x04:
+            return "paper_out"
+        return "offline" if status & 0x12 else "online"  # (a jam, a pause)
+    ask_reply = getattr(link, "ask_reply", None)
+    if language != "zpl" or ask_reply is None:
+        return "unknown"
+    found = re.findall(rb"\x02([^\x03]*)\x03", ask_reply(ZPL_HOST_STATUS, b"\x03", 256, 3))
+    if len(found) < 2:
+        return "unknown"
+    first, second = found[0].split(b","), found[1].split(b",")
+    if len(first) < 3 or len(second) < 3:
+        return "unknown"
+    if second[2] == b"1":
+        return "cover_open"  # the head is up
+    if first[1] == b"1":
+        return "paper_out"
+    return "offline" if first[2] == b"1" else "online"  # (paused)
+
+
 STATE_WORDS = {  # how each state is said to a volunteer
     "online": N_("ready"),
     "paper_low": N_("ready, but little paper is left: have a roll at hand"),
@@ -309,7 +361,8 @@ def send(target: Target, data: bytes, timeout: float = TIMEOUT,
     PrintUncertain (the receipt may have printed)."""
     link = connect(target, timeout)
     try:
-        found = state(link) if target.language == "escpos" else "unknown"
+        found = state(link) if target.language == "escpos" else \
+            label_state(link, target.language)
         if found in STATE_REASONS:
             raise PrinterError(_(STATE_REASONS[found]))
         if sending is not None:
