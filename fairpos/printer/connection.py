@@ -181,6 +181,25 @@ class SerialLink:
             self.port.timeout = timeout
         return answer[0] if answer else None
 
+    def ask_reply(self, query: bytes, end: bytes, size: int, parts: int = 1) -> bytes:
+        """As :meth:`TcpLink.ask_reply`, on the serial line."""
+        timeout = self.port.timeout
+        reply = b""
+        try:
+            self.port.timeout = ASK_TIMEOUT
+            self.port.reset_input_buffer()
+            self.port.write(query)
+            while reply.count(end) < parts and len(reply) < size:
+                chunk = bytes(self.port.read(size - len(reply)))
+                if not chunk:
+                    break
+                reply += chunk
+        except (OSError, self._error):
+            return reply
+        finally:
+            self.port.timeout = timeout
+        return reply
+
     def close(self) -> None:
         self.port.close()
 
