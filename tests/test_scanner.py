@@ -118,3 +118,28 @@ async def test_a_code_scanned_at_a_scanner_scale_rings_up_as_typed(lane: LaneDir
             assert app.weighing.accepted.grams == 1250  # (the weight went on being read)
     finally:
         fake.unplug()
+
+
+async def test_a_code_scanned_at_the_weighing_station_picks_its_product(tmp_path: Path) -> None:
+    """At the station a scan picks the product to label (a code sheet by the scale), what was
+    being typed left as it was; a code it does not know is said."""
+    from harness.lanes import make_lane
+    from tests.test_station import WEIGHT, station_app, with_layouts
+
+    station = with_layouts(make_lane(tmp_path / "station", device_id="STSC01"), WEIGHT)
+    fake = FakeScanner("cr")
+    app = station_app(station.path, FAIRPOS_SCANNER__URL=fake.path)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: app.catalog is not None)
+            await pilot.press("1", "0")
+            fake.scan("101")
+            screen: Any = app.screen
+            await until(pilot, lambda: screen.product is not None)
+            assert screen.product.plu == "101"
+            assert screen.query_one("#entry").value == "10"
+            fake.scan("999999")
+            await until(pilot, lambda: "Unknown PLU “999999”" in str(
+                screen.query_one("#message").render()))
+    finally:
+        fake.unplug()

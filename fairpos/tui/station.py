@@ -35,9 +35,16 @@ from fairpos.errors import FairposError
 from fairpos.i18n import N_, _, active, format_grams, format_money
 from fairpos.lane import Lane
 from fairpos.scale.frames import Answer, Command
-from fairpos.tui.app import printer_ready, watch_scale
+from fairpos.tui.app import printer_ready, watch_scale, watch_scanner
 from fairpos.tui.base import TillScreen, list_products, sentence
-from fairpos.tui.messages import PrinterChanged, Refused, ScaleCommanded, ScaleReading
+from fairpos.tui.messages import (
+    PrinterChanged,
+    Refused,
+    ScaleCommanded,
+    ScaleReading,
+    Scanned,
+    ScannerChanged,
+)
 
 if TYPE_CHECKING:
     pass
@@ -246,6 +253,20 @@ class StationScreen(TillScreen):
         entry.value = ""
         self.pick(product)
 
+    def scanned(self, code: str) -> None:
+        """A code from the scanner (or a scanner-scale): the product it names is picked, and
+        what the volunteer was typing stays as it was."""
+        catalog = self.station.catalog
+        if catalog is None:
+            return
+        product = catalog.product(code)
+        try:
+            if product is None:
+                raise TypedError(_("unknown PLU “{code}”").format(code=code))
+            self.pick(product)
+        except FairposError as err:
+            self.say(str(err), error=True)
+
     def pick(self, product: Product | None) -> None:
         if product is None:
             return
@@ -370,6 +391,7 @@ class StationApp(App[None]):
         self._printing = threading.Lock()
         self.can_print, self.printer_status = printer_ready(lane)
         self.scale_watch, self.weighing = watch_scale(self, self.settings)
+        self.scanner_watch = watch_scanner(self, self.settings)
 
     @property
     def screen_of_station(self) -> StationScreen | None:
@@ -381,13 +403,30 @@ class StationApp(App[None]):
         self._load()
         if self.scale_watch is not None:
             self.scale_watch.start()
+        if self.scanner_watch is not None:
+            self.scanner_watch.start()
         if self.can_print:
             self._print_worker(skip_before=True)
 
     def on_unmount(self) -> None:
         if self.scale_watch is not None:
             self.scale_watch.stop()
+        if self.scanner_watch is not None:
+            self.scanner_watch.stop()
         self.lane.close()
+
+    @on(Scanned)
+    def _scanned(self, message: Scanned) -> None:
+        screen = self.screen_of_station
+        if screen is not None:
+            screen.scanned(message.code)
+
+    @on(ScannerChanged)
+    def _scanner_changed(self, message: ScannerChanged) -> None:
+        if not message.ready:
+            self.notify(_("The barcode scanner is disconnected ({reason}); typing works, and "
+                          "it is looked for again.").format(reason=message.problem),
+                        severity="warning")
 
     @work(thread=True, group="journal", exit_on_error=False)
     def _load(self) -> None:
