@@ -18,6 +18,7 @@ from fairpos.printer.labels import LabelStock, tspl, zpl
 from fairpos.printer.layout import PrintLine, Receipt, weighed_label
 from harness.lanes import LaneDir, make_lane
 from tests.test_station import TOMATO, WEIGHT, with_layouts
+from tests.till_helpers import rows
 
 GOLDEN = Path(__file__).with_name("golden") / "labels"
 UPDATE = os.environ.get("FAIRPOS_UPDATE_GOLDEN") == "1"
@@ -49,15 +50,15 @@ def test_each_language_draws_the_code_with_its_own_command() -> None:
     assert code == "2101017012500"
     data = zpl(label, LabelStock()).decode("utf-8")
     assert data.startswith("^XA\n^CI28\n") and data.rstrip().endswith("^XZ")
-    assert f"^BEN,80,Y,N^FD{code[:12]}^FS" in data  # EAN-13: the printer adds the check digit
+    assert f"^BEN,74,Y,N^FD{code[:12]}^FS" in data  # EAN-13: the printer adds the check digit
     assert "^PW464" in data and "^LL320" in data  # 58 × 40 mm at 203 dpi
     assert "^PW685" in zpl(label, LabelStock(dpi=300)).decode()
     text = tspl(label, LabelStock(media="mark")).decode("cp1252")
     assert text.startswith("SIZE 58 mm,40 mm\r\nBLINE 3 mm,0 mm\r\n")
-    assert f'"EAN13",80,1,0,2,2,"{code[:12]}"' in text and "PRINT 1,1" in text
+    assert f'"EAN13",74,1,0,2,2,"{code[:12]}"' in text and "PRINT 1,1" in text
     upc = Receipt(32, (PrintLine("x"),), barcode="012345678905")
-    assert "^BUN,80,Y,N,Y^FD01234567890^FS" in zpl(upc, LabelStock()).decode()
-    assert '"UPCA",80,1,0,2,2,"01234567890"' in tspl(upc, LabelStock()).decode()
+    assert "^BUN,96,Y,N,Y^FD01234567890^FS" in zpl(upc, LabelStock()).decode()
+    assert '"UPCA",96,1,0,2,2,"01234567890"' in tspl(upc, LabelStock()).decode()
 
 
 def test_data_never_turns_into_a_command_and_accents_stay() -> None:
@@ -89,7 +90,7 @@ def test_a_station_whose_printer_speaks_zpl_sends_it_nothing_else(
         assert made["code"] == "2101017012500"
         received = bytes(printer.received)
         assert received.startswith(b"^XA\n^CI28\n") and received.rstrip().endswith(b"^XZ")
-        assert b"^BEN,118,Y,N^FD210101701250^FS" in received and b"Tomato" in received
+        assert b"^BEN,109,Y,N^FD210101701250^FS" in received and b"Tomato" in received
         assert printer.asked >= 1 and b"\x10\x04" not in received
     finally:
         printer.close()
@@ -139,3 +140,16 @@ def test_paper_out_keeps_the_label_and_prints_it_once_when_back(
     finally:
         lane.close()
         printer.close()
+
+
+def test_a_label_too_small_for_the_station_is_said_and_nothing_is_written(
+        tmp_path: Path) -> None:
+    """A 58 × 20 mm roll cannot hold a weighed label: the station says so in one line, in the
+    volunteer's language, and journals no label and queues no print."""
+    station = with_layouts(make_lane(tmp_path / "station", device_id="ZPL003"), WEIGHT)
+    with (station.path / "fairpos.toml").open("a") as settings:
+        settings.write('\n[station]\nlabel_language = "tspl"\nlabel_height_mm = 20\n')
+    said = station.fail("station", "label", "101", "--weight", "1.250kg", lang="es")
+    assert "una etiqueta de 58 × 20 mm es muy pequeña para el producto" in said
+    assert rows(station.path, "SELECT COUNT(*) FROM labels") == [(0,)]
+    assert rows(station.path, "SELECT COUNT(*) FROM print_jobs") == [(0,)]
