@@ -586,3 +586,29 @@ async def test_every_key_can_be_found_on_the_screen(lane: LaneDir, size: tuple[i
             assert name in keys, keys
         await type_in(pilot, "", "escape")
         assert app.screen.__class__.__name__ == "RingUpScreen" and entry_value(pilot) == ""
+
+
+def burst(app: object, keys: list[str]) -> None:
+    """Keys arriving in one read, as from a keyboard-wedge scanner, a fast typist on a busy
+    machine or ``tmux send-keys``: posted to the app all at once, none waited for."""
+    from textual import events
+
+    for key in keys:
+        char = key if len(key) == 1 else {"tab": "\t", "enter": "\r"}.get(key)
+        app.post_message(events.Key(key, char))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("between", ["tab", "enter"])
+async def test_keys_arriving_at_once_go_where_each_key_sends_them(
+        tmp_path: Path, between: str) -> None:
+    """A name, Tab (or Enter) and the float arriving in one read: the float goes into the float
+    field, not after the name — each key is taken where the keys before it left the focus."""
+    lane = make_lane(tmp_path / "lane")
+    app = make_till(lane.path)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        burst(app, [*"Luisa", between, *"20", between, *"500", "f2"])
+        await until(pilot, lambda: app.screen.__class__.__name__ == "RingUpScreen")
+    assert rows(lane.path, "SELECT volunteer FROM shifts") == [("Luisa",)]
+    assert rows(lane.path, "SELECT currency, amount FROM shift_counts ORDER BY currency") == [
+        ("USD", 2000), ("VES", 50000)]

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from textual import on, work
-from textual.app import App
 
 from fairpos.clock import far_from_ledger, skew_words
 from fairpos.i18n import _, active
@@ -20,6 +19,7 @@ from fairpos.scale.frames import Answer, Command
 from fairpos.scale.weighing import Weighing
 from fairpos.settings import Settings
 from fairpos.tui.base import TillScreen
+from fairpos.tui.keys_in_order import KeysInOrder
 from fairpos.tui.messages import (
     PrinterChanged,
     ScaleCommanded,
@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pyserial and the sync process are loaded only when configur
     from fairpos.sync.worker import SyncProcess
 
 
-class DeviceSlots(App[None]):
+class DeviceSlots(KeysInOrder):
     """The printer, the sync process and the scale, as the till drives and shows them."""
 
     # (set by the till app as it starts)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.text import Text
 from textual import events, on, work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
@@ -37,6 +37,7 @@ from fairpos.lane import Lane
 from fairpos.scale.frames import Answer, Command
 from fairpos.tui.app import printer_ready, watch_scale, watch_scanner
 from fairpos.tui.base import TillScreen, list_products, sentence
+from fairpos.tui.keys_in_order import KeysInOrder
 from fairpos.tui.messages import (
     PrinterChanged,
     Refused,
@@ -373,7 +374,7 @@ class StationScreen(TillScreen):
         self.say(said, error=problem)
 
 
-class StationApp(App[None]):
+class StationApp(KeysInOrder):
     """A weighing station: the scale, the printer and the journal of one data folder."""
 
     CSS_PATH = "till.tcss"
