@@ -35,6 +35,7 @@ from fairpos.domain.tenders import Settlement, Tender, default_change_currency
 from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal import DB_NAME, HeldSale, Journal, ShiftInfo
+from fairpos.journal.backups import Backup, Contents, restore
 from fairpos.journal.records import CountRound, Draft, Labelled, OutboxSummary, PrintJob
 from fairpos.printer.connection import PrinterError, Target, parse_url, send
 from fairpos.printer.labels import RENDERERS, LabelStock
@@ -42,6 +43,9 @@ from fairpos.printer.layout import Receipt, sale_receipt, text_receipt, weighed_
 from fairpos.printer.render import render
 from fairpos.printer.spool import SpoolResult, print_pending
 from fairpos.settings import Settings, parse_settings
+from fairpos.sticks import mounted
+
+BACKUPS_ON_A_STICK = "fairpos-backups"
 
 if TYPE_CHECKING:  # httpx is loaded only by the lanes that sync
     import httpx
@@ -149,6 +153,29 @@ class Lane:
         if self._journal is not None:
             self._journal.close()
             self._journal = None
+
+    # -- copies of the journal ----------------------------------------------------------------
+
+    def backup(self, to: Path | None = None, keep: int | None = None) -> Backup:
+        """A checked copy of the journal in ``to`` (else ``[backup] folder``), this lane's
+        oldest copies there beyond ``keep`` (else ``[backup] keep``) removed."""
+        settings = self.settings.backup
+        folder = to if to is not None else self.data_dir / settings.folder
+        return self.journal.backup(folder, keep or settings.keep, self.now().astimezone())
+
+    def restore(self, backup: Path) -> tuple[Contents, Path | None]:
+        """Put ``backup`` in place of this lane's journal (refused over one that holds anything
+        the backup does not); what it holds, and where the journal it replaced was kept."""
+        self.close()
+        return restore(backup, self.data_dir / DB_NAME, datetime.now().astimezone())
+
+    def backup_to_stick(self, stick: Path) -> Backup:
+        """A checked copy of the journal in ``fairpos-backups`` on the drive at ``stick``."""
+        return self.backup(stick / BACKUPS_ON_A_STICK)
+
+    def sticks(self) -> list[Path]:
+        """Removable drives mounted where ``[backup] sticks`` says, that can be written."""
+        return mounted(self.settings.backup.sticks)
 
     @cached_property
     def printer(self) -> Target:

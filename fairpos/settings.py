@@ -185,6 +185,18 @@ class SyncSettings:
 
 
 @dataclass(frozen=True)
+class BackupSettings:
+    folder: str = doc("Where `fairpos backup` writes this lane's journal copies (a folder in "
+                      "the lane's own folder unless the path is absolute): a second disk is "
+                      "safer.", "backups")
+    keep: int = doc("How many of this lane's copies a folder keeps: the oldest go first.", 14)
+    sticks: list[str] = doc(
+        "Where removable drives are mounted (patterns): when a shift is closed and a drive is "
+        "mounted at one of them, the till offers to copy the journal onto it.",
+        factory=lambda: ["/media/*", "/media/*/*", "/run/media/*/*"])
+
+
+@dataclass(frozen=True)
 class Settings:
     fair: FairSettings = doc("Who and where this lane is.", factory=FairSettings)
     money: MoneySettings = doc("Currencies.", factory=MoneySettings)
@@ -200,6 +212,7 @@ class Settings:
                                     factory=BarcodeSettings)
     ledger: LedgerSettings = doc("Central ledger (sync).", factory=LedgerSettings)
     sync: SyncSettings = doc("Keeping what was sent.", factory=SyncSettings)
+    backup: BackupSettings = doc("Copies of the journal.", factory=BackupSettings)
     tax: TaxSettings = doc("Taxes on payments.", factory=TaxSettings)
     vouchers: tuple[VoucherKind, ...] = doc(
         "Vouchers and market tokens, as `[[vouchers]]` tables with `code`, `name`, `currency`, "
@@ -419,7 +432,11 @@ def _methods(settings: Settings) -> list[str]:
 
 
 def _places(settings: Settings) -> None:
-    """[fair], [ui] and [barcodes]."""
+    """[fair], [ui], [barcodes] and [backup]."""
+    if not 1 <= settings.backup.keep <= 1000:
+        raise SettingsError(_("[backup] keep must be from 1 to 1000"))
+    if not settings.backup.folder.strip():
+        raise SettingsError(_("[backup] folder cannot be empty"))
     if settings.fair.lane < 1:
         raise SettingsError(_("[fair] lane must be 1 or more"))
     if not settings.fair.name.strip():

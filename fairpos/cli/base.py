@@ -49,7 +49,7 @@ COMMANDS = {
     "connect": "sync", "sync": "sync", "sync-status": "sync", "export": "sync",
     "sync-worker": "sync",
     "demo": "demo", "till": "till", "display": "till", "ledger": "ledger",
-    "station": "station",
+    "station": "station", "backup": "backups", "restore": "backups",
 }
 
 

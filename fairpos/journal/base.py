@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from fairpos.i18n import _
+from fairpos.journal.backups import Backup, take
 from fairpos.journal.db import Database
 from fairpos.journal.migrations import migrate
 from fairpos.journal.records import JournalError
@@ -73,6 +74,12 @@ class JournalBase:
 
     def close(self) -> None:
         self.db.close()
+
+    def backup(self, folder: Path, keep: int, when: datetime) -> Backup:
+        """A checked copy of the journal as it stands, in ``folder`` (see ``backups``); the
+        process's writers wait for the moment it takes, other processes' do not."""
+        with self.db.lock:
+            return take(self.db.conn, folder, when, keep)
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from textual.message import Message
 
@@ -123,6 +124,20 @@ class EntryRecorded(Message, bubble=False):
 @dataclass
 class ReportReady(Message, bubble=False):
     report: Report
+
+
+@dataclass
+class SticksFound(Message, bubble=False):
+    """Removable drives mounted where the lane's settings say (empty: none)."""
+
+    sticks: list[Path]
+
+
+@dataclass
+class BackedUp(Message, bubble=False):
+    """The journal copied (and checked) to ``path``."""
+
+    path: Path
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -19,6 +21,7 @@ from fairpos.lane import CloseResult, Lane
 from fairpos.printer.layout import Receipt
 from fairpos.tui.base import CountsByPiece, TextScreen, sentence
 from fairpos.tui.messages import (
+    BackedUp,
     CountsExpected,
     CountSubmitted,
     HeldDropped,
@@ -26,6 +29,7 @@ from fairpos.tui.messages import (
     Refused,
     ReportReady,
     ShiftClosed,
+    SticksFound,
 )
 
 
@@ -64,6 +68,7 @@ class CloseShiftScreen(CountsByPiece):
         Binding("f3", "by_pieces", N_("Bills and coins"), id="count_pieces"),
         Binding("f7", "recall_held", N_("Recall"), id="close_recall"),
         Binding("f8", "drop_held", N_("Drop held sale"), id="close_drop"),
+        Binding("f5", "copy_to_stick", N_("Copy to stick"), id="copy_to_stick"),
     ]
 
     def __init__(self) -> None:
@@ -73,6 +78,7 @@ class CloseShiftScreen(CountsByPiece):
         self.counting = True  # the fields are open for a (new) count
         self.closed: CloseResult | None = None
         self.held: list[HeldSale] = []  # sales on hold: sold or dropped before any count
+        self.sticks: list[Path] = []  # removable drives found once the shift is closed
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="close-shift"):
@@ -109,6 +115,8 @@ class CloseShiftScreen(CountsByPiece):
             return not self.held
         if action == "recount":
             return bool(self.rounds) and self.closed is None and not self.counting
+        if action == "copy_to_stick":
+            return self.closed is not None and bool(self.sticks)
         if action == "by_pieces":
             return bool(self.till.settings.denominations) and self.counting and not self.held
         return True
@@ -351,6 +359,28 @@ class CloseShiftScreen(CountsByPiece):
         self.say(_("Shift closed. F2 or Enter: next volunteer."), error=False)
         self.focus()
         self.refresh_bindings()
+        self.till.run_job(lambda lane: SticksFound(lane.sticks()), self)
+
+    @on(SticksFound)
+    def _sticks_found(self, message: SticksFound) -> None:
+        self.sticks = message.sticks
+        if self.sticks:
+            self.say(_("Shift closed. F5: copy the journal to the stick at {stick}. F2 or "
+                       "Enter: next volunteer.").format(stick=self.sticks[0]), error=False)
+        self.refresh_bindings()
+
+    def action_copy_to_stick(self) -> None:
+        if self.closed is None or not self.sticks:
+            return
+        stick = self.sticks[0]
+        self.say(_("Copying the journal to the stick at {stick}…").format(stick=stick),
+                 error=False)
+        self.till.run_job(lambda lane: BackedUp(lane.backup_to_stick(stick).path), self)
+
+    @on(BackedUp)
+    def _backed_up(self, message: BackedUp) -> None:
+        self.say(_("Journal copied and checked: {path}. The stick can be removed. F2 or "
+                   "Enter: next volunteer.").format(path=message.path), error=False)
 
     @on(PrintQueued)
     def _printing(self, _message: PrintQueued) -> None:
