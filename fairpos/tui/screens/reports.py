@@ -88,7 +88,8 @@ class CloseShiftScreen(CountsByPiece):
             yield Vertical(id="counts")
             yield Static(id="comparison")
             yield Input(id="reason", placeholder=_("Reason for the difference"))
-            yield Static(id="close-message")
+        # (below the scrolled count and Z report: what to do next is always in sight)
+        yield Static(id="close-message")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -107,6 +108,11 @@ class CloseShiftScreen(CountsByPiece):
                                   lane.held(shift.id))
 
         self.till.run_job(expected, self)
+
+    def binding_description(self, binding: Binding) -> str:
+        if binding.action == "close_shift" and self.closed is not None:
+            return _("Next volunteer")  # (F2 after the Z report)
+        return super().binding_description(binding)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("recall_held", "drop_held"):
