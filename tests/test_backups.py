@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from tests.till_helpers import make_till, message, rows, settle, type_in, until
 SELLER = """
 import sys
 from pathlib import Path
+from typing import Any
 from fairpos.cli import main
 stop = Path(sys.argv[2])
 while not stop.exists():
@@ -268,3 +270,52 @@ async def test_no_stick_no_offer(tmp_path: Path) -> None:
         await type_in(pilot, "", "f5")  # nothing happens
         assert not list((tmp_path / "media" / "usb").iterdir())
         assert "Shift closed. F2 or Enter" in message(pilot, "#close-message")
+
+
+# -- the ledger ------------------------------------------------------------------------------------
+
+def test_a_ledger_on_sqlite_is_copied_while_it_serves(server: Any, tmp_path: Path) -> None:
+    """``fairpos ledger backup`` while a real ledger takes a lane's sales: the copy opens as a
+    ledger holding every sale synced before it, whole; PostgreSQL's is refused with where to
+    look."""
+    from click.testing import CliRunner
+
+    from fairpos.cli import main
+    from harness.sync_helpers import connect, ledger_sums, ring, stall
+
+    lane = stall(tmp_path / "lane", "LEDG01", sales=30)
+    connect(lane, server)
+    lane.run("sync")
+    db = str(server.db)
+
+    def backup(*args: str) -> str:
+        done = CliRunner().invoke(main, ["--lang", "en", "ledger", "backup", "--db", db, *args],
+                                  catch_exceptions=False)
+        assert done.exit_code == 0, done.output
+        return done.stdout
+
+    first = backup("--keep", "2")
+    ring(lane, 20, seed=1)
+    lane.run("sync")
+    copy = Path(first.split("Ledger copied and checked: ")[1].splitlines()[0])
+    assert copy.parent == Path(db).parent / "backups"
+    assert ledger_sums(copy, "LEDG01")[0] == 30 and ledger_sums(db, "LEDG01")[0] == 50
+    backup("--keep", "2")
+    third = backup("--keep", "2")
+    assert f"Removed the older copy {copy.name}" in third and not copy.exists()
+    refused = CliRunner().invoke(main, ["--lang", "en", "ledger", "backup", "--db",
+                                        "postgresql://nobody@127.0.0.1:1/none"])
+    assert refused.exit_code == 1 and refused.stdout == ""
+    assert refused.stderr.startswith("fairpos: cannot open the ledger at")
+
+
+def test_a_ledger_on_postgresql_says_how_it_is_copied(postgres: Any) -> None:
+    from click.testing import CliRunner
+
+    from fairpos.cli import main
+
+    done = CliRunner().invoke(main, ["--lang", "en", "ledger", "backup", "--db",
+                                     str(postgres.create())])
+    assert done.exit_code == 1
+    assert done.stderr == ("fairpos: a ledger on PostgreSQL is copied with PostgreSQL's own "
+                           "tools (pg_dump, or a base backup): see docs/operations.md\n")

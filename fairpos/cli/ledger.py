@@ -265,6 +265,26 @@ def admin_token(revoked: str | None, db: str) -> None:
     click.echo(token)
 
 
+@ledger.command()
+@click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder for the copy (default: backups, beside the ledger's "
+                                 "file). Another disk or machine is safer.")
+@click.option("--keep", type=click.IntRange(1, 1000), default=14, show_default=True,
+              help="How many copies to keep there; the oldest go first.")
+@db_option
+def backup(folder: Path | None, keep: int, db: str) -> None:
+    """Copy a ledger on SQLite while it serves, and check the copy.
+
+    The copy (ledger-DATE-TIME.db) is the ledger at one moment, found whole before it is
+    kept. A ledger on PostgreSQL is copied with pg_dump or a base backup (docs/operations.md).
+    """
+    with opened(db) as store:
+        made, removed = store.backup(folder or Path(db).parent / "backups", keep)
+    click.echo(_("Ledger copied and checked: {path}").format(path=made))
+    for path in removed:
+        click.echo(_("Removed the older copy {path}").format(path=path.name))
+
+
 @ledger.command("migrate")
 @click.option("--from", "source", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),

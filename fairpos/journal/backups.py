@@ -106,39 +106,49 @@ def contents(conn: sqlite3.Connection) -> Contents:
             from None
 
 
+def _whole(path: Path, conn: sqlite3.Connection) -> None:
+    """Refused unless the SQLite file open on ``conn`` is whole: integrity, foreign keys."""
+    try:
+        verdict = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+        dangling = conn.execute("PRAGMA foreign_key_check").fetchall()
+    except sqlite3.Error as err:
+        if "malformed" in str(err):  # a database, torn
+            raise BackupError(_("{path} is damaged: {problem}").format(
+                path=path, problem=err)) from None
+        raise BackupError(_("{path} is not a fairpos journal ({error})").format(
+            path=path, error=err)) from None
+    if verdict != ["ok"]:
+        raise BackupError(_("{path} is damaged: {problem}").format(
+            path=path, problem=verdict[0]))
+    if dangling:
+        raise BackupError(_("{path} is damaged: a row refers to one that is not there")
+                          .format(path=path))
+
+
+def _consistent(path: Path, conn: sqlite3.Connection) -> Contents:
+    """What a whole journal holds, once its sales are found numbered and adding up."""
+    try:
+        held = contents(conn)
+    except BackupError as err:
+        raise BackupError(f"{path}: {err}") from None
+    numbers = conn.execute("SELECT COUNT(*), MIN(seq), MAX(seq) FROM sales").fetchone()
+    unbalanced = conn.execute(
+        "SELECT COUNT(*) FROM sales s WHERE s.kind = 'sale' AND s.total != "
+        "(SELECT COALESCE(SUM(amount), 0) FROM sale_lines "
+        " WHERE sale_id = s.id AND voided = 0)").fetchone()[0]
+    if (numbers[0] and numbers[2] - numbers[1] + 1 != numbers[0]) or unbalanced:
+        raise BackupError(_("{path} is not consistent: its sales do not add up").format(
+            path=path))
+    return held
+
+
 def check(path: Path) -> Contents:
     """What the copy at ``path`` holds, once it is found whole and consistent."""
     if not path.is_file():
         raise BackupError(_("there is no backup at {path}").format(path=path))
     with _read(path) as conn:
-        try:
-            verdict = [row[0] for row in conn.execute("PRAGMA integrity_check")]
-            dangling = conn.execute("PRAGMA foreign_key_check").fetchall()
-        except sqlite3.Error as err:
-            if "malformed" in str(err):  # a database, torn
-                raise BackupError(_("{path} is damaged: {problem}").format(
-                    path=path, problem=err)) from None
-            raise BackupError(_("{path} is not a fairpos journal ({error})").format(
-                path=path, error=err)) from None
-        if verdict != ["ok"]:
-            raise BackupError(_("{path} is damaged: {problem}").format(
-                path=path, problem=verdict[0]))
-        if dangling:
-            raise BackupError(_("{path} is damaged: a row refers to one that is not there")
-                              .format(path=path))
-        try:
-            held = contents(conn)
-        except BackupError as err:
-            raise BackupError(f"{path}: {err}") from None
-        numbers = conn.execute("SELECT COUNT(*), MIN(seq), MAX(seq) FROM sales").fetchone()
-        unbalanced = conn.execute(
-            "SELECT COUNT(*) FROM sales s WHERE s.kind = 'sale' AND s.total != "
-            "(SELECT COALESCE(SUM(amount), 0) FROM sale_lines "
-            " WHERE sale_id = s.id AND voided = 0)").fetchone()[0]
-    if (numbers[0] and numbers[2] - numbers[1] + 1 != numbers[0]) or unbalanced:
-        raise BackupError(_("{path} is not consistent: its sales do not add up").format(
-            path=path))
-    return held
+        _whole(path, conn)
+        return _consistent(path, conn)
 
 
 def _copy(source: sqlite3.Connection, target: Path) -> None:
@@ -158,28 +168,40 @@ def _copy(source: sqlite3.Connection, target: Path) -> None:
             folder=target.parent, error=err)) from None
 
 
-def take(source: sqlite3.Connection, folder: Path, when: datetime, keep: int) -> Backup:
-    """A checked copy of the journal open on ``source`` in ``folder``, the oldest beyond
-    ``keep`` of this lane removed."""
-    device = contents(source).device_id
+def copy_whole(source: sqlite3.Connection, folder: Path, stem: str, when: datetime,
+               keep: int) -> tuple[Path, tuple[Path, ...]]:
+    """A copy of the SQLite file open on ``source`` in ``folder`` as ``STEM-DATE-TIME.db``,
+    found whole; the copies of the same stem beyond ``keep`` removed (the oldest first). The
+    copy, and the ones removed."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise BackupError(_("the backup could not be written to {folder}: {error}").format(
             folder=folder, error=err)) from None
-    target = folder / f"{PREFIX}{device}-{when:%Y%m%d-%H%M%S}{SUFFIX}"
+    target = folder / f"{stem}-{when:%Y%m%d-%H%M%S}{SUFFIX}"
     n = 1
     while target.exists():  # (two in the same second)
         n += 1
-        target = folder / f"{PREFIX}{device}-{when:%Y%m%d-%H%M%S}-{n}{SUFFIX}"
+        target = folder / f"{stem}-{when:%Y%m%d-%H%M%S}-{n}{SUFFIX}"
     _copy(source, target)
-    held = check(target)
-    return Backup(target, held, rotate(folder, device, keep, target))
+    with _read(target) as conn:
+        _whole(target, conn)
+    return target, rotate(folder, stem, keep, target)
 
 
-def rotate(folder: Path, device: str, keep: int, newest: Path) -> tuple[Path, ...]:
-    """Remove this lane's oldest backups in ``folder`` beyond ``keep`` (never ``newest``)."""
-    mine = sorted((path for path in folder.glob(f"{PREFIX}{device}-*{SUFFIX}")
+def take(source: sqlite3.Connection, folder: Path, when: datetime, keep: int) -> Backup:
+    """A checked copy of the journal open on ``source`` in ``folder``, the oldest beyond
+    ``keep`` of this lane removed."""
+    device = contents(source).device_id
+    target, removed = copy_whole(source, folder, f"{PREFIX}{device}", when, keep)
+    with _read(target) as conn:
+        held = _consistent(target, conn)
+    return Backup(target, held, removed)
+
+
+def rotate(folder: Path, stem: str, keep: int, newest: Path) -> tuple[Path, ...]:
+    """Remove the oldest copies of ``stem`` in ``folder`` beyond ``keep`` (never ``newest``)."""
+    mine = sorted((path for path in folder.glob(f"{stem}-*{SUFFIX}")
                    if path != newest), key=lambda path: (path.stat().st_mtime_ns, path.name))
     gone = mine[:max(0, len(mine) - (keep - 1))]
     for path in gone:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fairpos.errors import FairposError
@@ -130,6 +131,21 @@ class LedgerCore:
 
     def close(self) -> None:
         self.backend.close()
+
+    def backup(self, folder: Path, keep: int) -> tuple[Path, tuple[Path, ...]]:
+        """A copy of a ledger on SQLite in ``folder``, taken while it serves (SQLite's online
+        backup) and found whole; the copies there beyond ``keep`` removed. A ledger on
+        PostgreSQL is copied with PostgreSQL's own tools."""
+        from fairpos.journal.backups import copy_whole
+        from fairpos.ledger.store.backends import SqliteBackend
+
+        backend = self.backend
+        if not isinstance(backend, SqliteBackend):
+            raise LedgerError(_("a ledger on PostgreSQL is copied with PostgreSQL's own tools "
+                                "(pg_dump, or a base backup): see docs/operations.md"))
+        with backend.db.lock:
+            return copy_whole(backend.db.conn, folder, "ledger", datetime.now().astimezone(),
+                              keep)
 
     def transaction(self) -> AbstractContextManager[Any]:
         return self.backend.transaction()
