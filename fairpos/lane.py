@@ -35,7 +35,7 @@ from fairpos.domain.tenders import Settlement, Tender, default_change_currency
 from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal import DB_NAME, HeldSale, Journal, ShiftInfo
-from fairpos.journal.backups import Backup, Contents, restore
+from fairpos.journal.backups import Backup, Contents, check, restore
 from fairpos.journal.records import CountRound, Draft, Labelled, OutboxSummary, PrintJob
 from fairpos.printer.connection import PrinterError, Target, parse_url, send
 from fairpos.printer.labels import RENDERERS, LabelStock
@@ -172,6 +172,12 @@ class Lane:
     def backup_to_stick(self, stick: Path) -> Backup:
         """A checked copy of the journal in ``fairpos-backups`` on the drive at ``stick``."""
         return self.backup(stick / BACKUPS_ON_A_STICK)
+
+    def check(self) -> Contents:
+        """The settings read, the journal opened (brought up to date) and found whole and
+        consistent: what it holds."""
+        self.open()
+        return check(self.data_dir / DB_NAME)
 
     def sticks(self) -> list[Path]:
         """Removable drives mounted where ``[backup] sticks`` says, that can be written."""

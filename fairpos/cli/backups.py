@@ -1,4 +1,5 @@
-"""Copies of the lane's journal: ``backup`` (while the till sells) and ``restore``."""
+"""Copies of the lane's journal: ``backup`` (while the till sells) and ``restore``; ``check``
+(the settings and the journal in order, as an update asks of a new version)."""
 
 from __future__ import annotations
 
@@ -68,3 +69,17 @@ def restore(lane: Lane, file: Path) -> None:
     click.echo(held_text(held))
     if kept is not None:
         click.echo(_("The journal it replaced is kept as {path}").format(path=kept))
+
+
+@main.command("check")
+@pass_lane
+def check_lane(lane: Lane) -> None:
+    """Check the lane: its settings read, its journal opened (brought up to date for this
+    version) and found whole and consistent. Exit 0 when all is in order; an update switches
+    to a new version only when this passes with it."""
+    from importlib.metadata import version
+
+    held = lane.check()
+    click.echo(_("fairpos {version}: the settings and the journal of lane {device} are in "
+                 "order").format(version=version("fairpos"), device=held.device_id))
+    click.echo(held_text(held))

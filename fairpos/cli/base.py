@@ -49,7 +49,8 @@ COMMANDS = {
     "connect": "sync", "sync": "sync", "sync-status": "sync", "export": "sync",
     "sync-worker": "sync",
     "demo": "demo", "till": "till", "display": "till", "ledger": "ledger",
-    "station": "station", "backup": "backups", "restore": "backups",
+    "station": "station", "backup": "backups", "restore": "backups", "check": "backups",
+    "kit": "kit",
 }
 
 
