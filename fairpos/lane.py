@@ -35,8 +35,16 @@ from fairpos.domain.tenders import Settlement, Tender, default_change_currency
 from fairpos.errors import FairposError
 from fairpos.i18n import _
 from fairpos.journal import DB_NAME, HeldSale, Journal, ShiftInfo
-from fairpos.journal.backups import Backup, Contents, check, restore
-from fairpos.journal.records import CountRound, Draft, Labelled, OutboxSummary, PrintJob
+from fairpos.journal.backups import check, restore
+from fairpos.journal.records import (
+    Backup,
+    Contents,
+    CountRound,
+    Draft,
+    Labelled,
+    OutboxSummary,
+    PrintJob,
+)
 from fairpos.printer.connection import PrinterError, Target, parse_url, send
 from fairpos.printer.labels import RENDERERS, LabelStock
 from fairpos.printer.layout import Receipt, sale_receipt, text_receipt, weighed_label

@@ -13,7 +13,7 @@ from fairpos.i18n import _, entries_text
 from fairpos.lane import Lane
 
 if TYPE_CHECKING:
-    from fairpos.journal.backups import Contents
+    from fairpos.journal.records import Contents
 
 
 def held_text(held: Contents) -> str:

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, Self
 
 from fairpos.i18n import _
-from fairpos.journal.backups import Backup, take
+from fairpos.journal.backups import take
 from fairpos.journal.db import Database
 from fairpos.journal.migrations import migrate
-from fairpos.journal.records import JournalError
+from fairpos.journal.records import Backup, JournalError
 
 DB_NAME = "fairpos.db"
 _DEVICE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud, typed by hand

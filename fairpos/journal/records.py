@@ -6,11 +6,13 @@ service (an import contract keeps it so)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from fairpos.domain.cart import Cart
 from fairpos.domain.shift import CountLine
 from fairpos.domain.tenders import Tender
 from fairpos.errors import FairposError
+from fairpos.i18n import _
 
 
 class JournalError(FairposError, ValueError):
@@ -119,3 +121,46 @@ class Labelled:
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name_es
+
+
+class BackupError(JournalError):
+    """A backup that cannot be made, read or put back; the message is for a person."""
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What a journal (or a copy of it) holds, as far as a backup or a restore must know."""
+
+    device_id: str
+    sales: int  # sales, voids and refunds
+    last_seq: int
+    shifts: int
+    closed_shifts: int
+    open_shift: bool
+    labels: int
+    counts: int
+    audit: int
+
+    def ahead_of(self, other: Contents) -> list[str]:
+        """What this journal holds that ``other`` does not, in words (empty: nothing)."""
+        said = []
+        if self.last_seq > other.last_seq:
+            said.append(_("sales after no. {seq}").format(seq=other.last_seq))
+        if self.shifts > other.shifts or self.closed_shifts > other.closed_shifts:
+            said.append(_("later shifts or closes"))
+        if self.labels > other.labels:
+            said.append(_("later labels"))
+        if self.counts > other.counts or self.audit > other.audit:
+            said.append(_("later counts or audit lines"))
+        return said
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sales or self.shifts or self.labels or self.counts)
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    contents: Contents
+    removed: tuple[Path, ...]
