@@ -34,6 +34,9 @@ def doc(text: str, default: Any = None, factory: Any = None) -> Any:
     return field(default=default, metadata={"doc": text})
 
 
+THEMES = ("auto", "default", "high-contrast")
+
+
 @dataclass(frozen=True)
 class FairSettings:
     name: str = doc("Name of the fair or market, printed on receipts and reports.", "Feria")
@@ -75,6 +78,10 @@ class UiSettings:
     keep_draft: bool = doc(
         "Write the sale being rung up to the journal after every change, so that a power cut "
         "loses nothing that was on screen. Turn it off only to measure what it costs.", True)
+    theme: str = doc("Colours: `high-contrast` (every text on its background at 4.5:1 or more, "
+                     "also in a bare Linux console's 16 colours), `default` (Textual's dark "
+                     "theme), or `auto`: high-contrast on a terminal of 16 colours or fewer "
+                     "(TERM=linux), default on others.", "auto")
 
 
 @dataclass(frozen=True)
@@ -441,6 +448,9 @@ def _places(settings: Settings) -> None:
         raise SettingsError(_("[fair] lane must be 1 or more"))
     if not settings.fair.name.strip():
         raise SettingsError(_("[fair] name cannot be empty"))
+    if settings.ui.theme not in THEMES:
+        raise SettingsError(_("[ui] theme must be one of: {choices}").format(
+            choices=", ".join(THEMES)))
     if settings.ui.locale.split("_")[0].lower() not in LANGUAGES:
         raise SettingsError(_("[ui] locale must be one of: {choices}").format(
             choices=", ".join(LANGUAGES)))

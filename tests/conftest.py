@@ -20,6 +20,9 @@ from harness.lanes import LaneDir, make_lane
 # would rewrite every test module's assertions again in each worker: here they write it once.
 sys.dont_write_bytecode = False
 os.environ["PYTHONDONTWRITEBYTECODE"] = ""
+# The till's colours follow the terminal it runs in ([ui] theme = auto): the tests draw it in
+# one theme whatever terminal runs them; the contrast tests choose theirs.
+os.environ["FAIRPOS_UI__THEME"] = "default"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

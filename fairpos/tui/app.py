@@ -60,6 +60,7 @@ from fairpos.tui.messages import (
 )
 from fairpos.tui.palette import Commands
 from fairpos.tui.screens import screen_class
+from fairpos.tui.themes import use_theme
 
 if TYPE_CHECKING:  # pyserial and the sync process are loaded only when configured
     from fairpos.display.port import PoleDisplay
@@ -139,6 +140,7 @@ class TillApp(DeviceSlots):
 
     def __init__(self, lane: Lane, cursor_blink: bool = True) -> None:
         super().__init__()
+        use_theme(self, lane.settings.ui.theme)
         # No animated scrolling: a till draws each change once, at once, on any terminal.
         self.animation_level = "none"
         self.lane = lane

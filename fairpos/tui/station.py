@@ -46,6 +46,7 @@ from fairpos.tui.messages import (
     Scanned,
     ScannerChanged,
 )
+from fairpos.tui.themes import use_theme
 
 if TYPE_CHECKING:
     pass
@@ -383,6 +384,7 @@ class StationApp(KeysInOrder):
 
     def __init__(self, lane: Lane, cursor_blink: bool = True) -> None:
         super().__init__()
+        use_theme(self, lane.settings.ui.theme)
         self.animation_level = "none"
         self.lane = lane
         self.settings = lane.settings

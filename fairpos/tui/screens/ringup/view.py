@@ -50,10 +50,10 @@ def device_lines(app: Any) -> list[str]:
              _("Sync: {state}").format(state=app.sync_status)]
     for problem in (app.clock_problem, app.ledger_clock_problem):
         if problem is not None:
-            lines.append("[b red]" + escape(_("Clock: {problem}").format(problem=problem))
+            lines.append("[b $text-error]" + escape(_("Clock: {problem}").format(problem=problem))
                          + "[/]")
     if app.journal_problem is not None:
-        lines.append("[b red]" + escape(_("Journal: {problem}").format(
+        lines.append("[b $text-error]" + escape(_("Journal: {problem}").format(
             problem=app.journal_problem)) + "[/]")
     return lines
 
@@ -232,7 +232,7 @@ class CartView(TillScreen):
                 rows.append(_("rate {value} ({day})").format(
                     value=format_rate(rate.value, active()), day=rate.effective))
                 if currency in till.old_rates:
-                    rows.append("[b red]" + _("OLD rate: {age} days").format(
+                    rows.append("[b $text-error]" + _("OLD rate: {age} days").format(
                         age=till.old_rates[currency]) + "[/]")
         rows.append(lines_text(len(self.cart.active)))
         tare = till.weighing.tare_text()
