@@ -18,6 +18,7 @@ import subprocess
 import termios
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pyte
 
@@ -91,6 +92,13 @@ class Terminal:
             if self._pump(min(left, 0.05)):
                 while self._pump(0):
                     pass
+
+    def peak_rss_mb(self) -> float:
+        """The program's peak resident memory so far (VmHWM), in MB."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        kib = next(int(line.split()[1]) for line in status.splitlines()
+                   if line.startswith("VmHWM:"))
+        return kib / 1024
 
     def close(self) -> None:
         if self.process.poll() is None:

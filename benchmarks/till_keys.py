@@ -20,8 +20,13 @@ sale's draft, as a power cut must not lose it: the clock runs from the Enter unt
 amount still due is on the rendered screen; F8 then removes the payment. ``--compare-draft``
 measures the same build again with the draft off (``[ui] keep_draft = false``).
 
+With ``--pin CPU`` both programs run on that one core alone (``taskset -c``), as on a small
+lane box; each one's peak resident memory is read after its keys (``VmHWM``). ``--term linux``
+runs both as on a bare Linux console (16 colours: the till in its high-contrast theme).
+
     python -m benchmarks.till_keys [--keys N] [--payments N] [--compare-draft]
-                                   [--printer-backlog N] [--sync-backlog N]
+                                   [--printer-backlog N] [--sync-backlog N] [--pin CPU]
+                                   [--term TERM]
 """
 
 from __future__ import annotations
@@ -175,6 +180,9 @@ def main() -> None:
                         help="payments entered and removed in the payment window")
     parser.add_argument("--compare-draft", action="store_true",
                         help="also measure the till without its durable draft cart")
+    parser.add_argument("--pin", type=int, default=None, metavar="CPU",
+                        help="run both programs on this one core (taskset -c CPU)")
+    parser.add_argument("--term", default=None, help="the TERM both programs run with")
     args = parser.parse_args()
     compile_sources()
     printer = FakePrinter(seconds_per_receipt=0.1) if args.printer_backlog else None
@@ -192,19 +200,24 @@ def main() -> None:
         price = Decimal(product.price) / 100
         store.close()
 
-        till_argv = [sys.executable, "-m", "fairpos", "--data-dir", str(folder), "--lang", "en",
-                     "till"]
-        bare_argv = [sys.executable, str(ROOT / "benchmarks" / "bare_table_app.py")]
+        pinned = ["taskset", "-c", str(args.pin)] if args.pin is not None else []
+        till_argv = [*pinned, sys.executable, "-m", "fairpos", "--data-dir", str(folder),
+                     "--lang", "en", "till"]
+        bare_argv = [*pinned, sys.executable, str(ROOT / "benchmarks" / "bare_table_app.py")]
+        if args.term:
+            env = {**env, "TERM": args.term, "COLORTERM": "", "FAIRPOS_UI__THEME": "auto"}
         starts: dict[str, list[float]] = {"till": [], "bare": []}
         quiet = {k: v for k, v in env.items() if "PRINTER" not in k}  # no receipts drained yet
         for _ in range(args.starts):  # alternately, so that both see the same machine
             starts["till"].append(start_up(till_argv, quiet))
-            starts["bare"].append(start_up(bare_argv, {}))
+            starts["bare"].append(start_up(bare_argv, {"TERM": args.term} if args.term else {}))
         till_start = statistics.median(starts["till"])
         bare_start = statistics.median(starts["bare"])
 
         journal_files = [folder / f"{DB_NAME}{end}" for end in ("", "-wal", "-shm")]
         pristine = {path: path.read_bytes() for path in journal_files if path.exists()}
+
+        rss: dict[str, float] = {}
 
         def till_keys(extra: dict[str, str]) -> tuple[list[float], list[float]]:
             for path in journal_files:  # each run starts from the same 40-line sale
@@ -218,7 +231,9 @@ def main() -> None:
                 # names the line, F8 again voids it
                 keys = measure(till, args.keys, b"305\r", price, base, lambda k: str(40 + k),
                                remove=F8 + F8)
-                return keys, measure_payments(till, args.payments, base)
+                paid = measure_payments(till, args.payments, base)
+                rss.setdefault("till", till.peak_rss_mb())
+                return keys, paid
             finally:
                 till.close()
 
@@ -226,11 +241,12 @@ def main() -> None:
         undrafted_ms, undrafted_paying_ms = till_keys({"FAIRPOS_UI__KEEP_DRAFT": "false"}) \
             if args.compare_draft else ([], [])
 
-        bare = Terminal(bare_argv)
+        bare = Terminal(bare_argv, env={"TERM": args.term} if args.term else None)
         try:
             bare.wait_for(lambda t: "40 lines" in t)
             bare_ms = measure(bare, args.keys, b"\r", Decimal("1.20"), Decimal("48.00"),
                               lambda k: "41")
+            rss["bare"] = bare.peak_rss_mb()
         finally:
             bare.close()
 
@@ -272,6 +288,11 @@ def main() -> None:
         print(f"  till without the draft   median {u_median:7.2f} ms   p99 {u_p99:7.2f} ms")
         print(f"  ratio draft / no draft   median {p_median / u_median:5.2f}x   "
               f"p99 {p_p99 / u_p99:5.2f}x")
+    where = f" (both on core {args.pin})" if args.pin is not None else ""
+    print(f"peak resident memory after the keys{where}")
+    print(f"  bare Textual table app   {rss['bare']:7.1f} MB")
+    print(f"  fairpos till             {rss['till']:7.1f} MB")
+    print(f"  ratio till / bare        {rss['till'] / rss['bare']:5.2f}x")
     print(f"start-up to the first useful screen, median of {args.starts} starts each")
     print(f"  bare Textual table app   {bare_start:7.0f} ms")
     print(f"  fairpos till             {till_start:7.0f} ms")

@@ -26,6 +26,7 @@ TINY = {
     "benchmarks.hub": (["--lanes", "2", "--sales", "3", "--latency", "0.05"],
                        "ratio (hub / straight)"),
     "benchmarks.ledger_season": (["--sales", "300", "--weeks", "1"], "search by amount on a day"),
+    "benchmarks.kit_install": (["--runs", "1"], "ratio kit / pip"),
 }
 
 
