@@ -313,3 +313,38 @@ def test_every_dependency_is_a_prebuilt_wheel_for_each_machine(kits: Kits) -> No
             name = re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
             assert name in names, (machine, name)
         assert "psycopg-binary" in names and "msgspec" in names
+
+
+def test_the_kit_commands_refuse_in_one_line(tmp_path: Path) -> None:
+    from harness.lanes import LaneDir
+
+    cli = LaneDir(tmp_path / "nowhere")
+    made = cli.run("kit", "keygen", "--out", str(tmp_path / "key")).stdout
+    assert "Private key: " in made and "(keep it off the lanes)" in made
+    assert oct((tmp_path / "key" / "kit-key.pem").stat().st_mode & 0o777) == "0o600"
+    assert cli.fail("kit", "keygen", "--out", str(tmp_path / "key")) == (
+        f"fairpos: {tmp_path / 'key' / 'kit-key.pem'} exists: a key is never overwritten")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "something").write_text("x")
+    assert cli.fail("kit", "build", "--out", str(tmp_path / "full"), "--key",
+                    str(tmp_path / "key" / "kit-key.pem")) == (
+        f"fairpos: {tmp_path / 'full'} is not empty: a kit is built into a new folder")
+    assert cli.fail("kit", "build", "--out", str(tmp_path / "new"), "--key",
+                    str(tmp_path / "nokey.pem")) == (
+        f"fairpos: there is no key at {tmp_path / 'nokey.pem'} (fairpos kit keygen)")
+    assert cli.fail("kit", "build", "--out", str(tmp_path / "new"), "--key",
+                    str(tmp_path / "key" / "kit-key.pem"), "--python", "three") == (
+        "fairpos: --python takes a version such as 3.11")
+    assert cli.fail("kit", "install", str(tmp_path / "full")) == (
+        f"fairpos: {tmp_path / 'full'} is not a fairpos kit (no installer.py)")
+    assert "no network" in cli.run("kit", "--help").stdout
+
+
+def test_fairpos_kit_install_is_the_kits_installer(kits: Kits, tmp_path: Path) -> None:
+    prefix, data = tmp_path / "opt", tmp_path / "lane"
+    done = offline(sys.executable, "-m", "fairpos", "kit", "install", kits.current.folder,
+                   "--prefix", prefix, "--data", data, "--no-system", "--lang", "en")
+    assert done.returncode == 0, done.stderr
+    assert f"fairpos {kits.current.version} installed in" in done.stdout
+    help_text = offline(kits.current.folder / "install", "--help").stdout
+    assert "--rollback" in help_text and "--prefix" in help_text
