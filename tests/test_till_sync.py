@@ -49,7 +49,8 @@ async def test_sales_reach_the_ledger_while_the_till_sells(tmp_path: Path,
         assert ledger_sums(server.db, "TILL01")[0] == 4
         server.kill()
         await sell(pilot, "305")  # the ledger is gone: the sale is not
-        await until(pilot, lambda: "offline" in side_panel(pilot)
+        await until(pilot, lambda: "Sync: no connection (nothing answers at the ledger's "
+                    "address)" in " ".join(side_panel(pilot).split())
                     and "1 waiting" in side_panel(pilot), 30)
         assert "oldest" in side_panel(pilot)
         await sell(pilot, "402")

@@ -165,8 +165,8 @@ class DeviceSlots(KeysInOrder):
             self.sync_summary = message.summary
         if message.clock_skew is not None:
             self._heard_ledger_clock(message.clock_skew)
-        state = _("offline ({reason})").format(reason=message.problem) if message.problem \
-            else _("online")
+        # (the problem says it whole: "no connection (nothing answers at …)")
+        state = message.problem or _("online")
         parts = [state]
         summary = self.sync_summary
         if summary is not None and summary.pending:
