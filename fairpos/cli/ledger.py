@@ -285,6 +285,30 @@ def backup(folder: Path | None, keep: int, db: str) -> None:
         click.echo(_("Removed the older copy {path}").format(path=path.name))
 
 
+@ledger.command()
+@db_option
+def status(db: str) -> None:
+    """Where the ledger's tables are: its SQLite file, or each PostgreSQL server the URL names
+    (a cluster's nodes), which is the primary it writes to and which are standbys."""
+    from fairpos.ledger.store.backends import is_postgresql, nodes_of
+
+    if not is_postgresql(db):
+        path = Path(db)
+        if not path.exists():
+            refuse(_("there is no ledger at {db}").format(db=db))
+        click.echo(_("SQLite file {path} ({size} MB)").format(
+            path=path, size=f"{path.stat().st_size / 1e6:.1f}"))
+        return
+    found = nodes_of(db)
+    words = {"primary": _("primary: the ledger writes here"), "standby": _("standby")}
+    for host, port, role in found:
+        said = words.get(role) or _("unreachable ({why})").format(
+            why=role.removeprefix("unreachable: "))
+        click.echo(f"{host}:{port}  {said}")
+    if not any(role == "primary" for _host, _port, role in found):
+        refuse(_("no primary answers: the ledger cannot write now"))
+
+
 @ledger.command("migrate")
 @click.option("--from", "source", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),

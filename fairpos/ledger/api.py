@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fairpos.ledger.addresses import ADDRESSES
+from fairpos.ledger.failover import in_thread, patiently
 from fairpos.ledger.requests import (
     NOT_CLAIMED,
     Handler,
@@ -49,11 +50,11 @@ async def caller_of(request: Request) -> Device | Hub | JSONResponse:
     token = bearer(request)
     if token is None:
         return error(401, "a device token is needed (Authorization: Bearer …)")
-    device = await run_in_threadpool(store.device_for_token, token)
+    device = await in_thread(store.device_for_token, token)
     if device is not None:
         ADDRESSES.know(client_address(request))
         return device
-    hub = await run_in_threadpool(store.hub_for_token, token)
+    hub = await in_thread(store.hub_for_token, token)
     if hub is None:
         return error(401, "unknown or revoked token")
     ADDRESSES.know(client_address(request))
@@ -62,7 +63,7 @@ async def caller_of(request: Request) -> Device | Hub | JSONResponse:
 
 async def lane_of_hub(request: Request, hub: Hub, device_id: Any) -> Device | JSONResponse:
     """The device a hub speaks for: a live, claimed device of the hub's fair."""
-    device = await run_in_threadpool(served(request).store.device_by_id, device_id) \
+    device = await in_thread(served(request).store.device_by_id, device_id) \
         if isinstance(device_id, str) else None
     if device is None or device.revoked:
         return error(403, f"there is no live device {str(device_id)[:40]!r}")
@@ -94,8 +95,8 @@ async def hub_lanes(request: Request) -> Response:
     if not isinstance(caller, Hub):
         return error(403, "only a hub may list its fair's lanes")
     store = served(request).store
-    lanes = await run_in_threadpool(store.fair_lanes, caller.fair)
-    vouchers = await run_in_threadpool(store.vouchers)
+    lanes = await in_thread(store.fair_lanes, caller.fair)
+    vouchers = await in_thread(store.vouchers)
     return JSONResponse({"fair": caller.fair, "lanes": lanes, "vouchers": vouchers})
 
 
@@ -115,7 +116,7 @@ async def hub_resolutions(request: Request) -> Response:
     if not isinstance(items, list) or len(items) > RELAYED_AT_ONCE:
         return error(400, f"resolutions: a list of at most {RELAYED_AT_ONCE}")
     store = served(request).store
-    answered = [await run_in_threadpool(store.take_in_relayed, caller.hub, caller.fair, item)
+    answered = [await in_thread(store.take_in_relayed, caller.hub, caller.fair, item)
                 for item in items]
     return JSONResponse({"answered": [list(a) for a in answered]})
 
@@ -132,14 +133,14 @@ async def claim(request: Request) -> Response:
             return error(400, "device_id is needed")
         if isinstance(caller, Hub):  # for one of its fair's enrolments
             enrolment = body.get("enrolment")
-            lanes = await run_in_threadpool(store.fair_lanes, caller.fair)
+            lanes = await in_thread(store.fair_lanes, caller.fair)
             if type(enrolment) is not int or not any(  # (true is no enrolment number)
                     lane["enrolment"] == enrolment for lane in lanes):
                 return error(403, f"enrolment {str(enrolment)[:20]} is not of fair "
                                   f"{caller.fair}")
         else:
             enrolment = caller.enrolment
-        claimed = await run_in_threadpool(store.claim, enrolment, device_id)
+        claimed = await run_in_threadpool(store.claim, enrolment, device_id)  # (once only)
     except WireError as err:
         return refused(err)
     except LedgerError as err:
@@ -179,11 +180,12 @@ async def ingested(request: Request, device: Device, entries: list[bytes], path:
     most = MAX_HUB_BATCH if path == "hub" else MAX_BATCH
     if len(entries) > most:
         return error(413, f"at most {most} {what} per batch")
-    assert device.device_id is not None
+    device_id = device.device_id
+    assert device_id is not None
     serving = served(request)
-    reply = await anyio.to_thread.run_sync(
-        stored, serving.store, serving.hub, device.device_id, entries, path, what,
-        limiter=serving.ingesting)
+    reply = await patiently(lambda: anyio.to_thread.run_sync(
+        stored, serving.store, serving.hub, device_id, entries, path, what,
+        limiter=serving.ingesting))
     return error(403, reply) if isinstance(reply, str) else JSONResponse(reply)
 
 
@@ -210,8 +212,8 @@ async def sync_state(request: Request) -> Response:
         return device
     assert device.device_id is not None
     serving = served(request)
-    state = await run_in_threadpool(serving.store.sync_state, device.device_id)
-    return JSONResponse(await run_in_threadpool(
+    state = await in_thread(serving.store.sync_state, device.device_id)
+    return JSONResponse(await in_thread(
         with_upstream, serving.store, serving.hub, device.device_id, state))
 
 
@@ -225,9 +227,9 @@ async def day_close(request: Request) -> Response:
         figures = await read_json(request, 65536)
         if not isinstance(figures, dict):
             return error(400, "day-close needs the day's figures")
-        result = await run_in_threadpool(serving.store.day_close, device.device_id, figures)
+        result = await in_thread(serving.store.day_close, device.device_id, figures)
         if serving.hub:  # and what the centre said of that day, when the hub closed it there
-            result["centre"] = await run_in_threadpool(
+            result["centre"] = await in_thread(
                 serving.store.upstream_close_of, device.device_id,
                 result["stall"]["business_date"])
     except WireError as err:
@@ -244,7 +246,7 @@ def published(what: str) -> Handler:
         if isinstance(caller, JSONResponse):
             return caller
         store = served(request).store
-        current = await run_in_threadpool(store.catalog if what == "catalog" else store.rates)
+        current = await in_thread(store.catalog if what == "catalog" else store.rates)
         if current is None:
             return error(404, "nothing has been published yet")
         if request.headers.get("if-none-match") == current.etag:

@@ -34,6 +34,30 @@ def is_postgresql(db: str | Path) -> bool:
     return str(db).startswith(("postgresql://", "postgres://"))
 
 
+def nodes_of(url: str) -> list[tuple[str, str, str]]:
+    """Each server a (multi-host) PostgreSQL URL names, as (host, port, role): ``primary``,
+    ``standby``, or ``unreachable: why``."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    given = conninfo_to_dict(url)
+    hosts = str(given.get("host") or "localhost").split(",")
+    ports = str(given.get("port") or "5432").split(",")
+    ports = ports * len(hosts) if len(ports) == 1 else ports
+    found = []
+    for host, port in zip(hosts, ports, strict=True):
+        one = {k: v for k, v in given.items() if k not in ("host", "port", "hostaddr")}
+        one.update(host=host, port=port, target_session_attrs="any", connect_timeout=3)
+        try:
+            with psycopg.connect(make_conninfo("", **one)) as conn:
+                standby = conn.execute("SELECT pg_is_in_recovery()").fetchone()
+            role = "standby" if standby and standby[0] else "primary"
+        except psycopg.Error as err:
+            role = "unreachable: " + " ".join(str(err).split())[:120]
+        found.append((host, port, role))
+    return found
+
+
 class SqliteBackend:
     """One SQLite file (WAL, ``synchronous=FULL``), one writer at a time."""
 
