@@ -11,6 +11,7 @@ crash (SIGKILL to Patroni and its postmaster), ``pause(node)``/``resume(node)`` 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -39,7 +40,7 @@ bootstrap:
     ttl: {ttl}
     loop_wait: 1
     retry_timeout: {retry}
-    maximum_lag_on_failover: 0
+    maximum_lag_on_failover: {lag}
     synchronous_mode: {synchronous}
     postgresql:
       use_pg_rewind: true
@@ -79,7 +80,10 @@ def wait(condition: Callable[[], bool], what: str, seconds: float = 120.0) -> No
 
 
 class PatroniCluster:
-    def __init__(self, nodes: int = 2, synchronous: bool = True, ttl: int = 10) -> None:
+    def __init__(self, nodes: int = 2, synchronous: bool = True, ttl: int = 10,
+                 lag_on_failover: int = 1 << 20) -> None:
+        """``lag_on_failover``: how many bytes of WAL a standby may lack and still be
+        promoted (without ``synchronous``, what a failover may lose)."""
         self.root = Path(tempfile.mkdtemp(prefix="fairpos-patroni-"))
         self.root.chmod(0o755)
         if os.geteuid() == 0:
@@ -90,12 +94,14 @@ class PatroniCluster:
         self.apis = {name: free_port() for name in self.names}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.etcd: subprocess.Popen[bytes] | None = None
+        self.frozen: list[int] = []
         self.start_etcd()
         for name in self.names:
             config = self.root / f"{name}.yml"
             config.write_text(NODE.format(
                 name=name, api=self.apis[name], etcd=self.etcd_port, ttl=ttl,
                 retry=max(2, ttl // 2), synchronous=str(synchronous).lower(),
+                lag=lag_on_failover,
                 port=self.ports[name], root=self.root, bin=bindir()))
             if os.geteuid() == 0:
                 shutil.chown(config, "postgres", "postgres")
@@ -168,6 +174,43 @@ class PatroniCluster:
         if pid is not None:
             os.kill(pid, signal.SIGCONT)
         os.killpg(self.processes[name].pid, signal.SIGCONT)
+
+    def walsenders(self, name: str) -> list[int]:
+        """The processes of ``name`` that send its WAL to the standbys."""
+        found = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                command = cmdline.read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if b"walsender" in command and self._child_of(int(cmdline.parent.name), name):
+                found.append(int(cmdline.parent.name))
+        return found
+
+    def _child_of(self, pid: int, name: str) -> bool:
+        try:
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return False
+        return parent == self.postmaster(name)
+
+    def cut_replication(self) -> None:
+        """The leader stops sending WAL (its senders frozen, before a byte more leaves): the
+        standbys get nothing more, all else runs on."""
+        leader = self.leader()
+        assert leader is not None
+        senders = self.walsenders(leader)
+        assert senders, f"{leader} sends no WAL"
+        for pid in senders:
+            os.kill(pid, signal.SIGSTOP)
+        self.frozen = senders
+
+    def mend_replication(self) -> None:
+        """(After the leader was killed:) its frozen senders gone too."""
+        for pid in self.frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.frozen = []
 
     # -- what it says ----------------------------------------------------------------------
 

@@ -1,25 +1,28 @@
-"""A centre on a PostgreSQL cluster that fails over by itself (Patroni and etcd, two nodes,
-``synchronous_mode``): the ledger is given the cluster's multi-host URL, lanes ring up and sync
-without pause, and the primary is killed (SIGKILL to Patroni and its postmaster) while they do.
-Every ``fairpos sync`` a lane ran ends well — the ledger waits through the failover instead of
-failing a request —, every entry a lane holds as acknowledged is at the centre exactly once with
-the lane's own figures, and ``fairpos ledger status`` names the new primary."""
+"""A centre on a PostgreSQL cluster that fails over by itself (Patroni and etcd, two nodes),
+checked the way Jepsen checks (``harness/checker.py``): lanes ring up and sync without pause
+while the primary is killed (SIGKILL to Patroni and its postmaster); the history of every sync
+run is kept, and after the faults are healed the checker compares what each lane holds as
+acknowledged with what the centre holds.
+
+With ``synchronous_mode``: nothing lost, doubled or changed, no sync run failed (the ledger
+waits through the failover instead of failing a request), resume points only forward, and
+``fairpos ledger status`` names the new primary. The negative control — replication cut and
+``synchronous_mode`` off before the kill — must show the checker the acknowledged entries the
+new primary lacks, and the lanes' next day close must send them again: the checker is not
+blind, and the lanes mend what the centre lost."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from harness.lanes import ROOT, LaneDir
+from harness.checker import Run, SyncingLane, verdict, write
 from harness.sync_helpers import LedgerServer, connect, ring, stall
-from tests.till_helpers import rows
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("patroni") is None or shutil.which("etcd") is None,
@@ -28,89 +31,130 @@ pytestmark = [pytest.mark.slow,
 
 
 @pytest.fixture
-def cluster() -> Iterator[object]:
+def made(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The cluster (its kind from the test's parameter), a ledger on it, and two lanes."""
     from harness.patroni import PatroniCluster
 
-    made = PatroniCluster(nodes=2, synchronous=True, ttl=10)
-    yield made
-    made.remove()
-
-
-class Lane(threading.Thread):
-    """A lane that rings up a sale and syncs, again and again, until told to stop; every sync
-    run's exit status and when it ended are kept."""
-
-    def __init__(self, lane: LaneDir) -> None:
-        super().__init__(daemon=True)
-        self.lane, self.stop = lane, threading.Event()
-        self.runs: list[tuple[float, int, str]] = []
-
-    def run(self) -> None:
-        seed = 0
-        while not self.stop.is_set():
-            seed += 1
-            ring(self.lane, 1, seed=seed)
-            done = subprocess.run(
-                [sys.executable, "-m", "fairpos", "--data-dir", str(self.lane.path), "--lang",
-                 "en", "sync", "--tries", "1"], cwd=ROOT, capture_output=True, text=True,
-                timeout=300)
-            self.runs.append((time.monotonic(), done.returncode, done.stdout + done.stderr))
-
-
-def acknowledged(lane: LaneDir) -> list[tuple[object, ...]]:
-    return rows(lane.path, "SELECT s.id, s.total FROM sales s JOIN outbox o ON o.entry_id = s.id"
-                           " WHERE o.acked_at IS NOT NULL ORDER BY s.seq")
-
-
-def test_lanes_sync_through_a_failover_and_nothing_is_lost_or_doubled(
-        cluster: object, tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from fairpos.cli import main
-    from harness.patroni import PatroniCluster, wait
-    from harness.sync_helpers import _Opened
-
-    assert isinstance(cluster, PatroniCluster)
+    synchronous = getattr(request, "param", True)
+    cluster = PatroniCluster(nodes=2, synchronous=synchronous, ttl=10,
+                             lag_on_failover=(1 << 20) if synchronous else (1 << 30))
     db = cluster.create()
     server = LedgerServer(db)
     lanes = [stall(tmp_path / f"lane{n}", f"FAIL0{n}", sales=2) for n in (1, 2)]
     for number, lane in enumerate(lanes, start=1):
         connect(lane, server, number=number)
-    workers = [Lane(lane) for lane in lanes]
+    yield cluster, db, server, lanes
+    server.stop()
+    cluster.remove()
+
+
+def runs_after(history: list[Run], moment: float, lane: str) -> int:
+    return sum(1 for run in history if run.lane == lane and run.ended > moment and run.exit == 0)
+
+
+def test_lanes_sync_through_a_failover_and_the_checker_finds_nothing_wrong(
+        made: Any, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from fairpos.cli import main
+    from harness.patroni import wait
+
+    cluster, db, _server, lanes = made
+    history: list[Run] = []
+    workers = [SyncingLane(lane, history, db) for lane in lanes]
+    for worker in workers:
+        worker.start()
     try:
-        for worker in workers:
-            worker.start()
-        wait(lambda: all(sum(1 for _t, code, _o in w.runs if code == 0) >= 2 for w in workers),
+        wait(lambda: all(runs_after(history, 0, lane.path.name) >= 2 for lane in lanes),
              "two syncs of each lane before the failover")
         before = cluster.leader()
         killed_at = time.monotonic()
         assert cluster.kill_leader() == before
         wait(lambda: cluster.leader() not in (None, before), "a new leader", 120)
-        # each lane syncs twice more once the new primary leads
-        wait(lambda: all(sum(1 for t, code, _o in w.runs if t > killed_at and code == 0) >= 2
-                         for w in workers), "two syncs of each lane after the failover", 300)
+        wait(lambda: all(runs_after(history, killed_at, lane.path.name) >= 2
+                         for lane in lanes), "two syncs of each lane after the failover", 300)
     finally:
         for worker in workers:
             worker.stop.set()
         for worker in workers:
-            worker.join(timeout=300)
+            worker.join(timeout=600)
+    for lane in lanes:
+        assert lane.run("sync", "--tries", "3").exit_code == 0  # healed: all sent
+    said = verdict(lanes, db, history)
+    path = write(tmp_path / "checker", history, said)
+    assert said.valid, path.read_text()
+    assert said.acknowledged == said.at_centre and said.acknowledged >= 2 * (2 + 4)
+    first_after = min(run.ended for run in history if run.ended > killed_at and run.exit == 0)
+    assert first_after > killed_at  # (the order: the lanes were answered after the kill)
+    status = CliRunner().invoke(main, ["--lang", "en", "ledger", "status", "--db", db])
+    new = cluster.leader()
+    assert new is not None and new != before
+    assert f"127.0.0.1:{cluster.ports[new]}  primary: the ledger writes here" in status.output
+    assert f"127.0.0.1:{cluster.ports[before]}  unreachable" in status.output
+
+
+@pytest.mark.parametrize("made", [False], indirect=True, ids=["asynchronous"])
+def test_the_checker_sees_what_an_asynchronous_failover_loses_and_the_lanes_mend_it(
+        made: Any, tmp_path: Path) -> None:
+    """The negative control: the primary stops sending WAL, the lanes' next batches are
+    acknowledged by it alone, it dies, the standby is promoted without them."""
+    from harness.patroni import wait
+
+    cluster, db, _server, lanes = made
+    history: list[Run] = []
+    workers = [SyncingLane(lane, history, db) for lane in lanes]
+    for worker in workers:
+        worker.start()
+    wait(lambda: all(runs_after(history, 0, lane.path.name) >= 2 for lane in lanes),
+         "two syncs of each lane")
+    for worker in workers:
+        worker.stop.set()
+    for worker in workers:
+        worker.join(timeout=600)
+    leader = cluster.leader()
+    standby = next(name for name in cluster.names if name != leader)
+    cluster.cut_replication()
+    for lane in lanes:  # acknowledged by the primary alone
+        ring(lane, 3, seed=99)
+        assert lane.run("sync", "--tries", "1").exit_code == 0
+    cluster.kill_leader()
+    cluster.mend_replication()
+    wait(lambda: cluster.leader() == standby, "the standby promoted", 120)
+    lost = verdict(lanes, db, history)
+    assert len(lost.lost) >= 2 * 3, lost  # the checker sees them
+    assert not lost.duplicated and not lost.changed
+    # the lanes' next syncs close the day again, find what the centre lacks, and send it
+    said = "".join(lane.run("sync", "--tries", "3").output for lane in lanes)
+    assert "entries the ledger lacked" in said, said
+    healed = verdict(lanes, db, history)
+    write(tmp_path / "checker", history, healed)
+    assert healed.lost == [] and healed.duplicated == [] and healed.changed == []
+
+
+def test_the_checker_is_not_fooled_by_a_centre_that_doubles_or_changes(tmp_path: Path) -> None:
+    """The checker's own control, on a ledger on SQLite made to break its rules: an entry whose
+    body was altered, one gone, a resume point that went back — each is said."""
+    import sqlite3
+
+    from harness.sync_helpers import LedgerServer as Ledger
+
+    server = Ledger(tmp_path / "ledger.db")
     try:
-        failed = [(lane.lane.path.name, out) for lane in workers
-                  for _t, code, out in lane.runs if code != 0]
-        assert failed == []  # not one sync run failed, even the one cut by the kill
-        for lane in lanes:
-            assert lane.run("sync", "--tries", "3").exit_code == 0  # all sent
-            held = acknowledged(lane)
-            everything = rows(lane.path, "SELECT id, total FROM sales ORDER BY seq")
-            assert held == everything
-            with _Opened(db) as ledger:
-                centre = ledger.all("SELECT id, total FROM sales WHERE device_id = ? "
-                                    "ORDER BY id", [rows(lane.path, "SELECT id FROM device")[0][0]])
-            assert [tuple(row) for row in centre] == sorted(held)  # once each, the same
-        status = CliRunner().invoke(main, ["--lang", "en", "ledger", "status", "--db", db])
-        new = cluster.leader()
-        assert new is not None and new != before
-        assert f"127.0.0.1:{cluster.ports[new]}  primary: the ledger writes here" in status.output
-        assert f"127.0.0.1:{cluster.ports[before]}  unreachable" in status.output
+        lane = stall(tmp_path / "lane", "FAKE01", sales=3)
+        connect(lane, server)
+        assert lane.run("sync").exit_code == 0
+        history = [Run("lane", 1.0, 0, 3, 3, ""), Run("lane", 2.0, 0, 3, 2, "")]
+        with sqlite3.connect(tmp_path / "ledger.db") as conn:  # a centre that breaks its rules
+            for (trigger,) in conn.execute("SELECT name FROM sqlite_master WHERE type = "
+                                           "'trigger' AND tbl_name = 'sales'").fetchall():
+                conn.execute(f"DROP TRIGGER {trigger}")
+            conn.execute("UPDATE sales SET payload_hash = 'x' WHERE id = 'FAKE01-000002'")
+        said = verdict([lane], str(tmp_path / "ledger.db"), history)
+        assert said.changed == ["FAKE01-000002"]
+        assert said.backwards == ["lane: resume point 3 → 2"]
+        assert not said.valid
+        with sqlite3.connect(tmp_path / "ledger.db") as conn:
+            conn.execute("DELETE FROM sales WHERE id = 'FAKE01-000003'")
+        assert verdict([lane], str(tmp_path / "ledger.db"), []).lost == ["FAKE01-000003"]
     finally:
         server.stop()
