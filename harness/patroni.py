@@ -235,6 +235,24 @@ class PatroniCluster:
                 return str(member["name"])
         return None
 
+    def writable(self) -> bool:
+        """Whether a primary takes writes now (Patroni names a new leader a moment before its
+        PostgreSQL has left recovery)."""
+        try:
+            with psycopg.connect(self.url(), connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            return False
+
+    def failed_over(self, before: str | None, seconds: float = 120.0) -> str:
+        """Wait until a node other than ``before`` leads and takes writes; its name."""
+        wait(lambda: self.leader() not in (None, before) and self.writable(),
+             "a new primary taking writes", seconds)
+        leader = self.leader()
+        assert leader is not None
+        return leader
+
     def replicas_streaming(self) -> int:
         return sum(1 for m in self.members()
                    if m.get("role") in ("replica", "sync_standby")
