@@ -27,6 +27,8 @@ TINY = {
                        "ratio (hub / straight)"),
     "benchmarks.ledger_season": (["--sales", "300", "--weeks", "1"], "search by amount on a day"),
     "benchmarks.kit_install": (["--runs", "1"], "ratio kit / pip"),
+    "benchmarks.failover": (["--failovers", "1", "--lanes", "1", "--backlog", "20"],
+                            "kill to first batch on the new primary"),
 }
 
 
