@@ -20,6 +20,7 @@ import pytest
 import fairpos
 from benchmarks.terminal import Terminal
 from harness.lanes import LaneDir, open_lane
+from harness.namespaces import namespaces_work
 from tests.till_helpers import rows
 
 LIMIT = 100  # bytes: the journal can be opened and read, not a page written
@@ -113,15 +114,7 @@ MOUNT_READ_ONLY = ('mount -t tmpfs -o size=8m fairpos "$1" && cp -a "$2" "$1/lan
                    'mount -o remount,ro "$1" && shift 2 && exec "$@"')
 
 
-def _namespaces_work() -> bool:
-    try:
-        return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "true"],
-                              capture_output=True, timeout=30).returncode == 0
-    except OSError:
-        return False
-
-
-read_only_disk = pytest.mark.skipif(not _namespaces_work(),
+read_only_disk = pytest.mark.skipif(not namespaces_work("--mount"),
                                     reason="this kernel lets no user mount a filesystem")
 
 

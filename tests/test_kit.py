@@ -24,20 +24,13 @@ import pytest
 
 from fairpos.kit.build import Kit, build, requirements, source_root
 from fairpos.kit.signing import keygen
+from harness.namespaces import namespaces_work
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
-def _no_network_works() -> bool:
-    try:
-        return subprocess.run(["unshare", "--user", "--map-root-user", "--net", "true"],
-                              capture_output=True, timeout=30).returncode == 0
-    except OSError:
-        return False
-
-
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not _no_network_works(),
+              pytest.mark.skipif(not namespaces_work("--net"),
                                  reason="this kernel lets no user make a network namespace")]
 
 

@@ -10,7 +10,9 @@ import io
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -30,6 +32,16 @@ assert shutil.which("zbarimg"), "zbarimg is missing: apt-get install zbar-tools 
 WEIGHT = "2 1 PPPP C WWWWW C"
 PRICE = "2 0 PPPPP AAAAA C"
 NAMES = ["Tomate", "Ñame", 'Ají "dulce"', "Limón ^XZ~JR_", "Cebollín"]
+
+
+def labels_of_every_kind(test: Callable[..., None]) -> Any:
+    """``test`` over weights, prices a kilo, both layouts, both resolutions and names with
+    accents and quotes, as Hypothesis draws them."""
+    return settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])(
+        given(name=st.sampled_from(NAMES), grams=st.integers(1, 99_999),
+              per_kilo=st.integers(1, 99_999), layout=st.sampled_from([WEIGHT, PRICE]),
+              dpi=st.sampled_from([203, 300]))(test))
 
 
 def zbar(png: bytes, tmp: Path) -> list[str]:
@@ -118,11 +130,7 @@ def zpl_image(data: bytes, dpi: int) -> tuple[bytes, bytes, int, int]:
     return scene.png(), bytes(raster.pixels), raster.width, raster.height
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(NAMES), grams=st.integers(1, 99_999),
-       per_kilo=st.integers(1, 99_999), layout=st.sampled_from([WEIGHT, PRICE]),
-       dpi=st.sampled_from([203, 300]))
+@labels_of_every_kind
 def test_a_zpl_label_rendered_and_scanned_rings_up_what_it_prints(
         tmp_path: Path, name: str, grams: int, per_kilo: int, layout: str, dpi: int) -> None:
     catalog, label = a_label(name, grams, per_kilo, layout)
@@ -197,11 +205,7 @@ def drawn(kind: str, data: str) -> bytes:
     return image.getvalue()
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(NAMES), grams=st.integers(1, 99_999),
-       per_kilo=st.integers(1, 99_999), layout=st.sampled_from([WEIGHT, PRICE]),
-       dpi=st.sampled_from([203, 300]))
+@labels_of_every_kind
 def test_a_tspl_label_read_and_scanned_rings_up_what_it_prints(
         tmp_path: Path, name: str, grams: int, per_kilo: int, layout: str, dpi: int) -> None:
     catalog, label = a_label(name, grams, per_kilo, layout)
