@@ -11,12 +11,15 @@ the size of a whole kit). Then, ``--runs`` times each, taken in turn, with no ne
 * the baseline: a venv made and the same wheels installed with pip alone (nothing verified,
   nothing checked).
 
-    python -m benchmarks.kit_install [--runs N] [--machines x86_64,aarch64]
+    python -m benchmarks.kit_install [--runs N] [--machines x86_64,aarch64] [--kit FOLDER]
+
+``--kit`` measures a kit already built (for this machine's Python) instead of building one.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import statistics
 import subprocess
@@ -25,7 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from fairpos.kit.build import build
+from fairpos.kit.build import Kit, build
+from fairpos.kit.installer import ABOUT
 from fairpos.kit.signing import keygen
 
 
@@ -64,13 +68,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--machines", default=platform.machine(),
                         help="comma-separated: the lane machines the kit serves")
+    parser.add_argument("--kit", type=Path, help="a kit already built: measure its install")
     args = parser.parse_args()
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        key, _public = keygen(root / "key")
         started = time.perf_counter()
-        kit = build(root / "kit", key, args.machines.split(","), (python,))
+        if args.kit is not None:
+            about = json.loads((args.kit / ABOUT).read_text())
+            args.machines = ",".join(about["machines"])
+            files = [path for path in args.kit.rglob("*") if path.is_file()]
+            kit = Kit(args.kit, about["version"], len(files),
+                      sum(path.stat().st_size for path in files))
+        else:
+            key, _public = keygen(root / "key")
+            kit = build(root / "kit", key, args.machines.split(","), (python,))
         built = time.perf_counter() - started
         mine, plain = [], []
         for run in range(args.runs):  # in turn, so that both see the same machine
@@ -80,7 +92,8 @@ def main() -> None:
         parts = ", ".join(f"{part.name} {size_mb(part):.1f} MB"
                           for part in sorted(wheels.iterdir()))
         print(f"kit of fairpos {kit.version} for Python {python} on {args.machines}: "
-              f"{kit.size / 1e6:.1f} MB in {kit.files} files ({parts}); built in {built:.1f} s")
+              f"{kit.size / 1e6:.1f} MB in {kit.files} files ({parts})"
+              + ("" if args.kit else f"; built in {built:.1f} s"))
         kit_s, pip_s = statistics.median(mine), statistics.median(plain)
         print(f"offline install, median of {args.runs}")
         print(f"  plain pip from the same wheels   {pip_s:6.2f} s")

@@ -164,6 +164,43 @@ def test_a_damaged_or_foreign_file_is_refused_and_changes_nothing(tmp_path: Path
     assert sales_of(lane.path / "fairpos.db") == before
 
 
+def altered_copy(good: Path, folder: Path, name: str, *statements: str) -> Path:
+    """A copy of ``good`` changed by hand (its append-only triggers dropped for it)."""
+    copy = folder / name
+    copy.write_bytes(good.read_bytes())
+    with sqlite3.connect(copy) as conn:
+        for (trigger,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            conn.execute(f"DROP TRIGGER {trigger}")
+        for statement in statements:
+            conn.execute(statement)
+    return copy
+
+
+def test_a_copy_whose_sales_do_not_add_up_is_refused_and_a_skipped_number_is_not(
+        tmp_path: Path) -> None:
+    """A sale's total changed by hand, or a sale numbered past the lane's counter: refused in
+    one line. Numbers a rollback left out (sold on a newer version, kept apart) are no fault."""
+    lane = open_lane(tmp_path / "lane", "BACK09")
+    for _sale in range(3):
+        lane.sell("--line", "301", "--pay", "cash:USD:10")
+    good = Path(str(lane.json("backup")["path"]))
+    before = sales_of(lane.path / "fairpos.db")
+    total = altered_copy(good, tmp_path, "total.db",
+                         "UPDATE sales SET total = total + 100 WHERE seq = 2")
+    past = altered_copy(good, tmp_path, "past.db", "UPDATE sales SET seq = 9 WHERE seq = 3")
+    for copy in (total, past):
+        assert lane.fail("restore", str(copy)) == (
+            f"fairpos: {copy} is not consistent: its sales do not add up")
+    assert sales_of(lane.path / "fairpos.db") == before
+    skipped = altered_copy(good, tmp_path, "skipped.db",
+                           "UPDATE sales SET seq = 5 WHERE seq = 3",
+                           "UPDATE device SET last_seq = 5")
+    assert "Journal restored from " in lane.run("restore", str(skipped)).stdout
+    lane.run("check")
+    assert lane.sell("--line", "301", "--pay", "cash:USD:10")["id"] == "BACK09-000006"
+
+
 def test_a_backup_refused_where_it_cannot_be_written(tmp_path: Path) -> None:
     lane = open_lane(tmp_path / "lane", "BACK09")
     blocked = tmp_path / "file"

@@ -1,7 +1,8 @@
 """Every benchmark runs here at a tiny size, as a person runs it (``python -m benchmarks.…``
 from the project's folder), so that none can rot: each must end well and print its figure
 against its baseline. (The fair day, the ingest wave, the statement and the till's keys have
-tests of their own, which read their figures.)"""
+tests of their own, which read their figures; the kit's install runs in tests/test_kit.py, on
+the kit built there.)"""
 
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ TINY = {
     "benchmarks.hub": (["--lanes", "2", "--sales", "3", "--latency", "0.05"],
                        "ratio (hub / straight)"),
     "benchmarks.ledger_season": (["--sales", "300", "--weeks", "1"], "search by amount on a day"),
-    "benchmarks.kit_install": (["--runs", "1"], "ratio kit / pip"),
     "benchmarks.failover": (["--failovers", "1", "--lanes", "1", "--backlog", "20"],
                             "kill to first batch on the new primary"),
 }

@@ -128,7 +128,8 @@ def lane_on(prefix: Path, data: Path) -> None:
         assert done.returncode == 0, done.stderr
 
 
-def test_a_kit_installs_offline_and_the_lane_sells(kits: Kits, tmp_path: Path) -> None:
+def test_a_kit_installs_offline_the_lane_sells_and_an_altered_kit_is_refused(
+        kits: Kits, tmp_path: Path) -> None:
     prefix, data = tmp_path / "opt", tmp_path / "lane"
     done = install(kits.current.folder, prefix, data)
     assert done.returncode == 0, done.stderr
@@ -142,8 +143,12 @@ def test_a_kit_installs_offline_and_the_lane_sells(kits: Kits, tmp_path: Path) -
     assert sold.returncode == 0 and "Change 3.90 USD" in sold.stdout, sold.stderr
     z = fairpos(prefix, data, "shift", "close", "--count", "USD:21.10")
     assert z.returncode == 0 and "Z REPORT (shift closed)" in z.stdout, z.stderr
-    again = install(kits.current.folder, prefix, data)  # the same kit twice: nothing to do
+    # the same kit again, through ``fairpos kit install`` (the kit's installer): nothing to do
+    again = offline(sys.executable, "-m", "fairpos", "kit", "install", kits.current.folder,
+                    "--prefix", prefix, "--data", data, "--no-system", "--lang", "en")
     assert again.returncode == 0 and f"fairpos {version} is already in use" in again.stdout
+    help_text = offline(kits.current.folder / "install", "--help").stdout
+    assert "--rollback" in help_text and "--prefix" in help_text
     units = sorted(path.name for path in (prefix / "systemd").iterdir())
     assert units == ["fairpos-hub.service", "fairpos-ledger.service", "fairpos-till@.service"]
     till = (prefix / "systemd" / "fairpos-till@.service").read_text()
@@ -153,6 +158,7 @@ def test_a_kit_installs_offline_and_the_lane_sells(kits: Kits, tmp_path: Path) -
             checked = subprocess.run(["systemd-analyze", "verify", str(unit)],
                                      capture_output=True, text=True)
             assert checked.returncode == 0, checked.stderr
+    an_altered_or_foreign_kit_is_refused_and_changes_nothing(kits, tmp_path, prefix, data)
 
 
 def altered(kit: Path, folder: Path, change: str, other_key: Path | None = None) -> Path:
@@ -185,10 +191,9 @@ def altered(kit: Path, folder: Path, change: str, other_key: Path | None = None)
     return copy
 
 
-def test_an_altered_or_foreign_kit_is_refused_and_changes_nothing(kits: Kits,
-                                                                   tmp_path: Path) -> None:
-    prefix, data = tmp_path / "opt", tmp_path / "lane"
-    assert install(kits.current.folder, prefix, data).returncode == 0
+def an_altered_or_foreign_kit_is_refused_and_changes_nothing(kits: Kits, tmp_path: Path,
+                                                             prefix: Path, data: Path) -> None:
+    """(On a lane that has a version installed.)"""
     before = tree(prefix)
     wheel = next((kits.next.folder / "wheels" / "any").glob("fairpos-*.whl")).name
     expected = {
@@ -217,7 +222,7 @@ def test_an_altered_or_foreign_kit_is_refused_and_changes_nothing(kits: Kits,
                                      "confianza de esta máquina")
 
 
-def test_an_update_waits_for_the_shift_then_rolls_back_keeping_every_sale(
+def test_an_update_waits_for_the_shift_rolls_back_keeping_every_sale_and_a_broken_one_stays_out(
         kits: Kits, tmp_path: Path) -> None:
     prefix, data = tmp_path / "opt", tmp_path / "lane"
     journal = data / "fairpos.db"
@@ -271,15 +276,13 @@ def test_an_update_waits_for_the_shift_then_rolls_back_keeping_every_sale(
     assert sales(journal)[-1][0] == newer[-1][0] + 1
     assert install(kits.next.folder, prefix, data, "--rollback").stderr == (
         "fairpos: there is no earlier version to go back to\n")  # (one step back, once)
-
-
-def test_a_version_that_fails_its_check_leaves_the_lane_as_it_was(kits: Kits,
-                                                                   tmp_path: Path) -> None:
-    prefix, data = tmp_path / "opt", tmp_path / "lane"
-    assert install(kits.current.folder, prefix, data).returncode == 0
-    lane_on(prefix, data)
-    assert fairpos(prefix, data, "sell", "--line", "301", "--pay", "cash:USD:5").returncode == 0
     assert fairpos(prefix, data, "shift", "close", "--count", "USD:21.10").returncode == 0
+    a_version_that_fails_its_check_leaves_the_lane_as_it_was(kits, prefix, data)
+
+
+def a_version_that_fails_its_check_leaves_the_lane_as_it_was(kits: Kits, prefix: Path,
+                                                              data: Path) -> None:
+    """(On a lane with sales, its shift closed.)"""
     journal_before = sales(data / "fairpos.db")
     done = install(kits.broken.folder, prefix, data)
     assert done.returncode == 1
@@ -333,11 +336,12 @@ def test_the_kit_commands_refuse_in_one_line(tmp_path: Path) -> None:
     assert "no network" in cli.run("kit", "--help").stdout
 
 
-def test_fairpos_kit_install_is_the_kits_installer(kits: Kits, tmp_path: Path) -> None:
-    prefix, data = tmp_path / "opt", tmp_path / "lane"
-    done = offline(sys.executable, "-m", "fairpos", "kit", "install", kits.current.folder,
-                   "--prefix", prefix, "--data", data, "--no-system", "--lang", "en")
-    assert done.returncode == 0, done.stderr
-    assert f"fairpos {kits.current.version} installed in" in done.stdout
-    help_text = offline(kits.current.folder / "install", "--help").stdout
-    assert "--rollback" in help_text and "--prefix" in help_text
+def test_the_install_benchmark_runs_at_a_tiny_size(kits: Kits) -> None:
+    """``benchmarks.kit_install`` on the kit built here (so that it cannot rot)."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.kit_install", "--runs", "1",
+                           "--kit", str(kits.current.folder)], cwd=source_root(),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"ratio kit / pip +\d+\.\d\dx", done.stdout), done.stdout
+    assert f"kit of fairpos {kits.current.version} for Python {PYTHON} on x86_64,aarch64" in (
+        done.stdout)

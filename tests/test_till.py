@@ -608,7 +608,10 @@ async def test_keys_arriving_at_once_go_where_each_key_sends_them(
     async with app.run_test() as pilot:
         await settle(pilot)
         burst(app, [*"Luisa", between, *"20", between, *"500", "f2"])
-        await until(pilot, lambda: app.screen.__class__.__name__ == "RingUpScreen")
+        # (the ring-up screen mounted whole before the app is closed)
+        await until(pilot, lambda: app.screen.__class__.__name__ == "RingUpScreen"
+                    and getattr(app.screen, "drawn", False))
+        await settle(pilot)
     assert rows(lane.path, "SELECT volunteer FROM shifts") == [("Luisa",)]
     assert rows(lane.path, "SELECT currency, amount FROM shift_counts ORDER BY currency") == [
         ("USD", 2000), ("VES", 50000)]
