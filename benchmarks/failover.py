@@ -4,11 +4,12 @@ A two-node PostgreSQL cluster under Patroni and etcd (``synchronous_mode`` on, `
 real ledger on its multi-host URL, lanes ringing up and syncing without pause
 (``harness/checker.py``). ``--failovers`` times: the primary is killed (SIGKILL to Patroni and
 its postmaster), the clock runs until the first batch is committed on the new primary, the
-killed node is started again and rejoins as the synchronous standby. Then the faults stop, the
-lanes sync once more, and the checker's verdict is printed with the figures: acknowledged
-entries lost and doubled (goal 0), time from the kill to the first batch accepted (median,
-p99), lane sync runs that failed (goal 0) — and, in the same run, ingest throughput with
-``synchronous_mode`` on against off (a lane's backlog sent in one ``fairpos sync``).
+killed node is started again and rejoins as the synchronous standby before the next kill. Then
+the faults stop, the lanes sync once more, and the checker's verdict is printed with the
+figures: acknowledged entries lost and doubled (goal 0), time from the kill to the first batch
+accepted (median, p99), lane sync runs that failed (goal 0) — and, measured in the same run on
+the healthy cluster before the first kill, ingest throughput with ``synchronous_mode`` on
+against off (a lane's backlog sent in one ``fairpos sync``).
 
     python -m benchmarks.failover [--failovers N] [--lanes N] [--backlog N] [--out DIR]
 """
@@ -95,13 +96,22 @@ def main() -> None:
         lanes = [stall(root / f"lane{n}", f"FOVR{n:02d}", sales=2) for n in range(args.lanes)]
         for number, lane in enumerate(lanes, start=1):
             connect(lane, server, number=number)
+        on = throughput(root, server, "synced", args.backlog)
+        synchronous(cluster, False)
+        off = throughput(root, server, "asyncd", args.backlog)
+        synchronous(cluster, True)
         history: list[Run] = []
         workers = [SyncingLane(lane, history, db) for lane in lanes]
         for worker in workers:
             worker.start()
         to_first_batch = []
         try:
+            old = ""
             for _round in range(args.failovers):
+                if old:
+                    wait(lambda: cluster.replicas_streaming() == 1 and any(
+                        m.get("role") == "sync_standby" for m in cluster.members()),
+                        "the killed node back as the synchronous standby", 300)
                 since = time.monotonic()
                 wait(lambda since=since: all(
                     any(r.lane == lane.path.name and r.ended > since and r.exit == 0
@@ -112,9 +122,6 @@ def main() -> None:
                 to_first_batch.append(first_batch_after(db, before) - killed_at)
                 cluster.failed_over(old)
                 cluster.start(old)  # it rejoins as the standby
-                wait(lambda: cluster.replicas_streaming() == 1 and any(
-                    m.get("role") == "sync_standby" for m in cluster.members()),
-                    "the old primary back as the synchronous standby", 300)
         finally:
             for worker in workers:
                 worker.stop.set()
@@ -125,9 +132,6 @@ def main() -> None:
                                  cwd=ROOT, capture_output=True).returncode for lane in lanes]
         said = verdict(lanes, db, history)
         path = write(out, history, said)
-        on = throughput(root, server, "synced", args.backlog)
-        synchronous(cluster, False)
-        off = throughput(root, server, "asyncd", args.backlog)
         server.stop()
     finally:
         cluster.remove()

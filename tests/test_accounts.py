@@ -86,6 +86,7 @@ def post_as(page: Any, server: LedgerServer, path: str, **fields: str) -> Any:
                              headers={"Origin": server.url}, max_redirects=0)
 
 
+@pytest.mark.slow
 def test_a_treasurer_reads_and_settles_an_admin_enrols_and_revokes(
         tmp_path: Path, browser: Any) -> None:
     server = LedgerServer(tmp_path / "ledger.db")

@@ -76,6 +76,7 @@ def worst(seen: list[Pair], mode_pairs: int = 3) -> list[str]:
             for p in sorted(seen, key=lambda p: p.ratio)[:mode_pairs]]
 
 
+@pytest.mark.slow
 async def test_the_high_contrast_theme_keeps_every_text_at_4_5_to_1(tmp_path: Path) -> None:
     app = make_till(lane_for(tmp_path), clock=Clock(), FAIRPOS_UI__THEME="high-contrast")
     seen: list[Pair] = []

@@ -111,6 +111,7 @@ def test_the_journal_keeps_pieces_that_add_up_and_never_changes_them(lane: LaneD
         conn.execute("UPDATE count_pieces SET pieces = 3")
 
 
+@pytest.mark.slow
 async def test_the_till_counts_the_float_and_the_close_by_bills_and_coins(
         lane: LaneDir) -> None:
     app = make_till(lane.path)

@@ -136,6 +136,7 @@ def synced(lane: LaneDir) -> str:
     raise AssertionError(result.output)
 
 
+@pytest.mark.slow
 def test_three_lanes_through_a_hub_that_is_killed_twice_reach_the_centre_once(
         tmp_path: Path) -> None:
     """Both links lossy (resets before a request arrives, replies dropped or cut after it
@@ -161,6 +162,7 @@ def test_three_lanes_through_a_hub_that_is_killed_twice_reach_the_centre_once(
         site.stop()
 
 
+@pytest.mark.slow
 def test_the_control_a_centre_without_uniqueness_is_caught(tmp_path: Path) -> None:
     """The same site and faults, but the hub's batches reach a centre that keeps whatever it
     is sent: the replies the uplink loses make the hub send again, and the tally above
@@ -276,6 +278,7 @@ def test_a_lane_tells_at_the_hub_from_at_the_centre(site: Site) -> None:
     assert '<td data-label="Path">through the hub</td>' in site.page(site.centre, "/")
 
 
+@pytest.mark.slow
 def test_an_uplink_down_for_a_week_the_site_sells_on_and_every_day_matches(
         site: Site) -> None:
     """Seven business days with the uplink cut: the lanes close each day against the hub,
@@ -357,6 +360,7 @@ def test_the_hub_sends_again_what_the_centre_lost_after_answering_for_it(
     wait_until(lambda: centre_says("match"), "the hub heard the centre match it")
 
 
+@pytest.mark.slow
 async def test_the_tills_side_panel_says_what_is_at_the_hub_only(site: Site) -> None:
     from tests.test_till_sync import sell, till
     from tests.till_helpers import settle, side_panel, until

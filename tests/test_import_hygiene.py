@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import fairpos
 
 PACKAGE = Path(fairpos.__file__).parent
@@ -85,6 +87,7 @@ def test_domain_modules_import_no_ui_network_or_device_library() -> None:
             if set(said) & set(FORBIDDEN)} == {}
 
 
+@pytest.mark.slow
 def test_device_modules_and_the_command_line_do_not_import_the_ui() -> None:
     modules = sorted(set(HEADLESS) - set(DOMAIN))
     found = imported(modules, ALLOWED_DEVICES)

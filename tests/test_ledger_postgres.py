@@ -54,6 +54,7 @@ def post(url: str, token: str, body: bytes) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("processes", [2, 4])
+@pytest.mark.slow
 def test_several_ledger_processes_on_one_database(tmp_path: Path, postgres: Postgres,
                                                   processes: int) -> None:
     """Every batch sent to two processes at the same instant, all batches at once: each
@@ -261,6 +262,7 @@ def test_connections_the_server_dropped_are_replaced_without_a_failure(tmp_path:
         pg.remove()
 
 
+@pytest.mark.slow
 def test_postgresql_restarted_in_the_middle_of_a_sync(tmp_path: Path) -> None:
     """The database goes away between batches and comes back: the ledger waits for it (as
     through a failover) and the relay's sends are answered late, never wrong; nothing is lost
@@ -399,6 +401,7 @@ def test_a_sqlite_ledger_of_100000_sales_moves_to_postgresql(tmp_path: Path,
     assert again.exit_code == 1 and "already holds a ledger" in again.stderr
 
 
+@pytest.mark.slow
 def test_a_failover_to_a_replica_that_was_behind_loses_nothing(tmp_path: Path) -> None:
     """Asynchronous streaming replication; the replica stops receiving; the primary
     acknowledges more batches and is killed; the replica is promoted and the ledger restarted
@@ -521,6 +524,7 @@ def test_the_move_s_proof_sees_one_row_that_differs(tmp_path: Path) -> None:
         ledger.close()
 
 
+@pytest.mark.slow
 def test_workers_end_with_their_supervisor_and_the_port_is_free_again(
         tmp_path: Path, postgres: Postgres) -> None:
     """The supervisor SIGKILLed: its workers, left to init, stop serving and end instead of

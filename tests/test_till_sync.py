@@ -36,6 +36,7 @@ def till(lane: LaneDir) -> Any:
     return app
 
 
+@pytest.mark.slow
 async def test_sales_reach_the_ledger_while_the_till_sells(tmp_path: Path,
                                                            server: LedgerServer) -> None:
     lane = stall(tmp_path / "stall", "TILL01", sales=3)
