@@ -2,16 +2,21 @@
 
 A two-node PostgreSQL cluster under Patroni and etcd (``synchronous_mode`` on, ``ttl`` 10), a
 real ledger on its multi-host URL, lanes ringing up and syncing without pause
-(``harness/checker.py``). ``--failovers`` times: the primary is killed (SIGKILL to Patroni and
-its postmaster), the clock runs until the first batch is committed on the new primary, the
-killed node is started again and rejoins as the synchronous standby before the next kill. Then
-the faults stop, the lanes sync once more, and the checker's verdict is printed with the
-figures: acknowledged entries lost and doubled (goal 0), time from the kill to the first batch
-accepted (median, p99), lane sync runs that failed (goal 0) — and, measured in the same run on
-the healthy cluster before the first kill, ingest throughput with ``synchronous_mode`` on
-against off (a lane's backlog sent in one ``fairpos sync``).
+(``harness/checker.py``): ``--lanes`` straight to the centre, ``--lossy`` through a link that
+loses requests and answers (the fault proxy), and ``--hubs`` fair sites, each a hub with a lane
+on a lossy site link and a lossy uplink to the centre.
 
-    python -m benchmarks.failover [--failovers N] [--lanes N] [--backlog N] [--out DIR]
+``--failovers`` times: the primary is killed (SIGKILL to Patroni and its postmaster), the clock
+runs until the first batch is committed on the new primary, the killed node is started again
+and rejoins as the synchronous standby before the next kill. Then the faults stop, the lanes
+sync once more, and the checker's verdict is printed with the figures: acknowledged entries
+lost and doubled (goal 0), time from the kill to the first batch accepted (median, p99), lane
+sync runs the ledger failed (goal 0) — and, measured in the same run on the healthy cluster
+before the first kill, ingest throughput with ``synchronous_mode`` on against off (a lane's
+backlog sent in one ``fairpos sync``).
+
+    python -m benchmarks.failover [--failovers N] [--lanes N] [--lossy N] [--hubs N]
+                                  [--backlog N] [--out DIR]
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from pathlib import Path
 
 import psycopg
 
-from harness.checker import Run, SyncingLane, summary, verdict, write
+from harness.checker import LOSSY, Hub, Run, SyncingLane, summary, verdict, write
+from harness.fault_proxy import FaultProxy
 from harness.lanes import ROOT
 from harness.patroni import PatroniCluster, wait
 from harness.sync_helpers import LedgerServer, connect, ring, stall
@@ -81,7 +87,11 @@ def throughput(root: Path, server: LedgerServer, name: str, sales: int) -> float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--failovers", type=int, default=50)
-    parser.add_argument("--lanes", type=int, default=3)
+    parser.add_argument("--lanes", type=int, default=2, help="lanes straight to the centre")
+    parser.add_argument("--lossy", type=int, default=1,
+                        help="lanes through a lossy link to the centre")
+    parser.add_argument("--hubs", type=int, default=1,
+                        help="hubs, each with a lane, on lossy links")
     parser.add_argument("--backlog", type=int, default=400,
                         help="sales in the backlog the throughput is measured with")
     parser.add_argument("--out", type=Path, default=None,
@@ -93,15 +103,24 @@ def main() -> None:
     try:
         db = cluster.create()
         server = LedgerServer(db)
-        lanes = [stall(root / f"lane{n}", f"FOVR{n:02d}", sales=2) for n in range(args.lanes)]
-        for number, lane in enumerate(lanes, start=1):
-            connect(lane, server, number=number)
+        lanes = [stall(root / f"lane{n}", f"FOVR{n:02d}", sales=2)
+                 for n in range(args.lanes + args.lossy)]
+        tokens = [connect(lane, server, number=number)
+                  for number, lane in enumerate(lanes, start=1)]
+        links = [FaultProxy(server.port, faults=LOSSY, seed=100 + n) for n in range(args.lossy)]
+        for lane, token, link in zip(lanes[args.lanes:], tokens[args.lanes:], links,
+                                     strict=True):
+            lane.run("connect", link.url, "--token", token, "--offline")
+        hubs = [Hub(root / f"hub{n}", server, seed=200 + 2 * n) for n in range(args.hubs)]
+        lanes += [hub.lane(root / f"hub{n}-lane", f"FOVH{n:02d}", 50 + n)
+                  for n, hub in enumerate(hubs)]
         on = throughput(root, server, "synced", args.backlog)
         synchronous(cluster, False)
         off = throughput(root, server, "asyncd", args.backlog)
         synchronous(cluster, True)
         history: list[Run] = []
-        workers = [SyncingLane(lane, history, db) for lane in lanes]
+        workers = [SyncingLane(lane, history, db, tries=1 if n < args.lanes else 3)
+                   for n, lane in enumerate(lanes)]
         for worker in workers:
             worker.start()
         to_first_batch = []
@@ -127,21 +146,33 @@ def main() -> None:
                 worker.stop.set()
             for worker in workers:
                 worker.join(timeout=600)
+        for link in links:
+            link.mend()
+        for hub in hubs:
+            hub.mend()
         healed = [subprocess.run([sys.executable, "-m", "fairpos", "--data-dir",
                                   str(lane.path), "--lang", "en", "sync", "--tries", "3"],
                                  cwd=ROOT, capture_output=True).returncode for lane in lanes]
+        for hub in hubs:
+            wait(lambda hub=hub: hub.waiting() == 0, "the hub's entries at the centre", 300)
         said = verdict(lanes, db, history)
         path = write(out, history, said)
+        for hub in hubs:
+            hub.stop()
+        for link in links:
+            link.close()
         server.stop()
     finally:
         cluster.remove()
     ordered = sorted(to_first_batch)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    print(f"{args.failovers} forced failovers, {args.lanes} lanes syncing, "
+    print(f"{args.failovers} forced failovers; lanes syncing: {args.lanes} straight to the "
+          f"centre, {args.lossy} through a lossy link, {args.hubs} through hubs on lossy links; "
           f"{len(history)} sync runs; history and verdict: {path.parent}")
     print(f"  checker: {json.dumps(summary(said))}; final syncs {healed}")
     print(f"  acknowledged entries lost {len(said.lost)}, duplicated {len(said.duplicated)}, "
-          f"changed {len(said.changed)}; lane sync runs failed {said.failed}")
+          f"changed {len(said.changed)}; lane sync runs the ledger failed {said.failed}, "
+          f"cut by a lossy link {said.cut_by_link}")
     print(f"  kill to first batch on the new primary: median "
           f"{statistics.median(ordered):.1f} s, p99 {p99:.1f} s (ttl 10 s)")
     print(f"ingest, a backlog of {args.backlog} sales in one fairpos sync")

@@ -12,7 +12,11 @@ the lanes hold with what the centre holds:
 * **unhealed mismatch**: a day a lane was told did not match that its next sync did not mend;
 * **backwards**: a lane's set of acknowledged entries, or the centre's resume point for it,
   that ever shrank;
-* **failed**: sync runs that ended in failure (a refused or failed request).
+* **failed**: sync runs the ledger failed or refused (an answer of 5xx or 4xx).
+
+A run that the link between a lane and its ledger cut (no connection, a reset, an answer that
+never came: what the fault proxy does) is not a failure of the centre: it is counted apart,
+and the lane's next run sends what it did not settle.
 
 The history is written as JSON lines and the verdict as JSON beside it.
 """
@@ -32,8 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from fairpos.sync.wire import payload_hash
-from harness.lanes import ROOT, LaneDir
-from harness.sync_helpers import _Opened, payloads, ring
+from harness.fault_proxy import FaultProxy
+from harness.lanes import ROOT, LaneDir, wait_until
+from harness.sync_helpers import LedgerServer, _Opened, payloads, ring, stall
 
 
 @dataclass
@@ -44,6 +49,24 @@ class Run:
     acked: int  # entries the lane held as acknowledged after it
     mark: int | None  # the centre's resume point for the lane, as the run left it
     said: str
+
+    @property
+    def outcome(self) -> str:
+        """``ok``; ``ledger`` (it failed or refused); ``link`` (the link cut the run);
+        ``mismatch``; ``pending`` (entries held, or sent with no answer: they go again)."""
+        if self.exit == 0:
+            return "ok"
+        if "the ledger failed (" in self.said or "the ledger refused" in self.said:
+            return "ledger"
+        if self.exit == 3:
+            return "mismatch"
+        if any(cut in self.said for cut in LINK_CUT):
+            return "link"
+        return "pending" if self.exit == 2 else "ledger"
+
+
+# what ``fairpos sync`` says when the link, not the ledger, ended a run (in English)
+LINK_CUT = ("no connection (", "the link broke (", "no answer came back")
 
 
 def lane_device(lane: LaneDir) -> str:
@@ -64,9 +87,9 @@ def acked_ids(lane: LaneDir) -> list[str]:
 class SyncingLane(threading.Thread):
     """A lane that rings up a sale and runs ``fairpos sync`` until told to stop."""
 
-    def __init__(self, lane: LaneDir, history: list[Run], db: str) -> None:
+    def __init__(self, lane: LaneDir, history: list[Run], db: str, tries: int = 1) -> None:
         super().__init__(daemon=True)
-        self.lane, self.history, self.db = lane, history, db
+        self.lane, self.history, self.db, self.tries = lane, history, db, tries
         self.stop = threading.Event()
         self.device = lane_device(lane)
 
@@ -81,11 +104,58 @@ class SyncingLane(threading.Thread):
             ring(self.lane, 1, seed=seed)
             done = subprocess.run(
                 [sys.executable, "-m", "fairpos", "--data-dir", str(self.lane.path), "--lang",
-                 "en", "sync", "--tries", "1"], cwd=ROOT, capture_output=True, text=True,
-                timeout=600)
+                 "en", "sync", "--tries", str(self.tries)], cwd=ROOT, capture_output=True,
+                text=True, timeout=600)
             self.history.append(Run(self.lane.path.name, time.monotonic(), done.returncode,
                                     len(acked_ids(self.lane)), self.mark(),
                                     (done.stdout + done.stderr)[-2000:]))
+
+
+# a link that loses requests and answers, each way (harness/fault_proxy.py)
+LOSSY = {"reset_before": 0.1, "drop_response": 0.1, "truncate_response": 0.05}
+
+
+class Hub:
+    """A fair site's hub (its own ledger on SQLite) relaying to the centre over a lossy
+    uplink, its lanes on a lossy site link."""
+
+    def __init__(self, folder: Path, centre: LedgerServer, seed: int = 1) -> None:
+        self.centre = centre
+        with centre.store() as ledger:
+            token = ledger.enrol_hub("Feria Centro")[1]
+        self.uplink = FaultProxy(centre.port, faults=LOSSY, seed=seed)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.hub = LedgerServer(folder / "hub.db", publish=False, options=[
+            "--upstream", self.uplink.url, "--upstream-token", token,
+            "--upstream-period", "0.2"])
+        self.site_link = FaultProxy(self.hub.port, faults=LOSSY, seed=seed + 1)
+
+    def lane(self, folder: Path, device: str, number: int) -> LaneDir:
+        token = self.centre.enrol("Feria Centro", number)
+        lane = stall(folder, device, sales=2)
+
+        def knows() -> bool:
+            with self.hub.store() as ledger:
+                return ledger.device_for_token(token) is not None and (
+                    ledger.catalog() is not None)
+
+        wait_until(knows, "the hub learnt the lane from the centre", timeout=120)
+        lane.run("connect", self.hub.url, "--token", token)
+        lane.run("connect", self.site_link.url, "--token", token, "--offline")
+        return lane
+
+    def mend(self) -> None:
+        self.uplink.mend()
+        self.site_link.mend()
+
+    def waiting(self) -> int:
+        with self.hub.store() as ledger:
+            return int(ledger.upstream_summary()["pending"])
+
+    def stop(self) -> None:
+        self.site_link.close()
+        self.hub.stop()
+        self.uplink.close()
 
 
 def resume_point(db: str, device: str) -> int | None:
@@ -118,6 +188,7 @@ class Verdict:
     unhealed_mismatch: list[str] = field(default_factory=list)
     backwards: list[str] = field(default_factory=list)
     failed: int = 0
+    cut_by_link: int = 0  # (not a fault of the centre: see the module)
 
     @property
     def valid(self) -> bool:
@@ -129,7 +200,8 @@ MISMATCH = re.compile(r"Day (\d{4}-\d\d-\d\d): MISMATCH")
 
 
 def verdict(lanes: list[LaneDir], db: str, history: list[Run]) -> Verdict:
-    found = Verdict(failed=sum(1 for run in history if run.exit != 0))
+    found = Verdict(failed=sum(1 for run in history if run.outcome == "ledger"),
+                    cut_by_link=sum(1 for run in history if run.outcome == "link"))
     for lane in lanes:
         device = lane_device(lane)
         sent = {entry["id"]: payload_hash(entry) for entry in payloads(lane)}
@@ -164,7 +236,7 @@ def write(folder: Path, history: list[Run], said: Verdict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "history.jsonl").open("w") as out:
         for run in history:
-            out.write(json.dumps(asdict(run)) + "\n")
+            out.write(json.dumps({**asdict(run), "outcome": run.outcome}) + "\n")
     path = folder / "verdict.json"
     path.write_text(json.dumps({**asdict(said), "valid": said.valid}, indent=2))
     return path
@@ -173,4 +245,5 @@ def write(folder: Path, history: list[Run], said: Verdict) -> Path:
 def summary(said: Verdict) -> dict[str, Any]:
     return {"acknowledged": said.acknowledged, "lost": len(said.lost),
             "duplicated": len(said.duplicated), "changed": len(said.changed),
-            "failed": said.failed, "backwards": len(said.backwards), "valid": said.valid}
+            "failed": said.failed, "backwards": len(said.backwards),
+            "cut_by_link": said.cut_by_link, "valid": said.valid}

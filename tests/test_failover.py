@@ -1,11 +1,12 @@
 """A centre on a PostgreSQL cluster that fails over by itself (Patroni and etcd, two nodes),
-checked the way Jepsen checks (``harness/checker.py``): lanes ring up and sync without pause
-while the primary is killed (SIGKILL to Patroni and its postmaster); the history of every sync
-run is kept, and after the faults are healed the checker compares what each lane holds as
-acknowledged with what the centre holds.
+checked the way Jepsen checks (``harness/checker.py``): lanes ring up and sync without pause —
+straight to the centre, through a link that loses requests and answers, and through a hub on
+lossy links — while the primary is killed (SIGKILL to Patroni and its postmaster); the history
+of every sync run is kept, and after the faults are healed the checker compares what each lane
+holds as acknowledged with what the centre holds.
 
-With ``synchronous_mode``: nothing lost, doubled or changed, no sync run failed (the ledger
-waits through the failover instead of failing a request), resume points only forward, and
+With ``synchronous_mode``: nothing lost, doubled or changed, no sync run failed by the ledger
+(it waits through the failover instead of failing a request), resume points only forward, and
 ``fairpos ledger status`` names the new primary. The negative control — replication cut and
 ``synchronous_mode`` off before the kill — must show the checker the acknowledged entries the
 new primary lacks, and the lanes' next day close must send them again: the checker is not
@@ -21,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from harness.checker import Run, SyncingLane, verdict, write
+from harness.checker import LOSSY, Hub, Run, SyncingLane, verdict, write
 from harness.sync_helpers import LedgerServer, connect, ring, stall
 
 pytestmark = [pytest.mark.slow,
@@ -54,19 +55,32 @@ def runs_after(history: list[Run], moment: float, lane: str) -> int:
 
 def test_lanes_sync_through_a_failover_and_the_checker_finds_nothing_wrong(
         made: Any, tmp_path: Path) -> None:
+    """Two lanes straight to the centre, one through a lossy link to it, one through a lossy
+    site link to a hub whose uplink is lossy too: all sync without pause while the primary is
+    killed. The straight lanes see no failed run (the ledger waits through the failover);
+    the links cut runs, which the lanes' next runs settle; nothing is lost, doubled, changed."""
     from click.testing import CliRunner
 
     from fairpos.cli import main
+    from harness.fault_proxy import FaultProxy
     from harness.patroni import wait
 
-    cluster, db, _server, lanes = made
+    cluster, db, server, straight = made
+    lossy_link = FaultProxy(server.port, faults=LOSSY, seed=3)
+    hub = Hub(tmp_path / "site", server)
+    lossy = stall(tmp_path / "lossy", "FAIL03", sales=2)
+    lossy.run("connect", lossy_link.url, "--token", connect(lossy, server, number=3),
+              "--offline")
+    by_hub = hub.lane(tmp_path / "by-hub", "FAIL04", 4)
+    lanes = [*straight, lossy, by_hub]
     history: list[Run] = []
-    workers = [SyncingLane(lane, history, db) for lane in lanes]
+    workers = [SyncingLane(lane, history, db, tries=1 if lane in straight else 3)
+               for lane in lanes]
     for worker in workers:
         worker.start()
     try:
         wait(lambda: all(runs_after(history, 0, lane.path.name) >= 2 for lane in lanes),
-             "two syncs of each lane before the failover")
+             "two syncs of each lane before the failover", 300)
         before = cluster.leader()
         killed_at = time.monotonic()
         assert cluster.kill_leader() == before
@@ -78,14 +92,23 @@ def test_lanes_sync_through_a_failover_and_the_checker_finds_nothing_wrong(
             worker.stop.set()
         for worker in workers:
             worker.join(timeout=600)
+    lossy_link.mend()
+    hub.mend()
     for lane in lanes:
         assert lane.run("sync", "--tries", "3").exit_code == 0  # healed: all sent
+    wait(lambda: hub.waiting() == 0, "the hub's entries at the centre", 120)
     said = verdict(lanes, db, history)
     path = write(tmp_path / "checker", history, said)
+    hub.stop()
+    lossy_link.close()
     assert said.valid, path.read_text()
-    assert said.acknowledged == said.at_centre and said.acknowledged >= 2 * (2 + 4)
+    for link in (lossy_link, hub.site_link, hub.uplink):  # (each did lose something)
+        assert sum(link.counts[fault] for fault in LOSSY) > 0, link.counts
+    assert said.acknowledged == said.at_centre and said.acknowledged >= 4 * (2 + 4)
+    # the straight lanes: no run failed or was cut; the ledger answered them after the kill
+    assert [run for run in history if run.lane in {"lane1", "lane2"} and run.exit != 0] == []
     first_after = min(run.ended for run in history if run.ended > killed_at and run.exit == 0)
-    assert first_after > killed_at  # (the order: the lanes were answered after the kill)
+    assert first_after > killed_at
     status = CliRunner().invoke(main, ["--lang", "en", "ledger", "status", "--db", db])
     new = cluster.leader()
     assert new is not None and new != before
@@ -156,5 +179,16 @@ def test_the_checker_is_not_fooled_by_a_centre_that_doubles_or_changes(tmp_path:
         with sqlite3.connect(tmp_path / "ledger.db") as conn:
             conn.execute("DELETE FROM sales WHERE id = 'FAKE01-000003'")
         assert verdict([lane], str(tmp_path / "ledger.db"), []).lost == ["FAKE01-000003"]
+        # a run the link cut is told from one the ledger failed: only the second is a failure
+        server.stop()
+        ring(lane, 1, seed=5)
+        cut = lane.run("sync", "--tries", "1", ok=False)
+        runs = [Run("lane", 3.0, cut.exit_code, 3, None, cut.output),
+                Run("lane", 4.0, 2, 3, None, "Try 1 of 1: 1 entry went out but no answer came "
+                    "back (the ledger failed (500)); they go again, and the ledger counts "
+                    "nothing twice.")]
+        assert [run.outcome for run in runs] == ["link", "ledger"], cut.output
+        counted = verdict([lane], str(tmp_path / "ledger.db"), runs)
+        assert (counted.cut_by_link, counted.failed) == (1, 1)
     finally:
         server.stop()
