@@ -164,16 +164,27 @@ class PatroniCluster:
         return leader
 
     def pause(self, name: str) -> None:
+        """The node frozen, as a paused machine or a hung disk: Patroni, its postmaster and
+        every PostgreSQL process of it stopped (SIGSTOP); the kernel still takes connections
+        and bytes for them."""
         os.killpg(self.processes[name].pid, signal.SIGSTOP)
-        pid = self.postmaster(name)
-        if pid is not None:
-            os.kill(pid, signal.SIGSTOP)
+        for pid in self._node_processes(name):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
 
     def resume(self, name: str) -> None:
-        pid = self.postmaster(name)
-        if pid is not None:
-            os.kill(pid, signal.SIGCONT)
+        for pid in self._node_processes(name):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
         os.killpg(self.processes[name].pid, signal.SIGCONT)
+
+    def _node_processes(self, name: str) -> list[int]:
+        """The postmaster of ``name`` and its children."""
+        postmaster = self.postmaster(name)
+        if postmaster is None:
+            return []
+        return [postmaster, *(int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat")
+                              if self._child_of(int(stat.parent.name), name))]
 
     def walsenders(self, name: str) -> list[int]:
         """The processes of ``name`` that send its WAL to the standbys."""

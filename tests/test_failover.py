@@ -40,7 +40,7 @@ def made(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     cluster = PatroniCluster(nodes=2, synchronous=synchronous, ttl=10,
                              lag_on_failover=(1 << 20) if synchronous else (1 << 30))
     db = cluster.create()
-    server = LedgerServer(db)
+    server = LedgerServer(db, log=tmp_path / "ledger.log")
     lanes = [stall(tmp_path / f"lane{n}", f"FAIL0{n}", sales=2) for n in (1, 2)]
     for number, lane in enumerate(lanes, start=1):
         connect(lane, server, number=number)
@@ -114,6 +114,50 @@ def test_lanes_sync_through_a_failover_and_the_checker_finds_nothing_wrong(
     assert new is not None and new != before
     assert f"127.0.0.1:{cluster.ports[new]}  primary: the ledger writes here" in status.output
     assert f"127.0.0.1:{cluster.ports[before]}  unreachable" in status.output
+
+
+def test_a_frozen_primary_is_left_for_the_new_one(made: Any, tmp_path: Path) -> None:
+    """The primary frozen — its machine paused: Patroni and every PostgreSQL process stopped,
+    its kernel still taking bytes, so that a statement on it never ends and never fails. The
+    ledger's watchdog finds the server does not answer a new connection and cuts the ones in
+    use; the lanes are answered by the new primary while the old one is still frozen, late
+    and never wrong; it comes back as a standby, and nothing is lost or doubled."""
+    from harness.patroni import wait
+
+    cluster, db, _server, lanes = made
+    history: list[Run] = []
+    workers = [SyncingLane(lane, history, db) for lane in lanes]
+    for worker in workers:
+        worker.start()
+    frozen = cluster.leader()
+    assert frozen is not None
+    try:
+        wait(lambda: all(runs_after(history, 0, lane.path.name) >= 2 for lane in lanes),
+             "two syncs of each lane before the freeze")
+        paused_at = time.monotonic()
+        cluster.pause(frozen)
+        try:
+            cluster.failed_over(frozen)
+            wait(lambda: all(runs_after(history, paused_at, lane.path.name) >= 2
+                             for lane in lanes), "two syncs of each lane, the old primary "
+                 "still frozen", 300)
+        finally:
+            cluster.resume(frozen)
+    finally:
+        for worker in workers:
+            worker.stop.set()
+        for worker in workers:
+            worker.join(timeout=600)
+    for lane in lanes:
+        assert lane.run("sync", "--tries", "3").exit_code == 0
+    said = verdict(lanes, db, history)
+    path = write(tmp_path / "checker", history, said)
+    assert said.valid, path.read_text()
+    assert said.acknowledged == said.at_centre
+    assert [run.said for run in history if run.exit != 0] == []  # none failed, none cut
+    log = (tmp_path / "ledger.log").read_text()
+    assert f"the database at 127.0.0.1:{cluster.ports[frozen]} does not answer: its " \
+           "connection is cut" in log, log[-3000:]
 
 
 @pytest.mark.parametrize("made", [False], indirect=True, ids=["asynchronous"])

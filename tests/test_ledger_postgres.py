@@ -4,6 +4,7 @@ over — all against real servers the tests start themselves."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import itertools
@@ -308,6 +309,54 @@ def test_postgresql_restarted_in_the_middle_of_a_sync(tmp_path: Path) -> None:
         assert rows[0] == rows[1] == 600
         server.stop()
     finally:
+        pg.remove()
+
+
+def frozen(pg: Postgres, stop: bool) -> None:
+    """Every process of the server stopped (SIGSTOP) or let go on (SIGCONT)."""
+    postmaster = pg.pid()
+    children = [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat")
+                if stat.read_text().rsplit(")", 1)[-1].split()[1] == str(postmaster)]
+    for pid in (postmaster, *children):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGSTOP if stop else signal.SIGCONT)
+
+
+def test_a_slow_statement_goes_on_and_one_on_a_frozen_server_is_cut() -> None:
+    """The watchdog asks a server whose statement runs long whether it takes a new
+    connection: a live one does, and its statement goes on to the end; a frozen one (its
+    processes stopped, its kernel still taking bytes) does not, and the statement fails as on
+    a cut connection — the error a ledger's request is tried again on — instead of waiting for
+    ever."""
+    from fairpos.ledger.failover import unavailable
+    from fairpos.ledger.store.backends import PostgresBackend
+
+    pg = Postgres()
+    backend = None
+    try:
+        backend = PostgresBackend(pg.create())
+        backend.watchdog.after, backend.watchdog.every = 0.5, 0.1
+        backend.pool.timeout = 3.0  # (for a connection from the pool: the test waits less)
+        assert backend.all("SELECT 7 FROM pg_sleep(2)")[0][0] == 7  # slow, not cut
+        frozen(pg, True)
+        try:
+            with pytest.raises(Exception) as raised:
+                backend.all("SELECT 1")
+            assert unavailable(raised.value), raised.value
+        finally:
+            frozen(pg, False)
+        def answered() -> bool:
+            assert backend is not None
+            try:
+                return bool(backend.all("SELECT 8")[0][0] == 8)
+            except Exception as err:  # (until the pool has new connections)
+                assert unavailable(err), err
+                return False
+
+        wait_until(answered, "the server back")
+    finally:
+        if backend is not None:
+            backend.close()
         pg.remove()
 
 

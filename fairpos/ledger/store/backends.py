@@ -14,6 +14,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from fairpos.ledger.store.watchdog import PROBE_SECONDS, Watchdog
+
+CONNECT_SECONDS = 4  # for a connection to a PostgreSQL server, unless the URL says
+
 
 class Conn(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
@@ -151,6 +155,7 @@ class PostgresBackend:
 
     def __init__(self, url: str, min_size: int = 1, max_size: int = 8) -> None:
         import psycopg
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
         from psycopg_pool import ConnectionPool
 
         # reach the server once first: a wrong address or a server that is down is one
@@ -159,9 +164,31 @@ class PostgresBackend:
         logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())  # said by us
         self.url = url
         self._dropped = psycopg.OperationalError
-        self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=True,
+        # a server that does not answer is given up for the next of the URL's hosts after
+        # CONNECT_SECONDS (unless the URL says otherwise)
+        given = conninfo_to_dict(url)
+        given.setdefault("connect_timeout", CONNECT_SECONDS)
+        self.pool = ConnectionPool(make_conninfo("", **given), min_size=min_size,
+                                   max_size=max_size, open=True,
                                    kwargs={"autocommit": True, "row_factory": _rows},
                                    timeout=10.0, configure=_session)
+        self.watchdog = Watchdog(self._answers, self.pool.drain)
+
+    def _answers(self, host: str, port: int) -> bool:
+        """Whether the server at ``host``:``port`` takes a new connection (see watchdog)."""
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        given = {k: v for k, v in conninfo_to_dict(self.url).items()
+                 if k not in ("host", "port", "hostaddr")}
+        given.update(host=host, port=str(port), target_session_attrs="any",
+                     connect_timeout=PROBE_SECONDS)
+        try:
+            with psycopg.connect(make_conninfo("", **given)) as conn:
+                conn.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            return False
 
     # A connection the server dropped while it sat in the pool (the server restarted, or a
     # failover) fails its first statement — BEGIN, or a read — before anything is done on
@@ -180,6 +207,7 @@ class PostgresBackend:
         while True:
             with ExitStack() as stack:
                 conn = stack.enter_context(self.pool.connection())
+                stack.enter_context(self.watchdog.watching(conn))
                 try:
                     stack.enter_context(conn.transaction())
                 except self._dropped:
@@ -201,7 +229,7 @@ class PostgresBackend:
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         dead = 0
         while True:
-            with self.pool.connection() as conn:
+            with self.pool.connection() as conn, self.watchdog.watching(conn):
                 try:
                     rows: list[Any] = conn.execute(_pg(sql), list(params)).fetchall()
                     return rows
@@ -211,4 +239,5 @@ class PostgresBackend:
                         raise
 
     def close(self) -> None:
+        self.watchdog.close()
         self.pool.close()
