@@ -312,6 +312,31 @@ def test_postgresql_restarted_in_the_middle_of_a_sync(tmp_path: Path) -> None:
         pg.remove()
 
 
+@pytest.mark.slow
+def test_a_database_out_of_reach_past_the_ledgers_patience_is_answered_503(
+        tmp_path: Path) -> None:
+    """No database for longer than ``--db-patience``: the lane is told so in one line (503,
+    not a timeout), keeps its entries, and sends them when the database is back."""
+    pg = Postgres()
+    try:
+        db = pg.create()
+        server = LedgerServer(db, options=["--db-patience", "1"])
+        lane = stall(tmp_path / "s", "PATIEN", sales=3, seed=5)
+        connect(lane, server)
+        pg.kill()
+        said = lane.run("sync", "--tries", "1", ok=False)
+        assert said.exit_code == 2, said.output
+        assert ("the ledger failed (503): the ledger's database cannot be reached; try "
+                "again later" in said.output), said.output
+        assert "3 entries wait on this lane" in said.output
+        pg.start()
+        assert lane.run("sync", "--tries", "3").exit_code == 0
+        assert ledger_sums(db, "PATIEN") == stall_sums(lane)
+        server.stop()
+    finally:
+        pg.remove()
+
+
 def frozen(pg: Postgres, stop: bool) -> None:
     """Every process of the server stopped (SIGSTOP) or let go on (SIGCONT)."""
     postmaster = pg.pid()

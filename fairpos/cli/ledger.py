@@ -5,6 +5,7 @@ Every command takes ``--db`` (env ``FAIRPOS_LEDGER_DB``) with the same value as 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,8 +22,10 @@ from fairpos.domain.money import Money
 from fairpos.domain.tenders import method_label
 from fairpos.i18n import N_, _, entries_text, format_money
 from fairpos.ledger.limits import (
+    FAILOVER_SECONDS,
     IDLE_SECONDS,
     MAX_CONNECTIONS,
+    PATIENCE_ENV,
     PER_ADDRESS,
     REQUEST_SECONDS,
     RESERVE,
@@ -148,12 +151,18 @@ def ledger() -> None:
 @click.option("--upstream-period", type=click.FloatRange(min=0.05), default=UPSTREAM_PERIOD,
               show_default=True, help="Seconds between rounds with the centre while the "
                                       "uplink answers.")
+@click.option("--db-patience", type=click.FloatRange(min=0.5, max=300), default=FAILOVER_SECONDS,
+              show_default=True,
+              help="Seconds a lane's request waits for the database while it cannot be reached "
+                   "(a failover: no primary yet) before it is answered 503; keep it under the "
+                   "lanes' 30 s.")
 @db_option
 def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | None,
           request_timeout: float, idle_timeout: int, max_connections: int, per_address: int,
           reserve: int, seq_ahead: int,
           workers: int, sign_in_attempts: int, read_db: str | None, upstream: str | None,
-          upstream_token: str | None, upstream_period: float, db: str) -> None:
+          upstream_token: str | None, upstream_period: float, db_patience: float,
+          db: str) -> None:
     """Serve the sync API for stalls and the report pages (Ctrl+C stops); with --upstream,
     as a fair site's hub."""
     from fairpos.ledger.server import check_port, run
@@ -170,6 +179,7 @@ def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | Non
     except OSError as err:
         refuse(_("cannot listen on {host}:{port} ({reason})").format(
             host=host, port=port, reason=err.strerror or err))
+    os.environ[PATIENCE_ENV] = str(db_patience)  # (each worker process reads it)
     open_store(db, seq_ahead).close()  # the tables made, or one line saying why not
     if read_db:
         open_store(read_db, seq_ahead, migrate=False).close()

@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 from anyio import CapacityLimiter
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
+from fairpos.i18n import _
 from fairpos.ledger import api, page_routes
+from fairpos.ledger.failover import DatabaseUnavailable
 from fairpos.ledger.limits import BATCHES_AT_ONCE
 from fairpos.ledger.requests import Served
 from fairpos.ledger.store import Ledger, PageReads
@@ -22,6 +24,14 @@ async def gone(request: Request, exc: Exception) -> Response:
     """The client hung up mid-request (a stall losing its link): nothing was stored from a
     body never read whole, and it is not the ledger's fault — no traceback."""
     return Response(status_code=400)
+
+
+async def unavailable(request: Request, exc: Exception) -> Response:
+    """The database stayed out of reach for the whole of the ledger's patience: 503, in one
+    line, and when to try again (the lane keeps its entries)."""
+    return JSONResponse({"error": _("the ledger's database cannot be reached; try again "
+                                    "later"), "code": "database-unavailable"},
+                        status_code=503, headers={"Retry-After": "30"})
 
 
 def create_app(store: Ledger, reads: PageReads | None = None,
@@ -39,7 +49,8 @@ def create_app(store: Ledger, reads: PageReads | None = None,
         if reads is not None:
             reads.close()
 
-    app = Starlette(exception_handlers={ClientDisconnect: gone}, lifespan=lifespan,
+    app = Starlette(exception_handlers={ClientDisconnect: gone,
+                                        DatabaseUnavailable: unavailable}, lifespan=lifespan,
                     routes=[*api.ROUTES, *page_routes.ROUTES])
     app.state.served = Served(store, reads or store, hub, throttle or SignInThrottle(),
                               CapacityLimiter(BATCHES_AT_ONCE))  # (see limits.py)

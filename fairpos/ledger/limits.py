@@ -14,3 +14,8 @@ UPSTREAM_PERIOD = 10.0  # seconds between a hub's rounds with the centre while t
 # is work for the processor under one interpreter lock: more at once only share it (and its
 # caches), and every batch of a reconnection wave takes longer
 BATCHES_AT_ONCE = 3
+# seconds a lane's request waits for the database while it cannot be reached (a failover: a
+# Patroni TTL of 10-30 s and the time to reconnect), then 503 — less than a lane waits for an
+# answer (30 s), so that a lane is told "unavailable" rather than left to time out
+FAILOVER_SECONDS = 25.0
+PATIENCE_ENV = "FAIRPOS_LEDGER_DB_PATIENCE"  # ``ledger serve --db-patience``, for each worker

@@ -73,6 +73,16 @@ class SyncError(Exception):
         return self.unknown or self.unreachable
 
 
+def _said(response: httpx.Response) -> str:
+    """The ledger's one-line error in a JSON answer, if it gave one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    return " ".join(error.split())[:200] if isinstance(error, str) else ""
+
+
 class LedgerClient:
     """The ledger's HTTP API, as one device (its token)."""
 
@@ -105,6 +115,10 @@ class LedgerClient:
             raise SyncError(_("the link broke ({error})").format(error=_http_error(err))
                             ) from None
         if response.status_code >= 500:
+            reason = _said(response)
+            if reason:  # (the ledger's own word: its database out of reach, say)
+                raise SyncError(_("the ledger failed ({status}): {reason}").format(
+                    status=response.status_code, reason=reason))
             raise SyncError(_("the ledger failed ({status})").format(
                 status=response.status_code))
         if response.status_code >= 400 and response.status_code != 404:
