@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from harness.checker import LOSSY, Hub, Run, SyncingLane, verdict, write
+from harness.checker import LOSSY, Hub, Run, SyncingLane, lane_device, verdict, write
+from harness.lanes import LaneDir
 from harness.sync_helpers import LedgerServer, connect, ring, stall
 
 pytestmark = [pytest.mark.slow,
@@ -40,13 +41,30 @@ def made(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     cluster = PatroniCluster(nodes=2, synchronous=synchronous, ttl=10,
                              lag_on_failover=(1 << 20) if synchronous else (1 << 30))
     db = cluster.create()
-    server = LedgerServer(db, log=tmp_path / "ledger.log")
+    # the pages read from the standby while there is one (``prefer-standby``)
+    server = LedgerServer(db, log=tmp_path / "ledger.log", options=[
+        "--read-db", db.replace("target_session_attrs=read-write",
+                                "target_session_attrs=prefer-standby")])
     lanes = [stall(tmp_path / f"lane{n}", f"FAIL0{n}", sales=2) for n in (1, 2)]
     for number, lane in enumerate(lanes, start=1):
         connect(lane, server, number=number)
     yield cluster, db, server, lanes
     server.stop()
     cluster.remove()
+
+
+def day_page(server: LedgerServer, lanes: list[LaneDir]) -> str:
+    """The day's page for the lanes' fair, as its admin reads it (from the read database)."""
+    from harness import web
+    from harness.sync_helpers import payloads
+
+    with server.store() as ledger:
+        token = ledger.admin_token()
+    day = payloads(lanes[0])[-1]["business_date"]
+    reply = web.get(f"{server.url}/day/{day}", params={"fair": "Feria Centro"}, timeout=60,
+                    headers={"Authorization": f"Bearer {token}"})
+    assert reply.status_code == 200, reply.text[:500]
+    return reply.text
 
 
 def runs_after(history: list[Run], moment: float, lane: str) -> int:
@@ -97,6 +115,9 @@ def test_lanes_sync_through_a_failover_and_the_checker_finds_nothing_wrong(
     for lane in lanes:
         assert lane.run("sync", "--tries", "3").exit_code == 0  # healed: all sent
     wait(lambda: hub.waiting() == 0, "the hub's entries at the centre", 120)
+    # the pages read through the failover: their standby became the primary
+    page = day_page(server, straight)
+    assert all(lane_device(lane) in page for lane in lanes)
     said = verdict(lanes, db, history)
     path = write(tmp_path / "checker", history, said)
     hub.stop()
