@@ -157,6 +157,21 @@ class PatroniCluster:
             os.kill(pid, signal.SIGKILL)
             wait(lambda: not alive(pid), "the postmaster gone", 30)
 
+    def switchover(self) -> str:
+        """The lead moved to the standby, as for maintenance (Patroni's REST API, as
+        ``patronictl switchover`` does); the new leader's name, once it takes writes."""
+        leader = self.leader()
+        assert leader is not None, "no leader to move"
+        candidate = next(name for name in self.names if name != leader)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.apis[leader]}/switchover", method="POST",
+            data=json.dumps({"leader": leader, "candidate": candidate}).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60):
+            pass
+        wait(lambda: self.leader() == candidate and self.writable(), "the switchover", 120)
+        return candidate
+
     def kill_leader(self) -> str:
         leader = self.leader()
         assert leader is not None, "no leader to kill"

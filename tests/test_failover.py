@@ -137,12 +137,15 @@ def test_lanes_sync_through_a_failover_and_the_checker_finds_nothing_wrong(
     assert f"127.0.0.1:{cluster.ports[before]}  unreachable" in status.output
 
 
-def test_a_frozen_primary_is_left_for_the_new_one(made: Any, tmp_path: Path) -> None:
-    """The primary frozen — its machine paused: Patroni and every PostgreSQL process stopped,
-    its kernel still taking bytes, so that a statement on it never ends and never fails. The
-    ledger's watchdog finds the server does not answer a new connection and cuts the ones in
-    use; the lanes are answered by the new primary while the old one is still frozen, late
-    and never wrong; it comes back as a standby, and nothing is lost or doubled."""
+def test_a_switchover_then_a_frozen_primary_left_for_the_new_one(made: Any,
+                                                                  tmp_path: Path) -> None:
+    """First a switchover for maintenance (the lead moved to the standby while the lanes
+    sync: none of their syncs fails). Then the new primary frozen — its machine paused:
+    Patroni and every PostgreSQL process stopped, its kernel still taking bytes, so that a
+    statement on it never ends and never fails. The ledger's watchdog finds the server does
+    not answer a new connection and cuts the ones in use; the lanes are answered by the new
+    primary while the old one is still frozen, late and never wrong; it comes back as a
+    standby, and nothing is lost or doubled."""
     from harness.patroni import wait
 
     cluster, db, _server, lanes = made
@@ -150,11 +153,16 @@ def test_a_frozen_primary_is_left_for_the_new_one(made: Any, tmp_path: Path) -> 
     workers = [SyncingLane(lane, history, db) for lane in lanes]
     for worker in workers:
         worker.start()
-    frozen = cluster.leader()
-    assert frozen is not None
     try:
         wait(lambda: all(runs_after(history, 0, lane.path.name) >= 2 for lane in lanes),
-             "two syncs of each lane before the freeze")
+             "two syncs of each lane before the switchover")
+        switched_at = time.monotonic()
+        frozen = cluster.switchover()
+        wait(lambda: all(runs_after(history, switched_at, lane.path.name) >= 2
+                         for lane in lanes), "two syncs of each lane after the switchover")
+        # (only a synchronous standby may be promoted: the old leader must be one again)
+        wait(lambda: any(m.get("role") == "sync_standby" for m in cluster.members()),
+             "the old leader the synchronous standby")
         paused_at = time.monotonic()
         cluster.pause(frozen)
         try:
