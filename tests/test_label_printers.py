@@ -16,7 +16,7 @@ from fairpos.domain.money import Money
 from fairpos.domain.station import weigh
 from fairpos.printer.labels import LabelStock, tspl, zpl
 from fairpos.printer.layout import PrintLine, Receipt, weighed_label
-from harness.lanes import LaneDir, make_lane
+from harness.lanes import LaneDir, make_lane, wait_until
 from tests.test_station import TOMATO, WEIGHT, with_layouts
 from tests.till_helpers import rows
 
@@ -88,8 +88,11 @@ def test_a_station_whose_printer_speaks_zpl_sends_it_nothing_else(
     try:
         made = station.json("station", "label", "101", "--weight", "1.250kg")
         assert made["code"] == "2101017012500"
+        # (the printer's thread reads what was sent on its own time)
+        wait_until(lambda: bytes(printer.received).rstrip().endswith(b"^XZ"),
+                   "the whole label at the printer")
         received = bytes(printer.received)
-        assert received.startswith(b"^XA\n^CI28\n") and received.rstrip().endswith(b"^XZ")
+        assert received.startswith(b"^XA\n^CI28\n")
         assert b"^BEN,109,Y,N^FD210101701250^FS" in received and b"Tomato" in received
         assert printer.asked >= 1 and b"\x10\x04" not in received
     finally:
@@ -135,6 +138,8 @@ def test_paper_out_keeps_the_label_and_prints_it_once_when_back(
         assert lane.print_pending().printed == 1
         assert lane.print_pending().printed == 0  # once
         first = b"^XA" if language == "zpl" else b"SIZE 58 mm"
+        # (the printer's thread reads what was sent on its own time)
+        wait_until(lambda: first in bytes(printer.received), "the label at the printer")
         assert bytes(printer.received).count(first) == 1
         assert b"\x10\x04" not in printer.received
     finally:
