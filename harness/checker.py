@@ -87,9 +87,11 @@ def acked_ids(lane: LaneDir) -> list[str]:
 class SyncingLane(threading.Thread):
     """A lane that rings up a sale and runs ``fairpos sync`` until told to stop."""
 
-    def __init__(self, lane: LaneDir, history: list[Run], db: str, tries: int = 1) -> None:
+    def __init__(self, lane: LaneDir, history: list[Run], db: str, tries: int = 1,
+                 pause: float = 0.0) -> None:
         super().__init__(daemon=True)
         self.lane, self.history, self.db, self.tries = lane, history, db, tries
+        self.pause = pause  # between runs (a lane whose ledger answers at once need not spin)
         self.stop = threading.Event()
         self.device = lane_device(lane)
 
@@ -109,6 +111,7 @@ class SyncingLane(threading.Thread):
             self.history.append(Run(self.lane.path.name, time.monotonic(), done.returncode,
                                     len(acked_ids(self.lane)), self.mark(),
                                     (done.stdout + done.stderr)[-2000:]))
+            self.stop.wait(self.pause)
 
 
 # a link that loses requests and answers, each way (harness/fault_proxy.py)

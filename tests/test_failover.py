@@ -92,8 +92,8 @@ def test_lanes_sync_through_a_failover_and_the_checker_finds_nothing_wrong(
     by_hub = hub.lane(tmp_path / "by-hub", "FAIL04", 4)
     lanes = [*straight, lossy, by_hub]
     history: list[Run] = []
-    workers = [SyncingLane(lane, history, db, tries=1 if lane in straight else 3)
-               for lane in lanes]
+    workers = [SyncingLane(lane, history, db, tries=1 if lane in straight else 3,
+                           pause=1.0 if lane is by_hub else 0.0) for lane in lanes]
     for worker in workers:
         worker.start()
     try:
