@@ -38,19 +38,27 @@ def is_postgresql(db: str | Path) -> bool:
     return str(db).startswith(("postgresql://", "postgres://"))
 
 
+def places(url: str) -> list[tuple[str, str]]:
+    """The (host, port) of each server a (multi-host) PostgreSQL URL names, in its order."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    given = conninfo_to_dict(url)
+    hosts = str(given.get("host") or "localhost").split(",")
+    ports = str(given.get("port") or "5432").split(",")
+    ports = ports * len(hosts) if len(ports) == 1 else ports
+    return list(zip(hosts, ports, strict=True))
+
+
 def nodes_of(url: str) -> list[tuple[str, str, str]]:
     """Each server a (multi-host) PostgreSQL URL names, as (host, port, role): ``primary``,
     ``standby``, or ``unreachable: why``."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-    given = conninfo_to_dict(url)
-    hosts = str(given.get("host") or "localhost").split(",")
-    ports = str(given.get("port") or "5432").split(",")
-    ports = ports * len(hosts) if len(ports) == 1 else ports
     found = []
-    for host, port in zip(hosts, ports, strict=True):
-        one = {k: v for k, v in given.items() if k not in ("host", "port", "hostaddr")}
+    for host, port in places(url):
+        one = {k: v for k, v in conninfo_to_dict(url).items()
+               if k not in ("host", "port", "hostaddr")}
         one.update(host=host, port=port, target_session_attrs="any", connect_timeout=3)
         try:
             with psycopg.connect(make_conninfo("", **one)) as conn:
@@ -155,7 +163,7 @@ class PostgresBackend:
 
     def __init__(self, url: str, min_size: int = 1, max_size: int = 8) -> None:
         import psycopg
-        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+        from psycopg.conninfo import conninfo_to_dict
         from psycopg_pool import ConnectionPool
 
         # reach the server once first: a wrong address or a server that is down is one
@@ -166,13 +174,29 @@ class PostgresBackend:
         self._dropped = psycopg.OperationalError
         # a server that does not answer is given up for the next of the URL's hosts after
         # CONNECT_SECONDS (unless the URL says otherwise)
-        given = conninfo_to_dict(url)
-        given.setdefault("connect_timeout", CONNECT_SECONDS)
-        self.pool = ConnectionPool(make_conninfo("", **given), min_size=min_size,
+        self._given = conninfo_to_dict(url)
+        self._given.setdefault("connect_timeout", CONNECT_SECONDS)
+        self._silent: set[tuple[str, str]] = set()  # servers the watchdog found not answering
+        self.pool = ConnectionPool(self._conninfo, min_size=min_size,
                                    max_size=max_size, open=True,
                                    kwargs={"autocommit": True, "row_factory": _rows},
                                    timeout=10.0, configure=_session)
-        self.watchdog = Watchdog(self._answers, self.pool.drain)
+        self.watchdog = Watchdog(self._answers, self._gone)
+
+    def _conninfo(self) -> str:
+        """The URL for a new connection: a server found not answering is tried last, not
+        first (each try at it costs a whole ``connect_timeout``)."""
+        from psycopg.conninfo import make_conninfo
+
+        order = sorted(places(self.url), key=lambda place: place in self._silent)
+        return make_conninfo("", **{**self._given, "host": ",".join(h for h, _ in order),
+                                    "port": ",".join(p for _, p in order)})
+
+    def _gone(self, silent: set[tuple[str, int]]) -> None:
+        """Servers the watchdog found not answering: tried last from now on, and the pool's
+        idle connections (to them, most likely) replaced."""
+        self._silent |= {(host, str(port)) for host, port in silent}
+        self.pool.drain()
 
     def _answers(self, host: str, port: int) -> bool:
         """Whether the server at ``host``:``port`` takes a new connection (see watchdog)."""

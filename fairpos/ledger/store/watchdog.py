@@ -35,10 +35,11 @@ class Watchdog:
     """Connections in use, each with the time it was last found in order; a thread that looks
     at them every ``every`` seconds (started with the first connection watched)."""
 
-    def __init__(self, answers: Callable[[str, int], bool], gone: Callable[[], None],
+    def __init__(self, answers: Callable[[str, int], bool],
+                 gone: Callable[[set[tuple[str, int]]], None],
                  after: float = AFTER_SECONDS, every: float = 1.0) -> None:
         self.answers = answers  # whether the server at (host, port) takes a new connection
-        self.gone = gone  # what else to do once a server is found gone (the pool drained)
+        self.gone = gone  # what else to do with the servers found gone (the pool drained)
         self.after, self.every = after, every
         self._busy: dict[int, tuple[Any, float]] = {}
         self._lock = threading.Lock()
@@ -90,7 +91,7 @@ class Watchdog:
             shut(conn)
             cut += 1
         if cut:
-            self.gone()
+            self.gone({where for where, answered in verdicts.items() if not answered})
         return cut
 
 
