@@ -56,7 +56,7 @@ class Run:
         ``mismatch``; ``pending`` (entries held, or sent with no answer: they go again)."""
         if self.exit == 0:
             return "ok"
-        if "the ledger failed (" in self.said or "the ledger refused" in self.said:
+        if any(said in self.said for said in LEDGER_FAILED):
             return "ledger"
         if self.exit == 3:
             return "mismatch"
@@ -65,7 +65,10 @@ class Run:
         return "pending" if self.exit == 2 else "ledger"
 
 
-# what ``fairpos sync`` says when the link, not the ledger, ended a run (in English)
+# what ``fairpos sync`` says (in English) when the ledger failed or refused a run, and when the
+# link, not the ledger, ended it
+LEDGER_FAILED = ("the ledger failed (", "the ledger refused", "the ledger cannot reach its "
+                 "database (")
 LINK_CUT = ("no connection (", "the link broke (", "no answer came back")
 
 

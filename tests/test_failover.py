@@ -259,9 +259,12 @@ def test_the_checker_is_not_fooled_by_a_centre_that_doubles_or_changes(tmp_path:
         runs = [Run("lane", 3.0, cut.exit_code, 3, None, cut.output),
                 Run("lane", 4.0, 2, 3, None, "Try 1 of 1: 1 entry went out but no answer came "
                     "back (the ledger failed (500)); they go again, and the ledger counts "
-                    "nothing twice.")]
-        assert [run.outcome for run in runs] == ["link", "ledger"], cut.output
+                    "nothing twice."),
+                Run("lane", 5.0, 2, 3, None, "Try 1 of 1: 1 entry went out but no answer came "
+                    "back (the ledger cannot reach its database (503): the entries go again "
+                    "later); they go again, and the ledger counts nothing twice.")]
+        assert [run.outcome for run in runs] == ["link", "ledger", "ledger"], cut.output
         counted = verdict([lane], str(tmp_path / "ledger.db"), runs)
-        assert (counted.cut_by_link, counted.failed) == (1, 1)
+        assert (counted.cut_by_link, counted.failed) == (1, 2)
     finally:
         server.stop()

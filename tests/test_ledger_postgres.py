@@ -326,8 +326,8 @@ def test_a_database_out_of_reach_past_the_ledgers_patience_is_answered_503(
         pg.kill()
         said = lane.run("sync", "--tries", "1", ok=False)
         assert said.exit_code == 2, said.output
-        assert ("the ledger failed (503): the ledger's database cannot be reached; try "
-                "again later" in said.output), said.output
+        assert ("the ledger cannot reach its database (503): the entries go again later"
+                in said.output), said.output
         assert "3 entries wait on this lane" in said.output
         pg.start()
         assert lane.run("sync", "--tries", "3").exit_code == 0

@@ -73,14 +73,14 @@ class SyncError(Exception):
         return self.unknown or self.unreachable
 
 
-def _said(response: httpx.Response) -> str:
-    """The ledger's one-line error in a JSON answer, if it gave one."""
+def _code_of(response: httpx.Response) -> str | None:
+    """The ledger's code for an error, in a JSON answer, if it gave one."""
     try:
         body = response.json()
     except ValueError:
-        return ""
-    error = body.get("error") if isinstance(body, dict) else None
-    return " ".join(error.split())[:200] if isinstance(error, str) else ""
+        return None
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else None
 
 
 class LedgerClient:
@@ -115,10 +115,9 @@ class LedgerClient:
             raise SyncError(_("the link broke ({error})").format(error=_http_error(err))
                             ) from None
         if response.status_code >= 500:
-            reason = _said(response)
-            if reason:  # (the ledger's own word: its database out of reach, say)
-                raise SyncError(_("the ledger failed ({status}): {reason}").format(
-                    status=response.status_code, reason=reason))
+            if _code_of(response) == "database-unavailable":  # (said in the lane's language)
+                raise SyncError(_("the ledger cannot reach its database ({status}): the "
+                                  "entries go again later").format(status=response.status_code))
             raise SyncError(_("the ledger failed ({status})").format(
                 status=response.status_code))
         if response.status_code >= 400 and response.status_code != 404:
