@@ -337,6 +337,34 @@ def test_a_database_out_of_reach_past_the_ledgers_patience_is_answered_503(
         pg.remove()
 
 
+def test_ledger_status_names_each_node_and_refuses_when_none_takes_writes(
+        postgres: Postgres, tmp_path: Path) -> None:
+    """``fairpos ledger status``: each server of the URL and its role; exit 1 in one line when
+    none is a primary; a SQLite ledger's file."""
+    from click.testing import CliRunner
+
+    from fairpos.cli import main
+    from harness.fake_printer import free_port
+
+    db = postgres.create()
+    dead = free_port()
+    url = db.replace(f"127.0.0.1:{postgres.port}",
+                     f"127.0.0.1:{postgres.port},127.0.0.1:{dead}")
+    assert url != db
+    said = CliRunner().invoke(main, ["--lang", "en", "ledger", "status", "--db", url])
+    assert said.exit_code == 0, said.output
+    assert f"127.0.0.1:{postgres.port}  primary: the ledger writes here" in said.output
+    assert f"127.0.0.1:{dead}  unreachable (" in said.output
+    alone = db.replace(f"127.0.0.1:{postgres.port}", f"127.0.0.1:{dead}")
+    none = CliRunner().invoke(main, ["--lang", "es", "ledger", "status", "--db", alone])
+    assert none.exit_code == 1
+    assert none.stderr.strip().splitlines()[-1] == (
+        "fairpos: no responde ningún primario: el libro central no puede escribir ahora")
+    sqlite = CliRunner().invoke(main, ["--lang", "en", "ledger", "status", "--db",
+                                       str(tmp_path / "nothing.db")])
+    assert sqlite.exit_code == 1 and "there is no ledger at" in sqlite.stderr
+
+
 def frozen(pg: Postgres, stop: bool) -> None:
     """Every process of the server stopped (SIGSTOP) or let go on (SIGCONT)."""
     postmaster = pg.pid()
