@@ -67,7 +67,10 @@ class Watchdog:
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
-            self.look()
+            try:
+                self.look()
+            except Exception:  # (the watchdog must outlive whatever one look met)
+                log.exception("the database watchdog's look failed")
 
     def look(self) -> int:
         """Ask each server with a late connection whether it answers; cut those that do not.
@@ -79,7 +82,10 @@ class Watchdog:
         verdicts: dict[tuple[str, int], bool] = {}
         cut = 0
         for key, conn in late:
-            where = (str(conn.info.host), int(conn.info.port))
+            try:
+                where = (str(conn.info.host), int(conn.info.port))
+            except Exception:  # (closed meanwhile: nothing to watch)
+                continue
             if where not in verdicts:
                 verdicts[where] = self.answers(*where)
             if verdicts[where]:  # slow, not gone: looked at again in ``after`` seconds
@@ -97,7 +103,7 @@ class Watchdog:
 
 def shut(conn: Any) -> None:
     """Shut ``conn``'s socket both ways: a statement waiting on it fails at once."""
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(Exception):  # (a connection closed meanwhile has no socket)
         fd = os.dup(conn.pgconn.socket)
         with socket.socket(fileno=fd) as sock:
             sock.shutdown(socket.SHUT_RDWR)
