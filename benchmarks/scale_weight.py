@@ -91,6 +91,15 @@ def main() -> None:
                          "en", "till"], env=env)
         try:
             till.wait_for(lambda t: "40 lines" in t)
+            # the first frame may come while the till is still setting the port up, and be
+            # read torn: one frame again and again until a weight is read whole
+            for _attempt in range(60):
+                scale.send(1000)
+                try:
+                    till.wait_for(lambda t: kilos(1000) in t, timeout=1.0)
+                    break
+                except TimeoutError:
+                    continue
             for k in range(args.samples):
                 grams = 1001 + k
                 sent = scale.send(grams)
