@@ -27,7 +27,7 @@ TINY = {
     "benchmarks.hub": (["--lanes", "2", "--sales", "3", "--latency", "0.05"],
                        "ratio (hub / straight)"),
     "benchmarks.ledger_season": (["--sales", "300", "--weeks", "1"], "search by amount on a day"),
-    "benchmarks.failover": (["--failovers", "1", "--lanes", "1", "--lossy", "0", "--hubs", "1",
+    "benchmarks.failover": (["--failovers", "1", "--lanes", "1", "--lossy", "0", "--hubs", "0",
                              "--backlog", "20"],
                             "kill to first batch on the new primary"),
 }
