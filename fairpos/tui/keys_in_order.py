@@ -20,9 +20,11 @@ from textual.app import App
 from textual.dom import DOMNode
 from textual.message_pump import MessagePump
 
-SETTLE_GUARD = 2.0
+SETTLE_GUARD = 5.0
 """Seconds a key waits for the one before it at most: a handler that waits on the app itself
-must not freeze the till (the key then goes on as Textual alone would send it)."""
+must not freeze the till (the key then goes on as Textual alone would send it). Long enough
+for a machine so busy that a key takes seconds to go through (2 s was seen to be too short on
+a loaded two-core machine: the float's digits went into the field before)."""
 
 
 async def _through(node: MessagePump) -> None:
