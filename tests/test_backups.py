@@ -17,7 +17,7 @@ import pytest
 
 from harness.lanes import LaneDir, make_lane, open_lane, wait_until
 from tests.test_disk import read_only_disk
-from tests.till_helpers import make_till, message, rows, settle, type_in, until
+from tests.till_helpers import close_shift, make_till, message, rows, settle, type_in, until
 
 SELLER = """
 import sys
@@ -268,10 +268,7 @@ async def test_the_till_offers_a_copy_to_a_stick_when_the_shift_is_closed(
     try:
         async with app.run_test(size=(100, 40)) as pilot:
             await settle(pilot)
-            await pilot.press("ctrl+p")
-            await type_in(pilot, "Close shift", "enter")
-            await type_in(pilot, "21.20", "enter")
-            await type_in(pilot, "", "enter")
+            await close_shift(pilot, "21.20")
             await until(pilot, lambda: "F5: copy the journal to the stick at /dev/shm" in
                         message(pilot, "#close-message"))
             await type_in(pilot, "", "f5")
@@ -297,10 +294,7 @@ async def test_no_stick_no_offer(tmp_path: Path) -> None:
     app = make_till(lane.path)
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p")
-        await type_in(pilot, "Close shift", "enter")
-        await type_in(pilot, "20", "enter")
-        await type_in(pilot, "", "enter")
+        await close_shift(pilot, "20")
         assert "Z REPORT" in message(pilot, "#comparison")
         await settle(pilot)
         assert "F5" not in message(pilot, "#close-message")

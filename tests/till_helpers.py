@@ -87,6 +87,16 @@ async def type_in(pilot: Pilot[Any], text: str, *then: str) -> None:
     await settle(pilot)
 
 
+async def close_shift(pilot: Pilot[Any], *counted: str) -> None:
+    """The close screen from the palette, each count typed (the rest left empty) and the
+    count confirmed: the comparison and the Z report come next."""
+    await pilot.press("ctrl+p")
+    await type_in(pilot, "Close shift", "enter")
+    for count in counted:
+        await type_in(pilot, count, "enter")
+    await type_in(pilot, "", "enter")
+
+
 def message(pilot: Pilot[Any], selector: str = "#message") -> str:
     return str(pilot.app.screen.query_one(selector, Static).render())
 

@@ -49,19 +49,25 @@ def places(url: str) -> list[tuple[str, str]]:
     return list(zip(hosts, ports, strict=True))
 
 
+def node_url(url: str, host: str, port: str, seconds: int) -> str:
+    """``url`` narrowed to one of its servers, whatever its role, given ``seconds`` to
+    answer."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    one = {k: v for k, v in conninfo_to_dict(url).items() if k not in ("host", "port", "hostaddr")}
+    one.update(host=host, port=port, target_session_attrs="any", connect_timeout=seconds)
+    return make_conninfo("", **one)
+
+
 def nodes_of(url: str) -> list[tuple[str, str, str]]:
     """Each server a (multi-host) PostgreSQL URL names, as (host, port, role): ``primary``,
     ``standby``, or ``unreachable: why``."""
     import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     found = []
     for host, port in places(url):
-        one = {k: v for k, v in conninfo_to_dict(url).items()
-               if k not in ("host", "port", "hostaddr")}
-        one.update(host=host, port=port, target_session_attrs="any", connect_timeout=3)
         try:
-            with psycopg.connect(make_conninfo("", **one)) as conn:
+            with psycopg.connect(node_url(url, host, port, 3)) as conn:
                 standby = conn.execute("SELECT pg_is_in_recovery()").fetchone()
             role = "standby" if standby and standby[0] else "primary"
         except psycopg.Error as err:
@@ -201,14 +207,9 @@ class PostgresBackend:
     def _answers(self, host: str, port: int) -> bool:
         """Whether the server at ``host``:``port`` takes a new connection (see watchdog)."""
         import psycopg
-        from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-        given = {k: v for k, v in conninfo_to_dict(self.url).items()
-                 if k not in ("host", "port", "hostaddr")}
-        given.update(host=host, port=str(port), target_session_attrs="any",
-                     connect_timeout=PROBE_SECONDS)
         try:
-            with psycopg.connect(make_conninfo("", **given)) as conn:
+            with psycopg.connect(node_url(self.url, host, str(port), PROBE_SECONDS)) as conn:
                 conn.execute("SELECT 1")
             return True
         except psycopg.Error:
